@@ -1,0 +1,37 @@
+"""Routers, assembled into a Dispatcher with its middlewares and workflow data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Dispatcher, Router
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.app import App
+from handlers import common, contact, coordinator
+from handlers.middlewares import ActorMiddleware, SessionMiddleware
+
+# Order matters: strangers are stopped before any member handler, coordinators' commands
+# come before the generic refusals, and the fallback answers whatever is left.
+TEMPLATES = (common.router, common.stranger_router, coordinator.router, coordinator.denied_router,
+             contact.router, common.fallback_router)
+
+
+def _copy(template: Router) -> Router:
+    """A router can belong to one parent only; each Dispatcher gets copies of the stateless templates."""
+    router = Router(name=template.name)
+    for name, observer in template.observers.items():
+        target = router.observers[name]
+        target.handlers = list(observer.handlers)
+        target._handler = observer._handler  # observer-level filters (role checks)
+    return router
+
+
+def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow_data: Any) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), app=app, **workflow_data)
+    dispatcher.update.outer_middleware(SessionMiddleware())
+    for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
+        observer.outer_middleware(ActorMiddleware())
+    dispatcher.include_routers(*(_copy(t) for t in TEMPLATES))
+    return dispatcher

@@ -1,0 +1,41 @@
+"""SQLModel tables for Duban's whole domain. Tables only: behaviour lives in bot/services."""
+
+from models.tables import (
+    Assignment,
+    Contact,
+    Event,
+    ExtensionRequest,
+    Followup,
+    HolidayNotice,
+    Invite,
+    Measure,
+    OutboxMessage,
+    Policy,
+    ProcessedUpdate,
+    ProgressReport,
+    Summary,
+    Task,
+    TaskMessage,
+    Unit,
+    UnitAlias,
+)
+
+__all__ = [
+    "Assignment",
+    "Contact",
+    "Event",
+    "ExtensionRequest",
+    "Followup",
+    "HolidayNotice",
+    "Invite",
+    "Measure",
+    "OutboxMessage",
+    "Policy",
+    "ProcessedUpdate",
+    "ProgressReport",
+    "Summary",
+    "Task",
+    "TaskMessage",
+    "Unit",
+    "UnitAlias",
+]

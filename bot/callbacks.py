@@ -1,0 +1,32 @@
+"""Button payloads, packed exactly as aiogram's CallbackData factories pack them.
+
+Services build keyboards without importing aiogram; handlers parse the same strings with
+`handlers.callbacks`. A test keeps the two in step. Every payload is re-validated against
+the database when pressed, so what is packed here is a claim, never an authority.
+"""
+
+from __future__ import annotations
+
+SEPARATOR = ":"
+
+# prefix -> field names, in order
+ASSIGNMENT = "as"  # action, id
+REVIEW = "rv"  # action, id  (report id)
+EXTENSION = "ex"  # action, id  (extension request id)
+CONFIRM = "cf"  # action, arg
+PAGE = "pg"  # kind, arg, page
+
+
+def pack(prefix: str, *values: object) -> str:
+    data = SEPARATOR.join([prefix, *(str(v) for v in values)])
+    if len(data.encode()) > 64:
+        raise ValueError("callback data over Telegram's 64-byte limit")
+    return data
+
+
+def button(text: str, data: str) -> dict[str, str]:
+    return {"text": text, "callback_data": data}
+
+
+def keyboard(rows: list[list[dict[str, str]]]) -> dict[str, list[list[dict[str, str]]]]:
+    return {"inline_keyboard": rows}

@@ -1,0 +1,328 @@
+"""`duban` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.app import App
+from bot.importer import DocumentError, decompose, read_document
+from bot.textutil import table
+from config.settings import Settings
+
+SEED_NAME = "seed_ganfuting_2024_15.txt"
+ROLE_ZH = {"lead": "牵头", "co": "配合", "local": "属地"}
+
+
+def _seed_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "config" / "data" / SEED_NAME
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def migrate(settings: Settings) -> None:
+    from bot.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def _import_text(app: App, text: str, source_name: str, horizon: date | None, actor: str):  # type: ignore[no-untyped-def]
+    from bot.services.policies import import_policy
+
+    decomposition = decompose(text, app.directory, horizon=horizon)
+    async with app.sessions() as session, session.begin():
+        outcome = await import_policy(session, decomposition, source_name=source_name, source_text=text,
+                                      now=app.clock.now(), actor=actor, horizon=horizon)
+    return decomposition, outcome
+
+
+async def cmd_init(app: App, args: argparse.Namespace) -> int:
+    from bot.services.units import sync_directory
+
+    async with app.sessions() as session, session.begin():
+        added = await sync_directory(session, app.directory, app.clock.now(), "cli:init")
+    print(f"数据库已就绪：{app.settings.database_url}")
+    print(f"单位目录：新增 {added} 个单位")
+    if not args.no_seed:
+        text = read_document(_seed_path())
+        decomposition, outcome = await _import_text(app, text, SEED_NAME, None, "cli:init")
+        state = "已导入" if outcome.created else "已存在，未改动" if outcome.unchanged else "已更新"
+        print(f"内置政策《{decomposition.policy.title}》{decomposition.policy.doc_number or ''}：{state}"
+              f"（{len(decomposition.measures)} 条措施，{sum(len(m.tasks) for m in decomposition.measures)} 项任务）")
+    return 0
+
+
+async def cmd_import(app: App, args: argparse.Namespace) -> int:
+    try:
+        text = read_document(args.path)
+    except DocumentError as exc:
+        return _fail(f"导入失败：{exc.message_zh}\nImport failed: {exc.message_en}")
+    decomposition = decompose(text, app.directory, horizon=args.horizon)
+    if args.json:
+        print(json.dumps(decomposition.to_json(), ensure_ascii=False, indent=2))
+    if args.dry_run:
+        if not args.json:
+            _print_decomposition(decomposition)
+            print("（试运行：未写入数据库）")
+        return 0
+    migrate(app.settings)
+    from bot.services.policies import import_policy
+    from bot.services.units import sync_directory
+
+    async with app.sessions() as session, session.begin():
+        await sync_directory(session, app.directory, app.clock.now(), "cli:import")
+        outcome = await import_policy(session, decomposition, source_name=Path(args.path).name, source_text=text,
+                                      now=app.clock.now(), actor="cli:import", horizon=args.horizon)
+    out = sys.stderr if args.json else sys.stdout
+    if outcome.unchanged:
+        print(f"与已导入的政策相同（#{outcome.policy_id}），未作改动。", file=out)
+    elif outcome.created:
+        print(f"已导入政策 #{outcome.policy_id}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
+              f"{outcome.assignments} 个责任分配（待交办）。", file=out)
+    else:
+        print(f"已更新政策 #{outcome.policy_id}（修订版）：", file=out)
+        for line in outcome.change_lines() or ["任务与责任单位未变（仅文字或截止日期调整）"]:
+            print(f"  - {line}", file=out)
+    for warning in decomposition.warnings:
+        print(f"警告：{warning}", file=sys.stderr)
+    return 0
+
+
+def _print_decomposition(decomposition) -> None:  # type: ignore[no-untyped-def]
+    info = decomposition.policy
+    print(f"{info.title}\n{info.doc_number or '（无文号）'}  {info.issued_on or ''}")
+    rows = []
+    for measure in decomposition.measures:
+        for task in measure.tasks:
+            rows.append([f"{measure.number}.{task.seq}", task.text, "、".join(task.lead),
+                         "、".join(task.co + task.local), task.due.isoformat() if task.due else ""])
+    print(table(["编号", "任务", "牵头", "配合/属地", "截止"], rows, [8, 48, 30, 40, 10]))
+    for warning in decomposition.warnings:
+        print(f"警告：{warning}")
+
+
+def _abbreviate_units(names: list[str], cities: set[str]) -> str:
+    city_names = [n for n in names if n in cities]
+    others = [n for n in names if n not in cities]
+    if len(city_names) == len(cities) and cities:
+        others.append("各设区市人民政府")
+    else:
+        others += [n.removesuffix("人民政府") for n in city_names]
+    return "、".join(others)
+
+
+async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
+    from bot.services.ledger import task_rows
+    from bot.services.units import find_unit
+
+    async with app.sessions() as session:
+        unit_id = None
+        if args.unit:
+            unit = await find_unit(session, args.unit)
+            if unit is None:
+                return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
+            unit_id = unit.id
+        rows = await task_rows(session, measure_number=args.measure, unit_id=unit_id)
+    if not rows:
+        print("台账为空。先运行 `duban init` 或 `duban import 文件`。")
+        return 0
+    cities = {u.name for u in app.directory.cities}
+    body = [
+        [f"{r.measure_number}.{r.seq}", r.text, _abbreviate_units(r.lead, cities),
+         _abbreviate_units(r.co + r.local, cities), r.due_on.isoformat() if r.due_on else "—",
+         _status_digest(r.statuses)]
+        for r in rows
+    ]
+    width = 40 if args.wide is False else 200
+    print(table(["编号", "任务", "牵头单位", "配合/属地", "截止", "状态"], body, [8, width, 28, 36, 10, 16]))
+    print(f"共 {len(rows)} 项任务")
+    return 0
+
+
+STATUS_ZH = {
+    "draft": "待交办", "assigned": "已交办", "acknowledged": "已签收", "in_progress": "推进中",
+    "blocked": "受阻", "claimed_done": "报办结", "done": "已办结", "returned": "已退回",
+    "extended": "已延期", "cancelled": "已取消",
+}
+
+
+def _status_digest(statuses: dict[str, str]) -> str:
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    return " ".join(f"{STATUS_ZH.get(s, s)}{n}" for s, n in counts.items())
+
+
+async def cmd_units(app: App, args: argparse.Namespace) -> int:
+    from bot.services.units import list_units
+
+    async with app.sessions() as session:
+        units = await list_units(session)
+    kind_zh = {"provincial_department": "省直部门", "city_government": "设区市政府",
+               "central_branch": "中央驻赣机构", "state_owned_enterprise": "国有企业", "other": "其他"}
+    rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
+             "、".join(u.aliases), str(u.assignments)] for u in units]
+    print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
+    return 0
+
+
+async def cmd_coordinator(app: App, args: argparse.Namespace) -> int:
+    from bot.services.invites import add_coordinator
+
+    async with app.sessions() as session, session.begin():
+        _, created = await add_coordinator(session, user_id=args.user_id, name=args.name or "",
+                                                 now=app.clock.now(), actor="cli")
+    print(f"已添加督办人 {args.user_id}" if created else f"{args.user_id} 已是督办人")
+    return 0
+
+
+async def cmd_invite(app: App, args: argparse.Namespace) -> int:
+    from bot.services.invites import InviteError, create_invite
+    from bot.services.units import find_unit
+
+    async with app.sessions() as session, session.begin():
+        unit = None
+        if args.unit and args.unit != "-":
+            unit = await find_unit(session, args.unit)
+            if unit is None:
+                return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
+        try:
+            invite = await create_invite(session, unit=unit, role=args.role, now=app.clock.now(),
+                                         ttl_hours=args.hours or app.settings.invite_ttl_hours, actor="cli")
+        except InviteError as exc:
+            return _fail({"needs_unit": "联络员和分管领导的邀请必须指定单位",
+                          "bad_role": "角色无效"}.get(exc.code, exc.code))
+    username = await _bot_username(app)
+    who = f"{invite.unit_name}·" if invite.unit_name else ""
+    print(f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次：")
+    print(f"https://t.me/{username}?start={invite.code}" if username else "（未配置 BOT_TOKEN，无法生成链接；请在机器人私聊中发送下面这行）")
+    print(f"/start {invite.code}" if not username else "")
+    print(invite.code)
+    return 0
+
+
+def _tz(app: App):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(app.settings.timezone)
+
+
+async def _bot_username(app: App) -> str | None:
+    token = app.settings.token_value()
+    if not token:
+        return None
+    from bot.telegram import make_bot
+
+    bot = make_bot(token, app.settings.telegram_api_base)
+    try:
+        return (await bot.get_me()).username
+    except Exception as exc:  # the invitation is valid anyway; only the link needs the name
+        print(f"无法连接 Telegram 获取机器人用户名：{type(exc).__name__}", file=sys.stderr)
+        return None
+    finally:
+        await bot.session.close()
+
+
+def cmd_run(settings: Settings) -> int:
+    import logging
+
+    from bot.runner import run_bot
+
+    if not settings.token_value():
+        return _fail(
+            "未设置 BOT_TOKEN。\n"
+            "1. 在 Telegram 中打开 @BotFather，发送 /newbot，按提示取名，得到形如 123456:ABC… 的令牌；\n"
+            "2. 写入当前目录的 .env 文件：BOT_TOKEN=123456:ABC…（或设为环境变量）；\n"
+            "3. 再次运行 duban run。没有令牌也可以先运行 duban demo 看离线演示。\n"
+            "BOT_TOKEN is not set: get one from @BotFather (/newbot), put BOT_TOKEN=... in .env, run again."
+        )
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
+    logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
+    migrate(settings)
+    return asyncio.run(run_bot(settings))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="duban", description="督办 Duban: policy documents into tracked work")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create or upgrade the database, load the unit directory and the seed policy")
+    p.add_argument("--no-seed", action="store_true", help="do not import the bundled seed policy")
+    p.set_defaults(handler=cmd_init, needs_db=True)
+
+    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx)")
+    p.add_argument("path")
+    p.add_argument("--dry-run", action="store_true", help="decompose and show, persist nothing")
+    p.add_argument("--json", action="store_true", help="print the decomposition as JSON on stdout")
+    p.add_argument("--horizon", type=_parse_date, help="due date for tasks without their own deadline")
+    p.set_defaults(handler=cmd_import, needs_db=False)
+
+    p = sub.add_parser("tasks", help="the ledger as a terminal table")
+    p.add_argument("--measure", type=int)
+    p.add_argument("--unit")
+    p.add_argument("--wide", action="store_true", help="show whole task texts")
+    p.set_defaults(handler=cmd_tasks, needs_db=True)
+
+    p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
+    p.set_defaults(handler=cmd_units, needs_db=True)
+
+    p = sub.add_parser("run", help="run the Telegram bot (long polling)")
+    p.set_defaults(handler=None, needs_db=False, sync=cmd_run)
+
+    p = sub.add_parser("coordinator", help="manage coordinators")
+    csub = p.add_subparsers(dest="action", required=True)
+    c = csub.add_parser("add", help="make a Telegram user a coordinator")
+    c.add_argument("user_id", type=int, help="numeric Telegram user id (ask @userinfobot)")
+    c.add_argument("--name")
+    c.set_defaults(handler=cmd_coordinator, needs_db=True)
+
+    p = sub.add_parser("invite", help="create a one-time, expiring invitation")
+    p.add_argument("unit", nargs="?", help="unit name or alias; omit for observer/coordinator")
+    p.add_argument("--role", choices=["contact", "leader", "observer", "coordinator"], default="contact")
+    p.add_argument("--hours", type=int, help="validity in hours (default INVITE_TTL_HOURS)")
+    p.set_defaults(handler=cmd_invite, needs_db=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad variable, never a secret's value
+        return _fail(f"配置错误 / configuration error: {exc}")
+    if getattr(args, "sync", None):
+        return int(args.sync(settings))
+    if args.needs_db:
+        migrate(settings)
+
+    async def run() -> int:
+        app = App.build(settings)
+        try:
+            return int(await args.handler(app, args))
+        finally:
+            await app.close()
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""English (on request, per user with /lang en)."""
+
+TEXTS: dict[str, str] = {}

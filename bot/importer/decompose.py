@@ -1,0 +1,477 @@
+"""Policy text → measures → tasks with responsible units, deadlines, rhythms and targets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from config.directory import Directory
+
+from .extract import find_due, find_rhythm, find_targets
+from .models import Decomposition, Measure, PolicyInfo, Task, UnitRef, text_fingerprint
+from .text import (
+    DOC_NUMBER,
+    Heading,
+    clean_lines,
+    find_doc_number,
+    match_heading,
+    parse_date_line,
+)
+from .units import CARRY, FIRST_RULE, Clause, Ref, Resolver, Roles, assign_roles
+
+_CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+_TOK = re.compile(r"[（(]|[。！？!?]")
+_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?")
+_TITLE_WORDS = re.compile(r"(?:通知|意见|措施|办法|方案|规定|计划|要点|细则|决定|公告|通告|批复|纲要|规划)$")
+# Provincial involvement signals for "支持X、Y…" sentences (see docs/importer.md).
+_PROVINCIAL_SIGNAL = re.compile(r"争取|国家|申报|纳入|省级|全省|国字号|部省")
+_LABELS = {
+    "cn": "{}",
+    "pcn": "（{}）",
+    "num": "{}.",
+    "pnum": "（{}）",
+    "tiao": "第{}条",
+    "zhang": "第{}章",
+    "cnum": "{}",
+}
+
+
+@dataclass
+class _Token:
+    kind: str  # "sent" | "clause"
+    text: str
+    para: int
+    labelled: bool = False  # paragraph began with a sub-item label (1. / （1） …)
+    bare: bool = False  # ended without sentence punctuation (a heading line)
+    clause: Clause | None = None
+
+
+def _close(text: str, i: int) -> int:
+    depth = 0
+    for j in range(i, min(len(text), i + 400)):
+        c = text[j]
+        if c in "（(":
+            depth += 1
+        elif c in "）)":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _title_like(sentence: str, limit: int = 30) -> bool:
+    s = sentence.rstrip("。：:；;！!")
+    return 0 < len(s) <= limit and not re.search(r"[，,；;：:]", s)
+
+
+def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
+    tokens: list[_Token] = []
+    for p_idx, para in enumerate(paragraphs):
+        labelled = False
+        h = match_heading(para) if p_idx > 0 else None
+        if h is not None:
+            para, labelled = h.rest, True
+        first_in_para = len(tokens)
+        pos = start = 0
+        while True:
+            m = _TOK.search(para, pos)
+            if not m:
+                break
+            if m.group() in "（(":
+                j = _close(para, m.start())
+                if j < 0:
+                    pos = m.end()
+                    continue
+                inner = para[m.start() + 1 : j]
+                if resolver.is_clause(inner):
+                    chunk = para[start : m.start()].strip()
+                    if _CONTENT.search(chunk):
+                        tokens.append(_Token("sent", chunk, p_idx))
+                    tokens.append(
+                        _Token("clause", inner.strip(), p_idx, clause=resolver.parse_clause(inner.strip()))
+                    )
+                    start = j + 1
+                pos = j + 1
+            else:
+                chunk = para[start : m.end()].strip()
+                if _CONTENT.search(chunk):
+                    tokens.append(_Token("sent", chunk, p_idx))
+                start = pos = m.end()
+        chunk = para[start:].strip()
+        if _CONTENT.search(chunk):
+            tokens.append(_Token("sent", chunk, p_idx, bare=True))
+        if labelled and len(tokens) > first_in_para:
+            tokens[first_in_para].labelled = True
+    return tokens
+
+
+@dataclass
+class _State:
+    first_rule: bool = False
+    carry: tuple[Ref, ...] = ()
+
+
+def _is_note(sentence: str) -> bool:
+    return len(sentence) < 120 and bool(FIRST_RULE.search(sentence) or CARRY.search(sentence))
+
+
+def _scan_notes(sentence: str, state: _State, resolver: Resolver) -> bool:
+    """Update document-wide notes; True if the sentence is only such a note."""
+    is_note = False
+    if FIRST_RULE.search(sentence):
+        state.first_rule = True
+        is_note = True
+    m = CARRY.search(sentence)
+    if m:
+        refs = resolver.refs(m.group(1))
+        if refs:
+            state.carry = tuple(refs)
+            is_note = True
+    return is_note and len(sentence) < 120
+
+
+class _Builder:
+    def __init__(self, directory: Directory, horizon: date | None, issued_on: date | None) -> None:
+        self.directory = directory
+        self.resolver = Resolver(directory)
+        self.horizon = horizon
+        self.issued_on = issued_on
+        self.state = _State()
+        self.measures: list[Measure] = []
+        self._roles_cache: dict[tuple[str, bool, tuple[str, ...]], Roles] = {}
+
+    # -- roles -----------------------------------------------------------------------
+    def _clause_roles(self, clause: Clause | None) -> Roles:
+        key = (clause.raw if clause else "", self.state.first_rule, tuple(r.name for r in self.state.carry))
+        cached = self._roles_cache.get(key)
+        if cached is not None:
+            return cached
+        roles = assign_roles(clause.entries, self.state.first_rule) if clause else Roles()
+        if self.state.carry:
+            if roles.is_empty():
+                roles = assign_roles([(r, "resp") for r in self.state.carry], self.state.first_rule)
+            else:
+                present = {r.name for r in roles.all()}
+                for r in self.state.carry:
+                    if r.name not in present:
+                        (roles.local if r.is_city else roles.co).append(r)
+        self._roles_cache[key] = roles
+        return roles
+
+    def _task_roles(self, text: str, base: Roles, measure_no: int) -> Roles:
+        if base.is_empty():
+            return base
+        override = self.resolver.sentence_lead(text)
+        if override:
+            names = {r.name for r in override}
+            cities_lead = any(r.is_city for r in override)
+            co = [r for r in (*base.lead, *base.co) if r.name not in names and not r.is_city]
+            local = [] if cities_lead else [r for r in base.local if r.name not in names]
+            local += [r for r in base.lead if r.is_city and r.name not in names and not cities_lead]
+            return Roles(lead=list(override), co=co, local=local)
+        cities, mode = self.resolver.sentence_cities(text)
+        if not cities:
+            return base
+        listed = {r.name for r in base.all()}
+        missing = [c.name for c in cities if c.name not in listed]
+        if missing:
+            self.resolver.warn(
+                f"第{measure_no}项措施中的任务点名了未列入责任单位的城市：{'、'.join(missing)}，请核对"
+            )
+        provincial_lead = [r for r in base.lead if not r.is_city]
+        if len(missing) == len(cities) and provincial_lead:
+            # The clause assigns no city at all: keep the provincial units, the cities get the local share.
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
+        if mode == "support" and provincial_lead and _PROVINCIAL_SIGNAL.search(text):
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
+        return Roles(lead=cities)
+
+    # -- measures --------------------------------------------------------------------
+    def add_measure(
+        self, label: str, paragraphs: list[str], section: str | None, fixed_title: str | None = None
+    ) -> None:
+        number = len(self.measures) + 1
+        paragraphs = [p for p in paragraphs if p]
+        tokens = _tokenize(paragraphs, self.resolver)
+        sentences = [t for t in tokens if t.kind == "sent"]
+        title = fixed_title or ""
+        if fixed_title is not None:
+            pass
+        elif sentences and sentences[0].para == 0 and _title_like(sentences[0].text):
+            title = sentences[0].text.rstrip("。：:；;！!")
+            if len(sentences) > 1:
+                tokens.remove(sentences[0])
+        elif sentences:
+            first = sentences[0].text.rstrip("。")
+            title = first[:28] + ("…" if len(first) > 28 else "")
+        # document-wide notes inside the measure
+        tokens = [
+            _Token("note", t.text, t.para) if t.kind == "sent" and _is_note(t.text) else t for t in tokens
+        ]
+        # merge sub-item headings ("1. 加强组织领导") into the sentence that follows
+        merged: list[_Token] = []
+        for tok in tokens:
+            if merged and merged[-1].kind == "sent" and merged[-1].labelled and tok.kind == "sent":
+                head = merged[-1]
+                if (head.bare or head.para == tok.para) and _title_like(head.text, 20) and not tok.labelled:
+                    joiner = "" if head.text.endswith(("。", "：", ":")) else "："
+                    tok = _Token("sent", head.text + joiner + tok.text, tok.para, bare=tok.bare)
+                    merged[-1] = tok
+                    continue
+            merged.append(tok)
+        tokens = merged
+        # which clause applies to each sentence: the next one, else the previous one
+        clause_for: list[Clause | None] = [None] * len(tokens)
+        nxt: Clause | None = None
+        for i in range(len(tokens) - 1, -1, -1):
+            if tokens[i].kind == "clause":
+                nxt = tokens[i].clause
+            clause_for[i] = nxt
+        prev: Clause | None = None
+        for i, tok in enumerate(tokens):
+            if tok.kind == "clause":
+                prev = tok.clause
+            if clause_for[i] is None:
+                clause_for[i] = prev
+        tasks: list[Task] = []
+        section_text = f"【{section}】" if section else ""
+        for i, tok in enumerate(tokens):
+            if tok.kind == "note":
+                _scan_notes(tok.text, self.state, self.resolver)  # notes apply from here on
+                continue
+            if tok.kind != "sent":
+                continue
+            clause = clause_for[i]
+            base = self._clause_roles(clause)
+            roles = self._task_roles(tok.text, base, number)
+            lead, co, local = roles.names()
+            due, source, missing_issue = find_due(tok.text, self.issued_on)
+            if missing_issue:
+                self.resolver.warn(
+                    f"第{number}项措施含相对期限，但文件中未找到印发日期，无法换算，请手工设定"
+                )
+            if due is None and self.horizon is not None:
+                due = self.horizon
+            tasks.append(
+                Task(
+                    seq=len(tasks) + 1,
+                    text=tok.text,
+                    lead=lead,
+                    co=co,
+                    local=local,
+                    due=due,
+                    due_source=source,
+                    rhythm=find_rhythm(tok.text),
+                    targets=find_targets(tok.text),
+                    unit_clause=clause.raw if clause else None,
+                )
+            )
+        if not tasks and title and fixed_title is None:
+            roles = self._clause_roles(clause_for[0] if clause_for else None)
+            lead, co, local = roles.names()
+            tasks.append(Task(seq=1, text=title, lead=lead, co=co, local=local, due=self.horizon))
+        if not any(t.lead or t.co or t.local for t in tasks):
+            self.resolver.warn(f"第{number}项措施“{title}”未找到责任单位，请指定")
+        self.measures.append(
+            Measure(
+                number=number,
+                label=label,
+                title=title,
+                text=section_text + "\n".join(paragraphs),
+                tasks=tasks,
+                section=section,
+            )
+        )
+
+
+def _kind_order(headings: list[Heading]) -> list[str]:
+    order: list[str] = []
+    for h in headings:
+        if h.kind not in order:
+            order.append(h.kind)
+    if "zhang" in order:
+        order.remove("zhang")
+        order.insert(0, "zhang")
+    return order
+
+
+def _label(h: Heading) -> str:
+    if h.kind in ("cn", "pcn", "tiao", "zhang"):
+        raw = h.label.strip("（）()、.．第条章部分")
+        return _LABELS[h.kind].format(raw)
+    return _LABELS[h.kind].format(h.number)
+
+
+def _section_heading(h: Heading) -> bool:
+    rest = h.rest
+    return len(rest) <= 30 and "。" not in rest and "；" not in rest
+
+
+def _parse_head(head: list[str], tail: list[str]) -> tuple[str, str | None, date | None]:
+    doc_number = None
+    issued_on = None
+    title = ""
+    candidates: list[str] = []
+    for line in head:
+        if not line:
+            continue
+        if doc_number is None and DOC_NUMBER.search(line) and len(line) <= 40:
+            doc_number = find_doc_number(line)
+            continue
+        d = parse_date_line(line)
+        if d is not None:
+            issued_on = issued_on or d
+            continue
+        if line.startswith(("（此件", "(此件")) or line.endswith(("：", ":")):
+            continue
+        candidates.append(line)
+    for line in candidates:
+        if "。" not in line and _TITLE_WORDS.search(line):
+            title = line
+            break
+    else:
+        title = next((c for c in candidates if "。" not in c), candidates[0] if candidates else "")
+    if doc_number is None:
+        doc_number = find_doc_number("\n".join(head[:12]))
+    if issued_on is None:
+        for line in reversed(tail):
+            d = parse_date_line(line) if line else None
+            if d is not None:
+                issued_on = d
+                break
+    return title.replace(" ", ""), doc_number, issued_on
+
+
+def decompose(text: str, directory: Directory, horizon: date | None = None) -> Decomposition:
+    """Break a policy document's text into measures and tasks with responsible units."""
+    lines = clean_lines(text)
+    heads: list[tuple[int, Heading]] = []
+    for i, line in enumerate(lines):
+        if line:
+            h = match_heading(line)
+            if h is not None:
+                heads.append((i, h))
+    warnings: list[str] = []
+
+    if not heads:
+        head_end = 0
+        for i, line in enumerate(lines[:12]):
+            if not line:
+                continue
+            if "。" in line and not line.startswith(("（此件", "(此件")):
+                break  # the first real sentence starts the body
+            head_end = i + 1
+        title, doc_number, issued_on = _parse_head(lines[:head_end] or lines[:1], lines[-5:])
+        builder = _Builder(directory, horizon, issued_on)
+        body = [
+            line
+            for line in lines[head_end:]
+            if line and not parse_date_line(line) and not line.startswith(("（此件", "(此件"))
+        ]
+        if body:
+            builder.add_measure("", body, None, fixed_title=title or "全文")
+            warnings.append("未找到编号的措施条目，已将全文作为一项措施导入，请人工拆分")
+        else:
+            warnings.append("文件中没有找到措施或任务，请检查文件内容")
+        return _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+
+    order = _kind_order([h for _, h in heads])
+    top = order[0]
+    body_start = next(i for i, h in heads if h.kind == top)
+    head_lines = lines[:body_start]
+
+    # split the body into top-level items; a standalone date line or 附件 ends the body
+    items: list[tuple[Heading, list[str]]] = []
+    tail: list[str] = []
+    stopped = False
+    for line in lines[body_start:]:
+        h = match_heading(line) if line else None
+        if h is not None and h.kind == top:
+            items.append((h, []))
+            stopped = False
+            continue
+        if stopped:
+            tail.append(line)
+            continue
+        if line and (parse_date_line(line) or _ATTACHMENT.match(line)):
+            stopped = True
+            tail.append(line)
+            if items:  # drop the signature (short lines without sentence punctuation) before the date
+                body = items[-1][1]
+                while body and (
+                    not body[-1] or ("。" not in body[-1] and "）" not in body[-1] and len(body[-1]) <= 30)
+                ):
+                    body.pop()
+            continue
+        if items:
+            items[-1][1].append(line)
+
+    title, doc_number, issued_on = _parse_head(head_lines, tail)
+    builder = _Builder(directory, horizon, issued_on)
+    for line in head_lines:
+        if line:
+            for sentence in re.split(r"(?<=。)", line):
+                _scan_notes(sentence, builder.state, builder.resolver)
+
+    def expand(h: Heading, body: list[str], depth: int, section: str | None) -> None:
+        child_kind = order[depth + 1] if depth + 1 < len(order) else None
+        children: list[tuple[Heading, list[str]]] = []
+        intro: list[str] = []
+        if child_kind is not None and _section_heading(h):
+            for line in body:
+                ch = match_heading(line) if line else None
+                if ch is not None and ch.kind == child_kind:
+                    children.append((ch, []))
+                elif children:
+                    children[-1][1].append(line)
+                else:
+                    intro.append(line)
+        if children:
+            for line in intro:
+                if line:
+                    for sentence in re.split(r"(?<=。)", line):
+                        _scan_notes(sentence, builder.state, builder.resolver)
+            label = _label(h)
+            sep = "、" if h.kind == "cn" else " "
+            name = f"{label}{sep}{h.rest}".strip()
+            context = f"{section} / {name}" if section else name
+            for ch, ch_body in children:
+                expand(ch, ch_body, depth + 1, context)
+        else:
+            builder.add_measure(_label(h), [h.rest, *body], section)
+
+    for h, body in items:
+        expand(h, body, 0, None)
+    return _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+
+
+def _finish(
+    text: str,
+    builder: _Builder,
+    title: str,
+    doc_number: str | None,
+    issued_on: date | None,
+    horizon: date | None,
+    warnings: list[str],
+) -> Decomposition:
+    directory = builder.directory
+    seen: dict[str, UnitRef] = {}
+    for measure in builder.measures:
+        for task in measure.tasks:
+            for name in (*task.lead, *task.co, *task.local):
+                if name in seen:
+                    continue
+                unit = directory.resolve(name)
+                if unit is not None:
+                    seen[name] = UnitRef(unit.name, list(unit.aliases), unit.kind, True)
+                else:
+                    seen[name] = UnitRef(name, [], "other", False)
+    all_warnings = list(dict.fromkeys([*warnings, *builder.resolver.warnings]))
+    return Decomposition(
+        policy=PolicyInfo(title=title, doc_number=doc_number, issued_on=issued_on, horizon=horizon),
+        measures=builder.measures,
+        units=list(seen.values()),
+        warnings=all_warnings,
+        fingerprint=text_fingerprint(text),
+    )

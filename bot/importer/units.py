@@ -1,0 +1,361 @@
+"""Responsible-unit clauses: detection, parsing, name resolution, role assignment, narrowing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from config.directory import Directory, UnitInfo, normalize_name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A unit mentioned in a document: a directory unit or an unknown name."""
+
+    name: str
+    kind: str
+    known: bool
+    is_city: bool
+
+    @classmethod
+    def of(cls, unit: UnitInfo) -> Ref:
+        return cls(unit.name, unit.kind, True, unit.is_city)
+
+    @classmethod
+    def unknown(cls, name: str) -> Ref:
+        return cls(name, "other", False, False)
+
+
+@dataclass
+class Clause:
+    raw: str
+    entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp
+
+
+@dataclass
+class Roles:
+    lead: list[Ref] = field(default_factory=list)
+    co: list[Ref] = field(default_factory=list)
+    local: list[Ref] = field(default_factory=list)
+
+    def names(self) -> tuple[list[str], list[str], list[str]]:
+        return [r.name for r in self.lead], [r.name for r in self.co], [r.name for r in self.local]
+
+    def all(self) -> list[Ref]:
+        return _dedupe([*self.lead, *self.co, *self.local])
+
+    def is_empty(self) -> bool:
+        return not (self.lead or self.co or self.local)
+
+
+def _dedupe(refs: list[Ref]) -> list[Ref]:
+    seen: set[str] = set()
+    out = []
+    for r in refs:
+        if r.name not in seen:
+            seen.add(r.name)
+            out.append(r)
+    return out
+
+
+LABEL = re.compile(
+    r"(牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|协办单位|参与单位|实施单位|责任主体)\s*[:：]"
+)
+LABEL_ROLE = {"牵头": "lead", "主责": "lead", "配合": "co", "协办": "co", "参与": "co"}
+VERB = re.compile(
+    r"(按职责分工负责|按职责分工落实|按职责负责|按职责落实|分别负责|共同负责|负责落实|具体落实|组织实施|牵头|负责|配合|指导|参与|协助|督促)"
+)
+_SPLIT = re.compile(r"[、，,；;]|以及")
+_AND = re.compile(r"[和及与]")
+_STRIP_HEAD = re.compile(r"^(?:由|请|均需|均由|需|须|要|均|都)+")
+_STRIP_TAIL = re.compile(r"(?:等有关部门|等相关部门|等部门|等单位|等有关单位|等)$")
+_VAGUE = re.compile(r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关")
+FIRST_RULE = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头")
+CARRY = re.compile(
+    r"以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?不再(?:一一)?列出"
+)
+
+
+class Resolver:
+    """Turns unit phrases into :class:`Ref` lists, collecting warnings (in Chinese)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.warnings: dict[str, None] = {}
+        sectors = "|".join(re.escape(w) for w in directory.sector_words)
+        self._sector_phrase = re.compile(
+            rf"(?:省级|省直|省)((?:{sectors})(?:[、，,和及与](?:{sectors}))*)(?:等)?(?:有关|相关)?(?:主管)?部门"
+        )
+        self._sector_word = re.compile(sectors) if sectors else None
+        self._groups = directory.group_phrases
+        cities = [u.short for u in directory.cities]
+        self._city_alt = "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True))
+        self._non_city_prefixed = tuple(
+            normalize_name(a)
+            for u in directory.units
+            if not u.is_city
+            for a in (u.name, *u.aliases)
+            if any(normalize_name(a).startswith(c) for c in cities)
+        )
+        city = rf"(?:{self._city_alt})(?:市人民政府|市政府|市)?"
+        self._city_start = re.compile(
+            rf"^(?:(由|请|支持|推动|鼓励|引导|指导|积极支持|大力支持|加快推动|重点支持|支持推动)\s*)?"
+            rf"({city}(?:(?:、|，|,|和|及|与|以及){city})*)(等地|等市|等设区市|等城市|等)?"
+        )
+        self._city_one = re.compile(self._city_alt)
+        self._cache: dict[str, tuple[Ref, ...]] = {}
+        self._strict_cache: dict[str, tuple[Ref, ...] | None] = {}
+
+    def warn(self, message: str) -> None:
+        self.warnings.setdefault(message, None)
+
+    # -- name lists ------------------------------------------------------------------
+    def _protect(self, phrase: str) -> tuple[str, list[tuple[Ref, ...]]]:
+        slots: list[tuple[Ref, ...]] = []
+
+        def sector_sub(m: re.Match[str]) -> str:
+            assert self._sector_word is not None
+            units = [self.directory.sector_unit(w) for w in self._sector_word.findall(m.group(1))]
+            slots.append(tuple(Ref.of(u) for u in units if u is not None))
+            return f"\x00{len(slots) - 1}\x00"
+
+        phrase = self._sector_phrase.sub(sector_sub, phrase)
+        for group in self._groups:
+            if group in phrase:
+                members = self.directory.expand_group(group) or ()
+                slots.append(tuple(Ref.of(u) for u in members))
+                phrase = phrase.replace(group, f"\x00{len(slots) - 1}\x00")
+        return phrase, slots
+
+    def _pieces(self, phrase: str) -> tuple[list[str], list[tuple[Ref, ...]]]:
+        phrase = normalize_name(phrase).replace("(", "（").replace(")", "）")
+        phrase, slots = self._protect(phrase)
+        pieces = []
+        for piece in _SPLIT.split(phrase):
+            piece = _STRIP_TAIL.sub("", _STRIP_HEAD.sub("", piece.strip()))
+            if piece:
+                pieces.append(piece)
+        return pieces, slots
+
+    def _lookup(self, piece: str, slots: list[tuple[Ref, ...]]) -> tuple[Ref, ...] | None:
+        m = re.fullmatch(r"\x00(\d+)\x00", piece)
+        if m:
+            return slots[int(m.group(1))]
+        if "\x00" in piece:
+            out: list[Ref] = []
+            for part in re.split(r"(\x00\d+\x00)", piece):
+                if not part:
+                    continue
+                found = self._lookup(part, slots)
+                if found is None:
+                    return None
+                out.extend(found)
+            return tuple(out)
+        unit = self.directory.resolve(piece)
+        if unit is not None:
+            return (Ref.of(unit),)
+        group = self.directory.expand_group(piece)
+        if group:
+            return tuple(Ref.of(u) for u in group)
+        parts = [p for p in _AND.split(piece) if p]
+        if len(parts) > 1:
+            found_parts = [self.directory.resolve(p) for p in parts]
+            if all(found_parts):
+                return tuple(Ref.of(u) for u in found_parts if u)
+        return None
+
+    def strict(self, phrase: str) -> tuple[Ref, ...] | None:
+        """All pieces resolve to known units → refs; otherwise None (no warnings)."""
+        if phrase in self._strict_cache:
+            return self._strict_cache[phrase]
+        pieces, slots = self._pieces(phrase)
+        out: list[Ref] = []
+        result: tuple[Ref, ...] | None = None
+        for piece in pieces:
+            found = self._lookup(piece, slots)
+            if found is None:
+                break
+            out.extend(found)
+        else:
+            result = tuple(_dedupe(out)) if out else None
+        self._strict_cache[phrase] = result
+        return result
+
+    def refs(self, phrase: str) -> tuple[Ref, ...]:
+        """Resolve a unit list; unknown names become unknown refs with a warning."""
+        if phrase in self._cache:
+            return self._cache[phrase]
+        pieces, slots = self._pieces(phrase)
+        out: list[Ref] = []
+        for piece in pieces:
+            found = self._lookup(piece, slots)
+            if found is not None:
+                out.extend(found)
+                continue
+            out.append(self._fuzzy(piece))
+        result = tuple(_dedupe(out))
+        self._cache[phrase] = result
+        return result
+
+    def _fuzzy(self, piece: str) -> Ref:
+        if self.directory.is_ambiguous(piece):
+            self.warn(f"单位名称不明确：{piece}，对应多个单位，请核对")
+            return Ref.unknown(piece)
+        if _VAGUE.search(piece):
+            self.warn(f"责任单位表述不明确：{piece}，请指定具体单位（已作为待审核的新单位）")
+            return Ref.unknown(piece)
+        candidates = self.directory.candidates(piece) if len(piece) >= 3 else []
+        if len(candidates) == 1:
+            self.warn(f"单位名称“{piece}”按“{candidates[0].name}”识别，请核对")
+            return Ref.of(candidates[0])
+        if len(candidates) > 1:
+            names = "、".join(c.name for c in candidates[:4])
+            self.warn(f"单位名称不明确：{piece}（可能是：{names}），已作为待审核的新单位")
+            return Ref.unknown(piece)
+        self.warn(f"未识别的单位：{piece}，已作为待审核的新单位")
+        return Ref.unknown(piece)
+
+    # -- clauses ---------------------------------------------------------------------
+    def is_clause(self, inner: str) -> bool:
+        return _is_clause_cached(self, inner)
+
+    def parse_clause(self, inner: str) -> Clause:
+        clause = Clause(raw=inner)
+        labels = list(LABEL.finditer(inner))
+        if labels:
+            for i, m in enumerate(labels):
+                end = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
+                value = inner[m.end() : end].strip(" ；;，,。")
+                role = LABEL_ROLE.get(m.group(1)[:2], "resp")
+                if role == "resp":
+                    clause.entries.extend(self._verb_entries(value))
+                else:
+                    clause.entries.extend((r, role) for r in self.refs(value))
+        else:
+            clause.entries.extend(self._verb_entries(inner))
+        return clause
+
+    def _verb_entries(self, text: str) -> list[tuple[Ref, str]]:
+        verbs = list(VERB.finditer(text))
+        if not verbs:
+            return [(r, "resp") for r in self.refs(text)]
+        words = {m.group(1) for m in verbs}
+        has_lead = "牵头" in words or "负责落实" in words or "具体落实" in words
+        has_guide = "指导" in words or "督促" in words
+        entries: list[tuple[Ref, str]] = []
+        start = 0
+        for m in verbs:
+            segment = text[start : m.start()].strip(" ，,；;、")
+            start = m.end()
+            if not segment:
+                continue
+            verb = m.group(1)
+            if verb in ("牵头", "负责落实", "具体落实", "组织实施"):
+                role = "lead"
+            elif verb in ("指导", "督促"):
+                role = "co"
+            elif verb in ("负责", "分别负责", "共同负责"):
+                role = "co" if has_lead else ("lead" if has_guide else "resp")
+            else:
+                role = "co"
+            entries.extend((r, role) for r in self.refs(segment))
+        tail = text[start:].strip(" ，,；;、。")
+        if tail:
+            entries.extend((r, "co" if has_lead else "resp") for r in self.refs(tail))
+        return entries
+
+    # -- narrowing -------------------------------------------------------------------
+    def sentence_cities(self, sentence: str) -> tuple[list[Ref], str | None]:
+        """Cities a sentence is addressed to, and how: ("subject" | "support", or None).
+
+        Only a city list at the very start of the sentence counts (optionally after 支持/推动/
+        鼓励/引导/指导/由): "宜春做大做强…", "支持南昌、抚州、上饶等地…". City names used as
+        modifiers later in a sentence ("宜春新余等市域产教联合体") do not narrow.
+        """
+        m = self._city_start.match(sentence)
+        if not m:
+            return [], None
+        body_start = m.start(2)
+        rest = sentence[body_start:]
+        if any(rest.startswith(a) for a in self._non_city_prefixed):
+            return [], None
+        after = sentence[m.end() :]
+        if after.startswith(("大学", "学院", "海关", "机场", "银行", "分行", "供电", "港", "站", "地区以外")):
+            return [], None
+        cities = []
+        for short in self._city_one.findall(m.group(2)):
+            unit = self.directory.city_by_short(short)
+            if unit is not None:
+                cities.append(Ref.of(unit))
+        cities = _dedupe(cities)
+        if not cities:
+            return [], None
+        verb = m.group(1)
+        return cities, ("support" if verb and verb not in ("由", "请") else "subject")
+
+    def sentence_lead(self, sentence: str) -> tuple[Ref, ...] | None:
+        """Units a sentence names as its own lead: "由省级商务、工业和信息化部门牵头，…"."""
+        for m in _SENT_LEAD.finditer(sentence):
+            refs = self.strict(m.group(1))
+            if refs:
+                return refs
+        return None
+
+
+_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,40}?)(?:牵头|负责)")
+
+
+@lru_cache(maxsize=4096)
+def _is_clause_key(inner: str) -> tuple[bool, bool]:
+    """(labelled, has_verb) — cheap syntactic part of clause detection."""
+    return bool(LABEL.match(inner.strip())), bool(VERB.search(inner))
+
+
+def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
+    inner = inner.strip()
+    if not inner or len(inner) > 300:
+        return False
+    labelled, has_verb = _is_clause_key(inner)
+    if labelled:
+        return True
+    if has_verb:
+        segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
+        segments = [s for s in segments if s and not VERB.fullmatch(s)]
+        return bool(segments) and any(resolver.strict(s) for s in segments)
+    return resolver.strict(inner) is not None
+
+
+def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool = False) -> Roles:
+    """Lead / co / local from parsed clause entries.
+
+    Explicit 牵头 (or 负责落实 after 指导) wins. Otherwise the first-listed provincial unit
+    leads (a leading "各设区市人民政府" is skipped), the other provincial units cooperate and
+    the cities keep their local share. Only cities listed → cities lead. With the document-wide
+    rule "排在第一位的为牵头单位" and cities listed first, the cities lead.
+    """
+    lead = [r for r, role in clause_entries if role == "lead"]
+    co = [r for r, role in clause_entries if role == "co"]
+    resp = [r for r, role in clause_entries if role == "resp"]
+    roles = Roles()
+    if lead:
+        roles.lead = _dedupe(lead)
+        rest = co + resp
+    else:
+        pool = resp or co
+        others = co if resp else []
+        provincial = [r for r in pool if not r.is_city]
+        cities = [r for r in pool if r.is_city]
+        if first_listed_rule and pool and pool[0].is_city:
+            roles.lead = _dedupe(cities)
+            rest = provincial + others
+        elif provincial:
+            roles.lead = [provincial[0]]
+            rest = provincial[1:] + cities + others
+        else:
+            roles.lead = _dedupe(cities)
+            rest = others
+    lead_names = {r.name for r in roles.lead}
+    roles.co = _dedupe([r for r in rest if not r.is_city and r.name not in lead_names])
+    roles.local = _dedupe([r for r in rest if r.is_city and r.name not in lead_names])
+    return roles

@@ -1,0 +1,177 @@
+"""The weekly summary as a PNG chart.
+
+Top panel: one stacked horizontal bar per measure (done / green / yellow / red task counts).
+Bottom panel: each unit's reporting rate (green = reported this period, red = silent).
+
+Uses matplotlib's object API with the Agg canvas created inside the call: no pyplot, no global
+backend switch, no rcParams changed outside a local ``rc_context``; safe to call from threads
+(wrap in ``asyncio.to_thread`` from the bot). Chinese is drawn with the font from ``fonts``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import IO
+
+from .fonts import cjk_font_name, cjk_font_path
+from .model import LIGHT_COLOR, SummaryData
+
+DPI = 120
+WIDTH_IN = 10.0
+
+_TEXT = {
+    "zh": {
+        "title": "督办周报 {week}（{start} 至 {end}）",
+        "measures": "各措施任务进展（项）",
+        "units": "各单位报送率（%）",
+        "done": "已办结",
+        "green": "绿灯",
+        "yellow": "黄灯",
+        "red": "红灯",
+        "reported": "已报送",
+        "silent": "未报送",
+        "empty": "无数据",
+    },
+    "en": {
+        "title": "Weekly summary {week} ({start} to {end})",
+        "measures": "Tasks by measure",
+        "units": "Reporting rate by unit (%)",
+        "done": "done",
+        "green": "green",
+        "yellow": "yellow",
+        "red": "red",
+        "reported": "reported",
+        "silent": "did not report",
+        "empty": "no data",
+    },
+}
+
+
+@lru_cache(maxsize=4)
+def _covered_codepoints(path: str) -> frozenset[int]:
+    from matplotlib import ft2font
+    from matplotlib.font_manager import findfont
+
+    cps = set(ft2font.FT2Font(path).get_charmap())
+    cps |= set(ft2font.FT2Font(findfont("DejaVu Sans")).get_charmap())
+    return frozenset(cps)
+
+
+def _clean(text: str, covered: frozenset[int], max_chars: int | None = None) -> str:
+    """Drop characters neither font can draw (emoji …) so no "Glyph missing" warning is raised."""
+    s = " ".join(str(text).split())
+    s = "".join(c for c in s if ord(c) in covered)
+    if max_chars is not None and len(s) > max_chars:
+        s = s[: max_chars - 1] + "…"
+    return s.replace("$", r"\$")  # no mathtext
+
+
+def render_summary_chart(
+    data: SummaryData, path_or_buffer: str | os.PathLike[str] | IO[bytes], lang: str = "zh"
+) -> None:
+    """Draw the summary chart as PNG into a path or a binary file object."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    t = _TEXT["en" if lang == "en" else "zh"]
+    family = cjk_font_name()
+    covered = _covered_codepoints(cjk_font_path())
+
+    measures = list(data.measures)
+    units = sorted(data.units, key=lambda u: (u.reporting_rate, u.unit), reverse=True)
+    n_m = max(len(measures), 1)
+    n_u = max(len(units), 1)
+    m_h = 0.9 + 0.34 * n_m
+    u_h = 0.9 + 0.26 * n_u
+    height = min(max(1.2 + m_h + u_h, 4.5), 40.0)
+
+    rc = {
+        "font.family": [family, "DejaVu Sans"],
+        "font.size": 9,
+        "axes.unicode_minus": False,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.fonttype": "none",
+    }
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax_m, ax_u = fig.subplots(2, 1, height_ratios=[m_h, u_h])
+        fig.suptitle(
+            _clean(
+                t["title"].format(
+                    week=data.week,
+                    start=data.period_start.isoformat(),
+                    end=data.period_end.isoformat(),
+                ),
+                covered,
+            ),
+            fontsize=13,
+        )
+
+        # --- measures: stacked bars
+        multi = len({m.policy_short for m in measures}) > 1
+        labels = [
+            _clean(
+                (f"{m.policy_short} " if multi and m.policy_short else "") + f"{m.number} {m.title}",
+                covered,
+                22,
+            )
+            for m in measures
+        ]
+        ys = list(range(len(measures)))
+        if measures:
+            left = [0] * len(measures)
+            for key in ("done", "green", "yellow", "red"):
+                vals = [max(0, int(getattr(m, key))) for m in measures]
+                ax_m.barh(ys, vals, left=left, color=LIGHT_COLOR[key], label=t[key], height=0.62)
+                left = [a + b for a, b in zip(left, vals, strict=True)]
+            span = max(max(left), 1)
+            for y, m, total in zip(ys, measures, left, strict=True):
+                ax_m.text(total + span * 0.01, y, f"{m.done}/{m.total}", va="center", fontsize=8)
+            ax_m.set_xlim(0, span * 1.12)
+            ax_m.set_yticks(ys, labels)
+            ax_m.invert_yaxis()
+            ax_m.legend(loc="lower right", ncols=4, fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
+        else:
+            ax_m.set_yticks([])
+            ax_m.text(0.5, 0.5, t["empty"], ha="center", va="center", transform=ax_m.transAxes)
+        ax_m.set_title(t["measures"], loc="left", fontsize=10)
+        ax_m.xaxis.get_major_locator().set_params(integer=True)
+
+        # --- units: reporting rate
+        uy = list(range(len(units)))
+        if units:
+            rates = [max(0.0, min(1.0, float(u.reporting_rate))) * 100 for u in units]
+            colors = [LIGHT_COLOR["green"] if u.reported else LIGHT_COLOR["red"] for u in units]
+            ax_u.barh(uy, rates, color=colors, height=0.62)
+            for y, r in zip(uy, rates, strict=True):
+                ax_u.text(r + 1, y, f"{r:.0f}%", va="center", fontsize=8)
+            ax_u.set_yticks(uy, [_clean(u.unit, covered, 16) for u in units])
+            ax_u.invert_yaxis()
+            from matplotlib.patches import Patch
+
+            ax_u.legend(
+                handles=[
+                    Patch(color=LIGHT_COLOR["green"], label=t["reported"]),
+                    Patch(color=LIGHT_COLOR["red"], label=t["silent"]),
+                ],
+                loc="lower right",
+                ncols=2,
+                fontsize=8,
+                frameon=False,
+                bbox_to_anchor=(1.0, 1.0),
+            )
+        else:
+            ax_u.set_yticks([])
+            ax_u.text(0.5, 0.5, t["empty"], ha="center", va="center", transform=ax_u.transAxes)
+        ax_u.set_xlim(0, 110)
+        ax_u.set_xticks([0, 25, 50, 75, 100])
+        ax_u.set_title(t["units"], loc="left", fontsize=10)
+
+        fig.savefig(path_or_buffer, format="png", dpi=DPI, facecolor="white")
+
+
+__all__ = ["DPI", "render_summary_chart"]

@@ -1,0 +1,319 @@
+"""Plain data model of the weekly summary (周报) and its display vocabulary.
+
+Everything here is a frozen dataclass filled by the caller (the lead fills them from SQL);
+the renderers in ``html``, ``chart`` and ``ledger`` never touch aiogram or the database.
+
+Times: ``generated_at`` must be timezone-aware. Other datetimes may be aware (preferred) or
+naive; a naive datetime is taken to be UTC (the storage convention) and shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Light = Literal["red", "yellow", "green", "done"]
+Role = Literal["lead", "co", "local"]
+Lang = Literal["zh", "en"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+LIGHTS: tuple[Light, ...] = ("red", "yellow", "green", "done")
+
+LIGHT_EMOJI: dict[str, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", "done": "✅"}
+
+#: Spreadsheet-friendly fills (Excel's "good/neutral/bad" palette) as RRGGBB.
+LIGHT_FILL: dict[str, str] = {"red": "FFC7CE", "yellow": "FFEB9C", "green": "C6EFCE", "done": "DDEBF7"}
+
+#: Chart colours (stronger than the fills, readable on white).
+LIGHT_COLOR: dict[str, str] = {"red": "#D9453B", "yellow": "#F2B01E", "green": "#3BA55C", "done": "#8C9BAB"}
+
+LIGHT_NAMES: dict[str, dict[str, str]] = {
+    "zh": {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "done": "已办结"},
+    "en": {"red": "red", "yellow": "yellow", "green": "green", "done": "done"},
+}
+
+ROLE_NAMES: dict[str, dict[str, str]] = {
+    "zh": {"lead": "牵头", "co": "配合", "local": "属地"},
+    "en": {"lead": "lead", "co": "co-operating", "local": "local"},
+}
+
+#: Assignment status codes in lifecycle order, with their display names.
+STATUSES: tuple[str, ...] = (
+    "draft",
+    "assigned",
+    "acknowledged",
+    "in_progress",
+    "blocked",
+    "claimed_done",
+    "done",
+    "returned",
+    "extended",
+    "cancelled",
+)
+
+STATUS_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "draft": "待交办",
+        "assigned": "已交办",
+        "acknowledged": "已签收",
+        "in_progress": "推进中",
+        "blocked": "受阻",
+        "claimed_done": "报办结",
+        "done": "已办结",
+        "returned": "已退回",
+        "extended": "已延期",
+        "cancelled": "已取消",
+    },
+    "en": {
+        "draft": "draft",
+        "assigned": "assigned",
+        "acknowledged": "acknowledged",
+        "in_progress": "in progress",
+        "blocked": "blocked",
+        "claimed_done": "claimed done",
+        "done": "done",
+        "returned": "returned",
+        "extended": "extended",
+        "cancelled": "cancelled",
+    },
+}
+
+#: Statuses that no longer need the unit's work.
+CLOSED_STATUSES = frozenset({"done", "cancelled"})
+#: Statuses in which the unit has not yet acknowledged (or must act again on a returned item).
+AWAITING_STATUSES = frozenset({"assigned", "returned"})
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "zh"
+
+
+def status_name(status: str, lang: str = "zh") -> str:
+    """Display name of a status code; unknown codes are shown as they are."""
+    return STATUS_NAMES[_lang(lang)].get(status, status)
+
+
+def role_name(role: str, lang: str = "zh") -> str:
+    return ROLE_NAMES[_lang(lang)].get(role, role)
+
+
+def light_emoji(light: str | None) -> str:
+    return LIGHT_EMOJI.get(light or "", "")
+
+
+def light_name(light: str | None, lang: str = "zh") -> str:
+    return LIGHT_NAMES[_lang(lang)].get(light or "", light or "")
+
+
+def to_local(value: datetime) -> datetime:
+    """An aware or naive-UTC datetime as an aware Asia/Shanghai datetime."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI)
+
+
+def task_label(measure_number: str, task_seq: int | str | None) -> str:
+    """Short reference of a task: measure 三, task 2 -> "三-2"."""
+    if task_seq is None or task_seq == "":
+        return str(measure_number)
+    return f"{measure_number}-{task_seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    total: int
+    done: int
+    in_progress: int
+    not_acknowledged: int
+    overdue: int
+    red: int
+    yellow: int
+    green: int
+    reports_this_week: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRow:
+    policy_short: str
+    number: str
+    title: str
+    total: int
+    done: int
+    red: int
+    yellow: int
+    green: int
+    light: Light
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    unit: str
+    assignments: int
+    expected_reports: int
+    reports: int
+    reporting_rate: float  # 0..1
+    reported: bool
+    red: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    assignment_id: int
+    measure_number: str
+    task_seq: int
+    task_text: str
+    unit: str
+    role: Role | str
+    due_on: date | None
+    status: str
+    light: Light
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressLine:
+    unit: str
+    measure_number: str
+    task_seq: int
+    summary: str
+    percent: int | None
+    report_id: int
+    reported_at: datetime
+    link: str | None = None  # https://t.me/c/<chat>/<message> when known
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    prev_week: str
+    done_delta: int
+    red_delta: int
+    overdue_delta: int
+    reports_delta: int
+    rate_delta: float  # change of the overall reporting rate, as a fraction (0.05 = 5 points)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    assignment_id: int
+    policy_short: str
+    measure_number: str
+    task_seq: int
+    task_text: str
+    unit: str
+    role: Role | str
+    due_on: date | None
+    status: str
+    light: Light
+    last_report_at: datetime | None
+    last_report_text: str | None
+    reminders_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    report_id: int
+    assignment_id: int
+    unit: str
+    measure_number: str
+    task_seq: int
+    reported_at: datetime
+    author: str
+    status_claimed: str | None
+    percent: int | None
+    text: str
+    review_state: str  # none | pending | approved | returned (models.tables.Report)
+
+
+REVIEW_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "none": "无需审核",
+        "pending": "待审核",
+        "approved": "已通过",
+        "accepted": "已通过",
+        "returned": "已退回",
+    },
+    "en": {
+        "none": "not required",
+        "pending": "pending",
+        "approved": "approved",
+        "accepted": "approved",
+        "returned": "returned",
+    },
+}
+
+
+def review_name(state: str | None, lang: str = "zh") -> str:
+    if not state:
+        return ""
+    return REVIEW_NAMES[_lang(lang)].get(state, state)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    """Everything one weekly summary shows.
+
+    ``assignments`` and ``reports`` may be any iterable (a generator streaming from the
+    database is fine); the ledger iterates each of them exactly once and the chat/chart
+    renderers do not read them at all.
+    """
+
+    policy_titles: list[str]
+    week: str  # ISO week, "2026-W48"
+    period_start: date
+    period_end: date
+    generated_at: datetime  # aware
+    headline: Headline
+    measures: list[MeasureRow]
+    units: list[UnitRow]
+    red_items: list[ItemRow]
+    progress: list[ProgressLine]
+    change: Change | None
+    next_deadlines: list[ItemRow]
+    assignments: Iterable[AssignmentRow]
+    reports: Iterable[ReportRow]
+
+    @property
+    def overall_reporting_rate(self) -> float:
+        """Share of units that reported in the period (0..1); 0 when there are no units."""
+        if not self.units:
+            return 0.0
+        return sum(1 for u in self.units if u.reported) / len(self.units)
+
+
+__all__ = [
+    "AWAITING_STATUSES",
+    "CLOSED_STATUSES",
+    "LIGHTS",
+    "LIGHT_COLOR",
+    "LIGHT_EMOJI",
+    "LIGHT_FILL",
+    "LIGHT_NAMES",
+    "ROLE_NAMES",
+    "SHANGHAI",
+    "STATUSES",
+    "STATUS_NAMES",
+    "AssignmentRow",
+    "Change",
+    "Headline",
+    "ItemRow",
+    "Lang",
+    "Light",
+    "MeasureRow",
+    "ProgressLine",
+    "ReportRow",
+    "Role",
+    "SummaryData",
+    "UnitRow",
+    "light_emoji",
+    "light_name",
+    "review_name",
+    "role_name",
+    "status_name",
+    "task_label",
+    "to_local",
+]

@@ -1,0 +1,118 @@
+"""`duban run`: long polling, the outbox sender and the scheduler, stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+from bot.app import App
+from bot.sender import Limits, OutboxSender
+from bot.workcal import WorkCalendar
+from config.settings import Settings
+
+log = logging.getLogger("duban")
+
+COMMANDS = {
+    "zh": [
+        ("start", "开始 / 使用邀请码"), ("help", "帮助"), ("tasks", "本单位任务"), ("task", "任务详情"),
+        ("board", "督办看板"), ("dispatch", "交办任务"), ("measure", "措施详情"), ("unit", "单位任务"),
+        ("overdue", "逾期事项"), ("remind", "立即催办"), ("extend", "延期"), ("close", "办结"),
+        ("reopen", "重新打开"), ("units", "单位目录"), ("invite", "邀请"), ("followups", "催办计划"),
+        ("summary", "周报"), ("export", "导出台账"), ("lang", "语言 / Language"),
+    ],
+    "en": [
+        ("start", "Start / redeem an invitation"), ("help", "Help"), ("tasks", "My unit's tasks"),
+        ("task", "Task details"), ("board", "Board"), ("dispatch", "Dispatch tasks"), ("measure", "Measure"),
+        ("unit", "A unit's tasks"), ("overdue", "Overdue items"), ("remind", "Chase now"),
+        ("extend", "Extend a deadline"), ("close", "Close a task"), ("reopen", "Reopen a task"),
+        ("units", "Unit directory"), ("invite", "Invite"), ("followups", "Scheduled follow-ups"),
+        ("summary", "Weekly summary"), ("export", "Export the ledger"), ("lang", "Language / 语言"),
+    ],
+}
+
+
+def make_calendar(settings: Settings) -> WorkCalendar:
+    from datetime import time
+
+    start = time.fromisoformat(settings.work_start)
+    end = time.fromisoformat(settings.work_end)
+    return WorkCalendar(tz=settings.timezone, work_start=start, work_end=end)
+
+
+async def load_office_notices(app: App, calendar: WorkCalendar) -> None:
+    from sqlalchemy import select
+
+    from bot.workcal import OfficeNotice
+    from models import HolidayNotice
+
+    async with app.sessions() as session:
+        for row in (await session.scalars(select(HolidayNotice))).all():
+            calendar.add_notice(OfficeNotice.from_dict(
+                {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
+
+
+async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
+    from aiogram.types import BotCommand
+
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["zh"]])
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["en"]], language_code="en")
+
+
+async def run_bot(settings: Settings) -> int:
+    from bot.telegram import AiogramTransport, make_bot
+    from handlers import build_dispatcher
+
+    token = settings.token_value()
+    assert token
+    app = App.build(settings)
+    calendar = make_calendar(settings)
+    await load_office_notices(app, calendar)
+    bot = make_bot(token, settings.telegram_api_base)
+    sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
+        global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
+        per_group_per_min=settings.rate_per_group_per_min))
+    dispatcher = build_dispatcher(app, sender=sender, calendar=calendar)
+    scheduler = None
+    try:
+        from bot.jobs import start_scheduler
+
+        scheduler = start_scheduler(app, calendar, sender, bot=bot)
+    except ImportError:
+        scheduler = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        me = await bot.get_me()
+        log.info("connected as @%s", me.username)
+        await set_commands(bot)
+        sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
+        polling = asyncio.create_task(dispatcher.start_polling(
+            bot, handle_signals=False, close_bot_session=False,
+            allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({polling, stopper, sender_task}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")
+        # Stop taking updates first; handlers in progress finish and commit; then the sender
+        # finishes what is in flight. Anything still queued waits in the outbox for next start.
+        if not polling.done():
+            with suppress(RuntimeError):
+                await dispatcher.stop_polling()
+            with suppress(asyncio.CancelledError):
+                await polling
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await sender.stop()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait_for(sender_task, timeout=10)
+        for task in done:
+            if task is not stopper and task.exception():
+                raise task.exception()  # type: ignore[misc]
+        return 0
+    finally:
+        await bot.session.close()
+        await app.close()

@@ -1,0 +1,298 @@
+"""Drains the outbox within Telegram's limits. The only place messages actually leave.
+
+A row is marked sent only after the API confirmed it, so a crash can at worst repeat the
+one message that was in flight. Pacing uses the monotonic clock; the timestamps written to
+the database come from the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.i18n import t
+from bot.services import events, outbox
+from bot.services.access import coordinators
+from models import Contact, OutboxMessage, TaskMessage
+
+log = logging.getLogger(__name__)
+
+# Messages whose replies should find their assignment.
+CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "close_notice", "followup")
+
+
+class SendError(Exception):
+    pass
+
+
+class RetryAfter(SendError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Forbidden(SendError):
+    """The user blocked the bot or left the group: retrying cannot help."""
+
+
+class BadRequest(SendError):
+    """Telegram refused the message itself; retrying the same request cannot help."""
+
+
+class Temporary(SendError):
+    """Network trouble or a 5xx: worth retrying later."""
+
+
+class Transport(Protocol):
+    async def send(self, message: OutboxMessage) -> int:
+        """Delivers one message and returns Telegram's message_id."""
+        ...
+
+
+@dataclass
+class Limits:
+    global_per_sec: float = 30.0
+    per_chat_per_sec: float = 1.0
+    per_group_per_min: int = 20
+    # Sending exactly at the limit invites a 429 from timing jitter; this much under it is free.
+    margin: float = 0.02
+    max_in_flight: int = 32
+    max_backoff: float = 300.0
+
+
+class Pacer:
+    """Decides when the next message to a chat may start."""
+
+    def __init__(self, limits: Limits, now: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._now = now
+        self._global_interval = (1.0 + limits.margin) / limits.global_per_sec
+        self._chat_interval = (1.0 + limits.margin) / limits.per_chat_per_sec
+        self._next_global = 0.0
+        self._next_chat: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = {}
+        self.paused_until = 0.0
+
+    def global_wait(self) -> float:
+        return max(0.0, max(self._next_global, self.paused_until) - self._now())
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds until this chat's own limits let a message start."""
+        ready = max(self._next_chat.get(chat_id, 0.0), self.paused_until)
+        if chat_id < 0:
+            sends = self._group_sends.get(chat_id)
+            if sends and len(sends) >= self.limits.per_group_per_min:
+                ready = max(ready, sends[0] + 60.0 * (1.0 + self.limits.margin))
+        return max(0.0, ready - self._now())
+
+    def take(self, chat_id: int) -> None:
+        now = self._now()
+        self._next_global = max(now, self._next_global) + self._global_interval
+        self._next_chat[chat_id] = now + self._chat_interval
+        if chat_id < 0:
+            sends = self._group_sends.setdefault(chat_id, deque())
+            sends.append(now)
+            while len(sends) > self.limits.per_group_per_min:
+                sends.popleft()
+
+    def back_off(self, chat_id: int, seconds: float) -> None:
+        until = self._now() + seconds
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until)
+        # A 429 may be the bot-wide limit: everything waits, as Telegram asks.
+        self.paused_until = max(self.paused_until, until)
+
+
+class OutboxSender:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
+                 limits: Limits | None = None, poll_interval: float = 1.0) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.clock = clock
+        self.limits = limits or Limits()
+        self.pacer = Pacer(self.limits)
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._busy_chats: set[int] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0}
+        self.after_sent: list[Callable[[OutboxMessage, int], Awaitable[None]]] = []
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            progressed = await self.pump()
+            if not progressed:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
+        await self._drain_in_flight()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _drain_in_flight(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def pump(self, batch: int = 200) -> bool:
+        """Starts every message that may go now. Returns whether anything was started."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                select(OutboxMessage.id, OutboxMessage.chat_id)
+                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id).limit(batch)
+            )).all()
+        started = False
+        waiting: dict[int, float] = {}
+        for row_id, chat_id in rows:
+            if self._stopping:
+                break
+            # One in flight per chat, earliest first, keeps each chat's messages in order.
+            if chat_id in self._busy_chats or chat_id in waiting:
+                waiting.setdefault(chat_id, 0.05)
+                continue
+            chat_wait = self.pacer.chat_wait(chat_id)
+            if chat_wait > 0:
+                waiting[chat_id] = chat_wait
+                continue
+            global_wait = self.pacer.global_wait()
+            if global_wait > 0:
+                await asyncio.sleep(global_wait)
+            while len(self._in_flight) >= self.limits.max_in_flight:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            self.pacer.take(chat_id)
+            self._busy_chats.add(chat_id)
+            task = asyncio.create_task(self._deliver(row_id, chat_id))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            started = True
+        if not started and waiting:
+            # Everything due is held by pacing: wait for the nearest chat, or a delivery to finish.
+            pause = min(1.0, min(waiting.values()))
+            if self._in_flight:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED, timeout=pause)
+            else:
+                await asyncio.sleep(pause)
+            return True
+        return started
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
+        """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            progressed = await self.pump()
+            await self._drain_in_flight()
+            if not progressed and not await self._pending_due():
+                return
+        raise TimeoutError("outbox not drained in time")
+
+    async def _pending_due(self) -> bool:
+        async with self.sessions() as session:
+            return (await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= self.clock.now()).limit(1))) is not None
+
+    async def _deliver(self, row_id: int, chat_id: int) -> None:
+        try:
+            async with self.sessions() as session:
+                message = await session.get(OutboxMessage, row_id)
+                if message is None or message.state != "pending":
+                    return
+                session.expunge(message)
+            try:
+                telegram_id = await self.transport.send(message)
+            except RetryAfter as exc:
+                self.stats["retry_after"] += 1
+                self.pacer.back_off(chat_id, exc.seconds)
+                await self._reschedule(row_id, exc.seconds, str(exc), count_attempt=False)
+            except Temporary as exc:
+                self.stats["temporary"] += 1
+                delay = min(self.limits.max_backoff, 2.0 ** min(message.attempts, 10))
+                await self._reschedule(row_id, delay, str(exc))
+            except Forbidden as exc:
+                self.stats["forbidden"] += 1
+                await self._forbidden(row_id, chat_id, str(exc))
+            except BadRequest as exc:
+                self.stats["bad_request"] += 1
+                await self._dead(row_id, str(exc))
+            else:
+                self.stats["sent"] += 1
+                await self._mark_sent(message, telegram_id)
+        except Exception:  # a bug here must not stop the sender; the row stays pending
+            log.exception("outbox delivery of message %s failed", row_id)
+            await asyncio.sleep(1.0)
+        finally:
+            self._busy_chats.discard(chat_id)
+            self._wake.set()
+
+    async def _mark_sent(self, message: OutboxMessage, telegram_id: int) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+                state="sent", sent_at=now, telegram_message_id=telegram_id, attempts=OutboxMessage.attempts + 1))
+            if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
+                session.add(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
+                                        assignment_id=message.assignment_id, purpose=message.purpose,
+                                        created_at=now))
+        for hook in self.after_sent:
+            await hook(message, telegram_id)
+
+    async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
+        now = self.clock.now()
+        values: dict[str, object] = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error[:500]}
+        if count_attempt:
+            values["attempts"] = OutboxMessage.attempts + 1
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+    async def _dead(self, row_id: int, error: str) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+            events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
+                          entity_id=row_id, to_state="dead", reason=error[:500])
+        log.warning("outbox message %s refused by Telegram: %s", row_id, error)
+
+    async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+            # Later messages to the same chat would fail the same way: park them too.
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
+                state="failed", last_error="chat unreachable (403)"))
+            contacts = (await session.scalars(select(Contact).where(
+                Contact.chat_id == chat_id, Contact.active.is_(True)))).all()
+            for contact in contacts:
+                contact.active, contact.deactivated_reason = False, "blocked the bot (403)"
+                events.record(session, at=now, actor="system:sender", kind="contact.deactivated", entity="contact",
+                              entity_id=contact.id, from_state="active", to_state="inactive", reason=error[:200])
+            if contacts:
+                names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
+                from models import Unit
+
+                unit = await session.get(Unit, contacts[0].unit_id) if contacts[0].unit_id else None
+                for coordinator in await coordinators(session):
+                    if coordinator.chat_id == chat_id:
+                        continue
+                    outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="blocked_notice",
+                                   text=t(coordinator.language, "blocked_notice",
+                                          unit=unit.name if unit else "—", name=names))

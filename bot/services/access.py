@@ -1,0 +1,96 @@
+"""Who is acting: roles come from the database on every update, never from the button pressed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Contact, Unit
+
+
+@dataclass
+class Actor:
+    user_id: int
+    chat_id: int
+    name: str
+    language: str
+    contacts: list[Contact] = field(default_factory=list)
+    is_coordinator: bool = False
+    is_observer: bool = False
+    contact_unit_ids: set[int] = field(default_factory=set)
+    leader_unit_ids: set[int] = field(default_factory=set)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.contacts)
+
+    @property
+    def tag(self) -> str:
+        return f"tg:{self.user_id}"
+
+    def may_act_for(self, unit_id: int) -> bool:
+        return unit_id in self.contact_unit_ids
+
+    def may_see_unit(self, unit_id: int) -> bool:
+        return self.is_coordinator or unit_id in self.contact_unit_ids or unit_id in self.leader_unit_ids
+
+
+async def resolve_actor(
+    session: AsyncSession, *, user_id: int, chat_id: int, name: str, default_language: str
+) -> Actor:
+    # In a private chat the person's own bindings count; in a group, the group's binding
+    # (any member speaks for the department) plus the person's own coordinator role.
+    conditions = [Contact.telegram_user_id == user_id]
+    if chat_id != user_id:
+        conditions.append(Contact.chat_id == chat_id)
+    contacts = list((await session.scalars(
+        select(Contact).where(or_(*conditions), Contact.active.is_(True)).order_by(Contact.id)
+    )).all())
+    actor = Actor(user_id=user_id, chat_id=chat_id, name=name, language=default_language, contacts=contacts)
+    personal = [c for c in contacts if c.telegram_user_id == user_id]
+    if personal:
+        actor.language = personal[0].language
+    elif contacts:
+        actor.language = contacts[0].language
+    for contact in contacts:
+        if contact.role == "coordinator" and contact.telegram_user_id == user_id:
+            actor.is_coordinator = True
+        elif contact.role == "observer" and contact.telegram_user_id == user_id:
+            actor.is_observer = True
+        elif contact.role == "contact" and contact.unit_id is not None:
+            if contact.is_group and contact.chat_id != chat_id:
+                continue  # a group's binding counts only inside that group
+            actor.contact_unit_ids.add(contact.unit_id)
+        elif contact.role == "leader" and contact.unit_id is not None:
+            actor.leader_unit_ids.add(contact.unit_id)
+    return actor
+
+
+async def set_language(session: AsyncSession, actor: Actor, language: str) -> int:
+    changed = 0
+    for contact in actor.contacts:
+        if contact.telegram_user_id == actor.user_id or contact.chat_id == actor.chat_id:
+            contact.language = language
+            changed += 1
+    return changed
+
+
+async def unit_names(session: AsyncSession, unit_ids: set[int]) -> list[str]:
+    if not unit_ids:
+        return []
+    return list((await session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id))).all())
+
+
+async def coordinators(session: AsyncSession) -> list[Contact]:
+    return list((await session.scalars(
+        select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
+    )).all())
+
+
+async def unit_contacts(session: AsyncSession, unit_id: int, role: str = "contact") -> list[Contact]:
+    return list((await session.scalars(
+        select(Contact).where(Contact.unit_id == unit_id, Contact.role == role, Contact.active.is_(True))
+        .order_by(Contact.id)
+    )).all())

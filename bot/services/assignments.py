@@ -1,0 +1,114 @@
+"""An assignment's life: the transitions of the brief, each one recorded as an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import events
+from models import Assignment, Measure, Policy, Task, Unit
+
+OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
+CLOSED = ("done", "cancelled")
+
+# Which states an action may start from.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "dispatch": ("draft",),
+    "acknowledge": ("assigned",),
+    "report": (*OPEN,),
+    "claim_done": (*OPEN,),
+    "approve_done": ("claimed_done",),
+    "return": ("claimed_done", *OPEN),
+    "extend": (*OPEN, "claimed_done", "draft"),
+    "close": (*OPEN, "claimed_done"),
+    "reopen": ("done", "claimed_done", "cancelled"),
+    "cancel": ("draft", *OPEN, "claimed_done"),
+}
+
+
+class TransitionError(Exception):
+    def __init__(self, assignment_id: int, status: str, action: str) -> None:
+        super().__init__(f"#{assignment_id}: {action} not allowed from {status}")
+        self.assignment_id, self.status, self.action = assignment_id, status, action
+
+
+def transition(
+    session: AsyncSession,
+    assignment: Assignment,
+    to_state: str,
+    *,
+    action: str,
+    now: datetime,
+    actor: str,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> None:
+    if assignment.status not in ALLOWED[action]:
+        raise TransitionError(assignment.id or 0, assignment.status, action)
+    from_state = assignment.status
+    assignment.status = to_state
+    assignment.updated_at = now
+    events.record(session, at=now, actor=actor, kind=f"assignment.{action}", entity="assignment",
+                  entity_id=assignment.id, from_state=from_state, to_state=to_state, reason=reason, data=data)
+
+
+@dataclass
+class AssignmentView:
+    assignment: Assignment
+    task: Task
+    measure: Measure
+    policy: Policy
+    unit: Unit
+
+
+async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView | None:
+    row = (await session.execute(
+        select(Assignment, Task, Measure, Policy, Unit)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.id == assignment_id)
+    )).first()
+    if row is None:
+        return None
+    return AssignmentView(*row)
+
+
+async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:
+    transition(session, assignment, "acknowledged", action="acknowledge", now=now, actor=actor)
+    assignment.acknowledged_at = now
+
+
+async def extend(session: AsyncSession, assignment: Assignment, new_due: date, *, now: datetime, actor: str,
+                 reason: str | None = None) -> date | None:
+    old = assignment.due_on
+    if assignment.status not in ALLOWED["extend"]:
+        raise TransitionError(assignment.id or 0, assignment.status, "extend")
+    if assignment.original_due_on is None:
+        assignment.original_due_on = old
+    assignment.due_on = new_due
+    assignment.updated_at = now
+    to_state = assignment.status if assignment.status in ("draft", "claimed_done", "assigned") else "extended"
+    events.record(session, at=now, actor=actor, kind="assignment.extend", entity="assignment",
+                  entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
+                  data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})
+    assignment.status = to_state
+    return old
+
+
+async def close(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str,
+                reason: str | None = None) -> None:
+    transition(session, assignment, "done", action="close", now=now, actor=actor, reason=reason)
+    assignment.done_at = now
+
+
+async def reopen(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str,
+                 reason: str | None = None) -> None:
+    to_state = "in_progress" if assignment.acknowledged_at else "assigned"
+    transition(session, assignment, to_state, action="reopen", now=now, actor=actor, reason=reason)
+    assignment.done_at = None
+    assignment.claimed_done_at = None

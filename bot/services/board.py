@@ -1,0 +1,108 @@
+"""The coordinator's views: board, measure, task, unit, overdue. All aggregation happens in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.lights import LightEdges, light_expression, worst
+from bot.workcal import WorkCalendar
+from models import Assignment, Measure, Policy, Task, Unit
+
+
+@dataclass
+class MeasureLine:
+    policy_id: int
+    policy_title: str
+    number: int
+    title: str
+    counts: dict[str, int] = field(default_factory=dict)  # light -> n
+
+    @property
+    def total(self) -> int:
+        return sum(v for k, v in self.counts.items() if k != "draft")
+
+    @property
+    def light(self) -> str:
+        return worst([k for k, v in self.counts.items() if v])
+
+
+async def board(session: AsyncSession, now: datetime, cal: WorkCalendar) -> tuple[list[MeasureLine], int]:
+    light = light_expression(LightEdges.at(now, cal))
+    query = (
+        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
+        .select_from(Assignment)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(Task.active.is_(True), Assignment.status != "cancelled")
+        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
+        .order_by(Policy.id, Measure.number)
+    )
+    lines: dict[tuple[int, int], MeasureLine] = {}
+    for pid, ptitle, number, title, lt, n in (await session.execute(query)).all():
+        line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title))
+        line.counts[lt] = line.counts.get(lt, 0) + n
+    overdue = await session.scalar(
+        select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
+        .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
+                                                              "returned", "extended")),
+               Assignment.due_on < cal.local_date(now)))
+    return list(lines.values()), int(overdue or 0)
+
+
+@dataclass
+class AssignmentLine:
+    assignment_id: int
+    measure_number: int
+    seq: int
+    text: str
+    unit: str
+    role: str
+    status: str
+    due_on: date | None
+    percent: int | None
+    light: str
+    reminders: int
+
+
+def _assignment_query(light):  # type: ignore[no-untyped-def]
+    return (
+        select(Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role, Assignment.status,
+               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.active.is_(True), Assignment.status != "cancelled")
+    )
+
+
+async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalendar, *,
+                           measure_number: int | None = None, unit_ids: set[int] | None = None,
+                           overdue_only: bool = False, open_only: bool = False) -> list[AssignmentLine]:
+    light = light_expression(LightEdges.at(now, cal))
+    query = _assignment_query(light).order_by(Measure.number, Task.seq, Assignment.id)
+    if measure_number is not None:
+        query = query.where(Measure.number == measure_number)
+    if unit_ids is not None:
+        query = query.where(Assignment.unit_id.in_(unit_ids))
+    if open_only or overdue_only:
+        query = query.where(Assignment.status.not_in(("done", "draft")))
+    if overdue_only:
+        query = query.where(Assignment.due_on < cal.local_date(now), Assignment.status != "claimed_done")
+    return [AssignmentLine(*row) for row in (await session.execute(query)).all()]
+
+
+async def measure_title(session: AsyncSession, number: int) -> str | None:
+    return await session.scalar(select(Measure.title).where(Measure.number == number).order_by(Measure.id).limit(1))
+
+
+async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal: WorkCalendar) -> str:
+    light = light_expression(LightEdges.at(now, cal))
+    value = await session.scalar(
+        select(light).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+        .where(Assignment.id == assignment_id))
+    return value or "draft"

@@ -1,0 +1,586 @@
+"""Dispatch, acknowledgement, progress reports, review, extensions, reminders.
+
+Each function changes state, writes the events, and queues the resulting messages in the
+outbox inside the caller's transaction. Nothing here knows about Telegram's types.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import callbacks as cb
+from bot.i18n import role_name, status_name, t
+from bot.services import assignments as asg
+from bot.services import events, outbox
+from bot.services.access import Actor, coordinators, unit_contacts
+from bot.services.parsing import Parsed, parse_progress
+from models import (
+    Assignment,
+    Contact,
+    ExtensionRequest,
+    Measure,
+    Policy,
+    ProgressReport,
+    Task,
+    Unit,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_REPORT_CHARS = 4000
+
+
+class CoordinationError(Exception):
+    """A refusal the user should read: `key` and `values` pick the text in their language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def local_time(at: datetime | None) -> str:
+    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if at else "—"
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+@dataclass
+class DispatchPlan:
+    measure_number: int | None
+    assignment_ids: list[int] = field(default_factory=list)
+    task_ids: set[int] = field(default_factory=set)
+    units: dict[str, int] = field(default_factory=dict)  # unit -> assignments
+    unbound: list[str] = field(default_factory=list)
+
+
+async def plan_dispatch(session: AsyncSession, measure_number: int | None) -> DispatchPlan:
+    query = (
+        select(Assignment.id, Assignment.task_id, Unit.id, Unit.name)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.status == "draft", Task.active.is_(True))
+        .order_by(Measure.number, Task.seq, Assignment.id)
+    )
+    if measure_number is not None:
+        query = query.where(Measure.number == measure_number)
+    plan = DispatchPlan(measure_number=measure_number)
+    unit_ids: dict[str, int] = {}
+    for aid, task_id, unit_id, unit_name in (await session.execute(query)).all():
+        plan.assignment_ids.append(aid)
+        plan.task_ids.add(task_id)
+        plan.units[unit_name] = plan.units.get(unit_name, 0) + 1
+        unit_ids[unit_name] = unit_id
+    if unit_ids:
+        bound = set((await session.scalars(select(Contact.unit_id).where(
+            Contact.unit_id.in_(unit_ids.values()), Contact.role == "contact", Contact.active.is_(True)))).all())
+        plan.unbound = [name for name, uid in unit_ids.items() if uid not in bound]
+    return plan
+
+
+def render_dispatch_preview(plan: DispatchPlan, lang: str) -> str:
+    scope = (t(lang, "dispatch.scope.measure", number=plan.measure_number)
+             if plan.measure_number is not None else t(lang, "dispatch.scope.all"))
+    lines = [f"• {esc(name)} ×{count}" for name, count in plan.units.items()]
+    return t(lang, "dispatch.preview", scope=scope, tasks=len(plan.task_ids), assignments=len(plan.assignment_ids),
+             units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—")
+
+
+def dispatch_keyboard(measure_number: int | None, lang: str) -> dict:
+    arg = "all" if measure_number is None else str(measure_number)
+    return cb.keyboard([[cb.button(t(lang, "dispatch.confirm"), cb.pack(cb.CONFIRM, "dispatch", arg)),
+                         cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", arg))]])
+
+
+def task_keyboard(assignment_id: int, lang: str, acknowledged: bool = False) -> dict:
+    first = [] if acknowledged else [cb.button(t(lang, "btn.ack"), cb.pack(cb.ASSIGNMENT, "ack", assignment_id))]
+    return cb.keyboard([
+        [*first, cb.button(t(lang, "btn.report"), cb.pack(cb.ASSIGNMENT, "rep", assignment_id))],
+        [cb.button(t(lang, "btn.extend"), cb.pack(cb.ASSIGNMENT, "ext", assignment_id)),
+         cb.button(t(lang, "btn.details"), cb.pack(cb.ASSIGNMENT, "det", assignment_id))],
+    ])
+
+
+def render_task_message(view: asg.AssignmentView, lang: str) -> str:
+    a = view.assignment
+    rhythm = t(lang, "task.rhythm", rhythm=t(lang, f"rhythm.{view.task.rhythm}")) if view.task.rhythm else ""
+    return t(lang, "task.message", aid=a.id, policy=esc(view.policy.short_title or view.policy.title),
+             measure=view.measure.number, measure_title=esc(view.measure.title), text=esc(view.task.text),
+             unit=esc(view.unit.name), role=role_name(lang, a.role),
+             due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), rhythm=rhythm)
+
+
+def send_task_message(session: AsyncSession, view: asg.AssignmentView, contact: Contact, now: datetime,
+                      purpose: str = "dispatch", dedupe_key: str | None = None) -> None:
+    lang = contact.language
+    outbox.enqueue(session, chat_id=contact.chat_id, text=render_task_message(view, lang), now=now,
+                   purpose=purpose, assignment_id=view.assignment.id, dedupe_key=dedupe_key,
+                   reply_markup=task_keyboard(view.assignment.id or 0, lang,
+                                              acknowledged=view.assignment.acknowledged_at is not None))
+
+
+@dataclass
+class DispatchResult:
+    assignments: int
+    messages: int
+    unbound: list[str]
+
+
+async def dispatch(session: AsyncSession, measure_number: int | None, *, now: datetime, actor: str) -> DispatchResult:
+    plan = await plan_dispatch(session, measure_number)
+    contacts_by_unit: dict[int, list[Contact]] = defaultdict(list)
+    messages = 0
+    for aid in plan.assignment_ids:
+        view = await asg.load_view(session, aid)
+        if view is None or view.assignment.status != "draft":
+            continue  # dispatched meanwhile by another press: nothing twice
+        asg.transition(session, view.assignment, "assigned", action="dispatch", now=now, actor=actor)
+        view.assignment.assigned_at = now
+        if view.unit.id not in contacts_by_unit:
+            contacts_by_unit[view.unit.id or 0] = await unit_contacts(session, view.unit.id or 0)
+        for contact in contacts_by_unit[view.unit.id or 0]:
+            send_task_message(session, view, contact, now, dedupe_key=f"dispatch:{aid}:{contact.id}")
+            messages += 1
+    return DispatchResult(assignments=len(plan.assignment_ids), messages=messages, unbound=plan.unbound)
+
+
+# ---------------------------------------------------------------- access to one assignment
+
+
+async def assignment_for_actor(session: AsyncSession, actor: Actor, assignment_id: int,
+                               *, act: bool) -> asg.AssignmentView:
+    view = await asg.load_view(session, assignment_id)
+    if view is None:
+        raise CoordinationError("task.not_found", aid=assignment_id)
+    allowed = actor.may_act_for(view.unit.id or 0) if act else actor.may_see_unit(view.unit.id or 0)
+    if not allowed:
+        raise CoordinationError("denied.unit")
+    return view
+
+
+async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
+    view = await assignment_for_actor(session, actor, assignment_id, act=True)
+    a = view.assignment
+    if a.acknowledged_at is not None:
+        raise CoordinationError("ack.already", aid=a.id)
+    if a.status != "assigned":
+        raise CoordinationError("ack.closed", aid=a.id, status=status_name(actor.language, a.status))
+    await asg.acknowledge(session, a, now=now, actor=actor.tag)
+    for coordinator in await coordinators(session):
+        outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="ack_notice",
+                       text=t(coordinator.language, "notify.ack", unit=esc(view.unit.name), aid=a.id,
+                              measure=view.measure.number))
+    return view
+
+
+# ---------------------------------------------------------------- progress reports
+
+
+@dataclass
+class IncomingReport:
+    chat_id: int
+    message_id: int | None
+    text: str
+    author: str
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+    attachment_name: str | None = None
+
+
+async def find_assignment_by_message(session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+    from models import TaskMessage
+
+    return await session.scalar(select(TaskMessage.assignment_id).where(
+        TaskMessage.chat_id == chat_id, TaskMessage.message_id == message_id))
+
+
+async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport,
+                           *, now: datetime, supersedes: ProgressReport | None = None) -> ProgressReport:
+    """Step one: keep the reply verbatim and commit, before anything tries to read it."""
+    view = await assignment_for_actor(session, actor, assignment_id, act=True)
+    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
+    report = ProgressReport(
+        assignment_id=assignment_id, contact_id=contact.id if contact else None, chat_id=incoming.chat_id,
+        message_id=incoming.message_id, author=incoming.author, raw_text=incoming.text,
+        attachment_kind=incoming.attachment_kind, attachment_file_id=incoming.attachment_file_id,
+        attachment_name=incoming.attachment_name, supersedes_id=supersedes.id if supersedes else None,
+        created_at=now,
+    )
+    session.add(report)
+    if supersedes is not None:
+        supersedes.superseded = True
+    await session.flush()
+    events.record(session, at=now, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
+                  data={"assignment_id": assignment_id, "chars": len(incoming.text),
+                        "supersedes": supersedes.id if supersedes else None})
+    await session.commit()
+    return report
+
+
+@dataclass
+class ReportOutcome:
+    report: ProgressReport
+    view: asg.AssignmentView
+    understood: str
+    status_changed: bool
+
+
+def describe(lang: str, status: str | None, percent: int | None) -> str:
+    if status == "progress" or (status is None and percent is not None):
+        return t(lang, "report.understood.progress",
+                 percent=t(lang, "report.percent", percent=percent) if percent is not None else "")
+    if status in ("done", "blocked"):
+        return t(lang, f"report.understood.{status}")
+    return t(lang, "report.understood.unparsed")
+
+
+async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
+                           now: datetime, edited_from: ProgressReport | None = None,
+                           explicit: tuple[str, int | None] | None = None) -> ReportOutcome:
+    """Step two: read the stored text, move the assignment, tell the people who need to know.
+
+    `explicit` carries what the contact chose in the guided flow; it wins over parsing.
+    """
+    if explicit is not None:
+        status, percent = explicit
+        parsed = Parsed(status, 100 if status == "done" else percent)
+    else:
+        parsed = parse_progress(report.raw_text)
+    report.parsed_status, report.parsed_percent, report.parse_ok = parsed.status, parsed.percent, parsed.understood
+    view = await asg.load_view(session, report.assignment_id)
+    assert view is not None
+    changed = apply_report_status(session, view.assignment, parsed.status, parsed.percent, report, now=now,
+                                  actor=actor.tag)
+    report.review_state = "pending"
+    understood = describe(actor.language, parsed.status, parsed.percent)
+    key = "report.edited" if edited_from else "report.saved"
+    outbox.enqueue(
+        session, chat_id=report.chat_id or actor.chat_id, now=now, purpose="report_ack",
+        reply_to_message_id=report.message_id,
+        text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
+               old=edited_from.id if edited_from else ""),
+        reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
+    )
+    await notify_coordinators_of_report(session, view, report, now=now)
+    return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
+
+
+def apply_report_status(session: AsyncSession, assignment: Assignment, status: str | None, percent: int | None,
+                        report: ProgressReport, *, now: datetime, actor: str) -> bool:
+    if assignment.status in ("done", "cancelled", "claimed_done", "draft"):
+        return False
+    if assignment.acknowledged_at is None:
+        # Reporting on a task is the clearest acknowledgement there is.
+        assignment.acknowledged_at = now
+    target = {"done": "claimed_done", "blocked": "blocked"}.get(status or "", "in_progress")
+    if percent is not None:
+        assignment.percent = percent
+    assignment.last_report_at = now
+    if target == assignment.status:
+        return False
+    action = "claim_done" if target == "claimed_done" else "report"
+    asg.transition(session, assignment, target, action=action, now=now, actor=actor,
+                   data={"report_id": report.id, "percent": percent})
+    if target == "claimed_done":
+        assignment.claimed_done_at = now
+    return True
+
+
+async def notify_coordinators_of_report(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport,
+                                        *, now: datetime, digest: bool = False) -> None:
+    if digest:
+        return
+    for coordinator in await coordinators(session):
+        lang = coordinator.language
+        text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
+        if report.attachment_name:
+            text += " " + t(lang, "report.attachment", name=report.attachment_name)
+        outbox.enqueue(
+            session, chat_id=coordinator.chat_id, now=now, purpose="report_notice",
+            text=t(lang, "notify.report", unit=esc(view.unit.name), aid=view.assignment.id,
+                   measure=view.measure.number, seq=view.task.seq,
+                   understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
+                   rid=report.id, time=local_time(report.created_at)),
+            reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
+                                       cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
+        )
+
+
+async def correct_report(session: AsyncSession, actor: Actor, report_id: int, status: str, *,
+                         now: datetime) -> ProgressReport:
+    if status not in ("progress", "done", "blocked"):
+        raise CoordinationError("button.forged")
+    report = await session.get(ProgressReport, report_id)
+    if report is None:
+        raise CoordinationError("button.stale")
+    view = await assignment_for_actor(session, actor, report.assignment_id, act=True)
+    old = report.parsed_status
+    report.parsed_status, report.parse_ok = status, True
+    events.record(session, at=now, actor=actor.tag, kind="report.corrected", entity="report", entity_id=report.id,
+                  from_state=old, to_state=status)
+    a = view.assignment
+    if a.status == "claimed_done" and status != "done":
+        # Taking back a completion claim returns the task to work; the review goes with it.
+        asg.transition(session, a, "blocked" if status == "blocked" else "in_progress", action="return", now=now,
+                       actor=actor.tag, reason="claim corrected by contact")
+        a.claimed_done_at = None
+    else:
+        apply_report_status(session, a, status, report.parsed_percent, report, now=now, actor=actor.tag)
+    return report
+
+
+async def latest_report_for_message(session: AsyncSession, chat_id: int, message_id: int) -> ProgressReport | None:
+    return await session.scalar(
+        select(ProgressReport).where(ProgressReport.chat_id == chat_id, ProgressReport.message_id == message_id)
+        .order_by(ProgressReport.id.desc()).limit(1))
+
+
+# ---------------------------------------------------------------- review
+
+
+async def approve_report(session: AsyncSession, actor: Actor, report_id: int, *, now: datetime) -> ProgressReport:
+    report, view = await _reviewable(session, actor, report_id)
+    report.review_state, report.reviewed_by, report.reviewed_at = "approved", actor.tag, now
+    events.record(session, at=now, actor=actor.tag, kind="report.approved", entity="report", entity_id=report.id,
+                  from_state="pending", to_state="approved")
+    extra = ""
+    a = view.assignment
+    if a.status == "claimed_done" and report.parsed_status == "done":
+        asg.transition(session, a, "done", action="approve_done", now=now, actor=actor.tag,
+                       data={"report_id": report.id})
+        a.done_at = now
+        extra = "done"
+    await _tell_unit(session, view, now, "notify.approved", purpose="review_notice", rid=report.id,
+                     extra_key="notify.approved.done" if extra else None)
+    return report
+
+
+async def return_report(session: AsyncSession, actor: Actor, report_id: int, comment: str, *,
+                        now: datetime) -> ProgressReport:
+    report, view = await _reviewable(session, actor, report_id)
+    report.review_state, report.reviewed_by, report.reviewed_at = "returned", actor.tag, now
+    report.review_comment = comment
+    events.record(session, at=now, actor=actor.tag, kind="report.returned", entity="report", entity_id=report.id,
+                  from_state="pending", to_state="returned", reason=comment)
+    a = view.assignment
+    if a.status not in ("done", "cancelled"):
+        asg.transition(session, a, "returned", action="return", now=now, actor=actor.tag, reason=comment,
+                       data={"report_id": report.id})
+        a.claimed_done_at = None
+    await _tell_unit(session, view, now, "notify.returned", purpose="review_notice", rid=report.id,
+                     comment=esc(comment), with_task_buttons=True)
+    return report
+
+
+async def _reviewable(session: AsyncSession, actor: Actor, report_id: int) -> tuple[ProgressReport, asg.AssignmentView]:
+    if not actor.is_coordinator:
+        raise CoordinationError("denied")
+    report = await session.get(ProgressReport, report_id)
+    if report is None:
+        raise CoordinationError("button.stale")
+    if report.review_state in ("approved", "returned") or report.superseded:
+        state = t(actor.language, f"review.state.{report.review_state}") if not report.superseded else "superseded"
+        raise CoordinationError("review.already", rid=report.id, state=state)
+    view = await asg.load_view(session, report.assignment_id)
+    assert view is not None
+    return report, view
+
+
+async def _tell_unit(session: AsyncSession, view: asg.AssignmentView, now: datetime, key: str, *, purpose: str,
+                     extra_key: str | None = None, with_task_buttons: bool = False, **values: object) -> int:
+    sent = 0
+    for contact in await unit_contacts(session, view.unit.id or 0):
+        lang = contact.language
+        extra = t(lang, extra_key) if extra_key else ""
+        markup = task_keyboard(view.assignment.id or 0, lang, acknowledged=True) if with_task_buttons else None
+        outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose=purpose, reply_markup=markup,
+                       assignment_id=view.assignment.id if with_task_buttons else None,
+                       text=t(lang, key, aid=view.assignment.id, extra=extra, **values))
+        sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------- extensions
+
+
+async def request_extension(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, reason: str,
+                            *, now: datetime) -> ExtensionRequest:
+    view = await assignment_for_actor(session, actor, assignment_id, act=True)
+    a = view.assignment
+    if a.status in asg.CLOSED:
+        raise CoordinationError("report.closed", aid=a.id, status=status_name(actor.language, a.status))
+    if a.due_on is not None and new_due <= a.due_on:
+        raise CoordinationError("ext.past", due=a.due_on.isoformat())
+    if not reason.strip():
+        raise CoordinationError("ext.no_reason")
+    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
+    request = ExtensionRequest(assignment_id=a.id or 0, contact_id=contact.id if contact else None,
+                               reason=reason.strip(), requested_due=new_due, previous_due=a.due_on, created_at=now)
+    session.add(request)
+    await session.flush()
+    events.record(session, at=now, actor=actor.tag, kind="extension.requested", entity="extension",
+                  entity_id=request.id, to_state="pending",
+                  data={"assignment_id": a.id, "to": new_due.isoformat()}, reason=reason)
+    for coordinator in await coordinators(session):
+        lang = coordinator.language
+        outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="extension_notice",
+                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, measure=view.measure.number,
+                              old=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"),
+                              new=new_due.isoformat(), reason=esc(reason)),
+                       reply_markup=cb.keyboard([[cb.button(t(lang, "btn.agree"), cb.pack(cb.EXTENSION, "ok", request.id)),
+                                                  cb.button(t(lang, "btn.refuse"), cb.pack(cb.EXTENSION, "no", request.id))]]))
+    return request
+
+
+async def decide_extension(session: AsyncSession, actor: Actor, request_id: int, approve: bool, *,
+                           now: datetime) -> ExtensionRequest:
+    if not actor.is_coordinator:
+        raise CoordinationError("denied")
+    request = await session.get(ExtensionRequest, request_id)
+    if request is None:
+        raise CoordinationError("button.stale")
+    if request.state != "pending":
+        raise CoordinationError("ext.already", eid=request.id, state=request.state)
+    view = await asg.load_view(session, request.assignment_id)
+    assert view is not None
+    request.state = "approved" if approve else "refused"
+    request.decided_by, request.decided_at = actor.tag, now
+    events.record(session, at=now, actor=actor.tag, kind=f"extension.{request.state}", entity="extension",
+                  entity_id=request.id, from_state="pending", to_state=request.state)
+    if approve:
+        await asg.extend(session, view.assignment, request.requested_due, now=now, actor=actor.tag,
+                         reason=request.reason)
+        await _tell_unit(session, view, now, "notify.ext.approved", purpose="extension_notice",
+                         due=request.requested_due.isoformat())
+    else:
+        due = view.assignment.due_on.isoformat() if view.assignment.due_on else "—"
+        await _tell_unit(session, view, now, "notify.ext.refused", purpose="extension_notice", due=due)
+    return request
+
+
+# ---------------------------------------------------------------- coordinator control
+
+
+def _require_coordinator(actor: Actor) -> None:
+    if not actor.is_coordinator:
+        raise CoordinationError("denied")
+
+
+async def coordinator_extend(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, *,
+                             now: datetime) -> asg.AssignmentView:
+    _require_coordinator(actor)
+    view = await assignment_for_actor(session, actor, assignment_id, act=False)
+    try:
+        await asg.extend(session, view.assignment, new_due, now=now, actor=actor.tag, reason="coordinator")
+    except asg.TransitionError as exc:
+        raise CoordinationError("transition.bad", aid=assignment_id,
+                                status=status_name(actor.language, exc.status)) from exc
+    await _tell_unit(session, view, now, "notify.extended", purpose="extension_notice", due=new_due.isoformat())
+    return view
+
+
+async def coordinator_close(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
+    _require_coordinator(actor)
+    view = await assignment_for_actor(session, actor, assignment_id, act=False)
+    try:
+        await asg.close(session, view.assignment, now=now, actor=actor.tag)
+    except asg.TransitionError as exc:
+        raise CoordinationError("transition.bad", aid=assignment_id,
+                                status=status_name(actor.language, exc.status)) from exc
+    await _tell_unit(session, view, now, "notify.closed", purpose="close_notice")
+    return view
+
+
+async def coordinator_reopen(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
+    _require_coordinator(actor)
+    view = await assignment_for_actor(session, actor, assignment_id, act=False)
+    try:
+        await asg.reopen(session, view.assignment, now=now, actor=actor.tag)
+    except asg.TransitionError as exc:
+        raise CoordinationError("transition.bad", aid=assignment_id,
+                                status=status_name(actor.language, exc.status)) from exc
+    await _tell_unit(session, view, now, "notify.reopened", purpose="close_notice", with_task_buttons=True)
+    return view
+
+
+async def remind(session: AsyncSession, actor: Actor | None, assignment_ids: list[int], *, now: datetime,
+                 actor_tag: str, purpose: str = "remind", followup_id: int | None = None) -> tuple[int, int]:
+    """An immediate, recorded 催办: the task message again, with its buttons, to every contact."""
+    reminded = messages = 0
+    for aid in assignment_ids:
+        view = await asg.load_view(session, aid)
+        if view is None or view.assignment.status in (*asg.CLOSED, "draft", "claimed_done"):
+            continue
+        view.assignment.reminders_count += 1
+        events.record(session, at=now, actor=actor_tag, kind="assignment.reminded", entity="assignment",
+                      entity_id=aid, data={"purpose": purpose, "count": view.assignment.reminders_count})
+        reminded += 1
+        for contact in await unit_contacts(session, view.unit.id or 0):
+            lang = contact.language
+            outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose=purpose, assignment_id=aid,
+                           followup_id=followup_id,
+                           text=t(lang, "remind.message", aid=aid, measure=view.measure.number,
+                                  text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
+                                  due=view.assignment.due_on.isoformat() if view.assignment.due_on
+                                  else t(lang, "task.no_due")),
+                           reply_markup=task_keyboard(aid, lang, acknowledged=view.assignment.acknowledged_at is not None))
+            messages += 1
+    return reminded, messages
+
+
+async def open_assignment_ids_for_unit(session: AsyncSession, unit_id: int) -> list[int]:
+    return list((await session.scalars(select(Assignment.id).where(
+        Assignment.unit_id == unit_id, Assignment.status.in_(asg.OPEN)).order_by(Assignment.id))).all())
+
+
+async def report_history(session: AsyncSession, assignment_id: int, limit: int = 5) -> list[ProgressReport]:
+    return list((await session.scalars(
+        select(ProgressReport).where(ProgressReport.assignment_id == assignment_id)
+        .order_by(ProgressReport.id.desc()).limit(limit))).all())
+
+
+async def count_reports(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(ProgressReport.id))) or 0)
+
+
+async def policy_titles(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
+
+
+async def contact_counts(session: AsyncSession) -> dict[int, int]:
+    rows = (await session.execute(
+        select(Contact.unit_id, func.count(Contact.id))
+        .where(Contact.role == "contact", Contact.active.is_(True), Contact.unit_id.is_not(None))
+        .group_by(Contact.unit_id))).all()
+    return {unit_id: n for unit_id, n in rows}
+
+
+async def report_unit_for_review(session: AsyncSession, actor: Actor, report_id: int, *,
+                                 check_state: bool = True) -> str:
+    """The unit a report came from, after checking the actor may review it now."""
+    if check_state:
+        _, view = await _reviewable(session, actor, report_id)
+        return view.unit.name
+    _require_coordinator(actor)
+    report = await session.get(ProgressReport, report_id)
+    view = await asg.load_view(session, report.assignment_id) if report else None
+    return view.unit.name if view else "—"
+
+
+async def my_assignments(session: AsyncSession, actor: Actor) -> list[int]:
+    if not actor.contact_unit_ids:
+        return []
+    return list((await session.scalars(select(Assignment.id).where(
+        Assignment.unit_id.in_(actor.contact_unit_ids), Assignment.status.not_in(("draft", "cancelled")))
+        .order_by(Assignment.id))).all())

@@ -1,0 +1,38 @@
+"""The audit trail: every state change goes through `record`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Event
+
+
+def record(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    kind: str,
+    entity: str,
+    entity_id: int | None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    event = Event(
+        at=at,
+        actor=actor,
+        kind=kind,
+        entity=entity,
+        entity_id=entity_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
+    session.add(event)
+    return event

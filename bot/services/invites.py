@@ -1,0 +1,102 @@
+"""One-time, expiring invitations. Only a hash of the code is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import events
+from models import Contact, Invite, Unit
+
+ROLES = ("contact", "leader", "observer", "coordinator")
+UNIT_ROLES = ("contact", "leader")
+
+
+class InviteError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code  # unknown | used | expired | needs_unit | bad_role | group_role
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    code: str
+    expires_at: datetime
+    role: str
+    unit_name: str | None
+
+
+async def create_invite(
+    session: AsyncSession, *, unit: Unit | None, role: str, now: datetime, ttl_hours: int, actor: str
+) -> NewInvite:
+    if role not in ROLES:
+        raise InviteError("bad_role")
+    if role in UNIT_ROLES and unit is None:
+        raise InviteError("needs_unit")
+    # 128 bits in Telegram's deep-link alphabet (A-Z a-z 0-9 _ -), under its 64-character limit.
+    code = secrets.token_urlsafe(16)
+    invite = Invite(code_hash=hash_code(code), unit_id=unit.id if unit else None, role=role, created_by=actor,
+                    created_at=now, expires_at=now + timedelta(hours=ttl_hours))
+    session.add(invite)
+    await session.flush()
+    events.record(session, at=now, actor=actor, kind="invite.created", entity="invite", entity_id=invite.id,
+                  to_state="open", data={"unit": unit.name if unit else None, "role": role})
+    return NewInvite(code=code, expires_at=invite.expires_at or now, role=role,
+                     unit_name=unit.name if unit else None)
+
+
+async def redeem_invite(
+    session: AsyncSession, *, code: str, chat_id: int, user_id: int, is_group: bool, name: str,
+    language: str, now: datetime,
+) -> Contact:
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None:
+        raise InviteError("unknown")
+    if invite.used_at is not None:
+        raise InviteError("used")
+    if invite.expires_at is not None and invite.expires_at <= now:
+        raise InviteError("expired")
+    if is_group and invite.role != "contact":
+        # A group can be a department's contact point, never a coordinator or leader.
+        raise InviteError("group_role")
+    invite.used_at, invite.used_by_chat_id = now, chat_id
+    contact = await session.scalar(select(Contact).where(
+        Contact.chat_id == chat_id, Contact.role == invite.role, Contact.unit_id == invite.unit_id))
+    if contact is None:
+        contact = Contact(unit_id=invite.unit_id, role=invite.role, chat_id=chat_id,
+                          telegram_user_id=None if is_group else user_id, is_group=is_group,
+                          display_name=name, language=language, created_at=now)
+        session.add(contact)
+    contact.active, contact.deactivated_reason = True, None
+    await session.flush()
+    events.record(session, at=now, actor=f"tg:{user_id}", kind="invite.redeemed", entity="invite",
+                  entity_id=invite.id, from_state="open", to_state="used",
+                  data={"contact_id": contact.id, "chat_id": chat_id, "role": invite.role})
+    return contact
+
+
+async def add_coordinator(session: AsyncSession, *, user_id: int, name: str, now: datetime, actor: str,
+                          language: str = "zh") -> tuple[Contact, bool]:
+    contact = await session.scalar(select(Contact).where(
+        Contact.telegram_user_id == user_id, Contact.role == "coordinator"))
+    created = contact is None
+    if contact is None:
+        contact = Contact(role="coordinator", chat_id=user_id, telegram_user_id=user_id, display_name=name,
+                          language=language, created_at=now)
+        session.add(contact)
+    elif contact.active:
+        return contact, False
+    contact.active = True
+    await session.flush()
+    events.record(session, at=now, actor=actor, kind="coordinator.added", entity="contact",
+                  entity_id=contact.id, to_state="active", data={"user_id": user_id})
+    return contact, created

@@ -1,0 +1,74 @@
+"""Read-side queries over the ledger: tasks with their units, for the terminal and the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Assignment, Measure, Policy, Task, Unit
+
+
+@dataclass
+class TaskRow:
+    task_id: int
+    policy_id: int
+    policy_short: str
+    measure_number: int
+    measure_title: str
+    seq: int
+    text: str
+    due_on: date | None
+    rhythm: str | None
+    targets: list[str]
+    lead: list[str] = field(default_factory=list)
+    co: list[str] = field(default_factory=list)
+    local: list[str] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)  # unit -> status
+
+
+async def task_rows(
+    session: AsyncSession,
+    *,
+    policy_id: int | None = None,
+    measure_number: int | None = None,
+    unit_id: int | None = None,
+) -> list[TaskRow]:
+    query = (
+        select(Task, Measure, Policy)
+        .join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(Task.active.is_(True))
+        .order_by(Policy.id, Measure.number, Task.seq)
+    )
+    if policy_id is not None:
+        query = query.where(Task.policy_id == policy_id)
+    if measure_number is not None:
+        query = query.where(Measure.number == measure_number)
+    if unit_id is not None:
+        query = query.where(
+            Task.id.in_(select(Assignment.task_id).where(Assignment.unit_id == unit_id,
+                                                         Assignment.status != "cancelled"))
+        )
+    rows: dict[int, TaskRow] = {}
+    for task, measure, policy in (await session.execute(query)).all():
+        rows[task.id] = TaskRow(
+            task_id=task.id, policy_id=policy.id, policy_short=policy.short_title or policy.title,
+            measure_number=measure.number, measure_title=measure.title, seq=task.seq, text=task.text,
+            due_on=task.due_on or policy.horizon, rhythm=task.rhythm, targets=list(task.targets or []),
+        )
+    if not rows:
+        return []
+    assignment_q = (
+        select(Assignment.task_id, Assignment.role, Assignment.status, Unit.name)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.task_id.in_(rows), Assignment.status != "cancelled")
+        .order_by(Assignment.id)
+    )
+    for task_id, role, status, unit_name in (await session.execute(assignment_q)).all():
+        row = rows[task_id]
+        getattr(row, role).append(unit_name)
+        row.statuses[unit_name] = status
+    return list(rows.values())

@@ -1,0 +1,116 @@
+"""The one way a message leaves: a row in the outbox, in the caller's transaction.
+
+Whatever caused the message commits with it or not at all; the sender delivers it later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OutboxMessage
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    purpose: str = "notice",
+    reply_markup: dict[str, Any] | None = None,
+    assignment_id: int | None = None,
+    followup_id: int | None = None,
+    dedupe_key: str | None = None,
+    parse_mode: str | None = "HTML",
+    reply_to_message_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Queues a text message, split into several when it exceeds Telegram's limit.
+
+    Only the last part carries the buttons, so they stay under the text they act on.
+    """
+    parts = split_text(text)
+    rows = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        row = OutboxMessage(
+            chat_id=chat_id, method="sendMessage", text=part, parse_mode=parse_mode,
+            reply_markup=reply_markup if last else None, purpose=purpose,
+            assignment_id=assignment_id if last else None, followup_id=followup_id,
+            dedupe_key=(dedupe_key if index == 0 else f"{dedupe_key}#{index}") if dedupe_key else None,
+            reply_to_message_id=reply_to_message_id if index == 0 else None,
+            state="pending", next_attempt_at=now, created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def enqueue_file(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    method: str,
+    file_name: str,
+    data: bytes,
+    caption: str,
+    now: datetime,
+    purpose: str,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    if method not in ("sendDocument", "sendPhoto"):
+        raise ValueError(method)
+    row = OutboxMessage(chat_id=chat_id, method=method, text=caption[:1024], parse_mode="HTML",
+                        file_name=file_name, file_bytes=data, purpose=purpose, dedupe_key=dedupe_key,
+                        state="pending", next_attempt_at=now, created_at=now)
+    session.add(row)
+    return row
+
+
+async def already_queued(session: AsyncSession, dedupe_key: str) -> bool:
+    return (await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))) is not None
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Splits at line ends so HTML tags, which never span lines here, stay whole."""
+    if utf16_len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        for piece in _hard_wrap(line, limit):
+            extra = utf16_len(piece) + (1 if current else 0)
+            if current and size + extra > limit:
+                parts.append("\n".join(current))
+                current, size = [], 0
+                extra = utf16_len(piece)
+            current.append(piece)
+            size += extra
+    if current:
+        parts.append("\n".join(current))
+    return parts
+
+
+def _hard_wrap(line: str, limit: int) -> list[str]:
+    if utf16_len(line) <= limit:
+        return [line]
+    pieces, start = [], 0
+    step = limit // 2  # a surrogate pair counts two; halving keeps every piece under the limit
+    while start < len(line):
+        pieces.append(line[start : start + step])
+        start += step
+    return pieces
+
+
+Notify = Callable[[], None]

@@ -1,0 +1,280 @@
+"""Persisting a decomposition: a new policy, the same one again, or a revised version."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.importer import Decomposition
+from bot.importer import Task as ParsedTask
+from bot.services import events
+from bot.services.units import ensure_unit
+from models import Assignment, Measure, Policy, Task, Unit
+
+# Two texts this alike are the same task reworded rather than one removed and one added.
+REWORD_SIMILARITY = 0.6
+
+
+@dataclass
+class ImportOutcome:
+    policy_id: int
+    created: bool
+    unchanged: bool
+    measures: int = 0
+    tasks: int = 0
+    assignments: int = 0
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reworded: list[str] = field(default_factory=list)
+    units_changed: list[str] = field(default_factory=list)
+
+    def change_lines(self) -> list[str]:
+        lines = [f"新增任务：{t}" for t in self.added]
+        lines += [f"删除任务：{t}" for t in self.removed]
+        lines += [f"改写任务：{t}" for t in self.reworded]
+        lines += [f"责任单位变化：{t}" for t in self.units_changed]
+        return lines
+
+
+def _short_title(title: str) -> str:
+    # 《…》 holds the measures' own name inside the 通知 title.
+    if "《" in title and "》" in title:
+        return title[title.index("《") + 1 : title.index("》")]
+    return title
+
+
+def _roles(task: ParsedTask) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    roles: list[tuple[str, str]] = []
+    for role, names in (("lead", task.lead), ("co", task.co), ("local", task.local)):
+        for name in names:
+            if name not in seen:
+                seen.add(name)
+                roles.append((name, role))
+    return roles
+
+
+def _label(measure_number: int, seq: int, text: str) -> str:
+    snippet = text if len(text) <= 40 else text[:40] + "…"
+    return f"{measure_number}.{seq} {snippet}"
+
+
+async def _find_existing(session: AsyncSession, decomposition: Decomposition) -> Policy | None:
+    same = await session.scalar(select(Policy).where(Policy.fingerprint == decomposition.fingerprint))
+    if same is not None:
+        return same
+    info = decomposition.policy
+    if info.doc_number:
+        return await session.scalar(select(Policy).where(Policy.doc_number == info.doc_number))
+    return await session.scalar(select(Policy).where(Policy.title == info.title))
+
+
+async def import_policy(
+    session: AsyncSession,
+    decomposition: Decomposition,
+    *,
+    source_name: str,
+    source_text: str,
+    now: datetime,
+    actor: str,
+    horizon: date | None = None,
+) -> ImportOutcome:
+    """Writes the decomposition. Importing the same document again changes nothing."""
+    existing = await _find_existing(session, decomposition)
+    if existing is not None and existing.fingerprint == decomposition.fingerprint:
+        if horizon is not None and existing.horizon != horizon:
+            await set_horizon(session, existing, horizon, now=now, actor=actor)
+            return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=False)
+        return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=True)
+
+    unit_kinds = {u.name: (u.kind, u.known) for u in decomposition.units}
+    units: dict[str, Unit] = {}
+
+    async def unit_for(name: str) -> Unit:
+        if name not in units:
+            kind, known = unit_kinds.get(name, ("other", False))
+            units[name] = await ensure_unit(session, name, kind, known, now, actor)
+        return units[name]
+
+    info = decomposition.policy
+    if existing is None:
+        policy = Policy(
+            title=info.title, short_title=_short_title(info.title), doc_number=info.doc_number,
+            issued_on=info.issued_on, horizon=horizon or info.horizon,
+            fingerprint=decomposition.fingerprint, source_name=source_name, source_text=source_text,
+            created_at=now, updated_at=now,
+        )
+        session.add(policy)
+        await session.flush()
+        events.record(session, at=now, actor=actor, kind="policy.imported", entity="policy",
+                      entity_id=policy.id, to_state="imported",
+                      data={"source": source_name, "doc_number": info.doc_number})
+        outcome = ImportOutcome(policy_id=policy.id or 0, created=True, unchanged=False)
+    else:
+        policy = existing
+        policy.title, policy.short_title = info.title, _short_title(info.title)
+        policy.issued_on, policy.fingerprint = info.issued_on, decomposition.fingerprint
+        policy.source_name, policy.source_text, policy.updated_at = source_name, source_text, now
+        if horizon is not None:
+            policy.horizon = horizon
+        outcome = ImportOutcome(policy_id=policy.id or 0, created=False, unchanged=False)
+
+    measures = {m.number: m for m in (await session.scalars(
+        select(Measure).where(Measure.policy_id == policy.id))).all()}
+    old_tasks = list((await session.scalars(
+        select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)))).all())
+    old_by_measure: dict[int, list[Task]] = {}
+    for task in old_tasks:
+        old_by_measure.setdefault(task.measure_id, []).append(task)
+    matched: set[int] = set()
+
+    for parsed_measure in decomposition.measures:
+        measure = measures.get(parsed_measure.number)
+        if measure is None:
+            measure = Measure(policy_id=policy.id or 0, number=parsed_measure.number)
+            session.add(measure)
+        measure.label, measure.title, measure.text = (
+            parsed_measure.label, parsed_measure.title, parsed_measure.text)
+        await session.flush()
+        outcome.measures += 1
+        candidates = [t for t in old_by_measure.get(measure.id or 0, []) if t.id not in matched]
+        for parsed in parsed_measure.tasks:
+            task = _match(parsed.text, candidates)
+            label = _label(parsed_measure.number, parsed.seq, parsed.text)
+            if task is None:
+                task = Task(policy_id=policy.id or 0, measure_id=measure.id or 0, seq=parsed.seq,
+                            text=parsed.text, created_at=now)
+                # seq is unique within a measure; a retired task may still hold the number.
+                await _free_seq(session, measure.id or 0, parsed.seq)
+                session.add(task)
+                await session.flush()
+                if not outcome.created:
+                    outcome.added.append(label)
+                    events.record(session, at=now, actor=actor, kind="task.added", entity="task",
+                                  entity_id=task.id, to_state="active", data={"text": parsed.text})
+            else:
+                candidates.remove(task)
+                matched.add(task.id or 0)
+                if task.text != parsed.text:
+                    outcome.reworded.append(label)
+                    events.record(session, at=now, actor=actor, kind="task.reworded", entity="task",
+                                  entity_id=task.id, data={"old": task.text, "new": parsed.text})
+                    task.text = parsed.text
+                if task.seq != parsed.seq:
+                    await _free_seq(session, measure.id or 0, parsed.seq)
+                    task.seq = parsed.seq
+            task.due_on, task.due_source, task.rhythm = parsed.due, parsed.due_source, parsed.rhythm
+            task.targets, task.unit_clause = list(parsed.targets), parsed.unit_clause
+            outcome.tasks += 1
+            changed = await _sync_assignments(session, task, _roles(parsed), unit_for, policy, now, actor)
+            outcome.assignments += changed[0]
+            if changed[1] and not outcome.created:
+                outcome.units_changed.append(f"{label}（{changed[1]}）")
+
+    for task in old_tasks:
+        if task.id not in matched and task.active:
+            measure_number = next((m.number for m in measures.values() if m.id == task.measure_id), 0)
+            await retire_task(session, task, now=now, actor=actor, reason="removed in revised document")
+            outcome.removed.append(_label(measure_number, task.seq, task.text))
+    await session.flush()
+    return outcome
+
+
+async def _free_seq(session: AsyncSession, measure_id: int, seq: int) -> None:
+    clash = await session.scalar(select(Task).where(Task.measure_id == measure_id, Task.seq == seq))
+    if clash is not None:
+        # Retired and renumbered tasks move out of the way to negative numbers.
+        clash.seq = -(clash.id or 0)
+        await session.flush()
+
+
+def _match(text: str, candidates: list[Task]) -> Task | None:
+    for task in candidates:
+        if task.text == text:
+            return task
+    best, best_ratio = None, REWORD_SIMILARITY
+    for task in candidates:
+        ratio = difflib.SequenceMatcher(None, task.text, text, autojunk=False).ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = task, ratio
+    return best
+
+
+async def _sync_assignments(session, task, roles, unit_for, policy, now, actor) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    current = {a.unit_id: a for a in (await session.scalars(
+        select(Assignment).where(Assignment.task_id == task.id))).all()}
+    wanted: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for name, role in roles:
+        unit = await unit_for(name)
+        wanted[unit.id] = role
+        names[unit.id] = name
+    notes: list[str] = []
+    for unit_id, role in wanted.items():
+        assignment = current.get(unit_id)
+        if assignment is None:
+            assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status="draft",
+                                    due_on=task.due_on or policy.horizon, created_at=now, updated_at=now)
+            session.add(assignment)
+            await session.flush()
+            events.record(session, at=now, actor=actor, kind="assignment.created", entity="assignment",
+                          entity_id=assignment.id, to_state="draft", data={"unit": names[unit_id], "role": role})
+            if current:
+                notes.append(f"+{names[unit_id]}")
+        else:
+            if assignment.status == "cancelled":
+                events.record(session, at=now, actor=actor, kind="assignment.restored", entity="assignment",
+                              entity_id=assignment.id, from_state="cancelled", to_state="draft")
+                assignment.status = "draft"
+                notes.append(f"+{names[unit_id]}")
+            if assignment.role != role:
+                events.record(session, at=now, actor=actor, kind="assignment.role_changed",
+                              entity="assignment", entity_id=assignment.id,
+                              data={"from": assignment.role, "to": role})
+                notes.append(f"{names[unit_id]}:{assignment.role}→{role}")
+                assignment.role = role
+            if assignment.status in ("draft",) and assignment.due_on != (task.due_on or policy.horizon):
+                assignment.due_on = task.due_on or policy.horizon
+    for unit_id, assignment in current.items():
+        if unit_id not in wanted and assignment.status != "cancelled":
+            events.record(session, at=now, actor=actor, kind="assignment.cancelled", entity="assignment",
+                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          reason="unit no longer responsible in revised document")
+            assignment.status = "cancelled"
+            assignment.updated_at = now
+            unit = await session.get(Unit, unit_id)
+            notes.append(f"-{unit.name if unit else unit_id}")
+    return len(wanted), "，".join(notes)
+
+
+async def retire_task(session: AsyncSession, task: Task, *, now: datetime, actor: str, reason: str) -> None:
+    task.active = False
+    events.record(session, at=now, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
+                  from_state="active", to_state="retired", reason=reason)
+    for assignment in (await session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
+        if assignment.status not in ("cancelled", "done"):
+            events.record(session, at=now, actor=actor, kind="assignment.cancelled", entity="assignment",
+                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          reason=reason)
+            assignment.status = "cancelled"
+            assignment.updated_at = now
+
+
+async def set_horizon(session: AsyncSession, policy: Policy, horizon: date, *, now: datetime, actor: str) -> int:
+    """Moves the due date of every task without its own deadline. Returns assignments moved."""
+    old = policy.horizon
+    policy.horizon, policy.updated_at = horizon, now
+    events.record(session, at=now, actor=actor, kind="policy.horizon_set", entity="policy", entity_id=policy.id,
+                  data={"from": old.isoformat() if old else None, "to": horizon.isoformat()})
+    rows = (await session.execute(
+        select(Assignment).join(Task, Task.id == Assignment.task_id)
+        .where(Task.policy_id == policy.id, Task.due_on.is_(None),
+               Assignment.original_due_on.is_(None), Assignment.status.not_in(("done", "cancelled")))
+    )).scalars().all()
+    for assignment in rows:
+        assignment.due_on, assignment.updated_at = horizon, now
+    return len(rows)

@@ -1,0 +1,106 @@
+"""Rendering service results as chat text, in the reader's language. Pure functions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.i18n import role_name, status_name, t
+from bot.services.board import AssignmentLine, MeasureLine
+from bot.services.coordination import esc, local_time
+from models import ProgressReport
+
+PAGE_LINES = 25
+PAGE_CHARS = 3500
+
+
+def paginate(header: str, lines: list[str], page: int) -> tuple[str, int, int]:
+    """Cuts a long listing into pages under Telegram's limit. Returns text, page, pages."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pages[-1] and (len(pages[-1]) >= PAGE_LINES or size + len(line) > PAGE_CHARS):
+            pages.append([])
+            size = 0
+        pages[-1].append(line[:PAGE_CHARS])
+        size += len(line) + 1
+    page = max(0, min(page, len(pages) - 1))
+    return "\n".join([header, *pages[page]]), page, len(pages)
+
+
+def board_lines(lang: str, measures: list[MeasureLine]) -> list[str]:
+    lines: list[str] = []
+    current_policy = None
+    for m in measures:
+        if m.policy_id != current_policy:
+            current_policy = m.policy_id
+            lines.append(t(lang, "board.policy", title=esc(m.policy_title)))
+        draft = m.counts.get("draft", 0)
+        lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(m.title),
+                       total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
+                       yellow=m.counts.get("yellow", 0), green=m.counts.get("green", 0),
+                       draft=t(lang, "board.draft", n=draft) if draft else ""))
+    return lines
+
+
+def board_totals(lang: str, measures: list[MeasureLine], overdue: int) -> str:
+    def total(key: str) -> int:
+        return sum(m.counts.get(key, 0) for m in measures)
+
+    return t(lang, "board.totals", total=sum(m.total for m in measures), done=total("done"), overdue=overdue,
+             red=total("red"), yellow=total("yellow"), green=total("green"), draft=total("draft"))
+
+
+def _percent(value: int | None) -> str:
+    return f" {value}%" if value is not None else ""
+
+
+def measure_lines(lang: str, rows: list[AssignmentLine]) -> list[str]:
+    lines: list[str] = []
+    last_task = None
+    for r in rows:
+        if (r.measure_number, r.seq) != last_task:
+            last_task = (r.measure_number, r.seq)
+            text = r.text if len(r.text) <= 120 else r.text[:120] + "…"
+            lines.append(t(lang, "measure.task", number=r.measure_number, seq=r.seq, text=esc(text)))
+        lines.append(t(lang, "measure.assignment", light=t(lang, f"light.{r.light}"), aid=r.assignment_id,
+                       unit=esc(r.unit), role=role_name(lang, r.role), status=status_name(lang, r.status),
+                       percent=_percent(r.percent)))
+    return lines
+
+
+def unit_lines(lang: str, rows: list[AssignmentLine]) -> list[str]:
+    return [
+        t(lang, "unit.row", light=t(lang, f"light.{r.light}"), aid=r.assignment_id, measure=r.measure_number,
+          seq=r.seq, status=status_name(lang, r.status),
+          due=t(lang, "unit.due", due=r.due_on.isoformat()) if r.due_on else "",
+          text=esc(r.text[:60] + ("…" if len(r.text) > 60 else "")))
+        for r in rows
+    ]
+
+
+def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[str]:
+    return [
+        t(lang, "overdue.row", aid=r.assignment_id, unit=esc(r.unit), measure=r.measure_number, seq=r.seq,
+          due=r.due_on.isoformat() if r.due_on else "—", days=(today - r.due_on).days if r.due_on else 0,
+          status=status_name(lang, r.status))
+        for r in rows
+    ]
+
+
+def task_detail(lang: str, view, light: str, reports: list[ProgressReport]) -> str:  # type: ignore[no-untyped-def]
+    a = view.assignment
+    text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
+             percent=_percent(a.percent), measure=view.measure.number, measure_title=esc(view.measure.title),
+             text=esc(view.task.text), unit=esc(view.unit.name), role=role_name(lang, a.role),
+             due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), acked=local_time(a.acknowledged_at),
+             last_report=local_time(a.last_report_at), reminders=a.reminders_count)
+    if reports:
+        text += t(lang, "task.detail.reports")
+        for r in reports:
+            body = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
+            text += t(lang, "task.detail.report", time=local_time(r.created_at), text=esc(body))
+    return text
+
+
+def shanghai_date(now: datetime) -> str:
+    return local_time(now)

@@ -1,0 +1,38 @@
+"""aiogram CallbackData factories for the payloads `bot.callbacks` packs."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot import callbacks as cb
+
+
+class AssignmentAction(CallbackData, prefix=cb.ASSIGNMENT):
+    action: str  # ack | rep | ext | det
+    id: int
+
+
+class ReviewAction(CallbackData, prefix=cb.REVIEW):
+    action: str  # ok | ret | fix | set-progress | set-done | set-blocked
+    id: int
+
+
+class ExtensionAction(CallbackData, prefix=cb.EXTENSION):
+    action: str  # ok | no
+    id: int
+
+
+class ConfirmAction(CallbackData, prefix=cb.CONFIRM):
+    action: str  # dispatch | cancel
+    arg: str
+
+
+class PageAction(CallbackData, prefix=cb.PAGE):
+    kind: str  # board | measure | unit | overdue | tasks
+    arg: str
+    page: int
+
+
+class FlowAction(CallbackData, prefix="fl"):
+    action: str  # status | skip | cancel
+    value: str

@@ -1,0 +1,318 @@
+"""What department contacts do: acknowledge, report by replying, guided report, extension, details."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import callbacks as cb
+from bot import views
+from bot.app import App
+from bot.i18n import t
+from bot.services import board as board_service
+from bot.services import coordination as co
+from bot.services.access import Actor
+from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
+from handlers.filters import is_member
+from handlers.util import parse_int, refusal, say
+
+router = Router(name="contact")
+router.message.filter(is_member)
+router.callback_query.filter(is_member)
+
+
+class ReportFlow(StatesGroup):
+    status = State()
+    percent = State()
+    text = State()
+
+
+class ExtensionFlow(StatesGroup):
+    text = State()
+
+
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def parse_date_and_reason(text: str) -> tuple[date | None, str]:
+    match = _DATE.search(text)
+    if not match:
+        return None, text.strip()
+    try:
+        when = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None, text.strip()
+    reason = (text[: match.start()] + text[match.end():]).strip(" ，,。:：;；")
+    return when, reason
+
+
+def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
+    kind = file_id = name = None
+    if message.document is not None:
+        kind, file_id, name = "document", message.document.file_id, message.document.file_name or "document"
+    elif message.photo:
+        kind, file_id, name = "photo", message.photo[-1].file_id, "photo.jpg"
+    return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
+                             text=message.text or message.caption or "", author=actor.name,
+                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name)
+
+
+@router.message(Command("tasks"))
+async def my_tasks(message: Message, session, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+    units = actor.contact_unit_ids | actor.leader_unit_ids
+    lang = actor.language
+    if not units:
+        say(session, app, message.chat.id, t(lang, "mytasks.none"))
+        return
+    rows = await board_service.assignment_lines(session, app.clock.now(), calendar, unit_ids=units)
+    rows = [r for r in rows if r.status != "draft"]
+    if not rows:
+        say(session, app, message.chat.id, t(lang, "mytasks.none"))
+        return
+    lines = views.unit_lines(lang, rows)
+    _, _, pages = views.paginate("", lines, 0)
+    for page in range(pages):
+        header = t(lang, "mytasks.header", count=len(rows)) if page == 0 else ""
+        say(session, app, message.chat.id, views.paginate(header, lines, page)[0].strip())
+
+
+@router.message(Command("task"))
+async def task_command(message: Message, command: CommandObject, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
+                       calendar) -> None:
+    aid = parse_int(command.args)
+    if aid is None:
+        say(session, app, message.chat.id, t(actor.language, "number.bad"))
+        return
+    await _send_detail(message.chat.id, aid, session, app, actor, calendar)
+
+
+async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+    try:
+        view = await co.assignment_for_actor(session, actor, aid, act=False)
+    except co.CoordinationError as exc:
+        say(session, app, chat_id, refusal(actor, exc))
+        return
+    light = await board_service.light_of(session, aid, app.clock.now(), calendar)
+    reports = await co.report_history(session, aid)
+    say(session, app, chat_id, views.task_detail(actor.language, view, light, reports))
+
+
+@router.callback_query(AssignmentAction.filter())
+async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, session, app: App,  # type: ignore[no-untyped-def]
+                            actor: Actor, state: FSMContext, calendar) -> None:
+    lang = actor.language
+    aid = callback_data.id
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if callback_data.action == "det":
+        await query.answer()
+        await _send_detail(chat_id, aid, session, app, actor, calendar)
+        return
+    if callback_data.action == "ack":
+        try:
+            await co.acknowledge(session, actor, aid, now=app.clock.now())
+        except co.CoordinationError as exc:
+            await query.answer(refusal(actor, exc), show_alert=True)
+            return
+        await query.answer(t(lang, "ack.ok", aid=aid))
+        if query.message is not None:
+            from aiogram.types import InlineKeyboardMarkup
+
+            await query.message.edit_reply_markup(  # type: ignore[union-attr]
+                reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True)))
+        say(session, app, chat_id, t(lang, "ack.ok", aid=aid))
+        return
+    if callback_data.action not in ("rep", "ext"):
+        await query.answer(t(lang, "button.forged"), show_alert=True)
+        return
+    try:
+        view = await co.assignment_for_actor(session, actor, aid, act=True)
+    except co.CoordinationError as exc:
+        await query.answer(refusal(actor, exc), show_alert=True)
+        return
+    if view.assignment.status in ("done", "cancelled", "draft"):
+        await query.answer(t(lang, "report.closed", aid=aid, status=co.status_name(lang, view.assignment.status)),
+                           show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(assignment_id=aid)
+    if callback_data.action == "rep":
+        await state.set_state(ReportFlow.status)
+        say(session, app, chat_id, t(lang, "flow.report.status", aid=aid), markup=cb.keyboard([
+            [cb.button(t(lang, "btn.progress"), FlowAction(action="status", value="progress").pack()),
+             cb.button(t(lang, "btn.done"), FlowAction(action="status", value="done").pack()),
+             cb.button(t(lang, "btn.blocked"), FlowAction(action="status", value="blocked").pack())],
+            [cb.button(t(lang, "dispatch.cancel"), FlowAction(action="cancel", value="-").pack())]]))
+    else:
+        await state.set_state(ExtensionFlow.text)
+        due = view.assignment.due_on.isoformat() if view.assignment.due_on else t(lang, "task.no_due")
+        say(session, app, chat_id, t(lang, "ext.ask", aid=aid, due=due))
+
+
+@router.callback_query(FlowAction.filter(F.action == "cancel"))
+async def flow_cancel(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+    await state.clear()
+    await query.answer(t(actor.language, "flow.cancelled"))
+
+
+@router.callback_query(ReportFlow.status, FlowAction.filter(F.action == "status"))
+async def flow_status(query: CallbackQuery, callback_data: FlowAction, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
+                      state: FSMContext) -> None:
+    if callback_data.value not in ("progress", "done", "blocked"):
+        await query.answer(t(actor.language, "button.forged"), show_alert=True)
+        return
+    await state.update_data(status=callback_data.value)
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if callback_data.value == "progress":
+        await state.set_state(ReportFlow.percent)
+        say(session, app, chat_id, t(actor.language, "flow.report.percent"), markup=cb.keyboard(
+            [[cb.button(t(actor.language, "btn.skip"), FlowAction(action="skip", value="-").pack())]]))
+    else:
+        await state.set_state(ReportFlow.text)
+        say(session, app, chat_id, t(actor.language, "flow.report.text"))
+
+
+@router.callback_query(ReportFlow.percent, FlowAction.filter(F.action == "skip"))
+async def flow_skip_percent(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+    await state.set_state(ReportFlow.text)
+    await query.answer()
+    say(session, app, query.message.chat.id if query.message else query.from_user.id,
+        t(actor.language, "flow.report.text"))
+
+
+@router.message(ReportFlow.percent, F.text)
+async def flow_percent(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+    raw = (message.text or "").strip().rstrip("%％")
+    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+        say(session, app, message.chat.id, t(actor.language, "flow.report.percent_bad"))
+        return
+    await state.update_data(percent=int(raw))
+    await state.set_state(ReportFlow.text)
+    say(session, app, message.chat.id, t(actor.language, "flow.report.text"))
+
+
+@router.message(ReportFlow.text, F.text | F.document | F.photo)
+async def flow_text(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+    if (message.text or "").startswith("/"):
+        await state.clear()
+        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        return
+    data = await state.get_data()
+    await state.clear()
+    await _report(message, int(data["assignment_id"]), session, app, actor,
+                  explicit=(data.get("status", "progress"), data.get("percent")))
+
+
+@router.message(ExtensionFlow.text, F.text)
+async def extension_text(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+    text = message.text or ""
+    if text.startswith("/"):
+        await state.clear()
+        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        return
+    when, reason = parse_date_and_reason(text)
+    if when is None:
+        say(session, app, message.chat.id, t(actor.language, "ext.bad"))
+        return
+    data = await state.get_data()
+    try:
+        request = await co.request_extension(session, actor, int(data["assignment_id"]), when, reason,
+                                             now=app.clock.now())
+    except co.CoordinationError as exc:
+        say(session, app, message.chat.id, refusal(actor, exc))
+        if exc.key in ("ext.past", "ext.no_reason"):
+            return  # let them try again within the flow
+        await state.clear()
+        return
+    await state.clear()
+    say(session, app, message.chat.id, t(actor.language, "ext.sent", eid=request.id))
+
+
+@router.callback_query(ReviewAction.filter(F.action == "fix"))
+async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: Actor) -> None:
+    lang = actor.language
+    rid = callback_data.id
+    await query.answer()
+    if query.message is not None:
+        from aiogram.types import InlineKeyboardMarkup
+
+        await query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]
+            cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
+            cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
+            cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]])))
+
+
+@router.callback_query(ReviewAction.filter(F.action.startswith("set-")))
+async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, session, app: App,  # type: ignore[no-untyped-def]
+                            actor: Actor) -> None:
+    status = callback_data.action.removeprefix("set-")
+    try:
+        report = await co.correct_report(session, actor, callback_data.id, status, now=app.clock.now())
+    except co.CoordinationError as exc:
+        await query.answer(refusal(actor, exc), show_alert=True)
+        return
+    understood = co.describe(actor.language, report.parsed_status, report.parsed_percent)
+    await query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood))
+    if query.message is not None:
+        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    say(session, app, query.message.chat.id if query.message else query.from_user.id,
+        t(actor.language, "report.fixed", rid=report.id, understood=understood))
+
+
+# ---------------------------------------------------------------- replies
+
+
+@router.message(F.reply_to_message)
+async def reply_to_bot(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    replied = message.reply_to_message
+    assert replied is not None
+    aid = await co.find_assignment_by_message(session, message.chat.id, replied.message_id)
+    if aid is None:
+        if message.chat.type == ChatType.PRIVATE:
+            say(session, app, message.chat.id, t(actor.language, "report.no_task"))
+        return
+    if message.sticker is not None:
+        say(session, app, message.chat.id, t(actor.language, "odd.sticker"))
+        return
+    await _report(message, aid, session, app, actor)
+
+
+async def _report(message: Message, aid: int, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
+                  explicit: tuple[str, int | None] | None = None) -> None:
+    incoming = _incoming(message, actor)
+    if not incoming.text.strip() and incoming.attachment_kind is None:
+        say(session, app, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
+        return
+    try:
+        view = await co.assignment_for_actor(session, actor, aid, act=True)
+    except co.CoordinationError:
+        say(session, app, message.chat.id, t(actor.language, "report.not_yours"), reply_to=message.message_id)
+        return
+    if view.assignment.status in ("done", "cancelled"):
+        say(session, app, message.chat.id, t(actor.language, "report.closed", aid=aid,
+                                             status=co.status_name(actor.language, view.assignment.status)))
+        # Kept anyway: nothing a unit sends is thrown away.
+        await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
+        return
+    report = await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
+    await co.interpret_report(session, actor, report, now=app.clock.now(), explicit=explicit)
+
+
+@router.edited_message()
+async def edited_report(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    previous = await co.latest_report_for_message(session, message.chat.id, message.message_id)
+    if previous is None or previous.superseded:
+        return
+    try:
+        report = await co.store_raw_report(session, actor, previous.assignment_id, _incoming(message, actor),
+                                           now=app.clock.now(), supersedes=previous)
+    except co.CoordinationError:
+        return
+    await co.interpret_report(session, actor, report, now=app.clock.now(), edited_from=previous)

@@ -1,0 +1,70 @@
+"""One database session per update, the update claimed once, and the acting user resolved."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import App
+from bot.i18n import normalise_language
+from bot.services.access import resolve_actor
+from models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+
+class SessionMiddleware(BaseMiddleware):
+    """Outer middleware on updates: opens the session, claims update_id, commits, wakes the sender."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        app: App = data["app"]
+        assert isinstance(event, Update)
+        async with app.sessions() as session:
+            # The claim commits with the handling, so a crash mid-way leaves the update
+            # unclaimed and Telegram's redelivery is handled, not dropped.
+            session.add(ProcessedUpdate(update_id=event.update_id, processed_at=app.clock.now()))
+            try:
+                await session.flush()
+            except IntegrityError:
+                await session.rollback()
+                log.info("update %s delivered twice; ignored", event.update_id)
+                return None
+            data["session"] = session
+            try:
+                result = await handler(event, data)
+                await session.commit()
+            except IntegrityError:
+                # A concurrent delivery of the same update won the claim.
+                await session.rollback()
+                log.info("update %s handled concurrently; this copy dropped", event.update_id)
+                return None
+            except Exception:
+                await session.rollback()
+                raise
+        sender = data.get("sender")
+        if sender is not None:
+            sender.wake()
+        return result
+
+
+class ActorMiddleware(BaseMiddleware):
+    """Resolves who is acting from the database; handlers decide what that role may do."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        chat = data.get("event_chat")
+        if user is None:
+            return await handler(event, data)
+        app: App = data["app"]
+        data["actor"] = await resolve_actor(
+            data["session"], user_id=user.id, chat_id=chat.id if chat else user.id,
+            name=user.full_name or str(user.id),
+            default_language=normalise_language(app.settings.default_language))
+        return await handler(event, data)

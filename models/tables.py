@@ -1,0 +1,268 @@
+"""The tables. Times are UTC (see UTCDateTime); dates are calendar dates in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+def _when(nullable: bool = True, index: bool = False) -> datetime | None:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)  # type: ignore[no-any-return]
+
+
+class Policy(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=Text)
+    short_title: str = ""
+    doc_number: str | None = Field(default=None, index=True)
+    issued_on: date | None = None
+    # Tasks without their own deadline fall due at the horizon, which the coordinator may set.
+    horizon: date | None = None
+    fingerprint: str = Field(index=True)
+    source_name: str = ""
+    source_text: str = Field(default="", sa_type=Text)
+    followup_overrides: dict | None = Field(default=None, sa_type=JSON)
+    created_at: datetime | None = _when(nullable=False)
+    updated_at: datetime | None = _when()
+
+
+class Measure(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("policy_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    policy_id: int = Field(foreign_key="policy.id", index=True)
+    number: int
+    label: str = ""
+    title: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("measure_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    policy_id: int = Field(foreign_key="policy.id", index=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    seq: int
+    text: str = Field(sa_type=Text)
+    due_on: date | None = None
+    due_source: str | None = None
+    rhythm: str | None = None
+    targets: list | None = Field(default=None, sa_type=JSON)
+    unit_clause: str | None = Field(default=None, sa_type=Text)
+    followup_overrides: dict | None = Field(default=None, sa_type=JSON)
+    # A task dropped by a revised document is retired, never deleted: its history stays.
+    active: bool = True
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str = "other"
+    known: bool = True
+    needs_review: bool = False
+    in_seed: bool = False
+    created_at: datetime | None = _when(nullable=False)
+
+
+class UnitAlias(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    alias: str = Field(unique=True)
+
+
+class Assignment(SQLModel, table=True):
+    """One unit's share of one task: the thing that is handed over, chased and closed."""
+
+    __table_args__ = (
+        UniqueConstraint("task_id", "unit_id"),
+        Index("ix_assignment_status_due", "status", "due_on"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = "lead"  # lead | co | local
+    status: str = Field(default="draft", index=True)
+    due_on: date | None = None
+    # Set on the first approved extension, so the original commitment stays visible.
+    original_due_on: date | None = None
+    percent: int | None = None
+    assigned_at: datetime | None = _when()
+    acknowledged_at: datetime | None = _when()
+    claimed_done_at: datetime | None = _when()
+    done_at: datetime | None = _when()
+    last_report_at: datetime | None = _when()
+    reminders_count: int = 0
+    escalations_count: int = 0
+    followup_overrides: dict | None = Field(default=None, sa_type=JSON)
+    created_at: datetime | None = _when(nullable=False)
+    updated_at: datetime | None = _when()
+
+
+class Contact(SQLModel, table=True):
+    """A chat bound to a role: a person in private chat, or a department's group."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "role", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    role: str  # coordinator | contact | leader | observer
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    is_group: bool = False
+    display_name: str = ""
+    language: str = "zh"
+    active: bool = True
+    deactivated_reason: str | None = None
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Only a hash of the code is kept: a leaked database does not leak usable invitations.
+    code_hash: str = Field(unique=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    role: str
+    created_by: str = ""
+    created_at: datetime | None = _when(nullable=False)
+    expires_at: datetime | None = _when(nullable=False)
+    used_at: datetime | None = _when()
+    used_by_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ProgressReport(SQLModel, table=True):
+    """A reply as received. raw_text is written before any parsing is attempted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = None
+    author: str = ""
+    raw_text: str = Field(default="", sa_type=Text)
+    attachment_kind: str | None = None  # document | photo
+    attachment_file_id: str | None = None
+    attachment_name: str | None = None
+    parsed_status: str | None = None  # progress | done | blocked
+    parsed_percent: int | None = None
+    parse_ok: bool = False
+    # An edit is a new row pointing at the one it replaces; nothing is overwritten.
+    supersedes_id: int | None = Field(default=None, foreign_key="progressreport.id")
+    superseded: bool = False
+    review_state: str = "none"  # none | pending | approved | returned
+    review_comment: str | None = Field(default=None, sa_type=Text)
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = _when()
+    created_at: datetime | None = _when(nullable=False, index=True)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    reason: str = Field(default="", sa_type=Text)
+    requested_due: date
+    previous_due: date | None = None
+    state: str = "pending"  # pending | approved | refused
+    decided_by: str | None = None
+    decided_at: datetime | None = _when()
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Followup(SQLModel, table=True):
+    """What is due to be chased. The scheduler only reads this table; it keeps no plan in memory."""
+
+    __table_args__ = (Index("ix_followup_state_due", "state", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    kind: str
+    # Deterministic per occurrence, so planning twice never schedules twice.
+    key: str = Field(unique=True)
+    due_at: datetime | None = _when(nullable=False)
+    state: str = "pending"  # pending | sent | cancelled
+    payload: dict | None = Field(default=None, sa_type=JSON)
+    fired_at: datetime | None = _when()
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Event(SQLModel, table=True):
+    """The audit trail. Rows are only ever added."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _when(nullable=False, index=True)
+    actor: str
+    kind: str = Field(index=True)
+    entity: str
+    entity_id: int | None = Field(default=None, index=True)
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = Field(default=None, sa_type=Text)
+    data: dict | None = Field(default=None, sa_type=JSON)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every outgoing message, written in the same transaction as the change that causes it."""
+
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    method: str = "sendMessage"  # sendMessage | sendDocument | sendPhoto
+    text: str = Field(default="", sa_type=Text)
+    parse_mode: str | None = "HTML"
+    reply_markup: dict | None = Field(default=None, sa_type=JSON)
+    reply_to_message_id: int | None = None
+    file_name: str | None = None
+    file_bytes: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    purpose: str = "notice"
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    followup_id: int | None = Field(default=None, foreign_key="followup.id")
+    dedupe_key: str | None = Field(default=None, unique=True)
+    state: str = "pending"  # pending | sent | failed | dead
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    telegram_message_id: int | None = None
+    created_at: datetime | None = _when(nullable=False)
+    sent_at: datetime | None = _when()
+
+
+class TaskMessage(SQLModel, table=True):
+    """Which chat message carries which assignment, so a reply finds its task."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    purpose: str = "dispatch"
+    created_at: datetime | None = _when(nullable=False)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram may deliver an update twice; its id is claimed here once."""
+
+    update_id: int = Field(sa_type=BigInteger, primary_key=True)
+    processed_at: datetime | None = _when(nullable=False)
+
+
+class Summary(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("week", "scope"),)
+    id: int | None = Field(default=None, primary_key=True)
+    week: str  # ISO week, e.g. 2026-W48
+    scope: str = "all"
+    figures: dict | None = Field(default=None, sa_type=JSON)
+    html: str = Field(default="", sa_type=Text)
+    created_at: datetime | None = _when(nullable=False)
+    sent_at: datetime | None = _when()
+
+
+class HolidayNotice(SQLModel, table=True):
+    """An official holiday schedule the office loaded for a year the packages do not know."""
+
+    year: int = Field(primary_key=True)
+    source: str = ""
+    holidays: list = Field(default_factory=list, sa_type=JSON)
+    workdays: list = Field(default_factory=list, sa_type=JSON)
+    loaded_at: datetime | None = _when(nullable=False)

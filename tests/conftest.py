@@ -1,0 +1,96 @@
+"""Shared fixtures: a migrated database, a movable clock, and the bot wired to a fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from sqlmodel import SQLModel
+
+import models  # noqa: F401
+from bot.app import App
+from bot.clock import ManualClock
+from bot.sender import Limits, OutboxSender
+from bot.workcal import WorkCalendar
+from config.settings import Settings
+
+SEED = Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt"
+# A Tuesday morning in Shanghai, inside working hours.
+T0 = datetime(2025, 9, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def calendar() -> WorkCalendar:
+    return WorkCalendar()
+
+
+@pytest.fixture
+async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'duban.db'}",
+                        bot_token=None)
+    application = App.build(settings, clock=clock)
+    async with application.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    yield application
+    await application.close()
+
+
+async def import_seed(app: App) -> None:
+    from bot.importer import decompose, read_document
+    from bot.services.policies import import_policy
+    from bot.services.units import sync_directory
+
+    text = read_document(SEED)
+    async with app.sessions() as session, session.begin():
+        await sync_directory(session, app.directory, app.clock.now(), "test")
+        await import_policy(session, decompose(text, app.directory), source_name="seed", source_text=text,
+                            now=app.clock.now(), actor="test")
+
+
+@dataclass
+class Harness:
+    """The real Dispatcher fed updates made by the fake Bot API; replies go out via the real sender."""
+
+    app: App
+    srv: object
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+
+    async def deliver(self) -> int:
+        updates = self.srv.take_updates()  # type: ignore[attr-defined]
+        for raw in updates:
+            await self.dispatcher.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
+        await self.sender.drain(timeout=20)
+        return len(updates)
+
+
+@pytest.fixture
+async def harness(app: App, calendar: WorkCalendar) -> AsyncIterator[Harness]:
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    from bot.telegram import AiogramTransport
+    from handlers import build_dispatcher
+    from tests.botapi import FakeBotAPI
+
+    srv = FakeBotAPI()
+    srv.limits.enforce = False
+    await srv.start()
+    bot = Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
+    sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
+                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000))
+    dispatcher = build_dispatcher(app, sender=sender, calendar=calendar)
+    yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
+    await bot.session.close()
+    await srv.stop()
