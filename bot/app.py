@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.db import make_engine, make_sessionmaker
+from bot.followup_rules import FollowupSettings
+from bot.workcal import WorkCalendar
 from config.directory import Directory, load_directory
 from config.settings import Settings
 
@@ -19,12 +22,39 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     directory: Directory = field(default_factory=load_directory)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    followup_settings: FollowupSettings = field(default_factory=FollowupSettings)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
         engine = make_engine(settings.database_url, settings.sqlite_synchronous)
+        calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
+                                work_end=time.fromisoformat(settings.work_end))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   clock=clock or SystemClock())
+                   clock=clock or SystemClock(), calendar=calendar)
+
+    async def load_holiday_notices(self) -> int:
+        """Adds the official schedules the office loaded (`duban holidays import`) to the calendar."""
+        from sqlalchemy import select
+
+        from bot.workcal import OfficeNotice
+        from models import HolidayNotice
+
+        async with self.sessions() as session:
+            rows = (await session.scalars(select(HolidayNotice))).all()
+        for row in rows:
+            self.calendar.add_notice(OfficeNotice.from_dict(
+                {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
+        return len(rows)
+
+    async def replan_touched(self, session: AsyncSession) -> None:
+        """Re-plans follow-ups of the assignments whose state this session changed."""
+        touched = session.info.pop("touched_assignments", None)
+        if touched:
+            from bot.services.followups import replan
+
+            await replan(session, touched, now=self.clock.now(), calendar=self.calendar,
+                         base=self.followup_settings)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -237,6 +237,78 @@ async def _bot_username(app: App) -> str | None:
         await bot.session.close()
 
 
+KIND_ZH = {"ack_reminder": "签收提醒", "ack_escalation": "未签收督办", "progress_request": "进展报送提醒",
+           "deadline_warning": "到期提醒", "overdue_reminder": "逾期催办", "overdue_escalation": "逾期督办"}
+
+
+async def cmd_followups(app: App, args: argparse.Namespace) -> int:
+    from bot.services import followups
+
+    await app.load_holiday_notices()
+    async with app.sessions() as session, session.begin():
+        # The table is the schedule; refreshing it first shows what the bot would do now.
+        await followups.replan(session, None, now=app.clock.now(), calendar=app.calendar,
+                               base=app.followup_settings)
+    async with app.sessions() as session:
+        lines, total = await followups.listing(session, due_only=args.due, now=app.clock.now(), limit=args.limit)
+    if not lines:
+        print("没有待发的催办。" if not args.due else "目前没有到期待发的催办。")
+        return 0
+    tz = _tz(app)
+    rows = [[str(x.id), x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), f"#{x.assignment_id}", x.unit,
+             KIND_ZH.get(x.kind, x.kind)] for x in lines]
+    print(table(["#", "时间（北京时间）", "分配", "单位", "类别"], rows, [8, 16, 8, 24, 12]))
+    print(f"待发 {total} 条，显示 {len(lines)} 条" + ("（已到期）" if args.due else ""))
+    return 0
+
+
+async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
+    from bot.workcal import load_notices
+    from models import HolidayNotice
+
+    if args.action == "import":
+        try:
+            notices = load_notices(args.file)
+        except ValueError as exc:
+            return _fail(str(exc))
+        async with app.sessions() as session, session.begin():
+            for notice in notices:
+                row = await session.get(HolidayNotice, notice.year)
+                data = notice.to_dict()
+                if row is None:
+                    row = HolidayNotice(year=notice.year, loaded_at=app.clock.now())
+                    session.add(row)
+                row.source, row.holidays, row.workdays = notice.source, data["holidays"], data["workdays"]
+                row.loaded_at = app.clock.now()
+                from bot.services import events
+
+                events.record(session, at=app.clock.now(), actor="cli", kind="holidays.imported",
+                              entity="holidays", entity_id=notice.year, data={"source": notice.source})
+                print(f"{notice.year} 年节假日安排已导入：放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天"
+                      f"（{notice.source or '未注明来源'}）")
+        return 0
+    await app.load_holiday_notices()
+    year = args.year or app.clock.now().astimezone(_tz(app)).year
+    source = app.calendar.source_for(year)
+    names = {"office": "办公室导入的国务院通知", "chinesecalendar": "chinesecalendar（官方安排）",
+             "holidays": "holidays（推算，未含调休，建议导入国务院通知）", "weekdays": "仅按周一至周五（无数据，请导入国务院通知）"}
+    print(f"{year} 年工作日来源：{names.get(source, source)}")
+    from datetime import date, timedelta
+
+    day = date(year, 1, 1)
+    off, extra = [], []
+    while day.year == year:
+        working = app.calendar.is_working_day(day)
+        if day.weekday() < 5 and not working:
+            off.append(day)
+        elif day.weekday() >= 5 and working:
+            extra.append(day)
+        day += timedelta(days=1)
+    print("工作日放假：" + ("、".join(d.strftime("%m-%d") for d in off) or "无"))
+    print("周末调休上班：" + ("、".join(d.strftime("%m-%d") for d in extra) or "无"))
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     import logging
 
@@ -280,6 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
+
+    p = sub.add_parser("followups", help="list scheduled follow-ups (催办)")
+    p.add_argument("--due", action="store_true", help="only those due now")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_followups, needs_db=True)
+
+    p = sub.add_parser("holidays", help="China's working-day calendar: show a year or import a State Council notice")
+    hsub = p.add_subparsers(dest="action", required=True)
+    h = hsub.add_parser("import", help="load a notice file (JSON: year, source, holidays, workdays)")
+    h.add_argument("file")
+    h.set_defaults(handler=cmd_holidays, needs_db=True)
+    h = hsub.add_parser("show", help="which source decides a year, its weekday holidays and make-up weekends")
+    h.add_argument("year", type=int, nargs="?")
+    h.set_defaults(handler=cmd_holidays, needs_db=True)
 
     p = sub.add_parser("run", help="run the Telegram bot (long polling)")
     p.set_defaults(handler=None, needs_db=False, sync=cmd_run)

@@ -9,7 +9,6 @@ from contextlib import suppress
 
 from bot.app import App
 from bot.sender import Limits, OutboxSender
-from bot.workcal import WorkCalendar
 from config.settings import Settings
 
 log = logging.getLogger("duban")
@@ -33,26 +32,6 @@ COMMANDS = {
 }
 
 
-def make_calendar(settings: Settings) -> WorkCalendar:
-    from datetime import time
-
-    start = time.fromisoformat(settings.work_start)
-    end = time.fromisoformat(settings.work_end)
-    return WorkCalendar(tz=settings.timezone, work_start=start, work_end=end)
-
-
-async def load_office_notices(app: App, calendar: WorkCalendar) -> None:
-    from sqlalchemy import select
-
-    from bot.workcal import OfficeNotice
-    from models import HolidayNotice
-
-    async with app.sessions() as session:
-        for row in (await session.scalars(select(HolidayNotice))).all():
-            calendar.add_notice(OfficeNotice.from_dict(
-                {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
-
-
 async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
     from aiogram.types import BotCommand
 
@@ -67,20 +46,17 @@ async def run_bot(settings: Settings) -> int:
     token = settings.token_value()
     assert token
     app = App.build(settings)
-    calendar = make_calendar(settings)
-    await load_office_notices(app, calendar)
+    await app.load_holiday_notices()
+    calendar = app.calendar
     bot = make_bot(token, settings.telegram_api_base)
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min))
     dispatcher = build_dispatcher(app, sender=sender, calendar=calendar)
-    scheduler = None
-    try:
-        from bot.jobs import start_scheduler
+    from bot.jobs import Jobs, start_scheduler
 
-        scheduler = start_scheduler(app, calendar, sender, bot=bot)
-    except ImportError:
-        scheduler = None
+    jobs = Jobs(app, wake_sender=sender.wake)
+    scheduler = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -91,6 +67,7 @@ async def run_bot(settings: Settings) -> int:
         log.info("connected as @%s", me.username)
         await set_commands(bot)
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
+        scheduler = start_scheduler(app, jobs, summary=summary_job(app, sender))
         polling = asyncio.create_task(dispatcher.start_polling(
             bot, handle_signals=False, close_bot_session=False,
             allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
@@ -116,3 +93,17 @@ async def run_bot(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await app.close()
+
+
+def summary_job(app: App, sender: OutboxSender):  # type: ignore[no-untyped-def]
+    try:
+        from bot.services.summary import send_weekly_summary
+    except ImportError:
+        return None
+
+    async def run() -> None:
+        async with app.sessions() as session, session.begin():
+            await send_weekly_summary(session, app, now=app.clock.now())
+        sender.wake()
+
+    return run

@@ -365,6 +365,21 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
         await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
 
 
+@router.message(Command("followups"))
+async def followups_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+    from bot.services import followups
+
+    lang = actor.language
+    lines, total = await followups.listing(session, due_only=False, now=app.clock.now(), limit=30)
+    if not lines:
+        say(session, app, message.chat.id, t(lang, "followups.none"))
+        return
+    rows = [t(lang, "followups.row", when=co.local_time(x.due_at), aid=x.assignment_id, unit=co.esc(x.unit),
+              kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
+    text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
+    say(session, app, message.chat.id, text)
+
+
 # Known users who are not coordinators get a clear refusal for these commands.
 denied_router = Router(name="coordinator-denied")
 
@@ -380,3 +395,4 @@ async def denied_command(message: Message, session: AsyncSession, app: App, acto
 @denied_router.callback_query(PageAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
     await query.answer(t(actor.language, "denied"), show_alert=True)
+

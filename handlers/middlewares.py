@@ -38,6 +38,7 @@ class SessionMiddleware(BaseMiddleware):
             data["session"] = session
             try:
                 result = await handler(event, data)
+                await app.replan_touched(session)
                 await session.commit()
             except IntegrityError:
                 # A concurrent delivery of the same update won the claim.

@@ -58,7 +58,22 @@ def run_migrations_online() -> None:
     except RuntimeError:
         asyncio.run(_run_async())
         return
-    raise RuntimeError("run alembic from a thread without a running event loop")
+    # Called from async code: a loop is already running here, so migrate on a thread of its own.
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(_run_async())
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=target, name="alembic")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
 
 
 if context.is_offline_mode():

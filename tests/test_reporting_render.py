@@ -493,7 +493,7 @@ def test_ledger_streams_generators_once_and_english(tmp_path):
 
     def gen_a():
         calls["a"] += 1
-        for i in range(3000):
+        for i in range(2000):
             yield AssignmentRow(
                 i,
                 "P",
@@ -512,7 +512,7 @@ def test_ledger_streams_generators_once_and_english(tmp_path):
 
     def gen_r():
         calls["r"] += 1
-        for i in range(30000):
+        for i in range(20000):
             yield ReportRow(
                 i,
                 i % 3000,
@@ -528,12 +528,12 @@ def test_ledger_streams_generators_once_and_english(tmp_path):
             )
 
     buf = io.BytesIO()
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: insensitive to other load on the box
     counts = write_ledger(make_data(assignments=gen_a(), reports=gen_r()), buf, lang="en")
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert calls == {"a": 1, "r": 1}
-    assert counts["Assignments"] == 3000 and counts["Reports"] == 30000
-    assert elapsed < 3.0, elapsed
+    assert counts["Assignments"] == 2000 and counts["Reports"] == 20000
+    assert elapsed < 2.0, elapsed  # ~0.2 s expected; openpyxl cell-by-cell would take ~2.5 s
     buf.seek(0)
     wb = openpyxl.load_workbook(buf, read_only=True)
     assert wb.sheetnames[:4] == ["Overview", "Measures", "Assignments", "Reports"]
@@ -585,3 +585,35 @@ def test_chart_drops_glyphs_no_font_has():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         render_summary_chart(data, io.BytesIO())
+
+
+def test_empty_summary_and_unsafe_links():
+    data = make_data()
+    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
+    fields.update(measures=[], units=[], red_items=[], next_deadlines=[], assignments=iter(()), reports=[])
+    fields["progress"] = [
+        ProgressLine(
+            "省商务厅", "一", 1, "进展", 10, 7, datetime(2026, 11, 24, 2, 2), 'javascript:alert("x")'
+        ),
+    ]
+    empty = SummaryData(**fields)
+    msgs = render_summary_html(empty)
+    assert len(msgs) == 1
+    check_message(msgs[0])
+    assert "javascript" not in msgs[0]
+    assert "（报送#7，11-24 10:02）" in msgs[0]  # naive datetimes are UTC, shown in Beijing time
+    assert msgs[0].count("\n无") >= 4
+    buf = io.BytesIO()
+    counts = write_ledger(empty, buf)
+    assert counts["任务分配"] == 0 and counts["本期报送"] == 0
+    buf.seek(0)
+    wb = openpyxl.load_workbook(buf)
+    assert wb["任务分配"].max_row == 1 and wb["任务分配"].freeze_panes == "A2"
+
+
+def test_package_import_does_not_load_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, bot.reporting; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,3 +1,310 @@
 """English (on request, per user with /lang en)."""
 
-TEXTS: dict[str, str] = {}
+TEXTS: dict[str, str] = {
+    "status.draft": "Draft",
+    "status.assigned": "Dispatched",
+    "status.acknowledged": "Acknowledged",
+    "status.in_progress": "In progress",
+    "status.blocked": "Blocked",
+    "status.claimed_done": "Reported done",
+    "status.done": "Closed",
+    "status.returned": "Returned",
+    "status.extended": "Extended",
+    "status.cancelled": "Cancelled",
+    "role.lead": "Lead",
+    "role.co": "Cooperating",
+    "role.local": "Local",
+    "role.contact": "Contact",
+    "role.leader": "Leader in charge",
+    "role.observer": "Observer",
+    "role.coordinator": "Coordinator",
+    "light.red": "🔴",
+    "light.yellow": "🟡",
+    "light.green": "🟢",
+    "light.done": "✅",
+    "light.draft": "⚪",
+    # onboarding
+    "stranger": (
+        "Hello! This is the Duban (督办) supervision assistant, for invited units only.\n"
+        "To use it, ask a coordinator for an invite link, then open the link or send /start followed by the invite code."
+    ),
+    "start.coordinator": "Hello, {name}! You are a coordinator (督办人).\nSend /help to see the available commands.",
+    "start.contact": (
+        "Hello, {name}! You are now linked as {role} for <b>{unit}</b>.\n"
+        "Dispatched tasks will arrive here; just reply to a task message to report progress. "
+        "Send /tasks to see your unit's tasks."
+    ),
+    "start.observer": "Hello, {name}! You are registered as an observer and will receive the weekly supervision report.",
+    "invite.ok.contact": "Linked: {chat} is now {role} for <b>{unit}</b>.",
+    "invite.ok.group": (
+        "Linked: this group is now the working group of <b>{unit}</b>. "
+        "Members can acknowledge tasks and reply to report progress."
+    ),
+    "invite.ok.coordinator": "Linked: you are now a coordinator. Send /help to see the commands.",
+    "invite.ok.observer": "Linked: you are registered as an observer and will receive the weekly supervision report.",
+    "invite.err.unknown": "Invalid invite code. Check the link or ask a coordinator for a new invite.",
+    "invite.err.used": "This invite code has already been used; each code works only once. Ask a coordinator for a new invite.",
+    "invite.err.expired": "This invite code has expired. Ask a coordinator for a new invite.",
+    "invite.err.group_role": (
+        "A group can only be linked as a unit's contact group. This invite cannot be used in a group; "
+        "please open it in a private chat."
+    ),
+    "invite.err.needs_unit": "Invites for contacts and leaders in charge must name a unit.",
+    "invite.err.bad_role": (
+        "Invalid role. Choose from: contact (联络员), leader (分管领导), observer (观察员), coordinator (督办人)."
+    ),
+    "invite.created": (
+        "Invite created ({role}{unit}), valid for {hours} hours, single use:\n{link}\n\nInvite code:\n<code>{code}</code>"
+    ),
+    "invite.usage": "Usage: /invite unit name [contact|leader|observer]\nor /invite coordinator to invite a new coordinator.",
+    "unit.not_found": "Unit “{name}” not found. Send /units to see the unit directory.",
+    "coordinator.added": "Coordinator added (Telegram ID {user_id}).",
+    "coordinator.exists": "This user is already a coordinator.",
+    "coordinator.usage": "Usage: /addcoordinator Telegram user ID",
+    "lang.set": "Interface language set to English.",
+    "lang.usage": "Usage: /lang zh or /lang en",
+    "denied": "Sorry, you are not allowed to do this.",
+    "denied.unit": "Sorry, this task does not belong to your unit.",
+    # help
+    "help.coordinator": (
+        "<b>Coordinator (督办人) commands</b>\n"
+        "/dispatch [measure no.|all] Dispatch (交办) tasks\n/board Supervision board\n"
+        "/measure no. Measure details\n/task no. Task details\n"
+        "/unit unit Unit's tasks\n/overdue Overdue items\n/remind no.|unit Chase (催办) now\n"
+        "/extend no. date Extension (延期)\n"
+        "/close no. Close (办结)\n/reopen no. Reopen\n/units Unit directory\n/invite unit [role] Invite\n"
+        "/addcoordinator ID Add coordinator\n/followups Chase schedule\n/summary Weekly report\n"
+        "/export Export ledger\n/lang Language"
+    ),
+    "help.contact": (
+        "<b>Guide for contacts (联络员)</b>\n"
+        "• When a task arrives, tap “Acknowledge” (签收).\n"
+        "• Just reply to the task message to report (报送) progress, e.g. “60% done”, “done”, "
+        "“blocked, land use needs coordinating”; files or photos may be attached.\n"
+        "• Or tap “Report progress” to fill it in step by step; tap “Request extension” to ask for an extension (延期).\n"
+        "• If you edit a report message you already sent, both versions are kept.\n"
+        "/tasks Your unit's tasks\n/lang Language"
+    ),
+    "help.observer": "You are an observer and will receive the weekly supervision report. /lang switches language.",
+    # dispatch
+    "dispatch.usage": "Usage: /dispatch measure no. or /dispatch all",
+    "dispatch.nothing": "No tasks waiting to be dispatched{scope}.",
+    "dispatch.preview": (
+        "<b>Dispatch preview</b>{scope}\n{tasks} tasks, {assignments} assignments, {units} units:\n{unit_lines}\n\n"
+        "Units with no contact linked yet: {unbound}\nConfirm to send now."
+    ),
+    "dispatch.scope.measure": " (measure {number})",
+    "dispatch.scope.all": " (all)",
+    "dispatch.confirm": "✅ Confirm dispatch",
+    "dispatch.cancel": "Cancel",
+    "dispatch.cancelled": "Dispatch cancelled.",
+    "dispatch.done": "Dispatched: {assignments} assignments, {messages} task messages sent.{unbound_note}",
+    "dispatch.unbound_note": (
+        "\nThese units have no contact yet; their tasks are marked dispatched and can be resent with /remind "
+        "once linked: {units}"
+    ),
+    "task.message": (
+        "📌 <b>Dispatched task</b> #{aid}\n<b>{policy}</b>\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
+        "Responsible unit: {unit} ({role})\nDeadline: {due}{rhythm}\n\n"
+        "Please tap “Acknowledge”; to report progress, reply to this message."
+    ),
+    "task.no_due": "Not set",
+    "task.rhythm": "\nReporting: {rhythm}",
+    "btn.ack": "Acknowledge",
+    "btn.report": "Report progress",
+    "btn.extend": "Request extension",
+    "btn.details": "Details",
+    "btn.approve": "Approve",
+    "btn.return": "Return",
+    "btn.fix": "Correct",
+    "btn.refuse": "Refuse",
+    "btn.agree": "Agree",
+    "btn.prev": "◀ Previous",
+    "btn.next": "Next ▶",
+    "btn.progress": "In progress",
+    "btn.done": "Done",
+    "btn.blocked": "Blocked",
+    "btn.skip": "Skip",
+    "rhythm.weekly": "Weekly",
+    "rhythm.monthly": "Monthly",
+    "rhythm.quarterly": "Quarterly",
+    "rhythm.semiannual": "Half-yearly",
+    "rhythm.yearly": "Yearly",
+    "rhythm.ongoing": "Ongoing",
+    # acknowledgement
+    "ack.ok": "Task #{aid} acknowledged. To report progress, reply to the task message.",
+    "ack.already": "Task #{aid} was already acknowledged.",
+    "ack.closed": "Task #{aid} is “{status}”; no acknowledgement needed.",
+    "notify.ack": "✅ {unit} acknowledged task #{aid} (measure {measure}).",
+    # reports
+    "report.saved": (
+        "Report received for #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
+        "If this is wrong, tap “Correct”."
+    ),
+    "report.understood.progress": "In progress{percent}",
+    "report.understood.done": "Done, closure requested (awaiting coordinator review)",
+    "report.understood.blocked": "Blocked, needs coordination",
+    "report.understood.unparsed": "Text report (no progress or status recognised; saved as written)",
+    "report.percent": ", {percent}% complete",
+    "report.fix.choose": "Please choose the correct status:",
+    "report.fixed": "Corrected: report #{rid} recorded as “{understood}”.",
+    "report.edited": (
+        "Edited report saved (report #{rid}; the original #{old} is kept in the history).\nUnderstood as: {understood}"
+    ),
+    "report.no_task": (
+        "Please reply to a task message to report progress, so I know which task it is. "
+        "Send /tasks to see your unit's tasks."
+    ),
+    "report.not_yours": "The task for this message does not belong to your unit.",
+    "report.closed": "Task #{aid} is already “{status}”. To add anything, contact the coordinator.",
+    "report.empty": "The report is empty. Please describe progress in text; files or photos may be attached.",
+    "report.too_long": (
+        "Report too long ({length} characters); saved as written as report #{rid}. "
+        "Consider shortening it or uploading it as an attachment."
+    ),
+    "report.attachment": "[Attachment: {name}]",
+    "notify.report": "📨 <b>{unit}</b> reported on #{aid} (measure {measure}·{seq})\n{understood}\n“{text}”\nReport #{rid} · {time}",
+    "flow.report.status": "Progress report for task #{aid}: please choose the current status.",
+    "flow.report.percent": "Enter the percentage complete (0-100), or tap “Skip”.",
+    "flow.report.percent_bad": "Please enter a number from 0 to 100, e.g. 60.",
+    "flow.report.text": "Please describe progress in text; you may attach one file or photo.",
+    "flow.cancelled": "Cancelled.",
+    # review
+    "review.approved": "Report #{rid} approved.",
+    "review.ask_comment": "Enter your comments for returning report #{rid} (they will be sent to {unit}):",
+    "review.returned": "Report #{rid} returned; comments sent to {unit}.",
+    "review.already": "Report #{rid} was already handled ({state}).",
+    "notify.approved": "✅ Your report on task #{aid} (report #{rid}) was approved. {extra}",
+    "notify.approved.done": "The task is closed.",
+    "notify.returned": (
+        "↩️ Your report on task #{aid} (report #{rid}) was returned.\nComments: {comment}\n"
+        "Please address them and reply to the task message again."
+    ),
+    "review.state.approved": "approved",
+    "review.state.returned": "returned",
+    # extension
+    "ext.ask": (
+        "Extension request for task #{aid} (current deadline {due}).\n"
+        "Send the new deadline and the reason, e.g.:\n<code>2025-12-31 land-use approval still pending</code>"
+    ),
+    "ext.bad": (
+        "Could not read the date. Please send it as “YYYY-MM-DD reason”, e.g. 2025-12-31 land-use approval still pending"
+    ),
+    "ext.past": "The new deadline must be later than the current one ({due}).",
+    "ext.no_reason": "Please also give a reason for the extension.",
+    "ext.sent": "Extension request submitted (#{eid}); awaiting coordinator approval.",
+    "notify.ext": (
+        "⏳ <b>{unit}</b> requests an extension for task #{aid} (measure {measure})\n"
+        "Current deadline: {old}\nRequested: {new}\nReason: {reason}"
+    ),
+    "ext.approved": "Extension request #{eid} approved.",
+    "ext.refused": "Extension request #{eid} refused.",
+    "ext.already": "Extension request #{eid} was already handled ({state}).",
+    "notify.ext.approved": "✅ Extension for task #{aid} approved; new deadline {due}.",
+    "notify.ext.refused": "❌ Extension for task #{aid} not approved; the deadline remains {due}.",
+    # coordinator control
+    "board.title": "<b>Supervision board</b>  {date}",
+    "board.policy": "\n<b>{title}</b>",
+    "board.measure": (
+        "{light} Measure {number} {title}: total {total}, closed {done} 🔴{red} 🟡{yellow} 🟢{green}{draft}"
+    ),
+    "board.draft": " draft {n}",
+    "board.totals": (
+        "\nTotal: {total} assignments, {done} closed, {overdue} overdue, 🔴{red} 🟡{yellow} 🟢{green}, {draft} draft"
+    ),
+    "board.empty": "The ledger is empty. Import a policy first (duban import).",
+    "measure.not_found": "Measure {number} not found.",
+    "measure.header": "<b>Measure {number} {title}</b>\n",
+    "measure.task": "\n<b>{number}.{seq}</b> {text}",
+    "measure.assignment": "  {light} #{aid} {unit} ({role}) {status}{percent}",
+    "task.not_found": "Task/assignment #{aid} not found.",
+    "task.detail": (
+        "<b>#{aid}</b> {light} {status}{percent}\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
+        "Responsible unit: {unit} ({role})\nDeadline: {due}\nAcknowledged: {acked}\nLast report: {last_report}\n"
+        "Reminders sent: {reminders}"
+    ),
+    "task.detail.report": "\n· {time} {text}",
+    "task.detail.reports": "\n\n<b>Reports</b>",
+    "unit.header": "Tasks of <b>{unit}</b> ({count})",
+    "unit.row": "{light} #{aid} measure {measure}·{seq} {status}{due} {text}",
+    "unit.due": " due {due}",
+    "units.row": "{name}{alias} — {count} tasks, {contacts} contacts",
+    "overdue.header": "<b>Overdue items</b> ({count})",
+    "overdue.none": "Nothing is overdue at the moment.",
+    "overdue.row": "🔴 #{aid} {unit} measure {measure}·{seq} due {due} ({days} days overdue) {status}",
+    "mytasks.none": "Your unit has no dispatched tasks yet.",
+    "mytasks.header": "<b>Your unit's tasks</b> ({count})",
+    "remind.usage": "Usage: /remind assignment no. or /remind unit name",
+    "remind.sent": "Chased: {count} assignments, {messages} messages.",
+    "remind.none": "Nothing needs chasing.",
+    "remind.message": (
+        "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDeadline: {due}\nCurrent status: {status}\n"
+        "Please acknowledge and reply to this message with a progress report as soon as possible."
+    ),
+    "extend.usage": "Usage: /extend assignment no. YYYY-MM-DD",
+    "extend.ok": "Deadline of task #{aid} changed to {due}.",
+    "close.usage": "Usage: /close assignment no.",
+    "close.ok": "Task #{aid} closed.",
+    "reopen.usage": "Usage: /reopen assignment no.",
+    "reopen.ok": "Task #{aid} reopened.",
+    "transition.bad": "Task #{aid} is currently “{status}”; this action is not possible.",
+    "notify.extended": "📅 The deadline of task #{aid} is now {due}.",
+    "notify.closed": "✅ Task #{aid} was closed by the coordinator.",
+    "notify.reopened": "🔄 Task #{aid} was reopened by the coordinator; please continue and report progress.",
+    # follow-ups
+    "followup.ack_reminder": (
+        "⏰ <b>Acknowledgement reminder</b> Task #{aid} has been dispatched but not yet acknowledged.\n"
+        "Measure {measure}: {text}\nDeadline: {due}\n"
+        "Please tap “Acknowledge”, and reply to this message to report progress."
+    ),
+    "followup.ack_escalation": (
+        "⚠️ <b>Supervision notice</b> Task #{aid} of {unit} (measure {measure}) is still not acknowledged "
+        "after dispatch.\n{text}\nDeadline: {due}"
+    ),
+    "followup.progress_request": (
+        "📝 <b>Progress report due</b> Task #{aid} ({period})\nMeasure {measure}: {text}\nDeadline: {due}\n"
+        "Please <b>reply to this message</b> to report progress for this period, e.g. “60% done, site selected”, "
+        "“done”, “blocked, land use needs coordinating”; files or photos may be attached."
+    ),
+    "followup.deadline_warning": (
+        "📅 <b>Deadline approaching</b> Task #{aid} is due in {days} working days ({due}).\n"
+        "Measure {measure}: {text}\nCurrent status: {status}\n"
+        "Please reply to this message to report progress; to ask for more time, tap “Request extension”."
+    ),
+    "followup.overdue_reminder": (
+        "🔴 <b>Reminder</b> Task #{aid} is overdue (deadline {due}, {days} working days overdue).\n"
+        "Measure {measure}: {text}\nCurrent status: {status}\n"
+        "Please reply to this message with a progress report or request an extension as soon as possible."
+    ),
+    "followup.overdue_escalation": (
+        "🚨 <b>Overdue escalation</b> Task #{aid} of {unit} (measure {measure}) is {days} working days overdue "
+        "(deadline {due}); current status: {status}.\n{text}"
+    ),
+    "followups.header": "<b>Chase schedule</b> ({total} pending, {shown} shown)",
+    "followups.none": "No chases pending at the moment.",
+    "followups.row": "{when} #{aid} {unit} · {kind}",
+    "followup.kind.ack_reminder": "Ack reminder",
+    "followup.kind.ack_escalation": "Unacknowledged",
+    "followup.kind.progress_request": "Progress request",
+    "followup.kind.deadline_warning": "Deadline warning",
+    "followup.kind.overdue_reminder": "Overdue chase",
+    "followup.kind.overdue_escalation": "Overdue escalation",
+    "page.footer": "Page {page}/{pages}",
+    # robustness
+    "odd.sticker": "Got your sticker 🙂 To report progress, reply to the task message in text.",
+    "odd.empty": "No text received. To report progress, reply to the task message in text.",
+    "odd.unknown_command": "Unknown command. Send /help to see the available commands.",
+    "odd.private_only": "To protect information, please do this in a private chat with me.",
+    "button.stale": "This button has expired; please use the buttons on the latest message.",
+    "button.forged": "Invalid action.",
+    "button.done": "Done.",
+    "error.generic": (
+        "Sorry, something went wrong while handling this; your message has been saved. "
+        "Please try again later or contact the coordinator."
+    ),
+    "number.bad": "The number must be numeric, e.g. /task 12.",
+    "date.bad": "Dates must be YYYY-MM-DD, e.g. 2025-12-31.",
+    "blocked_notice": (
+        "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
+    ),
+}

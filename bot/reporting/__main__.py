@@ -22,6 +22,7 @@ from .model import (
     Change,
     Headline,
     ItemRow,
+    Light,
     MeasureRow,
     ProgressLine,
     ReportRow,
@@ -40,7 +41,7 @@ _UNITS = [
     "中国人民银行江西省分行",
     *(f"{c}市人民政府" for c in "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶".split()),
 ]
-_LIGHTS = ("green", "green", "green", "yellow", "red", "done")
+_LIGHTS: tuple[Light, ...] = ("green", "green", "green", "yellow", "red", "done")
 _STATUS = {"green": "in_progress", "yellow": "acknowledged", "red": "blocked", "done": "done"}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import IO
+from typing import IO, Any
 
 from .fonts import cjk_font_name, cjk_font_path
 from .model import LIGHT_COLOR, SummaryData
@@ -87,7 +87,7 @@ def render_summary_chart(
     u_h = 0.9 + 0.26 * n_u
     height = min(max(1.2 + m_h + u_h, 4.5), 40.0)
 
-    rc = {
+    rc: dict[str, Any] = {
         "font.family": [family, "DejaVu Sans"],
         "font.size": 9,
         "axes.unicode_minus": False,
@@ -95,7 +95,7 @@ def render_summary_chart(
         "axes.spines.right": False,
         "svg.fonttype": "none",
     }
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # keys are valid rcParams
         fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         ax_m, ax_u = fig.subplots(2, 1, height_ratios=[m_h, u_h])
@@ -147,9 +147,17 @@ def render_summary_chart(
             rates = [max(0.0, min(1.0, float(u.reporting_rate))) * 100 for u in units]
             colors = [LIGHT_COLOR["green"] if u.reported else LIGHT_COLOR["red"] for u in units]
             ax_u.barh(uy, rates, color=colors, height=0.62)
-            for y, r in zip(uy, rates, strict=True):
-                ax_u.text(r + 1, y, f"{r:.0f}%", va="center", fontsize=8)
+            for y, r, u in zip(uy, rates, units, strict=True):
+                if u.reported:
+                    ax_u.text(r + 1, y, f"{r:.0f}%", va="center", fontsize=8)
+                else:
+                    ax_u.text(
+                        r + 1, y, f"{r:.0f}% {t['silent']}", va="center", fontsize=8, color=LIGHT_COLOR["red"]
+                    )
             ax_u.set_yticks(uy, [_clean(u.unit, covered, 16) for u in units])
+            for label, u in zip(ax_u.get_yticklabels(), units, strict=True):
+                if not u.reported:
+                    label.set_color(LIGHT_COLOR["red"])
             ax_u.invert_yaxis()
             from matplotlib.patches import Patch
 

@@ -69,8 +69,7 @@ def candidate_font_paths() -> list[Path]:
         found += [d / name for name in _MPLFONTS_FILES if (d / name).is_file()]
     for pattern in _SYSTEM_PATTERNS:
         found += [Path(p) for p in sorted(glob.glob(pattern))]
-    seen: set[Path] = set()
-    return [p for p in found if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(found))  # de-duplicated, order kept
 
 
 def _real_font_file(path: Path) -> bool:

@@ -21,6 +21,7 @@ would exceed Excel's 1,048,576 rows continues on "<name> (2)", etc.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import unicodedata
@@ -203,6 +204,8 @@ def _cell(value: Any, style: int | None = None) -> str:
     if isinstance(value, bool):
         return _str_cell("✓" if value else "✗", S_TOP if style is None else style)
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f'<c s="{S_TOP if style is None else style}"/>'
         return f'<c s="{S_TOP if style is None else style}"><v>{value!r}</v></c>'
     if isinstance(value, datetime):
         return f'<c s="{S_DATETIME if style is None else style}"><v>{_dt_serial(value)!r}</v></c>'
@@ -251,7 +254,7 @@ _FIXED_WIDTH = {"date": 12, "datetime": 17, "light": 11, "pct": 9}
 
 
 def _widths(columns: Sequence[Column], sample: Sequence[Sequence[Any]]) -> list[float]:
-    widths = []
+    widths: list[float] = []
     for i, col in enumerate(columns):
         head = display_width(col.header) + 2
         if col.kind in _FIXED_WIDTH:
@@ -467,7 +470,7 @@ def _abs_ref(sheet: str, ref: str) -> str:
 
 # --------------------------------------------------------------------------- the ledger
 
-_H = {
+_H: dict[str, dict[str, Any]] = {
     "zh": {
         "sheets": ("总览", "措施", "任务分配", "本期报送", "单位报送"),
         "title": "督办台账 {week}",

@@ -35,4 +35,7 @@ def record(
         data=data,
     )
     session.add(event)
+    if entity == "assignment" and entity_id is not None:
+        # Whoever commits this session re-plans these assignments' follow-ups.
+        session.info.setdefault("touched_assignments", set()).add(entity_id)
     return event

@@ -128,9 +128,18 @@ async def import_policy(
     old_tasks = list((await session.scalars(
         select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)))).all())
     old_by_measure: dict[int, list[Task]] = {}
+    number_of = {m.id: m.number for m in measures.values()}
+    old_labels = {t.id: _label(number_of.get(t.measure_id, 0), t.seq, t.text) for t in old_tasks}
     for task in old_tasks:
         old_by_measure.setdefault(task.measure_id, []).append(task)
     matched: set[int] = set()
+
+    assignments_by_task: dict[int, dict[int, Assignment]] = {}
+    if not outcome.created:
+        for a in (await session.scalars(select(Assignment).join(Task, Task.id == Assignment.task_id)
+                                        .where(Task.policy_id == policy.id))).all():
+            assignments_by_task.setdefault(a.task_id, {})[a.unit_id] = a
+    created: list[tuple[Assignment, str, str]] = []
 
     for parsed_measure in decomposition.measures:
         measure = measures.get(parsed_measure.number)
@@ -142,20 +151,18 @@ async def import_policy(
         await session.flush()
         outcome.measures += 1
         candidates = [t for t in old_by_measure.get(measure.id or 0, []) if t.id not in matched]
+        pairs: list[tuple[ParsedTask, Task, str, bool]] = []
         for parsed in parsed_measure.tasks:
-            task = _match(parsed.text, candidates)
+            task = _match(parsed.text, candidates) if candidates else None
             label = _label(parsed_measure.number, parsed.seq, parsed.text)
+            is_new = task is None
             if task is None:
+                if not outcome.created:
+                    # seq is unique within a measure; a retired task may still hold the number.
+                    await _free_seq(session, measure.id or 0, parsed.seq)
                 task = Task(policy_id=policy.id or 0, measure_id=measure.id or 0, seq=parsed.seq,
                             text=parsed.text, created_at=now)
-                # seq is unique within a measure; a retired task may still hold the number.
-                await _free_seq(session, measure.id or 0, parsed.seq)
                 session.add(task)
-                await session.flush()
-                if not outcome.created:
-                    outcome.added.append(label)
-                    events.record(session, at=now, actor=actor, kind="task.added", entity="task",
-                                  entity_id=task.id, to_state="active", data={"text": parsed.text})
             else:
                 candidates.remove(task)
                 matched.add(task.id or 0)
@@ -169,17 +176,29 @@ async def import_policy(
                     task.seq = parsed.seq
             task.due_on, task.due_source, task.rhythm = parsed.due, parsed.due_source, parsed.rhythm
             task.targets, task.unit_clause = list(parsed.targets), parsed.unit_clause
+            pairs.append((parsed, task, label, is_new))
+        await session.flush()  # one round trip gives every new task of the measure its id
+        for parsed, task, label, is_new in pairs:
+            if is_new and not outcome.created:
+                outcome.added.append(label)
+                events.record(session, at=now, actor=actor, kind="task.added", entity="task",
+                              entity_id=task.id, to_state="active", data={"text": parsed.text})
             outcome.tasks += 1
-            changed = await _sync_assignments(session, task, _roles(parsed), unit_for, policy, now, actor)
-            outcome.assignments += changed[0]
-            if changed[1] and not outcome.created:
-                outcome.units_changed.append(f"{label}（{changed[1]}）")
+            count, notes = await _sync_assignments(session, task, _roles(parsed), unit_for, policy, now, actor,
+                                                   assignments_by_task.get(task.id or 0, {}), created)
+            outcome.assignments += count
+            if notes and not outcome.created:
+                outcome.units_changed.append(f"{label}（{notes}）")
+
+    await session.flush()
+    for assignment, unit_name, role in created:
+        events.record(session, at=now, actor=actor, kind="assignment.created", entity="assignment",
+                      entity_id=assignment.id, to_state="draft", data={"unit": unit_name, "role": role})
 
     for task in old_tasks:
         if task.id not in matched and task.active:
-            measure_number = next((m.number for m in measures.values() if m.id == task.measure_id), 0)
             await retire_task(session, task, now=now, actor=actor, reason="removed in revised document")
-            outcome.removed.append(_label(measure_number, task.seq, task.text))
+            outcome.removed.append(old_labels[task.id])
     await session.flush()
     return outcome
 
@@ -204,9 +223,9 @@ def _match(text: str, candidates: list[Task]) -> Task | None:
     return best
 
 
-async def _sync_assignments(session, task, roles, unit_for, policy, now, actor) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    current = {a.unit_id: a for a in (await session.scalars(
-        select(Assignment).where(Assignment.task_id == task.id))).all()}
+async def _sync_assignments(session, task, roles, unit_for, policy, now, actor, current,  # type: ignore[no-untyped-def]
+                            created) -> tuple[int, str]:
+    """Adds, restores, re-roles and cancels this task's assignments to match `roles`."""
     wanted: dict[int, str] = {}
     names: dict[int, str] = {}
     for name, role in roles:
@@ -220,25 +239,23 @@ async def _sync_assignments(session, task, roles, unit_for, policy, now, actor) 
             assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status="draft",
                                     due_on=task.due_on or policy.horizon, created_at=now, updated_at=now)
             session.add(assignment)
-            await session.flush()
-            events.record(session, at=now, actor=actor, kind="assignment.created", entity="assignment",
-                          entity_id=assignment.id, to_state="draft", data={"unit": names[unit_id], "role": role})
+            created.append((assignment, names[unit_id], role))
             if current:
                 notes.append(f"+{names[unit_id]}")
-        else:
-            if assignment.status == "cancelled":
-                events.record(session, at=now, actor=actor, kind="assignment.restored", entity="assignment",
-                              entity_id=assignment.id, from_state="cancelled", to_state="draft")
-                assignment.status = "draft"
-                notes.append(f"+{names[unit_id]}")
-            if assignment.role != role:
-                events.record(session, at=now, actor=actor, kind="assignment.role_changed",
-                              entity="assignment", entity_id=assignment.id,
-                              data={"from": assignment.role, "to": role})
-                notes.append(f"{names[unit_id]}:{assignment.role}→{role}")
-                assignment.role = role
-            if assignment.status in ("draft",) and assignment.due_on != (task.due_on or policy.horizon):
-                assignment.due_on = task.due_on or policy.horizon
+            continue
+        if assignment.status == "cancelled":
+            events.record(session, at=now, actor=actor, kind="assignment.restored", entity="assignment",
+                          entity_id=assignment.id, from_state="cancelled", to_state="draft")
+            assignment.status = "draft"
+            notes.append(f"+{names[unit_id]}")
+        if assignment.role != role:
+            events.record(session, at=now, actor=actor, kind="assignment.role_changed",
+                          entity="assignment", entity_id=assignment.id,
+                          data={"from": assignment.role, "to": role})
+            notes.append(f"{names[unit_id]}:{assignment.role}→{role}")
+            assignment.role = role
+        if assignment.status == "draft" and assignment.due_on != (task.due_on or policy.horizon):
+            assignment.due_on = task.due_on or policy.horizon
     for unit_id, assignment in current.items():
         if unit_id not in wanted and assignment.status != "cancelled":
             events.record(session, at=now, actor=actor, kind="assignment.cancelled", entity="assignment",

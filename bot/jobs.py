@@ -1,0 +1,73 @@
+"""The clock: APScheduler 3.x `AsyncIOScheduler` running idempotent jobs over the database.
+
+Jobs hold no schedule of their own. The follow-up tick reads what is due from the `followup`
+table; the planner refreshes that table; nothing is lost if the process stops between runs.
+Deterministic ids with replace_existing keep one job of each kind however often we start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.app import App
+from bot.services import followups
+
+log = logging.getLogger(__name__)
+
+TICK_JOB = "followup-tick"
+PLAN_JOB = "followup-plan"
+SUMMARY_JOB = "weekly-summary"
+DIGEST_JOB = "report-digest"
+
+
+class Jobs:
+    """The jobs' bodies. Each opens its own session and commits once."""
+
+    def __init__(self, app: App, wake_sender: Callable[[], None] | None = None) -> None:
+        self.app = app
+        self.wake_sender = wake_sender or (lambda: None)
+        self.extra: dict[str, Callable[[], Awaitable[Any]]] = {}
+
+    async def tick(self) -> followups.TickResult:
+        app = self.app
+        async with app.sessions() as session, session.begin():
+            result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
+                                          base=app.followup_settings)
+        if result.messages:
+            self.wake_sender()
+        return result
+
+    async def plan(self) -> followups.PlanResult:
+        app = self.app
+        async with app.sessions() as session, session.begin():
+            return await followups.replan(session, None, now=app.clock.now(), calendar=app.calendar,
+                                          base=app.followup_settings)
+
+
+def start_scheduler(app: App, jobs: Jobs, *, summary: Callable[[], Awaitable[Any]] | None = None) -> AsyncIOScheduler:
+    settings = app.settings
+    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+    # coalesce: a tick missed while busy or asleep runs once, not once per missed interval;
+    # max_instances=1: a slow tick is never overlapped by the next; the grace time lets a
+    # tick that fires a little late still run instead of being dropped.
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
+    scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
+    scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+    if summary is not None:
+        # A summary missed while down still goes out when the bot comes back the same day.
+        scheduler.add_job(summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
+                          id=SUMMARY_JOB, coalesce=True, max_instances=1, misfire_grace_time=6 * 3600,
+                          replace_existing=True)
+    scheduler.start()
+    return scheduler
+
+
+def _soon(app: App):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return app.clock.now() + timedelta(seconds=2)

@@ -1,0 +1,212 @@
+"""Follow-ups (催办) in the database: planned from the rules, fired by the scheduler's tick.
+
+The `followup` table is the only schedule. Planning is idempotent (keys are deterministic),
+firing happens in the same transaction as the outbox rows it creates, and every row is
+re-checked against a fresh plan before it fires, so a report, acknowledgement, extension
+or closing that came in meanwhile silences it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
+from bot.i18n import status_name, t
+from bot.services import events, outbox
+from bot.services.access import coordinators, unit_contacts
+from bot.services.assignments import AssignmentView, load_view
+from bot.services.coordination import esc, task_keyboard
+from bot.workcal import WorkCalendar
+from models import Assignment, Followup, Policy, Task
+
+PLANNABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
+HORIZON_DAYS = 21  # covers the longest holiday break with room to spare
+
+
+def settings_for(base: FollowupSettings, policy: Policy | None, task: Task | None,
+                 assignment: Assignment | None) -> FollowupSettings:
+    merged = base
+    for source in (policy, task, assignment):
+        overrides = getattr(source, "followup_overrides", None) if source is not None else None
+        if overrides:
+            merged = merged.merged(overrides)
+    return merged
+
+
+def facts_of(assignment: Assignment, task: Task) -> AssignmentFacts:
+    return AssignmentFacts(
+        assignment_id=assignment.id or 0, status=assignment.status, assigned_at=assignment.assigned_at,
+        acknowledged_at=assignment.acknowledged_at, due_on=assignment.due_on,
+        last_report_at=assignment.last_report_at, rhythm=task.rhythm)
+
+
+@dataclass
+class PlanResult:
+    added: int = 0
+    cancelled: int = 0
+    assignments: int = 0
+
+
+async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *, now: datetime,
+                 calendar: WorkCalendar, base: FollowupSettings) -> PlanResult:
+    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
+    query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
+             .join(Policy, Policy.id == Task.policy_id))
+    if assignment_ids is not None:
+        ids = list(set(assignment_ids))
+        if not ids:
+            return PlanResult()
+        query = query.where(Assignment.id.in_(ids))
+    else:
+        query = query.where(Assignment.status.in_(PLANNABLE))
+    result = PlanResult()
+    rows = (await session.execute(query)).all()
+    by_id = {a.id: (a, task, policy) for a, task, policy in rows}
+    pending: dict[int, dict[str, Followup]] = {}
+    existing_keys: set[str] = set()
+    if by_id:
+        for chunk in _chunks(list(by_id), 500):
+            for row in (await session.scalars(select(Followup).where(Followup.assignment_id.in_(chunk)))).all():
+                existing_keys.add(row.key)
+                if row.state == "pending":
+                    pending.setdefault(row.assignment_id, {})[row.key] = row
+    for aid, (assignment, task, policy) in by_id.items():
+        result.assignments += 1
+        planned: list[PlannedFollowup] = []
+        if assignment.status in PLANNABLE and task.active:
+            planned = plan_followups(facts_of(assignment, task), settings_for(base, policy, task, assignment),
+                                     calendar, now, horizon_days=HORIZON_DAYS)
+        planned_keys = {p.key for p in planned}
+        for key, row in pending.get(aid, {}).items():
+            if key not in planned_keys:
+                row.state = "cancelled"
+                result.cancelled += 1
+        for p in planned:
+            if p.key not in existing_keys:
+                session.add(Followup(assignment_id=aid, kind=p.kind, key=p.key, due_at=p.due_at, state="pending",
+                                     payload=p.payload, created_at=now))
+                existing_keys.add(p.key)
+                result.added += 1
+            elif p.key in pending.get(aid, {}) and pending[aid][p.key].due_at != p.due_at:
+                pending[aid][p.key].due_at = p.due_at
+    await session.flush()
+    return result
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class TickResult:
+    fired: int = 0
+    skipped: int = 0
+    messages: int = 0
+
+
+async def tick(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, base: FollowupSettings,
+               batch: int = 200) -> TickResult:
+    """Fires the follow-ups that are due. Reminders go out only in working time."""
+    result = TickResult()
+    if not calendar.is_working_time(now):
+        return result
+    due = list((await session.scalars(
+        select(Followup).where(Followup.state == "pending", Followup.due_at <= now)
+        .order_by(Followup.due_at, Followup.id).limit(batch))).all())
+    if not due:
+        return result
+    # A fresh plan decides whether each due row still stands (a report may have come in).
+    await replan(session, {f.assignment_id for f in due}, now=now, calendar=calendar, base=base)
+    for followup in due:
+        if followup.state != "pending":
+            result.skipped += 1
+            continue
+        view = await load_view(session, followup.assignment_id)
+        if view is None:
+            followup.state = "cancelled"
+            continue
+        result.messages += await _fire(session, followup, view, now)
+        followup.state, followup.fired_at = "sent", now
+        result.fired += 1
+    return result
+
+
+async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView, now: datetime) -> int:
+    a = view.assignment
+    kind = followup.kind
+    payload = followup.payload or {}
+    escalation = kind in ("ack_escalation", "overdue_escalation")
+    if escalation:
+        a.escalations_count += 1
+    else:
+        a.reminders_count += 1
+    events.record(session, at=now, actor="system:scheduler", kind=f"followup.{kind}", entity="assignment",
+                  entity_id=a.id, data={"followup_id": followup.id, "key": followup.key, **payload})
+    messages = 0
+    due = a.due_on.isoformat() if a.due_on else None
+    if escalation:
+        recipients = [*await unit_contacts(session, view.unit.id or 0, role="leader"), *await coordinators(session)]
+        for contact in recipients:
+            lang = contact.language
+            outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="escalation", followup_id=followup.id,
+                           dedupe_key=f"fu:{followup.id}:{contact.id}",
+                           text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
+                                  measure=view.measure.number, text=esc(view.task.text[:200]),
+                                  due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
+                                  days=payload.get("overdue_wd", "")))
+            messages += 1
+        return messages
+    for contact in await unit_contacts(session, view.unit.id or 0):
+        lang = contact.language
+        outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="followup", followup_id=followup.id,
+                       assignment_id=a.id, dedupe_key=f"fu:{followup.id}:{contact.id}",
+                       reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
+                       text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
+                              measure=view.measure.number, text=esc(view.task.text[:200]),
+                              due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
+                              days=payload.get("days_before", payload.get("overdue_wd", "")),
+                              period=payload.get("period", "")))
+        messages += 1
+    return messages
+
+
+@dataclass
+class FollowupLine:
+    id: int
+    assignment_id: int
+    unit: str
+    kind: str
+    due_at: datetime
+    state: str
+
+
+async def listing(session: AsyncSession, *, due_only: bool, now: datetime, limit: int = 50) -> tuple[list[FollowupLine], int]:
+    from models import Unit
+
+    base_query = select(Followup.id).where(Followup.state == "pending")
+    if due_only:
+        base_query = base_query.where(Followup.due_at <= now)
+    from sqlalchemy import func
+
+    total = await session.scalar(select(func.count()).select_from(base_query.subquery()))
+    query = (select(Followup.id, Followup.assignment_id, Unit.name, Followup.kind, Followup.due_at, Followup.state)
+             .join(Assignment, Assignment.id == Followup.assignment_id).join(Unit, Unit.id == Assignment.unit_id)
+             .where(Followup.state == "pending").order_by(Followup.due_at, Followup.id).limit(limit))
+    if due_only:
+        query = query.where(Followup.due_at <= now)
+    return [FollowupLine(*row) for row in (await session.execute(query)).all()], int(total or 0)
+
+
+async def cancel_all_for(session: AsyncSession, assignment_id: int) -> None:
+    await session.execute(update(Followup).where(Followup.assignment_id == assignment_id,
+                                                 Followup.state == "pending").values(state="cancelled"))
+
+
+def horizon_end(now: datetime) -> datetime:
+    return now + timedelta(days=HORIZON_DAYS)

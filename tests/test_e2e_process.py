@@ -1,0 +1,374 @@
+"""End to end: the real `duban` CLI and `duban run` processes against the in-process fake Bot API.
+
+Nothing here reaches into the bot's objects: setup goes through the CLI, behaviour is observed
+as Telegram would see it (messages, callback answers, setMyCommands), and the SQLite database
+is only read, to check that refused actions changed nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tests.botapi import FakeBotAPI
+from tests.botapi.server import Sent
+from tests.e2e_support import (
+    WAIT,
+    BotProcess,
+    Env,
+    answer_to,
+    assignment_id,
+    cli_ok,
+    query,
+    run_cli,
+    scalar,
+    settle,
+)
+
+COORD = 1001
+YICHUN = 2001
+GONGXIN = 2002
+NANCHANG_MEMBER = 2003
+NANCHANG_GROUP = -3001
+STRANGER = 9999
+
+YICHUN_UNIT = "宜春市人民政府"
+GONGXIN_UNIT = "省工业和信息化厅"
+NANCHANG_UNIT = "南昌市人民政府"
+
+# Measure 二 in the seed policy.
+CORE_AREA = "支持宜春、新余、赣州打造产业发展核心区"  # 2.1: 工信厅 leads, 发改委 and the three cities
+YICHUN_OWN = "宜春做大做强产业链"  # 2.2: 宜春 alone
+XINYU_OWN = "新余巩固提升锂盐领域优势"  # 2.3: 新余 alone
+GANZHOU_OWN = "赣州发挥稀土等资源产业优势"  # 2.4: 赣州 alone
+NANCHANG_ETC = "支持南昌、抚州、上饶等地"  # 2.5: 南昌、抚州、上饶
+MEASURE_TWO_ASSIGNMENTS = 5 + 1 + 1 + 1 + 3
+TASK_BUTTONS = ("签收", "报送进展", "申请延期", "详情")
+
+
+def task_messages(srv: FakeBotAPI, chat_id: int | None = None) -> list[Sent]:
+    return [s for s in srv.sent if "交办任务" in s.body and (chat_id is None or s.chat_id == chat_id)]
+
+
+def current_buttons(srv: FakeBotAPI, message: Sent) -> list[str]:
+    current = srv.message(message.chat_id, message.message_id) or {}
+    rows = (current.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [b.get("text", "") for row in rows for b in row]
+
+
+def commands_set(srv: FakeBotAPI) -> int:
+    return sum(1 for c in srv.calls if c.method == "setMyCommands" and c.status == 200)
+
+
+async def bootstrap(srv: FakeBotAPI, workdir: Path, units: list[str]) -> tuple[Env, dict[str, str]]:
+    """`duban init`, the first coordinator, and one invitation per unit (code = last stdout line)."""
+    env = Env(workdir, base_url=srv.base_url, token=srv.token)
+    init = await cli_ok(env, "init")
+    assert "赣府厅发〔2024〕15号" in init.stdout, init
+    added = await cli_ok(env, "coordinator", "add", str(COORD))
+    assert str(COORD) in added.stdout
+    codes: dict[str, str] = {}
+    for unit in units:
+        invite = await cli_ok(env, "invite", unit)
+        code = invite.last_line
+        assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", code), invite
+        assert f"https://t.me/{srv.bot_username}?start={code}" in invite.stdout, invite
+        codes[unit] = code
+    return env, codes
+
+
+async def start_bot(srv: FakeBotAPI, env: Env, name: str = "run") -> BotProcess:
+    """Starts `duban run` and waits until it has registered its commands (i.e. it is polling)."""
+    before = commands_set(srv)
+    bot = await BotProcess(env, name).start()
+    try:
+        await srv.wait_until(lambda: commands_set(srv) >= before + 2 or not bot.running, timeout=WAIT)
+    except TimeoutError as exc:
+        raise AssertionError(f"`duban run` did not come up:\n{bot.log()}") from exc
+    assert bot.running, f"`duban run` exited early:\n{bot.log()}"
+    return bot
+
+
+def people(srv: FakeBotAPI) -> None:
+    srv.limits.enforce = False
+    for uid, name in ((COORD, "督办人"), (YICHUN, "宜春联络员"), (GONGXIN, "工信联络员"),
+                      (NANCHANG_MEMBER, "南昌联络员"), (STRANGER, "陌生人")):
+        srv.user(uid, first_name=name)
+    srv.group(NANCHANG_GROUP, title="南昌市锂电工作群")
+
+
+async def dispatch_measure_two(srv: FakeBotAPI, expected_messages: int) -> None:
+    srv.command(COORD, "/dispatch 2")
+    preview = await srv.wait_for(chat_id=COORD, text_contains="交办预览", timeout=WAIT)
+    assert any("确认" in b for b in preview.button_texts), preview.button_texts
+    assert not task_messages(srv), "nothing is sent before the coordinator confirms"
+    srv.press_button(COORD, preview, "确认")
+    done = await srv.wait_for(chat_id=COORD, text_contains="已交办", timeout=WAIT)
+    match = re.search(r"发出 (\d+) 条任务消息", done.body)
+    assert match and int(match.group(1)) == expected_messages, done.body
+    await srv.wait_until(lambda: len(task_messages(srv)) >= expected_messages, timeout=WAIT)
+
+
+# ---------------------------------------------------------------------------------------- (a)
+
+
+async def test_coordination_scenario_through_real_process(tmp_path: Path) -> None:
+    async with FakeBotAPI() as srv:
+        people(srv)
+        env, codes = await bootstrap(srv, tmp_path, [YICHUN_UNIT, GONGXIN_UNIT, NANCHANG_UNIT])
+        bot = await start_bot(srv, env)
+        try:
+            # --- the command menus, Chinese by default and English for "en"
+            zh = srv.get_commands() or []
+            en = srv.get_commands(language_code="en") or []
+            assert {"dispatch", "board", "tasks", "start", "help"} <= {c["command"] for c in zh}, zh
+            assert {c["command"] for c in en} == {c["command"] for c in zh}
+            assert any(re.search(r"[\u4e00-\u9fff]", c["description"]) for c in zh)
+            assert not any(re.search(r"[\u4e00-\u9fff]", c["description"]) for c in en
+                           if c["command"] != "lang"), en
+
+            # --- invitations: two private contacts, one group
+            srv.command(YICHUN, f"/start {codes[YICHUN_UNIT]}")
+            srv.command(GONGXIN, f"/start {codes[GONGXIN_UNIT]}")
+            srv.command(NANCHANG_MEMBER, f"/start {codes[NANCHANG_UNIT]}", chat_id=NANCHANG_GROUP)
+            bound = await srv.wait_for(chat_id=YICHUN, text_contains="绑定成功", timeout=WAIT)
+            assert YICHUN_UNIT in bound.body
+            bound = await srv.wait_for(chat_id=GONGXIN, text_contains="绑定成功", timeout=WAIT)
+            assert GONGXIN_UNIT in bound.body
+            bound = await srv.wait_for(chat_id=NANCHANG_GROUP, text_contains="绑定成功", timeout=WAIT)
+            assert NANCHANG_UNIT in bound.body and "工作群" in bound.body
+
+            # --- a stranger: plain text, a coordinator command, and a used invitation code
+            srv.send_text(STRANGER, "你好，我想看看任务")
+            srv.command(STRANGER, "/board")
+            srv.command(STRANGER, f"/start {codes[YICHUN_UNIT]}")
+            await srv.wait_until(lambda: len(srv.messages_to(STRANGER)) >= 3, timeout=WAIT)
+            stranger_texts = [s.body for s in srv.messages_to(STRANGER)]
+            assert all("邀请" in text for text in stranger_texts), stranger_texts
+            assert not any("督办看板" in text for text in stranger_texts)
+
+            # --- dispatch measure 二: exactly the right units get exactly the right tasks
+            await dispatch_measure_two(srv, expected_messages=4)
+            yichun = task_messages(srv, YICHUN)
+            gongxin = task_messages(srv, GONGXIN)
+            nanchang = task_messages(srv, NANCHANG_GROUP)
+            assert {s.chat_id for s in task_messages(srv)} == {YICHUN, GONGXIN, NANCHANG_GROUP}, srv.dump()
+            assert len(yichun) == 2, [s.body for s in yichun]
+            y_core = next(s for s in yichun if CORE_AREA in s.body)
+            y_own = next(s for s in yichun if YICHUN_OWN in s.body)
+            for s in yichun:
+                assert XINYU_OWN not in s.body and GANZHOU_OWN not in s.body and NANCHANG_ETC not in s.body
+            assert f"{YICHUN_UNIT}（牵头）" not in y_core.body, y_core.body  # 工信厅 leads 2.1
+            assert f"{YICHUN_UNIT}（" in y_core.body
+            assert len(gongxin) == 1 and CORE_AREA in gongxin[0].body, [s.body for s in gongxin]
+            assert f"{GONGXIN_UNIT}（牵头）" in gongxin[0].body, gongxin[0].body
+            g_core = gongxin[0]
+            assert len(nanchang) == 1 and NANCHANG_ETC in nanchang[0].body, [s.body for s in nanchang]
+            n_own = nanchang[0]
+            for s in (*yichun, *gongxin, *nanchang):
+                assert all(any(b in text for text in s.button_texts) for b in TASK_BUTTONS), s.button_texts
+            aid = {name: assignment_id(s.body) for name, s in
+                   (("y_core", y_core), ("y_own", y_own), ("g_core", g_core), ("n_own", n_own))}
+            assert len(set(aid.values())) == 4
+            statuses = dict(query(env, "SELECT a.status, count(*) FROM assignment a JOIN task t ON t.id = a.task_id "
+                                       "JOIN measure m ON m.id = t.measure_id WHERE m.number = 2 GROUP BY a.status"))
+            assert statuses == {"assigned": MEASURE_TWO_ASSIGNMENTS}, statuses
+
+            # --- forged button presses: refused with an answer, nothing changes
+            events_before = scalar(env, "SELECT count(*) FROM event")
+            assignments_before = query(env, "SELECT id, status, acknowledged_at FROM assignment ORDER BY id")
+            sent_before = srv.mark()
+            stranger_msg = srv.messages_to(STRANGER)[-1]
+            forged = {
+                "unknown id": srv.press(YICHUN, y_own, "as:ack:99999"),
+                "other unit's ack": srv.press(YICHUN, y_own, f"as:ack:{aid['n_own']}"),
+                "other unit's report": srv.press(YICHUN, y_own, f"as:rep:{aid['g_core']}"),
+                "other unit's extension": srv.press(YICHUN, y_own, f"as:ext:{aid['n_own']}"),
+                "garbage id": srv.press(YICHUN, y_own, "as:ack:notanumber"),
+                "contact confirms dispatch": srv.press(YICHUN, y_own, "cf:dispatch:all"),
+                "unknown prefix": srv.press(YICHUN, y_own, "zz:top:1"),
+                "stranger acks": srv.press(STRANGER, stranger_msg, f"as:ack:{aid['y_own']}"),
+                "group member acks 宜春": srv.press(NANCHANG_MEMBER, n_own, f"as:ack:{aid['y_own']}"),
+            }
+            for what, qid in forged.items():
+                answer = await answer_to(srv, qid)
+                assert answer.text, f"{what}: the press was answered without an explanation"
+                assert "已签收任务" not in answer.text, f"{what}: {answer.text}"
+            await settle(lambda: False, 1.0)
+            assert scalar(env, "SELECT count(*) FROM event") == events_before
+            assert query(env, "SELECT id, status, acknowledged_at FROM assignment ORDER BY id") == assignments_before
+            after = srv.sent[sent_before:]
+            assert not [s for s in after if s.chat_id in (COORD, GONGXIN, NANCHANG_GROUP)], srv.dump()
+            assert not [s for s in after if "报送任务" in s.body or "申请延期任务" in s.body], srv.dump()
+            assert len(task_messages(srv)) == 4
+
+            # --- acknowledgements (签收), in private chats and in the group
+            acks = {
+                "y_core": srv.press_button(YICHUN, y_core, "签收"),
+                "y_own": srv.press_button(YICHUN, y_own, "签收"),
+                "g_core": srv.press_button(GONGXIN, g_core, "签收"),
+                "n_own": srv.press_button(NANCHANG_MEMBER, n_own, "签收"),
+            }
+            for name, qid in acks.items():
+                answer = await answer_to(srv, qid)
+                assert f"#{aid[name]}" in (answer.text or "") and "签收" in answer.text, answer
+                await srv.wait_for(chat_id=COORD, text_contains=f"已签收任务 #{aid[name]}", timeout=WAIT)
+            await srv.wait_until(lambda: all("签收" not in current_buttons(srv, s)
+                                             for s in (y_core, y_own, g_core, n_own)), timeout=WAIT)
+            assert "报送进展" in current_buttons(srv, y_own)
+            again = await answer_to(srv, srv.press(YICHUN, y_own, f"as:ack:{aid['y_own']}"))
+            assert "已签收过" in (again.text or ""), again
+            acked = dict(query(env, "SELECT id, status FROM assignment WHERE id IN (?, ?, ?, ?)",
+                               tuple(aid.values())))
+            assert set(acked.values()) == {"acknowledged"}, acked
+
+            # --- progress reports by replying to the task message
+            mark = srv.mark()
+            srv.send_text(YICHUN, "本周完成选址，完成60%", reply_to=y_own)
+            confirm = await srv.wait_for(chat_id=YICHUN, text_contains="系统理解为", since=mark, timeout=WAIT)
+            assert "60%" in confirm.body and "更正" in confirm.button_texts, confirm.body
+            y_notice = await srv.wait_for(
+                lambda s: YICHUN_UNIT in s.body and "本周完成选址" in s.body, chat_id=COORD, since=mark,
+                timeout=WAIT)
+            assert {"通过", "退回"} <= set(y_notice.button_texts), y_notice.button_texts
+
+            mark = srv.mark()
+            srv.send_text(NANCHANG_MEMBER, "已完成，园区已挂牌", chat_id=NANCHANG_GROUP, reply_to=n_own)
+            n_confirm = await srv.wait_for(chat_id=NANCHANG_GROUP, text_contains="系统理解为", since=mark,
+                                           timeout=WAIT)
+            assert "办结" in n_confirm.body, n_confirm.body
+            n_notice = await srv.wait_for(
+                lambda s: NANCHANG_UNIT in s.body and "园区已挂牌" in s.body, chat_id=COORD, since=mark,
+                timeout=WAIT)
+
+            reports = query(env, "SELECT id, assignment_id, raw_text, parsed_percent, review_state "
+                                 "FROM progressreport ORDER BY id")
+            assert [(r[1], r[2]) for r in reports] == [(aid["y_own"], "本周完成选址，完成60%"),
+                                                       (aid["n_own"], "已完成，园区已挂牌")], reports
+            assert reports[0][3] == 60
+            y_rid, n_rid = reports[0][0], reports[1][0]
+
+            # a contact cannot review their own report
+            events_before = scalar(env, "SELECT count(*) FROM event")
+            own_review = await answer_to(srv, srv.press(YICHUN, confirm, f"rv:ok:{y_rid}"))
+            assert own_review.text and "已通过" not in own_review.text, own_review
+            assert scalar(env, "SELECT review_state FROM progressreport WHERE id = ?", (y_rid,)) == "pending"
+            assert scalar(env, "SELECT count(*) FROM event") == events_before
+
+            # --- the coordinator returns 宜春's report with a comment, and approves 南昌's
+            mark = srv.mark()
+            srv.press_button(COORD, y_notice, "退回")
+            await srv.wait_for(chat_id=COORD, text_contains="请输入退回", since=mark, timeout=WAIT)
+            srv.send_text(COORD, "请补充选址批复文件")
+            returned = await srv.wait_for(chat_id=YICHUN, text_contains="请补充选址批复文件", since=mark,
+                                          timeout=WAIT)
+            assert "退回" in returned.body and f"#{aid['y_own']}" in returned.body, returned.body
+            await srv.wait_for(chat_id=COORD, text_contains="已退回", since=mark, timeout=WAIT)
+            assert not [s for s in srv.sent[mark:] if "请补充选址批复文件" in s.body
+                        and s.chat_id in (GONGXIN, NANCHANG_GROUP)]
+
+            mark = srv.mark()
+            srv.press_button(COORD, n_notice, "通过")
+            approved = await srv.wait_for(chat_id=NANCHANG_GROUP, text_contains="审核通过", since=mark,
+                                          timeout=WAIT)
+            assert "办结" in approved.body, approved.body
+            stale = await answer_to(srv, srv.press(COORD, y_notice, f"rv:ret:{y_rid}"))
+            assert "已处理" in (stale.text or ""), stale
+
+            review = dict((r[0], r[1:]) for r in query(
+                env, "SELECT id, review_state, review_comment FROM progressreport"))
+            assert review[y_rid] == ("returned", "请补充选址批复文件"), review
+            assert review[n_rid][0] == "approved", review
+            final = dict(query(env, "SELECT id, status FROM assignment WHERE id IN (?, ?, ?, ?)",
+                               tuple(aid.values())))
+            assert final == {aid["y_core"]: "acknowledged", aid["y_own"]: "returned",
+                             aid["g_core"]: "acknowledged", aid["n_own"]: "done"}, final
+
+            # --- the board
+            mark = srv.mark()
+            srv.command(COORD, "/board")
+            board = await srv.wait_for(chat_id=COORD, text_contains="督办看板", since=mark, timeout=WAIT)
+            lines = board.body.splitlines()
+            m2 = [line for line in lines if "措施2 " in line]
+            assert len(m2) == 1, board.body
+            assert f"共{MEASURE_TWO_ASSIGNMENTS}" in m2[0] and "办结1" in m2[0], m2[0]
+            assert "待交办" not in m2[0], m2[0]
+            m1 = next(line for line in lines if "措施1 " in line)
+            assert "待交办" in m1, m1  # other measures were not dispatched
+            assert "合计" in board.body
+
+            # --- nothing went out twice, nothing leaked to a unit that does not own it
+            assert len(task_messages(srv)) == 4
+            assert not [s for s in srv.messages_to(GONGXIN) if YICHUN_OWN in s.body or "本周完成选址" in s.body]
+            assert not [s for s in srv.messages_to(NANCHANG_GROUP) if YICHUN_OWN in s.body or CORE_AREA in s.body]
+            assert not [s for s in srv.messages_to(STRANGER) if "交办任务" in s.body or "看板" in s.body]
+            assert scalar(env, "SELECT count(*) FROM contact WHERE chat_id = ?", (STRANGER,)) == 0
+
+            assert await bot.terminate(10) == 0, bot.log()
+            assert srv.token not in bot.log(), "the bot token appears in the log"
+        finally:
+            await bot.kill()
+
+
+# ---------------------------------------------------------------------------------------- (b)
+
+
+async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Path) -> None:
+    async with FakeBotAPI() as srv:
+        people(srv)
+        env, codes = await bootstrap(srv, tmp_path, [YICHUN_UNIT])
+        bot = await start_bot(srv, env)
+        second: BotProcess | None = None
+        try:
+            srv.command(YICHUN, f"/start {codes[YICHUN_UNIT]}")
+            await srv.wait_for(chat_id=YICHUN, text_contains="绑定成功", timeout=WAIT)
+            await dispatch_measure_two(srv, expected_messages=2)
+            y_own = next(s for s in task_messages(srv, YICHUN) if YICHUN_OWN in s.body)
+            aid = assignment_id(y_own.body)
+
+            # A report and a command arrive just as the process is told to stop.
+            mark = srv.mark()
+            srv.send_text(YICHUN, "完成50%，设备已进场", reply_to=y_own)
+            srv.command(COORD, "/board")
+            started = time.monotonic()
+            rc = await bot.terminate(10)
+            elapsed = time.monotonic() - started
+            assert rc == 0, f"exit code {rc} after SIGTERM:\n{bot.log()}"
+            assert elapsed < 10, elapsed
+            assert "Traceback" not in bot.log(), bot.log()
+
+            # Same database, new process: whatever was not answered before is answered now, once.
+            second = await start_bot(srv, env, "run2")
+            await srv.wait_for(chat_id=YICHUN, text_contains="系统理解为", since=mark, timeout=WAIT)
+            await srv.wait_for(chat_id=COORD, text_contains="督办看板", since=mark, timeout=WAIT)
+            await srv.wait_for(lambda s: "设备已进场" in s.body, chat_id=COORD, since=mark, timeout=WAIT)
+            await settle(lambda: False, 2.0)  # room for any duplicate to show up
+
+            later = srv.sent[mark:]
+            assert len([s for s in later if s.chat_id == YICHUN and "系统理解为" in s.body]) == 1, srv.dump()
+            assert len([s for s in later if s.chat_id == COORD and "督办看板" in s.body]) == 1, srv.dump()
+            assert len([s for s in later if s.chat_id == COORD and "设备已进场" in s.body]) == 1, srv.dump()
+            assert len(task_messages(srv, YICHUN)) == 2, "the dispatch was repeated after the restart"
+            reports = query(env, "SELECT assignment_id, raw_text, parsed_percent FROM progressreport")
+            assert reports == [(aid, "完成50%，设备已进场", 50)], reports
+            assert scalar(env, "SELECT status FROM assignment WHERE id = ?", (aid,)) == "in_progress"
+            assert scalar(env, "SELECT count(*) FROM outboxmessage WHERE state = 'pending'") == 0
+
+            assert await second.terminate(10) == 0, second.log()
+            assert "Traceback" not in second.log(), second.log()
+        finally:
+            await bot.kill()
+            if second is not None:
+                await second.kill()
+
+
+# ---------------------------------------------------------------------------------------- (c)
+
+
+async def test_run_without_token_points_to_botfather(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    result = await run_cli(env, "run", with_token=False, timeout=30)
+    assert result.returncode != 0, result
+    assert "BotFather" in result.stderr + result.stdout, result
+    assert "Traceback" not in result.stderr, result
