@@ -309,6 +309,58 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_summary(app: App, args: argparse.Namespace) -> int:
+    from bot.reporting import render_summary_html
+    from bot.services import summary as summary_service
+
+    await app.load_holiday_notices()
+    now = app.clock.now()
+    week = args.week or summary_service.week_of(app.calendar.local_date(now))
+    try:
+        summary_service.week_bounds(week)
+    except ValueError as exc:
+        return _fail(str(exc))
+    async with app.sessions() as session, session.begin():
+        data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
+        messages = render_summary_html(data, lang=args.lang)
+        await summary_service.store_summary(session, data, "\n".join(messages), now=now, actor="cli")
+        if args.send:
+            count = await summary_service.send_summary(session, data, to=await summary_service.recipients(session),
+                                                       now=now, actor="cli", dedupe=False)
+            print(f"已排队发送给 {count} 位督办人/观察员（机器人运行时送出）", file=sys.stderr)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        _, chart, ledger = summary_service.render_outputs(data, args.lang)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"summary-{week}.html").write_text("\n\n".join(messages), encoding="utf-8")
+        (out / f"summary-{week}.png").write_bytes(chart)
+        (out / f"ledger-{week}.xlsx").write_bytes(ledger)
+        print(f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx", file=sys.stderr)
+    print(_plain("\n\n".join(messages)))
+    return 0
+
+
+def _plain(html_text: str) -> str:
+    import html as html_lib
+    import re
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    if args.weeks < 1 or args.weeks > 26:
+        return _fail("--weeks 应在 1 到 26 之间")
+    print(f"离线演示：导入内置政策，模拟 {args.weeks} 周的交办、签收、报送、催办与审核……", flush=True)
+    result = asyncio.run(run_demo(Path(args.out), weeks=args.weeks))
+    print(result.headline)
+    for path in result.files:
+        print(f"  {path}")
+    print(f"演示数据库：{result.out / 'demo.db'}（可用 DATABASE_URL=sqlite+aiosqlite:///{result.out / 'demo.db'} duban tasks 查看）")
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     import logging
 
@@ -367,6 +419,18 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("year", type=int, nargs="?")
     h.set_defaults(handler=cmd_holidays, needs_db=True)
 
+    p = sub.add_parser("summary", help="the weekly summary (周报): text, chart and Excel ledger")
+    p.add_argument("--week", help="ISO week such as 2026-W48 (default: this week so far)")
+    p.add_argument("--out", help="directory for summary-WEEK.html/.png and ledger-WEEK.xlsx")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--send", action="store_true", help="(re-)send it to coordinators and observers via the bot")
+    p.set_defaults(handler=cmd_summary, needs_db=True)
+
+    p = sub.add_parser("demo", help="offline demonstration: simulated weeks, then the summary, chart and ledger")
+    p.add_argument("--weeks", type=int, default=4)
+    p.add_argument("--out", default="demo-out")
+    p.set_defaults(handler=None, needs_db=False, sync=lambda settings, args=None: None)
+
     p = sub.add_parser("run", help="run the Telegram bot (long polling)")
     p.set_defaults(handler=None, needs_db=False, sync=cmd_run)
 
@@ -392,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the bad variable, never a secret's value
         return _fail(f"配置错误 / configuration error: {exc}")
+    if args.command == "demo":
+        return cmd_demo(settings, args)
     if getattr(args, "sync", None):
         return int(args.sync(settings))
     if args.needs_db:

@@ -12,8 +12,10 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +99,13 @@ async def run_cli(env: Env, *args: str, with_token: bool = True, timeout: float 
         await proc.wait()
         raise
     return CliResult(proc.returncode if proc.returncode is not None else -1, out.decode(), err.decode())
+
+
+def run_cli_sync(env: Env, *args: str, with_token: bool = True, timeout: float = CLI_TIMEOUT) -> CliResult:
+    """The same, blocking: for fixtures that run before any fake server exists."""
+    done = subprocess.run(duban_argv(*args), cwd=env.workdir, env=env.environ(with_token), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    return CliResult(done.returncode, done.stdout, done.stderr)
 
 
 async def cli_ok(env: Env, *args: str) -> CliResult:
@@ -187,3 +196,35 @@ async def settle(condition: Callable[[], Any], seconds: float = 1.0) -> None:
         if condition():
             return
         await asyncio.sleep(0.05)
+
+
+class Timeline:
+    """Prints how long each phase took; pytest shows it (captured stdout) when a test fails."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        print(f"[e2e] t={now - self.start:6.2f}s (+{now - self.last:5.2f}s since the previous mark) {phase}", flush=True)
+        self.last = now
+
+
+@contextlib.contextmanager
+def slow_method(srv: Any, method: str, seconds: float) -> Iterator[None]:
+    """Make one Bot API method of the fake server answer after `seconds` (the others stay fast), so a
+    handler can be caught in the middle of that call. (The server's own `latency` slows every call,
+    getUpdates included, which would also delay Telegram's confirmation of the update offset.)"""
+    key = method.lower()
+    canonical, original = srv._api[key]
+
+    async def slow(params: dict[str, Any], files: Any) -> Any:
+        await asyncio.sleep(seconds)
+        result = original(params, files)
+        return await result if asyncio.iscoroutine(result) else result
+
+    srv._api[key] = (canonical, slow)
+    try:
+        yield
+    finally:
+        srv._api[key] = (canonical, original)

@@ -8,8 +8,11 @@ is only read, to check that refused actions changed nothing.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.botapi import FakeBotAPI
 from tests.botapi.server import Sent
@@ -17,13 +20,16 @@ from tests.e2e_support import (
     WAIT,
     BotProcess,
     Env,
+    Timeline,
     answer_to,
     assignment_id,
     cli_ok,
     query,
     run_cli,
+    run_cli_sync,
     scalar,
     settle,
+    slow_method,
 )
 
 COORD = 1001
@@ -44,6 +50,7 @@ XINYU_OWN = "新余巩固提升锂盐领域优势"  # 2.3: 新余 alone
 GANZHOU_OWN = "赣州发挥稀土等资源产业优势"  # 2.4: 赣州 alone
 NANCHANG_ETC = "支持南昌、抚州、上饶等地"  # 2.5: 南昌、抚州、上饶
 MEASURE_TWO_ASSIGNMENTS = 5 + 1 + 1 + 1 + 3
+START_TIMEOUT = 40.0  # `duban run` imports aiogram and migrates; slow on a busy machine
 TASK_BUTTONS = ("签收", "报送进展", "申请延期", "详情")
 
 
@@ -61,33 +68,61 @@ def commands_set(srv: FakeBotAPI) -> int:
     return sum(1 for c in srv.calls if c.method == "setMyCommands" and c.status == 200)
 
 
-async def bootstrap(srv: FakeBotAPI, workdir: Path, units: list[str]) -> tuple[Env, dict[str, str]]:
-    """`duban init`, the first coordinator, and one invitation per unit (code = last stdout line)."""
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`duban init` (the bundled seed policy) and `duban coordinator add`, run once for the module;
+    each test then works on its own copy of that database."""
+    env = Env(tmp_path_factory.mktemp("seeded"))
+    init = run_cli_sync(env, "init", with_token=False)
+    assert init.returncode == 0 and "赣府厅发〔2024〕15号" in init.stdout, init
+    added = run_cli_sync(env, "coordinator", "add", str(COORD), with_token=False)
+    assert added.returncode == 0 and str(COORD) in added.stdout, added
+    return env.db_path
+
+
+def fresh_env(srv: FakeBotAPI, seeded_db: Path, workdir: Path) -> Env:
     env = Env(workdir, base_url=srv.base_url, token=srv.token)
-    init = await cli_ok(env, "init")
-    assert "赣府厅发〔2024〕15号" in init.stdout, init
-    added = await cli_ok(env, "coordinator", "add", str(COORD))
-    assert str(COORD) in added.stdout
-    codes: dict[str, str] = {}
-    for unit in units:
-        invite = await cli_ok(env, "invite", unit)
-        code = invite.last_line
-        assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", code), invite
-        assert f"https://t.me/{srv.bot_username}?start={code}" in invite.stdout, invite
-        codes[unit] = code
-    return env, codes
+    for suffix in ("", "-wal", "-shm"):
+        source = seeded_db.with_name(seeded_db.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, env.db_path.with_name(env.db_path.name + suffix))
+    return env
 
 
-async def start_bot(srv: FakeBotAPI, env: Env, name: str = "run") -> BotProcess:
-    """Starts `duban run` and waits until it has registered its commands (i.e. it is polling)."""
-    before = commands_set(srv)
-    bot = await BotProcess(env, name).start()
+async def cli_invite(srv: FakeBotAPI, env: Env, unit: str) -> str:
+    """`duban invite UNIT`: the code is the last line of stdout, the deep link is printed too."""
+    invite = await cli_ok(env, "invite", unit)
+    code = invite.last_line
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", code), invite
+    assert f"https://t.me/{srv.bot_username}?start={code}" in invite.stdout, invite
+    return code
+
+
+async def chat_invite(srv: FakeBotAPI, unit: str) -> str:
+    """The coordinator's `/invite UNIT` in chat: the code is the message's last line."""
+    mark = srv.mark()
+    srv.command(COORD, f"/invite {unit}")
+    invite = await srv.wait_for(chat_id=COORD, text_contains="邀请码", since=mark, timeout=WAIT)
+    code = invite.body.strip().splitlines()[-1].strip()
+    assert f"https://t.me/{srv.bot_username}?start={code}" in invite.body, invite.body
+    return code
+
+
+def assert_no_traceback(bot: BotProcess) -> None:
+    log = bot.log()
+    if "Traceback" in log:
+        at = log.index("Traceback")
+        pytest.fail(f"`duban run` logged a traceback:\n{log[max(0, at - 2000):at + 6000]}", pytrace=False)
+
+
+async def wait_ready(srv: FakeBotAPI, bot: BotProcess, commands_before: int) -> None:
+    """Waits until the started `duban run` has registered its commands (it polls right after)."""
     try:
-        await srv.wait_until(lambda: commands_set(srv) >= before + 2 or not bot.running, timeout=WAIT)
+        await srv.wait_until(lambda: commands_set(srv) >= commands_before + 2 or not bot.running,
+                             timeout=START_TIMEOUT)
     except TimeoutError as exc:
         raise AssertionError(f"`duban run` did not come up:\n{bot.log()}") from exc
     assert bot.running, f"`duban run` exited early:\n{bot.log()}"
-    return bot
 
 
 def people(srv: FakeBotAPI) -> None:
@@ -113,12 +148,24 @@ async def dispatch_measure_two(srv: FakeBotAPI, expected_messages: int) -> None:
 # ---------------------------------------------------------------------------------------- (a)
 
 
-async def test_coordination_scenario_through_real_process(tmp_path: Path) -> None:
+async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded_db: Path) -> None:
+    timeline = Timeline()
     async with FakeBotAPI() as srv:
         people(srv)
-        env, codes = await bootstrap(srv, tmp_path, [YICHUN_UNIT, GONGXIN_UNIT, NANCHANG_UNIT])
-        bot = await start_bot(srv, env)
+        env = fresh_env(srv, seeded_db, tmp_path)
+        bot = BotProcess(env)
         try:
+            # `duban invite` (which asks the fake server for the bot's username) while `duban run` starts.
+            await bot.start()
+            codes = {YICHUN_UNIT: await cli_invite(srv, env, YICHUN_UNIT)}
+            await wait_ready(srv, bot, 0)
+            timeline("duban invite 宜春 + duban run up")
+            # The other two from the chat, by their short names.
+            codes[GONGXIN_UNIT] = await chat_invite(srv, "省工信厅")
+            codes[NANCHANG_UNIT] = await chat_invite(srv, "南昌")
+            assert len(set(codes.values())) == 3, codes
+
+            timeline('the command menus')
             # --- the command menus, Chinese by default and English for "en"
             zh = srv.get_commands() or []
             en = srv.get_commands(language_code="en") or []
@@ -128,6 +175,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert not any(re.search(r"[\u4e00-\u9fff]", c["description"]) for c in en
                            if c["command"] != "lang"), en
 
+            timeline('invitations')
             # --- invitations: two private contacts, one group
             srv.command(YICHUN, f"/start {codes[YICHUN_UNIT]}")
             srv.command(GONGXIN, f"/start {codes[GONGXIN_UNIT]}")
@@ -139,6 +187,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             bound = await srv.wait_for(chat_id=NANCHANG_GROUP, text_contains="绑定成功", timeout=WAIT)
             assert NANCHANG_UNIT in bound.body and "工作群" in bound.body
 
+            timeline('a stranger')
             # --- a stranger: plain text, a coordinator command, and a used invitation code
             srv.send_text(STRANGER, "你好，我想看看任务")
             srv.command(STRANGER, "/board")
@@ -148,6 +197,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert all("邀请" in text for text in stranger_texts), stranger_texts
             assert not any("督办看板" in text for text in stranger_texts)
 
+            timeline('dispatch measure 二')
             # --- dispatch measure 二: exactly the right units get exactly the right tasks
             await dispatch_measure_two(srv, expected_messages=4)
             yichun = task_messages(srv, YICHUN)
@@ -175,6 +225,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
                                        "JOIN measure m ON m.id = t.measure_id WHERE m.number = 2 GROUP BY a.status"))
             assert statuses == {"assigned": MEASURE_TWO_ASSIGNMENTS}, statuses
 
+            timeline('forged button presses')
             # --- forged button presses: refused with an answer, nothing changes
             events_before = scalar(env, "SELECT count(*) FROM event")
             assignments_before = query(env, "SELECT id, status, acknowledged_at FROM assignment ORDER BY id")
@@ -203,6 +254,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert not [s for s in after if "报送任务" in s.body or "申请延期任务" in s.body], srv.dump()
             assert len(task_messages(srv)) == 4
 
+            timeline('acknowledgements (签收)')
             # --- acknowledgements (签收), in private chats and in the group
             acks = {
                 "y_core": srv.press_button(YICHUN, y_core, "签收"),
@@ -223,6 +275,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
                                tuple(aid.values())))
             assert set(acked.values()) == {"acknowledged"}, acked
 
+            timeline('progress reports by replying to the task message')
             # --- progress reports by replying to the task message
             mark = srv.mark()
             srv.send_text(YICHUN, "本周完成选址，完成60%", reply_to=y_own)
@@ -256,6 +309,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert scalar(env, "SELECT review_state FROM progressreport WHERE id = ?", (y_rid,)) == "pending"
             assert scalar(env, "SELECT count(*) FROM event") == events_before
 
+            timeline("the coordinator returns 宜春's report with a comment")
             # --- the coordinator returns 宜春's report with a comment, and approves 南昌's
             mark = srv.mark()
             srv.press_button(COORD, y_notice, "退回")
@@ -285,6 +339,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert final == {aid["y_core"]: "acknowledged", aid["y_own"]: "returned",
                              aid["g_core"]: "acknowledged", aid["n_own"]: "done"}, final
 
+            timeline('the board')
             # --- the board
             mark = srv.mark()
             srv.command(COORD, "/board")
@@ -298,6 +353,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert "待交办" in m1, m1  # other measures were not dispatched
             assert "合计" in board.body
 
+            timeline('nothing went out twice')
             # --- nothing went out twice, nothing leaked to a unit that does not own it
             assert len(task_messages(srv)) == 4
             assert not [s for s in srv.messages_to(GONGXIN) if YICHUN_OWN in s.body or "本周完成选址" in s.body]
@@ -305,8 +361,11 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
             assert not [s for s in srv.messages_to(STRANGER) if "交办任务" in s.body or "看板" in s.body]
             assert scalar(env, "SELECT count(*) FROM contact WHERE chat_id = ?", (STRANGER,)) == 0
 
+            timeline("checks")
             assert await bot.terminate(10) == 0, bot.log()
+            timeline("SIGTERM")
             assert srv.token not in bot.log(), "the bot token appears in the log"
+            assert_no_traceback(bot)
         finally:
             await bot.kill()
 
@@ -314,49 +373,94 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path) -> Non
 # ---------------------------------------------------------------------------------------- (b)
 
 
-async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Path) -> None:
+async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Path, seeded_db: Path) -> None:
+    timeline = Timeline()
     async with FakeBotAPI() as srv:
         people(srv)
-        env, codes = await bootstrap(srv, tmp_path, [YICHUN_UNIT])
-        bot = await start_bot(srv, env)
+        env = fresh_env(srv, seeded_db, tmp_path)
+        bot = BotProcess(env)
         second: BotProcess | None = None
         try:
-            srv.command(YICHUN, f"/start {codes[YICHUN_UNIT]}")
+            await bot.start()
+            await wait_ready(srv, bot, 0)
+            timeline("duban run up")
+            code = await chat_invite(srv, "宜春")
+            srv.command(YICHUN, f"/start {code}")
             await srv.wait_for(chat_id=YICHUN, text_contains="绑定成功", timeout=WAIT)
             await dispatch_measure_two(srv, expected_messages=2)
             y_own = next(s for s in task_messages(srv, YICHUN) if YICHUN_OWN in s.body)
-            aid = assignment_id(y_own.body)
+            y_core = next(s for s in task_messages(srv, YICHUN) if CORE_AREA in s.body)
+            aid, core_aid = assignment_id(y_own.body), assignment_id(y_core.body)
 
-            # A report and a command arrive just as the process is told to stop.
+            # Just before the stop: a progress report that has been stored, a 签收 press whose handler
+            # is still talking to Telegram (its answerCallbackQuery is slow), and a command that may
+            # not even have been fetched yet. Then SIGTERM.
             mark = srv.mark()
             srv.send_text(YICHUN, "完成50%，设备已进场", reply_to=y_own)
-            srv.command(COORD, "/board")
-            started = time.monotonic()
-            rc = await bot.terminate(10)
-            elapsed = time.monotonic() - started
+            await srv.wait_until(lambda: scalar(env, "SELECT count(*) FROM progressreport"), timeout=WAIT)
+            calls_before = len(srv.calls)
+            with slow_method(srv, "answerCallbackQuery", 4.0):
+                ack_query = srv.press_button(YICHUN, y_core, "签收")
+                await srv.wait_until(lambda: any(c.method == "answerCallbackQuery"
+                                                 for c in srv.calls[calls_before:]), timeout=WAIT)
+                srv.command(COORD, "/board")
+                started = time.monotonic()
+                rc = await bot.terminate(10)
+                elapsed = time.monotonic() - started
+            timeline("SIGTERM")
             assert rc == 0, f"exit code {rc} after SIGTERM:\n{bot.log()}"
             assert elapsed < 10, elapsed
-            assert "Traceback" not in bot.log(), bot.log()
+            status_at_stop = scalar(env, "SELECT status FROM assignment WHERE id = ?", (core_aid,))
+            answered_before_restart = len(srv.sent) - mark
+
+            # While the bot is down, a contact asks for the unit's tasks.
+            srv.command(YICHUN, "/tasks")
 
             # Same database, new process: whatever was not answered before is answered now, once.
-            second = await start_bot(srv, env, "run2")
+            second = BotProcess(env, "run2")
+            commands_before = commands_set(srv)
+            await second.start()
+            await wait_ready(srv, second, commands_before)
+            timeline(f"restarted ({answered_before_restart} answers had gone out before the restart; "
+                     f"the pressed assignment was {status_at_stop!r} at the stop)")
             await srv.wait_for(chat_id=YICHUN, text_contains="系统理解为", since=mark, timeout=WAIT)
             await srv.wait_for(chat_id=COORD, text_contains="督办看板", since=mark, timeout=WAIT)
             await srv.wait_for(lambda s: "设备已进场" in s.body, chat_id=COORD, since=mark, timeout=WAIT)
+            await srv.wait_for(chat_id=YICHUN, text_contains="本单位任务（", since=mark, timeout=WAIT)
             await settle(lambda: False, 2.0)  # room for any duplicate to show up
 
             later = srv.sent[mark:]
             assert len([s for s in later if s.chat_id == YICHUN and "系统理解为" in s.body]) == 1, srv.dump()
             assert len([s for s in later if s.chat_id == COORD and "督办看板" in s.body]) == 1, srv.dump()
             assert len([s for s in later if s.chat_id == COORD and "设备已进场" in s.body]) == 1, srv.dump()
+            assert len([s for s in later if s.chat_id == YICHUN and "本单位任务（" in s.body]) == 1, srv.dump()
             assert len(task_messages(srv, YICHUN)) == 2, "the dispatch was repeated after the restart"
             reports = query(env, "SELECT assignment_id, raw_text, parsed_percent FROM progressreport")
             assert reports == [(aid, "完成50%，设备已进场", 50)], reports
             assert scalar(env, "SELECT status FROM assignment WHERE id = ?", (aid,)) == "in_progress"
             assert scalar(env, "SELECT count(*) FROM outboxmessage WHERE state = 'pending'") == 0
 
+            # The 签收 pressed while the old process stopped: handled by one of the two, exactly once.
+            # (Telegram considers that update delivered once the next getUpdates asked past it.)
+            try:
+                await srv.wait_for(chat_id=COORD, text_contains=f"已签收任务 #{core_aid}", since=mark, timeout=5)
+            except TimeoutError:
+                pass
+            ack_state = query(env, "SELECT status, acknowledged_at IS NOT NULL FROM assignment WHERE id = ?",
+                              (core_aid,))
+            assert ack_state == [("acknowledged", 1)], (
+                f"the 签收 pressed just before SIGTERM was lost: assignment #{core_aid} is {ack_state} "
+                f"(at the stop: {status_at_stop!r}); answers to that press: "
+                f"{[a.text for a in srv.callback_answers if a.callback_query_id == ack_query]}\n"
+                f"--- first process log (tail)\n{bot.log()[-4000:]}")
+            ack_notices = [s for s in srv.sent[mark:] if s.chat_id == COORD and f"已签收任务 #{core_aid}" in s.body]
+            assert len(ack_notices) == 1, srv.dump()
+
+            timeline("checks")
             assert await second.terminate(10) == 0, second.log()
-            assert "Traceback" not in second.log(), second.log()
+            timeline("second SIGTERM")
+            assert_no_traceback(bot)
+            assert_no_traceback(second)
         finally:
             await bot.kill()
             if second is not None:

@@ -84,9 +84,14 @@ async def unit_names(session: AsyncSession, unit_ids: set[int]) -> list[str]:
 
 
 async def coordinators(session: AsyncSession) -> list[Contact]:
-    return list((await session.scalars(
-        select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
-    )).all())
+    # Asked once per message sent; the list does not change within one update's session.
+    cached = session.info.get("coordinators")
+    if cached is None:
+        cached = list((await session.scalars(
+            select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
+        )).all())
+        session.info["coordinators"] = cached
+    return cached
 
 
 async def unit_contacts(session: AsyncSession, unit_id: int, role: str = "contact") -> list[Contact]:

@@ -65,6 +65,10 @@ class AssignmentView:
 
 
 async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView | None:
+    # The rows are in the session's identity map, so a view cached for the session stays current.
+    cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
+    if assignment_id in cache:
+        return cache[assignment_id]
     row = (await session.execute(
         select(Assignment, Task, Measure, Policy, Unit)
         .join(Task, Task.id == Assignment.task_id)
@@ -75,7 +79,8 @@ async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView
     )).first()
     if row is None:
         return None
-    return AssignmentView(*row)
+    cache[assignment_id] = AssignmentView(*row)
+    return cache[assignment_id]
 
 
 async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:

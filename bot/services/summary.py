@@ -1,0 +1,343 @@
+"""The weekly summary (周报): figures from SQL, rendered by bot.reporting, stored, and sent.
+
+Every count here is an aggregate the database computes (GROUP BY over the light expression);
+Python receives one row per measure, per unit, per red item — never the whole ledger.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.reporting import model as rm
+from bot.services import events, outbox
+from bot.services.access import coordinators
+from bot.services.lights import LightEdges, light_expression
+from bot.workcal import WorkCalendar
+from models import Assignment, Contact, Measure, Policy, ProgressReport, Summary, Task, Unit
+
+OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
+DISPATCHED = (*OPEN, "done")
+MAX_PROGRESS_LINES = 200
+
+
+def week_of(d: date) -> str:
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(week: str) -> tuple[date, date]:
+    try:
+        year, number = week.split("-W")
+        start = date.fromisocalendar(int(year), int(number), 1)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"周次格式应为 2026-W48 / week must look like 2026-W48: {week!r}") from exc
+    return start, start + timedelta(days=6)
+
+
+def previous_week(week: str) -> str:
+    start, _ = week_bounds(week)
+    return week_of(start - timedelta(days=7))
+
+
+def telegram_link(chat_id: int | None, message_id: int | None) -> str | None:
+    """Links exist for supergroups and channels (-100…); private chats and basic groups have none."""
+    if chat_id is None or message_id is None:
+        return None
+    text = str(chat_id)
+    if text.startswith("-100"):
+        return f"https://t.me/c/{text[4:]}/{message_id}"
+    return None
+
+
+def _reason(light: str, status: str, due_on: date | None, today: date, lang: str = "zh") -> str:
+    if due_on is not None and due_on < today and status not in ("done", "claimed_done"):
+        return f"逾期{(today - due_on).days}天" if lang == "zh" else f"{(today - due_on).days} days overdue"
+    if status == "blocked":
+        return "受阻" if lang == "zh" else "blocked"
+    return "连续两期未报送" if lang == "zh" else "silent for two periods"
+
+
+async def build_summary(session: AsyncSession, *, week: str, now: datetime, calendar: WorkCalendar,
+                        include_rows: bool = True) -> rm.SummaryData:
+    start, end = week_bounds(week)
+    start_at = calendar.at_local(start, time(0))
+    end_at = calendar.at_local(end + timedelta(days=1), time(0))
+    # Lights as they stand at the end of the week, or now for the current week.
+    as_of = min(now, end_at - timedelta(seconds=1))
+    edges = LightEdges.at(as_of, calendar)
+    today = edges.today
+    light = light_expression(edges)
+    live = and_(Task.active.is_(True), Assignment.status.in_(DISPATCHED))
+
+    base = (select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live))
+    light_rows = (await session.execute(
+        select(light, func.count(Assignment.id)).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+        .where(live).group_by(light))).all()
+    by_light = {name: n for name, n in light_rows}
+    status_rows = dict((await session.execute(
+        select(Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
+        .where(live).group_by(Assignment.status))).all())
+    overdue = await session.scalar(select(func.count()).select_from(
+        base.where(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today).subquery()))
+    period_reports = and_(ProgressReport.created_at >= start_at, ProgressReport.created_at < end_at,
+                          ProgressReport.superseded.is_(False))
+    reports_count = await session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
+    headline = rm.Headline(
+        total=sum(status_rows.values()), done=status_rows.get("done", 0),
+        in_progress=sum(status_rows.get(s, 0) for s in ("acknowledged", "in_progress", "blocked", "returned",
+                                                         "extended", "claimed_done")),
+        not_acknowledged=status_rows.get("assigned", 0), overdue=int(overdue or 0),
+        red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
+        reports_this_week=int(reports_count or 0))
+
+    measure_rows = (await session.execute(
+        select(Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
+        .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
+        .where(live).group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
+        .order_by(Policy.id, Measure.number))).all()
+    grouped: dict[tuple[str, int], dict[str, Any]] = {}
+    for policy_short, number, title, lt, n in measure_rows:
+        entry = grouped.setdefault((policy_short, number), {"title": title, "counts": {}})
+        entry["counts"][lt] = entry["counts"].get(lt, 0) + n
+    measures = []
+    for (policy_short, number), entry in grouped.items():
+        counts = entry["counts"]
+        worst = next((x for x in ("red", "yellow", "green") if counts.get(x)), "done")
+        measures.append(rm.MeasureRow(policy_short=policy_short, number=str(number), title=entry["title"],
+                                      total=sum(counts.values()), done=counts.get("done", 0),
+                                      red=counts.get("red", 0), yellow=counts.get("yellow", 0),
+                                      green=counts.get("green", 0), light=worst))  # type: ignore[arg-type]
+
+    reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
+    expected = case((Assignment.status.in_(OPEN), 1), else_=0)
+    unit_rows = (await session.execute(
+        select(Unit.name, func.count(Assignment.id), func.sum(expected),
+               func.sum(case((and_(Assignment.status.in_(OPEN), reported_in_period.c.assignment_id.is_not(None)), 1),
+                             else_=0)),
+               func.sum(case((light == "red", 1), else_=0)),
+               func.sum(case((and_(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today), 1), else_=0)))
+        .select_from(Assignment).join(Task, Task.id == Assignment.task_id).join(Unit, Unit.id == Assignment.unit_id)
+        .outerjoin(reported_in_period, reported_in_period.c.assignment_id == Assignment.id)
+        .where(live).group_by(Unit.id, Unit.name).order_by(Unit.id))).all()
+    units = []
+    for name, total, exp, rep, red, od in unit_rows:
+        exp, rep = int(exp or 0), int(rep or 0)
+        units.append(rm.UnitRow(unit=name, assignments=int(total), expected_reports=exp, reports=rep,
+                                reporting_rate=(rep / exp) if exp else 1.0, reported=rep > 0 or exp == 0,
+                                red=int(red or 0), overdue=int(od or 0)))
+
+    item_columns = (Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
+                    Assignment.due_on, Assignment.status, light)
+    item_base = (select(*item_columns).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+                 .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id).where(live))
+    red_items = [
+        rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+                   due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today))
+        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+            item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
+    next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
+    next_deadlines = [
+        rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+                   due_on=due, status=status, light=lt)
+        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+            item_base.where(Assignment.status.in_(OPEN), Assignment.due_on >= next_start,
+                            Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
+
+    progress_rows = (await session.execute(
+        select(ProgressReport.id, ProgressReport.raw_text, ProgressReport.parsed_percent, ProgressReport.created_at,
+               ProgressReport.chat_id, ProgressReport.message_id, Unit.name, Measure.number, Task.seq)
+        .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
+        .where(period_reports, ProgressReport.review_state != "returned", ProgressReport.raw_text != "")
+        .order_by(ProgressReport.created_at.desc()).limit(MAX_PROGRESS_LINES))).all()
+    progress = [
+        rm.ProgressLine(unit=unit, measure_number=str(mn), task_seq=seq,
+                        summary=text if len(text) <= 80 else text[:80] + "…", percent=pct, report_id=rid,
+                        reported_at=at, link=telegram_link(chat, msg))
+        for rid, text, pct, at, chat, msg, unit, mn, seq in progress_rows]
+
+    change = None
+    prev = await session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
+    if prev is not None and prev.figures:
+        f = prev.figures
+        rate_now = _rate(units)
+        change = rm.Change(prev_week=prev.week, done_delta=headline.done - f.get("done", 0),
+                           red_delta=headline.red - f.get("red", 0), overdue_delta=headline.overdue - f.get("overdue", 0),
+                           reports_delta=headline.reports_this_week - f.get("reports_this_week", 0),
+                           rate_delta=rate_now - f.get("rate", 0.0))
+    titles = list((await session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
+    assignments: list[rm.AssignmentRow] = []
+    reports: list[rm.ReportRow] = []
+    if include_rows:
+        assignments = await _assignment_rows(session, light, live)
+        reports = await _report_rows(session, period_reports)
+    return rm.SummaryData(policy_titles=titles, week=week, period_start=start, period_end=end, generated_at=now,
+                          headline=headline, measures=measures, units=units, red_items=red_items,
+                          progress=progress, change=change, next_deadlines=next_deadlines,
+                          assignments=assignments, reports=reports)
+
+
+def _rate(units: list[rm.UnitRow]) -> float:
+    expected = [u for u in units if u.expected_reports]
+    return sum(1 for u in expected if u.reported) / len(expected) if expected else 1.0
+
+
+async def _assignment_rows(session: AsyncSession, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
+    last_report = (select(ProgressReport.assignment_id, func.max(ProgressReport.id).label("rid"))
+                   .where(ProgressReport.superseded.is_(False)).group_by(ProgressReport.assignment_id)).subquery()
+    rows = (await session.execute(
+        select(Assignment.id, Policy.short_title, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
+               Assignment.due_on, Assignment.status, light, Assignment.last_report_at, ProgressReport.raw_text,
+               Assignment.reminders_count)
+        .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .outerjoin(last_report, last_report.c.assignment_id == Assignment.id)
+        .outerjoin(ProgressReport, ProgressReport.id == last_report.c.rid)
+        .where(live).order_by(Policy.id, Measure.number, Task.seq, Assignment.id))).all()
+    return [rm.AssignmentRow(assignment_id=r[0], policy_short=r[1], measure_number=str(r[2]), task_seq=r[3],
+                             task_text=r[4], unit=r[5], role=r[6], due_on=r[7], status=r[8], light=r[9],
+                             last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]) for r in rows]
+
+
+async def _report_rows(session: AsyncSession, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
+    rows = (await session.execute(
+        select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
+               ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
+               ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state)
+        .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
+        .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
+    return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=str(r[3]), task_seq=r[4],
+                         reported_at=r[5], author=r[6], status_claimed=r[7], percent=r[8], text=r[9],
+                         review_state=r[10]) for r in rows]
+
+
+def figures_of(data: rm.SummaryData) -> dict[str, Any]:
+    figures: dict[str, Any] = asdict(data.headline)
+    figures["rate"] = _rate(data.units)
+    figures["silent_units"] = [u.unit for u in data.units if not u.reported]
+    return figures
+
+
+async def store_summary(session: AsyncSession, data: rm.SummaryData, html: str, *, now: datetime,
+                        actor: str) -> Summary:
+    row = await session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
+    if row is None:
+        row = Summary(week=data.week, scope="all", created_at=now)
+        session.add(row)
+    row.figures, row.html, row.created_at = figures_of(data), html, now
+    await session.flush()
+    events.record(session, at=now, actor=actor, kind="summary.generated", entity="summary", entity_id=row.id,
+                  data={"week": data.week})
+    return row
+
+
+def render_outputs(data: rm.SummaryData, lang: str) -> tuple[list[str], bytes, bytes]:
+    from bot.reporting import render_summary_chart, render_summary_html, write_ledger
+
+    messages = render_summary_html(data, lang=lang)
+    chart = io.BytesIO()
+    render_summary_chart(data, chart, lang=lang)
+    ledger = io.BytesIO()
+    write_ledger(data, ledger, lang=lang)
+    return messages, chart.getvalue(), ledger.getvalue()
+
+
+async def recipients(session: AsyncSession) -> list[Contact]:
+    observers = (await session.scalars(select(Contact).where(Contact.role == "observer", Contact.active.is_(True))
+                                       .order_by(Contact.id))).all()
+    return [*await coordinators(session), *observers]
+
+
+async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
+                       actor: str, dedupe: bool = True) -> int:
+    """Queues the summary (text, chart, ledger) to each recipient in their language."""
+    rendered: dict[str, tuple[list[str], bytes, bytes]] = {}
+    sent = 0
+    stamp = "" if dedupe else f":{now.timestamp():.0f}"
+    for contact in to:
+        lang = contact.language if contact.language in ("zh", "en") else "zh"
+        if lang not in rendered:
+            rendered[lang] = render_outputs(data, lang)
+        messages, chart, ledger = rendered[lang]
+        key = f"summary:{data.week}:{contact.id}{stamp}"
+        if dedupe and await outbox.already_queued(session, key):
+            continue
+        for index, text in enumerate(messages):
+            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="summary",
+                           dedupe_key=f"{key}:{index}" if index else key)
+        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendPhoto", file_name=f"summary-{data.week}.png",
+                            data=chart, caption=f"{data.week}", now=now, purpose="summary",
+                            dedupe_key=f"{key}:chart")
+        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
+                            file_name=f"duban-ledger-{data.week}.xlsx", data=ledger,
+                            caption="台账" if lang == "zh" else "Ledger", now=now, purpose="summary",
+                            dedupe_key=f"{key}:ledger")
+        sent += 1
+    events.record(session, at=now, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
+                  data={"week": data.week, "recipients": sent})
+    return sent
+
+
+async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, week: str) -> int:
+    """Each unit's contacts get their own open tasks: due soon, overdue, awaiting them."""
+    from bot.reporting import render_unit_digest_html
+
+    light = light_expression(LightEdges.at(now, calendar))
+    rows = (await session.execute(
+        select(Assignment.unit_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
+               Assignment.due_on, Assignment.status, light)
+        .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
+        .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.active.is_(True), Assignment.status.in_(OPEN))
+        .order_by(Assignment.unit_id, Assignment.due_on, Assignment.id))).all()
+    by_unit: dict[int, list[rm.ItemRow]] = {}
+    names: dict[int, str] = {}
+    today = calendar.local_date(now)
+    for unit_id, aid, mn, seq, text, unit, role, due, status, lt in rows:
+        names[unit_id] = unit
+        by_unit.setdefault(unit_id, []).append(rm.ItemRow(
+            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
+    if not by_unit:
+        return 0
+    contacts = (await session.scalars(select(Contact).where(
+        Contact.unit_id.in_(by_unit), Contact.role == "contact", Contact.active.is_(True)))).all()
+    sent = 0
+    for contact in contacts:
+        key = f"digest:{week}:{contact.id}"
+        if await outbox.already_queued(session, key):
+            continue
+        lang = contact.language if contact.language in ("zh", "en") else "zh"
+        for index, text in enumerate(render_unit_digest_html(names[contact.unit_id], by_unit[contact.unit_id],
+                                                             lang=lang, today=today)):
+            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="digest",
+                           dedupe_key=f"{key}:{index}" if index else key)
+        sent += 1
+    return sent
+
+
+async def send_weekly_summary(session: AsyncSession, app, *, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    """The Monday job: last week's summary to coordinators and observers, digests to units."""
+    today = app.calendar.local_date(now)
+    week = week_of(today - timedelta(days=7))
+    data = await build_summary(session, week=week, now=now, calendar=app.calendar)
+    from bot.reporting import render_summary_html
+
+    await store_summary(session, data, "\n".join(render_summary_html(data, lang="zh")), now=now,
+                        actor="system:scheduler")
+    await send_summary(session, data, to=await recipients(session), now=now, actor="system:scheduler")
+    await send_unit_digests(session, now=now, calendar=app.calendar, week=week)
+    return week
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
