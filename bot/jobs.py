@@ -42,6 +42,18 @@ class Jobs:
             self.wake_sender()
         return result
 
+    async def review_digest(self) -> int:
+        from bot.services.coordination import send_review_digest
+
+        app = self.app
+        if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):
+            return 0
+        async with app.sessions() as session, session.begin():
+            count = await send_review_digest(session, now=app.clock.now())
+        if count:
+            self.wake_sender()
+        return count
+
     async def plan(self) -> followups.PlanResult:
         app = self.app
         async with app.sessions() as session, session.begin():
@@ -58,6 +70,10 @@ def start_scheduler(app: App, jobs: Jobs, *, summary: Callable[[], Awaitable[Any
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
     scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+    if settings.report_notify == "digest":
+        scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
+                          id=DIGEST_JOB, coalesce=True, max_instances=1, misfire_grace_time=3600,
+                          replace_existing=True)
     if summary is not None:
         # A summary missed while down still goes out when the bot comes back the same day.
         scheduler.add_job(summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = 72
     # How coordinators hear about new reports: "instant" or "digest".
     report_notify: str = "instant"
+    # Checked against China's working days when it fires.
+    digest_cron: str = "30 16 * * *"
     summary_cron: str = "0 9 * * mon"
     scheduler_tick_seconds: float = 15.0
     # Outbox pacing, per Telegram's published limits.

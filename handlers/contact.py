@@ -302,7 +302,8 @@ async def _report(message: Message, aid: int, session, app: App, actor: Actor,  
         await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
         return
     report = await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
-    await co.interpret_report(session, actor, report, now=app.clock.now(), explicit=explicit)
+    await co.interpret_report(session, actor, report, now=app.clock.now(), explicit=explicit,
+                              notify_now=app.settings.report_notify == "instant")
 
 
 @router.edited_message()
@@ -315,4 +316,5 @@ async def edited_report(message: Message, session, app: App, actor: Actor) -> No
                                            now=app.clock.now(), supersedes=previous)
     except co.CoordinationError:
         return
-    await co.interpret_report(session, actor, report, now=app.clock.now(), edited_from=previous)
+    await co.interpret_report(session, actor, report, now=app.clock.now(), edited_from=previous,
+                              notify_now=app.settings.report_notify == "instant")

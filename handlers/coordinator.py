@@ -380,6 +380,34 @@ async def followups_command(message: Message, session: AsyncSession, app: App, a
     say(session, app, message.chat.id, text)
 
 
+@router.message(Command("summary", "export"))
+async def summary_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+                          actor: Actor) -> None:
+    from bot.services import summary as summary_service
+
+    lang = actor.language
+    now = app.clock.now()
+    week = (command.args or "").strip() or summary_service.week_of(app.calendar.local_date(now))
+    try:
+        summary_service.week_bounds(week)
+    except ValueError:
+        say(session, app, message.chat.id, t(lang, "summary.bad_week"))
+        return
+    me = next((c for c in actor.contacts if c.role == "coordinator"), None)
+    if me is None:
+        return
+    data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
+    if command.command == "export":
+        from bot.services import outbox
+
+        _, _, ledger = summary_service.render_outputs(data, lang)
+        outbox.enqueue_file(session, chat_id=message.chat.id, method="sendDocument",
+                            file_name=f"duban-ledger-{week}.xlsx", data=ledger, caption=week,
+                            now=now, purpose="export")
+        return
+    await summary_service.send_summary(session, data, to=[me], now=now, actor=actor.tag, dedupe=False)
+
+
 # Known users who are not coordinators get a clear refusal for these commands.
 denied_router = Router(name="coordinator-denied")
 

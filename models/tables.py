@@ -152,6 +152,8 @@ class ProgressReport(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="progressreport.id")
     superseded: bool = False
     review_state: str = "none"  # none | pending | approved | returned
+    # When coordinators were told of it (at once, or in the next digest).
+    notified_at: datetime | None = _when()
     review_comment: str | None = Field(default=None, sa_type=Text)
     reviewed_by: str | None = None
     reviewed_at: datetime | None = _when()

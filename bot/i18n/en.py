@@ -307,4 +307,10 @@ TEXTS: dict[str, str] = {
     "blocked_notice": (
         "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
     ),
+    "followup.escalation_header": "🚨 <b>Attention</b>: {count} item(s) need your attention",
+    "digest.header": "📬 <b>Reports awaiting review</b> ({count})",
+    "digest.row": "<b>#{rid}</b> {unit} · task #{aid} (measure {measure}·{seq}) · {understood}\n“{text}”",
+    "summary.usage": "Usage: /summary or /summary 2026-W48",
+    "summary.bad_week": "The week should look like 2026-W48.",
+    "summary.queued": "The weekly summary ({week}) is being prepared and sent.",
 }

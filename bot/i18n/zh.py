@@ -220,4 +220,10 @@ TEXTS: dict[str, str] = {
     "followup.kind.deadline_warning": "到期提醒",
     "followup.kind.overdue_reminder": "逾期催办",
     "followup.kind.overdue_escalation": "逾期督办",
+    "followup.escalation_header": "🚨 <b>督办提示</b>：以下 {count} 项需要关注",
+    "digest.header": "📬 <b>待审核报送</b>（{count} 份）",
+    "digest.row": "<b>#{rid}</b> {unit} · 任务 #{aid}（措施{measure}·{seq}）· {understood}\n“{text}”",
+    "summary.usage": "用法：/summary 或 /summary 2026-W48",
+    "summary.bad_week": "周次格式应为 2026-W48。",
+    "summary.queued": "周报（{week}）正在生成并发送，请稍候。",
 }

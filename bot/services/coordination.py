@@ -247,7 +247,8 @@ def describe(lang: str, status: str | None, percent: int | None) -> str:
 
 async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
                            now: datetime, edited_from: ProgressReport | None = None,
-                           explicit: tuple[str, int | None] | None = None) -> ReportOutcome:
+                           explicit: tuple[str, int | None] | None = None,
+                           notify_now: bool = True) -> ReportOutcome:
     """Step two: read the stored text, move the assignment, tell the people who need to know.
 
     `explicit` carries what the contact chose in the guided flow; it wins over parsing.
@@ -272,7 +273,8 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
                old=edited_from.id if edited_from else ""),
         reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
     )
-    await notify_coordinators_of_report(session, view, report, now=now)
+    if notify_now:
+        await notify_coordinators_of_report(session, view, report, now=now)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
 
 
@@ -298,9 +300,8 @@ def apply_report_status(session: AsyncSession, assignment: Assignment, status: s
 
 
 async def notify_coordinators_of_report(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport,
-                                        *, now: datetime, digest: bool = False) -> None:
-    if digest:
-        return
+                                        *, now: datetime) -> None:
+    report.notified_at = now
     for coordinator in await coordinators(session):
         lang = coordinator.language
         text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
@@ -584,3 +585,34 @@ async def my_assignments(session: AsyncSession, actor: Actor) -> list[int]:
     return list((await session.scalars(select(Assignment.id).where(
         Assignment.unit_id.in_(actor.contact_unit_ids), Assignment.status.not_in(("draft", "cancelled")))
         .order_by(Assignment.id))).all())
+
+
+async def send_review_digest(session: AsyncSession, *, now: datetime, per_message: int = 8) -> int:
+    """REPORT_NOTIFY=digest: the reports awaiting review since the last digest, with their buttons."""
+    reports = list((await session.scalars(
+        select(ProgressReport).where(ProgressReport.review_state == "pending", ProgressReport.notified_at.is_(None),
+                                     ProgressReport.superseded.is_(False))
+        .order_by(ProgressReport.id))).all())
+    if not reports:
+        return 0
+    views = {r.id: await asg.load_view(session, r.assignment_id) for r in reports}
+    for coordinator in await coordinators(session):
+        lang = coordinator.language
+        for start in range(0, len(reports), per_message):
+            chunk = reports[start:start + per_message]
+            lines = [t(lang, "digest.header", count=len(reports))] if start == 0 else []
+            rows = []
+            for r in chunk:
+                view = views[r.id]
+                assert view is not None
+                text = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
+                lines.append(t(lang, "digest.row", rid=r.id, unit=esc(view.unit.name), aid=view.assignment.id,
+                               measure=view.measure.number, seq=view.task.seq,
+                               understood=describe(lang, r.parsed_status, r.parsed_percent), text=esc(text)))
+                rows.append([cb.button(f"{t(lang, 'btn.approve')} #{r.id}", cb.pack(cb.REVIEW, "ok", r.id)),
+                             cb.button(f"{t(lang, 'btn.return')} #{r.id}", cb.pack(cb.REVIEW, "ret", r.id))])
+            outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="report_digest",
+                           text="\n\n".join(lines), reply_markup=cb.keyboard(rows))
+    for r in reports:
+        r.notified_at = now
+    return len(reports)

@@ -22,7 +22,7 @@ from bot.services.access import coordinators, unit_contacts
 from bot.services.assignments import AssignmentView, load_view
 from bot.services.coordination import esc, task_keyboard
 from bot.workcal import WorkCalendar
-from models import Assignment, Followup, Policy, Task
+from models import Assignment, Contact, Followup, Policy, Task
 
 PLANNABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
 HORIZON_DAYS = 21  # covers the longest holiday break with room to spare
@@ -123,6 +123,7 @@ async def tick(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, 
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
     await replan(session, {f.assignment_id for f in due}, now=now, calendar=calendar, base=base)
+    escalations: dict[int, tuple[Contact, list[str]]] = {}
     for followup in due:
         if followup.state != "pending":
             result.skipped += 1
@@ -131,13 +132,20 @@ async def tick(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, 
         if view is None:
             followup.state = "cancelled"
             continue
-        result.messages += await _fire(session, followup, view, now)
+        result.messages += await _fire(session, followup, view, now, escalations)
         followup.state, followup.fired_at = "sent", now
         result.fired += 1
+    # A leader or coordinator gets one message per tick listing every escalation, not one each.
+    for contact, lines in escalations.values():
+        header = t(contact.language, "followup.escalation_header", count=len(lines))
+        outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="escalation",
+                       text="\n\n".join([header, *lines]))
+        result.messages += 1
     return result
 
 
-async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView, now: datetime) -> int:
+async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView, now: datetime,
+                escalations: dict[int, tuple[Contact, list[str]]]) -> int:
     a = view.assignment
     kind = followup.kind
     payload = followup.payload or {}
@@ -154,14 +162,11 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
         recipients = [*await unit_contacts(session, view.unit.id or 0, role="leader"), *await coordinators(session)]
         for contact in recipients:
             lang = contact.language
-            outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="escalation", followup_id=followup.id,
-                           dedupe_key=f"fu:{followup.id}:{contact.id}",
-                           text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
-                                  measure=view.measure.number, text=esc(view.task.text[:200]),
-                                  due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
-                                  days=payload.get("overdue_wd", "")))
-            messages += 1
-        return messages
+            line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
+                     text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
+                     status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
+            escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)
+        return 0
     for contact in await unit_contacts(session, view.unit.id or 0):
         lang = contact.language
         outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="followup", followup_id=followup.id,

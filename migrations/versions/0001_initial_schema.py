@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 22:17:03.958624
+Create Date: 2026-11-26 22:44:32.833221
 """
 
 from collections.abc import Sequence
@@ -259,6 +259,7 @@ def upgrade() -> None:
     sa.Column('supersedes_id', sa.Integer(), nullable=True),
     sa.Column('superseded', sa.Boolean(), nullable=False),
     sa.Column('review_state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('notified_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('review_comment', sa.Text(), nullable=True),
     sa.Column('reviewed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reviewed_at', models.types.UTCDateTime(), nullable=True),

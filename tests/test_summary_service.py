@@ -1,0 +1,132 @@
+"""Lights and summary figures against a hand-built ledger whose answers are known."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import openpyxl
+from sqlalchemy import select
+
+from bot.app import App
+from bot.clock import ManualClock
+from bot.services import summary as s
+from bot.services.board import board
+from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
+
+# Wednesday 2025-11-19 15:00 in Shanghai; ISO week 2025-W47 runs 11-17 .. 11-23.
+NOW = datetime(2025, 11, 19, 7, 0, tzinfo=UTC)
+IN_WEEK = datetime(2025, 11, 18, 2, 0, tzinfo=UTC)
+LAST_WEEK = datetime(2025, 11, 14, 2, 0, tzinfo=UTC)  # Friday of the week before, within one period
+LONG_AGO = datetime(2025, 10, 20, 2, 0, tzinfo=UTC)
+
+
+async def _ledger(app: App) -> dict[str, int]:
+    """Two measures, three units, six assignments with known lights:
+
+    a1 U1 m1 done                                   -> done
+    a2 U1 m1 in_progress, due 2025-11-10 (past)     -> red (overdue)
+    a3 U2 m1 blocked, due far                       -> red (blocked)
+    a4 U2 m2 in_progress, due 2025-11-21 (<5 wd)    -> yellow (due soon), reported this week
+    a5 U3 m2 in_progress, last report long ago      -> red (silent two periods), no report this week
+    a6 U3 m2 acknowledged, due 2025-11-27, reported -> green ... reported last week only
+    """
+    async with app.sessions() as session, session.begin():
+        policy = Policy(title="测试政策", short_title="测试政策", fingerprint="x", created_at=NOW)
+        session.add(policy)
+        await session.flush()
+        m1 = Measure(policy_id=policy.id, number=1, title="措施甲")
+        m2 = Measure(policy_id=policy.id, number=2, title="措施乙")
+        session.add_all([m1, m2])
+        units = [Unit(name=n, created_at=NOW) for n in ("单位一", "单位二", "单位三")]
+        session.add_all(units)
+        await session.flush()
+        tasks = [Task(policy_id=policy.id, measure_id=m.id, seq=i, text=f"任务{m.number}-{i}", created_at=NOW)
+                 for m in (m1, m2) for i in (1, 2, 3)]
+        session.add_all(tasks)
+        await session.flush()
+        far = date(2026, 6, 30)
+        spec = [
+            (tasks[0], units[0], "done", far, IN_WEEK),
+            (tasks[1], units[0], "in_progress", date(2025, 11, 10), IN_WEEK),
+            (tasks[2], units[1], "blocked", far, IN_WEEK),
+            (tasks[3], units[1], "in_progress", date(2025, 11, 21), IN_WEEK),
+            (tasks[4], units[2], "in_progress", far, LONG_AGO),
+            (tasks[5], units[2], "acknowledged", date(2025, 11, 27), LAST_WEEK),
+        ]
+        ids = {}
+        for n, (task, unit, status, due, last) in enumerate(spec, start=1):
+            a = Assignment(task_id=task.id, unit_id=unit.id, role="lead", status=status, due_on=due,
+                           assigned_at=LONG_AGO, acknowledged_at=LONG_AGO, last_report_at=last,
+                           done_at=IN_WEEK if status == "done" else None, created_at=LONG_AGO)
+            session.add(a)
+            await session.flush()
+            ids[f"a{n}"] = a.id
+        reports = [
+            (ids["a2"], "完成40%，已完成选址", IN_WEEK, -1001234567890, 55),
+            (ids["a3"], "受阻，需协调用地", IN_WEEK, 3001, 7),
+            (ids["a4"], "完成80%", IN_WEEK, 3001, 8),
+            (ids["a6"], "完成20%", LAST_WEEK, 3002, 9),
+            (ids["a5"], "启动调研", LONG_AGO, 3002, 10),
+        ]
+        for aid, text, at, chat, msg in reports:
+            session.add(ProgressReport(assignment_id=aid, raw_text=text, created_at=at, chat_id=chat, message_id=msg,
+                                       review_state="pending"))
+        session.add(Summary(week="2025-W46", figures={"done": 0, "red": 1, "overdue": 0, "reports_this_week": 1,
+                                                      "rate": 0.5}, created_at=LAST_WEEK))
+        session.add(Contact(role="coordinator", chat_id=1, telegram_user_id=1, created_at=NOW))
+        session.add(Contact(role="observer", chat_id=2, telegram_user_id=2, language="en", created_at=NOW))
+    return ids
+
+
+async def test_summary_figures(app: App, clock: ManualClock) -> None:
+    clock.set(NOW)
+    ids = await _ledger(app)
+    async with app.sessions() as session:
+        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+    h = data.headline
+    assert (h.total, h.done, h.not_acknowledged, h.overdue) == (6, 1, 0, 1)
+    assert (h.red, h.yellow, h.green) == (3, 1, 1)
+    assert h.reports_this_week == 3
+    lights = {m.number: (m.light, m.red, m.yellow, m.green, m.done) for m in data.measures}
+    assert lights == {"1": ("red", 2, 0, 0, 1), "2": ("red", 1, 1, 1, 0)}
+    units = {u.unit: u for u in data.units}
+    # 单位三 has two open assignments and reported on neither this week.
+    assert not units["单位三"].reported and units["单位三"].expected_reports == 2
+    assert units["单位一"].reported and units["单位一"].reports == 1 and units["单位一"].expected_reports == 1
+    assert units["单位二"].reporting_rate == 1.0
+    reasons = {i.assignment_id: i.reason for i in data.red_items}
+    assert set(reasons) == {ids["a2"], ids["a3"], ids["a5"]}
+    assert reasons[ids["a2"]].startswith("逾期9天") and reasons[ids["a3"]] == "受阻"
+    links = {p.report_id: p.link for p in data.progress}
+    assert len(data.progress) == 3
+    assert "https://t.me/c/1234567890/55" in links.values()
+    assert data.change is not None and data.change.prev_week == "2025-W46"
+    assert data.change.done_delta == 1 and data.change.red_delta == 2 and data.change.reports_delta == 2
+    # Next week (11-24 .. 11-30): a6 falls due on 11-27.
+    assert [i.assignment_id for i in data.next_deadlines] == [ids["a6"]]
+    # The board agrees with the summary's lights.
+    async with app.sessions() as session:
+        measures, overdue = await board(session, NOW, app.calendar)
+    assert overdue == 1
+    assert {m.number: m.counts.get("red", 0) for m in measures} == {1: 2, 2: 1}
+
+
+async def test_summary_is_sent_with_chart_and_ledger(app: App, clock: ManualClock) -> None:
+    clock.set(NOW)
+    await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+        sent = await s.send_summary(session, data, to=await s.recipients(session), now=NOW, actor="test")
+        again = await s.send_summary(session, data, to=await s.recipients(session), now=NOW, actor="test")
+    assert sent == 2 and again == 0  # queued once per recipient, however often the job runs
+    async with app.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    to_observer = [r for r in rows if r.chat_id == 2]
+    assert any(r.method == "sendPhoto" and r.file_bytes[:4] == b"\x89PNG" for r in to_observer)
+    ledger = next(r for r in to_observer if r.method == "sendDocument")
+    book = openpyxl.load_workbook(io.BytesIO(ledger.file_bytes))
+    assert len(book.sheetnames) >= 4
+    texts = [r.text for r in to_observer if r.method == "sendMessage"]
+    assert any("Weekly" in t or "weekly" in t for t in texts)  # the observer reads English
+    assert any("单位三" in t for t in texts)
