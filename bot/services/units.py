@@ -55,7 +55,15 @@ async def find_unit(session: AsyncSession, name: str) -> Unit | None:
         return await find_unit(session, "省" + name[3:])
     # A city may be named by its short form alone ("宜春").
     if not name.endswith(("市", "政府")):
-        return await session.scalar(select(Unit).where(Unit.name == f"{name}市人民政府"))
+        city = await session.scalar(select(Unit).where(Unit.name == f"{name}市人民政府"))
+        if city is not None:
+            return city
+    # People type fragments ("工信厅"): accept one only when it points at a single unit.
+    pattern = f"%{name}%"
+    ids = set((await session.scalars(select(Unit.id).where(Unit.name.like(pattern)))).all())
+    ids |= set((await session.scalars(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))).all())
+    if len(ids) == 1:
+        return await session.get(Unit, ids.pop())
     return None
 
 

@@ -1,0 +1,169 @@
+"""The rest of the loop through the real Dispatcher: guided report, corrections, edits, extensions,
+coordinator controls, paging, attachments and English."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Assignment, Event, ExtensionRequest, ProgressReport
+from tests.conftest import Harness
+from tests.test_bot_flow import COORD, GONGXIN, YICHUN, _setup
+
+
+async def _dispatched(h: Harness, measure: str = "2"):  # type: ignore[no-untyped-def]
+    await _setup(h)
+    h.srv.command(COORD, f"/dispatch {measure}")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
+    await h.deliver()
+    return next(s for s in h.srv.messages_to(YICHUN) if "宜春做大做强产业链" in s.text)
+
+
+async def _aid(task_msg) -> int:  # type: ignore[no-untyped-def]
+    return int(task_msg.text.split("#")[1].split()[0])
+
+
+async def test_guided_report_flow_and_correction(harness: Harness) -> None:
+    h = harness
+    task_msg = await _dispatched(h)
+    aid = await _aid(task_msg)
+    h.srv.press_button(YICHUN, task_msg, "报送进展")
+    await h.deliver()
+    h.srv.press_button(YICHUN, h.srv.messages_to(YICHUN)[-1], "推进中")
+    await h.deliver()
+    h.srv.send_text(YICHUN, "百二")
+    await h.deliver()
+    assert "0 到 100" in h.srv.messages_to(YICHUN)[-1].text
+    h.srv.send_text(YICHUN, "45")
+    await h.deliver()
+    h.srv.send_text(YICHUN, "完成土地预审，正在办理环评")
+    await h.deliver()
+    confirmation = h.srv.messages_to(YICHUN)[-1]
+    assert "45%" in confirmation.text
+    async with h.app.sessions() as session:
+        a = await session.get(Assignment, aid)
+        assert a.status == "in_progress" and a.percent == 45
+    # The contact says it was really finished: 更正 -> 已完成 turns it into a completion claim.
+    h.srv.press_button(YICHUN, confirmation, "更正")
+    await h.deliver()
+    h.srv.press_button(YICHUN, confirmation, "已完成")
+    await h.deliver()
+    async with h.app.sessions() as session:
+        assert (await session.get(Assignment, aid)).status == "claimed_done"
+
+
+async def test_edit_keeps_both_versions_and_completion_is_approved(harness: Harness) -> None:
+    h = harness
+    task_msg = await _dispatched(h)
+    aid = await _aid(task_msg)
+    sent = h.srv.send_text(YICHUN, "完成50%", reply_to=task_msg)
+    await h.deliver()
+    # Telegram delivers an edited_message for the same message id.
+    edited = dict(sent, text="已完成", edit_date=sent["date"] + 60)
+    h.srv.inject_raw_update({"edited_message": edited})
+    await h.deliver()
+    async with h.app.sessions() as session:
+        versions = (await session.scalars(select(ProgressReport).where(ProgressReport.assignment_id == aid)
+                                          .order_by(ProgressReport.id))).all()
+        assert [v.raw_text for v in versions] == ["完成50%", "已完成"]
+        assert versions[0].superseded and versions[1].supersedes_id == versions[0].id
+        assert (await session.get(Assignment, aid)).status == "claimed_done"
+    notice = next(s for s in reversed(h.srv.messages_to(COORD)) if "已完成" in s.text and "通过" in s.button_texts)
+    h.srv.press_button(COORD, notice, "通过")
+    await h.deliver()
+    assert "已办结" in h.srv.messages_to(YICHUN)[-1].text or "办结" in h.srv.messages_to(YICHUN)[-1].text
+    async with h.app.sessions() as session:
+        assert (await session.get(Assignment, aid)).status == "done"
+    # Approving twice does nothing more.
+    h.srv.press(COORD, notice, notice.callback_data[0])
+    await h.deliver()
+    assert "已处理" in h.srv.callback_answers[-1]["text"]
+
+
+async def test_extension_request_approved_and_refused(harness: Harness) -> None:
+    h = harness
+    task_msg = await _dispatched(h)
+    aid = await _aid(task_msg)
+    h.srv.command(COORD, f"/extend {aid} 2025-10-31")
+    await h.deliver()
+    assert "2025-10-31" in h.srv.messages_to(YICHUN)[-1].text
+    h.srv.press_button(YICHUN, task_msg, "申请延期")
+    await h.deliver()
+    h.srv.send_text(YICHUN, "明天")
+    await h.deliver()
+    assert "未能识别日期" in h.srv.messages_to(YICHUN)[-1].text
+    h.srv.send_text(YICHUN, "2025-12-31 用地审批尚未完成")
+    await h.deliver()
+    assert "已提交" in h.srv.messages_to(YICHUN)[-1].text
+    request_msg = h.srv.messages_to(COORD)[-1]
+    assert "用地审批尚未完成" in request_msg.text
+    # 宜春's contact cannot approve their own request.
+    h.srv.press(YICHUN, task_msg, request_msg.callback_data[0])
+    await h.deliver()
+    h.srv.press_button(COORD, request_msg, "同意")
+    await h.deliver()
+    assert "2025-12-31" in h.srv.messages_to(YICHUN)[-1].text
+    async with h.app.sessions() as session:
+        a = await session.get(Assignment, aid)
+        # The seed sets no deadline, so the first commitment on record is the coordinator's 10-31.
+        assert str(a.due_on) == "2025-12-31" and str(a.original_due_on) == "2025-10-31"
+        request = await session.scalar(select(ExtensionRequest))
+        assert request.state == "approved" and request.decided_by == f"tg:{COORD}"
+
+
+async def test_coordinator_controls_and_listings(harness: Harness) -> None:
+    h = harness
+    task_msg = await _dispatched(h)
+    aid = await _aid(task_msg)
+    for command in (f"/task {aid}", "/measure 2", "/unit 宜春", "/overdue", "/units", "/followups", f"/remind {aid}",
+                    f"/close {aid}", f"/close {aid}", f"/reopen {aid}", "/task abc", "/measure 99", "/unit 火星局"):
+        h.srv.command(COORD, command)
+    await h.deliver()
+    texts = [s.text for s in h.srv.messages_to(COORD)[-16:]]
+    joined = "\n".join(texts)
+    assert "宜春做大做强产业链" in joined and "措施2" in joined
+    assert "没有逾期事项" in joined
+    assert "已催办：1 个分配" in joined
+    assert f"任务 #{aid} 已办结" in joined and "不能执行此操作" in joined and "重新打开" in joined
+    assert "编号应为数字" in joined and "找不到措施 99" in joined and "找不到单位" in joined
+    reminders = [s for s in h.srv.messages_to(YICHUN) if "催办" in s.text]
+    assert reminders and "签收" in reminders[-1].button_texts
+    async with h.app.sessions() as session:
+        kinds = [e.kind for e in (await session.scalars(select(Event).where(Event.entity_id == aid,
+                                                                            Event.entity == "assignment"))).all()]
+    assert kinds[:2] == ["assignment.created", "assignment.dispatch"]
+    assert "assignment.reminded" in kinds and "assignment.close" in kinds and "assignment.reopen" in kinds
+
+
+async def test_long_board_pages_and_reply_with_document(harness: Harness) -> None:
+    h = harness
+    await _dispatched(h, "all")
+    h.srv.command(COORD, "/unit 工信厅")
+    await h.deliver()
+    first = h.srv.messages_to(COORD)[-1]
+    assert len(first.raw_text) <= 4096 and "下一页" in " ".join(first.button_texts)
+    h.srv.press_button(COORD, first, "下一页")
+    await h.deliver()
+    assert "第 2/" in h.srv.message(COORD, first.message_id)["text"]
+    task_msg = next(s for s in h.srv.messages_to(GONGXIN) if "交办任务" in s.text)
+    h.srv.send_document(GONGXIN, "进展报告.pdf", b"%PDF-1.4 test", caption="完成30%，详见附件", reply_to=task_msg)
+    await h.deliver()
+    async with h.app.sessions() as session:
+        report = await session.scalar(select(ProgressReport).order_by(ProgressReport.id.desc()))
+        assert report.attachment_kind == "document" and report.attachment_name == "进展报告.pdf"
+        assert report.raw_text == "完成30%，详见附件" and report.parsed_percent == 30
+
+
+async def test_english_on_request(harness: Harness) -> None:
+    h = harness
+    task_msg = await _dispatched(h)
+    h.srv.command(YICHUN, "/lang en")
+    await h.deliver()
+    assert "English" in h.srv.messages_to(YICHUN)[-1].text
+    h.srv.send_text(YICHUN, "完成70%", reply_to=task_msg)
+    await h.deliver()
+    reply = h.srv.messages_to(YICHUN)[-1]
+    assert "70%" in reply.text and "Correct" in reply.button_texts
+    h.srv.command(YICHUN, "/help")
+    await h.deliver()
+    assert "/tasks" in h.srv.messages_to(YICHUN)[-1].text
