@@ -31,7 +31,8 @@ class App:
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
                                 work_end=time.fromisoformat(settings.work_end))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   clock=clock or SystemClock(), calendar=calendar)
+                   clock=clock or SystemClock(), calendar=calendar,
+                   followup_settings=FollowupSettings().merged(settings.followups))
 
     async def load_holiday_notices(self) -> int:
         """Adds the official schedules the office loaded (`duban holidays import`) to the calendar."""

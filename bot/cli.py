@@ -241,6 +241,40 @@ KIND_ZH = {"ack_reminder": "签收提醒", "ack_escalation": "未签收督办", 
            "deadline_warning": "到期提醒", "overdue_reminder": "逾期催办", "overdue_escalation": "逾期督办"}
 
 
+def _setting_value(raw: str) -> object:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if "," in raw:
+        return [int(x) for x in raw.split(",") if x.strip()]
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
+    from bot.followup_rules import FollowupSettings
+    from bot.services import events
+    from models import Policy, Task
+
+    try:
+        overrides = {k: _setting_value(v) for k, v in (pair.split("=", 1) for pair in args.pairs)}
+        FollowupSettings().merged(overrides)  # validates names and values before anything is stored
+    except ValueError as exc:
+        return _fail(f"设置无效：{exc}")
+    async with app.sessions() as session, session.begin():
+        target = await session.get(Policy if args.policy else Task, args.policy or args.task)
+        if target is None:
+            return _fail("找不到该政策或任务。")
+        merged = dict(target.followup_overrides or {})
+        merged.update(overrides)
+        target.followup_overrides = merged
+        events.record(session, at=app.clock.now(), actor="cli", kind="followups.configured",
+                      entity="policy" if args.policy else "task", entity_id=target.id, data=overrides)
+        from bot.services.followups import replan
+
+        await replan(session, None, now=app.clock.now(), calendar=app.calendar, base=app.followup_settings)
+    print(f"已更新{'政策' if args.policy else '任务'} #{target.id} 的催办设置：{merged}")
+    return 0
+
+
 async def cmd_followups(app: App, args: argparse.Namespace) -> int:
     from bot.services import followups
 
@@ -405,10 +439,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
 
-    p = sub.add_parser("followups", help="list scheduled follow-ups (催办)")
+    p = sub.add_parser("followups", help="list scheduled follow-ups (催办); `followups set` configures them")
     p.add_argument("--due", action="store_true", help="only those due now")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(handler=cmd_followups, needs_db=True)
+    fsub = p.add_subparsers(dest="action")
+    f = fsub.add_parser("set", help="per-policy or per-task rules, e.g. ack_remind_after_wd=2 warn_before_wd=5,2")
+    target = f.add_mutually_exclusive_group(required=True)
+    target.add_argument("--policy", type=int)
+    target.add_argument("--task", type=int)
+    f.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    f.set_defaults(handler=cmd_followups_set, needs_db=True)
 
     p = sub.add_parser("holidays", help="China's working-day calendar: show a year or import a State Council notice")
     hsub = p.add_subparsers(dest="action", required=True)
@@ -456,6 +497,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the bad variable, never a secret's value
         return _fail(f"配置错误 / configuration error: {exc}")
+    try:
+        from bot.followup_rules import FollowupSettings
+
+        FollowupSettings().merged(settings.followups)
+    except ValueError as exc:
+        return _fail(f"配置错误 FOLLOWUPS / configuration error: {exc}")
     if args.command == "demo":
         return cmd_demo(settings, args)
     if getattr(args, "sync", None):

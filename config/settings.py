@@ -7,6 +7,7 @@ so tests can construct their own with explicit values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     digest_cron: str = "30 16 * * *"
     summary_cron: str = "0 9 * * mon"
     scheduler_tick_seconds: float = 15.0
+    # Follow-up rule defaults as JSON, e.g. FOLLOWUPS='{"ack_remind_after_wd": 2, "warn_before_wd": [5, 2]}'.
+    # Per policy and per task: `duban followups set --policy ID key=value`.
+    followups: dict[str, Any] = Field(default_factory=dict)
     # Outbox pacing, per Telegram's published limits.
     rate_global_per_sec: float = 30.0
     rate_per_chat_per_sec: float = 1.0
