@@ -40,7 +40,7 @@ async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def run_bot(settings: Settings) -> int:
-    from bot.telegram import AiogramTransport, make_bot
+    from bot.telegram import AiogramTransport, SqlStorage, make_bot
     from handlers import build_dispatcher
 
     token = settings.token_value()
@@ -52,7 +52,8 @@ async def run_bot(settings: Settings) -> int:
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min))
-    dispatcher = build_dispatcher(app, sender=sender, calendar=calendar)
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender,
+                                  calendar=calendar)
     from bot.jobs import Jobs, start_scheduler
 
     jobs = Jobs(app, wake_sender=sender.wake)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,10 +17,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.sender import BadRequest, Forbidden, RetryAfter, Temporary
-from models import OutboxMessage
+from models import FsmState, OutboxMessage
 
 
 def make_bot(token: str, api_base: str | None = None) -> Bot:
@@ -56,3 +64,66 @@ class AiogramTransport:
         except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
             raise Temporary(str(exc)) from exc
         return sent.message_id
+
+
+# The session of the update being handled. FSM writes join its transaction: SQLite has one
+# writer, and a step of a flow should commit (or roll back) with the update that made it.
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
+class SqlStorage(BaseStorage):
+    """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    @staticmethod
+    def _key(key: StorageKey) -> str:
+        return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
+
+    async def _row(self, session: AsyncSession, key: StorageKey) -> FsmState:
+        row = await session.get(FsmState, self._key(key))
+        if row is None:
+            row = FsmState(key=self._key(key), data={})
+            session.add(row)
+        return row
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        current = update_session.get()
+        if current is not None:
+            row = await self._row(current, key)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = self.clock.now()
+            await current.flush()
+            return
+        async with self.sessions() as session, session.begin():
+            row = await self._row(session, key)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = self.clock.now()
+
+    async def _read(self, key: StorageKey) -> FsmState | None:
+        current = update_session.get()
+        if current is not None:
+            return await current.get(FsmState, self._key(key))
+        async with self.sessions() as session:
+            return await session.get(FsmState, self._key(key))
+
+    async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        await self._write(key, state=state.state if isinstance(state, State) else state)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        row = await self._read(key)
+        return row.state if row else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self._write(key, data=dict(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row = await self._read(key)
+        return dict(row.data or {}) if row else {}
+
+    async def close(self) -> None:
+        return None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import App
 from bot.i18n import normalise_language
 from bot.services.access import resolve_actor
+from bot.telegram import update_session
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class SessionMiddleware(BaseMiddleware):
                 log.info("update %s delivered twice; ignored", event.update_id)
                 return None
             data["session"] = session
+            token = update_session.set(session)
             try:
                 result = await handler(event, data)
                 await app.replan_touched(session)
@@ -48,6 +50,8 @@ class SessionMiddleware(BaseMiddleware):
             except Exception:
                 await session.rollback()
                 raise
+            finally:
+                update_session.reset(token)
         sender = data.get("sender")
         if sender is not None:
             sender.wake()

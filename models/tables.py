@@ -268,3 +268,12 @@ class HolidayNotice(SQLModel, table=True):
     holidays: list = Field(default_factory=list, sa_type=JSON)
     workdays: list = Field(default_factory=list, sa_type=JSON)
     loaded_at: datetime | None = _when(nullable=False)
+
+
+class FsmState(SQLModel, table=True):
+    """A conversation step (guided report, extension request, return comment) that survives a restart."""
+
+    key: str = Field(primary_key=True)
+    state: str | None = None
+    data: dict | None = Field(default=None, sa_type=JSON)
+    updated_at: datetime | None = _when()

@@ -80,7 +80,7 @@ async def harness(app: App, calendar: WorkCalendar) -> AsyncIterator[Harness]:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    from bot.telegram import AiogramTransport
+    from bot.telegram import AiogramTransport, SqlStorage
     from handlers import build_dispatcher
     from tests.botapi import FakeBotAPI
 
@@ -90,7 +90,8 @@ async def harness(app: App, calendar: WorkCalendar) -> AsyncIterator[Harness]:
     bot = Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
                           Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000))
-    dispatcher = build_dispatcher(app, sender=sender, calendar=calendar)
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender,
+                                  calendar=calendar)
     yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
     await bot.session.close()
     await srv.stop()

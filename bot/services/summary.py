@@ -310,7 +310,7 @@ async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
     if not by_unit:
         return 0
     contacts = (await session.scalars(select(Contact).where(
-        Contact.unit_id.in_(by_unit), Contact.role == "contact", Contact.active.is_(True)))).all()
+        Contact.unit_id.in_(by_unit), Contact.role.in_(("contact", "leader")), Contact.active.is_(True)))).all()
     sent = 0
     for contact in contacts:
         key = f"digest:{week}:{contact.id}"

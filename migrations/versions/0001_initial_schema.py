@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 22:44:32.833221
+Create Date: 2026-11-26 22:50:02.960953
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_event_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_event_kind'), ['kind'], unique=False)
 
+    op.create_table('fsmstate',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=True),
+    sa.Column('updated_at', models.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('holidaynotice',
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -383,6 +390,7 @@ def downgrade() -> None:
 
     op.drop_table('policy')
     op.drop_table('holidaynotice')
+    op.drop_table('fsmstate')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_kind'))
         batch_op.drop_index(batch_op.f('ix_event_entity_id'))
