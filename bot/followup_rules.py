@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.statuses import STATUSES as _STATUSES
 from bot.workcal import WorkCalendar
 
 # ------------------------------------------------------------------------------ vocabulary
@@ -56,18 +57,7 @@ KINDS = (
 # row of the assignment whose key is no longer planned (see stale_keys).
 STATE_DEPENDENT_KINDS = frozenset(KINDS)
 
-STATUSES = (
-    "draft",
-    "assigned",
-    "acknowledged",
-    "in_progress",
-    "blocked",
-    "claimed_done",
-    "done",
-    "returned",
-    "extended",
-    "cancelled",
-)
+STATUSES = _STATUSES
 QUIET_STATUSES = frozenset({"draft", "claimed_done", "done", "cancelled"})
 UNACKNOWLEDGED_STATUSES = frozenset({"assigned"})
 ACTIVE_STATUSES = frozenset({"acknowledged", "in_progress", "blocked", "returned", "extended"})

@@ -29,7 +29,7 @@ from models import Contact, OutboxMessage, TaskMessage
 log = logging.getLogger(__name__)
 
 # Messages whose replies should find their assignment.
-CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "close_notice", "followup")
+CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "control_notice", "followup")
 
 
 class SendError(Exception):

@@ -17,7 +17,7 @@ from bot.app import App
 from bot.i18n import role_name, t
 from bot.services import board as board_service
 from bot.services import coordination as co
-from bot.services.access import Actor
+from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
 from handlers.callbacks import ConfirmAction, ExtensionAction, PageAction, ReviewAction
@@ -68,7 +68,7 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
     elif kind == "unit":
         unit_id = int(arg)
         rows = await board_service.assignment_lines(session, now, cal, unit_ids={unit_id})
-        names = await __import__("bot.services.access", fromlist=["unit_names"]).unit_names(session, {unit_id})
+        names = await unit_names(session, {unit_id})
         header = t(lang, "unit.header", unit=co.esc(names[0] if names else arg), count=len(rows))
         lines = views.unit_lines(lang, rows)
     elif kind == "overdue":

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.statuses import STATUSES as _STATUSES
+
 Light = Literal["red", "yellow", "green", "done"]
 Role = Literal["lead", "co", "local"]
 Lang = Literal["zh", "en"]
@@ -42,18 +44,7 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
 }
 
 #: Assignment status codes in lifecycle order, with their display names.
-STATUSES: tuple[str, ...] = (
-    "draft",
-    "assigned",
-    "acknowledged",
-    "in_progress",
-    "blocked",
-    "claimed_done",
-    "done",
-    "returned",
-    "extended",
-    "cancelled",
-)
+STATUSES = _STATUSES
 
 STATUS_NAMES: dict[str, dict[str, str]] = {
     "zh": {

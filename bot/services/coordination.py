@@ -478,41 +478,39 @@ def _require_coordinator(actor: Actor) -> None:
         raise CoordinationError("denied")
 
 
+async def _coordinator_action(session: AsyncSession, actor: Actor, assignment_id: int, change, *,  # type: ignore[no-untyped-def]
+                              now: datetime, notice: str, with_task_buttons: bool = False,
+                              **values: object) -> asg.AssignmentView:
+    _require_coordinator(actor)
+    view = await assignment_for_actor(session, actor, assignment_id, act=False)
+    try:
+        await change(session, view.assignment, now=now, actor=actor.tag)
+    except asg.TransitionError as exc:
+        raise CoordinationError("transition.bad", aid=assignment_id,
+                                status=status_name(actor.language, exc.status)) from exc
+    await _tell_unit(session, view, now, notice, purpose="control_notice", with_task_buttons=with_task_buttons,
+                     **values)
+    return view
+
+
 async def coordinator_extend(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, *,
                              now: datetime) -> asg.AssignmentView:
-    _require_coordinator(actor)
-    view = await assignment_for_actor(session, actor, assignment_id, act=False)
-    try:
-        await asg.extend(session, view.assignment, new_due, now=now, actor=actor.tag, reason="coordinator")
-    except asg.TransitionError as exc:
-        raise CoordinationError("transition.bad", aid=assignment_id,
-                                status=status_name(actor.language, exc.status)) from exc
-    await _tell_unit(session, view, now, "notify.extended", purpose="extension_notice", due=new_due.isoformat())
-    return view
+    async def change(s, a, *, now, actor):  # type: ignore[no-untyped-def]
+        await asg.extend(s, a, new_due, now=now, actor=actor, reason="coordinator")
+
+    return await _coordinator_action(session, actor, assignment_id, change, now=now, notice="notify.extended",
+                                     due=new_due.isoformat())
 
 
-async def coordinator_close(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
-    _require_coordinator(actor)
-    view = await assignment_for_actor(session, actor, assignment_id, act=False)
-    try:
-        await asg.close(session, view.assignment, now=now, actor=actor.tag)
-    except asg.TransitionError as exc:
-        raise CoordinationError("transition.bad", aid=assignment_id,
-                                status=status_name(actor.language, exc.status)) from exc
-    await _tell_unit(session, view, now, "notify.closed", purpose="close_notice")
-    return view
+async def coordinator_close(session: AsyncSession, actor: Actor, assignment_id: int, *,
+                            now: datetime) -> asg.AssignmentView:
+    return await _coordinator_action(session, actor, assignment_id, asg.close, now=now, notice="notify.closed")
 
 
-async def coordinator_reopen(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
-    _require_coordinator(actor)
-    view = await assignment_for_actor(session, actor, assignment_id, act=False)
-    try:
-        await asg.reopen(session, view.assignment, now=now, actor=actor.tag)
-    except asg.TransitionError as exc:
-        raise CoordinationError("transition.bad", aid=assignment_id,
-                                status=status_name(actor.language, exc.status)) from exc
-    await _tell_unit(session, view, now, "notify.reopened", purpose="close_notice", with_task_buttons=True)
-    return view
+async def coordinator_reopen(session: AsyncSession, actor: Actor, assignment_id: int, *,
+                             now: datetime) -> asg.AssignmentView:
+    return await _coordinator_action(session, actor, assignment_id, asg.reopen, now=now, notice="notify.reopened",
+                                     with_task_buttons=True)
 
 
 async def remind(session: AsyncSession, actor: Actor | None, assignment_ids: list[int], *, now: datetime,
