@@ -164,10 +164,9 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
                 else:
                     value = min(100, (percent or 0) + rng.choice((20, 25, 30, 40)))
                     text = "已完成，相关材料已报送。" if value >= 100 else rng.choice(PROGRESS_TEXTS).format(p=value)
-                report = await co.store_raw_report(session, actor, aid, co.IncomingReport(
+                await co.receive_report(session, actor, aid, co.IncomingReport(
                     chat_id=chat, message_id=int(now.timestamp()) % 1_000_000 + aid, text=text,
                     author=f"{unit_id}"), now=now)
-                await co.interpret_report(session, actor, report, now=now)
             await app.replan_touched(session)
             await session.commit()
 

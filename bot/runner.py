@@ -52,8 +52,11 @@ async def run_bot(settings: Settings) -> int:
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min))
+    from handlers.middlewares import InFlight
+
+    inflight = InFlight()
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender,
-                                  calendar=calendar)
+                                  calendar=calendar, inflight=inflight)
     from bot.jobs import Jobs, start_scheduler
 
     jobs = Jobs(app, wake_sender=sender.wake)
@@ -82,6 +85,10 @@ async def run_bot(settings: Settings) -> int:
                 await dispatcher.stop_polling()
             with suppress(asyncio.CancelledError):
                 await polling
+        # aiogram does not wait for handlers still running; they must finish and commit
+        # before the session closes, or an update Telegram counts as delivered is lost.
+        if not await inflight.wait_idle(seconds=30):
+            log.warning("%d updates still in progress at shutdown", inflight.count)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await sender.stop()

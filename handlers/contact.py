@@ -301,9 +301,10 @@ async def _report(message: Message, aid: int, session, app: App, actor: Actor,  
         # Kept anyway: nothing a unit sends is thrown away.
         await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
         return
-    report = await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
-    await co.interpret_report(session, actor, report, now=app.clock.now(), explicit=explicit,
-                              notify_now=app.settings.report_notify == "instant")
+    outcome = await co.receive_report(session, actor, aid, incoming, now=app.clock.now(), explicit=explicit,
+                                      notify_now=app.settings.report_notify == "instant")
+    if outcome is None:
+        say(session, app, message.chat.id, t(actor.language, "error.generic"), reply_to=message.message_id)
 
 
 @router.edited_message()
@@ -312,9 +313,8 @@ async def edited_report(message: Message, session, app: App, actor: Actor) -> No
     if previous is None or previous.superseded:
         return
     try:
-        report = await co.store_raw_report(session, actor, previous.assignment_id, _incoming(message, actor),
-                                           now=app.clock.now(), supersedes=previous)
+        await co.receive_report(session, actor, previous.assignment_id, _incoming(message, actor),
+                                now=app.clock.now(), supersedes=previous,
+                                notify_now=app.settings.report_notify == "instant")
     except co.CoordinationError:
         return
-    await co.interpret_report(session, actor, report, now=app.clock.now(), edited_from=previous,
-                              notify_now=app.settings.report_notify == "instant")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +21,34 @@ from models import ProcessedUpdate
 log = logging.getLogger(__name__)
 
 
+class InFlight:
+    """Counts updates being handled, so shutdown can wait for them to commit."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def track(self):  # type: ignore[no-untyped-def]
+        self.count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def wait_idle(self, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 class SessionMiddleware(BaseMiddleware):
     """Outer middleware on updates: opens the session, claims update_id, commits, wakes the sender."""
 
@@ -26,6 +56,14 @@ class SessionMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         app: App = data["app"]
         assert isinstance(event, Update)
+        inflight: InFlight | None = data.get("inflight")
+        if inflight is None:
+            return await self._handle(handler, event, data, app)
+        async with inflight.track():
+            return await self._handle(handler, event, data, app)
+
+    async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                      event: Update, data: dict[str, Any], app: App) -> Any:
         async with app.sessions() as session:
             # The claim commits with the handling, so a crash mid-way leaves the update
             # unclaimed and Telegram's redelivery is handled, not dropped.

@@ -23,12 +23,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 _VENV_DUBAN = ROOT / ".venv" / "bin" / "duban"
 
-# Everything config.settings.Settings reads; the children get only what a test sets.
-_SETTINGS_VARS = {
-    "DATABASE_URL", "BOT_TOKEN", "TELEGRAM_API_BASE", "TIMEZONE", "DEFAULT_LANGUAGE", "WORK_START", "WORK_END",
-    "INVITE_TTL_HOURS", "REPORT_NOTIFY", "SUMMARY_CRON", "SCHEDULER_TICK_SECONDS", "RATE_GLOBAL_PER_SEC",
-    "RATE_PER_CHAT_PER_SEC", "RATE_PER_GROUP_PER_MIN", "SQLITE_SYNCHRONOUS", "HOLIDAY_NOTICE_DIR", "LOG_LEVEL",
-}
+
+def _settings_vars() -> set[str]:
+    """Everything config.settings.Settings reads: the children get only what a test sets."""
+    from config.settings import Settings
+
+    return {name.upper() for name in Settings.model_fields} | {
+        "BOT_TOKEN",
+        "TELEGRAM_API_BASE",
+        "DATABASE_URL",
+    }
+
+
+_SETTINGS_VARS = _settings_vars()
 
 CLI_TIMEOUT = 60.0
 WAIT = 15.0
@@ -55,15 +62,17 @@ class Env:
 
     def environ(self, with_token: bool = True) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTINGS_VARS}
-        env.update({
-            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-            # The fake server's limits are off; keep the outbox from pacing the test down.
-            "RATE_GLOBAL_PER_SEC": "1000",
-            "RATE_PER_CHAT_PER_SEC": "100",
-            "RATE_PER_GROUP_PER_MIN": "6000",
-        })
+        env.update(
+            {
+                "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+                "LOG_LEVEL": "INFO",
+                "PYTHONUNBUFFERED": "1",
+                # The fake server's limits are off; keep the outbox from pacing the test down.
+                "RATE_GLOBAL_PER_SEC": "1000",
+                "RATE_PER_CHAT_PER_SEC": "100",
+                "RATE_PER_GROUP_PER_MIN": "6000",
+            }
+        )
         if with_token and self.token:
             env["BOT_TOKEN"] = self.token
         if with_token and self.base_url:
@@ -89,8 +98,13 @@ class CliResult:
 
 async def run_cli(env: Env, *args: str, with_token: bool = True, timeout: float = CLI_TIMEOUT) -> CliResult:  # noqa: ASYNC109
     proc = await asyncio.create_subprocess_exec(
-        *duban_argv(*args), cwd=env.workdir, env=env.environ(with_token),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *duban_argv(*args),
+        cwd=env.workdir,
+        env=env.environ(with_token),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
@@ -103,8 +117,16 @@ async def run_cli(env: Env, *args: str, with_token: bool = True, timeout: float 
 
 def run_cli_sync(env: Env, *args: str, with_token: bool = True, timeout: float = CLI_TIMEOUT) -> CliResult:
     """The same, blocking: for fixtures that run before any fake server exists."""
-    done = subprocess.run(duban_argv(*args), cwd=env.workdir, env=env.environ(with_token), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        duban_argv(*args),
+        cwd=env.workdir,
+        env=env.environ(with_token),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return CliResult(done.returncode, done.stdout, done.stderr)
 
 
@@ -126,8 +148,13 @@ class BotProcess:
         log = self.log_path.open("wb")
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *duban_argv("run"), cwd=self.env.workdir, env=self.env.environ(),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT)
+                *duban_argv("run"),
+                cwd=self.env.workdir,
+                env=self.env.environ(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
         finally:
             log.close()
         return self
@@ -206,7 +233,10 @@ class Timeline:
 
     def __call__(self, phase: str) -> None:
         now = time.monotonic()
-        print(f"[e2e] t={now - self.start:6.2f}s (+{now - self.last:5.2f}s since the previous mark) {phase}", flush=True)
+        print(
+            f"[e2e] t={now - self.start:6.2f}s (+{now - self.last:5.2f}s since the previous mark) {phase}",
+            flush=True,
+        )
         self.last = now
 
 
@@ -228,3 +258,15 @@ def slow_method(srv: Any, method: str, seconds: float) -> Iterator[None]:
         yield
     finally:
         srv._api[key] = (canonical, original)
+
+
+def diagnose(srv: Any) -> None:
+    """Printed when a test fails (pytest shows captured stdout): what Telegram still holds."""
+    print(
+        f"[e2e] pending updates: {[(u['update_id'], next(iter(set(u) - {'update_id'}))) for u in srv.pending_updates]}"
+    )
+    now = time.monotonic()
+    for call in srv.calls[-8:]:
+        print(
+            f"[e2e] call {call.method} {now - call.time:.1f}s ago -> {call.status} {call.params.get('offset', '')}"
+        )

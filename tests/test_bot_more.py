@@ -183,3 +183,23 @@ async def test_a_half_finished_flow_survives_a_restart(harness: Harness) -> None
     h.srv.send_text(YICHUN, "2025-12-31 等待用地批复")
     await h.deliver()
     assert "已提交" in h.srv.messages_to(YICHUN)[-1].text
+
+
+async def test_a_reply_the_bot_cannot_read_is_kept(harness: Harness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import bot.services.coordination as coordination
+
+    h = harness
+    task_msg = await _dispatched(h)
+    aid = await _aid(task_msg)
+
+    def broken(_text: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(coordination, "parse_progress", broken)
+    h.srv.send_text(YICHUN, "本周进展：完成可研", reply_to=task_msg)
+    await h.deliver()
+    assert "消息已保存" in h.srv.messages_to(YICHUN)[-1].text
+    async with h.app.sessions() as session:
+        report = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == aid))
+        assert report.raw_text == "本周进展：完成可研" and report.review_state == "pending"
+        assert (await session.get(Assignment, aid)).status == "assigned"  # the interpretation left no trace

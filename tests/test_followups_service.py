@@ -121,9 +121,8 @@ async def test_acknowledgement_and_report_cancel_pending_followups(app: App, clo
     async with app.sessions() as session:
         actor = await resolve_actor(session, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
                                     default_language="zh")
-        report = await co.store_raw_report(session, actor, aid, co.IncomingReport(
+        await co.receive_report(session, actor, aid, co.IncomingReport(
             chat_id=YICHUN_CONTACT, message_id=77, text="完成40%", author="c"), now=clock.now())
-        await co.interpret_report(session, actor, report, now=clock.now())
         await app.replan_touched(session)
         await session.commit()
     async with app.sessions() as session:

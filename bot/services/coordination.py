@@ -7,6 +7,7 @@ outbox inside the caller's transaction. Nothing here knows about Telegram's type
 from __future__ import annotations
 
 import html
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from models import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
 MAX_REPORT_CHARS = 4000
 
 
@@ -207,7 +209,11 @@ async def find_assignment_by_message(session: AsyncSession, chat_id: int, messag
 
 async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport,
                            *, now: datetime, supersedes: ProgressReport | None = None) -> ProgressReport:
-    """Step one: keep the reply verbatim and commit, before anything tries to read it."""
+    """Step one: keep the reply verbatim, before anything tries to read it.
+
+    Interpretation then runs inside a savepoint (see `receive_report`), so a failure there rolls
+    back only the interpretation; the verbatim text commits with the update's claim.
+    """
     view = await assignment_for_actor(session, actor, assignment_id, act=True)
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
     report = ProgressReport(
@@ -224,8 +230,26 @@ async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: i
     events.record(session, at=now, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
                   data={"assignment_id": assignment_id, "chars": len(incoming.text),
                         "supersedes": supersedes.id if supersedes else None})
-    await session.commit()
+    await session.flush()
     return report
+
+
+async def receive_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
+                         now: datetime, supersedes: ProgressReport | None = None,
+                         explicit: tuple[str, int | None] | None = None,
+                         notify_now: bool = True) -> ReportOutcome | None:
+    """Stores a reply verbatim, then interprets it. Returns None when interpretation failed;
+    the raw report is then kept for a coordinator to read, and nothing else changed."""
+    report = await store_raw_report(session, actor, assignment_id, incoming, now=now, supersedes=supersedes)
+    try:
+        async with session.begin_nested():
+            return await interpret_report(session, actor, report, now=now, edited_from=supersedes,
+                                          explicit=explicit, notify_now=notify_now)
+    except Exception:
+        log.exception("report %s stored but could not be interpreted", report.id)
+        report.review_state = "pending"
+        session.info.pop("assignment_views", None)  # rolled-back rows may be stale
+        return None
 
 
 @dataclass
