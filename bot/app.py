@@ -8,7 +8,7 @@ from datetime import time
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.db import make_engine, make_sessionmaker
+from bot.db import WriteGate, is_sqlite, make_engine, make_sessionmaker
 from bot.followup_rules import FollowupSettings
 from bot.workcal import WorkCalendar
 from config.directory import Directory, load_directory
@@ -24,6 +24,7 @@ class App:
     directory: Directory = field(default_factory=load_directory)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     followup_settings: FollowupSettings = field(default_factory=FollowupSettings)
+    gate: WriteGate = field(default_factory=lambda: WriteGate(enabled=False))
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -32,7 +33,8 @@ class App:
                                 work_end=time.fromisoformat(settings.work_end))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                    clock=clock or SystemClock(), calendar=calendar,
-                   followup_settings=FollowupSettings().merged(settings.followups))
+                   followup_settings=FollowupSettings().merged(settings.followups),
+                   gate=WriteGate(enabled=is_sqlite(engine)))
 
     async def load_holiday_notices(self) -> int:
         """Adds the official schedules the office loaded (`duban holidays import`) to the calendar."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +47,23 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.url.get_backend_name() == "sqlite"
+
+
+class WriteGate:
+    """One writer at a time inside this process when the database is SQLite.
+
+    SQLite allows a single writer; without this, concurrent updates each take the write lock
+    and the others sleep in SQLite's busy handler, which under a burst is slower than taking
+    turns and can end in "database is locked". PostgreSQL needs no gate.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._lock = asyncio.Lock() if enabled else None
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        if self._lock is None:
+            yield
+            return
+        async with self._lock:
+            yield

@@ -8,13 +8,13 @@ Deterministic ids with replace_existing keep one job of each kind however often 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
+from bot.inflight import InFlight
 from bot.services import followups
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,11 @@ class Jobs:
     def __init__(self, app: App, wake_sender: Callable[[], None] | None = None) -> None:
         self.app = app
         self.wake_sender = wake_sender or (lambda: None)
-        self.extra: dict[str, Callable[[], Awaitable[Any]]] = {}
+        self.running = InFlight()
 
     async def tick(self) -> followups.TickResult:
         app = self.app
-        async with app.sessions() as session, session.begin():
+        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
             result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
                                           base=app.followup_settings)
         if result.messages:
@@ -48,20 +48,29 @@ class Jobs:
         app = self.app
         if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):
             return 0
-        async with app.sessions() as session, session.begin():
+        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
             count = await send_review_digest(session, now=app.clock.now())
         if count:
             self.wake_sender()
         return count
 
+    async def weekly_summary(self) -> str:
+        from bot.services.summary import send_weekly_summary
+
+        app = self.app
+        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
+            week = await send_weekly_summary(session, app, now=app.clock.now())
+        self.wake_sender()
+        return week
+
     async def plan(self) -> followups.PlanResult:
         app = self.app
-        async with app.sessions() as session, session.begin():
+        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
             return await followups.replan(session, None, now=app.clock.now(), calendar=app.calendar,
                                           base=app.followup_settings)
 
 
-def start_scheduler(app: App, jobs: Jobs, *, summary: Callable[[], Awaitable[Any]] | None = None) -> AsyncIOScheduler:
+def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     settings = app.settings
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
     # coalesce: a tick missed while busy or asleep runs once, not once per missed interval;
@@ -74,11 +83,10 @@ def start_scheduler(app: App, jobs: Jobs, *, summary: Callable[[], Awaitable[Any
         scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
                           id=DIGEST_JOB, coalesce=True, max_instances=1, misfire_grace_time=3600,
                           replace_existing=True)
-    if summary is not None:
-        # A summary missed while down still goes out when the bot comes back the same day.
-        scheduler.add_job(summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
-                          id=SUMMARY_JOB, coalesce=True, max_instances=1, misfire_grace_time=6 * 3600,
-                          replace_existing=True)
+    # A summary missed while down still goes out when the bot comes back the same day.
+    scheduler.add_job(jobs.weekly_summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
+                      id=SUMMARY_JOB, coalesce=True, max_instances=1, misfire_grace_time=6 * 3600,
+                      replace_existing=True)
     scheduler.start()
     return scheduler
 

@@ -8,6 +8,7 @@ import signal
 from contextlib import suppress
 
 from bot.app import App
+from bot.inflight import InFlight
 from bot.sender import Limits, OutboxSender
 from config.settings import Settings
 
@@ -51,11 +52,9 @@ async def run_bot(settings: Settings) -> int:
     bot = make_bot(token, settings.telegram_api_base)
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
-        per_group_per_min=settings.rate_per_group_per_min))
-    from handlers.middlewares import InFlight
-
+        per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender,
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, app.gate), sender=sender,
                                   calendar=calendar, inflight=inflight)
     from bot.jobs import Jobs, start_scheduler
 
@@ -71,7 +70,7 @@ async def run_bot(settings: Settings) -> int:
         log.info("connected as @%s", me.username)
         await set_commands(bot)
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-        scheduler = start_scheduler(app, jobs, summary=summary_job(app, sender))
+        scheduler = start_scheduler(app, jobs)
         polling = asyncio.create_task(dispatcher.start_polling(
             bot, handle_signals=False, close_bot_session=False,
             allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
@@ -90,6 +89,10 @@ async def run_bot(settings: Settings) -> int:
         if not await inflight.wait_idle(seconds=30):
             log.warning("%d updates still in progress at shutdown", inflight.count)
         if scheduler is not None:
+            # APScheduler's asyncio executor cancels running jobs on shutdown: pause, let
+            # them finish their transaction, then shut down.
+            scheduler.pause()
+            await jobs.running.wait_idle(seconds=30)
             scheduler.shutdown(wait=False)
         await sender.stop()
         with suppress(asyncio.CancelledError):
@@ -101,17 +104,3 @@ async def run_bot(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await app.close()
-
-
-def summary_job(app: App, sender: OutboxSender):  # type: ignore[no-untyped-def]
-    try:
-        from bot.services.summary import send_weekly_summary
-    except ImportError:
-        return None
-
-    async def run() -> None:
-        async with app.sessions() as session, session.begin():
-            await send_weekly_summary(session, app, now=app.clock.now())
-        sender.wake()
-
-    return run

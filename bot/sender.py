@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -115,8 +116,9 @@ class Pacer:
 
 class OutboxSender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
-                 limits: Limits | None = None, poll_interval: float = 1.0) -> None:
+                 limits: Limits | None = None, poll_interval: float = 1.0, gate: WriteGate | None = None) -> None:
         self.sessions = sessions
+        self.gate = gate or WriteGate(enabled=False)
         self.transport = transport
         self.clock = clock
         self.limits = limits or Limits()
@@ -243,7 +245,7 @@ class OutboxSender:
 
     async def _mark_sent(self, message: OutboxMessage, telegram_id: int) -> None:
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
                 state="sent", sent_at=now, telegram_message_id=telegram_id, attempts=OutboxMessage.attempts + 1))
             if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
@@ -258,12 +260,12 @@ class OutboxSender:
         values: dict[str, object] = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error[:500]}
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
     async def _dead(self, row_id: int, error: str) -> None:
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
@@ -272,7 +274,7 @@ class OutboxSender:
 
     async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             # Later messages to the same chat would fail the same way: park them too.

@@ -23,6 +23,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db import WriteGate
 from bot.sender import BadRequest, Forbidden, RetryAfter, Temporary
 from models import FsmState, OutboxMessage
 
@@ -74,9 +75,11 @@ update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", d
 class SqlStorage(BaseStorage):
     """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 gate: WriteGate | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.gate = gate or WriteGate(enabled=False)
 
     @staticmethod
     def _key(key: StorageKey) -> str:
@@ -98,7 +101,7 @@ class SqlStorage(BaseStorage):
             row.updated_at = self.clock.now()
             await current.flush()
             return
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             row = await self._row(session, key)
             for name, value in values.items():
                 setattr(row, name, value)

@@ -396,15 +396,23 @@ async def summary_command(message: Message, command: CommandObject, session: Asy
     me = next((c for c in actor.contacts if c.role == "coordinator"), None)
     if me is None:
         return
-    data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
     if command.command == "export":
+        import asyncio
+        import io
+
+        from bot.reporting import write_ledger
         from bot.services import outbox
 
-        _, _, ledger = summary_service.render_outputs(data, lang)
+        data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
+        buffer = io.BytesIO()
+        # Rendering is CPU work: off the event loop, so the sender and other chats keep moving.
+        await asyncio.to_thread(write_ledger, data, buffer, lang)
+        ledger = buffer.getvalue()
         outbox.enqueue_file(session, chat_id=message.chat.id, method="sendDocument",
                             file_name=f"duban-ledger-{week}.xlsx", data=ledger, caption=week,
                             now=now, purpose="export")
         return
+    data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
     await summary_service.send_summary(session, data, to=[me], now=now, actor=actor.tag, dedupe=False)
 
 

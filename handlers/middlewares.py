@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -14,39 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
 from bot.i18n import normalise_language
+from bot.inflight import InFlight
 from bot.services.access import resolve_actor
 from bot.telegram import update_session
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
-
-
-class InFlight:
-    """Counts updates being handled, so shutdown can wait for them to commit."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @contextlib.asynccontextmanager
-    async def track(self):  # type: ignore[no-untyped-def]
-        self.count += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self.count -= 1
-            if self.count == 0:
-                self._idle.set()
-
-    async def wait_idle(self, seconds: float) -> bool:
-        try:
-            async with asyncio.timeout(seconds):
-                await self._idle.wait()
-        except TimeoutError:
-            return False
-        return True
 
 
 class SessionMiddleware(BaseMiddleware):
@@ -57,9 +29,10 @@ class SessionMiddleware(BaseMiddleware):
         app: App = data["app"]
         assert isinstance(event, Update)
         inflight: InFlight | None = data.get("inflight")
-        if inflight is None:
-            return await self._handle(handler, event, data, app)
-        async with inflight.track():
+        async with contextlib.AsyncExitStack() as stack:
+            if inflight is not None:
+                await stack.enter_async_context(inflight.track())
+            await stack.enter_async_context(app.gate())
             return await self._handle(handler, event, data, app)
 
     async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],

@@ -135,6 +135,9 @@ class Invite(SQLModel, table=True):
 class ProgressReport(SQLModel, table=True):
     """A reply as received. raw_text is written before any parsing is attempted."""
 
+    # Covers "the latest live report of each assignment" without visiting the table.
+    __table_args__ = (Index("ix_progressreport_latest", "assignment_id", "superseded", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contact.id")

@@ -19,11 +19,13 @@ from .model import LIGHT_COLOR, SummaryData
 
 DPI = 120
 WIDTH_IN = 10.0
+MAX_MEASURES = 40
 
 _TEXT = {
     "zh": {
         "title": "督办周报 {week}（{start} 至 {end}）",
         "measures": "各措施任务进展（项）",
+        "more": "（另有 {n} 条措施见台账）",
         "units": "各单位报送率（%）",
         "done": "已办结",
         "green": "绿灯",
@@ -36,6 +38,7 @@ _TEXT = {
     "en": {
         "title": "Weekly summary {week} ({start} to {end})",
         "measures": "Tasks by measure",
+        "more": " ({n} more measures in the ledger)",
         "units": "Reporting rate by unit (%)",
         "done": "done",
         "green": "green",
@@ -80,6 +83,14 @@ def render_summary_chart(
     covered = _covered_codepoints(cjk_font_path())
 
     measures = list(data.measures)
+    hidden = 0
+    if len(measures) > MAX_MEASURES:
+        # A province-wide chart of hundreds of bars is unreadable and slow to draw: show the
+        # measures most in need of attention; the ledger's 措施 sheet lists them all.
+        keep = sorted(measures, key=lambda m: (-m.red, -m.yellow, m.done - m.total))[:MAX_MEASURES]
+        kept = {id(m) for m in keep}
+        hidden = len(measures) - MAX_MEASURES
+        measures = [m for m in measures if id(m) in kept]
     units = sorted(data.units, key=lambda u: (u.reporting_rate, u.unit), reverse=True)
     n_m = max(len(measures), 1)
     n_u = max(len(units), 1)
@@ -138,7 +149,7 @@ def render_summary_chart(
         else:
             ax_m.set_yticks([])
             ax_m.text(0.5, 0.5, t["empty"], ha="center", va="center", transform=ax_m.transAxes)
-        ax_m.set_title(t["measures"], loc="left", fontsize=10)
+        ax_m.set_title(t["measures"] + (t["more"].format(n=hidden) if hidden else ""), loc="left", fontsize=10)
         ax_m.xaxis.get_major_locator().set_params(integer=True)
 
         # --- units: reporting rate

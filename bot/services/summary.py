@@ -6,6 +6,7 @@ Python receives one row per measure, per unit, per red item — never the whole 
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -266,7 +267,7 @@ async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[
     for contact in to:
         lang = contact.language if contact.language in ("zh", "en") else "zh"
         if lang not in rendered:
-            rendered[lang] = render_outputs(data, lang)
+            rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
         messages, chart, ledger = rendered[lang]
         key = f"summary:{data.week}:{contact.id}{stamp}"
         if dedupe and await outbox.already_queued(session, key):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 22:50:02.960953
+Create Date: 2026-11-26 23:14:09.286496
 """
 
 from collections.abc import Sequence
@@ -279,6 +279,7 @@ def upgrade() -> None:
     with op.batch_alter_table('progressreport', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_progressreport_assignment_id'), ['assignment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_progressreport_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_progressreport_latest', ['assignment_id', 'superseded', 'id'], unique=False)
 
     op.create_table('taskmessage',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -341,6 +342,7 @@ def downgrade() -> None:
 
     op.drop_table('taskmessage')
     with op.batch_alter_table('progressreport', schema=None) as batch_op:
+        batch_op.drop_index('ix_progressreport_latest')
         batch_op.drop_index(batch_op.f('ix_progressreport_created_at'))
         batch_op.drop_index(batch_op.f('ix_progressreport_assignment_id'))
 
