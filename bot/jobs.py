@@ -7,6 +7,7 @@ Deterministic ids with replace_existing keep one job of each kind however often 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -63,12 +64,31 @@ class Jobs:
         self.wake_sender()
         return week
 
-    async def plan(self) -> followups.PlanResult:
-        app = self.app
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            return await followups.replan(session, None, now=app.clock.now(), calendar=app.calendar,
-                                          base=app.followup_settings)
+    async def plan(self, chunk: int = 500) -> followups.PlanResult:
+        """Re-plans every open assignment, a chunk per transaction.
 
+        Between chunks the write gate is released and the loop yields, so replies and the
+        sender keep moving while a province-sized ledger is re-planned.
+        """
+        from sqlalchemy import select
+
+        from models import Assignment
+
+        app = self.app
+        total = followups.PlanResult()
+        async with self.running.track():
+            async with app.sessions() as session:
+                ids = list((await session.scalars(select(Assignment.id).where(
+                    Assignment.status.in_(followups.PLANNABLE)).order_by(Assignment.id))).all())
+            for start in range(0, len(ids), chunk):
+                async with app.gate(), app.sessions() as session, session.begin():
+                    part = await followups.replan(session, ids[start:start + chunk], now=app.clock.now(),
+                                                  calendar=app.calendar, base=app.followup_settings)
+                total.added += part.added
+                total.cancelled += part.cancelled
+                total.assignments += part.assignments
+                await asyncio.sleep(0)
+        return total
 
 def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     settings = app.settings

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -156,9 +156,14 @@ class OutboxSender:
         """Starts every message that may go now. Returns whether anything was started."""
         now = self.clock.now()
         async with self.sessions() as session:
+            # Each chat's oldest due message only: a long backlog in one chat must not hide
+            # the messages waiting for every other chat.
+            # A chat whose head waits for a retry waits as a whole, so its messages keep their order.
+            heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
+                     .group_by(OutboxMessage.chat_id))
             rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.chat_id)
-                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
                 .order_by(OutboxMessage.id).limit(batch)
             )).all()
         started = False

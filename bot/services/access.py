@@ -95,7 +95,27 @@ async def coordinators(session: AsyncSession) -> list[Contact]:
 
 
 async def unit_contacts(session: AsyncSession, unit_id: int, role: str = "contact") -> list[Contact]:
+    cache = session.info.get("unit_contacts")
+    if cache is not None and (unit_id, role) in cache:
+        return cache[(unit_id, role)]
     return list((await session.scalars(
         select(Contact).where(Contact.unit_id == unit_id, Contact.role == role, Contact.active.is_(True))
         .order_by(Contact.id)
     )).all())
+
+
+async def preload_unit_contacts(session: AsyncSession, unit_ids: set[int]) -> None:
+    """One query for many units' contacts and leaders, cached for this session's batch work."""
+    cache: dict[tuple[int, str], list[Contact]] = session.info.setdefault("unit_contacts", {})
+    for unit_id in unit_ids:
+        for role in ("contact", "leader"):
+            cache.setdefault((unit_id, role), [])
+    if not unit_ids:
+        return
+    rows = (await session.scalars(select(Contact).where(
+        Contact.unit_id.in_(unit_ids), Contact.active.is_(True)).order_by(Contact.id))).all()
+    for contact in rows:
+        if contact.unit_id is not None and contact.role in ("contact", "leader"):
+            bucket = cache[(contact.unit_id, contact.role)]
+            if contact not in bucket:
+                bucket.append(contact)

@@ -83,6 +83,23 @@ async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView
     return cache[assignment_id]
 
 
+async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
+    """Loads many views in one query into the session's cache (for batch work like the tick)."""
+    cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
+    missing = [aid for aid in assignment_ids if aid not in cache]
+    for start in range(0, len(missing), 500):
+        rows = (await session.execute(
+            select(Assignment, Task, Measure, Policy, Unit)
+            .join(Task, Task.id == Assignment.task_id)
+            .join(Measure, Measure.id == Task.measure_id)
+            .join(Policy, Policy.id == Task.policy_id)
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .where(Assignment.id.in_(missing[start:start + 500]))
+        )).all()
+        for row in rows:
+            cache[row[0].id] = AssignmentView(*row)
+
+
 async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:
     transition(session, assignment, "acknowledged", action="acknowledge", now=now, actor=actor)
     assignment.acknowledged_at = now

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
 from bot.services import events, outbox
-from bot.services.access import coordinators, unit_contacts
-from bot.services.assignments import AssignmentView, load_view
+from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
+from bot.services.assignments import AssignmentView, load_view, load_views
 from bot.services.coordination import esc, task_keyboard
 from bot.workcal import WorkCalendar
 from models import Assignment, Contact, Followup, Policy, Task
@@ -124,17 +124,22 @@ async def tick(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, 
     # A fresh plan decides whether each due row still stands (a report may have come in).
     await replan(session, {f.assignment_id for f in due}, now=now, calendar=calendar, base=base)
     escalations: dict[int, tuple[Contact, list[str]]] = {}
-    for followup in due:
-        if followup.state != "pending":
-            result.skipped += 1
-            continue
-        view = await load_view(session, followup.assignment_id)
-        if view is None:
-            followup.state = "cancelled"
-            continue
-        result.messages += await _fire(session, followup, view, now, escalations)
-        followup.state, followup.fired_at = "sent", now
-        result.fired += 1
+    live = [f for f in due if f.state == "pending"]
+    result.skipped = len(due) - len(live)
+    # The whole batch's rows in three queries, then no autoflush while messages are queued.
+    await load_views(session, {f.assignment_id for f in live})
+    views = {f.assignment_id: await load_view(session, f.assignment_id) for f in live}
+    await preload_unit_contacts(session, {v.unit.id for v in views.values() if v is not None and v.unit.id})
+    await coordinators(session)
+    with session.no_autoflush:
+        for followup in live:
+            view = views[followup.assignment_id]
+            if view is None:
+                followup.state = "cancelled"
+                continue
+            result.messages += await _fire(session, followup, view, now, escalations)
+            followup.state, followup.fired_at = "sent", now
+            result.fired += 1
     # A leader or coordinator gets one message per tick listing every escalation, not one each.
     for contact, lines in escalations.values():
         header = t(contact.language, "followup.escalation_header", count=len(lines))
