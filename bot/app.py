@@ -7,7 +7,7 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, ScaledClock, SystemClock
 from bot.db import WriteGate, is_sqlite, make_engine, make_sessionmaker
 from bot.followup_rules import FollowupSettings
 from bot.workcal import WorkCalendar
@@ -29,6 +29,8 @@ class App:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
         engine = make_engine(settings.database_url, settings.sqlite_synchronous)
+        if clock is None and (settings.clock_speed != 1.0 or settings.clock_start is not None):
+            clock = ScaledClock(settings.clock_speed, settings.clock_start)
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
                                 work_end=time.fromisoformat(settings.work_end))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),

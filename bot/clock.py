@@ -34,3 +34,22 @@ class ManualClock:
     def advance(self, **kwargs: float) -> datetime:
         self._now += timedelta(**kwargs)
         return self._now
+
+
+class ScaledClock:
+    """Time that runs `speed` times faster than the wall clock, from `start` (default: now).
+
+    For trying the follow-up rules by hand: at speed 720 a working day passes in two real
+    minutes, so a new user sees reminders, working-hour waits and escalations in one sitting.
+    """
+
+    def __init__(self, speed: float, start: datetime | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.speed = speed
+        self._origin_real = datetime.now(UTC)
+        self._origin = (start or self._origin_real).astimezone(UTC)
+
+    def now(self) -> datetime:
+        elapsed = datetime.now(UTC) - self._origin_real
+        return self._origin + elapsed * self.speed

@@ -6,6 +6,7 @@ so tests can construct their own with explicit values.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     digest_cron: str = "30 16 * * *"
     summary_cron: str = "0 9 * * mon"
     scheduler_tick_seconds: float = 15.0
+    # For trials only: run Duban's clock this many times faster than real time, optionally from a
+    # given instant (ISO 8601). CLOCK_SPEED=720 makes a working day pass in two real minutes.
+    clock_speed: float = 1.0
+    clock_start: datetime | None = None
     # Follow-up rule defaults as JSON, e.g. FOLLOWUPS='{"ack_remind_after_wd": 2, "warn_before_wd": [5, 2]}'.
     # Per policy and per task: `duban followups set --policy ID key=value`.
     followups: dict[str, Any] = Field(default_factory=dict)

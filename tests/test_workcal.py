@@ -300,3 +300,17 @@ def test_bad_notice_files(tmp_path: Path) -> None:
         load_notice(_write(tmp_path, missing_year))
     with pytest.raises(ValueError, match="same year"):
         load_notices(_write(tmp_path, [NOTICE_2027, NOTICE_2027], "list.json"))
+
+
+def test_scaled_clock_runs_faster_from_its_start() -> None:
+    import time as _time
+    from datetime import UTC, datetime
+
+    from bot.clock import ScaledClock
+
+    start = datetime(2025, 10, 10, 9, 0, tzinfo=UTC)
+    clock = ScaledClock(3600.0, start)
+    first = clock.now()
+    _time.sleep(0.05)
+    elapsed = (clock.now() - first).total_seconds()
+    assert first >= start and 100 <= elapsed <= 3600  # 0.05 s real is about 3 minutes here
