@@ -27,13 +27,15 @@ def paginate(header: str, lines: list[str], page: int) -> tuple[str, int, int]:
     return "\n".join([header, *pages[page]]), page, len(pages)
 
 
-def board_lines(lang: str, measures: list[MeasureLine]) -> list[str]:
+def board_lines(lang: str, measures: list[MeasureLine], policy_lights: dict[int, str] | None = None) -> list[str]:
     lines: list[str] = []
     current_policy = None
     for m in measures:
         if m.policy_id != current_policy:
             current_policy = m.policy_id
-            lines.append(t(lang, "board.policy", title=esc(m.policy_title)))
+            light = (policy_lights or {}).get(m.policy_id)
+            prefix = t(lang, f"light.{light}") + " " if light else ""
+            lines.append(t(lang, "board.policy", title=prefix + esc(m.policy_title)))
         draft = m.counts.get("draft", 0)
         lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(m.title),
                        total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
@@ -54,14 +56,16 @@ def _percent(value: int | None) -> str:
     return f" {value}%" if value is not None else ""
 
 
-def measure_lines(lang: str, rows: list[AssignmentLine]) -> list[str]:
+def measure_lines(lang: str, rows: list[AssignmentLine], task_lights: dict[int, str] | None = None) -> list[str]:
     lines: list[str] = []
     last_task = None
     for r in rows:
         if (r.measure_number, r.seq) != last_task:
             last_task = (r.measure_number, r.seq)
             text = r.text if len(r.text) <= 120 else r.text[:120] + "…"
-            lines.append(t(lang, "measure.task", number=r.measure_number, seq=r.seq, text=esc(text)))
+            light = (task_lights or {}).get(r.task_id)
+            prefix = t(lang, f"light.{light}") + " " if light else ""
+            lines.append(t(lang, "measure.task", number=r.measure_number, seq=r.seq, text=prefix + esc(text)))
         lines.append(t(lang, "measure.assignment", light=t(lang, f"light.{r.light}"), aid=r.assignment_id,
                        unit=esc(r.unit), role=role_name(lang, r.role), status=status_name(lang, r.status),
                        percent=_percent(r.percent)))

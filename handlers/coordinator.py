@@ -56,7 +56,9 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
         if not measures:
             return t(lang, "board.empty"), None
         header = t(lang, "board.title", date=views.shanghai_date(now))
-        lines = [*views.board_lines(lang, measures), views.board_totals(lang, measures, overdue)]
+        policies = await board_service.rollup(session, now, cal, "policy")
+        policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
+        lines = [*views.board_lines(lang, measures, policy_lights), views.board_totals(lang, measures, overdue)]
     elif kind == "measure":
         number = int(arg)
         rows = await board_service.assignment_lines(session, now, cal, measure_number=number)
@@ -64,7 +66,8 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
         if title is None:
             return t(lang, "measure.not_found", number=number), None
         header = t(lang, "measure.header", number=number, title=co.esc(title))
-        lines = views.measure_lines(lang, rows)
+        tasks = await board_service.rollup(session, now, cal, "task", measure_number=number)
+        lines = views.measure_lines(lang, rows, {tid: board_service.rolled(c) for tid, c in tasks.items()})
     elif kind == "unit":
         unit_id = int(arg)
         rows = await board_service.assignment_lines(session, now, cal, unit_ids={unit_id})

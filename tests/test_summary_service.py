@@ -130,3 +130,21 @@ async def test_summary_is_sent_with_chart_and_ledger(app: App, clock: ManualCloc
     texts = [r.text for r in to_observer if r.method == "sendMessage"]
     assert any("Weekly" in t or "weekly" in t for t in texts)  # the observer reads English
     assert any("单位三" in t for t in texts)
+
+
+async def test_rollups_by_task_measure_unit_policy(app: App, clock: ManualClock) -> None:
+    from bot.services.board import rollup, rolled
+
+    clock.set(NOW)
+    ids = await _ledger(app)
+    async with app.sessions() as session:
+        by_policy = await rollup(session, NOW, app.calendar, "policy")
+        by_unit = await rollup(session, NOW, app.calendar, "unit")
+        by_task = await rollup(session, NOW, app.calendar, "task")
+        units = {u.name: u.id for u in (await session.scalars(select(Unit))).all()}
+        task_of = {a.id: a.task_id for a in (await session.scalars(select(Assignment))).all()}
+    assert list(by_policy.values()) == [{"done": 1, "red": 3, "yellow": 1, "green": 1}]
+    assert rolled(next(iter(by_policy.values()))) == "red"
+    assert by_unit[units["单位一"]] == {"done": 1, "red": 1}
+    assert rolled(by_unit[units["单位二"]]) == "red" and by_unit[units["单位二"]]["yellow"] == 1
+    assert rolled(by_task[task_of[ids["a1"]]]) == "done" and rolled(by_task[task_of[ids["a6"]]]) == "green"

@@ -54,6 +54,10 @@ async def board(session: AsyncSession, now: datetime, cal: WorkCalendar) -> tupl
     return list(lines.values()), int(overdue or 0)
 
 
+def rolled(counts: dict[str, int]) -> str:
+    return worst([k for k, v in counts.items() if v])
+
+
 @dataclass
 class AssignmentLine:
     assignment_id: int
@@ -67,12 +71,13 @@ class AssignmentLine:
     percent: int | None
     light: str
     reminders: int
+    task_id: int = 0
 
 
 def _assignment_query(light):  # type: ignore[no-untyped-def]
     return (
         select(Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role, Assignment.status,
-               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count)
+               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
         .join(Unit, Unit.id == Assignment.unit_id)
@@ -106,3 +111,30 @@ async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal
         select(light).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(Assignment.id == assignment_id))
     return value or "draft"
+
+
+ROLLUP_KEYS = {"task": Task.id, "measure": Measure.id, "unit": Assignment.unit_id, "policy": Task.policy_id}
+
+
+async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level: str,
+                 **filters: int) -> dict[int, dict[str, int]]:
+    """Light counts per task, measure, unit or policy, aggregated by the database.
+
+    Returns {key id: {light: count}}; `worst` of the lights present gives the rolled-up light.
+    Filters: measure_number, policy_id, unit_id.
+    """
+    key = ROLLUP_KEYS[level]
+    light = light_expression(LightEdges.at(now, cal))
+    query = (select(key, light, func.count(Assignment.id)).select_from(Assignment)
+             .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
+             .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(key, light))
+    if "measure_number" in filters:
+        query = query.where(Measure.number == filters["measure_number"])
+    if "policy_id" in filters:
+        query = query.where(Task.policy_id == filters["policy_id"])
+    if "unit_id" in filters:
+        query = query.where(Assignment.unit_id == filters["unit_id"])
+    counts: dict[int, dict[str, int]] = {}
+    for key_id, lt, n in (await session.execute(query)).all():
+        counts.setdefault(key_id, {})[lt] = n
+    return counts
