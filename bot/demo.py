@@ -8,7 +8,6 @@ summary, chart and ledger are written to a folder. Deterministic for a given see
 from __future__ import annotations
 
 import random
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -209,7 +208,3 @@ async def _transcript(app: App, path: Path) -> None:
         plain = html.unescape(re.sub(r"<[^>]+>", "", m.text))
         lines += [f"→ chat {m.chat_id} [{m.purpose}]", plain, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def copy_into(src: Path, dst: Path) -> None:
-    shutil.copy2(src, dst)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
@@ -211,12 +211,3 @@ async def listing(session: AsyncSession, *, due_only: bool, now: datetime, limit
     if due_only:
         query = query.where(Followup.due_at <= now)
     return [FollowupLine(*row) for row in (await session.execute(query)).all()], int(total or 0)
-
-
-async def cancel_all_for(session: AsyncSession, assignment_id: int) -> None:
-    await session.execute(update(Followup).where(Followup.assignment_id == assignment_id,
-                                                 Followup.state == "pending").values(state="cancelled"))
-
-
-def horizon_end(now: datetime) -> datetime:
-    return now + timedelta(days=HORIZON_DAYS)
