@@ -351,7 +351,7 @@ async def timed_tick(app: App) -> tuple[float, float, followups.TickResult]:
 async def ticks(app: App, nothing_due_runs: int) -> None:
     print(
         f"  tick at {app.clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M %Z} (working time: "
-        f"{app.calendar.is_working_time(app.clock.now())}), batch 200:"
+        f"{app.calendar.is_working_time(app.clock.now())}), batch {followups.TICK_BATCH}:"
     )
     fired_total = messages_total = 0
     n = 0

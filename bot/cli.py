@@ -35,9 +35,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def migrate(settings: Settings) -> None:
-    from bot.migrate import upgrade
+    from bot.migrate import ensure_schema
 
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
 
 
 async def _import_text(app: App, text: str, source_name: str, horizon: date | None, actor: str):  # type: ignore[no-untyped-def]

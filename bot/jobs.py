@@ -35,13 +35,22 @@ class Jobs:
         self.running = InFlight()
 
     async def tick(self) -> followups.TickResult:
+        """Fires what is due, a bounded batch per transaction, yielding between batches."""
         app = self.app
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
-                                          base=app.followup_settings)
-        if result.messages:
-            self.wake_sender()
-        return result
+        total = followups.TickResult()
+        async with self.running.track():
+            while True:
+                async with app.gate(), app.sessions() as session, session.begin():
+                    result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
+                                                  base=app.followup_settings)
+                total.fired += result.fired
+                total.skipped += result.skipped
+                total.messages += result.messages
+                if result.messages:
+                    self.wake_sender()
+                if result.fired + result.skipped < followups.TICK_BATCH:
+                    return total
+                await asyncio.sleep(0)
 
     async def review_digest(self) -> int:
         from bot.services.coordination import send_review_digest

@@ -77,3 +77,15 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
         assert diff == []
     finally:
         await app.close()
+
+
+def test_head_constant_matches_alembic(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import HEAD, alembic_config, sqlite_at_head
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://")).get_current_head() == HEAD
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    assert not sqlite_at_head(url)
+    upgrade(url)
+    assert sqlite_at_head(url)

@@ -133,7 +133,7 @@ async def test_summary_is_sent_with_chart_and_ledger(app: App, clock: ManualCloc
 
 
 async def test_rollups_by_task_measure_unit_policy(app: App, clock: ManualClock) -> None:
-    from bot.services.board import rollup, rolled
+    from bot.services.board import rolled, rollup
 
     clock.set(NOW)
     ids = await _ledger(app)
