@@ -148,3 +148,43 @@ async def test_rollups_by_task_measure_unit_policy(app: App, clock: ManualClock)
     assert by_unit[units["单位一"]] == {"done": 1, "red": 1}
     assert rolled(by_unit[units["单位二"]]) == "red" and by_unit[units["单位二"]]["yellow"] == 1
     assert rolled(by_task[task_of[ids["a1"]]]) == "done" and rolled(by_task[task_of[ids["a6"]]]) == "green"
+
+
+async def test_monday_job_sends_last_weeks_summary_and_unit_digests(app: App, clock: ManualClock) -> None:
+    from bot.jobs import Jobs
+
+    await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        unit = await session.scalar(select(Unit).where(Unit.name == "单位三"))
+        session.add(Contact(unit_id=unit.id, role="contact", chat_id=33, telegram_user_id=33, created_at=NOW))
+        session.add(Contact(unit_id=unit.id, role="leader", chat_id=34, telegram_user_id=34, created_at=NOW))
+    clock.set(datetime(2025, 11, 24, 1, 0, tzinfo=UTC))  # Monday 09:00 in Shanghai
+    jobs = Jobs(app)
+    assert await jobs.weekly_summary() == "2025-W47"
+    await jobs.weekly_summary()  # a second run (a restart, a retry) queues nothing more
+    async with app.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+        stored = await session.scalar(select(Summary).where(Summary.week == "2025-W47"))
+    assert stored is not None and stored.figures["silent_units"] == ["单位三"]
+    by_chat: dict[tuple[int, str, str], int] = {}
+    for r in rows:
+        by_chat.setdefault((r.chat_id, r.purpose, r.method), 0)
+        by_chat[(r.chat_id, r.purpose, r.method)] += 1
+    assert by_chat[(1, "summary", "sendDocument")] == 1 and by_chat[(2, "summary", "sendPhoto")] == 1
+    assert by_chat[(33, "digest", "sendMessage")] >= 1 and by_chat[(34, "digest", "sendMessage")] >= 1
+
+
+async def test_review_digest_collects_unnotified_reports(app: App, clock: ManualClock) -> None:
+    from bot.services.coordination import send_review_digest
+
+    clock.set(NOW)
+    await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        count = await send_review_digest(session, now=NOW)
+        again = await send_review_digest(session, now=NOW)
+    assert count == 5 and again == 0
+    async with app.sessions() as session:
+        digests = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))).all()
+    assert digests and all(d.chat_id == 1 for d in digests)
+    buttons = [b["callback_data"] for d in digests for row in d.reply_markup["inline_keyboard"] for b in row]
+    assert len(buttons) == 10 and all(b.startswith("rv:") for b in buttons)
