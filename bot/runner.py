@@ -56,24 +56,27 @@ async def run_bot(settings: Settings) -> int:
     inflight = InFlight()
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, app.gate), sender=sender,
                                   calendar=calendar, inflight=inflight)
-    from bot.jobs import Jobs, start_scheduler
-
-    jobs = Jobs(app, wake_sender=sender.wake)
-    scheduler = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    scheduler = None
+    jobs = None
     try:
-        me = await bot.get_me()
+        me = await bot.me()  # cached: start_polling asks again
         log.info("connected as @%s", me.username)
-        await set_commands(bot)
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-        scheduler = start_scheduler(app, jobs)
         polling = asyncio.create_task(dispatcher.start_polling(
             bot, handle_signals=False, close_bot_session=False,
             allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
+        # Updates flow first; the menu and the clock follow without holding them up.
+        commands = asyncio.create_task(set_commands(bot), name="set-commands")
+        commands.add_done_callback(_log_failure)
+        from bot.jobs import Jobs, start_scheduler
+
+        jobs = Jobs(app, wake_sender=sender.wake)
+        scheduler = start_scheduler(app, jobs)
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({polling, stopper, sender_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
@@ -88,7 +91,7 @@ async def run_bot(settings: Settings) -> int:
         # before the session closes, or an update Telegram counts as delivered is lost.
         if not await inflight.wait_idle(seconds=30):
             log.warning("%d updates still in progress at shutdown", inflight.count)
-        if scheduler is not None:
+        if scheduler is not None and jobs is not None:
             # APScheduler's asyncio executor cancels running jobs on shutdown: pause, let
             # them finish their transaction, then shut down.
             scheduler.pause()
@@ -104,3 +107,8 @@ async def run_bot(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await app.close()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("setting the command menu failed: %s", task.exception())
