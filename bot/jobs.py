@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -64,14 +65,33 @@ class Jobs:
             self.wake_sender()
         return count
 
-    async def weekly_summary(self) -> str:
+    async def weekly_summary(self, week: str | None = None) -> str:
         from bot.services.summary import send_weekly_summary
 
         app = self.app
         async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            week = await send_weekly_summary(session, app, now=app.clock.now())
+            week = await send_weekly_summary(session, app, now=app.clock.now(), week=week)
         self.wake_sender()
         return week
+
+    async def catch_up_summary(self) -> str | None:
+        """The scheduler keeps no memory across restarts: a summary whose time passed while the
+        bot was down goes out now (once: the outbox keys are per week)."""
+        from bot.services.summary import week_of, weekly_summary_queued
+
+        app = self.app
+        now = app.clock.now()
+        trigger = CronTrigger.from_crontab(app.settings.summary_cron, timezone=app.settings.timezone)
+        previous, cursor = None, now - timedelta(days=8)
+        while (fire := trigger.get_next_fire_time(None, cursor)) is not None and fire <= now:
+            previous, cursor = fire, fire + timedelta(seconds=1)
+        if previous is None:
+            return None
+        week = week_of(app.calendar.local_date(previous) - timedelta(days=7))
+        async with app.sessions() as session:
+            if await weekly_summary_queued(session, week):
+                return None
+        return await self.weekly_summary(week)
 
     async def plan(self, chunk: int = 500) -> followups.PlanResult:
         """Re-plans every open assignment, a chunk per transaction.
@@ -116,11 +136,12 @@ def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     scheduler.add_job(jobs.weekly_summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
                       id=SUMMARY_JOB, coalesce=True, max_instances=1, misfire_grace_time=6 * 3600,
                       replace_existing=True)
+    scheduler.add_job(jobs.catch_up_summary, "date", run_date=_soon(app), id="summary-catch-up",
+                      replace_existing=True, misfire_grace_time=3600)
     scheduler.start()
     return scheduler
 
 
-def _soon(app: App):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return app.clock.now() + timedelta(seconds=2)
+def _soon(app: App) -> datetime:
+    # APScheduler runs on the wall clock, whatever speed Duban's own clock runs at.
+    return datetime.now(UTC) + timedelta(seconds=2)

@@ -67,8 +67,10 @@ async def run_bot(settings: Settings) -> int:
         me = await bot.me()  # cached: start_polling asks again
         log.info("connected as @%s", me.username)
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
+        # One update at a time: aiogram confirms an update to Telegram as soon as it starts a task
+        # for it, so concurrent handling could lose updates queued behind SQLite's single writer.
         polling = asyncio.create_task(dispatcher.start_polling(
-            bot, handle_signals=False, close_bot_session=False,
+            bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False,
             allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import time
 from collections import deque
@@ -28,6 +29,8 @@ from bot.services.access import coordinators
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
+
+MAX_UNEXPECTED = 10
 
 # Messages whose replies should find their assignment.
 CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "control_notice", "followup")
@@ -53,6 +56,14 @@ class BadRequest(SendError):
 
 class Temporary(SendError):
     """Network trouble or a 5xx: worth retrying later."""
+
+
+class Migrated(SendError):
+    """A group became a supergroup and has a new chat id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"chat migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
 
 
 class Transport(Protocol):
@@ -238,12 +249,14 @@ class OutboxSender:
             except BadRequest as exc:
                 self.stats["bad_request"] += 1
                 await self._dead(row_id, str(exc))
+            except Migrated as exc:
+                await self._migrate(chat_id, exc.new_chat_id)
             else:
                 self.stats["sent"] += 1
                 await self._mark_sent(message, telegram_id)
-        except Exception:  # a bug here must not stop the sender; the row stays pending
+        except Exception as exc:  # a bug here must not stop the sender
             log.exception("outbox delivery of message %s failed", row_id)
-            await asyncio.sleep(1.0)
+            await self._unexpected(row_id, exc)
         finally:
             self._busy_chats.discard(chat_id)
             self._wake.set()
@@ -267,6 +280,33 @@ class OutboxSender:
             values["attempts"] = OutboxMessage.attempts + 1
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+    async def _unexpected(self, row_id: int, exc: Exception) -> None:
+        """Counted and retried with backoff; after MAX_UNEXPECTED tries the row is given up as dead,
+        so one poisoned message cannot hold its chat's queue for ever."""
+        async with self.gate(), self.sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if row.attempts >= MAX_UNEXPECTED:
+                row.state = "dead"
+            else:
+                row.next_attempt_at = self.clock.now() + timedelta(
+                    seconds=min(self.limits.max_backoff, 2.0 ** row.attempts))
+
+    async def _migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Moves a department group that became a supergroup to its new chat id, then retries."""
+        now = self.clock.now()
+        async with self.gate(), self.sessions() as session, session.begin():
+            # Old messages stay behind in the old group, so TaskMessage rows keep the old id.
+            for table in (Contact, OutboxMessage):
+                await session.execute(update(table).where(table.chat_id == old_chat_id)
+                                      .values(chat_id=new_chat_id))
+            events.record(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
+                          entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
+        log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
     async def _dead(self, row_id: int, error: str) -> None:
         now = self.clock.now()
@@ -302,4 +342,5 @@ class OutboxSender:
                         continue
                     outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="blocked_notice",
                                    text=t(coordinator.language, "blocked_notice",
-                                          unit=unit.name if unit else "—", name=names))
+                                          unit=html.escape(unit.name if unit else "—", quote=False),
+                                          name=html.escape(names, quote=False)))

@@ -11,9 +11,12 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db import WriteGate
-from bot.sender import BadRequest, Forbidden, RetryAfter, Temporary
+from bot.sender import BadRequest, Forbidden, Migrated, RetryAfter, Temporary
 from models import FsmState, OutboxMessage
 
 
@@ -58,12 +61,18 @@ class AiogramTransport:
                 raise BadRequest(f"unknown method {message.method}")
         except TelegramRetryAfter as exc:
             raise RetryAfter(float(exc.retry_after)) from exc
+        except TelegramMigrateToChat as exc:
+            raise Migrated(exc.migrate_to_chat_id) from exc
         except TelegramForbiddenError as exc:
             raise Forbidden(exc.message) from exc
-        except TelegramBadRequest as exc:
+        except (TelegramBadRequest, TelegramNotFound) as exc:
             raise BadRequest(exc.message) from exc
         except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
             raise Temporary(str(exc)) from exc
+        except TelegramAPIError as exc:
+            # Unauthorized (a revoked token), conflicts and the like: nothing is wrong with the
+            # message itself, so it waits and is retried rather than thrown away.
+            raise Temporary(f"{type(exc).__name__}: {exc.message}") from exc
         return sent.message_id
 
 

@@ -10,6 +10,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
 from handlers import common, contact, coordinator
+from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
 # Order matters: strangers are stopped before any member handler, coordinators' commands
@@ -34,4 +35,5 @@ def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.outer_middleware(ActorMiddleware())
     dispatcher.include_routers(*(_copy(t) for t in TEMPLATES))
+    dispatcher.errors.register(on_error)
     return dispatcher

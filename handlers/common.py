@@ -14,7 +14,7 @@ from bot.services import access
 from bot.services.coordination import esc
 from bot.services.invites import InviteError, redeem_invite
 from handlers.filters import is_stranger
-from handlers.util import say
+from handlers.util import quietly, say
 
 router = Router(name="common")
 
@@ -103,7 +103,7 @@ async def stranger_message(message: Message, session: AsyncSession, app: App, ac
 
 @stranger_router.callback_query(is_stranger)
 async def stranger_button(query: CallbackQuery, actor: access.Actor) -> None:
-    await query.answer(t(actor.language, "denied"), show_alert=True)
+    await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
 
 
 fallback_router = Router(name="fallback")
@@ -132,4 +132,4 @@ async def anything_else(message: Message, session: AsyncSession, app: App, actor
 
 @fallback_router.callback_query()
 async def unknown_button(query: CallbackQuery, actor: access.Actor) -> None:
-    await query.answer(t(actor.language, "button.forged"), show_alert=True)
+    await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))

@@ -21,7 +21,7 @@ from bot.services import coordination as co
 from bot.services.access import Actor
 from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
 from handlers.filters import is_member
-from handlers.util import parse_int, refusal, say
+from handlers.util import parse_int, quietly, refusal, say
 
 router = Router(name="contact")
 router.message.filter(is_member)
@@ -59,6 +59,14 @@ def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
         kind, file_id, name = "document", message.document.file_id, message.document.file_name or "document"
     elif message.photo:
         kind, file_id, name = "photo", message.photo[-1].file_id, "photo.jpg"
+    else:
+        # Evidence comes as video and voice too; keep a reference to whatever was sent.
+        for attr in ("video", "voice", "audio", "video_note", "animation"):
+            media = getattr(message, attr, None)
+            if media is not None:
+                kind, file_id = attr, media.file_id
+                name = getattr(media, "file_name", None) or attr
+                break
     return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
                              text=message.text or message.caption or "", author=actor.name,
                              attachment_kind=kind, attachment_file_id=file_id, attachment_name=name)
@@ -111,36 +119,36 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
     aid = callback_data.id
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.action == "det":
-        await query.answer()
+        await quietly(query.answer())
         await _send_detail(chat_id, aid, session, app, actor, calendar)
         return
     if callback_data.action == "ack":
         try:
             await co.acknowledge(session, actor, aid, now=app.clock.now())
         except co.CoordinationError as exc:
-            await query.answer(refusal(actor, exc), show_alert=True)
+            await quietly(query.answer(refusal(actor, exc), show_alert=True))
             return
-        await query.answer(t(lang, "ack.ok", aid=aid))
+        await quietly(query.answer(t(lang, "ack.ok", aid=aid)))
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
-            await query.message.edit_reply_markup(  # type: ignore[union-attr]
-                reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True)))
+            await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
+                reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True))))
         say(session, app, chat_id, t(lang, "ack.ok", aid=aid))
         return
     if callback_data.action not in ("rep", "ext"):
-        await query.answer(t(lang, "button.forged"), show_alert=True)
+        await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     try:
         view = await co.assignment_for_actor(session, actor, aid, act=True)
     except co.CoordinationError as exc:
-        await query.answer(refusal(actor, exc), show_alert=True)
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     if view.assignment.status in ("done", "cancelled", "draft"):
-        await query.answer(t(lang, "report.closed", aid=aid, status=co.status_name(lang, view.assignment.status)),
-                           show_alert=True)
+        await quietly(query.answer(t(lang, "report.closed", aid=aid, status=co.status_name(lang, view.assignment.status)),
+                           show_alert=True))
         return
-    await query.answer()
+    await quietly(query.answer())
     await state.update_data(assignment_id=aid)
     if callback_data.action == "rep":
         await state.set_state(ReportFlow.status)
@@ -158,17 +166,17 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
 @router.callback_query(FlowAction.filter(F.action == "cancel"))
 async def flow_cancel(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.clear()
-    await query.answer(t(actor.language, "flow.cancelled"))
+    await quietly(query.answer(t(actor.language, "flow.cancelled")))
 
 
 @router.callback_query(ReportFlow.status, FlowAction.filter(F.action == "status"))
 async def flow_status(query: CallbackQuery, callback_data: FlowAction, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
                       state: FSMContext) -> None:
     if callback_data.value not in ("progress", "done", "blocked"):
-        await query.answer(t(actor.language, "button.forged"), show_alert=True)
+        await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     await state.update_data(status=callback_data.value)
-    await query.answer()
+    await quietly(query.answer())
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.value == "progress":
         await state.set_state(ReportFlow.percent)
@@ -182,7 +190,7 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, session, 
 @router.callback_query(ReportFlow.percent, FlowAction.filter(F.action == "skip"))
 async def flow_skip_percent(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.set_state(ReportFlow.text)
-    await query.answer()
+    await quietly(query.answer())
     say(session, app, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "flow.report.text"))
 
@@ -190,7 +198,7 @@ async def flow_skip_percent(query: CallbackQuery, session, app: App, actor: Acto
 @router.message(ReportFlow.percent, F.text)
 async def flow_percent(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     raw = (message.text or "").strip().rstrip("%％")
-    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 0 <= int(raw) <= 100:
         say(session, app, message.chat.id, t(actor.language, "flow.report.percent_bad"))
         return
     await state.update_data(percent=int(raw))
@@ -206,6 +214,12 @@ async def flow_text(message: Message, session, app: App, actor: Actor, state: FS
         return
     data = await state.get_data()
     await state.clear()
+    if message.reply_to_message is not None:
+        replied = await co.find_assignment_by_message(session, message.chat.id, message.reply_to_message.message_id)
+        if replied is not None and replied != int(data["assignment_id"]):
+            # A reply to another task's message is a report on that task; the flow is dropped.
+            await _report(message, replied, session, app, actor)
+            return
     await _report(message, int(data["assignment_id"]), session, app, actor,
                   explicit=(data.get("status", "progress"), data.get("percent")))
 
@@ -227,7 +241,7 @@ async def extension_text(message: Message, session, app: App, actor: Actor, stat
                                              now=app.clock.now())
     except co.CoordinationError as exc:
         say(session, app, message.chat.id, refusal(actor, exc))
-        if exc.key in ("ext.past", "ext.no_reason"):
+        if exc.key in ("ext.past", "ext.no_reason", "date.bad"):
             return  # let them try again within the flow
         await state.clear()
         return
@@ -239,14 +253,14 @@ async def extension_text(message: Message, session, app: App, actor: Actor, stat
 async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: Actor) -> None:
     lang = actor.language
     rid = callback_data.id
-    await query.answer()
+    await quietly(query.answer())
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]
             cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
             cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
-            cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]])))
+            cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]]))))
 
 
 @router.callback_query(ReviewAction.filter(F.action.startswith("set-")))
@@ -256,12 +270,12 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, s
     try:
         report = await co.correct_report(session, actor, callback_data.id, status, now=app.clock.now())
     except co.CoordinationError as exc:
-        await query.answer(refusal(actor, exc), show_alert=True)
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     understood = co.describe(actor.language, report.parsed_status, report.parsed_percent)
-    await query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood))
+    await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
     if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
     say(session, app, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "report.fixed", rid=report.id, understood=understood))
 

@@ -22,7 +22,7 @@ from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
 from handlers.callbacks import ConfirmAction, ExtensionAction, PageAction, ReviewAction
 from handlers.filters import is_coordinator
-from handlers.util import parse_int, refusal, say
+from handlers.util import parse_int, quietly, refusal, say
 
 router = Router(name="coordinator")
 router.message.filter(is_coordinator)
@@ -130,13 +130,14 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, session: 
         text, markup = await _listing(callback_data.kind, callback_data.arg, callback_data.page, session, app,
                                       actor, calendar)
     except (co.CoordinationError, ValueError):
-        await query.answer(t(actor.language, "button.forged"), show_alert=True)
+        await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
-    await query.answer()
+    await quietly(query.answer())
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await query.message.edit_text(text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None)  # type: ignore[union-attr]
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+            text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None))
 
 
 @router.message(Command("units"))
@@ -166,7 +167,7 @@ async def dispatch_command(message: Message, command: CommandObject, session: As
         say(session, app, message.chat.id, t(lang, "dispatch.nothing", scope=scope))
         return
     say(session, app, message.chat.id, co.render_dispatch_preview(plan, lang),
-        markup=co.dispatch_keyboard(number, lang))
+        markup=co.dispatch_keyboard(number, lang, co.plan_fingerprint(plan)))
 
 
 @router.callback_query(ConfirmAction.filter())
@@ -174,22 +175,28 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, s
                            actor: Actor) -> None:
     lang = actor.language
     if callback_data.action == "cancel":
-        await query.answer(t(lang, "dispatch.cancelled"))
+        await quietly(query.answer(t(lang, "dispatch.cancelled")))
         if query.message is not None:
-            await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+            await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
         return
-    if callback_data.action != "dispatch" or (callback_data.arg != "all" and not callback_data.arg.isdigit()):
-        await query.answer(t(lang, "button.forged"), show_alert=True)
+    scope, _, fingerprint = callback_data.arg.partition(".")
+    if callback_data.action != "dispatch" or (scope != "all" and parse_int(scope) is None):
+        await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
-    number = None if callback_data.arg == "all" else int(callback_data.arg)
-    result = await co.dispatch(session, number, now=app.clock.now(), actor=actor.tag)
+    number = None if scope == "all" else parse_int(scope)
+    try:
+        result = await co.dispatch(session, number, now=app.clock.now(), actor=actor.tag,
+                                   expect=fingerprint or None)
+    except co.CoordinationError as exc:
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        return
     if result.assignments == 0:
-        await query.answer(t(lang, "button.stale"), show_alert=True)
+        await quietly(query.answer(t(lang, "button.stale"), show_alert=True))
         return
     note = t(lang, "dispatch.unbound_note", units="、".join(result.unbound)) if result.unbound else ""
-    await query.answer()
+    await quietly(query.answer())
     if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
     say(session, app, query.from_user.id if query.message is None else query.message.chat.id,
         t(lang, "dispatch.done", assignments=result.assignments, messages=result.messages, unbound_note=note))
 
@@ -284,7 +291,8 @@ async def invite_command(message: Message, command: CommandObject, session: Asyn
         say(session, app, message.chat.id, t(lang, f"invite.err.{exc.code}"))
         return
     me = await bot.me()
-    say(session, app, message.chat.id, t(
+    # An invitation is a credential: it goes to the coordinator's private chat, never a group.
+    say(session, app, actor.user_id, t(
         lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
         hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={invite.code}",
         code=invite.code))
@@ -311,11 +319,11 @@ async def approve_button(query: CallbackQuery, callback_data: ReviewAction, sess
     try:
         await co.approve_report(session, actor, callback_data.id, now=app.clock.now())
     except co.CoordinationError as exc:
-        await query.answer(refusal(actor, exc), show_alert=True)
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    await query.answer(t(actor.language, "review.approved", rid=callback_data.id))
+    await quietly(query.answer(t(actor.language, "review.approved", rid=callback_data.id)))
     if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
 
 
 @router.callback_query(ReviewAction.filter(F.action == "ret"))
@@ -324,11 +332,11 @@ async def return_button(query: CallbackQuery, callback_data: ReviewAction, sessi
     try:
         unit = await co.report_unit_for_review(session, actor, callback_data.id)
     except co.CoordinationError as exc:
-        await query.answer(refusal(actor, exc), show_alert=True)
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await state.set_state(ReturnFlow.comment)
     await state.update_data(report_id=callback_data.id)
-    await query.answer()
+    await quietly(query.answer())
     say(session, app, query.from_user.id, t(actor.language, "review.ask_comment", rid=callback_data.id,
                                             unit=co.esc(unit)))
 
@@ -355,17 +363,17 @@ async def return_comment(message: Message, session: AsyncSession, app: App, acto
 async def extension_button(query: CallbackQuery, callback_data: ExtensionAction, session: AsyncSession, app: App,
                            actor: Actor) -> None:
     if callback_data.action not in ("ok", "no"):
-        await query.answer(t(actor.language, "button.forged"), show_alert=True)
+        await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     approve = callback_data.action == "ok"
     try:
         request = await co.decide_extension(session, actor, callback_data.id, approve, now=app.clock.now())
     except co.CoordinationError as exc:
-        await query.answer(refusal(actor, exc), show_alert=True)
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    await query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id))
+    await quietly(query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id)))
     if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
 
 
 @router.message(Command("followups"))
@@ -411,7 +419,7 @@ async def summary_command(message: Message, command: CommandObject, session: Asy
         # Rendering is CPU work: off the event loop, so the sender and other chats keep moving.
         await asyncio.to_thread(write_ledger, data, buffer, lang)
         ledger = buffer.getvalue()
-        outbox.enqueue_file(session, chat_id=message.chat.id, method="sendDocument",
+        outbox.enqueue_file(session, chat_id=actor.user_id, method="sendDocument",
                             file_name=f"duban-ledger-{week}.xlsx", data=ledger, caption=week,
                             now=now, purpose="export")
         return
@@ -433,5 +441,5 @@ async def denied_command(message: Message, session: AsyncSession, app: App, acto
 @denied_router.callback_query(ConfirmAction.filter())
 @denied_router.callback_query(PageAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
-    await query.answer(t(actor.language, "denied"), show_alert=True)
+    await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
 

@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import CallbackQuery, TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
-from bot.i18n import normalise_language
+from bot.i18n import normalise_language, t
 from bot.inflight import InFlight
 from bot.services.access import resolve_actor
 from bot.telegram import update_session
@@ -69,6 +69,10 @@ class SessionMiddleware(BaseMiddleware):
         return result
 
 
+def _implausible(data: str | None) -> bool:
+    return data is None or any(part.isdigit() and len(part) > 12 for part in data.split(":"))
+
+
 class ActorMiddleware(BaseMiddleware):
     """Resolves who is acting from the database; handlers decide what that role may do."""
 
@@ -79,6 +83,11 @@ class ActorMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         app: App = data["app"]
+        if isinstance(event, CallbackQuery) and _implausible(event.data):
+            # Forged ids past the database's integer range would fail deep in a query.
+            await event.answer(t(normalise_language(app.settings.default_language), "button.forged"),
+                               show_alert=True)
+            return None
         data["actor"] = await resolve_actor(
             data["session"], user_id=user.id, chat_id=chat.id if chat else user.id,
             name=user.full_name or str(user.id),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +14,8 @@ from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import Actor
 from bot.services.coordination import CoordinationError
+
+log = logging.getLogger(__name__)
 
 
 def say(session: AsyncSession, app: App, chat_id: int, text: str, *, markup: dict[str, Any] | None = None,
@@ -24,7 +29,19 @@ def refusal(actor: Actor, error: CoordinationError) -> str:
 
 
 def parse_int(value: str | None) -> int | None:
+    """An id or a measure number: ASCII digits only (str.isdigit accepts '²'), within SQLite's range."""
     if value is None:
         return None
     value = value.strip().lstrip("#")
-    return int(value) if value.isdigit() else None
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
+async def quietly(call: Awaitable[Any]) -> None:
+    """Cosmetic Telegram calls (removing a pressed button): their failure must not undo the change
+    the user was just told about, so it is logged and ignored."""
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    try:
+        await call
+    except (TelegramAPIError, TelegramNetworkError) as exc:
+        log.info("cosmetic Telegram call failed: %s", exc)

@@ -188,3 +188,13 @@ async def test_review_digest_collects_unnotified_reports(app: App, clock: Manual
     assert digests and all(d.chat_id == 1 for d in digests)
     buttons = [b["callback_data"] for d in digests for row in d.reply_markup["inline_keyboard"] for b in row]
     assert len(buttons) == 10 and all(b.startswith("rv:") for b in buttons)
+
+
+async def test_a_summary_missed_while_down_goes_out_once_on_start(app: App, clock: ManualClock) -> None:
+    from bot.jobs import Jobs
+
+    await _ledger(app)
+    clock.set(datetime(2025, 11, 25, 3, 0, tzinfo=UTC))  # Tuesday: Monday 09:00 passed while the bot was down
+    jobs = Jobs(app)
+    assert await jobs.catch_up_summary() == "2025-W47"
+    assert await jobs.catch_up_summary() is None  # already queued

@@ -54,16 +54,23 @@ async def resolve_actor(
         actor.language = personal[0].language
     elif contacts:
         actor.language = contacts[0].language
+    in_group = chat_id != user_id
     for contact in contacts:
         if contact.role == "coordinator" and contact.telegram_user_id == user_id:
             actor.is_coordinator = True
         elif contact.role == "observer" and contact.telegram_user_id == user_id:
             actor.is_observer = True
-        elif contact.role == "contact" and contact.unit_id is not None:
-            if contact.is_group and contact.chat_id != chat_id:
-                continue  # a group's binding counts only inside that group
+        elif contact.unit_id is None:
+            continue
+        elif in_group and contact.chat_id != chat_id:
+            # In a group only the group's own binding speaks: a member's personal binding to
+            # another unit must not show that unit's tasks to everyone in the group.
+            continue
+        elif contact.is_group and contact.chat_id != chat_id:
+            continue  # a group's binding counts only inside that group
+        elif contact.role == "contact":
             actor.contact_unit_ids.add(contact.unit_id)
-        elif contact.role == "leader" and contact.unit_id is not None:
+        elif contact.role == "leader":
             actor.leader_unit_ids.add(contact.unit_id)
     return actor
 

@@ -10,7 +10,7 @@ import html
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -99,8 +99,13 @@ def render_dispatch_preview(plan: DispatchPlan, lang: str) -> str:
              units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—")
 
 
-def dispatch_keyboard(measure_number: int | None, lang: str) -> dict:
-    arg = "all" if measure_number is None else str(measure_number)
+def plan_fingerprint(plan: DispatchPlan) -> str:
+    """What the preview showed, so a confirm pressed after the drafts changed is refused."""
+    return f"{len(plan.assignment_ids)}.{max(plan.assignment_ids, default=0)}"
+
+
+def dispatch_keyboard(measure_number: int | None, lang: str, fingerprint: str = "") -> dict:
+    arg = ("all" if measure_number is None else str(measure_number)) + (f".{fingerprint}" if fingerprint else "")
     return cb.keyboard([[cb.button(t(lang, "dispatch.confirm"), cb.pack(cb.CONFIRM, "dispatch", arg)),
                          cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", arg))]])
 
@@ -139,8 +144,11 @@ class DispatchResult:
     unbound: list[str]
 
 
-async def dispatch(session: AsyncSession, measure_number: int | None, *, now: datetime, actor: str) -> DispatchResult:
+async def dispatch(session: AsyncSession, measure_number: int | None, *, now: datetime, actor: str,
+                   expect: str | None = None) -> DispatchResult:
     plan = await plan_dispatch(session, measure_number)
+    if expect is not None and plan_fingerprint(plan) != expect:
+        raise CoordinationError("button.stale")
     contacts_by_unit: dict[int, list[Contact]] = defaultdict(list)
     messages = 0
     for aid in plan.assignment_ids:
@@ -350,6 +358,12 @@ async def correct_report(session: AsyncSession, actor: Actor, report_id: int, st
     if report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(session, actor, report.assignment_id, act=True)
+    newest = await session.scalar(select(func.max(ProgressReport.id)).where(
+        ProgressReport.assignment_id == report.assignment_id))
+    # Only the latest report, while it awaits review, may be corrected: an old 更正 button must
+    # not reopen what the coordinator already approved or returned.
+    if report.review_state != "pending" or report.superseded or report.id != newest:
+        raise CoordinationError("button.stale")
     old = report.parsed_status
     report.parsed_status, report.parse_ok = status, True
     events.record(session, at=now, actor=actor.tag, kind="report.corrected", entity="report", entity_id=report.id,
@@ -362,6 +376,8 @@ async def correct_report(session: AsyncSession, actor: Actor, report_id: int, st
         a.claimed_done_at = None
     else:
         apply_report_status(session, a, status, report.parsed_percent, report, now=now, actor=actor.tag)
+    if status == "done" or old == "done":
+        await notify_coordinators_of_report(session, view, report, now=now)
     return report
 
 
@@ -447,6 +463,8 @@ async def request_extension(session: AsyncSession, actor: Actor, assignment_id: 
         raise CoordinationError("report.closed", aid=a.id, status=status_name(actor.language, a.status))
     if a.due_on is not None and new_due <= a.due_on:
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
+    if not reasonable_due(new_due, now):
+        raise CoordinationError("date.bad")
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -479,6 +497,10 @@ async def decide_extension(session: AsyncSession, actor: Actor, request_id: int,
         raise CoordinationError("ext.already", eid=request.id, state=request.state)
     view = await asg.load_view(session, request.assignment_id)
     assert view is not None
+    if approve and (view.assignment.status not in asg.ALLOWED["extend"]
+                    or view.assignment.due_on != request.previous_due):
+        # The task was closed, or its deadline moved since the request: approving would rewind it.
+        raise CoordinationError("button.stale")
     request.state = "approved" if approve else "refused"
     request.decided_by, request.decided_at = actor.tag, now
     events.record(session, at=now, actor=actor.tag, kind=f"extension.{request.state}", entity="extension",
@@ -517,8 +539,15 @@ async def _coordinator_action(session: AsyncSession, actor: Actor, assignment_id
     return view
 
 
+def reasonable_due(new_due: date, now: datetime) -> bool:
+    """Deadlines within ten years: far enough for any plan, near enough for date arithmetic."""
+    return now.date() - timedelta(days=366) <= new_due <= now.date() + timedelta(days=3653)
+
+
 async def coordinator_extend(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, *,
                              now: datetime) -> asg.AssignmentView:
+    if not reasonable_due(new_due, now):
+        raise CoordinationError("date.bad")
     async def change(s, a, *, now, actor):  # type: ignore[no-untyped-def]
         await asg.extend(s, a, new_due, now=now, actor=actor, reason="coordinator")
 

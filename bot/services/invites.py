@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
@@ -68,6 +68,13 @@ async def redeem_invite(
     if is_group and invite.role != "contact":
         # A group can be a department's contact point, never a coordinator or leader.
         raise InviteError("group_role")
+    # Claimed with a conditional update, so two simultaneous /start with one code cannot both win
+    # (on PostgreSQL nothing else serialises them).
+    claimed = await session.execute(update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
+                                    .values(used_at=now, used_by_chat_id=chat_id)
+                                    .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InviteError("used")
     invite.used_at, invite.used_by_chat_id = now, chat_id
     contact = await session.scalar(select(Contact).where(
         Contact.chat_id == chat_id, Contact.role == invite.role, Contact.unit_id == invite.unit_id))

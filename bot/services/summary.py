@@ -20,7 +20,7 @@ from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.lights import LightEdges, light_expression
 from bot.workcal import WorkCalendar
-from models import Assignment, Contact, Measure, Policy, ProgressReport, Summary, Task, Unit
+from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
 DISPATCHED = (*OPEN, "done")
@@ -326,10 +326,16 @@ async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
     return sent
 
 
-async def send_weekly_summary(session: AsyncSession, app, *, now: datetime) -> str:  # type: ignore[no-untyped-def]
+async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
+    return (await session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1))) is not None
+
+
+async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
+                              week: str | None = None) -> str:
     """The Monday job: last week's summary to coordinators and observers, digests to units."""
     today = app.calendar.local_date(now)
-    week = week_of(today - timedelta(days=7))
+    week = week or week_of(today - timedelta(days=7))
     data = await build_summary(session, week=week, now=now, calendar=app.calendar)
     from bot.reporting import render_summary_html
 
