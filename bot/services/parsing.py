@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.importer.text import cn_to_int
+
 _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*[%％]")
 _PERCENT_ZH = re.compile(r"百分之\s*([零〇一二两三四五六七八九十百\d]+)")
 _DONE = re.compile(r"(已|全部|均已|已经|基本)?(完成|办结|落实完毕|完工)(了|啦)?")
 _NOT_DONE = re.compile(r"(未|没有|没|尚未|暂未|不能|无法|待)(全部)?(完成|办结)")
 _BLOCKED = re.compile(r"受阻|需协调|需要协调|请求协调|阻碍|卡住|停滞|无法推进|难以推进|困难|block", re.I)
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-           "八": 8, "九": 9}
 
 
 @dataclass(frozen=True)
@@ -23,26 +23,6 @@ class Parsed:
     @property
     def understood(self) -> bool:
         return self.status is not None
-
-
-def _zh_number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text == "百" or text == "一百":
-        return 100
-    total, current = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
 
 
 def parse_progress(text: str) -> Parsed:
@@ -58,7 +38,8 @@ def parse_progress(text: str) -> Parsed:
     else:
         zh = _PERCENT_ZH.search(text)
         if zh:
-            value_zh = _zh_number(zh.group(1))
+            raw = zh.group(1)
+            value_zh = int(raw) if raw.isascii() and raw.isdigit() else cn_to_int(raw)
             if value_zh is not None and 0 <= value_zh <= 100:
                 percent = value_zh
     if _BLOCKED.search(text):
