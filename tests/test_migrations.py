@@ -71,6 +71,31 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
         async with app.sessions() as session:
             assigned = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "assigned"))
         assert assigned == 11
+        # Two presses of 签收 at once: the row lock makes them take turns, one wins.
+        from bot.services.access import resolve_actor
+        from bot.services.units import find_unit
+        from models import Contact
+
+        async with app.sessions() as session, session.begin():
+            unit = await find_unit(session, "宜春市人民政府")
+            session.add(Contact(unit_id=unit.id, role="contact", chat_id=77, telegram_user_id=77,
+                                created_at=app.clock.now()))
+            aid = await session.scalar(select(Assignment.id).where(Assignment.unit_id == unit.id,
+                                                                   Assignment.status == "assigned").limit(1))
+
+        async def press() -> str:
+            async with app.sessions() as session:
+                actor = await resolve_actor(session, user_id=77, chat_id=77, name="c", default_language="zh")
+                try:
+                    await co.acknowledge(session, actor, aid, now=app.clock.now())
+                    await asyncio.sleep(0.2)  # hold the lock while the other press waits
+                    await session.commit()
+                    return "ok"
+                except co.CoordinationError as exc:
+                    await session.rollback()
+                    return exc.key
+
+        assert sorted(await asyncio.gather(press(), press())) == ["ack.already", "ok"]
         async with app.engine.connect() as conn:
             diff = await conn.run_sync(lambda sync_conn: compare_metadata(
                 MigrationContext.configure(sync_conn, opts={"compare_type": True}), SQLModel.metadata))

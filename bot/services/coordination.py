@@ -168,6 +168,13 @@ async def dispatch(session: AsyncSession, measure_number: int | None, *, now: da
 # ---------------------------------------------------------------- access to one assignment
 
 
+async def lock(session: AsyncSession, row: object) -> None:
+    """Re-reads a row under FOR UPDATE on PostgreSQL, so two simultaneous presses take turns.
+    SQLite needs nothing: it has one writer, and the WriteGate serialises updates."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.refresh(row, with_for_update=True)
+
+
 async def assignment_for_actor(session: AsyncSession, actor: Actor, assignment_id: int,
                                *, act: bool) -> asg.AssignmentView:
     view = await asg.load_view(session, assignment_id)
@@ -176,6 +183,8 @@ async def assignment_for_actor(session: AsyncSession, actor: Actor, assignment_i
     allowed = actor.may_act_for(view.unit.id or 0) if act else actor.may_see_unit(view.unit.id or 0)
     if not allowed:
         raise CoordinationError("denied.unit")
+    if act:
+        await lock(session, view.assignment)
     return view
 
 
@@ -430,6 +439,7 @@ async def _reviewable(session: AsyncSession, actor: Actor, report_id: int) -> tu
     report = await session.get(ProgressReport, report_id)
     if report is None:
         raise CoordinationError("button.stale")
+    await lock(session, report)
     if report.review_state in ("approved", "returned") or report.superseded:
         state = t(actor.language, f"review.state.{report.review_state}") if not report.superseded else "superseded"
         raise CoordinationError("review.already", rid=report.id, state=state)
@@ -493,6 +503,7 @@ async def decide_extension(session: AsyncSession, actor: Actor, request_id: int,
     request = await session.get(ExtensionRequest, request_id)
     if request is None:
         raise CoordinationError("button.stale")
+    await lock(session, request)
     if request.state != "pending":
         raise CoordinationError("ext.already", eid=request.id, state=request.state)
     view = await asg.load_view(session, request.assignment_id)
