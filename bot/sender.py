@@ -13,7 +13,7 @@ import html
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -140,7 +140,6 @@ class OutboxSender:
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0}
-        self.after_sent: list[Callable[[OutboxMessage, int], Awaitable[None]]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -270,8 +269,6 @@ class OutboxSender:
                 session.add(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
                                         assignment_id=message.assignment_id, purpose=message.purpose,
                                         created_at=now))
-        for hook in self.after_sent:
-            await hook(message, telegram_id)
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
         now = self.clock.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from bot.i18n import role_name, status_name, t
 from bot.services.board import AssignmentLine, MeasureLine
@@ -104,7 +104,3 @@ def task_detail(lang: str, view, light: str, reports: list[ProgressReport]) -> s
             body = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
             text += t(lang, "task.detail.report", time=local_time(r.created_at), text=esc(body))
     return text
-
-
-def shanghai_date(now: datetime) -> str:
-    return local_time(now)

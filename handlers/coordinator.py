@@ -55,7 +55,7 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
         measures, overdue = await board_service.board(session, now, cal)
         if not measures:
             return t(lang, "board.empty"), None
-        header = t(lang, "board.title", date=views.shanghai_date(now))
+        header = t(lang, "board.title", date=co.local_time(now))
         policies = await board_service.rollup(session, now, cal, "policy")
         policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
         lines = [*views.board_lines(lang, measures, policy_lights), views.board_totals(lang, measures, overdue)]

@@ -27,7 +27,6 @@ from models import (
     Contact,
     ExtensionRequest,
     Measure,
-    Policy,
     ProgressReport,
     Task,
     Unit,
@@ -613,14 +612,6 @@ async def report_history(session: AsyncSession, assignment_id: int, limit: int =
         .order_by(ProgressReport.id.desc()).limit(limit))).all())
 
 
-async def count_reports(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count(ProgressReport.id))) or 0)
-
-
-async def policy_titles(session: AsyncSession) -> list[str]:
-    return list((await session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
-
-
 async def contact_counts(session: AsyncSession) -> dict[int, int]:
     rows = (await session.execute(
         select(Contact.unit_id, func.count(Contact.id))
@@ -639,14 +630,6 @@ async def report_unit_for_review(session: AsyncSession, actor: Actor, report_id:
     report = await session.get(ProgressReport, report_id)
     view = await asg.load_view(session, report.assignment_id) if report else None
     return view.unit.name if view else "—"
-
-
-async def my_assignments(session: AsyncSession, actor: Actor) -> list[int]:
-    if not actor.contact_unit_ids:
-        return []
-    return list((await session.scalars(select(Assignment.id).where(
-        Assignment.unit_id.in_(actor.contact_unit_ids), Assignment.status.not_in(("draft", "cancelled")))
-        .order_by(Assignment.id))).all())
 
 
 async def send_review_digest(session: AsyncSession, *, now: datetime, per_message: int = 8) -> int:

@@ -5,7 +5,6 @@ Whatever caused the message commits with it or not at all; the sender delivers i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -112,5 +111,3 @@ def _hard_wrap(line: str, limit: int) -> list[str]:
         start += step
     return pieces
 
-
-Notify = Callable[[], None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import asdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -344,7 +344,3 @@ async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # t
     await send_summary(session, data, to=await recipients(session), now=now, actor="system:scheduler")
     await send_unit_digests(session, now=now, calendar=app.calendar, week=week)
     return week
-
-
-def utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
