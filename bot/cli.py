@@ -10,12 +10,12 @@ from datetime import date
 from pathlib import Path
 
 from bot.app import App
+from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from bot.textutil import table
 from config.settings import Settings
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
-ROLE_ZH = {"lead": "牵头", "co": "配合", "local": "属地"}
 
 
 def _seed_path() -> Path:
@@ -153,18 +153,12 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-STATUS_ZH = {
-    "draft": "待交办", "assigned": "已交办", "acknowledged": "已签收", "in_progress": "推进中",
-    "blocked": "受阻", "claimed_done": "报办结", "done": "已办结", "returned": "已退回",
-    "extended": "已延期", "cancelled": "已取消",
-}
-
 
 def _status_digest(statuses: dict[str, str]) -> str:
     counts: dict[str, int] = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
-    return " ".join(f"{STATUS_ZH.get(s, s)}{n}" for s, n in counts.items())
+    return " ".join(f"{status_name('zh', s)}{n}" for s, n in counts.items())
 
 
 async def cmd_units(app: App, args: argparse.Namespace) -> int:
@@ -237,9 +231,6 @@ async def _bot_username(app: App) -> str | None:
         await bot.session.close()
 
 
-KIND_ZH = {"ack_reminder": "签收提醒", "ack_escalation": "未签收督办", "progress_request": "进展报送提醒",
-           "deadline_warning": "到期提醒", "overdue_reminder": "逾期催办", "overdue_escalation": "逾期督办"}
-
 
 def _setting_value(raw: str) -> object:
     if raw.lower() in ("true", "false"):
@@ -290,7 +281,7 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
         return 0
     tz = _tz(app)
     rows = [[str(x.id), x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), f"#{x.assignment_id}", x.unit,
-             KIND_ZH.get(x.kind, x.kind)] for x in lines]
+             t("zh", f"followup.kind.{x.kind}")] for x in lines]
     print(table(["#", "时间（北京时间）", "分配", "单位", "类别"], rows, [8, 16, 8, 24, 12]))
     print(f"待发 {total} 条，显示 {len(lines)} 条" + ("（已到期）" if args.due else ""))
     return 0

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.i18n import t
 from bot.statuses import STATUSES as _STATUSES
 
 Light = Literal["red", "yellow", "green", "done"]
@@ -38,40 +39,18 @@ LIGHT_NAMES: dict[str, dict[str, str]] = {
     "en": {"red": "red", "yellow": "yellow", "green": "green", "done": "done"},
 }
 
-ROLE_NAMES: dict[str, dict[str, str]] = {
-    "zh": {"lead": "牵头", "co": "配合", "local": "属地"},
-    "en": {"lead": "lead", "co": "co-operating", "local": "local"},
-}
-
 #: Assignment status codes in lifecycle order, with their display names.
 STATUSES = _STATUSES
 
-STATUS_NAMES: dict[str, dict[str, str]] = {
-    "zh": {
-        "draft": "待交办",
-        "assigned": "已交办",
-        "acknowledged": "已签收",
-        "in_progress": "推进中",
-        "blocked": "受阻",
-        "claimed_done": "报办结",
-        "done": "已办结",
-        "returned": "已退回",
-        "extended": "已延期",
-        "cancelled": "已取消",
-    },
-    "en": {
-        "draft": "draft",
-        "assigned": "assigned",
-        "acknowledged": "acknowledged",
-        "in_progress": "in progress",
-        "blocked": "blocked",
-        "claimed_done": "claimed done",
-        "done": "done",
-        "returned": "returned",
-        "extended": "extended",
-        "cancelled": "cancelled",
-    },
-}
+# Display names come from the bot's texts, so the summary and the chat say the same words; the
+# summary uses them inside sentences and table cells, hence lower case in English.
+def _names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    return {"zh": {c: t("zh", f"{prefix}.{c}") for c in codes},
+            "en": {c: t("en", f"{prefix}.{c}").lower() for c in codes}}
+
+
+STATUS_NAMES: dict[str, dict[str, str]] = _names("status", STATUSES)
+ROLE_NAMES: dict[str, dict[str, str]] = _names("role", ("lead", "co", "local"))
 
 #: Statuses that no longer need the unit's work.
 CLOSED_STATUSES = frozenset({"done", "cancelled"})
