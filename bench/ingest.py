@@ -7,7 +7,7 @@ Both sides get the same pre-built `aiogram.types.Update` objects (already mounte
 so aiogram does not re-validate them), fed with `await dispatcher.feed_update(bot, update)`:
 
 * bare -- a fresh `Dispatcher()` whose only router has an empty `@router.message()` handler;
-* full -- `build_dispatcher(app, sender=None, calendar=WorkCalendar())`: SessionMiddleware claims the
+* full -- `build_dispatcher(app, sender=None)`: SessionMiddleware claims the
   update_id, ActorMiddleware resolves the contact from the database, `contact.reply_to_bot` finds
   the task by the replied-to message, stores the report, interprets it, queues the confirmation and
   the coordinator's notice in the outbox, and every update is committed to a SQLite FILE in WAL mode
@@ -51,7 +51,6 @@ from sqlmodel import SQLModel  # noqa: E402
 import models  # noqa: E402,F401
 from bot.app import App  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
-from bot.workcal import WorkCalendar  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Assignment, Contact, OutboxMessage, TaskMessage  # noqa: E402
 
@@ -292,7 +291,7 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
 
                 storage = SqlStorage(app.sessions, app.clock)
             info["storage"] = type(storage).__name__ if storage else "MemoryStorage"
-            full = build_dispatcher(app, storage=storage, sender=None, calendar=WorkCalendar())
+            full = build_dispatcher(app, storage=storage, sender=None)
             bare = bare_dispatcher()
             before = db_counts(db_path)
 

@@ -48,14 +48,13 @@ async def run_bot(settings: Settings) -> int:
     assert token
     app = App.build(settings)
     await app.load_holiday_notices()
-    calendar = app.calendar
     bot = make_bot(token, settings.telegram_api_base)
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, app.gate), sender=sender,
-                                  calendar=calendar, inflight=inflight)
+                                  inflight=inflight)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -73,13 +73,13 @@ def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
 
 
 @router.message(Command("tasks"))
-async def my_tasks(message: Message, session, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+async def my_tasks(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     units = actor.contact_unit_ids | actor.leader_unit_ids
     lang = actor.language
     if not units:
         say(session, app, message.chat.id, t(lang, "mytasks.none"))
         return
-    rows = await board_service.assignment_lines(session, app.clock.now(), calendar, unit_ids=units)
+    rows = await board_service.assignment_lines(session, app.clock.now(), app.calendar, unit_ids=units)
     rows = [r for r in rows if r.status != "draft"]
     if not rows:
         say(session, app, message.chat.id, t(lang, "mytasks.none"))
@@ -92,35 +92,35 @@ async def my_tasks(message: Message, session, app: App, actor: Actor, calendar) 
 
 
 @router.message(Command("task"))
-async def task_command(message: Message, command: CommandObject, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
-                       calendar) -> None:
+async def task_command(message: Message, command: CommandObject, session, app: App,  # type: ignore[no-untyped-def]
+                       actor: Actor) -> None:
     aid = parse_int(command.args)
     if aid is None:
         say(session, app, message.chat.id, t(actor.language, "number.bad"))
         return
-    await _send_detail(message.chat.id, aid, session, app, actor, calendar)
+    await _send_detail(message.chat.id, aid, session, app, actor)
 
 
-async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     try:
         view = await co.assignment_for_actor(session, actor, aid, act=False)
     except co.CoordinationError as exc:
         say(session, app, chat_id, refusal(actor, exc))
         return
-    light = await board_service.light_of(session, aid, app.clock.now(), calendar)
+    light = await board_service.light_of(session, aid, app.clock.now(), app.calendar)
     reports = await co.report_history(session, aid)
     say(session, app, chat_id, views.task_detail(actor.language, view, light, reports))
 
 
 @router.callback_query(AssignmentAction.filter())
 async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, session, app: App,  # type: ignore[no-untyped-def]
-                            actor: Actor, state: FSMContext, calendar) -> None:
+                            actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     aid = callback_data.id
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.action == "det":
         await quietly(query.answer())
-        await _send_detail(chat_id, aid, session, app, actor, calendar)
+        await _send_detail(chat_id, aid, session, app, actor)
         return
     if callback_data.action == "ack":
         try:

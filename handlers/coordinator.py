@@ -47,10 +47,11 @@ def _pager(kind: str, arg: str, page: int, pages: int, lang: str) -> dict | None
     return cb.keyboard([row])
 
 
-async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: App, actor: Actor,
-                   cal) -> tuple[str, dict | None]:  # type: ignore[no-untyped-def]
+async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: App,
+                   actor: Actor) -> tuple[str, dict | None]:
     lang = actor.language
     now = app.clock.now()
+    cal = app.calendar
     if kind == "board":
         measures, overdue = await board_service.board(session, now, cal)
         if not measures:
@@ -89,46 +90,46 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
 
 
 @router.message(Command("board"))
-async def board_command(message: Message, session: AsyncSession, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
-    text, markup = await _listing("board", "-", 0, session, app, actor, calendar)
+async def board_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+    text, markup = await _listing("board", "-", 0, session, app, actor)
     say(session, app, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("measure"))
 async def measure_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
-                          actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+                          actor: Actor) -> None:
     number = parse_int(command.args)
     if number is None:
         say(session, app, message.chat.id, t(actor.language, "number.bad"))
         return
-    text, markup = await _listing("measure", str(number), 0, session, app, actor, calendar)
+    text, markup = await _listing("measure", str(number), 0, session, app, actor)
     say(session, app, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("unit"))
 async def unit_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
-                       actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+                       actor: Actor) -> None:
     name = (command.args or "").strip()
     unit = await find_unit(session, name) if name else None
     if unit is None:
         say(session, app, message.chat.id, t(actor.language, "unit.not_found", name=co.esc(name)))
         return
-    text, markup = await _listing("unit", str(unit.id), 0, session, app, actor, calendar)
+    text, markup = await _listing("unit", str(unit.id), 0, session, app, actor)
     say(session, app, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("overdue"))
-async def overdue_command(message: Message, session: AsyncSession, app: App, actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
-    text, markup = await _listing("overdue", "-", 0, session, app, actor, calendar)
+async def overdue_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+    text, markup = await _listing("overdue", "-", 0, session, app, actor)
     say(session, app, message.chat.id, text, markup=markup)
 
 
 @router.callback_query(PageAction.filter())
 async def page_button(query: CallbackQuery, callback_data: PageAction, session: AsyncSession, app: App,
-                      actor: Actor, calendar) -> None:  # type: ignore[no-untyped-def]
+                      actor: Actor) -> None:
     try:
         text, markup = await _listing(callback_data.kind, callback_data.arg, callback_data.page, session, app,
-                                      actor, calendar)
+                                      actor)
     except (co.CoordinationError, ValueError):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return

@@ -76,7 +76,7 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(app: App, calendar: WorkCalendar) -> AsyncIterator[Harness]:
+async def harness(app: App) -> AsyncIterator[Harness]:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
@@ -90,8 +90,7 @@ async def harness(app: App, calendar: WorkCalendar) -> AsyncIterator[Harness]:
     bot = Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
                           Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000))
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender,
-                                  calendar=calendar)
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender)
     yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
     await bot.session.close()
     await srv.stop()

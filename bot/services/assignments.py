@@ -64,23 +64,23 @@ class AssignmentView:
     unit: Unit
 
 
+_VIEW_COLUMNS = (Assignment, Task, Measure, Policy, Unit)
+
+
+def _view_query():  # type: ignore[no-untyped-def]
+    return (select(*_VIEW_COLUMNS)
+            .join(Task, Task.id == Assignment.task_id)
+            .join(Measure, Measure.id == Task.measure_id)
+            .join(Policy, Policy.id == Task.policy_id)
+            .join(Unit, Unit.id == Assignment.unit_id))
+
+
 async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView | None:
     # The rows are in the session's identity map, so a view cached for the session stays current.
     cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
-    if assignment_id in cache:
-        return cache[assignment_id]
-    row = (await session.execute(
-        select(Assignment, Task, Measure, Policy, Unit)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.id == assignment_id)
-    )).first()
-    if row is None:
-        return None
-    cache[assignment_id] = AssignmentView(*row)
-    return cache[assignment_id]
+    if assignment_id not in cache:
+        await load_views(session, {assignment_id})
+    return cache.get(assignment_id)
 
 
 async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
@@ -88,14 +88,7 @@ async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
     cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
     missing = [aid for aid in assignment_ids if aid not in cache]
     for start in range(0, len(missing), 500):
-        rows = (await session.execute(
-            select(Assignment, Task, Measure, Policy, Unit)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Policy, Policy.id == Task.policy_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(Assignment.id.in_(missing[start:start + 500]))
-        )).all()
+        rows = (await session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
         for row in rows:
             cache[row[0].id] = AssignmentView(*row)
 
