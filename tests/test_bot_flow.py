@@ -39,6 +39,20 @@ async def _setup(h: Harness) -> None:
     await h.deliver()
 
 
+async def dispatch_and_find(h: Harness, measure: str = "2", text: str = "宜春做大做强产业链"):  # type: ignore[no-untyped-def]
+    """Sets up the units, dispatches a measure through preview and confirm, returns 宜春's task message."""
+    await _setup(h)
+    h.srv.command(COORD, f"/dispatch {measure}")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
+    await h.deliver()
+    return next(s for s in h.srv.messages_to(YICHUN) if text in s.text)
+
+
+def assignment_id_of(task_msg) -> int:  # type: ignore[no-untyped-def]
+    return int(task_msg.text.split("#")[1].split()[0])
+
+
 async def test_invitations_bind_users_and_groups(harness: Harness) -> None:
     h = harness
     await _setup(h)
@@ -80,12 +94,7 @@ async def test_dispatch_measure_two_routes_city_tasks(harness: Harness) -> None:
 
 async def test_acknowledge_reply_review_and_board(harness: Harness) -> None:
     h = harness
-    await _setup(h)
-    h.srv.command(COORD, "/dispatch 2")
-    await h.deliver()
-    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
-    await h.deliver()
-    task_msg = next(s for s in h.srv.messages_to(YICHUN) if "宜春做大做强产业链" in s.text)
+    task_msg = await dispatch_and_find(h)
     h.srv.press_button(YICHUN, task_msg, "签收")
     await h.deliver()
     h.srv.send_text(YICHUN, "本周完成选址，完成60%", reply_to=task_msg)
@@ -121,11 +130,7 @@ async def test_acknowledge_reply_review_and_board(harness: Harness) -> None:
 
 async def test_strangers_and_forged_buttons_are_refused(harness: Harness) -> None:
     h = harness
-    await _setup(h)
-    h.srv.command(COORD, "/dispatch 2")
-    await h.deliver()
-    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
-    await h.deliver()
+    await dispatch_and_find(h)
     h.srv.command(STRANGER, "/board")
     h.srv.send_text(STRANGER, "你好")
     await h.deliver()
@@ -151,12 +156,7 @@ async def test_strangers_and_forged_buttons_are_refused(harness: Harness) -> Non
 
 async def test_duplicate_update_is_processed_once(harness: Harness) -> None:
     h = harness
-    await _setup(h)
-    h.srv.command(COORD, "/dispatch 2")
-    await h.deliver()
-    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
-    await h.deliver()
-    task_msg = next(s for s in h.srv.messages_to(YICHUN) if "宜春做大做强产业链" in s.text)
+    task_msg = await dispatch_and_find(h)
     h.srv.send_text(YICHUN, "完成30%", reply_to=task_msg)
     h.srv.duplicate_last_update()
     await h.deliver()

@@ -7,26 +7,13 @@ from sqlalchemy import select
 
 from models import Assignment, Event, ExtensionRequest, ProgressReport
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, GONGXIN, YICHUN, _setup
-
-
-async def _dispatched(h: Harness, measure: str = "2"):  # type: ignore[no-untyped-def]
-    await _setup(h)
-    h.srv.command(COORD, f"/dispatch {measure}")
-    await h.deliver()
-    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
-    await h.deliver()
-    return next(s for s in h.srv.messages_to(YICHUN) if "宜春做大做强产业链" in s.text)
-
-
-async def _aid(task_msg) -> int:  # type: ignore[no-untyped-def]
-    return int(task_msg.text.split("#")[1].split()[0])
+from tests.test_bot_flow import COORD, GONGXIN, YICHUN, assignment_id_of, dispatch_and_find
 
 
 async def test_guided_report_flow_and_correction(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatched(h)
-    aid = await _aid(task_msg)
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
     h.srv.press_button(YICHUN, task_msg, "报送进展")
     await h.deliver()
     h.srv.press_button(YICHUN, h.srv.messages_to(YICHUN)[-1], "推进中")
@@ -54,8 +41,8 @@ async def test_guided_report_flow_and_correction(harness: Harness) -> None:
 
 async def test_edit_keeps_both_versions_and_completion_is_approved(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatched(h)
-    aid = await _aid(task_msg)
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
     sent = h.srv.send_text(YICHUN, "完成50%", reply_to=task_msg)
     await h.deliver()
     # Telegram delivers an edited_message for the same message id.
@@ -82,8 +69,8 @@ async def test_edit_keeps_both_versions_and_completion_is_approved(harness: Harn
 
 async def test_extension_request_approved_and_refused(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatched(h)
-    aid = await _aid(task_msg)
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
     h.srv.command(COORD, f"/extend {aid} 2025-10-31")
     await h.deliver()
     assert "2025-10-31" in h.srv.messages_to(YICHUN)[-1].text
@@ -113,8 +100,8 @@ async def test_extension_request_approved_and_refused(harness: Harness) -> None:
 
 async def test_coordinator_controls_and_listings(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatched(h)
-    aid = await _aid(task_msg)
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
     for command in (f"/task {aid}", "/measure 2", "/unit 宜春", "/overdue", "/units", "/followups", f"/remind {aid}",
                     f"/close {aid}", f"/close {aid}", f"/reopen {aid}", "/task abc", "/measure 99", "/unit 火星局"):
         h.srv.command(COORD, command)
@@ -137,7 +124,7 @@ async def test_coordinator_controls_and_listings(harness: Harness) -> None:
 
 async def test_long_board_pages_and_reply_with_document(harness: Harness) -> None:
     h = harness
-    await _dispatched(h, "all")
+    await dispatch_and_find(h, "all")
     h.srv.command(COORD, "/unit 工信厅")
     await h.deliver()
     first = h.srv.messages_to(COORD)[-1]
@@ -156,7 +143,7 @@ async def test_long_board_pages_and_reply_with_document(harness: Harness) -> Non
 
 async def test_english_on_request(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatched(h)
+    task_msg = await dispatch_and_find(h)
     h.srv.command(YICHUN, "/lang en")
     await h.deliver()
     assert "English" in h.srv.messages_to(YICHUN)[-1].text
@@ -174,7 +161,7 @@ async def test_a_half_finished_flow_survives_a_restart(harness: Harness) -> None
     from handlers import build_dispatcher
 
     h = harness
-    task_msg = await _dispatched(h)
+    task_msg = await dispatch_and_find(h)
     h.srv.press_button(YICHUN, task_msg, "申请延期")
     await h.deliver()
     # The process restarts: a new Dispatcher and storage over the same database.
@@ -188,8 +175,8 @@ async def test_a_reply_the_bot_cannot_read_is_kept(harness: Harness, monkeypatch
     import bot.services.coordination as coordination
 
     h = harness
-    task_msg = await _dispatched(h)
-    aid = await _aid(task_msg)
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
 
     def broken(_text: str):  # type: ignore[no-untyped-def]
         raise RuntimeError("parser bug")
@@ -202,3 +189,26 @@ async def test_a_reply_the_bot_cannot_read_is_kept(harness: Harness, monkeypatch
         report = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == aid))
         assert report.raw_text == "本周进展：完成可研" and report.review_state == "pending"
         assert (await session.get(Assignment, aid)).status == "assigned"  # the interpretation left no trace
+
+
+async def test_summary_and_export_on_demand(harness: Harness) -> None:
+    import io
+
+    import openpyxl
+
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.send_text(YICHUN, "完成40%", reply_to=task_msg)
+    await h.deliver()
+    h.srv.command(COORD, "/summary")
+    h.srv.command(COORD, "/export")
+    h.srv.command(YICHUN, "/export")
+    await h.deliver()
+    sent = h.srv.messages_to(COORD)
+    assert any("督办周报" in s.text for s in sent if s.method == "sendMessage")
+    assert any(s.method == "sendPhoto" for s in sent)
+    ledgers = [s for s in sent if s.method == "sendDocument"]
+    assert len(ledgers) == 2  # one with the summary, one from /export
+    book = openpyxl.load_workbook(io.BytesIO(ledgers[-1].document_bytes))
+    assert book.sheetnames[:4] == ["总览", "措施", "任务分配", "本期报送"]
+    assert "没有权限" in h.srv.messages_to(YICHUN)[-1].text

@@ -6,16 +6,16 @@ from sqlalchemy import select
 
 from models import Assignment, Contact, ExtensionRequest, Followup, OutboxMessage, ProgressReport
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, GONGXIN, NANCHANG_GROUP, STRANGER, YICHUN, _setup
-
-
-async def _dispatch2(h: Harness):  # type: ignore[no-untyped-def]
-    await _setup(h)
-    h.srv.command(COORD, "/dispatch 2")
-    await h.deliver()
-    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
-    await h.deliver()
-    return next(s for s in h.srv.messages_to(YICHUN) if "宜春做大做强产业链" in s.text)
+from tests.test_bot_flow import (
+    COORD,
+    GONGXIN,
+    NANCHANG_GROUP,
+    STRANGER,
+    YICHUN,
+    _setup,
+    assignment_id_of,
+    dispatch_and_find,
+)
 
 
 async def test_invitations_never_go_to_a_group(harness: Harness) -> None:
@@ -31,7 +31,7 @@ async def test_invitations_never_go_to_a_group(harness: Harness) -> None:
 
 async def test_an_old_correction_button_cannot_undo_a_review(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatch2(h)
+    task_msg = await dispatch_and_find(h)
     h.srv.send_text(YICHUN, "已完成", reply_to=task_msg)
     await h.deliver()
     confirmation = h.srv.messages_to(YICHUN)[-1]
@@ -54,7 +54,7 @@ async def test_an_old_correction_button_cannot_undo_a_review(harness: Harness) -
 
 async def test_a_member_cannot_show_another_units_tasks_in_a_group(harness: Harness) -> None:
     h = harness
-    await _dispatch2(h)
+    await dispatch_and_find(h)
     h.srv.command(GONGXIN, "/tasks", chat_id=NANCHANG_GROUP)
     await h.deliver()
     listing = h.srv.messages_to(NANCHANG_GROUP)[-1].text
@@ -63,18 +63,18 @@ async def test_a_member_cannot_show_another_units_tasks_in_a_group(harness: Harn
 
 async def test_a_failed_button_edit_does_not_undo_the_acknowledgement(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatch2(h)
+    task_msg = await dispatch_and_find(h)
     h.srv.fail_next("editMessageReplyMarkup", status=429, retry_after=5)
     h.srv.press_button(YICHUN, task_msg, "签收")
     await h.deliver()
-    aid = int(task_msg.text.split("#")[1].split()[0])
+    aid = assignment_id_of(task_msg)
     async with h.app.sessions() as session:
         assert (await session.get(Assignment, aid)).acknowledged_at is not None
 
 
 async def test_odd_numbers_get_polite_answers(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatch2(h)
+    task_msg = await dispatch_and_find(h)
     for text in ("/task ²", "/task 99999999999999999999999"):
         h.srv.command(COORD, text)
     h.srv.press(YICHUN, task_msg, "as:det:99999999999999999999999")
@@ -85,8 +85,8 @@ async def test_odd_numbers_get_polite_answers(harness: Harness) -> None:
 
 async def test_extension_far_future_and_after_close_are_refused(harness: Harness) -> None:
     h = harness
-    task_msg = await _dispatch2(h)
-    aid = int(task_msg.text.split("#")[1].split()[0])
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
     h.srv.press_button(YICHUN, task_msg, "申请延期")
     await h.deliver()
     h.srv.send_text(YICHUN, "9999-12-31 永远")
