@@ -33,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,21 +194,39 @@ def bare_dispatcher() -> Dispatcher:
 # ---------------------------------------------------------------- measuring
 
 
-async def feed_sequential(dispatcher: Dispatcher, bot: Bot, updates: Sequence[Update]) -> float:
+Flush = Callable[[], Awaitable[None]] | None
+
+
+async def feed_sequential(dispatcher: Dispatcher, bot: Bot, updates: Sequence[Update], flush: Flush = None,
+                          per_poll: int = 100) -> float:
+    """As the polling loop does: updates one at a time, and before each getUpdates (every
+    `per_poll` updates, Telegram's largest batch) the product commits what it holds."""
     t0 = time.perf_counter()
-    for u in updates:
+    for n, u in enumerate(updates, 1):
         await dispatcher.feed_update(bot, u)
+        if flush is not None and n % per_poll == 0:
+            await flush()
+    if flush is not None:
+        await flush()
     return time.perf_counter() - t0
 
 
-async def feed_concurrent(dispatcher: Dispatcher, bot: Bot, updates: Sequence[Update], batch: int) -> float:
+async def feed_concurrent(dispatcher: Dispatcher, bot: Bot, updates: Sequence[Update], batch: int,
+                          flush: Flush = None, per_poll: int = 100) -> float:
     t0 = time.perf_counter()
+    fed = 0
     for start in range(0, len(updates), batch):
         results = await asyncio.gather(*(dispatcher.feed_update(bot, u) for u in updates[start:start + batch]),
                                        return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise RuntimeError(f"{len(errors)} updates failed, first: {errors[0]!r}") from errors[0]
+        fed += len(results)
+        if flush is not None and fed >= per_poll:
+            await flush()
+            fed = 0
+    if flush is not None:
+        await flush()
     return time.perf_counter() - t0
 
 
@@ -292,7 +310,16 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
                 storage = SqlStorage(app.sessions, app.clock)
             info["storage"] = type(storage).__name__ if storage else "MemoryStorage"
             full = build_dispatcher(app, storage=storage, sender=None)
+            flush: Flush = None
+            if args.path == "batched":
+                from handlers.ingest import attach_ingest  # what bot/runner.py does
+
+                flush = attach_ingest(full, app).flush
+            info["path"] = args.path
             bare = bare_dispatcher()
+            from bot.runner import settle_heap
+
+            settle_heap()  # as `duban run` does once it has started
             before = db_counts(db_path)
 
             next_id = 1
@@ -314,9 +341,9 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
                         bare_times.append(await feed_sequential(bare, bot, bare_updates))
                 t_bare = statistics.median(bare_times)
                 if mode == "concurrent":
-                    t_full = await feed_concurrent(full, bot, full_updates, args.batch)
+                    t_full = await feed_concurrent(full, bot, full_updates, args.batch, flush, args.per_poll)
                 else:
-                    t_full = await feed_sequential(full, bot, full_updates)
+                    t_full = await feed_sequential(full, bot, full_updates, flush, args.per_poll)
                 fed += count
                 if mode != "warmup":
                     rows += [Row(mode, "bare", count, t_bare), Row(mode, "full", count, t_full)]
@@ -326,7 +353,7 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
                 updates = mount(raw, bot)
                 profiler = cProfile.Profile()
                 profiler.enable()
-                await feed_sequential(full, bot, updates)
+                await feed_sequential(full, bot, updates, flush, args.per_poll)
                 profiler.disable()
                 fed += args.replies
                 info["profile"] = summarize_profile(profiler, args.replies, args.profile_top)
@@ -342,7 +369,8 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
 
 def print_table(synchronous: str, rows: list[Row], info: dict[str, Any]) -> None:
     print(f"\nSQLite journal_mode={info['journal_mode']} synchronous={info['synchronous']} "
-          f"(requested {synchronous}); FSM storage {info['storage']}; {info['contacts']} contacts, "
+          f"(requested {synchronous}); FSM storage {info['storage']}; path {info['path']}; "
+          f"{info['contacts']} contacts, "
           f"{info['task_messages']} task messages; "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"{'mode':<11} {'side':<5} {'replies':>8} {'seconds':>9} {'replies/s':>11} {'full/bare':>10}")
@@ -372,7 +400,12 @@ def main() -> None:
     ap.add_argument("--bare-passes", type=int, default=5, help="bare side: median of this many passes")
     ap.add_argument("--synchronous", default="NORMAL", choices=("OFF", "NORMAL", "FULL", "EXTRA", "both"),
                     help="SQLITE_SYNCHRONOUS via Settings; 'both' runs NORMAL then FULL")
-    ap.add_argument("--storage", default="memory", choices=("memory", "sql"),
+    ap.add_argument("--path", default="batched", choices=("batched", "single"),
+                    help="batched: replies of one polling batch commit together (what `duban run` does); "
+                         "single: every update its own transaction")
+    ap.add_argument("--per-poll", type=int, default=100,
+                    help="updates per getUpdates batch: the product commits before the next one")
+    ap.add_argument("--storage", default="sql", choices=("memory", "sql"),
                     help="FSM storage of the full dispatcher: build_dispatcher's default (memory) or the "
                          "SqlStorage bot/runner.py uses")
     ap.add_argument("--profile", action="store_true", help="cProfile one more sequential full run")

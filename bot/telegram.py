@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -89,6 +89,10 @@ class SqlStorage(BaseStorage):
         self.sessions = sessions
         self.clock = clock
         self.gate = gate or WriteGate(enabled=False)
+        # Every update asks for its state, and almost always there is none. Only this process
+        # writes these rows, so committed values can be remembered; a key written in a session
+        # that has not committed yet is not cached (it could still roll back).
+        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
 
     @staticmethod
     def _key(key: StorageKey) -> str:
@@ -102,8 +106,10 @@ class SqlStorage(BaseStorage):
         return row
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
+        self._cache.pop(self._key(key), None)
         current = update_session.get()
         if current is not None:
+            current.info.setdefault("fsm_written", set()).add(self._key(key))
             row = await self._row(current, key)
             for name, value in values.items():
                 setattr(row, name, value)
@@ -115,27 +121,43 @@ class SqlStorage(BaseStorage):
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()
+        self.forget([self._key(key)])
 
-    async def _read(self, key: StorageKey) -> FsmState | None:
+    def forget(self, names: Iterable[str]) -> None:
+        """Called once a session that wrote these keys has ended: a value another session read
+        and cached meanwhile may be the old one."""
+        for name in names:
+            self._cache.pop(name, None)
+
+    async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        name = self._key(key)
         current = update_session.get()
+        if current is not None and name in current.info.get("fsm_written", ()):
+            row = await current.get(FsmState, name)
+            return (row.state, dict(row.data or {})) if row else (None, {})
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached[0], dict(cached[1])
         if current is not None:
-            return await current.get(FsmState, self._key(key))
-        async with self.sessions() as session:
-            return await session.get(FsmState, self._key(key))
+            row = await current.get(FsmState, name)
+        else:
+            async with self.sessions() as session:
+                row = await session.get(FsmState, name)
+        value = (row.state, dict(row.data or {})) if row else (None, {})
+        self._cache[name] = value
+        return value[0], dict(value[1])
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._read(key)
-        return row.state if row else None
+        return (await self._read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._read(key)
-        return dict(row.data or {}) if row else {}
+        return (await self._read(key))[1]
 
     async def close(self) -> None:
         return None

@@ -53,20 +53,22 @@ def parse_date_and_reason(text: str) -> tuple[date | None, str]:
     return when, reason
 
 
-def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
-    kind = file_id = name = None
+def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]:
+    """(kind, file_id, file name) of the evidence a message carries, if any."""
     if message.document is not None:
-        kind, file_id, name = "document", message.document.file_id, message.document.file_name or "document"
-    elif message.photo:
-        kind, file_id, name = "photo", message.photo[-1].file_id, "photo.jpg"
-    else:
-        # Evidence comes as video and voice too; keep a reference to whatever was sent.
-        for attr in ("video", "voice", "audio", "video_note", "animation"):
-            media = getattr(message, attr, None)
-            if media is not None:
-                kind, file_id = attr, media.file_id
-                name = getattr(media, "file_name", None) or attr
-                break
+        return "document", message.document.file_id, message.document.file_name or "document"
+    if message.photo:
+        return "photo", message.photo[-1].file_id, "photo.jpg"
+    # Evidence comes as video and voice too; keep a reference to whatever was sent.
+    for attr in ("video", "voice", "audio", "video_note", "animation"):
+        media = getattr(message, attr, None)
+        if media is not None:
+            return attr, media.file_id, getattr(media, "file_name", None) or attr
+    return None, None, None
+
+
+def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
+    kind, file_id, name = attachment_of(message)
     return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
                              text=message.text or message.caption or "", author=actor.name,
                              attachment_kind=kind, attachment_file_id=file_id, attachment_name=name)

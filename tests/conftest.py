@@ -16,6 +16,7 @@ import models  # noqa: F401
 from bot.app import App
 from bot.clock import ManualClock
 from bot.sender import Limits, OutboxSender
+from bot.services.ingest import ReplyIngest
 from bot.workcal import WorkCalendar
 from config.settings import Settings
 
@@ -36,8 +37,19 @@ def calendar() -> WorkCalendar:
 
 @pytest.fixture
 async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'duban.db'}",
-                        bot_token=None)
+    async for application in _app(tmp_path / "duban.db", clock):
+        yield application
+
+
+@pytest.fixture
+async def other_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
+    """A second, separate database on the same clock, to run one script two ways."""
+    async for application in _app(tmp_path / "other.db", clock):
+        yield application
+
+
+async def _app(path: Path, clock: ManualClock) -> AsyncIterator[App]:
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}", bot_token=None)
     application = App.build(settings, clock=clock)
     async with application.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
@@ -66,17 +78,39 @@ class Harness:
     bot: Bot
     dispatcher: Dispatcher
     sender: OutboxSender
+    # Set when replies are batched as under `duban run`: `deliver` is then one polling batch,
+    # committed as before the next getUpdates.
+    ingest: ReplyIngest | None = None
 
     async def deliver(self) -> int:
         updates = self.srv.take_updates()  # type: ignore[attr-defined]
         for raw in updates:
             await self.dispatcher.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
+        if self.ingest is not None:
+            await self.ingest.flush()
         await self.sender.drain(timeout=20)
         return len(updates)
 
 
 @pytest.fixture
 async def harness(app: App) -> AsyncIterator[Harness]:
+    async for h in _harness(app, batched=False):
+        yield h
+
+
+@pytest.fixture
+async def batched_harness(app: App) -> AsyncIterator[Harness]:
+    async for h in _harness(app, batched=True):
+        yield h
+
+
+@pytest.fixture
+async def other_batched_harness(other_app: App) -> AsyncIterator[Harness]:
+    async for h in _harness(other_app, batched=True):
+        yield h
+
+
+async def _harness(app: App, *, batched: bool) -> AsyncIterator[Harness]:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
@@ -91,6 +125,13 @@ async def harness(app: App) -> AsyncIterator[Harness]:
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
                           Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000))
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender)
-    yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
+    ingest = None
+    if batched:
+        from handlers.ingest import attach_ingest
+
+        ingest = attach_ingest(dispatcher, app)
+    yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender, ingest=ingest)
+    if ingest is not None:
+        await ingest.close()
     await bot.session.close()
     await srv.stop()

@@ -48,6 +48,13 @@ async def resolve_actor(
     contacts = list((await session.scalars(
         select(Contact).where(or_(*conditions), Contact.active.is_(True)).order_by(Contact.id)
     )).all())
+    return actor_from_contacts(contacts, user_id=user_id, chat_id=chat_id, name=name,
+                               default_language=default_language)
+
+
+def actor_from_contacts(contacts: list[Contact], *, user_id: int, chat_id: int, name: str,
+                        default_language: str) -> Actor:
+    """The roles these active bindings (the user's own, and the chat's when in a group) give."""
     actor = Actor(user_id=user_id, chat_id=chat_id, name=name, language=default_language, contacts=contacts)
     personal = [c for c in contacts if c.telegram_user_id == user_id]
     if personal:

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -231,23 +232,34 @@ async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: i
     back only the interpretation; the verbatim text commits with the update's claim.
     """
     view = await assignment_for_actor(session, actor, assignment_id, act=True)
-    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
-    report = ProgressReport(
-        assignment_id=assignment_id, contact_id=contact.id if contact else None, chat_id=incoming.chat_id,
-        message_id=incoming.message_id, author=incoming.author, raw_text=incoming.text,
-        attachment_kind=incoming.attachment_kind, attachment_file_id=incoming.attachment_file_id,
-        attachment_name=incoming.attachment_name, supersedes_id=supersedes.id if supersedes else None,
-        created_at=now,
-    )
+    report = ProgressReport(**raw_report_values(actor, view, incoming, now=now, supersedes=supersedes))
     session.add(report)
     if supersedes is not None:
         supersedes.superseded = True
     await session.flush()
-    events.record(session, at=now, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
-                  data={"assignment_id": assignment_id, "chars": len(incoming.text),
-                        "supersedes": supersedes.id if supersedes else None})
+    record_received(session, actor, report, now=now)
     await session.flush()
     return report
+
+
+def raw_report_values(actor: Actor, view: asg.AssignmentView, incoming: IncomingReport, *, now: datetime,
+                      supersedes: ProgressReport | None = None) -> dict[str, Any]:
+    """The columns of a ProgressReport as received, before any reading of it."""
+    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
+    return {
+        "assignment_id": view.assignment.id, "contact_id": contact.id if contact else None,
+        "chat_id": incoming.chat_id, "message_id": incoming.message_id, "author": incoming.author,
+        "raw_text": incoming.text, "attachment_kind": incoming.attachment_kind,
+        "attachment_file_id": incoming.attachment_file_id, "attachment_name": incoming.attachment_name,
+        "supersedes_id": supersedes.id if supersedes else None, "created_at": now,
+    }
+
+
+def record_received(session: AsyncSession, actor: Actor, report: ProgressReport, *, now: datetime) -> None:
+    """The stored report's event; needs the report's id, so it follows a flush."""
+    events.record(session, at=now, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
+                  data={"assignment_id": report.assignment_id, "chars": len(report.raw_text or ""),
+                        "supersedes": report.supersedes_id})
 
 
 async def receive_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
@@ -285,6 +297,13 @@ def describe(lang: str, status: str | None, percent: int | None) -> str:
     return t(lang, "report.understood.unparsed")
 
 
+def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) -> Parsed:
+    if explicit is not None:
+        status, percent = explicit
+        return Parsed(status, 100 if status == "done" else percent)
+    return parse_progress(raw_text)
+
+
 async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
                            now: datetime, edited_from: ProgressReport | None = None,
                            explicit: tuple[str, int | None] | None = None,
@@ -293,11 +312,7 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
 
     `explicit` carries what the contact chose in the guided flow; it wins over parsing.
     """
-    if explicit is not None:
-        status, percent = explicit
-        parsed = Parsed(status, 100 if status == "done" else percent)
-    else:
-        parsed = parse_progress(report.raw_text)
+    parsed = reading_of(report.raw_text, explicit)
     report.parsed_status, report.parsed_percent, report.parse_ok = parsed.status, parsed.percent, parsed.understood
     view = await asg.load_view(session, report.assignment_id)
     assert view is not None

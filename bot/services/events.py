@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import bulk
 from models import Event
 
 
@@ -22,20 +23,14 @@ def record(
     to_state: str | None = None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    event = Event(
-        at=at,
-        actor=actor,
-        kind=kind,
-        entity=entity,
-        entity_id=entity_id,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data,
-    )
-    session.add(event)
+) -> None:
+    values = {"at": at, "actor": actor, "kind": kind, "entity": entity, "entity_id": entity_id,
+              "from_state": from_state, "to_state": to_state, "reason": reason, "data": data}
+    rows = bulk.collector(session)
+    if rows is not None:
+        rows.add(Event, values)
+    else:
+        session.add(Event(**values))
     if entity == "assignment" and entity_id is not None:
         # Whoever commits this session re-plans these assignments' follow-ups.
         session.info.setdefault("touched_assignments", set()).add(entity_id)
-    return event

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
-from bot.services import events, outbox
+from bot.services import bulk, events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
 from bot.services.assignments import AssignmentView, load_view, load_views
 from bot.services.coordination import esc, task_keyboard
@@ -65,8 +65,8 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
     else:
         query = query.where(Assignment.status.in_(PLANNABLE))
     result = PlanResult()
-    rows = (await session.execute(query)).all()
-    by_id = {a.id: (a, task, policy) for a, task, policy in rows}
+    by_id = {a.id: (a, task, policy) for a, task, policy in (await session.execute(query)).all()}
+    rows = bulk.collector(session)
     pending: dict[int, dict[str, Followup]] = {}
     existing_keys: set[str] = set()
     if by_id:
@@ -88,8 +88,12 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
                 result.cancelled += 1
         for p in planned:
             if p.key not in existing_keys:
-                session.add(Followup(assignment_id=aid, kind=p.kind, key=p.key, due_at=p.due_at, state="pending",
-                                     payload=p.payload, created_at=now))
+                values = {"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
+                          "state": "pending", "payload": p.payload, "created_at": now}
+                if rows is not None:
+                    rows.add(Followup, values)
+                else:
+                    session.add(Followup(**values))
                 existing_keys.add(p.key)
                 result.added += 1
             elif p.key in pending.get(aid, {}) and pending[aid][p.key].due_at != p.due_at:

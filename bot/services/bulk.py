@@ -1,0 +1,91 @@
+"""Rows written as plain values in one statement per table, for batch work.
+
+Building an ORM object and flushing it costs far more than the row itself. Inside `collecting`,
+`events.record` and `outbox.enqueue` hand their rows here instead of to the session, and they
+are inserted together before the transaction commits. Only for rows nothing reads back before
+the commit, and whose ids nobody needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+_KEY = "bulk_rows"
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Any], ...]:
+    """Every column's default, so all rows of one table have the same keys (one executemany)."""
+    out = []
+    for column in model.__table__.columns:  # type: ignore[attr-defined]
+        if column.primary_key and column.autoincrement in (True, "auto") and column.name == "id":
+            continue
+        field = model.model_fields.get(column.name)
+        if field is None or field.default is PydanticUndefined:
+            continue
+        out.append((column.name, field.default))
+    return tuple(out)
+
+
+class BulkRows:
+    def __init__(self) -> None:
+        self.rows: dict[type[SQLModel], list[dict[str, Any]]] = {}
+
+    def add(self, model: type[SQLModel], values: dict[str, Any]) -> None:
+        row = dict(_defaults(model))
+        row.update(values)
+        self.rows.setdefault(model, []).append(row)
+
+    async def write(self, session: AsyncSession) -> int:
+        written = 0
+        for model, rows in self.rows.items():
+            if rows:
+                await session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+                written += len(rows)
+        self.rows.clear()
+        return written
+
+
+async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], columns: Sequence[str]) -> int:
+    """Writes these columns of the changed objects among `objects` (all of one table, keyed by
+    `id`) in one executemany, then detaches them from the session: their changes are written."""
+    dirty = session.dirty
+    changed = {id(o): o for o in objects if o in dirty}
+    if not changed:
+        return 0
+    first = next(iter(changed.values()))
+    table = type(first).__table__  # type: ignore[attr-defined]
+    statement = (update(table).where(table.c.id == bindparam("row_id"))
+                 .values({name: bindparam(name) for name in columns}))
+    rows = [{"row_id": o.id, **{name: getattr(o, name) for name in columns}}  # type: ignore[attr-defined]
+            for o in changed.values()]
+    with session.no_autoflush:  # an autoflush would write them one by one first
+        await session.execute(statement, rows)
+    for o in changed.values():
+        session.expunge(o)
+    return len(changed)
+
+
+def collector(session: AsyncSession) -> BulkRows | None:
+    return session.info.get(_KEY)
+
+
+@asynccontextmanager
+async def collecting(session: AsyncSession) -> AsyncIterator[BulkRows]:
+    """Rows recorded inside are inserted when the block ends without an error."""
+    rows = BulkRows()
+    session.info[_KEY] = rows
+    try:
+        yield rows
+        session.info.pop(_KEY, None)
+        await rows.write(session)
+    finally:
+        session.info.pop(_KEY, None)

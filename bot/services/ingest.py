@@ -1,0 +1,216 @@
+"""Progress replies in batches: one transaction for every reply of a polling batch.
+
+Handled one by one, a reply costs its own transaction of about fifteen statements. Telegram
+counts an update as delivered only when the next getUpdates carries a higher offset, so the bot
+may hold the replies of one polling batch in memory and commit them together just before that
+next getUpdates: a crash before the commit leaves them unconfirmed and Telegram delivers them again.
+
+Only the common case takes this path: a bound contact replying, with something to say, to a task
+message of an open assignment of their own unit. Everything else (strangers, closed tasks, other
+units' tasks, unknown messages) is handed back to the caller to go the usual way, one update at a
+time, as is the whole batch if its transaction fails. The effects are those of
+`coordination.receive_report`: the same rows, events, outbox messages and re-planned follow-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, or_, select
+
+from bot.services import assignments as asg
+from bot.services import bulk
+from bot.services import coordination as co
+from bot.services.access import Actor, actor_from_contacts, coordinators
+from models import Assignment, Contact, ProcessedUpdate, ProgressReport, TaskMessage
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+# Telegram's getUpdates returns at most 100 updates; a batch never waits for more than that.
+MAX_PENDING = 100
+# A safety net for when no getUpdates follows soon (polling backing off after a network error).
+MAX_DELAY_SECONDS = 0.5
+
+
+# What reading a report can change on its assignment (see coordination.apply_report_status).
+ASSIGNMENT_COLUMNS = ("status", "percent", "acknowledged_at", "last_report_at", "claimed_done_at", "updated_at")
+
+
+@dataclass
+class QueuedReply:
+    update_id: int
+    user_id: int
+    chat_id: int
+    name: str
+    replied_message_id: int
+    incoming: co.IncomingReport
+    # Whatever the caller needs to handle the update the usual way if the batch declines it.
+    token: Any = None
+
+
+@dataclass
+class BatchOutcome:
+    accepted: list[QueuedReply] = field(default_factory=list)
+    declined: list[QueuedReply] = field(default_factory=list)
+    duplicates: int = 0
+
+
+async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app: App) -> BatchOutcome:
+    """Stores and interprets the replies it accepts; the caller commits. Reads are a handful of
+    queries for the whole batch, whatever its size."""
+    outcome = BatchOutcome()
+    now = app.clock.now()
+    seen = set((await session.scalars(select(ProcessedUpdate.update_id).where(
+        ProcessedUpdate.update_id.in_({i.update_id for i in items})))).all())
+    fresh: list[QueuedReply] = []
+    for item in items:
+        if item.update_id in seen:
+            outcome.duplicates += 1
+            continue
+        seen.add(item.update_id)
+        fresh.append(item)
+    if not fresh:
+        return outcome
+
+    users = {i.user_id for i in fresh}
+    chats = {i.chat_id for i in fresh}
+    contacts = (await session.scalars(select(Contact).where(
+        or_(Contact.telegram_user_id.in_(users), Contact.chat_id.in_(chats)), Contact.active.is_(True))
+        .order_by(Contact.id))).all()
+    messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await session.execute(
+        select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
+            TaskMessage.chat_id.in_(chats),
+            TaskMessage.message_id.in_({i.replied_message_id for i in fresh})))).all()}
+    await asg.load_views(session, set(messages.values()))
+    views = session.info["assignment_views"]
+    await coordinators(session)  # cached for the notices below
+    default_language = app.settings.default_language
+
+    actors: dict[tuple[int, int], Actor] = {}
+    plan: list[tuple[QueuedReply, Actor, asg.AssignmentView]] = []
+    for item in fresh:
+        key = (item.user_id, item.chat_id)
+        if key not in actors:
+            own = [c for c in contacts if c.telegram_user_id == item.user_id
+                   or (item.chat_id != item.user_id and c.chat_id == item.chat_id)]
+            actors[key] = actor_from_contacts(own, user_id=item.user_id, chat_id=item.chat_id, name=item.name,
+                                              default_language=default_language)
+        actor = actors[key]
+        aid = messages.get((item.chat_id, item.replied_message_id))
+        view = views.get(aid) if aid is not None else None
+        if (view is None or not actor.known or not actor.may_act_for(view.unit.id or 0)
+                or view.assignment.status in ("done", "cancelled")
+                or (not item.incoming.text.strip() and item.incoming.attachment_kind is None)):
+            outcome.declined.append(item)
+            continue
+        plan.append((item, actor, view))
+    if not plan:
+        return outcome
+
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # What `coordination.lock` does for one assignment, for the whole batch in one statement.
+        await session.execute(select(Assignment).where(Assignment.id.in_({v.assignment.id for _, _, v in plan}))
+                              .with_for_update().execution_options(populate_existing=True))
+    claims = bulk.collector(session)
+    for item, _actor, _view in plan:
+        if claims is not None:
+            claims.add(ProcessedUpdate, {"update_id": item.update_id, "processed_at": now})
+        else:
+            session.add(ProcessedUpdate(update_id=item.update_id, processed_at=now))
+    # All reports in one statement, returned as objects of this session (with the ids the events
+    # and buttons refer to). The reading goes in with the verbatim text: `interpret_report` then
+    # sets the same values and the ORM writes nothing more. A reading that fails sends the whole
+    # batch the usual way, where the text is stored before it is read.
+    notify_now = app.settings.report_notify == "instant"
+    rows = []
+    for item, actor, view in plan:
+        reading = co.reading_of(item.incoming.text)
+        rows.append({**co.raw_report_values(actor, view, item.incoming, now=now),
+                     "parsed_status": reading.status, "parsed_percent": reading.percent,
+                     "parse_ok": reading.understood, "review_state": "pending",
+                     "notified_at": now if notify_now else None})
+    stored = {(r.chat_id, r.message_id): r for r in (await session.scalars(
+        # render_nulls: rows whose None columns differ would otherwise go in separate statements.
+        insert(ProgressReport).returning(ProgressReport).execution_options(render_nulls=True), rows)).all()}
+    reports = [stored[(item.incoming.chat_id, item.incoming.message_id)] for item, _actor, _view in plan]
+    for (item, actor, _view), report in zip(plan, reports, strict=True):
+        co.record_received(session, actor, report, now=now)
+        await co.interpret_report(session, actor, report, now=now, notify_now=notify_now)
+        outcome.accepted.append(item)
+    # The assignments changed in memory; one statement writes them all (the ORM would send one
+    # UPDATE per row here), after which the session forgets them so nothing is written twice.
+    await bulk.write_changed(session, [view.assignment for _item, _actor, view in plan], ASSIGNMENT_COLUMNS)
+    session.info.pop("assignment_views", None)
+    return outcome
+
+
+class ReplyIngest:
+    """Collects replies between two getUpdates and commits them as one transaction.
+
+    `fallback` handles declined replies (and the whole batch when its transaction fails) the
+    usual way; `on_commit` runs after each commit (the outbox sender's wake-up).
+    """
+
+    def __init__(self, app: App, *, fallback: Callable[[list[QueuedReply]], Awaitable[None]],
+                 on_commit: Callable[[], None] | None = None, max_pending: int = MAX_PENDING,
+                 max_delay: float = MAX_DELAY_SECONDS) -> None:
+        self.app = app
+        self.fallback = fallback
+        self.on_commit = on_commit
+        self.max_pending = max_pending
+        self.max_delay = max_delay
+        self.pending: list[QueuedReply] = []
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    def submit(self, item: QueuedReply) -> bool:
+        """Queues a reply; True when the queue is full and the caller should flush now."""
+        self.pending.append(item)
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._flush_later(), name="ingest-flush")
+        return len(self.pending) >= self.max_pending
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.max_delay)
+        try:
+            await self.flush()
+        except Exception:  # a background flush has no caller to tell; the next flush retries
+            log.exception("delayed flush of queued replies failed")
+
+    async def flush(self) -> None:
+        async with self._lock:
+            while self.pending:
+                items, self.pending = self.pending, []
+                await self._commit(items)
+
+    async def _commit(self, items: list[QueuedReply]) -> None:
+        try:
+            async with self.app.gate(), self.app.sessions() as session:
+                async with bulk.collecting(session):
+                    outcome = await ingest_batch(session, items, self.app)
+                    await self.app.replan_touched(session)
+                await session.commit()
+        except Exception:
+            log.exception("a batch of %d replies failed; handling them one at a time", len(items))
+            await self.fallback(items)
+            return
+        self.batches += 1
+        if outcome.accepted and self.on_commit is not None:
+            self.on_commit()
+        if outcome.declined:
+            await self.fallback(outcome.declined)
+
+    async def close(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        await self.flush()

@@ -1,0 +1,241 @@
+"""Progress replies batched per polling batch (as under `duban run`) against one update at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiogram.methods import GetUpdates, SendMessage
+from sqlalchemy import select
+
+from bot.services import coordination as co
+from bot.services.ingest import ReplyIngest
+from handlers.ingest import FlushBeforePolling
+from models import Assignment, Event, Followup, OutboxMessage, ProcessedUpdate, ProgressReport
+from tests.conftest import Harness
+from tests.test_migrations import pg_url  # noqa: F401  (the fixture)
+from tests.test_bot_flow import COORD, NANCHANG_GROUP, NANCHANG_MEMBER, STRANGER, YICHUN, dispatch_and_find
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (3).to_bytes(4, "big") + (2).to_bytes(4, "big") + b"rest"
+
+
+def _spy_on_declined(h: Harness) -> list[str]:
+    """The texts the batch hands back to be handled one at a time."""
+    assert h.ingest is not None
+    declined: list[str] = []
+    handle = h.ingest.fallback
+
+    async def spy(items: list[Any]) -> None:
+        declined.extend(item.incoming.text for item in items)
+        await handle(items)
+
+    h.ingest.fallback = spy
+    return declined
+
+
+def _tasks(h: Harness, chat_id: int) -> list[Any]:
+    return [s for s in h.srv.messages_to(chat_id) if "交办任务" in (s.text or "")]
+
+
+async def _replies_in_one_batch(h: Harness) -> None:
+    task_msg = await dispatch_and_find(h)
+    other = next(s for s in _tasks(h, YICHUN) if s.message_id != task_msg.message_id)
+    group_task = _tasks(h, NANCHANG_GROUP)[0]
+    h.srv.send_text(YICHUN, "本周完成选址，完成60%", reply_to=task_msg)
+    h.srv.send_text(NANCHANG_MEMBER, "受阻，需协调用地指标", chat_id=NANCHANG_GROUP, reply_to=group_task)
+    h.srv.send_photo(YICHUN, PNG, caption="现场照片", reply_to=other)
+    h.srv.send_text(YICHUN, "已完成", reply_to=task_msg)
+    await h.deliver()
+
+
+async def _snapshot(h: Harness) -> dict[str, Any]:
+    """Everything a reply can change, without row ids or anything else the path may number differently."""
+    seen = {chat: [(s.text, s.button_texts) for s in h.srv.messages_to(chat)]
+            for chat in (YICHUN, NANCHANG_GROUP, COORD)}
+    async with h.app.sessions() as session:
+        reports = [(r.assignment_id, r.contact_id, r.chat_id, r.message_id, r.author, r.raw_text, r.attachment_kind,
+                    r.attachment_file_id, r.parsed_status, r.parsed_percent, r.parse_ok, r.review_state,
+                    r.notified_at, r.created_at)
+                   for r in (await session.scalars(select(ProgressReport).order_by(ProgressReport.id))).all()]
+        assignments = [(a.id, a.status, a.percent, a.acknowledged_at, a.last_report_at, a.claimed_done_at,
+                        a.updated_at)
+                       for a in (await session.scalars(select(Assignment).order_by(Assignment.id))).all()]
+        events = sorted((e.at, e.actor, e.kind, e.entity, e.entity_id, e.from_state, e.to_state, e.reason,
+                         repr(sorted((e.data or {}).items())))
+                        for e in (await session.scalars(select(Event))).all())
+        outbox = [(m.chat_id, m.text, m.purpose, m.reply_markup, m.reply_to_message_id, m.state, m.assignment_id)
+                  for m in (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()]
+        # What is scheduled. Follow-ups planned and cancelled between two replies to the same task
+        # exist only when each reply commits on its own, so cancelled rows are not compared.
+        followups = sorted((f.assignment_id, f.kind, f.key, f.due_at)
+                           for f in (await session.scalars(select(Followup).where(Followup.state == "pending"))).all())
+        claimed = sorted((await session.scalars(select(ProcessedUpdate.update_id))).all())
+    return {"seen": seen, "reports": reports, "assignments": assignments, "events": events, "outbox": outbox,
+            "followups": followups, "claimed": claimed}
+
+
+async def test_a_batch_changes_exactly_what_one_update_at_a_time_changes(
+        harness: Harness, other_batched_harness: Harness) -> None:
+    # Two separate databases and fake servers, the same script; the clock is shared and still.
+    await _replies_in_one_batch(harness)
+    await _replies_in_one_batch(other_batched_harness)
+    assert other_batched_harness.ingest is not None and other_batched_harness.ingest.batches >= 1
+    one_by_one, batched = await _snapshot(harness), await _snapshot(other_batched_harness)
+    assert len(batched["reports"]) == 4
+    for key in one_by_one:
+        assert batched[key] == one_by_one[key], key
+
+
+async def test_replies_the_batch_declines_get_the_usual_answers(batched_harness: Harness) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    aid = int(task_msg.text.split("#")[1].split()[0])
+    h.srv.command(COORD, f"/close {aid}")
+    await h.deliver()
+    notice = h.srv.messages_to(YICHUN)[-1]  # a bot message that carries no task
+    declined = _spy_on_declined(h)
+    h.srv.send_text(YICHUN, "补充：验收材料已归档", reply_to=task_msg)  # the task is closed now
+    h.srv.send_text(YICHUN, "这条回复的不是任务消息", reply_to=notice)
+    await h.deliver()
+    assert declined == ["补充：验收材料已归档", "这条回复的不是任务消息"]
+    assert "已办结" in h.srv.messages_to(YICHUN)[-2].text
+    assert "回复" in h.srv.messages_to(YICHUN)[-1].text  # report.no_task
+    async with h.app.sessions() as session:
+        kept = (await session.scalars(select(ProgressReport.raw_text))).all()
+    assert "补充：验收材料已归档" in kept  # nothing a unit sends is thrown away
+    assert "这条回复的不是任务消息" not in kept
+
+
+async def test_a_stranger_replying_is_refused_as_usual(batched_harness: Harness) -> None:
+    h = batched_harness
+    await dispatch_and_find(h)
+    h.srv.user(STRANGER + 7, first_name="路人")
+    # A stranger cannot reply to a task message in their own chat, so they reply to what the bot
+    # said to them.
+    h.srv.send_text(STRANGER + 7, "你好")
+    await h.deliver()
+    refusal = h.srv.messages_to(STRANGER + 7)[-1]
+    declined = _spy_on_declined(h)
+    h.srv.send_text(STRANGER + 7, "完成60%", reply_to=refusal)
+    await h.deliver()
+    assert declined == ["完成60%"]
+    assert len(h.srv.messages_to(STRANGER + 7)) == 2
+    assert "仅供已受邀的单位使用" in h.srv.messages_to(STRANGER + 7)[-1].text
+    async with h.app.sessions() as session:
+        assert (await session.scalars(select(ProgressReport))).all() == []
+
+
+async def test_a_command_behind_a_queued_reply_sees_it(batched_harness: Harness) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    aid = int(task_msg.text.split("#")[1].split()[0])
+    # One polling batch: the reply is queued, then the coordinator's command arrives.
+    h.srv.send_text(YICHUN, "完成45%", reply_to=task_msg)
+    h.srv.command(COORD, f"/task {aid}")
+    await h.deliver()
+    detail = next(s for s in reversed(h.srv.messages_to(COORD)) if f"#{aid}" in (s.text or "") and "完成45%" in s.text)
+    assert "45%" in detail.text
+
+
+async def test_the_same_update_twice_counts_once(batched_harness: Harness) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.send_text(YICHUN, "完成30%", reply_to=task_msg)
+    raw = h.srv.take_updates()
+    for _ in range(2):  # twice in one batch, and once more in the next
+        for update in raw + raw:
+            h.srv._enqueue(dict(update), forced=True)
+        await h.deliver()
+    async with h.app.sessions() as session:
+        assert len((await session.scalars(select(ProgressReport))).all()) == 1
+    assert sum("30%" in (s.text or "") for s in h.srv.messages_to(YICHUN)) == 1
+
+
+async def test_a_failing_batch_falls_back_and_keeps_every_text(batched_harness: Harness,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    group_task = _tasks(h, NANCHANG_GROUP)[0]
+    real = co.reading_of
+
+    def brittle(raw_text: str, explicit: Any = None) -> Any:
+        if "炸" in raw_text:
+            raise RuntimeError("reader bug")
+        return real(raw_text, explicit)
+
+    monkeypatch.setattr(co, "reading_of", brittle)
+    h.srv.send_text(YICHUN, "格式炸了的报送", reply_to=task_msg)
+    h.srv.send_text(NANCHANG_MEMBER, "完成80%", chat_id=NANCHANG_GROUP, reply_to=group_task)
+    await h.deliver()
+    async with h.app.sessions() as session:
+        reports = {r.raw_text: r for r in (await session.scalars(select(ProgressReport))).all()}
+    assert set(reports) == {"格式炸了的报送", "完成80%"}
+    assert reports["完成80%"].parsed_percent == 80
+    assert reports["格式炸了的报送"].parse_ok is False and reports["格式炸了的报送"].review_state == "pending"
+    assert h.ingest is not None and h.ingest.batches == 0  # the batch rolled back; each went on its own
+
+
+class _CountingIngest:
+    def __init__(self) -> None:
+        self.flushes = 0
+
+    async def flush(self) -> None:
+        self.flushes += 1
+
+
+async def test_get_updates_waits_for_the_batch_to_commit() -> None:
+    ingest = _CountingIngest()
+    middleware = FlushBeforePolling(ingest)  # type: ignore[arg-type]
+    order: list[str] = []
+
+    async def make_request(bot: Any, method: Any) -> str:
+        order.append(f"{type(method).__name__} after {ingest.flushes} flushes")
+        return "ok"
+
+    await middleware(make_request, None, SendMessage(chat_id=1, text="x"))  # type: ignore[arg-type]
+    await middleware(make_request, None, GetUpdates(offset=5))  # type: ignore[arg-type]
+    assert order == ["SendMessage after 0 flushes", "GetUpdates after 1 flushes"]
+
+
+async def test_a_reply_left_queued_is_committed_by_the_timer(batched_harness: Harness) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    assert isinstance(h.ingest, ReplyIngest)
+    h.ingest.max_delay = 0.05
+    h.srv.send_text(YICHUN, "完成20%", reply_to=task_msg)
+    from aiogram.types import Update
+
+    for raw in h.srv.take_updates():  # fed, but no getUpdates follows
+        await h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
+    assert h.ingest.pending
+    import asyncio
+
+    for _ in range(100):
+        if not h.ingest.pending and h.ingest.batches:
+            break
+        await asyncio.sleep(0.02)
+    async with h.app.sessions() as session:
+        assert [r.raw_text for r in (await session.scalars(select(ProgressReport))).all()] == ["完成20%"]
+
+
+async def test_a_batch_on_postgresql_matches_one_at_a_time_on_sqlite(pg_url: str, harness: Harness) -> None:
+    import asyncio
+
+    from bot.app import App
+    from bot.migrate import upgrade
+    from config.settings import Settings
+    from tests.conftest import _harness
+
+    await asyncio.to_thread(upgrade, pg_url)
+    pg_app = App.build(Settings(_env_file=None, database_url=pg_url, bot_token=None), clock=harness.app.clock)
+    try:
+        async for batched in _harness(pg_app, batched=True):
+            await _replies_in_one_batch(harness)
+            await _replies_in_one_batch(batched)
+            assert batched.ingest is not None and batched.ingest.batches >= 1
+            one_by_one, on_pg = await _snapshot(harness), await _snapshot(batched)
+            assert len(on_pg["reports"]) == 4
+            for key in one_by_one:
+                assert on_pg[key] == one_by_one[key], key
+    finally:
+        await pg_app.close()
