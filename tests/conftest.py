@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,21 @@ from config.settings import Settings
 SEED = Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt"
 # A Tuesday morning in Shanghai, inside working hours.
 T0 = datetime(2025, 9, 23, 2, 0, tzinfo=UTC)
+PG_URL = os.environ.get("DUBAN_TEST_PG_URL")
+
+
+@pytest.fixture
+async def pg_url() -> str:
+    """A fresh database on the PostgreSQL server .ci/run starts; skips the test without one."""
+    if not PG_URL:
+        pytest.skip("DUBAN_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
+    import asyncpg
+
+    name = f"duban_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture

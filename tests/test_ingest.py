@@ -13,7 +13,6 @@ from bot.services.ingest import ReplyIngest
 from handlers.ingest import FlushBeforePolling
 from models import Assignment, Event, Followup, OutboxMessage, ProcessedUpdate, ProgressReport
 from tests.conftest import Harness
-from tests.test_migrations import pg_url  # noqa: F401  (the fixture)
 from tests.test_bot_flow import COORD, NANCHANG_GROUP, NANCHANG_MEMBER, STRANGER, YICHUN, dispatch_and_find
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (3).to_bytes(4, "big") + (2).to_bytes(4, "big") + b"rest"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
@@ -14,9 +11,6 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from bot.migrate import upgrade
-
-PG_URL = os.environ.get("DUBAN_TEST_PG_URL")
-
 
 
 def _diff(sync_engine) -> list:  # type: ignore[no-untyped-def]
@@ -33,19 +27,6 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     assert _diff(engine) == []
     with engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
-
-
-@pytest.fixture
-async def pg_url() -> str:
-    if not PG_URL:
-        pytest.skip("DUBAN_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
-    import asyncpg
-
-    name = f"duban_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:

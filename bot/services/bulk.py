@@ -16,6 +16,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
 _KEY = "bulk_rows"
@@ -56,7 +57,7 @@ class BulkRows:
 
 async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], columns: Sequence[str]) -> int:
     """Writes these columns of the changed objects among `objects` (all of one table, keyed by
-    `id`) in one executemany, then detaches them from the session: their changes are written."""
+    `id`) in one executemany; the session then holds them as written, so it sends nothing more."""
     dirty = session.dirty
     changed = {id(o): o for o in objects if o in dirty}
     if not changed:
@@ -70,7 +71,8 @@ async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], colu
     with session.no_autoflush:  # an autoflush would write them one by one first
         await session.execute(statement, rows)
     for o in changed.values():
-        session.expunge(o)
+        for name in columns:
+            set_committed_value(o, name, getattr(o, name))
     return len(changed)
 
 

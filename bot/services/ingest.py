@@ -147,9 +147,8 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
         await co.interpret_report(session, actor, report, now=now, notify_now=notify_now)
         outcome.accepted.append(item)
     # The assignments changed in memory; one statement writes them all (the ORM would send one
-    # UPDATE per row here), after which the session forgets them so nothing is written twice.
+    # UPDATE per row, each with its own set of columns).
     await bulk.write_changed(session, [view.assignment for _item, _actor, view in plan], ASSIGNMENT_COLUMNS)
-    session.info.pop("assignment_views", None)
     return outcome
 
 
