@@ -96,7 +96,7 @@ async def run_bot(settings: Settings) -> int:
                 await polling
         # Replies taken since the last getUpdates are not confirmed to Telegram yet; commit them
         # rather than have them delivered again after the restart.
-        await ingest.close()
+        await _close_ingest(ingest)
         # aiogram does not wait for handlers still running; they must finish and commit
         # before the session closes, or an update Telegram counts as delivered is lost.
         if not await inflight.wait_idle(seconds=30):
@@ -115,8 +115,16 @@ async def run_bot(settings: Settings) -> int:
                 raise task.exception()  # type: ignore[misc]
         return 0
     finally:
+        await _close_ingest(ingest)  # nothing left by now, unless start-up failed half-way
         await bot.session.close()
         await app.close()
+
+
+async def _close_ingest(ingest) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await ingest.close()
+    except Exception:  # what is left is unconfirmed: Telegram delivers it again after the restart
+        log.exception("committing the queued replies at shutdown failed")
 
 
 def settle_heap() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -81,6 +82,10 @@ class AiogramTransport:
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 
 
+# Chats whose FSM state is remembered; more are read from the database again.
+CACHED_FSM_KEYS = 10_000
+
+
 class SqlStorage(BaseStorage):
     """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
 
@@ -91,8 +96,10 @@ class SqlStorage(BaseStorage):
         self.gate = gate or WriteGate(enabled=False)
         # Every update asks for its state, and almost always there is none. Only this process
         # writes these rows, so committed values can be remembered; a key written in a session
-        # that has not committed yet is not cached (it could still roll back).
+        # that has not committed yet is not cached (it could still roll back), and a read that
+        # overlapped a write (the key's generation moved meanwhile) is not cached either.
         self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        self._generation: dict[str, int] = {}
 
     @staticmethod
     def _key(key: StorageKey) -> str:
@@ -106,7 +113,7 @@ class SqlStorage(BaseStorage):
         return row
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
-        self._cache.pop(self._key(key), None)
+        self.forget([self._key(key)])
         current = update_session.get()
         if current is not None:
             current.info.setdefault("fsm_written", set()).add(self._key(key))
@@ -128,6 +135,7 @@ class SqlStorage(BaseStorage):
         and cached meanwhile may be the old one."""
         for name in names:
             self._cache.pop(name, None)
+            self._generation[name] = self._generation.get(name, 0) + 1
 
     async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         name = self._key(key)
@@ -137,15 +145,19 @@ class SqlStorage(BaseStorage):
             return (row.state, dict(row.data or {})) if row else (None, {})
         cached = self._cache.get(name)
         if cached is not None:
-            return cached[0], dict(cached[1])
+            return cached[0], copy.deepcopy(cached[1])
+        generation = self._generation.get(name, 0)
         if current is not None:
             row = await current.get(FsmState, name)
         else:
             async with self.sessions() as session:
                 row = await session.get(FsmState, name)
-        value = (row.state, dict(row.data or {})) if row else (None, {})
-        self._cache[name] = value
-        return value[0], dict(value[1])
+        value = (row.state, copy.deepcopy(row.data or {})) if row else (None, {})
+        if self._generation.get(name, 0) == generation:
+            if len(self._cache) >= CACHED_FSM_KEYS:
+                self._cache.pop(next(iter(self._cache)))  # the oldest entry
+            self._cache[name] = value
+        return value[0], copy.deepcopy(value[1])
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)

@@ -32,7 +32,8 @@ def queued_reply(update: Update, data: dict[str, Any]) -> QueuedReply | None:
     replied_author = message.reply_to_message.from_user
     if (replied_author is None or replied_author.id != bot.id or message.from_user.is_bot
             or message.chat.type not in BATCHABLE_CHATS or message.sticker is not None
-            or (message.text or "").startswith("/") or data.get("raw_state") is not None):
+            or (message.text or message.caption or "").startswith("/")  # as aiogram's Command reads it
+            or data.get("raw_state") is not None):
         return None
     name = message.from_user.full_name or str(message.from_user.id)
     kind, file_id, file_name = attachment_of(message)
@@ -48,13 +49,12 @@ def attach_ingest(dispatcher: Dispatcher, app: App) -> ReplyIngest:
     """Turns batching on for this dispatcher; the caller must flush before each getUpdates
     (`FlushBeforePolling`) and close it at shutdown."""
 
-    async def one_at_a_time(items: list[QueuedReply]) -> None:
-        for item in items:
-            bot, update = item.token
-            await dispatcher.feed_update(bot, update, ingest_fallback=True)
+    async def the_usual_way(item: QueuedReply) -> None:
+        bot, update = item.token
+        await dispatcher.feed_update(bot, update, ingest_fallback=True)
 
     sender = dispatcher.workflow_data.get("sender")
-    ingest = ReplyIngest(app, fallback=one_at_a_time, on_commit=sender.wake if sender is not None else None)
+    ingest = ReplyIngest(app, fallback=the_usual_way, on_commit=sender.wake if sender is not None else None)
     dispatcher["ingest"] = ingest
     return ingest
 

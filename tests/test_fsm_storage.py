@@ -44,16 +44,45 @@ async def test_states_are_remembered_only_once_committed(app: App) -> None:
     assert await SqlStorage(app.sessions, app.clock).get_data(KEY) == {"aid": 7}
 
 
-async def test_a_read_racing_an_uncommitted_write_is_forgotten(app: App) -> None:
+async def test_a_read_that_overlaps_a_write_is_not_remembered(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A read starts, a write commits, then the read returns the old value: it must not be cached."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     storage = SqlStorage(app.sessions, app.clock)
+    real_get = AsyncSession.get
+    pause_next = asyncio.Event()
+    paused, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await real_get(self, *args, **kwargs)
+        if pause_next.is_set():
+            pause_next.clear()
+            paused.set()
+            await release.wait()
+        return result
+
+    monkeypatch.setattr(AsyncSession, "get", slow_get)
+    pause_next.set()
+    reader = asyncio.create_task(storage.get_state(KEY))
+    await paused.wait()  # the reader has the old row (none) in hand
     async with app.sessions() as writer:
         token = update_session.set(writer)
         try:
             await storage.set_state(KEY, "Flow:status")
+            await writer.commit()
         finally:
             update_session.reset(token)
-        # Another task reads meanwhile: it sees (and remembers) the committed "no state".
-        assert await storage.get_state(KEY) is None
-        await writer.commit()
-        storage.forget(writer.info.get("fsm_written", ()))
+            storage.forget(writer.info.get("fsm_written", ()))
+    release.set()
+    assert await reader is None  # what it read was true when it read it
     assert await storage.get_state(KEY) == "Flow:status"
+
+
+async def test_data_handed_out_cannot_change_what_is_remembered(app: App) -> None:
+    storage = SqlStorage(app.sessions, app.clock)
+    await storage.set_data(KEY, {"draft": {"percent": 10}})
+    first = await storage.get_data(KEY)
+    first["draft"]["percent"] = 99
+    assert (await storage.get_data(KEY))["draft"]["percent"] == 10

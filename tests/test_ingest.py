@@ -24,9 +24,9 @@ def _spy_on_declined(h: Harness) -> list[str]:
     declined: list[str] = []
     handle = h.ingest.fallback
 
-    async def spy(items: list[Any]) -> None:
-        declined.extend(item.incoming.text for item in items)
-        await handle(items)
+    async def spy(item: Any) -> None:
+        declined.append(item.incoming.text)
+        await handle(item)
 
     h.ingest.fallback = spy
     return declined
@@ -78,7 +78,7 @@ async def test_a_batch_changes_exactly_what_one_update_at_a_time_changes(
     # Two separate databases and fake servers, the same script; the clock is shared and still.
     await _replies_in_one_batch(harness)
     await _replies_in_one_batch(other_batched_harness)
-    assert other_batched_harness.ingest is not None and other_batched_harness.ingest.batches >= 1
+    assert other_batched_harness.ingest is not None and other_batched_harness.ingest.accepted == 4
     one_by_one, batched = await _snapshot(harness), await _snapshot(other_batched_harness)
     assert len(batched["reports"]) == 4
     for key in one_by_one:
@@ -128,12 +128,17 @@ async def test_a_command_behind_a_queued_reply_sees_it(batched_harness: Harness)
     h = batched_harness
     task_msg = await dispatch_and_find(h)
     aid = int(task_msg.text.split("#")[1].split()[0])
+    async with h.app.sessions() as session:
+        await co.coordinators(session)
+    h.app.settings.report_notify = "digest"  # so the only new message the coordinator gets is /task's
+    seen = len(h.srv.messages_to(COORD))
     # One polling batch: the reply is queued, then the coordinator's command arrives.
     h.srv.send_text(YICHUN, "完成45%", reply_to=task_msg)
     h.srv.command(COORD, f"/task {aid}")
     await h.deliver()
-    detail = next(s for s in reversed(h.srv.messages_to(COORD)) if f"#{aid}" in (s.text or "") and "完成45%" in s.text)
-    assert "45%" in detail.text
+    new = h.srv.messages_to(COORD)[seen:]
+    assert len(new) == 1 and "报送记录" in new[0].text and "完成45%" in new[0].text
+    assert h.ingest is not None and h.ingest.accepted == 1
 
 
 async def test_the_same_update_twice_counts_once(batched_harness: Harness) -> None:
@@ -172,6 +177,53 @@ async def test_a_failing_batch_falls_back_and_keeps_every_text(batched_harness: 
     assert reports["完成80%"].parsed_percent == 80
     assert reports["格式炸了的报送"].parse_ok is False and reports["格式炸了的报送"].review_state == "pending"
     assert h.ingest is not None and h.ingest.batches == 0  # the batch rolled back; each went on its own
+
+
+async def test_an_interrupted_flush_keeps_the_replies_and_holds_back_get_updates(
+        batched_harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import bot.services.ingest as ingest_module
+
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    assert h.ingest is not None
+    real = ingest_module.ingest_batch
+
+    async def cancelled(*args: Any, **kwargs: Any) -> Any:
+        raise asyncio.CancelledError  # as when shutdown cancels polling in the middle of the commit
+
+    monkeypatch.setattr(ingest_module, "ingest_batch", cancelled)
+    h.srv.send_text(YICHUN, "完成70%", reply_to=task_msg)
+    h.srv.send_text(YICHUN, "完成75%", reply_to=task_msg)
+    from aiogram.types import Update
+
+    for raw in h.srv.take_updates():
+        await h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
+    requests: list[str] = []
+
+    async def make_request(bot: Any, method: Any) -> str:
+        requests.append(type(method).__name__)
+        return "ok"
+
+    with pytest.raises(asyncio.CancelledError):
+        await FlushBeforePolling(h.ingest)(make_request, h.bot, GetUpdates(offset=99))
+    assert requests == [] and [i.incoming.text for i in h.ingest.pending] == ["完成70%", "完成75%"]
+    monkeypatch.setattr(ingest_module, "ingest_batch", real)
+    await FlushBeforePolling(h.ingest)(make_request, h.bot, GetUpdates(offset=99))
+    assert requests == ["GetUpdates"] and h.ingest.accepted == 2
+    async with h.app.sessions() as session:
+        assert sorted((await session.scalars(select(ProgressReport.raw_text))).all()) == ["完成70%", "完成75%"]
+
+
+async def test_a_caption_command_is_not_a_report(batched_harness: Harness) -> None:
+    h = batched_harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.send_photo(YICHUN, PNG, caption="/tasks", reply_to=task_msg)
+    await h.deliver()
+    async with h.app.sessions() as session:
+        assert (await session.scalars(select(ProgressReport))).all() == []
+    assert h.ingest is not None and h.ingest.pending == [] and h.ingest.accepted == 0
 
 
 class _CountingIngest:
@@ -231,7 +283,7 @@ async def test_a_batch_on_postgresql_matches_one_at_a_time_on_sqlite(pg_url: str
         async for batched in _harness(pg_app, batched=True):
             await _replies_in_one_batch(harness)
             await _replies_in_one_batch(batched)
-            assert batched.ingest is not None and batched.ingest.batches >= 1
+            assert batched.ingest is not None and batched.ingest.accepted == 4
             one_by_one, on_pg = await _snapshot(harness), await _snapshot(batched)
             assert len(on_pg["reports"]) == 4
             for key in one_by_one:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, or_, select
 
+from bot.i18n import normalise_language
 from bot.services import assignments as asg
 from bot.services import bulk
 from bot.services import coordination as co
@@ -90,10 +91,16 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
         select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
             TaskMessage.chat_id.in_(chats),
             TaskMessage.message_id.in_({i.replied_message_id for i in fresh})))).all()}
-    await asg.load_views(session, set(messages.values()))
+    candidates = set(messages.values())
+    await asg.load_views(session, candidates)
+    if candidates and session.bind is not None and session.bind.dialect.name == "postgresql":
+        # What `coordination.lock` does for one assignment, for the batch in one statement and in
+        # id order; the rows are re-read, so the checks below see what the lock protects.
+        await session.execute(select(Assignment).where(Assignment.id.in_(candidates)).order_by(Assignment.id)
+                              .with_for_update().execution_options(populate_existing=True))
     views = session.info["assignment_views"]
     await coordinators(session)  # cached for the notices below
-    default_language = app.settings.default_language
+    default_language = normalise_language(app.settings.default_language)
 
     actors: dict[tuple[int, int], Actor] = {}
     plan: list[tuple[QueuedReply, Actor, asg.AssignmentView]] = []
@@ -116,10 +123,6 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     if not plan:
         return outcome
 
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # What `coordination.lock` does for one assignment, for the whole batch in one statement.
-        await session.execute(select(Assignment).where(Assignment.id.in_({v.assignment.id for _, _, v in plan}))
-                              .with_for_update().execution_options(populate_existing=True))
     claims = bulk.collector(session)
     for item, _actor, _view in plan:
         if claims is not None:
@@ -155,11 +158,13 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
 class ReplyIngest:
     """Collects replies between two getUpdates and commits them as one transaction.
 
-    `fallback` handles declined replies (and the whole batch when its transaction fails) the
-    usual way; `on_commit` runs after each commit (the outbox sender's wake-up).
+    `fallback` handles one declined reply (or each reply of a batch whose transaction failed) the
+    usual way; `on_commit` runs after each commit (the outbox sender's wake-up). A flush that is
+    interrupted (cancelled at shutdown) puts back what it had not finished and re-raises, so the
+    getUpdates waiting on it is not sent and nothing queued is dropped.
     """
 
-    def __init__(self, app: App, *, fallback: Callable[[list[QueuedReply]], Awaitable[None]],
+    def __init__(self, app: App, *, fallback: Callable[[QueuedReply], Awaitable[None]],
                  on_commit: Callable[[], None] | None = None, max_pending: int = MAX_PENDING,
                  max_delay: float = MAX_DELAY_SECONDS) -> None:
         self.app = app
@@ -170,7 +175,9 @@ class ReplyIngest:
         self.pending: list[QueuedReply] = []
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
-        self.batches = 0
+        self._timer_flushing = False
+        self.batches = 0  # transactions committed
+        self.accepted = 0  # replies those transactions took
 
     def submit(self, item: QueuedReply) -> bool:
         """Queues a reply; True when the queue is full and the caller should flush now."""
@@ -181,10 +188,13 @@ class ReplyIngest:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.max_delay)
+        self._timer_flushing = True
         try:
             await self.flush()
-        except Exception:  # a background flush has no caller to tell; the next flush retries
+        except Exception:  # no caller to tell; what was not done is queued again
             log.exception("delayed flush of queued replies failed")
+        finally:
+            self._timer_flushing = False
 
     async def flush(self) -> None:
         async with self._lock:
@@ -201,15 +211,36 @@ class ReplyIngest:
                 await session.commit()
         except Exception:
             log.exception("a batch of %d replies failed; handling them one at a time", len(items))
-            await self.fallback(items)
+            await self._one_at_a_time(items)
             return
+        except BaseException:
+            # Cancelled mid-transaction (it may even have committed: the claims make a retry safe).
+            self.pending[:0] = items
+            raise
         self.batches += 1
+        self.accepted += len(outcome.accepted)
         if outcome.accepted and self.on_commit is not None:
             self.on_commit()
-        if outcome.declined:
-            await self.fallback(outcome.declined)
+        await self._one_at_a_time(outcome.declined)
+
+    async def _one_at_a_time(self, items: list[QueuedReply]) -> None:
+        for index, item in enumerate(items):
+            try:
+                await self.fallback(item)
+            except Exception:
+                # As when polling hands over one update: logged, and the others still handled.
+                log.exception("the reply in update %s could not be handled", item.update_id)
+            except BaseException:
+                self.pending[:0] = items[index:]
+                raise
 
     async def close(self) -> None:
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
+        """Commits what is queued. A delayed flush already under way is waited for, not cancelled."""
+        timer = self._timer
+        if timer is not None and not timer.done():
+            if self._timer_flushing:
+                await asyncio.wait({timer})
+            else:
+                timer.cancel()
+                await asyncio.wait({timer})
         await self.flush()
