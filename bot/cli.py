@@ -482,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import aiogram_types
+
+    aiogram_types.install()  # before anything imports aiogram: most of `duban run`'s start-up
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
