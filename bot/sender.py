@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -125,6 +125,11 @@ class Pacer:
         self.paused_until = max(self.paused_until, until)
 
 
+# Messages that answer what a person just did in the chat (handlers/util.say, the report's
+# confirmation, errors, exports): sent before scheduled and broadcast messages.
+ANSWER_PURPOSES = ("reply", "report_ack", "error", "export")
+
+
 class OutboxSender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
                  limits: Limits | None = None, poll_interval: float = 1.0, gate: WriteGate | None = None) -> None:
@@ -171,10 +176,13 @@ class OutboxSender:
             # A chat whose head waits for a retry waits as a whole, so its messages keep their order.
             heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
                      .group_by(OutboxMessage.chat_id))
+            # Someone waiting for an answer goes before a fan-out of reminders queued earlier;
+            # within one chat the order stays as queued (only chats' heads are picked).
+            answers_first = case((OutboxMessage.purpose.in_(ANSWER_PURPOSES), 0), else_=1)
             rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.chat_id)
                 .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.id).limit(batch)
+                .order_by(answers_first, OutboxMessage.id).limit(batch)
             )).all()
         started = False
         waiting: dict[int, float] = {}

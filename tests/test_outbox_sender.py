@@ -225,6 +225,28 @@ async def test_a_backlog_in_one_chat_does_not_hold_up_other_chats(
     assert srv.stats["rejected_429"] == 0
 
 
+async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: FakeBotAPI, bot: Bot) -> None:
+    """A fan-out of reminders to many chats takes a while at 30/s; a person who just wrote to
+    the bot gets the answer first, not after the whole fan-out."""
+    chats = [60_000 + i for i in range(90)]
+    asking = 61_000
+    for chat in [*chats, asking]:
+        srv.user(chat)
+    async with app.sessions() as session, session.begin():
+        for chat in chats:
+            outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup")
+        outbox.enqueue(session, chat_id=asking, text="您好，这里是督办助手", now=app.clock.now(), purpose="reply")
+    sender = make_sender(app, bot)
+    task = asyncio.create_task(sender.run())
+    try:
+        await srv.wait_until(lambda: srv.messages_to(asking), timeout=5)
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(task, 10)
+    first = [s.chat_id for s in srv.sent][:1]
+    assert first == [asking], f"the answer went out after {len(srv.sent) - 1} reminders"
+
+
 # ------------------------------------------------------------------------------ errors, retries
 
 

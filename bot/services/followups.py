@@ -71,13 +71,12 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
     existing_keys: set[str] = set()
     if by_id:
         for chunk in _chunks(list(by_id), 500):
-            # Keys of everything ever planned (fired and cancelled rows pile up over the months),
-            # but objects only for the pending rows this plan may change.
-            existing_keys.update((await session.scalars(
-                select(Followup.key).where(Followup.assignment_id.in_(chunk)))).all())
-            for row in (await session.scalars(select(Followup).where(
-                    Followup.assignment_id.in_(chunk), Followup.state == "pending"))).all():
-                pending.setdefault(row.assignment_id, {})[row.key] = row
+            # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
+            # due_at) index and walk every pending row of the province (4x slower ticks).
+            for row in (await session.scalars(select(Followup).where(Followup.assignment_id.in_(chunk)))).all():
+                existing_keys.add(row.key)
+                if row.state == "pending":
+                    pending.setdefault(row.assignment_id, {})[row.key] = row
     for aid, (assignment, task, policy) in by_id.items():
         result.assignments += 1
         planned: list[PlannedFollowup] = []
