@@ -138,6 +138,7 @@ def settle_heap() -> None:
     (bench/ingest.py)."""
     gc.freeze()
     gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    gc.enable()  # the command line turned it off for the start-up
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -83,6 +83,9 @@ class Limits:
     max_backoff: float = 300.0
 
 
+LATE_START_SLACK = 0.002  # seconds
+
+
 class Pacer:
     """Decides when the next message to a chat may start."""
 
@@ -110,7 +113,11 @@ class Pacer:
 
     def take(self, chat_id: int) -> None:
         now = self._now()
-        self._next_global = max(now, self._next_global) + self._global_interval
+        # A start that came up to LATE_START_SLACK late (the event loop wakes a millisecond or so
+        # after the time asked for) keeps to the grid of start times instead of restarting it
+        # from `now`, which lost ~3 % of the rate. It can make one gap that much shorter, but
+        # never puts more starts in a second than the interval allows.
+        self._next_global = max(now - LATE_START_SLACK, self._next_global) + self._global_interval
         self._next_chat[chat_id] = now + self._chat_interval
         if chat_id < 0:
             sends = self._group_sends.setdefault(chat_id, deque())
@@ -222,9 +229,12 @@ class OutboxSender:
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            progressed = await self.pump()
+            # As `run` does: the next batch starts while the last sends are still in flight
+            # (waiting for them after every batch of 200 cost about 3 % of the rate).
+            if await self.pump():
+                continue
             await self._drain_in_flight()
-            if not progressed and not await self._pending_due():
+            if not await self._pending_due():
                 return
         raise TimeoutError("outbox not drained in time")
 
