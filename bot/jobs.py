@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,16 @@ SUMMARY_JOB = "weekly-summary"
 DIGEST_JOB = "report-digest"
 
 
+async def give_way(busy: float) -> None:
+    """Pauses a long background job for as long as its last step kept the event loop busy.
+
+    `sleep(0)` was not enough: a reply needs a few dozen turns of the loop (HTTP, parsing, each
+    SQL statement), and with a job always ready to run again each of those turns waited one
+    whole step of the job, so at province scale the bot did not answer for the 6 s of a re-plan.
+    Resting as long as it worked leaves the loop free half the time."""
+    await asyncio.sleep(min(busy, 0.5))
+
+
 class Jobs:
     """The jobs' bodies. Each opens its own session and commits once."""
 
@@ -41,6 +52,7 @@ class Jobs:
         total = followups.TickResult()
         async with self.running.track():
             while True:
+                started = time.monotonic()
                 async with app.gate(), app.sessions() as session, session.begin():
                     result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
                                                   base=app.followup_settings)
@@ -51,7 +63,7 @@ class Jobs:
                     self.wake_sender()
                 if result.fired + result.skipped < followups.TICK_BATCH:
                     return total
-                await asyncio.sleep(0)
+                await give_way(time.monotonic() - started)
 
     async def review_digest(self) -> int:
         from bot.services.coordination import send_review_digest
@@ -66,11 +78,17 @@ class Jobs:
         return count
 
     async def weekly_summary(self, week: str | None = None) -> str:
-        from bot.services.summary import send_weekly_summary
+        from bot.services.summary import prepare_weekly_summary, queue_weekly_summary
 
         app = self.app
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            week = await send_weekly_summary(session, app, now=app.clock.now(), week=week)
+        async with self.running.track():
+            # Reading and rendering take seconds at province scale: outside the write gate, so
+            # replies are not held up; only the writes take it.
+            now = app.clock.now()
+            async with app.sessions() as session:
+                prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+            async with app.gate(), app.sessions() as session, session.begin():
+                week = await queue_weekly_summary(session, app, prepared, now=now)
         self.wake_sender()
         return week
 
@@ -93,11 +111,12 @@ class Jobs:
                 return None
         return await self.weekly_summary(week)
 
-    async def plan(self, chunk: int = 500) -> followups.PlanResult:
+    async def plan(self, chunk: int = 100) -> followups.PlanResult:
         """Re-plans every open assignment, a chunk per transaction.
 
-        Between chunks the write gate is released and the loop yields, so replies and the
-        sender keep moving while a province-sized ledger is re-planned.
+        Between chunks the write gate is released and the loop is left alone for as long as the
+        chunk took, so replies and the sender keep moving while a province-sized ledger is
+        re-planned (it then takes twice as long, in the background).
         """
         from sqlalchemy import select
 
@@ -110,13 +129,14 @@ class Jobs:
                 ids = list((await session.scalars(select(Assignment.id).where(
                     Assignment.status.in_(followups.PLANNABLE)).order_by(Assignment.id))).all())
             for start in range(0, len(ids), chunk):
+                began = time.monotonic()
                 async with app.gate(), app.sessions() as session, session.begin():
                     part = await followups.replan(session, ids[start:start + chunk], now=app.clock.now(),
                                                   calendar=app.calendar, base=app.followup_settings)
                 total.added += part.added
                 total.cancelled += part.cancelled
                 total.assignments += part.assignments
-                await asyncio.sleep(0)
+                await give_way(time.monotonic() - began)
         return total
 
 def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:

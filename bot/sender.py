@@ -160,7 +160,8 @@ class OutboxSender:
         while not self._stopping:
             progressed = await self.pump()
             if not progressed:
-                self._wake.clear()
+                # pump() cleared the flag before it read the outbox, so a message queued since
+                # then ends this wait at once.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
@@ -177,6 +178,7 @@ class OutboxSender:
     async def pump(self, batch: int = 200) -> bool:
         """Starts every message that may go now. Returns whether anything was started."""
         now = self.clock.now()
+        self._wake.clear()
         async with self.sessions() as session:
             # Each chat's oldest due message only: a long backlog in one chat must not hide
             # the messages waiting for every other chat.
@@ -196,6 +198,10 @@ class OutboxSender:
         for row_id, chat_id in rows:
             if self._stopping:
                 break
+            if self._wake.is_set():
+                # Something was queued since the read (perhaps an answer someone waits for,
+                # which goes first): read again rather than finish a batch of 200 paced sends.
+                return True
             # One in flight per chat, earliest first, keeps each chat's messages in order.
             if chat_id in self._busy_chats or chat_id in waiting:
                 waiting.setdefault(chat_id, 0.05)

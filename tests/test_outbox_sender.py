@@ -247,6 +247,32 @@ async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: Fak
     assert first == [asking], f"the answer went out after {len(srv.sent) - 1} reminders"
 
 
+async def test_an_answer_queued_during_a_fan_out_overtakes_it(app: App, srv: FakeBotAPI, bot: Bot) -> None:
+    chats = [62_000 + i for i in range(120)]
+    asking = 63_000
+    for chat in [*chats, asking]:
+        srv.user(chat)
+    async with app.sessions() as session, session.begin():
+        for chat in chats:
+            outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup")
+    sender = make_sender(app, bot)
+    task = asyncio.create_task(sender.run())
+    try:
+        await srv.wait_until(lambda: len(srv.sent) >= 10, timeout=5)
+        # A handler answers someone and wakes the sender, as SessionMiddleware does after commit.
+        async with app.sessions() as session, session.begin():
+            outbox.enqueue(session, chat_id=asking, text="您好", now=app.clock.now(), purpose="reply")
+        sender.wake()
+        queued_at = time.monotonic()
+        await srv.wait_until(lambda: srv.messages_to(asking), timeout=5)
+        waited = time.monotonic() - queued_at
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(task, 10)
+    before = [s.chat_id for s in srv.sent].index(asking)
+    assert waited < 0.5 and before < 30, f"the answer waited {waited:.2f} s behind {before} reminders"
+
+
 # ------------------------------------------------------------------------------ errors, retries
 
 

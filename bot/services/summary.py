@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -258,14 +258,28 @@ async def recipients(session: AsyncSession) -> list[Contact]:
     return [*await coordinators(session), *observers]
 
 
-async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
-                       actor: str, dedupe: bool = True) -> int:
-    """Queues the summary (text, chart, ledger) to each recipient in their language."""
+async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tuple[list[str], bytes, bytes]]:
+    """The summary's text, chart and ledger in these languages (in a thread: seconds at province
+    scale)."""
     rendered: dict[str, tuple[list[str], bytes, bytes]] = {}
+    for lang in sorted(languages):
+        rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
+    return rendered
+
+
+def _language(contact: Contact) -> str:
+    return contact.language if contact.language in ("zh", "en") else "zh"
+
+
+async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
+                       actor: str, dedupe: bool = True,
+                       rendered: dict[str, tuple[list[str], bytes, bytes]] | None = None) -> int:
+    """Queues the summary (text, chart, ledger) to each recipient in their language."""
+    rendered = dict(rendered or {})
     sent = 0
     stamp = "" if dedupe else f":{now.timestamp():.0f}"
     for contact in to:
-        lang = contact.language if contact.language in ("zh", "en") else "zh"
+        lang = _language(contact)
         if lang not in rendered:
             rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
         messages, chart, ledger = rendered[lang]
@@ -331,16 +345,38 @@ async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
         OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1))) is not None
 
 
+@dataclass
+class PreparedSummary:
+    week: str
+    data: rm.SummaryData
+    to: list[Contact]
+    rendered: dict[str, tuple[list[str], bytes, bytes]]
+
+
+async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
+                                 week: str | None = None) -> PreparedSummary:
+    """The slow half of the Monday job, which only reads: figures, then text, chart and ledger."""
+    week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
+    data = await build_summary(session, week=week, now=now, calendar=app.calendar)
+    to = await recipients(session)
+    # Chinese always: the stored copy of the summary is the Chinese text.
+    languages = {_language(c) for c in to} | {"zh"}
+    return PreparedSummary(week=week, data=data, to=to, rendered=await render_for(data, languages))
+
+
+async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSummary, *,  # type: ignore[no-untyped-def]
+                               now: datetime) -> str:
+    """The quick half, which writes: the stored summary, the messages, the units' digests."""
+    await store_summary(session, prepared.data, "\n".join(prepared.rendered["zh"][0]), now=now,
+                        actor="system:scheduler")
+    await send_summary(session, prepared.data, to=prepared.to, now=now, actor="system:scheduler",
+                       rendered=prepared.rendered)
+    await send_unit_digests(session, now=now, calendar=app.calendar, week=prepared.week)
+    return prepared.week
+
+
 async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
                               week: str | None = None) -> str:
     """The Monday job: last week's summary to coordinators and observers, digests to units."""
-    today = app.calendar.local_date(now)
-    week = week or week_of(today - timedelta(days=7))
-    data = await build_summary(session, week=week, now=now, calendar=app.calendar)
-    from bot.reporting import render_summary_html
-
-    await store_summary(session, data, "\n".join(render_summary_html(data, lang="zh")), now=now,
-                        actor="system:scheduler")
-    await send_summary(session, data, to=await recipients(session), now=now, actor="system:scheduler")
-    await send_unit_digests(session, now=now, calendar=app.calendar, week=week)
-    return week
+    prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+    return await queue_weekly_summary(session, app, prepared, now=now)
