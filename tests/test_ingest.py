@@ -73,16 +73,20 @@ async def _snapshot(h: Harness) -> dict[str, Any]:
             "followups": followups, "claimed": claimed}
 
 
+async def _same_script_both_ways(one_by_one: Harness, batched: Harness) -> None:
+    """Two separate databases and fake servers, the same script; the clock is shared and still."""
+    await _replies_in_one_batch(one_by_one)
+    await _replies_in_one_batch(batched)
+    assert batched.ingest is not None and batched.ingest.accepted == 4
+    expected, got = await _snapshot(one_by_one), await _snapshot(batched)
+    assert len(got["reports"]) == 4
+    for key in expected:
+        assert got[key] == expected[key], key
+
+
 async def test_a_batch_changes_exactly_what_one_update_at_a_time_changes(
         harness: Harness, other_batched_harness: Harness) -> None:
-    # Two separate databases and fake servers, the same script; the clock is shared and still.
-    await _replies_in_one_batch(harness)
-    await _replies_in_one_batch(other_batched_harness)
-    assert other_batched_harness.ingest is not None and other_batched_harness.ingest.accepted == 4
-    one_by_one, batched = await _snapshot(harness), await _snapshot(other_batched_harness)
-    assert len(batched["reports"]) == 4
-    for key in one_by_one:
-        assert batched[key] == one_by_one[key], key
+    await _same_script_both_ways(harness, other_batched_harness)
 
 
 async def test_replies_the_batch_declines_get_the_usual_answers(batched_harness: Harness) -> None:
@@ -281,12 +285,6 @@ async def test_a_batch_on_postgresql_matches_one_at_a_time_on_sqlite(pg_url: str
     pg_app = App.build(Settings(_env_file=None, database_url=pg_url, bot_token=None), clock=harness.app.clock)
     try:
         async for batched in _harness(pg_app, batched=True):
-            await _replies_in_one_batch(harness)
-            await _replies_in_one_batch(batched)
-            assert batched.ingest is not None and batched.ingest.accepted == 4
-            one_by_one, on_pg = await _snapshot(harness), await _snapshot(batched)
-            assert len(on_pg["reports"]) == 4
-            for key in one_by_one:
-                assert on_pg[key] == one_by_one[key], key
+            await _same_script_both_ways(harness, batched)
     finally:
         await pg_app.close()

@@ -225,16 +225,22 @@ async def test_a_backlog_in_one_chat_does_not_hold_up_other_chats(
     assert srv.stats["rejected_429"] == 0
 
 
-async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: FakeBotAPI, bot: Bot) -> None:
-    """A fan-out of reminders to many chats takes a while at 30/s; a person who just wrote to
-    the bot gets the answer first, not after the whole fan-out."""
-    chats = [60_000 + i for i in range(90)]
-    asking = 61_000
+async def _reminders_to_many_chats(app: App, srv: FakeBotAPI, *, first_chat: int, count: int, asking: int) -> int:
+    """Queues a reminder to each of `count` chats; returns the chat of the person who will ask."""
+    chats = [first_chat + i for i in range(count)]
     for chat in [*chats, asking]:
         srv.user(chat)
     async with app.sessions() as session, session.begin():
         for chat in chats:
             outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup")
+    return asking
+
+
+async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: FakeBotAPI, bot: Bot) -> None:
+    """A fan-out of reminders to many chats takes a while at 30/s; a person who just wrote to
+    the bot gets the answer first, not after the whole fan-out."""
+    asking = await _reminders_to_many_chats(app, srv, first_chat=60_000, count=90, asking=61_000)
+    async with app.sessions() as session, session.begin():
         outbox.enqueue(session, chat_id=asking, text="您好，这里是督办助手", now=app.clock.now(), purpose="reply")
     sender = make_sender(app, bot)
     task = asyncio.create_task(sender.run())
@@ -248,13 +254,7 @@ async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: Fak
 
 
 async def test_an_answer_queued_during_a_fan_out_overtakes_it(app: App, srv: FakeBotAPI, bot: Bot) -> None:
-    chats = [62_000 + i for i in range(120)]
-    asking = 63_000
-    for chat in [*chats, asking]:
-        srv.user(chat)
-    async with app.sessions() as session, session.begin():
-        for chat in chats:
-            outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup")
+    asking = await _reminders_to_many_chats(app, srv, first_chat=62_000, count=120, asking=63_000)
     sender = make_sender(app, bot)
     task = asyncio.create_task(sender.run())
     try:
