@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import inspect
+import logging
 import re
 import sys
 import typing
@@ -35,9 +37,9 @@ AIOGRAM_LOOP = '''for _entity_name in __all__:
     if hasattr(_entity, "model_rebuild"):
         _entity.model_rebuild(_types_namespace=_types_namespace)
 '''
-_PREPEND = ("import bot.aiogram_types as _duban_types\n"
-            "_duban_types.build_in_order(_types_namespace, __all__)\n"
-            "del _duban_types\n")
+# One line, so line numbers in tracebacks from the rest of the module stay right.
+_PREPEND = ("import bot.aiogram_types as _duban_types; "
+            "_duban_types.build_in_order(_types_namespace, __all__); del _duban_types\n")
 
 # Set once the ordered build has run in this process (the test checks it).
 applied = False
@@ -138,21 +140,25 @@ def build_order(references: dict[str, set[str]]) -> list[str]:
 
 
 def build_in_order(namespace: dict[str, Any], names: Sequence[str]) -> None:
+    """Never fails the import: whatever this does not build, aiogram's own loop builds next."""
     global applied
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 5000))  # the walk and the components recurse along references
     try:
-        order = build_order(_references(namespace, names))
+        for name in build_order(_references(namespace, names)):
+            namespace[name].model_rebuild(_types_namespace=namespace)
+    except Exception:
+        logging.getLogger(__name__).warning("ordered build of aiogram's types failed; aiogram builds them",
+                                            exc_info=True)
+        return
     finally:
         sys.setrecursionlimit(limit)
-    for name in order:
-        namespace[name].model_rebuild(_types_namespace=namespace)
     applied = True
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
     def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
-        source = self.get_data(self.path).decode("utf-8")
+        source = importlib.util.decode_source(self.get_data(self.path))
         if source.count(AIOGRAM_LOOP) != 1:
             return super().get_code(fullname)  # type: ignore[return-value]
         return compile(source.replace(AIOGRAM_LOOP, _PREPEND + AIOGRAM_LOOP), self.path, "exec",

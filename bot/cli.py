@@ -404,7 +404,14 @@ def cmd_run(settings: Settings) -> int:
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     migrate(settings)
-    return asyncio.run(run_bot(settings))
+    # Start-up creates a few hundred thousand objects that live as long as the process; collecting
+    # while they are made is wasted work. run_bot freezes them and turns collection back on
+    # (runner.settle_heap); the finally covers a run that fails before that.
+    gc.disable()
+    try:
+        return asyncio.run(run_bot(settings))
+    finally:
+        gc.enable()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -486,14 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot import aiogram_types
 
     aiogram_types.install()  # before anything imports aiogram: most of `duban run`'s start-up
-    # Start-up creates a few hundred thousand objects that live as long as the process; collecting
-    # while they are made is wasted work. `duban run` freezes them and turns collection back on
-    # (runner.settle_heap); every other command turns it back on below.
-    gc.disable()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "run":
-        gc.enable()
     try:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the bad variable, never a secret's value

@@ -45,6 +45,9 @@ class Jobs:
         self.app = app
         self.wake_sender = wake_sender or (lambda: None)
         self.running = InFlight()
+        # Set at shutdown: long jobs stop between their steps (each step is its own transaction,
+        # and the next run picks up where this one stopped).
+        self.stopping = False
 
     async def tick(self) -> followups.TickResult:
         """Fires what is due, a bounded batch per transaction, yielding between batches."""
@@ -61,7 +64,7 @@ class Jobs:
                 total.messages += result.messages
                 if result.messages:
                     self.wake_sender()
-                if result.fired + result.skipped < followups.TICK_BATCH:
+                if result.fired + result.skipped < followups.TICK_BATCH or self.stopping:
                     return total
                 await give_way(time.monotonic() - started)
 
@@ -78,15 +81,16 @@ class Jobs:
         return count
 
     async def weekly_summary(self, week: str | None = None) -> str:
-        from bot.services.summary import prepare_weekly_summary, queue_weekly_summary
+        from bot.services.summary import prepare_weekly_summary, queue_weekly_summary, render_prepared
 
         app = self.app
         async with self.running.track():
-            # Reading and rendering take seconds at province scale: outside the write gate, so
-            # replies are not held up; only the writes take it.
+            # Reading and rendering take seconds at province scale: outside the write gate (and
+            # rendering outside any transaction), so replies are not held up.
             now = app.clock.now()
             async with app.sessions() as session:
                 prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+            await render_prepared(prepared)
             async with app.gate(), app.sessions() as session, session.begin():
                 week = await queue_weekly_summary(session, app, prepared, now=now)
         self.wake_sender()
@@ -129,6 +133,8 @@ class Jobs:
                 ids = list((await session.scalars(select(Assignment.id).where(
                     Assignment.status.in_(followups.PLANNABLE)).order_by(Assignment.id))).all())
             for start in range(0, len(ids), chunk):
+                if self.stopping:
+                    break
                 began = time.monotonic()
                 async with app.gate(), app.sessions() as session, session.begin():
                     part = await followups.replan(session, ids[start:start + chunk], now=app.clock.now(),

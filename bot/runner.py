@@ -103,7 +103,8 @@ async def run_bot(settings: Settings) -> int:
             log.warning("%d updates still in progress at shutdown", inflight.count)
         if scheduler is not None and jobs is not None:
             # APScheduler's asyncio executor cancels running jobs on shutdown: pause, let
-            # them finish their transaction, then shut down.
+            # them finish the step in progress, then shut down.
+            jobs.stopping = True
             scheduler.pause()
             await jobs.running.wait_idle(seconds=30)
             scheduler.shutdown(wait=False)

@@ -93,6 +93,9 @@ class Pacer:
         self.limits = limits
         self._now = now
         self._global_interval = (1.0 + limits.margin) / limits.global_per_sec
+        # Catching up by S seconds keeps at most `global_per_sec` starts in any second only while
+        # S <= margin (a start may come S early on a grid stretched by 1 + margin).
+        self._slack = min(LATE_START_SLACK, limits.margin)
         self._chat_interval = (1.0 + limits.margin) / limits.per_chat_per_sec
         self._next_global = 0.0
         self._next_chat: dict[int, float] = {}
@@ -117,7 +120,7 @@ class Pacer:
         # after the time asked for) keeps to the grid of start times instead of restarting it
         # from `now`, which lost ~3 % of the rate. It can make one gap that much shorter, but
         # never puts more starts in a second than the interval allows.
-        self._next_global = max(now - LATE_START_SLACK, self._next_global) + self._global_interval
+        self._next_global = max(now - self._slack, self._next_global) + self._global_interval
         self._next_chat[chat_id] = now + self._chat_interval
         if chat_id < 0:
             sends = self._group_sends.setdefault(chat_id, deque())
@@ -147,13 +150,18 @@ class OutboxSender:
         self.limits = limits or Limits()
         self.pacer = Pacer(self.limits)
         self.poll_interval = poll_interval
+        # `_wake`: anything happened (a message queued, a send finished) -- the idle wait ends.
+        # `_queued`: a message was queued since the last read of the outbox -- read it again.
         self._wake = asyncio.Event()
+        self._queued = asyncio.Event()
         self._stopping = False
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0}
 
     def wake(self) -> None:
+        """Called after a commit that queued messages."""
+        self._queued.set()
         self._wake.set()
 
     async def run(self) -> None:
@@ -179,6 +187,7 @@ class OutboxSender:
         """Starts every message that may go now. Returns whether anything was started."""
         now = self.clock.now()
         self._wake.clear()
+        self._queued.clear()
         async with self.sessions() as session:
             # Each chat's oldest due message only: a long backlog in one chat must not hide
             # the messages waiting for every other chat.
@@ -198,7 +207,7 @@ class OutboxSender:
         for row_id, chat_id in rows:
             if self._stopping:
                 break
-            if self._wake.is_set():
+            if started and self._queued.is_set():
                 # Something was queued since the read (perhaps an answer someone waits for,
                 # which goes first): read again rather than finish a batch of 200 paced sends.
                 return True
@@ -223,11 +232,13 @@ class OutboxSender:
             started = True
         if not started and waiting:
             # Everything due is held by pacing: wait for the nearest chat, or a delivery to finish.
+            # A newly queued message (an answer, maybe to another chat) also ends the pause.
             pause = min(1.0, min(waiting.values()))
-            if self._in_flight:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED, timeout=pause)
-            else:
-                await asyncio.sleep(pause)
+            queued = asyncio.ensure_future(self._queued.wait())
+            try:
+                await asyncio.wait({*self._in_flight, queued}, return_when=asyncio.FIRST_COMPLETED, timeout=pause)
+            finally:
+                queued.cancel()
             return True
         return started
 

@@ -273,6 +273,24 @@ async def test_an_answer_queued_during_a_fan_out_overtakes_it(app: App, srv: Fak
     assert waited < 0.5 and before < 30, f"the answer waited {waited:.2f} s behind {before} reminders"
 
 
+async def test_a_fan_out_reads_the_outbox_once_per_batch(app: App, srv: FakeBotAPI, bot: Bot) -> None:
+    """Sends finishing are not new messages: they must not make the sender read the outbox
+    again after every send (at province scale that read is a GROUP BY over the backlog)."""
+    await _reminders_to_many_chats(app, srv, first_chat=64_000, count=60, asking=65_000)
+    sender = make_sender(app, bot)
+    reads = 0
+    pump = sender.pump
+
+    async def counting_pump(batch: int = 200) -> bool:
+        nonlocal reads
+        reads += 1
+        return await pump(batch)
+
+    sender.pump = counting_pump  # type: ignore[method-assign]
+    await sender.drain(timeout=15)
+    assert len(srv.sent) == 60 and reads <= 4, f"{reads} reads of the outbox for 60 messages"
+
+
 # ------------------------------------------------------------------------------ errors, retries
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -349,27 +349,32 @@ async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
 class PreparedSummary:
     week: str
     data: rm.SummaryData
-    to: list[Contact]
-    rendered: dict[str, tuple[list[str], bytes, bytes]]
+    languages: set[str]
+    rendered: dict[str, tuple[list[str], bytes, bytes]] = field(default_factory=dict)
 
 
 async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
                                  week: str | None = None) -> PreparedSummary:
-    """The slow half of the Monday job, which only reads: figures, then text, chart and ledger."""
+    """The Monday job's reading: last week's figures, and the languages its readers use."""
     week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
     data = await build_summary(session, week=week, now=now, calendar=app.calendar)
-    to = await recipients(session)
     # Chinese always: the stored copy of the summary is the Chinese text.
-    languages = {_language(c) for c in to} | {"zh"}
-    return PreparedSummary(week=week, data=data, to=to, rendered=await render_for(data, languages))
+    languages = {_language(c) for c in await recipients(session)} | {"zh"}
+    return PreparedSummary(week=week, data=data, languages=languages)
+
+
+async def render_prepared(prepared: PreparedSummary) -> None:
+    """Text, chart and ledger: seconds at province scale, so outside any transaction."""
+    prepared.rendered = await render_for(prepared.data, prepared.languages)
 
 
 async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSummary, *,  # type: ignore[no-untyped-def]
                                now: datetime) -> str:
-    """The quick half, which writes: the stored summary, the messages, the units' digests."""
+    """The Monday job's writing: the stored summary, the messages, the units' digests. The
+    recipients are read again here, so one blocked or added meanwhile is seen."""
     await store_summary(session, prepared.data, "\n".join(prepared.rendered["zh"][0]), now=now,
                         actor="system:scheduler")
-    await send_summary(session, prepared.data, to=prepared.to, now=now, actor="system:scheduler",
+    await send_summary(session, prepared.data, to=await recipients(session), now=now, actor="system:scheduler",
                        rendered=prepared.rendered)
     await send_unit_digests(session, now=now, calendar=app.calendar, week=prepared.week)
     return prepared.week
@@ -377,6 +382,7 @@ async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSum
 
 async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
                               week: str | None = None) -> str:
-    """The Monday job: last week's summary to coordinators and observers, digests to units."""
+    """The Monday job in one session (the demo and the command line)."""
     prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+    await render_prepared(prepared)
     return await queue_weekly_summary(session, app, prepared, now=now)
