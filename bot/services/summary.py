@@ -302,10 +302,20 @@ async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[
     return sent
 
 
-async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, week: str) -> int:
-    """Each unit's contacts get their own open tasks: due soon, overdue, awaiting them."""
-    from bot.reporting import render_unit_digest_html
+@dataclass
+class UnitDigests:
+    """Each unit's open tasks for its contacts and leaders, read in one query."""
 
+    week: str
+    today: date
+    names: dict[int, str]
+    by_unit: dict[int, list[rm.ItemRow]]
+    languages: set[str]
+    texts: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+
+
+async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar,
+                            week: str) -> UnitDigests:
     light = light_expression(LightEdges.at(now, calendar))
     rows = (await session.execute(
         select(Assignment.unit_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
@@ -322,22 +332,58 @@ async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
         by_unit.setdefault(unit_id, []).append(rm.ItemRow(
             assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
-    if not by_unit:
-        return 0
-    contacts = (await session.scalars(select(Contact).where(
-        Contact.unit_id.in_(by_unit), Contact.role.in_(("contact", "leader")), Contact.active.is_(True)))).all()
+    languages = {_language(c) for c in await _digest_readers(session, set(by_unit))}
+    return UnitDigests(week=week, today=today, names=names, by_unit=by_unit, languages=languages)
+
+
+async def _digest_readers(session: AsyncSession, unit_ids: set[int]) -> list[Contact]:
+    if not unit_ids:
+        return []
+    return list((await session.scalars(select(Contact).where(
+        Contact.unit_id.in_(unit_ids), Contact.role.in_(("contact", "leader")), Contact.active.is_(True))
+        .order_by(Contact.id))).all())
+
+
+def _digest_text(digests: UnitDigests, unit_id: int, lang: str) -> list[str]:
+    from bot.reporting import render_unit_digest_html
+
+    key = (unit_id, lang)
+    if key not in digests.texts:
+        digests.texts[key] = render_unit_digest_html(digests.names[unit_id], digests.by_unit[unit_id], lang=lang,
+                                                     today=digests.today)
+    return digests.texts[key]
+
+
+def render_unit_digests(digests: UnitDigests) -> None:
+    """Every unit's digest in every language its readers use (pure; seconds at province scale)."""
+    for unit_id in digests.by_unit:
+        for lang in sorted(digests.languages):
+            _digest_text(digests, unit_id, lang)
+
+
+async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now: datetime) -> int:
+    """Queues the rendered digests; the readers are read again, so one blocked meanwhile is left out."""
+    contacts = await _digest_readers(session, set(digests.by_unit))
+    keys = {f"digest:{digests.week}:{c.id}" for c in contacts}
+    queued = set((await session.scalars(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.dedupe_key.in_(keys)))).all()) if keys else set()
     sent = 0
     for contact in contacts:
-        key = f"digest:{week}:{contact.id}"
-        if await outbox.already_queued(session, key):
+        key = f"digest:{digests.week}:{contact.id}"
+        if key in queued or contact.unit_id is None:
             continue
-        lang = contact.language if contact.language in ("zh", "en") else "zh"
-        for index, text in enumerate(render_unit_digest_html(names[contact.unit_id], by_unit[contact.unit_id],
-                                                             lang=lang, today=today)):
+        for index, text in enumerate(_digest_text(digests, contact.unit_id, _language(contact))):
             outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="digest",
                            dedupe_key=f"{key}:{index}" if index else key)
         sent += 1
     return sent
+
+
+async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, week: str) -> int:
+    """Each unit's contacts get their own open tasks: due soon, overdue, awaiting them."""
+    digests = await read_unit_digests(session, now=now, calendar=calendar, week=week)
+    render_unit_digests(digests)
+    return await queue_unit_digests(session, digests, now=now)
 
 
 async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
@@ -350,6 +396,7 @@ class PreparedSummary:
     week: str
     data: rm.SummaryData
     languages: set[str]
+    digests: UnitDigests
     rendered: dict[str, tuple[list[str], bytes, bytes]] = field(default_factory=dict)
 
 
@@ -360,12 +407,14 @@ async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  
     data = await build_summary(session, week=week, now=now, calendar=app.calendar)
     # Chinese always: the stored copy of the summary is the Chinese text.
     languages = {_language(c) for c in await recipients(session)} | {"zh"}
-    return PreparedSummary(week=week, data=data, languages=languages)
+    digests = await read_unit_digests(session, now=now, calendar=app.calendar, week=week)
+    return PreparedSummary(week=week, data=data, languages=languages, digests=digests)
 
 
 async def render_prepared(prepared: PreparedSummary) -> None:
     """Text, chart and ledger: seconds at province scale, so outside any transaction."""
     prepared.rendered = await render_for(prepared.data, prepared.languages)
+    await asyncio.to_thread(render_unit_digests, prepared.digests)
 
 
 async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSummary, *,  # type: ignore[no-untyped-def]
@@ -376,7 +425,7 @@ async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSum
                         actor="system:scheduler")
     await send_summary(session, prepared.data, to=await recipients(session), now=now, actor="system:scheduler",
                        rendered=prepared.rendered)
-    await send_unit_digests(session, now=now, calendar=app.calendar, week=prepared.week)
+    await queue_unit_digests(session, prepared.digests, now=now)
     return prepared.week
 
 
