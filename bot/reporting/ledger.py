@@ -26,7 +26,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -388,11 +388,69 @@ class _Ledger:
 
 # --------------------------------------------------------------------------- the ledger
 
-_H: dict[str, dict[str, Any]] = {
+# Each sheet's columns once (kind and widths); their headers per language are in _H.
+_SHAPES: dict[str, tuple[Column, ...]] = {
+    "overview": (
+        Column("", min_width=16),
+        Column("", "wrap", min_width=30, max_width=70),
+    ),
+    "measures": (
+        Column(""),
+        Column("", max_width=10),
+        Column("", "wrap", min_width=20, max_width=50),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "pct"),
+        Column("", "light"),
+    ),
+    "assignments": (
+        Column("", max_width=10),
+        Column("", "int"),
+        Column("", "wrap", min_width=30, max_width=60),
+        Column("", min_width=12, max_width=30),
+        Column(""),
+        Column("", "date"),
+        Column("", min_width=8),
+        Column("", "light"),
+        Column("", "datetime"),
+        Column("", "wrap", min_width=30, max_width=60),
+        Column("", "int"),
+        Column(""),
+        Column("", "int"),
+    ),
+    "reports": (
+        Column("", "int"),
+        Column("", "datetime"),
+        Column("", min_width=12, max_width=30),
+        Column("", max_width=10),
+        Column("", "int"),
+        Column("", min_width=8, max_width=20),
+        Column("", min_width=8),
+        Column("", "int"),
+        Column("", "wrap", min_width=40, max_width=80),
+        Column("", min_width=8),
+        Column("", "int"),
+    ),
+    "units": (
+        Column("", min_width=12, max_width=30),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "int"),
+        Column("", "pct"),
+        Column(""),
+        Column("", "int"),
+        Column("", "int"),
+    ),
+}
+
+_TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
         "sheets": ("总览", "措施", "任务分配", "本期报送", "单位报送"),
         "title": "督办台账 {week}",
-        "overview": (Column("项目", min_width=16), Column("内容", "wrap", min_width=30, max_width=70)),
+        "overview": ("项目", "内容"),
         "k_policy": "政策文件",
         "k_week": "周次",
         "k_start": "统计开始日期",
@@ -415,63 +473,23 @@ _H: dict[str, dict[str, Any]] = {
         "k_d_overdue": "较上周：逾期",
         "k_d_reports": "较上周：报送",
         "k_d_rate": "较上周：报送率",
-        "measures": (
-            Column("政策"),
-            Column("措施", min_width=6, max_width=10),
-            Column("措施名称", "wrap", min_width=20, max_width=50),
-            Column("任务数", "int"),
-            Column("已办结", "int"),
-            Column("红灯", "int"),
-            Column("黄灯", "int"),
-            Column("绿灯", "int"),
-            Column("办结率", "pct"),
-            Column("灯", "light"),
-        ),
+        "measures": ("政策", "措施", "措施名称", "任务数", "已办结", "红灯", "黄灯", "绿灯", "办结率", "灯"),
         "assignments": (
-            Column("措施", min_width=6, max_width=10),
-            Column("任务序号", "int"),
-            Column("任务内容", "wrap", min_width=30, max_width=60),
-            Column("责任单位", min_width=12, max_width=30),
-            Column("角色", min_width=6),
-            Column("截止日期", "date"),
-            Column("状态", min_width=8),
-            Column("灯", "light"),
-            Column("最近报送时间", "datetime"),
-            Column("最近报送内容", "wrap", min_width=30, max_width=60),
-            Column("催办次数", "int"),
-            Column("政策"),
-            Column("分配编号", "int"),
+            "措施", "任务序号", "任务内容", "责任单位", "角色", "截止日期", "状态", "灯", "最近报送时间",
+            "最近报送内容", "催办次数", "政策", "分配编号",
         ),
         "reports": (
-            Column("报送编号", "int"),
-            Column("报送时间", "datetime"),
-            Column("责任单位", min_width=12, max_width=30),
-            Column("措施", min_width=6, max_width=10),
-            Column("任务序号", "int"),
-            Column("报送人", min_width=8, max_width=20),
-            Column("申报状态", min_width=8),
-            Column("进度(%)", "int"),
-            Column("报送内容", "wrap", min_width=40, max_width=80),
-            Column("审核状态", min_width=8),
-            Column("分配编号", "int"),
+            "报送编号", "报送时间", "责任单位", "措施", "任务序号", "报送人", "申报状态", "进度(%)",
+            "报送内容", "审核状态", "分配编号",
         ),
-        "units": (
-            Column("单位", min_width=12, max_width=30),
-            Column("任务数", "int"),
-            Column("应报送", "int"),
-            Column("实报送", "int"),
-            Column("报送率", "pct"),
-            Column("本期已报送", "str"),
-            Column("红灯", "int"),
-            Column("逾期", "int"),
-        ),
+        "units": ("单位", "任务数", "应报送", "实报送", "报送率", "本期已报送", "红灯", "逾期"),
         "yes": "是",
         "no": "否",
     },
     "en": {
         "sheets": ("Overview", "Measures", "Assignments", "Reports", "Units"),
         "title": "Duban ledger {week}",
-        "overview": (Column("Item", min_width=16), Column("Value", "wrap", min_width=30, max_width=70)),
+        "overview": ("Item", "Value"),
         "k_policy": "Policy",
         "k_week": "Week",
         "k_start": "Period start",
@@ -495,59 +513,33 @@ _H: dict[str, dict[str, Any]] = {
         "k_d_reports": "Change: reports",
         "k_d_rate": "Change: reporting rate",
         "measures": (
-            Column("Policy"),
-            Column("Measure", min_width=6, max_width=10),
-            Column("Title", "wrap", min_width=20, max_width=50),
-            Column("Tasks", "int"),
-            Column("Done", "int"),
-            Column("Red", "int"),
-            Column("Yellow", "int"),
-            Column("Green", "int"),
-            Column("Done %", "pct"),
-            Column("Light", "light"),
+            "Policy", "Measure", "Title", "Tasks", "Done", "Red", "Yellow", "Green", "Done %", "Light",
         ),
         "assignments": (
-            Column("Measure", min_width=6, max_width=10),
-            Column("Task #", "int"),
-            Column("Task", "wrap", min_width=30, max_width=60),
-            Column("Unit", min_width=12, max_width=30),
-            Column("Role", min_width=6),
-            Column("Due", "date"),
-            Column("Status", min_width=8),
-            Column("Light", "light"),
-            Column("Last report", "datetime"),
-            Column("Last report text", "wrap", min_width=30, max_width=60),
-            Column("Reminders", "int"),
-            Column("Policy"),
-            Column("Assignment ID", "int"),
+            "Measure", "Task #", "Task", "Unit", "Role", "Due", "Status", "Light", "Last report",
+            "Last report text", "Reminders", "Policy", "Assignment ID",
         ),
         "reports": (
-            Column("Report ID", "int"),
-            Column("Reported at", "datetime"),
-            Column("Unit", min_width=12, max_width=30),
-            Column("Measure", min_width=6, max_width=10),
-            Column("Task #", "int"),
-            Column("Author", min_width=8, max_width=20),
-            Column("Claimed status", min_width=8),
-            Column("Progress (%)", "int"),
-            Column("Text", "wrap", min_width=40, max_width=80),
-            Column("Review", min_width=8),
-            Column("Assignment ID", "int"),
+            "Report ID", "Reported at", "Unit", "Measure", "Task #", "Author", "Claimed status",
+            "Progress (%)", "Text", "Review", "Assignment ID",
         ),
         "units": (
-            Column("Unit", min_width=12, max_width=30),
-            Column("Tasks", "int"),
-            Column("Expected reports", "int"),
-            Column("Reports", "int"),
-            Column("Reporting rate", "pct"),
-            Column("Reported", "str"),
-            Column("Red", "int"),
-            Column("Overdue", "int"),
+            "Unit", "Tasks", "Expected reports", "Reports", "Reporting rate", "Reported", "Red", "Overdue",
         ),
         "yes": "yes",
         "no": "no",
     },
 }
+
+
+def _with_columns(texts: dict[str, Any]) -> dict[str, Any]:
+    """One language's texts, each sheet's header names put on that sheet's column shapes."""
+    return {**texts, **{sheet: tuple(replace(shape, header=name)
+                                     for shape, name in zip(shapes, texts[sheet], strict=True))
+                        for sheet, shapes in _SHAPES.items()}}
+
+
+_H: dict[str, dict[str, Any]] = {lang: _with_columns(texts) for lang, texts in _TEXTS.items()}
 
 
 def _overview_rows(data: SummaryData, h: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
