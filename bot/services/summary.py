@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import normalise_language
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -267,10 +268,6 @@ async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tup
     return rendered
 
 
-def _language(contact: Contact) -> str:
-    return contact.language if contact.language in ("zh", "en") else "zh"
-
-
 async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
                        actor: str, dedupe: bool = True,
                        rendered: dict[str, tuple[list[str], bytes, bytes]] | None = None) -> int:
@@ -279,7 +276,7 @@ async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[
     sent = 0
     stamp = "" if dedupe else f":{now.timestamp():.0f}"
     for contact in to:
-        lang = _language(contact)
+        lang = normalise_language(contact.language)
         if lang not in rendered:
             rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
         messages, chart, ledger = rendered[lang]
@@ -332,7 +329,7 @@ async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
         by_unit.setdefault(unit_id, []).append(rm.ItemRow(
             assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
-    languages = {_language(c) for c in await _digest_readers(session, set(by_unit))}
+    languages = {normalise_language(c.language) for c in await _digest_readers(session, set(by_unit))}
     return UnitDigests(week=week, today=today, names=names, by_unit=by_unit, languages=languages)
 
 
@@ -372,7 +369,7 @@ async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now
         key = f"digest:{digests.week}:{contact.id}"
         if key in queued or contact.unit_id is None:
             continue
-        for index, text in enumerate(_digest_text(digests, contact.unit_id, _language(contact))):
+        for index, text in enumerate(_digest_text(digests, contact.unit_id, normalise_language(contact.language))):
             outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="digest",
                            dedupe_key=f"{key}:{index}" if index else key)
         sent += 1
@@ -406,7 +403,7 @@ async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  
     week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
     data = await build_summary(session, week=week, now=now, calendar=app.calendar)
     # Chinese always: the stored copy of the summary is the Chinese text.
-    languages = {_language(c) for c in await recipients(session)} | {"zh"}
+    languages = {normalise_language(c.language) for c in await recipients(session)} | {"zh"}
     digests = await read_unit_digests(session, now=now, calendar=app.calendar, week=week)
     return PreparedSummary(week=week, data=data, languages=languages, digests=digests)
 
