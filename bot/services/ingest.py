@@ -62,23 +62,20 @@ class QueuedReply:
 class BatchOutcome:
     accepted: list[QueuedReply] = field(default_factory=list)
     declined: list[QueuedReply] = field(default_factory=list)
-    duplicates: int = 0
 
 
 async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app: App) -> BatchOutcome:
-    """Stores and interprets the replies it accepts; the caller commits. Reads are a handful of
-    queries for the whole batch, whatever its size."""
+    """Stores and interprets the replies it accepts, inside the caller's `bulk.collecting`; the
+    caller commits. Reads are a handful of queries for the whole batch, whatever its size."""
     outcome = BatchOutcome()
     now = app.clock.now()
     seen = set((await session.scalars(select(ProcessedUpdate.update_id).where(
         ProcessedUpdate.update_id.in_({i.update_id for i in items})))).all())
     fresh: list[QueuedReply] = []
     for item in items:
-        if item.update_id in seen:
-            outcome.duplicates += 1
-            continue
-        seen.add(item.update_id)
-        fresh.append(item)
+        if item.update_id not in seen:  # handled before, or twice in this batch
+            seen.add(item.update_id)
+            fresh.append(item)
     if not fresh:
         return outcome
 
@@ -123,12 +120,10 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     if not plan:
         return outcome
 
-    claims = bulk.collector(session)
+    rows_later = bulk.collector(session)
+    assert rows_later is not None, "ingest_batch runs inside bulk.collecting"
     for item, _actor, _view in plan:
-        if claims is not None:
-            claims.add(ProcessedUpdate, {"update_id": item.update_id, "processed_at": now})
-        else:
-            session.add(ProcessedUpdate(update_id=item.update_id, processed_at=now))
+        rows_later.add(ProcessedUpdate, {"update_id": item.update_id, "processed_at": now})
     # All reports in one statement, returned as objects of this session (with the ids the events
     # and buttons refer to). The reading goes in with the verbatim text: `interpret_report` then
     # sets the same values and the ORM writes nothing more. A reading that fails sends the whole
