@@ -8,15 +8,18 @@ the commit, and whose ids nobody needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ValuesBase
 from sqlmodel import SQLModel
 
 _KEY = "bulk_rows"
@@ -49,10 +52,52 @@ class BulkRows:
         written = 0
         for model, rows in self.rows.items():
             if rows:
-                await session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+                table: Table = model.__table__  # type: ignore[attr-defined]
+                await executemany(session, _insert_of(table, tuple(rows[0])), rows)
                 written += len(rows)
         self.rows.clear()
         return written
+
+
+@cache
+def _insert_of(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+    return table.insert().values({name: bindparam(name) for name in columns})
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+@cache
+def _prepare(statement: ValuesBase, dialect: Dialect) -> _Prepared | None:
+    compiled = statement.compile(dialect=dialect)
+    names = compiled.positiontup
+    if names is None:  # a driver with named parameters: leave it to SQLAlchemy
+        return None
+    processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    return _Prepared(compiled.string, tuple(names), processors)
+
+
+async def executemany(session: AsyncSession, statement: ValuesBase, rows: Sequence[dict[str, Any]]) -> None:
+    """`session.execute(statement, rows)` for rows that all have the statement's bind names as keys.
+
+    SQLAlchemy builds each row's parameters through its general machinery, about 15 µs per row
+    here against SQLite's 6 µs for the insert itself. A bulk statement is the same each time, so
+    it is compiled once and each value goes through its column type's own bind processor, which
+    is what SQLAlchemy would have applied.
+    """
+    connection = await session.connection()
+    prepared = _prepare(statement, connection.dialect)
+    if prepared is None:
+        await session.execute(statement, list(rows))
+        return
+    pairs = tuple(zip(prepared.names, prepared.processors, strict=True))
+    params = [tuple(row[name] if process is None else process(row[name]) for name, process in pairs)
+              for row in rows]
+    await connection.exec_driver_sql(prepared.sql, params)
 
 
 async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], columns: Sequence[str]) -> int:
@@ -64,16 +109,19 @@ async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], colu
         return 0
     first = next(iter(changed.values()))
     table = type(first).__table__  # type: ignore[attr-defined]
-    statement = (update(table).where(table.c.id == bindparam("row_id"))
-                 .values({name: bindparam(name) for name in columns}))
     rows = [{"row_id": o.id, **{name: getattr(o, name) for name in columns}}  # type: ignore[attr-defined]
             for o in changed.values()]
     with session.no_autoflush:  # an autoflush would write them one by one first
-        await session.execute(statement, rows)
+        await executemany(session, _update_by_id(table, tuple(columns)), rows)
     for o in changed.values():
         for name in columns:
             set_committed_value(o, name, getattr(o, name))
     return len(changed)
+
+
+@cache
+def _update_by_id(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+    return update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in columns})
 
 
 def collector(session: AsyncSession) -> BulkRows | None:
