@@ -313,12 +313,12 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
     `explicit` carries what the contact chose in the guided flow; it wins over parsing.
     """
     parsed = reading_of(report.raw_text, explicit)
-    report.parsed_status, report.parsed_percent, report.parse_ok = parsed.status, parsed.percent, parsed.understood
+    _assign(report, parsed_status=parsed.status, parsed_percent=parsed.percent, parse_ok=parsed.understood,
+            review_state="pending")
     view = await asg.load_view(session, report.assignment_id)
     assert view is not None
     changed = apply_report_status(session, view.assignment, parsed.status, parsed.percent, report, now=now,
                                   actor=actor.tag)
-    report.review_state = "pending"
     understood = describe(actor.language, parsed.status, parsed.percent)
     key = "report.edited" if edited_from else "report.saved"
     outbox.enqueue(
@@ -331,6 +331,14 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
     if notify_now:
         await notify_coordinators_of_report(session, view, report, now=now)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
+
+
+def _assign(row: Any, **values: Any) -> None:
+    """Sets only what differs: a table model's attribute assignment is costly (validation and
+    change tracking), and a batch inserts its reports with the reading already in place."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def apply_report_status(session: AsyncSession, assignment: Assignment, status: str | None, percent: int | None,
@@ -356,7 +364,7 @@ def apply_report_status(session: AsyncSession, assignment: Assignment, status: s
 
 async def notify_coordinators_of_report(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport,
                                         *, now: datetime) -> None:
-    report.notified_at = now
+    _assign(report, notified_at=now)
     for coordinator in await coordinators(session):
         lang = coordinator.language
         text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
