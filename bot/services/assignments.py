@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from bot.services import events
 from models import Assignment, Measure, Policy, Task, Unit
@@ -72,7 +73,8 @@ def _view_query():  # type: ignore[no-untyped-def]
             .join(Task, Task.id == Assignment.task_id)
             .join(Measure, Measure.id == Task.measure_id)
             .join(Policy, Policy.id == Task.policy_id)
-            .join(Unit, Unit.id == Assignment.unit_id))
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .options(defer(Policy.source_text)))
 
 
 async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView | None:
