@@ -37,7 +37,7 @@ async def _raw(app: App, table: str, where: str) -> list[tuple]:
 async def _check(app: App) -> None:
     async with app.sessions() as session, session.begin():
         await session.execute(Event.__table__.insert(), _rows(100))  # type: ignore[attr-defined]
-        await bulk.executemany(session, bulk._insert_of(Event.__table__, tuple(_rows(0)[0])), _rows(200))  # type: ignore[arg-type]
+        await bulk.executemany(session, bulk.insert_of(Event.__table__, tuple(_rows(0)[0])), _rows(200))  # type: ignore[arg-type]
     by_sqlalchemy = await _raw(app, "event", "entity_id < 200 ORDER BY id")
     by_bulk = await _raw(app, "event", "entity_id >= 200 ORDER BY id")
     assert len(by_bulk) == 2
@@ -93,6 +93,6 @@ async def test_executemany_refuses_a_naive_time_like_sqlalchemy(app: App) -> Non
     rows[1]["at"] = datetime(2025, 9, 23, 2, 0)
     with pytest.raises(ValueError, match="naive"):
         async with app.sessions() as session, session.begin():
-            await bulk.executemany(session, bulk._insert_of(Event.__table__, tuple(rows[0])), rows)  # type: ignore[arg-type]
+            await bulk.executemany(session, bulk.insert_of(Event.__table__, tuple(rows[0])), rows)  # type: ignore[arg-type]
     async with app.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM event WHERE entity_id >= 300"))).scalar() == 0

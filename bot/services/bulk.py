@@ -53,14 +53,15 @@ class BulkRows:
         for model, rows in self.rows.items():
             if rows:
                 table: Table = model.__table__  # type: ignore[attr-defined]
-                await executemany(session, _insert_of(table, tuple(rows[0])), rows)
+                await executemany(session, insert_of(table, tuple(rows[0])), rows)
                 written += len(rows)
         self.rows.clear()
         return written
 
 
 @cache
-def _insert_of(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+def insert_of(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+    """INSERT of these columns, for `executemany`."""
     return table.insert().values({name: bindparam(name) for name in columns})
 
 
@@ -112,7 +113,7 @@ async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], colu
     rows = [{"row_id": o.id, **{name: getattr(o, name) for name in columns}}  # type: ignore[attr-defined]
             for o in changed.values()]
     with session.no_autoflush:  # an autoflush would write them one by one first
-        await executemany(session, _update_by_id(table, tuple(columns)), rows)
+        await executemany(session, update_by_id(table, tuple(columns)), rows)
     for o in changed.values():
         for name in columns:
             set_committed_value(o, name, getattr(o, name))
@@ -120,7 +121,8 @@ async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], colu
 
 
 @cache
-def _update_by_id(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+def update_by_id(table: Table, columns: tuple[str, ...]) -> ValuesBase:
+    """UPDATE of these columns WHERE id = :row_id, for `executemany` (rows: row_id plus the columns)."""
     return update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in columns})
 
 
