@@ -28,7 +28,8 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        engine = make_engine(settings.database_url, settings.sqlite_synchronous)
+        engine = make_engine(settings.database_url, settings.sqlite_synchronous,
+                             sqlite_driver=settings.sqlite_driver)
         if clock is None and (settings.clock_speed != 1.0 or settings.clock_start is not None):
             clock = ScaledClock(settings.clock_speed, settings.clock_start)
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
