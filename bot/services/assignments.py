@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,6 +97,53 @@ async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
         rows = (await session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
         for row in rows:
             cache[row[0].id] = AssignmentView(*row)
+
+
+_PLAIN_TABLES = (("assignment", Assignment), ("task", Task), ("measure", Measure), ("policy", Policy), ("unit", Unit))
+PlainColumns = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@cache
+def _plain_query(wanted: PlainColumns):  # type: ignore[no-untyped-def]
+    chosen = dict(wanted)
+    columns = [getattr(model, name).label(f"{part}__{name}")
+               for part, model in _PLAIN_TABLES for name in chosen[part]]
+    return (select(*columns)
+            .join(Task.__table__, Task.id == Assignment.task_id)
+            .join(Measure.__table__, Measure.id == Task.measure_id)
+            .join(Policy.__table__, Policy.id == Task.policy_id)
+            .join(Unit.__table__, Unit.id == Assignment.unit_id))
+
+
+async def load_plain_views(session: AsyncSession, assignment_ids: Collection[int],
+                           columns: PlainColumns) -> dict[int, AssignmentView]:
+    """Views made of plain objects instead of ORM instances, for batch work that writes what it
+    changes itself: building and tracking ORM instances costs more than the rest of a progress
+    reply. Each object has only the `columns` asked for, per part ("assignment", "task", "measure",
+    "policy", "unit"; each must include "id"), so a column the caller forgot fails loudly. They
+    are not in the session; nothing flushes them."""
+    out: dict[int, AssignmentView] = {}
+    shared: dict[tuple[str, Any], SimpleNamespace] = {}
+    ids = list(assignment_ids)
+    connection = await session.connection()
+    for start in range(0, len(ids), 500):
+        result = await connection.execute(_plain_query(columns).where(Assignment.id.in_(ids[start:start + 500])))
+        keys = list(result.keys())
+        split = [(part, [(n, k.split("__", 1)[1]) for n, k in enumerate(keys) if k.startswith(part + "__")])
+                 for part, _model in _PLAIN_TABLES]
+        for row in result.all():
+            parts: dict[str, SimpleNamespace] = {}
+            for part, fields in split:
+                values = {name: row[n] for n, name in fields}
+                if part == "assignment":
+                    parts[part] = SimpleNamespace(**values)
+                else:  # tasks, measures, policies and units repeat across assignments: one object each
+                    key = (part, values["id"])
+                    if key not in shared:
+                        shared[key] = SimpleNamespace(**values)
+                    parts[part] = shared[key]
+            out[parts["assignment"].id] = AssignmentView(**parts)  # type: ignore[arg-type]
+    return out
 
 
 async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:

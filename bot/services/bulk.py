@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -39,14 +40,19 @@ def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+def with_defaults(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """The row with every defaulted column present: rows of one statement need the same keys."""
+    row = dict(_defaults(model))
+    row.update(values)
+    return row
+
+
 class BulkRows:
     def __init__(self) -> None:
         self.rows: dict[type[SQLModel], list[dict[str, Any]]] = {}
 
     def add(self, model: type[SQLModel], values: dict[str, Any]) -> None:
-        row = dict(_defaults(model))
-        row.update(values)
-        self.rows.setdefault(model, []).append(row)
+        self.rows.setdefault(model, []).append(with_defaults(model, values))
 
     async def write(self, session: AsyncSession) -> int:
         written = 0
@@ -95,9 +101,22 @@ async def executemany(session: AsyncSession, statement: ValuesBase, rows: Sequen
     if prepared is None:
         await session.execute(statement, list(rows))
         return
-    pairs = tuple(zip(prepared.names, prepared.processors, strict=True))
-    params = [tuple(row[name] if process is None else process(row[name]) for name, process in pairs)
-              for row in rows]
+    converters = [(name, process, {}) for name, process in zip(prepared.names, prepared.processors, strict=True)]
+    params = []
+    for row in rows:
+        values = []
+        for name, process, seen in converters:
+            value = row[name]
+            if process is not None:
+                if isinstance(value, datetime):  # a batch's rows mostly share one time: convert it once
+                    converted = seen.get(value)
+                    if converted is None:
+                        converted = seen[value] = process(value)
+                    value = converted
+                else:
+                    value = process(value)
+            values.append(value)
+        params.append(tuple(values))
     await connection.exec_driver_sql(prepared.sql, params)
 
 

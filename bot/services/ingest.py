@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, or_, select
@@ -44,6 +45,16 @@ MAX_DELAY_SECONDS = 0.5
 
 # What reading a report can change on its assignment (see coordination.apply_report_status).
 ASSIGNMENT_COLUMNS = ("status", "percent", "acknowledged_at", "last_report_at", "claimed_done_at", "updated_at")
+# What reading, answering and re-planning a report use of its assignment's view; every datetime
+# or JSON column read costs a conversion, so no more than that.
+VIEW_COLUMNS: asg.PlainColumns = (
+    ("assignment", ("id", "task_id", "unit_id", "status", "percent", "due_on", "assigned_at", "acknowledged_at",
+                    "last_report_at", "claimed_done_at", "updated_at", "followup_overrides")),
+    ("task", ("id", "seq", "rhythm", "active", "followup_overrides")),
+    ("measure", ("id", "number")),
+    ("policy", ("id", "followup_overrides")),
+    ("unit", ("id", "name")),
+)
 
 
 @dataclass
@@ -62,6 +73,8 @@ class QueuedReply:
 class BatchOutcome:
     accepted: list[QueuedReply] = field(default_factory=list)
     declined: list[QueuedReply] = field(default_factory=list)
+    # The plain views the batch read and changed, for re-planning their follow-ups.
+    views: dict[int, asg.AssignmentView] = field(default_factory=dict)
 
 
 async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app: App) -> BatchOutcome:
@@ -69,7 +82,8 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     caller commits. Reads are a handful of queries for the whole batch, whatever its size."""
     outcome = BatchOutcome()
     now = app.clock.now()
-    seen = set((await session.scalars(select(ProcessedUpdate.update_id).where(
+    connection = await session.connection()
+    seen = set((await connection.scalars(select(ProcessedUpdate.update_id).where(
         ProcessedUpdate.update_id.in_({i.update_id for i in items})))).all())
     fresh: list[QueuedReply] = []
     for item in items:
@@ -84,18 +98,22 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     contacts = (await session.scalars(select(Contact).where(
         or_(Contact.telegram_user_id.in_(users), Contact.chat_id.in_(chats)), Contact.active.is_(True))
         .order_by(Contact.id))).all()
-    messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await session.execute(
+    messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await connection.execute(
         select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
             TaskMessage.chat_id.in_(chats),
             TaskMessage.message_id.in_({i.replied_message_id for i in fresh})))).all()}
     candidates = set(messages.values())
-    await asg.load_views(session, candidates)
-    if candidates and session.bind is not None and session.bind.dialect.name == "postgresql":
+    if candidates and connection.dialect.name == "postgresql":
         # What `coordination.lock` does for one assignment, for the batch in one statement and in
-        # id order; the rows are re-read, so the checks below see what the lock protects.
-        await session.execute(select(Assignment).where(Assignment.id.in_(candidates)).order_by(Assignment.id)
-                              .with_for_update().execution_options(populate_existing=True))
-    views = session.info["assignment_views"]
+        # id order, before the rows are read: the checks below see what the lock protects.
+        await connection.execute(select(Assignment.id).where(Assignment.id.in_(candidates))
+                                 .order_by(Assignment.id).with_for_update())
+    # Plain objects: this batch writes the columns it changes itself (below), and `interpret_report`
+    # finds them through the session's view cache.
+    views = await asg.load_plain_views(session, candidates, VIEW_COLUMNS)
+    session.info.setdefault("assignment_views", {}).update(views)
+    outcome.views = views
+    before = {aid: [getattr(view.assignment, name) for name in ASSIGNMENT_COLUMNS] for aid, view in views.items()}
     await coordinators(session)  # cached for the notices below
     default_language = normalise_language(app.settings.default_language)
 
@@ -124,10 +142,9 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     assert rows_later is not None, "ingest_batch runs inside bulk.collecting"
     for item, _actor, _view in plan:
         rows_later.add(ProcessedUpdate, {"update_id": item.update_id, "processed_at": now})
-    # All reports in one statement, returned as objects of this session (with the ids the events
-    # and buttons refer to). The reading goes in with the verbatim text: `interpret_report` then
-    # sets the same values and the ORM writes nothing more. A reading that fails sends the whole
-    # batch the usual way, where the text is stored before it is read.
+    # All reports in one statement, returning the ids the events and buttons refer to. The reading
+    # goes in with the verbatim text, so `interpret_report` finds nothing to change on them. A
+    # reading that fails sends the whole batch the usual way, where the text is stored first.
     notify_now = app.settings.report_notify == "instant"
     rows = []
     for item, actor, view in plan:
@@ -136,17 +153,22 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
                      "parsed_status": reading.status, "parsed_percent": reading.percent,
                      "parse_ok": reading.understood, "review_state": "pending",
                      "notified_at": now if notify_now else None})
-    stored = {(r.chat_id, r.message_id): r for r in (await session.scalars(
-        # render_nulls: rows whose None columns differ would otherwise go in separate statements.
-        insert(ProgressReport).returning(ProgressReport).execution_options(render_nulls=True), rows)).all()}
-    reports = [stored[(item.incoming.chat_id, item.incoming.message_id)] for item, _actor, _view in plan]
+    table = ProgressReport.__table__  # type: ignore[attr-defined]
+    rows = [bulk.with_defaults(ProgressReport, row) for row in rows]
+    ids = {(r.chat_id, r.message_id): r.id for r in (await connection.execute(
+        insert(table).returning(table.c.id, table.c.chat_id, table.c.message_id), rows)).all()}
+    reports = [SimpleNamespace(**row, id=ids[(row["chat_id"], row["message_id"])]) for row in rows]
     for (item, actor, _view), report in zip(plan, reports, strict=True):
-        co.record_received(session, actor, report, now=now)
-        await co.interpret_report(session, actor, report, now=now, notify_now=notify_now)
+        co.record_received(session, actor, report, now=now)  # type: ignore[arg-type]
+        await co.interpret_report(session, actor, report, now=now, notify_now=notify_now)  # type: ignore[arg-type]
         outcome.accepted.append(item)
-    # The assignments changed in memory; one statement writes them all (the ORM would send one
-    # UPDATE per row, each with its own set of columns).
-    await bulk.write_changed(session, [view.assignment for _item, _actor, view in plan], ASSIGNMENT_COLUMNS)
+    changed = []
+    for aid, view in views.items():
+        after = [getattr(view.assignment, name) for name in ASSIGNMENT_COLUMNS]
+        if after != before[aid]:
+            changed.append({"row_id": aid, **dict(zip(ASSIGNMENT_COLUMNS, after, strict=True))})
+    if changed:
+        await bulk.executemany(session, bulk.update_by_id(Assignment.__table__, ASSIGNMENT_COLUMNS), changed)  # type: ignore[attr-defined]
     return outcome
 
 

@@ -1,0 +1,35 @@
+"""Plain assignment views (batch work) carry the same values as the ORM views, and only the columns asked."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.services import assignments as asg
+from bot.services.ingest import VIEW_COLUMNS
+from models import Assignment
+from tests.conftest import import_seed
+
+
+async def test_plain_views_match_the_orm_views_column_for_column(app: App) -> None:
+    await import_seed(app)
+    async with app.sessions() as session:
+        ids = set((await session.scalars(select(Assignment.id))).all())
+        plain = await asg.load_plain_views(session, ids, VIEW_COLUMNS)
+        await asg.load_views(session, ids)
+        orm = session.info["assignment_views"]
+        assert set(plain) == ids and len(ids) > 500  # more than one chunk of 500
+        for aid in ids:
+            for part, names in VIEW_COLUMNS:
+                for name in names:
+                    assert getattr(getattr(plain[aid], part), name) == getattr(getattr(orm[aid], part), name), (
+                        aid, part, name)
+        # Shared rows are one object each, as in the ORM's identity map.
+        by_task: dict[int, object] = {}
+        for view in plain.values():
+            assert by_task.setdefault(view.task.id, view.task) is view.task
+        # A column the caller did not ask for is not silently None.
+        any_view = next(iter(plain.values()))
+        with pytest.raises(AttributeError):
+            _ = any_view.policy.title
