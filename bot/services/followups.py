@@ -8,12 +8,15 @@ or closing that came in meanwhile silences it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
@@ -53,40 +56,62 @@ class PlanResult:
 
 
 async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *, now: datetime,
-                 calendar: WorkCalendar, base: FollowupSettings) -> PlanResult:
-    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
-    query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
-             .join(Policy, Policy.id == Task.policy_id))
-    if assignment_ids is not None:
-        ids = list(set(assignment_ids))
+                 calendar: WorkCalendar, base: FollowupSettings,
+                 loaded: Mapping[int, tuple[Any, Any, Any]] | None = None) -> PlanResult:
+    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules.
+
+    `loaded` gives, per assignment id, its (assignment, task, policy) as the caller already holds
+    them (ORM objects or anything with the same attributes); only the ids it lacks are queried.
+    It is used only with explicit `assignment_ids`.
+    """
+    by_id: dict[int, tuple[Any, Any, Any]] = {}
+    condition: ColumnElement[bool] | None
+    if assignment_ids is None:
+        condition = Assignment.status.in_(PLANNABLE)
+    else:
+        ids = set(assignment_ids)
         if not ids:
             return PlanResult()
-        query = query.where(Assignment.id.in_(ids))
-    else:
-        query = query.where(Assignment.status.in_(PLANNABLE))
+        if loaded:
+            by_id = {aid: loaded[aid] for aid in ids if aid in loaded}
+            ids.difference_update(by_id)
+        condition = Assignment.id.in_(ids) if ids else None
+    if condition is not None:
+        query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
+                 .join(Policy, Policy.id == Task.policy_id).where(condition))
+        for a, task, policy in (await session.execute(query)).all():
+            by_id[a.id] = (a, task, policy)
     result = PlanResult()
-    by_id = {a.id: (a, task, policy) for a, task, policy in (await session.execute(query)).all()}
     rows = bulk.collector(session)
-    pending: dict[int, dict[str, Followup]] = {}
+    # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups
+    pending: dict[int, dict[str, tuple[int, datetime]]] = {}
     existing_keys: set[str] = set()
     if by_id:
-        for chunk in _chunks(list(by_id), 500):
+        for chunk in _chunks(sorted(by_id), 500):
             # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
             # due_at) index and walk every pending row of the province (4x slower ticks).
-            for row in (await session.scalars(select(Followup).where(Followup.assignment_id.in_(chunk)))).all():
-                existing_keys.add(row.key)
-                if row.state == "pending":
-                    pending.setdefault(row.assignment_id, {})[row.key] = row
-    for aid, (assignment, task, policy) in by_id.items():
+            # Plain columns, not entities; the session autoflushes first (the statement is
+            # ORM-enabled), so follow-ups added or changed earlier in this session are seen.
+            for fid, aid, key, state, due_at in (await session.execute(
+                    select(Followup.id, Followup.assignment_id, Followup.key, Followup.state, Followup.due_at)
+                    .where(Followup.assignment_id.in_(chunk)))).all():
+                existing_keys.add(key)
+                if state == "pending":
+                    pending.setdefault(aid, {})[key] = (fid, due_at)
+    cancelled: list[dict[str, Any]] = []
+    moved: list[dict[str, Any]] = []
+    for aid in sorted(by_id):
+        assignment, task, policy = by_id[aid]
         result.assignments += 1
         planned: list[PlannedFollowup] = []
         if assignment.status in PLANNABLE and task.active:
             planned = plan_followups(facts_of(assignment, task), settings_for(base, policy, task, assignment),
                                      calendar, now, horizon_days=HORIZON_DAYS)
         planned_keys = {p.key for p in planned}
-        for key, row in pending.get(aid, {}).items():
+        current = pending.get(aid, {})
+        for key, (fid, _due_at) in current.items():
             if key not in planned_keys:
-                row.state = "cancelled"
+                cancelled.append({"row_id": fid, "state": "cancelled"})
                 result.cancelled += 1
         for p in planned:
             if p.key not in existing_keys:
@@ -98,10 +123,27 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
                     session.add(Followup(**values))
                 existing_keys.add(p.key)
                 result.added += 1
-            elif p.key in pending.get(aid, {}) and pending[aid][p.key].due_at != p.due_at:
-                pending[aid][p.key].due_at = p.due_at
+            elif p.key in current and current[p.key][1] != p.due_at:
+                moved.append({"row_id": current[p.key][0], "due_at": p.due_at})
+    table = Followup.__table__  # type: ignore[attr-defined]
+    for column, changes in (("state", cancelled), ("due_at", moved)):
+        if changes:
+            with session.no_autoflush:
+                await bulk.executemany(session, bulk.update_by_id(table, (column,)), changes)
+            _sync_loaded(session, column, changes)
     await session.flush()
     return result
+
+
+def _sync_loaded(session: AsyncSession, column: str, changes: list[dict[str, Any]]) -> None:
+    """Follow-ups the session holds (a tick's due rows) take the values just written, as written."""
+    identity_map = session.sync_session.identity_map
+    if not identity_map:
+        return
+    for change in changes:
+        obj = identity_map.get(identity_key(Followup, change["row_id"]))
+        if obj is not None:
+            set_committed_value(obj, column, change[column])
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
