@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -53,14 +55,16 @@ class App:
                 {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
         return len(rows)
 
-    async def replan_touched(self, session: AsyncSession) -> None:
-        """Re-plans follow-ups of the assignments whose state this session changed."""
+    async def replan_touched(self, session: AsyncSession, loaded: Mapping[int, tuple[Any, Any, Any]] | None = None
+                             ) -> None:
+        """Re-plans follow-ups of the assignments whose state this session changed; `loaded` as in
+        `followups.replan` (what a batch already holds, so it is not read again)."""
         touched = session.info.pop("touched_assignments", None)
         if touched:
             from bot.services.followups import replan
 
             await replan(session, touched, now=self.clock.now(), calendar=self.calendar,
-                         base=self.followup_settings)
+                         base=self.followup_settings, loaded=loaded)
 
     async def close(self) -> None:
         await self.engine.dispose()

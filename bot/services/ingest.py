@@ -224,7 +224,8 @@ class ReplyIngest:
             async with self.app.gate(), self.app.sessions() as session:
                 async with bulk.collecting(session):
                     outcome = await ingest_batch(session, items, self.app)
-                    await self.app.replan_touched(session)
+                    await self.app.replan_touched(session, loaded={
+                        aid: (view.assignment, view.task, view.policy) for aid, view in outcome.views.items()})
                 await session.commit()
         except Exception:
             log.exception("a batch of %d replies failed; handling them one at a time", len(items))
