@@ -88,7 +88,7 @@ class _RunNow:
         future, function = item
         try:
             result = function()
-        except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
+        except Exception as error:  # handed to the awaiting caller, as aiosqlite does
             future.set_exception(error)
         else:
             future.set_result(result)
