@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from pydantic_core import PydanticUndefined
@@ -101,21 +102,21 @@ async def executemany(session: AsyncSession, statement: ValuesBase, rows: Sequen
     if prepared is None:
         await session.execute(statement, list(rows))
         return
-    converters = [(name, process, {}) for name, process in zip(prepared.names, prepared.processors, strict=True)]
+    take = itemgetter(*prepared.names)
+    converted = [(index, process, {}) for index, process in enumerate(prepared.processors) if process is not None]
     params = []
     for row in rows:
-        values = []
-        for name, process, seen in converters:
-            value = row[name]
-            if process is not None:
-                if isinstance(value, datetime):  # a batch's rows mostly share one time: convert it once
-                    converted = seen.get(value)
-                    if converted is None:
-                        converted = seen[value] = process(value)
-                    value = converted
-                else:
-                    value = process(value)
-            values.append(value)
+        values = take(row)
+        values = list(values) if isinstance(values, tuple) else [values]
+        for index, process, seen in converted:
+            value = values[index]
+            if isinstance(value, datetime):  # a batch's rows mostly share one time: convert it once
+                done = seen.get(value)
+                if done is None:
+                    done = seen[value] = process(value)
+                values[index] = done
+            else:
+                values[index] = process(value)
         params.append(tuple(values))
     await connection.exec_driver_sql(prepared.sql, params)
 
