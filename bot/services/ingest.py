@@ -95,9 +95,10 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
 
     users = {i.user_id for i in fresh}
     chats = {i.chat_id for i in fresh}
-    contacts = (await session.scalars(select(Contact).where(
+    # Rows, not ORM objects: the batch only reads them (roles, units, language).
+    contacts = list((await connection.execute(select(Contact.__table__).where(  # type: ignore[attr-defined]
         or_(Contact.telegram_user_id.in_(users), Contact.chat_id.in_(chats)), Contact.active.is_(True))
-        .order_by(Contact.id))).all()
+        .order_by(Contact.id))).all())
     messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await connection.execute(
         select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
             TaskMessage.chat_id.in_(chats),
