@@ -31,7 +31,7 @@ from bot.services.access import Actor, actor_from_contacts, coordinators
 from models import Assignment, Contact, ProcessedUpdate, ProgressReport, TaskMessage
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from bot.app import App
 
@@ -118,13 +118,20 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     await coordinators(session)  # cached for the notices below
     default_language = normalise_language(app.settings.default_language)
 
+    by_user: dict[int, list[Any]] = {}
+    by_chat: dict[int, list[Any]] = {}
+    for contact in contacts:
+        by_user.setdefault(contact.telegram_user_id, []).append(contact)
+        by_chat.setdefault(contact.chat_id, []).append(contact)
     actors: dict[tuple[int, int], Actor] = {}
     plan: list[tuple[QueuedReply, Actor, asg.AssignmentView]] = []
     for item in fresh:
         key = (item.user_id, item.chat_id)
         if key not in actors:
-            own = [c for c in contacts if c.telegram_user_id == item.user_id
-                   or (item.chat_id != item.user_id and c.chat_id == item.chat_id)]
+            # The user's own bindings, and in a group the group's, in id order.
+            own = by_user.get(item.user_id, [])
+            if item.chat_id != item.user_id:
+                own = sorted({c.id: c for c in [*own, *by_chat.get(item.chat_id, [])]}.values(), key=lambda c: c.id)
             actors[key] = actor_from_contacts(own, user_id=item.user_id, chat_id=item.chat_id, name=item.name,
                                               default_language=default_language)
         actor = actors[key]
@@ -154,10 +161,8 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
                      "parsed_status": reading.status, "parsed_percent": reading.percent,
                      "parse_ok": reading.understood, "review_state": "pending",
                      "notified_at": now if notify_now else None})
-    table = ProgressReport.__table__  # type: ignore[attr-defined]
     rows = [bulk.with_defaults(ProgressReport, row) for row in rows]
-    ids = {(r.chat_id, r.message_id): r.id for r in (await connection.execute(
-        insert(table).returning(table.c.id, table.c.chat_id, table.c.message_id), rows)).all()}
+    ids = await _insert_reports(session, connection, rows)
     reports = [SimpleNamespace(**row, id=ids[(row["chat_id"], row["message_id"])]) for row in rows]
     for (item, actor, _view), report in zip(plan, reports, strict=True):
         co.record_received(session, actor, report, now=now)  # type: ignore[arg-type]
@@ -171,6 +176,26 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     if changed:
         await bulk.executemany(session, bulk.update_by_id(Assignment.__table__, ASSIGNMENT_COLUMNS), changed)  # type: ignore[attr-defined]
     return outcome
+
+
+async def _insert_reports(session: AsyncSession, connection: AsyncConnection,
+                          rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Inserts the reports; their ids by (chat_id, message_id)."""
+    table = ProgressReport.__table__  # type: ignore[attr-defined]
+    if connection.dialect.name == "sqlite":
+        # INSERT .. RETURNING costs SQLAlchemy three times a plain executemany. SQLite gives a new
+        # row the id after the largest, and once this transaction has written, no other connection
+        # can write until it commits: the newest len(rows) reports are these. Checked, not assumed:
+        # a mismatch fails the batch, which then goes the usual way.
+        await bulk.executemany(session, bulk.insert_of(table, tuple(rows[0])), rows)
+        newest = (await connection.execute(select(table.c.id, table.c.chat_id, table.c.message_id)
+                                           .order_by(table.c.id.desc()).limit(len(rows)))).all()
+        ids = {(r.chat_id, r.message_id): r.id for r in newest}
+        if len(ids) != len(rows) or any((row["chat_id"], row["message_id"]) not in ids for row in rows):
+            raise RuntimeError("the newest progress reports are not this batch's")
+        return ids
+    return {(r.chat_id, r.message_id): r.id for r in (await connection.execute(
+        insert(table).returning(table.c.id, table.c.chat_id, table.c.message_id), rows)).all()}
 
 
 class ReplyIngest:
