@@ -307,12 +307,13 @@ def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) ->
 async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
                            now: datetime, edited_from: ProgressReport | None = None,
                            explicit: tuple[str, int | None] | None = None,
-                           notify_now: bool = True) -> ReportOutcome:
+                           notify_now: bool = True, reading: Parsed | None = None) -> ReportOutcome:
     """Step two: read the stored text, move the assignment, tell the people who need to know.
 
-    `explicit` carries what the contact chose in the guided flow; it wins over parsing.
+    `explicit` carries what the contact chose in the guided flow; it wins over parsing. `reading`
+    is `reading_of(report.raw_text, explicit)` when the caller has already made it.
     """
-    parsed = reading_of(report.raw_text, explicit)
+    parsed = reading if reading is not None else reading_of(report.raw_text, explicit)
     _assign(report, parsed_status=parsed.status, parsed_percent=parsed.percent, parse_ok=parsed.understood,
             review_state="pending")
     view = await asg.load_view(session, report.assignment_id)

@@ -155,8 +155,10 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     # reading that fails sends the whole batch the usual way, where the text is stored first.
     notify_now = app.settings.report_notify == "instant"
     rows = []
+    readings = []
     for item, actor, view in plan:
         reading = co.reading_of(item.incoming.text)
+        readings.append(reading)
         rows.append({**co.raw_report_values(actor, view, item.incoming, now=now),
                      "parsed_status": reading.status, "parsed_percent": reading.percent,
                      "parse_ok": reading.understood, "review_state": "pending",
@@ -164,9 +166,10 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     rows = [bulk.with_defaults(ProgressReport, row) for row in rows]
     ids = await _insert_reports(session, connection, rows)
     reports = [SimpleNamespace(**row, id=ids[(row["chat_id"], row["message_id"])]) for row in rows]
-    for (item, actor, _view), report in zip(plan, reports, strict=True):
+    for (item, actor, _view), report, reading in zip(plan, reports, readings, strict=True):
         co.record_received(session, actor, report, now=now)  # type: ignore[arg-type]
-        await co.interpret_report(session, actor, report, now=now, notify_now=notify_now)  # type: ignore[arg-type]
+        await co.interpret_report(session, actor, report, now=now, notify_now=notify_now,  # type: ignore[arg-type]
+                                  reading=reading)
         outcome.accepted.append(item)
     changed = []
     for aid, view in views.items():
