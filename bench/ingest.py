@@ -1,6 +1,6 @@
 """Ingest benchmark: progress replies through the whole bot against a bare aiogram Dispatcher.
 
-Run: .venv/bin/python bench/ingest.py [--replies 2000] [--batch 20] [--synchronous NORMAL|FULL|both]
+Run: .venv/bin/python bench/ingest.py [--replies 1000] [--trials 5] [--batch 20] [--synchronous NORMAL|FULL|both]
                                       [--warmup 200] [--storage memory|sql] [--profile]
 
 Both sides get the same pre-built `aiogram.types.Update` objects (already mounted on the Bot,
@@ -278,6 +278,7 @@ class Row:
     side: str
     replies: int
     seconds: float
+    trial: int = 1
 
     @property
     def rate(self) -> float:
@@ -323,11 +324,14 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
             before = db_counts(db_path)
 
             next_id = 1
-            phases: list[tuple[str, int]] = [("warmup", args.warmup), ("sequential", args.replies),
-                                             ("concurrent", args.replies)]
+            # Trials alternate the two sides, mode by mode, so both meet the same machine: on a
+            # shared VM the speed of either drifts by a fifth from one second to the next.
+            phases: list[tuple[str, int, int]] = [("warmup", 0, args.warmup)]
+            for trial in range(1, args.trials + 1):
+                phases += [("sequential", trial, args.replies), ("concurrent", trial, args.replies)]
             rows: list[Row] = []
             fed = 0
-            for mode, count in phases:
+            for mode, trial, count in phases:
                 raw = raw_updates(targets, next_id, count)
                 next_id += count
                 bare_updates, full_updates = mount(raw, bot), mount(raw, bot)
@@ -346,7 +350,7 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
                     t_full = await feed_sequential(full, bot, full_updates, flush, args.per_poll)
                 fed += count
                 if mode != "warmup":
-                    rows += [Row(mode, "bare", count, t_bare), Row(mode, "full", count, t_full)]
+                    rows += [Row(mode, "bare", count, t_bare, trial), Row(mode, "full", count, t_full, trial)]
             if args.profile:
                 raw = raw_updates(targets, next_id, args.replies)
                 next_id += args.replies
@@ -373,15 +377,24 @@ def print_table(synchronous: str, rows: list[Row], info: dict[str, Any]) -> None
           f"{info['contacts']} contacts, "
           f"{info['task_messages']} task messages; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print(f"{'mode':<11} {'side':<5} {'replies':>8} {'seconds':>9} {'replies/s':>11} {'full/bare':>10}")
-    by_mode: dict[str, dict[str, Row]] = {}
+    print(f"{'mode':<11} {'trial':>5} {'side':<5} {'replies':>8} {'seconds':>9} {'replies/s':>11} {'full/bare':>10}")
+    by_trial: dict[tuple[str, int], dict[str, Row]] = {}
     for r in rows:
-        by_mode.setdefault(r.mode, {})[r.side] = r
-    for mode, sides in by_mode.items():
+        by_trial.setdefault((r.mode, r.trial), {})[r.side] = r
+    ratios: dict[str, list[float]] = {}
+    for (mode, trial), sides in by_trial.items():
+        ratio = sides["full"].rate / sides["bare"].rate
+        ratios.setdefault(mode, []).append(ratio)
         for side in ("bare", "full"):
             r = sides[side]
-            ratio = f"{sides['full'].rate / sides['bare'].rate:10.3f}" if side == "full" else ""
-            print(f"{mode:<11} {side:<5} {r.replies:>8} {r.seconds:>9.3f} {r.rate:>11.0f} {ratio:>10}")
+            shown = f"{ratio:10.3f}" if side == "full" else ""
+            print(f"{mode:<11} {trial:>5} {side:<5} {r.replies:>8} {r.seconds:>9.3f} {r.rate:>11.0f} {shown:>10}")
+    for mode, values in ratios.items():
+        total = {side: sum(r.replies for r in rows if r.mode == mode and r.side == side)
+                 / sum(r.seconds for r in rows if r.mode == mode and r.side == side) for side in ("bare", "full")}
+        print(f"{mode}: full/bare median {statistics.median(values):.3f} over {len(values)} trials "
+              f"(min {min(values):.3f}, max {max(values):.3f}); all trials together {total['full']:.0f} vs "
+              f"{total['bare']:.0f} replies/s = {total['full'] / total['bare']:.3f}")
     d = info["delta"]
     ok = d["reports"] == info["fed"] == d["claimed"] and d["outbox"] == 2 * info["fed"] and info["api_calls"] == 0
     print(f"check: replies fed to full (incl. warm-up{', profile' if 'profile_tottime' in info else ''}) "
@@ -394,7 +407,8 @@ def print_table(synchronous: str, rows: list[Row], info: dict[str, Any]) -> None
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--replies", type=int, default=2000, help="replies per measured mode")
+    ap.add_argument("--replies", type=int, default=1000, help="replies per mode in each trial")
+    ap.add_argument("--trials", type=int, default=5, help="trials; each runs both modes, bare then full")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--batch", type=int, default=20, help="concurrent mode: updates per asyncio.gather")
     ap.add_argument("--bare-passes", type=int, default=5, help="bare side: median of this many passes")
@@ -412,7 +426,8 @@ def main() -> None:
     ap.add_argument("--profile-top", type=int, default=15)
     args = ap.parse_args()
     print(f"python {platform.python_version()} on {platform.platform()}, nproc={os.cpu_count()}; "
-          f"{args.replies} replies per mode, warm-up {args.warmup}, concurrent batches of {args.batch}, "
+          f"{args.trials} trials of {args.replies} replies per mode, warm-up {args.warmup}, "
+          f"concurrent batches of {args.batch}, "
           f"bare = median of {args.bare_passes} passes; "
           f"load average {os.getloadavg()[0]:.2f}")
     for synchronous in (("NORMAL", "FULL") if args.synchronous == "both" else (args.synchronous,)):
