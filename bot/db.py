@@ -21,16 +21,18 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL", echo: boo
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+        busy_timeout = SQLITE_BUSY_TIMEOUT
         if sqlite_driver == "inline" and url.get_driver_name() == "aiosqlite" and _plain_file(url):
             from bot.sqlite_inline import inline_creator
 
             database = str(Path(url.database or "").expanduser())
-            kwargs["async_creator"] = inline_creator(database, timeout=SQLITE_BUSY_TIMEOUT)
+            kwargs["async_creator"] = inline_creator(database, busy_wait=SQLITE_BUSY_TIMEOUT)
+            busy_timeout = 0  # these connections wait for a lock with asyncio.sleep instead
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        _tune_sqlite(engine, sqlite_synchronous)
+        _tune_sqlite(engine, sqlite_synchronous, busy_timeout)
     return engine
 
 
@@ -42,7 +44,7 @@ def _plain_file(url: URL) -> bool:
     return bool(url.database) and url.database != ":memory:" and not url.query
 
 
-def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def _tune_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -51,7 +53,7 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout * 1000}")
         cursor.close()
 
 

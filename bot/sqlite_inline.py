@@ -7,11 +7,13 @@ more time in those hand-offs than in SQLite. This module gives the dialect (thro
 `create_async_engine(async_creator=...)`) a connection whose coroutines run the stdlib `sqlite3`
 call directly and return.
 
-Why it is safe here: nothing in the bot waits on SQLite's lock while holding it elsewhere in the
-same thread. WAL readers never wait; writers inside this process take turns through the app's
-`WriteGate` before they begin. A writer in ANOTHER process (a CLI command) can make a call here
-sleep in SQLite's busy handler; the loop then waits as long as that other transaction, which is
-what the gate would have made every writer do anyway. `SQLITE_DRIVER=thread` selects aiosqlite.
+Waiting for a lock must not stop the loop. SQLite's own busy handler sleeps in the calling
+thread, which here is the loop's: polling, the sender and the timers would all stop while, say, a
+`duban import` in another process holds the write lock. So these connections have no busy
+timeout; a call that finds the database locked (SQLITE_BUSY) is retried after an `asyncio.sleep`,
+with a growing pause, until `busy_wait` seconds have passed, and only then fails as "database is
+locked", as aiosqlite's connection would have after its busy timeout. Writers inside this process
+take turns through the app's `WriteGate` anyway. `SQLITE_DRIVER=thread` selects aiosqlite.
 
 The members mirror what SQLAlchemy's aiosqlite adapter uses of `aiosqlite.Connection` and
 `aiosqlite.Cursor` (see sqlalchemy/dialects/sqlite/aiosqlite.py); the exceptions are sqlite3's
@@ -26,9 +28,31 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 
+async def _when_unlocked(call: Callable[[], Any], busy_wait: float) -> Any:
+    """Runs `call`; while the database is locked by another connection, retries it after a pause
+    that lets the event loop run, for at most `busy_wait` seconds."""
+    deadline: float | None = None
+    pause = 0.001
+    while True:
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            # Only a plain lock is worth waiting for: SQLITE_BUSY_SNAPSHOT (a read snapshot that
+            # another writer overtook) cannot succeed on retry within the same transaction.
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            now = asyncio.get_running_loop().time()
+            deadline = now + busy_wait if deadline is None else deadline
+            if now >= deadline:
+                raise
+            await asyncio.sleep(min(pause, deadline - now))
+            pause = min(pause * 2, 0.05)
+
+
 class InlineCursor:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, busy_wait: float) -> None:
         self._cursor = cursor
+        self._busy_wait = busy_wait
 
     async def __aenter__(self) -> InlineCursor:
         return self
@@ -37,11 +61,12 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
-        self._cursor.execute(sql, parameters)
+        await _when_unlocked(lambda: self._cursor.execute(sql, parameters), self._busy_wait)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any] | dict[str, Any]]) -> InlineCursor:
-        self._cursor.executemany(sql, parameters)
+        rows = parameters if isinstance(parameters, list | tuple) else list(parameters)  # a retry needs them again
+        await _when_unlocked(lambda: self._cursor.executemany(sql, rows), self._busy_wait)
         return self
 
     async def fetchone(self) -> Any:
@@ -95,10 +120,11 @@ class _RunNow:
 
 
 class InlineConnection:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, busy_wait: float) -> None:
         self._conn = connection
         self._tx = _RunNow(connection)
         self._open = True
+        self._busy_wait = busy_wait
 
     @property
     def _connection(self) -> sqlite3.Connection | None:
@@ -106,13 +132,13 @@ class InlineConnection:
         return self._conn if self._open else None
 
     def cursor(self) -> InlineCursor:
-        return InlineCursor(self._conn.cursor())
+        return InlineCursor(self._conn.cursor(), self._busy_wait)
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        self._conn.commit()
+        await _when_unlocked(self._conn.commit, self._busy_wait)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -140,11 +166,14 @@ class InlineConnection:
         return self._conn.in_transaction
 
 
-def inline_creator(database: str, *, timeout: float, uri: bool = False) -> Callable[[], Any]:
-    """The `async_creator` for `create_async_engine`: one sqlite3 connection per call."""
+def inline_creator(database: str, *, busy_wait: float, uri: bool = False) -> Callable[[], Any]:
+    """The `async_creator` for `create_async_engine`: one sqlite3 connection per call. The engine
+    must not set a busy timeout on them (see the module's docstring)."""
 
     async def connect() -> InlineConnection:
+        # timeout=0: never sleep in SQLite's busy handler on the loop's thread.
         # check_same_thread=False: the pool may close a connection from a finaliser elsewhere.
-        return InlineConnection(sqlite3.connect(database, timeout=timeout, uri=uri, check_same_thread=False))
+        connection = sqlite3.connect(database, timeout=0, uri=uri, check_same_thread=False)
+        return InlineConnection(connection, busy_wait)
 
     return connect

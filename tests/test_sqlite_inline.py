@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -88,10 +89,11 @@ async def test_isolation_level_and_streaming_results(engine: AsyncEngine) -> Non
     assert seen[0] == "auto" and len(seen) == 251 and seen[-1] == "r249"
 
 
-async def test_a_writer_elsewhere_makes_it_wait_then_proceed(engine: AsyncEngine, tmp_path: Path) -> None:
-    """Another process's write transaction: the call waits in SQLite's busy handler (on the
-    loop's thread, which is the documented trade) and goes through once the lock is released."""
-    locked, release_after = threading.Event(), 0.3
+async def test_a_lock_held_elsewhere_is_waited_for_without_stopping_the_loop(engine: AsyncEngine,
+                                                                             tmp_path: Path) -> None:
+    """Another process's write transaction: the write waits for it and then goes through, and
+    meanwhile the event loop keeps running (polling, sending and timers must not stop)."""
+    locked, release_after = threading.Event(), 0.4
 
     def other_writer() -> None:
         with sqlite3.connect(tmp_path / "inline.db", timeout=5) as other:
@@ -101,14 +103,48 @@ async def test_a_writer_elsewhere_makes_it_wait_then_proceed(engine: AsyncEngine
             time.sleep(release_after)
             other.commit()
 
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
     worker = threading.Thread(target=other_writer)
     worker.start()
     locked.wait(5)
+    ticking = asyncio.create_task(ticker())
     started = time.monotonic()
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO t (id, v) VALUES (101, 'mine')"))
     waited = time.monotonic() - started
+    ticking.cancel()
     worker.join()
-    assert waited >= release_after * 0.5
+    assert waited >= release_after * 0.5  # it did wait for the other transaction
+    assert len(gaps) >= 10 and max(gaps) < 0.2, max(gaps)  # and the loop went on meanwhile
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t WHERE id IN (100, 101)"))).scalar() == 2
+
+
+async def test_a_lock_held_too_long_fails_as_locked(tmp_path: Path) -> None:
+    from bot.sqlite_inline import inline_creator
+
+    path = tmp_path / "held.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        connection = await inline_creator(str(path), busy_wait=0.2)()
+        cursor = connection.cursor()
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await cursor.execute("INSERT INTO t (id) VALUES (1)")
+        assert 0.15 <= time.monotonic() - started < 2
+        await connection.close()
+    finally:
+        holder.rollback()
+        holder.close()
