@@ -77,7 +77,7 @@ async def _same_script_both_ways(one_by_one: Harness, batched: Harness) -> None:
     """Two separate databases and fake servers, the same script; the clock is shared and still."""
     await _replies_in_one_batch(one_by_one)
     await _replies_in_one_batch(batched)
-    assert batched.ingest is not None and batched.ingest.accepted == 4
+    assert batched.ingest is not None and batched.ingest.accepted == 4 and batched.ingest.failed == 0
     expected, got = await _snapshot(one_by_one), await _snapshot(batched)
     assert len(got["reports"]) == 4
     for key in expected:
@@ -180,7 +180,7 @@ async def test_a_failing_batch_falls_back_and_keeps_every_text(batched_harness: 
     assert set(reports) == {"格式炸了的报送", "完成80%"}
     assert reports["完成80%"].parsed_percent == 80
     assert reports["格式炸了的报送"].parse_ok is False and reports["格式炸了的报送"].review_state == "pending"
-    assert h.ingest is not None and h.ingest.batches == 0  # the batch rolled back; each went on its own
+    assert h.ingest is not None and h.ingest.batches == 0 and h.ingest.failed == 1  # rolled back; each went alone
 
 
 async def test_an_interrupted_flush_keeps_the_replies_and_holds_back_get_updates(

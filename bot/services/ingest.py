@@ -188,17 +188,19 @@ async def _insert_reports(session: AsyncSession, connection: AsyncConnection,
     if connection.dialect.name == "sqlite":
         # INSERT .. RETURNING costs SQLAlchemy three times a plain executemany. SQLite gives a new
         # row the id after the largest, and once this transaction has written, no other connection
-        # can write until it commits: the newest len(rows) reports are these. Checked, not assumed:
-        # a mismatch fails the batch, which then goes the usual way.
+        # can write until it commits: the newest len(rows) reports are these. Checked below, not
+        # assumed: a mismatch (or two replies with one message id) fails the batch, which then
+        # goes the usual way.
         await bulk.executemany(session, bulk.insert_of(table, tuple(rows[0])), rows)
         newest = (await connection.execute(select(table.c.id, table.c.chat_id, table.c.message_id)
                                            .order_by(table.c.id.desc()).limit(len(rows)))).all()
         ids = {(r.chat_id, r.message_id): r.id for r in newest}
-        if len(ids) != len(rows) or any((row["chat_id"], row["message_id"]) not in ids for row in rows):
-            raise RuntimeError("the newest progress reports are not this batch's")
-        return ids
-    return {(r.chat_id, r.message_id): r.id for r in (await connection.execute(
-        insert(table).returning(table.c.id, table.c.chat_id, table.c.message_id), rows)).all()}
+    else:
+        ids = {(r.chat_id, r.message_id): r.id for r in (await connection.execute(
+            insert(table).returning(table.c.id, table.c.chat_id, table.c.message_id), rows)).all()}
+    if len(ids) != len(rows) or any((row["chat_id"], row["message_id"]) not in ids for row in rows):
+        raise RuntimeError("the inserted progress reports do not match this batch's replies")
+    return ids
 
 
 class ReplyIngest:
@@ -224,6 +226,7 @@ class ReplyIngest:
         self._timer_flushing = False
         self.batches = 0  # transactions committed
         self.accepted = 0  # replies those transactions took
+        self.failed = 0  # transactions that failed, whose replies went one at a time
 
     def submit(self, item: QueuedReply) -> bool:
         """Queues a reply; True when the queue is full and the caller should flush now."""
@@ -258,6 +261,7 @@ class ReplyIngest:
                 await session.commit()
         except Exception:
             log.exception("a batch of %d replies failed; handling them one at a time", len(items))
+            self.failed += 1
             await self._one_at_a_time(items)
             return
         except BaseException:
