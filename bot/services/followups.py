@@ -35,7 +35,9 @@ def settings_for(base: FollowupSettings, policy: Policy | None, task: Task | Non
                  assignment: Assignment | None) -> FollowupSettings:
     merged = base
     for source in (policy, task, assignment):
-        overrides = getattr(source, "followup_overrides", None) if source is not None else None
+        # An attribute, not getattr with a default: a plain view that lacks the column must fail,
+        # not silently drop the office's overrides.
+        overrides = source.followup_overrides if source is not None else None
         if overrides:
             merged = merged.merged(overrides)
     return merged
