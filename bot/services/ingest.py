@@ -27,7 +27,7 @@ from bot.i18n import normalise_language
 from bot.services import assignments as asg
 from bot.services import bulk
 from bot.services import coordination as co
-from bot.services.access import Actor, actor_from_contacts, coordinators
+from bot.services.access import Actor, actor_from_contacts
 from models import Assignment, Contact, ProcessedUpdate, ProgressReport, TaskMessage
 
 if TYPE_CHECKING:
@@ -95,10 +95,13 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
 
     users = {i.user_id for i in fresh}
     chats = {i.chat_id for i in fresh}
-    # Rows, not ORM objects: the batch only reads them (roles, units, language).
+    # The senders' bindings and the coordinators (for the notices) in one query, as rows, not ORM
+    # objects: the batch only reads them (roles, units, language, chat).
     contacts = list((await connection.execute(select(Contact.__table__).where(  # type: ignore[attr-defined]
-        or_(Contact.telegram_user_id.in_(users), Contact.chat_id.in_(chats)), Contact.active.is_(True))
-        .order_by(Contact.id))).all())
+        or_(Contact.telegram_user_id.in_(users), Contact.chat_id.in_(chats), Contact.role == "coordinator"),
+        Contact.active.is_(True)).order_by(Contact.id))).all())
+    # What `access.coordinators` would return, for `notify_coordinators_of_report` in this session.
+    session.info["coordinators"] = [c for c in contacts if c.role == "coordinator"]
     messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await connection.execute(
         select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
             TaskMessage.chat_id.in_(chats),
@@ -115,7 +118,6 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     session.info.setdefault("assignment_views", {}).update(views)
     outcome.views = views
     before = {aid: [getattr(view.assignment, name) for name in ASSIGNMENT_COLUMNS] for aid, view in views.items()}
-    await coordinators(session)  # cached for the notices below
     default_language = normalise_language(app.settings.default_language)
 
     by_user: dict[int, list[Any]] = {}
