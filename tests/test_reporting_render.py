@@ -679,3 +679,56 @@ def test_package_import_does_not_load_matplotlib():
 
     code = "import sys, bot.reporting; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------------------------- texts
+
+
+def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
+    """Every text of the summary, digest, chart and ledger comes from bot.i18n and exists in zh and en
+    (a missing key would be shown to the user as the key itself)."""
+    from bot import i18n
+    from bot.i18n import en, zh
+    from bot.reporting import chart, ledger, model
+    from bot.reporting import html as html_mod
+
+    used: set[str] = set()
+
+    def strict_t(lang, key, **values):
+        assert key in zh.TEXTS and key in en.TEXTS, f"missing text {key!r}"
+        used.add(key)
+        return i18n.t(lang, key, **values)
+
+    for mod in (html_mod, chart, ledger):
+        monkeypatch.setattr(mod, "t", strict_t)
+    data = make_data(n_progress=3)
+    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
+    many = [MeasureRow("锂电", str(i), "措施", 3, 1, 1, 1, 0, "red") for i in range(45)]
+    crowded = SummaryData(**{**fields, "measures": many, "assignments": [], "reports": []})
+    fields.update(measures=[], units=[], red_items=[], progress=[], next_deadlines=[], change=None)
+    empty = SummaryData(**{**fields, "assignments": [], "reports": []})
+    items = [
+        ItemRow(1, "一", 1, "逾期", "省商务厅", "lead", date(2026, 11, 20), "in_progress", "red", ""),
+        ItemRow(2, "二", 1, "待签收", "省商务厅", "co", None, "assigned", "yellow", ""),
+        ItemRow(3, "二", 2, "今天", "省商务厅", "co", date(2026, 11, 30), "in_progress", "green", ""),
+        ItemRow(4, "二", 3, "近期", "省商务厅", "co", date(2026, 12, 3), "in_progress", "green", ""),
+        ItemRow(5, "三", 1, "其他", "省商务厅", "co", None, "acknowledged", "green", ""),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lang in ("zh", "en"):
+            for d in (make_data(n_progress=3), empty):
+                render_summary_html(d, lang, max_lines=1)
+                render_summary_html(d, lang, max_lines=None)
+                write_ledger(d, io.BytesIO(), lang)
+            render_unit_digest_html("省商务厅", items, lang, today=date(2026, 11, 30))
+            render_unit_digest_html("省商务厅", [], lang, today=date(2026, 11, 30))
+            chart.render_summary_chart(crowded, io.BytesIO(), lang)
+            chart.render_summary_chart(empty, io.BytesIO(), lang)
+    assert {key.split(".")[0] for key in used} == {"summary", "unit_digest", "weekday", "chart", "ledger"}
+    headers = {f"ledger.col.{sheet}.{col.header}" for sheet, cols in ledger._SHAPES.items() for col in cols}
+    assert headers <= used
+    # the model's name tables are read from the same texts
+    for lang, texts in (("zh", zh.TEXTS), ("en", en.TEXTS)):
+        assert model.LIGHT_NAMES[lang] == {c: texts[f"summary.light.{c}"] for c in model.LIGHTS}
+        assert model.REVIEW_NAMES[lang] == {s: texts[f"summary.review.{s}"] for s in model.REVIEW_NAMES[lang]}

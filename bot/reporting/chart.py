@@ -14,6 +14,8 @@ import os
 from functools import lru_cache
 from typing import IO, Any
 
+from bot.i18n import t
+
 from .fonts import cjk_font_name, cjk_font_path
 from .model import LIGHT_COLOR, SummaryData
 
@@ -21,34 +23,10 @@ DPI = 120
 WIDTH_IN = 10.0
 MAX_MEASURES = 40
 
-_TEXT = {
-    "zh": {
-        "title": "督办周报 {week}（{start} 至 {end}）",
-        "measures": "各措施任务进展（项）",
-        "more": "（另有 {n} 条措施见台账）",
-        "units": "各单位报送率（%）",
-        "done": "已办结",
-        "green": "绿灯",
-        "yellow": "黄灯",
-        "red": "红灯",
-        "reported": "已报送",
-        "silent": "未报送",
-        "empty": "无数据",
-    },
-    "en": {
-        "title": "Weekly summary {week} ({start} to {end})",
-        "measures": "Tasks by measure",
-        "more": " ({n} more measures in the ledger)",
-        "units": "Reporting rate by unit (%)",
-        "done": "done",
-        "green": "green",
-        "yellow": "yellow",
-        "red": "red",
-        "reported": "reported",
-        "silent": "did not report",
-        "empty": "no data",
-    },
-}
+
+def _c(lang: str, key: str, **values: Any) -> str:
+    """A chart text: ``chart.<key>`` in bot.i18n, formatted with ``values``."""
+    return t(lang, "chart." + key, **values)
 
 
 @lru_cache(maxsize=4)
@@ -78,7 +56,7 @@ def render_summary_chart(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    t = _TEXT["en" if lang == "en" else "zh"]
+    lang = "en" if lang == "en" else "zh"
     family = cjk_font_name()
     covered = _covered_codepoints(cjk_font_path())
 
@@ -112,7 +90,9 @@ def render_summary_chart(
         ax_m, ax_u = fig.subplots(2, 1, height_ratios=[m_h, u_h])
         fig.suptitle(
             _clean(
-                t["title"].format(
+                _c(
+                    lang,
+                    "title",
                     week=data.week,
                     start=data.period_start.isoformat(),
                     end=data.period_end.isoformat(),
@@ -137,7 +117,7 @@ def render_summary_chart(
             left = [0] * len(measures)
             for key in ("done", "green", "yellow", "red"):
                 vals = [max(0, int(getattr(m, key))) for m in measures]
-                ax_m.barh(ys, vals, left=left, color=LIGHT_COLOR[key], label=t[key], height=0.62)
+                ax_m.barh(ys, vals, left=left, color=LIGHT_COLOR[key], label=_c(lang, key), height=0.62)
                 left = [a + b for a, b in zip(left, vals, strict=True)]
             span = max(max(left), 1)
             for y, m, total in zip(ys, measures, left, strict=True):
@@ -148,8 +128,10 @@ def render_summary_chart(
             ax_m.legend(loc="lower right", ncols=4, fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
         else:
             ax_m.set_yticks([])
-            ax_m.text(0.5, 0.5, t["empty"], ha="center", va="center", transform=ax_m.transAxes)
-        ax_m.set_title(t["measures"] + (t["more"].format(n=hidden) if hidden else ""), loc="left", fontsize=10)
+            ax_m.text(0.5, 0.5, _c(lang, "empty"), ha="center", va="center", transform=ax_m.transAxes)
+        ax_m.set_title(
+            _c(lang, "measures") + (_c(lang, "more", n=hidden) if hidden else ""), loc="left", fontsize=10
+        )
         ax_m.xaxis.get_major_locator().set_params(integer=True)
 
         # --- units: reporting rate
@@ -158,12 +140,13 @@ def render_summary_chart(
             rates = [max(0.0, min(1.0, float(u.reporting_rate))) * 100 for u in units]
             colors = [LIGHT_COLOR["green"] if u.reported else LIGHT_COLOR["red"] for u in units]
             ax_u.barh(uy, rates, color=colors, height=0.62)
+            silent = _c(lang, "silent")
             for y, r, u in zip(uy, rates, units, strict=True):
                 if u.reported:
                     ax_u.text(r + 1, y, f"{r:.0f}%", va="center", fontsize=8)
                 else:
                     ax_u.text(
-                        r + 1, y, f"{r:.0f}% {t['silent']}", va="center", fontsize=8, color=LIGHT_COLOR["red"]
+                        r + 1, y, f"{r:.0f}% {silent}", va="center", fontsize=8, color=LIGHT_COLOR["red"]
                     )
             ax_u.set_yticks(uy, [_clean(u.unit, covered, 16) for u in units])
             for label, u in zip(ax_u.get_yticklabels(), units, strict=True):
@@ -174,8 +157,8 @@ def render_summary_chart(
 
             ax_u.legend(
                 handles=[
-                    Patch(color=LIGHT_COLOR["green"], label=t["reported"]),
-                    Patch(color=LIGHT_COLOR["red"], label=t["silent"]),
+                    Patch(color=LIGHT_COLOR["green"], label=_c(lang, "reported")),
+                    Patch(color=LIGHT_COLOR["red"], label=silent),
                 ],
                 loc="lower right",
                 ncols=2,
@@ -185,10 +168,10 @@ def render_summary_chart(
             )
         else:
             ax_u.set_yticks([])
-            ax_u.text(0.5, 0.5, t["empty"], ha="center", va="center", transform=ax_u.transAxes)
+            ax_u.text(0.5, 0.5, _c(lang, "empty"), ha="center", va="center", transform=ax_u.transAxes)
         ax_u.set_xlim(0, 110)
         ax_u.set_xticks([0, 25, 50, 75, 100])
-        ax_u.set_title(t["units"], loc="left", fontsize=10)
+        ax_u.set_title(_c(lang, "units"), loc="left", fontsize=10)
 
         fig.savefig(path_or_buffer, format="png", dpi=DPI, facecolor="white")
 

@@ -12,6 +12,9 @@ import html as _html
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.i18n import t
 
 from .model import (
     AWAITING_STATUSES,
@@ -227,120 +230,20 @@ def split_html_messages(lines: Sequence[str], limit: int = TELEGRAM_LIMIT) -> li
 
 # --------------------------------------------------------------------------- texts
 
-_WEEKDAYS = {
-    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
+# The texts are in bot.i18n (zh.py / en.py): "summary.*" for the weekly summary, "unit_digest.*"
+# for a unit's digest, "weekday.*" for dates.
 
-_T = {
-    "zh": {
-        "title": "📋 督办周报 · {week}",
-        "policy": "政策",
-        "period": "统计周期：{start} 至 {end}",
-        "generated": "生成时间：{when}（北京时间）",
-        "s_headline": "一、总体情况",
-        "s_measures": "二、各措施进展",
-        "s_units": "三、单位报送情况",
-        "s_red": "四、红灯事项",
-        "s_progress": "五、本周实质进展",
-        "s_change": "六、与上周相比（{prev}）",
-        "s_change_none": "六、与上周相比",
-        "s_next": "七、下周到期",
-        "tasks": "任务 {total} 项：已办结 {done} · 推进中 {in_progress} · 未签收 {na} · 逾期 {overdue}",
-        "lights": "灯情：🔴 {red}　🟡 {yellow}　🟢 {green}　✅ {done}",
-        "reports": "本周报送 {n} 份",
-        "measure": "{emoji} <b>{num}</b> {title}：办结 {done}/{total}{lights}",
-        "rate": "报送率 {rate}（{reported}/{units} 个单位已报送）",
-        "not_reported": "未报送：<b>{units}</b>",
-        "all_reported": "各单位均已报送 ✅",
-        "unit": "• {unit}：报送 {reports}/{expected} · {rate}{extra}",
-        "unit_red": " · 🔴{n}",
-        "unit_overdue": " · 逾期 {n}",
-        "red": "🔴 <b>{label}</b> {unit}（{role}）：{text}{due}{reason}",
-        "due": " · 截止 {d}",
-        "no_due": " · 无截止日期",
-        "progress": "• {unit} · <b>{label}</b>：{summary}{pct}{src}",
-        "src_link": '（<a href="{href}">报送#{id}，{when}</a>）',
-        "src": "（报送#{id}，{when}）",
-        "pct": "（{n}%）",
-        "change": "已办结 {done} · 红灯 {red} · 逾期 {overdue} · 报送 {reports} · 报送率 {rate}",
-        "change_none": "暂无上周数据可比。",
-        "pp": "个百分点",
-        "next": "• {d} <b>{label}</b> {unit}（{role}）：{text} {emoji}",
-        "none": "无",
-        "more": "……另有 {n} 项，详见台账。",
-        "sep": "、",
-        "colon": "：",
-        # unit digest
-        "d_title": "📌 {unit} · 待办事项",
-        "d_asof": "截至 {d}：在办 {open} 项，其中逾期 {overdue} 项、待签收/待处理 {awaiting} 项、{days} 日内到期 {soon} 项",
-        "d_overdue": "已逾期",
-        "d_awaiting": "待签收 / 待处理",
-        "d_soon": "近期到期（{days} 日内）",
-        "d_other": "其他在办",
-        "d_item": "{emoji} <b>{label}</b>（{role}）{text}{due} · {status}",
-        "d_overdue_days": "（已逾期 {n} 天）",
-        "d_in_days": "（{n} 天后）",
-        "d_today": "（今天）",
-        "d_none": "本单位暂无在办任务。",
-        "d_hint": "直接回复本消息即可报送进展。",
-    },
-    "en": {
-        "title": "📋 Weekly summary · {week}",
-        "policy": "Policy",
-        "period": "Period: {start} to {end}",
-        "generated": "Generated: {when} (Beijing time)",
-        "s_headline": "1. Overview",
-        "s_measures": "2. Progress by measure",
-        "s_units": "3. Reporting by unit",
-        "s_red": "4. Red items",
-        "s_progress": "5. Progress this week",
-        "s_change": "6. Change since last week ({prev})",
-        "s_change_none": "6. Change since last week",
-        "s_next": "7. Due next week",
-        "tasks": "{total} tasks: {done} done · {in_progress} in progress · {na} not acknowledged · {overdue} overdue",
-        "lights": "Lights: 🔴 {red}  🟡 {yellow}  🟢 {green}  ✅ {done}",
-        "reports": "{n} reports this week",
-        "measure": "{emoji} <b>{num}</b> {title}: {done}/{total} done{lights}",
-        "rate": "Reporting rate {rate} ({reported} of {units} units reported)",
-        "not_reported": "Did not report: <b>{units}</b>",
-        "all_reported": "Every unit reported ✅",
-        "unit": "• {unit}: {reports}/{expected} reports · {rate}{extra}",
-        "unit_red": " · 🔴{n}",
-        "unit_overdue": " · {n} overdue",
-        "red": "🔴 <b>{label}</b> {unit} ({role}): {text}{due}{reason}",
-        "due": " · due {d}",
-        "no_due": " · no due date",
-        "progress": "• {unit} · <b>{label}</b>: {summary}{pct}{src}",
-        "src_link": ' (<a href="{href}">report #{id}, {when}</a>)',
-        "src": " (report #{id}, {when})",
-        "pct": " ({n}%)",
-        "change": "done {done} · red {red} · overdue {overdue} · reports {reports} · reporting rate {rate}",
-        "change_none": "No previous week to compare with.",
-        "pp": " pts",
-        "next": "• {d} <b>{label}</b> {unit} ({role}): {text} {emoji}",
-        "none": "None",
-        "more": "… {n} more, see the ledger.",
-        "sep": ", ",
-        "colon": ": ",
-        "d_title": "📌 {unit} · open tasks",
-        "d_asof": "As of {d}: {open} open, of which {overdue} overdue, {awaiting} awaiting you, {soon} due within {days} days",
-        "d_overdue": "Overdue",
-        "d_awaiting": "Awaiting acknowledgement / action",
-        "d_soon": "Due soon (within {days} days)",
-        "d_other": "Other open tasks",
-        "d_item": "{emoji} <b>{label}</b> ({role}) {text}{due} · {status}",
-        "d_overdue_days": " ({n} days overdue)",
-        "d_in_days": " (in {n} days)",
-        "d_today": " (today)",
-        "d_none": "No open tasks for your unit.",
-        "d_hint": "Reply to this message to report progress.",
-    },
-}
+_WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _t(lang: str) -> dict[str, str]:
-    return _T["en" if lang == "en" else "zh"]
+def _s(lang: str, key: str, **values: Any) -> str:
+    """A weekly-summary text: ``summary.<key>`` formatted with ``values``."""
+    return t(lang, "summary." + key, **values)
+
+
+def _d(lang: str, key: str, **values: Any) -> str:
+    """A unit-digest text: ``unit_digest.<key>`` formatted with ``values``."""
+    return t(lang, "unit_digest." + key, **values)
 
 
 def _lang(lang: str) -> str:
@@ -350,8 +253,7 @@ def _lang(lang: str) -> str:
 def _fmt_date(d: date, lang: str, weekday: bool = False, year: bool = True) -> str:
     s = d.strftime("%Y-%m-%d" if year else "%m-%d")
     if weekday:
-        wd = _WEEKDAYS[_lang(lang)][d.weekday()]
-        s += f"（{wd}）" if _lang(lang) == "zh" else f" ({wd})"
+        s = _s(lang, "date_weekday", date=s, weekday=t(lang, "weekday." + _WEEKDAY_KEYS[d.weekday()]))
     return s
 
 
@@ -371,9 +273,9 @@ def _delta(n: float, suffix: str = "") -> str:
     return "→0"
 
 
-def _capped(lines: list[str], max_lines: int | None, t: dict[str, str]) -> list[str]:
+def _capped(lines: list[str], max_lines: int | None, lang: str) -> list[str]:
     if max_lines is not None and len(lines) > max_lines:
-        return [*lines[:max_lines], esc(t["more"].format(n=len(lines) - max_lines))]
+        return [*lines[:max_lines], esc(_s(lang, "more", n=len(lines) - max_lines))]
     return lines
 
 
@@ -382,15 +284,17 @@ def _lights_suffix(red: int, yellow: int, green: int) -> str:
     return (" · " + " ".join(parts)) if parts else ""
 
 
-def _progress_line(p: ProgressLine, t: dict[str, str]) -> str:
+def _progress_line(p: ProgressLine, lang: str) -> str:
     when = _fmt_dt(p.reported_at)
     href = safe_href(p.link)
     if href:
-        src = t["src_link"].format(href=href, id=int(p.report_id), when=when)
+        src = _s(lang, "src_link", href=href, id=int(p.report_id), when=when)
     else:
-        src = esc(t["src"].format(id=int(p.report_id), when=when))
-    pct = t["pct"].format(n=int(p.percent)) if p.percent is not None else ""
-    return t["progress"].format(
+        src = esc(_s(lang, "src", id=int(p.report_id), when=when))
+    pct = _s(lang, "pct", n=int(p.percent)) if p.percent is not None else ""
+    return _s(
+        lang,
+        "progress",
         unit=one_line(p.unit),
         label=esc(task_label(p.measure_number, p.task_seq)),
         summary=one_line(p.summary, 300),
@@ -399,19 +303,21 @@ def _progress_line(p: ProgressLine, t: dict[str, str]) -> str:
     )
 
 
-def _change_lines(change: Change | None, t: dict[str, str]) -> list[str]:
+def _change_lines(change: Change | None, lang: str) -> list[str]:
     if change is None:
-        return [f"<b>{esc(t['s_change_none'])}</b>", esc(t["change_none"])]
+        return [f"<b>{esc(_s(lang, 'section.change_none'))}</b>", esc(_s(lang, "change_none"))]
     rate_pts = round(change.rate_delta * 100)
     return [
-        f"<b>{esc(t['s_change'].format(prev=change.prev_week))}</b>",
+        f"<b>{esc(_s(lang, 'section.change', prev=change.prev_week))}</b>",
         esc(
-            t["change"].format(
+            _s(
+                lang,
+                "change",
                 done=_delta(change.done_delta),
                 red=_delta(change.red_delta),
                 overdue=_delta(change.overdue_delta),
                 reports=_delta(change.reports_delta),
-                rate=_delta(rate_pts, t["pp"]),
+                rate=_delta(rate_pts, _s(lang, "pp")),
             )
         ),
     ]
@@ -421,28 +327,31 @@ def summary_lines(
     data: SummaryData, lang: str = "zh", max_lines: int | None = DEFAULT_MAX_LINES
 ) -> list[str]:
     """The weekly summary as self-contained Telegram-HTML lines (before splitting)."""
-    t = _t(lang)
     lg = _lang(lang)
     h = data.headline
-    out: list[str] = [f"<b>{esc(t['title'].format(week=data.week))}</b>"]
+    out: list[str] = [f"<b>{esc(_s(lg, 'title', week=data.week))}</b>"]
     for title in data.policy_titles:
         out.append(f"<i>{one_line(title)}</i>")
     out.append(
         esc(
-            t["period"].format(
+            _s(
+                lg,
+                "period",
                 start=_fmt_date(data.period_start, lg, weekday=True),
                 end=_fmt_date(data.period_end, lg, weekday=True),
             )
         )
     )
-    out.append(esc(t["generated"].format(when=_fmt_dt(data.generated_at, year=True))))
+    out.append(esc(_s(lg, "generated", when=_fmt_dt(data.generated_at, year=True))))
 
     # 1. headline
     out += [
         "",
-        f"<b>{esc(t['s_headline'])}</b>",
+        f"<b>{esc(_s(lg, 'section.headline'))}</b>",
         esc(
-            t["tasks"].format(
+            _s(
+                lg,
+                "tasks",
                 total=h.total,
                 done=h.done,
                 in_progress=h.in_progress,
@@ -450,18 +359,20 @@ def summary_lines(
                 overdue=h.overdue,
             )
         ),
-        esc(t["lights"].format(red=h.red, yellow=h.yellow, green=h.green, done=h.done)),
-        esc(t["reports"].format(n=h.reports_this_week)),
+        esc(_s(lg, "lights", red=h.red, yellow=h.yellow, green=h.green, done=h.done)),
+        esc(_s(lg, "reports", n=h.reports_this_week)),
     ]
 
     # 2. measures
-    out += ["", f"<b>{esc(t['s_measures'])}</b>"]
+    out += ["", f"<b>{esc(_s(lg, 'section.measures'))}</b>"]
     multi_policy = len({m.policy_short for m in data.measures}) > 1
     mlines = []
     for m in data.measures:
         prefix = f"[{one_line(m.policy_short)}] " if multi_policy and m.policy_short else ""
         mlines.append(
-            t["measure"].format(
+            _s(
+                lg,
+                "measure",
                 emoji=light_emoji(m.light),
                 num=prefix + esc(m.number),
                 title=one_line(m.title, 40),
@@ -470,31 +381,37 @@ def summary_lines(
                 lights=_lights_suffix(m.red, m.yellow, m.green),
             )
         )
-    out += _capped(mlines, max_lines, t) or [esc(t["none"])]
+    out += _capped(mlines, max_lines, lg) or [esc(_s(lg, "none"))]
 
     # 3. units
-    out += ["", f"<b>{esc(t['s_units'])}</b>"]
+    out += ["", f"<b>{esc(_s(lg, 'section.units'))}</b>"]
     if data.units:
         reported = sum(1 for u in data.units if u.reported)
         out.append(
             esc(
-                t["rate"].format(
-                    rate=_pct(data.overall_reporting_rate), reported=reported, units=len(data.units)
+                _s(
+                    lg,
+                    "rate",
+                    rate=_pct(data.overall_reporting_rate),
+                    reported=reported,
+                    units=len(data.units),
                 )
             )
         )
         silent = [u.unit for u in data.units if not u.reported]
         if silent:
-            out.append(t["not_reported"].format(units=esc(t["sep"]).join(one_line(u) for u in silent)))
+            out.append(_s(lg, "not_reported", units=esc(_s(lg, "sep")).join(one_line(u) for u in silent)))
         else:
-            out.append(esc(t["all_reported"]))
+            out.append(esc(_s(lg, "all_reported")))
         ulines = []
         for u in sorted(data.units, key=lambda u: (u.reported, u.reporting_rate, -u.red, u.unit)):
-            extra = (t["unit_red"].format(n=u.red) if u.red else "") + (
-                t["unit_overdue"].format(n=u.overdue) if u.overdue else ""
+            extra = (_s(lg, "unit_red", n=u.red) if u.red else "") + (
+                _s(lg, "unit_overdue", n=u.overdue) if u.overdue else ""
             )
             ulines.append(
-                t["unit"].format(
+                _s(
+                    lg,
+                    "unit",
                     unit=one_line(u.unit),
                     reports=u.reports,
                     expected=u.expected_reports,
@@ -502,17 +419,19 @@ def summary_lines(
                     extra=esc(extra),
                 )
             )
-        out += _capped(ulines, max_lines, t)
+        out += _capped(ulines, max_lines, lg)
     else:
-        out.append(esc(t["none"]))
+        out.append(esc(_s(lg, "none")))
 
     # 4. red items
-    out += ["", f"<b>{esc(t['s_red'])}</b>"]
+    out += ["", f"<b>{esc(_s(lg, 'section.red'))}</b>"]
     rlines = []
     for it in data.red_items:
-        due = t["due"].format(d=_fmt_date(it.due_on, lg, year=False)) if it.due_on else t["no_due"]
+        due = _s(lg, "due", d=_fmt_date(it.due_on, lg, year=False)) if it.due_on else _s(lg, "no_due")
         rlines.append(
-            t["red"].format(
+            _s(
+                lg,
+                "red",
                 label=esc(task_label(it.measure_number, it.task_seq)),
                 unit=one_line(it.unit),
                 role=esc(role_name(it.role, lg)),
@@ -521,33 +440,33 @@ def summary_lines(
                 reason=(" · " + one_line(it.reason, 80)) if it.reason else "",
             )
         )
-    out += _capped(rlines, max_lines, t) or [esc(t["none"])]
+    out += _capped(rlines, max_lines, lg) or [esc(_s(lg, "none"))]
 
     # 5. progress
-    out += ["", f"<b>{esc(t['s_progress'])}</b>"]
-    plines = [_progress_line(p, t) for p in data.progress]
-    out += _capped(plines, max_lines, t) or [esc(t["none"])]
+    out += ["", f"<b>{esc(_s(lg, 'section.progress'))}</b>"]
+    plines = [_progress_line(p, lg) for p in data.progress]
+    out += _capped(plines, max_lines, lg) or [esc(_s(lg, "none"))]
 
     # 6. change
-    out += ["", *_change_lines(data.change, t)]
+    out += ["", *_change_lines(data.change, lg)]
 
     # 7. next deadlines
-    out += ["", f"<b>{esc(t['s_next'])}</b>"]
+    out += ["", f"<b>{esc(_s(lg, 'section.next'))}</b>"]
     nlines = []
     for it in sorted(data.next_deadlines, key=lambda i: (i.due_on or date.max, i.measure_number, i.task_seq)):
         nlines.append(
-            t["next"]
-            .format(
+            _s(
+                lg,
+                "next",
                 d=esc(_fmt_date(it.due_on, lg, weekday=True, year=False)) if it.due_on else "—",
                 label=esc(task_label(it.measure_number, it.task_seq)),
                 unit=one_line(it.unit),
                 role=esc(role_name(it.role, lg)),
                 text=one_line(it.task_text, 60),
                 emoji=light_emoji(it.light),
-            )
-            .rstrip()
+            ).rstrip()
         )
-    out += _capped(nlines, max_lines, t) or [esc(t["none"])]
+    out += _capped(nlines, max_lines, lg) or [esc(_s(lg, "none"))]
     return out
 
 
@@ -586,7 +505,6 @@ def render_unit_digest_html(
     returned); due within ``soon_days``; other open tasks. Done and cancelled items are skipped.
     ``today`` defaults to the current date in Asia/Shanghai.
     """
-    t = _t(lang)
     lg = _lang(lang)
     if today is None:
         today = datetime.now(SHANGHAI).date()
@@ -614,15 +532,17 @@ def render_unit_digest_html(
     def item_line(it: ItemRow) -> str:
         due = ""
         if it.due_on is not None:
-            due = t["due"].format(d=_fmt_date(it.due_on, lg, year=False))
+            due = _s(lg, "due", d=_fmt_date(it.due_on, lg, year=False))
             days = (it.due_on - today).days
             if days < 0:
-                due += t["d_overdue_days"].format(n=-days)
+                due += _d(lg, "overdue_days", n=-days)
             elif days == 0:
-                due += t["d_today"]
+                due += _d(lg, "today")
             elif days <= soon_days:
-                due += t["d_in_days"].format(n=days)
-        return t["d_item"].format(
+                due += _d(lg, "in_days", n=days)
+        return _d(
+            lg,
+            "item",
             emoji=light_emoji(it.light),
             label=esc(task_label(it.measure_number, it.task_seq)),
             role=esc(role_name(it.role, lg)),
@@ -632,13 +552,15 @@ def render_unit_digest_html(
         )
 
     n_open = len(overdue) + len(awaiting) + len(soon) + len(other)
-    out = [f"<b>{esc(t['d_title'].format(unit=one_line(unit)))}</b>"]
+    out = [f"<b>{esc(_d(lg, 'title', unit=one_line(unit)))}</b>"]
     if n_open == 0:
-        out.append(esc(t["d_none"]))
+        out.append(esc(_d(lg, "none")))
         return split_html_messages(out, limit)
     out.append(
         esc(
-            t["d_asof"].format(
+            _d(
+                lg,
+                "asof",
                 d=_fmt_date(today, lg),
                 open=n_open,
                 overdue=len(overdue),
@@ -649,14 +571,14 @@ def render_unit_digest_html(
         )
     )
     for title, group in (
-        (t["d_overdue"], overdue),
-        (t["d_awaiting"], awaiting),
-        (t["d_soon"].format(days=soon_days), soon),
-        (t["d_other"], other),
+        (_d(lg, "overdue"), overdue),
+        (_d(lg, "awaiting"), awaiting),
+        (_d(lg, "soon", days=soon_days), soon),
+        (_d(lg, "other"), other),
     ):
         if group:
             out += ["", f"<b>{esc(title)}</b>", *(item_line(i) for i in sorted(group, key=key))]
-    out += ["", f"<i>{esc(t['d_hint'])}</i>"]
+    out += ["", f"<i>{esc(_d(lg, 'hint'))}</i>"]
     return split_html_messages(out, limit)
 
 

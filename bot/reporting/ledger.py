@@ -30,6 +30,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from bot.i18n import t
+
 from .model import (
     LIGHT_EMOJI,
     LIGHT_FILL,
@@ -388,205 +390,127 @@ class _Ledger:
 
 # --------------------------------------------------------------------------- the ledger
 
-# Each sheet's columns once (kind and widths); their headers per language are in _H.
+# Each sheet's columns once (kind and widths). ``header`` holds the column's text id here: its name
+# in each language is ``ledger.col.<sheet>.<id>`` in bot.i18n (see _columns).
 _SHAPES: dict[str, tuple[Column, ...]] = {
     "overview": (
-        Column("", min_width=16),
-        Column("", "wrap", min_width=30, max_width=70),
+        Column("item", min_width=16),
+        Column("value", "wrap", min_width=30, max_width=70),
     ),
     "measures": (
-        Column(""),
-        Column("", max_width=10),
-        Column("", "wrap", min_width=20, max_width=50),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "pct"),
-        Column("", "light"),
+        Column("policy"),
+        Column("measure", max_width=10),
+        Column("title", "wrap", min_width=20, max_width=50),
+        Column("tasks", "int"),
+        Column("done", "int"),
+        Column("red", "int"),
+        Column("yellow", "int"),
+        Column("green", "int"),
+        Column("done_rate", "pct"),
+        Column("light", "light"),
     ),
     "assignments": (
-        Column("", max_width=10),
-        Column("", "int"),
-        Column("", "wrap", min_width=30, max_width=60),
-        Column("", min_width=12, max_width=30),
-        Column(""),
-        Column("", "date"),
-        Column("", min_width=8),
-        Column("", "light"),
-        Column("", "datetime"),
-        Column("", "wrap", min_width=30, max_width=60),
-        Column("", "int"),
-        Column(""),
-        Column("", "int"),
+        Column("measure", max_width=10),
+        Column("task_seq", "int"),
+        Column("task", "wrap", min_width=30, max_width=60),
+        Column("unit", min_width=12, max_width=30),
+        Column("role"),
+        Column("due", "date"),
+        Column("status", min_width=8),
+        Column("light", "light"),
+        Column("last_report_at", "datetime"),
+        Column("last_report_text", "wrap", min_width=30, max_width=60),
+        Column("reminders", "int"),
+        Column("policy"),
+        Column("assignment_id", "int"),
     ),
     "reports": (
-        Column("", "int"),
-        Column("", "datetime"),
-        Column("", min_width=12, max_width=30),
-        Column("", max_width=10),
-        Column("", "int"),
-        Column("", min_width=8, max_width=20),
-        Column("", min_width=8),
-        Column("", "int"),
-        Column("", "wrap", min_width=40, max_width=80),
-        Column("", min_width=8),
-        Column("", "int"),
+        Column("report_id", "int"),
+        Column("reported_at", "datetime"),
+        Column("unit", min_width=12, max_width=30),
+        Column("measure", max_width=10),
+        Column("task_seq", "int"),
+        Column("author", min_width=8, max_width=20),
+        Column("claimed_status", min_width=8),
+        Column("percent", "int"),
+        Column("text", "wrap", min_width=40, max_width=80),
+        Column("review", min_width=8),
+        Column("assignment_id", "int"),
     ),
     "units": (
-        Column("", min_width=12, max_width=30),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "int"),
-        Column("", "pct"),
-        Column(""),
-        Column("", "int"),
-        Column("", "int"),
+        Column("unit", min_width=12, max_width=30),
+        Column("tasks", "int"),
+        Column("expected", "int"),
+        Column("reports", "int"),
+        Column("rate", "pct"),
+        Column("reported"),
+        Column("red", "int"),
+        Column("overdue", "int"),
     ),
 }
 
-_TEXTS: dict[str, dict[str, Any]] = {
-    "zh": {
-        "sheets": ("总览", "措施", "任务分配", "本期报送", "单位报送"),
-        "title": "督办台账 {week}",
-        "overview": ("项目", "内容"),
-        "k_policy": "政策文件",
-        "k_week": "周次",
-        "k_start": "统计开始日期",
-        "k_end": "统计结束日期",
-        "k_generated": "生成时间（北京时间）",
-        "k_total": "任务总数",
-        "k_done": "已办结",
-        "k_in_progress": "推进中",
-        "k_na": "未签收",
-        "k_overdue": "逾期",
-        "k_red": "红灯",
-        "k_yellow": "黄灯",
-        "k_green": "绿灯",
-        "k_reports": "本期报送（份）",
-        "k_rate": "单位报送率",
-        "k_silent": "未报送单位",
-        "k_prev": "对比周次",
-        "k_d_done": "较上周：已办结",
-        "k_d_red": "较上周：红灯",
-        "k_d_overdue": "较上周：逾期",
-        "k_d_reports": "较上周：报送",
-        "k_d_rate": "较上周：报送率",
-        "measures": ("政策", "措施", "措施名称", "任务数", "已办结", "红灯", "黄灯", "绿灯", "办结率", "灯"),
-        "assignments": (
-            "措施", "任务序号", "任务内容", "责任单位", "角色", "截止日期", "状态", "灯", "最近报送时间",
-            "最近报送内容", "催办次数", "政策", "分配编号",
-        ),
-        "reports": (
-            "报送编号", "报送时间", "责任单位", "措施", "任务序号", "报送人", "申报状态", "进度(%)",
-            "报送内容", "审核状态", "分配编号",
-        ),
-        "units": ("单位", "任务数", "应报送", "实报送", "报送率", "本期已报送", "红灯", "逾期"),
-        "yes": "是",
-        "no": "否",
-    },
-    "en": {
-        "sheets": ("Overview", "Measures", "Assignments", "Reports", "Units"),
-        "title": "Duban ledger {week}",
-        "overview": ("Item", "Value"),
-        "k_policy": "Policy",
-        "k_week": "Week",
-        "k_start": "Period start",
-        "k_end": "Period end",
-        "k_generated": "Generated (Beijing time)",
-        "k_total": "Tasks",
-        "k_done": "Done",
-        "k_in_progress": "In progress",
-        "k_na": "Not acknowledged",
-        "k_overdue": "Overdue",
-        "k_red": "Red",
-        "k_yellow": "Yellow",
-        "k_green": "Green",
-        "k_reports": "Reports this period",
-        "k_rate": "Unit reporting rate",
-        "k_silent": "Units that did not report",
-        "k_prev": "Compared with week",
-        "k_d_done": "Change: done",
-        "k_d_red": "Change: red",
-        "k_d_overdue": "Change: overdue",
-        "k_d_reports": "Change: reports",
-        "k_d_rate": "Change: reporting rate",
-        "measures": (
-            "Policy", "Measure", "Title", "Tasks", "Done", "Red", "Yellow", "Green", "Done %", "Light",
-        ),
-        "assignments": (
-            "Measure", "Task #", "Task", "Unit", "Role", "Due", "Status", "Light", "Last report",
-            "Last report text", "Reminders", "Policy", "Assignment ID",
-        ),
-        "reports": (
-            "Report ID", "Reported at", "Unit", "Measure", "Task #", "Author", "Claimed status",
-            "Progress (%)", "Text", "Review", "Assignment ID",
-        ),
-        "units": (
-            "Unit", "Tasks", "Expected reports", "Reports", "Reporting rate", "Reported", "Red", "Overdue",
-        ),
-        "yes": "yes",
-        "no": "no",
-    },
-}
+def _l(lang: str, key: str, **values: Any) -> str:
+    """A ledger text: ``ledger.<key>`` in bot.i18n, formatted with ``values``."""
+    return t(lang, "ledger." + key, **values)
 
 
-def _with_columns(texts: dict[str, Any]) -> dict[str, Any]:
-    """One language's texts, each sheet's header names put on that sheet's column shapes."""
-    return {**texts, **{sheet: tuple(replace(shape, header=name)
-                                     for shape, name in zip(shapes, texts[sheet], strict=True))
-                        for sheet, shapes in _SHAPES.items()}}
+def _columns(sheet: str, lang: str) -> tuple[Column, ...]:
+    """A sheet's column shapes with their header names in ``lang``."""
+    return tuple(replace(col, header=_l(lang, f"col.{sheet}.{col.header}")) for col in _SHAPES[sheet])
 
 
-_H: dict[str, dict[str, Any]] = {lang: _with_columns(texts) for lang, texts in _TEXTS.items()}
-
-
-def _overview_rows(data: SummaryData, h: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
+def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
     hd = data.headline
-    rows: list[tuple[str, Any]] = [(h["k_policy"], t) for t in data.policy_titles] or [(h["k_policy"], None)]
+
+    def h(key: str) -> str:
+        return _l(lang, "row." + key)
+
+    policy = h("policy")
+    rows: list[tuple[str, Any]] = [(policy, title) for title in data.policy_titles] or [(policy, None)]
     rows += [
-        (h["k_week"], data.week),
-        (h["k_start"], data.period_start),
-        (h["k_end"], data.period_end),
-        (h["k_generated"], data.generated_at.astimezone(SHANGHAI).replace(tzinfo=None)),
-        (h["k_total"], hd.total),
-        (h["k_done"], hd.done),
-        (h["k_in_progress"], hd.in_progress),
-        (h["k_na"], hd.not_acknowledged),
-        (h["k_overdue"], hd.overdue),
-        (h["k_red"], hd.red),
-        (h["k_yellow"], hd.yellow),
-        (h["k_green"], hd.green),
-        (h["k_reports"], hd.reports_this_week),
-        (h["k_rate"], ("pct", data.overall_reporting_rate)),
-        (h["k_silent"], ("、" if lang != "en" else ", ").join(u.unit for u in data.units if not u.reported)),
+        (h("week"), data.week),
+        (h("start"), data.period_start),
+        (h("end"), data.period_end),
+        (h("generated"), data.generated_at.astimezone(SHANGHAI).replace(tzinfo=None)),
+        (h("total"), hd.total),
+        (h("done"), hd.done),
+        (h("in_progress"), hd.in_progress),
+        (h("na"), hd.not_acknowledged),
+        (h("overdue"), hd.overdue),
+        (h("red"), hd.red),
+        (h("yellow"), hd.yellow),
+        (h("green"), hd.green),
+        (h("reports"), hd.reports_this_week),
+        (h("rate"), ("pct", data.overall_reporting_rate)),
+        (h("silent"), t(lang, "summary.sep").join(u.unit for u in data.units if not u.reported)),
     ]
     c = data.change
     if c is not None:
         rows += [
-            (h["k_prev"], c.prev_week),
-            (h["k_d_done"], c.done_delta),
-            (h["k_d_red"], c.red_delta),
-            (h["k_d_overdue"], c.overdue_delta),
-            (h["k_d_reports"], c.reports_delta),
-            (h["k_d_rate"], ("pct", c.rate_delta)),
+            (h("prev"), c.prev_week),
+            (h("d_done"), c.done_delta),
+            (h("d_red"), c.red_delta),
+            (h("d_overdue"), c.overdue_delta),
+            (h("d_reports"), c.reports_delta),
+            (h("d_rate"), ("pct", c.rate_delta)),
         ]
     return rows
 
 
-def _write_sheets(ledger: _Ledger, data: SummaryData, h: dict[str, Any], lang: str) -> dict[str, int]:
-    n_overview, n_measures, n_assign, n_reports, n_units = h["sheets"]
+def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, int]:
+    n_overview, n_measures, n_assign, n_reports, n_units = (
+        _l(lang, "sheet." + sheet) for sheet in ("overview", "measures", "assignments", "reports", "units")
+    )
     counts: dict[str, int] = {}
     counts[n_overview] = ledger.sheet(
         n_overview,
-        h["overview"],
-        _overview_rows(data, h, lang),
+        _columns("overview", lang),
+        _overview_rows(data, lang),
         ledger.overview_writer,
         lambda r: (r[0], r[1] if isinstance(r[1], str) else ""),
     )
 
-    m_cols = h["measures"]
+    m_cols = _columns("measures", lang)
     m_rows = [
         (
             m.policy_short,
@@ -606,7 +530,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, h: dict[str, Any], lang: s
 
     counts[n_assign] = ledger.sheet(
         n_assign,
-        h["assignments"],
+        _columns("assignments", lang),
         data.assignments,
         ledger.assignment_writer,
         lambda a: (
@@ -628,7 +552,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, h: dict[str, Any], lang: s
 
     counts[n_reports] = ledger.sheet(
         n_reports,
-        h["reports"],
+        _columns("reports", lang),
         data.reports,
         ledger.report_writer,
         lambda r: (
@@ -646,7 +570,8 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, h: dict[str, Any], lang: s
         ),
     )
 
-    u_cols = h["units"]
+    u_cols = _columns("units", lang)
+    yes, no = _l(lang, "yes"), _l(lang, "no")
     u_rows = [
         (
             u.unit,
@@ -654,7 +579,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, h: dict[str, Any], lang: s
             u.expected_reports,
             u.reports,
             float(u.reporting_rate),
-            h["yes"] if u.reported else h["no"],
+            yes if u.reported else no,
             u.red,
             u.overdue,
         )
@@ -675,7 +600,7 @@ def write_ledger(
     """
     import xlsxwriter  # imported here: importing bot.reporting stays cheap
 
-    h = _H["en" if lang == "en" else "zh"]
+    lang = "en" if lang == "en" else "zh"
     target = os.fspath(path_or_buffer) if isinstance(path_or_buffer, os.PathLike) else path_or_buffer
     # constant_memory keeps one row in memory and spills each sheet's rows to a temporary file;
     # they live in a directory of our own so that they are removed even if writing fails.
@@ -683,13 +608,13 @@ def write_ledger(
         wb = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False, "tmpdir": tmp})
         wb.set_properties(
             {
-                "title": h["title"].format(week=data.week),
+                "title": _l(lang, "title", week=data.week),
                 "author": "Duban",
                 "created": data.generated_at.astimezone(UTC),
             }
         )
         try:
-            counts = _write_sheets(_Ledger(wb, lang), data, h, lang)
+            counts = _write_sheets(_Ledger(wb, lang), data, lang)
         except BaseException:
             # Abandon the workbook: close the sheets' row files (xlsxwriter's own close() step,
             # which has no public form) without assembling the package; ``tmp`` then goes away.

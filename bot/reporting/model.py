@@ -34,11 +34,6 @@ LIGHT_FILL: dict[str, str] = {"red": "FFC7CE", "yellow": "FFEB9C", "green": "C6E
 #: Chart colours (stronger than the fills, readable on white).
 LIGHT_COLOR: dict[str, str] = {"red": "#D9453B", "yellow": "#F2B01E", "green": "#3BA55C", "done": "#8C9BAB"}
 
-LIGHT_NAMES: dict[str, dict[str, str]] = {
-    "zh": {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "done": "已办结"},
-    "en": {"red": "red", "yellow": "yellow", "green": "green", "done": "done"},
-}
-
 #: Assignment status codes in lifecycle order, with their display names.
 STATUSES = _STATUSES
 
@@ -51,6 +46,14 @@ def _names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 STATUS_NAMES: dict[str, dict[str, str]] = _names("status", STATUSES)
 ROLE_NAMES: dict[str, dict[str, str]] = _names("role", ("lead", "co", "local"))
+
+
+def _summary_names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    return {lang: {c: t(lang, f"summary.{prefix}.{c}") for c in codes} for lang in ("zh", "en")}
+
+
+#: Light names for table cells ("summary.light.*" in bot.i18n).
+LIGHT_NAMES: dict[str, dict[str, str]] = _summary_names("light", LIGHTS)
 
 #: Statuses that no longer need the unit's work.
 CLOSED_STATUSES = frozenset({"done", "cancelled"})
@@ -199,22 +202,10 @@ class ReportRow:
     review_state: str  # none | pending | approved | returned (models.tables.Report)
 
 
-REVIEW_NAMES: dict[str, dict[str, str]] = {
-    "zh": {
-        "none": "无需审核",
-        "pending": "待审核",
-        "approved": "已通过",
-        "accepted": "已通过",
-        "returned": "已退回",
-    },
-    "en": {
-        "none": "not required",
-        "pending": "pending",
-        "approved": "approved",
-        "accepted": "approved",
-        "returned": "returned",
-    },
-}
+#: Review-state names of a report ("summary.review.*" in bot.i18n).
+REVIEW_NAMES: dict[str, dict[str, str]] = _summary_names(
+    "review", ("none", "pending", "approved", "accepted", "returned")
+)
 
 
 def review_name(state: str | None, lang: str = "zh") -> str:
