@@ -409,8 +409,10 @@ def print_table(synchronous: str, rows: list[Row], info: dict[str, Any]) -> None
     print(f"check: replies fed to full (incl. warm-up{', profile' if 'profile_tottime' in info else ''}) "
           f"= {info['fed']}; committed ProgressReport rows = {d['reports']}, ProcessedUpdate rows = "
           f"{d['claimed']}, pending outbox rows = {d['outbox']} (2 per reply); Bot API calls = "
-          f"{info['api_calls']}; taken by batches {info['batched']}, failed batches {info['failed_batches']} "
-          f"-> {'OK' if ok else 'MISMATCH'}")
+          f"{info['api_calls']}; "
+          + (f"taken by batches {info['batched']}, failed batches {info['failed_batches']} " if info["path"] == "batched"
+             else "")
+          + f"-> {'OK' if ok else 'MISMATCH'}")
     if not ok:
         raise SystemExit(1)
 
