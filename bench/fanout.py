@@ -119,7 +119,7 @@ async def fanout(workdir: Path, n: int) -> None:
                     text=f"⏰ <b>签收提醒</b> 任务 #{chat} 已交办，尚未签收。请点“签收”。",
                 )
         bot = make_bot(srv.token, srv.base_url)
-        sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits())
+        sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(), gate=app.gate)
         started = time.monotonic()
         await sender.drain(timeout=max(120.0, n / 10))
         elapsed = time.monotonic() - started

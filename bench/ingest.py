@@ -308,7 +308,7 @@ async def run(synchronous: str, args: argparse.Namespace) -> tuple[list[Row], di
             if args.storage == "sql":
                 from bot.telegram import SqlStorage  # what bot/runner.py passes in production
 
-                storage = SqlStorage(app.sessions, app.clock)
+                storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
             info["storage"] = type(storage).__name__ if storage else "MemoryStorage"
             full = build_dispatcher(app, storage=storage, sender=None)
             flush: Flush = None

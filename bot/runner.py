@@ -54,7 +54,7 @@ async def run_bot(settings: Settings) -> int:
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, app.gate), sender=sender,
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
                                   inflight=inflight)
     from handlers.ingest import FlushBeforePolling, attach_ingest
 

@@ -142,9 +142,10 @@ ANSWER_PURPOSES = ("reply", "report_ack", "error", "export")
 
 class OutboxSender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
-                 limits: Limits | None = None, poll_interval: float = 1.0, gate: WriteGate | None = None) -> None:
+                 limits: Limits | None = None, poll_interval: float = 1.0, *, gate: WriteGate) -> None:
         self.sessions = sessions
-        self.gate = gate or WriteGate(enabled=False)
+        # Required: a sender writing outside the app's gate would contend with it for SQLite's lock.
+        self.gate = gate
         self.transport = transport
         self.clock = clock
         self.limits = limits or Limits()

@@ -90,10 +90,10 @@ class SqlStorage(BaseStorage):
     """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 gate: WriteGate | None = None) -> None:
+                 gate: WriteGate) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.gate = gate or WriteGate(enabled=False)
+        self.gate = gate  # required, as for the sender: its writes take turns with everyone's
         # Every update asks for its state, and almost always there is none. Only this process
         # writes these rows, so committed values can be remembered; a key written in a session
         # that has not committed yet is not cached (it could still roll back), and a read that

@@ -140,8 +140,8 @@ async def _harness(app: App, *, batched: bool) -> AsyncIterator[Harness]:
     await srv.start()
     bot = Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
-                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000))
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock), sender=sender)
+                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=app.gate)
+    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender)
     ingest = None
     if batched:
         from handlers.ingest import attach_ingest

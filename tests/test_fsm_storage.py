@@ -11,7 +11,7 @@ KEY = StorageKey(bot_id=1, chat_id=10, user_id=10)
 
 
 async def test_states_are_remembered_only_once_committed(app: App) -> None:
-    storage = SqlStorage(app.sessions, app.clock)
+    storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
     assert await storage.get_state(KEY) is None  # now remembered as "no state"
     await storage.set_state(KEY, "Flow:text")
     await storage.set_data(KEY, {"aid": 7})
@@ -40,8 +40,8 @@ async def test_states_are_remembered_only_once_committed(app: App) -> None:
             update_session.reset(token)
             storage.forget(session.info.get("fsm_written", ()))
     assert await storage.get_state(KEY) is None
-    assert await SqlStorage(app.sessions, app.clock).get_state(KEY) is None
-    assert await SqlStorage(app.sessions, app.clock).get_data(KEY) == {"aid": 7}
+    assert await SqlStorage(app.sessions, app.clock, gate=app.gate).get_state(KEY) is None
+    assert await SqlStorage(app.sessions, app.clock, gate=app.gate).get_data(KEY) == {"aid": 7}
 
 
 async def test_a_read_that_overlaps_a_write_is_not_remembered(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +50,7 @@ async def test_a_read_that_overlaps_a_write_is_not_remembered(app: App, monkeypa
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    storage = SqlStorage(app.sessions, app.clock)
+    storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
     real_get = AsyncSession.get
     pause_next = asyncio.Event()
     paused, release = asyncio.Event(), asyncio.Event()
@@ -81,7 +81,7 @@ async def test_a_read_that_overlaps_a_write_is_not_remembered(app: App, monkeypa
 
 
 async def test_data_handed_out_cannot_change_what_is_remembered(app: App) -> None:
-    storage = SqlStorage(app.sessions, app.clock)
+    storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
     await storage.set_data(KEY, {"draft": {"percent": 10}})
     first = await storage.get_data(KEY)
     first["draft"]["percent"] = 99

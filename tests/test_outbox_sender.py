@@ -42,7 +42,7 @@ async def bot(srv: FakeBotAPI) -> AsyncIterator[Bot]:
 
 
 def make_sender(app: App, bot: Bot, **limits: float) -> OutboxSender:
-    return OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(**limits))  # type: ignore[arg-type]
+    return OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(**limits), gate=app.gate)  # type: ignore[arg-type]
 
 
 async def queue(app: App, items: list[tuple[int, str]]) -> None:
@@ -128,7 +128,9 @@ async def test_one_private_chat_gets_one_message_per_second_in_order(
     gaps = [b.time - a.time for a, b in itertools.pairwise(got)]
     # The server would take a burst of 5 without complaint (its bucket holds 5): the sender must pace.
     assert sum(gaps) / len(gaps) >= 0.98, gaps
-    assert min(gaps) >= 0.9, gaps
+    # Arrival gaps, not send starts: one request delayed by a busy machine shortens the gap after
+    # it (0.83 s was seen once). A burst would show gaps near 0.
+    assert min(gaps) >= 0.5, gaps
     assert srv.stats["rejected_429"] == 0
 
 
