@@ -163,6 +163,13 @@ class SqlStorage(BaseStorage):
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
+        # Every update asks this: a remembered state is returned without copying the data beside it
+        # (the same cases as `_read`, which copies).
+        name = self._key(key)
+        current = update_session.get()
+        cached = self._cache.get(name)
+        if cached is not None and (current is None or name not in current.info.get("fsm_written", ())):
+            return cached[0]
         return (await self._read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
