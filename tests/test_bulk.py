@@ -60,11 +60,11 @@ async def _check_update(app: App) -> None:
         for n in range(3):
             session.add(OutboxMessage(chat_id=n, text=f"m{n}", state="pending", next_attempt_at=now, created_at=now))
     async with app.sessions() as session, session.begin():
-        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-        for row in rows[:2]:
-            row.state, row.next_attempt_at = "sent", now + timedelta(minutes=row.chat_id + 1)
-        assert await bulk.write_changed(session, rows, ("state", "next_attempt_at")) == 2
-        assert not any(session.is_modified(r) for r in rows)  # nothing left for the ORM to write
+        ids = (await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all()
+        changes = [{"row_id": ids[n], "state": "sent", "next_attempt_at": now + timedelta(minutes=n + 1)}
+                   for n in range(2)]
+        await bulk.executemany(session, bulk.update_by_id(OutboxMessage.__table__, ("state", "next_attempt_at")),  # type: ignore[attr-defined]
+                               changes)
     async with app.sessions() as session:
         stored = [(r.chat_id, r.state, r.next_attempt_at) for r in
                   (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()]

@@ -21,7 +21,6 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ValuesBase
 from sqlmodel import SQLModel
 
@@ -132,25 +131,6 @@ async def executemany(session: AsyncSession, statement: ValuesBase, rows: Sequen
                 values[index] = process(value)
         params.append(tuple(values))
     await connection.exec_driver_sql(prepared.sql, params)
-
-
-async def write_changed(session: AsyncSession, objects: Sequence[SQLModel], columns: Sequence[str]) -> int:
-    """Writes these columns of the changed objects among `objects` (all of one table, keyed by
-    `id`) in one executemany; the session then holds them as written, so it sends nothing more."""
-    dirty = session.dirty
-    changed = {id(o): o for o in objects if o in dirty}
-    if not changed:
-        return 0
-    first = next(iter(changed.values()))
-    table = type(first).__table__  # type: ignore[attr-defined]
-    rows = [{"row_id": o.id, **{name: getattr(o, name) for name in columns}}  # type: ignore[attr-defined]
-            for o in changed.values()]
-    with session.no_autoflush:  # an autoflush would write them one by one first
-        await executemany(session, update_by_id(table, tuple(columns)), rows)
-    for o in changed.values():
-        for name in columns:
-            set_committed_value(o, name, getattr(o, name))
-    return len(changed)
 
 
 @cache
