@@ -152,9 +152,10 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
     assert rows_later is not None, "ingest_batch runs inside bulk.collecting"
     for item, _actor, _view in plan:
         rows_later.add(ProcessedUpdate, {"update_id": item.update_id, "processed_at": now})
-    # All reports in one statement, returning the ids the events and buttons refer to. The reading
-    # goes in with the verbatim text, so `interpret_report` finds nothing to change on them. A
-    # reading that fails sends the whole batch the usual way, where the text is stored first.
+    # All reports in one statement (`_insert_reports` gives the ids the events and buttons refer
+    # to). The reading goes in with the verbatim text, so `interpret_report` finds nothing to
+    # change on them. A reading that fails sends the whole batch the usual way, where the text is
+    # stored first.
     notify_now = app.settings.report_notify == "instant"
     rows = []
     readings = []
