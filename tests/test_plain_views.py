@@ -33,3 +33,20 @@ async def test_plain_views_match_the_orm_views_column_for_column(app: App) -> No
         any_view = next(iter(plain.values()))
         with pytest.raises(AttributeError):
             _ = any_view.policy.title
+
+
+async def test_views_of_messages_map_each_message_to_its_assignment(app: App) -> None:
+    from models import TaskMessage
+
+    await import_seed(app)
+    now = app.clock.now()
+    async with app.sessions() as session, session.begin():
+        first, second = (await session.scalars(select(Assignment.id).order_by(Assignment.id).limit(2))).all()
+        session.add_all([TaskMessage(chat_id=7, message_id=1, assignment_id=first, purpose="dispatch", created_at=now),
+                         TaskMessage(chat_id=7, message_id=2, assignment_id=first, purpose="followup", created_at=now),
+                         TaskMessage(chat_id=8, message_id=1, assignment_id=second, purpose="dispatch",
+                                     created_at=now)])
+    async with app.sessions() as session:
+        carried, views = await asg.load_plain_views_of_messages(session, {7, 8}, {1, 2, 3}, VIEW_COLUMNS)
+    assert carried == {(7, 1): first, (7, 2): first, (8, 1): second}
+    assert set(views) == {first, second} and views[first].assignment.id == first

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from bot.services import events
-from models import Assignment, Measure, Policy, Task, Unit
+from models import Assignment, Measure, Policy, Task, TaskMessage, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
 CLOSED = ("done", "cancelled")
@@ -128,22 +128,59 @@ async def load_plain_views(session: AsyncSession, assignment_ids: Collection[int
     connection = await session.connection()
     for start in range(0, len(ids), 500):
         result = await connection.execute(_plain_query(columns).where(Assignment.id.in_(ids[start:start + 500])))
-        keys = list(result.keys())
-        split = [(part, [(n, k.split("__", 1)[1]) for n, k in enumerate(keys) if k.startswith(part + "__")])
-                 for part, _model in _PLAIN_TABLES]
-        for row in result.all():
+        for _row, _view in _plain_rows(result, out, shared):
+            pass
+    return out
+
+
+async def load_plain_views_of_messages(session: AsyncSession, chat_ids: Collection[int],
+                                       message_ids: Collection[int], columns: PlainColumns
+                                       ) -> tuple[dict[tuple[int, int], int], dict[int, AssignmentView]]:
+    """`load_plain_views` for the assignments the bot's task messages (chat, message id) carry, in
+    one statement: which assignment each message carries, and the views. On PostgreSQL the
+    assignments are locked (FOR UPDATE, in id order) as they are read, as `coordination.lock`
+    does for one; SQLite has no row locks and a transaction that writes holds the database."""
+    out: dict[int, AssignmentView] = {}
+    shared: dict[tuple[str, Any], SimpleNamespace] = {}
+    carried: dict[tuple[int, int], int] = {}
+    if not chat_ids or not message_ids:
+        return carried, out
+    connection = await session.connection()
+    query = (_plain_query(columns)
+             .add_columns(TaskMessage.chat_id.label("message__chat_id"),
+                          TaskMessage.message_id.label("message__message_id"))
+             .join(TaskMessage.__table__, TaskMessage.assignment_id == Assignment.id)
+             .where(TaskMessage.chat_id.in_(chat_ids), TaskMessage.message_id.in_(message_ids))
+             .order_by(Assignment.id)
+             .with_for_update(of=Assignment.__table__))
+    result = await connection.execute(query)
+    for row, view in _plain_rows(result, out, shared):
+        carried[(row.message__chat_id, row.message__message_id)] = view.assignment.id
+    return carried, out
+
+
+def _plain_rows(result: Any, out: dict[int, AssignmentView], shared: dict[tuple[str, Any], SimpleNamespace]
+                ) -> Iterator[tuple[Any, AssignmentView]]:
+    """Each row with its view; one view (and one object per task, measure, policy, unit) per id."""
+    keys = list(result.keys())
+    split = [(part, [(n, k.split("__", 1)[1]) for n, k in enumerate(keys) if k.startswith(part + "__")])
+             for part, _model in _PLAIN_TABLES]
+    assignment_id = keys.index("assignment__id")
+    for row in result.all():
+        view = out.get(row[assignment_id])
+        if view is None:
             parts: dict[str, SimpleNamespace] = {}
             for part, fields in split:
                 values = {name: row[n] for n, name in fields}
                 if part == "assignment":
                     parts[part] = SimpleNamespace(**values)
-                else:  # tasks, measures, policies and units repeat across assignments: one object each
+                else:  # tasks, measures, policies and units repeat across assignments
                     key = (part, values["id"])
                     if key not in shared:
                         shared[key] = SimpleNamespace(**values)
                     parts[part] = shared[key]
-            out[parts["assignment"].id] = AssignmentView(**parts)  # type: ignore[arg-type]
-    return out
+            view = out[row[assignment_id]] = AssignmentView(**parts)  # type: ignore[arg-type]
+        yield row, view
 
 
 async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:

@@ -28,7 +28,7 @@ from bot.services import assignments as asg
 from bot.services import bulk
 from bot.services import coordination as co
 from bot.services.access import Actor, actor_from_contacts
-from models import Assignment, Contact, ProcessedUpdate, ProgressReport, TaskMessage
+from models import Assignment, Contact, ProcessedUpdate, ProgressReport
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -102,19 +102,11 @@ async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app:
         Contact.active.is_(True)).order_by(Contact.id))).all())
     # What `access.coordinators` would return, for `notify_coordinators_of_report` in this session.
     session.info["coordinators"] = [c for c in contacts if c.role == "coordinator"]
-    messages = {(row.chat_id, row.message_id): row.assignment_id for row in (await connection.execute(
-        select(TaskMessage.chat_id, TaskMessage.message_id, TaskMessage.assignment_id).where(
-            TaskMessage.chat_id.in_(chats),
-            TaskMessage.message_id.in_({i.replied_message_id for i in fresh})))).all()}
-    candidates = set(messages.values())
-    if candidates and connection.dialect.name == "postgresql":
-        # What `coordination.lock` does for one assignment, for the batch in one statement and in
-        # id order, before the rows are read: the checks below see what the lock protects.
-        await connection.execute(select(Assignment.id).where(Assignment.id.in_(candidates))
-                                 .order_by(Assignment.id).with_for_update())
-    # Plain objects: this batch writes the columns it changes itself (below), and `interpret_report`
-    # finds them through the session's view cache.
-    views = await asg.load_plain_views(session, candidates, VIEW_COLUMNS)
+    # Which assignment each replied-to message carries, and those assignments' views, in one
+    # statement. Plain objects: this batch writes the columns it changes itself (below), and
+    # `interpret_report` finds them through the session's view cache.
+    messages, views = await asg.load_plain_views_of_messages(
+        session, chats, {i.replied_message_id for i in fresh}, VIEW_COLUMNS)
     session.info.setdefault("assignment_views", {}).update(views)
     outcome.views = views
     before = {aid: [getattr(view.assignment, name) for name in ASSIGNMENT_COLUMNS] for aid, view in views.items()}
