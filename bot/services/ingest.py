@@ -77,14 +77,23 @@ class BatchOutcome:
     views: dict[int, asg.AssignmentView] = field(default_factory=dict)
 
 
-async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app: App) -> BatchOutcome:
+async def ingest_batch(session: AsyncSession, items: Sequence[QueuedReply], app: App, *,
+                       handled_up_to: int | None = None) -> BatchOutcome:
     """Stores and interprets the replies it accepts, inside the caller's `bulk.collecting`; the
-    caller commits. Reads are a handful of queries for the whole batch, whatever its size."""
+    caller commits. Reads are a handful of queries for the whole batch, whatever its size.
+
+    `handled_up_to`: the highest update id this process has already seen through. Telegram numbers
+    updates in increasing order, so a batch entirely above it cannot hold one handled before, and
+    the claims are not looked up. Should that ever be wrong, the claims' primary key refuses the
+    duplicate when the batch writes them, and the batch goes the usual way."""
     outcome = BatchOutcome()
     now = app.clock.now()
     connection = await session.connection()
-    seen = set((await connection.scalars(select(ProcessedUpdate.update_id).where(
-        ProcessedUpdate.update_id.in_({i.update_id for i in items})))).all())
+    ids = {i.update_id for i in items}
+    seen: set[int] = set()
+    if handled_up_to is None or min(ids) <= handled_up_to:
+        seen = set((await connection.scalars(select(ProcessedUpdate.update_id).where(
+            ProcessedUpdate.update_id.in_(ids)))).all())
     fresh: list[QueuedReply] = []
     for item in items:
         if item.update_id not in seen:  # handled before, or twice in this batch
@@ -222,6 +231,8 @@ class ReplyIngest:
         self.batches = 0  # transactions committed
         self.accepted = 0  # replies those transactions took
         self.failed = 0  # transactions that failed, whose replies went one at a time
+        # The highest update id of a batch handled to the end (see `ingest_batch`).
+        self.handled_up_to: int | None = None
 
     def submit(self, item: QueuedReply) -> bool:
         """Queues a reply; True when the queue is full and the caller should flush now."""
@@ -250,7 +261,7 @@ class ReplyIngest:
         try:
             async with self.app.gate(), self.app.sessions() as session:
                 async with bulk.collecting(session):
-                    outcome = await ingest_batch(session, items, self.app)
+                    outcome = await ingest_batch(session, items, self.app, handled_up_to=self.handled_up_to)
                     await self.app.replan_touched(session, loaded={
                         aid: (view.assignment, view.task, view.policy) for aid, view in outcome.views.items()})
                 await session.commit()
@@ -258,6 +269,7 @@ class ReplyIngest:
             log.exception("a batch of %d replies failed; handling them one at a time", len(items))
             self.failed += 1
             await self._one_at_a_time(items)
+            self._handled(items)
             return
         except BaseException:
             # Cancelled mid-transaction (it may even have committed: the claims make a retry safe).
@@ -268,6 +280,12 @@ class ReplyIngest:
         if outcome.accepted and self.on_commit is not None:
             self.on_commit()
         await self._one_at_a_time(outcome.declined)
+        self._handled(items)
+
+    def _handled(self, items: list[QueuedReply]) -> None:
+        highest = max(item.update_id for item in items)
+        if self.handled_up_to is None or highest > self.handled_up_to:
+            self.handled_up_to = highest
 
     async def _one_at_a_time(self, items: list[QueuedReply]) -> None:
         for index, item in enumerate(items):
