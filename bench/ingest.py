@@ -1,23 +1,27 @@
 """Ingest benchmark: progress replies through the whole bot against a bare aiogram Dispatcher.
 
-Run: .venv/bin/python bench/ingest.py [--replies 1000] [--trials 5] [--batch 20] [--synchronous NORMAL|FULL|both]
+Run: .venv/bin/python bench/ingest.py [--replies 1000] [--trials 5] [--bare-passes 5] [--batch 20]
+                                      [--synchronous NORMAL|FULL|both] [--path batched|single]
                                       [--warmup 200] [--storage memory|sql] [--profile]
 
 Both sides get the same pre-built `aiogram.types.Update` objects (already mounted on the Bot,
 so aiogram does not re-validate them), fed with `await dispatcher.feed_update(bot, update)`:
 
-* bare -- a fresh `Dispatcher()` whose only router has an empty `@router.message()` handler;
-* full -- `build_dispatcher(app, sender=None)`: SessionMiddleware claims the
-  update_id, ActorMiddleware resolves the contact from the database, `contact.reply_to_bot` finds
-  the task by the replied-to message, stores the report, interprets it, queues the confirmation and
-  the coordinator's notice in the outbox, and every update is committed to a SQLite FILE in WAL mode
-  with the engine the product builds (`App.build`).
+* bare -- a fresh `Dispatcher()` whose only router has an empty `@router.message()` handler; its
+  time in a trial is the median of `--bare-passes` passes over the same updates;
+* full -- `build_dispatcher(app, sender=None)` with the product's engine (`App.build`, a SQLite FILE
+  in WAL mode). With `--path batched` (what `duban run` does) SessionMiddleware queues each reply
+  and `ReplyIngest` commits the queue every `--per-poll` updates, as before each getUpdates: claims,
+  reports, the same interpretation as one at a time, the confirmation and the coordinator's notice
+  in the outbox, re-planned follow-ups. With `--path single` every update is its own transaction.
 
-Two modes: sequential (one polling worker) and concurrent (asyncio.gather in batches, as aiogram's
-handle_as_tasks does). No network: the Bot's session counts calls and the run fails if any is made;
-the outbox sender is not running, so the queued rows are part of the measured durable write.
-Afterwards the ProgressReport, ProcessedUpdate and outbox rows are counted through a separate
-sqlite3 connection to the file, which must match the replies fed.
+A trial feeds fresh replies to both sides, sequentially (one polling worker, as `duban run`) and
+concurrently (asyncio.gather in batches, as aiogram's handle_as_tasks does); the bench reports each
+trial and, per mode, the median ratio with its range. No network: the Bot's session counts calls
+and the run fails if any is made; the outbox sender is not running, so the queued rows are part of
+the measured durable write. Afterwards the ProgressReport, ProcessedUpdate and outbox rows are
+counted through a separate sqlite3 connection to the file and must match the replies fed, and
+every reply must have been taken by a batch (none by the one-at-a-time fallback).
 """
 
 from __future__ import annotations
