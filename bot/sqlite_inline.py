@@ -134,9 +134,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor(), self._busy_wait)
 
-    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
-
     async def commit(self) -> None:
         await _when_unlocked(self._conn.commit, self._busy_wait)
 
@@ -160,10 +157,6 @@ class InlineConnection:
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
 
 
 def inline_creator(database: str, *, busy_wait: float, uri: bool = False) -> Callable[[], Any]:

@@ -13,13 +13,19 @@ from tests.conftest import import_seed
 
 
 async def test_plain_views_match_the_orm_views_column_for_column(app: App) -> None:
+    from models import TaskMessage
+
     await import_seed(app)
-    async with app.sessions() as session:
+    async with app.sessions() as session, session.begin():
         ids = set((await session.scalars(select(Assignment.id))).all())
-        plain = await asg.load_plain_views(session, ids, VIEW_COLUMNS)
+        session.add_all([TaskMessage(chat_id=1, message_id=aid, assignment_id=aid, purpose="dispatch",
+                                     created_at=app.clock.now()) for aid in ids])
+    async with app.sessions() as session:
+        carried, plain = await asg.load_plain_views_of_messages(session, {1}, ids, VIEW_COLUMNS)
+        assert carried == {(1, aid): aid for aid in ids}
         await asg.load_views(session, ids)
         orm = session.info["assignment_views"]
-        assert set(plain) == ids and len(ids) > 500  # more than one chunk of 500
+        assert set(plain) == ids and len(ids) > 500
         for aid in ids:
             for part, names in VIEW_COLUMNS:
                 for name in names:

@@ -9,7 +9,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -104,40 +104,34 @@ PlainColumns = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @cache
-def _plain_query(wanted: PlainColumns):  # type: ignore[no-untyped-def]
+def _plain_views_of_messages(wanted: PlainColumns):  # type: ignore[no-untyped-def]
+    """Built once per column choice; the chats and messages are bound when it runs."""
     chosen = dict(wanted)
     columns = [getattr(model, name).label(f"{part}__{name}")
                for part, model in _PLAIN_TABLES for name in chosen[part]]
-    return (select(*columns)
+    return (select(*columns, TaskMessage.chat_id.label("message__chat_id"),
+                   TaskMessage.message_id.label("message__message_id"))
+            .select_from(Assignment.__table__)
             .join(Task.__table__, Task.id == Assignment.task_id)
             .join(Measure.__table__, Measure.id == Task.measure_id)
             .join(Policy.__table__, Policy.id == Task.policy_id)
-            .join(Unit.__table__, Unit.id == Assignment.unit_id))
-
-
-async def load_plain_views(session: AsyncSession, assignment_ids: Collection[int],
-                           columns: PlainColumns) -> dict[int, AssignmentView]:
-    """Views made of plain objects instead of ORM instances, for batch work that writes what it
-    changes itself: building and tracking ORM instances costs more than the rest of a progress
-    reply. Each object has only the `columns` asked for, per part ("assignment", "task", "measure",
-    "policy", "unit"; each must include "id"), so a column the caller forgot fails loudly. They
-    are not in the session; nothing flushes them."""
-    out: dict[int, AssignmentView] = {}
-    shared: dict[tuple[str, Any], SimpleNamespace] = {}
-    ids = list(assignment_ids)
-    connection = await session.connection()
-    for start in range(0, len(ids), 500):
-        result = await connection.execute(_plain_query(columns).where(Assignment.id.in_(ids[start:start + 500])))
-        for _row, _view in _plain_rows(result, out, shared):
-            pass
-    return out
+            .join(Unit.__table__, Unit.id == Assignment.unit_id)
+            .join(TaskMessage.__table__, TaskMessage.assignment_id == Assignment.id)
+            .where(TaskMessage.chat_id.in_(bindparam("chats", expanding=True)),
+                   TaskMessage.message_id.in_(bindparam("messages", expanding=True)))
+            .order_by(Assignment.id)
+            .with_for_update(of=Assignment.__table__))
 
 
 async def load_plain_views_of_messages(session: AsyncSession, chat_ids: Collection[int],
                                        message_ids: Collection[int], columns: PlainColumns
                                        ) -> tuple[dict[tuple[int, int], int], dict[int, AssignmentView]]:
-    """`load_plain_views` for the assignments the bot's task messages (chat, message id) carry, in
-    one statement: which assignment each message carries, and the views. On PostgreSQL the
+    """Views made of plain objects instead of ORM instances, for the assignments the bot's task
+    messages (chat, message id) carry, with which assignment each message carries, in one
+    statement. For batch work that writes what it changes itself: building and tracking ORM
+    instances costs more than the rest of a progress reply. Each object has only the `columns`
+    asked for, per part ("assignment", "task", "measure", "policy", "unit"; each must include
+    "id"), so a column the caller forgot fails loudly; nothing flushes them. On PostgreSQL the
     assignments are locked (FOR UPDATE, in id order) as they are read, as `coordination.lock`
     does for one; SQLite has no row locks and a transaction that writes holds the database."""
     out: dict[int, AssignmentView] = {}
@@ -146,14 +140,8 @@ async def load_plain_views_of_messages(session: AsyncSession, chat_ids: Collecti
     if not chat_ids or not message_ids:
         return carried, out
     connection = await session.connection()
-    query = (_plain_query(columns)
-             .add_columns(TaskMessage.chat_id.label("message__chat_id"),
-                          TaskMessage.message_id.label("message__message_id"))
-             .join(TaskMessage.__table__, TaskMessage.assignment_id == Assignment.id)
-             .where(TaskMessage.chat_id.in_(chat_ids), TaskMessage.message_id.in_(message_ids))
-             .order_by(Assignment.id)
-             .with_for_update(of=Assignment.__table__))
-    result = await connection.execute(query)
+    result = await connection.execute(_plain_views_of_messages(columns),
+                                      {"chats": list(chat_ids), "messages": list(message_ids)})
     for row, view in _plain_rows(result, out, shared):
         carried[(row.message__chat_id, row.message__message_id)] = view.assignment.id
     return carried, out
