@@ -144,10 +144,11 @@ def _percents(clause: str) -> list[_Pct]:
 # --- completion ------------------------------------------------------------------------------------
 
 _DONE_VERB = re.compile(
-    r"(完成|办结|完工|竣工|办理完毕|落实完毕|整改完毕|完毕|销号|通过(竣工|终期|最终|整体)?验收|搞定|办完|做完|干完|搞完|弄完)"
+    r"(完成|办结|竣工验收|完工|竣工|办理完毕|落实完毕|整改完毕|完毕|销号|通过(竣工|终期|最终|整体)?验收|搞定|办完|做完|干完|搞完|弄完|落实到位|整改到位)"
     r"(?!情况|率|进度|量|值|时限|时间|期限|节点|后|时|前)"
 )
 _DONE_EN = re.compile(r"\b(completed|complete|done|finished|finish|accomplished|closed)\b")
+_CANNOT = re.compile(r"完不成|完成不了|做不完|干不完|\bcannot (be )?(complete|finish)")
 _NEGATED = re.compile(
     r"(尚未|暂未|仍未|还未|均未|并未|未能|从未|未|没有|没|还没|不能|无法|难以|不|待|有待|未予|not yet|not|never|n't|yet to)"
     r"\s*(能够|能|全部|完全|全面|如期|按期|按时|按计划|按要求|彻底|有|been|be|fully|all|quite|yet|been fully)*\s*$"
@@ -182,21 +183,21 @@ _WHOLE_OBJECT = re.compile(
     r"(待(验收|审核|核查|复核|审批|批复|销号)|并.*|且.*|后.*)?"
 )
 _WHOLE_SUBJECT = re.compile(
-    r"(我们|我厅|我局|我委|我办|我市|我县|我区|我省|我单位|我司|我部|本单位|本部门|我部门|我镇|我乡|我中心|我院)?的?"
-    r"(该项|本项|此项|这项|各项|全部|所有|相关|上述|交办|本次|这个|这些|此次|年度|全年|既定|各|目标|督办|交办的|该|本|此|这)?的?"
-    r"(工作|任务|事项|目标|整改|项目|工作任务|目标任务|建设任务|督办事项|交办事项|督办任务|任务目标)?的?"
+    # Who did it and of what, in any order ("这项工作我们", "我局该项任务"): the unit, or the task as a whole.
+    r"(?:我们|我厅|我局|我委|我办|我市|我县|我区|我省|我单位|我司|我部|本单位|本部门|我部门|我镇|我乡|我中心|我院|"
+    r"该项|本项|此项|这项|各项|全部|所有|相关|上述|交办|本次|这个|这些|此次|年度|全年|既定|各|督办|该|本|此|这|"
+    r"工作|任务|事项|目标|整改|项目|的)*"
 )
 _TIME_OR_MANNER = re.compile(
     r"截至目前|截止目前|截至\S*?日|截止\S*?日|目前|现已|本周|本月|本季度|今年以来|近日|日前|今天|今日|昨天|昨日|上周|"
     r"已于|于\S*?日|\d+月\d+日|\d+月|\d+日|底前|之前|以前|前|现|已经|均已|都已|已|均|都|顺利|圆满|按要求|按照要求|按时|按期|如期|提前|按计划|"
-    r"全面|全部|超额|高质量|申请|提请|请求|特此|经.*?后|经过.*?后|"
-    r"\b(we|we've|i|i've|our|team|unit|department|the|this|task|work|assignment|project|job|it|all|everything|has|have|"
+    r"全面|全部|超额|高质量|保质保量|保质|保量|高标准|申请|提请|请求|特此|经.*?后|经过.*?后|"
+    r"\b(we|we've|i|i've|our|team|unit|department|the|this|task|tasks|work|assignment|project|job|it|all|everything|has|have|"
     r"had|is|are|was|were|been|be|now|already|fully|successfully|today|yesterday|this week|last week|item)\b"
 )
 _EN_WHOLE_OBJECT = re.compile(
-    r"(the |this |our )?(whole |entire )?(task|work|assignment|project|job|everything|all( tasks| work| items)?|it)?"
-    r"( already| on time| ahead of schedule| as required| successfully| today| this week| last week| fully| now)*"
-    r"( and .*)?"
+    r"(?:(?:the|this|our|whole|entire|task|tasks|work|assignment|project|job|everything|all|it|items|already|on|time|"
+    r"ahead|of|schedule|as|required|successfully|today|week|last|fully|now)\s*)*(?:and .*)?"
 )
 
 
@@ -218,6 +219,8 @@ def _strip(text: str) -> str:
 def _read_completion(clause: str, question: bool, r: _Reading) -> None:
     english = re.search(r"[a-z]", clause) is not None and not re.search(r"[\u4e00-\u9fff]", clause)
     verbs = list((_DONE_EN if english else _DONE_VERB).finditer(clause))
+    if not question and _CANNOT.search(clause):
+        r.progress = r.unclaim = True
     for m in verbs:
         pre, post = clause[:m.start()], clause[m.end():]
         if question:
@@ -239,7 +242,7 @@ def _read_completion(clause: str, question: bool, r: _Reading) -> None:
                 r.unclaim = True
             continue
         if _HEDGE.search(pre) or (english and _HEDGE.search(post)):
-            if _HEDGE_90.search(pre):
+            if _HEDGE_90.search(pre) and _is_whole_object(post, english):
                 r.hedge_90 = True
             continue
         if _STAGE.search(clause):
@@ -257,7 +260,7 @@ def _read_completion(clause: str, question: bool, r: _Reading) -> None:
 
 def _is_whole_object(post: str, english: bool) -> bool:
     if english:
-        return _EN_WHOLE_OBJECT.fullmatch(re.sub(r"[^a-z ]+", "", post).strip()) is not None
+        return _EN_WHOLE_OBJECT.fullmatch(re.sub(r"[^a-z ]+", " ", post).strip()) is not None
     post = _strip(post)
     if post.startswith("全部"):
         return True
@@ -265,7 +268,7 @@ def _is_whole_object(post: str, english: bool) -> bool:
 
 
 def _is_whole_subject(pre: str, english: bool) -> bool:
-    rest = _TIME_OR_MANNER.sub("", pre)
+    rest = _TIME_OR_MANNER.sub("", pre.rsplit(":", 1)[-1])  # "报告：该事项已…": a heading is no subject
     if english:
         return not re.sub(r"[^a-z]+", "", rest)
     return _WHOLE_SUBJECT.fullmatch(_strip(rest)) is not None
@@ -274,12 +277,12 @@ def _is_whole_subject(pre: str, english: bool) -> bool:
 # --- blocking and progress -------------------------------------------------------------------------
 
 _BLOCKED = re.compile(
-    r"受阻|阻碍|阻力|障碍|卡住|卡壳|卡脖子|停滞|停工|停摆|搁置|暂停|无法推进|难以推进|推进困难|困难|难题|瓶颈|制约|堵点|"
+    r"受阻|阻碍|阻力|障碍|推不动|推进不动|没法(推进|动工|开工|实施|干)|难度(较|很|比较)?大|暂缓|卡住|卡壳|卡脖子|停滞|停工|停摆|搁置|暂停|无法推进|难以推进|推进困难|困难|难题|瓶颈|制约|堵点|"
     r"需(要)?.{0,8}协调|请求.{0,8}协调|提请.{0,8}协调|恳请.{0,8}协调|请.{0,10}协调|请求支持|需(要)?.{0,8}支持|帮助解决|"
-    r"资金缺口|缺口|(资金|用地|土地|指标|经费|要素|审批|手续|批复|征地|拆迁)\S{0,4}(未|尚未|没有|暂未|不|还没)(落实|到位|解决|批复|获批|办理)|"
+    r"资金缺口|缺口|(资金|用地|土地|指标|经费|要素|审批|手续|批复|征地|拆迁)\S{0,4}(未|尚未|没有|暂未|不|还没有|还没)(落实|到位|解决|批复|获批|办理|批下来)|"
     r"等待.{0,8}(审批|批复|审核)|等待上级|卡在|待批复|未获批|存在(的)?问题|遇到(的)?问题|面临(的)?问题|"
     r"\b(blocked|blocker|blockers|blocking|stuck|waiting for|awaiting|pending approval|on hold|held up|obstacle|obstacles|"
-    r"bottleneck|funding gap|cannot proceed|can't proceed|difficulty|difficulties|need coordination|needs coordination|"
+    r"bottleneck|funding gap|delayed due to|delayed by|shortage|cannot proceed|can't proceed|difficulty|difficulties|need coordination|needs coordination|"
     r"need help|needs help|need support|issue|issues|problem|problems)\b"
 )
 _BLOCKED_NEGATION = re.compile(
@@ -290,8 +293,8 @@ _BLOCKED_NEGATION = re.compile(
 _BLOCKED_NONE_AFTER = re.compile(r"^[^,;]{0,6}?[:：]\s*(暂无|无|没有|none|nil|no)\s*$|^\s*(暂无|无|没有)\s*$")
 _PROGRESS = re.compile(
     r"推进|进行|开展|预计|力争|争取|计划|实施|启动|办理|施工|建设|组织|召开|部署|落实|调度|督导|推动|正在|加快|加紧|有序|稳步|持续|继续|"
-    r"进展|进度|顺利|编制|起草|对接|走访|调研|排查|整改|印发|制定|报送|上报|审核|审批|招标|签约|开工|验收|培训|摸底|"
-    r"已(?!签收|收到|阅|知悉|知道|了解|读)[\u4e00-\u9fff]|"
+    r"进展|进度|顺利|开始|收尾|扫尾|正常|无变化|没有变化|滞后|赶工|延期|试运行|调试|快了|差不多了|完成率|(没有|没|无|未发现|未出现|不存在|暂无)(明显|重大|什么|任何)?(问题|异常)|编制|起草|对接|走访|调研|排查|整改|印发|制定|报送|上报|审核|审批|招标|签约|开工|验收|培训|摸底|"
+    r"已(?!签收|收到|阅|知悉|知道|了解|读|转)[\u4e00-\u9fff]|"
     r"\b(in progress|on track|ongoing|underway|under way|progressing|working on|proceeding|on schedule|moving forward|"
     r"no progress|no update|started|begun|launched|continuing|going well|going smoothly|in hand|drafted|submitted|held|"
     r"progress)\b"
