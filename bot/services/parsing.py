@@ -50,7 +50,7 @@ def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if any(ord(ch) > 0x3000 for ch in text):
         text = _t2s().convert(text)
-    return text.lower()
+    return text.lower().replace("'s ", " is ").replace("’s ", " is ")
 
 
 _CLAUSE_END = re.compile(r"([,;!?。\n\r]|(?<!\d)\.|\.(?!\d))")
@@ -85,7 +85,7 @@ _PCT_FRACTION = re.compile(r"([一二三四五六七八九十]|\d+)\s*分之\s*(
 _PCT_HALF = re.compile(r"过半|一半|半数")
 _PCT_BARE_NUMBER = re.compile(r"(进度|完成率|完成进度)\s*(?:已达到|达到|已达|达|为|是|约|:)?\s*(\d{1,3})(?![\d.%])\s*$")
 # Words before a percentage that make it a cue of progress ("完成70%", "进度达70%") ...
-_PCT_CUE = re.compile(r"完成|进度|进展|总体|整体|累计|推进|形象|工程量|占(年度|全年)?(计划|任务|目标)|done|complete|progress|finished|overall")
+_PCT_CUE = re.compile(r"完成|进度|进展|总体|整体|累计|推进|形象|工程量|占(年度|全年)?(计划|任务|目标|总数|总量|总任务)|done|complete|progress|finished|overall")
 # ... and words that make it some other figure ("同比增长12%", "覆盖率80%").
 _PCT_METRIC = re.compile(r"增长|下降|降低|降至|提高|提升|占比|同比|环比|增幅|增速|比重|率|降幅|减少|增加|超过|达到|以上|占|growth|increase|decrease|rate|share")
 
@@ -133,6 +133,8 @@ def _percents(clause: str) -> list[_Pct]:
         rest = (clause[:start] + clause[end:]).strip()
         if _PCT_CUE.search(before) or _PCT_CUE.search(clause[end:end + 6]):
             out.append(_Pct(value, True))
+        elif re.search(r"(提升|提高|增|升|达到|达)(至|到)?\s*$", before) and _PCT_CUE.search(clause[:start]):
+            out.append(_Pct(value, True))  # "进度由60%提升至65%"
         elif _PCT_METRIC.search(before):
             continue
         else:
@@ -144,10 +146,12 @@ def _percents(clause: str) -> list[_Pct]:
 # --- completion ------------------------------------------------------------------------------------
 
 _DONE_VERB = re.compile(
-    r"(完成|办结|竣工验收|完工|竣工|办理完毕|落实完毕|整改完毕|完毕|销号|通过(竣工|终期|最终|整体)?验收|搞定|办完|做完|干完|搞完|弄完|落实到位|整改到位)"
+    r"(完成|办结|竣工验收|完工|竣工|办理完毕|落实完毕|整改完毕|完毕|销号|通过(竣工|终期|最终|整体)?验收|搞定|办完|做完|干完|搞完|弄完|落实到位|整改到位|全部落实(?!完毕|到位)|弄好|办好)"
     r"(?!情况|率|进度|量|值|时限|时间|期限|节点|后|时|前)"
 )
 _DONE_EN = re.compile(r"\b(completed|complete|done|finished|finish|accomplished|closed)\b")
+# Work still to do takes back a claim: "已完成了，但还要补充一些材料".
+_REMAINING = re.compile(r"还要|还需|仍需|尚需|尚有|还有(?!效)|剩余|剩下|还差|\b(remaining|still need|still have|left to do)\b")
 _CANNOT = re.compile(r"完不成|完成不了|做不完|干不完|\bcannot (be )?(complete|finish)")
 _NEGATED = re.compile(
     r"(尚未|暂未|仍未|还未|均未|并未|未能|从未|未|没有|没|还没|不能|无法|难以|不|待|有待|未予|not yet|not|never|n't|yet to)"
@@ -186,10 +190,10 @@ _WHOLE_SUBJECT = re.compile(
     # Who did it and of what, in any order ("这项工作我们", "我局该项任务"): the unit, or the task as a whole.
     r"(?:我们|我厅|我局|我委|我办|我市|我县|我区|我省|我单位|我司|我部|本单位|本部门|我部门|我镇|我乡|我中心|我院|"
     r"该项|本项|此项|这项|各项|全部|所有|相关|上述|交办|本次|这个|这些|此次|年度|全年|既定|各|督办|该|本|此|这|"
-    r"工作|任务|事项|目标|整改|项目|的)*"
+    r"工作|任务|事项|目标|整改|项目|承担|负责|牵头|分工|这边|的)*"
 )
 _TIME_OR_MANNER = re.compile(
-    r"截至目前|截止目前|截至\S*?日|截止\S*?日|目前|现已|本周|本月|本季度|今年以来|近日|日前|今天|今日|昨天|昨日|上周|"
+    r"按时间节点|按节点|截至目前|截止目前|截至\S*?日|截止\S*?日|目前|现已|本周|本月|本季度|今年以来|近日|日前|今天|今日|昨天|昨日|上周|"
     r"已于|于\S*?日|\d+月\d+日|\d+月|\d+日|底前|之前|以前|前|现|已经|均已|都已|已|均|都|顺利|圆满|按要求|按照要求|按时|按期|如期|提前|按计划|"
     r"全面|全部|超额|高质量|保质保量|保质|保量|高标准|申请|提请|请求|特此|经.*?后|经过.*?后|"
     r"\b(we|we've|i|i've|our|team|unit|department|the|this|task|tasks|work|assignment|project|job|it|all|everything|has|have|"
@@ -277,7 +281,7 @@ def _is_whole_subject(pre: str, english: bool) -> bool:
 # --- blocking and progress -------------------------------------------------------------------------
 
 _BLOCKED = re.compile(
-    r"受阻|阻碍|阻力|障碍|推不动|推进不动|没法(推进|动工|开工|实施|干)|难度(较|很|比较)?大|暂缓|卡住|卡壳|卡脖子|停滞|停工|停摆|搁置|暂停|无法推进|难以推进|推进困难|困难|难题|瓶颈|制约|堵点|"
+    r"受阻|阻碍|阻力|障碍|推不动|推不下去|缺(资金|钱|人手|用地|指标|经费)|无法(办理|开工|实施|动工|落地|开展)|(一直|迟迟|始终|至今)(没有?|未|不)(批|解决|到位|落实|回复|批复|下达)|推进不动|没法(推进|动工|开工|实施|干)|难度(较|很|比较)?大|暂缓|卡住|卡壳|卡脖子|停滞|停工|停摆|搁置|暂停|无法推进|难以推进|推进困难|困难|难题|瓶颈|制约|堵点|"
     r"需(要)?.{0,8}协调|请求.{0,8}协调|提请.{0,8}协调|恳请.{0,8}协调|请.{0,10}协调|请求支持|需(要)?.{0,8}支持|帮助解决|"
     r"资金缺口|缺口|(资金|用地|土地|指标|经费|要素|审批|手续|批复|征地|拆迁)\S{0,4}(未|尚未|没有|暂未|不|还没有|还没)(落实|到位|解决|批复|获批|办理|批下来)|"
     r"等待.{0,8}(审批|批复|审核)|等待上级|卡在|待批复|未获批|存在(的)?问题|遇到(的)?问题|面临(的)?问题|"
@@ -293,10 +297,10 @@ _BLOCKED_NEGATION = re.compile(
 _BLOCKED_NONE_AFTER = re.compile(r"^[^,;]{0,6}?[:：]\s*(暂无|无|没有|none|nil|no)\s*$|^\s*(暂无|无|没有)\s*$")
 _PROGRESS = re.compile(
     r"推进|进行|开展|预计|力争|争取|计划|实施|启动|办理|施工|建设|组织|召开|部署|落实|调度|督导|推动|正在|加快|加紧|有序|稳步|持续|继续|"
-    r"进展|进度|顺利|开始|收尾|扫尾|正常|无变化|没有变化|滞后|赶工|延期|试运行|调试|快了|差不多了|完成率|(没有|没|无|未发现|未出现|不存在|暂无)(明显|重大|什么|任何)?(问题|异常)|编制|起草|对接|走访|调研|排查|整改|印发|制定|报送|上报|审核|审批|招标|签约|开工|验收|培训|摸底|"
+    r"进展|进度|顺利|开始|准备|收尾|扫尾|正常|无变化|没有变化|滞后|赶工|延期|试运行|调试|快了|差不多了|完成率|(没有|没|无|未发现|未出现|不存在|暂无)(明显|重大|什么|任何)?(问题|异常)|编制|起草|对接|走访|调研|排查|整改|印发|制定|报送|上报|审核|审批|招标|签约|开工|验收|培训|摸底|"
     r"已(?!签收|收到|阅|知悉|知道|了解|读|转)[\u4e00-\u9fff]|"
     r"\b(in progress|on track|ongoing|underway|under way|progressing|working on|proceeding|on schedule|moving forward|"
-    r"no progress|no update|started|begun|launched|continuing|going well|going smoothly|in hand|drafted|submitted|held|"
+    r"no progress|no update|expected|expect|will|plan|started|begun|launched|continuing|going well|going smoothly|in hand|drafted|submitted|held|"
     r"progress)\b"
 )
 
@@ -329,6 +333,8 @@ def parse_progress(text: str) -> Parsed:
         _read_completion(clause, question, r)
         if question:
             continue
+        if _REMAINING.search(clause):
+            r.unclaim = r.progress = True
         clause_blocked, denied = _blocked(clause)
         blocked = blocked or clause_blocked
         if denied or _PROGRESS.search(clause):
