@@ -57,6 +57,7 @@ _CLAUSE_END = re.compile(r"([,;!?。\n\r]|(?<!\d)\.|\.(?!\d))")
 _CLAUSE_WORD = re.compile(r"(?=但是|但|不过|目前|下一步|下步|\bbut\b|\bhowever\b|\bwhile\b)")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff%])\s+|\s+(?=[\u4e00-\u9fff])")
 _QUESTION_TAIL = re.compile(r"(吗|么|嘛|没有|了没|否)\s*$")
+_QUESTION_HEAD = re.compile(r"是否|能否|可否|\b(is|are|was|were|did|does|do|can|could|when|what|how|why|who|which)\b")
 
 
 def _clauses(text: str) -> list[tuple[str, bool]]:
@@ -70,7 +71,7 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
         pieces = [p.strip() for p in pieces if p and p.strip()]
         for j, piece in enumerate(pieces):
             last = j == len(pieces) - 1
-            question = (last and delimiter == "?") or bool(_QUESTION_TAIL.search(piece)) or piece.startswith("是否")
+            question = (last and delimiter == "?") or bool(_QUESTION_TAIL.search(piece) or _QUESTION_HEAD.match(piece))
             out.append((piece, question))
     return out
 
@@ -168,7 +169,7 @@ _EXPECTED_FIGURE = re.compile(
     r"\b(will|expect|expected|plan to|planned|aim|target|by the end|next)\b"
 )
 _NOT_EXPECTED = re.compile(r"按计划|按要求|按照要求|按时间节点|按期|按时|如期|要求|计划内")
-_FUTURE_DATE = re.compile(r"前|之前|以前|底|年内|月内|周内|下月|下周|下旬|中旬|上旬|明年|明天|近期|尽快|年底|月底|季度末|节前")
+_FUTURE_DATE = re.compile(r"(?<![当目提此])前(?!期)|之前|以前|底|年内|月内|周内|下月|下周|下旬|中旬|上旬|明年|明天|近期|尽快|年底|月底|季度末|节前")
 _ASSERTED = re.compile(r"已|均已|都已|顺利|圆满|全部|全面|提前|超额|申请|提请|请求|现已|\b(have|has|had|was|were|is|are|been|now|already)\b")
 _HEDGE = re.compile(
     r"基本|大部|大体|大致|初步|接近|即将|快要|差不多|近乎|临近|部分|大多|多数|大半|局部|逐步|陆续|(?<!加|尽)快|"
@@ -194,7 +195,7 @@ _WHOLE_SUBJECT = re.compile(
 )
 _TIME_OR_MANNER = re.compile(
     r"按时间节点|按节点|截至目前|截止目前|截至\S*?日|截止\S*?日|目前|现已|本周|本月|本季度|今年以来|近日|日前|今天|今日|昨天|昨日|上周|"
-    r"已于|于\S*?日|\d+月\d+日|\d+月|\d+日|底前|之前|以前|前|现|已经|均已|都已|已|均|都|顺利|圆满|按要求|按照要求|按时|按期|如期|提前|按计划|"
+    r"已于|于\S*?日|\d+年|\d+月\d+日|\d+月|\d+日|底前|之前|以前|前|现|已经|均已|都已|已|均|都|顺利|圆满|按要求|按照要求|按时|按期|如期|提前|按计划|"
     r"全面|全部|超额|高质量|保质保量|保质|保量|高标准|申请|提请|请求|特此|经.*?后|经过.*?后|"
     r"\b(we|we've|i|i've|our|team|unit|department|the|this|task|tasks|work|assignment|project|job|it|all|everything|has|have|"
     r"had|is|are|was|were|been|be|now|already|fully|successfully|today|yesterday|this week|last week|item)\b"
@@ -341,7 +342,8 @@ def parse_progress(text: str) -> Parsed:
             r.progress = True
         # A figure inside an expectation or a stage ("力争年底完成80%", "一期完成100%") is not
         # the task's progress.
-        if _EXPECTED_FIGURE.search(clause) and not re.search(r"目前|现已|已完成|已达|累计", clause):
+        if (_EXPECTED_FIGURE.search(clause) or (_FUTURE_DATE.search(clause) and not re.search(r"已|了", clause))) \
+                and not re.search(r"目前|现已|已完成|已达|累计", clause):
             continue
         if _STAGE.search(clause):
             continue
