@@ -21,8 +21,9 @@ from bot.services.parsing import parse_progress
         ("需协调，完成30%", "blocked", 30),
         ("本周召开会议，完成了选址工作", "progress", None),
         ("已完成70%", "progress", 70),
-        ("尚未完成", None, None),
-        ("进展顺利", None, None),
+        # Issue 14 wins over the earlier None here: "未完成" says the work is under way, not nothing.
+        ("尚未完成", "progress", None),
+        ("进展顺利", "progress", None),
         ("", None, None),
         ("完成150%", "progress", None),  # an impossible percentage is not taken
     ],
