@@ -10,11 +10,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.app import App
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from bot.textutil import table
-from config.settings import Settings
+from config.settings import Settings, describe_errors
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
 
@@ -56,7 +58,9 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session, session.begin():
         added = await sync_directory(session, app.directory, app.clock.now(), "cli:init")
-    print(f"数据库已就绪：{app.settings.database_url}")
+    from sqlalchemy.engine import make_url
+
+    print(f"数据库已就绪：{make_url(app.settings.database_url).render_as_string(hide_password=True)}")
     print(f"单位目录：新增 {added} 个单位")
     if not args.no_seed:
         text = read_document(_seed_path())
@@ -401,6 +405,9 @@ def cmd_run(settings: Settings) -> int:
             "BOT_TOKEN is not set: get one from @BotFather (/newbot), put BOT_TOKEN=... in .env, run again."
         )
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import redact
+
+    clean = redact.install(settings.token_value())
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     migrate(settings)
@@ -410,8 +417,24 @@ def cmd_run(settings: Settings) -> int:
     gc.disable()
     try:
         return asyncio.run(run_bot(settings))
+    except Exception as exc:
+        return _run_failed(exc, clean)
     finally:
         gc.enable()
+
+
+def _run_failed(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
+    """One line, the token masked: aiohttp's errors quote the request URL, which carries it."""
+    import logging
+
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    if isinstance(exc, TelegramUnauthorizedError):
+        return _fail("Telegram 拒绝了 BOT_TOKEN（令牌无效或已被撤销），请向 @BotFather 核对。\n"
+                     "Telegram refused BOT_TOKEN (invalid or revoked): check it with @BotFather.", 1)
+    if not isinstance(exc, TelegramNetworkError):  # a bug: the (masked) traceback helps
+        logging.getLogger("duban").error("duban run stopped", exc_info=exc)
+    return _fail(clean(f"运行失败 / duban run failed: {type(exc).__name__}: {exc}"), 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -497,8 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's message names the bad variable, never a secret's value
-        return _fail(f"配置错误 / configuration error: {exc}")
+    except ValidationError as exc:
+        return _fail(f"配置错误 / configuration error: {describe_errors(exc)}")
     try:
         from bot.followup_rules import FollowupSettings
 
