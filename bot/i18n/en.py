@@ -146,6 +146,10 @@ TEXTS: dict[str, str] = {
     "report.understood.blocked": "Blocked, needs coordination",
     "report.understood.unparsed": "Text report (no progress or status recognised; saved as written)",
     "report.percent": ", {percent}% complete",
+    "report.percent_refused": (
+        "⚠️ The percentage “{value}” is not between 0 and 100, so no completion figure was recorded. "
+        "To update it, reply to the task message again, e.g. “60% done”."
+    ),
     "report.fix.choose": "Please choose the correct status:",
     "report.fixed": "Corrected: report #{rid} recorded as “{understood}”.",
     "report.edited": (

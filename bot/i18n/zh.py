@@ -113,6 +113,7 @@ TEXTS: dict[str, str] = {
     "report.understood.blocked": "受阻，需协调",
     "report.understood.unparsed": "文字报送（未识别出进度或状态，已原文保存）",
     "report.percent": "，完成 {percent}%",
+    "report.percent_refused": "⚠️ 百分比“{value}”不在 0 到 100 之间，本次未记录完成比例。如需更新，请再次回复任务消息，例如：完成60%",
     "report.fix.choose": "请选择正确的状态：",
     "report.fixed": "已更正：报送#{rid} 记为“{understood}”。",
     "report.edited": "已保存修改后的报送（报送#{rid}，原版本#{old} 保留在历史中）。\n系统理解为：{understood}",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.importer.text import cn_to_int
 
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*[%％]")
+# The whole number, with its sign: "1000%" must not read as its last three digits, nor "-5%" as 5.
+_PERCENT = re.compile(r"(?<![\d.])([-−－]\s*)?(\d+(?:\.\d+)?)\s*[%％]")
 _PERCENT_ZH = re.compile(r"百分之\s*([零〇一二两三四五六七八九十百\d]+)")
 _DONE = re.compile(r"(已|全部|均已|已经|基本)?(完成|办结|落实完毕|完工)(了|啦)?")
 _NOT_DONE = re.compile(r"(未|没有|没|尚未|暂未|不能|无法|待)(全部)?(完成|办结)")
@@ -19,6 +20,8 @@ _BLOCKED = re.compile(r"受阻|需协调|需要协调|请求协调|阻碍|卡住
 class Parsed:
     status: str | None  # progress | done | blocked | None when nothing was recognised
     percent: int | None
+    # A percentage given outside 0–100, as written: not taken, and the contact is told why.
+    refused_percent: str | None = None
 
     @property
     def understood(self) -> bool:
@@ -30,11 +33,14 @@ def parse_progress(text: str) -> Parsed:
     if not text:
         return Parsed(None, None)
     percent: int | None = None
+    refused: str | None = None
     match = _PERCENT.search(text)
     if match:
-        value = float(match.group(1))
+        value = float(match.group(2)) * (-1 if match.group(1) else 1)
         if 0 <= value <= 100:
             percent = round(value)
+        else:
+            refused = match.group(0)
     else:
         zh = _PERCENT_ZH.search(text)
         if zh:
@@ -42,6 +48,12 @@ def parse_progress(text: str) -> Parsed:
             value_zh = int(raw) if raw.isascii() and raw.isdigit() else cn_to_int(raw)
             if value_zh is not None and 0 <= value_zh <= 100:
                 percent = value_zh
+            elif value_zh is not None:
+                refused = zh.group(0)
+    if refused is not None:
+        # A figure that cannot be right says nothing reliable about the rest either ("已完成1000%"
+        # is not a completion): only a blockage is still read, and a coordinator sees the text.
+        return Parsed("blocked" if _BLOCKED.search(text) else None, None, refused_percent=refused)
     if _BLOCKED.search(text):
         return Parsed("blocked", percent)
     without_negations = _NOT_DONE.sub("", text)
