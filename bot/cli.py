@@ -26,10 +26,12 @@ def _seed_path() -> Path:
 
 
 def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+    from bot.dates import parse_date
+
+    when = parse_date(value)
+    if when is None:
+        raise argparse.ArgumentTypeError(f"日期应为真实的日历日期 YYYY-MM-DD / expected a calendar date YYYY-MM-DD: {value}")
+    return when
 
 
 def _fail(message: str, code: int = 2) -> int:

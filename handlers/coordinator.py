@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -14,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import callbacks as cb
 from bot import views
 from bot.app import App
+from bot.dates import parse_date
 from bot.i18n import role_name, t
 from bot.services import board as board_service
 from bot.services import coordination as co
@@ -237,9 +236,8 @@ async def extend_command(message: Message, command: CommandObject, session: Asyn
     if aid is None or not raw_date:
         say(session, app, message.chat.id, t(lang, "extend.usage"))
         return
-    try:
-        new_due = date.fromisoformat(raw_date)
-    except ValueError:
+    new_due = parse_date(raw_date, app.calendar.local_date(app.clock.now()))
+    if new_due is None:
         say(session, app, message.chat.id, t(lang, "date.bad"))
         return
     try:

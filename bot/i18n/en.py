@@ -192,7 +192,8 @@ TEXTS: dict[str, str] = {
         "Send the new deadline and the reason, e.g.:\n<code>2025-12-31 land-use approval still pending</code>"
     ),
     "ext.bad": (
-        "Could not read the date. Please send it as “YYYY-MM-DD reason”, e.g. 2025-12-31 land-use approval still pending"
+        "Could not read the date. Please send it as “date reason”, the date like 2025-12-31 or 12-31, "
+        "e.g. 2025-12-31 land-use approval still pending"
     ),
     "ext.past": "The new deadline must be later than the current one ({due}).",
     "ext.no_reason": "Please also give a reason for the extension.",
@@ -307,7 +308,7 @@ TEXTS: dict[str, str] = {
         "Please try again later or contact the coordinator."
     ),
     "number.bad": "The number must be numeric, e.g. /task 12.",
-    "date.bad": "Dates must be YYYY-MM-DD, e.g. 2025-12-31.",
+    "date.bad": "That is not a date I can read. Please write a calendar date such as 2025-12-31, 2025/12/31, 2025年12月31日, 12-31 or 12月31日.",
     "blocked_notice": (
         "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
     ),
