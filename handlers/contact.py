@@ -233,7 +233,7 @@ async def extension_text(message: Message, session, app: App, actor: Actor, stat
                                              now=app.clock.now())
     except co.CoordinationError as exc:
         say(session, app, message.chat.id, refusal(actor, exc))
-        if exc.key in ("ext.past", "ext.no_reason", "date.bad"):
+        if exc.key in ("ext.past", "ext.no_reason", "date.bad", "date.unreasonable"):
             return  # let them try again within the flow
         await state.clear()
         return

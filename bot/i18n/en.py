@@ -308,6 +308,7 @@ TEXTS: dict[str, str] = {
         "Please try again later or contact the coordinator."
     ),
     "number.bad": "The number must be numeric, e.g. /task 12.",
+    "date.unreasonable": "That date is out of the plausible range (from a year ago to ten years ahead); please check it and send it again.",
     "date.bad": "That is not a date I can read. Please write a calendar date such as 2025-12-31, 2025/12/31, 2025年12月31日, 12-31 or 12月31日.",
     "blocked_notice": (
         "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."

@@ -504,7 +504,7 @@ async def request_extension(session: AsyncSession, actor: Actor, assignment_id: 
     if a.due_on is not None and new_due <= a.due_on:
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
     if not reasonable_due(new_due, now):
-        raise CoordinationError("date.bad")
+        raise CoordinationError("date.unreasonable")
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -588,7 +588,7 @@ def reasonable_due(new_due: date, now: datetime) -> bool:
 async def coordinator_extend(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, *,
                              now: datetime) -> asg.AssignmentView:
     if not reasonable_due(new_due, now):
-        raise CoordinationError("date.bad")
+        raise CoordinationError("date.unreasonable")
     async def change(s, a, *, now, actor):  # type: ignore[no-untyped-def]
         await asg.extend(s, a, new_due, now=now, actor=actor, reason="coordinator")
 
