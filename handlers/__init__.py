@@ -9,14 +9,15 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
-from handlers import common, contact, coordinator
+from handlers import common, contact, coordinator, private_only
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
-# Order matters: strangers are stopped before any member handler, coordinators' commands
-# come before the generic refusals, and the fallback answers whatever is left.
-TEMPLATES = (common.router, common.stranger_router, coordinator.router, coordinator.denied_router,
-             contact.router, common.fallback_router)
+# Order matters: strangers are stopped before any member handler, listings asked in a group are
+# turned to the private chat before anything answers them, coordinators' commands come before the
+# generic refusals, and the fallback answers whatever is left.
+TEMPLATES = (common.router, common.stranger_router, private_only.router, coordinator.router,
+             coordinator.denied_router, contact.router, common.fallback_router)
 
 
 def _copy(template: Router) -> Router:

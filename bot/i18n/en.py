@@ -63,6 +63,11 @@ TEXTS: dict[str, str] = {
     "coordinator.usage": "Usage: /addcoordinator Telegram user ID",
     "lang.set": "Interface language set to English.",
     "lang.usage": "Usage: /lang zh or /lang en",
+    "private_only": (
+        "/{command} lists other units' work, so it is answered in a private chat only, never in a group. "
+        "Please send /{command} to me in a private chat."
+    ),
+    "private_only.button": "This listing is shown in a private chat only; please open it there.",
     "denied": "Sorry, you are not allowed to do this.",
     "denied.unit": "Sorry, this task does not belong to your unit.",
     # help

@@ -47,6 +47,8 @@ TEXTS: dict[str, str] = {
     "lang.set": "界面语言已设为中文。",
     "lang.usage": "用法：/lang zh 或 /lang en",
     "denied": "抱歉，您没有权限执行此操作。",
+    "private_only": "/{command} 会列出各单位的情况，只在私聊中回复，不在群里显示。请在与我的私聊中发送 /{command}。",
+    "private_only.button": "此清单只在私聊中显示，请在与我的私聊中查看。",
     "denied.unit": "抱歉，这不是您单位的任务。",
     # help
     "help.coordinator": (
