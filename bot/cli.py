@@ -34,6 +34,19 @@ def _parse_date(value: str) -> date:
     return when
 
 
+def _hours(value: str) -> int:
+    from bot.services.invites import MAX_TTL_HOURS
+
+    try:
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 0 < hours <= MAX_TTL_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"有效期应为 1 到 {MAX_TTL_HOURS} 小时的整数 / validity must be a whole number of hours, 1 to {MAX_TTL_HOURS}: {value}")
+    return hours
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(message, file=sys.stderr)
     return code
@@ -203,10 +216,12 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
         try:
             invite = await create_invite(session, unit=unit, role=args.role, now=app.clock.now(),
-                                         ttl_hours=args.hours or app.settings.invite_ttl_hours, actor="cli")
+                                         ttl_hours=app.settings.invite_ttl_hours if args.hours is None else args.hours,
+                                         actor="cli")
         except InviteError as exc:
             return _fail({"needs_unit": "联络员和分管领导的邀请必须指定单位",
-                          "bad_role": "角色无效"}.get(exc.code, exc.code))
+                          "bad_role": "角色无效",
+                          "bad_ttl": "有效期应为 1 到 8760 小时 / validity must be 1 to 8760 hours"}.get(exc.code, exc.code))
     username = await _bot_username(app)
     who = f"{invite.unit_name}·" if invite.unit_name else ""
     print(f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次：")
@@ -509,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("invite", help="create a one-time, expiring invitation")
     p.add_argument("unit", nargs="?", help="unit name or alias; omit for observer/coordinator")
     p.add_argument("--role", choices=["contact", "leader", "observer", "coordinator"], default="contact")
-    p.add_argument("--hours", type=int, help="validity in hours (default INVITE_TTL_HOURS)")
+    p.add_argument("--hours", type=_hours, help="validity in hours, 1 to 8760 (default INVITE_TTL_HOURS)")
     p.set_defaults(handler=cmd_invite, needs_db=True)
     return parser
 

@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.db import WriteGate
 from bot.redact import Redactor
 from bot.sender import BadRequest, Forbidden, Migrated, RetryAfter, Temporary
+from bot.services import sealed
 from models import FsmState, OutboxMessage
 
 
@@ -51,8 +52,9 @@ class AiogramTransport:
                  if message.reply_to_message_id else None)
         try:
             if message.method == "sendMessage":
-                sent = await self.bot.send_message(message.chat_id, message.text, parse_mode=message.parse_mode,
-                                                   reply_markup=markup, reply_parameters=reply)
+                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.purpose, message.text),
+                                                   parse_mode=message.parse_mode, reply_markup=markup,
+                                                   reply_parameters=reply)
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
                     message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),
@@ -77,6 +79,7 @@ class AiogramTransport:
             # Unauthorized (a revoked token), conflicts and the like: nothing is wrong with the
             # message itself, so it waits and is retried rather than thrown away.
             raise Temporary(self.clean(f"{type(exc).__name__}: {exc.message}")) from exc
+        sealed.delivered(message.purpose, message.text)
         return sent.message_id
 
 

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     work_start: str = "09:00"
     work_end: str = "18:00"
-    invite_ttl_hours: int = Field(default=72, gt=0)
+    invite_ttl_hours: int = Field(default=72, gt=0, le=8760)
     # How coordinators hear about new reports: "instant" or "digest".
     report_notify: str = "instant"
     # Checked against China's working days when it fires.

@@ -9,6 +9,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
+from bot.services.throttle import AttemptThrottle
 from handlers import common, contact, coordinator, private_only
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
@@ -31,6 +32,8 @@ def _copy(template: Router) -> Router:
 
 
 def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow_data: Any) -> Dispatcher:
+    # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
+    workflow_data.setdefault("invite_throttle", AttemptThrottle())
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), app=app, **workflow_data)
     dispatcher.update.outer_middleware(SessionMiddleware())
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):

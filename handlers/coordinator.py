@@ -16,6 +16,7 @@ from bot.dates import parse_date
 from bot.i18n import role_name, t
 from bot.services import board as board_service
 from bot.services import coordination as co
+from bot.services import sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
@@ -290,11 +291,13 @@ async def invite_command(message: Message, command: CommandObject, session: Asyn
         say(session, app, message.chat.id, t(lang, f"invite.err.{exc.code}"))
         return
     me = await bot.me()
-    # An invitation is a credential: it goes to the coordinator's private chat, never a group.
+    # An invitation is a credential: it goes to the coordinator's private chat, never a group, and
+    # the outbox row holds a marker in its place (bot/services/sealed.py).
+    code = sealed.STORE.seal(invite.code, lang)
     say(session, app, actor.user_id, t(
         lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
-        hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={invite.code}",
-        code=invite.code))
+        hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
+        code=code), purpose=sealed.PURPOSE)
 
 
 @router.message(Command("addcoordinator"))

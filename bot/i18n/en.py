@@ -50,6 +50,15 @@ TEXTS: dict[str, str] = {
         "please open it in a private chat."
     ),
     "invite.err.needs_unit": "Invites for contacts and leaders in charge must name a unit.",
+    "invite.err.throttled": (
+        "Too many attempts: please try again in {minutes} min. If the code really is invalid, "
+        "ask the coordinator for a new invitation."
+    ),
+    "invite.err.bad_ttl": "The validity must be between 1 and 8760 hours.",
+    "invite.code_lost": (
+        "(The invitation code could not be delivered: the bot restarted before sending it. This invitation "
+        "is void; send /invite again for a new one.)"
+    ),
     "invite.err.bad_role": (
         "Invalid role. Choose from: contact (联络员), leader (分管领导), observer (观察员), coordinator (督办人)."
     ),
