@@ -3,6 +3,7 @@ printed: not by a bad setting, not by a crash, not in a log line or an outbox ro
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import socket
@@ -125,3 +126,38 @@ async def test_transport_errors_carry_no_token() -> None:
     finally:
         await bot.session.close()
     assert KEY not in str(caught.value) and MASK in str(caught.value)
+
+
+async def test_running_bot_logs_and_stores_no_token_even_when_errors_quote_it(tmp_path: Path) -> None:
+    """`duban run` at DEBUG, with Telegram errors whose text carries the token (as a proxy echoing
+    the request URL would): neither its output nor its database holds the token afterwards."""
+    from tests.botapi import FakeBotAPI
+    from tests.e2e_support import BotProcess, cli_ok, query
+
+    async with FakeBotAPI(token=TOKEN) as srv:
+        srv.limits.enforce = False
+        env = Env(tmp_path, base_url=srv.base_url, token=srv.token, extra={"LOG_LEVEL": "DEBUG"})
+        await cli_ok(env, "init", "--no-seed")
+        await cli_ok(env, "coordinator", "add", "1001")
+        srv.user(1001, first_name="C")
+        echo = f"Bad Request: rejected http://127.0.0.1/bot{TOKEN}/sendMessage"
+        srv.fail_next("sendMessage", times=1, status=400, description=echo)
+        srv.fail_next("getUpdates", times=1, status=500, description=f"Internal: /bot{TOKEN}/getUpdates")
+        bot = await BotProcess(env).start()
+        try:
+            srv.command(1001, "/help")  # its answer is refused with the echo
+            for _ in range(400):
+                if query(env, "SELECT count(*) FROM outboxmessage WHERE state = 'dead'")[0][0]:
+                    break
+                await asyncio.sleep(0.1)
+            srv.command(1001, "/help")
+            await srv.wait_for(chat_id=1001, timeout=40)
+        finally:
+            await bot.terminate(timeout=30)
+    output = bot.log()
+    assert "DEBUG" in output and "refused by Telegram" in output, output
+    assert KEY not in output, output
+    stored = query(env, "SELECT coalesce(last_error, '') FROM outboxmessage") + query(
+        env, "SELECT coalesce(reason, '') FROM event")
+    assert any(MASK in row[0] for row in stored)
+    assert not any(KEY in row[0] for row in stored)
