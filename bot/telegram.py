@@ -52,7 +52,7 @@ class AiogramTransport:
                  if message.reply_to_message_id else None)
         try:
             if message.method == "sendMessage":
-                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.purpose, message.text),
+                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text),
                                                    parse_mode=message.parse_mode, reply_markup=markup,
                                                    reply_parameters=reply)
             elif message.method == "sendDocument":
@@ -79,7 +79,7 @@ class AiogramTransport:
             # Unauthorized (a revoked token), conflicts and the like: nothing is wrong with the
             # message itself, so it waits and is retried rather than thrown away.
             raise Temporary(self.clean(f"{type(exc).__name__}: {exc.message}")) from exc
-        sealed.delivered(message.purpose, message.text)
+        sealed.delivered(message.text)
         return sent.message_id
 
 

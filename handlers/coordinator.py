@@ -297,7 +297,7 @@ async def invite_command(message: Message, command: CommandObject, session: Asyn
     say(session, app, actor.user_id, t(
         lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
         hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
-        code=code), purpose=sealed.PURPOSE)
+        code=code))
 
 
 @router.message(Command("addcoordinator"))

@@ -67,12 +67,15 @@ async def test_a_code_lost_in_a_restart_is_reported_not_leaked(harness: Harness,
     assert "重新发送 /invite" in sent and "⟦" not in sent and not CODE.search(sent), sent
 
 
-def test_a_marker_outside_an_invitation_is_not_filled() -> None:
-    marker = sealed.STORE.seal("SECRETCODE", "zh")
-    assert sealed.for_sending("report_notice", f"见 {marker}") == f"见 {marker}"
-    assert sealed.for_sending(sealed.PURPOSE, f"码 {marker}") == "码 SECRETCODE"
-    sealed.delivered(sealed.PURPOSE, marker)
-    assert "SECRETCODE" not in (sealed.for_sending(sealed.PURPOSE, marker) or "")
+def test_a_sealed_code_is_filled_once_delivered_never_again() -> None:
+    marker = sealed.STORE.seal("SECRETCODE", "en")
+    assert sealed.for_sending(f"code {marker}") == "code SECRETCODE"
+    assert sealed.for_sending("no marker here") == "no marker here"
+    sealed.delivered(f"code {marker}")
+    after = sealed.for_sending(marker) or ""
+    assert "SECRETCODE" not in after and "/invite" in after
+    # A marker someone made up names no waiting code.
+    assert "SECRETCODE" not in (sealed.for_sending("⟦sealed:AAAAAAAAAAAAAAAA:zh⟧") or "")
 
 
 async def test_wrong_codes_are_throttled_per_user(harness: Harness) -> None:

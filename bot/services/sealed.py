@@ -1,9 +1,9 @@
 """Secrets that must reach a chat but never the database: an invitation code made with /invite.
 
 The outbox row keeps a marker with a random slot name; the code itself waits in this process's
-memory and is put in only as the message is handed to Telegram. The marker names nothing an
-outsider could guess, and only rows of the `invite` purpose are filled, so a marker copied into
-some other text (a report echoed to a coordinator) stays a marker.
+memory and is put in only as the message is handed to Telegram. A marker never leaves the bot
+(it is replaced as it is sent), so nobody can copy a live one into a text of their own; the row
+keeps its ordinary purpose and is paced like any other answer.
 
 A code whose process ended before its message went out is gone: the message then says so and
 asks for a new invitation. The invitation row it belonged to keeps only its hash and simply
@@ -16,7 +16,7 @@ import re
 import secrets
 import threading
 
-PURPOSE = "invite"
+_OPEN = "⟦sealed:"
 _MARKER = re.compile(r"⟦sealed:([A-Za-z0-9_-]{16,}):(zh|en)⟧")
 # An invitation is made by a person typing /invite, and a delivered one is released: a bound on
 # what waits only matters for messages that never go out (a chat that blocked the bot).
@@ -36,7 +36,7 @@ class SealedStore:
             if len(self._codes) >= self.max_waiting:
                 self._codes.pop(next(iter(self._codes)))  # the oldest waiting one
             self._codes[slot] = secret
-        return f"⟦sealed:{slot}:{'en' if lang == 'en' else 'zh'}⟧"
+        return f"{_OPEN}{slot}:{'en' if lang == 'en' else 'zh'}⟧"
 
     def unseal(self, text: str) -> str:
         """The text as it is sent: each marker replaced by its secret, or by a note that it was lost."""
@@ -64,10 +64,10 @@ class SealedStore:
 STORE = SealedStore()
 
 
-def for_sending(purpose: str | None, text: str | None) -> str | None:
-    return STORE.unseal(text) if purpose == PURPOSE and text else text
+def for_sending(text: str | None) -> str | None:
+    return STORE.unseal(text) if text and _OPEN in text else text
 
 
-def delivered(purpose: str | None, text: str | None) -> None:
-    if purpose == PURPOSE and text:
+def delivered(text: str | None) -> None:
+    if text and _OPEN in text:
         STORE.release(text)
