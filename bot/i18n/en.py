@@ -260,7 +260,7 @@ TEXTS: dict[str, str] = {
         "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDeadline: {due}\nCurrent status: {status}\n"
         "Please acknowledge and reply to this message with a progress report as soon as possible."
     ),
-    "extend.usage": "Usage: /extend assignment no. YYYY-MM-DD",
+    "extend.usage": "Usage: /extend assignment no. date, e.g. /extend 12 2025-12-31 or /extend 12 12-31",
     "extend.ok": "Deadline of task #{aid} changed to {due}.",
     "close.usage": "Usage: /close assignment no.",
     "close.ok": "Task #{aid} closed.",

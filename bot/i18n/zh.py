@@ -187,7 +187,7 @@ TEXTS: dict[str, str] = {
     "remind.sent": "已催办：{count} 个分配，{messages} 条消息。",
     "remind.none": "没有需要催办的事项。",
     "remind.message": "⏰ <b>催办</b> 任务 #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请尽快签收并回复本消息报送进展。",
-    "extend.usage": "用法：/extend 分配编号 YYYY-MM-DD",
+    "extend.usage": "用法：/extend 分配编号 日期，例如 /extend 12 2025-12-31 或 /extend 12 12月31日",
     "extend.ok": "任务 #{aid} 截止日期已改为 {due}。",
     "close.usage": "用法：/close 分配编号",
     "close.ok": "任务 #{aid} 已办结。",
