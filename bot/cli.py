@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.app import App
 from bot.i18n import status_name, t
@@ -539,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as exc:
         return _fail(f"配置错误 / configuration error: {describe_errors(exc)}")
+    except SettingsError as exc:  # a value that is not even JSON (FOLLOWUPS); names the field only
+        return _fail(f"配置错误 / configuration error: {exc}")
     try:
         from bot.followup_rules import FollowupSettings
 

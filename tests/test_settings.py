@@ -79,6 +79,12 @@ def test_duban_run_with_a_bad_api_base_prints_one_line_without_the_token(tmp_pat
     assert len(lines) == 1 and "TELEGRAM_API_BASE" in lines[0], output
 
 
+def test_a_setting_that_is_not_json_is_one_line(tmp_path: Path) -> None:
+    result = run_cli_sync(Env(tmp_path, extra={"FOLLOWUPS": "{not json"}), "units", timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result
+    assert "followups" in result.stderr.lower()
+
+
 def test_duban_run_that_cannot_reach_the_api_fails_in_one_line_without_the_token(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
