@@ -10,11 +10,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from bot.app import App
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from bot.textutil import table
-from config.settings import Settings
+from config.settings import Settings, describe_errors
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
 
@@ -24,10 +27,25 @@ def _seed_path() -> Path:
 
 
 def _parse_date(value: str) -> date:
+    from bot.dates import parse_date
+
+    when = parse_date(value)
+    if when is None:
+        raise argparse.ArgumentTypeError(f"日期应为真实的日历日期 YYYY-MM-DD / expected a calendar date YYYY-MM-DD: {value}")
+    return when
+
+
+def _hours(value: str) -> int:
+    from bot.services.invites import MAX_TTL_HOURS
+
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 0 < hours <= MAX_TTL_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"有效期应为 1 到 {MAX_TTL_HOURS} 小时的整数 / validity must be a whole number of hours, 1 to {MAX_TTL_HOURS}: {value}")
+    return hours
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -56,7 +74,9 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session, session.begin():
         added = await sync_directory(session, app.directory, app.clock.now(), "cli:init")
-    print(f"数据库已就绪：{app.settings.database_url}")
+    from sqlalchemy.engine import make_url
+
+    print(f"数据库已就绪：{make_url(app.settings.database_url).render_as_string(hide_password=True)}")
     print(f"单位目录：新增 {added} 个单位")
     if not args.no_seed:
         text = read_document(_seed_path())
@@ -197,10 +217,12 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
         try:
             invite = await create_invite(session, unit=unit, role=args.role, now=app.clock.now(),
-                                         ttl_hours=args.hours or app.settings.invite_ttl_hours, actor="cli")
+                                         ttl_hours=app.settings.invite_ttl_hours if args.hours is None else args.hours,
+                                         actor="cli")
         except InviteError as exc:
             return _fail({"needs_unit": "联络员和分管领导的邀请必须指定单位",
-                          "bad_role": "角色无效"}.get(exc.code, exc.code))
+                          "bad_role": "角色无效",
+                          "bad_ttl": "有效期应为 1 到 8760 小时 / validity must be 1 to 8760 hours"}.get(exc.code, exc.code))
     username = await _bot_username(app)
     who = f"{invite.unit_name}·" if invite.unit_name else ""
     print(f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次：")
@@ -401,6 +423,9 @@ def cmd_run(settings: Settings) -> int:
             "BOT_TOKEN is not set: get one from @BotFather (/newbot), put BOT_TOKEN=... in .env, run again."
         )
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import redact
+
+    clean = redact.install(settings.token_value())
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     migrate(settings)
@@ -410,8 +435,24 @@ def cmd_run(settings: Settings) -> int:
     gc.disable()
     try:
         return asyncio.run(run_bot(settings))
+    except Exception as exc:
+        return _run_failed(exc, clean)
     finally:
         gc.enable()
+
+
+def _run_failed(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
+    """One line, the token masked: aiohttp's errors quote the request URL, which carries it."""
+    import logging
+
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    if isinstance(exc, TelegramUnauthorizedError):
+        return _fail("Telegram 拒绝了 BOT_TOKEN（令牌无效或已被撤销），请向 @BotFather 核对。\n"
+                     "Telegram refused BOT_TOKEN (invalid or revoked): check it with @BotFather.", 1)
+    if not isinstance(exc, TelegramNetworkError):  # a bug: the (masked) traceback helps
+        logging.getLogger("duban").error("duban run stopped", exc_info=exc)
+    return _fail(clean(f"运行失败 / duban run failed: {type(exc).__name__}: {exc}"), 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -484,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("invite", help="create a one-time, expiring invitation")
     p.add_argument("unit", nargs="?", help="unit name or alias; omit for observer/coordinator")
     p.add_argument("--role", choices=["contact", "leader", "observer", "coordinator"], default="contact")
-    p.add_argument("--hours", type=int, help="validity in hours (default INVITE_TTL_HOURS)")
+    p.add_argument("--hours", type=_hours, help="validity in hours, 1 to 8760 (default INVITE_TTL_HOURS)")
     p.set_defaults(handler=cmd_invite, needs_db=True)
     return parser
 
@@ -497,7 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's message names the bad variable, never a secret's value
+    except ValidationError as exc:
+        return _fail(f"配置错误 / configuration error: {describe_errors(exc)}")
+    except SettingsError as exc:  # a value that is not even JSON (FOLLOWUPS); names the field only
         return _fail(f"配置错误 / configuration error: {exc}")
     try:
         from bot.followup_rules import FollowupSettings

@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db import WriteGate
+from bot.redact import Redactor
 from bot.sender import BadRequest, Forbidden, Migrated, RetryAfter, Temporary
+from bot.services import sealed
 from models import FsmState, OutboxMessage
 
 
@@ -41,6 +43,8 @@ def make_bot(token: str, api_base: str | None = None) -> Bot:
 class AiogramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # Errors become the outbox row's last_error and log lines; a network error quotes the URL.
+        self.clean = Redactor([bot.token])
 
     async def send(self, message: OutboxMessage) -> int:
         markup = InlineKeyboardMarkup.model_validate(message.reply_markup) if message.reply_markup else None
@@ -48,8 +52,9 @@ class AiogramTransport:
                  if message.reply_to_message_id else None)
         try:
             if message.method == "sendMessage":
-                sent = await self.bot.send_message(message.chat_id, message.text, parse_mode=message.parse_mode,
-                                                   reply_markup=markup, reply_parameters=reply)
+                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text),
+                                                   parse_mode=message.parse_mode, reply_markup=markup,
+                                                   reply_parameters=reply)
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
                     message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),
@@ -65,15 +70,16 @@ class AiogramTransport:
         except TelegramMigrateToChat as exc:
             raise Migrated(exc.migrate_to_chat_id) from exc
         except TelegramForbiddenError as exc:
-            raise Forbidden(exc.message) from exc
+            raise Forbidden(self.clean(exc.message)) from exc
         except (TelegramBadRequest, TelegramNotFound) as exc:
-            raise BadRequest(exc.message) from exc
+            raise BadRequest(self.clean(exc.message)) from exc
         except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
-            raise Temporary(str(exc)) from exc
+            raise Temporary(self.clean(str(exc))) from exc
         except TelegramAPIError as exc:
             # Unauthorized (a revoked token), conflicts and the like: nothing is wrong with the
             # message itself, so it waits and is retried rather than thrown away.
-            raise Temporary(f"{type(exc).__name__}: {exc.message}") from exc
+            raise Temporary(self.clean(f"{type(exc).__name__}: {exc.message}")) from exc
+        sealed.delivered(message.text)
         return sent.message_id
 
 

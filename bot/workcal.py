@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,8 +127,12 @@ def _parse_dates(raw: Any, kind: str) -> list[date]:
     for item in raw:
         if not isinstance(item, str):
             raise ValueError(f"{kind} 中的值不是字符串 / value in '{kind}' is not a string: {item!r}")
+        text = item.strip()
+        # YYYY-MM-DD only: fromisoformat alone also takes week dates such as 2027-W01-1.
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is None:
+            raise ValueError(f"{kind} 中的日期格式错误 / bad date in '{kind}': {item!r} (应为 / expected YYYY-MM-DD)")
         try:
-            out.append(date.fromisoformat(item.strip()))
+            out.append(date.fromisoformat(text))
         except ValueError:
             raise ValueError(
                 f"{kind} 中的日期格式错误 / bad date in '{kind}': {item!r} (应为 / expected YYYY-MM-DD)"

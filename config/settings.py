@@ -6,12 +6,19 @@ so tests can construct their own with explicit values.
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import re
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What @BotFather issues: the bot's numeric id, a colon, then letters, digits, "_" and "-".
+_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 
 class Settings(BaseSettings):
@@ -32,29 +39,130 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     work_start: str = "09:00"
     work_end: str = "18:00"
-    invite_ttl_hours: int = 72
+    invite_ttl_hours: int = Field(default=72, gt=0, le=8760)
     # How coordinators hear about new reports: "instant" or "digest".
     report_notify: str = "instant"
     # Checked against China's working days when it fires.
     digest_cron: str = "30 16 * * *"
     summary_cron: str = "0 9 * * mon"
-    scheduler_tick_seconds: float = 15.0
+    scheduler_tick_seconds: float = Field(default=15.0, gt=0)
     # For trials only: run Duban's clock this many times faster than real time, optionally from a
     # given instant (ISO 8601). CLOCK_SPEED=720 makes a working day pass in two real minutes.
-    clock_speed: float = 1.0
+    clock_speed: float = Field(default=1.0, gt=0)
     clock_start: datetime | None = None
     # Follow-up rule defaults as JSON, e.g. FOLLOWUPS='{"ack_remind_after_wd": 2, "warn_before_wd": [5, 2]}'.
     # Per policy and per task: `duban followups set --policy ID key=value`.
     followups: dict[str, Any] = Field(default_factory=dict)
     # Outbox pacing, per Telegram's published limits.
-    rate_global_per_sec: float = 30.0
-    rate_per_chat_per_sec: float = 1.0
-    rate_per_group_per_min: int = 20
+    rate_global_per_sec: float = Field(default=30.0, gt=0)
+    rate_per_chat_per_sec: float = Field(default=1.0, gt=0)
+    rate_per_group_per_min: int = Field(default=20, gt=0)
     sqlite_synchronous: str = "NORMAL"
     # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
     sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
     log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is the one secret here.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _TOKEN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _check_api_base(cls, value: str | None) -> str | None:
+        # aiogram appends "/bot<token>/<method>" to this; a malformed base only fails at the first
+        # request, in an exception whose text is the whole URL, token included.
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        example = "e.g. http://127.0.0.1:8081"
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as exc:  # a port out of range or not a number, a broken IPv6 literal
+            raise ValueError(f"TELEGRAM_API_BASE is not a valid URL ({exc}); {example}") from None
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"TELEGRAM_API_BASE must start with http:// or https:// ({example})")
+        if not parts.hostname:
+            raise ValueError(f"TELEGRAM_API_BASE has no host name ({example})")
+        if port == 0:
+            raise ValueError(f"TELEGRAM_API_BASE: port must be between 1 and 65535 ({example})")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"TELEGRAM_API_BASE must be scheme://host[:port][/path] only ({example})")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        # The value is not repeated: a PostgreSQL URL may carry a password.
+        try:
+            driver = make_url(value).drivername
+        except Exception:  # sqlalchemy's parse error quotes the whole URL
+            raise ValueError("DATABASE_URL is not a valid database URL, "
+                             "e.g. sqlite+aiosqlite:///duban.db") from None
+        if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(f"DATABASE_URL: driver {driver!r} is not supported; "
+                             "use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name, e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        if value.lower() not in ("zh", "en"):
+            raise ValueError("DEFAULT_LANGUAGE must be zh or en")
+        return value.lower()
+
+    @field_validator("work_start", "work_end")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value.strip()):
+            raise ValueError(f"{value!r} is not a time of day HH:MM, e.g. 09:00")
+        try:
+            return time.fromisoformat(value.strip().zfill(5)).strftime("%H:%M")
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time of day HH:MM, e.g. 09:00") from None
+
+    @field_validator("digest_cron", "summary_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a crontab expression (minute hour day month weekday): {exc}"
+                             ) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _check_hours(self) -> Settings:
+        if self.work_start >= self.work_end:
+            raise ValueError(f"WORK_START ({self.work_start}) must be before WORK_END ({self.work_end})")
+        return self
 
     @field_validator("report_notify")
     @classmethod
@@ -81,3 +189,14 @@ class Settings(BaseSettings):
 
     def token_value(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per bad setting, named as in the environment. pydantic's own text quotes each
+    input value, and BOT_TOKEN's value is a secret, so inputs are left out."""
+    lines = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        name = "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if name and not message.startswith(name) else message)
+    return "; ".join(lines)

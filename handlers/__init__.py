@@ -9,14 +9,16 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
-from handlers import common, contact, coordinator
+from bot.services.throttle import AttemptThrottle
+from handlers import common, contact, coordinator, private_only
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
-# Order matters: strangers are stopped before any member handler, coordinators' commands
-# come before the generic refusals, and the fallback answers whatever is left.
-TEMPLATES = (common.router, common.stranger_router, coordinator.router, coordinator.denied_router,
-             contact.router, common.fallback_router)
+# Order matters: strangers are stopped before any member handler, listings asked in a group are
+# turned to the private chat before anything answers them, coordinators' commands come before the
+# generic refusals, and the fallback answers whatever is left.
+TEMPLATES = (common.router, common.stranger_router, private_only.router, coordinator.router,
+             coordinator.denied_router, contact.router, common.fallback_router)
 
 
 def _copy(template: Router) -> Router:
@@ -30,6 +32,8 @@ def _copy(template: Router) -> Router:
 
 
 def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow_data: Any) -> Dispatcher:
+    # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
+    workflow_data.setdefault("invite_throttle", AttemptThrottle())
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), app=app, **workflow_data)
     dispatcher.update.outer_middleware(SessionMiddleware())
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):

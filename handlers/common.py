@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -13,6 +15,7 @@ from bot.i18n import role_name, t
 from bot.services import access
 from bot.services.coordination import esc
 from bot.services.invites import InviteError, redeem_invite
+from bot.services.throttle import AttemptThrottle
 from handlers.filters import is_stranger
 from handlers.util import quietly, say
 
@@ -21,9 +24,11 @@ router = Router(name="common")
 
 @router.message(CommandStart())
 async def start(message: Message, command: CommandObject, session: AsyncSession, app: App,
-                actor: access.Actor) -> None:
+                actor: access.Actor, invite_throttle: AttemptThrottle) -> None:
     code = (command.args or "").strip()
     if code:
+        if not _attempt_allowed(message, session, app, actor, invite_throttle):
+            return
         is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         try:
             contact = await redeem_invite(
@@ -31,8 +36,10 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
                 is_group=is_group, name=(message.chat.title if is_group else actor.name) or "",
                 language=actor.language, now=app.clock.now())
         except InviteError as exc:
+            invite_throttle.failed(actor.user_id, app.clock.now())
             say(session, app, message.chat.id, t(actor.language, f"invite.err.{exc.code}"))
             return
+        invite_throttle.succeeded(actor.user_id)
         unit = (await access.unit_names(session, {contact.unit_id})) if contact.unit_id else []
         if is_group:
             text = t(actor.language, "invite.ok.group", unit=esc(unit[0] if unit else ""))
@@ -44,6 +51,19 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
         say(session, app, message.chat.id, text)
         return
     await _greet(message, session, app, actor)
+
+
+def _attempt_allowed(message: Message, session: AsyncSession, app: App, actor: access.Actor,
+                     throttle: AttemptThrottle) -> bool:
+    """False, after at most one polite answer, while this user has failed too often lately; the
+    code is then not looked at."""
+    now = app.clock.now()
+    if not throttle.blocked(actor.user_id, now):
+        return True
+    if throttle.should_answer_blocked(actor.user_id, now):
+        minutes = max(1, math.ceil((throttle.retry_at(actor.user_id, now) - now).total_seconds() / 60))
+        say(session, app, message.chat.id, t(actor.language, "invite.err.throttled", minutes=minutes))
+    return False
 
 
 async def _greet(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:

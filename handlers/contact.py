@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import callbacks as cb
 from bot import views
 from bot.app import App
+from bot.dates import find_date
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
@@ -38,19 +39,8 @@ class ExtensionFlow(StatesGroup):
     text = State()
 
 
-_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
-
-
-def parse_date_and_reason(text: str) -> tuple[date | None, str]:
-    match = _DATE.search(text)
-    if not match:
-        return None, text.strip()
-    try:
-        when = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None, text.strip()
-    reason = (text[: match.start()] + text[match.end():]).strip(" ，,。:：;；")
-    return when, reason
+def parse_date_and_reason(text: str, today: date | None = None) -> tuple[date | None, str]:
+    return find_date(text, today)
 
 
 def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]:
@@ -233,7 +223,7 @@ async def extension_text(message: Message, session, app: App, actor: Actor, stat
         await state.clear()
         say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
         return
-    when, reason = parse_date_and_reason(text)
+    when, reason = parse_date_and_reason(text, app.calendar.local_date(app.clock.now()))
     if when is None:
         say(session, app, message.chat.id, t(actor.language, "ext.bad"))
         return
@@ -243,7 +233,7 @@ async def extension_text(message: Message, session, app: App, actor: Actor, stat
                                              now=app.clock.now())
     except co.CoordinationError as exc:
         say(session, app, message.chat.id, refusal(actor, exc))
-        if exc.key in ("ext.past", "ext.no_reason", "date.bad"):
+        if exc.key in ("ext.past", "ext.no_reason", "date.bad", "date.unreasonable"):
             return  # let them try again within the flow
         await state.clear()
         return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -14,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import callbacks as cb
 from bot import views
 from bot.app import App
+from bot.dates import parse_date
 from bot.i18n import role_name, t
 from bot.services import board as board_service
 from bot.services import coordination as co
+from bot.services import sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
@@ -237,9 +237,8 @@ async def extend_command(message: Message, command: CommandObject, session: Asyn
     if aid is None or not raw_date:
         say(session, app, message.chat.id, t(lang, "extend.usage"))
         return
-    try:
-        new_due = date.fromisoformat(raw_date)
-    except ValueError:
+    new_due = parse_date(raw_date, app.calendar.local_date(app.clock.now()))
+    if new_due is None:
         say(session, app, message.chat.id, t(lang, "date.bad"))
         return
     try:
@@ -292,11 +291,13 @@ async def invite_command(message: Message, command: CommandObject, session: Asyn
         say(session, app, message.chat.id, t(lang, f"invite.err.{exc.code}"))
         return
     me = await bot.me()
-    # An invitation is a credential: it goes to the coordinator's private chat, never a group.
+    # An invitation is a credential: it goes to the coordinator's private chat, never a group, and
+    # the outbox row holds a marker in its place (bot/services/sealed.py).
+    code = sealed.STORE.seal(invite.code, lang)
     say(session, app, actor.user_id, t(
         lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
-        hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={invite.code}",
-        code=invite.code))
+        hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
+        code=code))
 
 
 @router.message(Command("addcoordinator"))

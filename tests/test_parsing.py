@@ -25,9 +25,29 @@ from bot.services.parsing import parse_progress
         ("尚未完成", "progress", None),
         ("进展顺利", "progress", None),
         ("", None, None),
-        ("完成150%", "progress", None),  # an impossible percentage is not taken
+        ("完成60.4%", "progress", 60),
+        ("完成0%", "progress", 0),
+        ("完成3-5%", "progress", 5),  # a range: its upper end, not a negative number
     ],
 )
 def test_parse_progress(text: str, status: str | None, percent: int | None) -> None:
     parsed = parse_progress(text)
     assert (parsed.status, parsed.percent) == (status, percent)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused", "status"),
+    [
+        ("进度-5%", -5, "progress"),
+        ("完成1000%", 1000, "progress"),
+        ("已完成1000%", 1000, "progress"),  # not taken as a completion either
+        ("完成150%", 150, "progress"),
+        ("完成百分之一百二十", 120, "progress"),
+        ("受阻，进度－10％", -10, "blocked"),
+    ],
+)
+def test_percentages_outside_0_to_100_are_refused(text: str, refused: int, status: str | None) -> None:
+    parsed = parse_progress(text)
+    assert parsed.percent is None
+    assert parsed.invalid_percent == refused
+    assert parsed.status == status

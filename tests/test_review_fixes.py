@@ -91,7 +91,7 @@ async def test_extension_far_future_and_after_close_are_refused(harness: Harness
     await h.deliver()
     h.srv.send_text(YICHUN, "9999-12-31 永远")
     await h.deliver()
-    assert "日期格式" in h.srv.messages_to(YICHUN)[-1].text
+    assert "合理范围" in h.srv.messages_to(YICHUN)[-1].text
     h.srv.send_text(YICHUN, "2026-03-31 用地待批")
     await h.deliver()
     request_msg = h.srv.messages_to(COORD)[-1]

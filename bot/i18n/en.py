@@ -50,6 +50,15 @@ TEXTS: dict[str, str] = {
         "please open it in a private chat."
     ),
     "invite.err.needs_unit": "Invites for contacts and leaders in charge must name a unit.",
+    "invite.err.throttled": (
+        "Too many attempts: please try again in {minutes} min. If the code really is invalid, "
+        "ask the coordinator for a new invitation."
+    ),
+    "invite.err.bad_ttl": "The validity must be between 1 and 8760 hours.",
+    "invite.code_lost": (
+        "(The invitation code could not be delivered: the bot restarted before sending it. This invitation "
+        "is void; send /invite again for a new one.)"
+    ),
     "invite.err.bad_role": (
         "Invalid role. Choose from: contact (联络员), leader (分管领导), observer (观察员), coordinator (督办人)."
     ),
@@ -63,6 +72,11 @@ TEXTS: dict[str, str] = {
     "coordinator.usage": "Usage: /addcoordinator Telegram user ID",
     "lang.set": "Interface language set to English.",
     "lang.usage": "Usage: /lang zh or /lang en",
+    "private_only": (
+        "/{command} lists other units' work, so it is answered in a private chat only, never in a group. "
+        "Please send /{command} to me in a private chat."
+    ),
+    "private_only.button": "This listing is shown in a private chat only; please open it there.",
     "denied": "Sorry, you are not allowed to do this.",
     "denied.unit": "Sorry, this task does not belong to your unit.",
     # help
@@ -146,6 +160,10 @@ TEXTS: dict[str, str] = {
     "report.understood.blocked": "Blocked, needs coordination",
     "report.understood.unparsed": "Text report (no progress or status recognised; saved as written)",
     "report.percent": ", {percent}% complete",
+    "report.percent_refused": (
+        "⚠️ The percentage “{value}” is not between 0 and 100, so no completion figure was recorded. "
+        "To update it, reply to the task message again, e.g. “60% done”."
+    ),
     "report.fix.choose": "Please choose the correct status:",
     "report.fixed": "Corrected: report #{rid} recorded as “{understood}”.",
     "report.edited": (
@@ -188,7 +206,8 @@ TEXTS: dict[str, str] = {
         "Send the new deadline and the reason, e.g.:\n<code>2025-12-31 land-use approval still pending</code>"
     ),
     "ext.bad": (
-        "Could not read the date. Please send it as “YYYY-MM-DD reason”, e.g. 2025-12-31 land-use approval still pending"
+        "Could not read the date. Please send it as “date reason”, the date like 2025-12-31 or 12-31, "
+        "e.g. 2025-12-31 land-use approval still pending"
     ),
     "ext.past": "The new deadline must be later than the current one ({due}).",
     "ext.no_reason": "Please also give a reason for the extension.",
@@ -241,7 +260,7 @@ TEXTS: dict[str, str] = {
         "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDeadline: {due}\nCurrent status: {status}\n"
         "Please acknowledge and reply to this message with a progress report as soon as possible."
     ),
-    "extend.usage": "Usage: /extend assignment no. YYYY-MM-DD",
+    "extend.usage": "Usage: /extend assignment no. date, e.g. /extend 12 2025-12-31 or /extend 12 12-31",
     "extend.ok": "Deadline of task #{aid} changed to {due}.",
     "close.usage": "Usage: /close assignment no.",
     "close.ok": "Task #{aid} closed.",
@@ -303,7 +322,8 @@ TEXTS: dict[str, str] = {
         "Please try again later or contact the coordinator."
     ),
     "number.bad": "The number must be numeric, e.g. /task 12.",
-    "date.bad": "Dates must be YYYY-MM-DD, e.g. 2025-12-31.",
+    "date.unreasonable": "That date is out of the plausible range (from a year ago to ten years ahead); please check it and send it again.",
+    "date.bad": "That is not a date I can read. Please write a calendar date such as 2025-12-31, 2025/12/31, 2025年12月31日, 12-31 or 12月31日.",
     "blocked_notice": (
         "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
     ),

@@ -9,6 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, Unit
 
+# Commands whose answer lists work across units (or, for /task, any unit's task to a coordinator).
+# Asked in a group, the answer would show one unit's members everyone else's work, so they are
+# answered in private chats only (the rule is applied once, by `answers_in_private_only`).
+PRIVATE_LISTINGS = frozenset({"task", "board", "measure", "unit", "overdue", "units", "summary", "export",
+                              "followups", "dispatch"})
+
 
 @dataclass
 class Actor:
@@ -30,11 +36,23 @@ class Actor:
     def tag(self) -> str:
         return f"tg:{self.user_id}"
 
+    @property
+    def in_group(self) -> bool:
+        return self.chat_id != self.user_id
+
     def may_act_for(self, unit_id: int) -> bool:
         return unit_id in self.contact_unit_ids
 
     def may_see_unit(self, unit_id: int) -> bool:
         return self.is_coordinator or unit_id in self.contact_unit_ids or unit_id in self.leader_unit_ids
+
+
+def answers_in_private_only(actor: Actor, command: str) -> bool:
+    """True when this command, asked where the actor is, must not be answered there: a
+    coordinator's or observer's listing in a group. A unit's own members asking in their group see
+    only their unit, which the group may see."""
+    return (actor.in_group and command.lower() in PRIVATE_LISTINGS
+            and (actor.is_coordinator or actor.is_observer))
 
 
 async def resolve_actor(

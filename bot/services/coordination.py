@@ -297,6 +297,13 @@ def describe(lang: str, status: str | None, percent: int | None) -> str:
     return t(lang, "report.understood.unparsed")
 
 
+def refused_note(lang: str, parsed: Parsed) -> str:
+    """Why a percentage in the reply was not taken; empty when none was refused."""
+    if parsed.invalid_percent is None:
+        return ""
+    return "\n" + t(lang, "report.percent_refused", value=f"{parsed.invalid_percent}%")
+
+
 def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) -> Parsed:
     if explicit is not None:
         status, percent = explicit
@@ -326,7 +333,7 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
         session, chat_id=report.chat_id or actor.chat_id, now=now, purpose="report_ack",
         reply_to_message_id=report.message_id,
         text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
-               old=edited_from.id if edited_from else ""),
+               old=edited_from.id if edited_from else "") + refused_note(actor.language, parsed),
         reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
     )
     if notify_now:
@@ -497,7 +504,7 @@ async def request_extension(session: AsyncSession, actor: Actor, assignment_id: 
     if a.due_on is not None and new_due <= a.due_on:
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
     if not reasonable_due(new_due, now):
-        raise CoordinationError("date.bad")
+        raise CoordinationError("date.unreasonable")
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -581,7 +588,7 @@ def reasonable_due(new_due: date, now: datetime) -> bool:
 async def coordinator_extend(session: AsyncSession, actor: Actor, assignment_id: int, new_due: date, *,
                              now: datetime) -> asg.AssignmentView:
     if not reasonable_due(new_due, now):
-        raise CoordinationError("date.bad")
+        raise CoordinationError("date.unreasonable")
     async def change(s, a, *, now, actor):  # type: ignore[no-untyped-def]
         await asg.extend(s, a, new_due, now=now, actor=actor, reason="coordinator")
 

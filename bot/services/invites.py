@@ -14,13 +14,15 @@ from bot.services import events
 from models import Contact, Invite, Unit
 
 ROLES = ("contact", "leader", "observer", "coordinator")
+# A year: longer is a mistake, and far beyond it the expiry no longer fits a datetime.
+MAX_TTL_HOURS = 8760
 UNIT_ROLES = ("contact", "leader")
 
 
 class InviteError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
-        self.code = code  # unknown | used | expired | needs_unit | bad_role | group_role
+        self.code = code  # unknown | used | expired | needs_unit | bad_role | group_role | bad_ttl
 
 
 def hash_code(code: str) -> str:
@@ -42,6 +44,8 @@ async def create_invite(
         raise InviteError("bad_role")
     if role in UNIT_ROLES and unit is None:
         raise InviteError("needs_unit")
+    if not 0 < ttl_hours <= MAX_TTL_HOURS:
+        raise InviteError("bad_ttl")
     # 128 bits in Telegram's deep-link alphabet (A-Z a-z 0-9 _ -), under its 64-character limit.
     code = secrets.token_urlsafe(16)
     invite = Invite(code_hash=hash_code(code), unit_id=unit.id if unit else None, role=role, created_by=actor,
