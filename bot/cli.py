@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.app import App
+from bot.cli_units import add_unit_commands
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from bot.textutil import table
@@ -437,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
+    add_unit_commands(p)
 
     p = sub.add_parser("followups", help="list scheduled follow-ups (催办); `followups set` configures them")
     p.add_argument("--due", action="store_true", help="only those due now")
