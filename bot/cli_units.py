@@ -7,7 +7,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.unit_files import UnitFileError, read_office_units, read_unit_table, save_office_units, write_unit_table
+from bot.unit_files import (
+    UnitFileError,
+    read_office_units,
+    read_unit_table,
+    save_office_units,
+    write_unit_table,
+)
 from config.directory import overlay
 
 if TYPE_CHECKING:
