@@ -350,7 +350,7 @@ def province_layer(province: str) -> tuple[list[UnitInfo], dict[str, list[str]],
     sectors: dict[str, str] = {}
     for dept in tpl["departments"]:
         name = f"{province}{dept['name']}"
-        forms = [dept["name"], *dept.get("aliases", ())]
+        forms = [dept["name"], *dept.get("aliases", ()), *dept.get("historic_aliases", ())]
         aliases = [f"{level}{f}" for f in forms] + [f"{province}{f}" for f in forms[1:]]
         if short != province:
             aliases += [f"{short}{level}{f}" for f in forms]
@@ -358,6 +358,10 @@ def province_layer(province: str) -> tuple[list[UnitInfo], dict[str, list[str]],
         units.append(UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "provincial_department"))
         for word in dept.get("sectors", ()):
             sectors.setdefault(word, name)
+    for branch in tpl.get("branches", ()):
+        name = branch["name"].format(P=province, S=short)
+        aliases = [a.format(P=province, S=short) for a in branch.get("aliases", ())]
+        units.append(UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "central_branch"))
     counties: list[UnitInfo] = []
     if municipality:
         govs = _municipal_districts(province)

@@ -106,6 +106,11 @@ _NOT_A_PLACE = re.compile(r"^(?:全|本|该|城|郊|辖|园|社|片|景|市辖|�
 # A government's level at the start of a name ("省", "市", "区", "县", "国家", "中国", "各" …).
 _LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国务院|中国|中华|全国|中央|各)")
 _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
+# "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
+_AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00)|(?<=\x00)(?:和|及|与|以及)")
+_TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
+# A department named without its level after one that has it ("省发展改革委、交通运输厅").
+_BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员会|办公室)")
 _VAGUE_WHOLE = re.compile(
     r"(?:全省|全市|全区|全县|全国|各地区?|各部门|各单位|各级|各级各部门|各地各部门|各地区各部门|各有关方面|有关方面|相关方面|"
     r"(?:省|市|区|县)(?:直|级)(?:各)?(?:有关|相关)?(?:部门|单位)|成员单位|有关单位|相关单位|有关部门|相关部门)"
@@ -231,11 +236,45 @@ class Resolver:
         phrase = self.directory.normalize(phrase)
         phrase, slots = self._protect(phrase)
         pieces = []
-        for piece in _split_outside_brackets(phrase):
-            piece = _STRIP_TAIL.sub("", _STRIP_HEAD.sub("", piece.strip()))
-            if piece:
-                pieces.append(piece)
+        level: str | None = None
+        for piece in _split_outside_brackets(_AROUND_SLOT.sub("、", phrase)):
+            piece = _STRIP_TAIL.sub("", _TAIL_VAGUE.sub("", _STRIP_HEAD.sub("", piece.strip())))
+            if not piece:
+                continue
+            # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
+            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece):
+                piece = f"{level}\x01{piece}"
+            else:
+                level = self._level_of(piece)
+            pieces.append(piece)
         return pieces, slots
+
+    def _level_of(self, piece: str) -> str | None:
+        """"省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
+        if len(piece) < 3 or piece[0] not in "省市区县" or piece[1] in "场辖级直委":
+            return None
+        unit = self.directory.resolve(piece)
+        if unit is not None:
+            return piece[0] if unit.kind in ("provincial_department", "local_department") else None
+        return piece[0] if _BARE_DEPT.fullmatch(piece[1:]) else None
+
+    def _candidates(self, piece: str) -> tuple[str, ...]:
+        """The piece with its inherited level first ("省交通运输厅"), then as written."""
+        if "\x01" in piece:
+            level, bare = piece.split("\x01", 1)
+            return (level + bare, bare)
+        return (piece,)
+
+    def _find(self, piece: str, slots: list[tuple[Ref, ...]]) -> tuple[Ref, ...] | None:
+        for candidate in self._candidates(piece):
+            found = self._lookup(candidate, slots)
+            if found is not None:
+                return found
+        return None
+
+    def _written(self, piece: str) -> str:
+        """The name to keep for a piece no directory knows: with its inherited level."""
+        return piece.replace("\x01", "")
 
     def _lookup(self, piece: str, slots: list[tuple[Ref, ...]]) -> tuple[Ref, ...] | None:
         m = re.fullmatch(r"\x00(\d+)\x00", piece)
@@ -295,7 +334,7 @@ class Resolver:
         out: list[Ref] = []
         result: tuple[Ref, ...] | None = None
         for piece in pieces:
-            found = self._lookup(piece, slots)
+            found = self._find(piece, slots)
             if found is None:
                 break
             out.extend(found)
@@ -314,9 +353,9 @@ class Resolver:
         out: list[Ref] = []
         result: tuple[Ref, ...] | None = None
         for piece in pieces:
-            found = self._lookup(piece, slots)
+            found = self._find(piece, slots)
             if found is None:
-                found = self._shaped(piece)
+                found = self._shaped(self._written(piece))
             if found is None:
                 if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
                     continue
@@ -348,11 +387,11 @@ class Resolver:
             pieces, slots = self._pieces(phrase)
             out: list[Ref] = []
             for piece in pieces:
-                found = self._lookup(piece, slots)
+                found = self._find(piece, slots)
                 if found is not None:
                     out.extend(found)
                     continue
-                out.extend(self._fuzzy(piece))
+                out.extend(self._fuzzy(self._written(piece)))
             result = tuple(_dedupe(out))
             said = tuple(self._said)
         finally:
