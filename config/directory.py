@@ -349,8 +349,12 @@ def province_layer(province: str) -> tuple[list[UnitInfo], dict[str, list[str]],
     units: list[UnitInfo] = []
     sectors: dict[str, str] = {}
     for dept in tpl["departments"]:
-        name = f"{province}{dept['name']}"
         forms = [dept["name"], *dept.get("aliases", ()), *dept.get("historic_aliases", ())]
+        if municipality:
+            # A municipality's departments are bureaus (北京市财政局, 上海市商务局), not 厅.
+            forms = [f[:-1] + "局" if f.endswith("厅") and not f.endswith("办公厅") else f for f in forms] + [
+                f for f in forms if f.endswith("厅") and not f.endswith("办公厅")]
+        name = f"{province}{forms[0]}"
         aliases = [f"{level}{f}" for f in forms] + [f"{province}{f}" for f in forms[1:]]
         if short != province:
             aliases += [f"{short}{level}{f}" for f in forms]

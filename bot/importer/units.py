@@ -108,6 +108,9 @@ _LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国�
 _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
 _AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00)|(?<=\x00)(?:和|及|与|以及)")
+# Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
+_RULE_TEXT = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
+_NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
 _TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
 # A department named without its level after one that has it ("省发展改革委、交通运输厅").
 _BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员会|办公室)")
@@ -237,9 +240,10 @@ class Resolver:
         phrase, slots = self._protect(phrase)
         pieces = []
         level: str | None = None
+        phrase = _RULE_TEXT.sub("", phrase)
         for piece in _split_outside_brackets(_AROUND_SLOT.sub("、", phrase)):
             piece = _STRIP_TAIL.sub("", _TAIL_VAGUE.sub("", _STRIP_HEAD.sub("", piece.strip())))
-            if not piece:
+            if not piece or piece in _NOISE:
                 continue
             # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
             if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece):
@@ -437,8 +441,12 @@ class Resolver:
                 if not ref.known:
                     self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
             return refs
-        self._unit_warning(f"未识别的单位：{piece}，已作为待审核的新单位")
-        return (Ref.unknown(piece),)
+        if len(piece) <= 20 and not re.search(r"[^\u4e00-\u9fff（）]", piece):
+            # No ending of a unit name, but short and plain: kept for review rather than lost.
+            self._unit_warning(f"未识别的单位：{piece}，已作为待审核的新单位")
+            return (Ref.unknown(piece),)
+        self._unit_warning(f"责任单位中的“{piece}”不像单位名称，未作为单位，请核对")
+        return ()
 
     # -- clauses ---------------------------------------------------------------------
     def is_clause(self, inner: str) -> bool:
