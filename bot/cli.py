@@ -168,8 +168,7 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session:
         units = await list_units(session)
-    kind_zh = {"provincial_department": "省直部门", "city_government": "设区市政府",
-               "central_branch": "中央驻赣机构", "state_owned_enterprise": "国有企业", "other": "其他"}
+    from bot.unit_files import KIND_LABELS as kind_zh
     rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
              "、".join(u.aliases), str(u.assignments)] for u in units]
     print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
