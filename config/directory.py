@@ -413,6 +413,30 @@ def overlay(base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], 
     return listed, _drop_aliases([u for u in reserve if u.name not in replaced], own_keys, normalize)
 
 
+def _complete(listed: list[UnitInfo], generated: list[UnitInfo], normalize: Any
+              ) -> tuple[list[UnitInfo], list[UnitInfo]]:
+    """A hand-kept province directory completed from the generated one: its units gain the
+    generic names nobody else there uses (former names such as 省环保厅), and the generated units it
+    lacks (省委宣传部, 省编办 …) become reserve units."""
+    claimed = {normalize(a): u.name for u in listed for a in (u.name, *u.aliases)}
+    extra_aliases: dict[str, list[str]] = {}
+    extra: list[UnitInfo] = []
+    for gen in generated:
+        if gen.kind == "city_government":
+            continue
+        keys = [normalize(a) for a in (gen.name, *gen.aliases)]
+        owners = {claimed[k] for k in keys if k in claimed}
+        if len(owners) == 1:
+            owner = owners.pop()
+            extra_aliases.setdefault(owner, []).extend(
+                a for a, k in zip((gen.name, *gen.aliases), keys, strict=True) if k not in claimed)
+        elif not owners:
+            extra.append(gen)
+    out = [replace(u, aliases=tuple(dict.fromkeys([*u.aliases, *extra_aliases[u.name]])))
+           if extra_aliases.get(u.name) else u for u in listed]
+    return out, extra
+
+
 def _generic_groups() -> list[str]:
     return list(_template()["city_groups"])
 
@@ -448,8 +472,9 @@ def load_directory(
         city_order = list(raw.get("city_order", CITY_ORDER))
         level, norm_province = "省", raw.get("province", DEFAULT_PROVINCE)
         if norm_province in province_names():
-            *_, counties = province_layer(norm_province)
-            reserve = reserve + counties
+            generated, *_, counties = province_layer(norm_province)
+            listed, extra = _complete(listed, generated, lambda n: normalize_name(n, norm_province, level))
+            reserve = reserve + extra + counties
     else:
         listed, groups, sectors, city_order, level, counties = province_layer(prov)
         norm_province = prov

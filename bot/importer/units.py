@@ -107,7 +107,7 @@ _NOT_A_PLACE = re.compile(r"^(?:全|本|该|城|郊|辖|园|社|片|景|市辖|�
 _LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国务院|中国|中华|全国|中央|各)")
 _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
-_AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00)|(?<=\x00)(?:和|及|与|以及)")
+_AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
 # Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
 _RULE_TEXT = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
 _NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
