@@ -264,8 +264,16 @@ def province_names() -> list[str]:
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 
 
+def _prefectures() -> list[tuple[str, str, str]]:
+    """(province, prefecture-level division, its type) for every province with cities."""
+    areas = _areas()
+    return [(p.name, c.name, c.type) for p in areas.provinces() for c in areas.cities(p.code)
+            if c.type in _PREFECTURE_TYPES]
+
+
 def canonical_province(value: str | None) -> str:
-    """"江西" / "江西省" → 江西省; "central" / "中央" / "国务院" → central. ValueError (Chinese) otherwise."""
+    """The office's level, spelled one way: "江西" / "江西省" → 江西省; "南昌" / "南昌市" / "江西省南昌市"
+    → 江西省南昌市 (a city's office); "central" / "中央" / "国务院" → central. ValueError (Chinese) otherwise."""
     text = _WS.sub("", value or "")
     if not text:
         return DEFAULT_PROVINCE
@@ -274,11 +282,26 @@ def canonical_province(value: str | None) -> str:
     names = province_names()
     if text in names:
         return text
+    for prov, city, _ in _prefectures():
+        if text in (city, prov + city, _short_place(prov) + city):
+            return prov + city
     short = _PROVINCE_SUFFIX.sub("", text)
     for name in names:
         if _PROVINCE_SUFFIX.sub("", name) == short or (name.startswith(short) and len(short) >= 2):
             return name
-    raise ValueError(f"OFFICE_PROVINCE 不是省级行政区名称：{value}（例如 江西省、广东省、北京市，或 central 表示中央单位）")
+    for prov, city, _ in _prefectures():
+        if len(short) >= 2 and city.removesuffix("市") == short:
+            return prov + city
+    raise ValueError(f"OFFICE_PROVINCE 不是省级行政区或设区市的名称：{value}"
+                     "（例如 江西省、广东省、北京市、江西省南昌市，或 central 表示中央单位）")
+
+
+def split_office(office: str) -> tuple[str, str | None]:
+    """(province, city or None) of a canonical office level."""
+    for name in province_names():
+        if office.startswith(name):
+            return name, (office[len(name):] or None)
+    return office, None
 
 
 def _short_place(name: str) -> str:
@@ -413,6 +436,51 @@ def overlay(base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], 
     return listed, _drop_aliases([u for u in reserve if u.name not in replaced], own_keys, normalize)
 
 
+_COUNTY_GROUPS = (
+    "各县（区）人民政府", "各县（市、区）人民政府", "各县区人民政府", "各县市区人民政府", "各区县人民政府",
+    "各县（市、区）政府", "各县市区政府", "各县区政府", "各县（市、区）", "各县（区）", "各县市区", "各县区", "各区县",
+    "各县（市、区、旗）人民政府", "各旗县（市、区）人民政府", "各县（市）人民政府", "各县（市、区）、开发区",
+)
+
+
+def city_layer(province: str, city: str) -> tuple[list[UnitInfo], dict[str, list[str]], dict[str, str], list[str], list[UnitInfo]]:
+    """The generated directory of a city's office: its bureaus (市X局), its counties and districts
+    as the level below, and its province's units as reserve."""
+    tpl = _template()
+    areas = _areas()
+    prov = next(p for p in areas.provinces() if p.name == province)
+    area = next(c for c in areas.cities(prov.code) if c.name == city)
+    units: list[UnitInfo] = []
+    sectors: dict[str, str] = {}
+    for dept in tpl["departments"]:
+        forms = [dept["name"], *dept.get("aliases", ()), *dept.get("historic_aliases", ())]
+        # A city's departments are bureaus (南昌市财政局) and its government has an office (办公室).
+        forms = [f.replace("办公厅", "办公室") if f.endswith("办公厅") else (f[:-1] + "局" if f.endswith("厅") else f)
+                 for f in forms] + [f for f in forms if f.endswith("厅") and not f.endswith("办公厅")]
+        forms = list(dict.fromkeys(forms))
+        name = f"{city}{forms[0]}"
+        aliases = [f"市{f}" for f in forms] + [f"{city}{f}" for f in forms[1:]]
+        aliases += [f"市{s}部门" for s in dept.get("sectors", ())]
+        units.append(UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "local_department"))
+        for word in dept.get("sectors", ()):
+            sectors.setdefault(word, name)
+    below = []
+    for county in areas.districts(area.code):
+        gov = _government(county.name, county.type)
+        below.append(UnitInfo(gov, tuple(_place_aliases(county.name, gov, [city, province + city])),
+                              "city_government", parent=_government(city, area.type)))
+    groups = {g: ["@cities"] for g in (*tpl["municipal_groups"], *_COUNTY_GROUPS)}
+    if province == DEFAULT_PROVINCE:
+        raw = _read_json(str(DEFAULT_PATH))
+        upper = units_from_json(raw["units"])
+        generated, *_ = province_layer(province)
+        upper, extra = _complete(upper, generated, lambda n: normalize_name(n, province, "省"))
+        upper += extra
+    else:
+        upper, *_ = province_layer(province)
+    return units + below, groups, sectors, [u.short for u in below], upper
+
+
 def _complete(listed: list[UnitInfo], generated: list[UnitInfo], normalize: Any
               ) -> tuple[list[UnitInfo], list[UnitInfo]]:
     """A hand-kept province directory completed from the generated one: its units gain the
@@ -451,7 +519,8 @@ def load_directory(
     """The unit directory of an office.
 
     ``province``: 江西省 (default; the bundled ``units.json``, or ``path``), any other provincial-level
-    division (generated), or ``"central"``. The central units are added to every office (``central``).
+    division (generated), a city's office ("江西省南昌市": its bureaus and counties, its province's
+    units as reserve), or ``"central"``. The central units are added to every office (``central``).
     ``office_units``: the office's own rows (``duban units import``), applied last.
     """
     prov = canonical_province(province) if province else DEFAULT_PROVINCE
@@ -475,6 +544,12 @@ def load_directory(
             generated, *_, counties = province_layer(norm_province)
             listed, extra = _complete(listed, generated, lambda n: normalize_name(n, norm_province, level))
             reserve = reserve + extra + counties
+    elif split_office(prov)[1] is not None:
+        province_name, city_name = split_office(prov)
+        assert city_name is not None
+        listed, groups, sectors, city_order, upper = city_layer(province_name, city_name)
+        level, norm_province = "市", city_name
+        reserve = reserve + upper
     else:
         listed, groups, sectors, city_order, level, counties = province_layer(prov)
         norm_province = prov

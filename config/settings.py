@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
     sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
-    # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …) or "central":
-    # the unit directory documents are read against. The central units are there for every office.
+    # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …), a city
+    # ("江西省南昌市") or "central": the unit directory documents are read against. The central units
+    # are there for every office.
     office_province: str = "江西省"
     # The office's own rows of the directory (`duban units import`). Default: beside the SQLite file
     # (duban.db → duban.units.json), else in the working directory.

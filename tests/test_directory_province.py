@@ -133,7 +133,8 @@ def test_jiangxi_counties_resolve_with_their_city():
 @pytest.mark.parametrize(
     ("value", "province"),
     [("江西省", "江西省"), ("广东", "广东省"), ("广西", "广西壮族自治区"), ("北京市", "北京市"),
-     ("central", "central"), ("中央", "central")],
+     ("central", "central"), ("中央", "central"), ("南昌", "江西省南昌市"), ("广州市", "广东省广州市"),
+     ("吉林", "吉林省"), ("吉林市", "吉林省吉林市")],
 )  # fmt: skip
 def test_province_setting(value, province):
     assert canonical_province(value) == province
@@ -143,7 +144,7 @@ def test_province_setting(value, province):
 def test_bad_province_setting_is_explained_in_chinese():
     with pytest.raises(ValidationError) as info:
         Settings(_env_file=None, office_province="火星省")
-    assert "OFFICE_PROVINCE 不是省级行政区名称" in str(info.value)
+    assert "OFFICE_PROVINCE 不是省级行政区或设区市的名称" in str(info.value)
 
 
 async def test_app_reads_the_office_province(tmp_path):
@@ -155,3 +156,22 @@ async def test_app_reads_the_office_province(tmp_path):
         assert app.directory.resolve("税务总局") is not None
     finally:
         await app.close()
+
+
+def test_city_office():
+    nanchang = load_directory(province="南昌")
+    assert nanchang.resolve("市发改委").name == "南昌市发展改革委"
+    assert nanchang.resolve("市政府办公室").name == "南昌市人民政府办公室"
+    assert nanchang.resolve("省发改委").name == "省发展改革委"  # the province's units are known too
+    text = (
+        "南昌市优化营商环境工作方案\n\n"
+        "一、提升服务效能。2025年底前完成。（市发改委牵头，市财政局、市商务局、各县（区）人民政府按职责分工负责）\n"
+        "二、做好宣传。（市委宣传部负责）\n"
+    )
+    dec = decompose(text, nanchang)
+    t1, t2 = (m.tasks[0] for m in dec.measures)
+    assert (t1.lead, t1.co) == (["南昌市发展改革委"], ["南昌市财政局", "南昌市商务局"])
+    assert t1.local == [f"{c}人民政府" for c in
+                        ("东湖区", "西湖区", "青云谱区", "青山湖区", "新建区", "红谷滩区", "南昌县", "安义县", "进贤县")]
+    assert t2.lead == ["南昌市委宣传部"]
+    assert all(u.known for u in dec.units) and dec.warnings == []
