@@ -524,6 +524,34 @@ def load_directory(
     ``office_units``: the office's own rows (``duban units import``), applied last.
     """
     prov = canonical_province(province) if province else DEFAULT_PROVINCE
+    key = str(path) if path is not None else None
+    own = list(office_units or ())
+    if not own:
+        return _office_directory(key, prov, central)
+    listed, reserve, groups, sectors, city_order, level, norm_province = _office_layers(key, prov, central)
+
+    def normalize(name: str) -> str:
+        return normalize_name(name, norm_province, level)
+
+    listed_list, reserve_list = overlay(list(listed), list(reserve), own, normalize)
+    return Directory(listed_list, groups={k: list(v) for k, v in groups}, sectors=dict(sectors), city_order=city_order,
+                     province=norm_province, level=level, reserve=reserve_list)
+
+
+@lru_cache(maxsize=16)
+def _office_directory(path: str | None, prov: str, central: bool) -> Directory:
+    # A Directory is never changed once built, so offices of one level share it.
+    listed, reserve, groups, sectors, city_order, level, norm_province = _office_layers(path, prov, central)
+    return Directory(listed, groups={k: list(v) for k, v in groups}, sectors=dict(sectors), city_order=city_order,
+                     province=norm_province, level=level, reserve=reserve)
+
+
+@lru_cache(maxsize=16)
+def _office_layers(path: str | None, prov: str, central: bool) -> tuple[
+        tuple[UnitInfo, ...], tuple[UnitInfo, ...], tuple[tuple[str, tuple[str, ...]], ...],
+        tuple[tuple[str, str], ...], tuple[str, ...], str, str | None]:
+    """The bundled layers of an office: (listed, reserve, groups, sectors, city order, level, the
+    place its names start with)."""
     reserve: list[UnitInfo] = central_units() if central else []
     if prov == CENTRAL:
         listed, reserve = reserve, []
@@ -560,7 +588,5 @@ def load_directory(
 
     listed_keys = {normalize(a) for u in listed for a in (u.name, *u.aliases)}
     reserve = _drop_aliases(reserve, listed_keys, normalize)
-    if office_units:
-        listed, reserve = overlay(listed, reserve, list(office_units), normalize)
-    return Directory(listed, groups=groups, sectors=sectors, city_order=tuple(city_order),
-                     province=norm_province, level=level, reserve=reserve)
+    return (tuple(listed), tuple(reserve), tuple((k, tuple(v)) for k, v in groups.items()),
+            tuple(sectors.items()), tuple(city_order), level, norm_province)
