@@ -17,6 +17,16 @@ from config.directory import Directory, load_directory
 from config.settings import Settings
 
 
+def office_directory(settings: Settings) -> Directory:
+    """The office's unit directory: its province's (or the central one), the central units and
+    the rows the office loaded with `duban units import`."""
+    from bot.unit_files import read_office_units
+
+    path = settings.office_units_path()
+    own = read_office_units(path) if path is not None else []
+    return load_directory(province=settings.office_province, office_units=own)
+
+
 @dataclass
 class App:
     settings: Settings
@@ -37,7 +47,7 @@ class App:
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
                                 work_end=time.fromisoformat(settings.work_end))
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   clock=clock or SystemClock(), calendar=calendar,
+                   clock=clock or SystemClock(), calendar=calendar, directory=office_directory(settings),
                    followup_settings=FollowupSettings().merged(settings.followups),
                    gate=WriteGate(enabled=is_sqlite(engine)))
 

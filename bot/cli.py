@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot.app import App
+from bot.cli_units import add_unit_commands
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from bot.textutil import table
@@ -187,8 +188,7 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session:
         units = await list_units(session)
-    kind_zh = {"provincial_department": "省直部门", "city_government": "设区市政府",
-               "central_branch": "中央驻赣机构", "state_owned_enterprise": "国有企业", "other": "其他"}
+    from bot.unit_files import KIND_LABELS as kind_zh
     rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
              "、".join(u.aliases), str(u.assignments)] for u in units]
     print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
@@ -478,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
+    add_unit_commands(p)
 
     p = sub.add_parser("followups", help="list scheduled follow-ups (催办); `followups set` configures them")
     p.add_argument("--due", action="store_true", help="only those due now")

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
     sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
+    # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …), a city
+    # ("江西省南昌市") or "central": the unit directory documents are read against. The central units
+    # are there for every office.
+    office_province: str = "江西省"
+    # The office's own rows of the directory (`duban units import`). Default: beside the SQLite file
+    # (duban.db → duban.units.json), else in the working directory.
+    units_file: Path | None = None
     log_level: str = "INFO"
 
     @field_validator("bot_token")
@@ -186,6 +193,26 @@ class Settings(BaseSettings):
         if value not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError("SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
         return value
+
+    @field_validator("office_province")
+    @classmethod
+    def _check_province(cls, value: str) -> str:
+        from config.directory import canonical_province
+
+        return canonical_province(value)
+
+    def office_units_path(self) -> Path | None:
+        """Where the office's own directory rows are kept (None for an in-memory database)."""
+        if self.units_file is not None:
+            return self.units_file
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                return None
+            return Path(url.database).with_suffix(".units.json")
+        return Path("duban.units.json")
 
     def token_value(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None

@@ -192,6 +192,7 @@ class _Builder:
         self, label: str, paragraphs: list[str], section: str | None, fixed_title: str | None = None
     ) -> None:
         number = len(self.measures) + 1
+        self.resolver.context = f"第{number}项措施"  # warnings about unit names say where they came from
         paragraphs = [p for p in paragraphs if p]
         tokens = _tokenize(paragraphs, self.resolver)
         sentences = [t for t in tokens if t.kind == "sent"]

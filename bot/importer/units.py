@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from config.directory import Directory, UnitInfo, normalize_name
+from config.directory import Directory, UnitInfo
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,12 @@ class Ref:
 
     @classmethod
     def unknown(cls, name: str) -> Ref:
+        """A name no directory knows: kept as a new unit for a coordinator to review."""
         return cls(name, "other", False, False)
+
+    @property
+    def needs_review(self) -> bool:
+        return not self.known
 
 
 @dataclass
@@ -77,26 +82,118 @@ CARRY = re.compile(
 )
 
 
+# -- the grammar of Chinese unit names, for names no directory knows --------------------------
+# Endings of institution names (longest first); a name must end with one of them.
+_ORG_END = (
+    "人民政府|行政公署|政府|管理委员会|管委会|委员会|领导小组办公室|领导小组|办公室|办公厅|办事处|指挥部|"
+    "总局|分局|监管局|局|总署|署|部|委|办|厅|银行|分行|支行|有限责任公司|股份有限公司|有限公司|公司|"
+    "集团|中心|研究院|研究所|学院|大学|医院|法院|检察院|院|所|处|站|联合会|协会|商会|总会|工会|妇联|"
+    "残联|科协|工商联|侨联|文联|团委|党校|海关|会|社|馆|台|支队|大队|"
+    "开发区|高新区|经开区|新区|园区|示范区|试验区|合作区"
+)
+# Place names (a district, county, town) count as units when short and plain.
+_PLACE_END = "自治县|自治州|区|县|市|旗|镇|乡|街道"
+_NAME_CHARS = r"(?:[\u4e00-\u9fff0-9A-Za-z]|（[\u4e00-\u9fff、]{1,12}）)"
+_ORG_NAME = re.compile(rf"{_NAME_CHARS}*?(?:{_ORG_END})")
+_PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{1,8}}(?:{_PLACE_END})")
+# Words of a task, never of a name: a name stops before them ("省发展改革委要加强" → 省发展改革委).
+_NOT_IN_NAME = re.compile(
+    r"的|要|应当|应(?!急)|需要|必须|负责|牵头|配合|加强|推进|推动|落实|做好|开展|组织(?!部)|指导(?!中心|站)|"
+    r"支持|鼓励|督促|协助|参与|实施|建立|完善|提升|加快|积极|按照|根据|通过|确保|争取|进一步|主动|认真|"
+    r"切实|抓好|会同|协同|分别|共同|职责|分工|以下|简称|统称|包括|其中|例如|比如|不再"
+)
+_NOT_A_PLACE = re.compile(r"^(?:全|本|该|城|郊|辖|园|社|片|景|市辖|市区|县区|县市|市县|区县|地市)")
+# A government's level at the start of a name ("省", "市", "区", "县", "国家", "中国", "各" …).
+_LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国务院|中国|中华|全国|中央|各)")
+_PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
+# "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
+_AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
+# Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
+_RULE_TEXT = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
+_NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
+_TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
+# A department named without its level after one that has it ("省发展改革委、交通运输厅").
+_BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员会|办公室)")
+_VAGUE_WHOLE = re.compile(
+    r"(?:全省|全市|全区|全县|全国|各地区?|各部门|各单位|各级|各级各部门|各地各部门|各地区各部门|各有关方面|有关方面|相关方面|"
+    r"(?:省|市|区|县)(?:直|级)(?:各)?(?:有关|相关)?(?:部门|单位)|成员单位|有关单位|相关单位|有关部门|相关部门)"
+)
+
+
+def _split_outside_brackets(phrase: str) -> list[str]:
+    """Split a unit list at its separators, but not inside brackets: "各县（市、区）人民政府" is one."""
+    if "（" not in phrase:
+        return _PIECE_SPLIT.split(phrase)
+    out: list[str] = []
+    depth = start = 0
+    pos = 0
+    while pos < len(phrase):
+        c = phrase[pos]
+        if c == "（":
+            depth += 1
+        elif c == "）":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            m = _PIECE_SPLIT.match(phrase, pos)
+            if m:
+                out.append(phrase[start:pos])
+                start = pos = m.end()
+                continue
+        pos += 1
+    out.append(phrase[start:])
+    return out
+
+
+def _unit_name(piece: str, whole: bool = False) -> tuple[str, str] | None:
+    """(name, rest) when ``piece`` starts with something shaped like a unit name; with
+    ``whole``, only when the entire piece is one."""
+    best: str | None = None
+    for end in range(len(piece), 1, -1):
+        head = piece[:end]
+        if _NOT_IN_NAME.search(head):
+            continue
+        if _ORG_NAME.fullmatch(head):
+            if len(head) == 2 and head[-1] in "会社馆台所处站院办部委局厅署" and not head.startswith("各"):
+                continue  # "大会", "报社": one character and an ending say too little
+            best = head
+            break
+        if end <= 10 and _PLACE_NAME.fullmatch(head) and not _NOT_A_PLACE.match(head):
+            best = head
+            break
+    if best is None:
+        return None
+    rest = piece[len(best) :]
+    if whole and rest:
+        return None
+    return best, rest
+
+
 class Resolver:
-    """Turns unit phrases into :class:`Ref` lists, collecting warnings (in Chinese)."""
+    """Turns unit phrases into :class:`Ref` lists, collecting warnings (in Chinese).
+
+    ``context`` (e.g. "第3项措施") is put before the warnings about units, so a coordinator sees
+    where a name came from; the builder sets it while it reads a measure.
+    """
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self.warnings: dict[str, None] = {}
+        self.context: str | None = None
         sectors = "|".join(re.escape(w) for w in directory.sector_words)
+        level = re.escape(directory.level)
         self._sector_phrase = re.compile(
-            rf"(?:省级|省直|省)((?:{sectors})(?:[、，,和及与](?:{sectors}))*)(?:等)?(?:有关|相关)?(?:主管)?部门"
+            rf"(?:{level}级|{level}直|{level})((?:{sectors})(?:[、，,和及与](?:{sectors}))*)(?:等)?(?:有关|相关)?(?:主管)?部门"
         )
         self._sector_word = re.compile(sectors) if sectors else None
         self._groups = directory.group_phrases
         cities = [u.short for u in directory.cities]
         self._city_alt = "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True))
         self._non_city_prefixed = tuple(
-            normalize_name(a)
+            directory.normalize(a)
             for u in directory.units
             if not u.is_city
             for a in (u.name, *u.aliases)
-            if any(normalize_name(a).startswith(c) for c in cities)
+            if any(directory.normalize(a).startswith(c) for c in cities)
         )
         city = rf"(?:{self._city_alt})(?:市人民政府|市政府|市)?"
         self._city_start = re.compile(
@@ -104,11 +201,20 @@ class Resolver:
             rf"({city}(?:(?:、|，|,|和|及|与|以及){city})*)(等地|等市|等设区市|等城市|等)?"
         )
         self._city_one = re.compile(self._city_alt)
-        self._cache: dict[str, tuple[Ref, ...]] = {}
+        self._cache: dict[str, tuple[tuple[Ref, ...], tuple[str, ...]]] = {}
         self._strict_cache: dict[str, tuple[Ref, ...] | None] = {}
+        self._names_cache: dict[str, tuple[Ref, ...] | None] = {}
+        self._said: list[str] | None = None
 
     def warn(self, message: str) -> None:
         self.warnings.setdefault(message, None)
+
+    def _unit_warning(self, message: str) -> None:
+        """A warning about a name: said again (with the context of the moment) each time the
+        phrase comes back, though its resolution is cached."""
+        if self._said is not None:
+            self._said.append(message)
+        self.warn(f"{self.context}：{message}" if self.context else message)
 
     # -- name lists ------------------------------------------------------------------
     def _protect(self, phrase: str) -> tuple[str, list[tuple[Ref, ...]]]:
@@ -120,7 +226,8 @@ class Resolver:
             slots.append(tuple(Ref.of(u) for u in units if u is not None))
             return f"\x00{len(slots) - 1}\x00"
 
-        phrase = self._sector_phrase.sub(sector_sub, phrase)
+        if self._sector_word is not None:
+            phrase = self._sector_phrase.sub(sector_sub, phrase)
         for group in self._groups:
             if group in phrase:
                 members = self.directory.expand_group(group) or ()
@@ -129,14 +236,49 @@ class Resolver:
         return phrase, slots
 
     def _pieces(self, phrase: str) -> tuple[list[str], list[tuple[Ref, ...]]]:
-        phrase = normalize_name(phrase).replace("(", "（").replace(")", "）")
+        phrase = self.directory.normalize(phrase)
         phrase, slots = self._protect(phrase)
         pieces = []
-        for piece in _SPLIT.split(phrase):
-            piece = _STRIP_TAIL.sub("", _STRIP_HEAD.sub("", piece.strip()))
-            if piece:
-                pieces.append(piece)
+        level: str | None = None
+        phrase = _RULE_TEXT.sub("", phrase)
+        for piece in _split_outside_brackets(_AROUND_SLOT.sub("、", phrase)):
+            piece = _STRIP_TAIL.sub("", _TAIL_VAGUE.sub("", _STRIP_HEAD.sub("", piece.strip())))
+            if not piece or piece in _NOISE:
+                continue
+            # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
+            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece):
+                piece = f"{level}\x01{piece}"
+            else:
+                level = self._level_of(piece)
+            pieces.append(piece)
         return pieces, slots
+
+    def _level_of(self, piece: str) -> str | None:
+        """"省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
+        if len(piece) < 3 or piece[0] not in "省市区县" or piece[1] in "场辖级直委":
+            return None
+        unit = self.directory.resolve(piece)
+        if unit is not None:
+            return piece[0] if unit.kind in ("provincial_department", "local_department") else None
+        return piece[0] if _BARE_DEPT.fullmatch(piece[1:]) else None
+
+    def _candidates(self, piece: str) -> tuple[str, ...]:
+        """The piece with its inherited level first ("省交通运输厅"), then as written."""
+        if "\x01" in piece:
+            level, bare = piece.split("\x01", 1)
+            return (level + bare, bare)
+        return (piece,)
+
+    def _find(self, piece: str, slots: list[tuple[Ref, ...]]) -> tuple[Ref, ...] | None:
+        for candidate in self._candidates(piece):
+            found = self._lookup(candidate, slots)
+            if found is not None:
+                return found
+        return None
+
+    def _written(self, piece: str) -> str:
+        """The name to keep for a piece no directory knows: with its inherited level."""
+        return piece.replace("\x01", "")
 
     def _lookup(self, piece: str, slots: list[tuple[Ref, ...]]) -> tuple[Ref, ...] | None:
         m = re.fullmatch(r"\x00(\d+)\x00", piece)
@@ -165,6 +307,29 @@ class Resolver:
                 return tuple(Ref.of(u) for u in found_parts if u)
         return None
 
+    def _shaped(self, piece: str) -> tuple[Ref, ...] | None:
+        """Unknown refs for a piece that is wholly unit names ("区发改局", "区财政局和区商务局")."""
+        if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
+            return None
+        parts = [p for p in _AND.split(piece) if p]
+        if len(parts) > 1:
+            out: list[Ref] = []
+            for part in parts:
+                unit = self.directory.resolve(part)
+                if unit is not None:
+                    out.append(Ref.of(unit))
+                    continue
+                name = _unit_name(part, whole=True)
+                if name is None or len(name[0]) < 3:
+                    break
+                out.append(Ref.unknown(name[0]))
+            else:
+                return tuple(out)
+        found = _unit_name(piece, whole=True)
+        if found is not None:
+            return (Ref.unknown(found[0]),)
+        return None
+
     def strict(self, phrase: str) -> tuple[Ref, ...] | None:
         """All pieces resolve to known units → refs; otherwise None (no warnings)."""
         if phrase in self._strict_cache:
@@ -173,7 +338,7 @@ class Resolver:
         out: list[Ref] = []
         result: tuple[Ref, ...] | None = None
         for piece in pieces:
-            found = self._lookup(piece, slots)
+            found = self._find(piece, slots)
             if found is None:
                 break
             out.extend(found)
@@ -182,39 +347,106 @@ class Resolver:
         self._strict_cache[phrase] = result
         return result
 
-    def refs(self, phrase: str) -> tuple[Ref, ...]:
-        """Resolve a unit list; unknown names become unknown refs with a warning."""
-        if phrase in self._cache:
-            return self._cache[phrase]
+    def names(self, phrase: str) -> tuple[Ref, ...] | None:
+        """Like :meth:`strict`, but a piece may also be a name no directory knows that has the
+        shape of a unit name (an unknown ref); vague pieces ("有关部门") are passed over. None
+        when some piece is neither, or nothing names a unit. No warnings."""
+        if phrase in self._names_cache:
+            return self._names_cache[phrase]
         pieces, slots = self._pieces(phrase)
         out: list[Ref] = []
+        result: tuple[Ref, ...] | None = None
         for piece in pieces:
-            found = self._lookup(piece, slots)
-            if found is not None:
-                out.extend(found)
-                continue
-            out.append(self._fuzzy(piece))
-        result = tuple(_dedupe(out))
-        self._cache[phrase] = result
+            found = self._find(piece, slots)
+            if found is None:
+                found = self._shaped(self._written(piece))
+            if found is None:
+                if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
+                    continue
+                break
+            out.extend(found)
+        else:
+            result = tuple(_dedupe(out)) if out else None
+        self._names_cache[phrase] = result
         return result
 
-    def _fuzzy(self, piece: str) -> Ref:
+    def looks_like_units(self, phrase: str) -> bool:
+        """A bracketed phrase without a verb that lists units: every piece a unit, and either one
+        of them known or each unknown one starting with a government level ("区发改局")."""
+        refs = self.names(phrase)
+        if not refs:
+            return False
+        return any(r.known for r in refs) or all(_LEVEL_START.match(r.name) for r in refs)
+
+    def refs(self, phrase: str) -> tuple[Ref, ...]:
+        """Resolve a unit list. A name no directory knows becomes an unknown ref (a new unit to
+        review) with a warning; vague words ("有关部门") are left out with a warning."""
+        cached = self._cache.get(phrase)
+        if cached is not None:
+            for message in cached[1]:
+                self._unit_warning(message)
+            return cached[0]
+        outer, self._said = self._said, []
+        try:
+            pieces, slots = self._pieces(phrase)
+            out: list[Ref] = []
+            for piece in pieces:
+                found = self._find(piece, slots)
+                if found is not None:
+                    out.extend(found)
+                    continue
+                out.extend(self._fuzzy(self._written(piece)))
+            result = tuple(_dedupe(out))
+            said = tuple(self._said)
+        finally:
+            self._said = outer
+        if outer is not None:
+            outer.extend(said)
+        self._cache[phrase] = (result, said)
+        return result
+
+    def _fuzzy(self, piece: str) -> tuple[Ref, ...]:
         if self.directory.is_ambiguous(piece):
-            self.warn(f"单位名称不明确：{piece}，对应多个单位，请核对")
-            return Ref.unknown(piece)
-        if _VAGUE.search(piece):
-            self.warn(f"责任单位表述不明确：{piece}，请指定具体单位（已作为待审核的新单位）")
-            return Ref.unknown(piece)
+            self._unit_warning(f"单位名称不明确：{piece}，对应多个单位，请核对")
+            return (Ref.unknown(piece),)
+        if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
+            self._unit_warning(f"责任单位表述不明确：{piece}，请指定具体单位")
+            return ()
         candidates = self.directory.candidates(piece) if len(piece) >= 3 else []
         if len(candidates) == 1:
-            self.warn(f"单位名称“{piece}”按“{candidates[0].name}”识别，请核对")
-            return Ref.of(candidates[0])
+            self._unit_warning(f"单位名称“{piece}”按“{candidates[0].name}”识别，请核对")
+            return (Ref.of(candidates[0]),)
         if len(candidates) > 1:
             names = "、".join(c.name for c in candidates[:4])
-            self.warn(f"单位名称不明确：{piece}（可能是：{names}），已作为待审核的新单位")
-            return Ref.unknown(piece)
-        self.warn(f"未识别的单位：{piece}，已作为待审核的新单位")
-        return Ref.unknown(piece)
+            self._unit_warning(f"单位名称不明确：{piece}（可能是：{names}），已作为待审核的新单位")
+            return (Ref.unknown(piece),)
+        shaped = self._shaped(piece)
+        if shaped is not None:
+            out = []
+            for ref in shaped:
+                if not ref.known:
+                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
+                out.append(ref)
+            return tuple(out)
+        found = _unit_name(piece)
+        if found is not None:
+            # "省发展改革委要加强…": the name, not the task words after it.
+            head = found[0]
+            unit = self.directory.resolve(head)
+            if unit is not None:
+                return (Ref.of(unit),)
+            shaped = self._shaped(head)
+            refs = shaped if shaped is not None else (Ref.unknown(head),)
+            for ref in refs:
+                if not ref.known:
+                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
+            return refs
+        if len(piece) <= 20 and not re.search(r"[^\u4e00-\u9fff（）]", piece):
+            # No ending of a unit name, but short and plain: kept for review rather than lost.
+            self._unit_warning(f"未识别的单位：{piece}，已作为待审核的新单位")
+            return (Ref.unknown(piece),)
+        self._unit_warning(f"责任单位中的“{piece}”不像单位名称，未作为单位，请核对")
+        return ()
 
     # -- clauses ---------------------------------------------------------------------
     def is_clause(self, inner: str) -> bool:
@@ -322,8 +554,8 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     if has_verb:
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
-        return bool(segments) and any(resolver.strict(s) for s in segments)
-    return resolver.strict(inner) is not None
+        return bool(segments) and any(resolver.names(s) for s in segments)
+    return resolver.strict(inner) is not None or resolver.looks_like_units(inner)
 
 
 def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool = False) -> Roles:

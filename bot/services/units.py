@@ -9,18 +9,41 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
-from config.directory import Directory
+from config.directory import Directory, UnitInfo
 from models import Assignment, Unit, UnitAlias
 
 
-async def sync_directory(session: AsyncSession, directory: Directory, now: datetime, actor: str) -> int:
-    """Adds the bundled units and aliases that are missing. Returns how many units were added."""
+async def sync_directory(session: AsyncSession, directory: Directory, now: datetime, actor: str,
+                         correct: bool = False) -> int:
+    """Adds the directory's listed units and aliases that are missing. Returns how many units were added.
+
+    Reserve units (the central ones of a provincial office, counties) are created only when a
+    document names them; those already in the database get their aliases here. With ``correct``
+    (the office loaded its own rows) the directory also wins over the database: a unit first met
+    under one of a row's names takes the row's name, an alias moves to the unit that now claims it,
+    and the kind follows the row.
+    """
     existing = {u.name: u for u in (await session.scalars(select(Unit))).all()}
-    taken_aliases = set((await session.scalars(select(UnitAlias.alias))).all())
+    alias_rows = {a.alias: a for a in (await session.scalars(select(UnitAlias))).all()}
     added = 0
-    for info in directory.units:
+
+    async def place(info: UnitInfo, create: bool) -> None:
+        nonlocal added
         unit = existing.get(info.name)
+        if unit is None and correct:
+            for alias in info.aliases:
+                old = existing.get(alias)
+                if old is not None:
+                    # The office has named a unit a document brought in: it keeps its history.
+                    existing.pop(old.name)
+                    events.record(session, at=now, actor=actor, kind="unit.renamed", entity="unit",
+                                  entity_id=old.id, data={"from": old.name, "to": info.name})
+                    old.name = info.name
+                    existing[info.name] = unit = old
+                    break
         if unit is None:
+            if not create:
+                return
             unit = Unit(name=info.name, kind=info.kind, known=True, in_seed=info.in_seed, created_at=now)
             session.add(unit)
             await session.flush()
@@ -31,10 +54,26 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
         elif not unit.known:
             # A name first met as unknown is now in the directory: it stops needing review.
             unit.known, unit.needs_review, unit.kind = True, False, info.kind
+            events.record(session, at=now, actor=actor, kind="unit.reviewed", entity="unit",
+                          entity_id=unit.id, from_state="needs_review", to_state="known",
+                          data={"name": info.name})
+        elif correct and unit.kind != info.kind:
+            unit.kind = info.kind
         for alias in info.aliases:
-            if alias not in taken_aliases and alias != info.name:
-                session.add(UnitAlias(unit_id=unit.id, alias=alias))
-                taken_aliases.add(alias)
+            if alias == info.name:
+                continue
+            row = alias_rows.get(alias)
+            if row is None:
+                row = UnitAlias(unit_id=unit.id, alias=alias)
+                session.add(row)
+                alias_rows[alias] = row
+            elif correct and row.unit_id != unit.id:
+                row.unit_id = unit.id or 0
+
+    for info in directory.units:
+        await place(info, create=True)
+    for info in directory.reserve:
+        await place(info, create=False)
     await session.flush()
     return added
 

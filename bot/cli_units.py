@@ -1,0 +1,79 @@
+"""`duban units import FILE` and `duban units export [FILE]`: an office loads, corrects and takes
+out its own unit directory (.xlsx or .csv: 单位名称, 简称, 类别, 上级单位)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from bot.unit_files import (
+    UnitFileError,
+    read_office_units,
+    read_unit_table,
+    save_office_units,
+    write_unit_table,
+)
+from config.directory import overlay
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+async def cmd_units_import(app: App, args: argparse.Namespace) -> int:
+    from bot.app import office_directory
+    from bot.services.units import sync_directory
+
+    path = app.settings.office_units_path()
+    if path is None:
+        return _fail("数据库在内存中，无处保存本单位的单位目录：请设置 UNITS_FILE 或使用数据库文件")
+    known = [a for u in (*app.directory.units, *app.directory.reserve) for a in (u.name, *u.aliases)]
+    try:
+        rows = read_unit_table(args.file, known=known)
+    except UnitFileError as exc:
+        return _fail(f"单位目录导入失败：{exc}")
+    before = {u.name for u in app.directory.units}
+    stored = [] if args.replace else read_office_units(path)
+    merged, _ = overlay(stored, [], rows, lambda name: app.directory.normalize(name))
+    save_office_units(path, merged)
+    app.directory = office_directory(app.settings)
+    async with app.sessions() as session, session.begin():
+        added = await sync_directory(session, app.directory, app.clock.now(), "cli:units", correct=True)
+    new = [u.name for u in rows if u.name not in before]
+    print(f"已载入 {len(rows)} 个单位（目录中新增 {len(new)} 个，其余为更正），保存在 {path}")
+    if added:
+        print(f"数据库：新增 {added} 个单位")
+    return 0
+
+
+async def cmd_units_export(app: App, args: argparse.Namespace) -> int:
+    try:
+        text = write_unit_table(app.directory.units, args.file)
+    except UnitFileError as exc:
+        return _fail(f"单位目录导出失败：{exc}")
+    except OSError as exc:
+        return _fail(f"单位目录导出失败：无法写入 {args.file}（{exc.strerror}）")
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        print(f"已导出 {len(app.directory.units)} 个单位：{args.file}", file=sys.stderr)
+    return 0
+
+
+def add_unit_commands(units_parser: argparse.ArgumentParser) -> None:
+    """`units import` / `units export` under the existing `units` command."""
+    sub = units_parser.add_subparsers(dest="action")
+    p = sub.add_parser("import", help="load or correct the office's own unit directory (.xlsx/.csv: "
+                                      "单位名称, 简称, 类别, 上级单位)")
+    p.add_argument("file")
+    p.add_argument("--replace", action="store_true", help="replace the rows loaded before instead of adding to them")
+    p.set_defaults(handler=cmd_units_import, needs_db=True)
+    p = sub.add_parser("export", help="write the office's unit directory in the same shape (.xlsx/.csv; "
+                                      "CSV on stdout without FILE)")
+    p.add_argument("file", nargs="?")
+    p.set_defaults(handler=cmd_units_export, needs_db=False)

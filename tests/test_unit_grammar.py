@@ -1,0 +1,116 @@
+"""Names no directory knows: recognised by the grammar of unit names, kept for review, never dropped."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.importer import decompose
+from bot.importer.units import Resolver
+from bot.services.policies import import_policy
+from bot.services.units import sync_directory
+from config.directory import load_directory
+from models import Unit
+
+# Modelled on district work plans (工作方案): "1." items, labelled clauses with 牵头单位/责任单位,
+# "X负责，Y配合", bureaus of the district named 区X局, towns and sub-districts as groups.
+DISTRICT_DOC = """某区2025年优化营商环境工作方案
+
+一、提升政务服务效能
+1.推行“一件事一次办”。2025年6月底前实现20个高频事项一次办。（牵头单位：区政务服务数据管理局；责任单位：区发改局、区市场监管局、各镇人民政府、各街道办事处）
+2.压缩企业开办时间。企业开办全程网办率达到95%以上。（区市场监管局负责，区税务局、区人社局配合）
+3.优化涉企服务。建立企业诉求“直通车”机制。（区发改局、区工信局、区商务局等有关部门按职责分工负责）
+二、强化要素保障
+4.保障项目用地。（区自然资源局牵头，各有关单位配合）
+5.加强宣传引导。开展营商环境政策宣传。（有关部门负责）
+"""
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return load_directory()
+
+
+def test_district_document(directory):
+    dec = decompose(DISTRICT_DOC, directory)
+    tasks = {m.number: m.tasks[0] for m in dec.measures}
+    assert (tasks[1].lead, tasks[1].co) == (
+        ["区政务服务数据管理局"], ["区发改局", "区市场监管局", "各镇人民政府", "各街道办事处"],
+    )  # fmt: skip
+    assert (tasks[2].lead, tasks[2].co) == (["区市场监管局"], ["区税务局", "区人社局"])
+    assert (tasks[3].lead, tasks[3].co) == (["区发改局"], ["区工信局", "区商务局"])
+    assert (tasks[4].lead, tasks[4].co) == (["区自然资源局"], [])  # 各有关单位 names nobody
+    assert (tasks[5].lead, tasks[5].co) == ([], [])
+    named = {"区政务服务数据管理局", "区发改局", "区市场监管局", "各镇人民政府", "各街道办事处", "区税务局", "区人社局",
+             "区工信局", "区商务局", "区自然资源局"}  # fmt: skip
+    assert {u.name for u in dec.units} == named
+    assert not any(u.known for u in dec.units)
+    for name, measure in [("区政务服务数据管理局", 1), ("区税务局", 2), ("区工信局", 3), ("区自然资源局", 4)]:
+        assert f"第{measure}项措施：未识别的单位：{name}，已作为待审核的新单位" in dec.warnings
+    assert "第4项措施：责任单位表述不明确：各有关单位，请指定具体单位" in dec.warnings
+    assert any(w.startswith("第5项措施") and "未找到责任单位" in w for w in dec.warnings)
+
+
+def test_a_name_met_again_in_another_measure_is_reported_there_too(directory):
+    dec = decompose(DISTRICT_DOC, directory)
+    assert "第1项措施：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
+    assert "第3项措施：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("省发展改革委要加强", [("省发展改革委", True)]),  # task words are not part of a name
+        ("省数据局要加强统筹", [("省数据局", False)]),
+        ("市发改委、财政局、商务局", [("市发改委", False), ("市财政局", False), ("市商务局", False)]),
+        ("区财政局和区商务局", [("区财政局", False), ("区商务局", False)]),
+        ("区工业和信息化局", [("区工业和信息化局", False)]),
+        ("各县（市、区）人民政府", [("各县（市、区）人民政府", False)]),
+        ("市委宣传部、市委组织部", [("市委宣传部", False), ("市委组织部", False)]),
+        ("高新区管委会", [("高新区管委会", False)]),
+        ("有关部门", []), ("各有关单位", []), ("相关部门", []), ("市级各有关部门", []), ("全市", []),
+        ("省工信厅、有关部门", [("省工业和信息化厅", True)]),
+        ("人社部、住建部", [("人力资源社会保障部", True), ("住房城乡建设部", True)]),
+    ],
+)  # fmt: skip
+def test_refs(directory, phrase, expected):
+    resolver = Resolver(directory)
+    assert [(r.name, r.known) for r in resolver.refs(phrase)] == expected
+    for name, known in expected:
+        if not known:
+            assert f"未识别的单位：{name}，已作为待审核的新单位" in resolver.warnings
+
+
+def test_names_and_strict(directory):
+    resolver = Resolver(directory)
+    assert resolver.strict("区发改局") is None  # strict: the directory's units only
+    assert [r.name for r in resolver.names("区发改局、省财政厅") or ()] == ["区发改局", "省财政厅"]
+    assert resolver.names("省发展改革委要加强") is None  # a subject with its verb is not a list of names
+    assert resolver.names("2025年底前") is None
+    assert resolver.looks_like_units("区发改局、区财政局")
+    assert not resolver.looks_like_units("上交所")  # a bracketed abbreviation, not a clause
+    assert resolver.warnings == {}
+
+
+def test_bracketed_unknown_units_without_a_verb_are_a_clause(directory):
+    text = "关于推进工作的通知\n\n一、建设数据平台。2025年底前建成。（区数据局、区发改局）\n二、上市培育。支持企业在上海证券交易所（上交所）上市。（省地方金融管理局负责）\n"
+    dec = decompose(text, directory)
+    t1 = dec.measures[0].tasks[0]
+    assert (t1.lead, t1.co) == (["区数据局"], ["区发改局"])
+    t2 = dec.measures[1].tasks[0]
+    assert "（上交所）" in t2.text and t2.lead == ["省地方金融管理局"]
+
+
+async def test_unknown_units_are_stored_for_review_and_central_ones_as_known(app: App) -> None:
+    text = "关于测试的通知\n\n一、做好测试。开展测试工作。（区发改局、海关总署、省工信厅负责）"
+    dec = decompose(text, app.directory)
+    async with app.sessions() as session, session.begin():
+        await sync_directory(session, app.directory, app.clock.now(), "test")
+        await import_policy(session, dec, source_name="t", source_text=text, now=app.clock.now(), actor="test")
+    async with app.sessions() as session:
+        units = {u.name: u for u in (await session.scalars(select(Unit))).all()}
+    assert not units["区发改局"].known and units["区发改局"].needs_review
+    assert units["海关总署"].known and not units["海关总署"].needs_review
+    assert units["海关总署"].kind == "central_department"
+    assert "税务总局" not in units  # central units join the database when a document names them
