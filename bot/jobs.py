@@ -98,8 +98,8 @@ class Jobs:
 
     async def catch_up_summary(self) -> str | None:
         """The scheduler keeps no memory across restarts: a summary whose time passed while the
-        bot was down goes out now (once: the outbox keys are per week)."""
-        from bot.services.summary import week_of, weekly_summary_queued
+        bot was down goes out now (once: the outbox keys are per week), if that week had work."""
+        from bot.services.summary import week_of, weekly_summary_queued, work_assigned_before
 
         app = self.app
         now = app.clock.now()
@@ -112,6 +112,8 @@ class Jobs:
         week = week_of(app.calendar.local_date(previous) - timedelta(days=7))
         async with app.sessions() as session:
             if await weekly_summary_queued(session, week):
+                return None
+            if not await work_assigned_before(session, previous):
                 return None
         return await self.weekly_summary(week)
 

@@ -198,3 +198,17 @@ async def test_a_summary_missed_while_down_goes_out_once_on_start(app: App, cloc
     jobs = Jobs(app)
     assert await jobs.catch_up_summary() == "2025-W47"
     assert await jobs.catch_up_summary() is None  # already queued
+
+
+async def test_no_summary_is_caught_up_for_a_week_before_the_first_dispatch(app: App, clock: ManualClock) -> None:
+    from bot.jobs import Jobs
+
+    # Everything was handed out on Tuesday, after Monday's 09:00 summary time had passed.
+    clock.set(datetime(2025, 11, 25, 3, 0, tzinfo=UTC))
+    await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        for assignment in (await session.scalars(select(Assignment))).all():
+            assignment.assigned_at = datetime(2025, 11, 25, 2, 0, tzinfo=UTC)
+    assert await Jobs(app).catch_up_summary() is None
+    async with app.sessions() as session:
+        assert await session.scalar(select(OutboxMessage.id).where(OutboxMessage.purpose == "summary")) is None

@@ -383,6 +383,13 @@ async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
     return await queue_unit_digests(session, digests, now=now)
 
 
+async def work_assigned_before(session: AsyncSession, moment: datetime) -> bool:
+    """Whether anything had been handed out by `moment`: a week before the first dispatch has
+    nothing to report, so no summary of it is caught up."""
+    return (await session.scalar(select(Assignment.id).where(
+        Assignment.assigned_at.is_not(None), Assignment.assigned_at < moment).limit(1))) is not None
+
+
 async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
     return (await session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1))) is not None
