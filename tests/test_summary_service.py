@@ -170,7 +170,8 @@ async def test_monday_job_sends_last_weeks_summary_and_unit_digests(app: App, cl
     for r in rows:
         by_chat.setdefault((r.chat_id, r.purpose, r.method), 0)
         by_chat[(r.chat_id, r.purpose, r.method)] += 1
-    assert by_chat[(1, "summary", "sendDocument")] == 1 and by_chat[(2, "summary", "sendPhoto")] == 1
+    # the ledger and the .docx 周报, once each
+    assert by_chat[(1, "summary", "sendDocument")] == 2 and by_chat[(2, "summary", "sendPhoto")] == 1
     assert by_chat[(33, "digest", "sendMessage")] >= 1 and by_chat[(34, "digest", "sendMessage")] >= 1
 
 
