@@ -137,6 +137,9 @@ def _progress(n: int = 0) -> list[ProgressLine]:
                      datetime(2026, 11, 25, 15, 30, tzinfo=SHANGHAI), None, ref=61),
         # nothing a leader would read
         ProgressLine("省商务厅", "二", 2, "暂无新进展", None, 9126, at, None, ref=62),
+        # an earlier report of the same unit on the same task: its newer one stands for the week
+        ProgressLine("省工业和信息化厅", "一", 1, "召开调度会议，部署走访工作", None, 9120, at - timedelta(days=1),
+                     None, ref=40),
         ProgressLine("省商务厅", "二", 1, "完成80%", 80, 9127, at, None, ref=63),
     ]
     for i in range(n):
@@ -325,7 +328,7 @@ def test_progress_per_measure_condensed_and_traceable_to_the_ledger():
     assert "省工业和信息化厅、省发展改革委：完成12家企业走访，形成问题清单（60%）〔台账57、58〕" in plain
     assert '<a href="https://t.me/c/1234567/89">57</a>' in progress
     # replies that say nothing are left to the ledger
-    assert "暂无新进展" not in plain and "完成80%" not in plain
+    assert "暂无新进展" not in plain and "完成80%" not in plain and "召开调度会议" not in plain
     # internal report numbers never reach the chat
     assert "9123" not in text and "报送#" not in text
     # user text is escaped

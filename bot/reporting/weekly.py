@@ -92,6 +92,13 @@ def chinese_ordinal(n: int) -> str:
     return str(n)
 
 
+def measure_numeral(number: str, lang: str) -> str:
+    """A measure's number in a heading: 一、二、… in Chinese (the document's own numbering)."""
+    if lang == "zh" and str(number).isdigit():
+        return chinese_ordinal(int(number))
+    return str(number)
+
+
 def fmt_date(d: date, lang: str, *, weekday: bool = False, year: bool = True) -> str:
     s = d.strftime("%Y-%m-%d" if year else "%m-%d")
     if weekday:
@@ -181,11 +188,17 @@ class ProgressGroup:
 
 
 def condense_progress(lines: Iterable[ProgressLine]) -> dict[str, list[ProgressGroup]]:
-    """Substantive lines by measure number, identical texts merged, newest first."""
+    """Substantive lines by measure number, newest first: a unit's newest line per task stands
+    for its week (earlier ones are in the ledger), identical texts are merged into one line."""
     by_measure: dict[str, dict[str, ProgressGroup]] = {}
+    seen: set[tuple[str, str, int]] = set()
     for p in sorted(lines, key=lambda p: to_local(p.reported_at), reverse=True):
         if not is_substantive(p.summary):
             continue
+        who = (p.unit, str(p.measure_number), int(p.task_seq))
+        if who in seen:
+            continue
+        seen.add(who)
         groups = by_measure.setdefault(str(p.measure_number), {})
         key = _core(p.summary)
         g = groups.get(key)
@@ -222,10 +235,12 @@ def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = Tr
             hidden += len(gs)
             continue
         shown += 1
-        out.append(Line("measure", _s(lang, "measure", num=m.number, title=shorten(m.title, 30), done=m.done,
+        out.append(Line("measure", _s(lang, "measure", num=measure_numeral(m.number, lang),
+                                      title=shorten(m.title, 30), done=m.done,
                                       total=m.total, lights=_lights_text(m, lang)), light=m.light))
         for g in gs[: caps.lines]:
-            pct = _s(lang, "pct", n=g.percent) if g.percent is not None else ""
+            # "完成60%" in the text already says it
+            pct = _s(lang, "pct", n=g.percent) if g.percent is not None and "%" not in g.text else ""
             out.append(Line("sub", _s(lang, "progress_item", units=unit_list(g.units, min(caps.units, 3), lang),
                                       text=shorten(g.text, caps.text), pct=pct),
                             refs=tuple(g.refs[: caps.refs]), more_refs=max(0, len(g.refs) - caps.refs)))
