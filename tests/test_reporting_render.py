@@ -953,3 +953,12 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
     for lang, texts in (("zh", zh.TEXTS), ("en", en.TEXTS)):
         assert model.LIGHT_NAMES[lang] == {c: texts[f"summary.light.{c}"] for c in model.LIGHTS}
         assert model.REVIEW_NAMES[lang] == {s: texts[f"summary.review.{s}"] for s in model.REVIEW_NAMES[lang]}
+
+
+def test_a_notice_issuing_measures_is_cited_by_the_measures_name():
+    notice = "江西省人民政府办公厅印发《关于促进我省锂电新能源产业链高质量发展的若干措施》的通知"
+    data = make_data(policies=[make_policy(title=notice)])
+    plain = check_message(render_summary_html(data)[0])
+    assert "《关于促进我省锂电新能源产业链高质量发展的若干措施》（赣府厅发〔2024〕15号）落实情况" in plain
+    assert weekly.quoted_title("关于《中国制造2025》的实施意见", "zh") == "关于《中国制造2025》的实施意见"
+    assert weekly.quoted_title("锂电措施", "en") == "“锂电措施”"

@@ -147,6 +147,20 @@ def _doc_suffix(p: PolicySection, lang: str, title: str) -> str:
     return _s(lang, "doc", doc=p.doc_number)
 
 
+_NOTICE_RE = re.compile(r"^[^《》]*(?:印发|转发)《([^《》]+)》的通知$")
+
+
+def quoted_title(title: str, lang: str) -> str:
+    """The document's name as a report cites it: 《X》; a notice that issues 《X》 is cited as 《X》,
+    a title that already holds book-title marks is left as it is."""
+    m = _NOTICE_RE.match(title.strip())
+    if m:
+        return _s(lang, "quoted", title=m.group(1))
+    if "《" in title:
+        return title
+    return _s(lang, "quoted", title=title)
+
+
 def _short(p: PolicySection) -> str:
     return p.short_title or p.title
 
@@ -385,7 +399,8 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0]) ->
     out = [Line("title", _s(lg, "title", year=year, n=number))]
     if len(data.policies) == 1:
         p = data.policies[0]
-        out.append(Line("subtitle", _s(lg, "subtitle", title=p.title, doc=_doc_suffix(p, lg, p.title))))
+        out.append(Line("subtitle", _s(lg, "subtitle", title=quoted_title(p.title, lg),
+                                       doc=_doc_suffix(p, lg, p.title))))
     elif data.policies:
         out.append(Line("subtitle", _s(lg, "subtitle_many", n=len(data.policies))))
     out.append(Line("meta", _s(lg, "period", start=fmt_date(data.period_start, lg, weekday=True),
