@@ -76,10 +76,21 @@ def _set_fonts(rpr_owner: Any, east_asian: str) -> None:
     fonts.set(qn("w:eastAsia"), east_asian)
 
 
+# The default template's styles a document needs; the other ~150 (table designs, list and
+# caption styles …) are removed: the office's style gallery stays short, and python-docx scans
+# every style for each paragraph it adds.
+_KEEP_STYLES = frozenset({"Normal", "Default Paragraph Font", "Normal Table", "No List", "Header", "Header Char",
+                          "Footer", "Footer Char", "Table Grid"})
+
+
 def _setup(doc: DocxDocument) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
+
+    for style in list(doc.styles):
+        if style.name not in _KEEP_STYLES:
+            style.delete()
 
     for section in doc.sections:
         section.page_width, section.page_height = Mm(210), Mm(297)
@@ -144,8 +155,8 @@ def _refs_text(line: Line, lang: str) -> str:
     return _s(lang, "ref", refs=refs)
 
 
-def _add_line(doc: DocxDocument, line: Line, lang: str) -> None:
-    para = doc.add_paragraph(style=_KIND_STYLE.get(line.kind, "Duban Body"))
+def _add_line(doc: DocxDocument, line: Line, lang: str, styles: dict[str, Any]) -> None:
+    para = doc.add_paragraph(style=styles[_KIND_STYLE.get(line.kind, "Duban Body")])
     if line.lead:
         para.add_run(_xml_text(line.lead) + " ").bold = True
     run = para.add_run(_xml_text(line.text))
@@ -169,8 +180,10 @@ def write_summary_docx(
     lines = report_lines(data, lang, caps)
     doc.core_properties.title = lines[0].text
     doc.core_properties.author = "Duban"
+    # Style objects, not names: python-docx looks a name up by scanning every style.
+    styles = {name: doc.styles[name] for name in _STYLES}
     for line in lines:
-        _add_line(doc, line, lang)
+        _add_line(doc, line, lang, styles)
     target = os.fspath(path_or_buffer) if isinstance(path_or_buffer, os.PathLike) else path_or_buffer
     doc.save(target)
     return len(lines)

@@ -27,7 +27,7 @@ from .model import (
     status_name,
     task_label,
 )
-from .weekly import LADDER, Caps, Line, fmt_date, report_lines
+from .weekly import LADDER, Caps, Condensed, Line, fmt_date, report_lines
 
 TELEGRAM_LIMIT = 4096
 ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "a", "code", "pre", "blockquote"})
@@ -282,11 +282,13 @@ def line_html(line: Line, lang: str) -> str:
     return text
 
 
-def summary_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0]) -> list[str]:
+def summary_lines(
+    data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], cache: Condensed | None = None
+) -> list[str]:
     """The weekly summary as self-contained Telegram-HTML lines (before splitting)."""
     lg = _lang(lang)
     out: list[str] = []
-    for line in report_lines(data, lg, caps):
+    for line in report_lines(data, lg, caps, cache=cache):
         if line.kind == "h1":
             out.append("")
         out.append(line_html(line, lg))
@@ -310,8 +312,9 @@ def render_summary_html(
     """
     ladder = (caps,) if caps is not None else LADDER
     messages: list[str] = []
+    cache: Condensed = {}
     for c in ladder:
-        messages = split_html_messages(summary_lines(data, lang, c), limit)
+        messages = split_html_messages(summary_lines(data, lang, c, cache), limit)
         if max_messages is None or len(messages) <= max_messages:
             break
     return messages

@@ -68,7 +68,7 @@ LADDER: tuple[Caps, ...] = (
 )
 
 #: The .docx has no message limit: it lists far more, still counting what it leaves out.
-DOCX_CAPS = Caps(policies=500, detail=100, measures=100, lines=5, problems=100, next=100, units=30, silent=60,
+DOCX_CAPS = Caps(policies=500, detail=30, measures=30, lines=4, problems=30, next=30, units=20, silent=60,
                  text=120, refs=5)
 
 
@@ -232,10 +232,20 @@ def _lights_text(m: MeasureRow, lang: str) -> str:
     return "".join(_s(lang, f"light_n.{k}", n=n) for k in ("red", "yellow", "green") if (n := getattr(m, k)))
 
 
-def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = True) -> list[Line]:
+#: Condensed progress per section (``id`` of its ``progress`` list), kept while one summary is
+#: rendered at several caps.
+Condensed = dict[int, dict[str, list[ProgressGroup]]]
+
+
+def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = True,
+                    cache: Condensed | None = None) -> list[Line]:
     """A policy's progress by measure; one with nothing substantive says so only when ``alone``
     (among several policies those are named together in one line)."""
-    groups = condense_progress(p.progress)
+    if cache is None:
+        cache = {}
+    if id(p.progress) not in cache:
+        cache[id(p.progress)] = condense_progress(p.progress)
+    groups = cache[id(p.progress)]
     out: list[Line] = []
     quiet: list[str] = []
     shown = hidden = 0  # measures; lines left out (of shown and of hidden measures)
@@ -391,8 +401,11 @@ def _by_policy(data: SummaryData, caps: Caps, lang: str, part: Any) -> list[Line
     return out
 
 
-def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0]) -> list[Line]:
-    """The weekly summary as lines, in the official order."""
+def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
+                 cache: Condensed | None = None) -> list[Line]:
+    """The weekly summary as lines, in the official order. ``cache`` (a dict, empty at first) saves
+    condensing the progress again when the same ``data`` is rendered at other caps."""
+    cache = {} if cache is None else cache
     lg = _lang(lang)
     h = data.headline
     year, number = _week_parts(data.week)
@@ -439,10 +452,10 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0]) ->
     # 二、主要进展
     out.append(Line("h1", _s(lg, "section.progress")))
     alone = len(data.policies) == 1
-    out += _by_policy(data, caps, lg, lambda p: _progress_lines(p, caps, lg, alone=alone)) or [
+    out += _by_policy(data, caps, lg, lambda p: _progress_lines(p, caps, lg, alone=alone, cache=cache)) or [
         Line("item", _s(lg, "no_progress"))]
     if not alone:
-        quiet = [p for p in data.policies if not _progress_lines(p, caps, lg, alone=False)
+        quiet = [p for p in data.policies if not _progress_lines(p, caps, lg, alone=False, cache=cache)
                  and p.count("done") < p.assignments]
         if quiet:
             out.append(Line("note", _s(lg, "quiet_policies", titles=unit_list(
