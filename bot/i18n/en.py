@@ -330,6 +330,8 @@ TEXTS: dict[str, str] = {
     "summary.lights": "Lights: {green} green, {yellow} yellow, {red} red (per unit).",
     "summary.rate": "Unit reporting rate {rate} ({reported} of {units} units reported); {n} reports this week.",
     "summary.silent": "Did not report: {units}.",
+    "summary.partial": "Reported on some tasks only: {units}.",
+    "summary.unit_rate": "{unit} ({rate})",
     "summary.all_reported": "Every unit reported.",
     "summary.change": "Since last week ({prev}): done {done}, red {red}, overdue {overdue}, reports {reports}, reporting rate {rate}.",
     "summary.change_none": "No previous week to compare with.",

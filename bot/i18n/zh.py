@@ -243,6 +243,8 @@ TEXTS: dict[str, str] = {
     "summary.lights": "灯情：绿灯 {green}，黄灯 {yellow}，红灯 {red}（按单位次）。",
     "summary.rate": "单位报送率 {rate}（{reported}/{units} 个单位已报送），本周报送 {n} 份。",
     "summary.silent": "未报送：{units}。",
+    "summary.partial": "未报齐：{units}。",
+    "summary.unit_rate": "{unit}（{rate}）",
     "summary.all_reported": "各单位均已报送。",
     "summary.change": "较上周（{prev}）：办结 {done}，红灯 {red}，逾期 {overdue}，报送 {reports}，报送率 {rate}。",
     "summary.change_none": "暂无上周数据可比。",

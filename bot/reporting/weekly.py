@@ -431,6 +431,12 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
         silent = [u.unit for u in data.units if not u.reported]
         out.append(Line("item", _s(lg, "silent", units=unit_list(silent, caps.silent, lg)) if silent
                         else _s(lg, "all_reported")))
+        # Units that reported, but not on every task due a report: the lowest rates first.
+        partial = sorted((u for u in data.units if u.reported and u.reporting_rate < 1.0),
+                         key=lambda u: (u.reporting_rate, u.unit))
+        if partial:
+            names = [_s(lg, "unit_rate", unit=u.unit, rate=_pct(u.reporting_rate)) for u in partial]
+            out.append(Line("item", _s(lg, "partial", units=unit_list(names, max(1, caps.silent // 2), lg))))
     c = data.change
     if c is None:
         out.append(Line("item", _s(lg, "change_none")))
