@@ -378,12 +378,14 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
             print(f"已排队发送给 {count} 位督办人/观察员（机器人运行时送出）", file=sys.stderr)
     out = Path(args.out) if args.out else None
     if out is not None:
-        _, chart, ledger = summary_service.render_outputs(data, args.lang)
+        rendered = summary_service.render_outputs(data, args.lang)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"summary-{week}.html").write_text("\n\n".join(messages), encoding="utf-8")
-        (out / f"summary-{week}.png").write_bytes(chart)
-        (out / f"ledger-{week}.xlsx").write_bytes(ledger)
-        print(f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx", file=sys.stderr)
+        (out / f"summary-{week}.png").write_bytes(rendered.chart)
+        (out / f"ledger-{week}.xlsx").write_bytes(rendered.ledger)
+        (out / f"summary-{week}.docx").write_bytes(rendered.docx)
+        print(f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx、summary-{week}.docx",
+              file=sys.stderr)
     print(_plain("\n\n".join(messages)))
     return 0
 

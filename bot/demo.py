@@ -78,13 +78,14 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
         week = summary_service.week_of(end)
         async with app.sessions() as session, session.begin():
             data = await summary_service.build_summary(session, week=week, now=clock.now(), calendar=app.calendar)
-            messages, chart, ledger = summary_service.render_outputs(data, "zh")
+            messages, chart, ledger, docx = summary_service.render_outputs(data, "zh")
             await summary_service.store_summary(session, data, "\n".join(messages), now=clock.now(), actor="demo")
         files = [out / f"summary-{week}.html", out / f"summary-{week}.png", out / f"ledger-{week}.xlsx",
-                 out / "messages.txt"]
+                 out / "messages.txt", out / f"summary-{week}.docx"]
         files[0].write_text("\n\n".join(messages), encoding="utf-8")
         files[1].write_bytes(chart)
         files[2].write_bytes(ledger)
+        files[4].write_bytes(docx)
         await _transcript(app, files[3])
         h = data.headline
         headline = (f"{week}：任务分配 {h.total} 个，已办结 {h.done}，逾期 {h.overdue}，"

@@ -207,8 +207,10 @@ async def test_summary_and_export_on_demand(harness: Harness) -> None:
     sent = h.srv.messages_to(COORD)
     assert any("督办周报" in s.text for s in sent if s.method == "sendMessage")
     assert any(s.method == "sendPhoto" for s in sent)
-    ledgers = [s for s in sent if s.method == "sendDocument"]
+    documents = [s for s in sent if s.method == "sendDocument"]
+    ledgers = [s for s in documents if (s.document_name or "").endswith(".xlsx")]
     assert len(ledgers) == 2  # one with the summary, one from /export
+    assert [s.document_name for s in documents if (s.document_name or "").endswith(".docx")]  # the 周报
     book = openpyxl.load_workbook(io.BytesIO(ledgers[-1].document_bytes))
     assert book.sheetnames[:4] == ["总览", "措施", "任务分配", "本期报送"]
     assert "没有权限" in h.srv.messages_to(YICHUN)[-1].text

@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
+from bot.reporting import weekly
+from bot.reporting.docx import write_summary_docx
 from bot.reporting.html import (
     ALLOWED_TAGS,
     render_summary_html,
@@ -27,6 +29,7 @@ from bot.reporting.model import (
     Headline,
     ItemRow,
     MeasureRow,
+    PolicySection,
     ProgressLine,
     ReportRow,
     SummaryData,
@@ -122,28 +125,22 @@ def _reports(n: int = 3) -> list[ReportRow]:
     ]
 
 
-def _progress(n: int) -> list[ProgressLine]:
+def _progress(n: int = 0) -> list[ProgressLine]:
+    at = datetime(2026, 11, 24, 10, 2, tzinfo=SHANGHAI)
     lines = [
-        ProgressLine(
-            "省工业和信息化厅",
-            "一",
-            1,
-            "完成12家企业走访，形成问题清单",
-            60,
-            123,
-            datetime(2026, 11, 24, 10, 2, tzinfo=SHANGHAI),
-            "https://t.me/c/1234567/89",
-        ),
-        ProgressLine(
-            EVIL_UNIT,
-            "二",
-            2,
-            "协调<b>银行</b>授信 5 亿元 & 落地",
-            None,
-            124,
-            datetime(2026, 11, 25, 15, 30, tzinfo=SHANGHAI),
-            None,
-        ),
+        ProgressLine("省工业和信息化厅", "一", 1, "完成12家企业走访，形成问题清单", 60, 9123, at,
+                     "https://t.me/c/1234567/89", ref=57),
+        # the same words from a second unit: one line naming both units
+        ProgressLine("省发展改革委", "一", 1, "完成12家企业走访，形成问题清单。", 60, 9124, at - timedelta(hours=1),
+                     None, ref=58),
+        ProgressLine(EVIL_UNIT, "二", 2, "协调<b>银行</b>授信 5 亿元 & 落地", None, 9125,
+                     datetime(2026, 11, 25, 15, 30, tzinfo=SHANGHAI), None, ref=61),
+        # nothing a leader would read
+        ProgressLine("省商务厅", "二", 2, "暂无新进展", None, 9126, at, None, ref=62),
+        # an earlier report of the same unit on the same task: its newer one stands for the week
+        ProgressLine("省工业和信息化厅", "一", 1, "召开调度会议，部署走访工作", None, 9120, at - timedelta(days=1),
+                     None, ref=40),
+        ProgressLine("省商务厅", "二", 1, "完成80%", 80, 9127, at, None, ref=63),
     ]
     for i in range(n):
         lines.append(
@@ -151,19 +148,67 @@ def _progress(n: int) -> list[ProgressLine]:
                 f"南昌市人民政府{i}",
                 "三",
                 i,
-                "推进重点项目建设，" * 8 + f"第{i}项 🚀",
+                f"推进重点项目建设第{i}批，" * 4 + "🚀",
                 i % 100,
-                1000 + i,
+                20000 + i,
                 datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI),
                 None if i % 3 else f"t.me/c/42/{i}",
+                ref=100 + i,
             )
         )
     return lines
 
 
-def make_data(n_progress: int = 0, assignments=None, reports=None) -> SummaryData:
-    return SummaryData(
-        policy_titles=["关于进一步促进锂电产业链高质量发展的若干措施（赣府厅发〔2024〕15号）"],
+TASK_1_1 = "推动锂电产业链强链补链，打造万亿级产业集群"
+
+
+def _red() -> list[ItemRow]:
+    return [
+        ItemRow(1, "一", 1, TASK_1_1, "省工业和信息化厅", "lead", date(2026, 11, 20), "in_progress", "red", "逾期10天"),
+        ItemRow(5, "一", 1, TASK_1_1, "省商务厅", "co", date(2026, 12, 20), "blocked", "red", "受阻：用地指标未落实"),
+        ItemRow(6, "一", 1, TASK_1_1, "南昌市人民政府", "local", date(2026, 12, 20), "acknowledged", "red", "两期未报送"),
+        ItemRow(3, "二", 2, "支持南昌、抚州、上饶等地发展储能电池", "省商务厅", "co", None, "assigned", "red",
+                "两期未报送"),
+    ]  # fmt: skip
+
+
+def _next() -> list[ItemRow]:
+    return [
+        ItemRow(2, "一", 1, "推动锂电产业链强链补链", "宜春市人民政府", "local", date(2026, 12, 1), "in_progress",
+                "yellow"),
+        ItemRow(7, "一", 1, "推动锂电产业链强链补链", "新余市人民政府", "local", date(2026, 12, 1), "in_progress",
+                "green"),
+        ItemRow(8, "二", 3, "建设储能示范项目", "省能源局", "lead", date(2026, 12, 4), "in_progress", "green"),
+    ]  # fmt: skip
+
+
+MEASURES = [
+    MeasureRow("锂电", "一", "持续做强产业链条", 12, 3, 2, 2, 5, "red"),
+    MeasureRow("锂电", "二", "推动产业集聚发展", 10, 1, 0, 3, 6, "yellow"),
+    MeasureRow("锂电", "三", "强化科技创新支撑", 8, 2, 0, 0, 6, "green"),
+    MeasureRow("锂电", "四", "加大金融支持力度", 10, 10, 0, 0, 0, "done"),
+]
+
+
+def make_policy(n_progress: int = 0, **changes) -> PolicySection:
+    fields = dict(
+        title="关于进一步促进锂电产业链高质量发展的若干措施",
+        doc_number="赣府厅发〔2024〕15号",
+        code=None,
+        short_title="锂电产业链若干措施",
+        tasks=12,
+        measures=MEASURES,
+        red_items=_red(),
+        progress=_progress(n_progress),
+        next_deadlines=_next(),
+    )
+    fields.update(changes)
+    return PolicySection(**fields)
+
+
+def make_data(n_progress: int = 0, assignments=None, reports=None, policies=None, **changes) -> SummaryData:
+    fields = dict(
+        policies=[make_policy(n_progress)] if policies is None else policies,
         week="2026-W48",
         period_start=date(2026, 11, 23),
         period_end=date(2026, 11, 29),
@@ -178,65 +223,22 @@ def make_data(n_progress: int = 0, assignments=None, reports=None) -> SummaryDat
             yellow=7,
             green=23,
             reports_this_week=17,
+            tasks=12,
         ),
-        measures=[
-            MeasureRow("锂电", "一", "持续做强产业链条", 12, 3, 2, 2, 5, "red"),
-            MeasureRow("锂电", "二", "推动产业集聚发展", 10, 1, 0, 3, 6, "yellow"),
-            MeasureRow("锂电", "三", "强化科技创新支撑", 8, 2, 0, 0, 6, "green"),
-            MeasureRow("锂电", "四", "加大金融支持力度", 10, 10, 0, 0, 0, "done"),
-        ],
         units=[
             UnitRow("省工业和信息化厅", 10, 10, 9, 0.9, True, 2, 1),
             UnitRow("省发展改革委", 6, 6, 6, 1.0, True, 0, 0),
             UnitRow("省商务厅", 5, 5, 0, 0.0, False, 1, 1),
             UnitRow(EVIL_UNIT, 3, 3, 2, 0.67, True, 0, 0),
         ],
-        red_items=[
-            ItemRow(
-                1,
-                "一",
-                1,
-                "推动锂电产业链强链补链，打造万亿级产业集群",
-                "省工业和信息化厅",
-                "lead",
-                date(2026, 11, 20),
-                "blocked",
-                "red",
-                "受阻：用地指标未落实",
-            ),
-            ItemRow(
-                3,
-                "二",
-                2,
-                "支持南昌、抚州、上饶等地发展储能电池",
-                "省商务厅",
-                "co",
-                None,
-                "assigned",
-                "red",
-                "两期未报送",
-            ),
-        ],
-        progress=_progress(n_progress),
         change=Change(
             "2026-W47", done_delta=3, red_delta=-2, overdue_delta=1, reports_delta=5, rate_delta=0.12
         ),
-        next_deadlines=[
-            ItemRow(
-                2,
-                "一",
-                1,
-                "推动锂电产业链强链补链",
-                "宜春市人民政府",
-                "local",
-                date(2026, 12, 1),
-                "in_progress",
-                "yellow",
-            ),
-        ],
         assignments=_assignments() if assignments is None else assignments,
         reports=_reports() if reports is None else reports,
     )
+    fields.update(changes)
+    return SummaryData(**fields)
 
 
 class _TagChecker(HTMLParser):
@@ -284,63 +286,190 @@ def check_message(msg: str, limit: int = 4096) -> str:
 # ------------------------------------------------------------------------------------- HTML
 
 
-def test_summary_html_sections_in_order_and_silent_unit():
+def _section(text: str, head: str, nxt: str | None) -> str:
+    start = text.index(head)
+    return text[start : text.index(nxt, start) if nxt else len(text)]
+
+
+HEADS = ["一、总体情况", "二、主要进展", "三、存在问题", "四、下步打算"]
+
+
+def test_summary_sections_in_official_order_with_doc_number():
     msgs = render_summary_html(make_data())
     assert len(msgs) == 1
     text = msgs[0]
-    check_message(text)
-    heads = [
-        "督办周报 · 2026-W48",
-        "一、总体情况",
-        "二、各措施进展",
-        "三、单位报送情况",
-        "四、红灯事项",
-        "五、本周实质进展",
-        "六、与上周相比（2026-W47）",
-        "七、下周到期",
-    ]
-    positions = [text.index(h) for h in heads]
+    plain = check_message(text)
+    title = "督办周报（2026年第48周）"
+    subtitle = "《关于进一步促进锂电产业链高质量发展的若干措施》（赣府厅发〔2024〕15号）落实情况"
+    positions = [plain.index(h) for h in (title, subtitle, *HEADS)]
     assert positions == sorted(positions)
-    assert "2026-11-23（周一） 至 2026-11-29（周日）" in text
-    assert "未报送：<b>省商务厅</b>" in text
-    assert "报送率 75%（3/4 个单位已报送）" in text
-    assert "🔴 <b>一</b> 持续做强产业链条：办结 3/12" in text
-    assert "受阻：用地指标未落实" in text and "截止 11-20" in text
-    assert "办结 ↑3 · 红灯 ↓2 · 逾期 ↑1 · 报送 ↑5 · 报送率 ↑12个百分点" in text
-    assert "12-01（周二） <b>一-1</b> 宜春市人民政府（属地）" in text
+    assert plain.count("赣府厅发〔2024〕15号") == 1  # one policy: no grouping headings repeat it
+    assert "（一）" not in plain
+    overview = _section(plain, "一、总体情况", "二、主要进展")
+    assert "2026-11-23（周一） 至 2026-11-29（周日）" in plain
+    # tasks and assignments counted apart
+    assert "任务 12 项，交办 40 个单位次：已办结 6，推进中 20，未签收 3，逾期 2。" in overview
+    assert "灯情：绿灯 23，黄灯 7，红灯 4" in overview
+    assert "单位报送率 75%（3/4 个单位已报送），本周报送 17 份。" in overview
+    assert "未报送：省商务厅。" in overview
+    assert f"未报齐：{EVIL_UNIT}（67%）、省工业和信息化厅（90%）。" in overview  # reported, not on every task
+    assert "较上周（2026-W47）：办结 ↑3，红灯 ↓2，逾期 ↑1，报送 ↑5，报送率 ↑12个百分点。" in overview
 
 
-def test_progress_lines_point_to_their_reports_and_user_text_is_escaped():
+def test_progress_per_measure_condensed_and_traceable_to_the_ledger():
     text = "\n".join(render_summary_html(make_data()))
-    assert '（<a href="https://t.me/c/1234567/89">报送#123，11-24 10:02</a>）' in text
-    assert "（报送#124，11-25 15:30）" in text
-    assert "&lt;script&gt;&amp;" in text and "<script>" not in text
-    assert "协调&lt;b&gt;银行&lt;/b&gt;授信 5 亿元 &amp; 落地" in text
+    progress = _section(text, "<b>二、主要进展</b>", "<b>三、存在问题</b>")
+    plain = check_message(progress)
+    # per measure, in the document's order, with its lights
+    assert progress.index("一、持续做强产业链条（办结 3/12，红灯 2，黄灯 2，绿灯 5）") < progress.index(
+        "二、推动产业集聚发展"
+    )
+    # the same words from two units: one line naming both, citing both ledger rows
+    assert plain.count("完成12家企业走访") == 1
+    assert "省工业和信息化厅、省发展改革委：完成12家企业走访，形成问题清单（60%）〔台账57、58〕" in plain
+    assert '<a href="https://t.me/c/1234567/89">57</a>' in progress
+    # replies that say nothing are left to the ledger
+    assert "暂无新进展" not in plain and "完成80%" not in plain and "召开调度会议" not in plain
+    # internal report numbers never reach the chat
+    assert "9123" not in text and "报送#" not in text
+    # user text is escaped
+    assert "&lt;script&gt;&amp;" in progress and "<script>" not in text
+    assert "协调&lt;b&gt;银行&lt;/b&gt;授信 5 亿元 &amp; 落地" in progress
+    # open measures with nothing substantive are named once
+    assert "本周无实质进展报送：三。" in plain
+
+
+def test_problems_grouped_by_task_naming_each_unit_once():
+    plain = check_message("\n".join(render_summary_html(make_data())))
+    problems = _section(plain, "三、存在问题", "四、下步打算")
+    assert "红灯 4 个单位次，涉及任务 2 项：" in problems
+    assert problems.count("一-1") == 1  # one line for the task, not one per unit
+    line = next(ln for ln in problems.splitlines() if "一-1" in ln)
+    for unit in ("省工业和信息化厅", "省商务厅", "南昌市人民政府"):
+        assert line.count(unit) == 1
+    assert "（逾期 1、受阻 1、连续未报送 1）" in line
+    # a task with one unit keeps that unit's own reason
+    assert "二-2 支持南昌、抚州、上饶等地发展储能电池：省商务厅（两期未报送）" in problems
+
+
+def test_next_steps_group_next_weeks_deadlines_by_task():
+    plain = check_message("\n".join(render_summary_html(make_data())))
+    nxt = _section(plain, "四、下步打算", None)
+    assert "下周（11-30 至 12-06）到期 3 个单位次，涉及任务 2 项：" in nxt
+    assert "一-1 12-01（周二） 推动锂电产业链强链补链：宜春市人民政府、新余市人民政府" in nxt
+    assert nxt.index("一-1") < nxt.index("二-3 12-04（周五） 建设储能示范项目：省能源局")
+
+
+def test_units_beyond_the_cap_are_counted_not_listed():
+    red = [ItemRow(i, "一", 1, TASK_1_1, f"单位{i:02d}", "co", date(2026, 11, 20), "in_progress", "red", "")
+           for i in range(40)]  # fmt: skip
+    data = make_data(policies=[make_policy(red_items=red)])
+    plain = check_message("\n".join(render_summary_html(data)))
+    assert "单位00、单位01" in plain and "等40个单位（逾期 40）" in plain
+    assert "单位39" not in plain
 
 
 def test_summary_without_previous_week():
-    data = make_data()
-    data = SummaryData(**{**{f: getattr(data, f) for f in data.__dataclass_fields__}, "change": None})
-    text = render_summary_html(data)[0]
+    text = render_summary_html(make_data(change=None))[0]
     assert "暂无上周数据可比" in text
 
 
-def test_long_summary_is_split_under_limit_with_balanced_tags():
-    data = make_data(n_progress=400)
-    msgs = render_summary_html(data, max_lines=None)
-    assert len(msgs) >= 5
-    for m in msgs:
+def test_several_policies_are_grouped_by_policy_and_one_reads_without_grouping():
+    second = make_policy(title="关于推动大规模设备更新的实施方案", doc_number="赣府发〔2024〕8号",
+                         short_title="设备更新实施方案", tasks=5,
+                         measures=[MeasureRow("设备更新", "一", "推动重点行业设备更新", 6, 0, 3, 1, 2, "red")],
+                         red_items=[ItemRow(90, "一", 1, "更新老旧设备", "省工业和信息化厅", "lead",
+                                            date(2026, 11, 2), "in_progress", "red", "逾期28天")],
+                         progress=[], next_deadlines=[])  # fmt: skip
+    data = make_data(policies=[make_policy(), second])
+    plain = check_message("\n".join(render_summary_html(data)))
+    assert "2 件政策文件落实情况" in plain
+    overview = _section(plain, "一、总体情况", "二、主要进展")
+    assert "锂电产业链若干措施（赣府厅发〔2024〕15号）：任务 12 项，交办 40 个单位次，办结 16" in overview
+    assert "设备更新实施方案（赣府发〔2024〕8号）：任务 5 项，交办 6 个单位次" in overview
+    problems = _section(plain, "三、存在问题", "四、下步打算")
+    # the most troubled policy first, each under its own heading with its 文号
+    assert problems.index("（一）设备更新实施方案（赣府发〔2024〕8号）") < problems.index(
+        "（二）锂电产业链若干措施（赣府厅发〔2024〕15号）"
+    )
+    progress = _section(plain, "二、主要进展", "三、存在问题")
+    # a policy with nothing to say gets no heading there, only a mention
+    assert "（一）锂电产业链若干措施" in progress and "（二）" not in progress
+    assert "本周无实质进展报送的文件：设备更新实施方案。" in progress
+    nxt = _section(plain, "四、下步打算", None)
+    assert "（一）锂电产业链若干措施" in nxt and "设备更新" not in nxt
+
+
+def _province(n_policies: int = 50, seed: int = 7) -> SummaryData:
+    """A province-scale week in the shape of bench/summary.py: 50 policies × 8 measures × 5 tasks,
+    20,000 assignments over 45 units, about a third red, 2,000 report lines in the week."""
+    import random
+
+    rng = random.Random(seed)
+    units = [f"省直单位{i:02d}" for i in range(34)] + [f"{c}市人民政府" for c in "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶".split()]
+    nums = "一二三四五六七八九十"
+    texts = ["组织召开推进会，协调解决项目用地问题", "完成重点企业走访，形成问题清单", "暂无新进展", "完成60%",
+             "已拨付专项资金", "印发实施方案，明确责任分工", "正在推进"]  # fmt: skip
+    policies = []
+    ref = 0
+    for p in range(1, n_policies + 1):
+        measures, red, nxt, progress = [], [], [], []
+        for m in range(8):
+            counts = {"red": 0, "yellow": 0, "green": 0, "done": 0}
+            for seq in range(1, 6):
+                for u in rng.sample(units, 10):
+                    light = rng.choices(["red", "yellow", "green", "done"], [30, 15, 35, 20])[0]
+                    counts[light] += 1
+                    item = ItemRow(0, nums[m], seq, f"第{p}号文件第{m + 1}项措施的第{seq}项任务，推进重点项目建设",
+                                   u, "co", date(2026, 11, rng.randint(1, 28)), "in_progress", light, "")  # fmt: skip
+                    if light == "red":
+                        red.append(item)
+                    elif rng.random() < 0.05:
+                        nxt.append(ItemRow(0, nums[m], seq, item.task_text, u, "co", date(2026, 12, rng.randint(1, 6)),
+                                           "in_progress", light))  # fmt: skip
+                    if rng.random() < 0.1:
+                        ref += 1
+                        progress.append(ProgressLine(u, nums[m], seq, rng.choice(texts), rng.randint(0, 100),
+                                                     ref + 5000, GEN_AT - timedelta(minutes=ref), None, ref=ref))
+            worst = next(k for k in ("red", "yellow", "green", "done") if counts[k] or k == "done")
+            measures.append(MeasureRow(f"文件{p}", nums[m], "推动重点行业设备更新改造", sum(counts.values()),
+                                       counts["done"], counts["red"], counts["yellow"], counts["green"], worst))  # type: ignore[arg-type]
+        policies.append(PolicySection(
+            title=f"江西省人民政府办公厅关于印发推动大规模设备更新和消费品以旧换新实施方案的通知（{p}）",
+            doc_number=f"赣府厅字〔2025〕{p}号", short_title=f"设备更新和以旧换新实施方案（{p}）", tasks=40,
+            measures=measures, red_items=red, progress=progress, next_deadlines=nxt))  # fmt: skip
+    unit_rows = [UnitRow(u, 400, 300, 300 if i % 6 else 120, 1.0 if i % 6 else 0.4, True, 50, 20)
+                 for i, u in enumerate(units)]  # fmt: skip
+    unit_rows[3] = UnitRow(units[3], 400, 300, 0, 0.0, False, 80, 40)
+    return make_data(policies=policies, units=unit_rows,
+                     headline=Headline(20000, 4000, 14000, 1600, 5000, 6000, 3000, 7000, 2000, tasks=2000))
+
+
+def test_province_scale_summary_fits_two_messages():
+    data = _province()
+    assert len(data.red_items) > 5000 and len(data.progress) > 1500
+    for lang in ("zh", "en"):
+        msgs = render_summary_html(data, lang)
+        assert len(msgs) <= 2, [len(m) for m in msgs]
+        for m in msgs:
+            check_message(m)
+    plain = "\n".join(check_message(m) for m in render_summary_html(data))
+    positions = [plain.index(h) for h in HEADS]
+    assert positions == sorted(positions)
+    assert "50 件政策文件落实情况" in plain
+    assert "任务 2000 项，交办 20000 个单位次" in plain
+    assert "另有" in plain and "件政策文件，详见台账" in plain  # what is left out is counted
+    assert "个单位（" in plain  # units counted per task, not listed one line each
+    assert "暂无新进展" not in plain
+
+
+def test_caps_can_be_fixed_and_more_listed_than_two_messages_hold():
+    data = _province(12)
+    full = render_summary_html(data, max_messages=None, caps=weekly.DOCX_CAPS)
+    assert len(full) > 2
+    for m in full:
         check_message(m)
-        assert not m.startswith("\n") and not m.endswith("\n")
-    joined = "\n".join(msgs)
-    assert joined.count("报送#") == 402
-    assert '<a href="https://t.me/c/42/3">' in joined  # bare t.me link gets https://
-    # a message never ends with a section heading
-    for m in msgs[:-1]:
-        assert not m.rsplit("\n", 1)[-1].startswith("<b>七")
-    # default cap keeps the chat short and points to the ledger
-    capped = "\n".join(render_summary_html(data))
-    assert "另有 252 项，详见台账" in capped
+    assert len(render_summary_html(data)) <= 2
 
 
 def test_split_single_overlong_line_safely():
@@ -373,20 +502,15 @@ def test_split_counts_utf16_units():
 def test_english_rendering():
     msgs = render_summary_html(make_data(), lang="en")
     text = "\n".join(msgs)
-    check_message(msgs[0])
-    for head in (
-        "Weekly summary · 2026-W48",
-        "1. Overview",
-        "3. Reporting by unit",
-        "4. Red items",
-        "5. Progress this week",
-        "6. Change since last week (2026-W47)",
-        "7. Due next week",
-    ):
-        assert head in text
-    assert "Did not report: <b>省商务厅</b>" in text
-    assert "(report #124, 11-25 15:30)" in text
-    assert "(lead)" in text
+    plain = check_message(msgs[0])
+    heads = ["1. Overview", "2. Main progress", "3. Problems", "4. Next steps"]
+    assert [plain.index(h) for h in heads] == sorted(plain.index(h) for h in heads)
+    assert "Weekly progress report (week 48, 2026)" in plain
+    assert "Implementation of “关于进一步促进锂电产业链高质量发展的若干措施” (赣府厅发〔2024〕15号)" in plain
+    assert "12 tasks, handed to units 40 times" in plain
+    assert "Did not report: 省商务厅." in plain
+    assert "[ledger 57, 58]" in plain and "9123" not in text
+    assert "(1 overdue, 1 blocked, 1 silent)" in plain
 
 
 def test_unit_digest_groups_open_tasks():
@@ -432,7 +556,9 @@ def test_ledger_cells(tmp_path):
     ov = wb["总览"]
     kv = {ov.cell(r, 1).value: ov.cell(r, 2) for r in range(2, ov.max_row + 1)}
     assert kv["周次"].value == "2026-W48"
-    assert kv["任务总数"].value == 40
+    # tasks and assignments counted apart
+    assert kv["任务（项）"].value == 12 and kv["交办（单位次）"].value == 40
+    assert kv["政策文件"].value == "关于进一步促进锂电产业链高质量发展的若干措施（赣府厅发〔2024〕15号）"
     assert kv["生成时间（北京时间）"].value == datetime(2026, 11, 30, 9, 0)
     assert (
         kv["统计开始日期"].value == datetime(2026, 11, 23)
@@ -477,11 +603,14 @@ def test_ledger_cells(tmp_path):
 
     rep = wb["本期报送"]
     assert rep.max_row == 4
-    assert rep["A2"].value == 100
-    assert rep["B2"].value == datetime(2026, 11, 24, 10, 2)
-    assert rep["I2"].value == "第0次报送：进展顺利 <ok> & 继续"
-    assert rep["G3"].value == "推进中" and rep["H3"].value == 60 and rep["H2"].value is None
-    assert rep["J2"].value == "待审核"
+    assert [c.value for c in rep[1]][:3] == ["序号", "报送编号", "报送时间"]
+    assert [rep.cell(r, 1).value for r in (2, 3, 4)] == [1, 2, 3]  # what the summary cites
+    assert rep["B2"].value == 100
+    assert rep["C2"].value == datetime(2026, 11, 24, 10, 2)
+    assert rep["G2"].value == "张三"
+    assert rep["J2"].value == "第0次报送：进展顺利 <ok> & 继续"
+    assert rep["H3"].value == "推进中" and rep["I3"].value == 60 and rep["I2"].value is None
+    assert rep["K2"].value == "待审核"
 
     ms = wb["措施"]
     assert [c.value for c in ms[2]][:4] == ["锂电", "一", "持续做强产业链条", 12]
@@ -541,7 +670,8 @@ def test_ledger_streams_generators_once_and_english(tmp_path):
     assert wb.sheetnames[:4] == ["Overview", "Measures", "Assignments", "Reports"]
     rows = wb["Reports"].iter_rows(min_row=1, max_row=2, values_only=True)
     header, first = list(rows)
-    assert header[0] == "Report ID" and first[8] == "进展报送内容\n第二行 0" and first[9] == "approved"
+    assert header[:2] == ("No.", "Report ID") and first[0] == 1
+    assert first[9] == "进展报送内容\n第二行 0" and first[10] == "approved"
 
 
 def test_ledger_overflow_sheets_and_cleaned_text(tmp_path, monkeypatch):
@@ -571,15 +701,16 @@ def test_ledger_overflow_sheets_and_cleaned_text(tmp_path, monkeypatch):
     assert [wb[n].max_row for n in names[i : i + 3]] == [5, 5, 2]
     for n in names[i : i + 3]:
         ws = wb[n]
-        assert ws.freeze_panes == "A2" and ws["A1"].value == "报送编号"
-        assert ws.auto_filter.ref == f"A1:K{ws.max_row}"
+        assert ws.freeze_panes == "A2" and ws["A1"].value == "序号"
+        assert ws.auto_filter.ref == f"A1:L{ws.max_row}"
     first, second, third = (wb[n] for n in names[i : i + 3])
-    assert [first.cell(r, 1).value for r in range(2, 6)] == [0, 1, 2, 3]
-    assert second["A2"].value == 4 and third["A2"].value == 8
-    assert first["I2"].value == "=1+1" and first["I2"].data_type == "s"  # text, never a formula
-    assert first["I3"].value == "abc\nd"  # control characters dropped, CR LF -> LF
-    assert first["I4"].value == "lone  surrogate"
-    long_ascii, long_emoji = first["I5"].value, second["I2"].value
+    assert [first.cell(r, 2).value for r in range(2, 6)] == [0, 1, 2, 3]
+    assert second["B2"].value == 4 and third["B2"].value == 8
+    assert second["A2"].value == 5 and third["A2"].value == 9  # 序号 runs on over the continuation sheets
+    assert first["J2"].value == "=1+1" and first["J2"].data_type == "s"  # text, never a formula
+    assert first["J3"].value == "abc\nd"  # control characters dropped, CR LF -> LF
+    assert first["J4"].value == "lone  surrogate"
+    long_ascii, long_emoji = first["J5"].value, second["J2"].value
     for v in (long_ascii, long_emoji):
         assert v.endswith("…[截断]") and len(v.encode("utf-16-le")) // 2 <= 32_767
 
@@ -602,6 +733,88 @@ def test_ledger_failure_writes_nothing_and_leaves_no_temp_files(tmp_path, monkey
     assert list(scratch.iterdir()) == []
     write_ledger(make_data(), path)
     assert path.exists() and list(scratch.iterdir()) == []
+
+
+def test_ledger_statuses_in_words_and_print_setup(tmp_path):
+    claims = [("progress", "推进中", "in progress"), ("done", "申请办结", "claims done"),
+              ("blocked", "受阻", "blocked"), (None, "未识别", "not understood")]  # fmt: skip
+    reports = [
+        ReportRow(i, 1, "省商务厅", "一", 1, datetime(2026, 11, 24, 2, i), "李四", code, None, "报送", "pending", ref=i + 1)
+        for i, (code, _, _) in enumerate(claims)
+    ]  # fmt: skip
+    for lang, col in (("zh", 1), ("en", 2)):
+        path = tmp_path / f"ledger-{lang}.xlsx"
+        write_ledger(make_data(reports=reports), path, lang)
+        wb = openpyxl.load_workbook(path)
+        rep = wb.worksheets[3]
+        assert [rep.cell(r, 8).value for r in range(2, 6)] == [c[col] for c in claims]
+        status_cells = [wb.worksheets[2].cell(r, 7).value for r in range(2, wb.worksheets[2].max_row + 1)]
+        words = status_cells + [rep.cell(r, 8).value for r in range(2, 6)]
+        if lang == "zh":  # no code such as "progress" or "in_progress" among the Chinese
+            assert status_cells and not any(c.isascii() and c.isalpha() for w in words for c in w)
+        else:
+            assert status_cells and not any("_" in w for w in words)
+        for ws in wb.worksheets:
+            ps = ws.page_setup
+            assert ps.orientation == "landscape" and ps.paperSize == 9  # A4 landscape
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert ps.fitToWidth in (None, 1) and ps.fitToHeight == 0  # one page wide, as long as needed
+            assert ws.print_title_rows == "$1:$1"  # header row repeated on every page
+            assert "&P" in ws.oddFooter.center.text
+
+
+# ------------------------------------------------------------------------------------- docx
+
+
+def test_docx_has_the_sections_in_order_and_official_layout(tmp_path):
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+
+    path = tmp_path / "summary.docx"
+    bad = ProgressLine("省科技厅", "三", 1, "召开\x00专题\x07会议\ud800，部署创新平台建设", None, 1, GEN_AT, None, ref=9)
+    policy = make_policy()
+    data = make_data(policies=[make_policy(progress=[*policy.progress, bad])])
+    n = write_summary_docx(data, path)
+    doc = docx.Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    assert len(texts) == n
+    assert texts[0] == "督办周报（2026年第48周）"
+    assert texts[1] == "《关于进一步促进锂电产业链高质量发展的若干措施》（赣府厅发〔2024〕15号）落实情况"
+    heads = [texts.index(h) for h in HEADS]
+    assert heads == sorted(heads)
+    body = "\n".join(texts)
+    assert "任务 12 项，交办 40 个单位次" in body
+    assert "省工业和信息化厅、省发展改革委：完成12家企业走访，形成问题清单（60%）〔台账57、58〕" in body
+    assert "一-1 推动锂电产业链强链补链，打造万亿级产业集群：省工业和信息化厅、省商务厅、南昌市人民政府" in body
+    assert "9123" not in body and "暂无新进展" not in body
+    assert "省科技厅：召开专题会议，部署创新平台建设〔台账9〕" in body
+    # user text as it was written (a Word document is not HTML); characters XML cannot hold dropped
+    assert "省<script>&测试厅：协调<b>银行</b>授信 5 亿元 & 落地" in body and "&amp;" not in body
+    title = doc.paragraphs[0]
+    assert title.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    fonts = title.style.element.rPr.rFonts
+    assert fonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    assert doc.paragraphs[heads[0]].style.element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
+    assert doc.paragraphs[heads[0] + 1].style.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋"
+    sec = doc.sections[0]
+    assert round(sec.page_width.mm) == 210 and round(sec.page_height.mm) == 297
+    assert round(sec.top_margin.mm) == 37 and round(sec.left_margin.mm) == 28
+    en = io.BytesIO()
+    write_summary_docx(make_data(), en, "en")
+    en_texts = [p.text for p in docx.Document(io.BytesIO(en.getvalue())).paragraphs]
+    assert "1. Overview" in en_texts and "4. Next steps" in en_texts
+
+
+def test_docx_of_a_province_lists_more_than_the_chat_and_still_counts():
+    import docx
+
+    buf = io.BytesIO()
+    data = _province(6)
+    write_summary_docx(data, buf)
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(buf.getvalue())).paragraphs)
+    assert all(f"赣府厅字〔2025〕{p}号" in body for p in range(1, 7))
+    assert body.count("〔台账") > "\n".join(render_summary_html(data)).count("〔台账")
 
 
 # ------------------------------------------------------------------------------------- chart
@@ -633,38 +846,44 @@ def test_chart_png_is_drawn_with_cjk_font_and_no_missing_glyphs(tmp_path):
     assert len(colours) > 50
 
 
+def test_chart_draws_only_units_below_full_reporting():
+    from bot.reporting.chart import units_to_draw
+
+    units, more = units_to_draw(make_data())
+    assert [u.unit for u in units] == ["省商务厅", EVIL_UNIT, "省工业和信息化厅"]  # silent first, 100% left out
+    assert more == 0
+    full = make_data(units=[UnitRow(f"单位{i}", 1, 1, 1, 1.0, True, 0, 0) for i in range(28)])
+    assert units_to_draw(full) == ([], 0)
+    many = make_data(units=[UnitRow(f"单位{i}", 4, 4, 1, 0.25, True, 0, 0) for i in range(45)])
+    units, more = units_to_draw(many)
+    assert len(units) == 30 and more == 15
+
+
 def test_chart_drops_glyphs_no_font_has():
     from bot.reporting.chart import render_summary_chart
 
-    data = make_data()
-    data = SummaryData(
-        **{
-            **{f: getattr(data, f) for f in data.__dataclass_fields__},
-            "measures": [MeasureRow("锂电", "一", "持续做强🚀产业链条 $x$", 1, 0, 1, 0, 0, "red")],
-            "units": [],
-        }
-    )
+    policy = make_policy(measures=[MeasureRow("锂电", "一", "持续做强🚀产业链条 $x$", 1, 0, 1, 0, 0, "red")])
+    data = make_data(policies=[policy], units=[])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         render_summary_chart(data, io.BytesIO())
 
 
 def test_empty_summary_and_unsafe_links():
-    data = make_data()
-    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
-    fields.update(measures=[], units=[], red_items=[], next_deadlines=[], assignments=iter(()), reports=[])
-    fields["progress"] = [
-        ProgressLine(
-            "省商务厅", "一", 1, "进展", 10, 7, datetime(2026, 11, 24, 2, 2), 'javascript:alert("x")'
-        ),
-    ]
-    empty = SummaryData(**fields)
+    line = ProgressLine("省商务厅", "一", 1, "召开专题推进会", 10, 7, datetime(2026, 11, 24, 2, 2),
+                        'javascript:alert("x")', ref=3)  # fmt: skip
+    policy = make_policy(measures=[MEASURES[0]], red_items=[], next_deadlines=[], progress=[line])
+    empty = make_data(policies=[policy], units=[], assignments=iter(()), reports=[])
     msgs = render_summary_html(empty)
     assert len(msgs) == 1
-    check_message(msgs[0])
+    plain = check_message(msgs[0])
     assert "javascript" not in msgs[0]
-    assert "（报送#7，11-24 10:02）" in msgs[0]  # naive datetimes are UTC, shown in Beijing time
-    assert msgs[0].count("\n无") >= 4
+    assert "省商务厅：召开专题推进会（10%）〔台账3〕" in plain
+    assert "本周无红灯事项。" in plain and "下周无到期任务。" in plain
+    nothing = make_data(policies=[], units=[], assignments=[], reports=[])
+    plain = check_message(render_summary_html(nothing)[0])
+    assert [plain.index(h) for h in HEADS] == sorted(plain.index(h) for h in HEADS)
+    assert "本周无实质进展报送。" in plain
     buf = io.BytesIO()
     counts = write_ledger(empty, buf)
     assert counts["任务分配"] == 0 and counts["本期报送"] == 0
@@ -690,6 +909,7 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
     from bot import i18n
     from bot.i18n import en, zh
     from bot.reporting import chart, ledger, model
+    from bot.reporting import docx as docx_mod
     from bot.reporting import html as html_mod
 
     used: set[str] = set()
@@ -699,14 +919,14 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
         used.add(key)
         return i18n.t(lang, key, **values)
 
-    for mod in (html_mod, chart, ledger):
+    for mod in (html_mod, chart, ledger, weekly, docx_mod):
         monkeypatch.setattr(mod, "t", strict_t)
-    data = make_data(n_progress=3)
-    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
     many = [MeasureRow("锂电", str(i), "措施", 3, 1, 1, 1, 0, "red") for i in range(45)]
-    crowded = SummaryData(**{**fields, "measures": many, "assignments": [], "reports": []})
-    fields.update(measures=[], units=[], red_items=[], progress=[], next_deadlines=[], change=None)
-    empty = SummaryData(**{**fields, "assignments": [], "reports": []})
+    crowded = make_data(policies=[make_policy(measures=many), make_policy(tasks=1)], assignments=[], reports=[])
+    empty = make_data(policies=[make_policy(measures=[], red_items=[], progress=[], next_deadlines=[])], units=[],
+                      change=None, assignments=[], reports=[])
+    full = [UnitRow("省商务厅", 1, 1, 1, 1.0, True, 0, 0)]
+    all_reported = make_data(units=full, assignments=[], reports=[])
     items = [
         ItemRow(1, "一", 1, "逾期", "省商务厅", "lead", date(2026, 11, 20), "in_progress", "red", ""),
         ItemRow(2, "二", 1, "待签收", "省商务厅", "co", None, "assigned", "yellow", ""),
@@ -717,14 +937,16 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for lang in ("zh", "en"):
-            for d in (make_data(n_progress=3), empty):
-                render_summary_html(d, lang, max_lines=1)
-                render_summary_html(d, lang, max_lines=None)
+            for d in (make_data(n_progress=3), empty, _province(2)):
+                render_summary_html(d, lang, caps=weekly.LADDER[-1])
+                render_summary_html(d, lang, max_messages=None)
                 write_ledger(d, io.BytesIO(), lang)
+                write_summary_docx(d, io.BytesIO(), lang)
             render_unit_digest_html("省商务厅", items, lang, today=date(2026, 11, 30))
             render_unit_digest_html("省商务厅", [], lang, today=date(2026, 11, 30))
             chart.render_summary_chart(crowded, io.BytesIO(), lang)
             chart.render_summary_chart(empty, io.BytesIO(), lang)
+            chart.render_summary_chart(all_reported, io.BytesIO(), lang)
     assert {key.split(".")[0] for key in used} == {"summary", "unit_digest", "weekday", "chart", "ledger"}
     headers = {f"ledger.col.{sheet}.{col.header}" for sheet, cols in ledger._SHAPES.items() for col in cols}
     assert headers <= used
@@ -732,3 +954,12 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
     for lang, texts in (("zh", zh.TEXTS), ("en", en.TEXTS)):
         assert model.LIGHT_NAMES[lang] == {c: texts[f"summary.light.{c}"] for c in model.LIGHTS}
         assert model.REVIEW_NAMES[lang] == {s: texts[f"summary.review.{s}"] for s in model.REVIEW_NAMES[lang]}
+
+
+def test_a_notice_issuing_measures_is_cited_by_the_measures_name():
+    notice = "江西省人民政府办公厅印发《关于促进我省锂电新能源产业链高质量发展的若干措施》的通知"
+    data = make_data(policies=[make_policy(title=notice)])
+    plain = check_message(render_summary_html(data)[0])
+    assert "《关于促进我省锂电新能源产业链高质量发展的若干措施》（赣府厅发〔2024〕15号）落实情况" in plain
+    assert weekly.quoted_title("关于《中国制造2025》的实施意见", "zh") == "关于《中国制造2025》的实施意见"
+    assert weekly.quoted_title("锂电措施", "en") == "“锂电措施”"

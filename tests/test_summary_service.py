@@ -170,7 +170,8 @@ async def test_monday_job_sends_last_weeks_summary_and_unit_digests(app: App, cl
     for r in rows:
         by_chat.setdefault((r.chat_id, r.purpose, r.method), 0)
         by_chat[(r.chat_id, r.purpose, r.method)] += 1
-    assert by_chat[(1, "summary", "sendDocument")] == 1 and by_chat[(2, "summary", "sendPhoto")] == 1
+    # the ledger and the .docx 周报, once each
+    assert by_chat[(1, "summary", "sendDocument")] == 2 and by_chat[(2, "summary", "sendPhoto")] == 1
     assert by_chat[(33, "digest", "sendMessage")] >= 1 and by_chat[(34, "digest", "sendMessage")] >= 1
 
 
@@ -212,3 +213,75 @@ async def test_no_summary_is_caught_up_for_a_week_before_the_first_dispatch(app:
     assert await Jobs(app).catch_up_summary() is None
     async with app.sessions() as session:
         assert await session.scalar(select(OutboxMessage.id).where(OutboxMessage.purpose == "summary")) is None
+async def test_summary_sections_carry_the_doc_number_and_cite_ledger_rows(app: App, clock: ManualClock) -> None:
+    clock.set(NOW)
+    ids = await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        policy = await session.scalar(select(Policy))
+        policy.doc_number = "赣府厅发〔2024〕15号"
+        contact = Contact(role="contact", chat_id=3001, telegram_user_id=3001, display_name="王五", created_at=NOW)
+        session.add(contact)
+        await session.flush()
+        # a report whose sender had no Telegram name: stored as the bare user id
+        report = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == ids["a4"]))
+        report.author, report.contact_id = "3001", contact.id
+        other = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == ids["a3"]))
+        other.author = "李四"
+    async with app.sessions() as session:
+        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+    assert len(data.policies) == 1
+    section = data.policies[0]
+    assert section.doc_number == "赣府厅发〔2024〕15号" and section.tasks == 6
+    assert data.headline.tasks == 6 and data.headline.total == 6
+    # each progress line cites its row on the ledger's report sheet
+    by_id = {r.report_id: r for r in data.reports}
+    assert [r.ref for r in data.reports] == list(range(1, len(data.reports) + 1))
+    for line in section.progress:
+        assert line.ref == by_id[line.report_id].ref
+    authors = {r.assignment_id: r.author for r in data.reports}
+    assert authors[ids["a4"]] == "王五" and authors[ids["a3"]] == "李四"
+    rendered = s.render_outputs(data, "zh")
+    text = "\n".join(rendered.messages)
+    assert "（赣府厅发〔2024〕15号）落实情况" in text and "〔台账" in text
+    book = openpyxl.load_workbook(io.BytesIO(rendered.ledger))
+    sheet = book["本期报送"]
+    cited = {sheet.cell(r, 1).value: sheet.cell(r, 10).value for r in range(2, sheet.max_row + 1)}
+    line = next(p for p in section.progress if p.summary == "完成40%，已完成选址")
+    assert cited[line.ref] == "完成40%，已完成选址"
+    assert "王五" in [sheet.cell(r, 7).value for r in range(2, sheet.max_row + 1)]
+    import docx
+
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(rendered.docx)).paragraphs)
+    assert "三、存在问题" in body and "赣府厅发〔2024〕15号" in body
+
+
+async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> None:
+    clock.set(NOW)
+    await _ledger(app)
+    async with app.sessions() as session, session.begin():
+        other = Policy(title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
+                       created_at=NOW)
+        session.add(other)
+        await session.flush()
+        measure = Measure(policy_id=other.id, number=1, title="其他措施")
+        session.add(measure)
+        await session.flush()
+        task = Task(policy_id=other.id, measure_id=measure.id, seq=1, text="另一任务", created_at=NOW)
+        session.add(task)
+        await session.flush()
+        unit = await session.scalar(select(Unit).where(Unit.name == "单位一"))
+        session.add(Assignment(task_id=task.id, unit_id=unit.id, role="lead", status="in_progress",
+                               due_on=date(2025, 11, 1), assigned_at=LONG_AGO, created_at=LONG_AGO))
+        other_id = other.id
+    async with app.sessions() as session:
+        both = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+        one = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar,
+                                    policy_ids=[other_id])
+    assert [p.title for p in both.policies] == ["测试政策", "另一政策"]
+    assert both.headline.total == 7 and both.headline.tasks == 7
+    assert [p.title for p in one.policies] == ["另一政策"]
+    assert one.headline.total == 1 and one.headline.red == 1 and one.change is None
+    assert [i.task_text for i in one.red_items] == ["另一任务"]
+    assert {r.unit for r in one.reports} <= {"单位一"} and all(a.task_text == "另一任务" for a in one.assignments)
+    text = "\n".join(s.render_outputs(both, "zh").messages)
+    assert "2 件政策文件落实情况" in text and "（二）" in text

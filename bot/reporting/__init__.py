@@ -1,9 +1,10 @@
-"""Weekly summary (周报): data model and its renderings (chat HTML, PNG chart, .xlsx ledger).
+"""Weekly summary (周报): data model and its renderings (chat HTML, PNG chart, .xlsx ledger, .docx).
 
-Importing this package is cheap: matplotlib is imported only when a chart is drawn.
+Importing this package is cheap: matplotlib, xlsxwriter and python-docx are imported when used.
 """
 
 from .chart import render_summary_chart
+from .docx import write_summary_docx
 from .fonts import CJKFontNotFoundError, cjk_font_name
 from .html import render_summary_html, render_unit_digest_html, split_html_messages
 from .ledger import write_ledger
@@ -14,6 +15,7 @@ from .model import (
     ItemRow,
     Light,
     MeasureRow,
+    PolicySection,
     ProgressLine,
     ReportRow,
     SummaryData,
@@ -28,6 +30,7 @@ __all__ = [
     "ItemRow",
     "Light",
     "MeasureRow",
+    "PolicySection",
     "ProgressLine",
     "ReportRow",
     "SummaryData",
@@ -38,4 +41,5 @@ __all__ = [
     "render_unit_digest_html",
     "split_html_messages",
     "write_ledger",
+    "write_summary_docx",
 ]

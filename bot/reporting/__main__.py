@@ -1,6 +1,6 @@
 """Produce a sample weekly summary: ``python -m bot.reporting OUT_DIR [--assignments N] [--reports N] [--lang en]``.
 
-Writes summary_<n>.html (the chat messages), chart.png and ledger.xlsx into OUT_DIR, with
+Writes summary_<n>.html (the chat messages), chart.png, ledger.xlsx and summary.docx into OUT_DIR, with
 synthetic data; the row counts let you check the ledger's speed and memory at scale.
 """
 
@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .chart import render_summary_chart
+from .docx import write_summary_docx
 from .html import render_summary_html
 from .ledger import write_ledger
 from .model import (
@@ -24,6 +25,7 @@ from .model import (
     ItemRow,
     Light,
     MeasureRow,
+    PolicySection,
     ProgressLine,
     ReportRow,
     SummaryData,
@@ -84,27 +86,41 @@ def sample_summary(n_assignments: int = 200, n_reports: int = 1000) -> SummaryDa
         )
         for k, u in enumerate(_UNITS)
     ]
-    item = ItemRow(
-        1, "一", 1, "推动锂电产业链强链补链", "省商务厅", "lead", date(2026, 11, 20), "blocked", "red", "受阻"
+    red = [
+        ItemRow(k, _NUMS[k % 3], 1 + k % 2, "推动锂电产业链强链补链，打造万亿级产业集群", u, "lead",
+                date(2026, 11, 20), "blocked" if k % 2 else "in_progress", "red", "受阻" if k % 2 else "逾期10天")
+        for k, u in enumerate(_UNITS)
+    ]  # fmt: skip
+    nxt = [
+        ItemRow(100 + k, "二", 3, "支持南昌、抚州、上饶等地发展储能电池", u, "local", start + timedelta(days=8 + k % 3),
+                "in_progress", "yellow")
+        for k, u in enumerate(_UNITS[7:])
+    ]  # fmt: skip
+    texts = ["完成企业走访，形成问题清单", "召开产业链推进会，协调解决用地问题", "暂无新进展", "完成60%"]
+    progress = [
+        ProgressLine(u, _NUMS[k % 4], 1, texts[k % len(texts)], 60, 100 + k, now - timedelta(hours=k),
+                     f"https://t.me/c/100/{k}", ref=k + 1)
+        for k, u in enumerate(_UNITS)
+    ]  # fmt: skip
+    policy = PolicySection(
+        title="江西省关于进一步促进锂电产业链高质量发展的若干措施",
+        doc_number="赣府厅发〔2024〕15号",
+        short_title="锂电产业链若干措施",
+        tasks=40,
+        measures=measures,
+        red_items=red,
+        progress=progress,
+        next_deadlines=nxt,
     )
     return SummaryData(
-        policy_titles=["江西省关于进一步促进锂电产业链高质量发展的若干措施"],
+        policies=[policy],
         week="2026-W48",
         period_start=start,
         period_end=start + timedelta(days=6),
         generated_at=now,
-        headline=Headline(120, 20, 80, 5, 6, 12, 18, 70, 45),
-        measures=measures,
+        headline=Headline(120, 20, 80, 5, 6, 12, 18, 70, 45, tasks=40),
         units=units,
-        red_items=[item],
-        progress=[
-            ProgressLine(
-                u, "一", 1, "完成企业走访，形成问题清单", 60, 100 + k, now, f"https://t.me/c/100/{k}"
-            )
-            for k, u in enumerate(_UNITS)
-        ],
         change=Change("2026-W47", 3, -2, 1, 5, 0.1),
-        next_deadlines=[item],
         assignments=assignments(),
         reports=reports(),
     )
@@ -128,11 +144,15 @@ def main() -> None:
     t2 = time.perf_counter()
     counts = write_ledger(data, args.out / "ledger.xlsx", args.lang)
     t3 = time.perf_counter()
+    paragraphs = write_summary_docx(data, args.out / "summary.docx", args.lang)
+    t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    chars = sum(len(m) for m in msgs)
     print(
-        f"html: {len(msgs)} message(s) {t1 - t0:.2f}s; chart {t2 - t1:.2f}s; ledger {counts} {t3 - t2:.2f}s"
+        f"html: {len(msgs)} message(s), {chars} characters {t1 - t0:.2f}s; chart {t2 - t1:.2f}s; "
+        f"ledger {counts} {t3 - t2:.2f}s; docx {paragraphs} paragraphs {t4 - t3:.2f}s"
     )
-    print(f"total {t3 - t0:.2f}s, peak RSS {peak:.0f} MB -> {args.out}")
+    print(f"total {t4 - t0:.2f}s, peak RSS {peak:.0f} MB -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The weekly summary as a PNG chart.
 
-Top panel: one stacked horizontal bar per measure (done / green / yellow / red task counts).
-Bottom panel: each unit's reporting rate (green = reported this period, red = silent).
+Top panel: one stacked horizontal bar per measure of its open assignments by light (green /
+yellow / red), labelled with "done/total". Bottom panel: only the units below a 100% reporting
+rate (red = silent this period, yellow = some reports missing); when every unit is at 100% the
+panel says so instead of drawing identical bars.
 
 Uses matplotlib's object API with the Agg canvas created inside the call: no pyplot, no global
 backend switch, no rcParams changed outside a local ``rc_context``; safe to call from threads
@@ -17,11 +19,12 @@ from typing import IO, Any
 from bot.i18n import t
 
 from .fonts import cjk_font_name, cjk_font_path
-from .model import LIGHT_COLOR, SummaryData
+from .model import LIGHT_COLOR, SummaryData, UnitRow
 
 DPI = 120
 WIDTH_IN = 10.0
 MAX_MEASURES = 40
+MAX_UNITS = 30
 
 
 def _c(lang: str, key: str, **values: Any) -> str:
@@ -48,6 +51,14 @@ def _clean(text: str, covered: frozenset[int], max_chars: int | None = None) -> 
     return s.replace("$", r"\$")  # no mathtext
 
 
+def units_to_draw(data: SummaryData) -> tuple[list[UnitRow], int]:
+    """The units the lower panel draws (below 100%, silent first, then the lowest rate) and how
+    many more there are. Units at 100% all look the same, so they are only counted in the title."""
+    short = sorted((u for u in data.units if u.reporting_rate < 1.0 or not u.reported),
+                   key=lambda u: (u.reported, u.reporting_rate, u.unit))
+    return short[:MAX_UNITS], max(0, len(short) - MAX_UNITS)
+
+
 def render_summary_chart(
     data: SummaryData, path_or_buffer: str | os.PathLike[str] | IO[bytes], lang: str = "zh"
 ) -> None:
@@ -69,7 +80,7 @@ def render_summary_chart(
         kept = {id(m) for m in keep}
         hidden = len(measures) - MAX_MEASURES
         measures = [m for m in measures if id(m) in kept]
-    units = sorted(data.units, key=lambda u: (u.reporting_rate, u.unit), reverse=True)
+    units, hidden_units = units_to_draw(data)
     n_m = max(len(measures), 1)
     n_u = max(len(units), 1)
     m_h = 0.9 + 0.34 * n_m
@@ -115,17 +126,18 @@ def render_summary_chart(
         ys = list(range(len(measures)))
         if measures:
             left = [0] * len(measures)
-            for key in ("done", "green", "yellow", "red"):
+            for key in ("green", "yellow", "red"):
                 vals = [max(0, int(getattr(m, key))) for m in measures]
                 ax_m.barh(ys, vals, left=left, color=LIGHT_COLOR[key], label=_c(lang, key), height=0.62)
                 left = [a + b for a, b in zip(left, vals, strict=True)]
             span = max(max(left), 1)
             for y, m, total in zip(ys, measures, left, strict=True):
-                ax_m.text(total + span * 0.01, y, f"{m.done}/{m.total}", va="center", fontsize=8)
-            ax_m.set_xlim(0, span * 1.12)
+                ax_m.text(total + span * 0.01, y, _clean(_c(lang, "done_of", done=m.done, total=m.total), covered),
+                          va="center", fontsize=8)
+            ax_m.set_xlim(0, span * 1.2)
             ax_m.set_yticks(ys, labels)
             ax_m.invert_yaxis()
-            ax_m.legend(loc="lower right", ncols=4, fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
+            ax_m.legend(loc="lower right", ncols=3, fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
         else:
             ax_m.set_yticks([])
             ax_m.text(0.5, 0.5, _c(lang, "empty"), ha="center", va="center", transform=ax_m.transAxes)
@@ -134,20 +146,17 @@ def render_summary_chart(
         )
         ax_m.xaxis.get_major_locator().set_params(integer=True)
 
-        # --- units: reporting rate
+        # --- units below 100%
         uy = list(range(len(units)))
+        silent = _c(lang, "silent")
         if units:
             rates = [max(0.0, min(1.0, float(u.reporting_rate))) * 100 for u in units]
-            colors = [LIGHT_COLOR["green"] if u.reported else LIGHT_COLOR["red"] for u in units]
+            colors = [LIGHT_COLOR["yellow"] if u.reported else LIGHT_COLOR["red"] for u in units]
             ax_u.barh(uy, rates, color=colors, height=0.62)
-            silent = _c(lang, "silent")
             for y, r, u in zip(uy, rates, units, strict=True):
-                if u.reported:
-                    ax_u.text(r + 1, y, f"{r:.0f}%", va="center", fontsize=8)
-                else:
-                    ax_u.text(
-                        r + 1, y, f"{r:.0f}% {silent}", va="center", fontsize=8, color=LIGHT_COLOR["red"]
-                    )
+                label = f"{r:.0f}%  {u.reports}/{u.expected_reports}" + ("" if u.reported else f" {silent}")
+                ax_u.text(r + 1, y, _clean(label, covered), va="center", fontsize=8,
+                          color="black" if u.reported else LIGHT_COLOR["red"])
             ax_u.set_yticks(uy, [_clean(u.unit, covered, 16) for u in units])
             for label, u in zip(ax_u.get_yticklabels(), units, strict=True):
                 if not u.reported:
@@ -157,7 +166,7 @@ def render_summary_chart(
 
             ax_u.legend(
                 handles=[
-                    Patch(color=LIGHT_COLOR["green"], label=_c(lang, "reported")),
+                    Patch(color=LIGHT_COLOR["yellow"], label=_c(lang, "reported")),
                     Patch(color=LIGHT_COLOR["red"], label=silent),
                 ],
                 loc="lower right",
@@ -166,14 +175,18 @@ def render_summary_chart(
                 frameon=False,
                 bbox_to_anchor=(1.0, 1.0),
             )
+            ax_u.set_xlim(0, 125)
+            ax_u.set_xticks([0, 25, 50, 75, 100])
         else:
             ax_u.set_yticks([])
-            ax_u.text(0.5, 0.5, _c(lang, "empty"), ha="center", va="center", transform=ax_u.transAxes)
-        ax_u.set_xlim(0, 110)
-        ax_u.set_xticks([0, 25, 50, 75, 100])
-        ax_u.set_title(_c(lang, "units"), loc="left", fontsize=10)
+            ax_u.set_xticks([])
+            message = _c(lang, "all_full", n=len(data.units)) if data.units else _c(lang, "empty")
+            ax_u.text(0.5, 0.5, _clean(message, covered), ha="center", va="center", transform=ax_u.transAxes,
+                      fontsize=11, color=LIGHT_COLOR["green"] if data.units else "black")
+        ax_u.set_title(_c(lang, "units") + (_c(lang, "units_more", n=hidden_units) if hidden_units else ""),
+                       loc="left", fontsize=10)
 
         fig.savefig(path_or_buffer, format="png", dpi=DPI, facecolor="white")
 
 
-__all__ = ["DPI", "render_summary_chart"]
+__all__ = ["DPI", "render_summary_chart", "units_to_draw"]

@@ -20,22 +20,17 @@ from .model import (
     AWAITING_STATUSES,
     CLOSED_STATUSES,
     SHANGHAI,
-    Change,
     ItemRow,
-    ProgressLine,
     SummaryData,
     light_emoji,
     role_name,
     status_name,
     task_label,
-    to_local,
 )
+from .weekly import LADDER, Caps, Condensed, Line, fmt_date, report_lines
 
 TELEGRAM_LIMIT = 4096
 ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "a", "code", "pre", "blockquote"})
-
-#: Per-section cap on item lines in chat; the rest is summarised as "…N more, see the ledger".
-DEFAULT_MAX_LINES = 150
 
 # --------------------------------------------------------------------------- text helpers
 
@@ -233,8 +228,6 @@ def split_html_messages(lines: Sequence[str], limit: int = TELEGRAM_LIMIT) -> li
 # The texts are in bot.i18n (zh.py / en.py): "summary.*" for the weekly summary, "unit_digest.*"
 # for a unit's digest, "weekday.*" for dates.
 
-_WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 
 def _s(lang: str, key: str, **values: Any) -> str:
     """A weekly-summary text: ``summary.<key>`` formatted with ``values``."""
@@ -250,223 +243,56 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _fmt_date(d: date, lang: str, weekday: bool = False, year: bool = True) -> str:
-    s = d.strftime("%Y-%m-%d" if year else "%m-%d")
-    if weekday:
-        s = _s(lang, "date_weekday", date=s, weekday=t(lang, "weekday." + _WEEKDAY_KEYS[d.weekday()]))
-    return s
+#: Telegram's limit is per message; the weekly summary must stay within two of them.
+DEFAULT_MAX_MESSAGES = 2
+_SLOT = "\ue000"  # stands for the references' HTML while the template is escaped
 
 
-def _fmt_dt(value: datetime, year: bool = False) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
+def _refs_html(line: Line, lang: str) -> str:
+    if not line.refs:
+        return ""
+    parts = []
+    for ref, link in line.refs:
+        href = safe_href(link)
+        parts.append(f'<a href="{href}">{int(ref)}</a>' if href else str(int(ref)))
+    refs = esc(_s(lang, "sep")).join(parts)
+    if line.more_refs:
+        refs = esc(_s(lang, "refs_more", first=_SLOT, n=len(line.refs) + line.more_refs)).replace(_SLOT, refs)
+    return esc(_s(lang, "ref", refs=_SLOT)).replace(_SLOT, refs)
 
 
-def _pct(rate: float) -> str:
-    return f"{round(max(0.0, min(1.0, rate)) * 100)}%"
-
-
-def _delta(n: float, suffix: str = "") -> str:
-    if n > 0:
-        return f"↑{n:g}{suffix}"
-    if n < 0:
-        return f"↓{-n:g}{suffix}"
-    return "→0"
-
-
-def _capped(lines: list[str], max_lines: int | None, lang: str) -> list[str]:
-    if max_lines is not None and len(lines) > max_lines:
-        return [*lines[:max_lines], esc(_s(lang, "more", n=len(lines) - max_lines))]
-    return lines
-
-
-def _lights_suffix(red: int, yellow: int, green: int) -> str:
-    parts = [f"{e}{n}" for e, n in (("🔴", red), ("🟡", yellow), ("🟢", green)) if n]
-    return (" · " + " ".join(parts)) if parts else ""
-
-
-def _progress_line(p: ProgressLine, lang: str) -> str:
-    when = _fmt_dt(p.reported_at)
-    href = safe_href(p.link)
-    if href:
-        src = _s(lang, "src_link", href=href, id=int(p.report_id), when=when)
-    else:
-        src = esc(_s(lang, "src", id=int(p.report_id), when=when))
-    pct = _s(lang, "pct", n=int(p.percent)) if p.percent is not None else ""
-    return _s(
-        lang,
-        "progress",
-        unit=one_line(p.unit),
-        label=esc(task_label(p.measure_number, p.task_seq)),
-        summary=one_line(p.summary, 300),
-        pct=pct,
-        src=src,
-    )
-
-
-def _change_lines(change: Change | None, lang: str) -> list[str]:
-    if change is None:
-        return [f"<b>{esc(_s(lang, 'section.change_none'))}</b>", esc(_s(lang, "change_none"))]
-    rate_pts = round(change.rate_delta * 100)
-    return [
-        f"<b>{esc(_s(lang, 'section.change', prev=change.prev_week))}</b>",
-        esc(
-            _s(
-                lang,
-                "change",
-                done=_delta(change.done_delta),
-                red=_delta(change.red_delta),
-                overdue=_delta(change.overdue_delta),
-                reports=_delta(change.reports_delta),
-                rate=_delta(rate_pts, _s(lang, "pp")),
-            )
-        ),
-    ]
+def line_html(line: Line, lang: str) -> str:
+    """One report line as self-contained Telegram HTML."""
+    text = one_line(line.text)
+    lead = f"<b>{one_line(line.lead)}</b> " if line.lead else ""
+    emoji = (light_emoji(line.light) + " ") if line.light else ""
+    kind = line.kind
+    if kind == "title":
+        return f"<b>📋 {text}</b>"
+    if kind in ("subtitle", "h1", "h2"):
+        return f"<b>{text}</b>"
+    if kind == "measure":
+        return f"{emoji}<b>{text}</b>"
+    if kind == "note":
+        return f"<i>{text}</i>"
+    if kind == "sub":
+        return f"  {emoji or '· '}{lead}{text}{_refs_html(line, lang)}"
+    if kind == "item":
+        return f"{emoji}{lead}{text}{_refs_html(line, lang)}"
+    return text
 
 
 def summary_lines(
-    data: SummaryData, lang: str = "zh", max_lines: int | None = DEFAULT_MAX_LINES
+    data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], cache: Condensed | None = None
 ) -> list[str]:
     """The weekly summary as self-contained Telegram-HTML lines (before splitting)."""
     lg = _lang(lang)
-    h = data.headline
-    out: list[str] = [f"<b>{esc(_s(lg, 'title', week=data.week))}</b>"]
-    for title in data.policy_titles:
-        out.append(f"<i>{one_line(title)}</i>")
-    out.append(
-        esc(
-            _s(
-                lg,
-                "period",
-                start=_fmt_date(data.period_start, lg, weekday=True),
-                end=_fmt_date(data.period_end, lg, weekday=True),
-            )
-        )
-    )
-    out.append(esc(_s(lg, "generated", when=_fmt_dt(data.generated_at, year=True))))
-
-    # 1. headline
-    out += [
-        "",
-        f"<b>{esc(_s(lg, 'section.headline'))}</b>",
-        esc(
-            _s(
-                lg,
-                "tasks",
-                total=h.total,
-                done=h.done,
-                in_progress=h.in_progress,
-                na=h.not_acknowledged,
-                overdue=h.overdue,
-            )
-        ),
-        esc(_s(lg, "lights", red=h.red, yellow=h.yellow, green=h.green, done=h.done)),
-        esc(_s(lg, "reports", n=h.reports_this_week)),
-    ]
-
-    # 2. measures
-    out += ["", f"<b>{esc(_s(lg, 'section.measures'))}</b>"]
-    multi_policy = len({m.policy_short for m in data.measures}) > 1
-    mlines = []
-    for m in data.measures:
-        prefix = f"[{one_line(m.policy_short)}] " if multi_policy and m.policy_short else ""
-        mlines.append(
-            _s(
-                lg,
-                "measure",
-                emoji=light_emoji(m.light),
-                num=prefix + esc(m.number),
-                title=one_line(m.title, 40),
-                done=m.done,
-                total=m.total,
-                lights=_lights_suffix(m.red, m.yellow, m.green),
-            )
-        )
-    out += _capped(mlines, max_lines, lg) or [esc(_s(lg, "none"))]
-
-    # 3. units
-    out += ["", f"<b>{esc(_s(lg, 'section.units'))}</b>"]
-    if data.units:
-        reported = sum(1 for u in data.units if u.reported)
-        out.append(
-            esc(
-                _s(
-                    lg,
-                    "rate",
-                    rate=_pct(data.overall_reporting_rate),
-                    reported=reported,
-                    units=len(data.units),
-                )
-            )
-        )
-        silent = [u.unit for u in data.units if not u.reported]
-        if silent:
-            out.append(_s(lg, "not_reported", units=esc(_s(lg, "sep")).join(one_line(u) for u in silent)))
-        else:
-            out.append(esc(_s(lg, "all_reported")))
-        ulines = []
-        for u in sorted(data.units, key=lambda u: (u.reported, u.reporting_rate, -u.red, u.unit)):
-            extra = (_s(lg, "unit_red", n=u.red) if u.red else "") + (
-                _s(lg, "unit_overdue", n=u.overdue) if u.overdue else ""
-            )
-            ulines.append(
-                _s(
-                    lg,
-                    "unit",
-                    unit=one_line(u.unit),
-                    reports=u.reports,
-                    expected=u.expected_reports,
-                    rate=_pct(u.reporting_rate),
-                    extra=esc(extra),
-                )
-            )
-        out += _capped(ulines, max_lines, lg)
-    else:
-        out.append(esc(_s(lg, "none")))
-
-    # 4. red items
-    out += ["", f"<b>{esc(_s(lg, 'section.red'))}</b>"]
-    rlines = []
-    for it in data.red_items:
-        due = _s(lg, "due", d=_fmt_date(it.due_on, lg, year=False)) if it.due_on else _s(lg, "no_due")
-        rlines.append(
-            _s(
-                lg,
-                "red",
-                label=esc(task_label(it.measure_number, it.task_seq)),
-                unit=one_line(it.unit),
-                role=esc(role_name(it.role, lg)),
-                text=one_line(it.task_text, 60),
-                due=esc(due),
-                reason=(" · " + one_line(it.reason, 80)) if it.reason else "",
-            )
-        )
-    out += _capped(rlines, max_lines, lg) or [esc(_s(lg, "none"))]
-
-    # 5. progress
-    out += ["", f"<b>{esc(_s(lg, 'section.progress'))}</b>"]
-    plines = [_progress_line(p, lg) for p in data.progress]
-    out += _capped(plines, max_lines, lg) or [esc(_s(lg, "none"))]
-
-    # 6. change
-    out += ["", *_change_lines(data.change, lg)]
-
-    # 7. next deadlines
-    out += ["", f"<b>{esc(_s(lg, 'section.next'))}</b>"]
-    nlines = []
-    for it in sorted(data.next_deadlines, key=lambda i: (i.due_on or date.max, i.measure_number, i.task_seq)):
-        nlines.append(
-            _s(
-                lg,
-                "next",
-                d=esc(_fmt_date(it.due_on, lg, weekday=True, year=False)) if it.due_on else "—",
-                label=esc(task_label(it.measure_number, it.task_seq)),
-                unit=one_line(it.unit),
-                role=esc(role_name(it.role, lg)),
-                text=one_line(it.task_text, 60),
-                emoji=light_emoji(it.light),
-            ).rstrip()
-        )
-    out += _capped(nlines, max_lines, lg) or [esc(_s(lg, "none"))]
+    out: list[str] = []
+    for line in report_lines(data, lg, caps, cache=cache):
+        if line.kind == "h1":
+            out.append("")
+        out.append(line_html(line, lg))
+    out += ["", f"<i>{esc(_s(lg, 'footer'))}</i>"]
     return out
 
 
@@ -475,16 +301,23 @@ def render_summary_html(
     lang: str = "zh",
     *,
     limit: int = TELEGRAM_LIMIT,
-    max_lines: int | None = DEFAULT_MAX_LINES,
+    max_messages: int | None = DEFAULT_MAX_MESSAGES,
+    caps: Caps | None = None,
 ) -> list[str]:
     """The weekly summary as Telegram HTML messages, each ≤ ``limit`` UTF-16 units.
 
-    Sections, in order: title (week, dates), headline counts, per-measure progress with lights,
-    unit reporting rate naming the units that did not report, red items, the week's progress
-    (each line pointing to its report), change since last week, next week's deadlines.
-    ``max_lines`` caps the item lines of each section (None: no cap).
+    Sections in the official order: title with the policy's 文号, 总体情况, 主要进展, 存在问题,
+    下步打算 (see ``weekly``). The most generous ``weekly.LADDER`` caps whose output fits in
+    ``max_messages`` messages are used (the tightest if none does); ``caps`` fixes them instead.
     """
-    return split_html_messages(summary_lines(data, lang, max_lines), limit)
+    ladder = (caps,) if caps is not None else LADDER
+    messages: list[str] = []
+    cache: Condensed = {}
+    for c in ladder:
+        messages = split_html_messages(summary_lines(data, lang, c, cache), limit)
+        if max_messages is None or len(messages) <= max_messages:
+            break
+    return messages
 
 
 # --------------------------------------------------------------------------- unit digest
@@ -532,7 +365,7 @@ def render_unit_digest_html(
     def item_line(it: ItemRow) -> str:
         due = ""
         if it.due_on is not None:
-            due = _s(lg, "due", d=_fmt_date(it.due_on, lg, year=False))
+            due = _s(lg, "due", d=fmt_date(it.due_on, lg, year=False))
             days = (it.due_on - today).days
             if days < 0:
                 due += _d(lg, "overdue_days", n=-days)
@@ -561,7 +394,7 @@ def render_unit_digest_html(
             _d(
                 lg,
                 "asof",
-                d=_fmt_date(today, lg),
+                d=fmt_date(today, lg),
                 open=n_open,
                 overdue=len(overdue),
                 awaiting=len(awaiting),
@@ -586,6 +419,7 @@ __all__ = [
     "ALLOWED_TAGS",
     "TELEGRAM_LIMIT",
     "esc",
+    "line_html",
     "render_summary_html",
     "render_unit_digest_html",
     "safe_href",

@@ -39,6 +39,7 @@ from .model import (
     AssignmentRow,
     ReportRow,
     SummaryData,
+    claim_name,
     light_name,
     review_name,
     role_name,
@@ -164,6 +165,7 @@ class _Ledger:
         self.wb = wb
         self.lang = lang
         self.f = _Formats(wb)
+        self.reports_written = [0]
 
     def sheet(
         self,
@@ -188,6 +190,7 @@ class _Ledger:
         part = 1
         while True:
             ws = self.wb.add_worksheet(name if part == 1 else f"{name} ({part})")
+            self.print_setup(ws)
             for i, w in enumerate(widths):
                 ws.set_column(i, i, w)
             ws.freeze_panes(1, 0)
@@ -209,6 +212,15 @@ class _Ledger:
                 return total
             data_rows = itertools.chain(peek, data_rows)
             part += 1
+
+    def print_setup(self, ws: Worksheet) -> None:
+        """Printable as it is: A4 landscape, one page wide, the header row on every page."""
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)  # as wide as one page, as many pages long as needed
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer("&C" + _l(self.lang, "footer"))
 
     # ------------------------------------------------------------------ cell helpers
 
@@ -354,36 +366,38 @@ class _Ledger:
         )
         claimed: dict[str | None, str | None] = {}
         reviews: dict[str | None, str | None] = {}
+        seen = self.reports_written
 
         def write(r: int, rep: ReportRow) -> None:
+            seen[0] += 1
             st = claimed.get(rep.status_claimed, "")
             if st == "":
-                st = claimed[rep.status_claimed] = (
-                    _clean(status_name(rep.status_claimed, lang)) if rep.status_claimed else None
-                )
+                st = claimed[rep.status_claimed] = _clean(claim_name(rep.status_claimed, lang))
             rv = reviews.get(rep.review_state, "")
             if rv == "":
                 rv = reviews[rep.review_state] = _clean(review_name(rep.review_state, lang))
-            number(r, 0, int(rep.report_id), top)
-            when(r, 1, _local(rep.reported_at), dt)
-            text(ws, r, 2, rep.unit, top)
-            text(ws, r, 3, rep.measure_number, top)
-            number(r, 4, int(rep.task_seq), top)
-            text(ws, r, 5, rep.author, top)
+            # 序号: what the chat and the .docx cite ("〔台账57〕"); counts on over continuation sheets.
+            number(r, 0, int(rep.ref) if rep.ref is not None else seen[0], top)
+            number(r, 1, int(rep.report_id), top)
+            when(r, 2, _local(rep.reported_at), dt)
+            text(ws, r, 3, rep.unit, top)
+            text(ws, r, 4, rep.measure_number, top)
+            number(r, 5, int(rep.task_seq), top)
+            text(ws, r, 6, rep.author, top)
             if st is None:
-                blank(r, 6, None, top)
-            else:
-                string(r, 6, st, top)
-            if rep.percent is None:
                 blank(r, 7, None, top)
             else:
-                number(r, 7, int(rep.percent), top)
-            text(ws, r, 8, rep.text, wrap)
-            if rv is None:
-                blank(r, 9, None, top)
+                string(r, 7, st, top)
+            if rep.percent is None:
+                blank(r, 8, None, top)
             else:
-                string(r, 9, rv, top)
-            number(r, 10, int(rep.assignment_id), top)
+                number(r, 8, int(rep.percent), top)
+            text(ws, r, 9, rep.text, wrap)
+            if rv is None:
+                blank(r, 10, None, top)
+            else:
+                string(r, 10, rv, top)
+            number(r, 11, int(rep.assignment_id), top)
 
         return write
 
@@ -425,6 +439,7 @@ _SHAPES: dict[str, tuple[Column, ...]] = {
         Column("assignment_id", "int"),
     ),
     "reports": (
+        Column("ref", "int"),
         Column("report_id", "int"),
         Column("reported_at", "datetime"),
         Column("unit", min_width=12, max_width=30),
@@ -466,12 +481,17 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
         return _l(lang, "row." + key)
 
     policy = h("policy")
-    rows: list[tuple[str, Any]] = [(policy, title) for title in data.policy_titles] or [(policy, None)]
+    rows: list[tuple[str, Any]] = [
+        (policy, p.title + (t(lang, "summary.doc", doc=p.doc_number) if p.doc_number and p.doc_number not in p.title
+                            else ""))
+        for p in data.policies
+    ] or [(policy, None)]
     rows += [
         (h("week"), data.week),
         (h("start"), data.period_start),
         (h("end"), data.period_end),
         (h("generated"), data.generated_at.astimezone(SHANGHAI).replace(tzinfo=None)),
+        (h("tasks"), hd.tasks),
         (h("total"), hd.total),
         (h("done"), hd.done),
         (h("in_progress"), hd.in_progress),
@@ -558,11 +578,12 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, in
         lambda r: (
             None,
             None,
+            None,
             r.unit,
             r.measure_number,
             None,
             r.author,
-            status_name(r.status_claimed, lang) if r.status_claimed else None,
+            claim_name(r.status_claimed, lang),
             None,
             r.text,
             review_name(r.review_state, lang),

@@ -10,7 +10,7 @@ naive; a naive datetime is taken to be UTC (the storage convention) and shown in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -98,7 +98,9 @@ def task_label(measure_number: str, task_seq: int | str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Headline:
-    total: int
+    """Counts over assignments (one task handed to one unit, 交办单位次), and the tasks apart."""
+
+    total: int  # assignments
     done: int
     in_progress: int
     not_acknowledged: int
@@ -107,6 +109,7 @@ class Headline:
     yellow: int
     green: int
     reports_this_week: int
+    tasks: int = 0  # distinct tasks behind those assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,9 @@ class ProgressLine:
     report_id: int
     reported_at: datetime
     link: str | None = None  # https://t.me/c/<chat>/<message> when known
+    # The report's row number on the ledger's report sheet (序号): how a reader of the chat or
+    # the .docx finds the full text; None when the ledger does not carry it.
+    ref: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,7 @@ class ReportRow:
     percent: int | None
     text: str
     review_state: str  # none | pending | approved | returned (models.tables.Report)
+    ref: int | None = None  # 序号 on the report sheet; None = position in the iteration (1-based)
 
 
 #: Review-state names of a report ("summary.review.*" in bot.i18n).
@@ -214,27 +221,68 @@ def review_name(state: str | None, lang: str = "zh") -> str:
     return REVIEW_NAMES[_lang(lang)].get(state, state)
 
 
-@dataclass(frozen=True, slots=True)
-class SummaryData:
-    """Everything one weekly summary shows.
+#: What the bot read a report as (ProgressReport.parsed_status; "summary.claim.*" in bot.i18n).
+CLAIM_NAMES: dict[str, dict[str, str]] = _summary_names("claim", ("progress", "done", "blocked", "none"))
 
-    ``assignments`` and ``reports`` may be any iterable (a generator streaming from the
-    database is fine); the ledger iterates each of them exactly once and the chat/chart
-    renderers do not read them at all.
+
+def claim_name(claim: str | None, lang: str = "zh") -> str:
+    """A report's parsed status in words; an assignment status code is named as a status."""
+    names = CLAIM_NAMES[_lang(lang)]
+    if not claim:
+        return names["none"]
+    if claim in names:
+        return names[claim]
+    return status_name(claim, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySection:
+    """One policy (or ad-hoc item) of a summary, with its own measures and items.
+
+    ``code`` is the short code a person types (None until policies carry one); ``key`` is what
+    identifies the section when a summary is narrowed to one policy.
     """
 
-    policy_titles: list[str]
+    title: str
+    doc_number: str | None = None
+    code: str | None = None
+    short_title: str = ""
+    tasks: int = 0
+    measures: list[MeasureRow] = field(default_factory=list)
+    red_items: list[ItemRow] = field(default_factory=list)
+    progress: list[ProgressLine] = field(default_factory=list)
+    next_deadlines: list[ItemRow] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.code or self.doc_number or self.short_title or self.title
+
+    @property
+    def assignments(self) -> int:
+        return sum(m.total for m in self.measures)
+
+    def count(self, light: str) -> int:
+        return sum(int(getattr(m, light)) for m in self.measures)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    """Everything one weekly summary shows, grouped by policy.
+
+    ``policies`` holds one section per policy (one for a summary narrowed to a policy);
+    ``headline``, ``units`` and ``change`` are over all of them. ``assignments`` and ``reports``
+    may be any iterable (a generator streaming from the database is fine); the ledger iterates
+    each of them exactly once and the chat/chart/docx renderers do not read them at all.
+    """
+
+    policies: list[PolicySection]
     week: str  # ISO week, "2026-W48"
     period_start: date
     period_end: date
     generated_at: datetime  # aware
     headline: Headline
-    measures: list[MeasureRow]
     units: list[UnitRow]
-    red_items: list[ItemRow]
-    progress: list[ProgressLine]
     change: Change | None
-    next_deadlines: list[ItemRow]
     assignments: Iterable[AssignmentRow]
     reports: Iterable[ReportRow]
 
@@ -245,9 +293,31 @@ class SummaryData:
             return 0.0
         return sum(1 for u in self.units if u.reported) / len(self.units)
 
+    # The sections' rows side by side (for the ledger, the chart and the benchmarks).
+    @property
+    def policy_titles(self) -> list[str]:
+        return [p.title for p in self.policies]
+
+    @property
+    def measures(self) -> list[MeasureRow]:
+        return [m for p in self.policies for m in p.measures]
+
+    @property
+    def red_items(self) -> list[ItemRow]:
+        return [i for p in self.policies for i in p.red_items]
+
+    @property
+    def progress(self) -> list[ProgressLine]:
+        return [x for p in self.policies for x in p.progress]
+
+    @property
+    def next_deadlines(self) -> list[ItemRow]:
+        return [i for p in self.policies for i in p.next_deadlines]
+
 
 __all__ = [
     "AWAITING_STATUSES",
+    "CLAIM_NAMES",
     "CLOSED_STATUSES",
     "LIGHTS",
     "LIGHT_COLOR",
@@ -265,11 +335,13 @@ __all__ = [
     "Lang",
     "Light",
     "MeasureRow",
+    "PolicySection",
     "ProgressLine",
     "ReportRow",
     "Role",
     "SummaryData",
     "UnitRow",
+    "claim_name",
     "light_emoji",
     "light_name",
     "review_name",

@@ -10,12 +10,12 @@ import asyncio
 import io
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import normalise_language
+from bot.i18n import normalise_language, t
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -25,7 +25,8 @@ from models import Assignment, Contact, Measure, OutboxMessage, Policy, Progress
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
 DISPATCHED = (*OPEN, "done")
-MAX_PROGRESS_LINES = 200
+# The week's newest report lines the summary condenses per measure (the ledger has them all).
+MAX_PROGRESS_LINES = 2000
 
 
 def week_of(d: date) -> str:
@@ -66,7 +67,8 @@ def _reason(light: str, status: str, due_on: date | None, today: date, lang: str
 
 
 async def build_summary(session: AsyncSession, *, week: str, now: datetime, calendar: WorkCalendar,
-                        include_rows: bool = True) -> rm.SummaryData:
+                        include_rows: bool = True, policy_ids: list[int] | None = None) -> rm.SummaryData:
+    """The week's figures, one section per policy with live work; ``policy_ids`` narrows it."""
     start, end = week_bounds(week)
     start_at = calendar.at_local(start, time(0))
     end_at = calendar.at_local(end + timedelta(days=1), time(0))
@@ -76,6 +78,8 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     today = edges.today
     light = light_expression(edges)
     live = and_(Task.active.is_(True), Assignment.status.in_(DISPATCHED))
+    if policy_ids is not None:
+        live = and_(live, Task.policy_id.in_(policy_ids))
 
     base = (select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live))
     light_rows = (await session.execute(
@@ -89,6 +93,12 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
         base.where(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today).subquery()))
     period_reports = and_(ProgressReport.created_at >= start_at, ProgressReport.created_at < end_at,
                           ProgressReport.superseded.is_(False))
+    if policy_ids is not None:
+        period_reports = and_(period_reports, ProgressReport.assignment_id.in_(
+            select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(Task.policy_id.in_(policy_ids))))
+    tasks_by_policy = dict((await session.execute(
+        select(Task.policy_id, func.count(func.distinct(Task.id))).select_from(Assignment)
+        .join(Task, Task.id == Assignment.task_id).where(live).group_by(Task.policy_id))).all())
     reports_count = await session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
     headline = rm.Headline(
         total=sum(status_rows.values()), done=status_rows.get("done", 0),
@@ -96,26 +106,26 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                                                          "extended", "claimed_done")),
         not_acknowledged=status_rows.get("assigned", 0), overdue=int(overdue or 0),
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
-        reports_this_week=int(reports_count or 0))
+        reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()))
 
     measure_rows = (await session.execute(
-        select(Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
+        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
         .where(live).group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
         .order_by(Policy.id, Measure.number))).all()
-    grouped: dict[tuple[str, int], dict[str, Any]] = {}
-    for policy_short, number, title, lt, n in measure_rows:
-        entry = grouped.setdefault((policy_short, number), {"title": title, "counts": {}})
+    grouped: dict[tuple[int, str, int], dict[str, Any]] = {}
+    for policy_id, policy_short, number, title, lt, n in measure_rows:
+        entry = grouped.setdefault((policy_id, policy_short, number), {"title": title, "counts": {}})
         entry["counts"][lt] = entry["counts"].get(lt, 0) + n
-    measures = []
-    for (policy_short, number), entry in grouped.items():
+    measures: dict[int, list[rm.MeasureRow]] = {}
+    for (policy_id, policy_short, number), entry in grouped.items():
         counts = entry["counts"]
         worst = next((x for x in ("red", "yellow", "green") if counts.get(x)), "done")
-        measures.append(rm.MeasureRow(policy_short=policy_short, number=str(number), title=entry["title"],
-                                      total=sum(counts.values()), done=counts.get("done", 0),
-                                      red=counts.get("red", 0), yellow=counts.get("yellow", 0),
-                                      green=counts.get("green", 0), light=worst))  # type: ignore[arg-type]
+        measures.setdefault(policy_id, []).append(rm.MeasureRow(
+            policy_short=policy_short, number=str(number), title=entry["title"], total=sum(counts.values()),
+            done=counts.get("done", 0), red=counts.get("red", 0), yellow=counts.get("yellow", 0),
+            green=counts.get("green", 0), light=worst))  # type: ignore[arg-type]
 
     reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
     expected = case((Assignment.status.in_(OPEN), 1), else_=0)
@@ -135,38 +145,50 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                                 reporting_rate=(rep / exp) if exp else 1.0, reported=rep > 0 or exp == 0,
                                 red=int(red or 0), overdue=int(od or 0)))
 
-    item_columns = (Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
+    item_columns = (Task.policy_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                     Assignment.due_on, Assignment.status, light)
     item_base = (select(*item_columns).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
                  .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id).where(live))
-    red_items = [
-        rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
-                   due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today))
-        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
-            item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
+    # Every red item and next week's every deadline: the summary groups them by task and counts
+    # the units, so a cut here would make its counts wrong (each is at most the assignments).
+    red_items: dict[int, list[rm.ItemRow]] = {}
+    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+            item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id))).all():
+        red_items.setdefault(pid, []).append(rm.ItemRow(
+            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today)))
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
-    next_deadlines = [
-        rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
-                   due_on=due, status=status, light=lt)
-        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+    next_deadlines: dict[int, list[rm.ItemRow]] = {}
+    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
             item_base.where(Assignment.status.in_(OPEN), Assignment.due_on >= next_start,
-                            Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
+                            Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id))).all():
+        next_deadlines.setdefault(pid, []).append(rm.ItemRow(
+            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            due_on=due, status=status, light=lt))
 
+    # Each line carries its row number on the ledger's report sheet, which lists the period's
+    # reports in (created_at, id) order: the chat cites that, not the report's id.
+    numbered = (select(ProgressReport.id.label("rid"), func.row_number().over(
+        order_by=(ProgressReport.created_at, ProgressReport.id)).label("ref")).where(period_reports)).subquery()
     progress_rows = (await session.execute(
-        select(ProgressReport.id, ProgressReport.raw_text, ProgressReport.parsed_percent, ProgressReport.created_at,
-               ProgressReport.chat_id, ProgressReport.message_id, Unit.name, Measure.number, Task.seq)
+        select(Task.policy_id, ProgressReport.id, ProgressReport.raw_text, ProgressReport.parsed_percent,
+               ProgressReport.created_at, ProgressReport.chat_id, ProgressReport.message_id, Unit.name, Measure.number,
+               Task.seq, numbered.c.ref)
+        .join(numbered, numbered.c.rid == ProgressReport.id)
         .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
-        .where(period_reports, ProgressReport.review_state != "returned", ProgressReport.raw_text != "")
+        .where(ProgressReport.review_state != "returned", ProgressReport.raw_text != "")
         .order_by(ProgressReport.created_at.desc()).limit(MAX_PROGRESS_LINES))).all()
-    progress = [
-        rm.ProgressLine(unit=unit, measure_number=str(mn), task_seq=seq,
-                        summary=text if len(text) <= 80 else text[:80] + "…", percent=pct, report_id=rid,
-                        reported_at=at, link=telegram_link(chat, msg))
-        for rid, text, pct, at, chat, msg, unit, mn, seq in progress_rows]
+    progress: dict[int, list[rm.ProgressLine]] = {}
+    for pid, rid, text, pct, at, chat, msg, unit, mn, seq, ref in progress_rows:
+        progress.setdefault(pid, []).append(rm.ProgressLine(
+            unit=unit, measure_number=str(mn), task_seq=seq,
+            summary=text if len(text) <= 160 else text[:160] + "…", percent=pct, report_id=rid, reported_at=at,
+            link=telegram_link(chat, msg), ref=ref))
 
     change = None
-    prev = await session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
+    # Last week's stored figures are over every policy: a narrowed summary has nothing to compare.
+    prev = None if policy_ids is not None else await session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
     if prev is not None and prev.figures:
         f = prev.figures
         rate_now = _rate(units)
@@ -174,16 +196,22 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                            red_delta=headline.red - f.get("red", 0), overdue_delta=headline.overdue - f.get("overdue", 0),
                            reports_delta=headline.reports_this_week - f.get("reports_this_week", 0),
                            rate_delta=rate_now - f.get("rate", 0.0))
-    titles = list((await session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
+    policy_rows = (await session.execute(
+        select(Policy.id, Policy.title, Policy.short_title, Policy.doc_number)
+        .where(Policy.id.in_(list(tasks_by_policy))).order_by(Policy.id))).all()
+    sections = [
+        rm.PolicySection(title=title, doc_number=doc or None, code=None, short_title=short or "",
+                         tasks=int(tasks_by_policy.get(pid, 0)), measures=measures.get(pid, []),
+                         red_items=red_items.get(pid, []), progress=progress.get(pid, []),
+                         next_deadlines=next_deadlines.get(pid, []))
+        for pid, title, short, doc in policy_rows]
     assignments: list[rm.AssignmentRow] = []
     reports: list[rm.ReportRow] = []
     if include_rows:
         assignments = await _assignment_rows(session, light, live)
         reports = await _report_rows(session, period_reports)
-    return rm.SummaryData(policy_titles=titles, week=week, period_start=start, period_end=end, generated_at=now,
-                          headline=headline, measures=measures, units=units, red_items=red_items,
-                          progress=progress, change=change, next_deadlines=next_deadlines,
-                          assignments=assignments, reports=reports)
+    return rm.SummaryData(policies=sections, week=week, period_start=start, period_end=end, generated_at=now,
+                          headline=headline, units=units, change=change, assignments=assignments, reports=reports)
 
 
 def _rate(units: list[rm.UnitRow]) -> float:
@@ -209,17 +237,29 @@ async def _assignment_rows(session: AsyncSession, light, live) -> list[rm.Assign
                              last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]) for r in rows]
 
 
+def reporter_name(author: str | None, contact_name: str | None) -> str:
+    """Who sent a report, as a reader knows them: the sender's name, else the bound contact's
+    (a sender without a Telegram name is stored as a bare user id)."""
+    author = (author or "").strip()
+    if author and not author.lstrip("-").isdigit():
+        return author
+    return (contact_name or "").strip() or author
+
+
 async def _report_rows(session: AsyncSession, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
     rows = (await session.execute(
         select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
                ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
-               ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state)
+               ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state,
+               Contact.display_name)
         .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
+        .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
         .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
+    # ref: the row number the summary's progress lines cite (the same order as their row_number).
     return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=str(r[3]), task_seq=r[4],
-                         reported_at=r[5], author=r[6], status_claimed=r[7], percent=r[8], text=r[9],
-                         review_state=r[10]) for r in rows]
+                         reported_at=r[5], author=reporter_name(r[6], r[11]), status_claimed=r[7], percent=r[8],
+                         text=r[9], review_state=r[10], ref=n) for n, r in enumerate(rows, start=1)]
 
 
 def figures_of(data: rm.SummaryData) -> dict[str, Any]:
@@ -242,15 +282,26 @@ async def store_summary(session: AsyncSession, data: rm.SummaryData, html: str, 
     return row
 
 
-def render_outputs(data: rm.SummaryData, lang: str) -> tuple[list[str], bytes, bytes]:
-    from bot.reporting import render_summary_chart, render_summary_html, write_ledger
+class RenderedSummary(NamedTuple):
+    """One language's deliverables: chat messages, chart PNG, ledger .xlsx, 周报 .docx."""
+
+    messages: list[str]
+    chart: bytes
+    ledger: bytes
+    docx: bytes
+
+
+def render_outputs(data: rm.SummaryData, lang: str) -> RenderedSummary:
+    from bot.reporting import render_summary_chart, render_summary_html, write_ledger, write_summary_docx
 
     messages = render_summary_html(data, lang=lang)
     chart = io.BytesIO()
     render_summary_chart(data, chart, lang=lang)
     ledger = io.BytesIO()
     write_ledger(data, ledger, lang=lang)
-    return messages, chart.getvalue(), ledger.getvalue()
+    docx = io.BytesIO()
+    write_summary_docx(data, docx, lang=lang)
+    return RenderedSummary(messages, chart.getvalue(), ledger.getvalue(), docx.getvalue())
 
 
 async def recipients(session: AsyncSession) -> list[Contact]:
@@ -259,10 +310,10 @@ async def recipients(session: AsyncSession) -> list[Contact]:
     return [*await coordinators(session), *observers]
 
 
-async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tuple[list[str], bytes, bytes]]:
+async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, RenderedSummary]:
     """The summary's text, chart and ledger in these languages (in a thread: seconds at province
     scale)."""
-    rendered: dict[str, tuple[list[str], bytes, bytes]] = {}
+    rendered: dict[str, RenderedSummary] = {}
     for lang in sorted(languages):
         rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
     return rendered
@@ -270,8 +321,8 @@ async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tup
 
 async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
                        actor: str, dedupe: bool = True,
-                       rendered: dict[str, tuple[list[str], bytes, bytes]] | None = None) -> int:
-    """Queues the summary (text, chart, ledger) to each recipient in their language."""
+                       rendered: dict[str, RenderedSummary] | None = None) -> int:
+    """Queues the summary (text, chart, ledger, .docx) to each recipient in their language."""
     rendered = dict(rendered or {})
     sent = 0
     stamp = "" if dedupe else f":{now.timestamp():.0f}"
@@ -279,7 +330,7 @@ async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[
         lang = normalise_language(contact.language)
         if lang not in rendered:
             rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
-        messages, chart, ledger = rendered[lang]
+        messages, chart, ledger, docx = rendered[lang]
         key = f"summary:{data.week}:{contact.id}{stamp}"
         if dedupe and await outbox.already_queued(session, key):
             continue
@@ -291,8 +342,12 @@ async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[
                             dedupe_key=f"{key}:chart")
         outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
                             file_name=f"duban-ledger-{data.week}.xlsx", data=ledger,
-                            caption="台账" if lang == "zh" else "Ledger", now=now, purpose="summary",
+                            caption=t(lang, "summary.caption.ledger"), now=now, purpose="summary",
                             dedupe_key=f"{key}:ledger")
+        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
+                            file_name=f"duban-summary-{data.week}.docx", data=docx,
+                            caption=t(lang, "summary.caption.docx"), now=now, purpose="summary",
+                            dedupe_key=f"{key}:docx")
         sent += 1
     events.record(session, at=now, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
                   data={"week": data.week, "recipients": sent})
@@ -401,7 +456,7 @@ class PreparedSummary:
     data: rm.SummaryData
     languages: set[str]
     digests: UnitDigests
-    rendered: dict[str, tuple[list[str], bytes, bytes]] = field(default_factory=dict)
+    rendered: dict[str, RenderedSummary] = field(default_factory=dict)
 
 
 async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
