@@ -61,11 +61,13 @@ from world import (
     fanout_document,
     latency_line,
     max_in_window,
+    probe_latencies,
     quiet,
     reply_while,
     seed_measure_sizes,
     start_bot,
     stop_bot,
+    stranger_probes,
 )
 
 SUMMARY_WEEK = "2025-W38"  # the week bench/summary.py's ledger is built around
@@ -119,15 +121,22 @@ async def idle_and_fanout(srv: FakeBotAPI, world: World, args: argparse.Namespac
         def fanned() -> list[float]:
             return [s.time for s in srv.sent[mark:] if TASK_MESSAGE in s.body]
 
-        replies = await reply_while(srv, targets, interval=args.interval,
-                                    until=lambda: len(fanned()) >= planned, max_seconds=planned / 10 + 60)
+        def drained() -> bool:
+            return len(fanned()) >= planned
+
+        replies, probes = await asyncio.gather(
+            reply_while(srv, targets, interval=args.interval, until=drained, max_seconds=planned / 10 + 60),
+            stranger_probes(srv, interval=1.0, until=drained, max_seconds=planned / 10 + 60),
+        )
         await answers.wait_all(replies, 20)
         times = fanned()
         span = (times[-1] - pressed) if times else 0.0
         print(f"  fan-out: {len(times)} task messages delivered in {span:.1f} s after 确认 "
               f"({len(times) / span if span else 0:.1f} msg/s; most in any 1 s of all sends "
               f"{max_in_window([s.time for s in srv.sent[mark:]])}; 429s {srv.stats['rejected_429'] - rejected_before})")
-        report("(b) during the fan-out", answers, replies)
+        report("(b) replies during the fan-out", answers, replies)
+        latencies, missing = probe_latencies(srv, probes)
+        print(latency_line("(b) a stranger's 你好, same time", latencies, missing))
     finally:
         await stop_bot(bot)
 
@@ -150,13 +159,18 @@ def stamp_head(db: Path) -> None:
 
 def province_db(args: argparse.Namespace, tmp: Path) -> Path:
     source = args.summary_db
-    if source is None or not source.exists():
-        source = source or tmp / "province-source.db"
+    if not source.exists():
+        source.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         print(f"  generating the province-scale ledger with bench/summary.py into {source} …", flush=True)
+        partial = source.with_name(source.name + ".partial")
+        partial.unlink(missing_ok=True)
         out = subprocess.run([sys.executable, str(ROOT / "bench" / "summary.py"), "--generate-only",
-                              "--db", str(source)], check=True, capture_output=True, text=True)
+                              "--db", str(partial)], check=True, capture_output=True, text=True)
         shape = json.loads(out.stdout.strip().splitlines()[-1])
+        for suffix in ("-wal", "-shm"):  # the generator checkpoints and closes: the file is whole
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        partial.rename(source)
         print(f"  generated in {time.monotonic() - started:.0f} s: {shape['measures']} measures, "
               f"{shape['tasks']} tasks, {shape['reports_in_week']} reports in {SUMMARY_WEEK}")
     target = tmp / "province" / "duban.db"
@@ -244,7 +258,7 @@ async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: 
         answers = Answers(srv)
         replies = await reply_while(srv, world.reply_targets(), interval=0.25, max_seconds=10.0)
         await answers.wait_all(replies, 30)
-        print(f"  spawn -> first getUpdates {to_poll:.1f} s; in the same time the bot sent "
+        print(f"  spawn -> first getUpdates {to_poll:.1f} s; by the last answer the bot had sent "
               f"{len(srv.sent) - mark} messages in all (429s {srv.stats['rejected_429'] - rejected_before})")
         latencies = report("(d) first 10 s after start-up", answers, replies)
         print(f"  answered {len(latencies)}/{len(replies)} (target: all)")
@@ -262,8 +276,9 @@ async def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--idle-replies", type=int, default=30)
     ap.add_argument("--fanout", type=int, default=1000, help="task messages in the (b) dispatch (about)")
     ap.add_argument("--followups", type=int, default=100_000)
-    ap.add_argument("--summary-db", type=Path,
-                    help="bench/summary.py's database to reuse (made there if missing); default: a temporary one")
+    ap.add_argument("--summary-db", type=Path, default=Path(tempfile.gettempdir()) / "duban-bench" / "province.db",
+                    help="bench/summary.py's database for (c): made by its generator if missing, reused if "
+                    "present (default %(default)s; `bench/summary.py --db` takes the same file)")
     args = ap.parse_args(argv)
     started = time.monotonic()
     print(f"bench/latency.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {environment()}")
