@@ -260,7 +260,7 @@ async def build_world(
     `duban run`: invitations and bindings for the units with work, `/dispatch all`, every task message
     delivered. The set-up process is stopped before this returns."""
     started = time.monotonic()
-    workdir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(workdir, exist_ok=True)
     env = Env(workdir, base_url=srv.base_url, token=srv.token)
     if init:
         await cli(env, "init")
@@ -430,3 +430,56 @@ async def reply_while(
             next_at += interval
         await asyncio.sleep(0.005)
     return replies
+
+
+STRANGER_BASE = 880_000
+_strangers = itertools.count()
+
+
+async def stranger_probes(
+    srv: FakeBotAPI, *, interval: float, until: Callable[[], bool], max_seconds: float = 120.0
+) -> list[tuple[int, int]]:
+    """A new user writes "你好" every `interval` seconds (the bot answers a stranger with a polite
+    notice): (chat, update id) of each, for the latency of a chat with nothing else queued."""
+    probes: list[tuple[int, int]] = []
+    started = next_at = time.monotonic()
+    while time.monotonic() - started < max_seconds and not until():
+        if time.monotonic() >= next_at:
+            user = STRANGER_BASE + next(_strangers)
+            srv.user(user)
+            srv.send_text(user, "你好")
+            probes.append((user, srv.pending_updates[-1]["update_id"]))
+            next_at += interval
+        await asyncio.sleep(0.005)
+    return probes
+
+
+def probe_latencies(srv: FakeBotAPI, probes: Sequence[tuple[int, int]]) -> tuple[list[float], int]:
+    out, missing = [], 0
+    for chat, update_id in probes:
+        answer = next((s for s in srv.sent if s.chat_id == chat), None)
+        if answer is None:
+            missing += 1
+        else:
+            out.append(answer.time - srv.update_times[update_id].queued)
+    return out, missing
+
+
+class SentWatch:
+    """The times of the messages sent since a mark that match a condition, read incrementally (the
+    fake server shares this process's event loop: rescanning everything it sent on every check
+    would slow the server the bot talks to)."""
+
+    def __init__(self, srv: FakeBotAPI, condition: Callable[[Sent], bool], since: int | None = None) -> None:
+        self.srv = srv
+        self.condition = condition
+        self._seen = srv.mark() if since is None else since
+        self.times: list[float] = []
+
+    def __call__(self) -> list[float]:
+        sent = self.srv.sent
+        for s in sent[self._seen :]:
+            if self.condition(s):
+                self.times.append(s.time)
+        self._seen = len(sent)
+        return self.times
