@@ -9,6 +9,10 @@ A *world* is a database with a coordinator, one bound private-chat contact per u
 and every task of the seed policy dispatched, so each contact holds task messages it can reply to.
 It is built by a set-up process (fast send limits, so set-up takes seconds) and stopped; the
 measurement then starts a fresh `duban run` on it with the settings the benchmark chooses.
+
+Several `duban run` processes can share one fake server (`start_bot` with another name), and
+`Env.extra` can carry any setting, DATABASE_URL included; the read-only checks (`query`, `scalar`,
+`stored_reports`, `quiet`) read SQLite files, so a PostgreSQL run needs its own reader there.
 """
 
 from __future__ import annotations
