@@ -26,7 +26,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 # Benchmarks print figures (docs/benchmarks.md); they are not tests. `bench`: the quick ones (about
-# 3 minutes); `bench-all`: every figure of docs/benchmarks.md (about 15 minutes).
+# 4 minutes); `bench-all`: every figure of docs/benchmarks.md (15-20 minutes; figures move with the load).
 bench: setup
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/replies.py

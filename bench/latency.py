@@ -1,6 +1,6 @@
 """What a contact feels: from their progress reply reaching Telegram to the bot's confirmation.
 
-Run: .venv/bin/python bench/latency.py                  # (a), (b) and (d), about 3 minutes
+Run: .venv/bin/python bench/latency.py                  # (a), (b) and (d), 3-5 minutes
      .venv/bin/python bench/latency.py --scenarios c    # (c), 2-3 minutes (the first run also makes its database)
      options: [--interval 0.5] [--idle-replies 30] [--fanout 1000] [--followups 100000] [--summary-db PATH]
 
