@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test lint bench bench-all clean
 
 $(BIN)/duban: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,18 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# Benchmarks print figures (docs/benchmarks.md); they are not tests. `bench`: the quick ones (about
+# 4 minutes); `bench-all`: every figure of docs/benchmarks.md (15-20 minutes; figures move with the load).
 bench: setup
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/replies.py
+	$(BIN)/python bench/latency.py --scenarios a
+
+bench-all: bench
+	$(BIN)/python bench/latency.py --scenarios bd
+	$(BIN)/python bench/latency.py --scenarios c
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/summary.py --db /tmp/duban-bench/province.db
 
 clean:
 	rm -rf $(VENV) duban.db duban.db-wal duban.db-shm demo-out

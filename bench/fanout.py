@@ -171,8 +171,15 @@ class Built:
     seconds: float = 0.0
 
 
-async def build_followups(app: App, target: int, at: datetime) -> Built:
-    """Bulk-inserts the rows; returns what was made."""
+async def build_followups(app: App, target: int, at: datetime, *, coordinator: bool = True) -> Built:
+    """Bulk-inserts the rows; returns what was made. Ids continue after those in the database, so the
+    rows can be added to a database that has work already (bench/latency.py does)."""
+    async with app.sessions() as session:
+        last = {
+            model: (await session.scalar(select(func.max(model.id)))) or 0  # type: ignore[attr-defined]
+            for model in (Policy, Measure, Unit, Task, Assignment)
+        }
+    p0, m0, u0, t0, a0 = (last[m] for m in (Policy, Measure, Unit, Task, Assignment))
     cal = app.calendar
     base = app.followup_settings
     built = Built()
@@ -180,22 +187,22 @@ async def build_followups(app: App, target: int, at: datetime) -> Built:
     today = cal.local_date(at)
     policy_rows = [
         {
-            "id": 1,
+            "id": p0 + 1,
             "title": "基准测试政策",
             "short_title": "基准",
-            "fingerprint": "bench",
+            "fingerprint": f"bench-{p0 + 1}",
             "source_name": "bench",
             "source_text": "",
             "created_at": at,
         }
     ]
     measure_rows = [
-        {"id": m, "policy_id": 1, "number": m, "label": f"{m}", "title": f"措施{m}", "text": ""}
+        {"id": m0 + m, "policy_id": p0 + 1, "number": m, "label": f"{m}", "title": f"措施{m}", "text": ""}
         for m in range(1, 11)
     ]
     unit_rows = [
         {
-            "id": u,
+            "id": u0 + u,
             "name": f"基准单位{u:02d}",
             "kind": "provincial",
             "known": True,
@@ -207,7 +214,7 @@ async def build_followups(app: App, target: int, at: datetime) -> Built:
     ]
     contact_rows = [
         {
-            "unit_id": u,
+            "unit_id": u0 + u,
             "role": role,
             "chat_id": chat + u,
             "telegram_user_id": chat + u,
@@ -220,7 +227,7 @@ async def build_followups(app: App, target: int, at: datetime) -> Built:
         for u in range(1, UNITS + 1)
         for role, chat in (("contact", CONTACT_CHAT), ("leader", LEADER_CHAT))
     ]
-    contact_rows.append(
+    contact_rows += [
         {
             "unit_id": None,
             "role": "coordinator",
@@ -232,38 +239,39 @@ async def build_followups(app: App, target: int, at: datetime) -> Built:
             "active": True,
             "created_at": at,
         }
-    )
+    ][: 1 if coordinator else 0]
     task_rows: list[dict[str, Any]] = []
     assignment_rows: list[dict[str, Any]] = []
     followup_rows: list[dict[str, Any]] = []
-    aid = 0
+    aid = a0
     while len(followup_rows) < target:
-        task_id = len(task_rows) + 1
-        measure = (task_id - 1) % 10 + 1
+        n_task = len(task_rows) + 1
+        task_id = t0 + n_task
+        measure = m0 + (n_task - 1) % 10 + 1
         task_rows.append(
             {
                 "id": task_id,
-                "policy_id": 1,
+                "policy_id": p0 + 1,
                 "measure_id": measure,
-                "seq": (task_id - 1) // 10 + 1,
-                "text": f"基准任务{task_id}：按季度推进产业链重点项目建设并报送进展。",
+                "seq": (n_task - 1) // 10 + 1,
+                "text": f"基准任务{n_task}：按季度推进产业链重点项目建设并报送进展。",
                 "active": True,
                 "created_at": at,
             }
         )
         for unit in range(1, UNITS + 1):
             aid += 1
-            kind = aid % 100
-            due_on = today + timedelta(days=7 + aid % 120)
+            kind = (aid - a0) % 100
+            due_on = today + timedelta(days=7 + (aid - a0) % 120)
             if kind < 2:  # assigned 1-4 days ago, not acknowledged: reminder or escalation due now
                 row = {
                     "status": "assigned",
-                    "assigned_at": at - timedelta(days=1 + aid % 4),
+                    "assigned_at": at - timedelta(days=1 + (aid - a0) % 4),
                     "acknowledged_at": None,
                     "last_report_at": None,
                 }
             elif kind < 4:  # overdue by a few days
-                due_on = today - timedelta(days=1 + aid % 6)
+                due_on = today - timedelta(days=1 + (aid - a0) % 6)
                 row = {
                     "status": "in_progress",
                     "assigned_at": at - timedelta(days=60),
@@ -287,7 +295,7 @@ async def build_followups(app: App, target: int, at: datetime) -> Built:
             row |= {
                 "id": aid,
                 "task_id": task_id,
-                "unit_id": unit,
+                "unit_id": u0 + unit,
                 "role": "lead" if unit == 1 else "co",
                 "due_on": due_on,
                 "created_at": at - timedelta(days=60),

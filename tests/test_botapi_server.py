@@ -179,7 +179,11 @@ async def test_long_polling_and_offset(srv: FakeBotAPI, bot: Bot) -> None:
     assert 0.15 < time.monotonic() - t0 < 2
     assert len(updates) == 1 and updates[0].message.text == "你好" and updates[0].message.from_user.id == 42
     uid = updates[0].update_id
+    times = srv.update_times[uid]
+    assert times.fetched is not None and t0 + 0.15 < times.queued <= times.fetched
+    first_fetch = times.fetched
     assert [u.update_id for u in await bot.get_updates(timeout=0)] == [uid]  # not confirmed yet
+    assert srv.update_times[uid].fetched == first_fetch  # the first delivery counts
     assert await bot.get_updates(offset=uid + 1, timeout=0) == []  # confirmed -> dropped
     assert await bot.get_updates(timeout=0) == []
 
@@ -262,8 +266,13 @@ async def test_http_control_api(srv: FakeBotAPI, bot: Bot) -> None:
         assert msg["entities"][0]["type"] == "bot_command"
         r = await http.post(f"{base}/user_message", json={"user_id": 8, "chat_id": -5, "text": "hi group"})
         assert (await r.json())["result"]["chat"]["type"] == "supergroup"
+        r = await http.get(f"{base}/update_times")
+        assert all(t["fetched"] is None for t in (await r.json())["result"].values())
         [u1, u2] = await bot.get_updates(timeout=0)
         assert u1.message.text == "/start x" and u2.message.chat.id == -5
+        r = await http.get(f"{base}/update_times", params={"update_id": str(u2.update_id)})
+        [(key, record)] = (await r.json())["result"].items()
+        assert int(key) == u2.update_id and record["fetched"] >= record["queued"]
         sent = await bot.send_message(7, "menu", reply_markup=kb(("Go", "go")))
         r = await http.get(f"{base}/sent", params={"chat_id": "7"})
         [rec] = (await r.json())["result"]

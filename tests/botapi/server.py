@@ -38,6 +38,8 @@ Test control endpoints (all accept/return JSON; bytes go as ``content_b64`` or p
     GET  /_test/wait_for?chat_id=&text_contains=&since=&timeout=   (408 on timeout)
     GET  /_test/calls?method=   /_test/edits   /_test/callback_answers   /_test/commands
     GET  /_test/stats           /_test/deleted
+    GET  /_test/update_times?update_id=   {update_id: {queued, fetched}} (time.monotonic(); fetched is
+                                 null until a getUpdates returned it; without update_id: every update)
     POST /_test/fail            {method?, times?, status?, retry_after?, description?, chat_id?}
     POST /_test/block           {chat_id, blocked?: true}
     POST /_test/down            {seconds}
@@ -98,7 +100,16 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["ApiError", "CallRecord", "CallbackAnswer", "EditRecord", "FakeBotAPI", "RateLimits", "Sent"]
+__all__ = [
+    "ApiError",
+    "CallRecord",
+    "CallbackAnswer",
+    "EditRecord",
+    "FakeBotAPI",
+    "RateLimits",
+    "Sent",
+    "UpdateTimes",
+]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -324,6 +335,16 @@ class _Pending:
     delivered: bool = False
 
 
+@dataclass
+class UpdateTimes(_Item):
+    """When an update became available to getUpdates and when a getUpdates first returned it
+    (time.monotonic(), the clock of ``Sent.time``): benchmarks measure the bot's answer from these."""
+
+    update_id: int
+    queued: float
+    fetched: float | None = None
+
+
 # --------------------------------------------------------------------------- HTML parse_mode
 
 _HTML_TAGS = {
@@ -524,6 +545,7 @@ class FakeBotAPI:
         self._callback_queries: dict[str, dict[str, Any]] = {}
 
         self._pending: list[_Pending] = []
+        self.update_times: dict[int, UpdateTimes] = {}
         self._next_update_id = 1
         self._last_update: dict[str, Any] | None = None
         self._update_event = asyncio.Event()
@@ -717,6 +739,7 @@ class FakeBotAPI:
             update["update_id"] = self._next_update_id
         self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
         self._pending.append(_Pending(update, forced=forced))
+        self.update_times.setdefault(update["update_id"], UpdateTimes(update["update_id"], time.monotonic()))
         self._last_update = update
         self._wake()
         return update
@@ -1064,6 +1087,7 @@ class FakeBotAPI:
         self.callback_answers.clear()
         self.chat_actions.clear()
         self.calls.clear()
+        self.update_times.clear()
         self._faults.clear()
         self._blocked.clear()
         self._down_until = 0.0
@@ -1371,8 +1395,12 @@ class FakeBotAPI:
         while True:
             batch = self._pending[:limit]
             if batch:
+                fetched = time.monotonic()
                 for q in batch:
                     q.delivered = True
+                    record = self.update_times.get(q.update["update_id"])
+                    if record is not None and record.fetched is None:
+                        record.fetched = fetched
                 return [q.update for q in batch]
             remaining = deadline - time.monotonic()
             if self._stopping or remaining <= 0:
@@ -1792,6 +1820,11 @@ class FakeBotAPI:
 
     def _test_stats(self, p: dict[str, Any]) -> Any:
         return self.stats
+
+    def _test_update_times(self, p: dict[str, Any]) -> Any:
+        wanted = self._opt_int(p, "update_id")
+        records = self.update_times.values() if wanted is None else [self.update_times[wanted]]
+        return {r.update_id: r.to_json() for r in records}
 
     def _test_fail(self, p: dict[str, Any]) -> Any:
         self.fail_next(
