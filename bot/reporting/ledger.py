@@ -18,11 +18,11 @@ would exceed Excel's 1,048,576 rows continues on "<name> (2)", etc.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -625,8 +625,11 @@ def write_ledger(
     target = os.fspath(path_or_buffer) if isinstance(path_or_buffer, os.PathLike) else path_or_buffer
     # constant_memory keeps one row in memory and spills each sheet's rows to a temporary file;
     # they live in a directory of our own so that they are removed even if writing fails.
+    # The workbook is assembled in a directory of our own and only then copied to the target, so
+    # a failure half-way leaves the target untouched and the sheets' spilled rows go with ``tmp``.
     with tempfile.TemporaryDirectory(prefix="duban-ledger-", ignore_cleanup_errors=True) as tmp:
-        wb = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False, "tmpdir": tmp})
+        assembled = os.path.join(tmp, "ledger.xlsx")
+        wb = xlsxwriter.Workbook(assembled, {"constant_memory": True, "in_memory": False, "tmpdir": tmp})
         wb.set_properties(
             {
                 "title": _l(lang, "title", week=data.week),
@@ -634,16 +637,13 @@ def write_ledger(
                 "created": data.generated_at.astimezone(UTC),
             }
         )
-        try:
-            counts = _write_sheets(_Ledger(wb, lang), data, lang)
-        except BaseException:
-            # Abandon the workbook: close the sheets' row files (xlsxwriter's own close() step,
-            # which has no public form) without assembling the package; ``tmp`` then goes away.
-            with contextlib.suppress(Exception):
-                for ws in wb.worksheets():
-                    ws._opt_close()
-            raise
-        wb.close()  # assembles the package: the target is written only now
+        counts = _write_sheets(_Ledger(wb, lang), data, lang)
+        wb.close()
+        if isinstance(target, str):
+            shutil.copyfile(assembled, target)
+        else:
+            with open(assembled, "rb") as built:
+                shutil.copyfileobj(built, target)
     return counts
 
 
