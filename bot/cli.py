@@ -69,7 +69,8 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
 
 async def cmd_import(app: App, args: argparse.Namespace) -> int:
     try:
-        text = read_document(args.path)
+        text = read_document(args.path, max_bytes=app.settings.import_max_bytes,
+                             max_chars=app.settings.import_max_chars)
     except DocumentError as exc:
         return _fail(f"导入失败：{exc.message_zh}\nImport failed: {exc.message_en}")
     decomposition = decompose(text, app.directory, horizon=args.horizon)
@@ -422,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-seed", action="store_true", help="do not import the bundled seed policy")
     p.set_defaults(handler=cmd_init, needs_db=True)
 
-    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx)")
+    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx, .pdf, .html)")
     p.add_argument("path")
     p.add_argument("--dry-run", action="store_true", help="decompose and show, persist nothing")
     p.add_argument("--json", action="store_true", help="print the decomposition as JSON on stdout")

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
     sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
+    # Imports above these are refused with the figure in the message: a file's size, and the text
+    # read from it (300,000 characters ≈ 490 pages of 616 characters).
+    import_max_bytes: int = Field(default=20_000_000, gt=0)
+    import_max_chars: int = Field(default=300_000, gt=0)
     log_level: str = "INFO"
 
     @field_validator("report_notify")

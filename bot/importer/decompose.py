@@ -18,7 +18,7 @@ from .text import (
     match_heading,
     parse_date_line,
 )
-from .units import CARRY, FIRST_RULE, Clause, Ref, Resolver, Roles, assign_roles
+from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
 
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _TOK = re.compile(r"[（(]|[。！？!?]")
@@ -68,6 +68,15 @@ def _title_like(sentence: str, limit: int = 30) -> bool:
 def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
     tokens: list[_Token] = []
     for p_idx, para in enumerate(paragraphs):
+        if LINE_LABEL.match(para) and resolver.is_clause(para.strip("（）()")):
+            # "牵头单位：区发改局" on a line of its own: a clause for the text before it; the
+            # lines of one block ("牵头单位：…" / "责任单位：…" / "完成时限：…") form one clause.
+            raw = para.strip().strip("（）()")
+            if tokens and tokens[-1].kind == "clause" and tokens[-1].bare:
+                raw = f"{tokens[-1].text}；{raw}"
+                tokens.pop()
+            tokens.append(_Token("clause", raw, p_idx, bare=True, clause=resolver.parse_clause(raw)))
+            continue
         labelled = False
         h = match_heading(para) if p_idx > 0 else None
         if h is not None:
@@ -110,6 +119,17 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
 class _State:
     first_rule: bool = False
     carry: tuple[Ref, ...] = ()
+    carry_text: str = ""
+
+
+def _dedupe_refs(refs: list[Ref]) -> list[Ref]:
+    seen: set[str] = set()
+    out: list[Ref] = []
+    for r in refs:
+        if r.name not in seen:
+            seen.add(r.name)
+            out.append(r)
+    return out
 
 
 def _is_note(sentence: str) -> bool:
@@ -127,6 +147,7 @@ def _scan_notes(sentence: str, state: _State, resolver: Resolver) -> bool:
         refs = resolver.refs(m.group(1))
         if refs:
             state.carry = tuple(refs)
+            state.carry_text = m.group(0)
             is_note = True
     return is_note and len(sentence) < 120
 
@@ -159,33 +180,79 @@ class _Builder:
         self._roles_cache[key] = roles
         return roles
 
-    def _task_roles(self, text: str, base: Roles, measure_no: int) -> Roles:
+    def _task_roles(self, text: str, base: Roles, measure_no: int) -> tuple[Roles, str | None]:
+        """The roles of one sentence, and the words of the sentence they came from (None: the clause)."""
+        if base.is_empty() or not self.resolver.sentence_cities(text)[0]:
+            named = self.resolver.sentence_units(text)
+            if named:
+                entries, words = named
+                own = assign_roles(entries, self.state.first_rule)
+                if base.is_empty():
+                    return own, words
+                lead = own.lead
+                names = {r.name for r in own.all()}
+                cities_lead = any(r.is_city for r in lead)
+                co = own.co + [r for r in (*base.lead, *base.co) if r.name not in names and not r.is_city]
+                local = list(own.local)
+                if not cities_lead:
+                    local += [r for r in (*base.local, *base.lead) if r.is_city and r.name not in names]
+                return Roles(lead=lead, co=_dedupe_refs(co), local=_dedupe_refs(local),
+                             support=list(base.support)), words
         if base.is_empty():
-            return base
-        override = self.resolver.sentence_lead(text)
-        if override:
-            names = {r.name for r in override}
-            cities_lead = any(r.is_city for r in override)
-            co = [r for r in (*base.lead, *base.co) if r.name not in names and not r.is_city]
-            local = [] if cities_lead else [r for r in base.local if r.name not in names]
-            local += [r for r in base.lead if r.is_city and r.name not in names and not cities_lead]
-            return Roles(lead=list(override), co=co, local=local)
+            return base, None
         cities, mode = self.resolver.sentence_cities(text)
         if not cities:
-            return base
+            return base, None
         listed = {r.name for r in base.all()}
         missing = [c.name for c in cities if c.name not in listed]
         if missing:
             self.resolver.warn(
                 f"第{measure_no}项措施中的任务点名了未列入责任单位的城市：{'、'.join(missing)}，请核对"
             )
+        words = self.resolver.city_prefix(text)
         provincial_lead = [r for r in base.lead if not r.is_city]
         if len(missing) == len(cities) and provincial_lead:
             # The clause assigns no city at all: keep the provincial units, the cities get the local share.
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), words
         if mode == "support" and provincial_lead and _PROVINCIAL_SIGNAL.search(text):
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
-        return Roles(lead=cities)
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), words
+        return Roles(lead=cities), words
+
+    def _evidence(
+        self,
+        roles: Roles,
+        words: str | None,
+        clause: Clause | None,
+        due_source: str | None,
+        due_words: str | None,
+        due: date | None,
+    ) -> dict[str, object]:
+        """Which words each unit and the deadline came from (for --explain and JSON ``evidence``)."""
+        own = set()
+        if words is not None:
+            own = {r.name for r in roles.all()} - (
+                {r.name for r, _ in clause.entries} if clause is not None else set()
+            )
+        units = []
+        for role, refs in (("lead", roles.lead), ("co", roles.co), ("local", roles.local),
+                           ("support", roles.support)):
+            for r in refs:
+                if words is not None and (r.name in own or clause is None):
+                    source, text = "sentence", words
+                elif clause is not None and any(e.name == r.name for e, _ in clause.entries):
+                    source, text = "clause", clause.raw
+                elif r in self.state.carry:
+                    source, text = "carried", self.state.carry_text
+                else:
+                    source, text = "clause", clause.raw if clause is not None else ""
+                units.append({"unit": r.name, "role": role, "from": source, "words": text})
+        evidence: dict[str, object] = {"units": units}
+        if due_source:
+            evidence["due"] = {"date": due.isoformat() if due else None, "words": due_source,
+                               "in": due_words}
+        elif due is not None:
+            evidence["due"] = {"date": due.isoformat(), "words": None, "in": "horizon"}
+        return evidence
 
     # -- measures --------------------------------------------------------------------
     def add_measure(
@@ -221,16 +288,25 @@ class _Builder:
                     continue
             merged.append(tok)
         tokens = merged
-        # which clause applies to each sentence: the next one, else the previous one
+        # which clause applies to each sentence: the next one, else the previous one. A clause
+        # that names no unit ("（完成时限：2025年底前）") only lends its deadline to the text before it.
         clause_for: list[Clause | None] = [None] * len(tokens)
+        due_for: list[Clause | None] = [None] * len(tokens)
         nxt: Clause | None = None
+        nxt_due: Clause | None = None
         for i in range(len(tokens) - 1, -1, -1):
-            if tokens[i].kind == "clause":
-                nxt = tokens[i].clause
+            tok = tokens[i]
+            if tok.kind == "clause" and tok.clause is not None:
+                if tok.clause.entries:
+                    nxt = tok.clause
+                    nxt_due = tok.clause if tok.clause.due_text else None
+                elif tok.clause.due_text:
+                    nxt_due = tok.clause
             clause_for[i] = nxt
+            due_for[i] = nxt_due
         prev: Clause | None = None
         for i, tok in enumerate(tokens):
-            if tok.kind == "clause":
+            if tok.kind == "clause" and tok.clause is not None and tok.clause.entries:
                 prev = tok.clause
             if clause_for[i] is None:
                 clause_for[i] = prev
@@ -244,9 +320,16 @@ class _Builder:
                 continue
             clause = clause_for[i]
             base = self._clause_roles(clause)
-            roles = self._task_roles(tok.text, base, number)
+            roles, words = self._task_roles(tok.text, base, number)
             lead, co, local = roles.names()
             due, source, missing_issue = find_due(tok.text, self.issued_on)
+            due_clause = due_for[i]
+            due_words = tok.text if source else None
+            rhythm = find_rhythm(tok.text)
+            if source is None and due_clause is not None and due_clause.due_text:
+                due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
+                due_words = due_clause.due_text if source else None
+                rhythm = rhythm or find_rhythm(due_clause.due_text)
             if missing_issue:
                 self.resolver.warn(
                     f"第{number}项措施含相对期限，但文件中未找到印发日期，无法换算，请手工设定"
@@ -262,9 +345,11 @@ class _Builder:
                     local=local,
                     due=due,
                     due_source=source,
-                    rhythm=find_rhythm(tok.text),
+                    rhythm=rhythm,
                     targets=find_targets(tok.text),
                     unit_clause=clause.raw if clause else None,
+                    support=[r.name for r in roles.support],
+                    evidence=self._evidence(roles, words, clause, source, due_words, due),
                 )
             )
         if not tasks and title and fixed_title is None:

@@ -30,7 +30,8 @@ class Ref:
 @dataclass
 class Clause:
     raw: str
-    entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp
+    entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp / support
+    due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
 
 
 @dataclass
@@ -38,15 +39,16 @@ class Roles:
     lead: list[Ref] = field(default_factory=list)
     co: list[Ref] = field(default_factory=list)
     local: list[Ref] = field(default_factory=list)
+    support: list[Ref] = field(default_factory=list)  # non-executing: provides data (数据提供单位)
 
     def names(self) -> tuple[list[str], list[str], list[str]]:
         return [r.name for r in self.lead], [r.name for r in self.co], [r.name for r in self.local]
 
     def all(self) -> list[Ref]:
-        return _dedupe([*self.lead, *self.co, *self.local])
+        return _dedupe([*self.lead, *self.co, *self.local, *self.support])
 
     def is_empty(self) -> bool:
-        return not (self.lead or self.co or self.local)
+        return not (self.lead or self.co or self.local or self.support)
 
 
 def _dedupe(refs: list[Ref]) -> list[Ref]:
@@ -59,10 +61,36 @@ def _dedupe(refs: list[Ref]) -> list[Ref]:
     return out
 
 
-LABEL = re.compile(
-    r"(牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|协办单位|参与单位|实施单位|责任主体)\s*[:：]"
+# Role labels as documents write them, before "：". Longest first, so 牵头单位 wins over 牵头.
+_LABEL_WORDS = (
+    "数据提供单位|数据提供部门|数据来源单位|数据报送单位|数据支撑单位|"
+    "牵头单位|牵头部门|牵头处室|牵头科室|主办单位|主办部门|主责单位|主责部门|主责处室|"
+    "责任单位|责任部门|责任处室|责任科室|责任主体|实施单位|实施主体|落实单位|承办单位|"
+    "配合单位|配合部门|配合处室|协办单位|协办部门|协同单位|参与单位|参与部门|协助单位|支持单位|"
+    "牵头领导|责任领导|分管领导|包保领导|联系领导|责任人|联系人|"
+    "完成时限|完成时间|完成期限|时间节点|时限要求|进度安排|时间安排|"
+    "牵头|主办|主责|协办|配合"
 )
-LABEL_ROLE = {"牵头": "lead", "主责": "lead", "配合": "co", "协办": "co", "参与": "co"}
+LABEL = re.compile(rf"({_LABEL_WORDS})\s*[:：]")
+LINE_LABEL = re.compile(rf"^[（(]?(?:{_LABEL_WORDS})\s*[:：]")
+
+
+def label_role(label: str) -> str:
+    """lead / co / resp / support (non-executing) / person (not a unit) / due (a deadline)."""
+    if label.startswith("数据"):
+        return "support"
+    if label.endswith(("领导", "人")):
+        return "person"
+    if label.startswith(("完成", "时间", "时限", "进度")):
+        return "due"
+    if label.startswith(("牵头", "主办", "主责")):
+        return "lead"
+    if label.startswith(("配合", "协办", "协同", "参与", "协助", "支持")):
+        return "co"
+    return "resp"
+
+
+LABEL_ROLE = {"牵头": "lead", "主责": "lead", "主办": "lead", "配合": "co", "协办": "co", "参与": "co"}
 VERB = re.compile(
     r"(按职责分工负责|按职责分工落实|按职责负责|按职责落实|分别负责|共同负责|负责落实|具体落实|组织实施|牵头|负责|配合|指导|参与|协助|督促)"
 )
@@ -226,9 +254,13 @@ class Resolver:
         if labels:
             for i, m in enumerate(labels):
                 end = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
-                value = inner[m.end() : end].strip(" ；;，,。")
-                role = LABEL_ROLE.get(m.group(1)[:2], "resp")
-                if role == "resp":
+                value = inner[m.end() : end].strip(" ；;，,。（）()")
+                role = label_role(m.group(1))
+                if not value or role == "person":
+                    continue  # a leader named by person is not a unit to dispatch to
+                if role == "due":
+                    clause.due_text = value
+                elif role == "resp":
                     clause.entries.extend(self._verb_entries(value))
                 else:
                     clause.entries.extend((r, role) for r in self.refs(value))
@@ -294,22 +326,118 @@ class Resolver:
         verb = m.group(1)
         return cities, ("support" if verb and verb not in ("由", "请") else "subject")
 
+    def city_prefix(self, sentence: str) -> str | None:
+        """The words at the start of a sentence that name its cities ("支持南昌、抚州、上饶等地")."""
+        m = self._city_start.match(sentence)
+        return m.group(0) if m else None
+
     def sentence_lead(self, sentence: str) -> tuple[Ref, ...] | None:
         """Units a sentence names as its own lead: "由省级商务、工业和信息化部门牵头，…"."""
+        found = self.sentence_units(sentence)
+        if not found:
+            return None
+        return tuple(assign_roles(found[0]).lead) or None
+
+    def _names(self, phrase: str) -> tuple[Ref, ...] | None:
+        """Known units, or names shaped like units; None for anything else (no warnings)."""
+        phrase = phrase.strip(" ，,、")
+        if not phrase or _VAGUE.search(phrase):
+            return None
+        refs = self.strict(phrase)
+        if refs:
+            return refs
+        pieces = [p for p in _SPLIT.split(_STRIP_HEAD.sub("", phrase)) if p.strip()]
+        if pieces and all(_UNIT_SHAPE.search(_STRIP_TAIL.sub("", p.strip())) for p in pieces):
+            return self.refs(phrase) or None
+        return None
+
+    def _strict_or_shaped(self, phrase: str) -> tuple[Ref, ...] | None:
+        refs = self.strict(phrase)
+        if refs:
+            return refs
+        pieces = [p.strip() for p in _SPLIT.split(phrase)]
+        if pieces and all(p and _UNIT_SHAPE.search(p) and not _VAGUE.search(p) for p in pieces):
+            return self.refs(phrase) or None
+        return None
+
+    def sentence_units(self, sentence: str) -> tuple[list[tuple[Ref, str]], str] | None:
+        """Units a sentence names itself, as subject or addressee, with roles and the words used.
+
+        "X要…" / "X负责…" / "X牵头落实" / "请X…" → X (the first leads, the rest cooperate);
+        "A、B、C分别牵头落实" → all lead; "X会同Y…" → X leads, Y cooperates (unless vague);
+        "由X牵头，Y配合" (at the start or after a comma) → X leads, Y cooperates.
+        """
         for m in _SENT_LEAD.finditer(sentence):
-            refs = self.strict(m.group(1))
-            if refs:
-                return refs
+            lead = self._names(m.group(1))
+            if not lead:
+                continue
+            entries = [(r, "lead") for r in lead]
+            end = m.end()
+            co_m = _SENT_CO.match(sentence, end)
+            if co_m:
+                co = self._names(co_m.group(1))
+                if co:
+                    entries.extend((r, "co") for r in co)
+                    end = co_m.end()
+            return entries, sentence[m.start() : end].lstrip("，,；;")
+        head = sentence[:90]
+        start = 1 if head.startswith("请") else 0
+        if start:  # "请X做好…": the addressee is the longest run of names after 请
+            best: tuple[tuple[Ref, ...], int] | None = None
+            for end in range(3, min(len(head), 60) + 1):
+                if _BREAK.search(head[end - 1]):
+                    if head[end - 1] not in "、，," or best is None:
+                        break
+                    continue
+                named = self._strict_or_shaped(head[1:end])
+                if named:
+                    best = (named, end)
+            if best:
+                named, end = best
+                return [(r, "resp") for r in named], head[:end]
+        for m in _SUBJ_VERB.finditer(head, start + 2):
+            phrase = head[start : m.start()]
+            if _BREAK.search(phrase):
+                break
+            named = self._names(phrase)
+            if not named:
+                continue
+            verb = m.group(0)
+            if verb.startswith("分别") or verb.startswith("牵头") or verb == "会同":
+                entries = [(r, "lead") for r in named] if verb.startswith("分别") or len(named) == 1 else [
+                    (named[0], "lead"), *((r, "co") for r in named[1:])]
+            else:
+                entries = [(r, "resp") for r in named]  # the first-listed leads (assign_roles)
+            end = m.end()
+            if verb == "会同":
+                partner = _PARTNER.match(head, end)
+                if partner:
+                    co = self._names(partner.group(1))
+                    if co:
+                        entries.extend((r, "co") for r in co)
+                    end = partner.end()
+            return entries, head[:end]
         return None
 
 
-_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,40}?)(?:牵头|负责)")
+_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(?:牵头|负责|统筹)")
+_SENT_CO = re.compile(r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)")
+_SUBJ_VERB = re.compile(
+    r"分别牵头落实|分别牵头负责|分别牵头|分别负责|牵头落实|牵头负责|牵头组织|牵头|负责落实|负责|会同|联合|要|需|须|应当"
+)
+_PARTNER = re.compile(r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])")
+_BREAK = re.compile(r"[，,。；;：:（）()“”《》]")
+# The grammar of unit names: what a name ends with (…局, …委, …办, 各…政府 …); gates subject detection.
+_UNIT_SHAPE = re.compile(
+    r"(?:部|委|局|署|办|厅|行|会|院|处|科|所|站|队|集团|公司|中心|政府|管委会|办事处|街道|镇|乡|总社|总工会|"
+    r"妇联|团委|共青团|海关|分局|支队|大队|监管局|银行|党委|党组|工委)$"
+)
 
 
 @lru_cache(maxsize=4096)
 def _is_clause_key(inner: str) -> tuple[bool, bool]:
     """(labelled, has_verb) — cheap syntactic part of clause detection."""
-    return bool(LABEL.match(inner.strip())), bool(VERB.search(inner))
+    return bool(LABEL.match(inner.strip().lstrip("（(【["))), bool(VERB.search(inner))
 
 
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
@@ -337,6 +465,7 @@ def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool 
     lead = [r for r, role in clause_entries if role == "lead"]
     co = [r for r, role in clause_entries if role == "co"]
     resp = [r for r, role in clause_entries if role == "resp"]
+    support = [r for r, role in clause_entries if role == "support"]
     roles = Roles()
     if lead:
         roles.lead = _dedupe(lead)
@@ -358,4 +487,6 @@ def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool 
     lead_names = {r.name for r in roles.lead}
     roles.co = _dedupe([r for r in rest if not r.is_city and r.name not in lead_names])
     roles.local = _dedupe([r for r in rest if r.is_city and r.name not in lead_names])
+    taken = lead_names | {r.name for r in (*roles.co, *roles.local)}
+    roles.support = _dedupe([r for r in support if r.name not in taken])
     return roles
