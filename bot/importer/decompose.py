@@ -10,6 +10,7 @@ from config.directory import Directory
 
 from .extract import find_due, find_rhythm, find_targets
 from .models import Decomposition, Measure, PolicyInfo, Task, UnitRef, text_fingerprint
+from .tables import flatten_tables
 from .text import (
     DOC_NUMBER,
     Heading,
@@ -22,7 +23,7 @@ from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, 
 
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _TOK = re.compile(r"[（(]|[。！？!?]")
-_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?")
+_ATTACHMENT = re.compile(r"^(?:附件|附表)\s*\d*\s*[:：]?")
 _TITLE_WORDS = re.compile(r"(?:通知|意见|措施|办法|方案|规定|计划|要点|细则|决定|公告|通告|批复|纲要|规划)$")
 # Provincial involvement signals for "支持X、Y…" sentences (see docs/importer.md).
 _PROVINCIAL_SIGNAL = re.compile(r"争取|国家|申报|纳入|省级|全省|国字号|部省")
@@ -430,7 +431,7 @@ def _parse_head(head: list[str], tail: list[str]) -> tuple[str, str | None, date
 
 def decompose(text: str, directory: Directory, horizon: date | None = None) -> Decomposition:
     """Break a policy document's text into measures and tasks with responsible units."""
-    lines = clean_lines(text)
+    lines = clean_lines(flatten_tables(text))
     heads: list[tuple[int, Heading]] = []
     for i, line in enumerate(lines):
         if line:
@@ -468,11 +469,15 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     # split the body into top-level items; a standalone date line or 附件 ends the body
     items: list[tuple[Heading, list[str]]] = []
+    blocks: list[list[tuple[Heading, list[str]]]] = [items]
     tail: list[str] = []
     stopped = False
     for line in lines[body_start:]:
         h = match_heading(line) if line else None
         if h is not None and h.kind == top:
+            if stopped and items and h.number <= items[-1][0].number:
+                items = []  # numbering starts again after a signature or 附件: another block
+                blocks.append(items)
             items.append((h, []))
             stopped = False
             continue
@@ -485,13 +490,20 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             if items:  # drop the signature (short lines without sentence punctuation) before the date
                 body = items[-1][1]
                 while body and (
-                    not body[-1] or ("。" not in body[-1] and "）" not in body[-1] and len(body[-1]) <= 30)
+                    not body[-1]
+                    or (
+                        "。" not in body[-1]
+                        and "）" not in body[-1]
+                        and len(body[-1]) <= 30
+                        and not LINE_LABEL.match(body[-1])
+                    )
                 ):
                     body.pop()
             continue
         if items:
             items[-1][1].append(line)
 
+    items = _main_block(blocks)
     title, doc_number, issued_on = _parse_head(head_lines, tail)
     builder = _Builder(directory, horizon, issued_on)
     for line in head_lines:
@@ -528,7 +540,59 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     for h, body in items:
         expand(h, body, 0, None)
-    return _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+    dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+    return _prefer_attached_plan(dec, tail, directory, horizon)
+
+
+_MARKER = re.compile(r"(?:单位|部门|处室)\s*[:：]|牵头[，,）)]|负责[）)]|按职责分工|配合[）)]")
+
+
+def _main_block(blocks: list[list[tuple[Heading, list[str]]]]) -> list[tuple[Heading, list[str]]]:
+    """Which numbered block is the document's body.
+
+    Numbering that starts again after a signature/date or 附件 begins another block: either the
+    plan a notice issues (the notice's own 一、二、三 are instructions about it and name no
+    responsible units) or an attachment (indicator tables, forms), which is not measures. The
+    first block is the body unless it names (almost) no units and a later block does.
+    """
+    if len(blocks) == 1:
+        return blocks[0]
+
+    def density(block: list[tuple[Heading, list[str]]]) -> float:
+        marks = sum(len(_MARKER.findall(line)) for h, body in block for line in (h.rest, *body))
+        return marks / max(1, len(block))
+
+    if density(blocks[0]) >= 0.3:
+        return blocks[0]
+    best = max(blocks[1:], key=density)
+    return best if density(best) >= 0.3 else blocks[0]
+
+
+def _with_units(dec: Decomposition) -> int:
+    return sum(1 for m in dec.measures if any(t.lead or t.co or t.local for t in m.tasks))
+
+
+def _prefer_attached_plan(
+    dec: Decomposition, tail: list[str], directory: Directory, horizon: date | None
+) -> Decomposition:
+    """A notice that "印发" a plan: when the text after its signature (or 附件) holds numbered items
+    that name more responsible units than the notice's own items, that plan is the document's
+    body (the notice's 一、二、三 are instructions about it). Otherwise attachments (indicator
+    tables, forms) are not measures and stay out."""
+    rest = [line for line in tail if line]
+    if sum(1 for line in rest if match_heading(line)) < 2:
+        return dec
+    plan = decompose("\n".join(rest), directory, horizon)
+    if _with_units(plan) <= _with_units(dec):
+        return dec
+    policy = PolicyInfo(
+        title=dec.policy.title or plan.policy.title,
+        doc_number=dec.policy.doc_number or plan.policy.doc_number,
+        issued_on=dec.policy.issued_on or plan.policy.issued_on,
+        horizon=horizon,
+    )
+    return Decomposition(policy=policy, measures=plan.measures, units=plan.units, warnings=plan.warnings,
+                         fingerprint=dec.fingerprint)
 
 
 def _finish(
