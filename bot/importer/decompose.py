@@ -165,6 +165,8 @@ class _Builder:
 
     # -- roles -----------------------------------------------------------------------
     def _clause_roles(self, clause: Clause | None) -> Roles:
+        if clause is not None and clause.first_rule:
+            self.state.first_rule = True
         key = (clause.raw if clause else "", self.state.first_rule, tuple(r.name for r in self.state.carry))
         cached = self._roles_cache.get(key)
         if cached is not None:

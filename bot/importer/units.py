@@ -32,6 +32,7 @@ class Clause:
     raw: str
     entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp / support
     due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
+    first_rule: bool = False  # the clause states "排在第一位的部门为牵头部门" (then it holds document-wide)
 
 
 @dataclass
@@ -250,6 +251,7 @@ class Resolver:
 
     def parse_clause(self, inner: str) -> Clause:
         clause = Clause(raw=inner)
+        inner, clause.first_rule = strip_notes(inner)
         labels = list(LABEL.finditer(inner))
         if labels:
             for i, m in enumerate(labels):
@@ -440,6 +442,32 @@ def _is_clause_key(inner: str) -> tuple[bool, bool]:
     return bool(LABEL.match(inner.strip().lstrip("（(【["))), bool(VERB.search(inner))
 
 
+def strip_notes(inner: str) -> tuple[str, bool]:
+    """A clause may carry document-wide notes: "（A、B负责，排在第一位的部门为牵头部门，下同）".
+    Returns the clause without them, and whether the first-listed rule was stated."""
+    if "第一" not in inner and "下同" not in inner:
+        return inner, False
+    rule = bool(FIRST_RULE.search(inner))
+    out = _NOTE_PARTS.sub("", inner)
+    return out.strip(" ，,；;。"), rule
+
+
+_NOTE_PARTS = re.compile(
+    r"[，,；;]?\s*(?:(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
+)
+
+
+_NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")
+
+
+def _shaped(segment: str) -> bool:
+    if _NOT_A_CLAUSE.match(segment):
+        return False
+    pieces = [p.strip() for p in _SPLIT.split(_STRIP_HEAD.sub("", segment))]
+    pieces = [_STRIP_TAIL.sub("", p) for p in pieces if p]
+    return bool(pieces) and all(_UNIT_SHAPE.search(p) and len(p) <= 30 for p in pieces)
+
+
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     inner = inner.strip()
     if not inner or len(inner) > 300:
@@ -447,11 +475,19 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     labelled, has_verb = _is_clause_key(inner)
     if labelled:
         return True
+    inner, _ = strip_notes(inner)
+    if not inner:
+        return False
     if has_verb:
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
-        return bool(segments) and any(resolver.strict(s) for s in segments)
-    return resolver.strict(inner) is not None
+        if not segments:
+            return False
+        # every segment must name units (known, or unit-shaped: …部/…局/…委): "（开采）" is not a clause
+        return any(resolver.strict(s) for s in segments) or all(
+            resolver.strict(s) or _shaped(s) or _VAGUE.fullmatch(_STRIP_TAIL.sub("", s)) for s in segments
+        )
+    return resolver.strict(inner) is not None or (len(inner) <= 120 and _shaped(inner))
 
 
 def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool = False) -> Roles:
