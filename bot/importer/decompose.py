@@ -8,7 +8,7 @@ from datetime import date
 
 from config.directory import Directory
 
-from .extract import find_due, find_rhythm, find_targets
+from .extract import find_due, find_recurring, find_rhythm, find_targets
 from .models import Decomposition, Measure, PolicyInfo, Task, UnitRef, text_fingerprint
 from .tables import flatten_tables
 from .text import (
@@ -329,6 +329,13 @@ class _Builder:
             due_clause = due_for[i]
             due_words = tok.text if source else None
             rhythm = find_rhythm(tok.text)
+            recurring = find_recurring(tok.text, self.issued_on)
+            if recurring is not None:
+                rec_rhythm, first, phrase = recurring
+                rhythm = rhythm if first is None and rhythm else rec_rhythm
+                if first is not None and (source is None or source in phrase):
+                    # "从2019年起，每年2月底前": the rhythm's first occurrence is the deadline
+                    due, source, missing_issue, due_words = first, phrase, False, tok.text
             if source is None and due_clause is not None and due_clause.due_text:
                 due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
                 due_words = due_clause.due_text if source else None
