@@ -243,7 +243,7 @@ class _Builder:
                 if words is not None and (r.name in own or clause is None):
                     source, text = "sentence", words
                 elif clause is not None and any(e.name == r.name for e, _ in clause.entries):
-                    source, text = "clause", clause.raw
+                    source, text = "clause", clause.words.get(r.name, clause.raw)
                 elif r in self.state.carry:
                     source, text = "carried", self.state.carry_text
                 else:

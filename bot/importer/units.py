@@ -32,6 +32,7 @@ class Clause:
     raw: str
     entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp / support
     due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
+    words: dict[str, str] = field(default_factory=dict)  # unit name → the part of the clause naming it
     first_rule: bool = False  # the clause states "排在第一位的部门为牵头部门" (then it holds document-wide)
 
 
@@ -260,20 +261,29 @@ class Resolver:
                 role = label_role(m.group(1))
                 if not value or role == "person":
                     continue  # a leader named by person is not a unit to dispatch to
+                part = inner[m.start() : end].strip(" ；;，,。")
                 if role == "due":
                     clause.due_text = value
-                elif role == "resp":
-                    clause.entries.extend(self._verb_entries(value))
+                    continue
+                if role == "resp":
+                    found = self._verb_entries(value)
                 else:
-                    clause.entries.extend((r, role) for r in self.refs(value))
+                    found = [(r, role) for r in self.refs(value)]
+                for r, _ in found:
+                    clause.words.setdefault(r.name, part)
+                clause.entries.extend(found)
         else:
-            clause.entries.extend(self._verb_entries(inner))
+            clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
-    def _verb_entries(self, text: str) -> list[tuple[Ref, str]]:
+    def _verb_entries(self, text: str, words_of: dict[str, str] | None = None) -> list[tuple[Ref, str]]:
+        words_of = {} if words_of is None else words_of
         verbs = list(VERB.finditer(text))
         if not verbs:
-            return [(r, "resp") for r in self.refs(text)]
+            found = [(r, "resp") for r in self.refs(text)]
+            for r, _ in found:
+                words_of.setdefault(r.name, text)
+            return found
         words = {m.group(1) for m in verbs}
         has_lead = "牵头" in words or "负责落实" in words or "具体落实" in words
         has_guide = "指导" in words or "督促" in words
@@ -293,10 +303,14 @@ class Resolver:
                 role = "co" if has_lead else ("lead" if has_guide else "resp")
             else:
                 role = "co"
-            entries.extend((r, role) for r in self.refs(segment))
+            for r in self.refs(segment):
+                entries.append((r, role))
+                words_of.setdefault(r.name, segment + verb)
         tail = text[start:].strip(" ，,；;、。")
         if tail:
-            entries.extend((r, "co" if has_lead else "resp") for r in self.refs(tail))
+            for r in self.refs(tail):
+                entries.append((r, "co" if has_lead else "resp"))
+                words_of.setdefault(r.name, tail)
         return entries
 
     # -- narrowing -------------------------------------------------------------------
