@@ -290,4 +290,8 @@ def _mb(n: int) -> str:
 
 def _looks_html(data: bytes) -> bool:
     head = data[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower():
+        return True
+    # text copied with its markup ("<p>现将…</p><p>一、…</p>"): read as a page, not as prose with tags
+    sample = data[:65536].lower()
+    return sample.count(b"<p") >= 3 and sample.count(b"</p>") >= 3

@@ -273,6 +273,7 @@ class Resolver:
                     clause.words.setdefault(r.name, part)
                 clause.entries.extend(found)
         else:
+            inner, clause.due_text = split_due(inner)
             clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
@@ -456,6 +457,32 @@ def _is_clause_key(inner: str) -> tuple[bool, bool]:
     return bool(LABEL.match(inner.strip().lstrip("（(【["))), bool(VERB.search(inner))
 
 
+_DUE_PART = re.compile(
+    r"\d{4}年|\d{1,2}月|年底|年内|年末|上半年|下半年|持续推进|长期坚持|持续实施|逐步推进|长期推进|持续开展|"
+    r"前完成|前出台|前建成|日内|每季度|每年|每月|每半年"
+)
+
+
+def split_due(inner: str) -> tuple[str, str | None]:
+    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）"."""
+    if not _DUE_PART.search(inner):
+        return inner, None
+    keep: list[str] = []
+    due: list[str] = []
+    for part in re.split(r"([，,；;])", inner):
+        if part in "，,；;":
+            if keep and keep[-1] not in "，,；;":
+                keep.append(part)
+            continue
+        if _DUE_PART.search(part) and not _UNIT_SHAPE.search(_STRIP_TAIL.sub("", part.strip())):
+            due.append(part.strip())
+        else:
+            keep.append(part)
+    if not due:
+        return inner, None
+    return "".join(keep).strip(" ，,；;"), "，".join(due)
+
+
 def strip_notes(inner: str) -> tuple[str, bool]:
     """A clause may carry document-wide notes: "（A、B负责，排在第一位的部门为牵头部门，下同）".
     Returns the clause without them, and whether the first-listed rule was stated."""
@@ -490,8 +517,11 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     if labelled:
         return True
     inner, _ = strip_notes(inner)
+    inner, due = split_due(inner)
     if not inner:
         return False
+    if due is not None:
+        has_verb = bool(VERB.search(inner))
     if has_verb:
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
@@ -499,7 +529,7 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
             return False
         # every segment must name units (known, or unit-shaped: …部/…局/…委): "（开采）" is not a clause
         return any(resolver.strict(s) for s in segments) or all(
-            resolver.strict(s) or _shaped(s) or _VAGUE.fullmatch(_STRIP_TAIL.sub("", s)) for s in segments
+            resolver.strict(s) or _shaped(s) or _VAGUE.search(s) for s in segments
         )
     return resolver.strict(inner) is not None or (len(inner) <= 120 and _shaped(inner))
 
