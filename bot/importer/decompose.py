@@ -162,6 +162,8 @@ class _Builder:
         self.state = _State()
         self.measures: list[Measure] = []
         self._roles_cache: dict[tuple[str, bool, tuple[str, ...]], Roles] = {}
+        self._evidence_cache: dict[tuple[int, str | None, str | None], list[dict[str, str]]] = {}
+        self._evidence_keep: dict[tuple[int, str | None, str | None], Roles] = {}
 
     # -- roles -----------------------------------------------------------------------
     def _clause_roles(self, clause: Clause | None) -> Roles:
@@ -185,7 +187,8 @@ class _Builder:
 
     def _task_roles(self, text: str, base: Roles, measure_no: int) -> tuple[Roles, str | None]:
         """The roles of one sentence, and the words of the sentence they came from (None: the clause)."""
-        if base.is_empty() or not self.resolver.sentence_cities(text)[0]:
+        cities, mode = self.resolver.sentence_cities(text)
+        if base.is_empty() or not cities:
             named = self.resolver.sentence_units(text)
             if named:
                 entries, words = named
@@ -201,10 +204,7 @@ class _Builder:
                     local += [r for r in (*base.local, *base.lead) if r.is_city and r.name not in names]
                 return Roles(lead=lead, co=_dedupe_refs(co), local=_dedupe_refs(local),
                              support=list(base.support)), words
-        if base.is_empty():
-            return base, None
-        cities, mode = self.resolver.sentence_cities(text)
-        if not cities:
+        if base.is_empty() or not cities:
             return base, None
         listed = {r.name for r in base.all()}
         missing = [c.name for c in cities if c.name not in listed]
@@ -230,25 +230,29 @@ class _Builder:
         due_words: str | None,
         due: date | None,
     ) -> dict[str, object]:
-        """Which words each unit and the deadline came from (for --explain and JSON ``evidence``)."""
-        own = set()
-        if words is not None:
-            own = {r.name for r in roles.all()} - (
-                {r.name for r, _ in clause.entries} if clause is not None else set()
-            )
-        units = []
-        for role, refs in (("lead", roles.lead), ("co", roles.co), ("local", roles.local),
-                           ("support", roles.support)):
-            for r in refs:
-                if words is not None and (r.name in own or clause is None):
-                    source, text = "sentence", words
-                elif clause is not None and any(e.name == r.name for e, _ in clause.entries):
-                    source, text = "clause", clause.words.get(r.name, clause.raw)
-                elif r in self.state.carry:
-                    source, text = "carried", self.state.carry_text
-                else:
-                    source, text = "clause", clause.raw if clause is not None else ""
-                units.append({"unit": r.name, "role": role, "from": source, "words": text})
+        """Which words each unit and the deadline came from (for --explain and JSON ``evidence``).
+
+        Tasks that share a clause and take its roles unchanged share one list of unit evidence."""
+        key = (id(roles), words, clause.raw if clause is not None else None)
+        units = self._evidence_cache.get(key)
+        if units is None or self._evidence_keep.get(key) is not roles:
+            in_clause = {e.name for e, _ in clause.entries} if clause is not None else set()
+            carried = {r.name for r in self.state.carry}
+            units = []
+            for role, refs in (("lead", roles.lead), ("co", roles.co), ("local", roles.local),
+                               ("support", roles.support)):
+                for r in refs:
+                    if words is not None and (r.name not in in_clause or clause is None):
+                        source, text = "sentence", words
+                    elif r.name in in_clause and clause is not None:
+                        source, text = "clause", clause.words.get(r.name, clause.raw)
+                    elif r.name in carried:
+                        source, text = "carried", self.state.carry_text
+                    else:
+                        source, text = "clause", clause.raw if clause is not None else ""
+                    units.append({"unit": r.name, "role": role, "from": source, "words": text})
+            self._evidence_cache[key] = units
+            self._evidence_keep[key] = roles  # keeps id(roles) from being reused while cached
         evidence: dict[str, object] = {"units": units}
         if due_source:
             evidence["due"] = {"date": due.isoformat() if due else None, "words": due_source,

@@ -198,6 +198,8 @@ def find_recurring(text: str, issued_on: date | None) -> tuple[str, date | None,
     after the issue date; "每月5日前" → monthly, the first 5th on or after it; "每季度最后一个月的30日前".
     Without a start year ("从…起") the first occurrence counts from the issue date (none without it).
     """
+    if "每" not in text:
+        return None
     masked = mask_titles(text)
     start = _FROM.search(masked)
     ref = issued_on
