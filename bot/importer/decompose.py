@@ -212,14 +212,14 @@ class _Builder:
             self.resolver.warn(
                 f"第{measure_no}项措施中的任务点名了未列入责任单位的城市：{'、'.join(missing)}，请核对"
             )
-        words = self.resolver.city_prefix(text)
+        city_words = self.resolver.city_prefix(text)
         provincial_lead = [r for r in base.lead if not r.is_city]
         if len(missing) == len(cities) and provincial_lead:
             # The clause assigns no city at all: keep the provincial units, the cities get the local share.
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), words
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
         if mode == "support" and provincial_lead and _PROVINCIAL_SIGNAL.search(text):
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), words
-        return Roles(lead=cities), words
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
+        return Roles(lead=cities), city_words
 
     def _evidence(
         self,
@@ -335,11 +335,11 @@ class _Builder:
             rhythm = find_rhythm(tok.text)
             recurring = find_recurring(tok.text, self.issued_on)
             if recurring is not None:
-                rec_rhythm, first, phrase = recurring
-                rhythm = rhythm if first is None and rhythm else rec_rhythm
-                if first is not None and (source is None or source in phrase):
+                rec_rhythm, first_due, phrase = recurring
+                rhythm = rhythm if first_due is None and rhythm else rec_rhythm
+                if first_due is not None and (source is None or source in phrase):
                     # "从2019年起，每年2月底前": the rhythm's first occurrence is the deadline
-                    due, source, missing_issue, due_words = first, phrase, False, tok.text
+                    due, source, missing_issue, due_words = first_due, phrase, False, tok.text
             if source is None and due_clause is not None and due_clause.due_text:
                 due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
                 due_words = due_clause.due_text if source else None
