@@ -292,3 +292,35 @@ def test_cli_explain_and_json_evidence(monkeypatch, tmp_path, capsys):
     assert task["support"] == ["区统计局"]
     assert task["evidence"]["units"][0] == {
         "unit": "区行政审批局", "role": "lead", "from": "clause", "words": "牵头单位：区行政审批局"}
+
+
+def test_notice_instructions_then_the_plan(directory):
+    """A notice's own 一、二、三 (instructions, no units) before its signature; the plan after it."""
+    dec = decompose(_read("district_notice_plan.txt"), directory)
+    assert dec.policy.doc_number == "蔡政办〔2023〕1号" and dec.policy.issued_on == date(2023, 1, 3)
+    assert [m.title for m in dec.measures] == [
+        "地区生产总值增长7%以上", "规上工业增加值增长12%以上", "加快建设产业园区，2023年底前建成标准厂房10万平方米"]
+    assert _task(dec, 1).lead == ["区发展和改革局"]
+    third = _task(dec, 3)
+    assert third.lead == ["区发展和改革局"] and third.co == ["区自然资源和规划局", "区住房和城市更新局"]
+    assert third.due == date(2023, 12, 31)
+    assert all("绩效" not in m.text and "地区生产总值\n" not in m.text for m in dec.measures)
+
+
+def test_text_with_paragraph_markup(directory, tmp_path):
+    path = tmp_path / "copied.txt"
+    path.write_text(
+        "<p>关于加强安全生产的通知</p><p>2026年1月6日</p><p><strong>一、开展隐患排查</strong></p>"
+        "<p>　　全面排查危化品企业。（省应急管理厅牵头，省公安厅配合）</p>",
+        encoding="utf-8",
+    )
+    text = read_document(path)
+    assert "<p>" not in text
+    (task,) = decompose(text, directory).measures[0].tasks
+    assert task.lead == ["省应急管理厅"] and task.co == ["省公安厅"]
+
+
+def test_data_provider_inside_brackets(directory):
+    text = "工作方案\n2026年1月6日\n一、统计监测。按月监测投资运行。（牵头单位：省发展改革委；数据提供单位：省统计局）\n"
+    (task,) = decompose(text, directory).measures[0].tasks
+    assert task.lead == ["省发展改革委"] and not task.co and task.support == ["省统计局"]
