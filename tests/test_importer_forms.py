@@ -324,3 +324,17 @@ def test_data_provider_inside_brackets(directory):
     text = "工作方案\n2026年1月6日\n一、统计监测。按月监测投资运行。（牵头单位：省发展改革委；数据提供单位：省统计局）\n"
     (task,) = decompose(text, directory).measures[0].tasks
     assert task.lead == ["省发展改革委"] and not task.co and task.support == ["省统计局"]
+
+
+def test_table_rows_on_one_line(directory):
+    """Copied tables keep a row on one line (tabs), Markdown tables use bars; an empty cell is "/"."""
+    dec = decompose(_read("fengong_tabs.md"), directory)
+    assert len(dec.measures) == 3
+    one, two, three = (m.tasks[0] for m in dec.measures)
+    assert one.text == "建成政务大数据平台。" and one.lead == ["市数据局"] and one.co == ["市发改委", "市财政局"]
+    assert one.due == date(2026, 9, 30)
+    # the 牵头单位 cell is empty: the 责任单位 unit is the one responsible, not shifted into the lead's column
+    assert two.lead == ["市公安局"] and two.due == date(2026, 12, 31)
+    assert two.evidence["units"][0]["words"] == "责任单位：市公安局"
+    assert three.lead == ["市数据局"] and not three.co and three.rhythm == "quarterly"
+    assert "/" not in [u.name for u in dec.units]

@@ -102,6 +102,7 @@ def _row_text(seq: str, cells: list[str], cols: list[_Column]) -> str:
         free = [i for i, c in enumerate(body) if i not in values and c.kind in ("unit", "task")]
         for i, cell in zip(free, rest, strict=False):
             values[i] = cell
+    values = {i: v for i, v in values.items() if v not in _EMPTY_CELL}
     task = "".join(values.get(i, "") for i in task_cols if i in values)
     if len(task_cols) == 2 and task_cols[0] in values and task_cols[1] in values:
         first, second = values[task_cols[0]], values[task_cols[1]]
@@ -111,11 +112,53 @@ def _row_text(seq: str, cells: list[str], cols: list[_Column]) -> str:
     return f"{seq}.{task}{clause}" if task else ""
 
 
+_CELL_SEP = re.compile(r"\t|\s*[|｜]\s*|[ \u3000]{2,}")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_EMPTY_CELL = {"/", "／", "—", "——", "-", "－", "无"}
+
+
+def _split_row(line: str) -> list[str]:
+    cells = [c.strip() for c in _CELL_SEP.split(line.strip().strip("|｜"))]
+    return [c if c else "／" for c in cells]
+
+
+def _explode(raw: list[str]) -> list[str]:
+    """Rows written on one line (tab-, bar- or wide-space-separated: copied tables, Markdown
+    tables) → one cell per line and a blank line per row, the shape the reader below takes."""
+    out: list[str] = []
+    in_table = 0
+    for line in raw:
+        if in_table:
+            if _MD_RULE.match(line):
+                continue
+            cells = _split_row(line)
+            if len(cells) >= 2 and line.strip():
+                out.extend(cells[:in_table])
+                out.append("")
+                continue
+            in_table = 0
+        if ("\t" in line or "|" in line or "｜" in line or "  " in line or "\u3000\u3000" in line.strip()):
+            cells = _split_row(line)
+            cols = [_classify(c) for c in cells]
+            kinds = [c.kind for c in cols if c is not None]
+            if len(cells) >= 3 and None not in cols and "task" in kinds and "unit" in kinds:
+                out.extend(cells)
+                out.append("")
+                in_table = len(cells)
+                continue
+        out.append(line)
+    return out
+
+
 def flatten_tables(text: str) -> str:
     """Rewrite task-division tables laid out one cell per line as numbered items with clauses."""
     if "单位" not in text and "部门" not in text:
         return text
     raw = text.split("\n")
+    if "\t" in text or "|" in text or "｜" in text or "  " in text or "\u3000\u3000" in text:
+        exploded = _explode(raw)
+        if len(exploded) != len(raw):
+            raw = exploded
     lines = [collapse_spaces(line) for line in raw]
     out: list[str] = []
     i = 0
