@@ -25,6 +25,11 @@ def directory():
     return load_directory()
 
 
+@pytest.fixture(scope="module")
+def cities(directory):
+    return [u.name for u in directory.cities]
+
+
 def _read(name: str) -> str:
     return read_document(FORMS / name)
 
@@ -338,3 +343,16 @@ def test_table_rows_on_one_line(directory):
     assert two.evidence["units"][0]["words"] == "责任单位：市公安局"
     assert three.lead == ["市数据局"] and not three.co and three.rhythm == "quarterly"
     assert "/" not in [u.name for u in dec.units]
+
+
+def test_marked_lead_and_vague_middle(directory, cities):
+    text = (
+        "工作方案\n2026年1月6日\n"
+        "一、扩大消费。举办消费季活动。（责任单位：省商务厅、省发展改革委（牵头）、省财政厅）\n"
+        "二、推进项目。推行市场化运作。（省发展改革委、交通运输厅、水利厅等省有关部门和各设区市人民政府按职责分工负责）\n"
+    )
+    dec = decompose(text, directory)
+    one, two = (m.tasks[0] for m in dec.measures)
+    assert one.lead == ["省发展改革委"] and one.co == ["省商务厅", "省财政厅"]
+    assert two.lead == ["省发展改革委"] and two.co == ["省交通运输厅", "省水利厅"] and two.local == cities
+    assert not [u for u in dec.units if not u.known]

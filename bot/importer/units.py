@@ -279,6 +279,13 @@ class Resolver:
 
     def _verb_entries(self, text: str, words_of: dict[str, str] | None = None) -> list[tuple[Ref, str]]:
         words_of = {} if words_of is None else words_of
+        text = _ETC_AND.sub("、", text)
+        marked = _MARKED_LEAD.findall(text) if "牵头" in text else []
+        if marked:  # "市发改委（牵头）、市财政局": the marked name leads
+            text = _MARKED_LEAD.sub(lambda m: m.group(1), text)
+            entries = self._verb_entries(text, words_of)
+            leads = {r.name for name in marked for r in self.refs(name)}
+            return [(r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in entries]
         verbs = list(VERB.finditer(text))
         if not verbs:
             found = [(r, "resp") for r in self.refs(text)]
@@ -493,6 +500,9 @@ def strip_notes(inner: str) -> tuple[str, bool]:
     return out.strip(" ，,；;。"), rule
 
 
+# "水利厅等省有关部门和各地级以上市人民政府": the vague middle joins two lists
+_ETC_AND = re.compile(r"等(?:省|市|区|县)?(?:级)?(?:有关|相关|其他)?(?:部门|单位)(?:和|及|以及|、|，|,)")
+_MARKED_LEAD = re.compile(r"([^、，,；;（）()]{2,30}?)[（(]牵头(?:单位|部门)?[）)]")
 _NOTE_PARTS = re.compile(
     r"[，,；;]?\s*(?:(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
 )
