@@ -283,9 +283,9 @@ class Resolver:
         marked = _MARKED_LEAD.findall(text) if "牵头" in text else []
         if marked:  # "市发改委（牵头）、市财政局": the marked name leads
             text = _MARKED_LEAD.sub(lambda m: m.group(1), text)
-            entries = self._verb_entries(text, words_of)
+            found = self._verb_entries(text, words_of)
             leads = {r.name for name in marked for r in self.refs(name)}
-            return [(r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in entries]
+            return [(r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in found]
         verbs = list(VERB.finditer(text))
         if not verbs:
             found = [(r, "resp") for r in self.refs(text)]
