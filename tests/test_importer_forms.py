@@ -356,3 +356,13 @@ def test_marked_lead_and_vague_middle(directory, cities):
     assert one.lead == ["省发展改革委"] and one.co == ["省商务厅", "省财政厅"]
     assert two.lead == ["省发展改革委"] and two.co == ["省交通运输厅", "省水利厅"] and two.local == cities
     assert not [u for u in dec.units if not u.known]
+
+
+def test_html_page_of_br_lines(directory):
+    """Older portals put the whole text in one block split by <br>, beside a sidebar and a footer."""
+    text = _read("portal_br_page.html")
+    assert "热点新闻" not in text and "版权所有" not in text and "首页" not in text
+    dec = decompose(text, directory)
+    assert [m.title for m in dec.measures] == ["开展隐患排查", "加强执法检查"]
+    assert _task(dec, 1).lead == ["省应急管理厅"] and _task(dec, 1).co == ["省公安厅"]
+    assert _task(dec, 2).rhythm == "quarterly"

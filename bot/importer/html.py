@@ -5,7 +5,7 @@ the document inside one container (``UCAP-CONTENT``, ``pages_content``, ``TRS_Ed
 navigation, breadcrumbs, share buttons, related links and a footer; which class it has differs
 from portal to portal, so the container is found by what it holds: the element whose paragraphs
 carry the most sentence punctuation, scored the way readability-style extractors score (a block's
-score goes to its parent and half of it to its grandparent), after removing elements that are
+score counts for itself, its parent and half of it for its grandparent), after removing elements that are
 navigation by tag or by class/id words. The text keeps one line per block and per table cell, so
 the importer sees headings, clauses and flattened tables as their own lines.
 """
@@ -111,6 +111,7 @@ def html_text(data: bytes) -> str:
         if cjk < 10:
             continue
         score = len(_PUNCT.findall(text)) + cjk / 100
+        scores[el] = scores.get(el, 0.0) + score  # a block of text lines split by <br> holds itself
         parent = el.getparent()
         if parent is not None:
             scores[parent] = scores.get(parent, 0.0) + score
