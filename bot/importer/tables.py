@@ -22,7 +22,7 @@ _TASK_HEAD = re.compile(
 _UNIT_HEAD = re.compile(r"^[\u4e00-\u9fff]{0,6}(?:单位|部门|处室|科室|领导|责任人|主体)$")
 _DUE_HEAD = re.compile(r"^(?:完成|办结)?(?:时限|时间|期限|时间节点|进度安排|时间安排|时限要求)$")
 _OTHER_HEAD = re.compile(r"^(?:备注|说明|工作目标|目标|预期目标|指标|考核指标|成果形式|完成标志|具体目标)$")
-_SEQ_CELL = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?$")
+_SEQ_CELL = re.compile(r"^(?:(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)])$")
 _DUE_CELL = re.compile(
     r"^(?:\d{4}年|\d{1,2}月|年底|年内|长期|持续|每[年季月周]|按季度|按月|上半年|下半年|印发|\d{4}[-—－–至]\d{4}年?)"
 )
@@ -99,7 +99,8 @@ def _row_text(seq: str, cells: list[str], cols: list[_Column]) -> str:
             longest = max(rest, key=len)
             values[task_cols[-1]] = longest
             rest.remove(longest)
-        free = [i for i, c in enumerate(body) if i not in values and c.kind in ("unit", "task")]
+        # a missing task cell is a merged group cell (重点任务 spanning rows): the rest are units
+        free = [i for i, c in enumerate(body) if i not in values and c.kind == "unit"]
         for i, cell in zip(free, rest, strict=False):
             values[i] = cell
     values = {i: v for i, v in values.items() if v not in _EMPTY_CELL}
@@ -199,7 +200,7 @@ def flatten_tables(text: str) -> str:
             if has_seq and _SEQ_CELL.match(cell):
                 flush(seq, seq_no, cells)
                 cells = []
-                n = cn_to_int(cell.rstrip("、.．"))
+                n = cn_to_int(cell.strip("（）()、.．"))
                 seq_no = n if n else seq_no + 1
                 seq = str(seq_no)
                 j += 1
