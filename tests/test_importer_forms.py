@@ -366,3 +366,18 @@ def test_html_page_of_br_lines(directory):
     assert [m.title for m in dec.measures] == ["开展隐患排查", "加强执法检查"]
     assert _task(dec, 1).lead == ["省应急管理厅"] and _task(dec, 1).co == ["省公安厅"]
     assert _task(dec, 2).rhythm == "quarterly"
+
+
+def test_import_stores_the_data_provider_as_support(monkeypatch, tmp_path, capsys):
+    import sqlite3
+
+    code, _, _ = _cli(monkeypatch, tmp_path, capsys, "init", "--no-seed")
+    assert code == 0
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(FORMS / "district_workplan.md"))
+    assert code == 0 and "已导入政策" in out
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        rows = db.execute(
+            "SELECT u.name, a.role FROM assignment a JOIN unit u ON u.id = a.unit_id "
+            "JOIN task t ON t.id = a.task_id JOIN measure m ON m.id = t.measure_id WHERE m.number = 1"
+        ).fetchall()
+    assert sorted(rows) == [("区市场监管局", "co"), ("区税务局", "co"), ("区统计局", "support"), ("区行政审批局", "lead")]
