@@ -180,6 +180,8 @@ _TITLE_END = re.compile(
 
 def _is_break_boundary(prev: str, nxt: str) -> bool:
     """True if ``prev`` and ``nxt`` must stay separate lines."""
+    if prev.endswith(("：", ":")) and len(prev) <= 12 and LINE_LABEL.match(prev) and not LINE_LABEL.match(nxt):
+        return False  # "责任单位：" with its units on the next line
     if prev.endswith(_SENT_END):
         return True
     h = match_heading(prev)
