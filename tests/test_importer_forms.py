@@ -381,3 +381,16 @@ def test_import_stores_the_data_provider_as_support(monkeypatch, tmp_path, capsy
             "JOIN task t ON t.id = a.task_id JOIN measure m ON m.id = t.measure_id WHERE m.number = 1"
         ).fetchall()
     assert sorted(rows) == [("区市场监管局", "co"), ("区税务局", "co"), ("区统计局", "support"), ("区行政审批局", "lead")]
+
+
+def test_table_rows_numbered_with_their_task(directory):
+    text = (
+        "分工表\n2026年1月6日\n序号\n重点任务\n牵头单位\n责任单位\n完成时限\n"
+        "1.建立企业诉求快速响应机制。\n省发展改革委\n省商务厅\n2026年6月底前\n"
+        "2.开展涉企收费专项清理。\n省市场监管局\n省财政厅\n2026年底前\n"
+    )
+    dec = decompose(text, directory)
+    assert [(m.tasks[0].lead, m.tasks[0].co, m.tasks[0].due) for m in dec.measures] == [
+        (["省发展改革委"], ["省商务厅"], date(2026, 6, 30)),
+        (["省市场监管局"], ["省财政厅"], date(2026, 12, 31)),
+    ]

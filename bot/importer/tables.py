@@ -206,6 +206,13 @@ def flatten_tables(text: str) -> str:
                 j += 1
                 continue
             h = match_heading(cell)
+            if has_seq and h is not None and h.kind == "num" and h.number == seq_no + 1 and len(h.rest) > 4:
+                # "2.开展涉企收费专项清理。": the number and the task share a line
+                flush(seq, seq_no, cells)
+                seq_no = h.number
+                seq, cells = str(seq_no), [h.rest]
+                j += 1
+                continue
             if h is not None and h.kind in ("cn", "pcn", "zhang") and len(h.rest) <= 30 and "。" not in cell:
                 flush(seq, seq_no, cells)  # a group row ("一、产业发展") inside the table stays a heading
                 cells, seq = [], ""
