@@ -18,10 +18,12 @@ def explain_lines(dec: Decomposition) -> list[str]:
             units = task.evidence.get("units", [])
             if not units:
                 lines.append("      单位：（未找到，请指定）")
-            for item in units:
-                role = _ROLE_ZH.get(item["role"], item["role"])
-                where = _FROM_ZH.get(item["from"], item["from"])
-                lines.append(f"      {role} {item['unit']} ← {where}：“{item['words']}”")
+            groups: dict[tuple[str, str, str], list[str]] = {}
+            for item in units:  # units named by the same words in the same role share a line
+                groups.setdefault((item["role"], item["from"], item["words"]), []).append(item["unit"])
+            for (role, source, words), names in groups.items():
+                lines.append(f"      {_ROLE_ZH.get(role, role)} {'、'.join(names)} ← "
+                             f"{_FROM_ZH.get(source, source)}：“{words}”")
             due = task.evidence.get("due")
             if due and due.get("words"):
                 context = due.get("in")
