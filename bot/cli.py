@@ -90,14 +90,19 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
 
 async def cmd_import(app: App, args: argparse.Namespace) -> int:
     try:
-        text = read_document(args.path)
+        text = read_document(args.path, max_bytes=app.settings.import_max_bytes,
+                             max_chars=app.settings.import_max_chars)
     except DocumentError as exc:
         return _fail(f"导入失败：{exc.message_zh}\nImport failed: {exc.message_en}")
     decomposition = decompose(text, app.directory, horizon=args.horizon)
     if args.json:
-        print(json.dumps(decomposition.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(decomposition.to_json(evidence=True), ensure_ascii=False, indent=2))
+    elif args.explain:
+        from bot.importer.explain import explain_lines
+
+        print("\n".join(explain_lines(decomposition)))
     if args.dry_run:
-        if not args.json:
+        if not args.json and not args.explain:
             _print_decomposition(decomposition)
             print("（试运行：未写入数据库）")
         return 0
@@ -465,10 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-seed", action="store_true", help="do not import the bundled seed policy")
     p.set_defaults(handler=cmd_init, needs_db=True)
 
-    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx)")
+    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx, .pdf, .html)")
     p.add_argument("path")
     p.add_argument("--dry-run", action="store_true", help="decompose and show, persist nothing")
-    p.add_argument("--json", action="store_true", help="print the decomposition as JSON on stdout")
+    p.add_argument("--json", action="store_true",
+                   help="print the decomposition as JSON on stdout (each task with its evidence)")
+    p.add_argument("--explain", action="store_true",
+                   help="show, per task, the words each unit and deadline came from")
     p.add_argument("--horizon", type=_parse_date, help="due date for tasks without their own deadline")
     p.set_defaults(handler=cmd_import, needs_db=False)
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # The office's own rows of the directory (`duban units import`). Default: beside the SQLite file
     # (duban.db → duban.units.json), else in the working directory.
     units_file: Path | None = None
+    # Imports above these are refused with the figure in the message: a file's size, and the text
+    # read from it (300,000 characters ≈ 490 pages of 616 characters).
+    import_max_bytes: int = Field(default=20_000_000, gt=0)
+    import_max_chars: int = Field(default=300_000, gt=0)
     log_level: str = "INFO"
 
     @field_validator("bot_token")

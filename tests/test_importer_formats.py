@@ -170,9 +170,8 @@ def test_relative_deadline_without_issue_date_warns(directory):
     assert any("印发日期" in w for w in dec.warnings)
 
 
-def test_long_document_is_fast(directory):
-    import time
-
+def test_long_document_decomposes_whole(directory):
+    # Speed is bench/import_bench.py's to measure (the guide: no timed tests).
     seed = (Path(__file__).parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt").read_text(
         "utf-8"
     )
@@ -191,12 +190,9 @@ def test_long_document_is_fast(directory):
             else:
                 blocks.append(line)
     text = head + "\n".join(blocks)
-    t0 = time.perf_counter()
     dec = decompose(text, directory)
-    elapsed = time.perf_counter() - t0
     assert len(dec.measures) == 300
     assert len(dec.units) == 32
-    assert elapsed < 1.0
 
 
 def test_three_levels_subitem_headings_and_city_outside_clause(directory):

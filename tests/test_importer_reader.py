@@ -71,7 +71,7 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
         ("weird.txt", b"\x81\x20\x82\x21\xff\xfe\x41" * 20, "unreadable"),
         ("fake.docx", "不是 Word 文档".encode(), "unreadable"),
         ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "unsupported"),
-        ("scan.pdf", b"%PDF-1.4", "unsupported"),
+        ("broken.pdf", b"%PDF-1.4", "unreadable"),
     ],
 )
 def test_bad_files(tmp_path, name, content, code):

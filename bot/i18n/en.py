@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
     "role.lead": "Lead",
     "role.co": "Cooperating",
     "role.local": "Local",
+    "role.support": "Data provider",
     "role.contact": "Contact",
     "role.leader": "Leader in charge",
     "role.observer": "Observer",

@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
     "role.lead": "牵头",
     "role.co": "配合",
     "role.local": "属地",
+    "role.support": "数据提供",
     "role.contact": "联络员",
     "role.leader": "分管领导",
     "role.observer": "观察员",

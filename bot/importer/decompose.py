@@ -8,8 +8,9 @@ from datetime import date
 
 from config.directory import Directory
 
-from .extract import find_due, find_rhythm, find_targets
+from .extract import find_due, find_recurring, find_rhythm, find_targets
 from .models import Decomposition, Measure, PolicyInfo, Task, UnitRef, text_fingerprint
+from .tables import flatten_tables
 from .text import (
     DOC_NUMBER,
     Heading,
@@ -18,11 +19,11 @@ from .text import (
     match_heading,
     parse_date_line,
 )
-from .units import CARRY, FIRST_RULE, Clause, Ref, Resolver, Roles, assign_roles
+from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
 
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _TOK = re.compile(r"[（(]|[。！？!?]")
-_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?")
+_ATTACHMENT = re.compile(r"^(?:附件|附表)\s*\d*\s*[:：]?")
 _TITLE_WORDS = re.compile(r"(?:通知|意见|措施|办法|方案|规定|计划|要点|细则|决定|公告|通告|批复|纲要|规划)$")
 # Provincial involvement signals for "支持X、Y…" sentences (see docs/importer.md).
 _PROVINCIAL_SIGNAL = re.compile(r"争取|国家|申报|纳入|省级|全省|国字号|部省")
@@ -68,6 +69,15 @@ def _title_like(sentence: str, limit: int = 30) -> bool:
 def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
     tokens: list[_Token] = []
     for p_idx, para in enumerate(paragraphs):
+        if LINE_LABEL.match(para) and resolver.is_clause(para.strip("（）()")):
+            # "牵头单位：区发改局" on a line of its own: a clause for the text before it; the
+            # lines of one block ("牵头单位：…" / "责任单位：…" / "完成时限：…") form one clause.
+            raw = para.strip().strip("（）()")
+            if tokens and tokens[-1].kind == "clause" and tokens[-1].bare:
+                raw = f"{tokens[-1].text}；{raw}"
+                tokens.pop()
+            tokens.append(_Token("clause", raw, p_idx, bare=True, clause=resolver.parse_clause(raw)))
+            continue
         labelled = False
         h = match_heading(para) if p_idx > 0 else None
         if h is not None:
@@ -110,6 +120,17 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
 class _State:
     first_rule: bool = False
     carry: tuple[Ref, ...] = ()
+    carry_text: str = ""
+
+
+def _dedupe_refs(refs: list[Ref]) -> list[Ref]:
+    seen: set[str] = set()
+    out: list[Ref] = []
+    for r in refs:
+        if r.name not in seen:
+            seen.add(r.name)
+            out.append(r)
+    return out
 
 
 def _is_note(sentence: str) -> bool:
@@ -127,6 +148,7 @@ def _scan_notes(sentence: str, state: _State, resolver: Resolver) -> bool:
         refs = resolver.refs(m.group(1))
         if refs:
             state.carry = tuple(refs)
+            state.carry_text = m.group(0)
             is_note = True
     return is_note and len(sentence) < 120
 
@@ -140,9 +162,13 @@ class _Builder:
         self.state = _State()
         self.measures: list[Measure] = []
         self._roles_cache: dict[tuple[str, bool, tuple[str, ...]], Roles] = {}
+        self._evidence_cache: dict[tuple[int, str | None, str | None], list[dict[str, str]]] = {}
+        self._evidence_keep: dict[tuple[int, str | None, str | None], Roles] = {}
 
     # -- roles -----------------------------------------------------------------------
     def _clause_roles(self, clause: Clause | None) -> Roles:
+        if clause is not None and clause.first_rule:
+            self.state.first_rule = True
         key = (clause.raw if clause else "", self.state.first_rule, tuple(r.name for r in self.state.carry))
         cached = self._roles_cache.get(key)
         if cached is not None:
@@ -159,33 +185,81 @@ class _Builder:
         self._roles_cache[key] = roles
         return roles
 
-    def _task_roles(self, text: str, base: Roles, measure_no: int) -> Roles:
-        if base.is_empty():
-            return base
-        override = self.resolver.sentence_lead(text)
-        if override:
-            names = {r.name for r in override}
-            cities_lead = any(r.is_city for r in override)
-            co = [r for r in (*base.lead, *base.co) if r.name not in names and not r.is_city]
-            local = [] if cities_lead else [r for r in base.local if r.name not in names]
-            local += [r for r in base.lead if r.is_city and r.name not in names and not cities_lead]
-            return Roles(lead=list(override), co=co, local=local)
+    def _task_roles(self, text: str, base: Roles, measure_no: int) -> tuple[Roles, str | None]:
+        """The roles of one sentence, and the words of the sentence they came from (None: the clause)."""
         cities, mode = self.resolver.sentence_cities(text)
-        if not cities:
-            return base
+        if base.is_empty() or not cities:
+            named = self.resolver.sentence_units(text)
+            if named:
+                entries, words = named
+                own = assign_roles(entries, self.state.first_rule)
+                if base.is_empty():
+                    return own, words
+                lead = own.lead
+                names = {r.name for r in own.all()}
+                cities_lead = any(r.is_city for r in lead)
+                co = own.co + [r for r in (*base.lead, *base.co) if r.name not in names and not r.is_city]
+                local = list(own.local)
+                if not cities_lead:
+                    local += [r for r in (*base.local, *base.lead) if r.is_city and r.name not in names]
+                return Roles(lead=lead, co=_dedupe_refs(co), local=_dedupe_refs(local),
+                             support=list(base.support)), words
+        if base.is_empty() or not cities:
+            return base, None
         listed = {r.name for r in base.all()}
         missing = [c.name for c in cities if c.name not in listed]
         if missing:
             self.resolver.warn(
                 f"第{measure_no}项措施中的任务点名了未列入责任单位的城市：{'、'.join(missing)}，请核对"
             )
+        city_words = self.resolver.city_prefix(text)
         provincial_lead = [r for r in base.lead if not r.is_city]
         if len(missing) == len(cities) and provincial_lead:
             # The clause assigns no city at all: keep the provincial units, the cities get the local share.
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
         if mode == "support" and provincial_lead and _PROVINCIAL_SIGNAL.search(text):
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities)
-        return Roles(lead=cities)
+            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
+        return Roles(lead=cities), city_words
+
+    def _evidence(
+        self,
+        roles: Roles,
+        words: str | None,
+        clause: Clause | None,
+        due_source: str | None,
+        due_words: str | None,
+        due: date | None,
+    ) -> dict[str, object]:
+        """Which words each unit and the deadline came from (for --explain and JSON ``evidence``).
+
+        Tasks that share a clause and take its roles unchanged share one list of unit evidence."""
+        key = (id(roles), words, clause.raw if clause is not None else None)
+        units = self._evidence_cache.get(key)
+        if units is None or self._evidence_keep.get(key) is not roles:
+            in_clause = {e.name for e, _ in clause.entries} if clause is not None else set()
+            carried = {r.name for r in self.state.carry}
+            units = []
+            for role, refs in (("lead", roles.lead), ("co", roles.co), ("local", roles.local),
+                               ("support", roles.support)):
+                for r in refs:
+                    if words is not None and (r.name not in in_clause or clause is None):
+                        source, text = "sentence", words
+                    elif r.name in in_clause and clause is not None:
+                        source, text = "clause", clause.words.get(r.name, clause.raw)
+                    elif r.name in carried:
+                        source, text = "carried", self.state.carry_text
+                    else:
+                        source, text = "clause", clause.raw if clause is not None else ""
+                    units.append({"unit": r.name, "role": role, "from": source, "words": text})
+            self._evidence_cache[key] = units
+            self._evidence_keep[key] = roles  # keeps id(roles) from being reused while cached
+        evidence: dict[str, object] = {"units": units}
+        if due_source:
+            evidence["due"] = {"date": due.isoformat() if due else None, "words": due_source,
+                               "in": due_words}
+        elif due is not None:
+            evidence["due"] = {"date": due.isoformat(), "words": None, "in": "horizon"}
+        return evidence
 
     # -- measures --------------------------------------------------------------------
     def add_measure(
@@ -222,16 +296,25 @@ class _Builder:
                     continue
             merged.append(tok)
         tokens = merged
-        # which clause applies to each sentence: the next one, else the previous one
+        # which clause applies to each sentence: the next one, else the previous one. A clause
+        # that names no unit ("（完成时限：2025年底前）") only lends its deadline to the text before it.
         clause_for: list[Clause | None] = [None] * len(tokens)
+        due_for: list[Clause | None] = [None] * len(tokens)
         nxt: Clause | None = None
+        nxt_due: Clause | None = None
         for i in range(len(tokens) - 1, -1, -1):
-            if tokens[i].kind == "clause":
-                nxt = tokens[i].clause
+            tok = tokens[i]
+            if tok.kind == "clause" and tok.clause is not None:
+                if tok.clause.entries:
+                    nxt = tok.clause
+                    nxt_due = tok.clause if tok.clause.due_text else None
+                elif tok.clause.due_text:
+                    nxt_due = tok.clause
             clause_for[i] = nxt
+            due_for[i] = nxt_due
         prev: Clause | None = None
         for i, tok in enumerate(tokens):
-            if tok.kind == "clause":
+            if tok.kind == "clause" and tok.clause is not None and tok.clause.entries:
                 prev = tok.clause
             if clause_for[i] is None:
                 clause_for[i] = prev
@@ -245,9 +328,23 @@ class _Builder:
                 continue
             clause = clause_for[i]
             base = self._clause_roles(clause)
-            roles = self._task_roles(tok.text, base, number)
+            roles, words = self._task_roles(tok.text, base, number)
             lead, co, local = roles.names()
             due, source, missing_issue = find_due(tok.text, self.issued_on)
+            due_clause = due_for[i]
+            due_words = tok.text if source else None
+            rhythm = find_rhythm(tok.text)
+            recurring = find_recurring(tok.text, self.issued_on)
+            if recurring is not None:
+                rec_rhythm, first_due, phrase = recurring
+                rhythm = rhythm if first_due is None and rhythm else rec_rhythm
+                if first_due is not None and (source is None or source in phrase):
+                    # "从2019年起，每年2月底前": the rhythm's first occurrence is the deadline
+                    due, source, missing_issue, due_words = first_due, phrase, False, tok.text
+            if source is None and due_clause is not None and due_clause.due_text:
+                due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
+                due_words = due_clause.due_text if source else None
+                rhythm = rhythm or find_rhythm(due_clause.due_text)
             if missing_issue:
                 self.resolver.warn(
                     f"第{number}项措施含相对期限，但文件中未找到印发日期，无法换算，请手工设定"
@@ -263,9 +360,11 @@ class _Builder:
                     local=local,
                     due=due,
                     due_source=source,
-                    rhythm=find_rhythm(tok.text),
+                    rhythm=rhythm,
                     targets=find_targets(tok.text),
                     unit_clause=clause.raw if clause else None,
+                    support=[r.name for r in roles.support],
+                    evidence=self._evidence(roles, words, clause, source, due_words, due),
                 )
             )
         if not tasks and title and fixed_title is None:
@@ -346,7 +445,7 @@ def _parse_head(head: list[str], tail: list[str]) -> tuple[str, str | None, date
 
 def decompose(text: str, directory: Directory, horizon: date | None = None) -> Decomposition:
     """Break a policy document's text into measures and tasks with responsible units."""
-    lines = clean_lines(text)
+    lines = clean_lines(flatten_tables(text))
     heads: list[tuple[int, Heading]] = []
     for i, line in enumerate(lines):
         if line:
@@ -384,11 +483,15 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     # split the body into top-level items; a standalone date line or 附件 ends the body
     items: list[tuple[Heading, list[str]]] = []
+    blocks: list[list[tuple[Heading, list[str]]]] = [items]
     tail: list[str] = []
     stopped = False
     for line in lines[body_start:]:
         h = match_heading(line) if line else None
         if h is not None and h.kind == top:
+            if stopped and items and h.number <= items[-1][0].number:
+                items = []  # numbering starts again after a signature or 附件: another block
+                blocks.append(items)
             items.append((h, []))
             stopped = False
             continue
@@ -401,13 +504,20 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             if items:  # drop the signature (short lines without sentence punctuation) before the date
                 body = items[-1][1]
                 while body and (
-                    not body[-1] or ("。" not in body[-1] and "）" not in body[-1] and len(body[-1]) <= 30)
+                    not body[-1]
+                    or (
+                        "。" not in body[-1]
+                        and "）" not in body[-1]
+                        and len(body[-1]) <= 30
+                        and not LINE_LABEL.match(body[-1])
+                    )
                 ):
                     body.pop()
             continue
         if items:
             items[-1][1].append(line)
 
+    items = _main_block(blocks)
     title, doc_number, issued_on = _parse_head(head_lines, tail)
     builder = _Builder(directory, horizon, issued_on)
     for line in head_lines:
@@ -444,7 +554,59 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     for h, body in items:
         expand(h, body, 0, None)
-    return _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+    dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
+    return _prefer_attached_plan(dec, tail, directory, horizon)
+
+
+_MARKER = re.compile(r"(?:单位|部门|处室)\s*[:：]|牵头[，,）)]|负责[）)]|按职责分工|配合[）)]")
+
+
+def _main_block(blocks: list[list[tuple[Heading, list[str]]]]) -> list[tuple[Heading, list[str]]]:
+    """Which numbered block is the document's body.
+
+    Numbering that starts again after a signature/date or 附件 begins another block: either the
+    plan a notice issues (the notice's own 一、二、三 are instructions about it and name no
+    responsible units) or an attachment (indicator tables, forms), which is not measures. The
+    first block is the body unless it names (almost) no units and a later block does.
+    """
+    if len(blocks) == 1:
+        return blocks[0]
+
+    def density(block: list[tuple[Heading, list[str]]]) -> float:
+        marks = sum(len(_MARKER.findall(line)) for h, body in block for line in (h.rest, *body))
+        return marks / max(1, len(block))
+
+    if density(blocks[0]) >= 0.3:
+        return blocks[0]
+    best = max(blocks[1:], key=density)
+    return best if density(best) >= 0.3 else blocks[0]
+
+
+def _with_units(dec: Decomposition) -> int:
+    return sum(1 for m in dec.measures if any(t.lead or t.co or t.local for t in m.tasks))
+
+
+def _prefer_attached_plan(
+    dec: Decomposition, tail: list[str], directory: Directory, horizon: date | None
+) -> Decomposition:
+    """A notice that "印发" a plan: when the text after its signature (or 附件) holds numbered items
+    that name more responsible units than the notice's own items, that plan is the document's
+    body (the notice's 一、二、三 are instructions about it). Otherwise attachments (indicator
+    tables, forms) are not measures and stay out."""
+    rest = [line for line in tail if line]
+    if sum(1 for line in rest if match_heading(line)) < 2:
+        return dec
+    plan = decompose("\n".join(rest), directory, horizon)
+    if _with_units(plan) <= _with_units(dec):
+        return dec
+    policy = PolicyInfo(
+        title=dec.policy.title or plan.policy.title,
+        doc_number=dec.policy.doc_number or plan.policy.doc_number,
+        issued_on=dec.policy.issued_on or plan.policy.issued_on,
+        horizon=horizon,
+    )
+    return Decomposition(policy=policy, measures=plan.measures, units=plan.units, warnings=plan.warnings,
+                         fingerprint=dec.fingerprint)
 
 
 def _finish(

@@ -178,3 +178,90 @@ def find_targets(text: str) -> list[str]:
         phrase = text[m.start() : m.end()]
         out.setdefault(phrase, None)
     return list(out)
+
+
+# --- recurring deadlines ----------------------------------------------------------------
+_FROM = re.compile(r"(?:从|自|自从)(\d{4})年(?:(?:第)?([一二三四1-4])季度|(\d{1,2})月)?(?:起|开始|以来)")
+_REC_YEAR = re.compile(rf"每年(?:度)?的?(\d{{1,2}})月(?:(底|末)|(\d{{1,2}})日)(?:{_BEFORE})?")
+_REC_QUARTER = re.compile(
+    rf"每(?:个)?季度(?:的)?(?:(末|底|结束前|结束后(\d{{1,2}})日内)|(?:最后一个月|末月)的?(\d{{1,2}})日(?:{_BEFORE})?|"
+    rf"(?:第一个月|首月)的?(\d{{1,2}})日(?:{_BEFORE})?)?"
+)
+_REC_MONTH = re.compile(rf"每(?:个)?月(?:的)?(?:(底|末)|(\d{{1,2}})日)(?:{_BEFORE})?")
+_REC_HALF = re.compile(r"每半年(?:末|底)?")
+
+
+def find_recurring(text: str, issued_on: date | None) -> tuple[str, date | None, str] | None:
+    """A recurring deadline → (rhythm, first due date or None, phrase).
+
+    "从2019年起，每年2月底前" → yearly, 2019-02-28; "每季度末" → quarterly, the first quarter end on or
+    after the issue date; "每月5日前" → monthly, the first 5th on or after it; "每季度最后一个月的30日前".
+    Without a start year ("从…起") the first occurrence counts from the issue date (none without it).
+    """
+    if "每" not in text:
+        return None
+    masked = mask_titles(text)
+    start = _FROM.search(masked)
+    ref = issued_on
+    if start:
+        year = int(start.group(1))
+        month = 1
+        if start.group(2):
+            q = int(start.group(2)) if start.group(2).isdigit() else (cn_to_int(start.group(2)) or 1)
+            month = 3 * q - 2
+        elif start.group(3):
+            month = int(start.group(3))
+        ref = _safe(date, year, month, 1) or issued_on
+
+    def first_on_or_after(candidates: list[date | None]) -> date | None:
+        good = sorted(d for d in candidates if d is not None and ref is not None and d >= ref)
+        return good[0] if good else None
+
+    m = _REC_YEAR.search(masked)
+    if m:
+        mo = int(m.group(1))
+        first = None
+        if ref is not None:
+            first = first_on_or_after(
+                [(_safe(_month_end, y, mo) if m.group(2) else _safe(date, y, mo, int(m.group(3))))
+                 for y in (ref.year, ref.year + 1)]
+            )
+        return "yearly", first, text[(start or m).start() : m.end()]
+    m = _REC_QUARTER.search(masked)
+    if m:
+        first = None
+        if ref is not None:
+            days: list[date | None] = []
+            for y in (ref.year, ref.year + 1):
+                for q in range(1, 5):
+                    end_month = 3 * q
+                    if m.group(3):
+                        days.append(_safe(date, y, end_month, int(m.group(3))))
+                    elif m.group(4):
+                        days.append(_safe(date, y, end_month - 2, int(m.group(4))))
+                    elif m.group(2):
+                        end = _safe(_month_end, y, end_month)
+                        days.append(end + timedelta(days=int(m.group(2))) if end else None)
+                    else:
+                        days.append(_safe(_month_end, y, end_month))
+            first = first_on_or_after(days) if (m.group(1) or m.group(3) or m.group(4)) else None
+        return "quarterly", first, text[(start or m).start() : m.end()]
+    m = _REC_MONTH.search(masked)
+    if m:
+        first = None
+        if ref is not None and (m.group(1) or m.group(2)):
+            days = []
+            for k in range(0, 3):
+                idx = ref.month - 1 + k
+                y, mo = ref.year + idx // 12, idx % 12 + 1
+                days.append(_safe(_month_end, y, mo) if m.group(1) else _safe(date, y, mo, int(m.group(2))))
+            first = first_on_or_after(days)
+        return "monthly", first, text[(start or m).start() : m.end()]
+    m = _REC_HALF.search(masked)
+    if m:
+        first = None
+        if ref is not None and m.group(0) != "每半年":
+            first = first_on_or_after([_safe(date, y, mo, d) for y in (ref.year, ref.year + 1)
+                                       for mo, d in ((6, 30), (12, 31))])
+        return "semiannual", first, text[(start or m).start() : m.end()]
+    return None

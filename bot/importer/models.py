@@ -36,6 +36,9 @@ class Task:
     rhythm: str | None = None  # weekly / monthly / quarterly / semiannual / yearly / ongoing
     targets: list[str] = field(default_factory=list)
     unit_clause: str | None = None  # the responsible-units clause that applied, as written
+    support: list[str] = field(default_factory=list)  # non-executing units (数据提供单位): data, not work
+    # Where each unit and the deadline came from: {"units": [{"unit", "role", "words"}], "due": {...}}
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def units(self) -> list[str]:
@@ -45,9 +48,9 @@ class Task:
             seen.setdefault(name, None)
         return list(seen)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, evidence: bool = False) -> dict[str, Any]:
         co = list(dict.fromkeys([*self.co, *self.local]))
-        return {
+        data: dict[str, Any] = {
             "seq": self.seq,
             "text": self.text,
             "lead": list(self.lead),
@@ -56,6 +59,11 @@ class Task:
             "rhythm": self.rhythm,
             "targets": list(self.targets),
         }
+        if self.support:
+            data["support"] = list(self.support)
+        if evidence:
+            data["evidence"] = self.evidence
+        return data
 
 
 @dataclass
@@ -67,12 +75,12 @@ class Measure:
     tasks: list[Task] = field(default_factory=list)
     section: str | None = None  # enclosing section heading when items are nested
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, evidence: bool = False) -> dict[str, Any]:
         return {
             "number": self.number,
             "title": self.title,
             "text": self.text,
-            "tasks": [t.to_json() for t in self.tasks],
+            "tasks": [t.to_json(evidence) for t in self.tasks],
         }
 
 
@@ -99,14 +107,15 @@ class Decomposition:
     def tasks(self) -> list[tuple[Measure, Task]]:
         return [(m, t) for m in self.measures for t in m.tasks]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, evidence: bool = False) -> dict[str, Any]:
+        """JSON for other tools; ``evidence=True`` adds each task's ``evidence`` (see --explain)."""
         return {
             "policy": {
                 "title": self.policy.title,
                 "doc_number": self.policy.doc_number,
                 "issued_on": self.policy.issued_on.isoformat() if self.policy.issued_on else None,
             },
-            "measures": [m.to_json() for m in self.measures],
+            "measures": [m.to_json(evidence) for m in self.measures],
             "units": [u.to_json() for u in self.units],
             "warnings": list(self.warnings),
         }
@@ -127,6 +136,8 @@ class Decomposition:
                     due=date.fromisoformat(t["due"]) if t.get("due") else None,
                     rhythm=t.get("rhythm"),
                     targets=list(t.get("targets", [])),
+                    support=list(t.get("support", [])),
+                    evidence=dict(t.get("evidence", {})),
                 )
                 for t in m.get("tasks", [])
             ]

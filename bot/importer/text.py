@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .units import LINE_LABEL
+
 CN_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -73,9 +75,22 @@ _SPACE_RUN = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0\u3000]+|[ \t\u00a0\u3000]+(?=
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 
 
+_MD_HEADING = re.compile(r"^\s*(?:#{1,6}|>+)\s*")
+_MD_EMPHASIS = re.compile(r"\*\*|__")
+
+
+def strip_markup(line: str) -> str:
+    """Web and Markdown copies mark headings up: "### （一）…", "**一、…**", "> …"; keep the words."""
+    if "#" in line or ">" in line:
+        line = _MD_HEADING.sub("", line)
+    if "**" in line or "__" in line:
+        line = _MD_EMPHASIS.sub("", line)
+    return line
+
+
 def collapse_spaces(line: str) -> str:
     """Remove spaces next to Chinese characters; keep single spaces between ASCII words."""
-    line = line.replace("\u3000", " ").replace("\u00a0", " ").strip()
+    line = strip_markup(line.replace("\u3000", " ").replace("\u00a0", " ")).strip()
     line = _SPACE_RUN.sub("", line)
     return _MULTI_SPACE.sub(" ", line)
 
@@ -165,6 +180,8 @@ _TITLE_END = re.compile(
 
 def _is_break_boundary(prev: str, nxt: str) -> bool:
     """True if ``prev`` and ``nxt`` must stay separate lines."""
+    if prev.endswith(("：", ":")) and len(prev) <= 12 and LINE_LABEL.match(prev) and not LINE_LABEL.match(nxt):
+        return False  # "责任单位：" with its units on the next line
     if prev.endswith(_SENT_END):
         return True
     h = match_heading(prev)
@@ -178,6 +195,8 @@ def _is_break_boundary(prev: str, nxt: str) -> bool:
         return True
     if nxt.startswith(("附件", "（此件", "(此件", "抄送", "附：")):
         return True
+    if LINE_LABEL.match(nxt) or LINE_LABEL.match(prev):
+        return True  # "牵头单位：区发改局" on a line of its own stays one
     return False
 
 

@@ -35,7 +35,10 @@ class Ref:
 @dataclass
 class Clause:
     raw: str
-    entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp
+    entries: list[tuple[Ref, str]] = field(default_factory=list)  # role: lead / co / resp / support
+    due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
+    words: dict[str, str] = field(default_factory=dict)  # unit name → the part of the clause naming it
+    first_rule: bool = False  # the clause states "排在第一位的部门为牵头部门" (then it holds document-wide)
 
 
 @dataclass
@@ -43,15 +46,16 @@ class Roles:
     lead: list[Ref] = field(default_factory=list)
     co: list[Ref] = field(default_factory=list)
     local: list[Ref] = field(default_factory=list)
+    support: list[Ref] = field(default_factory=list)  # non-executing: provides data (数据提供单位)
 
     def names(self) -> tuple[list[str], list[str], list[str]]:
         return [r.name for r in self.lead], [r.name for r in self.co], [r.name for r in self.local]
 
     def all(self) -> list[Ref]:
-        return _dedupe([*self.lead, *self.co, *self.local])
+        return _dedupe([*self.lead, *self.co, *self.local, *self.support])
 
     def is_empty(self) -> bool:
-        return not (self.lead or self.co or self.local)
+        return not (self.lead or self.co or self.local or self.support)
 
 
 def _dedupe(refs: list[Ref]) -> list[Ref]:
@@ -64,10 +68,36 @@ def _dedupe(refs: list[Ref]) -> list[Ref]:
     return out
 
 
-LABEL = re.compile(
-    r"(牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|协办单位|参与单位|实施单位|责任主体)\s*[:：]"
+# Role labels as documents write them, before "：". Longest first, so 牵头单位 wins over 牵头.
+_LABEL_WORDS = (
+    "数据提供单位|数据提供部门|数据来源单位|数据报送单位|数据支撑单位|"
+    "牵头单位|牵头部门|牵头处室|牵头科室|主办单位|主办部门|主责单位|主责部门|主责处室|"
+    "责任单位|责任部门|责任处室|责任科室|责任主体|实施单位|实施主体|落实单位|承办单位|"
+    "配合单位|配合部门|配合处室|协办单位|协办部门|协同单位|参与单位|参与部门|协助单位|支持单位|"
+    "牵头领导|责任领导|分管领导|包保领导|联系领导|责任人|联系人|"
+    "完成时限|完成时间|完成期限|时间节点|时限要求|进度安排|时间安排|"
+    "牵头|主办|主责|协办|配合"
 )
-LABEL_ROLE = {"牵头": "lead", "主责": "lead", "配合": "co", "协办": "co", "参与": "co"}
+LABEL = re.compile(rf"({_LABEL_WORDS})\s*[:：]")
+LINE_LABEL = re.compile(rf"^[（(]?(?:{_LABEL_WORDS})\s*[:：]")
+
+
+def label_role(label: str) -> str:
+    """lead / co / resp / support (non-executing) / person (not a unit) / due (a deadline)."""
+    if label.startswith("数据"):
+        return "support"
+    if label.endswith(("领导", "人")):
+        return "person"
+    if label.startswith(("完成", "时间", "时限", "进度")):
+        return "due"
+    if label.startswith(("牵头", "主办", "主责")):
+        return "lead"
+    if label.startswith(("配合", "协办", "协同", "参与", "协助", "支持")):
+        return "co"
+    return "resp"
+
+
+LABEL_ROLE = {"牵头": "lead", "主责": "lead", "主办": "lead", "配合": "co", "协办": "co", "参与": "co"}
 VERB = re.compile(
     r"(按职责分工负责|按职责分工落实|按职责负责|按职责落实|分别负责|共同负责|负责落实|具体落实|组织实施|牵头|负责|配合|指导|参与|协助|督促)"
 )
@@ -454,24 +484,46 @@ class Resolver:
 
     def parse_clause(self, inner: str) -> Clause:
         clause = Clause(raw=inner)
+        inner, clause.first_rule = strip_notes(inner)
         labels = list(LABEL.finditer(inner))
         if labels:
             for i, m in enumerate(labels):
                 end = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
-                value = inner[m.end() : end].strip(" ；;，,。")
-                role = LABEL_ROLE.get(m.group(1)[:2], "resp")
+                value = inner[m.end() : end].strip(" ；;，,。（）()")
+                role = label_role(m.group(1))
+                if not value or role == "person":
+                    continue  # a leader named by person is not a unit to dispatch to
+                part = inner[m.start() : end].strip(" ；;，,。")
+                if role == "due":
+                    clause.due_text = value
+                    continue
                 if role == "resp":
-                    clause.entries.extend(self._verb_entries(value))
+                    found = self._verb_entries(value)
                 else:
-                    clause.entries.extend((r, role) for r in self.refs(value))
+                    found = [(r, role) for r in self.refs(value)]
+                for r, _ in found:
+                    clause.words.setdefault(r.name, part)
+                clause.entries.extend(found)
         else:
-            clause.entries.extend(self._verb_entries(inner))
+            inner, clause.due_text = split_due(inner)
+            clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
-    def _verb_entries(self, text: str) -> list[tuple[Ref, str]]:
+    def _verb_entries(self, text: str, words_of: dict[str, str] | None = None) -> list[tuple[Ref, str]]:
+        words_of = {} if words_of is None else words_of
+        text = _ETC_AND.sub("、", text)
+        marked = _MARKED_LEAD.findall(text) if "牵头" in text else []
+        if marked:  # "市发改委（牵头）、市财政局": the marked name leads
+            text = _MARKED_LEAD.sub(lambda m: m.group(1), text)
+            found = self._verb_entries(text, words_of)
+            leads = {r.name for name in marked for r in self.refs(name)}
+            return [(r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in found]
         verbs = list(VERB.finditer(text))
         if not verbs:
-            return [(r, "resp") for r in self.refs(text)]
+            found = [(r, "resp") for r in self.refs(text)]
+            for r, _ in found:
+                words_of.setdefault(r.name, text)
+            return found
         words = {m.group(1) for m in verbs}
         has_lead = "牵头" in words or "负责落实" in words or "具体落实" in words
         has_guide = "指导" in words or "督促" in words
@@ -491,10 +543,14 @@ class Resolver:
                 role = "co" if has_lead else ("lead" if has_guide else "resp")
             else:
                 role = "co"
-            entries.extend((r, role) for r in self.refs(segment))
+            for r in self.refs(segment):
+                entries.append((r, role))
+                words_of.setdefault(r.name, segment + verb)
         tail = text[start:].strip(" ，,；;、。")
         if tail:
-            entries.extend((r, "co" if has_lead else "resp") for r in self.refs(tail))
+            for r in self.refs(tail):
+                entries.append((r, "co" if has_lead else "resp"))
+                words_of.setdefault(r.name, tail)
         return entries
 
     # -- narrowing -------------------------------------------------------------------
@@ -526,22 +582,174 @@ class Resolver:
         verb = m.group(1)
         return cities, ("support" if verb and verb not in ("由", "请") else "subject")
 
+    def city_prefix(self, sentence: str) -> str | None:
+        """The words at the start of a sentence that name its cities ("支持南昌、抚州、上饶等地")."""
+        m = self._city_start.match(sentence)
+        return m.group(0) if m else None
+
     def sentence_lead(self, sentence: str) -> tuple[Ref, ...] | None:
         """Units a sentence names as its own lead: "由省级商务、工业和信息化部门牵头，…"."""
+        found = self.sentence_units(sentence)
+        if not found:
+            return None
+        return tuple(assign_roles(found[0]).lead) or None
+
+    def _names(self, phrase: str) -> tuple[Ref, ...] | None:
+        """Known units, or names shaped like units; None for anything else (no warnings)."""
+        phrase = phrase.strip(" ，,、")
+        if not phrase or _VAGUE.search(phrase):
+            return None
+        refs = self.strict(phrase)
+        if refs:
+            return refs
+        pieces = [p for p in _SPLIT.split(_STRIP_HEAD.sub("", phrase)) if p.strip()]
+        if pieces and all(_UNIT_SHAPE.search(_STRIP_TAIL.sub("", p.strip())) for p in pieces):
+            return self.refs(phrase) or None
+        return None
+
+    def _strict_or_shaped(self, phrase: str) -> tuple[Ref, ...] | None:
+        refs = self.strict(phrase)
+        if refs:
+            return refs
+        pieces = [p.strip() for p in _SPLIT.split(phrase)]
+        if pieces and all(p and _UNIT_SHAPE.search(p) and not _VAGUE.search(p) for p in pieces):
+            return self.refs(phrase) or None
+        return None
+
+    def sentence_units(self, sentence: str) -> tuple[list[tuple[Ref, str]], str] | None:
+        """Units a sentence names itself, as subject or addressee, with roles and the words used.
+
+        "X要…" / "X负责…" / "X牵头落实" / "请X…" → X (the first leads, the rest cooperate);
+        "A、B、C分别牵头落实" → all lead; "X会同Y…" → X leads, Y cooperates (unless vague);
+        "由X牵头，Y配合" (at the start or after a comma) → X leads, Y cooperates.
+        """
         for m in _SENT_LEAD.finditer(sentence):
-            refs = self.strict(m.group(1))
-            if refs:
-                return refs
+            lead = self._names(m.group(1))
+            if not lead:
+                continue
+            entries = [(r, "lead") for r in lead]
+            end = m.end()
+            co_m = _SENT_CO.match(sentence, end)
+            if co_m:
+                co = self._names(co_m.group(1))
+                if co:
+                    entries.extend((r, "co") for r in co)
+                    end = co_m.end()
+            return entries, sentence[m.start() : end].lstrip("，,；;")
+        head = sentence[:90]
+        start = 1 if head.startswith("请") else 0
+        if start:  # "请X做好…": the addressee is the longest run of names after 请
+            best: tuple[tuple[Ref, ...], int] | None = None
+            for end in range(3, min(len(head), 60) + 1):
+                if _BREAK.search(head[end - 1]):
+                    if head[end - 1] not in "、，," or best is None:
+                        break
+                    continue
+                named = self._strict_or_shaped(head[1:end])
+                if named:
+                    best = (named, end)
+            if best:
+                named, end = best
+                return [(r, "resp") for r in named], head[:end]
+        for m in _SUBJ_VERB.finditer(head, start + 2):
+            phrase = head[start : m.start()]
+            if _BREAK.search(phrase):
+                break
+            named = self._names(phrase)
+            if not named:
+                continue
+            verb = m.group(0)
+            if verb.startswith("分别") or verb.startswith("牵头") or verb == "会同":
+                entries = [(r, "lead") for r in named] if verb.startswith("分别") or len(named) == 1 else [
+                    (named[0], "lead"), *((r, "co") for r in named[1:])]
+            else:
+                entries = [(r, "resp") for r in named]  # the first-listed leads (assign_roles)
+            end = m.end()
+            if verb == "会同":
+                partner = _PARTNER.match(head, end)
+                if partner:
+                    co = self._names(partner.group(1))
+                    if co:
+                        entries.extend((r, "co") for r in co)
+                    end = partner.end()
+            return entries, head[:end]
         return None
 
 
-_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,40}?)(?:牵头|负责)")
+_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(?:牵头|负责|统筹)")
+_SENT_CO = re.compile(r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)")
+_SUBJ_VERB = re.compile(
+    r"分别牵头落实|分别牵头负责|分别牵头|分别负责|牵头落实|牵头负责|牵头组织|牵头|负责落实|负责|会同|联合|"
+    r"要(?!求|素|点|件|闻|害|领|务|案)|需(?!求|要)|须(?!知)|应当"
+)
+_PARTNER = re.compile(r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])")
+_BREAK = re.compile(r"[，,。；;：:（）()“”《》]")
+# The grammar of unit names: what a name ends with (…局, …委, …办, 各…政府 …); gates subject detection.
+_UNIT_SHAPE = re.compile(
+    r"(?:部|委|局|署|办|厅|行|会|院|处|科|所|站|队|集团|公司|中心|政府|管委会|办事处|街道|镇|乡|总社|总工会|"
+    r"妇联|团委|共青团|海关|分局|支队|大队|监管局|银行|党委|党组|工委)$"
+)
 
 
 @lru_cache(maxsize=4096)
 def _is_clause_key(inner: str) -> tuple[bool, bool]:
     """(labelled, has_verb) — cheap syntactic part of clause detection."""
-    return bool(LABEL.match(inner.strip())), bool(VERB.search(inner))
+    return bool(LABEL.match(inner.strip().lstrip("（(【["))), bool(VERB.search(inner))
+
+
+_DUE_PART = re.compile(
+    r"\d{4}年|\d{1,2}月|年底|年内|年末|上半年|下半年|持续推进|长期坚持|持续实施|逐步推进|长期推进|持续开展|"
+    r"前完成|前出台|前建成|日内|每季度|每年|每月|每半年"
+)
+
+
+def split_due(inner: str) -> tuple[str, str | None]:
+    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）"."""
+    if not _DUE_PART.search(inner):
+        return inner, None
+    keep: list[str] = []
+    due: list[str] = []
+    for part in re.split(r"([，,；;])", inner):
+        if part in "，,；;":
+            if keep and keep[-1] not in "，,；;":
+                keep.append(part)
+            continue
+        if _DUE_PART.search(part) and not _UNIT_SHAPE.search(_STRIP_TAIL.sub("", part.strip())):
+            due.append(part.strip())
+        else:
+            keep.append(part)
+    if not due:
+        return inner, None
+    return "".join(keep).strip(" ，,；;"), "，".join(due)
+
+
+def strip_notes(inner: str) -> tuple[str, bool]:
+    """A clause may carry document-wide notes: "（A、B负责，排在第一位的部门为牵头部门，下同）".
+    Returns the clause without them, and whether the first-listed rule was stated."""
+    if "第一" not in inner and "下同" not in inner:
+        return inner, False
+    rule = bool(FIRST_RULE.search(inner))
+    out = _NOTE_PARTS.sub("", inner)
+    return out.strip(" ，,；;。"), rule
+
+
+# "水利厅等省有关部门和各地级以上市人民政府": the vague middle joins two lists
+_ETC_AND = re.compile(r"等(?:省|市|区|县)?(?:级)?(?:有关|相关|其他)?(?:部门|单位)(?:和|及|以及|、|，|,)")
+_MARKED_LEAD = re.compile(r"([^、，,；;（）()]{2,30}?)[（(]牵头(?:单位|部门)?[）)]")
+_NOTE_PARTS = re.compile(
+    r"[，,；;]?\s*(?:(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
+)
+
+
+_NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")
+
+
+def _shaped(segment: str) -> bool:
+    if _NOT_A_CLAUSE.match(segment):
+        return False
+    pieces = [p.strip() for p in _SPLIT.split(_STRIP_HEAD.sub("", segment))]
+    pieces = [_STRIP_TAIL.sub("", p) for p in pieces if p]
+    return bool(pieces) and all(_UNIT_SHAPE.search(p) and len(p) <= 30 for p in pieces)
 
 
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
@@ -551,10 +759,21 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     labelled, has_verb = _is_clause_key(inner)
     if labelled:
         return True
+    inner, _ = strip_notes(inner)
+    inner, due = split_due(inner)
+    if not inner:
+        return False
+    if due is not None:
+        has_verb = bool(VERB.search(inner))
     if has_verb:
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
-        return bool(segments) and any(resolver.names(s) for s in segments)
+        if not segments:
+            return False
+        # every segment must name units (known, or unit-shaped: …部/…局/…委): "（开采）" is not a clause
+        return any(resolver.strict(s) for s in segments) or all(
+            resolver.names(s) or _shaped(s) or _VAGUE.search(s) for s in segments
+        )
     return resolver.strict(inner) is not None or resolver.looks_like_units(inner)
 
 
@@ -569,6 +788,7 @@ def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool 
     lead = [r for r, role in clause_entries if role == "lead"]
     co = [r for r, role in clause_entries if role == "co"]
     resp = [r for r, role in clause_entries if role == "resp"]
+    support = [r for r, role in clause_entries if role == "support"]
     roles = Roles()
     if lead:
         roles.lead = _dedupe(lead)
@@ -590,4 +810,6 @@ def assign_roles(clause_entries: list[tuple[Ref, str]], first_listed_rule: bool 
     lead_names = {r.name for r in roles.lead}
     roles.co = _dedupe([r for r in rest if not r.is_city and r.name not in lead_names])
     roles.local = _dedupe([r for r in rest if r.is_city and r.name not in lead_names])
+    taken = lead_names | {r.name for r in (*roles.co, *roles.local)}
+    roles.support = _dedupe([r for r in support if r.name not in taken])
     return roles

@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.statuses import STATUSES as _STATUSES
 
 Light = Literal["red", "yellow", "green", "done"]
-Role = Literal["lead", "co", "local"]
+Role = Literal["lead", "co", "local", "support"]
 Lang = Literal["zh", "en"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,7 @@ def _names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 
 STATUS_NAMES: dict[str, dict[str, str]] = _names("status", STATUSES)
-ROLE_NAMES: dict[str, dict[str, str]] = _names("role", ("lead", "co", "local"))
+ROLE_NAMES: dict[str, dict[str, str]] = _names("role", ("lead", "co", "local", "support"))
 
 
 def _summary_names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -50,7 +50,8 @@ def _short_title(title: str) -> str:
 def _roles(task: ParsedTask) -> list[tuple[str, str]]:
     seen: set[str] = set()
     roles: list[tuple[str, str]] = []
-    for role, names in (("lead", task.lead), ("co", task.co), ("local", task.local)):
+    # support: a non-executing unit (数据提供单位) that gets the task to provide data, not to lead it
+    for role, names in (("lead", task.lead), ("co", task.co), ("local", task.local), ("support", task.support)):
         for name in names:
             if name not in seen:
                 seen.add(name)
