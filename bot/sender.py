@@ -13,12 +13,12 @@ import html
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -81,6 +81,9 @@ class Limits:
     margin: float = 0.02
     max_in_flight: int = 32
     max_backoff: float = 300.0
+    # While scheduled work waits, answers take at most this share of each second's global budget:
+    # a flood of people writing (strangers, say) must not hold a dispatch back.
+    answer_share: float = 0.5
 
 
 LATE_START_SLACK = 0.002  # seconds
@@ -101,6 +104,19 @@ class Pacer:
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = {}
         self.paused_until = 0.0
+        self._answer_starts: deque[float] = deque()
+        self._answer_budget = max(1, int(limits.global_per_sec * limits.answer_share))
+
+    def answers_may_go(self) -> bool:
+        """Whether an answer may start now ahead of waiting scheduled work."""
+        horizon = self._now() - 1.0
+        starts = self._answer_starts
+        while starts and starts[0] <= horizon:
+            starts.popleft()
+        return len(starts) < self._answer_budget
+
+    def took_answer(self) -> None:
+        self._answer_starts.append(self._now())
 
     def global_wait(self) -> float:
         return max(0.0, max(self._next_global, self.paused_until) - self._now())
@@ -137,7 +153,7 @@ class Pacer:
 
 # Messages that answer what a person just did in the chat (handlers/util.say, the report's
 # confirmation, errors, exports): sent before scheduled and broadcast messages.
-ANSWER_PURPOSES = ("reply", "report_ack", "error", "export")
+ANSWER_PURPOSES = ("reply", "report_ack", "error", "export", "stranger")
 
 
 class OutboxSender:
@@ -195,17 +211,19 @@ class OutboxSender:
             # A chat whose head waits for a retry waits as a whole, so its messages keep their order.
             heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
                      .group_by(OutboxMessage.chat_id))
-            # Someone waiting for an answer goes before a fan-out of reminders queued earlier;
-            # within one chat the order stays as queued (only chats' heads are picked).
-            answers_first = case((OutboxMessage.purpose.in_(ANSWER_PURPOSES), 0), else_=1)
-            rows = (await session.execute(
-                select(OutboxMessage.id, OutboxMessage.chat_id)
-                .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
-                .order_by(answers_first, OutboxMessage.id).limit(batch)
-            )).all()
+            # Someone waiting for an answer goes before a fan-out of reminders queued earlier, but
+            # within a bounded share (`merge_fairly`); within one chat the order stays as queued
+            # (only chats' heads are picked). Read apart, so neither class can fill the batch.
+            due = (select(OutboxMessage.id, OutboxMessage.chat_id)
+                   .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now))
+            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
+            answers = (await session.execute(due.where(is_answer).order_by(OutboxMessage.id).limit(batch))).all()
+            scheduled = (await session.execute(
+                due.where(~is_answer).order_by(OutboxMessage.id).limit(batch))).all()
+        rows = self._merge_fairly(answers, scheduled)
         started = False
         waiting: dict[int, float] = {}
-        for row_id, chat_id in rows:
+        for row_id, chat_id, answer in rows:
             if self._stopping:
                 break
             if started and self._queued.is_set():
@@ -226,6 +244,8 @@ class OutboxSender:
             while len(self._in_flight) >= self.limits.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             self.pacer.take(chat_id)
+            if answer:
+                self.pacer.took_answer()
             self._busy_chats.add(chat_id)
             task = asyncio.create_task(self._deliver(row_id, chat_id))
             self._in_flight.add(task)
@@ -242,6 +262,21 @@ class OutboxSender:
                 queued.cancel()
             return True
         return started
+
+    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]]
+                      ) -> Iterator[tuple[int, int, bool]]:
+        """Answers first while they keep within their share of the last second's sends; then
+        scheduled rows get their turn. The share is counted across reads of the outbox, so
+        answers queued at a high rate (each one makes the sender read again) cannot take
+        every slot. Lazily evaluated: the share is asked at the moment each row is chosen."""
+        a = s = 0
+        while a < len(answers) or s < len(scheduled):
+            if a < len(answers) and (s >= len(scheduled) or self.pacer.answers_may_go()):
+                yield answers[a][0], answers[a][1], True
+                a += 1
+            else:
+                yield scheduled[s][0], scheduled[s][1], False
+                s += 1
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
