@@ -26,11 +26,16 @@ from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
+from bot.textutil import clip, strip_html
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
 
 MAX_UNEXPECTED = 10
+# Telegram's words for markup it cannot read (400 "Bad Request: can't parse entities: ...").
+UNPARSABLE = "can't parse entities"
+UNDELIVERABLE_PURPOSE = "undeliverable_notice"
+EXCERPT_CHARS = 200
 
 # Messages whose replies should find their assignment.
 CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "control_notice", "followup")
@@ -174,7 +179,8 @@ class OutboxSender:
         self._stopping = False
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0}
+        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0,
+                      "as_plain_text": 0}
 
     def wake(self) -> None:
         """Called after a commit that queued messages."""
@@ -318,7 +324,10 @@ class OutboxSender:
                 await self._forbidden(row_id, chat_id, str(exc))
             except BadRequest as exc:
                 self.stats["bad_request"] += 1
-                await self._dead(row_id, str(exc))
+                if message.parse_mode == "HTML" and UNPARSABLE in str(exc):
+                    await self._as_plain_text(message, str(exc))
+                else:
+                    await self._dead(row_id, str(exc), message)
             except Migrated as exc:
                 await self._migrate(chat_id, exc.new_chat_id)
             else:
@@ -360,6 +369,7 @@ class OutboxSender:
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if row.attempts >= MAX_UNEXPECTED:
                 row.state = "dead"
+                await self._report_undeliverable(session, row, row.last_error)
             else:
                 row.next_attempt_at = self.clock.now() + timedelta(
                     seconds=min(self.limits.max_backoff, 2.0 ** row.attempts))
@@ -376,14 +386,47 @@ class OutboxSender:
                           entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
-    async def _dead(self, row_id: int, error: str) -> None:
+    async def _as_plain_text(self, message: OutboxMessage, error: str) -> None:
+        """Telegram could not read the markup: the same words go once more without it (the row is
+        rewritten, so the retry cannot fail the same way)."""
+        self.stats["as_plain_text"] += 1
+        now = self.clock.now()
+        async with self.gate(), self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+                text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
+                attempts=OutboxMessage.attempts + 1))
+            events.record(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
+                          entity_id=message.id, reason=error[:500])
+        log.warning("outbox message %s refused as HTML, retried as plain text: %s", message.id, error)
+
+    async def _dead(self, row_id: int, error: str, message: OutboxMessage) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                           entity_id=row_id, to_state="dead", reason=error[:500])
+            await self._report_undeliverable(session, message, error)
         log.warning("outbox message %s refused by Telegram: %s", row_id, error)
+
+    async def _report_undeliverable(self, session: AsyncSession, message: OutboxMessage, error: str) -> None:
+        """Tells the coordinators what could not be delivered, once: a notice about a failed
+        notice is not reported again."""
+        if message.purpose == UNDELIVERABLE_PURPOSE:
+            return
+        now = self.clock.now()
+        contacts = (await session.scalars(select(Contact).where(Contact.chat_id == message.chat_id)
+                                          .order_by(Contact.id))).all()
+        whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
+        excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
+        for coordinator in await coordinators(session):
+            lang = coordinator.language
+            task = (t(lang, "undeliverable_notice.task", aid=message.assignment_id)
+                    if message.assignment_id is not None else "")
+            outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose=UNDELIVERABLE_PURPOSE,
+                           text=t(lang, "undeliverable_notice", whom=html.escape(whom, quote=False), task=task,
+                                  error=html.escape(clip(error, EXCERPT_CHARS), quote=False),
+                                  excerpt=html.escape(excerpt, quote=False)))
 
     async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
         now = self.clock.now()

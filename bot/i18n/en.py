@@ -307,6 +307,8 @@ TEXTS: dict[str, str] = {
     "blocked_notice": (
         "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
     ),
+    "undeliverable_notice": "⚠️ A message to {whom}{task} could not be delivered; Telegram refused it: {error}\nIt read: {excerpt}",
+    "undeliverable_notice.task": " (task #{aid})",
     "followup.escalation_header": "🚨 <b>Attention</b>: {count} item(s) need your attention",
     "digest.header": "📬 <b>Reports awaiting review</b> ({count})",
     "digest.row": "<b>#{rid}</b> {unit} · task #{aid} (measure {measure}·{seq}) · {understood}\n“{text}”",

@@ -204,6 +204,8 @@ TEXTS: dict[str, str] = {
     "number.bad": "编号应为数字，例如 /task 12。",
     "date.bad": "日期格式应为 YYYY-MM-DD，例如 2025-12-31。",
     "blocked_notice": "⚠️ {unit} 的联络人（{name}）已停用机器人，消息无法送达，已标记为不活跃。",
+    "undeliverable_notice": "⚠️ 一条消息未能送达 {whom}{task}，Telegram 拒收：{error}\n内容：{excerpt}",
+    "undeliverable_notice.task": "（任务 #{aid}）",
     # follow-ups (催办)
     "followup.ack_reminder": "⏰ <b>签收提醒</b> 任务 #{aid} 已交办，尚未签收。\n措施{measure}：{text}\n截止日期：{due}\n请点“签收”，并直接回复本消息报送进展。",
     "followup.ack_escalation": "⚠️ <b>督办提示</b> {unit} 的任务 #{aid}（措施{measure}）交办后仍未签收。\n{text}\n截止日期：{due}",
