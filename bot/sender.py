@@ -437,12 +437,14 @@ class OutboxSender:
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
                 state="failed", last_error="chat unreachable (403)"))
+            # Paused, not unbound: people unblock bots, and a group may take the bot back. They
+            # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(
-                Contact.chat_id == chat_id, Contact.active.is_(True)))).all()
+                Contact.chat_id == chat_id, Contact.active.is_(True), Contact.paused_at.is_(None)))).all()
             for contact in contacts:
-                contact.active, contact.deactivated_reason = False, "blocked the bot (403)"
-                events.record(session, at=now, actor="system:sender", kind="contact.deactivated", entity="contact",
-                              entity_id=contact.id, from_state="active", to_state="inactive", reason=error[:200])
+                contact.paused_at = now
+                events.record(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",
+                              entity_id=contact.id, from_state="active", to_state="paused", reason=error[:200])
             if contacts:
                 names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
                 from models import Unit

@@ -305,9 +305,12 @@ TEXTS: dict[str, str] = {
     "number.bad": "The number must be numeric, e.g. /task 12.",
     "date.bad": "Dates must be YYYY-MM-DD, e.g. 2025-12-31.",
     "blocked_notice": (
-        "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
+        "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so sending is paused. "
+        "It resumes when they write again, and the task messages they missed are sent again."
     ),
     "undeliverable_notice": "⚠️ A message to {whom}{task} could not be delivered; Telegram refused it: {error}\nIt read: {excerpt}",
+    "paused.back": "Welcome back. While the bot was blocked, {count} message(s) could not be delivered to you. {resent}",
+    "paused.resent": "The {n} task message(s) among them follow now; to report progress, reply to a task message.",
     "undeliverable_notice.task": " (task #{aid})",
     "followup.escalation_header": "🚨 <b>Attention</b>: {count} item(s) need your attention",
     "digest.header": "📬 <b>Reports awaiting review</b> ({count})",

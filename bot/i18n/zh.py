@@ -203,7 +203,9 @@ TEXTS: dict[str, str] = {
     "error.generic": "抱歉，处理时出了点问题，您的消息已保存。请稍后再试或联系督办人。",
     "number.bad": "编号应为数字，例如 /task 12。",
     "date.bad": "日期格式应为 YYYY-MM-DD，例如 2025-12-31。",
-    "blocked_notice": "⚠️ {unit} 的联络人（{name}）已停用机器人，消息无法送达，已标记为不活跃。",
+    "blocked_notice": "⚠️ {unit} 的联络人（{name}）已停用机器人，消息无法送达，已暂停发送；对方再次发消息时自动恢复，并补发未送达的任务消息。",
+    "paused.back": "欢迎回来。您停用机器人期间，有 {count} 条消息未能送达。{resent}",
+    "paused.resent": "其中 {n} 条任务消息现重新发送，报送进展请直接回复任务消息。",
     "undeliverable_notice": "⚠️ 一条消息未能送达 {whom}{task}，Telegram 拒收：{error}\n内容：{excerpt}",
     "undeliverable_notice.task": "（任务 #{aid}）",
     # follow-ups (催办)
