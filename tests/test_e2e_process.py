@@ -281,7 +281,9 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded
                 query(env, "SELECT id, status, acknowledged_at FROM assignment ORDER BY id")
                 == assignments_before
             )
-            after = srv.sent[sent_before:]
+            # The weekly summary's catch-up (this run's real date decides whether one is due) may
+            # be delivered in this window too; it is no answer to a press.
+            after = [s for s in srv.sent[sent_before:] if not _weekly_summary(s)]
             assert not [s for s in after if s.chat_id in (COORD, GONGXIN, NANCHANG_GROUP)], srv.dump()
             assert not [s for s in after if "报送任务" in s.body or "申请延期任务" in s.body], srv.dump()
             assert len(task_messages(srv)) == 4
@@ -553,3 +555,7 @@ async def test_run_without_token_points_to_botfather(tmp_path: Path) -> None:
     assert result.returncode != 0, result
     assert "BotFather" in result.stderr + result.stdout, result
     assert "Traceback" not in result.stderr, result
+
+
+def _weekly_summary(sent) -> bool:  # type: ignore[no-untyped-def]
+    return sent.method in ("sendPhoto", "sendDocument") or "督办周报" in sent.body
