@@ -26,6 +26,7 @@ from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
+from bot.services.housekeeping import TASK_PURPOSES
 from bot.textutil import clip, strip_html
 from models import Contact, OutboxMessage, TaskMessage
 
@@ -38,7 +39,7 @@ UNDELIVERABLE_PURPOSE = "undeliverable_notice"
 EXCERPT_CHARS = 200
 
 # Messages whose replies should find their assignment.
-CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "control_notice", "followup")
+CARRIES_ASSIGNMENT = TASK_PURPOSES
 
 
 class SendError(Exception):
@@ -218,7 +219,7 @@ class OutboxSender:
             heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
                      .group_by(OutboxMessage.chat_id))
             # Someone waiting for an answer goes before a fan-out of reminders queued earlier, but
-            # within a bounded share (`merge_fairly`); within one chat the order stays as queued
+            # within a bounded share (`_merge_fairly`); within one chat the order stays as queued
             # (only chats' heads are picked). Read apart, so neither class can fill the batch.
             due = (select(OutboxMessage.id, OutboxMessage.chat_id)
                    .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now))

@@ -25,7 +25,7 @@ KEEP_SENT_ROWS = timedelta(days=30)
 # Rows deleted per statement, so one purge never holds the writer for long.
 PURGE_CHUNK = 5000
 
-# Kept in sync with bot.sender.CARRIES_ASSIGNMENT (not imported: services stay below the sender).
+# Messages that carry an assignment, so a reply to them finds its task (the sender records them).
 TASK_PURPOSES = ("dispatch", "remind", "review_notice", "control_notice", "followup")
 
 
