@@ -26,6 +26,7 @@ TICK_JOB = "followup-tick"
 PLAN_JOB = "followup-plan"
 SUMMARY_JOB = "weekly-summary"
 DIGEST_JOB = "report-digest"
+PURGE_JOB = "housekeeping-purge"
 
 
 async def give_way(busy: float) -> None:
@@ -147,6 +148,24 @@ class Jobs:
                 await give_way(time.monotonic() - began)
         return total
 
+    async def purge(self) -> int:
+        """Deletes strangers' rows and finished work no longer needed, a chunk per transaction."""
+        from bot.services.housekeeping import purge_chunk
+
+        app = self.app
+        deleted = 0
+        async with self.running.track():
+            while not self.stopping:
+                began = time.monotonic()
+                async with app.gate(), app.sessions() as session, session.begin():
+                    part = await purge_chunk(session, app.clock.now())
+                deleted += part.update_claims + part.outbox_rows
+                if not part.more:
+                    break
+                await give_way(time.monotonic() - began)
+        return deleted
+
+
 def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     settings = app.settings
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
@@ -156,6 +175,7 @@ def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
     scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+    scheduler.add_job(jobs.purge, "interval", hours=6, id=PURGE_JOB, next_run_time=_soon(app), **common)
     if settings.report_notify == "digest":
         scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
                           id=DIGEST_JOB, coalesce=True, max_instances=1, misfire_grace_time=3600,

@@ -13,12 +13,12 @@ import html
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -26,14 +26,20 @@ from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
+from bot.services.housekeeping import TASK_PURPOSES
+from bot.textutil import clip, strip_html
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
 
 MAX_UNEXPECTED = 10
+# Telegram's words for markup it cannot read (400 "Bad Request: can't parse entities: ...").
+UNPARSABLE = "can't parse entities"
+UNDELIVERABLE_PURPOSE = "undeliverable_notice"
+EXCERPT_CHARS = 200
 
 # Messages whose replies should find their assignment.
-CARRIES_ASSIGNMENT = ("dispatch", "remind", "review_notice", "control_notice", "followup")
+CARRIES_ASSIGNMENT = TASK_PURPOSES
 
 
 class SendError(Exception):
@@ -81,6 +87,9 @@ class Limits:
     margin: float = 0.02
     max_in_flight: int = 32
     max_backoff: float = 300.0
+    # While scheduled work waits, answers take at most this share of each second's global budget:
+    # a flood of people writing (strangers, say) must not hold a dispatch back.
+    answer_share: float = 0.5
 
 
 LATE_START_SLACK = 0.002  # seconds
@@ -101,6 +110,19 @@ class Pacer:
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = {}
         self.paused_until = 0.0
+        self._answer_starts: deque[float] = deque()
+        self._answer_budget = max(1, int(limits.global_per_sec * limits.answer_share))
+
+    def answers_may_go(self) -> bool:
+        """Whether an answer may start now ahead of waiting scheduled work."""
+        horizon = self._now() - 1.0
+        starts = self._answer_starts
+        while starts and starts[0] <= horizon:
+            starts.popleft()
+        return len(starts) < self._answer_budget
+
+    def took_answer(self) -> None:
+        self._answer_starts.append(self._now())
 
     def global_wait(self) -> float:
         return max(0.0, max(self._next_global, self.paused_until) - self._now())
@@ -137,7 +159,7 @@ class Pacer:
 
 # Messages that answer what a person just did in the chat (handlers/util.say, the report's
 # confirmation, errors, exports): sent before scheduled and broadcast messages.
-ANSWER_PURPOSES = ("reply", "report_ack", "error", "export")
+ANSWER_PURPOSES = ("reply", "report_ack", "error", "export", "stranger")
 
 
 class OutboxSender:
@@ -158,7 +180,8 @@ class OutboxSender:
         self._stopping = False
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0}
+        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0,
+                      "as_plain_text": 0}
 
     def wake(self) -> None:
         """Called after a commit that queued messages."""
@@ -195,17 +218,19 @@ class OutboxSender:
             # A chat whose head waits for a retry waits as a whole, so its messages keep their order.
             heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
                      .group_by(OutboxMessage.chat_id))
-            # Someone waiting for an answer goes before a fan-out of reminders queued earlier;
-            # within one chat the order stays as queued (only chats' heads are picked).
-            answers_first = case((OutboxMessage.purpose.in_(ANSWER_PURPOSES), 0), else_=1)
-            rows = (await session.execute(
-                select(OutboxMessage.id, OutboxMessage.chat_id)
-                .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
-                .order_by(answers_first, OutboxMessage.id).limit(batch)
-            )).all()
+            # Someone waiting for an answer goes before a fan-out of reminders queued earlier, but
+            # within a bounded share (`_merge_fairly`); within one chat the order stays as queued
+            # (only chats' heads are picked). Read apart, so neither class can fill the batch.
+            due = (select(OutboxMessage.id, OutboxMessage.chat_id)
+                   .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now))
+            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
+            answers = (await session.execute(due.where(is_answer).order_by(OutboxMessage.id).limit(batch))).all()
+            scheduled = (await session.execute(
+                due.where(~is_answer).order_by(OutboxMessage.id).limit(batch))).all()
+        rows = self._merge_fairly(answers, scheduled)
         started = False
         waiting: dict[int, float] = {}
-        for row_id, chat_id in rows:
+        for row_id, chat_id, answer in rows:
             if self._stopping:
                 break
             if started and self._queued.is_set():
@@ -226,6 +251,8 @@ class OutboxSender:
             while len(self._in_flight) >= self.limits.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             self.pacer.take(chat_id)
+            if answer:
+                self.pacer.took_answer()
             self._busy_chats.add(chat_id)
             task = asyncio.create_task(self._deliver(row_id, chat_id))
             self._in_flight.add(task)
@@ -242,6 +269,21 @@ class OutboxSender:
                 queued.cancel()
             return True
         return started
+
+    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]]
+                      ) -> Iterator[tuple[int, int, bool]]:
+        """Answers first while they keep within their share of the last second's sends; then
+        scheduled rows get their turn. The share is counted across reads of the outbox, so
+        answers queued at a high rate (each one makes the sender read again) cannot take
+        every slot. Lazily evaluated: the share is asked at the moment each row is chosen."""
+        a = s = 0
+        while a < len(answers) or s < len(scheduled):
+            if a < len(answers) and (s >= len(scheduled) or self.pacer.answers_may_go()):
+                yield answers[a][0], answers[a][1], True
+                a += 1
+            else:
+                yield scheduled[s][0], scheduled[s][1], False
+                s += 1
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
@@ -283,7 +325,10 @@ class OutboxSender:
                 await self._forbidden(row_id, chat_id, str(exc))
             except BadRequest as exc:
                 self.stats["bad_request"] += 1
-                await self._dead(row_id, str(exc))
+                if message.parse_mode == "HTML" and UNPARSABLE in str(exc):
+                    await self._as_plain_text(message, str(exc))
+                else:
+                    await self._dead(row_id, str(exc), message)
             except Migrated as exc:
                 await self._migrate(chat_id, exc.new_chat_id)
             else:
@@ -325,6 +370,7 @@ class OutboxSender:
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if row.attempts >= MAX_UNEXPECTED:
                 row.state = "dead"
+                await self._report_undeliverable(session, row, row.last_error)
             else:
                 row.next_attempt_at = self.clock.now() + timedelta(
                     seconds=min(self.limits.max_backoff, 2.0 ** row.attempts))
@@ -341,14 +387,47 @@ class OutboxSender:
                           entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
-    async def _dead(self, row_id: int, error: str) -> None:
+    async def _as_plain_text(self, message: OutboxMessage, error: str) -> None:
+        """Telegram could not read the markup: the same words go once more without it (the row is
+        rewritten, so the retry cannot fail the same way)."""
+        self.stats["as_plain_text"] += 1
+        now = self.clock.now()
+        async with self.gate(), self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+                text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
+                attempts=OutboxMessage.attempts + 1))
+            events.record(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
+                          entity_id=message.id, reason=error[:500])
+        log.warning("outbox message %s refused as HTML, retried as plain text: %s", message.id, error)
+
+    async def _dead(self, row_id: int, error: str, message: OutboxMessage) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                           entity_id=row_id, to_state="dead", reason=error[:500])
+            await self._report_undeliverable(session, message, error)
         log.warning("outbox message %s refused by Telegram: %s", row_id, error)
+
+    async def _report_undeliverable(self, session: AsyncSession, message: OutboxMessage, error: str) -> None:
+        """Tells the coordinators what could not be delivered, once: a notice about a failed
+        notice is not reported again."""
+        if message.purpose == UNDELIVERABLE_PURPOSE:
+            return
+        now = self.clock.now()
+        contacts = (await session.scalars(select(Contact).where(Contact.chat_id == message.chat_id)
+                                          .order_by(Contact.id))).all()
+        whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
+        excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
+        for coordinator in await coordinators(session):
+            lang = coordinator.language
+            task = (t(lang, "undeliverable_notice.task", aid=message.assignment_id)
+                    if message.assignment_id is not None else "")
+            outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose=UNDELIVERABLE_PURPOSE,
+                           text=t(lang, "undeliverable_notice", whom=html.escape(whom, quote=False), task=task,
+                                  error=html.escape(clip(error, EXCERPT_CHARS), quote=False),
+                                  excerpt=html.escape(excerpt, quote=False)))
 
     async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
         now = self.clock.now()
@@ -359,12 +438,14 @@ class OutboxSender:
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
                 state="failed", last_error="chat unreachable (403)"))
+            # Paused, not unbound: people unblock bots, and a group may take the bot back. They
+            # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(
-                Contact.chat_id == chat_id, Contact.active.is_(True)))).all()
+                Contact.chat_id == chat_id, Contact.active.is_(True), Contact.paused_at.is_(None)))).all()
             for contact in contacts:
-                contact.active, contact.deactivated_reason = False, "blocked the bot (403)"
-                events.record(session, at=now, actor="system:sender", kind="contact.deactivated", entity="contact",
-                              entity_id=contact.id, from_state="active", to_state="inactive", reason=error[:200])
+                contact.paused_at = now
+                events.record(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",
+                              entity_id=contact.id, from_state="active", to_state="paused", reason=error[:200])
             if contacts:
                 names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
                 from models import Unit

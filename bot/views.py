@@ -7,6 +7,7 @@ from datetime import date
 from bot.i18n import role_name, status_name, t
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.coordination import esc, local_time
+from bot.textutil import clip, clip_html
 from models import ProgressReport
 
 PAGE_LINES = 25
@@ -21,7 +22,7 @@ def paginate(header: str, lines: list[str], page: int) -> tuple[str, int, int]:
         if pages[-1] and (len(pages[-1]) >= PAGE_LINES or size + len(line) > PAGE_CHARS):
             pages.append([])
             size = 0
-        pages[-1].append(line[:PAGE_CHARS])
+        pages[-1].append(clip_html(line, PAGE_CHARS))
         size += len(line) + 1
     page = max(0, min(page, len(pages) - 1))
     return "\n".join([header, *pages[page]]), page, len(pages)
@@ -35,9 +36,9 @@ def board_lines(lang: str, measures: list[MeasureLine], policy_lights: dict[int,
             current_policy = m.policy_id
             light = (policy_lights or {}).get(m.policy_id)
             prefix = t(lang, f"light.{light}") + " " if light else ""
-            lines.append(t(lang, "board.policy", title=prefix + esc(m.policy_title)))
+            lines.append(t(lang, "board.policy", title=prefix + esc(clip(m.policy_title))))
         draft = m.counts.get("draft", 0)
-        lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(m.title),
+        lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(clip(m.title)),
                        total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
                        yellow=m.counts.get("yellow", 0), green=m.counts.get("green", 0),
                        draft=t(lang, "board.draft", n=draft) if draft else ""))
@@ -94,7 +95,7 @@ def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[st
 def task_detail(lang: str, view, light: str, reports: list[ProgressReport]) -> str:  # type: ignore[no-untyped-def]
     a = view.assignment
     text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
-             percent=_percent(a.percent), measure=view.measure.number, measure_title=esc(view.measure.title),
+             percent=_percent(a.percent), measure=view.measure.number, measure_title=esc(clip(view.measure.title)),
              text=esc(view.task.text), unit=esc(view.unit.name), role=role_name(lang, a.role),
              due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), acked=local_time(a.acknowledged_at),
              last_report=local_time(a.last_report_at), reminders=a.reminders_count)

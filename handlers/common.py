@@ -14,6 +14,7 @@ from bot.app import App
 from bot.i18n import role_name, t
 from bot.services import access
 from bot.services.coordination import esc
+from bot.services.housekeeping import STRANGER_PURPOSE, stranger_answer_due
 from bot.services.invites import InviteError, redeem_invite
 from bot.services.throttle import AttemptThrottle
 from handlers.filters import is_stranger
@@ -118,7 +119,8 @@ stranger_router = Router(name="strangers")
 async def stranger_message(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
     if message.chat.type != ChatType.PRIVATE and not (message.text or "").startswith("/"):
         return  # unbound groups: stay quiet rather than answer every member
-    say(session, app, message.chat.id, t(actor.language, "stranger"))
+    if await stranger_answer_due(session, message.chat.id, app.clock.now()):
+        say(session, app, message.chat.id, t(actor.language, "stranger"), purpose=STRANGER_PURPOSE)
 
 
 @stranger_router.callback_query(is_stranger)

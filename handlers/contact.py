@@ -19,6 +19,7 @@ from bot.dates import find_date
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
+from bot.services import copies
 from bot.services.access import Actor
 from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
 from handlers.filters import is_member
@@ -280,6 +281,9 @@ async def reply_to_bot(message: Message, session, app: App, actor: Actor) -> Non
     replied = message.reply_to_message
     assert replied is not None
     aid = await co.find_assignment_by_message(session, message.chat.id, replied.message_id)
+    if aid is None and _from_this_bot(message, replied):
+        aid = await copies.adopt(session, chat_id=message.chat.id, message_id=replied.message_id,
+                                 shown_text=replied.text or replied.caption or "", now=app.clock.now())
     if aid is None:
         if message.chat.type == ChatType.PRIVATE:
             say(session, app, message.chat.id, t(actor.language, "report.no_task"))
@@ -324,3 +328,8 @@ async def edited_report(message: Message, session, app: App, actor: Actor) -> No
                                 notify_now=app.settings.report_notify == "instant")
     except co.CoordinationError:
         return
+
+
+def _from_this_bot(message: Message, replied: Message) -> bool:
+    return (replied.from_user is not None and message.bot is not None
+            and replied.from_user.id == message.bot.id)

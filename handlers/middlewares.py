@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import App
 from bot.i18n import normalise_language, t
 from bot.inflight import InFlight
+from bot.services import paused
 from bot.services.access import resolve_actor
 from bot.services.ingest import ReplyIngest
 from bot.telegram import SqlStorage, update_session
@@ -106,4 +107,6 @@ class ActorMiddleware(BaseMiddleware):
             data["session"], user_id=user.id, chat_id=chat.id if chat else user.id,
             name=user.full_name or str(user.id),
             default_language=normalise_language(app.settings.default_language))
+        if any(contact.paused_at is not None for contact in data["actor"].contacts):
+            await paused.resume(data["session"], data["actor"], now=app.clock.now())
         return await handler(event, data)

@@ -116,6 +116,9 @@ class Contact(SQLModel, table=True):
     language: str = "zh"
     active: bool = True
     deactivated_reason: str | None = None
+    # Set when Telegram answered 403 (blocked, or the bot left the group): still bound, nothing
+    # reaches them; cleared when they write again, and what they missed is offered.
+    paused_at: datetime | None = _when()
     created_at: datetime | None = _when(nullable=False)
 
 
@@ -224,7 +227,8 @@ class OutboxMessage(SQLModel, table=True):
     assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
     followup_id: int | None = Field(default=None, foreign_key="followup.id")
     dedupe_key: str | None = Field(default=None, unique=True)
-    state: str = "pending"  # pending | sent | failed | dead
+    # failed: the chat was unreachable (403); offered: a failed row its recipient was told of on return.
+    state: str = "pending"  # pending | sent | failed | dead | offered
     attempts: int = 0
     next_attempt_at: datetime | None = _when()
     last_error: str | None = Field(default=None, sa_type=Text)

@@ -122,8 +122,9 @@ async def test_a_stranger_replying_is_refused_as_usual(batched_harness: Harness)
     h.srv.send_text(STRANGER + 7, "完成60%", reply_to=refusal)
     await h.deliver()
     assert declined == ["完成60%"]
-    assert len(h.srv.messages_to(STRANGER + 7)) == 2
-    assert "仅供已受邀的单位使用" in h.srv.messages_to(STRANGER + 7)[-1].text
+    # Answered once per period, not once per message (issue 12).
+    assert len(h.srv.messages_to(STRANGER + 7)) == 1
+    assert "仅供已受邀的单位使用" in refusal.text
     async with h.app.sessions() as session:
         assert (await session.scalars(select(ProgressReport))).all() == []
 

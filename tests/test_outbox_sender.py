@@ -364,7 +364,7 @@ async def test_server_errors_are_retried_with_backoff_and_delivered_once(
     assert row.telegram_message_id == srv.messages_to(chat)[0].message_id
 
 
-async def test_blocked_chat_fails_the_row_deactivates_the_contact_and_tells_the_coordinator(
+async def test_blocked_chat_fails_the_row_pauses_the_contact_and_tells_the_coordinator(
     app: App,
     srv: FakeBotAPI,
     bot: Bot,
@@ -410,10 +410,11 @@ async def test_blocked_chat_fails_the_row_deactivates_the_contact_and_tells_the_
     assert "blocked" in (to_blocker[0].last_error or "")
     async with app.sessions() as session:
         contact = await session.scalar(select(Contact).where(Contact.chat_id == blocker))
-        assert contact is not None and contact.active is False and contact.deactivated_reason
+        # Still bound, but paused until they write again (issue 12).
+        assert contact is not None and contact.active is True and contact.paused_at == app.clock.now()
         coord = await session.scalar(select(Contact).where(Contact.chat_id == coordinator))
-        assert coord is not None and coord.active is True
-        events = (await session.scalars(select(Event).where(Event.kind == "contact.deactivated"))).all()
+        assert coord is not None and coord.active is True and coord.paused_at is None
+        events = (await session.scalars(select(Event).where(Event.kind == "contact.paused"))).all()
         assert [e.entity_id for e in events] == [contact.id]
     notices = [r for r in rows if r.chat_id == coordinator]
     assert [(r.purpose, r.state) for r in notices] == [("blocked_notice", "sent")]

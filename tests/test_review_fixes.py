@@ -125,4 +125,4 @@ async def test_blocked_notice_survives_html_in_names(harness: Harness) -> None:
     async with h.app.sessions() as session:
         notice = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose == "blocked_notice"))
         contact = await session.scalar(select(Contact).where(Contact.chat_id == STRANGER))
-    assert notice is not None and notice.state == "sent" and not contact.active
+    assert notice is not None and notice.state == "sent" and contact.active and contact.paused_at is not None

@@ -326,8 +326,13 @@ TEXTS: dict[str, str] = {
     "date.unreasonable": "That date is out of the plausible range (from a year ago to ten years ahead); please check it and send it again.",
     "date.bad": "That is not a date I can read. Please write a calendar date such as 2025-12-31, 2025/12/31, 2025年12月31日, 12-31 or 12月31日.",
     "blocked_notice": (
-        "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so they are marked inactive."
+        "⚠️ The contact of {unit} ({name}) has blocked the bot; messages cannot be delivered, so sending is paused. "
+        "It resumes when they write again, and the task messages they missed are sent again."
     ),
+    "undeliverable_notice": "⚠️ A message to {whom}{task} could not be delivered; Telegram refused it: {error}\nIt read: {excerpt}",
+    "paused.back": "Welcome back. While the bot was blocked, {count} message(s) could not be delivered to you. {resent}",
+    "paused.resent": "The {n} task message(s) among them follow now; to report progress, reply to a task message.",
+    "undeliverable_notice.task": " (task #{aid})",
     "followup.escalation_header": "🚨 <b>Attention</b>: {count} item(s) need your attention",
     "digest.header": "📬 <b>Reports awaiting review</b> ({count})",
     "digest.row": "<b>#{rid}</b> {unit} · task #{aid} (measure {measure}·{seq}) · {understood}\n“{text}”",

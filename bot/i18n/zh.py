@@ -211,7 +211,11 @@ TEXTS: dict[str, str] = {
     "number.bad": "编号应为数字，例如 /task 12。",
     "date.unreasonable": "这个日期超出了合理范围（应在一年前到十年后之间），请核对后重新发送。",
     "date.bad": "未能识别日期，请写真实的日历日期，例如 2025-12-31、2025/12/31、2025年12月31日、12-31 或 12月31日。",
-    "blocked_notice": "⚠️ {unit} 的联络人（{name}）已停用机器人，消息无法送达，已标记为不活跃。",
+    "blocked_notice": "⚠️ {unit} 的联络人（{name}）已停用机器人，消息无法送达，已暂停发送；对方再次发消息时自动恢复，并补发未送达的任务消息。",
+    "paused.back": "欢迎回来。您停用机器人期间，有 {count} 条消息未能送达。{resent}",
+    "paused.resent": "其中 {n} 条任务消息现重新发送，报送进展请直接回复任务消息。",
+    "undeliverable_notice": "⚠️ 一条消息未能送达 {whom}{task}，Telegram 拒收：{error}\n内容：{excerpt}",
+    "undeliverable_notice.task": "（任务 #{aid}）",
     # follow-ups (催办)
     "followup.ack_reminder": "⏰ <b>签收提醒</b> 任务 #{aid} 已交办，尚未签收。\n措施{measure}：{text}\n截止日期：{due}\n请点“签收”，并直接回复本消息报送进展。",
     "followup.ack_escalation": "⚠️ <b>督办提示</b> {unit} 的任务 #{aid}（措施{measure}）交办后仍未签收。\n{text}\n截止日期：{due}",

@@ -23,6 +23,7 @@ from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators, unit_contacts
 from bot.services.parsing import Parsed, parse_progress
+from bot.textutil import clip
 from models import (
     Assignment,
     Contact,
@@ -122,8 +123,8 @@ def task_keyboard(assignment_id: int, lang: str, acknowledged: bool = False) -> 
 def render_task_message(view: asg.AssignmentView, lang: str) -> str:
     a = view.assignment
     rhythm = t(lang, "task.rhythm", rhythm=t(lang, f"rhythm.{view.task.rhythm}")) if view.task.rhythm else ""
-    return t(lang, "task.message", aid=a.id, policy=esc(view.policy.short_title or view.policy.title),
-             measure=view.measure.number, measure_title=esc(view.measure.title), text=esc(view.task.text),
+    return t(lang, "task.message", aid=a.id, policy=esc(clip(view.policy.short_title or view.policy.title)),
+             measure=view.measure.number, measure_title=esc(clip(view.measure.title)), text=esc(view.task.text),
              unit=esc(view.unit.name), role=role_name(lang, a.role),
              due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), rhythm=rhythm)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import bulk
+from bot.textutil import split_message
 from models import OutboxMessage
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -36,7 +37,7 @@ def enqueue(
     Only the last part carries the buttons, so they stay under the text they act on.
     Returns how many messages were queued.
     """
-    parts = split_text(text)
+    parts = split_text(text, markup=parse_mode == "HTML")
     collected = bulk.collector(session)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -80,38 +81,6 @@ async def already_queued(session: AsyncSession, dedupe_key: str) -> bool:
     return (await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))) is not None
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Splits at line ends so HTML tags, which never span lines here, stay whole."""
-    if utf16_len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        for piece in _hard_wrap(line, limit):
-            extra = utf16_len(piece) + (1 if current else 0)
-            if current and size + extra > limit:
-                parts.append("\n".join(current))
-                current, size = [], 0
-                extra = utf16_len(piece)
-            current.append(piece)
-            size += extra
-    if current:
-        parts.append("\n".join(current))
-    return parts
-
-
-def _hard_wrap(line: str, limit: int) -> list[str]:
-    if utf16_len(line) <= limit:
-        return [line]
-    pieces, start = [], 0
-    step = limit // 2  # a surrogate pair counts two; halving keeps every piece under the limit
-    while start < len(line):
-        pieces.append(line[start : start + step])
-        start += step
-    return pieces
-
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT, *, markup: bool = True) -> list[str]:
+    """Splits on the text's structure, never inside an HTML tag or entity (see textutil)."""
+    return split_message(text, limit, markup=markup)
