@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
-from bot.services import events
+from bot.services import events, policy_codes
 from bot.services.units import ensure_unit
 from models import Assignment, Measure, Policy, Task, Unit
 
@@ -109,11 +109,12 @@ async def import_policy(
             fingerprint=decomposition.fingerprint, source_name=source_name, source_text=source_text,
             created_at=now, updated_at=now,
         )
+        await policy_codes.assign_code(session, policy)
         session.add(policy)
         await session.flush()
         events.record(session, at=now, actor=actor, kind="policy.imported", entity="policy",
                       entity_id=policy.id, to_state="imported",
-                      data={"source": source_name, "doc_number": info.doc_number})
+                      data={"source": source_name, "doc_number": info.doc_number, "code": policy.code})
         outcome = ImportOutcome(policy_id=policy.id or 0, created=True, unchanged=False)
     else:
         policy = existing
