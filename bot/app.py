@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,8 +28,7 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        engine = make_engine(settings.database_url, settings.sqlite_synchronous,
-                             sqlite_driver=settings.sqlite_driver)
+        engine = make_engine(settings.database_url, settings.sqlite_synchronous)
         if clock is None and (settings.clock_speed != 1.0 or settings.clock_start is not None):
             clock = ScaledClock(settings.clock_speed, settings.clock_start)
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
@@ -55,16 +52,14 @@ class App:
                 {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
         return len(rows)
 
-    async def replan_touched(self, session: AsyncSession, loaded: Mapping[int, tuple[Any, Any, Any]] | None = None
-                             ) -> None:
-        """Re-plans follow-ups of the assignments whose state this session changed; `loaded` as in
-        `followups.replan` (what a batch already holds, so it is not read again)."""
+    async def replan_touched(self, session: AsyncSession) -> None:
+        """Re-plans follow-ups of the assignments whose state this session changed."""
         touched = session.info.pop("touched_assignments", None)
         if touched:
             from bot.services.followups import replan
 
             await replan(session, touched, now=self.clock.now(), calendar=self.calendar,
-                         base=self.followup_settings, loaded=loaded)
+                         base=self.followup_settings)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 from datetime import date
@@ -404,14 +403,7 @@ def cmd_run(settings: Settings) -> int:
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     migrate(settings)
-    # Start-up creates a few hundred thousand objects that live as long as the process; collecting
-    # while they are made is wasted work. run_bot freezes them and turns collection back on
-    # (runner.settle_heap); the finally covers a run that fails before that.
-    gc.disable()
-    try:
-        return asyncio.run(run_bot(settings))
-    finally:
-        gc.enable()
+    return asyncio.run(run_bot(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -490,9 +482,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot import aiogram_types
-
-    aiogram_types.install()  # before anything imports aiogram: most of `duban run`'s start-up
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -51,8 +51,6 @@ class Settings(BaseSettings):
     rate_per_chat_per_sec: float = 1.0
     rate_per_group_per_min: int = 20
     sqlite_synchronous: str = "NORMAL"
-    # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
-    sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
     log_level: str = "INFO"
 
@@ -61,14 +59,6 @@ class Settings(BaseSettings):
     def _check_notify(cls, value: str) -> str:
         if value not in {"instant", "digest"}:
             raise ValueError("REPORT_NOTIFY must be 'instant' or 'digest'")
-        return value
-
-    @field_validator("sqlite_driver")
-    @classmethod
-    def _check_driver(cls, value: str) -> str:
-        value = value.lower()
-        if value not in {"inline", "thread"}:
-            raise ValueError("SQLITE_DRIVER must be inline or thread")
         return value
 
     @field_validator("sqlite_synchronous")

@@ -15,9 +15,7 @@ from bot.app import App
 from bot.i18n import normalise_language, t
 from bot.inflight import InFlight
 from bot.services.access import resolve_actor
-from bot.services.ingest import ReplyIngest
-from bot.telegram import SqlStorage, update_session
-from handlers.ingest import queued_reply
+from bot.telegram import update_session
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -30,15 +28,6 @@ class SessionMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         app: App = data["app"]
         assert isinstance(event, Update)
-        ingest: ReplyIngest | None = data.get("ingest")
-        if ingest is not None and not data.get("ingest_fallback"):
-            reply = queued_reply(event, data)
-            if reply is not None:
-                if ingest.submit(reply):
-                    await ingest.flush()
-                return None
-            # Whatever this update reads or changes must see the replies queued before it.
-            await ingest.flush()
         inflight: InFlight | None = data.get("inflight")
         async with contextlib.AsyncExitStack() as stack:
             if inflight is not None:
@@ -74,9 +63,6 @@ class SessionMiddleware(BaseMiddleware):
                 raise
             finally:
                 update_session.reset(token)
-                storage = data.get("fsm_storage")
-                if isinstance(storage, SqlStorage):
-                    storage.forget(session.info.get("fsm_written", ()))
         sender = data.get("sender")
         if sender is not None:
             sender.wake()

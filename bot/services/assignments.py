@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
-from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from bot.services import events
-from models import Assignment, Measure, Policy, Task, TaskMessage, Unit
+from models import Assignment, Measure, Policy, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
 CLOSED = ("done", "cancelled")
@@ -97,78 +93,6 @@ async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
         rows = (await session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
         for row in rows:
             cache[row[0].id] = AssignmentView(*row)
-
-
-_PLAIN_TABLES = (("assignment", Assignment), ("task", Task), ("measure", Measure), ("policy", Policy), ("unit", Unit))
-PlainColumns = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-@cache
-def _plain_views_of_messages(wanted: PlainColumns):  # type: ignore[no-untyped-def]
-    """Built once per column choice; the chats and messages are bound when it runs."""
-    chosen = dict(wanted)
-    columns = [getattr(model, name).label(f"{part}__{name}")
-               for part, model in _PLAIN_TABLES for name in chosen[part]]
-    return (select(*columns, TaskMessage.chat_id.label("message__chat_id"),
-                   TaskMessage.message_id.label("message__message_id"))
-            .select_from(Assignment.__table__)
-            .join(Task.__table__, Task.id == Assignment.task_id)
-            .join(Measure.__table__, Measure.id == Task.measure_id)
-            .join(Policy.__table__, Policy.id == Task.policy_id)
-            .join(Unit.__table__, Unit.id == Assignment.unit_id)
-            .join(TaskMessage.__table__, TaskMessage.assignment_id == Assignment.id)
-            .where(TaskMessage.chat_id.in_(bindparam("chats", expanding=True)),
-                   TaskMessage.message_id.in_(bindparam("messages", expanding=True)))
-            .order_by(Assignment.id)
-            .with_for_update(of=Assignment.__table__))
-
-
-async def load_plain_views_of_messages(session: AsyncSession, chat_ids: Collection[int],
-                                       message_ids: Collection[int], columns: PlainColumns
-                                       ) -> tuple[dict[tuple[int, int], int], dict[int, AssignmentView]]:
-    """Views made of plain objects instead of ORM instances, for the assignments the bot's task
-    messages (chat, message id) carry, with which assignment each message carries, in one
-    statement. For batch work that writes what it changes itself: building and tracking ORM
-    instances costs more than the rest of a progress reply. Each object has only the `columns`
-    asked for, per part ("assignment", "task", "measure", "policy", "unit"; each must include
-    "id"), so a column the caller forgot fails loudly; nothing flushes them. On PostgreSQL the
-    assignments are locked (FOR UPDATE, in id order) as they are read, as `coordination.lock`
-    does for one; SQLite has no row locks and a transaction that writes holds the database."""
-    out: dict[int, AssignmentView] = {}
-    shared: dict[tuple[str, Any], SimpleNamespace] = {}
-    carried: dict[tuple[int, int], int] = {}
-    if not chat_ids or not message_ids:
-        return carried, out
-    connection = await session.connection()
-    result = await connection.execute(_plain_views_of_messages(columns),
-                                      {"chats": list(chat_ids), "messages": list(message_ids)})
-    for row, view in _plain_rows(result, out, shared):
-        carried[(row.message__chat_id, row.message__message_id)] = view.assignment.id
-    return carried, out
-
-
-def _plain_rows(result: Any, out: dict[int, AssignmentView], shared: dict[tuple[str, Any], SimpleNamespace]
-                ) -> Iterator[tuple[Any, AssignmentView]]:
-    """Each row with its view; one view (and one object per task, measure, policy, unit) per id."""
-    keys = list(result.keys())
-    split = [(part, [(n, k.split("__", 1)[1]) for n, k in enumerate(keys) if k.startswith(part + "__")])
-             for part, _model in _PLAIN_TABLES]
-    assignment_id = keys.index("assignment__id")
-    for row in result.all():
-        view = out.get(row[assignment_id])
-        if view is None:
-            parts: dict[str, SimpleNamespace] = {}
-            for part, fields in split:
-                values = {name: row[n] for n, name in fields}
-                if part == "assignment":
-                    parts[part] = SimpleNamespace(**values)
-                else:  # tasks, measures, policies and units repeat across assignments
-                    key = (part, values["id"])
-                    if key not in shared:
-                        shared[key] = SimpleNamespace(**values)
-                    parts[part] = shared[key]
-            view = out[row[assignment_id]] = AssignmentView(**parts)  # type: ignore[arg-type]
-        yield row, view
 
 
 async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:

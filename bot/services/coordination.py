@@ -11,7 +11,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -232,34 +231,22 @@ async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: i
     back only the interpretation; the verbatim text commits with the update's claim.
     """
     view = await assignment_for_actor(session, actor, assignment_id, act=True)
-    report = ProgressReport(**raw_report_values(actor, view, incoming, now=now, supersedes=supersedes))
+    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
+    report = ProgressReport(
+        assignment_id=view.assignment.id or 0, contact_id=contact.id if contact else None,
+        chat_id=incoming.chat_id, message_id=incoming.message_id, author=incoming.author,
+        raw_text=incoming.text, attachment_kind=incoming.attachment_kind,
+        attachment_file_id=incoming.attachment_file_id, attachment_name=incoming.attachment_name,
+        supersedes_id=supersedes.id if supersedes else None, created_at=now)
     session.add(report)
     if supersedes is not None:
         supersedes.superseded = True
-    await session.flush()
-    record_received(session, actor, report, now=now)
-    await session.flush()
-    return report
-
-
-def raw_report_values(actor: Actor, view: asg.AssignmentView, incoming: IncomingReport, *, now: datetime,
-                      supersedes: ProgressReport | None = None) -> dict[str, Any]:
-    """The columns of a ProgressReport as received, before any reading of it."""
-    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
-    return {
-        "assignment_id": view.assignment.id, "contact_id": contact.id if contact else None,
-        "chat_id": incoming.chat_id, "message_id": incoming.message_id, "author": incoming.author,
-        "raw_text": incoming.text, "attachment_kind": incoming.attachment_kind,
-        "attachment_file_id": incoming.attachment_file_id, "attachment_name": incoming.attachment_name,
-        "supersedes_id": supersedes.id if supersedes else None, "created_at": now,
-    }
-
-
-def record_received(session: AsyncSession, actor: Actor, report: ProgressReport, *, now: datetime) -> None:
-    """The stored report's event; needs the report's id, so it follows a flush."""
+    await session.flush()  # the event names the report's id
     events.record(session, at=now, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
                   data={"assignment_id": report.assignment_id, "chars": len(report.raw_text or ""),
                         "supersedes": report.supersedes_id})
+    await session.flush()
+    return report
 
 
 async def receive_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
@@ -307,15 +294,14 @@ def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) ->
 async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
                            now: datetime, edited_from: ProgressReport | None = None,
                            explicit: tuple[str, int | None] | None = None,
-                           notify_now: bool = True, reading: Parsed | None = None) -> ReportOutcome:
+                           notify_now: bool = True) -> ReportOutcome:
     """Step two: read the stored text, move the assignment, tell the people who need to know.
 
-    `explicit` carries what the contact chose in the guided flow; it wins over parsing. `reading`
-    is `reading_of(report.raw_text, explicit)` when the caller has already made it.
+    `explicit` carries what the contact chose in the guided flow; it wins over parsing.
     """
-    parsed = reading if reading is not None else reading_of(report.raw_text, explicit)
-    _assign(report, parsed_status=parsed.status, parsed_percent=parsed.percent, parse_ok=parsed.understood,
-            review_state="pending")
+    parsed = reading_of(report.raw_text, explicit)
+    report.parsed_status, report.parsed_percent = parsed.status, parsed.percent
+    report.parse_ok, report.review_state = parsed.understood, "pending"
     view = await asg.load_view(session, report.assignment_id)
     assert view is not None
     changed = apply_report_status(session, view.assignment, parsed.status, parsed.percent, report, now=now,
@@ -332,14 +318,6 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
     if notify_now:
         await notify_coordinators_of_report(session, view, report, now=now)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
-
-
-def _assign(row: Any, **values: Any) -> None:
-    """Sets only what differs: a table model's attribute assignment is costly (validation and
-    change tracking), and a batch inserts its reports with the reading already in place."""
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
 
 
 def apply_report_status(session: AsyncSession, assignment: Assignment, status: str | None, percent: int | None,
@@ -365,7 +343,7 @@ def apply_report_status(session: AsyncSession, assignment: Assignment, status: s
 
 async def notify_coordinators_of_report(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport,
                                         *, now: datetime) -> None:
-    _assign(report, notified_at=now)
+    report.notified_at = now
     for coordinator in await coordinators(session):
         lang = coordinator.language
         text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import bulk
 from models import Event
 
 
@@ -24,13 +23,8 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    values = {"at": at, "actor": actor, "kind": kind, "entity": entity, "entity_id": entity_id,
-              "from_state": from_state, "to_state": to_state, "reason": reason, "data": data}
-    rows = bulk.collector(session)
-    if rows is not None:
-        rows.add(Event, values)
-    else:
-        session.add(Event(**values))
+    session.add(Event(at=at, actor=actor, kind=kind, entity=entity, entity_id=entity_id,
+                      from_state=from_state, to_state=to_state, reason=reason, data=data))
     if entity == "assignment" and entity_id is not None:
         # Whoever commits this session re-plans these assignments' follow-ups.
         session.info.setdefault("touched_assignments", set()).add(entity_id)

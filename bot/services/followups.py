@@ -8,19 +8,19 @@ or closing that came in meanwhile silences it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
-from bot.services import bulk, events, outbox
+from bot.services import events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
 from bot.services.assignments import AssignmentView, load_view, load_views
 from bot.services.coordination import esc, task_keyboard
@@ -58,40 +58,28 @@ class PlanResult:
 
 
 async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *, now: datetime,
-                 calendar: WorkCalendar, base: FollowupSettings,
-                 loaded: Mapping[int, tuple[Any, Any, Any]] | None = None) -> PlanResult:
-    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules.
-
-    `loaded` gives, per assignment id, its (assignment, task, policy) as the caller already holds
-    them (ORM objects or anything with the same attributes); only the ids it lacks are queried.
-    It is used only with explicit `assignment_ids`.
-    """
-    by_id: dict[int, tuple[Any, Any, Any]] = {}
-    condition: ColumnElement[bool] | None
+                 calendar: WorkCalendar, base: FollowupSettings) -> PlanResult:
+    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
+    condition: ColumnElement[bool]
     if assignment_ids is None:
         condition = Assignment.status.in_(PLANNABLE)
     else:
         ids = set(assignment_ids)
         if not ids:
             return PlanResult()
-        if loaded:
-            by_id = {aid: loaded[aid] for aid in ids if aid in loaded}
-            ids.difference_update(by_id)
-        condition = Assignment.id.in_(ids) if ids else None
-    if condition is not None:
-        query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
-                 .join(Policy, Policy.id == Task.policy_id).where(condition))
-        for a, task, policy in (await session.execute(query)).all():
-            by_id[a.id] = (a, task, policy)
+        condition = Assignment.id.in_(ids)
+    query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
+             .join(Policy, Policy.id == Task.policy_id).where(condition))
+    by_id: dict[int, tuple[Assignment, Task, Policy]] = {
+        a.id: (a, task, policy) for a, task, policy in (await session.execute(query)).all()}
     result = PlanResult()
-    rows = bulk.collector(session)
     # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups
     pending: dict[int, dict[str, tuple[int, datetime]]] = {}
     existing_keys: set[str] = set()
     if by_id:
         for chunk in _chunks(sorted(by_id), 500):
             # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
-            # due_at) index and walk every pending row of the province (4x slower ticks).
+            # due_at) index and walk every pending row of the province.
             # Plain columns, not entities; the session autoflushes first (the statement is
             # ORM-enabled), so follow-ups added or changed earlier in this session are seen.
             for fid, aid, key, state, due_at in (await session.execute(
@@ -100,6 +88,7 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
                 existing_keys.add(key)
                 if state == "pending":
                     pending.setdefault(aid, {})[key] = (fid, due_at)
+    added: list[dict[str, Any]] = []
     cancelled: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
     for aid in sorted(by_id):
@@ -113,27 +102,24 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
         current = pending.get(aid, {})
         for key, (fid, _due_at) in current.items():
             if key not in planned_keys:
-                cancelled.append({"row_id": fid, "state": "cancelled"})
+                cancelled.append({"id": fid, "state": "cancelled"})
                 result.cancelled += 1
         for p in planned:
             if p.key not in existing_keys:
-                values = {"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
-                          "state": "pending", "payload": p.payload, "created_at": now}
-                if rows is not None:
-                    rows.add(Followup, values)
-                else:
-                    session.add(Followup(**values))
+                added.append({"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
+                              "state": "pending", "payload": p.payload, "created_at": now})
                 existing_keys.add(p.key)
                 result.added += 1
             elif p.key in current and current[p.key][1] != p.due_at:
-                moved.append({"row_id": current[p.key][0], "due_at": p.due_at})
-    table = Followup.__table__  # type: ignore[attr-defined]
+                moved.append({"id": current[p.key][0], "due_at": p.due_at})
+    # A full re-plan touches every open assignment of a province: rows go in as one
+    # executemany per statement rather than one ORM object each.
+    if added:
+        await session.execute(insert(Followup), added)
     for column, changes in (("state", cancelled), ("due_at", moved)):
         if changes:
-            with session.no_autoflush:
-                await bulk.executemany(session, bulk.update_by_id(table, (column,)), changes)
+            await session.execute(update(Followup), changes)
             _sync_loaded(session, column, changes)
-    await session.flush()
     return result
 
 
@@ -143,7 +129,7 @@ def _sync_loaded(session: AsyncSession, column: str, changes: list[dict[str, Any
     if not identity_map:
         return
     for change in changes:
-        obj = identity_map.get(identity_key(Followup, change["row_id"]))
+        obj = identity_map.get(identity_key(Followup, change["id"]))
         if obj is not None:
             set_committed_value(obj, column, change[column])
 
