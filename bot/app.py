@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, ScaledClock, SystemClock
 from bot.db import WriteGate, is_sqlite, make_engine, make_sessionmaker
 from bot.followup_rules import FollowupSettings
+from bot.services.uow import UnitOfWork
 from bot.workcal import WorkCalendar
 from config.directory import Directory, load_directory
 from config.settings import Settings
@@ -52,14 +55,18 @@ class App:
                 {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
         return len(rows)
 
-    async def replan_touched(self, session: AsyncSession) -> None:
-        """Re-plans follow-ups of the assignments whose state this session changed."""
-        touched = session.info.pop("touched_assignments", None)
-        if touched:
-            from bot.services.followups import replan
+    def unit_of_work(self, session: AsyncSession, now: datetime | None = None) -> UnitOfWork:
+        return UnitOfWork(session=session, now=now or self.clock.now(), settings=self.settings,
+                          calendar=self.calendar, followup_settings=self.followup_settings)
 
-            await replan(session, touched, now=self.clock.now(), calendar=self.calendar,
-                         base=self.followup_settings)
+    @contextlib.asynccontextmanager
+    async def work(self, now: datetime | None = None) -> AsyncIterator[UnitOfWork]:
+        """A unit of work in its own session and turn at the write gate, committed when the
+        block ends without an error and rolled back otherwise."""
+        async with self.gate(), self.sessions() as session:
+            uow = self.unit_of_work(session, now)
+            yield uow
+            await uow.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

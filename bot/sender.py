@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
-from bot.services.access import coordinators
+from bot.services.access import coordinator_contacts
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ class OutboxSender:
             for table in (Contact, OutboxMessage):
                 await session.execute(update(table).where(table.chat_id == old_chat_id)
                                       .values(chat_id=new_chat_id))
-            events.record(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
+            events.add(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
                           entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
@@ -346,7 +346,7 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
-            events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
+            events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                           entity_id=row_id, to_state="dead", reason=error[:500])
         log.warning("outbox message %s refused by Telegram: %s", row_id, error)
 
@@ -363,14 +363,14 @@ class OutboxSender:
                 Contact.chat_id == chat_id, Contact.active.is_(True)))).all()
             for contact in contacts:
                 contact.active, contact.deactivated_reason = False, "blocked the bot (403)"
-                events.record(session, at=now, actor="system:sender", kind="contact.deactivated", entity="contact",
+                events.add(session, at=now, actor="system:sender", kind="contact.deactivated", entity="contact",
                               entity_id=contact.id, from_state="active", to_state="inactive", reason=error[:200])
             if contacts:
                 names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
                 from models import Unit
 
                 unit = await session.get(Unit, contacts[0].unit_id) if contacts[0].unit_id else None
-                for coordinator in await coordinators(session):
+                for coordinator in await coordinator_contacts(session):
                     if coordinator.chat_id == chat_id:
                         continue
                     outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="blocked_notice",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from aiogram import Bot
@@ -77,28 +76,31 @@ class AiogramTransport:
         return sent.message_id
 
 
-# The session of the update being handled. FSM writes join its transaction: SQLite has one
-# writer, and a step of a flow should commit (or roll back) with the update that made it.
-update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
-
-
 class SqlStorage(BaseStorage):
-    """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
+    """aiogram FSM storage in the database, so a half-finished flow survives a restart.
+
+    Bound to an update's session (`bound`, which the session middleware does for every update), a
+    step's state joins that transaction: SQLite has one writer, and a step of a flow should commit
+    (or roll back) with the update that made it. Unbound, each call is its own short transaction.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 gate: WriteGate) -> None:
+                 gate: WriteGate, session: AsyncSession | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.gate = gate  # required, as for the sender: its writes take turns with everyone's
+        self.session = session
+
+    def bound(self, session: AsyncSession) -> SqlStorage:
+        return SqlStorage(self.sessions, self.clock, self.gate, session)
 
     @staticmethod
     def _key(key: StorageKey) -> str:
         return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
-        current = update_session.get()
-        if current is not None:
-            await self._write_in(current, key, values)
+        if self.session is not None:
+            await self._write_in(self.session, key, values)
             return
         async with self.gate(), self.sessions() as session, session.begin():
             await self._write_in(session, key, values)
@@ -114,12 +116,10 @@ class SqlStorage(BaseStorage):
         await session.flush()
 
     async def _read(self, key: StorageKey) -> FsmState | None:
-        current = update_session.get()
-        if current is not None:
-            return await current.get(FsmState, self._key(key))
+        if self.session is not None:
+            return await self.session.get(FsmState, self._key(key))
         async with self.sessions() as session:
             return await session.get(FsmState, self._key(key))
-
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 

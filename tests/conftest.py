@@ -79,10 +79,9 @@ async def import_seed(app: App) -> None:
     from bot.services.units import sync_directory
 
     text = read_document(SEED)
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, app.clock.now(), "test")
-        await import_policy(session, decompose(text, app.directory), source_name="seed", source_text=text,
-                            now=app.clock.now(), actor="test")
+    async with app.work() as uow:
+        await sync_directory(uow, app.directory, "test")
+        await import_policy(uow, decompose(text, app.directory), source_name="seed", source_text=text, actor="test")
 
 
 @dataclass

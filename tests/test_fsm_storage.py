@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import App
-from bot.telegram import SqlStorage, update_session
+from bot.telegram import SqlStorage
 
 KEY = StorageKey(bot_id=1, chat_id=10, user_id=10)
 
@@ -20,23 +20,16 @@ async def test_a_step_commits_or_rolls_back_with_its_update(app: App) -> None:
 
     # Written inside an update whose transaction then fails: the update itself sees it, no one after.
     async with app.sessions() as session:
-        token = update_session.set(session)
-        try:
-            await storage.set_state(KEY, "Flow:percent")
-            assert await storage.get_state(KEY) == "Flow:percent"
-            await session.rollback()
-        finally:
-            update_session.reset(token)
+        in_update = storage.bound(session)
+        await in_update.set_state(KEY, "Flow:percent")
+        assert await in_update.get_state(KEY) == "Flow:percent"
+        await session.rollback()
     assert await storage.get_state(KEY) == "Flow:text"
 
     # Committed inside an update: seen afterwards, and by a new process over the same database.
     async with app.sessions() as session:
-        token = update_session.set(session)
-        try:
-            await storage.set_state(KEY, None)
-            await session.commit()
-        finally:
-            update_session.reset(token)
+        await storage.bound(session).set_state(KEY, None)
+        await session.commit()
     assert await storage.get_state(KEY) is None
     assert await SqlStorage(app.sessions, app.clock, gate=app.gate).get_state(KEY) is None
     assert await SqlStorage(app.sessions, app.clock, gate=app.gate).get_data(KEY) == {"aid": 7}

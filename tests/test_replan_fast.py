@@ -42,7 +42,7 @@ async def test_cancellation_reaches_followups_the_caller_holds(app: App, clock: 
         held = await session.scalar(select(Followup).where(Followup.assignment_id == aid,
                                                            Followup.kind == "ack_reminder"))
         assert held is not None and held.state == "pending"
-        result = await replan(session, [aid], now=clock.now(), calendar=app.calendar, base=app.followup_settings)
+        result = await replan(app.unit_of_work(session), [aid])
         assert result.cancelled == 2 and result.assignments == 1  # the reminder and the escalation
         assert held.state == "cancelled"
         assert held not in session.dirty  # held as written: the ORM has nothing more to send
@@ -82,7 +82,7 @@ async def test_due_at_change_is_written_and_visible(app: App, clock: ManualClock
         held = await session.scalar(select(Followup).where(Followup.assignment_id == aid,
                                                            Followup.kind == "ack_reminder"))
         assert held.due_at == shanghai(2025, 9, 24, 10)
-        result = await replan(session, [aid], now=clock.now(), calendar=app.calendar, base=app.followup_settings)
+        result = await replan(app.unit_of_work(session), [aid])
         assert (result.added, result.cancelled) == (0, 0)
         assert held.due_at == shanghai(2025, 9, 25, 10) and held.state == "pending"
         assert held not in session.dirty
@@ -100,7 +100,7 @@ async def test_followup_added_earlier_in_the_session_is_not_duplicated(app: App,
                                                      Followup.kind == "ack_reminder"))
         session.add(Followup(assignment_id=aid, kind="ack_reminder", key=f"{aid}:ack_reminder",
                              due_at=shanghai(2025, 9, 24, 10), created_at=clock.now()))
-        result = await replan(session, [aid], now=clock.now(), calendar=app.calendar, base=app.followup_settings)
+        result = await replan(app.unit_of_work(session), [aid])
         assert (result.added, result.cancelled) == (0, 0)
     async with app.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(Followup)
@@ -115,7 +115,7 @@ async def test_unflushed_orm_change_is_seen_and_set_right(app: App, clock: Manua
         held = await session.scalar(select(Followup).where(Followup.assignment_id == aid,
                                                            Followup.kind == "ack_reminder"))
         held.due_at = held.due_at + timedelta(hours=3)  # not flushed yet
-        await replan(session, [aid], now=clock.now(), calendar=app.calendar, base=app.followup_settings)
+        await replan(app.unit_of_work(session), [aid])
         assert held.due_at == shanghai(2025, 9, 24, 10) and held not in session.dirty
         fid = held.id
     async with app.sessions() as session:

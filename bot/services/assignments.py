@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from bot.services import events
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
@@ -37,12 +37,11 @@ class TransitionError(Exception):
 
 
 def transition(
-    session: AsyncSession,
+    uow: UnitOfWork,
     assignment: Assignment,
     to_state: str,
     *,
     action: str,
-    now: datetime,
     actor: str,
     reason: str | None = None,
     data: dict | None = None,
@@ -51,8 +50,8 @@ def transition(
         raise TransitionError(assignment.id or 0, assignment.status, action)
     from_state = assignment.status
     assignment.status = to_state
-    assignment.updated_at = now
-    events.record(session, at=now, actor=actor, kind=f"assignment.{action}", entity="assignment",
+    assignment.updated_at = uow.now
+    events.record(uow, actor=actor, kind=f"assignment.{action}", entity="assignment",
                   entity_id=assignment.id, from_state=from_state, to_state=to_state, reason=reason, data=data)
 
 
@@ -77,30 +76,29 @@ def _view_query():  # type: ignore[no-untyped-def]
             .options(defer(Policy.source_text)))
 
 
-async def load_view(session: AsyncSession, assignment_id: int) -> AssignmentView | None:
-    # The rows are in the session's identity map, so a view cached for the session stays current.
-    cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
-    if assignment_id not in cache:
-        await load_views(session, {assignment_id})
-    return cache.get(assignment_id)
+async def load_view(uow: UnitOfWork, assignment_id: int) -> AssignmentView | None:
+    # The rows are in the session's identity map, so a view kept by the unit of work stays current.
+    if assignment_id not in uow.views:
+        await load_views(uow, {assignment_id})
+    return uow.views.get(assignment_id)
 
 
-async def load_views(session: AsyncSession, assignment_ids: set[int]) -> None:
-    """Loads many views in one query into the session's cache (for batch work like the tick)."""
-    cache: dict[int, AssignmentView] = session.info.setdefault("assignment_views", {})
+async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
+    """Loads many views in one query into the unit of work (for batch work like the tick)."""
+    cache = uow.views
     missing = [aid for aid in assignment_ids if aid not in cache]
     for start in range(0, len(missing), 500):
-        rows = (await session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
+        rows = (await uow.session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
         for row in rows:
             cache[row[0].id] = AssignmentView(*row)
 
 
-async def acknowledge(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str) -> None:
-    transition(session, assignment, "acknowledged", action="acknowledge", now=now, actor=actor)
-    assignment.acknowledged_at = now
+async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) -> None:
+    transition(uow, assignment, "acknowledged", action="acknowledge", actor=actor)
+    assignment.acknowledged_at = uow.now
 
 
-async def extend(session: AsyncSession, assignment: Assignment, new_due: date, *, now: datetime, actor: str,
+async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, actor: str,
                  reason: str | None = None) -> date | None:
     old = assignment.due_on
     if assignment.status not in ALLOWED["extend"]:
@@ -108,24 +106,24 @@ async def extend(session: AsyncSession, assignment: Assignment, new_due: date, *
     if assignment.original_due_on is None:
         assignment.original_due_on = old
     assignment.due_on = new_due
-    assignment.updated_at = now
+    assignment.updated_at = uow.now
     to_state = assignment.status if assignment.status in ("draft", "claimed_done", "assigned") else "extended"
-    events.record(session, at=now, actor=actor, kind="assignment.extend", entity="assignment",
+    events.record(uow, actor=actor, kind="assignment.extend", entity="assignment",
                   entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
                   data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})
     assignment.status = to_state
     return old
 
 
-async def close(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str,
+async def close(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                 reason: str | None = None) -> None:
-    transition(session, assignment, "done", action="close", now=now, actor=actor, reason=reason)
-    assignment.done_at = now
+    transition(uow, assignment, "done", action="close", actor=actor, reason=reason)
+    assignment.done_at = uow.now
 
 
-async def reopen(session: AsyncSession, assignment: Assignment, *, now: datetime, actor: str,
+async def reopen(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                  reason: str | None = None) -> None:
     to_state = "in_progress" if assignment.acknowledged_at else "assigned"
-    transition(session, assignment, to_state, action="reopen", now=now, actor=actor, reason=reason)
+    transition(uow, assignment, to_state, action="reopen", actor=actor, reason=reason)
     assignment.done_at = None
     assignment.claimed_done_at = None

@@ -9,18 +9,17 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import normalise_language
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.lights import LightEdges, light_expression
-from bot.workcal import WorkCalendar
+from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
@@ -65,31 +64,31 @@ def _reason(light: str, status: str, due_on: date | None, today: date, lang: str
     return "连续两期未报送" if lang == "zh" else "silent for two periods"
 
 
-async def build_summary(session: AsyncSession, *, week: str, now: datetime, calendar: WorkCalendar,
-                        include_rows: bool = True) -> rm.SummaryData:
+async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True) -> rm.SummaryData:
+    calendar = uow.calendar
     start, end = week_bounds(week)
     start_at = calendar.at_local(start, time(0))
     end_at = calendar.at_local(end + timedelta(days=1), time(0))
     # Lights as they stand at the end of the week, or now for the current week.
-    as_of = min(now, end_at - timedelta(seconds=1))
+    as_of = min(uow.now, end_at - timedelta(seconds=1))
     edges = LightEdges.at(as_of, calendar)
     today = edges.today
     light = light_expression(edges)
     live = and_(Task.active.is_(True), Assignment.status.in_(DISPATCHED))
 
     base = (select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live))
-    light_rows = (await session.execute(
+    light_rows = (await uow.session.execute(
         select(light, func.count(Assignment.id)).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(live).group_by(light))).all()
     by_light = {name: n for name, n in light_rows}
-    status_rows = dict((await session.execute(
+    status_rows = dict((await uow.session.execute(
         select(Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(live).group_by(Assignment.status))).all())
-    overdue = await session.scalar(select(func.count()).select_from(
+    overdue = await uow.session.scalar(select(func.count()).select_from(
         base.where(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today).subquery()))
     period_reports = and_(ProgressReport.created_at >= start_at, ProgressReport.created_at < end_at,
                           ProgressReport.superseded.is_(False))
-    reports_count = await session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
+    reports_count = await uow.session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
     headline = rm.Headline(
         total=sum(status_rows.values()), done=status_rows.get("done", 0),
         in_progress=sum(status_rows.get(s, 0) for s in ("acknowledged", "in_progress", "blocked", "returned",
@@ -98,7 +97,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
         reports_this_week=int(reports_count or 0))
 
-    measure_rows = (await session.execute(
+    measure_rows = (await uow.session.execute(
         select(Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
@@ -119,7 +118,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
 
     reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
     expected = case((Assignment.status.in_(OPEN), 1), else_=0)
-    unit_rows = (await session.execute(
+    unit_rows = (await uow.session.execute(
         select(Unit.name, func.count(Assignment.id), func.sum(expected),
                func.sum(case((and_(Assignment.status.in_(OPEN), reported_in_period.c.assignment_id.is_not(None)), 1),
                              else_=0)),
@@ -142,17 +141,17 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     red_items = [
         rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
                    due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today))
-        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+        for aid, mn, seq, text, unit, role, due, status, lt in (await uow.session.execute(
             item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
     next_deadlines = [
         rm.ItemRow(assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
                    due_on=due, status=status, light=lt)
-        for aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+        for aid, mn, seq, text, unit, role, due, status, lt in (await uow.session.execute(
             item_base.where(Assignment.status.in_(OPEN), Assignment.due_on >= next_start,
                             Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id).limit(300))).all()]
 
-    progress_rows = (await session.execute(
+    progress_rows = (await uow.session.execute(
         select(ProgressReport.id, ProgressReport.raw_text, ProgressReport.parsed_percent, ProgressReport.created_at,
                ProgressReport.chat_id, ProgressReport.message_id, Unit.name, Measure.number, Task.seq)
         .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
@@ -166,7 +165,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
         for rid, text, pct, at, chat, msg, unit, mn, seq in progress_rows]
 
     change = None
-    prev = await session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
+    prev = await uow.session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
     if prev is not None and prev.figures:
         f = prev.figures
         rate_now = _rate(units)
@@ -174,13 +173,13 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                            red_delta=headline.red - f.get("red", 0), overdue_delta=headline.overdue - f.get("overdue", 0),
                            reports_delta=headline.reports_this_week - f.get("reports_this_week", 0),
                            rate_delta=rate_now - f.get("rate", 0.0))
-    titles = list((await session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
+    titles = list((await uow.session.scalars(select(Policy.short_title).order_by(Policy.id))).all())
     assignments: list[rm.AssignmentRow] = []
     reports: list[rm.ReportRow] = []
     if include_rows:
-        assignments = await _assignment_rows(session, light, live)
-        reports = await _report_rows(session, period_reports)
-    return rm.SummaryData(policy_titles=titles, week=week, period_start=start, period_end=end, generated_at=now,
+        assignments = await _assignment_rows(uow, light, live)
+        reports = await _report_rows(uow, period_reports)
+    return rm.SummaryData(policy_titles=titles, week=week, period_start=start, period_end=end, generated_at=uow.now,
                           headline=headline, measures=measures, units=units, red_items=red_items,
                           progress=progress, change=change, next_deadlines=next_deadlines,
                           assignments=assignments, reports=reports)
@@ -191,10 +190,10 @@ def _rate(units: list[rm.UnitRow]) -> float:
     return sum(1 for u in expected if u.reported) / len(expected) if expected else 1.0
 
 
-async def _assignment_rows(session: AsyncSession, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
+async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
     last_report = (select(ProgressReport.assignment_id, func.max(ProgressReport.id).label("rid"))
                    .where(ProgressReport.superseded.is_(False)).group_by(ProgressReport.assignment_id)).subquery()
-    rows = (await session.execute(
+    rows = (await uow.session.execute(
         select(Assignment.id, Policy.short_title, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light, Assignment.last_report_at, ProgressReport.raw_text,
                Assignment.reminders_count)
@@ -209,8 +208,8 @@ async def _assignment_rows(session: AsyncSession, light, live) -> list[rm.Assign
                              last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]) for r in rows]
 
 
-async def _report_rows(session: AsyncSession, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
-    rows = (await session.execute(
+async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
+    rows = (await uow.session.execute(
         select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
                ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
                ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state)
@@ -229,15 +228,14 @@ def figures_of(data: rm.SummaryData) -> dict[str, Any]:
     return figures
 
 
-async def store_summary(session: AsyncSession, data: rm.SummaryData, html: str, *, now: datetime,
-                        actor: str) -> Summary:
-    row = await session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
+async def store_summary(uow: UnitOfWork, data: rm.SummaryData, html: str, *, actor: str) -> Summary:
+    row = await uow.session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
     if row is None:
-        row = Summary(week=data.week, scope="all", created_at=now)
-        session.add(row)
-    row.figures, row.html, row.created_at = figures_of(data), html, now
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="summary.generated", entity="summary", entity_id=row.id,
+        row = Summary(week=data.week, scope="all", created_at=uow.now)
+        uow.session.add(row)
+    row.figures, row.html, row.created_at = figures_of(data), html, uow.now
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="summary.generated", entity="summary", entity_id=row.id,
                   data={"week": data.week})
     return row
 
@@ -253,10 +251,10 @@ def render_outputs(data: rm.SummaryData, lang: str) -> tuple[list[str], bytes, b
     return messages, chart.getvalue(), ledger.getvalue()
 
 
-async def recipients(session: AsyncSession) -> list[Contact]:
-    observers = (await session.scalars(select(Contact).where(Contact.role == "observer", Contact.active.is_(True))
+async def recipients(uow: UnitOfWork) -> list[Contact]:
+    observers = (await uow.session.scalars(select(Contact).where(Contact.role == "observer", Contact.active.is_(True))
                                        .order_by(Contact.id))).all()
-    return [*await coordinators(session), *observers]
+    return [*await coordinators(uow), *observers]
 
 
 async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tuple[list[str], bytes, bytes]]:
@@ -268,33 +266,33 @@ async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, tup
     return rendered
 
 
-async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
+async def send_summary(uow: UnitOfWork, data: rm.SummaryData, *, to: list[Contact],
                        actor: str, dedupe: bool = True,
                        rendered: dict[str, tuple[list[str], bytes, bytes]] | None = None) -> int:
     """Queues the summary (text, chart, ledger) to each recipient in their language."""
     rendered = dict(rendered or {})
     sent = 0
-    stamp = "" if dedupe else f":{now.timestamp():.0f}"
+    stamp = "" if dedupe else f":{uow.now.timestamp():.0f}"
     for contact in to:
         lang = normalise_language(contact.language)
         if lang not in rendered:
             rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
         messages, chart, ledger = rendered[lang]
         key = f"summary:{data.week}:{contact.id}{stamp}"
-        if dedupe and await outbox.already_queued(session, key):
+        if dedupe and await outbox.already_queued(uow.session, key):
             continue
         for index, text in enumerate(messages):
-            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="summary",
+            outbox.enqueue(uow.session, chat_id=contact.chat_id, text=text, now=uow.now, purpose="summary",
                            dedupe_key=f"{key}:{index}" if index else key)
-        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendPhoto", file_name=f"summary-{data.week}.png",
-                            data=chart, caption=f"{data.week}", now=now, purpose="summary",
+        outbox.enqueue_file(uow.session, chat_id=contact.chat_id, method="sendPhoto", file_name=f"summary-{data.week}.png",
+                            data=chart, caption=f"{data.week}", now=uow.now, purpose="summary",
                             dedupe_key=f"{key}:chart")
-        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
+        outbox.enqueue_file(uow.session, chat_id=contact.chat_id, method="sendDocument",
                             file_name=f"duban-ledger-{data.week}.xlsx", data=ledger,
-                            caption="台账" if lang == "zh" else "Ledger", now=now, purpose="summary",
+                            caption="台账" if lang == "zh" else "Ledger", now=uow.now, purpose="summary",
                             dedupe_key=f"{key}:ledger")
         sent += 1
-    events.record(session, at=now, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
+    events.record(uow, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
                   data={"week": data.week, "recipients": sent})
     return sent
 
@@ -311,10 +309,10 @@ class UnitDigests:
     texts: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
 
-async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar,
-                            week: str) -> UnitDigests:
-    light = light_expression(LightEdges.at(now, calendar))
-    rows = (await session.execute(
+async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
+    calendar = uow.calendar
+    light = light_expression(LightEdges.at(uow.now, calendar))
+    rows = (await uow.session.execute(
         select(Assignment.unit_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light)
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
@@ -323,20 +321,20 @@ async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
         .order_by(Assignment.unit_id, Assignment.due_on, Assignment.id))).all()
     by_unit: dict[int, list[rm.ItemRow]] = {}
     names: dict[int, str] = {}
-    today = calendar.local_date(now)
+    today = calendar.local_date(uow.now)
     for unit_id, aid, mn, seq, text, unit, role, due, status, lt in rows:
         names[unit_id] = unit
         by_unit.setdefault(unit_id, []).append(rm.ItemRow(
             assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
-    languages = {normalise_language(c.language) for c in await _digest_readers(session, set(by_unit))}
+    languages = {normalise_language(c.language) for c in await _digest_readers(uow, set(by_unit))}
     return UnitDigests(week=week, today=today, names=names, by_unit=by_unit, languages=languages)
 
 
-async def _digest_readers(session: AsyncSession, unit_ids: set[int]) -> list[Contact]:
+async def _digest_readers(uow: UnitOfWork, unit_ids: set[int]) -> list[Contact]:
     if not unit_ids:
         return []
-    return list((await session.scalars(select(Contact).where(
+    return list((await uow.session.scalars(select(Contact).where(
         Contact.unit_id.in_(unit_ids), Contact.role.in_(("contact", "leader")), Contact.active.is_(True))
         .order_by(Contact.id))).all())
 
@@ -358,11 +356,11 @@ def render_unit_digests(digests: UnitDigests) -> None:
             _digest_text(digests, unit_id, lang)
 
 
-async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now: datetime) -> int:
+async def queue_unit_digests(uow: UnitOfWork, digests: UnitDigests) -> int:
     """Queues the rendered digests; the readers are read again, so one blocked meanwhile is left out."""
-    contacts = await _digest_readers(session, set(digests.by_unit))
+    contacts = await _digest_readers(uow, set(digests.by_unit))
     keys = {f"digest:{digests.week}:{c.id}" for c in contacts}
-    queued = set((await session.scalars(select(OutboxMessage.dedupe_key).where(
+    queued = set((await uow.session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.dedupe_key.in_(keys)))).all()) if keys else set()
     sent = 0
     for contact in contacts:
@@ -370,21 +368,21 @@ async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now
         if key in queued or contact.unit_id is None:
             continue
         for index, text in enumerate(_digest_text(digests, contact.unit_id, normalise_language(contact.language))):
-            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="digest",
+            outbox.enqueue(uow.session, chat_id=contact.chat_id, text=text, now=uow.now, purpose="digest",
                            dedupe_key=f"{key}:{index}" if index else key)
         sent += 1
     return sent
 
 
-async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, week: str) -> int:
+async def send_unit_digests(uow: UnitOfWork, *, week: str) -> int:
     """Each unit's contacts get their own open tasks: due soon, overdue, awaiting them."""
-    digests = await read_unit_digests(session, now=now, calendar=calendar, week=week)
+    digests = await read_unit_digests(uow, week=week)
     render_unit_digests(digests)
-    return await queue_unit_digests(session, digests, now=now)
+    return await queue_unit_digests(uow, digests)
 
 
-async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
-    return (await session.scalar(select(OutboxMessage.id).where(
+async def weekly_summary_queued(uow: UnitOfWork, week: str) -> bool:
+    return (await uow.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1))) is not None
 
 
@@ -397,14 +395,13 @@ class PreparedSummary:
     rendered: dict[str, tuple[list[str], bytes, bytes]] = field(default_factory=dict)
 
 
-async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
-                                 week: str | None = None) -> PreparedSummary:
+async def prepare_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> PreparedSummary:
     """The Monday job's reading: last week's figures, and the languages its readers use."""
-    week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
-    data = await build_summary(session, week=week, now=now, calendar=app.calendar)
+    week = week or week_of(uow.calendar.local_date(uow.now) - timedelta(days=7))
+    data = await build_summary(uow, week=week)
     # Chinese always: the stored copy of the summary is the Chinese text.
-    languages = {normalise_language(c.language) for c in await recipients(session)} | {"zh"}
-    digests = await read_unit_digests(session, now=now, calendar=app.calendar, week=week)
+    languages = {normalise_language(c.language) for c in await recipients(uow)} | {"zh"}
+    digests = await read_unit_digests(uow, week=week)
     return PreparedSummary(week=week, data=data, languages=languages, digests=digests)
 
 
@@ -414,21 +411,19 @@ async def render_prepared(prepared: PreparedSummary) -> None:
     await asyncio.to_thread(render_unit_digests, prepared.digests)
 
 
-async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSummary, *,  # type: ignore[no-untyped-def]
-                               now: datetime) -> str:
+async def queue_weekly_summary(uow: UnitOfWork, prepared: PreparedSummary) -> str:
     """The Monday job's writing: the stored summary, the messages, the units' digests. The
     recipients are read again here, so one blocked or added meanwhile is seen."""
-    await store_summary(session, prepared.data, "\n".join(prepared.rendered["zh"][0]), now=now,
+    await store_summary(uow, prepared.data, "\n".join(prepared.rendered["zh"][0]),
                         actor="system:scheduler")
-    await send_summary(session, prepared.data, to=await recipients(session), now=now, actor="system:scheduler",
+    await send_summary(uow, prepared.data, to=await recipients(uow), actor="system:scheduler",
                        rendered=prepared.rendered)
-    await queue_unit_digests(session, prepared.digests, now=now)
+    await queue_unit_digests(uow, prepared.digests)
     return prepared.week
 
 
-async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
-                              week: str | None = None) -> str:
+async def send_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> str:
     """The Monday job in one session (the demo and the command line)."""
-    prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+    prepared = await prepare_weekly_summary(uow, week=week)
     await render_prepared(prepared)
-    return await queue_weekly_summary(session, app, prepared, now=now)
+    return await queue_weekly_summary(uow, prepared)
