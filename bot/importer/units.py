@@ -452,12 +452,8 @@ class Resolver:
             return (Ref.unknown(piece),)
         shaped = self._shaped(piece)
         if shaped is not None:
-            out = []
-            for ref in shaped:
-                if not ref.known:
-                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
-                out.append(ref)
-            return tuple(out)
+            self._warn_unknown(shaped)
+            return shaped
         found = _unit_name(piece)
         if found is not None:
             # "省发展改革委要加强…": the name, not the task words after it.
@@ -467,9 +463,7 @@ class Resolver:
                 return (Ref.of(unit),)
             shaped = self._shaped(head)
             refs = shaped if shaped is not None else (Ref.unknown(head),)
-            for ref in refs:
-                if not ref.known:
-                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
+            self._warn_unknown(refs)
             return refs
         if len(piece) <= 20 and not re.search(r"[^\u4e00-\u9fff（）]", piece):
             # No ending of a unit name, but short and plain: kept for review rather than lost.
@@ -505,7 +499,7 @@ class Resolver:
                     clause.words.setdefault(r.name, part)
                 clause.entries.extend(found)
         else:
-            inner, clause.due_text = split_due(inner)
+            inner, clause.due_text = split_due(inner, self)
             clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
@@ -594,27 +588,21 @@ class Resolver:
             return None
         return tuple(assign_roles(found[0]).lead) or None
 
-    def _names(self, phrase: str) -> tuple[Ref, ...] | None:
-        """Known units, or names shaped like units; None for anything else (no warnings)."""
+    def _named(self, phrase: str) -> tuple[Ref, ...] | None:
+        """The units a sentence names (:meth:`names`); vague subjects ("有关部门要…") name none.
+        An unknown name is warned about as in a clause: it becomes a unit under review."""
         phrase = phrase.strip(" ，,、")
         if not phrase or _VAGUE.search(phrase):
             return None
-        refs = self.strict(phrase)
+        refs = self.names(phrase)
         if refs:
-            return refs
-        pieces = [p for p in _SPLIT.split(_STRIP_HEAD.sub("", phrase)) if p.strip()]
-        if pieces and all(_UNIT_SHAPE.search(_STRIP_TAIL.sub("", p.strip())) for p in pieces):
-            return self.refs(phrase) or None
-        return None
+            self._warn_unknown(refs)
+        return refs
 
-    def _strict_or_shaped(self, phrase: str) -> tuple[Ref, ...] | None:
-        refs = self.strict(phrase)
-        if refs:
-            return refs
-        pieces = [p.strip() for p in _SPLIT.split(phrase)]
-        if pieces and all(p and _UNIT_SHAPE.search(p) and not _VAGUE.search(p) for p in pieces):
-            return self.refs(phrase) or None
-        return None
+    def _warn_unknown(self, refs: tuple[Ref, ...]) -> None:
+        for ref in refs:
+            if not ref.known:
+                self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
 
     def sentence_units(self, sentence: str) -> tuple[list[tuple[Ref, str]], str] | None:
         """Units a sentence names itself, as subject or addressee, with roles and the words used.
@@ -624,14 +612,14 @@ class Resolver:
         "由X牵头，Y配合" (at the start or after a comma) → X leads, Y cooperates.
         """
         for m in _SENT_LEAD.finditer(sentence):
-            lead = self._names(m.group(1))
+            lead = self._named(m.group(1))
             if not lead:
                 continue
             entries = [(r, "lead") for r in lead]
             end = m.end()
             co_m = _SENT_CO.match(sentence, end)
             if co_m:
-                co = self._names(co_m.group(1))
+                co = self._named(co_m.group(1))
                 if co:
                     entries.extend((r, "co") for r in co)
                     end = co_m.end()
@@ -645,17 +633,19 @@ class Resolver:
                     if head[end - 1] not in "、，," or best is None:
                         break
                     continue
-                named = self._strict_or_shaped(head[1:end])
+                phrase = head[1:end]
+                named = None if _VAGUE.search(phrase) else self.names(phrase)
                 if named:
                     best = (named, end)
             if best:
                 named, end = best
+                self._warn_unknown(named)
                 return [(r, "resp") for r in named], head[:end]
         for m in _SUBJ_VERB.finditer(head, start + 2):
             phrase = head[start : m.start()]
             if _BREAK.search(phrase):
                 break
-            named = self._names(phrase)
+            named = self._named(phrase)
             if not named:
                 continue
             verb = m.group(0)
@@ -668,7 +658,7 @@ class Resolver:
             if verb == "会同":
                 partner = _PARTNER.match(head, end)
                 if partner:
-                    co = self._names(partner.group(1))
+                    co = self._named(partner.group(1))
                     if co:
                         entries.extend((r, "co") for r in co)
                     end = partner.end()
@@ -684,11 +674,6 @@ _SUBJ_VERB = re.compile(
 )
 _PARTNER = re.compile(r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])")
 _BREAK = re.compile(r"[，,。；;：:（）()“”《》]")
-# The grammar of unit names: what a name ends with (…局, …委, …办, 各…政府 …); gates subject detection.
-_UNIT_SHAPE = re.compile(
-    r"(?:部|委|局|署|办|厅|行|会|院|处|科|所|站|队|集团|公司|中心|政府|管委会|办事处|街道|镇|乡|总社|总工会|"
-    r"妇联|团委|共青团|海关|分局|支队|大队|监管局|银行|党委|党组|工委)$"
-)
 
 
 @lru_cache(maxsize=4096)
@@ -703,8 +688,9 @@ _DUE_PART = re.compile(
 )
 
 
-def split_due(inner: str) -> tuple[str, str | None]:
-    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）"."""
+def split_due(inner: str, resolver: Resolver) -> tuple[str, str | None]:
+    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）".
+    A part that names units stays ("每年" never ends a unit name, but a part may carry both)."""
     if not _DUE_PART.search(inner):
         return inner, None
     keep: list[str] = []
@@ -714,7 +700,7 @@ def split_due(inner: str) -> tuple[str, str | None]:
             if keep and keep[-1] not in "，,；;":
                 keep.append(part)
             continue
-        if _DUE_PART.search(part) and not _UNIT_SHAPE.search(_STRIP_TAIL.sub("", part.strip())):
+        if _DUE_PART.search(part) and not resolver.names(part.strip()):
             due.append(part.strip())
         else:
             keep.append(part)
@@ -744,14 +730,6 @@ _NOTE_PARTS = re.compile(
 _NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")
 
 
-def _shaped(segment: str) -> bool:
-    if _NOT_A_CLAUSE.match(segment):
-        return False
-    pieces = [p.strip() for p in _SPLIT.split(_STRIP_HEAD.sub("", segment))]
-    pieces = [_STRIP_TAIL.sub("", p) for p in pieces if p]
-    return bool(pieces) and all(_UNIT_SHAPE.search(p) and len(p) <= 30 for p in pieces)
-
-
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     inner = inner.strip()
     if not inner or len(inner) > 300:
@@ -760,7 +738,7 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     if labelled:
         return True
     inner, _ = strip_notes(inner)
-    inner, due = split_due(inner)
+    inner, due = split_due(inner, resolver)
     if not inner:
         return False
     if due is not None:
@@ -771,8 +749,10 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
         if not segments:
             return False
         # every segment must name units (known, or unit-shaped: …部/…局/…委): "（开采）" is not a clause
+        if _NOT_A_CLAUSE.match(segments[0]):
+            return False
         return any(resolver.strict(s) for s in segments) or all(
-            resolver.names(s) or _shaped(s) or _VAGUE.search(s) for s in segments
+            resolver.names(s) or _VAGUE.search(s) for s in segments
         )
     return resolver.strict(inner) is not None or resolver.looks_like_units(inner)
 
