@@ -76,7 +76,7 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
             if tokens and tokens[-1].kind == "clause" and tokens[-1].bare:
                 raw = f"{tokens[-1].text}；{raw}"
                 tokens.pop()
-            tokens.append(_Token("clause", raw, p_idx, bare=True, clause=resolver.parse_clause(raw)))
+            tokens.append(_Token("clause", raw, p_idx, bare=True))
             continue
         labelled = False
         h = match_heading(para) if p_idx > 0 else None
@@ -98,9 +98,7 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
                     chunk = para[start : m.start()].strip()
                     if _CONTENT.search(chunk):
                         tokens.append(_Token("sent", chunk, p_idx))
-                    tokens.append(
-                        _Token("clause", inner.strip(), p_idx, clause=resolver.parse_clause(inner.strip()))
-                    )
+                    tokens.append(_Token("clause", inner.strip(), p_idx))
                     start = j + 1
                 pos = j + 1
             else:
@@ -261,6 +259,30 @@ class _Builder:
             evidence["due"] = {"date": due.isoformat(), "words": None, "in": "horizon"}
         return evidence
 
+    def _parse_clauses(self, tokens: list[_Token], number: int) -> None:
+        """Parse each clause with the tasks it covers as the context of its warnings: the
+        sentences since the previous clause (else the sentence before it)."""
+        seq = 0
+        since: list[int] = []
+        last = 0
+        for tok in tokens:
+            if tok.kind == "sent":
+                seq += 1
+                since.append(seq)
+                continue
+            if tok.kind != "clause":
+                continue
+            covered = since or ([last] if last else [])
+            if not covered:
+                self.resolver.context = f"第{number}项措施"
+            elif len(covered) == 1:
+                self.resolver.context = f"第{number}项措施第{covered[0]}条任务"
+            else:
+                self.resolver.context = f"第{number}项措施第{covered[0]}—{covered[-1]}条任务"
+            tok.clause = self.resolver.parse_clause(tok.text)
+            last = seq
+            since = []
+
     # -- measures --------------------------------------------------------------------
     def add_measure(
         self, label: str, paragraphs: list[str], section: str | None, fixed_title: str | None = None
@@ -296,6 +318,7 @@ class _Builder:
                     continue
             merged.append(tok)
         tokens = merged
+        self._parse_clauses(tokens, number)
         # which clause applies to each sentence: the next one, else the previous one. A clause
         # that names no unit ("（完成时限：2025年底前）") only lends its deadline to the text before it.
         clause_for: list[Clause | None] = [None] * len(tokens)
@@ -327,6 +350,7 @@ class _Builder:
             if tok.kind != "sent":
                 continue
             clause = clause_for[i]
+            self.resolver.context = f"第{number}项措施第{len(tasks) + 1}条任务"
             base = self._clause_roles(clause)
             roles, words = self._task_roles(tok.text, base, number)
             lead, co, local = roles.names()
@@ -367,6 +391,7 @@ class _Builder:
                     evidence=self._evidence(roles, words, clause, source, due_words, due),
                 )
             )
+        self.resolver.context = f"第{number}项措施"
         if not tasks and title and fixed_title is None:
             roles = self._clause_roles(clause_for[0] if clause_for else None)
             lead, co, local = roles.names()

@@ -744,6 +744,8 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     if due is not None:
         has_verb = bool(VERB.search(inner))
     if has_verb:
+        if VERB.match(inner.lstrip("（(")):
+            return False  # "（指导各地建设中心）": a verb with nobody before it is an aside, not a clause
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
         if not segments:
