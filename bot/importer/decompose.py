@@ -320,7 +320,8 @@ class _Builder:
         tokens = merged
         self._parse_clauses(tokens, number)
         # which clause applies to each sentence: the next one, else the previous one. A clause
-        # that names no unit ("（完成时限：2025年底前）") only lends its deadline to the text before it.
+        # that names no one ("（完成时限：2025年底前）") only lends its deadline to the text before it;
+        # one naming only vague units ("（国务院各部门分别负责）") is still that text's clause.
         clause_for: list[Clause | None] = [None] * len(tokens)
         due_for: list[Clause | None] = [None] * len(tokens)
         nxt: Clause | None = None
@@ -328,7 +329,7 @@ class _Builder:
         for i in range(len(tokens) - 1, -1, -1):
             tok = tokens[i]
             if tok.kind == "clause" and tok.clause is not None:
-                if tok.clause.entries:
+                if tok.clause.entries or tok.clause.names_someone:
                     nxt = tok.clause
                     nxt_due = tok.clause if tok.clause.due_text else None
                 elif tok.clause.due_text:
@@ -337,7 +338,7 @@ class _Builder:
             due_for[i] = nxt_due
         prev: Clause | None = None
         for i, tok in enumerate(tokens):
-            if tok.kind == "clause" and tok.clause is not None and tok.clause.entries:
+            if tok.kind == "clause" and tok.clause is not None and (tok.clause.entries or tok.clause.names_someone):
                 prev = tok.clause
             if clause_for[i] is None:
                 clause_for[i] = prev

@@ -39,6 +39,7 @@ class Clause:
     due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
     words: dict[str, str] = field(default_factory=dict)  # unit name → the part of the clause naming it
     first_rule: bool = False  # the clause states "排在第一位的部门为牵头部门" (then it holds document-wide)
+    names_someone: bool = False  # it assigns the text to someone, if only vaguely ("国务院各部门分别负责")
 
 
 @dataclass
@@ -105,7 +106,11 @@ _SPLIT = re.compile(r"[、，,；;]|以及")
 _AND = re.compile(r"[和及与]")
 _STRIP_HEAD = re.compile(r"^(?:由|请|均需|均由|需|须|要|均|都)+")
 _STRIP_TAIL = re.compile(r"(?:等有关部门|等相关部门|等部门|等单位|等有关单位|等)$")
-_VAGUE = re.compile(r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关")
+# Words that name no one in particular: "有关部门", and the central documents' "国务院各部门",
+# "各地区各部门", "有关地方".
+_VAGUE = re.compile(
+    r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关|国务院(?:各|有关)部门|各地区|^各部门|有关地方"
+)
 FIRST_RULE = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头")
 CARRY = re.compile(
     r"以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?不再(?:一一)?列出"
@@ -491,6 +496,7 @@ class Resolver:
                 if role == "due":
                     clause.due_text = value
                     continue
+                clause.names_someone = True
                 if role == "resp":
                     found = self._verb_entries(value)
                 else:
@@ -500,6 +506,7 @@ class Resolver:
                 clause.entries.extend(found)
         else:
             inner, clause.due_text = split_due(inner, self)
+            clause.names_someone = bool(inner.strip())
             clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
@@ -617,6 +624,14 @@ class Resolver:
                 continue
             entries = [(r, "lead") for r in lead]
             end = m.end()
+            if m.group(2) == "会同":  # "由X会同Y等部门负责落实 / 研究提出落实意见": Y cooperates
+                partner = _PARTNER.match(sentence, end)
+                if partner:
+                    co = self._named(partner.group(1))
+                    if co:
+                        entries.extend((r, "co") for r in co)
+                    end = partner.end()
+                return entries, sentence[m.start() : end].lstrip("，,；;")
             co_m = _SENT_CO.match(sentence, end)
             if co_m:
                 co = self._named(co_m.group(1))
@@ -666,7 +681,7 @@ class Resolver:
         return None
 
 
-_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(?:牵头|负责|统筹)")
+_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(牵头|负责|统筹|会同)")
 _SENT_CO = re.compile(r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)")
 _SUBJ_VERB = re.compile(
     r"分别牵头落实|分别牵头负责|分别牵头|分别负责|牵头落实|牵头负责|牵头组织|牵头|负责落实|负责|会同|联合|"
