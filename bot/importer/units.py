@@ -111,7 +111,9 @@ _STRIP_TAIL = re.compile(r"(?:等有关部门|等相关部门|等部门|等单�
 _VAGUE = re.compile(
     r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关|国务院(?:各|有关)部门|各地区|^各部门|有关地方"
 )
-FIRST_RULE = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头")
+# "排在第一位的部门为牵头部门", "排在首位的为牵头单位", "排名第一的为牵头单位"
+_FIRST = r"(?:排在|排名|列在|列|位列|排)(?:第一(?:位)?|首位)"
+FIRST_RULE = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)牵头")
 CARRY = re.compile(
     r"以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?不再(?:一一)?列出"
 )
@@ -144,7 +146,7 @@ _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
 _AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
 # Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
-_RULE_TEXT = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
+_RULE_TEXT = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
 _NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
 _TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
 # A department named without its level after one that has it ("省发展改革委、交通运输厅").
@@ -152,6 +154,12 @@ _BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员�
 _VAGUE_WHOLE = re.compile(
     r"(?:全省|全市|全区|全县|全国|各地区?|各部门|各单位|各级|各级各部门|各地各部门|各地区各部门|各有关方面|有关方面|相关方面|"
     r"(?:省|市|区|县)(?:直|级)(?:各)?(?:有关|相关)?(?:部门|单位)|成员单位|有关单位|相关单位|有关部门|相关部门)"
+)
+
+
+_DEPT_VARIANTS = (
+    ("发展和改革局", "发展改革委"), ("发展改革局", "发展改革委"), ("发改局", "发改委"),
+    ("发展和改革委员会", "发展改革委"),
 )
 
 
@@ -281,12 +289,19 @@ class Resolver:
             if not piece or piece in _NOISE:
                 continue
             # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
-            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece):
+            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece) and not self._placed(piece):
                 piece = f"{level}\x01{piece}"
             else:
                 level = self._level_of(piece)
             pieces.append(piece)
         return pieces, slots
+
+    def _placed(self, piece: str) -> bool:
+        """The name starts with a place of its own ("韶关供电局", "武江区…"): it inherits no level."""
+        own = self.directory.province
+        if own and len(own) > 2 and piece.startswith(own[:2]):
+            return True
+        return bool(self._city_alt) and self._city_one.match(piece) is not None
 
     def _level_of(self, piece: str) -> str | None:
         """"省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
@@ -311,6 +326,16 @@ class Resolver:
                 return found
         return None
 
+    def _variant(self, piece: str) -> UnitInfo | None:
+        """Cities and counties name the same department 委 or 局 ("市发展和改革局" where the
+        directory has 市发展改革委): the other form, at the same level."""
+        for a, b in _DEPT_VARIANTS:
+            if piece.endswith(a) and len(piece) > len(a):
+                unit = self.directory.resolve(piece[: -len(a)] + b)
+                if unit is not None and unit.kind in ("local_department", "provincial_department"):
+                    return unit
+        return None
+
     def _written(self, piece: str) -> str:
         """The name to keep for a piece no directory knows: with its inherited level."""
         return piece.replace("\x01", "")
@@ -329,7 +354,7 @@ class Resolver:
                     return None
                 out.extend(found)
             return tuple(out)
-        unit = self.directory.resolve(piece)
+        unit = self.directory.resolve(piece) or self._variant(piece)
         if unit is not None:
             return (Ref.of(unit),)
         group = self.directory.expand_group(piece)
@@ -727,7 +752,7 @@ def split_due(inner: str, resolver: Resolver) -> tuple[str, str | None]:
 def strip_notes(inner: str) -> tuple[str, bool]:
     """A clause may carry document-wide notes: "（A、B负责，排在第一位的部门为牵头部门，下同）".
     Returns the clause without them, and whether the first-listed rule was stated."""
-    if "第一" not in inner and "下同" not in inner:
+    if "第一" not in inner and "首位" not in inner and "下同" not in inner:
         return inner, False
     rule = bool(FIRST_RULE.search(inner))
     out = _NOTE_PARTS.sub("", inner)
@@ -738,7 +763,7 @@ def strip_notes(inner: str) -> tuple[str, bool]:
 _ETC_AND = re.compile(r"等(?:省|市|区|县)?(?:级)?(?:有关|相关|其他)?(?:部门|单位)(?:和|及|以及|、|，|,)")
 _MARKED_LEAD = re.compile(r"([^、，,；;（）()]{2,30}?)[（(]牵头(?:单位|部门)?[）)]")
 _NOTE_PARTS = re.compile(
-    r"[，,；;]?\s*(?:(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
+    rf"[，,；;]?\s*(?:{_FIRST}的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
 )
 
 
