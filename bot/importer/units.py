@@ -124,7 +124,7 @@ CARRY = re.compile(
 _ORG_END = (
     "人民政府|行政公署|政府|管理委员会|管委会|委员会|领导小组办公室|领导小组|办公室|办公厅|办事处|指挥部|"
     "总局|分局|监管局|局|总署|署|部|委|办|厅|银行|分行|支行|有限责任公司|股份有限公司|有限公司|公司|"
-    "集团|中心|研究院|研究所|学院|大学|医院|法院|检察院|院|所|处|站|联合会|协会|商会|总会|工会|妇联|"
+    "集团|中心|研究院|研究所|学院|大学|医院|法院|检察院|院|所|处|室|站|联合会|协会|商会|总会|工会|妇联|"
     "残联|科协|工商联|侨联|文联|团委|党校|海关|会|社|馆|台|支队|大队|"
     "开发区|高新区|经开区|新区|园区|示范区|试验区|合作区"
 )
@@ -770,6 +770,10 @@ _NOTE_PARTS = re.compile(
 _NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")
 
 
+# "（区发改局牵头，各项目业主单位配合）": a collective named by what its members are
+_COLLECTIVE = re.compile(r"各[\u4e00-\u9fff]{1,10}(?:单位|企业|机构|主体)")
+
+
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     inner = inner.strip()
     if not inner or len(inner) > 300:
@@ -794,7 +798,8 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
         if _NOT_A_CLAUSE.match(segments[0]):
             return False
         return any(resolver.strict(s) for s in segments) or all(
-            resolver.names(s) or _VAGUE.search(s) for s in segments
+            resolver.names(s) or _VAGUE.search(s) or _VAGUE_WHOLE.fullmatch(s) or _COLLECTIVE.fullmatch(s)
+            for s in segments
         )
     return resolver.strict(inner) is not None or resolver.looks_like_units(inner)
 
