@@ -21,6 +21,7 @@ from .text import (
 )
 from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
 
+_WHOLE_YEAR = re.compile(r"全年(?:完成|推进|持续推进|实施)?")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _TOK = re.compile(r"[（(]|[。！？!?]")
 _ATTACHMENT = re.compile(r"^(?:附件|附表)\s*\d*\s*[:：]?")
@@ -367,7 +368,10 @@ class _Builder:
                     # "从2019年起，每年2月底前": the rhythm's first occurrence is the deadline
                     due, source, missing_issue, due_words = first_due, phrase, False, tok.text
             if source is None and due_clause is not None and due_clause.due_text:
-                due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
+                # a 完成时限 of "全年" is the year's end, as 年底前 (in a sentence it is not a deadline)
+                due_text = "年底前" if _WHOLE_YEAR.fullmatch(due_clause.due_text) else due_clause.due_text
+                due, source, missing_issue = find_due(due_text, self.issued_on)
+                source = due_clause.due_text if source and due_text != due_clause.due_text else source
                 due_words = due_clause.due_text if source else None
                 rhythm = rhythm or find_rhythm(due_clause.due_text)
             if missing_issue:
@@ -409,6 +413,18 @@ class _Builder:
                 section=section,
             )
         )
+
+
+_YEAR = re.compile(r"(?<![\d—\-–~至到])(20\d{2})年(?!\s*[—\-–~至到]\s*\d)")
+
+
+def _title_year(title: str) -> date | None:
+    """An annual plan without a date line ("2025年开发区重点工作及责任清单"): its deadlines
+    "年底前", "6月底前", "全年" are of the year in its title (a span of years says nothing)."""
+    years = set(_YEAR.findall(title))
+    if len(years) != 1 or re.search(r"\d{4}\s*[—\-–~至到]", title):
+        return None
+    return date(int(years.pop()), 1, 1)
 
 
 def _kind_order(headings: list[Heading]) -> list[str]:
@@ -489,7 +505,7 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
                 break  # the first real sentence starts the body
             head_end = i + 1
         title, doc_number, issued_on = _parse_head(lines[:head_end] or lines[:1], lines[-5:])
-        builder = _Builder(directory, horizon, issued_on)
+        builder = _Builder(directory, horizon, issued_on or _title_year(title))
         body = [
             line
             for line in lines[head_end:]
@@ -545,7 +561,7 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     items = _main_block(blocks)
     title, doc_number, issued_on = _parse_head(head_lines, tail)
-    builder = _Builder(directory, horizon, issued_on)
+    builder = _Builder(directory, horizon, issued_on or _title_year(title))
     for line in head_lines:
         if line:
             for sentence in re.split(r"(?<=。)", line):
