@@ -186,3 +186,17 @@ def test_no_clause_is_left_in_a_task(name):
         for t in m.tasks:
             assert not t.text.startswith("（"), (m.number, t.text)
             assert "按职责分工负责" not in t.text and "牵头单位：" not in t.text
+
+
+def test_general_office_opinion_with_a_preamble_that_names_no_one():
+    dec = _load("central_shishi_yijian.txt", "central")
+    # 一、总体要求 (guiding ideas and ——principles) is no measure; 三、强化组织保障 is one
+    assert [m.label for m in dec.measures] == ["（一）", "（二）", "（三）", "三"]
+    _check(dec, _one_each([
+        (["农业农村部"], ["国家发展改革委", "财政部", "自然资源部", "水利部"], None),
+        (["国家林草局"], ["农业农村部", "国家发展改革委"], date(2026, 12, 31)),
+        (["农业农村部"], [], None),
+        ([], [], None),
+    ]))  # fmt: skip
+    assert dec.measures[2].tasks[0].rhythm == "yearly"
+    assert not any("总体要求" in w for w in dec.warnings)

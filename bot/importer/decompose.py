@@ -595,11 +595,31 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             builder.add_measure(_label(h), [h.rest, *body], section)
 
     for h, body in items:
+        if len(items) > 1 and _PREAMBLE.fullmatch(h.rest.rstrip("。")) and not _names_units(body, builder.resolver):
+            # "一、总体要求" (指导思想, 基本原则, 主要目标) naming no one: the plan's preamble, not a measure
+            for line in body:
+                for sentence in re.split(r"(?<=。)", line):
+                    _scan_notes(sentence, builder.state, builder.resolver)
+            continue
         expand(h, body, 0, None)
     dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
     return _prefer_attached_plan(dec, tail, directory, horizon)
 
 
+def _names_units(lines: list[str], resolver: Resolver) -> bool:
+    """Whether any line is a unit line or carries a bracketed unit clause."""
+    for line in lines:
+        if not line:
+            continue
+        if LINE_LABEL.match(line) or _MARKER.search(line):
+            return True
+        for m in re.finditer(r"[（(]([^（）()]{2,300})[）)]", line):
+            if resolver.is_clause(m.group(1)):
+                return True
+    return False
+
+
+_PREAMBLE = re.compile(r"总体要求|指导思想|基本原则|工作原则|总体思路|总体目标|主要目标|工作目标|目标任务|重要意义")
 _MARKER = re.compile(r"(?:单位|部门|处室)\s*[:：]|牵头[，,）)]|负责[）)]|按职责分工|配合[）)]")
 
 
