@@ -200,3 +200,16 @@ def test_general_office_opinion_with_a_preamble_that_names_no_one():
     ]))  # fmt: skip
     assert dec.measures[2].tasks[0].rhythm == "yearly"
     assert not any("总体要求" in w for w in dec.warnings)
+
+
+def test_division_table_on_a_portal_page():
+    # a city portal's page whose body is a 分工表 (序号 / 重点任务 / 牵头单位 / 配合单位 / 完成时限)
+    dec = _load("city_fengongbiao_portal.html", "江西省南昌市")
+    assert [m.section for m in dec.measures] == ["一、提升政务服务水平"] * 2 + ["二、强化要素保障"]
+    _check(dec, _one_each([
+        (["市政务服务中心"], ["南昌市发展改革委", "南昌市市场监管局"], date(2025, 6, 30)),
+        (["南昌市住房城乡建设局"], ["南昌市自然资源局"], None),  # 持续推进
+        (["南昌市自然资源局"], [], None),  # 长期坚持
+    ]))  # fmt: skip
+    assert len(dec.measures[2].tasks[0].local) == 9  # 各县（市、区）人民政府
+    assert dec.measures[2].tasks[0].rhythm == "ongoing"
