@@ -247,6 +247,7 @@ class Resolver:
         self._cache: dict[str, tuple[tuple[Ref, ...], tuple[str, ...]]] = {}
         self._strict_cache: dict[str, tuple[Ref, ...] | None] = {}
         self._names_cache: dict[str, tuple[Ref, ...] | None] = {}
+        self._clause_cache: dict[str, tuple[Clause, tuple[str, ...]]] = {}
         self._said: list[str] | None = None
 
     def warn(self, message: str) -> None:
@@ -507,6 +508,25 @@ class Resolver:
         return _is_clause_cached(self, inner)
 
     def parse_clause(self, inner: str) -> Clause:
+        """The clause's units and roles (cached: a document repeats its clauses; the warnings
+        about its names are said again, with the context of the moment)."""
+        cached = self._clause_cache.get(inner)
+        if cached is not None:
+            for message in cached[1]:
+                self._unit_warning(message)
+            return cached[0]
+        outer, self._said = self._said, []
+        try:
+            clause = self._parse_clause(inner)
+            said = tuple(self._said)
+        finally:
+            self._said = outer
+        if outer is not None:
+            outer.extend(said)
+        self._clause_cache[inner] = (clause, said)
+        return clause
+
+    def _parse_clause(self, inner: str) -> Clause:
         clause = Clause(raw=inner)
         inner, clause.first_rule = strip_notes(inner)
         labels = list(LABEL.finditer(inner))
