@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -129,10 +129,8 @@ async def import_text(message: Message, session: AsyncSession, app: App, actor: 
     await _preview_new(session, app, actor, message.chat.id, text, "chat")
 
 
-@router.message(F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
-async def pasted_text(message: Message, session: AsyncSession, app: App, actor: Actor, state: FSMContext) -> None:
-    if await state.get_state() is not None:
-        return  # another flow's step; it has its own handler
+@router.message(StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
+async def pasted_text(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
     await _preview_new(session, app, actor, message.chat.id, message.text or "", "chat")
 
 

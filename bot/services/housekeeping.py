@@ -62,5 +62,8 @@ async def purge_chunk(session: AsyncSession, now: datetime) -> PurgeResult:
     gone = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(rows)))
     result.outbox_rows = gone.rowcount or 0
     result.more = max(result.update_claims, result.outbox_rows) >= PURGE_CHUNK
+    from bot.services.import_drafts import purge_expired
+
+    await purge_expired(session, now)  # abandoned import previews (they are also purged on access)
     return result
 
