@@ -68,9 +68,9 @@ def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: Impo
     no_due = [task_key(m["number"], x["seq"]) for m in data["measures"] for x in m["tasks"] if not x["due"]]
     if page == 0:
         if preview.same_document:
-            head.append(t(lang, "import.same", pid=preview.existing_policy_id))
+            head.append(t(lang, "import.same", code=preview.existing_code or "—"))
         elif preview.existing_policy_id is not None:
-            head.append(t(lang, "import.revision", pid=preview.existing_policy_id))
+            head.append(t(lang, "import.revision", code=preview.existing_code or "—"))
             head.extend(esc(line) for line in preview.change_lines)
         for warning in data["warnings"][:10]:
             head.append(t(lang, "import.warning", text=esc(clip(warning, 200))))

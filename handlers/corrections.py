@@ -28,7 +28,7 @@ from handlers.callbacks import FixAction
 from handlers.filters import is_coordinator
 from handlers.import_chat import _private_coordinator, _with_picked
 from handlers.util import quietly, say
-from models import Assignment, Measure, Task, Unit
+from models import Assignment, Task, Unit
 
 router = Router(name="corrections")
 router.message.filter(is_coordinator, _private_coordinator)
@@ -81,7 +81,7 @@ async def fix_command(message: Message, command: CommandObject, session: AsyncSe
         return
     if len(tasks) > 1:
         # Never guessed: one button per policy that has such a task.
-        buttons = [[cb.button(t(lang, "fix.which", pid=x.policy_id, label=await fix.label_of(session, x)),
+        buttons = [[cb.button(await fix.label_of(session, x),
                               cb.pack(cb.FIX, "menu", x.id, 0))] for x in tasks[:8]]
         say(session, app, message.chat.id, t(lang, "fix.ambiguous", ref=esc(ref)), markup=cb.keyboard(buttons))
         return
@@ -188,8 +188,7 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, session: As
         elif action == "merge":
             others = (await session.scalars(select(Task).where(
                 Task.measure_id == task.measure_id, Task.active.is_(True), Task.id != tid).order_by(Task.seq))).all()
-            measure = await session.get(Measure, task.measure_id)
-            choices = [(str(o.id), fix.task_label(measure.number if measure else 0, o.seq)) for o in others]
+            choices = [(str(o.id), await fix.label_of(session, o)) for o in others]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
             say(session, app, chat_id, text, markup=markup)

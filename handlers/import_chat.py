@@ -174,13 +174,13 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
                                              int(arg) if arg.isdigit() else 0, view.draft.expires_at)
             await _edit(query, text, markup)
         elif action == "ok":
-            outcome = await drafts.confirm(session, view, now=now, actor=actor.tag)
+            outcome, code = await drafts.confirm(session, view, now=now, actor=actor.tag)
             await _answer(query)
             await state.clear()
             if query.message is not None:
                 await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
             key = "import.saved" if outcome.created else "import.applied"
-            lines = [t(lang, key, pid=outcome.policy_id, measures=outcome.measures, tasks=outcome.tasks,
+            lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
                        assignments=outcome.assignments)]
             lines += [esc(line) for line in outcome.change_lines()]
             say(session, app, chat_id, "\n".join(lines))

@@ -66,7 +66,7 @@ async def test_changing_the_lead_after_dispatch_moves_the_task(harness: Harness)
     h.srv.press_button(COORD, choices, "完成")
     await h.deliver()
 
-    assert "已更正任务 2.2" in _last(h, COORD) and "不再负责：宜春市人民政府" in _last(h, COORD)
+    assert "已更正任务 P1-2.2" in _last(h, COORD) and "不再负责：宜春市人民政府" in _last(h, COORD)
     assert "不再由贵单位负责" in _last(h, YICHUN) and "宜春做大做强" in _last(h, YICHUN)
     gained = h.srv.messages_to(GONGXIN)[gongxin_before:]
     assert any("交办任务" in (s.text or "") and "宜春做大做强" in (s.text or "") for s in gained)
@@ -132,7 +132,7 @@ async def test_split_merge_and_drop_after_dispatch(harness: Harness) -> None:
     await _menu(h, "2.2", "拆分")
     h.srv.send_text(COORD, "宜春做大做强产业链，")
     await h.deliver()
-    assert "已更正任务 2.2" in _last(h, COORD)
+    assert "已更正任务 P1-2.2" in _last(h, COORD)
     second = await _task(h, "保障锂等关键资源供给安全")
     assert second.id != task.id and second.seq == 6
     assert (await _task(h, "宜春做大做强产业链")).text == "宜春做大做强产业链，"

@@ -26,7 +26,7 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{db}")
     assert _diff(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003_i13b"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004_i13b"
 
 
 async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
@@ -95,3 +95,18 @@ def test_head_constant_matches_alembic(tmp_path: Path) -> None:
     assert not sqlite_at_head(url)
     upgrade(url)
     assert sqlite_at_head(url)
+
+
+def test_policy_codes_backfilled_in_id_order(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    upgrade(f"sqlite+aiosqlite:///{db}", "0002")
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        for pid in (5, 2, 9):
+            conn.execute(text("insert into policy (id, title, short_title, fingerprint, source_name, source_text, "
+                              "created_at) values (:id, 't', 't', :fp, '', '', '2026-01-01 00:00:00')"),
+                         {"id": pid, "fp": f"f{pid}"})
+    upgrade(f"sqlite+aiosqlite:///{db}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("select id, code, kind from policy order by id")).all()
+    assert [tuple(r) for r in rows] == [(2, "P1", "document"), (5, "P2", "document"), (9, "P3", "document")]

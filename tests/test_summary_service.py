@@ -32,7 +32,7 @@ async def _ledger(app: App) -> dict[str, int]:
     a6 U3 m2 acknowledged, due 2025-11-27, reported -> green ... reported last week only
     """
     async with app.sessions() as session, session.begin():
-        policy = Policy(title="测试政策", short_title="测试政策", fingerprint="x", created_at=NOW)
+        policy = Policy(code="P1", title="测试政策", short_title="测试政策", fingerprint="x", created_at=NOW)
         session.add(policy)
         await session.flush()
         m1 = Measure(policy_id=policy.id, number=1, title="措施甲")
@@ -259,7 +259,7 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
     clock.set(NOW)
     await _ledger(app)
     async with app.sessions() as session, session.begin():
-        other = Policy(title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
+        other = Policy(code="P2", title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
                        created_at=NOW)
         session.add(other)
         await session.flush()

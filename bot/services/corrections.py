@@ -7,7 +7,6 @@ dispatch path; follow-ups are re-planned for every assignment an event touched.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import refs
 from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import coordination, events, outbox
@@ -50,9 +50,9 @@ class CorrectionError(Exception):
         self.values = values
 
 
-def task_label(measure_number: int, seq: int) -> str:
-    """How a live task is written in correction messages (one place, for the shared reference format)."""
-    return f"{measure_number}.{seq}"
+def task_label(code: str | None, measure_number: int, seq: int) -> str:
+    """How a live task is written in correction messages: the one reference format (P1-2.1)."""
+    return refs.format_task(code, measure_number, seq)
 
 
 @dataclass
@@ -82,48 +82,57 @@ async def live_task(session: AsyncSession, task_id: int) -> Task:
 
 async def label_of(session: AsyncSession, task: Task) -> str:
     measure = await session.get(Measure, task.measure_id)
-    return task_label(measure.number if measure else 0, task.seq)
+    policy = await session.get(Policy, task.policy_id)
+    return task_label(policy.code if policy else None, measure.number if measure else 0, task.seq)
+
+
+def _parse(text: str) -> refs.Ref | None:
+    try:
+        return refs.parse_ref(text)
+    except refs.RefError:
+        return None
+
+
+def _in_policy(query: Any, code: str | None) -> Any:
+    return query.join(Policy, Policy.id == Task.policy_id).where(Policy.code == code) if code else query
 
 
 async def find_task(session: AsyncSession, ref: str) -> list[Task]:
-    """Tasks a typed reference may mean: "2.1" (also 2·1, 2-1), "P3-2.1" (policy id 3), or "#71"
-    (the task of assignment 71). More than one result means the reference is ambiguous."""
-    ref = ref.strip()
-    m = re.fullmatch(r"#(\d{1,9})", ref)
-    if m:
-        assignment = await session.get(Assignment, int(m.group(1)))
+    """Tasks a typed reference may mean: "P1-2.1", "2.1" (also 2·1, 2-1) or "#71" (the task of
+    assignment 71). More than one result means the reference is ambiguous: the caller asks."""
+    parsed = _parse(ref)
+    if parsed is None:
+        return []
+    if parsed.kind == "assignment":
+        assignment = await session.get(Assignment, parsed.assignment)
         task = await session.get(Task, assignment.task_id) if assignment else None
         return [task] if task is not None and task.active else []
-    m = re.fullmatch(r"(?:[Pp](\d{1,9})[-\s])?(\d{1,4})[.·\-](\d{1,4})", ref)
-    if not m:
+    if parsed.kind != "task":
         return []
     query = (select(Task).join(Measure, Measure.id == Task.measure_id)
-             .where(Measure.number == int(m.group(2)), Task.seq == int(m.group(3)), Task.active.is_(True)))
-    if m.group(1):
-        query = query.where(Task.policy_id == int(m.group(1)))
-    return list((await session.scalars(query.order_by(Task.policy_id))).all())
+             .where(Measure.number == parsed.measure, Task.seq == parsed.seq, Task.active.is_(True)))
+    return list((await session.scalars(_in_policy(query, parsed.code).order_by(Task.policy_id))).all())
 
 
 async def scope_tasks(session: AsyncSession, ref: str) -> list[Task]:
-    """The tasks of a deadline's scope: a task ref, a measure ("2", "P3-2"), or a policy ("P3")."""
-    ref = ref.strip()
-    m = re.fullmatch(r"[Pp](\d{1,9})", ref)
-    if m:
-        return list((await session.scalars(select(Task).where(
-            Task.policy_id == int(m.group(1)), Task.active.is_(True)).order_by(Task.id))).all())
-    m = re.fullmatch(r"(?:[Pp](\d{1,9})[-\s])?(\d{1,4})", ref)
-    if m:
-        query = (select(Task).join(Measure, Measure.id == Task.measure_id)
-                 .where(Measure.number == int(m.group(2)), Task.active.is_(True)))
-        if m.group(1):
-            query = query.where(Task.policy_id == int(m.group(1)))
+    """The tasks of a deadline's scope: a task ("P1-2.1"), a measure ("P1-2", "2") or a policy ("P1")."""
+    parsed = _parse(ref)
+    if parsed is None:
+        raise CorrectionError("fix.no_task", ref=ref)
+    if parsed.kind == "policy":
+        query = _in_policy(select(Task).where(Task.active.is_(True)), parsed.code)
         tasks = list((await session.scalars(query.order_by(Task.id))).all())
-        if len({t.policy_id for t in tasks}) > 1:
-            raise CorrectionError("fix.ambiguous", ref=ref)
-        return tasks
-    tasks = await find_task(session, ref)
-    if len(tasks) > 1:
+    elif parsed.kind == "measure":
+        query = (select(Task).join(Measure, Measure.id == Task.measure_id)
+                 .where(Measure.number == parsed.measure, Task.active.is_(True)))
+        tasks = list((await session.scalars(_in_policy(query, parsed.code).order_by(Task.id))).all())
+    else:
+        tasks = await find_task(session, ref)
+    if len({t.policy_id for t in tasks}) > 1 or (parsed.kind == "task" and len(tasks) > 1):
+        # A number two policies share is never guessed.
         raise CorrectionError("fix.ambiguous", ref=ref)
+    if not tasks:
+        raise CorrectionError("fix.no_task", ref=ref)
     return tasks
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.importer import Decomposition, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
 from bot.services import policies as policy_service
-from models import ImportDraft
+from models import ImportDraft, Policy
 
 DRAFT_TTL = timedelta(hours=24)
 RHYTHMS = ("weekly", "monthly", "quarterly", "semiannual", "yearly", "ongoing")
@@ -152,10 +152,10 @@ async def cancel(session: AsyncSession, view: DraftView, *, now: datetime, actor
 
 
 async def confirm(session: AsyncSession, view: DraftView, *, now: datetime,
-                  actor: str) -> policy_service.ImportOutcome:
+                  actor: str) -> tuple[policy_service.ImportOutcome, str]:
     """Saves the (corrected) decomposition through the one import service."""
     if view.preview.same_document:
-        raise DraftError("import.same", pid=view.preview.existing_policy_id)
+        raise DraftError("import.same", code=view.preview.existing_code or "—")
     outcome = await policy_service.import_policy(session, decode(view.data), source_name=view.draft.source_name,
                                                  source_text=view.draft.source_text, now=now, actor=actor)
     view.draft.state, view.draft.policy_id = "confirmed", outcome.policy_id
@@ -163,7 +163,8 @@ async def confirm(session: AsyncSession, view: DraftView, *, now: datetime,
     events.record(session, at=now, actor=actor, kind="import.confirmed", entity="import_draft",
                   entity_id=view.draft.id, from_state="open", to_state="confirmed",
                   data={"policy_id": outcome.policy_id, "created": outcome.created})
-    return outcome
+    policy = await session.get(Policy, outcome.policy_id)
+    return outcome, (policy.code if policy is not None else "") or ""
 
 
 # ---------------------------------------------------------------- corrections of the draft (pure)

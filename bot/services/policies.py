@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
-from bot.services import events
+from bot.services import events, policy_codes
 from bot.services.units import ensure_unit
 from models import Assignment, Measure, Policy, Task, Unit
 
@@ -109,11 +109,12 @@ async def import_policy(
             fingerprint=decomposition.fingerprint, source_name=source_name, source_text=source_text,
             created_at=now, updated_at=now,
         )
+        await policy_codes.assign_code(session, policy)
         session.add(policy)
         await session.flush()
         events.record(session, at=now, actor=actor, kind="policy.imported", entity="policy",
                       entity_id=policy.id, to_state="imported",
-                      data={"source": source_name, "doc_number": info.doc_number})
+                      data={"source": source_name, "doc_number": info.doc_number, "code": policy.code})
         outcome = ImportOutcome(policy_id=policy.id or 0, created=True, unchanged=False)
     else:
         policy = existing
@@ -308,6 +309,7 @@ class ImportPreview:
     existing_policy_id: int | None
     same_document: bool
     change_lines: list[str] = field(default_factory=list)
+    existing_code: str | None = None
 
 
 async def find_existing(session: AsyncSession, decomposition: Decomposition) -> Policy | None:
@@ -352,6 +354,7 @@ async def preview_import(session: AsyncSession, decomposition: Decomposition) ->
     if existing is None:
         return ImportPreview(existing_policy_id=None, same_document=False)
     if existing.fingerprint == decomposition.fingerprint:
-        return ImportPreview(existing_policy_id=existing.id, same_document=True)
+        return ImportPreview(existing_policy_id=existing.id, same_document=True, existing_code=existing.code)
     diff = diff_decompositions(await stored_decomposition(session, existing), decomposition)
-    return ImportPreview(existing_policy_id=existing.id, same_document=False, change_lines=diff.summary_lines())
+    return ImportPreview(existing_policy_id=existing.id, same_document=False, change_lines=diff.summary_lines(),
+                         existing_code=existing.code)
