@@ -203,3 +203,33 @@ async def test_a_unit_under_review_is_mapped_after_the_confirm(harness: Harness)
         target = await find_unit(session, "省数字经济促进中心")
         assert target is not None  # the name now finds a unit; the next import will not ask again
     assert (await _events(h, "unit.mapped"))[-1].data["to"] == "省发展改革委"
+
+
+async def test_numbers_two_policies_share_are_never_guessed(harness: Harness) -> None:
+    from bot.importer import decompose
+    from bot.services.policies import import_policy
+    from tests.test_import_chat import DOC
+
+    h = harness
+    await dispatch_and_find(h)
+    async with h.app.sessions() as session, session.begin():
+        await import_policy(session, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
+                            now=h.app.clock.now(), actor="test")
+    h.srv.command(COORD, "/fix 2.1")
+    await h.deliver()
+    asked = h.srv.messages_to(COORD)[-1]
+    assert "多个政策" in (asked.text or "")
+    assert sorted(asked.button_texts) == ["P1-2.1", "P2-2.1"]
+    h.srv.press_button(COORD, asked, "P2-2.1")
+    await h.deliver()
+    assert "更正任务" in _last(h, COORD) and "软件产业园" in _last(h, COORD)
+
+    h.srv.command(COORD, "/due 2 2026-03-31")
+    await h.deliver()
+    assert "多个政策" in _last(h, COORD)
+    h.srv.command(COORD, "/due P2 2026-03-31")
+    await h.deliver()
+    assert "已把 4 项任务的截止日期设为 2026-03-31" in _last(h, COORD)
+    async with h.app.sessions() as session:
+        dues = {t.policy_id: t.due_on for t in (await session.scalars(select(Task))).all() if t.due_on}
+    assert set(dues) == {2}
