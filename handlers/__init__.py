@@ -19,7 +19,7 @@ from handlers.middlewares import ActorMiddleware, SessionMiddleware
 # generic refusals, and the fallback answers whatever is left.
 TEMPLATES = (common.router, common.stranger_router, private_only.router, import_chat.router, corrections.router,
              coordinator.router,
-             coordinator.denied_router, contact.router, common.fallback_router)
+             coordinator.denied_router, corrections.denied_router, contact.router, common.fallback_router)
 
 
 def _copy(template: Router) -> Router:

@@ -24,7 +24,7 @@ from bot.services.access import Actor
 from bot.services.coordination import esc
 from bot.services.import_drafts import RHYTHMS, sentences
 from bot.services.units import find_unit
-from handlers.callbacks import FixAction
+from handlers.callbacks import FixAction, ImportAction
 from handlers.filters import is_coordinator
 from handlers.import_chat import _private_coordinator, _with_picked
 from handlers.util import quietly, say
@@ -304,3 +304,19 @@ async def value_typed(message: Message, session: AsyncSession, app: App, actor: 
         say(session, app, message.chat.id, t(lang, exc.key, **exc.values))
         return
     say(session, app, message.chat.id, _result(lang, result))
+
+
+# Known users who are not coordinators (or a coordinator in a group) get a clear refusal.
+denied_router = Router(name="corrections-denied")
+
+
+@denied_router.message(Command("fix", "due", "import"))
+async def denied_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+    key = "private_only.button" if actor.is_coordinator else "denied"
+    say(session, app, message.chat.id, t(actor.language, key))
+
+
+@denied_router.callback_query(FixAction.filter())
+@denied_router.callback_query(ImportAction.filter())
+async def denied_button(query: CallbackQuery, actor: Actor) -> None:
+    await quietly(query.answer(t(actor.language, "denied"), show_alert=True))

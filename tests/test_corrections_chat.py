@@ -233,3 +233,24 @@ async def test_numbers_two_policies_share_are_never_guessed(harness: Harness) ->
     async with h.app.sessions() as session:
         dues = {t.policy_id: t.due_on for t in (await session.scalars(select(Task))).all() if t.due_on}
     assert set(dues) == {2}
+
+
+async def test_task_detail_offers_the_correction_menu_to_a_coordinator(harness: Harness) -> None:
+    h = harness
+    msg = await dispatch_and_find(h)
+    aid = int((msg.text or "").split("#")[1].split()[0])
+    h.srv.command(COORD, f"/task {aid}")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "更正任务")
+    await h.deliver()
+    assert "更正任务" in _last(h, COORD) and any("牵头单位" in b for b in h.srv.messages_to(COORD)[-1].button_texts)
+    # A contact's own /task has no such button, and a forged press from a contact does nothing.
+    h.srv.command(YICHUN, f"/task {aid}")
+    await h.deliver()
+    assert h.srv.messages_to(YICHUN)[-1].button_texts == []
+    task = await _task(h, "宜春做大做强")
+    qid = h.srv.press(YICHUN, h.srv.messages_to(YICHUN)[-1].message_id, f"fx:dy:{task.id}:0")
+    await h.deliver()
+    assert (await _task(h, "宜春做大做强")).active
+    answer = next(a for a in h.srv.callback_answers if a.callback_query_id == qid)
+    assert answer.text == "抱歉，您没有权限执行此操作。" and answer.show_alert

@@ -597,4 +597,5 @@ TEXTS: dict[str, str] = {
     "due.usage": "Usage: /due task|measure|policy date, e.g. /due 2.1 2026-06-30, /due 2 2026-06-30 (a whole measure), /due P1 2026-12-31 (a whole policy).",
     "due.done": "Set the deadline of {count} tasks to {due}; the units concerned were told ({messages} messages).",
     "dispatch.no_due": "\n⚠ {count} of these tasks have no deadline (set one with /due).",
+    "fix.btn.open": "🛠 Correct task",
 }

@@ -496,4 +496,5 @@ TEXTS: dict[str, str] = {
     "due.usage": "用法：/due 任务|措施|政策 日期，例如 /due 2.1 2026-06-30、/due 2 2026-06-30（整条措施）、/due P1 2026-12-31（整个政策）。",
     "due.done": "已把 {count} 项任务的截止日期设为 {due}，已通知相关单位（{messages} 条消息）。",
     "dispatch.no_due": "\n⚠ 其中 {count} 项任务没有截止日期（可用 /due 设定）。",
+    "fix.btn.open": "🛠 更正任务",
 }
