@@ -254,3 +254,26 @@ async def test_task_detail_offers_the_correction_menu_to_a_coordinator(harness: 
     assert (await _task(h, "宜春做大做强")).active
     answer = next(a for a in h.srv.callback_answers if a.callback_query_id == qid)
     assert answer.text == "抱歉，您没有权限执行此操作。" and answer.show_alert
+
+
+async def test_an_extension_approved_today_cannot_end_before_today(harness: Harness) -> None:
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.command(COORD, f"/extend {int((task_msg.text or '').split('#')[1].split()[0])} 2025-09-24")
+    await h.deliver()
+    h.srv.press_button(YICHUN, task_msg, "申请延期")
+    await h.deliver()
+    h.srv.send_text(YICHUN, "2025-09-26 用地审批尚未完成")
+    await h.deliver()
+    request_msg = h.srv.messages_to(COORD)[-1]
+    # The coordinator decides a week later: the requested day has passed.
+    h.app.clock.advance(days=7)  # type: ignore[attr-defined]
+    qid = h.srv.press_button(COORD, request_msg, "同意")
+    await h.deliver()
+    answer = next(a for a in h.srv.callback_answers if a.callback_query_id == qid)
+    assert answer.text is not None and "不能早于今天（2025-09-30）" in answer.text
+    from models import ExtensionRequest
+
+    async with h.app.sessions() as session:
+        request = await session.scalar(select(ExtensionRequest))
+        assert request is not None and request.state == "pending"
