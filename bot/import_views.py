@@ -99,6 +99,7 @@ def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: Impo
         nav.append(cb.button(t(lang, "btn.next"), cb.pack(cb.IMPORT, "pg", draft_id, page + 1)))
     if nav:
         rows.append(nav)
+    rows.append([cb.button(t(lang, "import.btn.due_all"), cb.pack(cb.IMPORT, "due", draft_id, "all"))])
     last = [cb.button(t(lang, "import.btn.cancel"), cb.pack(cb.IMPORT, "no", draft_id, 0))]
     if not preview.same_document:
         last.insert(0, cb.button(t(lang, "import.btn.confirm"), cb.pack(cb.IMPORT, "ok", draft_id, 0)))
@@ -116,7 +117,10 @@ def correction_menu(lang: str, prefix: str, target: int, key: str, text: str) ->
 
     rows = [[b("lead"), b("co")], [b("text"), b("due"), b("rhythm")], [b("split"), b("merge"), b("drop")]]
     if prefix == cb.IMPORT:
-        rows.append([cb.button(t(lang, "import.btn.back"), cb.pack(cb.IMPORT, "pg", target, 0))])
+        measure = key.partition(".")[0]
+        rows.append([cb.button(t(lang, "import.btn.due_measure", measure=measure),
+                               cb.pack(cb.IMPORT, "due", target, measure)),
+                     cb.button(t(lang, "import.btn.back"), cb.pack(cb.IMPORT, "pg", target, 0))])
     return text, cb.keyboard(rows)
 
 

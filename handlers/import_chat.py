@@ -235,11 +235,14 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
         elif action in ("pk", "dn"):
             await _units_button(query, session, app, actor, state, view, action, arg)
         elif action in ("text", "due"):
-            drafts.find_task(view.data, arg)
+            # A deadline's scope is a task ("2.1"), a measure ("2") or the whole document ("all").
+            drafts.task_keys(view.data, arg) if action == "due" else drafts.find_task(view.data, arg)
             await state.set_state(ImportFlow.value)
             await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action})
             await _answer(query)
-            say(session, app, chat_id, t(lang, f"fix.ask.{action}", ref=arg))
+            ref = arg if "." in arg else t(lang, "import.scope.all") if arg == "all" else t(
+                lang, "import.scope.measure", measure=arg)
+            say(session, app, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
         elif action == "rhythm":
             drafts.find_task(view.data, arg)
             await _answer(query)

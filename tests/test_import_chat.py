@@ -197,6 +197,26 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     h.srv.send_text(COORD, "2026-06-30")
     await h.deliver()
     assert "2026-06-30" in (_preview(h).text or "").split("3.1")[1]
+    # One deadline for a whole measure, then for the whole document: the warning goes.
+    h.srv.press_button(COORD, _preview(h), "✏️1.1")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "措施1截止日期")
+    await h.deliver()
+    assert "措施1的全部任务" in (h.srv.messages_to(COORD)[-1].text or "")
+    h.srv.send_text(COORD, "2026-03-31")
+    await h.deliver()
+    assert (_preview(h).text or "").split("3.1")[0].count("2026-03-31") == 2
+    h.srv.press_button(COORD, _preview(h), "统一设定截止日期")
+    await h.deliver()
+    h.srv.send_text(COORD, "2026-09-30")
+    await h.deliver()
+    assert "没有截止日期" not in (_preview(h).text or "")
+    h.srv.press_button(COORD, _preview(h), "✏️3.1")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "截止日期")
+    await h.deliver()
+    h.srv.send_text(COORD, "2026-06-30")
+    await h.deliver()
     # Rhythm, text, drop.
     h.srv.press_button(COORD, _preview(h), "✏️3.1")
     await h.deliver()

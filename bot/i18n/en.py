@@ -598,4 +598,8 @@ TEXTS: dict[str, str] = {
     "due.done": "Set the deadline of {count} tasks to {due}; the units concerned were told ({messages} messages).",
     "dispatch.no_due": "\n⚠ {count} of these tasks have no deadline (set one with /due).",
     "fix.btn.open": "🛠 Correct task",
+    "import.btn.due_all": "📅 Deadline for all",
+    "import.btn.due_measure": "📅 Deadline of measure {measure}",
+    "import.scope.all": "all tasks",
+    "import.scope.measure": "all tasks of measure {measure}",
 }

@@ -497,4 +497,8 @@ TEXTS: dict[str, str] = {
     "due.done": "已把 {count} 项任务的截止日期设为 {due}，已通知相关单位（{messages} 条消息）。",
     "dispatch.no_due": "\n⚠ 其中 {count} 项任务没有截止日期（可用 /due 设定）。",
     "fix.btn.open": "🛠 更正任务",
+    "import.btn.due_all": "📅 统一设定截止日期",
+    "import.btn.due_measure": "📅 措施{measure}截止日期",
+    "import.scope.all": "全部任务",
+    "import.scope.measure": "措施{measure}的全部任务",
 }
