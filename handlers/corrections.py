@@ -40,6 +40,11 @@ class FixFlow(StatesGroup):
     value = State()
 
 
+def _selected(actor: Actor) -> int | None:
+    """The policy this coordinator selected (/policies), which scopes a reference without a code."""
+    return next((c.selected_policy_id for c in actor.contacts if c.role == "coordinator"), None)
+
+
 def _result(lang: str, result: fix.Correction) -> str:
     text = t(lang, "fix.result", label=result.label, messages=result.messages)
     if result.lost:
@@ -74,7 +79,7 @@ async def fix_command(message: Message, command: CommandObject, session: AsyncSe
         extra = t(lang, "fix.review.list", units="、".join(esc(u.name) for u in review)) if review else ""
         say(session, app, message.chat.id, t(lang, "fix.usage") + extra)
         return
-    tasks = await fix.find_task(session, ref)
+    tasks = await fix.find_task(session, ref, _selected(actor))
     if len(tasks) == 1:
         await state.clear()
         await _menu(session, app, actor, message.chat.id, tasks[0])
@@ -109,7 +114,7 @@ async def due_command(message: Message, command: CommandObject, session: AsyncSe
         say(session, app, message.chat.id, t(lang, "date.bad"))
         return
     try:
-        tasks = await fix.scope_tasks(session, parts[0])
+        tasks = await fix.scope_tasks(session, parts[0], _selected(actor))
         result = await fix.set_due(session, tasks, due, today=today, now=now, actor=actor.tag)
     except fix.CorrectionError as exc:
         say(session, app, message.chat.id, t(lang, exc.key, **{k: esc(str(v)) for k, v in exc.values.items()}))

@@ -277,3 +277,23 @@ async def test_an_extension_approved_today_cannot_end_before_today(harness: Harn
     async with h.app.sessions() as session:
         request = await session.scalar(select(ExtensionRequest))
         assert request is not None and request.state == "pending"
+
+
+async def test_the_selected_policy_scopes_a_number_without_a_code(harness: Harness) -> None:
+    from bot.importer import decompose
+    from bot.services.policies import import_policy
+    from models import Contact
+    from tests.test_import_chat import DOC
+
+    h = harness
+    await dispatch_and_find(h)
+    async with h.app.sessions() as session, session.begin():
+        await import_policy(session, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
+                            now=h.app.clock.now(), actor="test")
+        me = await session.scalar(select(Contact).where(Contact.role == "coordinator",
+                                                        Contact.telegram_user_id == COORD))
+        assert me is not None
+        me.selected_policy_id = 2
+    h.srv.command(COORD, "/fix 2.1")
+    await h.deliver()
+    assert "更正任务" in _last(h, COORD) and "软件产业园" in _last(h, COORD)

@@ -93,11 +93,14 @@ def _parse(text: str) -> refs.Ref | None:
         return None
 
 
-def _in_policy(query: Any, code: str | None) -> Any:
-    return query.join(Policy, Policy.id == Task.policy_id).where(Policy.code == code) if code else query
+def _in_policy(query: Any, code: str | None, selected: int | None = None) -> Any:
+    """A reference's own code wins; without one, the coordinator's selected policy (if any) scopes it."""
+    if code:
+        return query.join(Policy, Policy.id == Task.policy_id).where(Policy.code == code)
+    return query.where(Task.policy_id == selected) if selected else query
 
 
-async def find_task(session: AsyncSession, ref: str) -> list[Task]:
+async def find_task(session: AsyncSession, ref: str, selected: int | None = None) -> list[Task]:
     """Tasks a typed reference may mean: "P1-2.1", "2.1" (also 2·1, 2-1) or "#71" (the task of
     assignment 71). More than one result means the reference is ambiguous: the caller asks."""
     parsed = _parse(ref)
@@ -111,10 +114,10 @@ async def find_task(session: AsyncSession, ref: str) -> list[Task]:
         return []
     query = (select(Task).join(Measure, Measure.id == Task.measure_id)
              .where(Measure.number == parsed.measure, Task.seq == parsed.seq, Task.active.is_(True)))
-    return list((await session.scalars(_in_policy(query, parsed.code).order_by(Task.policy_id))).all())
+    return list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.policy_id))).all())
 
 
-async def scope_tasks(session: AsyncSession, ref: str) -> list[Task]:
+async def scope_tasks(session: AsyncSession, ref: str, selected: int | None = None) -> list[Task]:
     """The tasks of a deadline's scope: a task ("P1-2.1"), a measure ("P1-2", "2") or a policy ("P1")."""
     parsed = _parse(ref)
     if parsed is None:
@@ -125,9 +128,9 @@ async def scope_tasks(session: AsyncSession, ref: str) -> list[Task]:
     elif parsed.kind == "measure":
         query = (select(Task).join(Measure, Measure.id == Task.measure_id)
                  .where(Measure.number == parsed.measure, Task.active.is_(True)))
-        tasks = list((await session.scalars(_in_policy(query, parsed.code).order_by(Task.id))).all())
+        tasks = list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.id))).all())
     else:
-        tasks = await find_task(session, ref)
+        tasks = await find_task(session, ref, selected)
     if len({t.policy_id for t in tasks}) > 1 or (parsed.kind == "task" and len(tasks) > 1):
         # A number two policies share is never guessed.
         raise CorrectionError("fix.ambiguous", ref=ref)
