@@ -79,7 +79,7 @@ def _send_preview(session: AsyncSession, app: App, actor: Actor, chat_id: int, v
     say(session, app, chat_id, text, markup=markup, purpose="import_preview")
 
 
-@router.message(F.document)
+@router.message(StateFilter(None), F.document)  # in a flow (a report's attachment) the flow takes it
 async def document_received(message: Message, session: AsyncSession, app: App, actor: Actor, bot: Bot,
                             state: FSMContext) -> None:
     lang = actor.language
