@@ -16,7 +16,6 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
 from bot import import_views as iv
@@ -28,6 +27,7 @@ from bot.services import import_drafts as drafts
 from bot.services.access import Actor
 from bot.services.coordination import esc
 from bot.services.corrections import search_units
+from bot.services.uow import UnitOfWork
 from handlers.callbacks import ImportAction
 from handlers.filters import is_coordinator
 from handlers.util import quietly, say
@@ -60,38 +60,38 @@ class ImportFlow(StatesGroup):
 # ---------------------------------------------------------------- receiving a document
 
 
-async def _preview_new(session: AsyncSession, app: App, actor: Actor, chat_id: int, text: str,
+async def _preview_new(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, text: str,
                        source_name: str) -> None:
     lang = actor.language
     dec = decompose(text, app.directory)
     if not dec.measures:
-        say(session, app, chat_id, t(lang, "import.nothing"))
+        say(uow, chat_id, t(lang, "import.nothing"))
         return
-    view = await drafts.create_draft(session, dec, owner=actor.user_id, source_name=source_name,
-                                     source_text=text, now=app.clock.now(), actor=actor.tag)
-    _send_preview(session, app, actor, chat_id, view, 0)
+    view = await drafts.create_draft(uow, dec, owner=actor.user_id, source_name=source_name,
+                                     source_text=text, actor=actor.tag)
+    _send_preview(uow, app, actor, chat_id, view, 0)
 
 
-def _send_preview(session: AsyncSession, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
+def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
                   page: int) -> None:
     text, markup = iv.render_preview(actor.language, view.draft.id or 0, view.data, view.preview, page,
                                      view.draft.expires_at)
-    say(session, app, chat_id, text, markup=markup, purpose="import_preview")
+    say(uow, chat_id, text, markup=markup, purpose="import_preview")
 
 
 @router.message(StateFilter(None), F.document)  # in a flow (a report's attachment) the flow takes it
-async def document_received(message: Message, session: AsyncSession, app: App, actor: Actor, bot: Bot,
+async def document_received(message: Message, uow: UnitOfWork, app: App, actor: Actor, bot: Bot,
                             state: FSMContext) -> None:
     lang = actor.language
     document = message.document
     assert document is not None
     name = document.file_name or "document"
     if not name.lower().endswith(SUFFIXES):
-        say(session, app, message.chat.id, t(lang, "import.bad_kind", name=esc(name)))
+        say(uow, message.chat.id, t(lang, "import.bad_kind", name=esc(name)))
         return
-    limit = app.settings.import_max_bytes
+    limit = uow.settings.import_max_bytes
     if document.file_size is not None and document.file_size > limit:
-        say(session, app, message.chat.id, t(lang, "import.too_big", mb=f"{limit / 1_000_000:.0f}"))
+        say(uow, message.chat.id, t(lang, "import.too_big", mb=f"{limit / 1_000_000:.0f}"))
         return
     await state.clear()
     buffer = io.BytesIO()
@@ -100,38 +100,38 @@ async def document_received(message: Message, session: AsyncSession, app: App, a
         path = Path(folder) / Path(name).name
         path.write_bytes(buffer.getvalue())
         try:
-            text = read_document(path, max_bytes=limit, max_chars=app.settings.import_max_chars)
+            text = read_document(path, max_bytes=limit, max_chars=uow.settings.import_max_chars)
         except DocumentError as exc:
-            say(session, app, message.chat.id, t(lang, "import.failed",
+            say(uow, message.chat.id, t(lang, "import.failed",
                                                  reason=esc(exc.message_en if lang == "en" else exc.message_zh)))
             return
-    await _preview_new(session, app, actor, message.chat.id, text, name)
+    await _preview_new(uow, app, actor, message.chat.id, text, name)
 
 
 @router.message(Command("import"))
-async def import_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def import_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
                          actor: Actor, state: FSMContext) -> None:
     text = (command.args or "").strip()
     if not text:
         await state.set_state(ImportFlow.text)
-        say(session, app, message.chat.id, t(actor.language, "import.ask_text"))
+        say(uow, message.chat.id, t(actor.language, "import.ask_text"))
         return
-    await _preview_new(session, app, actor, message.chat.id, text, "chat")
+    await _preview_new(uow, app, actor, message.chat.id, text, "chat")
 
 
 @router.message(ImportFlow.text, F.text)
-async def import_text(message: Message, session: AsyncSession, app: App, actor: Actor, state: FSMContext) -> None:
+async def import_text(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     await state.clear()
     text = message.text or ""
     if text.startswith("/"):
-        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
-    await _preview_new(session, app, actor, message.chat.id, text, "chat")
+    await _preview_new(uow, app, actor, message.chat.id, text, "chat")
 
 
 @router.message(StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
-async def pasted_text(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
-    await _preview_new(session, app, actor, message.chat.id, message.text or "", "chat")
+async def pasted_text(message: Message, uow: UnitOfWork, app: App, actor: Actor) -> None:
+    await _preview_new(uow, app, actor, message.chat.id, message.text or "", "chat")
 
 
 # ---------------------------------------------------------------- preview buttons
@@ -147,25 +147,25 @@ async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None
             text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
 
 
-async def _load(query: CallbackQuery, session: AsyncSession, app: App, actor: Actor,
+async def _load(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor,
                 draft_id: int) -> drafts.DraftView | None:
     try:
-        return await drafts.load_draft(session, draft_id, owner=actor.user_id, now=app.clock.now())
+        return await drafts.load_draft(uow, draft_id, owner=actor.user_id)
     except drafts.DraftError as exc:
         await _answer(query, t(actor.language, exc.key, **exc.values), alert=True)
         if exc.key == "import.expired":
-            say(session, app, query.from_user.id, t(actor.language, "import.expired"))
+            say(uow, query.from_user.id, t(actor.language, "import.expired"))
         return None
 
 
 @router.callback_query(ImportAction.filter())
-async def import_button(query: CallbackQuery, callback_data: ImportAction, session: AsyncSession, app: App,
+async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: UnitOfWork, app: App,
                         actor: Actor, state: FSMContext) -> None:
     lang = actor.language
-    view = await _load(query, session, app, actor, callback_data.id)
+    view = await _load(query, uow, app, actor, callback_data.id)
     if view is None:
         return
-    action, arg, now = callback_data.action, callback_data.arg, app.clock.now()
+    action, arg = callback_data.action, callback_data.arg
     chat_id = query.from_user.id
     try:
         if action == "pg":
@@ -174,7 +174,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
                                              int(arg) if arg.isdigit() else 0, view.draft.expires_at)
             await _edit(query, text, markup)
         elif action == "ok":
-            outcome, code = await drafts.confirm(session, view, now=now, actor=actor.tag)
+            outcome, code = await drafts.confirm(uow, view, actor=actor.tag)
             await _answer(query)
             await state.clear()
             if query.message is not None:
@@ -183,9 +183,9 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
             lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
                        assignments=outcome.assignments)]
             lines += [esc(line) for line in outcome.change_lines()]
-            say(session, app, chat_id, "\n".join(lines))
+            say(uow, chat_id, "\n".join(lines))
         elif action == "no":
-            await drafts.cancel(session, view, now=now, actor=actor.tag)
+            await drafts.cancel(uow, view, actor=actor.tag)
             await state.clear()
             await _answer(query, t(lang, "import.cancelled"))
             if query.message is not None:
@@ -195,7 +195,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
             await _answer(query)
             text, markup = iv.correction_menu(lang, cb.IMPORT, view.draft.id or 0, arg, iv.task_lines(
                 lang, task, arg, set(drafts.review_units(view.data))))
-            say(session, app, chat_id, text, markup=markup)
+            say(uow, chat_id, text, markup=markup)
         elif action == "u":
             names = drafts.review_units(view.data)
             index = int(arg) if arg.isdigit() else -1
@@ -203,7 +203,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
                 raise drafts.DraftError("button.stale")
             await _answer(query)
             did = view.draft.id or 0
-            say(session, app, chat_id, t(lang, "import.review.ask", unit=esc(names[index])), markup=cb.keyboard([[
+            say(uow, chat_id, t(lang, "import.review.ask", unit=esc(names[index])), markup=cb.keyboard([[
                 cb.button(t(lang, "import.btn.accept"), cb.pack(cb.IMPORT, "ua", did, index)),
                 cb.button(t(lang, "import.btn.map"), cb.pack(cb.IMPORT, "um", did, index))]]))
         elif action in ("ua", "um"):
@@ -213,16 +213,16 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
                 raise drafts.DraftError("button.stale")
             if action == "ua":
                 drafts.accept_unit(view.data, names[index])
-                drafts.save(session, view, now=now, actor=actor.tag, kind="unit_accepted", before=names[index],
+                drafts.save(uow, view, actor=actor.tag, kind="unit_accepted", before=names[index],
                             after=names[index], where="units")
                 await _answer(query, t(lang, "fix.done"))
-                _send_preview(session, app, actor, chat_id, view, 0)
+                _send_preview(uow, app, actor, chat_id, view, 0)
             else:
                 await state.set_state(ImportFlow.units)
                 await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "field": "map", "unit": names[index],
                                       "picked": []})
                 await _answer(query)
-                say(session, app, chat_id, t(lang, "fix.units.ask", units=esc(names[index])))
+                say(uow, chat_id, t(lang, "fix.units.ask", units=esc(names[index])))
         elif action in ("lead", "co"):
             _, task = drafts.find_task(view.data, arg)
             picked = list(task["lead"]) if action == "lead" else list(dict.fromkeys([*task["co"], *task["local"]]))
@@ -231,9 +231,9 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
                                   "picked": picked})
             await _answer(query)
             text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, [])
-            say(session, app, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
+            say(uow, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
         elif action in ("pk", "dn"):
-            await _units_button(query, session, app, actor, state, view, action, arg)
+            await _units_button(query, uow, app, actor, state, view, action, arg)
         elif action in ("text", "due"):
             # A deadline's scope is a task ("2.1"), a measure ("2") or the whole document ("all").
             drafts.task_keys(view.data, arg) if action == "due" else drafts.find_task(view.data, arg)
@@ -242,54 +242,54 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
             await _answer(query)
             ref = arg if "." in arg else t(lang, "import.scope.all") if arg == "all" else t(
                 lang, "import.scope.measure", measure=arg)
-            say(session, app, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
+            say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
         elif action == "rhythm":
             drafts.find_task(view.data, arg)
             await _answer(query)
-            say(session, app, chat_id, t(lang, "fix.ask.rhythm", ref=arg),
+            say(uow, chat_id, t(lang, "fix.ask.rhythm", ref=arg),
                 markup=iv.rhythm_keyboard(lang, cb.IMPORT, view.draft.id or 0, arg))
         elif action == "rv":
             key, _, value = arg.partition("~")
             rhythm = None if value == "-" else drafts.RHYTHMS[int(value)]
             before = drafts.set_rhythm(view.data, key, rhythm)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="rhythm", before=before, after=rhythm, where=key)
+            drafts.save(uow, view, actor=actor.tag, kind="rhythm", before=before, after=rhythm, where=key)
             await _answer(query, t(lang, "fix.done"))
-            _send_preview(session, app, actor, chat_id, view, 0)
+            _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "split":
             _, task = drafts.find_task(view.data, arg)
             await state.set_state(ImportFlow.value)
             await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": "split"})
             await _answer(query)
             text, markup = iv.split_menu(lang, cb.IMPORT, view.draft.id or 0, arg, task["text"])
-            say(session, app, chat_id, text, markup=markup)
+            say(uow, chat_id, text, markup=markup)
         elif action == "sa":
             key, _, after = arg.partition("~")
             new_key = drafts.split(view.data, key, after=int(after))
-            drafts.save(session, view, now=now, actor=actor.tag, kind="split", before=key, after=[key, new_key],
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
                         where=key)
             await state.clear()
             await _answer(query, t(lang, "fix.done"))
-            _send_preview(session, app, actor, chat_id, view, 0)
+            _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "merge":
             measure, task = drafts.find_task(view.data, arg)
             others = [(f"{arg}~{x['seq']}", drafts.task_key(measure["number"], x["seq"]))
                       for x in measure["tasks"] if x is not task]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.IMPORT, view.draft.id or 0, arg, others)
-            say(session, app, chat_id, text, markup=markup)
+            say(uow, chat_id, text, markup=markup)
         elif action == "ma":
             key, _, seq = arg.partition("~")
             other = f"{key.partition('.')[0]}.{seq}"
             drafts.merge(view.data, key, other)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="merge", before=[key, other], after=key,
+            drafts.save(uow, view, actor=actor.tag, kind="merge", before=[key, other], after=key,
                         where=key)
             await _answer(query, t(lang, "fix.done"))
-            _send_preview(session, app, actor, chat_id, view, 0)
+            _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "drop":
             text = drafts.drop(view.data, arg)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="drop", before=text, after=None, where=arg)
+            drafts.save(uow, view, actor=actor.tag, kind="drop", before=text, after=None, where=arg)
             await _answer(query, t(lang, "fix.done"))
-            _send_preview(session, app, actor, chat_id, view, 0)
+            _send_preview(uow, app, actor, chat_id, view, 0)
         else:
             raise drafts.DraftError("button.forged")
     except drafts.DraftError as exc:
@@ -298,26 +298,25 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, sessi
         await _answer(query, t(lang, "button.forged"), alert=True)
 
 
-async def _units_button(query: CallbackQuery, session: AsyncSession, app: App, actor: Actor, state: FSMContext,
+async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext,
                         view: drafts.DraftView, action: str, arg: str) -> None:
     lang = actor.language
     data = await state.get_data()
     if await state.get_state() != ImportFlow.units.state or data.get("id") != view.draft.id:
         raise drafts.DraftError("button.stale")
-    now = app.clock.now()
     if action == "pk":
         from models import Unit
 
-        unit = await session.get(Unit, int(arg))
+        unit = await uow.session.get(Unit, int(arg))
         if unit is None:
             raise drafts.DraftError("button.forged")
         if data["field"] == "map":
             drafts.map_unit(view.data, data["unit"], unit.name)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="unit_mapped", before=data["unit"],
+            drafts.save(uow, view, actor=actor.tag, kind="unit_mapped", before=data["unit"],
                         after=unit.name, where="units")
             await state.clear()
             await _answer(query, t(lang, "fix.done"))
-            _send_preview(session, app, actor, query.from_user.id, view, 0)
+            _send_preview(uow, app, actor, query.from_user.id, view, 0)
             return
         picked = list(data["picked"])
         picked.remove(unit.name) if unit.name in picked else picked.append(unit.name)
@@ -329,44 +328,44 @@ async def _units_button(query: CallbackQuery, session: AsyncSession, app: App, a
     if data["field"] not in ("lead", "co"):
         raise drafts.DraftError("button.stale")
     before, after = drafts.set_units(view.data, data["key"], data["field"], list(data["picked"]))
-    drafts.save(session, view, now=now, actor=actor.tag, kind=data["field"], before=before, after=after,
+    drafts.save(uow, view, actor=actor.tag, kind=data["field"], before=before, after=after,
                 where=data["key"])
     await state.clear()
     await _answer(query, t(lang, "fix.done"))
-    _send_preview(session, app, actor, query.from_user.id, view, 0)
+    _send_preview(uow, app, actor, query.from_user.id, view, 0)
 
 
-async def _with_picked(session: AsyncSession, picked: list[str],
+async def _with_picked(uow: UnitOfWork, picked: list[str],
                        matches: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """The chosen units stay on the buttons, so one can be unchosen, then the search's matches."""
     from bot.services.units import find_unit
 
     chosen = []
     for name in picked:
-        unit = await find_unit(session, name)
+        unit = await find_unit(uow, name)
         if unit is not None and unit.name == name:
             chosen.append((unit.id or 0, name))
     return [*chosen, *[m for m in matches if m[1] not in picked]]
 
 
 @router.message(ImportFlow.units, F.text)
-async def units_typed(message: Message, session: AsyncSession, app: App, actor: Actor, state: FSMContext) -> None:
+async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     text = (message.text or "").strip()
     if text.startswith("/") or data.get("p") != cb.IMPORT:
         if data.get("p") == cb.IMPORT:
             await state.clear()
-            say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+            say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
     picked = list(data.get("picked", []))
-    matches = await _with_picked(session, picked, await search_units(session, text))
+    matches = await _with_picked(uow, picked, await search_units(uow, text))
     await state.update_data(matches=[list(m) for m in matches])
     label, markup = iv.unit_choices(actor.language, cb.IMPORT, int(data["id"]), picked, matches)
-    say(session, app, message.chat.id, label, markup=markup)
+    say(uow, message.chat.id, label, markup=markup)
 
 
 @router.message(ImportFlow.value, F.text)
-async def value_typed(message: Message, session: AsyncSession, app: App, actor: Actor, state: FSMContext) -> None:
+async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     if data.get("p") != cb.IMPORT:
         return
@@ -374,38 +373,37 @@ async def value_typed(message: Message, session: AsyncSession, app: App, actor: 
     text = (message.text or "").strip()
     await state.clear()
     if text.startswith("/"):
-        say(session, app, message.chat.id, t(lang, "flow.cancelled"))
+        say(uow, message.chat.id, t(lang, "flow.cancelled"))
         return
-    now = app.clock.now()
     try:
-        view = await drafts.load_draft(session, int(data["id"]), owner=actor.user_id, now=now)
+        view = await drafts.load_draft(uow, int(data["id"]), owner=actor.user_id)
         key, field_name = str(data["key"]), data["field"]
         if field_name == "text":
             before = drafts.set_text(view.data, key, text)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="text", before=before, after=text, where=key)
+            drafts.save(uow, view, actor=actor.tag, kind="text", before=before, after=text, where=key)
         elif field_name == "due":
-            due = checked_due(text, app)
+            due = checked_due(text, uow)
             keys = drafts.task_keys(view.data, key)
             before_list = drafts.set_due(view.data, keys, due)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="due", before=before_list,
+            drafts.save(uow, view, actor=actor.tag, kind="due", before=before_list,
                         after=due.isoformat() if due else None, where=key)
         elif field_name == "split":
             new_key = drafts.split(view.data, key, first=text)
-            drafts.save(session, view, now=now, actor=actor.tag, kind="split", before=key, after=[key, new_key],
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
                         where=key)
         else:
             return
     except drafts.DraftError as exc:
-        say(session, app, message.chat.id, t(lang, exc.key, **exc.values))
+        say(uow, message.chat.id, t(lang, exc.key, **exc.values))
         return
-    _send_preview(session, app, actor, message.chat.id, view, 0)
+    _send_preview(uow, app, actor, message.chat.id, view, 0)
 
 
-def checked_due(text: str, app: App) -> Any:
+def checked_due(text: str, uow: UnitOfWork) -> Any:
     """A typed deadline: a real calendar date, not before today ("无" clears it)."""
     if text in ("无", "-", "none"):
         return None
-    today = app.calendar.local_date(app.clock.now())
+    today = uow.calendar.local_date(uow.now)
     due = parse_date(text, today)
     if due is None:
         raise drafts.DraftError("date.bad")

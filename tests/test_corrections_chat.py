@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.services.invites import add_coordinator
-from bot.services.units import find_unit, sync_directory
-from models import Assignment, Event, Followup, Task, Unit
+from bot.services.units import sync_directory
+from models import Assignment, Event, Followup, Task, Unit, UnitAlias
 from tests.conftest import Harness
 from tests.test_bot_flow import COORD, GONGXIN, NANCHANG_GROUP, YICHUN, dispatch_and_find
 
@@ -177,11 +177,11 @@ async def test_a_unit_under_review_is_mapped_after_the_confirm(harness: Harness)
     from tests.test_import_chat import DOC
 
     h = harness
-    async with h.app.sessions() as session, session.begin():
-        await sync_directory(session, h.app.directory, h.app.clock.now(), "test")
-        await add_coordinator(session, user_id=COORD, name="督办人", now=h.app.clock.now(), actor="test")
-        await import_policy(session, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            now=h.app.clock.now(), actor="test")
+    async with h.app.work() as uow:
+        await sync_directory(uow, h.app.directory, "test")
+        await add_coordinator(uow, user_id=COORD, name="督办人", actor="test")
+        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
+                            actor="test")
     h.srv.user(COORD, first_name="Coord")
     h.srv.command(COORD, "/fix")
     await h.deliver()
@@ -200,8 +200,9 @@ async def test_a_unit_under_review_is_mapped_after_the_confirm(harness: Harness)
         held = (await session.scalars(select(Assignment).where(
             Assignment.unit_id == review.id, Assignment.status != "cancelled"))).all()
         assert held == []
-        target = await find_unit(session, "省数字经济促进中心")
-        assert target is not None  # the name now finds a unit; the next import will not ask again
+        alias = await session.scalar(select(UnitAlias).where(UnitAlias.alias == "省数字经济促进中心"))
+        target = await session.scalar(select(Unit).where(Unit.name == "省发展改革委"))
+        assert alias is not None and target is not None and alias.unit_id == target.id
     assert (await _events(h, "unit.mapped"))[-1].data["to"] == "省发展改革委"
 
 
@@ -212,9 +213,9 @@ async def test_numbers_two_policies_share_are_never_guessed(harness: Harness) ->
 
     h = harness
     await dispatch_and_find(h)
-    async with h.app.sessions() as session, session.begin():
-        await import_policy(session, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            now=h.app.clock.now(), actor="test")
+    async with h.app.work() as uow:
+        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
+                            actor="test")
     h.srv.command(COORD, "/fix 2.1")
     await h.deliver()
     asked = h.srv.messages_to(COORD)[-1]
@@ -287,10 +288,10 @@ async def test_the_selected_policy_scopes_a_number_without_a_code(harness: Harne
 
     h = harness
     await dispatch_and_find(h)
-    async with h.app.sessions() as session, session.begin():
-        await import_policy(session, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            now=h.app.clock.now(), actor="test")
-        me = await session.scalar(select(Contact).where(Contact.role == "coordinator",
+    async with h.app.work() as uow:
+        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
+                            actor="test")
+        me = await uow.session.scalar(select(Contact).where(Contact.role == "coordinator",
                                                         Contact.telegram_user_id == COORD))
         assert me is not None
         me.selected_policy_id = 2

@@ -29,10 +29,10 @@ DOC = """江西省人民政府办公厅关于印发江西省加快数字经济�
 async def _coordinators(h: Harness, *, seed: bool = False) -> None:
     if seed:
         await import_seed(h.app)
-    async with h.app.sessions() as session, session.begin():
-        await sync_directory(session, h.app.directory, h.app.clock.now(), "test")
+    async with h.app.work() as uow:
+        await sync_directory(uow, h.app.directory, "test")
         for uid in (COORD, OTHER_COORD):
-            await add_coordinator(session, user_id=uid, name="督办人", now=h.app.clock.now(), actor="test")
+            await add_coordinator(uow, user_id=uid, name="督办人", actor="test")
     h.srv.user(COORD, first_name="Coord")
     h.srv.user(OTHER_COORD, first_name="Other")
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.importer import Decomposition, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
 from bot.services import policies as policy_service
+from bot.services.uow import UnitOfWork
 from models import ImportDraft, Policy
 
 DRAFT_TTL = timedelta(hours=24)
@@ -90,34 +90,35 @@ class DraftView:
     preview: policy_service.ImportPreview
 
 
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
+async def purge_expired(uow: UnitOfWork) -> int:
     """Abandoned previews expire: their text and decomposition are dropped, the row says so."""
-    result = await session.execute(
-        update(ImportDraft).where(ImportDraft.state == "open", ImportDraft.expires_at < now)
+    result = await uow.session.execute(
+        update(ImportDraft).where(ImportDraft.state == "open", ImportDraft.expires_at < uow.now)
         .values(state="expired", decomposition=None, source_text="")
         .execution_options(synchronize_session="fetch"))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def create_draft(session: AsyncSession, dec: Decomposition, *, owner: int, source_name: str,
-                       source_text: str, now: datetime, actor: str) -> DraftView:
-    await purge_expired(session, now)
-    preview = await policy_service.preview_import(session, dec)
+async def create_draft(uow: UnitOfWork, dec: Decomposition, *, owner: int, source_name: str,
+                       source_text: str, actor: str) -> DraftView:
+    await purge_expired(uow)
+    preview = await policy_service.preview_import(uow, dec)
+    now = uow.now
     draft = ImportDraft(owner_user_id=owner, source_name=source_name, source_text=source_text,
                         decomposition=encode(dec), policy_id=preview.existing_policy_id, state="open",
                         created_at=now, expires_at=now + DRAFT_TTL)
-    session.add(draft)
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="import.previewed", entity="import_draft", entity_id=draft.id,
+    uow.session.add(draft)
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="import.previewed", entity="import_draft", entity_id=draft.id,
                   to_state="open", data={"source": source_name, "doc_number": dec.policy.doc_number,
                                          "revises": preview.existing_policy_id})
     return DraftView(draft=draft, data=draft.decomposition or {}, preview=preview)
 
 
-async def load_draft(session: AsyncSession, draft_id: int, *, owner: int, now: datetime) -> DraftView:
+async def load_draft(uow: UnitOfWork, draft_id: int, *, owner: int) -> DraftView:
     """The owner's open draft. A pressed button is a claim: owner, state and expiry are checked here."""
-    await purge_expired(session, now)
-    draft = await session.get(ImportDraft, draft_id)
+    await purge_expired(uow)
+    draft = await uow.session.get(ImportDraft, draft_id)
     if draft is None or draft.owner_user_id != owner:
         raise DraftError("button.forged")
     if draft.state == "expired":
@@ -125,45 +126,44 @@ async def load_draft(session: AsyncSession, draft_id: int, *, owner: int, now: d
     if draft.state != "open":
         raise DraftError("import.closed")
     data = copy.deepcopy(draft.decomposition or {})
-    preview = await policy_service.preview_import(session, decode(data))
+    preview = await policy_service.preview_import(uow, decode(data))
     return DraftView(draft=draft, data=data, preview=preview)
 
 
-async def open_draft_of(session: AsyncSession, owner: int, now: datetime) -> ImportDraft | None:
-    await purge_expired(session, now)
-    return await session.scalar(select(ImportDraft).where(ImportDraft.owner_user_id == owner,
+async def open_draft_of(uow: UnitOfWork, owner: int) -> ImportDraft | None:
+    await purge_expired(uow)
+    return await uow.session.scalar(select(ImportDraft).where(ImportDraft.owner_user_id == owner,
                                                           ImportDraft.state == "open")
                                 .order_by(ImportDraft.id.desc()).limit(1))
 
 
-def save(session: AsyncSession, view: DraftView, *, now: datetime, actor: str, kind: str,
+def save(uow: UnitOfWork, view: DraftView, *, actor: str, kind: str,
          before: Any, after: Any, where: str) -> None:
     """Stores the edited JSON (a new object, so the JSON column sees the change) and records it."""
     view.draft.decomposition = view.data
     flag_modified(view.draft, "decomposition")  # edited in place: the JSON column cannot see it
-    events.record(session, at=now, actor=actor, kind=f"import.corrected.{kind}", entity="import_draft",
+    events.record(uow, actor=actor, kind=f"import.corrected.{kind}", entity="import_draft",
                   entity_id=view.draft.id, data={"where": where, "before": before, "after": after})
 
 
-async def cancel(session: AsyncSession, view: DraftView, *, now: datetime, actor: str) -> None:
+async def cancel(uow: UnitOfWork, view: DraftView, *, actor: str) -> None:
     view.draft.state, view.draft.decomposition, view.draft.source_text = "cancelled", None, ""
-    events.record(session, at=now, actor=actor, kind="import.cancelled", entity="import_draft",
+    events.record(uow, actor=actor, kind="import.cancelled", entity="import_draft",
                   entity_id=view.draft.id, from_state="open", to_state="cancelled")
 
 
-async def confirm(session: AsyncSession, view: DraftView, *, now: datetime,
-                  actor: str) -> tuple[policy_service.ImportOutcome, str]:
+async def confirm(uow: UnitOfWork, view: DraftView, *, actor: str) -> tuple[policy_service.ImportOutcome, str]:
     """Saves the (corrected) decomposition through the one import service."""
     if view.preview.same_document:
         raise DraftError("import.same", code=view.preview.existing_code or "—")
-    outcome = await policy_service.import_policy(session, decode(view.data), source_name=view.draft.source_name,
-                                                 source_text=view.draft.source_text, now=now, actor=actor)
+    outcome = await policy_service.import_policy(uow, decode(view.data), source_name=view.draft.source_name,
+                                                 source_text=view.draft.source_text, actor=actor)
     view.draft.state, view.draft.policy_id = "confirmed", outcome.policy_id
     view.draft.decomposition, view.draft.source_text = None, ""
-    events.record(session, at=now, actor=actor, kind="import.confirmed", entity="import_draft",
+    events.record(uow, actor=actor, kind="import.confirmed", entity="import_draft",
                   entity_id=view.draft.id, from_state="open", to_state="confirmed",
                   data={"policy_id": outcome.policy_id, "created": outcome.created})
-    policy = await session.get(Policy, outcome.policy_id)
+    policy = await uow.session.get(Policy, outcome.policy_id)
     return outcome, (policy.code if policy is not None else "") or ""
 
 
