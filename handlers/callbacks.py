@@ -36,3 +36,15 @@ class PageAction(CallbackData, prefix=cb.PAGE):
 class FlowAction(CallbackData, prefix="fl"):
     action: str  # status | skip | cancel
     value: str
+
+
+class ImportAction(CallbackData, prefix=cb.IMPORT):
+    action: str  # pg | ok | no | t | u | ua | um | pk | dn | lead | co | text | due | rhythm | rv | split | sa | merge | ma | drop
+    id: int  # the draft
+    arg: str
+
+
+class FixAction(CallbackData, prefix=cb.FIX):
+    action: str  # the same correction actions as ImportAction
+    id: int  # the task
+    arg: str

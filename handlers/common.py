@@ -86,7 +86,7 @@ async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -
     if not actor.known:
         text = t(lang, "stranger")
     elif actor.is_coordinator:
-        text = t(lang, "help.coordinator")
+        text = t(lang, "help.coordinator") + t(lang, "help.import")
     elif actor.contact_unit_ids or actor.leader_unit_ids:
         text = t(lang, "help.contact")
     else:

@@ -102,7 +102,10 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
         return
     light = await board_service.light_of(uow, aid)
     reports = await co.report_history(uow, aid)
-    say(uow, chat_id, views.task_detail(actor.language, view, light, reports))
+    # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
+    markup = cb.keyboard([[cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))]]) \
+        if actor.is_coordinator and not actor.in_group else None
+    say(uow, chat_id, views.task_detail(actor.language, view, light, reports), markup=markup)
 
 
 @router.callback_query(AssignmentAction.filter())

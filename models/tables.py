@@ -290,3 +290,18 @@ class FsmState(SQLModel, table=True):
     state: str | None = None
     data: dict | None = Field(default=None, sa_type=JSON)
     updated_at: datetime | None = _when()
+
+
+class ImportDraft(SQLModel, table=True):
+    """A decomposition shown in chat before it is saved (import in chat): nothing is live until confirmed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_user_id: int = Field(sa_type=BigInteger, index=True)
+    source_name: str = ""
+    source_text: str = Field(default="", sa_type=Text)
+    decomposition: dict | None = Field(default=None, sa_type=JSON)
+    # The policy this document revises, when it is a revised version of one already imported.
+    policy_id: int | None = Field(default=None, foreign_key="policy.id")
+    state: str = "open"  # open | confirmed | cancelled
+    created_at: datetime | None = _when(nullable=False)
+    expires_at: datetime | None = _when(nullable=False, index=True)

@@ -64,11 +64,12 @@ class DispatchPlan:
     task_ids: set[int] = field(default_factory=set)
     units: dict[str, int] = field(default_factory=dict)  # unit -> assignments
     unbound: list[str] = field(default_factory=list)
+    no_due: set[int] = field(default_factory=set)  # tasks handed out without a deadline
 
 
 async def plan_dispatch(uow: UnitOfWork, measure_number: int | None) -> DispatchPlan:
     query = (
-        select(Assignment.id, Assignment.task_id, Unit.id, Unit.name)
+        select(Assignment.id, Assignment.task_id, Unit.id, Unit.name, Assignment.due_on)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
         .join(Unit, Unit.id == Assignment.unit_id)
@@ -79,7 +80,9 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None) -> Dispatch
         query = query.where(Measure.number == measure_number)
     plan = DispatchPlan(measure_number=measure_number)
     unit_ids: dict[str, int] = {}
-    for aid, task_id, unit_id, unit_name in (await uow.session.execute(query)).all():
+    for aid, task_id, unit_id, unit_name, due_on in (await uow.session.execute(query)).all():
+        if due_on is None:
+            plan.no_due.add(task_id)
         plan.assignment_ids.append(aid)
         plan.task_ids.add(task_id)
         plan.units[unit_name] = plan.units.get(unit_name, 0) + 1
@@ -96,7 +99,8 @@ def render_dispatch_preview(plan: DispatchPlan, lang: str) -> str:
              if plan.measure_number is not None else t(lang, "dispatch.scope.all"))
     lines = [f"• {esc(name)} ×{count}" for name, count in plan.units.items()]
     return t(lang, "dispatch.preview", scope=scope, tasks=len(plan.task_ids), assignments=len(plan.assignment_ids),
-             units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—")
+             units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—") + (
+        t(lang, "dispatch.no_due", count=len(plan.no_due)) if plan.no_due else "")
 
 
 def plan_fingerprint(plan: DispatchPlan) -> str:
@@ -152,17 +156,27 @@ async def dispatch(uow: UnitOfWork, measure_number: int | None, *, actor: str,
     contacts_by_unit: dict[int, list[Contact]] = defaultdict(list)
     messages = 0
     for aid in plan.assignment_ids:
-        view = await asg.load_view(uow, aid)
-        if view is None or view.assignment.status != "draft":
-            continue  # dispatched meanwhile by another press: nothing twice
-        asg.transition(uow, view.assignment, "assigned", action="dispatch", actor=actor)
-        view.assignment.assigned_at = uow.now
-        if view.unit.id not in contacts_by_unit:
-            contacts_by_unit[view.unit.id or 0] = await unit_contacts(uow, view.unit.id or 0)
-        for contact in contacts_by_unit[view.unit.id or 0]:
-            send_task_message(uow, view, contact, dedupe_key=f"dispatch:{aid}:{contact.id}")
-            messages += 1
+        messages += await hand_out(uow, aid, actor=actor, contacts_by_unit=contacts_by_unit)
     return DispatchResult(assignments=len(plan.assignment_ids), messages=messages, unbound=plan.unbound)
+
+
+async def hand_out(uow: UnitOfWork, assignment_id: int, *, actor: str,
+                   contacts_by_unit: dict[int, list[Contact]] | None = None, dedupe: bool = True) -> int:
+    """交办 of one draft assignment: assigned, and the task message to the unit's contacts. Returns messages."""
+    view = await asg.load_view(uow, assignment_id)
+    if view is None or view.assignment.status != "draft":
+        return 0  # dispatched meanwhile by another press: nothing twice
+    asg.transition(uow, view.assignment, "assigned", action="dispatch", actor=actor)
+    view.assignment.assigned_at = uow.now
+    cache = contacts_by_unit if contacts_by_unit is not None else {}
+    if view.unit.id not in cache:
+        cache[view.unit.id or 0] = await unit_contacts(uow, view.unit.id or 0)
+    messages = 0
+    for contact in cache[view.unit.id or 0]:
+        send_task_message(uow, view, contact,
+                          dedupe_key=f"dispatch:{assignment_id}:{contact.id}" if dedupe else None)
+        messages += 1
+    return messages
 
 
 # ---------------------------------------------------------------- access to one assignment
@@ -479,6 +493,7 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
     if not reasonable_due(new_due, uow.now):
         raise CoordinationError("date.unreasonable")
+    refuse_past(new_due, uow.now)
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -511,6 +526,8 @@ async def decide_extension(uow: UnitOfWork, actor: Actor, request_id: int, appro
         raise CoordinationError("ext.already", eid=request.id, state=request.state)
     view = await asg.load_view(uow, request.assignment_id)
     assert view is not None
+    if approve:
+        refuse_past(request.requested_due, uow.now)  # an extension approved today cannot end before today
     if approve and (view.assignment.status not in asg.ALLOWED["extend"]
                     or view.assignment.due_on != request.previous_due):
         # The task was closed, or its deadline moved since the request: approving would rewind it.
@@ -553,6 +570,13 @@ async def _coordinator_action(uow: UnitOfWork, actor: Actor, assignment_id: int,
     return view
 
 
+def refuse_past(new_due: date, now: datetime) -> None:
+    """A deadline set or approved now cannot lie before today (the office's calendar day)."""
+    today = now.astimezone(SHANGHAI).date()
+    if new_due < today:
+        raise CoordinationError("date.past", today=today.isoformat())
+
+
 def reasonable_due(new_due: date, now: datetime) -> bool:
     """Deadlines within ten years: far enough for any plan, near enough for date arithmetic."""
     return now.date() - timedelta(days=366) <= new_due <= now.date() + timedelta(days=3653)
@@ -561,6 +585,8 @@ def reasonable_due(new_due: date, now: datetime) -> bool:
 async def coordinator_extend(uow: UnitOfWork, actor: Actor, assignment_id: int, new_due: date) -> asg.AssignmentView:
     if not reasonable_due(new_due, uow.now):
         raise CoordinationError("date.unreasonable")
+    refuse_past(new_due, uow.now)
+
     async def change(u, a, *, actor):  # type: ignore[no-untyped-def]
         await asg.extend(u, a, new_due, actor=actor, reason="coordinator")
 

@@ -64,5 +64,8 @@ async def purge_chunk(uow: UnitOfWork) -> PurgeResult:
     gone = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(rows)))
     result.outbox_rows = gone.rowcount or 0
     result.more = max(result.update_claims, result.outbox_rows) >= PURGE_CHUNK
+    from bot.services.import_drafts import purge_expired
+
+    await purge_expired(uow)  # abandoned import previews (they are also purged on access)
     return result
 

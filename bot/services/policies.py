@@ -296,3 +296,65 @@ async def set_horizon(uow: UnitOfWork, policy: Policy, horizon: date, *, actor: 
     for assignment in rows:
         assignment.due_on, assignment.updated_at = horizon, uow.now
     return len(rows)
+
+
+# ---------------------------------------------------------------- preview (import in chat, `duban import --dry-run`)
+
+
+@dataclass
+class ImportPreview:
+    """What confirming a decomposition would do, computed without writing anything."""
+
+    existing_policy_id: int | None
+    same_document: bool
+    change_lines: list[str] = field(default_factory=list)
+    existing_code: str | None = None
+
+
+async def find_existing(uow: UnitOfWork, decomposition: Decomposition) -> Policy | None:
+    """The imported policy this decomposition is (same fingerprint) or revises (same 文号, else same title)."""
+    return await _find_existing(uow, decomposition)
+
+
+async def stored_decomposition(uow: UnitOfWork, policy: Policy) -> Decomposition:
+    """The policy as it stands in the database (active tasks, current responsible units), for a diff."""
+    from bot.importer import Measure as ParsedMeasure
+    from bot.importer import PolicyInfo
+
+    session = uow.session
+    measures = list((await session.scalars(
+        select(Measure).where(Measure.policy_id == policy.id).order_by(Measure.number))).all())
+    tasks = list((await session.scalars(
+        select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)).order_by(Task.seq))).all())
+    rows = (await session.execute(
+        select(Assignment.task_id, Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Task.policy_id == policy.id, Assignment.status != "cancelled").order_by(Assignment.id))).all()
+    roles: dict[int, list[tuple[str, str]]] = {}
+    for task_id, role, name in rows:
+        roles.setdefault(task_id, []).append((role, name))
+    parsed: dict[int, ParsedMeasure] = {
+        m.id or 0: ParsedMeasure(number=m.number, label=m.label, title=m.title, text=m.text) for m in measures}
+    for task in tasks:
+        held = roles.get(task.id or 0, [])
+        parsed[task.measure_id].tasks.append(ParsedTask(
+            seq=task.seq, text=task.text, lead=[n for r, n in held if r == "lead"],
+            co=[n for r, n in held if r != "lead"], due=task.due_on, rhythm=task.rhythm))
+    info = PolicyInfo(title=policy.title, doc_number=policy.doc_number, issued_on=policy.issued_on,
+                      horizon=policy.horizon)
+    return Decomposition(policy=info, measures=list(parsed.values()), units=[], warnings=[],
+                         fingerprint=policy.fingerprint)
+
+
+async def preview_import(uow: UnitOfWork, decomposition: Decomposition) -> ImportPreview:
+    """Decompose + diff without saving: the same lookup `import_policy` makes, then what would change."""
+    from bot.importer import diff_decompositions
+
+    existing = await _find_existing(uow, decomposition)
+    if existing is None:
+        return ImportPreview(existing_policy_id=None, same_document=False)
+    if existing.fingerprint == decomposition.fingerprint:
+        return ImportPreview(existing_policy_id=existing.id, same_document=True, existing_code=existing.code)
+    diff = diff_decompositions(await stored_decomposition(uow, existing), decomposition)
+    return ImportPreview(existing_policy_id=existing.id, same_document=False, change_lines=diff.summary_lines(),
+                         existing_code=existing.code)

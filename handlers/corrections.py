@@ -1,0 +1,324 @@
+"""Corrections of live tasks in chat: /fix opens a task's correction menu, /due sets deadlines.
+
+Coordinators only, private chat only; a pressed button names a task id that is re-checked (exists,
+active) before anything changes. The work is done by bot/services/corrections.py.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import select
+
+from bot import callbacks as cb
+from bot import import_views as iv
+from bot.app import App
+from bot.dates import parse_date
+from bot.i18n import t
+from bot.services import corrections as fix
+from bot.services.access import Actor
+from bot.services.coordination import esc
+from bot.services.import_drafts import RHYTHMS, sentences
+from bot.services.units import find_unit
+from bot.services.uow import UnitOfWork
+from handlers.callbacks import FixAction, ImportAction
+from handlers.filters import is_coordinator
+from handlers.import_chat import _private_coordinator, _with_picked
+from handlers.util import quietly, say
+from models import Assignment, Task, Unit
+
+router = Router(name="corrections")
+router.message.filter(is_coordinator, _private_coordinator)
+router.callback_query.filter(is_coordinator, _private_coordinator)
+
+
+class FixFlow(StatesGroup):
+    units = State()
+    value = State()
+
+
+def _selected(actor: Actor) -> int | None:
+    """The policy this coordinator selected (/policies), which scopes a reference without a code."""
+    return next((c.selected_policy_id for c in actor.contacts if c.role == "coordinator"), None)
+
+
+def _result(lang: str, result: fix.Correction) -> str:
+    text = t(lang, "fix.result", label=result.label, messages=result.messages)
+    if result.lost:
+        text += "\n" + t(lang, "fix.result.lost", units="、".join(esc(n) for n in result.lost))
+    if result.gained:
+        text += "\n" + t(lang, "fix.result.gained", units="、".join(esc(n) for n in result.gained))
+    return text
+
+
+async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Task) -> None:
+    lang = actor.language
+    rows = (await uow.session.execute(
+        select(Assignment.role, Assignment.status, Unit.name)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.task_id == task.id, Assignment.status != "cancelled").order_by(Assignment.id))).all()
+    data = {"text": task.text, "lead": [n for r, _, n in rows if r == "lead"],
+            "co": [n for r, _, n in rows if r != "lead"], "local": [],
+            "due": task.due_on.isoformat() if task.due_on else None, "rhythm": task.rhythm}
+    label = await fix.label_of(uow, task)
+    text, markup = iv.correction_menu(lang, cb.FIX, task.id or 0, "", t(lang, "fix.menu") + "\n" + iv.task_lines(
+        lang, data, label, set()))
+    say(uow, chat_id, text, markup=markup)
+
+
+@router.message(Command("fix"))
+async def fix_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor,
+                      state: FSMContext) -> None:
+    lang = actor.language
+    ref = (command.args or "").strip()
+    if not ref:
+        review = await fix.review_units(uow)
+        extra = t(lang, "fix.review.list", units="、".join(esc(u.name) for u in review)) if review else ""
+        say(uow, message.chat.id, t(lang, "fix.usage") + extra)
+        return
+    tasks = await fix.find_task(uow, ref, _selected(actor))
+    if len(tasks) == 1:
+        await state.clear()
+        await _menu(uow, app, actor, message.chat.id, tasks[0])
+        return
+    if len(tasks) > 1:
+        # Never guessed: one button per policy that has such a task.
+        buttons = [[cb.button(await fix.label_of(uow, x),
+                              cb.pack(cb.FIX, "menu", x.id, 0))] for x in tasks[:8]]
+        say(uow, message.chat.id, t(lang, "fix.ambiguous", ref=esc(ref)), markup=cb.keyboard(buttons))
+        return
+    unit = await find_unit(uow, ref)
+    if unit is not None and unit.needs_review:
+        say(uow, message.chat.id, t(lang, "import.review.ask", unit=esc(unit.name)), markup=cb.keyboard([[
+            cb.button(t(lang, "import.btn.accept"), cb.pack(cb.FIX, "ua", unit.id, 0)),
+            cb.button(t(lang, "import.btn.map"), cb.pack(cb.FIX, "um", unit.id, 0))]]))
+        return
+    say(uow, message.chat.id, t(lang, "fix.no_task", ref=esc(ref)))
+
+
+@router.message(Command("due"))
+async def due_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
+                      actor: Actor) -> None:
+    lang = actor.language
+    parts = (command.args or "").split()
+    if len(parts) != 2:
+        say(uow, message.chat.id, t(lang, "due.usage"))
+        return
+    today = uow.calendar.local_date(uow.now)
+    due = parse_date(parts[1], today)
+    if due is None:
+        say(uow, message.chat.id, t(lang, "date.bad"))
+        return
+    try:
+        tasks = await fix.scope_tasks(uow, parts[0], _selected(actor))
+        result = await fix.set_due(uow, tasks, due, today=today, actor=actor.tag)
+    except fix.CorrectionError as exc:
+        say(uow, message.chat.id, t(lang, exc.key, **{k: esc(str(v)) for k, v in exc.values.items()}))
+        return
+    say(uow, message.chat.id, t(lang, "due.done", count=len(tasks), due=due.isoformat(),
+                                         messages=result.messages))
+
+
+async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    await quietly(query.answer(text, show_alert=alert))
+
+
+@router.callback_query(FixAction.filter())
+async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOfWork, app: App, actor: Actor,
+                     state: FSMContext) -> None:
+    lang = actor.language
+    action, arg, chat_id = callback_data.action, callback_data.arg, query.from_user.id
+    try:
+        if action in ("ua", "um"):
+            unit = await uow.session.get(Unit, callback_data.id)
+            if unit is None or not unit.needs_review:
+                raise fix.CorrectionError("button.stale")
+            if action == "ua":
+                await fix.accept_unit(uow, unit, actor=actor.tag)
+                await _answer(query, t(lang, "fix.done"))
+                return
+            await state.set_state(FixFlow.units)
+            await state.set_data({"id": unit.id, "field": "map", "picked": []})
+            await _answer(query)
+            say(uow, chat_id, t(lang, "fix.units.ask", units=esc(unit.name)))
+            return
+        if action in ("pk", "dn"):
+            await _units_button(query, uow, app, actor, state, action, arg, callback_data.id)
+            return
+        task = await fix.live_task(uow, callback_data.id)
+        tid = task.id or 0
+        label = await fix.label_of(uow, task)
+        if action == "menu":
+            await _answer(query)
+            await _menu(uow, app, actor, chat_id, task)
+        elif action in ("lead", "co"):
+            rows = (await uow.session.execute(
+                select(Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
+                .where(Assignment.task_id == tid, Assignment.status != "cancelled"))).all()
+            picked = [n for r, n in rows if (r == "lead") == (action == "lead")]
+            await state.set_state(FixFlow.units)
+            await state.set_data({"id": tid, "field": action, "picked": picked})
+            await _answer(query)
+            text, markup = iv.unit_choices(lang, cb.FIX, tid, picked, await _with_picked(uow, picked, []))
+            say(uow, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
+        elif action in ("text", "due", "split"):
+            await state.set_state(FixFlow.value)
+            await state.set_data({"id": tid, "field": action})
+            await _answer(query)
+            if action == "split":
+                text, markup = iv.split_menu(lang, cb.FIX, tid, "", task.text)
+                say(uow, chat_id, text, markup=markup)
+            else:
+                say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=label))
+        elif action == "rhythm":
+            await _answer(query)
+            say(uow, chat_id, t(lang, "fix.ask.rhythm", ref=label),
+                markup=iv.rhythm_keyboard(lang, cb.FIX, tid, ""))
+        elif action == "rv":
+            rhythm = None if arg == "-" else RHYTHMS[int(arg)]
+            result = await fix.set_rhythm(uow, task, rhythm, actor=actor.tag)
+            await _answer(query, t(lang, "fix.done"))
+            say(uow, chat_id, _result(lang, result))
+        elif action == "sa":
+            if not 1 <= int(arg) < len(sentences(task.text)):
+                raise fix.CorrectionError("fix.split_bad")
+            await state.clear()
+            result = await fix.split(uow, task, after=int(arg), actor=actor.tag)
+            await _answer(query, t(lang, "fix.done"))
+            say(uow, chat_id, _result(lang, result))
+        elif action == "merge":
+            others = (await uow.session.scalars(select(Task).where(
+                Task.measure_id == task.measure_id, Task.active.is_(True), Task.id != tid).order_by(Task.seq))).all()
+            choices = [(str(o.id), await fix.label_of(uow, o)) for o in others]
+            await _answer(query)
+            text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
+            say(uow, chat_id, text, markup=markup)
+        elif action == "ma":
+            other = await fix.live_task(uow, int(arg))
+            result = await fix.merge(uow, task, other, actor=actor.tag)
+            await _answer(query, t(lang, "fix.done"))
+            say(uow, chat_id, _result(lang, result))
+        elif action == "drop":
+            await _answer(query)
+            say(uow, chat_id, t(lang, "fix.drop.ask", label=label),
+                markup=cb.keyboard([[cb.button(t(lang, "fix.drop.yes"), cb.pack(cb.FIX, "dy", tid, 0))]]))
+        elif action == "dy":
+            result = await fix.drop(uow, task, actor=actor.tag)
+            await _answer(query, t(lang, "fix.done"))
+            if query.message is not None:
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+            say(uow, chat_id, _result(lang, result))
+        else:
+            raise fix.CorrectionError("button.forged")
+    except fix.CorrectionError as exc:
+        await _answer(query, t(lang, exc.key, **exc.values), alert=True)
+    except (ValueError, IndexError):
+        await _answer(query, t(lang, "button.forged"), alert=True)
+
+
+async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext,
+                        action: str, arg: str, target: int) -> None:
+    lang = actor.language
+    data = await state.get_data()
+    if await state.get_state() != FixFlow.units.state or data.get("id") != target:
+        raise fix.CorrectionError("button.stale")
+    if action == "pk":
+        unit = await uow.session.get(Unit, int(arg))
+        if unit is None:
+            raise fix.CorrectionError("button.forged")
+        if data["field"] == "map":
+            review = await uow.session.get(Unit, target)
+            if review is None or not review.needs_review:
+                raise fix.CorrectionError("button.stale")
+            result = await fix.map_unit(uow, review, unit, actor=actor.tag)
+            await state.clear()
+            await _answer(query, t(lang, "fix.done"))
+            say(uow, query.from_user.id, _result(lang, result))
+            return
+        picked = list(data["picked"])
+        picked.remove(unit.name) if unit.name in picked else picked.append(unit.name)
+        await state.update_data(picked=picked)
+        await _answer(query)
+        matches = [(int(m[0]), str(m[1])) for m in data.get("matches", [])]
+        text, markup = iv.unit_choices(lang, cb.FIX, target, picked, await _with_picked(uow, picked, matches))
+        if query.message is not None:
+            from aiogram.types import InlineKeyboardMarkup
+
+            await quietly(query.message.edit_text(  # type: ignore[union-attr]
+                text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
+        return
+    if data["field"] not in ("lead", "co"):
+        raise fix.CorrectionError("button.stale")
+    task = await fix.live_task(uow, target)
+    ids = []
+    for name in data["picked"]:
+        unit = await find_unit(uow, name)
+        if unit is not None:
+            ids.append(unit.id or 0)
+    result = await fix.set_units(uow, task, data["field"], ids, actor=actor.tag)
+    await state.clear()
+    await _answer(query, t(lang, "fix.done"))
+    say(uow, query.from_user.id, _result(lang, result))
+
+
+@router.message(FixFlow.units, F.text)
+async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
+    data = await state.get_data()
+    text = (message.text or "").strip()
+    if text.startswith("/"):
+        await state.clear()
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
+        return
+    from bot.services.corrections import search_units
+
+    picked = list(data.get("picked", []))
+    matches = await _with_picked(uow, picked, await search_units(uow, text))
+    await state.update_data(matches=[list(m) for m in matches])
+    label, markup = iv.unit_choices(actor.language, cb.FIX, int(data["id"]), picked, matches)
+    say(uow, message.chat.id, label, markup=markup)
+
+
+@router.message(FixFlow.value, F.text)
+async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
+    data = await state.get_data()
+    lang = actor.language
+    text = (message.text or "").strip()
+    await state.clear()
+    if text.startswith("/"):
+        say(uow, message.chat.id, t(lang, "flow.cancelled"))
+        return
+    try:
+        task = await fix.live_task(uow, int(data["id"]))
+        if data["field"] == "text":
+            result = await fix.set_text(uow, task, text, actor=actor.tag)
+        elif data["field"] == "due":
+            today = uow.calendar.local_date(uow.now)
+            due = parse_date(text, today)
+            if due is None:
+                raise fix.CorrectionError("date.bad")
+            result = await fix.set_due(uow, [task], due, today=today, actor=actor.tag)
+        else:
+            result = await fix.split(uow, task, first=text, actor=actor.tag)
+    except fix.CorrectionError as exc:
+        say(uow, message.chat.id, t(lang, exc.key, **exc.values))
+        return
+    say(uow, message.chat.id, _result(lang, result))
+
+
+# Known users who are not coordinators (or a coordinator in a group) get a clear refusal.
+denied_router = Router(name="corrections-denied")
+
+
+@denied_router.message(Command("fix", "due", "import"))
+async def denied_command(message: Message, uow: UnitOfWork, app: App, actor: Actor) -> None:
+    key = "private_only.button" if actor.is_coordinator else "denied"
+    say(uow, message.chat.id, t(actor.language, key))
+
+
+@denied_router.callback_query(FixAction.filter())
+@denied_router.callback_query(ImportAction.filter())
+async def denied_button(query: CallbackQuery, actor: Actor) -> None:
+    await quietly(query.answer(t(actor.language, "denied"), show_alert=True))

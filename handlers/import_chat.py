@@ -1,0 +1,412 @@
+"""Import in chat: a document or pasted text becomes a preview; its buttons correct and confirm it.
+
+Coordinators only, private chat only. Every button is re-validated against the database (the draft's
+owner, state and expiry) in bot/services/import_drafts.py.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot import callbacks as cb
+from bot import import_views as iv
+from bot.app import App
+from bot.dates import parse_date
+from bot.i18n import t
+from bot.importer import DocumentError, decompose, read_document
+from bot.services import import_drafts as drafts
+from bot.services.access import Actor
+from bot.services.coordination import esc
+from bot.services.corrections import search_units
+from bot.services.uow import UnitOfWork
+from handlers.callbacks import ImportAction
+from handlers.filters import is_coordinator
+from handlers.util import quietly, say
+
+router = Router(name="import-chat")
+
+
+def _private_coordinator(event: Message | CallbackQuery, actor: Actor | None = None) -> bool:
+    if actor is None or not actor.is_coordinator:
+        return False
+    message = event.message if isinstance(event, CallbackQuery) else event
+    chat = getattr(message, "chat", None)
+    return chat is None or chat.type == "private"
+
+
+router.message.filter(is_coordinator, _private_coordinator)
+router.callback_query.filter(is_coordinator, _private_coordinator)
+
+SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm")
+# A pasted message this long, outside any command or flow, is a document to import.
+PASTE_MIN_CHARS = 400
+
+
+class ImportFlow(StatesGroup):
+    text = State()  # /import, then the text
+    units = State()  # typing part of a unit's name; matches come back as buttons
+    value = State()  # a typed value: text, deadline, split point
+
+
+# ---------------------------------------------------------------- receiving a document
+
+
+async def _preview_new(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, text: str,
+                       source_name: str) -> None:
+    lang = actor.language
+    dec = decompose(text, app.directory)
+    if not dec.measures:
+        say(uow, chat_id, t(lang, "import.nothing"))
+        return
+    view = await drafts.create_draft(uow, dec, owner=actor.user_id, source_name=source_name,
+                                     source_text=text, actor=actor.tag)
+    _send_preview(uow, app, actor, chat_id, view, 0)
+
+
+def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
+                  page: int) -> None:
+    text, markup = iv.render_preview(actor.language, view.draft.id or 0, view.data, view.preview, page,
+                                     view.draft.expires_at)
+    say(uow, chat_id, text, markup=markup, purpose="import_preview")
+
+
+@router.message(StateFilter(None), F.document)  # in a flow (a report's attachment) the flow takes it
+async def document_received(message: Message, uow: UnitOfWork, app: App, actor: Actor, bot: Bot,
+                            state: FSMContext) -> None:
+    lang = actor.language
+    document = message.document
+    assert document is not None
+    name = document.file_name or "document"
+    if not name.lower().endswith(SUFFIXES):
+        say(uow, message.chat.id, t(lang, "import.bad_kind", name=esc(name)))
+        return
+    limit = uow.settings.import_max_bytes
+    if document.file_size is not None and document.file_size > limit:
+        say(uow, message.chat.id, t(lang, "import.too_big", mb=f"{limit / 1_000_000:.0f}"))
+        return
+    await state.clear()
+    buffer = io.BytesIO()
+    await bot.download(document, destination=buffer)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(buffer.getvalue())
+        try:
+            text = read_document(path, max_bytes=limit, max_chars=uow.settings.import_max_chars)
+        except DocumentError as exc:
+            say(uow, message.chat.id, t(lang, "import.failed",
+                                                 reason=esc(exc.message_en if lang == "en" else exc.message_zh)))
+            return
+    await _preview_new(uow, app, actor, message.chat.id, text, name)
+
+
+@router.message(Command("import"))
+async def import_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
+                         actor: Actor, state: FSMContext) -> None:
+    text = (command.args or "").strip()
+    if not text:
+        await state.set_state(ImportFlow.text)
+        say(uow, message.chat.id, t(actor.language, "import.ask_text"))
+        return
+    await _preview_new(uow, app, actor, message.chat.id, text, "chat")
+
+
+@router.message(ImportFlow.text, F.text)
+async def import_text(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
+    await state.clear()
+    text = message.text or ""
+    if text.startswith("/"):
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
+        return
+    await _preview_new(uow, app, actor, message.chat.id, text, "chat")
+
+
+@router.message(StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
+async def pasted_text(message: Message, uow: UnitOfWork, app: App, actor: Actor) -> None:
+    await _preview_new(uow, app, actor, message.chat.id, message.text or "", "chat")
+
+
+# ---------------------------------------------------------------- preview buttons
+
+
+async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    await quietly(query.answer(text, show_alert=alert))
+
+
+async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None:
+    if query.message is not None:
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+            text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
+
+
+async def _load(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor,
+                draft_id: int) -> drafts.DraftView | None:
+    try:
+        return await drafts.load_draft(uow, draft_id, owner=actor.user_id)
+    except drafts.DraftError as exc:
+        await _answer(query, t(actor.language, exc.key, **exc.values), alert=True)
+        if exc.key == "import.expired":
+            say(uow, query.from_user.id, t(actor.language, "import.expired"))
+        return None
+
+
+@router.callback_query(ImportAction.filter())
+async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: UnitOfWork, app: App,
+                        actor: Actor, state: FSMContext) -> None:
+    lang = actor.language
+    view = await _load(query, uow, app, actor, callback_data.id)
+    if view is None:
+        return
+    action, arg = callback_data.action, callback_data.arg
+    chat_id = query.from_user.id
+    try:
+        if action == "pg":
+            await _answer(query)
+            text, markup = iv.render_preview(lang, view.draft.id or 0, view.data, view.preview,
+                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at)
+            await _edit(query, text, markup)
+        elif action == "ok":
+            outcome, code = await drafts.confirm(uow, view, actor=actor.tag)
+            await _answer(query)
+            await state.clear()
+            if query.message is not None:
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+            key = "import.saved" if outcome.created else "import.applied"
+            lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
+                       assignments=outcome.assignments)]
+            lines += [esc(line) for line in outcome.change_lines()]
+            say(uow, chat_id, "\n".join(lines))
+        elif action == "no":
+            await drafts.cancel(uow, view, actor=actor.tag)
+            await state.clear()
+            await _answer(query, t(lang, "import.cancelled"))
+            if query.message is not None:
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        elif action == "t":
+            _, task = drafts.find_task(view.data, arg)
+            await _answer(query)
+            text, markup = iv.correction_menu(lang, cb.IMPORT, view.draft.id or 0, arg, iv.task_lines(
+                lang, task, arg, set(drafts.review_units(view.data))))
+            say(uow, chat_id, text, markup=markup)
+        elif action == "u":
+            names = drafts.review_units(view.data)
+            index = int(arg) if arg.isdigit() else -1
+            if not 0 <= index < len(names):
+                raise drafts.DraftError("button.stale")
+            await _answer(query)
+            did = view.draft.id or 0
+            say(uow, chat_id, t(lang, "import.review.ask", unit=esc(names[index])), markup=cb.keyboard([[
+                cb.button(t(lang, "import.btn.accept"), cb.pack(cb.IMPORT, "ua", did, index)),
+                cb.button(t(lang, "import.btn.map"), cb.pack(cb.IMPORT, "um", did, index))]]))
+        elif action in ("ua", "um"):
+            names = drafts.review_units(view.data)
+            index = int(arg) if arg.isdigit() else -1
+            if not 0 <= index < len(names):
+                raise drafts.DraftError("button.stale")
+            if action == "ua":
+                drafts.accept_unit(view.data, names[index])
+                drafts.save(uow, view, actor=actor.tag, kind="unit_accepted", before=names[index],
+                            after=names[index], where="units")
+                await _answer(query, t(lang, "fix.done"))
+                _send_preview(uow, app, actor, chat_id, view, 0)
+            else:
+                await state.set_state(ImportFlow.units)
+                await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "field": "map", "unit": names[index],
+                                      "picked": []})
+                await _answer(query)
+                say(uow, chat_id, t(lang, "fix.units.ask", units=esc(names[index])))
+        elif action in ("lead", "co"):
+            _, task = drafts.find_task(view.data, arg)
+            picked = list(task["lead"]) if action == "lead" else list(dict.fromkeys([*task["co"], *task["local"]]))
+            await state.set_state(ImportFlow.units)
+            await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action,
+                                  "picked": picked})
+            await _answer(query)
+            text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, [])
+            say(uow, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
+        elif action in ("pk", "dn"):
+            await _units_button(query, uow, app, actor, state, view, action, arg)
+        elif action in ("text", "due"):
+            # A deadline's scope is a task ("2.1"), a measure ("2") or the whole document ("all").
+            drafts.task_keys(view.data, arg) if action == "due" else drafts.find_task(view.data, arg)
+            await state.set_state(ImportFlow.value)
+            await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action})
+            await _answer(query)
+            ref = arg if "." in arg else t(lang, "import.scope.all") if arg == "all" else t(
+                lang, "import.scope.measure", measure=arg)
+            say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
+        elif action == "rhythm":
+            drafts.find_task(view.data, arg)
+            await _answer(query)
+            say(uow, chat_id, t(lang, "fix.ask.rhythm", ref=arg),
+                markup=iv.rhythm_keyboard(lang, cb.IMPORT, view.draft.id or 0, arg))
+        elif action == "rv":
+            key, _, value = arg.partition("~")
+            rhythm = None if value == "-" else drafts.RHYTHMS[int(value)]
+            before = drafts.set_rhythm(view.data, key, rhythm)
+            drafts.save(uow, view, actor=actor.tag, kind="rhythm", before=before, after=rhythm, where=key)
+            await _answer(query, t(lang, "fix.done"))
+            _send_preview(uow, app, actor, chat_id, view, 0)
+        elif action == "split":
+            _, task = drafts.find_task(view.data, arg)
+            await state.set_state(ImportFlow.value)
+            await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": "split"})
+            await _answer(query)
+            text, markup = iv.split_menu(lang, cb.IMPORT, view.draft.id or 0, arg, task["text"])
+            say(uow, chat_id, text, markup=markup)
+        elif action == "sa":
+            key, _, after = arg.partition("~")
+            new_key = drafts.split(view.data, key, after=int(after))
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
+                        where=key)
+            await state.clear()
+            await _answer(query, t(lang, "fix.done"))
+            _send_preview(uow, app, actor, chat_id, view, 0)
+        elif action == "merge":
+            measure, task = drafts.find_task(view.data, arg)
+            others = [(f"{arg}~{x['seq']}", drafts.task_key(measure["number"], x["seq"]))
+                      for x in measure["tasks"] if x is not task]
+            await _answer(query)
+            text, markup = iv.merge_menu(lang, cb.IMPORT, view.draft.id or 0, arg, others)
+            say(uow, chat_id, text, markup=markup)
+        elif action == "ma":
+            key, _, seq = arg.partition("~")
+            other = f"{key.partition('.')[0]}.{seq}"
+            drafts.merge(view.data, key, other)
+            drafts.save(uow, view, actor=actor.tag, kind="merge", before=[key, other], after=key,
+                        where=key)
+            await _answer(query, t(lang, "fix.done"))
+            _send_preview(uow, app, actor, chat_id, view, 0)
+        elif action == "drop":
+            text = drafts.drop(view.data, arg)
+            drafts.save(uow, view, actor=actor.tag, kind="drop", before=text, after=None, where=arg)
+            await _answer(query, t(lang, "fix.done"))
+            _send_preview(uow, app, actor, chat_id, view, 0)
+        else:
+            raise drafts.DraftError("button.forged")
+    except drafts.DraftError as exc:
+        await _answer(query, t(lang, exc.key, **exc.values), alert=True)
+    except (ValueError, IndexError):
+        await _answer(query, t(lang, "button.forged"), alert=True)
+
+
+async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext,
+                        view: drafts.DraftView, action: str, arg: str) -> None:
+    lang = actor.language
+    data = await state.get_data()
+    if await state.get_state() != ImportFlow.units.state or data.get("id") != view.draft.id:
+        raise drafts.DraftError("button.stale")
+    if action == "pk":
+        from models import Unit
+
+        unit = await uow.session.get(Unit, int(arg))
+        if unit is None:
+            raise drafts.DraftError("button.forged")
+        if data["field"] == "map":
+            drafts.map_unit(view.data, data["unit"], unit.name)
+            drafts.save(uow, view, actor=actor.tag, kind="unit_mapped", before=data["unit"],
+                        after=unit.name, where="units")
+            await state.clear()
+            await _answer(query, t(lang, "fix.done"))
+            _send_preview(uow, app, actor, query.from_user.id, view, 0)
+            return
+        picked = list(data["picked"])
+        picked.remove(unit.name) if unit.name in picked else picked.append(unit.name)
+        await state.update_data(picked=picked)
+        await _answer(query)
+        text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, data.get("matches", []))
+        await _edit(query, text, markup)
+        return
+    if data["field"] not in ("lead", "co"):
+        raise drafts.DraftError("button.stale")
+    before, after = drafts.set_units(view.data, data["key"], data["field"], list(data["picked"]))
+    drafts.save(uow, view, actor=actor.tag, kind=data["field"], before=before, after=after,
+                where=data["key"])
+    await state.clear()
+    await _answer(query, t(lang, "fix.done"))
+    _send_preview(uow, app, actor, query.from_user.id, view, 0)
+
+
+async def _with_picked(uow: UnitOfWork, picked: list[str],
+                       matches: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The chosen units stay on the buttons, so one can be unchosen, then the search's matches."""
+    from bot.services.units import find_unit
+
+    chosen = []
+    for name in picked:
+        unit = await find_unit(uow, name)
+        if unit is not None and unit.name == name:
+            chosen.append((unit.id or 0, name))
+    return [*chosen, *[m for m in matches if m[1] not in picked]]
+
+
+@router.message(ImportFlow.units, F.text)
+async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
+    data = await state.get_data()
+    text = (message.text or "").strip()
+    if text.startswith("/") or data.get("p") != cb.IMPORT:
+        if data.get("p") == cb.IMPORT:
+            await state.clear()
+            say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
+        return
+    picked = list(data.get("picked", []))
+    matches = await _with_picked(uow, picked, await search_units(uow, text))
+    await state.update_data(matches=[list(m) for m in matches])
+    label, markup = iv.unit_choices(actor.language, cb.IMPORT, int(data["id"]), picked, matches)
+    say(uow, message.chat.id, label, markup=markup)
+
+
+@router.message(ImportFlow.value, F.text)
+async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
+    data = await state.get_data()
+    if data.get("p") != cb.IMPORT:
+        return
+    lang = actor.language
+    text = (message.text or "").strip()
+    await state.clear()
+    if text.startswith("/"):
+        say(uow, message.chat.id, t(lang, "flow.cancelled"))
+        return
+    try:
+        view = await drafts.load_draft(uow, int(data["id"]), owner=actor.user_id)
+        key, field_name = str(data["key"]), data["field"]
+        if field_name == "text":
+            before = drafts.set_text(view.data, key, text)
+            drafts.save(uow, view, actor=actor.tag, kind="text", before=before, after=text, where=key)
+        elif field_name == "due":
+            due = checked_due(text, uow)
+            keys = drafts.task_keys(view.data, key)
+            before_list = drafts.set_due(view.data, keys, due)
+            drafts.save(uow, view, actor=actor.tag, kind="due", before=before_list,
+                        after=due.isoformat() if due else None, where=key)
+        elif field_name == "split":
+            new_key = drafts.split(view.data, key, first=text)
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
+                        where=key)
+        else:
+            return
+    except drafts.DraftError as exc:
+        say(uow, message.chat.id, t(lang, exc.key, **exc.values))
+        return
+    _send_preview(uow, app, actor, message.chat.id, view, 0)
+
+
+def checked_due(text: str, uow: UnitOfWork) -> Any:
+    """A typed deadline: a real calendar date, not before today ("无" clears it)."""
+    if text in ("无", "-", "none"):
+        return None
+    today = uow.calendar.local_date(uow.now)
+    due = parse_date(text, today)
+    if due is None:
+        raise drafts.DraftError("date.bad")
+    if due < today:
+        raise drafts.DraftError("date.past", today=today.isoformat())
+    return due
