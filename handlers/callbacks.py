@@ -36,3 +36,8 @@ class PageAction(CallbackData, prefix=cb.PAGE):
 class FlowAction(CallbackData, prefix="fl"):
     action: str  # status | skip | cancel
     value: str
+
+
+class PlaceAction(CallbackData, prefix=cb.PLACE):
+    id: int  # the kept message (UnplacedReport)
+    aid: int  # the task chosen for it

@@ -20,8 +20,9 @@ from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
 from bot.services import copies
+from bot.services import plain_reports as plain
 from bot.services.access import Actor
-from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
+from handlers.callbacks import AssignmentAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
 from handlers.util import parse_int, quietly, refusal, say
 
@@ -285,8 +286,8 @@ async def reply_to_bot(message: Message, session, app: App, actor: Actor) -> Non
         aid = await copies.adopt(session, chat_id=message.chat.id, message_id=replied.message_id,
                                  shown_text=replied.text or replied.caption or "", now=app.clock.now())
     if aid is None:
-        if message.chat.type == ChatType.PRIVATE:
-            say(session, app, message.chat.id, t(actor.language, "report.no_task"))
+        # Not a task message: read it as a plain report (addressed to the bot if it answers the bot).
+        await plain_report(message, session, app, actor, addressed=_from_this_bot(message, replied))
         return
     if message.sticker is not None:
         say(session, app, message.chat.id, t(actor.language, "odd.sticker"))
@@ -333,3 +334,63 @@ async def edited_report(message: Message, session, app: App, actor: Actor) -> No
 def _from_this_bot(message: Message, replied: Message) -> bool:
     return (replied.from_user is not None and message.bot is not None
             and replied.from_user.id == message.bot.id)
+
+
+# ---------------------------------------------------------------- plain reports (issue 14 item 2)
+
+REPORT_CONTENT = F.text | F.caption | F.document | F.photo | F.video | F.voice | F.audio | F.video_note
+
+
+@router.message(~F.reply_to_message, ~F.text.startswith("/"), ~F.caption.startswith("/"), REPORT_CONTENT)
+async def plain_message(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    await plain_report(message, session, app, actor, addressed=False)
+
+
+async def plain_report(message: Message, session, app: App, actor: Actor, *,  # type: ignore[no-untyped-def]
+                       addressed: bool) -> None:
+    """A message that is not a reply to a task: the unit's only open task, or a question which."""
+    private = message.chat.type == ChatType.PRIVATE
+    text = message.text or message.caption or ""
+    if not actor.contact_unit_ids or message.sticker is not None:
+        if private:
+            say(session, app, message.chat.id, t(actor.language, "report.no_task"))
+        return
+    if not private and not (addressed or await _mentions_bot(message) or plain.reads_as_report(text)):
+        return  # a group's chit-chat is not meant for the bot
+    tasks = await plain.open_tasks(session, actor.contact_unit_ids)
+    if not tasks:
+        say(session, app, message.chat.id, t(actor.language, "plain.none"), reply_to=message.message_id)
+        return
+    if len(tasks) == 1:
+        await _report(message, tasks[0].assignment_id, session, app, actor)
+        return
+    incoming = _incoming(message, actor)
+    if not incoming.text.strip() and incoming.attachment_kind is None:
+        say(session, app, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
+        return
+    held = await plain.hold(session, actor, tasks[0].unit_id, incoming, now=app.clock.now())
+    say(session, app, message.chat.id, t(actor.language, "plain.which", count=len(tasks)),
+        reply_to=message.message_id, markup=plain.choice_keyboard(actor.language, held.id or 0, tasks))
+
+
+@router.callback_query(PlaceAction.filter())
+async def place_button(query: CallbackQuery, callback_data: PlaceAction, session, app: App,  # type: ignore[no-untyped-def]
+                       actor: Actor) -> None:
+    try:
+        await plain.place(session, actor, callback_data.id, callback_data.aid, now=app.clock.now(),
+                          notify_now=app.settings.report_notify == "instant")
+    except co.CoordinationError as exc:
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        return
+    await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
+    if query.message is not None:
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+            t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None))
+
+
+async def _mentions_bot(message: Message) -> bool:
+    text = message.text or message.caption or ""
+    if "@" not in text or message.bot is None:
+        return False
+    me = await message.bot.me()
+    return bool(me.username) and f"@{me.username}".lower() in text.lower()

@@ -14,11 +14,13 @@ from models.tables import (
     Policy,
     ProcessedUpdate,
     ProgressReport,
+    ReportAttachment,
     Summary,
     Task,
     TaskMessage,
     Unit,
     UnitAlias,
+    UnplacedReport,
 )
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "Policy",
     "ProcessedUpdate",
     "ProgressReport",
+    "ReportAttachment",
     "Summary",
     "Task",
     "TaskMessage",
     "Unit",
     "UnitAlias",
+    "UnplacedReport",
 ]

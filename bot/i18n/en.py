@@ -523,4 +523,10 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "Change: reporting rate",
     "ledger.yes": "yes",
     "ledger.no": "no",
+    # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
+    "plain.which": "Your unit has {count} open tasks. Which one is this update about? (Your text is saved.)",
+    "plain.choice": "M{measure}-{seq} {text}",
+    "plain.placed": "Update recorded on task #{aid}.",
+    "plain.already": "This update is already recorded on a task.",
+    "plain.none": "Your unit has no open tasks at the moment. Send /tasks to see your unit's tasks.",
 }

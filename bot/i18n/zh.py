@@ -422,4 +422,10 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "较上周：报送率",
     "ledger.yes": "是",
     "ledger.no": "否",
+    # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
+    "plain.which": "本单位有 {count} 项在办任务，这条进展属于哪一项？请点选（原文已保存）。",
+    "plain.choice": "措施{measure}-{seq} {text}",
+    "plain.placed": "已将这条进展记入任务 #{aid}。",
+    "plain.already": "这条进展已记入任务，无需再选。",
+    "plain.none": "本单位目前没有在办任务，这条消息无需报送。发送 /tasks 查看本单位任务。",
 }
