@@ -41,7 +41,8 @@ def board_lines(lang: str, measures: list[MeasureLine], policy_lights: dict[int,
         lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(clip(m.title)),
                        total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
                        yellow=m.counts.get("yellow", 0), green=m.counts.get("green", 0),
-                       draft=t(lang, "board.draft", n=draft) if draft else ""))
+                       draft=(t(lang, "board.undelivered", n=undelivered) if (undelivered := m.counts.get("undelivered"))
+                              else "") + (t(lang, "board.draft", n=draft) if draft else "")))
     return lines
 
 
@@ -50,7 +51,8 @@ def board_totals(lang: str, measures: list[MeasureLine], overdue: int) -> str:
         return sum(m.counts.get(key, 0) for m in measures)
 
     return t(lang, "board.totals", total=sum(m.total for m in measures), done=total("done"), overdue=overdue,
-             red=total("red"), yellow=total("yellow"), green=total("green"), draft=total("draft"))
+             red=total("red"), yellow=total("yellow"), green=total("green"), draft=total("draft")) + (
+        t(lang, "board.undelivered", n=total("undelivered")) if total("undelivered") else "")
 
 
 def _percent(value: int | None) -> str:

@@ -89,8 +89,10 @@ async def help_command(message: Message, session: AsyncSession, app: App, actor:
         text = t(lang, "stranger")
     elif actor.is_coordinator:
         text = t(lang, "help.coordinator")
-    elif actor.contact_unit_ids or actor.leader_unit_ids:
+    elif actor.contact_unit_ids:
         text = t(lang, "help.contact")
+    elif actor.leader_unit_ids:
+        text = t(lang, "help.leader")
     else:
         text = t(lang, "help.observer")
     say(session, app, message.chat.id, text)

@@ -529,4 +529,21 @@ TEXTS: dict[str, str] = {
     "plain.placed": "Update recorded on task #{aid}.",
     "plain.already": "This update is already recorded on a task.",
     "plain.none": "Your unit has no open tasks at the moment. Send /tasks to see your unit's tasks.",
+    "light.undelivered": "⚫",
+    "summary.light.undelivered": "undelivered",
+    "summary.light_n.undelivered": ", {n} undelivered",
+    "summary.undelivered": "{n} undelivered: these units have no contact the bot can reach, so the task never arrived.",
+    "chart.undelivered": "undelivered",
+    "ledger.row.undelivered": "Undelivered",
+    "board.undelivered": " ⚫undelivered {n}",
+    "status.undelivered": "Undelivered",
+    "followup.undelivered": "⚫ <b>Undelivered</b>: {unit} has no contact (or all its contacts stopped receiving); task #{aid} (measure {measure}) cannot reach it.\n{text}\nInvite a contact with /invite.",
+    "help.leader": (
+        "<b>For the unit's leader</b>\n"
+        "• Escalations for your unit's tasks (not acknowledged, overdue) are sent to you.\n"
+        "• You receive your unit's weekly digest.\n"
+        "/board your unit's board (read-only)\n/tasks your unit's tasks\n/task ID task details\n/lang language"
+    ),
+    "leader.board.header": "<b>{unit}: board</b> (read-only)\n{total} tasks: {lights}",
+    "leader.board.empty": "{unit} has no dispatched tasks yet.",
 }

@@ -428,4 +428,20 @@ TEXTS: dict[str, str] = {
     "plain.placed": "已将这条进展记入任务 #{aid}。",
     "plain.already": "这条进展已记入任务，无需再选。",
     "plain.none": "本单位目前没有在办任务，这条消息无需报送。发送 /tasks 查看本单位任务。",
+    "light.undelivered": "⚫",
+    "summary.light.undelivered": "未送达",
+    "summary.light_n.undelivered": "，未送达 {n}",
+    "summary.undelivered": "未送达 {n} 单位次：这些单位尚无可送达的联络员，任务未能送到。",
+    "chart.undelivered": "未送达",
+    "ledger.row.undelivered": "未送达",
+    "board.undelivered": " ⚫未送达{n}",
+    "status.undelivered": "未送达",
+    "followup.undelivered": "⚫ <b>未送达</b>：{unit} 尚无联络员（或联络员均已停止接收），任务 #{aid}（措施{measure}）无法送达。\n{text}\n请通过 /invite 邀请该单位联络员。",
+    "help.leader": (
+        "<b>分管领导使用说明</b>\n"
+        "• 本单位任务的督办提示（未签收、逾期）会发送给您。\n• 每周收到本单位任务摘要。\n"
+        "/board 本单位督办看板（只读）\n/tasks 本单位任务清单\n/task 编号 任务详情\n/lang 语言"
+    ),
+    "leader.board.header": "<b>{unit} 督办看板</b>（只读）\n任务 {total} 项：{lights}",
+    "leader.board.empty": "{unit} 目前没有已交办的任务。",
 }

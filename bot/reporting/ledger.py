@@ -500,6 +500,7 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
         (h("red"), hd.red),
         (h("yellow"), hd.yellow),
         (h("green"), hd.green),
+        (h("undelivered"), hd.undelivered),
         (h("reports"), hd.reports_this_week),
         (h("rate"), ("pct", data.overall_reporting_rate)),
         (h("silent"), t(lang, "summary.sep").join(u.unit for u in data.units if not u.reported)),

@@ -220,9 +220,14 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
     due = a.due_on.isoformat() if a.due_on else None
     if escalation:
         recipients = [*await unit_contacts(session, view.unit.id or 0, role="leader"), *await coordinators(session)]
+        # Never received is not the same as received and ignored: say which (issue 14 item 5).
+        key = kind
+        if kind == "ack_escalation" and a.acknowledged_at is None and not any(
+                c.paused_at is None for c in await unit_contacts(session, view.unit.id or 0)):
+            key = "undelivered"
         for contact in recipients:
             lang = contact.language
-            line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
+            line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
                      text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
             escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)

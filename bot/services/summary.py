@@ -106,7 +106,8 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                                                          "extended", "claimed_done")),
         not_acknowledged=status_rows.get("assigned", 0), overdue=int(overdue or 0),
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
-        reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()))
+        reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()),
+        undelivered=by_light.get("undelivered", 0))
 
     measure_rows = (await session.execute(
         select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
@@ -121,11 +122,12 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     measures: dict[int, list[rm.MeasureRow]] = {}
     for (policy_id, policy_short, number), entry in grouped.items():
         counts = entry["counts"]
-        worst = next((x for x in ("red", "yellow", "green") if counts.get(x)), "done")
+        worst = next((x for x in ("red", "undelivered", "yellow", "green") if counts.get(x)), "done")
         measures.setdefault(policy_id, []).append(rm.MeasureRow(
             policy_short=policy_short, number=str(number), title=entry["title"], total=sum(counts.values()),
             done=counts.get("done", 0), red=counts.get("red", 0), yellow=counts.get("yellow", 0),
-            green=counts.get("green", 0), light=worst))  # type: ignore[arg-type]
+            green=counts.get("green", 0), light=worst,  # type: ignore[arg-type]
+            undelivered=counts.get("undelivered", 0)))
 
     reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
     expected = case((Assignment.status.in_(OPEN), 1), else_=0)
