@@ -55,6 +55,12 @@ class AiogramTransport:
                 sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text),
                                                    parse_mode=message.parse_mode, reply_markup=markup,
                                                    reply_parameters=reply)
+            elif message.method == "editMessageText":
+                edited = await self.bot.edit_message_text(
+                    sealed.for_sending(message.text), chat_id=message.chat_id,
+                    message_id=message.edits_message_id or 0, parse_mode=message.parse_mode, reply_markup=markup)
+                sealed.delivered(message.text)
+                return edited.message_id if not isinstance(edited, bool) else message.edits_message_id or 0
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
                     message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),

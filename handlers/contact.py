@@ -128,7 +128,8 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
 
             await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
                 reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True))))
-        say(session, app, chat_id, t(lang, "ack.ok", aid=aid))
+        say(session, app, chat_id, t(lang, "ack.ok.person", aid=aid, person=co.esc(actor.name)) if actor.in_group
+            else t(lang, "ack.ok", aid=aid))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))

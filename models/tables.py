@@ -235,6 +235,9 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = None
     created_at: datetime | None = _when(nullable=False)
     sent_at: datetime | None = _when()
+    # editMessageText: the message edited in place; a report card: the report it asks to review.
+    edits_message_id: int | None = None
+    report_id: int | None = Field(default=None, index=True)
 
 
 class TaskMessage(SQLModel, table=True):

@@ -546,4 +546,10 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit}: board</b> (read-only)\n{total} tasks: {lights}",
     "leader.board.empty": "{unit} has no dispatched tasks yet.",
+    "remind.progress": "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
+    "remind.overdue": "🔴 <b>Overdue</b> task #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
+    "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} (measure {measure}).",
+    "ack.ok.person": "{person} acknowledged task #{aid} for the unit.",
+    "review.card.approved": "\n\n✅ <b>Approved</b> · {who} · {time}",
+    "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",
 }

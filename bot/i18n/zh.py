@@ -444,4 +444,10 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit} 督办看板</b>（只读）\n任务 {total} 项：{lights}",
     "leader.board.empty": "{unit} 目前没有已交办的任务。",
+    "remind.progress": "⏰ <b>催办</b> 任务 #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
+    "remind.overdue": "🔴 <b>逾期催办</b> 任务 #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
+    "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（措施{measure}）。",
+    "ack.ok.person": "{person} 已代表本单位签收任务 #{aid}。",
+    "review.card.approved": "\n\n✅ <b>已通过</b> · {who} · {time}",
+    "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
 }

@@ -197,10 +197,12 @@ async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *
     if a.status != "assigned":
         raise CoordinationError("ack.closed", aid=a.id, status=status_name(actor.language, a.status))
     await asg.acknowledge(session, a, now=now, actor=actor.tag)
+    # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
+    key, person = ("notify.ack.person", esc(actor.name)) if actor.in_group else ("notify.ack", "")
     for coordinator in await coordinators(session):
         outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="ack_notice",
-                       text=t(coordinator.language, "notify.ack", unit=esc(view.unit.name), aid=a.id,
-                              measure=view.measure.number))
+                       text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
+                              measure=view.measure.number, person=person))
     return view
 
 
@@ -376,18 +378,29 @@ async def notify_coordinators_of_report(session: AsyncSession, view: asg.Assignm
     _assign(report, notified_at=now)
     for coordinator in await coordinators(session):
         lang = coordinator.language
-        text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
-        if report.attachment_name:
-            text += " " + t(lang, "report.attachment", name=report.attachment_name)
         outbox.enqueue(
-            session, chat_id=coordinator.chat_id, now=now, purpose="report_notice",
-            text=t(lang, "notify.report", unit=esc(view.unit.name), aid=view.assignment.id,
-                   measure=view.measure.number, seq=view.task.seq,
-                   understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
-                   rid=report.id, time=local_time(report.created_at)),
+            session, chat_id=coordinator.chat_id, now=now, purpose="report_notice", report_id=report.id,
+            text=report_card_text(lang, view, report),
             reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
                                        cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
         )
+
+
+def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport) -> str:
+    text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
+    if report.attachment_name:
+        text += " " + t(lang, "report.attachment", name=report.attachment_name)
+    return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
+             measure=view.measure.number, seq=view.task.seq,
+             understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
+             rid=report.id, time=local_time(report.created_at))
+
+
+def reporter_label(unit: str, report: ProgressReport) -> str:
+    """The unit, and in a group (negative chat id) the person who wrote: any member may speak there."""
+    if report.chat_id is not None and report.chat_id < 0 and report.author:
+        return f"{unit}（{report.author}）"
+    return unit
 
 
 async def correct_report(session: AsyncSession, actor: Actor, report_id: int, status: str, *,
@@ -416,7 +429,10 @@ async def correct_report(session: AsyncSession, actor: Actor, report_id: int, st
         a.claimed_done_at = None
     else:
         apply_report_status(session, a, status, report.parsed_percent, report, now=now, actor=actor.tag)
-    if status == "done" or old == "done":
+    from bot.services import cards
+
+    # The coordinator's card says what the contact now means; a new card only when none was sent.
+    if not await cards.refresh(session, view, report, now=now) and (status == "done" or old == "done"):
         await notify_coordinators_of_report(session, view, report, now=now)
     return report
 
@@ -435,6 +451,9 @@ async def approve_report(session: AsyncSession, actor: Actor, report_id: int, *,
     report.review_state, report.reviewed_by, report.reviewed_at = "approved", actor.tag, now
     events.record(session, at=now, actor=actor.tag, kind="report.approved", entity="report", entity_id=report.id,
                   from_state="pending", to_state="approved")
+    from bot.services import cards
+
+    await cards.decided(session, view, report, now=now, who=actor.name)
     extra = ""
     a = view.assignment
     if a.status == "claimed_done" and report.parsed_status == "done":
@@ -454,6 +473,9 @@ async def return_report(session: AsyncSession, actor: Actor, report_id: int, com
     report.review_comment = comment
     events.record(session, at=now, actor=actor.tag, kind="report.returned", entity="report", entity_id=report.id,
                   from_state="pending", to_state="returned", reason=comment)
+    from bot.services import cards
+
+    await cards.decided(session, view, report, now=now, who=actor.name)
     a = view.assignment
     if a.status not in ("done", "cancelled"):
         asg.transition(session, a, "returned", action="return", now=now, actor=actor.tag, reason=comment,
@@ -620,17 +642,27 @@ async def remind(session: AsyncSession, actor: Actor | None, assignment_ids: lis
         events.record(session, at=now, actor=actor_tag, kind="assignment.reminded", entity="assignment",
                       entity_id=aid, data={"purpose": purpose, "count": view.assignment.reminders_count})
         reminded += 1
+        key = remind_key(view.assignment, now)
         for contact in await unit_contacts(session, view.unit.id or 0):
             lang = contact.language
             outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose=purpose, assignment_id=aid,
                            followup_id=followup_id,
-                           text=t(lang, "remind.message", aid=aid, measure=view.measure.number,
+                           text=t(lang, key, aid=aid, measure=view.measure.number,
                                   text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
                                   due=view.assignment.due_on.isoformat() if view.assignment.due_on
                                   else t(lang, "task.no_due")),
                            reply_markup=task_keyboard(aid, lang, acknowledged=view.assignment.acknowledged_at is not None))
             messages += 1
     return reminded, messages
+
+
+def remind_key(a: Assignment, now: datetime) -> str:
+    """A 催办 asks for what is missing: the acknowledgement, a report, or action on an overdue task."""
+    if a.due_on is not None and a.due_on < now.astimezone(SHANGHAI).date():
+        return "remind.overdue"
+    if a.acknowledged_at is None:
+        return "remind.message"
+    return "remind.progress"
 
 
 async def open_assignment_ids_for_unit(session: AsyncSession, unit_id: int) -> list[int]:

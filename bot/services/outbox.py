@@ -31,6 +31,7 @@ def enqueue(
     dedupe_key: str | None = None,
     parse_mode: str | None = "HTML",
     reply_to_message_id: int | None = None,
+    report_id: int | None = None,
 ) -> int:
     """Queues a text message, split into several when it exceeds Telegram's limit.
 
@@ -49,6 +50,8 @@ def enqueue(
             "reply_to_message_id": reply_to_message_id if index == 0 else None,
             "state": "pending", "next_attempt_at": now, "created_at": now,
         }
+        if report_id is not None:
+            values["report_id"] = report_id
         if collected is not None:
             collected.add(OutboxMessage, values)
         else:
