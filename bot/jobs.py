@@ -26,6 +26,7 @@ TICK_JOB = "followup-tick"
 PLAN_JOB = "followup-plan"
 SUMMARY_JOB = "weekly-summary"
 DIGEST_JOB = "report-digest"
+NOTICES_JOB = "notice-batches"
 PURGE_JOB = "housekeeping-purge"
 
 
@@ -68,6 +69,17 @@ class Jobs:
                 if result.fired + result.skipped < followups.TICK_BATCH or self.stopping:
                     return total
                 await give_way(time.monotonic() - started)
+
+    async def release_notices(self) -> int:
+        """Coordinators' notices whose window ended, joined per unit (bot/services/batches.py)."""
+        from bot.services.batches import release
+
+        app = self.app
+        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
+            count = await release(session, now=app.clock.now())
+        if count:
+            self.wake_sender()
+        return count
 
     async def review_digest(self) -> int:
         from bot.services.coordination import send_review_digest
@@ -175,6 +187,9 @@ def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
     scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+    if settings.notice_window_seconds:
+        scheduler.add_job(jobs.release_notices, "interval", seconds=min(settings.scheduler_tick_seconds, 15.0),
+                          id=NOTICES_JOB, next_run_time=_soon(app), **common)
     scheduler.add_job(jobs.purge, "interval", hours=6, id=PURGE_JOB, next_run_time=_soon(app), **common)
     if settings.report_notify == "digest":
         scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -118,7 +118,7 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         return
     if callback_data.action == "ack":
         try:
-            await co.acknowledge(session, actor, aid, now=app.clock.now())
+            await co.acknowledge(session, actor, aid, now=app.clock.now(), hold_until=hold_until(app))
         except co.CoordinationError as exc:
             await quietly(query.answer(refusal(actor, exc), show_alert=True))
             return
@@ -314,7 +314,8 @@ async def _report(message: Message, aid: int, session, app: App, actor: Actor,  
         await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
         return
     outcome = await co.receive_report(session, actor, aid, incoming, now=app.clock.now(), explicit=explicit,
-                                      notify_now=app.settings.report_notify == "instant")
+                                      notify_now=app.settings.report_notify == "instant",
+                                      hold_until=hold_until(app))
     if outcome is None:
         say(session, app, message.chat.id, t(actor.language, "error.generic"), reply_to=message.message_id)
 
@@ -327,9 +328,15 @@ async def edited_report(message: Message, session, app: App, actor: Actor) -> No
     try:
         await co.receive_report(session, actor, previous.assignment_id, _incoming(message, actor),
                                 now=app.clock.now(), supersedes=previous,
-                                notify_now=app.settings.report_notify == "instant")
+                                notify_now=app.settings.report_notify == "instant", hold_until=hold_until(app))
     except co.CoordinationError:
         return
+
+
+def hold_until(app: App) -> datetime | None:
+    """Until when coordinators' notices wait for their window's companions (None: at once)."""
+    window = app.settings.notice_window_seconds
+    return app.clock.now() + timedelta(seconds=window) if window else None
 
 
 def _from_this_bot(message: Message, replied: Message) -> bool:
@@ -379,7 +386,7 @@ async def place_button(query: CallbackQuery, callback_data: PlaceAction, session
                        actor: Actor) -> None:
     try:
         await plain.place(session, actor, callback_data.id, callback_data.aid, now=app.clock.now(),
-                          notify_now=app.settings.report_notify == "instant")
+                          notify_now=app.settings.report_notify == "instant", hold_until=hold_until(app))
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return

@@ -7,7 +7,14 @@ from sqlalchemy import select
 
 from models import Event
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, NANCHANG_GROUP, NANCHANG_MEMBER, YICHUN, assignment_id_of, dispatch_and_find
+from tests.test_bot_flow import (
+    COORD,
+    NANCHANG_GROUP,
+    NANCHANG_MEMBER,
+    YICHUN,
+    assignment_id_of,
+    dispatch_and_find,
+)
 
 
 def _card(h: Harness, aid: int):  # type: ignore[no-untyped-def]

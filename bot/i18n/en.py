@@ -552,4 +552,6 @@ TEXTS: dict[str, str] = {
     "ack.ok.person": "{person} acknowledged task #{aid} for the unit.",
     "review.card.approved": "\n\n✅ <b>Approved</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",
+    "batch.report_notice": "📨 <b>{unit}</b>: {count} reports in a short while; please review each:",
+    "batch.ack_notice": "✅ {count} acknowledgements:",
 }

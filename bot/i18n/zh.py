@@ -450,4 +450,6 @@ TEXTS: dict[str, str] = {
     "ack.ok.person": "{person} 已代表本单位签收任务 #{aid}。",
     "review.card.approved": "\n\n✅ <b>已通过</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
+    "batch.report_notice": "📨 <b>{unit}</b> 近期报送 {count} 条，请逐条审核：",
+    "batch.ack_notice": "✅ 近期签收 {count} 项：",
 }

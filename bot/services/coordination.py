@@ -189,7 +189,8 @@ async def assignment_for_actor(session: AsyncSession, actor: Actor, assignment_i
     return view
 
 
-async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime) -> asg.AssignmentView:
+async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *, now: datetime,
+                      hold_until: datetime | None = None) -> asg.AssignmentView:
     view = await assignment_for_actor(session, actor, assignment_id, act=True)
     a = view.assignment
     if a.acknowledged_at is not None:
@@ -200,7 +201,7 @@ async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *
     # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
     key, person = ("notify.ack.person", esc(actor.name)) if actor.in_group else ("notify.ack", "")
     for coordinator in await coordinators(session):
-        outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="ack_notice",
+        outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="ack_notice", hold_until=hold_until,
                        text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
                               measure=view.measure.number, person=person))
     return view
@@ -268,14 +269,14 @@ def record_received(session: AsyncSession, actor: Actor, report: ProgressReport,
 async def receive_report(session: AsyncSession, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
                          now: datetime, supersedes: ProgressReport | None = None,
                          explicit: tuple[str, int | None] | None = None,
-                         notify_now: bool = True) -> ReportOutcome | None:
+                         notify_now: bool = True, hold_until: datetime | None = None) -> ReportOutcome | None:
     """Stores a reply verbatim, then interprets it. Returns None when interpretation failed;
     the raw report is then kept for a coordinator to read, and nothing else changed."""
     report = await store_raw_report(session, actor, assignment_id, incoming, now=now, supersedes=supersedes)
     try:
         async with session.begin_nested():
             return await interpret_report(session, actor, report, now=now, edited_from=supersedes,
-                                          explicit=explicit, notify_now=notify_now)
+                                          explicit=explicit, notify_now=notify_now, hold_until=hold_until)
     except Exception:
         log.exception("report %s stored but could not be interpreted", report.id)
         report.review_state = "pending"
@@ -317,7 +318,8 @@ def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) ->
 async def interpret_report(session: AsyncSession, actor: Actor, report: ProgressReport, *,
                            now: datetime, edited_from: ProgressReport | None = None,
                            explicit: tuple[str, int | None] | None = None,
-                           notify_now: bool = True, reading: Parsed | None = None) -> ReportOutcome:
+                           notify_now: bool = True, reading: Parsed | None = None,
+                           hold_until: datetime | None = None) -> ReportOutcome:
     """Step two: read the stored text, move the assignment, tell the people who need to know.
 
     `explicit` carries what the contact chose in the guided flow; it wins over parsing. `reading`
@@ -340,7 +342,7 @@ async def interpret_report(session: AsyncSession, actor: Actor, report: Progress
         reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
     )
     if notify_now:
-        await notify_coordinators_of_report(session, view, report, now=now)
+        await notify_coordinators_of_report(session, view, report, now=now, hold_until=hold_until)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
 
 
@@ -374,12 +376,15 @@ def apply_report_status(session: AsyncSession, assignment: Assignment, status: s
 
 
 async def notify_coordinators_of_report(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport,
-                                        *, now: datetime) -> None:
+                                        *, now: datetime, hold_until: datetime | None = None) -> None:
+    """One card per report; with `hold_until`, the card waits there so that the unit's other reports
+    of the window join it in one message (bot/services/batches.py)."""
     _assign(report, notified_at=now)
     for coordinator in await coordinators(session):
         lang = coordinator.language
         outbox.enqueue(
             session, chat_id=coordinator.chat_id, now=now, purpose="report_notice", report_id=report.id,
+            hold_until=hold_until,
             text=report_card_text(lang, view, report),
             reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
                                        cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),

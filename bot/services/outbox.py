@@ -32,6 +32,7 @@ def enqueue(
     parse_mode: str | None = "HTML",
     reply_to_message_id: int | None = None,
     report_id: int | None = None,
+    hold_until: datetime | None = None,
 ) -> int:
     """Queues a text message, split into several when it exceeds Telegram's limit.
 
@@ -52,6 +53,9 @@ def enqueue(
         }
         if report_id is not None:
             values["report_id"] = report_id
+        if hold_until is not None:
+            # Waits for bot/services/batches.py to join it with its window's like (not sent alone).
+            values["state"], values["next_attempt_at"] = "held", hold_until
         if collected is not None:
             collected.add(OutboxMessage, values)
         else:

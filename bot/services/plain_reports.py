@@ -83,7 +83,7 @@ def incoming_of(held: UnplacedReport) -> co.IncomingReport:
 
 
 async def place(session: AsyncSession, actor: Actor, held_id: int, assignment_id: int, *, now: datetime,
-                notify_now: bool) -> co.ReportOutcome | None:
+                notify_now: bool, hold_until: datetime | None = None) -> co.ReportOutcome | None:
     """The button's claim, checked against the database: the kept message is this chat's, not yet
     placed, and the task is an open one of the sender's own unit."""
     held = await session.get(UnplacedReport, held_id)
@@ -99,7 +99,7 @@ async def place(session: AsyncSession, actor: Actor, held_id: int, assignment_id
     if assignment.status not in REPORTABLE:
         raise co.CoordinationError("button.stale")
     outcome = await co.receive_report(session, actor, assignment_id, incoming_of(held), now=now,
-                                      notify_now=notify_now)
+                                      notify_now=notify_now, hold_until=hold_until)
     report_id = outcome.report.id if outcome is not None else await session.scalar(
         select(co.ProgressReport.id).where(co.ProgressReport.assignment_id == assignment_id)
         .order_by(co.ProgressReport.id.desc()).limit(1))
