@@ -61,6 +61,17 @@ class AiogramTransport:
                     message_id=message.edits_message_id or 0, parse_mode=message.parse_mode, reply_markup=markup)
                 sealed.delivered(message.text)
                 return edited.message_id if not isinstance(edited, bool) else message.edits_message_id or 0
+            elif message.telegram_file_id is not None:
+                send = {"sendDocument": self.bot.send_document, "sendPhoto": self.bot.send_photo,
+                        "sendVideo": self.bot.send_video, "sendVoice": self.bot.send_voice,
+                        "sendAudio": self.bot.send_audio, "sendAnimation": self.bot.send_animation}.get(message.method)
+                if message.method == "sendVideoNote":
+                    sent = await self.bot.send_video_note(message.chat_id, message.telegram_file_id)
+                elif send is None:
+                    raise BadRequest(f"unknown method {message.method}")
+                else:
+                    sent = await send(message.chat_id, message.telegram_file_id,  # type: ignore[operator]
+                                      caption=message.text or None, parse_mode=message.parse_mode)
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
                     message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),

@@ -38,6 +38,10 @@ class FlowAction(CallbackData, prefix="fl"):
     value: str
 
 
+class EvidenceAction(CallbackData, prefix=cb.EVIDENCE):
+    id: int  # a ReportAttachment
+
+
 class PlaceAction(CallbackData, prefix=cb.PLACE):
     id: int  # the kept message (UnplacedReport)
     aid: int  # the task chosen for it

@@ -19,10 +19,10 @@ from bot.dates import find_date
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
-from bot.services import copies
+from bot.services import copies, evidence
 from bot.services import plain_reports as plain
 from bot.services.access import Actor
-from handlers.callbacks import AssignmentAction, FlowAction, PlaceAction, ReviewAction
+from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
 from handlers.util import parse_int, quietly, refusal, say
 
@@ -59,11 +59,22 @@ def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]
     return None, None, None
 
 
+def evidence_of(message: Message) -> list[dict[str, object]]:
+    """Every file the message carries, with what Telegram says of it (issue 14 item 3)."""
+    kind, _, name = attachment_of(message)
+    if kind is None:
+        return []
+    media = message.photo[-1] if kind == "photo" and message.photo else getattr(message, kind)
+    return [{"kind": kind, "file_id": media.file_id, "file_unique_id": media.file_unique_id,
+             "name": getattr(media, "file_name", None) or name, "size": media.file_size}]
+
+
 def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
     kind, file_id, name = attachment_of(message)
     return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
                              text=message.text or message.caption or "", author=actor.name,
-                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name)
+                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name,
+                             attachments=evidence_of(message))
 
 
 @router.message(Command("tasks"))
@@ -103,7 +114,11 @@ async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor) 
         return
     light = await board_service.light_of(session, aid, app.clock.now(), app.calendar)
     reports = await co.report_history(session, aid)
-    say(session, app, chat_id, views.task_detail(actor.language, view, light, reports))
+    files = await evidence.of_reports(session, [r.id for r in reports if r.id is not None])
+    buttons = [[cb.button(f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
+                          cb.pack(cb.EVIDENCE, f.id))] for r in reports for f in files.get(r.id or 0, [])]
+    say(session, app, chat_id, views.task_detail(actor.language, view, light, reports, files),
+        markup=cb.keyboard(buttons) if buttons else None)
 
 
 @router.callback_query(AssignmentAction.filter())
@@ -402,3 +417,20 @@ async def _mentions_bot(message: Message) -> bool:
         return False
     me = await message.bot.me()
     return bool(me.username) and f"@{me.username}".lower() in text.lower()
+
+
+# ---------------------------------------------------------------- evidence (issue 14 item 3)
+
+
+@router.callback_query(EvidenceAction.filter())
+async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, session, app: App,  # type: ignore[no-untyped-def]
+                          actor: Actor) -> None:
+    """Sends the file to whoever pressed, after checking they may see the report's unit."""
+    try:
+        attachment, caption = await co.evidence_for_actor(session, actor, callback_data.id)
+    except co.CoordinationError as exc:
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        return
+    await quietly(query.answer())
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    evidence.send_to(session, attachment, chat_id, caption, now=app.clock.now())

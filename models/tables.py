@@ -238,6 +238,8 @@ class OutboxMessage(SQLModel, table=True):
     # editMessageText: the message edited in place; a report card: the report it asks to review.
     edits_message_id: int | None = None
     report_id: int | None = Field(default=None, index=True)
+    # A file Telegram already holds (evidence forwarded to a coordinator), sent by its id.
+    telegram_file_id: str | None = Field(default=None, sa_type=Text)
 
 
 class TaskMessage(SQLModel, table=True):

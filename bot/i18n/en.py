@@ -554,4 +554,13 @@ TEXTS: dict[str, str] = {
     "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",
     "batch.report_notice": "📨 <b>{unit}</b>: {count} reports in a short while; please review each:",
     "batch.ack_notice": "✅ {count} acknowledgements:",
+    "evidence.kind.photo": "[photo]",
+    "evidence.kind.video": "[video]",
+    "evidence.kind.voice": "[voice]",
+    "evidence.kind.audio": "[audio]",
+    "evidence.kind.video_note": "[video message]",
+    "evidence.kind.animation": "[animation]",
+    "evidence.kind.document": "[file]",
+    "evidence.caption": "{unit} · task #{aid} · report #{rid} · {time}",
+    "ledger.attachments": "Attachments: ",
 }

@@ -452,4 +452,13 @@ TEXTS: dict[str, str] = {
     "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
     "batch.report_notice": "📨 <b>{unit}</b> 近期报送 {count} 条，请逐条审核：",
     "batch.ack_notice": "✅ 近期签收 {count} 项：",
+    "evidence.kind.photo": "[图片]",
+    "evidence.kind.video": "[视频]",
+    "evidence.kind.voice": "[语音]",
+    "evidence.kind.audio": "[音频]",
+    "evidence.kind.video_note": "[视频消息]",
+    "evidence.kind.animation": "[动图]",
+    "evidence.kind.document": "[文件]",
+    "evidence.caption": "{unit} · 任务 #{aid} · 报送#{rid} · {time}",
+    "ledger.attachments": "附件：",
 }

@@ -392,7 +392,8 @@ class _Ledger:
                 blank(r, 8, None, top)
             else:
                 number(r, 8, int(rep.percent), top)
-            text(ws, r, 9, rep.text, wrap)
+            text(ws, r, 9, f"{rep.text}\n{_l(lang, 'attachments')}{rep.attachments}" if rep.attachments
+                 else rep.text, wrap)
             if rv is None:
                 blank(r, 10, None, top)
             else:
@@ -586,7 +587,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, in
             r.author,
             claim_name(r.status_claimed, lang),
             None,
-            r.text,
+            f"{r.text}\n{_l(lang, 'attachments')}{r.attachments}" if r.attachments else r.text,
             review_name(r.review_state, lang),
             None,
         ),

@@ -211,6 +211,7 @@ class ReportRow:
     text: str
     review_state: str  # none | pending | approved | returned (models.tables.Report)
     ref: int | None = None  # 序号 on the report sheet; None = position in the iteration (1-based)
+    attachments: str = ""  # the evidence's names ("推进会纪要.pdf、[图片]"), for the ledger
 
 
 #: Review-state names of a report ("summary.review.*" in bot.i18n).

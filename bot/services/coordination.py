@@ -219,6 +219,8 @@ class IncomingReport:
     attachment_kind: str | None = None
     attachment_file_id: str | None = None
     attachment_name: str | None = None
+    # Every piece of evidence: kind, file_id, file_unique_id, name, size (bot/services/evidence.py).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def find_assignment_by_message(session: AsyncSession, chat_id: int, message_id: int) -> int | None:
@@ -241,6 +243,9 @@ async def store_raw_report(session: AsyncSession, actor: Actor, assignment_id: i
     if supersedes is not None:
         supersedes.superseded = True
     await session.flush()
+    from bot.services import evidence
+
+    evidence.keep(session, report, incoming.attachments, now=now)
     record_received(session, actor, report, now=now)
     await session.flush()
     return report
@@ -393,8 +398,10 @@ async def notify_coordinators_of_report(session: AsyncSession, view: asg.Assignm
 
 def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport) -> str:
     text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
-    if report.attachment_name:
-        text += " " + t(lang, "report.attachment", name=report.attachment_name)
+    if report.attachment_kind:
+        from bot.services.evidence import label
+
+        text = (text + " " if text else "") + label(lang, report.attachment_kind, report.attachment_name)
     return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
              measure=view.measure.number, seq=view.task.seq,
              understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
@@ -673,6 +680,20 @@ def remind_key(a: Assignment, now: datetime) -> str:
 async def open_assignment_ids_for_unit(session: AsyncSession, unit_id: int) -> list[int]:
     return list((await session.scalars(select(Assignment.id).where(
         Assignment.unit_id == unit_id, Assignment.status.in_(asg.OPEN)).order_by(Assignment.id))).all())
+
+
+async def evidence_for_actor(session: AsyncSession, actor: Actor, attachment_id: int) -> tuple[Any, str]:
+    """A report's file, if the actor may see the unit it came from; with a caption naming it."""
+    from models import ReportAttachment
+
+    attachment = await session.get(ReportAttachment, attachment_id)
+    report = await session.get(ProgressReport, attachment.report_id) if attachment else None
+    if attachment is None or report is None:
+        raise CoordinationError("button.stale")
+    view = await assignment_for_actor(session, actor, report.assignment_id, act=False)
+    caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
+                time=local_time(report.created_at))
+    return attachment, caption
 
 
 async def report_history(session: AsyncSession, assignment_id: int, limit: int = 5) -> list[ProgressReport]:

@@ -56,8 +56,7 @@ async def hold(session: AsyncSession, actor: Actor, unit_id: int, incoming: co.I
                now: datetime) -> UnplacedReport:
     """Keeps the message verbatim before anybody has said which task it belongs to."""
     contact = next((c for c in actor.contacts if c.unit_id == unit_id and c.role == "contact"), None)
-    attachments = ([{"kind": incoming.attachment_kind, "file_id": incoming.attachment_file_id,
-                     "name": incoming.attachment_name}] if incoming.attachment_kind else None)
+    attachments = incoming.attachments or None
     held = UnplacedReport(unit_id=unit_id, contact_id=contact.id if contact else None, chat_id=incoming.chat_id,
                           message_id=incoming.message_id, author=incoming.author, raw_text=incoming.text,
                           attachments=attachments, created_at=now)
@@ -79,7 +78,8 @@ def incoming_of(held: UnplacedReport) -> co.IncomingReport:
     first = (held.attachments or [{}])[0]
     return co.IncomingReport(chat_id=held.chat_id, message_id=held.message_id, text=held.raw_text,
                              author=held.author, attachment_kind=first.get("kind"),
-                             attachment_file_id=first.get("file_id"), attachment_name=first.get("name"))
+                             attachment_file_id=first.get("file_id"), attachment_name=first.get("name"),
+                             attachments=list(held.attachments or []))
 
 
 async def place(session: AsyncSession, actor: Actor, held_id: int, assignment_id: int, *, now: datetime,

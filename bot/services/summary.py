@@ -259,9 +259,15 @@ async def _report_rows(session: AsyncSession, period_reports) -> list[rm.ReportR
         .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
         .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
+    from bot.services import evidence
+
+    files = await evidence.of_reports(session, [r[0] for r in rows])
+    names = {rid: "、".join(f.file_name if f.kind == "document" and f.file_name else evidence.label("zh", f.kind, None)
+                           for f in fs) for rid, fs in files.items()}
     return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=str(r[3]), task_seq=r[4],
                          reported_at=r[5], author=reporter_name(r[6], r[11]), status_claimed=r[7], percent=r[8],
-                         text=r[9], review_state=r[10], ref=n) for n, r in enumerate(rows, start=1)]
+                         text=r[9], review_state=r[10], ref=n, attachments=names.get(r[0], ""))
+            for n, r in enumerate(rows, start=1)]
 
 
 def figures_of(data: rm.SummaryData) -> dict[str, Any]:

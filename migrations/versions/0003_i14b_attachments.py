@@ -56,12 +56,14 @@ def upgrade() -> None:
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.add_column(sa.Column("edits_message_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("report_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("telegram_file_id", sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f("ix_outboxmessage_report_id"), ["report_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outboxmessage_report_id"))
+        batch_op.drop_column("telegram_file_id")
         batch_op.drop_column("report_id")
         batch_op.drop_column("edits_message_id")
     op.drop_index(op.f("ix_reportattachment_report_id"), table_name="reportattachment")
