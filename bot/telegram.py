@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -98,6 +100,16 @@ class AiogramTransport:
             raise Temporary(self.clean(f"{type(exc).__name__}: {exc.message}")) from exc
         sealed.delivered(message.text)
         return sent.message_id
+
+    async def download(self, file_id: str, destination: Path) -> None:
+        """A file a user sent, fetched through getFile into `destination`."""
+        await asyncio.to_thread(destination.parent.mkdir, parents=True, exist_ok=True)
+        try:
+            await self.bot.download(file_id, destination=destination)
+        except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
+            raise Temporary(self.clean(str(exc))) from exc
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            raise BadRequest(self.clean(exc.message)) from exc
 
 
 # The session of the update being handled. FSM writes join its transaction: SQLite has one

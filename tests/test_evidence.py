@@ -68,3 +68,26 @@ async def test_the_ledger_names_the_attachments(harness: Harness, tmp_path) -> N
     cells = [str(c.value) for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row
              if c.value is not None]
     assert any("附件：推进会纪要.pdf" in c for c in cells) and any("附件：[图片]" in c for c in cells)
+
+
+async def test_evidence_is_copied_into_the_offices_storage(harness: Harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.jobs import Jobs
+    from bot.telegram import AiogramTransport
+
+    h = harness
+    task = await dispatch_and_find(h)
+    h.srv.send_document(YICHUN, "推进会纪要.pdf", PDF, caption="完成60%", reply_to=task)
+    await h.deliver()
+    jobs = Jobs(h.app)
+    transport = AiogramTransport(h.bot)
+    assert await jobs.fetch_evidence(transport.download) == 0  # no EVIDENCE_DIR: Telegram's copy only
+    h.app.settings.evidence_dir = str(tmp_path / "evidence")
+    assert await jobs.fetch_evidence(transport.download) == 1
+    async with h.app.sessions() as session:
+        row = (await session.scalars(select(ReportAttachment))).one()
+    import asyncio
+    from pathlib import Path
+
+    assert row.stored_path is not None and await asyncio.to_thread(Path(row.stored_path).read_bytes) == PDF
+    assert Path(row.stored_path).is_relative_to(tmp_path / "evidence")
+    assert await jobs.fetch_evidence(transport.download) == 0  # nothing twice
