@@ -43,7 +43,7 @@ async def give_way(busy: float) -> None:
 
 
 class Jobs:
-    """The jobs' bodies. Each opens its own session and commits once."""
+    """The jobs' bodies. Each step is one unit of work, committed once."""
 
     def __init__(self, app: App, wake_sender: Callable[[], None] | None = None) -> None:
         self.app = app
@@ -60,9 +60,8 @@ class Jobs:
         async with self.running.track():
             while True:
                 started = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
-                                                  base=app.followup_settings)
+                async with app.work() as uow:
+                    result = await followups.tick(uow)
                 total.fired += result.fired
                 total.skipped += result.skipped
                 total.messages += result.messages
@@ -77,8 +76,8 @@ class Jobs:
         from bot.services.batches import release
 
         app = self.app
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            count = await release(session, now=app.clock.now())
+        async with self.running.track(), app.work() as uow:
+            count = await release(uow)
         if count:
             self.wake_sender()
         return count
@@ -102,12 +101,12 @@ class Jobs:
             except Exception:
                 log.warning("evidence %s not downloaded; retried on the next run", attachment_id, exc_info=True)
                 continue
-            async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
+            async with self.running.track(), app.work() as uow:
                 from models import ReportAttachment
 
-                row = await session.get(ReportAttachment, attachment_id)
+                row = await uow.session.get(ReportAttachment, attachment_id)
                 if row is not None:
-                    evidence.stored(session, row, target, now=app.clock.now())
+                    evidence.stored(uow, row, target)
                     stored += 1
         return stored
 
@@ -117,8 +116,8 @@ class Jobs:
         app = self.app
         if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):
             return 0
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            count = await send_review_digest(session, now=app.clock.now())
+        async with self.running.track(), app.work() as uow:
+            count = await send_review_digest(uow)
         if count:
             self.wake_sender()
         return count
@@ -132,10 +131,10 @@ class Jobs:
             # rendering outside any transaction), so replies are not held up.
             now = app.clock.now()
             async with app.sessions() as session:
-                prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+                prepared = await prepare_weekly_summary(app.unit_of_work(session, now), week=week)
             await render_prepared(prepared)
-            async with app.gate(), app.sessions() as session, session.begin():
-                week = await queue_weekly_summary(session, app, prepared, now=now)
+            async with app.work(now) as uow:
+                week = await queue_weekly_summary(uow, prepared)
         self.wake_sender()
         return week
 
@@ -154,9 +153,10 @@ class Jobs:
             return None
         week = week_of(app.calendar.local_date(previous) - timedelta(days=7))
         async with app.sessions() as session:
-            if await weekly_summary_queued(session, week):
+            uow = app.unit_of_work(session, now)
+            if await weekly_summary_queued(uow, week):
                 return None
-            if not await work_assigned_before(session, previous):
+            if not await work_assigned_before(uow, previous):
                 return None
         return await self.weekly_summary(week)
 
@@ -181,9 +181,8 @@ class Jobs:
                 if self.stopping:
                     break
                 began = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    part = await followups.replan(session, ids[start:start + chunk], now=app.clock.now(),
-                                                  calendar=app.calendar, base=app.followup_settings)
+                async with app.work() as uow:
+                    part = await followups.replan(uow, ids[start:start + chunk])
                 total.added += part.added
                 total.cancelled += part.cancelled
                 total.assignments += part.assignments
@@ -199,8 +198,8 @@ class Jobs:
         async with self.running.track():
             while not self.stopping:
                 began = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    part = await purge_chunk(session, app.clock.now())
+                async with app.work() as uow:
+                    part = await purge_chunk(uow)
                 deleted += part.update_claims + part.outbox_rows
                 if not part.more:
                     break

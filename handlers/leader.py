@@ -5,14 +5,13 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
-from bot.app import App
 from bot.i18n import t
 from bot.services import access
 from bot.services import board as board_service
 from bot.services.lights import LIGHT_ORDER
+from bot.services.uow import UnitOfWork
 from handlers.util import say
 
 router = Router(name="leader")
@@ -26,15 +25,15 @@ router.message.filter(is_leader)
 
 
 @router.message(Command("board"))
-async def leader_board(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def leader_board(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     """The leader's own units, read-only: each task with its light, state and deadline."""
     lang = actor.language
     units = sorted(actor.leader_unit_ids | actor.contact_unit_ids)
-    names = await access.unit_names(session, set(units))
-    rows = await board_service.assignment_lines(session, app.clock.now(), app.calendar, unit_ids=set(units))
+    names = await access.unit_names(uow, set(units))
+    rows = await board_service.assignment_lines(uow, unit_ids=set(units))
     rows = [r for r in rows if r.status != "draft"]
     if not rows:
-        say(session, app, message.chat.id, t(lang, "leader.board.empty", unit="、".join(names)))
+        say(uow, message.chat.id, t(lang, "leader.board.empty", unit="、".join(names)))
         return
     counts: dict[str, int] = {}
     for r in rows:
@@ -45,4 +44,4 @@ async def leader_board(message: Message, session: AsyncSession, app: App, actor:
                                for k, n in sorted(counts.items(), key=lambda kv: LIGHT_ORDER.get(kv[0], 9))))
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
-        say(session, app, message.chat.id, views.paginate(header if page == 0 else "", lines, page)[0].strip())
+        say(uow, message.chat.id, views.paginate(header if page == 0 else "", lines, page)[0].strip())

@@ -59,9 +59,8 @@ async def test_the_ledger_names_the_attachments(harness: Harness, tmp_path) -> N
     h.srv.send_photo(YICHUN, PNG, reply_to=task)
     await h.deliver()
     now = h.app.clock.now()
-    async with h.app.sessions() as session:
-        data = await build_summary(session, week=week_of(h.app.calendar.local_date(now)), now=now,
-                                   calendar=h.app.calendar)
+    async with h.app.work() as uow:
+        data = await build_summary(uow, week=week_of(h.app.calendar.local_date(now)))
     assert [r.attachments for r in data.reports] == ["推进会纪要.pdf", "[图片]"]
     path = tmp_path / "ledger.xlsx"
     write_ledger(data, path, lang="zh")

@@ -27,9 +27,9 @@ async def test_unbound_units_are_undelivered_on_the_board_and_escalated_as_such(
     fuzhou = await _aid(h, "抚州市人民政府")
     yichun = await _aid(h, "宜春市人民政府")
     now = h.app.clock.now()
-    async with h.app.sessions() as session:
-        assert await light_of(session, fuzhou, now, h.app.calendar) == "undelivered"
-        assert await light_of(session, yichun, now, h.app.calendar) == "green"
+    async with h.app.work() as uow:
+        assert await light_of(uow, fuzhou) == "undelivered"
+        assert await light_of(uow, yichun) == "green"
     h.srv.command(COORD, "/board")
     await h.deliver()
     assert "⚫未送达" in h.srv.messages_to(COORD)[-1].text
@@ -37,17 +37,15 @@ async def test_unbound_units_are_undelivered_on_the_board_and_escalated_as_such(
     async with h.app.sessions() as session, session.begin():
         for c in (await session.scalars(select(Contact).where(Contact.chat_id == YICHUN))).all():
             c.paused_at = now
-    async with h.app.sessions() as session:
-        assert await light_of(session, yichun, now, h.app.calendar) == "undelivered"
+    async with h.app.work() as uow:
+        assert await light_of(uow, yichun) == "undelivered"
     # The escalation two working days on names the reason, not "仍未签收".
     h.app.clock.advance(days=3)
     mark = len(h.srv.messages_to(COORD))
-    async with h.app.sessions() as session, session.begin():
-        await followups.replan(session, None, now=h.app.clock.now(), calendar=h.app.calendar,
-                               base=h.app.followup_settings)
-    async with h.app.sessions() as session, session.begin():
-        await followups.tick(session, now=h.app.clock.now(), calendar=h.app.calendar,
-                             base=h.app.followup_settings, batch=500)
+    async with h.app.work() as uow:
+        await followups.replan(uow, None)
+    async with h.app.work() as uow:
+        await followups.tick(uow, batch=500)
     await h.sender.drain(timeout=20)
     escalation = "\n".join(s.text for s in h.srv.messages_to(COORD)[mark:])
     assert "未送达" in escalation and "抚州市人民政府 尚无联络员" in escalation
@@ -67,9 +65,9 @@ async def test_a_leader_gets_its_own_help_and_a_read_only_board(harness: Harness
     help_text, board = (s.text for s in h.srv.messages_to(LEADER)[-2:])
     assert "分管领导" in help_text and "/board" in help_text and "点“签收”" not in help_text
     assert "宜春市人民政府 督办看板" in board and "没有权限" not in board
-    async with h.app.sessions() as session:
-        unit = await find_unit(session, "宜春市人民政府")
-        rows = await assignment_lines(session, h.app.clock.now(), h.app.calendar, unit_ids={unit.id})
+    async with h.app.work() as uow:
+        unit = await find_unit(uow, "宜春市人民政府")
+        rows = await assignment_lines(uow, unit_ids={unit.id})
     assert all(f"#{r.assignment_id}" in board for r in rows if r.status != "draft")
     assert "南昌" not in board
     # Read-only: the coordinator's other commands stay refused.

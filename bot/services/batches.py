@@ -10,23 +10,23 @@ buttons name the report they decide.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
+from bot.services.uow import UnitOfWork
 from models import Assignment, OutboxMessage, ProgressReport, Unit
 
 # Buttons of at most this many reports per message, as in the review digest.
 PER_MESSAGE = 8
 
 
-async def release(session: AsyncSession, *, now: datetime) -> int:
+async def release(uow: UnitOfWork) -> int:
     """Sends the held groups whose oldest row's window has ended; returns the messages queued."""
+    session, now = uow.session, uow.now
     held = list((await session.scalars(select(OutboxMessage).where(OutboxMessage.state == "held")
                                        .order_by(OutboxMessage.id))).all())
     if not held:
@@ -43,7 +43,7 @@ async def release(session: AsyncSession, *, now: datetime) -> int:
     for row in held:
         unit_id = units.get(row.report_id or 0, (0, ""))[0]
         groups[(row.chat_id, row.purpose, unit_id)].append(row)
-    languages = {c.chat_id: c.language for c in await coordinators(session)}
+    languages = {c.chat_id: c.language for c in await coordinators(uow)}
     queued = 0
     for (chat_id, purpose, unit_id), rows in groups.items():
         if min(r.next_attempt_at for r in rows if r.next_attempt_at is not None) > now:
@@ -65,7 +65,7 @@ async def release(session: AsyncSession, *, now: datetime) -> int:
                                      reply_markup=cb.keyboard(buttons) if buttons else None)
         for row in rows:
             row.state = "merged"
-        events.record(session, at=now, actor="system:batches", kind="notice.batched", entity="outbox",
+        events.record(uow, actor="system:batches", kind="notice.batched", entity="outbox",
                       entity_id=rows[0].id, data={"purpose": purpose, "rows": [r.id for r in rows],
                                                   "unit_id": unit_id or None, "chat_id": chat_id})
     return queued

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services.access import coordinators
+from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProgressReport
 
 CARD_PURPOSE = "report_notice"
@@ -34,16 +35,16 @@ def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | 
                               report_id=card.report_id, state="pending", next_attempt_at=now, created_at=now))
 
 
-async def _languages(session: AsyncSession) -> dict[int, str]:
-    return {c.chat_id: c.language for c in await coordinators(session)}
+async def _languages(uow: UnitOfWork) -> dict[int, str]:
+    return {c.chat_id: c.language for c in await coordinators(uow)}
 
 
-async def decided(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport, *, now: datetime,
-                  who: str) -> int:
+async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport, *, who: str) -> int:
     """Every card of this report loses its buttons and gains the decision: by whom, when."""
     from bot.services.coordination import esc, local_time, report_card_text
 
-    languages = await _languages(session)
+    session, now = uow.session, uow.now
+    languages = await _languages(uow)
     cards = await _cards(session, report.id or 0)
     for card in cards:
         lang = languages.get(card.chat_id, "zh")
@@ -53,12 +54,12 @@ async def decided(session: AsyncSession, view: asg.AssignmentView, report: Progr
     return len(cards)
 
 
-async def refresh(session: AsyncSession, view: asg.AssignmentView, report: ProgressReport, *,
-                  now: datetime) -> int:
+async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> int:
     """The cards of a corrected report, re-rendered with the new reading and their buttons."""
     from bot.services.coordination import report_card_text
 
-    languages = await _languages(session)
+    session, now = uow.session, uow.now
+    languages = await _languages(uow)
     cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "sent")]
     for card in cards:
         _edit(session, card, report_card_text(languages.get(card.chat_id, "zh"), view, report),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
+from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProgressReport, ReportAttachment
 
 # Telegram's send method for each kind of file a contact can send.
@@ -66,7 +67,7 @@ async def awaiting_download(session: AsyncSession, limit: int = 20) -> list[Repo
                                        .order_by(ReportAttachment.id).limit(limit))).all())
 
 
-def stored(session: AsyncSession, attachment: ReportAttachment, path: Path, *, now: datetime) -> None:
+def stored(uow: UnitOfWork, attachment: ReportAttachment, path: Path) -> None:
     attachment.stored_path = str(path)
-    events.record(session, at=now, actor="system:evidence", kind="evidence.stored", entity="attachment",
+    events.record(uow, actor="system:evidence", kind="evidence.stored", entity="attachment",
                   entity_id=attachment.id, data={"report_id": attachment.report_id, "path": str(path)})

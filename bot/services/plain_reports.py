@@ -8,10 +8,8 @@ checked again against the database and turns the kept text into an ordinary prog
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
 from bot.i18n import t
@@ -20,6 +18,7 @@ from bot.services import coordination as co
 from bot.services import events
 from bot.services.access import Actor
 from bot.services.parsing import parse_progress
+from bot.services.uow import UnitOfWork
 from bot.textutil import clip
 from models import Assignment, Measure, Task, UnplacedReport
 
@@ -36,10 +35,10 @@ class OpenTask:
     text: str
 
 
-async def open_tasks(session: AsyncSession, unit_ids: set[int]) -> list[OpenTask]:
+async def open_tasks(uow: UnitOfWork, unit_ids: set[int]) -> list[OpenTask]:
     if not unit_ids:
         return []
-    rows = (await session.execute(
+    rows = (await uow.session.execute(
         select(Assignment.id, Assignment.unit_id, Measure.number, Task.seq, Task.text)
         .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
         .where(Assignment.unit_id.in_(unit_ids), Assignment.status.in_(REPORTABLE), Task.active.is_(True))
@@ -52,17 +51,16 @@ def reads_as_report(text: str) -> bool:
     return parse_progress(text).status is not None
 
 
-async def hold(session: AsyncSession, actor: Actor, unit_id: int, incoming: co.IncomingReport, *,
-               now: datetime) -> UnplacedReport:
+async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: co.IncomingReport) -> UnplacedReport:
     """Keeps the message verbatim before anybody has said which task it belongs to."""
     contact = next((c for c in actor.contacts if c.unit_id == unit_id and c.role == "contact"), None)
     attachments = incoming.attachments or None
     held = UnplacedReport(unit_id=unit_id, contact_id=contact.id if contact else None, chat_id=incoming.chat_id,
                           message_id=incoming.message_id, author=incoming.author, raw_text=incoming.text,
-                          attachments=attachments, created_at=now)
-    session.add(held)
-    await session.flush()
-    events.record(session, at=now, actor=actor.tag, kind="report.held", entity="unplaced_report",
+                          attachments=attachments, created_at=uow.now)
+    uow.session.add(held)
+    await uow.session.flush()
+    events.record(uow, actor=actor.tag, kind="report.held", entity="unplaced_report",
                   entity_id=held.id, data={"unit_id": unit_id, "chars": len(incoming.text)})
     return held
 
@@ -82,14 +80,15 @@ def incoming_of(held: UnplacedReport) -> co.IncomingReport:
                              attachments=list(held.attachments or []))
 
 
-async def place(session: AsyncSession, actor: Actor, held_id: int, assignment_id: int, *, now: datetime,
-                notify_now: bool, hold_until: datetime | None = None) -> co.ReportOutcome | None:
+async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int, *,
+                notify_now: bool) -> co.ReportOutcome | None:
     """The button's claim, checked against the database: the kept message is this chat's, not yet
     placed, and the task is an open one of the sender's own unit."""
+    session = uow.session
     held = await session.get(UnplacedReport, held_id)
     if held is None or held.chat_id != actor.chat_id or held.unit_id not in actor.contact_unit_ids:
         raise co.CoordinationError("button.forged")
-    await co.lock(session, held)
+    await co.lock(uow, held)
     if held.placed_at is not None:
         raise co.CoordinationError("plain.already", aid=assignment_id)
     assignment = await session.get(Assignment, assignment_id)
@@ -98,12 +97,11 @@ async def place(session: AsyncSession, actor: Actor, held_id: int, assignment_id
         raise co.CoordinationError("button.forged")
     if assignment.status not in REPORTABLE:
         raise co.CoordinationError("button.stale")
-    outcome = await co.receive_report(session, actor, assignment_id, incoming_of(held), now=now,
-                                      notify_now=notify_now, hold_until=hold_until)
+    outcome = await co.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
     report_id = outcome.report.id if outcome is not None else await session.scalar(
         select(co.ProgressReport.id).where(co.ProgressReport.assignment_id == assignment_id)
         .order_by(co.ProgressReport.id.desc()).limit(1))
-    held.report_id, held.placed_at = report_id, now
-    events.record(session, at=now, actor=actor.tag, kind="report.placed", entity="unplaced_report",
+    held.report_id, held.placed_at = report_id, uow.now
+    events.record(uow, actor=actor.tag, kind="report.placed", entity="unplaced_report",
                   entity_id=held.id, data={"assignment_id": assignment_id, "report_id": report_id})
     return outcome

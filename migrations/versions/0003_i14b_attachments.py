@@ -1,7 +1,7 @@
 """plain reports awaiting their task, and the evidence attached to reports
 
 Revision ID: 0003_i14b
-Revises: 0002
+Revises: 0003_i13a
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.types
 
 revision: str = "0003_i14b"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_i13a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
