@@ -20,6 +20,10 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL", echo: boo
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+        # Every connection comes back through a session or `engine.begin()`/`connect()` block, which
+        # has already committed or rolled back; the pool's own ROLLBACK on return would be a second
+        # round trip to aiosqlite's thread for nothing.
+        kwargs["pool_reset_on_return"] = None
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

@@ -307,7 +307,8 @@ class OutboxSender:
         try:
             async with self.sessions() as session:
                 message = await session.get(OutboxMessage, row_id)
-                if message is None or message.state != "pending":
+                # Read again: the pump's list may be older than a failure that rescheduled this row.
+                if message is None or message.state != "pending" or message.next_attempt_at > self.clock.now():
                     return
                 session.expunge(message)
             try:

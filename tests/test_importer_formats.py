@@ -107,7 +107,7 @@ def test_unknown_unit_warns_and_is_kept(directory):
     assert t.lead == ["省数据局"] and t.co == ["省发展改革委"]
     unit = dec.units[0]
     assert (unit.name, unit.known, unit.kind, unit.aliases) == ("省数据局", False, "other", [])
-    assert "第1项措施：未识别的单位：省数据局，已作为待审核的新单位" in dec.warnings
+    assert "第1项措施第1条任务：未识别的单位：省数据局，已作为待审核的新单位" in dec.warnings
     assert any("有关部门" in w for w in dec.warnings)
     assert any(w.startswith("第3项措施") and "未找到责任单位" in w for w in dec.warnings)
     data = dec.to_json()

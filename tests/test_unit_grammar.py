@@ -47,15 +47,16 @@ def test_district_document(directory):
     assert {u.name for u in dec.units} == named
     assert not any(u.known for u in dec.units)
     for name, measure in [("区政务服务数据管理局", 1), ("区税务局", 2), ("区工信局", 3), ("区自然资源局", 4)]:
-        assert f"第{measure}项措施：未识别的单位：{name}，已作为待审核的新单位" in dec.warnings
-    assert "第4项措施：责任单位表述不明确：各有关单位，请指定具体单位" in dec.warnings
+        # the warning names the task the unit came from (each measure here has one task)
+        assert f"第{measure}项措施第1条任务：未识别的单位：{name}，已作为待审核的新单位" in dec.warnings
+    assert "第4项措施第1条任务：责任单位表述不明确：各有关单位，请指定具体单位" in dec.warnings
     assert any(w.startswith("第5项措施") and "未找到责任单位" in w for w in dec.warnings)
 
 
 def test_a_name_met_again_in_another_measure_is_reported_there_too(directory):
     dec = decompose(DISTRICT_DOC, directory)
-    assert "第1项措施：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
-    assert "第3项措施：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
+    assert "第1项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
+    assert "第3项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
 
 
 @pytest.mark.parametrize(
@@ -114,3 +115,42 @@ async def test_unknown_units_are_stored_for_review_and_central_ones_as_known(app
     assert units["海关总署"].known and not units["海关总署"].needs_review
     assert units["海关总署"].kind == "central_department"
     assert "税务总局" not in units  # central units join the database when a document names them
+
+
+def test_warnings_name_the_tasks_a_clause_covers(directory):
+    doc = "某区工作方案\n一、重点任务\n1.抓好项目。建立项目库。开展项目调度。（区项目办牵头）\n2.稳住外贸。（区外贸服务中心负责）\n"
+    dec = decompose(doc, directory)
+    assert "第1项措施第1—2条任务：未识别的单位：区项目办，已作为待审核的新单位" in dec.warnings
+    assert "第2项措施第1条任务：未识别的单位：区外贸服务中心，已作为待审核的新单位" in dec.warnings
+
+
+def test_a_sentence_subject_unknown_to_the_directory_is_warned_about_at_its_task(directory):
+    doc = "某区工作方案\n1.抓好项目。建立项目库。由区投促中心牵头，区财政局配合，做好项目储备。\n"
+    dec = decompose(doc, directory)
+    t = dec.measures[0].tasks[1]
+    assert (t.lead, t.co) == (["区投促中心"], ["区财政局"])
+    assert "第1项措施第2条任务：未识别的单位：区投促中心，已作为待审核的新单位" in dec.warnings
+
+
+def test_sentence_lead_takes_names_no_directory_knows(directory):
+    r = Resolver(directory)
+    assert [x.name for x in r.sentence_lead("由区发改局牵头，区财政局配合，做好项目储备。") or ()] == ["区发改局"]
+    assert r.sentence_lead("由有关部门牵头做好储备。") is None
+
+
+def test_an_aside_starting_with_a_verb_is_not_a_clause(directory):
+    r = Resolver(directory)
+    assert not r.is_clause("指导各地建设中心")
+    assert r.is_clause("区发改局牵头，各地建设中心配合")
+    doc = "某区工作方案\n1.建设服务中心。推动县级建设（指导各地建设中心）。（区发改局负责）\n"
+    (t,) = decompose(doc, directory).measures[0].tasks
+    assert "指导各地建设中心" in t.text and t.lead == ["区发改局"]
+
+
+def test_a_first_listed_rule_written_inside_a_clause_holds_from_there_on(directory):
+    doc = ("某市实施方案\n1.甲任务。（南昌市人民政府、省商务厅负责，排在第一位的为牵头单位，下同）\n"
+           "2.乙任务。（九江市人民政府、省财政厅负责）\n")
+    dec = decompose(doc, directory)
+    t1, t2 = dec.measures[0].tasks[0], dec.measures[1].tasks[0]
+    assert t1.lead == ["南昌市人民政府"] and t1.co == ["省商务厅"]
+    assert t2.lead == ["九江市人民政府"] and t2.co == ["省财政厅"]

@@ -21,6 +21,7 @@ from .text import (
 )
 from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
 
+_WHOLE_YEAR = re.compile(r"全年(?:完成|推进|持续推进|实施)?")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _TOK = re.compile(r"[（(]|[。！？!?]")
 _ATTACHMENT = re.compile(r"^(?:附件|附表)\s*\d*\s*[:：]?")
@@ -76,7 +77,7 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
             if tokens and tokens[-1].kind == "clause" and tokens[-1].bare:
                 raw = f"{tokens[-1].text}；{raw}"
                 tokens.pop()
-            tokens.append(_Token("clause", raw, p_idx, bare=True, clause=resolver.parse_clause(raw)))
+            tokens.append(_Token("clause", raw, p_idx, bare=True))
             continue
         labelled = False
         h = match_heading(para) if p_idx > 0 else None
@@ -98,9 +99,7 @@ def _tokenize(paragraphs: list[str], resolver: Resolver) -> list[_Token]:
                     chunk = para[start : m.start()].strip()
                     if _CONTENT.search(chunk):
                         tokens.append(_Token("sent", chunk, p_idx))
-                    tokens.append(
-                        _Token("clause", inner.strip(), p_idx, clause=resolver.parse_clause(inner.strip()))
-                    )
+                    tokens.append(_Token("clause", inner.strip(), p_idx))
                     start = j + 1
                 pos = j + 1
             else:
@@ -261,6 +260,30 @@ class _Builder:
             evidence["due"] = {"date": due.isoformat(), "words": None, "in": "horizon"}
         return evidence
 
+    def _parse_clauses(self, tokens: list[_Token], number: int) -> None:
+        """Parse each clause with the tasks it covers as the context of its warnings: the
+        sentences since the previous clause (else the sentence before it)."""
+        seq = 0
+        since: list[int] = []
+        last = 0
+        for tok in tokens:
+            if tok.kind == "sent":
+                seq += 1
+                since.append(seq)
+                continue
+            if tok.kind != "clause":
+                continue
+            covered = since or ([last] if last else [])
+            if not covered:
+                self.resolver.context = f"第{number}项措施"
+            elif len(covered) == 1:
+                self.resolver.context = f"第{number}项措施第{covered[0]}条任务"
+            else:
+                self.resolver.context = f"第{number}项措施第{covered[0]}—{covered[-1]}条任务"
+            tok.clause = self.resolver.parse_clause(tok.text)
+            last = seq
+            since = []
+
     # -- measures --------------------------------------------------------------------
     def add_measure(
         self, label: str, paragraphs: list[str], section: str | None, fixed_title: str | None = None
@@ -296,8 +319,10 @@ class _Builder:
                     continue
             merged.append(tok)
         tokens = merged
+        self._parse_clauses(tokens, number)
         # which clause applies to each sentence: the next one, else the previous one. A clause
-        # that names no unit ("（完成时限：2025年底前）") only lends its deadline to the text before it.
+        # that names no one ("（完成时限：2025年底前）") only lends its deadline to the text before it;
+        # one naming only vague units ("（国务院各部门分别负责）") is still that text's clause.
         clause_for: list[Clause | None] = [None] * len(tokens)
         due_for: list[Clause | None] = [None] * len(tokens)
         nxt: Clause | None = None
@@ -305,7 +330,7 @@ class _Builder:
         for i in range(len(tokens) - 1, -1, -1):
             tok = tokens[i]
             if tok.kind == "clause" and tok.clause is not None:
-                if tok.clause.entries:
+                if tok.clause.entries or tok.clause.names_someone:
                     nxt = tok.clause
                     nxt_due = tok.clause if tok.clause.due_text else None
                 elif tok.clause.due_text:
@@ -314,7 +339,7 @@ class _Builder:
             due_for[i] = nxt_due
         prev: Clause | None = None
         for i, tok in enumerate(tokens):
-            if tok.kind == "clause" and tok.clause is not None and tok.clause.entries:
+            if tok.kind == "clause" and tok.clause is not None and (tok.clause.entries or tok.clause.names_someone):
                 prev = tok.clause
             if clause_for[i] is None:
                 clause_for[i] = prev
@@ -327,6 +352,7 @@ class _Builder:
             if tok.kind != "sent":
                 continue
             clause = clause_for[i]
+            self.resolver.context = f"第{number}项措施第{len(tasks) + 1}条任务"
             base = self._clause_roles(clause)
             roles, words = self._task_roles(tok.text, base, number)
             lead, co, local = roles.names()
@@ -342,7 +368,10 @@ class _Builder:
                     # "从2019年起，每年2月底前": the rhythm's first occurrence is the deadline
                     due, source, missing_issue, due_words = first_due, phrase, False, tok.text
             if source is None and due_clause is not None and due_clause.due_text:
-                due, source, missing_issue = find_due(due_clause.due_text, self.issued_on)
+                # a 完成时限 of "全年" is the year's end, as 年底前 (in a sentence it is not a deadline)
+                due_text = "年底前" if _WHOLE_YEAR.fullmatch(due_clause.due_text) else due_clause.due_text
+                due, source, missing_issue = find_due(due_text, self.issued_on)
+                source = due_clause.due_text if source and due_text != due_clause.due_text else source
                 due_words = due_clause.due_text if source else None
                 rhythm = rhythm or find_rhythm(due_clause.due_text)
             if missing_issue:
@@ -367,6 +396,7 @@ class _Builder:
                     evidence=self._evidence(roles, words, clause, source, due_words, due),
                 )
             )
+        self.resolver.context = f"第{number}项措施"
         if not tasks and title and fixed_title is None:
             roles = self._clause_roles(clause_for[0] if clause_for else None)
             lead, co, local = roles.names()
@@ -383,6 +413,18 @@ class _Builder:
                 section=section,
             )
         )
+
+
+_YEAR = re.compile(r"(?<![\d—\-–~至到])(20\d{2})年(?!\s*[—\-–~至到]\s*\d)")
+
+
+def _title_year(title: str) -> date | None:
+    """An annual plan without a date line ("2025年开发区重点工作及责任清单"): its deadlines
+    "年底前", "6月底前", "全年" are of the year in its title (a span of years says nothing)."""
+    years = set(_YEAR.findall(title))
+    if len(years) != 1 or re.search(r"\d{4}\s*[—\-–~至到]", title):
+        return None
+    return date(int(years.pop()), 1, 1)
 
 
 def _kind_order(headings: list[Heading]) -> list[str]:
@@ -463,7 +505,7 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
                 break  # the first real sentence starts the body
             head_end = i + 1
         title, doc_number, issued_on = _parse_head(lines[:head_end] or lines[:1], lines[-5:])
-        builder = _Builder(directory, horizon, issued_on)
+        builder = _Builder(directory, horizon, issued_on or _title_year(title))
         body = [
             line
             for line in lines[head_end:]
@@ -519,7 +561,7 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     items = _main_block(blocks)
     title, doc_number, issued_on = _parse_head(head_lines, tail)
-    builder = _Builder(directory, horizon, issued_on)
+    builder = _Builder(directory, horizon, issued_on or _title_year(title))
     for line in head_lines:
         if line:
             for sentence in re.split(r"(?<=。)", line):
@@ -553,11 +595,31 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             builder.add_measure(_label(h), [h.rest, *body], section)
 
     for h, body in items:
+        if len(items) > 1 and _PREAMBLE.fullmatch(h.rest.rstrip("。")) and not _names_units(body, builder.resolver):
+            # "一、总体要求" (指导思想, 基本原则, 主要目标) naming no one: the plan's preamble, not a measure
+            for line in body:
+                for sentence in re.split(r"(?<=。)", line):
+                    _scan_notes(sentence, builder.state, builder.resolver)
+            continue
         expand(h, body, 0, None)
     dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
     return _prefer_attached_plan(dec, tail, directory, horizon)
 
 
+def _names_units(lines: list[str], resolver: Resolver) -> bool:
+    """Whether any line is a unit line or carries a bracketed unit clause."""
+    for line in lines:
+        if not line:
+            continue
+        if LINE_LABEL.match(line) or _MARKER.search(line):
+            return True
+        for m in re.finditer(r"[（(]([^（）()]{2,300})[）)]", line):
+            if resolver.is_clause(m.group(1)):
+                return True
+    return False
+
+
+_PREAMBLE = re.compile(r"总体要求|指导思想|基本原则|工作原则|总体思路|总体目标|主要目标|工作目标|目标任务|重要意义")
 _MARKER = re.compile(r"(?:单位|部门|处室)\s*[:：]|牵头[，,）)]|负责[）)]|按职责分工|配合[）)]")
 
 

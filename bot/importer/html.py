@@ -91,6 +91,25 @@ def _lines(el: lxml_html.HtmlElement) -> list[str]:
     return out
 
 
+def _out_of_data_table(el: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """A 分工表's busiest row or cell is not the document: the table's parent holds it (with the
+    heading and the text around the table). A layout table (one or two cells a row) is left alone."""
+    node = el
+    table = None
+    while node is not None:
+        if isinstance(node.tag, str) and node.tag == "table":
+            table = node
+        node = node.getparent()
+    if table is None or el is table.getparent():
+        return el
+    rows = [r for r in table.iter("tr")]
+    wide = sum(1 for r in rows if len([c for c in r if isinstance(c.tag, str) and c.tag in ("td", "th")]) >= 3)
+    if len(rows) < 2 or wide * 2 < len(rows):
+        return el
+    outer = table.getparent()
+    return outer if outer is not None else el
+
+
 def html_text(data: bytes) -> str:
     """The main text of a saved web page, one line per block; the page title first if it is missing."""
     source = _XML_DECL.sub("", _decode(data))
@@ -120,6 +139,7 @@ def html_text(data: bytes) -> str:
                 scores[grand] = scores.get(grand, 0.0) + score / 2
     body = root.find("body")
     container = max(scores, key=lambda e: scores[e]) if scores else (body if body is not None else root)
+    container = _out_of_data_table(container)
     # A document split into several sibling blocks (one per section) scores on their common parent.
     parent = container.getparent()
     if parent is not None and parent in scores and scores[parent] >= 1.5 * scores[container]:

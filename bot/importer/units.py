@@ -39,6 +39,7 @@ class Clause:
     due_text: str | None = None  # a 完成时限 label's value, for tasks without a deadline of their own
     words: dict[str, str] = field(default_factory=dict)  # unit name → the part of the clause naming it
     first_rule: bool = False  # the clause states "排在第一位的部门为牵头部门" (then it holds document-wide)
+    names_someone: bool = False  # it assigns the text to someone, if only vaguely ("国务院各部门分别负责")
 
 
 @dataclass
@@ -105,8 +106,14 @@ _SPLIT = re.compile(r"[、，,；;]|以及")
 _AND = re.compile(r"[和及与]")
 _STRIP_HEAD = re.compile(r"^(?:由|请|均需|均由|需|须|要|均|都)+")
 _STRIP_TAIL = re.compile(r"(?:等有关部门|等相关部门|等部门|等单位|等有关单位|等)$")
-_VAGUE = re.compile(r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关")
-FIRST_RULE = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头")
+# Words that name no one in particular: "有关部门", and the central documents' "国务院各部门",
+# "各地区各部门", "有关地方".
+_VAGUE = re.compile(
+    r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关|国务院(?:各|有关)部门|各地区|^各部门|有关地方"
+)
+# "排在第一位的部门为牵头部门", "排在首位的为牵头单位", "排名第一的为牵头单位"
+_FIRST = r"(?:排在|排名|列在|列|位列|排)(?:第一(?:位)?|首位)"
+FIRST_RULE = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)牵头")
 CARRY = re.compile(
     r"以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?不再(?:一一)?列出"
 )
@@ -117,7 +124,7 @@ CARRY = re.compile(
 _ORG_END = (
     "人民政府|行政公署|政府|管理委员会|管委会|委员会|领导小组办公室|领导小组|办公室|办公厅|办事处|指挥部|"
     "总局|分局|监管局|局|总署|署|部|委|办|厅|银行|分行|支行|有限责任公司|股份有限公司|有限公司|公司|"
-    "集团|中心|研究院|研究所|学院|大学|医院|法院|检察院|院|所|处|站|联合会|协会|商会|总会|工会|妇联|"
+    "集团|中心|研究院|研究所|学院|大学|医院|法院|检察院|院|所|处|室|站|联合会|协会|商会|总会|工会|妇联|"
     "残联|科协|工商联|侨联|文联|团委|党校|海关|会|社|馆|台|支队|大队|"
     "开发区|高新区|经开区|新区|园区|示范区|试验区|合作区"
 )
@@ -139,7 +146,7 @@ _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
 _AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
 # Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
-_RULE_TEXT = re.compile(r"(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
+_RULE_TEXT = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
 _NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
 _TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
 # A department named without its level after one that has it ("省发展改革委、交通运输厅").
@@ -147,6 +154,12 @@ _BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员�
 _VAGUE_WHOLE = re.compile(
     r"(?:全省|全市|全区|全县|全国|各地区?|各部门|各单位|各级|各级各部门|各地各部门|各地区各部门|各有关方面|有关方面|相关方面|"
     r"(?:省|市|区|县)(?:直|级)(?:各)?(?:有关|相关)?(?:部门|单位)|成员单位|有关单位|相关单位|有关部门|相关部门)"
+)
+
+
+_DEPT_VARIANTS = (
+    ("发展和改革局", "发展改革委"), ("发展改革局", "发展改革委"), ("发改局", "发改委"),
+    ("发展和改革委员会", "发展改革委"),
 )
 
 
@@ -234,6 +247,7 @@ class Resolver:
         self._cache: dict[str, tuple[tuple[Ref, ...], tuple[str, ...]]] = {}
         self._strict_cache: dict[str, tuple[Ref, ...] | None] = {}
         self._names_cache: dict[str, tuple[Ref, ...] | None] = {}
+        self._clause_cache: dict[str, tuple[Clause, tuple[str, ...]]] = {}
         self._said: list[str] | None = None
 
     def warn(self, message: str) -> None:
@@ -276,12 +290,19 @@ class Resolver:
             if not piece or piece in _NOISE:
                 continue
             # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
-            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece):
+            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece) and not self._placed(piece):
                 piece = f"{level}\x01{piece}"
             else:
                 level = self._level_of(piece)
             pieces.append(piece)
         return pieces, slots
+
+    def _placed(self, piece: str) -> bool:
+        """The name starts with a place of its own ("韶关供电局", "武江区…"): it inherits no level."""
+        own = self.directory.province
+        if own and len(own) > 2 and piece.startswith(own[:2]):
+            return True
+        return bool(self._city_alt) and self._city_one.match(piece) is not None
 
     def _level_of(self, piece: str) -> str | None:
         """"省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
@@ -306,6 +327,16 @@ class Resolver:
                 return found
         return None
 
+    def _variant(self, piece: str) -> UnitInfo | None:
+        """Cities and counties name the same department 委 or 局 ("市发展和改革局" where the
+        directory has 市发展改革委): the other form, at the same level."""
+        for a, b in _DEPT_VARIANTS:
+            if piece.endswith(a) and len(piece) > len(a):
+                unit = self.directory.resolve(piece[: -len(a)] + b)
+                if unit is not None and unit.kind in ("local_department", "provincial_department"):
+                    return unit
+        return None
+
     def _written(self, piece: str) -> str:
         """The name to keep for a piece no directory knows: with its inherited level."""
         return piece.replace("\x01", "")
@@ -324,7 +355,7 @@ class Resolver:
                     return None
                 out.extend(found)
             return tuple(out)
-        unit = self.directory.resolve(piece)
+        unit = self.directory.resolve(piece) or self._variant(piece)
         if unit is not None:
             return (Ref.of(unit),)
         group = self.directory.expand_group(piece)
@@ -452,12 +483,8 @@ class Resolver:
             return (Ref.unknown(piece),)
         shaped = self._shaped(piece)
         if shaped is not None:
-            out = []
-            for ref in shaped:
-                if not ref.known:
-                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
-                out.append(ref)
-            return tuple(out)
+            self._warn_unknown(shaped)
+            return shaped
         found = _unit_name(piece)
         if found is not None:
             # "省发展改革委要加强…": the name, not the task words after it.
@@ -467,9 +494,7 @@ class Resolver:
                 return (Ref.of(unit),)
             shaped = self._shaped(head)
             refs = shaped if shaped is not None else (Ref.unknown(head),)
-            for ref in refs:
-                if not ref.known:
-                    self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
+            self._warn_unknown(refs)
             return refs
         if len(piece) <= 20 and not re.search(r"[^\u4e00-\u9fff（）]", piece):
             # No ending of a unit name, but short and plain: kept for review rather than lost.
@@ -483,6 +508,25 @@ class Resolver:
         return _is_clause_cached(self, inner)
 
     def parse_clause(self, inner: str) -> Clause:
+        """The clause's units and roles (cached: a document repeats its clauses; the warnings
+        about its names are said again, with the context of the moment)."""
+        cached = self._clause_cache.get(inner)
+        if cached is not None:
+            for message in cached[1]:
+                self._unit_warning(message)
+            return cached[0]
+        outer, self._said = self._said, []
+        try:
+            clause = self._parse_clause(inner)
+            said = tuple(self._said)
+        finally:
+            self._said = outer
+        if outer is not None:
+            outer.extend(said)
+        self._clause_cache[inner] = (clause, said)
+        return clause
+
+    def _parse_clause(self, inner: str) -> Clause:
         clause = Clause(raw=inner)
         inner, clause.first_rule = strip_notes(inner)
         labels = list(LABEL.finditer(inner))
@@ -497,6 +541,7 @@ class Resolver:
                 if role == "due":
                     clause.due_text = value
                     continue
+                clause.names_someone = True
                 if role == "resp":
                     found = self._verb_entries(value)
                 else:
@@ -505,7 +550,8 @@ class Resolver:
                     clause.words.setdefault(r.name, part)
                 clause.entries.extend(found)
         else:
-            inner, clause.due_text = split_due(inner)
+            inner, clause.due_text = split_due(inner, self)
+            clause.names_someone = bool(inner.strip())
             clause.entries.extend(self._verb_entries(inner, clause.words))
         return clause
 
@@ -594,27 +640,21 @@ class Resolver:
             return None
         return tuple(assign_roles(found[0]).lead) or None
 
-    def _names(self, phrase: str) -> tuple[Ref, ...] | None:
-        """Known units, or names shaped like units; None for anything else (no warnings)."""
+    def _named(self, phrase: str) -> tuple[Ref, ...] | None:
+        """The units a sentence names (:meth:`names`); vague subjects ("有关部门要…") name none.
+        An unknown name is warned about as in a clause: it becomes a unit under review."""
         phrase = phrase.strip(" ，,、")
         if not phrase or _VAGUE.search(phrase):
             return None
-        refs = self.strict(phrase)
+        refs = self.names(phrase)
         if refs:
-            return refs
-        pieces = [p for p in _SPLIT.split(_STRIP_HEAD.sub("", phrase)) if p.strip()]
-        if pieces and all(_UNIT_SHAPE.search(_STRIP_TAIL.sub("", p.strip())) for p in pieces):
-            return self.refs(phrase) or None
-        return None
+            self._warn_unknown(refs)
+        return refs
 
-    def _strict_or_shaped(self, phrase: str) -> tuple[Ref, ...] | None:
-        refs = self.strict(phrase)
-        if refs:
-            return refs
-        pieces = [p.strip() for p in _SPLIT.split(phrase)]
-        if pieces and all(p and _UNIT_SHAPE.search(p) and not _VAGUE.search(p) for p in pieces):
-            return self.refs(phrase) or None
-        return None
+    def _warn_unknown(self, refs: tuple[Ref, ...]) -> None:
+        for ref in refs:
+            if not ref.known:
+                self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
 
     def sentence_units(self, sentence: str) -> tuple[list[tuple[Ref, str]], str] | None:
         """Units a sentence names itself, as subject or addressee, with roles and the words used.
@@ -624,14 +664,22 @@ class Resolver:
         "由X牵头，Y配合" (at the start or after a comma) → X leads, Y cooperates.
         """
         for m in _SENT_LEAD.finditer(sentence):
-            lead = self._names(m.group(1))
+            lead = self._named(m.group(1))
             if not lead:
                 continue
             entries = [(r, "lead") for r in lead]
             end = m.end()
+            if m.group(2) == "会同":  # "由X会同Y等部门负责落实 / 研究提出落实意见": Y cooperates
+                partner = _PARTNER.match(sentence, end)
+                if partner:
+                    co = self._named(partner.group(1))
+                    if co:
+                        entries.extend((r, "co") for r in co)
+                    end = partner.end()
+                return entries, sentence[m.start() : end].lstrip("，,；;")
             co_m = _SENT_CO.match(sentence, end)
             if co_m:
-                co = self._names(co_m.group(1))
+                co = self._named(co_m.group(1))
                 if co:
                     entries.extend((r, "co") for r in co)
                     end = co_m.end()
@@ -645,17 +693,19 @@ class Resolver:
                     if head[end - 1] not in "、，," or best is None:
                         break
                     continue
-                named = self._strict_or_shaped(head[1:end])
+                phrase = head[1:end]
+                named = None if _VAGUE.search(phrase) else self.names(phrase)
                 if named:
                     best = (named, end)
             if best:
                 named, end = best
+                self._warn_unknown(named)
                 return [(r, "resp") for r in named], head[:end]
         for m in _SUBJ_VERB.finditer(head, start + 2):
             phrase = head[start : m.start()]
             if _BREAK.search(phrase):
                 break
-            named = self._names(phrase)
+            named = self._named(phrase)
             if not named:
                 continue
             verb = m.group(0)
@@ -668,7 +718,7 @@ class Resolver:
             if verb == "会同":
                 partner = _PARTNER.match(head, end)
                 if partner:
-                    co = self._names(partner.group(1))
+                    co = self._named(partner.group(1))
                     if co:
                         entries.extend((r, "co") for r in co)
                     end = partner.end()
@@ -676,7 +726,7 @@ class Resolver:
         return None
 
 
-_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(?:牵头|负责|统筹)")
+_SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(牵头|负责|统筹|会同)")
 _SENT_CO = re.compile(r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)")
 _SUBJ_VERB = re.compile(
     r"分别牵头落实|分别牵头负责|分别牵头|分别负责|牵头落实|牵头负责|牵头组织|牵头|负责落实|负责|会同|联合|"
@@ -684,11 +734,6 @@ _SUBJ_VERB = re.compile(
 )
 _PARTNER = re.compile(r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])")
 _BREAK = re.compile(r"[，,。；;：:（）()“”《》]")
-# The grammar of unit names: what a name ends with (…局, …委, …办, 各…政府 …); gates subject detection.
-_UNIT_SHAPE = re.compile(
-    r"(?:部|委|局|署|办|厅|行|会|院|处|科|所|站|队|集团|公司|中心|政府|管委会|办事处|街道|镇|乡|总社|总工会|"
-    r"妇联|团委|共青团|海关|分局|支队|大队|监管局|银行|党委|党组|工委)$"
-)
 
 
 @lru_cache(maxsize=4096)
@@ -703,8 +748,9 @@ _DUE_PART = re.compile(
 )
 
 
-def split_due(inner: str) -> tuple[str, str | None]:
-    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）"."""
+def split_due(inner: str, resolver: Resolver) -> tuple[str, str | None]:
+    """Deadline parts inside a verb clause: "（发展改革委牵头，各有关部门按职责分工负责，2024年底前完成）".
+    A part that names units stays ("每年" never ends a unit name, but a part may carry both)."""
     if not _DUE_PART.search(inner):
         return inner, None
     keep: list[str] = []
@@ -714,7 +760,7 @@ def split_due(inner: str) -> tuple[str, str | None]:
             if keep and keep[-1] not in "，,；;":
                 keep.append(part)
             continue
-        if _DUE_PART.search(part) and not _UNIT_SHAPE.search(_STRIP_TAIL.sub("", part.strip())):
+        if _DUE_PART.search(part) and not resolver.names(part.strip()):
             due.append(part.strip())
         else:
             keep.append(part)
@@ -726,7 +772,7 @@ def split_due(inner: str) -> tuple[str, str | None]:
 def strip_notes(inner: str) -> tuple[str, bool]:
     """A clause may carry document-wide notes: "（A、B负责，排在第一位的部门为牵头部门，下同）".
     Returns the clause without them, and whether the first-listed rule was stated."""
-    if "第一" not in inner and "下同" not in inner:
+    if "第一" not in inner and "首位" not in inner and "下同" not in inner:
         return inner, False
     rule = bool(FIRST_RULE.search(inner))
     out = _NOTE_PARTS.sub("", inner)
@@ -737,19 +783,15 @@ def strip_notes(inner: str) -> tuple[str, bool]:
 _ETC_AND = re.compile(r"等(?:省|市|区|县)?(?:级)?(?:有关|相关|其他)?(?:部门|单位)(?:和|及|以及|、|，|,)")
 _MARKED_LEAD = re.compile(r"([^、，,；;（）()]{2,30}?)[（(]牵头(?:单位|部门)?[）)]")
 _NOTE_PARTS = re.compile(
-    r"[，,；;]?\s*(?:(?:排在|排名|列在|列|位列|排)第一(?:位)?的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
+    rf"[，,；;]?\s*(?:{_FIRST}的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
 )
 
 
 _NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")
 
 
-def _shaped(segment: str) -> bool:
-    if _NOT_A_CLAUSE.match(segment):
-        return False
-    pieces = [p.strip() for p in _SPLIT.split(_STRIP_HEAD.sub("", segment))]
-    pieces = [_STRIP_TAIL.sub("", p) for p in pieces if p]
-    return bool(pieces) and all(_UNIT_SHAPE.search(p) and len(p) <= 30 for p in pieces)
+# "（区发改局牵头，各项目业主单位配合）": a collective named by what its members are
+_COLLECTIVE = re.compile(r"各[\u4e00-\u9fff]{1,10}(?:单位|企业|机构|主体)")
 
 
 def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
@@ -760,19 +802,24 @@ def _is_clause_cached(resolver: Resolver, inner: str) -> bool:
     if labelled:
         return True
     inner, _ = strip_notes(inner)
-    inner, due = split_due(inner)
+    inner, due = split_due(inner, resolver)
     if not inner:
         return False
     if due is not None:
         has_verb = bool(VERB.search(inner))
     if has_verb:
+        if VERB.match(inner.lstrip("（(")):
+            return False  # "（指导各地建设中心）": a verb with nobody before it is an aside, not a clause
         segments = [s.strip(" ，,；;、") for s in VERB.split(inner)]
         segments = [s for s in segments if s and not VERB.fullmatch(s)]
         if not segments:
             return False
         # every segment must name units (known, or unit-shaped: …部/…局/…委): "（开采）" is not a clause
+        if _NOT_A_CLAUSE.match(segments[0]):
+            return False
         return any(resolver.strict(s) for s in segments) or all(
-            resolver.names(s) or _shaped(s) or _VAGUE.search(s) for s in segments
+            resolver.names(s) or _VAGUE.search(s) or _VAGUE_WHOLE.fullmatch(s) or _COLLECTIVE.fullmatch(s)
+            for s in segments
         )
     return resolver.strict(inner) is not None or resolver.looks_like_units(inner)
 
