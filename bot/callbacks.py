@@ -15,6 +15,8 @@ REVIEW = "rv"  # action, id  (report id)
 EXTENSION = "ex"  # action, id  (extension request id)
 CONFIRM = "cf"  # action, arg
 PAGE = "pg"  # kind, arg, page
+EVIDENCE = "ev"  # id (report attachment id): send the file to whoever pressed
+PLACE = "pl"  # id (unplaced report id), aid  (issue 14: which task a plain message is about)
 
 
 def pack(prefix: str, *values: object) -> str:

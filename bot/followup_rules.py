@@ -285,7 +285,15 @@ def plan_followups(
     limit = now + timedelta(days=horizon_days)
     out: list[PlannedFollowup] = []
     if facts.status in UNACKNOWLEDGED_STATUSES:
-        out += _ack(facts, settings, cal, now)
+        ack = _ack(facts, settings, cal, now)
+        out += ack
+        if facts.due_on is None:
+            # Once the acknowledgement has been chased and escalated, the reporting rhythm's
+            # requests go on: without a deadline no warnings or overdue reminders take over,
+            # and the task would otherwise fall silent for good.
+            chased_until = max((p.due_at for p in ack), default=None)
+            out += [p for p in _progress(facts, settings, cal, now, limit)
+                    if chased_until is None or p.due_at > chased_until]
     else:
         out += _progress(facts, settings, cal, now, limit)
     out += _deadline_warnings(facts, settings, cal, now, limit)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -26,6 +27,8 @@ TICK_JOB = "followup-tick"
 PLAN_JOB = "followup-plan"
 SUMMARY_JOB = "weekly-summary"
 DIGEST_JOB = "report-digest"
+NOTICES_JOB = "notice-batches"
+EVIDENCE_JOB = "evidence-download"
 PURGE_JOB = "housekeeping-purge"
 
 
@@ -67,6 +70,45 @@ class Jobs:
                 if result.fired + result.skipped < followups.TICK_BATCH or self.stopping:
                     return total
                 await give_way(time.monotonic() - started)
+
+    async def release_notices(self) -> int:
+        """Coordinators' notices whose window ended, joined per unit (bot/services/batches.py)."""
+        from bot.services.batches import release
+
+        app = self.app
+        async with self.running.track(), app.work() as uow:
+            count = await release(uow)
+        if count:
+            self.wake_sender()
+        return count
+
+    async def fetch_evidence(self, download: Callable[[str, Path], Awaitable[None]], batch: int = 20) -> int:
+        """Copies new evidence into EVIDENCE_DIR; a file that fails stays queued for the next run."""
+        from bot.services import evidence
+
+        app = self.app
+        if not app.settings.evidence_dir:
+            return 0
+        root = Path(app.settings.evidence_dir)
+        async with app.sessions() as session:
+            waiting = [(a.id, a.report_id, a.file_id, evidence.storage_name(a))
+                       for a in await evidence.awaiting_download(session, batch)]
+        stored = 0
+        for attachment_id, report_id, file_id, name in waiting:
+            target = root / str(report_id) / name
+            try:
+                await download(file_id, target)
+            except Exception:
+                log.warning("evidence %s not downloaded; retried on the next run", attachment_id, exc_info=True)
+                continue
+            async with self.running.track(), app.work() as uow:
+                from models import ReportAttachment
+
+                row = await uow.session.get(ReportAttachment, attachment_id)
+                if row is not None:
+                    evidence.stored(uow, row, target)
+                    stored += 1
+        return stored
 
     async def review_digest(self) -> int:
         from bot.services.coordination import send_review_digest
@@ -165,7 +207,8 @@ class Jobs:
         return deleted
 
 
-def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
+def start_scheduler(app: App, jobs: Jobs,
+                    download: Callable[[str, Path], Awaitable[None]] | None = None) -> AsyncIOScheduler:
     settings = app.settings
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
     # coalesce: a tick missed while busy or asleep runs once, not once per missed interval;
@@ -174,6 +217,12 @@ def start_scheduler(app: App, jobs: Jobs) -> AsyncIOScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
     scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+    if settings.evidence_dir and download is not None:
+        scheduler.add_job(jobs.fetch_evidence, "interval", seconds=60, args=[download], id=EVIDENCE_JOB,
+                          next_run_time=_soon(app), **common)
+    if settings.notice_window_seconds:
+        scheduler.add_job(jobs.release_notices, "interval", seconds=min(settings.scheduler_tick_seconds, 15.0),
+                          id=NOTICES_JOB, next_run_time=_soon(app), **common)
     scheduler.add_job(jobs.purge, "interval", hours=6, id=PURGE_JOB, next_run_time=_soon(app), **common)
     if settings.report_notify == "digest":
         scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),

@@ -49,7 +49,8 @@ async def run_bot(settings: Settings) -> int:
     app = App.build(settings)
     await app.load_holiday_notices()
     bot = make_bot(token, settings.telegram_api_base)
-    sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock, Limits(
+    transport = AiogramTransport(bot)
+    sender = OutboxSender(app.sessions, transport, app.clock, Limits(
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
@@ -77,7 +78,7 @@ async def run_bot(settings: Settings) -> int:
         from bot.jobs import Jobs, start_scheduler
 
         jobs = Jobs(app, wake_sender=sender.wake)
-        scheduler = start_scheduler(app, jobs)
+        scheduler = start_scheduler(app, jobs, download=transport.download)
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({polling, stopper, sender_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")

@@ -414,8 +414,8 @@ class OutboxSender:
     async def _report_undeliverable(self, session: AsyncSession, message: OutboxMessage, error: str) -> None:
         """Tells the coordinators what could not be delivered, once: a notice about a failed
         notice is not reported again."""
-        if message.purpose == UNDELIVERABLE_PURPOSE:
-            return
+        if message.purpose in (UNDELIVERABLE_PURPOSE, "card_edit"):
+            return  # an edit of a card that is gone, or of a notice about a failed notice
         now = self.clock.now()
         contacts = (await session.scalars(select(Contact).where(Contact.chat_id == message.chat_id)
                                           .order_by(Contact.id))).all()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -54,6 +56,23 @@ class AiogramTransport:
                 sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text),
                                                    parse_mode=message.parse_mode, reply_markup=markup,
                                                    reply_parameters=reply)
+            elif message.method == "editMessageText":
+                edited = await self.bot.edit_message_text(
+                    sealed.for_sending(message.text), chat_id=message.chat_id,
+                    message_id=message.edits_message_id or 0, parse_mode=message.parse_mode, reply_markup=markup)
+                sealed.delivered(message.text)
+                return edited.message_id if not isinstance(edited, bool) else message.edits_message_id or 0
+            elif message.telegram_file_id is not None:
+                send = {"sendDocument": self.bot.send_document, "sendPhoto": self.bot.send_photo,
+                        "sendVideo": self.bot.send_video, "sendVoice": self.bot.send_voice,
+                        "sendAudio": self.bot.send_audio, "sendAnimation": self.bot.send_animation}.get(message.method)
+                if message.method == "sendVideoNote":
+                    sent = await self.bot.send_video_note(message.chat_id, message.telegram_file_id)
+                elif send is None:
+                    raise BadRequest(f"unknown method {message.method}")
+                else:
+                    sent = await send(message.chat_id, message.telegram_file_id,  # type: ignore[operator]
+                                      caption=message.text or None, parse_mode=message.parse_mode)
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
                     message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),
@@ -80,6 +99,16 @@ class AiogramTransport:
             raise Temporary(self.clean(f"{type(exc).__name__}: {exc.message}")) from exc
         sealed.delivered(message.text)
         return sent.message_id
+
+    async def download(self, file_id: str, destination: Path) -> None:
+        """A file a user sent, fetched through getFile into `destination`."""
+        await asyncio.to_thread(destination.parent.mkdir, parents=True, exist_ok=True)
+        try:
+            await self.bot.download(file_id, destination=destination)
+        except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
+            raise Temporary(self.clean(str(exc))) from exc
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            raise BadRequest(self.clean(exc.message)) from exc
 
 
 class SqlStorage(BaseStorage):

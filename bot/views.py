@@ -7,6 +7,7 @@ from datetime import date
 from bot.i18n import role_name, status_name, t
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.coordination import esc, local_time
+from bot.services.evidence import label
 from bot.textutil import clip, clip_html
 from models import ProgressReport
 
@@ -41,7 +42,8 @@ def board_lines(lang: str, measures: list[MeasureLine], policy_lights: dict[int,
         lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(clip(m.title)),
                        total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
                        yellow=m.counts.get("yellow", 0), green=m.counts.get("green", 0),
-                       draft=t(lang, "board.draft", n=draft) if draft else ""))
+                       draft=(t(lang, "board.undelivered", n=undelivered) if (undelivered := m.counts.get("undelivered"))
+                              else "") + (t(lang, "board.draft", n=draft) if draft else "")))
     return lines
 
 
@@ -50,7 +52,8 @@ def board_totals(lang: str, measures: list[MeasureLine], overdue: int) -> str:
         return sum(m.counts.get(key, 0) for m in measures)
 
     return t(lang, "board.totals", total=sum(m.total for m in measures), done=total("done"), overdue=overdue,
-             red=total("red"), yellow=total("yellow"), green=total("green"), draft=total("draft"))
+             red=total("red"), yellow=total("yellow"), green=total("green"), draft=total("draft")) + (
+        t(lang, "board.undelivered", n=total("undelivered")) if total("undelivered") else "")
 
 
 def _percent(value: int | None) -> str:
@@ -92,7 +95,8 @@ def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[st
     ]
 
 
-def task_detail(lang: str, view, light: str, reports: list[ProgressReport]) -> str:  # type: ignore[no-untyped-def]
+def task_detail(lang: str, view, light: str, reports: list[ProgressReport],  # type: ignore[no-untyped-def]
+                files: dict[int, list] | None = None) -> str:
     a = view.assignment
     text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
              percent=_percent(a.percent), measure=view.measure.number, measure_title=esc(clip(view.measure.title)),
@@ -103,5 +107,9 @@ def task_detail(lang: str, view, light: str, reports: list[ProgressReport]) -> s
         text += t(lang, "task.detail.reports")
         for r in reports:
             body = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
+            shown = [label(lang, f.kind, f.file_name) for f in (files or {}).get(r.id or 0, [])]
+            if not shown and r.attachment_kind:
+                shown = [label(lang, r.attachment_kind, r.attachment_name)]
+            body = " ".join(x for x in [body, *shown] if x)
             text += t(lang, "task.detail.report", time=local_time(r.created_at), text=esc(body))
     return text

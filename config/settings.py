@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, gt=0, le=8760)
     # How coordinators hear about new reports: "instant" or "digest".
     report_notify: str = "instant"
+    # Coordinators' report cards and acknowledgement notices wait this long, so that a unit's
+    # several reports (or several acknowledgements) arrive as one message; 0 sends each at once.
+    notice_window_seconds: int = Field(default=120, ge=0, le=3600)
+    # Where the office keeps copies of the evidence contacts send; unset: Telegram's copy only.
+    evidence_dir: str | None = None
     # Checked against China's working days when it fires.
     digest_cron: str = "30 16 * * *"
     summary_cron: str = "0 9 * * mon"

@@ -10,7 +10,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
 from bot.services.throttle import AttemptThrottle
-from handlers import common, contact, coordinator, corrections, import_chat, private_only
+from handlers import common, contact, coordinator, corrections, import_chat, leader, private_only
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
@@ -18,7 +18,7 @@ from handlers.middlewares import ActorMiddleware, SessionMiddleware
 # turned to the private chat before anything answers them, coordinators' commands come before the
 # generic refusals, and the fallback answers whatever is left.
 TEMPLATES = (common.router, common.stranger_router, private_only.router, import_chat.router, corrections.router,
-             coordinator.router,
+             coordinator.router, leader.router,
              coordinator.denied_router, corrections.denied_router, contact.router, common.fallback_router)
 
 

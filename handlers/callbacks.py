@@ -48,3 +48,10 @@ class FixAction(CallbackData, prefix=cb.FIX):
     action: str  # the same correction actions as ImportAction
     id: int  # the task
     arg: str
+class EvidenceAction(CallbackData, prefix=cb.EVIDENCE):
+    id: int  # a ReportAttachment
+
+
+class PlaceAction(CallbackData, prefix=cb.PLACE):
+    id: int  # the kept message (UnplacedReport)
+    aid: int  # the task chosen for it

@@ -87,8 +87,10 @@ async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -
         text = t(lang, "stranger")
     elif actor.is_coordinator:
         text = t(lang, "help.coordinator") + t(lang, "help.import")
-    elif actor.contact_unit_ids or actor.leader_unit_ids:
+    elif actor.contact_unit_ids:
         text = t(lang, "help.contact")
+    elif actor.leader_unit_ids:
+        text = t(lang, "help.leader")
     else:
         text = t(lang, "help.observer")
     say(uow, message.chat.id, text)

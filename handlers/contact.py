@@ -18,10 +18,11 @@ from bot.dates import find_date
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
-from bot.services import copies
+from bot.services import copies, evidence
+from bot.services import plain_reports as plain
 from bot.services.access import Actor
 from bot.services.uow import UnitOfWork
-from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
+from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
 from handlers.util import parse_int, quietly, refusal, say
 
@@ -58,11 +59,22 @@ def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]
     return None, None, None
 
 
+def evidence_of(message: Message) -> list[dict[str, object]]:
+    """Every file the message carries, with what Telegram says of it (issue 14 item 3)."""
+    kind, _, name = attachment_of(message)
+    if kind is None:
+        return []
+    media = message.photo[-1] if kind == "photo" and message.photo else getattr(message, kind)
+    return [{"kind": kind, "file_id": media.file_id, "file_unique_id": media.file_unique_id,
+             "name": getattr(media, "file_name", None) or name, "size": media.file_size}]
+
+
 def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
     kind, file_id, name = attachment_of(message)
     return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
                              text=message.text or message.caption or "", author=actor.name,
-                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name)
+                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name,
+                             attachments=evidence_of(message))
 
 
 @router.message(Command("tasks"))
@@ -102,10 +114,14 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
         return
     light = await board_service.light_of(uow, aid)
     reports = await co.report_history(uow, aid)
+    files = await evidence.of_reports(uow.session, [r.id for r in reports if r.id is not None])
+    buttons = [[cb.button(f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
+                          cb.pack(cb.EVIDENCE, f.id))] for r in reports for f in files.get(r.id or 0, [])]
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
-    markup = cb.keyboard([[cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))]]) \
-        if actor.is_coordinator and not actor.in_group else None
-    say(uow, chat_id, views.task_detail(actor.language, view, light, reports), markup=markup)
+    if actor.is_coordinator and not actor.in_group:
+        buttons.append([cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))])
+    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, files),
+        markup=cb.keyboard(buttons) if buttons else None)
 
 
 @router.callback_query(AssignmentAction.filter())
@@ -130,7 +146,8 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
 
             await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
                 reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True))))
-        say(uow, chat_id, t(lang, "ack.ok", aid=aid))
+        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=co.esc(actor.name)) if actor.in_group
+            else t(lang, "ack.ok", aid=aid))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
@@ -287,8 +304,8 @@ async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:
         aid = await copies.adopt(uow, chat_id=message.chat.id, message_id=replied.message_id,
                                  shown_text=replied.text or replied.caption or "")
     if aid is None:
-        if message.chat.type == ChatType.PRIVATE:
-            say(uow, message.chat.id, t(actor.language, "report.no_task"))
+        # Not a task message: read it as a plain report (addressed to the bot if it answers the bot).
+        await plain_report(message, uow, actor, addressed=_from_this_bot(message, replied))
         return
     if message.sticker is not None:
         say(uow, message.chat.id, t(actor.language, "odd.sticker"))
@@ -334,3 +351,80 @@ async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None
 def _from_this_bot(message: Message, replied: Message) -> bool:
     return (replied.from_user is not None and message.bot is not None
             and replied.from_user.id == message.bot.id)
+
+
+# ---------------------------------------------------------------- plain reports (issue 14 item 2)
+
+REPORT_CONTENT = F.text | F.caption | F.document | F.photo | F.video | F.voice | F.audio | F.video_note
+
+
+@router.message(~F.reply_to_message, ~F.text.startswith("/"), ~F.caption.startswith("/"), REPORT_CONTENT)
+async def plain_message(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    await plain_report(message, uow, actor, addressed=False)
+
+
+async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,  # type: ignore[no-untyped-def]
+                       addressed: bool) -> None:
+    """A message that is not a reply to a task: the unit's only open task, or a question which."""
+    private = message.chat.type == ChatType.PRIVATE
+    text = message.text or message.caption or ""
+    if not actor.contact_unit_ids or message.sticker is not None:
+        if private:
+            say(uow, message.chat.id, t(actor.language, "report.no_task"))
+        return
+    if not private and not (addressed or await _mentions_bot(message) or plain.reads_as_report(text)):
+        return  # a group's chit-chat is not meant for the bot
+    tasks = await plain.open_tasks(uow, actor.contact_unit_ids)
+    if not tasks:
+        say(uow, message.chat.id, t(actor.language, "plain.none"), reply_to=message.message_id)
+        return
+    if len(tasks) == 1:
+        await _report(message, tasks[0].assignment_id, uow, actor)
+        return
+    incoming = _incoming(message, actor)
+    if not incoming.text.strip() and incoming.attachment_kind is None:
+        say(uow, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
+        return
+    held = await plain.hold(uow, actor, tasks[0].unit_id, incoming)
+    say(uow, message.chat.id, t(actor.language, "plain.which", count=len(tasks)),
+        reply_to=message.message_id, markup=plain.choice_keyboard(actor.language, held.id or 0, tasks))
+
+
+@router.callback_query(PlaceAction.filter())
+async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+                       actor: Actor) -> None:
+    try:
+        await plain.place(uow, actor, callback_data.id, callback_data.aid,
+                          notify_now=uow.settings.report_notify == "instant")
+    except co.CoordinationError as exc:
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        return
+    await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
+    if query.message is not None:
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+            t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None))
+
+
+async def _mentions_bot(message: Message) -> bool:
+    text = message.text or message.caption or ""
+    if "@" not in text or message.bot is None:
+        return False
+    me = await message.bot.me()
+    return bool(me.username) and f"@{me.username}".lower() in text.lower()
+
+
+# ---------------------------------------------------------------- evidence (issue 14 item 3)
+
+
+@router.callback_query(EvidenceAction.filter())
+async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+                          actor: Actor) -> None:
+    """Sends the file to whoever pressed, after checking they may see the report's unit."""
+    try:
+        attachment, caption = await co.evidence_for_actor(uow, actor, callback_data.id)
+    except co.CoordinationError as exc:
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        return
+    await quietly(query.answer())
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    evidence.send_to(uow.session, attachment, chat_id, caption, now=uow.now)

@@ -15,11 +15,13 @@ from models.tables import (
     Policy,
     ProcessedUpdate,
     ProgressReport,
+    ReportAttachment,
     Summary,
     Task,
     TaskMessage,
     Unit,
     UnitAlias,
+    UnplacedReport,
 )
 
 __all__ = [
@@ -37,9 +39,11 @@ __all__ = [
     "Policy",
     "ProcessedUpdate",
     "ProgressReport",
+    "ReportAttachment",
     "Summary",
     "Task",
     "TaskMessage",
     "Unit",
     "UnitAlias",
+    "UnplacedReport",
 ]

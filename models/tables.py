@@ -241,6 +241,11 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = None
     created_at: datetime | None = _when(nullable=False)
     sent_at: datetime | None = _when()
+    # editMessageText: the message edited in place; a report card: the report it asks to review.
+    edits_message_id: int | None = None
+    report_id: int | None = Field(default=None, index=True)
+    # A file Telegram already holds (evidence forwarded to a coordinator), sent by its id.
+    telegram_file_id: str | None = Field(default=None, sa_type=Text)
 
 
 class TaskMessage(SQLModel, table=True):
@@ -305,3 +310,32 @@ class ImportDraft(SQLModel, table=True):
     state: str = "open"  # open | confirmed | cancelled
     created_at: datetime | None = _when(nullable=False)
     expires_at: datetime | None = _when(nullable=False, index=True)
+class UnplacedReport(SQLModel, table=True):
+    """A plain message (not a reply) from a unit with several open tasks, kept verbatim until
+    somebody says which task it is about; nothing is lost if nobody does."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int | None = None
+    author: str = ""
+    raw_text: str = Field(default="", sa_type=Text)
+    attachments: list | None = Field(default=None, sa_type=JSON)
+    report_id: int | None = Field(default=None, foreign_key="progressreport.id")
+    placed_at: datetime | None = _when()
+    created_at: datetime | None = _when(nullable=False)
+
+
+class ReportAttachment(SQLModel, table=True):
+    """Evidence sent with a report: Telegram's reference, and where the office keeps its copy."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="progressreport.id", index=True)
+    kind: str  # document | photo | voice | video | video_note | audio | animation
+    file_id: str = Field(sa_type=Text)
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    stored_path: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime | None = _when(nullable=False)

@@ -65,7 +65,9 @@ async def other_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
 
 
 async def _app(path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}", bot_token=None)
+    # The loop's tests read each notice as it happens; tests/test_notice_batches.py covers the window.
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}", bot_token=None,
+                        notice_window_seconds=0)
     application = App.build(settings, clock=clock)
     async with application.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)

@@ -71,6 +71,9 @@ class Env:
                 "RATE_GLOBAL_PER_SEC": "1000",
                 "RATE_PER_CHAT_PER_SEC": "100",
                 "RATE_PER_GROUP_PER_MIN": "6000",
+                # The scenario reads each coordinator notice as it happens; the window that joins
+                # them is covered by tests/test_notice_batches.py.
+                "NOTICE_WINDOW_SECONDS": "0",
             }
         )
         if with_token and self.token:

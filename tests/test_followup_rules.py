@@ -42,6 +42,7 @@ def cal() -> WorkCalendar:
 
 
 S = FollowupSettings()
+FAR = date(2026, 12, 31)
 
 
 def facts(**kw: object) -> AssignmentFacts:
@@ -66,7 +67,7 @@ def by_key(plan: list[PlannedFollowup]) -> dict[str, PlannedFollowup]:
 
 
 def test_ack_across_national_day(cal: WorkCalendar) -> None:
-    f = facts()  # assigned Tue 09-30 10:00, last working day before the holiday
+    f = facts(due_on=FAR)  # assigned Tue 09-30 10:00, last working day before the holiday
     plan = plan_followups(f, S, cal, now=sh(2025, 9, 30, 10), horizon_days=14)
     assert [(p.key, p.kind, p.due_at) for p in plan] == [
         # next working day is Thu 10-09, same local time
@@ -111,7 +112,7 @@ def test_ack_quiet_hours_move_to_morning(cal: WorkCalendar) -> None:
 
 
 def test_ack_reminder_superseded_by_escalation(cal: WorkCalendar) -> None:
-    f = facts()
+    f = facts(due_on=FAR)
     mid = plan_followups(f, S, cal, now=sh(2025, 10, 9, 12))  # reminder past due, escalation ahead
     assert [p.kind for p in mid] == ["ack_reminder", "ack_escalation"]
     late = plan_followups(f, S, cal, now=sh(2025, 10, 10, 10))  # escalation due now
@@ -123,8 +124,24 @@ def test_ack_reminder_superseded_by_escalation(cal: WorkCalendar) -> None:
 
 def test_ack_disabled_by_zero(cal: WorkCalendar) -> None:
     s = S.merged({"ack_escalate_after_wd": 0})
-    plan = plan_followups(facts(), s, cal, now=sh(2025, 10, 10, 10))
+    plan = plan_followups(facts(due_on=FAR), s, cal, now=sh(2025, 10, 10, 10))
     assert [p.key for p in plan] == [f"{AID}:ack_reminder"]
+
+
+def test_an_unacknowledged_task_without_deadline_keeps_its_rhythm_after_the_escalation(
+        cal: WorkCalendar) -> None:
+    # With a deadline, warnings and overdue reminders follow the escalation; without one the
+    # rhythm's requests must, or the unit is never asked again.
+    plan = plan_followups(facts(), S, cal, now=sh(2025, 10, 10, 10), horizon_days=21)
+    kinds = [(p.kind, p.key) for p in plan]
+    assert kinds[0] == ("ack_escalation", f"{AID}:ack_escalation")
+    requests = [p for p in plan if p.kind == "progress_request"]
+    assert [p.key for p in requests] == [f"{AID}:progress:2025-W42", f"{AID}:progress:2025-W43",
+                                         f"{AID}:progress:2025-W44"]
+    assert all(p.due_at > plan[0].due_at for p in requests)
+    # A deadline far ahead: no requests yet while unacknowledged (the ack follow-ups speak).
+    assert not [p for p in plan_followups(facts(due_on=FAR), S, cal, now=sh(2025, 10, 10, 10), horizon_days=21)
+                if p.kind == "progress_request"]
 
 
 # ------------------------------------------------------------------------------ progress requests

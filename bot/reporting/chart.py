@@ -126,7 +126,7 @@ def render_summary_chart(
         ys = list(range(len(measures)))
         if measures:
             left = [0] * len(measures)
-            for key in ("green", "yellow", "red"):
+            for key in ("green", "yellow", "undelivered", "red"):
                 vals = [max(0, int(getattr(m, key))) for m in measures]
                 ax_m.barh(ys, vals, left=left, color=LIGHT_COLOR[key], label=_c(lang, key), height=0.62)
                 left = [a + b for a, b in zip(left, vals, strict=True)]

@@ -392,7 +392,8 @@ class _Ledger:
                 blank(r, 8, None, top)
             else:
                 number(r, 8, int(rep.percent), top)
-            text(ws, r, 9, rep.text, wrap)
+            text(ws, r, 9, f"{rep.text}\n{_l(lang, 'attachments')}{rep.attachments}" if rep.attachments
+                 else rep.text, wrap)
             if rv is None:
                 blank(r, 10, None, top)
             else:
@@ -500,6 +501,7 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
         (h("red"), hd.red),
         (h("yellow"), hd.yellow),
         (h("green"), hd.green),
+        (h("undelivered"), hd.undelivered),
         (h("reports"), hd.reports_this_week),
         (h("rate"), ("pct", data.overall_reporting_rate)),
         (h("silent"), t(lang, "summary.sep").join(u.unit for u in data.units if not u.reported)),
@@ -585,7 +587,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, in
             r.author,
             claim_name(r.status_claimed, lang),
             None,
-            r.text,
+            f"{r.text}\n{_l(lang, 'attachments')}{r.attachments}" if r.attachments else r.text,
             review_name(r.review_state, lang),
             None,
         ),

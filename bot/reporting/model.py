@@ -18,21 +18,23 @@ from zoneinfo import ZoneInfo
 from bot.i18n import t
 from bot.statuses import STATUSES as _STATUSES
 
-Light = Literal["red", "yellow", "green", "done"]
+Light = Literal["red", "undelivered", "yellow", "green", "done"]
 Role = Literal["lead", "co", "local", "support"]
 Lang = Literal["zh", "en"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-LIGHTS: tuple[Light, ...] = ("red", "yellow", "green", "done")
+LIGHTS: tuple[Light, ...] = ("red", "undelivered", "yellow", "green", "done")
 
-LIGHT_EMOJI: dict[str, str] = {"red": "🔴", "yellow": "🟡", "green": "🟢", "done": "✅"}
+LIGHT_EMOJI: dict[str, str] = {"red": "🔴", "undelivered": "⚫", "yellow": "🟡", "green": "🟢", "done": "✅"}
 
 #: Spreadsheet-friendly fills (Excel's "good/neutral/bad" palette) as RRGGBB.
-LIGHT_FILL: dict[str, str] = {"red": "FFC7CE", "yellow": "FFEB9C", "green": "C6EFCE", "done": "DDEBF7"}
+LIGHT_FILL: dict[str, str] = {"red": "FFC7CE", "undelivered": "D9D9D9", "yellow": "FFEB9C", "green": "C6EFCE",
+                             "done": "DDEBF7"}
 
 #: Chart colours (stronger than the fills, readable on white).
-LIGHT_COLOR: dict[str, str] = {"red": "#D9453B", "yellow": "#F2B01E", "green": "#3BA55C", "done": "#8C9BAB"}
+LIGHT_COLOR: dict[str, str] = {"red": "#D9453B", "undelivered": "#404040", "yellow": "#F2B01E", "green": "#3BA55C",
+                              "done": "#8C9BAB"}
 
 #: Assignment status codes in lifecycle order, with their display names.
 STATUSES = _STATUSES
@@ -110,6 +112,7 @@ class Headline:
     green: int
     reports_this_week: int
     tasks: int = 0  # distinct tasks behind those assignments
+    undelivered: int = 0  # handed out to units no message can reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,7 @@ class MeasureRow:
     yellow: int
     green: int
     light: Light
+    undelivered: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +211,7 @@ class ReportRow:
     text: str
     review_state: str  # none | pending | approved | returned (models.tables.Report)
     ref: int | None = None  # 序号 on the report sheet; None = position in the iteration (1-based)
+    attachments: str = ""  # the evidence's names ("推进会纪要.pdf、[图片]"), for the ledger
 
 
 #: Review-state names of a report ("summary.review.*" in bot.i18n).

@@ -229,7 +229,8 @@ def condense_progress(lines: Iterable[ProgressLine]) -> dict[str, list[ProgressG
 
 
 def _lights_text(m: MeasureRow, lang: str) -> str:
-    return "".join(_s(lang, f"light_n.{k}", n=n) for k in ("red", "yellow", "green") if (n := getattr(m, k)))
+    return "".join(_s(lang, f"light_n.{k}", n=n) for k in ("red", "undelivered", "yellow", "green")
+                   if (n := getattr(m, k)))
 
 
 #: Condensed progress per section (``id`` of its ``progress`` list), kept while one summary is
@@ -424,6 +425,8 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     out.append(Line("item", _s(lg, "tasks", tasks=h.tasks, total=h.total, done=h.done, in_progress=h.in_progress,
                                na=h.not_acknowledged, overdue=h.overdue)))
     out.append(Line("item", _s(lg, "lights", green=h.green, yellow=h.yellow, red=h.red)))
+    if h.undelivered:
+        out.append(Line("item", _s(lg, "undelivered", n=h.undelivered)))
     if data.units:
         reported = sum(1 for u in data.units if u.reported)
         out.append(Line("item", _s(lg, "rate", rate=_pct(data.overall_reporting_rate), reported=reported,

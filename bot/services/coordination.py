@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -210,11 +211,20 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.
     if a.status != "assigned":
         raise CoordinationError("ack.closed", aid=a.id, status=status_name(actor.language, a.status))
     await asg.acknowledge(uow, a, actor=actor.tag)
+    # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
+    key, person = ("notify.ack.person", esc(actor.name)) if actor.in_group else ("notify.ack", "")
     for coordinator in await coordinators(uow):
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="ack_notice",
-                       text=t(coordinator.language, "notify.ack", unit=esc(view.unit.name), aid=a.id,
-                              measure=view.measure.number))
+                       hold_until=hold_until(uow),
+                       text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
+                              measure=view.measure.number, person=person))
     return view
+
+
+def hold_until(uow: UnitOfWork) -> datetime | None:
+    """Until when a coordinator's notice waits for its window's companions (None: sent at once)."""
+    window = uow.settings.notice_window_seconds
+    return uow.now + timedelta(seconds=window) if window else None
 
 
 # ---------------------------------------------------------------- progress reports
@@ -229,6 +239,8 @@ class IncomingReport:
     attachment_kind: str | None = None
     attachment_file_id: str | None = None
     attachment_name: str | None = None
+    # Every piece of evidence: kind, file_id, file_unique_id, name, size (bot/services/evidence.py).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
@@ -257,6 +269,9 @@ async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, in
     if supersedes is not None:
         supersedes.superseded = True
     await uow.session.flush()  # the event names the report's id
+    from bot.services import evidence
+
+    evidence.keep(uow.session, report, incoming.attachments, now=uow.now)
     events.record(uow, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
                   data={"assignment_id": report.assignment_id, "chars": len(report.raw_text or ""),
                         "supersedes": report.supersedes_id})
@@ -363,20 +378,35 @@ def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | N
 
 
 async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> None:
+    """One card per report; within NOTICE_WINDOW_SECONDS it waits, so that the unit's other reports
+    of the window join it in one message (bot/services/batches.py)."""
     report.notified_at = uow.now
     for coordinator in await coordinators(uow):
         lang = coordinator.language
-        text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
-        if report.attachment_name:
-            text += " " + t(lang, "report.attachment", name=report.attachment_name)
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
-            text=t(lang, "notify.report", unit=esc(view.unit.name), aid=view.assignment.id,
-                   measure=view.measure.number, seq=view.task.seq,
-                   understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
-                   rid=report.id, time=local_time(report.created_at)),
+            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report),
             reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
                                        cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
         )
+
+
+def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport) -> str:
+    text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
+    if report.attachment_kind:
+        from bot.services.evidence import label
+
+        text = (text + " " if text else "") + label(lang, report.attachment_kind, report.attachment_name)
+    return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
+             measure=view.measure.number, seq=view.task.seq,
+             understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
+             rid=report.id, time=local_time(report.created_at))
+
+
+def reporter_label(unit: str, report: ProgressReport) -> str:
+    """The unit, and in a group (negative chat id) the person who wrote: any member may speak there."""
+    if report.chat_id is not None and report.chat_id < 0 and report.author:
+        return f"{unit}（{report.author}）"
+    return unit
 
 
 async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: str) -> ProgressReport:
@@ -404,7 +434,10 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
         a.claimed_done_at = None
     else:
         apply_report_status(uow, a, status, report.parsed_percent, report, actor=actor.tag)
-    if status == "done" or old == "done":
+    from bot.services import cards
+
+    # The coordinator's card says what the contact now means; a new card only when none was sent.
+    if not await cards.refresh(uow, view, report) and (status == "done" or old == "done"):
         await notify_coordinators_of_report(uow, view, report)
     return report
 
@@ -423,6 +456,9 @@ async def approve_report(uow: UnitOfWork, actor: Actor, report_id: int) -> Progr
     report.review_state, report.reviewed_by, report.reviewed_at = "approved", actor.tag, uow.now
     events.record(uow, actor=actor.tag, kind="report.approved", entity="report", entity_id=report.id,
                   from_state="pending", to_state="approved")
+    from bot.services import cards
+
+    await cards.decided(uow, view, report, who=actor.name)
     extra = ""
     a = view.assignment
     if a.status == "claimed_done" and report.parsed_status == "done":
@@ -441,6 +477,9 @@ async def return_report(uow: UnitOfWork, actor: Actor, report_id: int, comment: 
     report.review_comment = comment
     events.record(uow, actor=actor.tag, kind="report.returned", entity="report", entity_id=report.id,
                   from_state="pending", to_state="returned", reason=comment)
+    from bot.services import cards
+
+    await cards.decided(uow, view, report, who=actor.name)
     a = view.assignment
     if a.status not in ("done", "cancelled"):
         asg.transition(uow, a, "returned", action="return", actor=actor.tag, reason=comment,
@@ -615,17 +654,41 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
         events.record(uow, actor=actor_tag, kind="assignment.reminded", entity="assignment",
                       entity_id=aid, data={"purpose": purpose, "count": view.assignment.reminders_count})
         reminded += 1
+        key = remind_key(view.assignment, uow.now)
         for contact in await unit_contacts(uow, view.unit.id or 0):
             lang = contact.language
             outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, assignment_id=aid,
                            followup_id=followup_id,
-                           text=t(lang, "remind.message", aid=aid, measure=view.measure.number,
+                           text=t(lang, key, aid=aid, measure=view.measure.number,
                                   text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
                                   due=view.assignment.due_on.isoformat() if view.assignment.due_on
                                   else t(lang, "task.no_due")),
                            reply_markup=task_keyboard(aid, lang, acknowledged=view.assignment.acknowledged_at is not None))
             messages += 1
     return reminded, messages
+
+
+def remind_key(a: Assignment, now: datetime) -> str:
+    """A 催办 asks for what is missing: the acknowledgement, a report, or action on an overdue task."""
+    if a.due_on is not None and a.due_on < now.astimezone(SHANGHAI).date():
+        return "remind.overdue"
+    if a.acknowledged_at is None:
+        return "remind.message"
+    return "remind.progress"
+
+
+async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) -> tuple[Any, str]:
+    """A report's file, if the actor may see the unit it came from; with a caption naming it."""
+    from models import ReportAttachment
+
+    attachment = await uow.session.get(ReportAttachment, attachment_id)
+    report = await uow.session.get(ProgressReport, attachment.report_id) if attachment else None
+    if attachment is None or report is None:
+        raise CoordinationError("button.stale")
+    view = await assignment_for_actor(uow, actor, report.assignment_id, act=False)
+    caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
+                time=local_time(report.created_at))
+    return attachment, caption
 
 
 async def open_assignment_ids_for_unit(uow: UnitOfWork, unit_id: int) -> list[int]:

@@ -74,6 +74,8 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
     # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups
     pending: dict[int, dict[str, tuple[int, datetime]]] = {}
     existing_keys: set[str] = set()
+    # Cancelled (never sent) rows, which a plan wanting the same occurrence again brings back.
+    dropped: dict[int, dict[str, int]] = {}
     if by_id:
         for chunk in _chunks(sorted(by_id), 500):
             # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
@@ -86,9 +88,12 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
                 existing_keys.add(key)
                 if state == "pending":
                     pending.setdefault(aid, {})[key] = (fid, due_at)
+                elif state == "cancelled":
+                    dropped.setdefault(aid, {})[key] = fid
     added: list[dict[str, Any]] = []
     cancelled: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
+    revived: list[dict[str, Any]] = []
     for aid in sorted(by_id):
         assignment, task, policy = by_id[aid]
         result.assignments += 1
@@ -111,6 +116,11 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
                 result.added += 1
             elif p.key in current and current[p.key][1] != p.due_at:
                 moved.append({"id": current[p.key][0], "due_at": p.due_at})
+            elif p.key not in current and p.key in dropped.get(aid, {}):
+                # E.g. a period's request cancelled by a completion claim, wanted again once the
+                # claim is returned: it was never sent, so it goes out after all.
+                revived.append({"id": dropped[aid].pop(p.key), "state": "pending", "due_at": p.due_at})
+                result.added += 1
     # A full re-plan touches every open assignment of a province: rows go in as one
     # executemany per statement rather than one ORM object each.
     if added:
@@ -119,6 +129,10 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
         if changes:
             await uow.session.execute(update(Followup), changes)
             _sync_loaded(uow, column, changes)
+    if revived:
+        await uow.session.execute(update(Followup), revived)
+        _sync_loaded(uow, "state", revived)
+        _sync_loaded(uow, "due_at", revived)
     return result
 
 
@@ -204,9 +218,14 @@ async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
     due = a.due_on.isoformat() if a.due_on else None
     if escalation:
         recipients = [*await unit_contacts(uow, view.unit.id or 0, role="leader"), *await coordinators(uow)]
+        # Never received is not the same as received and ignored: say which (issue 14 item 5).
+        key = kind
+        if kind == "ack_escalation" and a.acknowledged_at is None and not any(
+                c.paused_at is None for c in await unit_contacts(uow, view.unit.id or 0)):
+            key = "undelivered"
         for contact in recipients:
             lang = contact.language
-            line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
+            line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
                      text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
             escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)

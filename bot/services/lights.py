@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.workcal import WorkCalendar
-from models import Assignment, Task
+from models import Assignment, Contact, Task
 
 PERIOD_DAYS = {"weekly": 7, "monthly": 31, "quarterly": 92, "semiannual": 183, "yearly": 366}
 DEFAULT_PERIOD = "weekly"
@@ -49,7 +49,7 @@ class LightEdges:
 
 
 def light_expression(edges: LightEdges) -> ColumnElement[str]:
-    """Needs Assignment joined with Task. Yields red | yellow | green | done | draft."""
+    """Needs Assignment joined with Task. Yields red | undelivered | yellow | green | done | draft."""
     from models.types import UTCDateTime
 
     last_activity = func.coalesce(Assignment.last_report_at, Assignment.acknowledged_at, Assignment.assigned_at)
@@ -64,6 +64,7 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
     return case(
         (Assignment.status.in_(("done", "cancelled")), literal("done")),
         (Assignment.status == "draft", literal("draft")),
+        (undelivered_condition(), literal("undelivered")),
         (Assignment.due_on < edges.today, literal("red")),
         (Assignment.status == "blocked", literal("red")),
         (Assignment.status == "claimed_done", literal("green")),
@@ -75,12 +76,22 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
     ).label("light")
 
 
-LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, "done": 3, "draft": 4}
+def undelivered_condition() -> ColumnElement[bool]:
+    """Handed out but never received: not acknowledged, and the unit has no contact a message can
+    reach (none bound, or every one paused after Telegram refused delivery)."""
+    reachable = exists(select(Contact.id).where(
+        Contact.unit_id == Assignment.unit_id, Contact.role == "contact", Contact.active.is_(True),
+        Contact.paused_at.is_(None)))
+    return and_(Assignment.status == "assigned", Assignment.acknowledged_at.is_(None), ~reachable)
+
+
+OPEN_LIGHTS = ("red", "undelivered", "yellow", "green")
+LIGHT_ORDER = {"red": 0, "undelivered": 1, "yellow": 2, "green": 3, "done": 4, "draft": 5}
 
 
 def worst(lights: list[str]) -> str:
     """A measure or unit shows its worst open light; all closed shows done."""
-    open_lights = [x for x in lights if x in ("red", "yellow", "green")]
+    open_lights = [x for x in lights if x in OPEN_LIGHTS]
     if open_lights:
         return min(open_lights, key=LIGHT_ORDER.__getitem__)
     return "done" if any(x == "done" for x in lights) else "draft"

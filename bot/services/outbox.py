@@ -30,6 +30,8 @@ def enqueue(
     dedupe_key: str | None = None,
     parse_mode: str | None = "HTML",
     reply_to_message_id: int | None = None,
+    report_id: int | None = None,
+    hold_until: datetime | None = None,
 ) -> int:
     """Queues a text message, split into several when it exceeds Telegram's limit.
 
@@ -39,14 +41,18 @@ def enqueue(
     parts = split_text(text, markup=parse_mode == "HTML")
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        session.add(OutboxMessage(
+        row = OutboxMessage(
             chat_id=chat_id, method="sendMessage", text=part, parse_mode=parse_mode,
             reply_markup=reply_markup if last else None, purpose=purpose,
             assignment_id=assignment_id if last else None, followup_id=followup_id,
             dedupe_key=(dedupe_key if index == 0 else f"{dedupe_key}#{index}") if dedupe_key else None,
             reply_to_message_id=reply_to_message_id if index == 0 else None,
-            state="pending", next_attempt_at=now, created_at=now,
-        ))
+            state="pending", next_attempt_at=now, created_at=now, report_id=report_id,
+        )
+        if hold_until is not None:
+            # Waits for bot/services/batches.py to join it with its window's like (not sent alone).
+            row.state, row.next_attempt_at = "held", hold_until
+        session.add(row)
     return len(parts)
 
 

@@ -106,7 +106,8 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
                                                          "extended", "claimed_done")),
         not_acknowledged=status_rows.get("assigned", 0), overdue=int(overdue or 0),
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
-        reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()))
+        reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()),
+        undelivered=by_light.get("undelivered", 0))
 
     measure_rows = (await uow.session.execute(
         select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
@@ -121,11 +122,12 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
     measures: dict[int, list[rm.MeasureRow]] = {}
     for (policy_id, policy_short, number), entry in grouped.items():
         counts = entry["counts"]
-        worst = next((x for x in ("red", "yellow", "green") if counts.get(x)), "done")
+        worst = next((x for x in ("red", "undelivered", "yellow", "green") if counts.get(x)), "done")
         measures.setdefault(policy_id, []).append(rm.MeasureRow(
             policy_short=policy_short, number=str(number), title=entry["title"], total=sum(counts.values()),
             done=counts.get("done", 0), red=counts.get("red", 0), yellow=counts.get("yellow", 0),
-            green=counts.get("green", 0), light=worst))  # type: ignore[arg-type]
+            green=counts.get("green", 0), light=worst,  # type: ignore[arg-type]
+            undelivered=counts.get("undelivered", 0)))
 
     reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
     expected = case((Assignment.status.in_(OPEN), 1), else_=0)
@@ -258,9 +260,15 @@ async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  
         .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
         .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
+    from bot.services import evidence
+
+    files = await evidence.of_reports(uow.session, [r[0] for r in rows])
+    names = {rid: "、".join(f.file_name if f.kind == "document" and f.file_name else evidence.label("zh", f.kind, None)
+                           for f in fs) for rid, fs in files.items()}
     return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=str(r[3]), task_seq=r[4],
                          reported_at=r[5], author=reporter_name(r[6], r[11]), status_claimed=r[7], percent=r[8],
-                         text=r[9], review_state=r[10], ref=n) for n, r in enumerate(rows, start=1)]
+                         text=r[9], review_state=r[10], ref=n, attachments=names.get(r[0], ""))
+            for n, r in enumerate(rows, start=1)]
 
 
 def figures_of(data: rm.SummaryData) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""Coordinators' report cards kept true in place (issue 14 item 4): a decided card says so, and a
+contact's 更正 changes the card rather than adding another. Edits leave through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import t
+from bot.services import assignments as asg
+from bot.services.access import coordinators
+from bot.services.uow import UnitOfWork
+from models import OutboxMessage, ProgressReport
+
+CARD_PURPOSE = "report_notice"
+
+
+async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
+    return list((await session.scalars(select(OutboxMessage).where(
+        OutboxMessage.report_id == report_id, OutboxMessage.purpose == CARD_PURPOSE,
+        OutboxMessage.method == "sendMessage").order_by(OutboxMessage.id))).all())
+
+
+def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | None, now: datetime) -> None:
+    if card.state == "pending":
+        # Not sent yet: send the true version instead.
+        card.text, card.reply_markup = text, markup
+        return
+    if card.state != "sent" or card.telegram_message_id is None:
+        return  # never arrived: nothing to correct
+    session.add(OutboxMessage(chat_id=card.chat_id, method="editMessageText", text=text, reply_markup=markup,
+                              edits_message_id=card.telegram_message_id, purpose="card_edit",
+                              report_id=card.report_id, state="pending", next_attempt_at=now, created_at=now))
+
+
+async def _languages(uow: UnitOfWork) -> dict[int, str]:
+    return {c.chat_id: c.language for c in await coordinators(uow)}
+
+
+async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport, *, who: str) -> int:
+    """Every card of this report loses its buttons and gains the decision: by whom, when."""
+    from bot.services.coordination import esc, local_time, report_card_text
+
+    session, now = uow.session, uow.now
+    languages = await _languages(uow)
+    cards = await _cards(session, report.id or 0)
+    for card in cards:
+        lang = languages.get(card.chat_id, "zh")
+        key = f"review.card.{report.review_state}"
+        suffix = t(lang, key, who=esc(who), time=local_time(now), comment=esc(report.review_comment or ""))
+        _edit(session, card, report_card_text(lang, view, report) + suffix, None, now)
+    return len(cards)
+
+
+async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> int:
+    """The cards of a corrected report, re-rendered with the new reading and their buttons."""
+    from bot.services.coordination import report_card_text
+
+    session, now = uow.session, uow.now
+    languages = await _languages(uow)
+    cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "sent")]
+    for card in cards:
+        _edit(session, card, report_card_text(languages.get(card.chat_id, "zh"), view, report),
+              card.reply_markup, now)
+    return len(cards)

@@ -1,0 +1,92 @@
+"""Evidence (issue 14 item 3): files kept with the report, shown in /task, sent on by a button."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import ReportAttachment
+from tests.conftest import Harness
+from tests.test_bot_flow import COORD, GONGXIN, YICHUN, assignment_id_of, dispatch_and_find
+
+PDF = b"%PDF-1.4 evidence"
+# The smallest PNG header the fake API reads a size from.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+async def test_files_are_kept_listed_and_sent_on(harness: Harness) -> None:
+    h = harness
+    task = await dispatch_and_find(h)
+    aid = assignment_id_of(task)
+    h.srv.send_document(YICHUN, "推进会纪要.pdf", PDF, caption="完成60%，附会议纪要", reply_to=task)
+    h.srv.send_photo(YICHUN, PNG, reply_to=task)  # no caption
+    await h.deliver()
+    async with h.app.sessions() as session:
+        files = list((await session.scalars(select(ReportAttachment).order_by(ReportAttachment.id))).all())
+    assert [(f.kind, f.file_name, f.file_size) for f in files] == [
+        ("document", "推进会纪要.pdf", len(PDF)), ("photo", "photo.jpg", len(PNG))]
+    assert all(f.file_id and f.file_unique_id for f in files)
+    # The coordinator's card shows the photo as a photo, not a blank.
+    assert any("[图片]" in s.text for s in h.srv.messages_to(COORD))
+    h.srv.command(COORD, f"/task {aid}")
+    await h.deliver()
+    detail = h.srv.messages_to(COORD)[-1]
+    assert "[图片]" in detail.text and "推进会纪要.pdf" in detail.text
+    assert len([x for x in detail.button_texts if x.startswith("📎")]) == 2
+    h.srv.press_button(COORD, detail, "推进会纪要.pdf")
+    await h.deliver()
+    sent = h.srv.messages_to(COORD)[-1]
+    assert sent.method == "sendDocument" and sent.get("document_bytes") == PDF
+    assert "宜春市人民政府" in (sent.get("caption") or "")
+    # Another unit's contact cannot have it sent to them, whatever the button says.
+    h.srv.command(GONGXIN, "/tasks")
+    await h.deliver()
+    before = len(h.srv.messages_to(GONGXIN))
+    h.srv.press(GONGXIN, h.srv.messages_to(GONGXIN)[-1], f"ev:{files[0].id}")
+    await h.deliver()
+    assert len(h.srv.messages_to(GONGXIN)) == before
+    assert h.srv.callback_answers[-1].show_alert
+
+
+async def test_the_ledger_names_the_attachments(harness: Harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    from bot.reporting.ledger import write_ledger
+    from bot.services.summary import build_summary, week_of
+
+    h = harness
+    task = await dispatch_and_find(h)
+    h.srv.send_document(YICHUN, "推进会纪要.pdf", PDF, caption="完成60%", reply_to=task)
+    h.srv.send_photo(YICHUN, PNG, reply_to=task)
+    await h.deliver()
+    now = h.app.clock.now()
+    async with h.app.work() as uow:
+        data = await build_summary(uow, week=week_of(h.app.calendar.local_date(now)))
+    assert [r.attachments for r in data.reports] == ["推进会纪要.pdf", "[图片]"]
+    path = tmp_path / "ledger.xlsx"
+    write_ledger(data, path, lang="zh")
+    cells = [str(c.value) for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert any("附件：推进会纪要.pdf" in c for c in cells) and any("附件：[图片]" in c for c in cells)
+
+
+async def test_evidence_is_copied_into_the_offices_storage(harness: Harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.jobs import Jobs
+    from bot.telegram import AiogramTransport
+
+    h = harness
+    task = await dispatch_and_find(h)
+    h.srv.send_document(YICHUN, "推进会纪要.pdf", PDF, caption="完成60%", reply_to=task)
+    await h.deliver()
+    jobs = Jobs(h.app)
+    transport = AiogramTransport(h.bot)
+    assert await jobs.fetch_evidence(transport.download) == 0  # no EVIDENCE_DIR: Telegram's copy only
+    h.app.settings.evidence_dir = str(tmp_path / "evidence")
+    assert await jobs.fetch_evidence(transport.download) == 1
+    async with h.app.sessions() as session:
+        row = (await session.scalars(select(ReportAttachment))).one()
+    import asyncio
+    from pathlib import Path
+
+    assert row.stored_path is not None and await asyncio.to_thread(Path(row.stored_path).read_bytes) == PDF
+    assert Path(row.stored_path).is_relative_to(tmp_path / "evidence")
+    assert await jobs.fetch_evidence(transport.download) == 0  # nothing twice
