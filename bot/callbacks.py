@@ -15,6 +15,8 @@ REVIEW = "rv"  # action, id  (report id)
 EXTENSION = "ex"  # action, id  (extension request id)
 CONFIRM = "cf"  # action, arg
 PAGE = "pg"  # kind, arg, page
+POLICY = "po"  # action (sel | clr), id  — /policies: select a policy
+PICK = "pk"  # command, ref, extra  — which policy an ambiguous reference meant
 
 
 def pack(prefix: str, *values: object) -> str:

@@ -36,3 +36,14 @@ class PageAction(CallbackData, prefix=cb.PAGE):
 class FlowAction(CallbackData, prefix="fl"):
     action: str  # status | skip | cancel
     value: str
+
+
+class PolicyAction(CallbackData, prefix=cb.POLICY):
+    action: str  # sel | clr
+    id: int
+
+
+class PickAction(CallbackData, prefix=cb.PICK):
+    command: str  # measure | dispatch | extend | remind | task | board | summary | export
+    ref: str  # the reference with the chosen policy's code, e.g. P2-2
+    extra: str  # the rest of the command's arguments ("-" for none), with ":" written as "~"

@@ -23,7 +23,7 @@ from bot.services import copies
 from bot.services.access import Actor
 from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
 from handlers.filters import is_member
-from handlers.util import parse_int, quietly, refusal, say
+from handlers.util import quietly, refusal, say
 
 router = Router(name="contact")
 router.message.filter(is_member)
@@ -87,11 +87,40 @@ async def my_tasks(message: Message, session, app: App, actor: Actor) -> None:  
 @router.message(Command("task"))
 async def task_command(message: Message, command: CommandObject, session, app: App,  # type: ignore[no-untyped-def]
                        actor: Actor) -> None:
-    aid = parse_int(command.args)
-    if aid is None:
-        say(session, app, message.chat.id, t(actor.language, "number.bad"))
+    await run_task(message.chat.id, command.args or "", session, app, actor)
+
+
+async def run_task(chat_id: int, args: str, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    """`/task #71` is one assignment; `/task P1-2.1` (or `2.1`) is a task with its units' assignments."""
+    from handlers.coordinator import listing
+    from handlers.workspace import read_ref, resolve_or_ask
+
+    lang = actor.language
+    ref = read_ref(args)
+    if ref is None:
+        say(session, app, chat_id, t(lang, "task.usage"))
         return
-    await _send_detail(message.chat.id, aid, session, app, actor)
+    if ref.kind == "assignment":
+        await _send_detail(chat_id, ref.assignment or 0, session, app, actor)
+        return
+    if ref.kind != "task":
+        say(session, app, chat_id, t(lang, "ref.assignment_hint", ref=co.esc(args.strip())))
+        return
+    if actor.is_coordinator:
+        resolved = await resolve_or_ask(session, app, actor, chat_id, "task", ref)
+        if resolved is not None:
+            text, markup = await listing("task", str(resolved.ref), 0, session, app, actor)
+            say(session, app, chat_id, text, markup=markup)
+        return
+    # A unit's members see their own share of that task number, each line with its policy's code.
+    units = actor.contact_unit_ids | actor.leader_unit_ids
+    rows = [r for r in await board_service.assignment_lines(session, app.clock.now(), app.calendar, unit_ids=units,
+                                                            measure_number=ref.measure)
+            if r.seq == ref.seq and r.status != "draft" and (ref.code is None or r.policy_code == ref.code)]
+    if not rows:
+        say(session, app, chat_id, t(lang, "ref.not_found", ref=co.esc(str(ref))))
+        return
+    say(session, app, chat_id, "\n".join([t(lang, "task.header", task=co.esc(str(ref))), *views.unit_lines(lang, rows)]))
 
 
 async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]

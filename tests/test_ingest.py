@@ -93,7 +93,7 @@ async def test_replies_the_batch_declines_get_the_usual_answers(batched_harness:
     h = batched_harness
     task_msg = await dispatch_and_find(h)
     aid = int(task_msg.text.split("#")[1].split()[0])
-    h.srv.command(COORD, f"/close {aid}")
+    h.srv.command(COORD, f"/close #{aid}")
     await h.deliver()
     notice = h.srv.messages_to(YICHUN)[-1]  # a bot message that carries no task
     declined = _spy_on_declined(h)
@@ -139,7 +139,7 @@ async def test_a_command_behind_a_queued_reply_sees_it(batched_harness: Harness)
     seen = len(h.srv.messages_to(COORD))
     # One polling batch: the reply is queued, then the coordinator's command arrives.
     h.srv.send_text(YICHUN, "完成45%", reply_to=task_msg)
-    h.srv.command(COORD, f"/task {aid}")
+    h.srv.command(COORD, f"/task #{aid}")
     await h.deliver()
     new = h.srv.messages_to(COORD)[seen:]
     assert len(new) == 1 and "报送记录" in new[0].text and "完成45%" in new[0].text

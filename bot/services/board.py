@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.refs import format_task
 from bot.services.lights import LightEdges, light_expression, worst
 from bot.workcal import WorkCalendar
 from models import Assignment, Measure, Policy, Task, Unit
@@ -20,6 +21,7 @@ class MeasureLine:
     number: int
     title: str
     counts: dict[str, int] = field(default_factory=dict)  # light -> n
+    policy_code: str = ""
 
     @property
     def total(self) -> int:
@@ -30,27 +32,35 @@ class MeasureLine:
         return worst([k for k, v in self.counts.items() if v])
 
 
-async def board(session: AsyncSession, now: datetime, cal: WorkCalendar) -> tuple[list[MeasureLine], int]:
+async def board(session: AsyncSession, now: datetime, cal: WorkCalendar,
+                policy_id: int | None = None) -> tuple[list[MeasureLine], int]:
+    """Every active policy's measures, grouped by policy; `policy_id` narrows it to one."""
     light = light_expression(LightEdges.at(now, cal))
     query = (
-        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
+        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id),
+               Policy.code)
         .select_from(Assignment)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
         .join(Policy, Policy.id == Task.policy_id)
         .where(Task.active.is_(True), Assignment.status != "cancelled")
-        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
+        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light, Policy.code)
         .order_by(Policy.id, Measure.number)
     )
+    if policy_id is not None:
+        query = query.where(Policy.id == policy_id)
     lines: dict[tuple[int, int], MeasureLine] = {}
-    for pid, ptitle, number, title, lt, n in (await session.execute(query)).all():
-        line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title))
+    for pid, ptitle, number, title, lt, n, code in (await session.execute(query)).all():
+        line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title, policy_code=code))
         line.counts[lt] = line.counts.get(lt, 0) + n
-    overdue = await session.scalar(
+    overdue_query = (
         select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
                                                               "returned", "extended")),
                Assignment.due_on < cal.local_date(now)))
+    if policy_id is not None:
+        overdue_query = overdue_query.where(Task.policy_id == policy_id)
+    overdue = await session.scalar(overdue_query)
     return list(lines.values()), int(overdue or 0)
 
 
@@ -72,14 +82,22 @@ class AssignmentLine:
     light: str
     reminders: int
     task_id: int = 0
+    policy_code: str = ""
+    policy_id: int = 0
+
+    @property
+    def task_ref(self) -> str:
+        return format_task(self.policy_code or None, self.measure_number, self.seq)
 
 
 def _assignment_query(light):  # type: ignore[no-untyped-def]
     return (
         select(Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role, Assignment.status,
-               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id)
+               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id, Policy.code,
+               Policy.id)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(Task.active.is_(True), Assignment.status != "cancelled")
     )
@@ -87,9 +105,12 @@ def _assignment_query(light):  # type: ignore[no-untyped-def]
 
 async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalendar, *,
                            measure_number: int | None = None, unit_ids: set[int] | None = None,
-                           overdue_only: bool = False, open_only: bool = False) -> list[AssignmentLine]:
+                           overdue_only: bool = False, open_only: bool = False,
+                           policy_id: int | None = None) -> list[AssignmentLine]:
     light = light_expression(LightEdges.at(now, cal))
-    query = _assignment_query(light).order_by(Measure.number, Task.seq, Assignment.id)
+    query = _assignment_query(light).order_by(Policy.id, Measure.number, Task.seq, Assignment.id)
+    if policy_id is not None:
+        query = query.where(Task.policy_id == policy_id)
     if measure_number is not None:
         query = query.where(Measure.number == measure_number)
     if unit_ids is not None:
@@ -101,8 +122,11 @@ async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalend
     return [AssignmentLine(*row) for row in (await session.execute(query)).all()]
 
 
-async def measure_title(session: AsyncSession, number: int) -> str | None:
-    return await session.scalar(select(Measure.title).where(Measure.number == number).order_by(Measure.id).limit(1))
+async def measure_title(session: AsyncSession, number: int, policy_id: int | None = None) -> str | None:
+    query = select(Measure.title).where(Measure.number == number)
+    if policy_id is not None:
+        query = query.where(Measure.policy_id == policy_id)
+    return await session.scalar(query.order_by(Measure.id).limit(1))
 
 
 async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal: WorkCalendar) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
+from bot import refs
 from bot.i18n import role_name, status_name, t
 from bot.services import assignments as asg
 from bot.services import events, outbox
@@ -29,6 +30,7 @@ from models import (
     Contact,
     ExtensionRequest,
     Measure,
+    Policy,
     ProgressReport,
     Task,
     Unit,
@@ -61,13 +63,24 @@ def local_time(at: datetime | None) -> str:
 @dataclass
 class DispatchPlan:
     measure_number: int | None
+    policy_code: str | None = None
     assignment_ids: list[int] = field(default_factory=list)
     task_ids: set[int] = field(default_factory=set)
     units: dict[str, int] = field(default_factory=dict)  # unit -> assignments
     unbound: list[str] = field(default_factory=list)
 
 
-async def plan_dispatch(session: AsyncSession, measure_number: int | None) -> DispatchPlan:
+async def plan_dispatch(session: AsyncSession, measure_number: int | None,
+                        policy_id: int | None = None) -> DispatchPlan:
+    """The drafts a dispatch would send: all, one policy's, or one measure of one policy."""
+    code = None
+    if policy_id is not None:
+        code = await session.scalar(select(Policy.code).where(Policy.id == policy_id))
+    elif measure_number is not None:
+        owners = (await session.scalars(select(Measure.policy_id).where(Measure.number == measure_number)
+                                        .distinct())).all()
+        if len(owners) > 1:
+            raise CoordinationError("ref.ambiguous", ref=measure_number)
     query = (
         select(Assignment.id, Assignment.task_id, Unit.id, Unit.name)
         .join(Task, Task.id == Assignment.task_id)
@@ -78,7 +91,9 @@ async def plan_dispatch(session: AsyncSession, measure_number: int | None) -> Di
     )
     if measure_number is not None:
         query = query.where(Measure.number == measure_number)
-    plan = DispatchPlan(measure_number=measure_number)
+    if policy_id is not None:
+        query = query.where(Task.policy_id == policy_id)
+    plan = DispatchPlan(measure_number=measure_number, policy_code=code)
     unit_ids: dict[str, int] = {}
     for aid, task_id, unit_id, unit_name in (await session.execute(query)).all():
         plan.assignment_ids.append(aid)
@@ -92,9 +107,16 @@ async def plan_dispatch(session: AsyncSession, measure_number: int | None) -> Di
     return plan
 
 
+def dispatch_scope(plan: DispatchPlan, lang: str) -> str:
+    if plan.measure_number is not None:
+        return t(lang, "dispatch.scope.measure", measure=refs.format_measure(plan.policy_code, plan.measure_number))
+    if plan.policy_code is not None:
+        return t(lang, "dispatch.scope.policy", code=plan.policy_code)
+    return t(lang, "dispatch.scope.all")
+
+
 def render_dispatch_preview(plan: DispatchPlan, lang: str) -> str:
-    scope = (t(lang, "dispatch.scope.measure", number=plan.measure_number)
-             if plan.measure_number is not None else t(lang, "dispatch.scope.all"))
+    scope = dispatch_scope(plan, lang)
     lines = [f"• {esc(name)} ×{count}" for name, count in plan.units.items()]
     return t(lang, "dispatch.preview", scope=scope, tasks=len(plan.task_ids), assignments=len(plan.assignment_ids),
              units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—")
@@ -105,8 +127,13 @@ def plan_fingerprint(plan: DispatchPlan) -> str:
     return f"{len(plan.assignment_ids)}.{max(plan.assignment_ids, default=0)}"
 
 
-def dispatch_keyboard(measure_number: int | None, lang: str, fingerprint: str = "") -> dict:
-    arg = ("all" if measure_number is None else str(measure_number)) + (f".{fingerprint}" if fingerprint else "")
+def dispatch_keyboard(measure_number: int | None, lang: str, fingerprint: str = "",
+                      policy_code: str | None = None) -> dict:
+    if policy_code is not None:
+        scope = policy_code if measure_number is None else refs.format_measure(policy_code, measure_number)
+    else:
+        scope = "all" if measure_number is None else str(measure_number)
+    arg = scope + (f".{fingerprint}" if fingerprint else "")
     return cb.keyboard([[cb.button(t(lang, "dispatch.confirm"), cb.pack(cb.CONFIRM, "dispatch", arg)),
                          cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", arg))]])
 
@@ -124,7 +151,7 @@ def render_task_message(view: asg.AssignmentView, lang: str) -> str:
     a = view.assignment
     rhythm = t(lang, "task.rhythm", rhythm=t(lang, f"rhythm.{view.task.rhythm}")) if view.task.rhythm else ""
     return t(lang, "task.message", aid=a.id, policy=esc(clip(view.policy.short_title or view.policy.title)),
-             measure=view.measure.number, measure_title=esc(clip(view.measure.title)), text=esc(view.task.text),
+             **refs.of_view(view), measure_title=esc(clip(view.measure.title)), text=esc(view.task.text),
              unit=esc(view.unit.name), role=role_name(lang, a.role),
              due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), rhythm=rhythm)
 
@@ -146,8 +173,8 @@ class DispatchResult:
 
 
 async def dispatch(session: AsyncSession, measure_number: int | None, *, now: datetime, actor: str,
-                   expect: str | None = None) -> DispatchResult:
-    plan = await plan_dispatch(session, measure_number)
+                   expect: str | None = None, policy_id: int | None = None) -> DispatchResult:
+    plan = await plan_dispatch(session, measure_number, policy_id)
     if expect is not None and plan_fingerprint(plan) != expect:
         raise CoordinationError("button.stale")
     contacts_by_unit: dict[int, list[Contact]] = defaultdict(list)
@@ -200,7 +227,7 @@ async def acknowledge(session: AsyncSession, actor: Actor, assignment_id: int, *
     for coordinator in await coordinators(session):
         outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="ack_notice",
                        text=t(coordinator.language, "notify.ack", unit=esc(view.unit.name), aid=a.id,
-                              measure=view.measure.number))
+                              **refs.of_view(view)))
     return view
 
 
@@ -382,7 +409,7 @@ async def notify_coordinators_of_report(session: AsyncSession, view: asg.Assignm
         outbox.enqueue(
             session, chat_id=coordinator.chat_id, now=now, purpose="report_notice",
             text=t(lang, "notify.report", unit=esc(view.unit.name), aid=view.assignment.id,
-                   measure=view.measure.number, seq=view.task.seq,
+                   **refs.of_view(view),
                    understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
                    rid=report.id, time=local_time(report.created_at)),
             reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
@@ -519,7 +546,7 @@ async def request_extension(session: AsyncSession, actor: Actor, assignment_id: 
     for coordinator in await coordinators(session):
         lang = coordinator.language
         outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="extension_notice",
-                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, measure=view.measure.number,
+                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, **refs.of_view(view),
                               old=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"),
                               new=new_due.isoformat(), reason=esc(reason)),
                        reply_markup=cb.keyboard([[cb.button(t(lang, "btn.agree"), cb.pack(cb.EXTENSION, "ok", request.id)),
@@ -624,7 +651,7 @@ async def remind(session: AsyncSession, actor: Actor | None, assignment_ids: lis
             lang = contact.language
             outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose=purpose, assignment_id=aid,
                            followup_id=followup_id,
-                           text=t(lang, "remind.message", aid=aid, measure=view.measure.number,
+                           text=t(lang, "remind.message", aid=aid, **refs.of_view(view),
                                   text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
                                   due=view.assignment.due_on.isoformat() if view.assignment.due_on
                                   else t(lang, "task.no_due")),
@@ -684,7 +711,7 @@ async def send_review_digest(session: AsyncSession, *, now: datetime, per_messag
                 assert view is not None
                 text = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
                 lines.append(t(lang, "digest.row", rid=r.id, unit=esc(view.unit.name), aid=view.assignment.id,
-                               measure=view.measure.number, seq=view.task.seq,
+                               **refs.of_view(view),
                                understood=describe(lang, r.parsed_status, r.parsed_percent), text=esc(text)))
                 rows.append([cb.button(f"{t(lang, 'btn.approve')} #{r.id}", cb.pack(cb.REVIEW, "ok", r.id)),
                              cb.button(f"{t(lang, 'btn.return')} #{r.id}", cb.pack(cb.REVIEW, "ret", r.id))])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from bot import refs
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
 from bot.services import bulk, events, outbox
@@ -222,7 +223,7 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
         recipients = [*await unit_contacts(session, view.unit.id or 0, role="leader"), *await coordinators(session)]
         for contact in recipients:
             lang = contact.language
-            line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
+            line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), **refs.of_view(view),
                      text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
             escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)
@@ -233,7 +234,7 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
                        assignment_id=a.id, dedupe_key=f"fu:{followup.id}:{contact.id}",
                        reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
                        text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
-                              measure=view.measure.number, text=esc(view.task.text[:200]),
+                              **refs.of_view(view), text=esc(view.task.text[:200]),
                               due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
                               days=payload.get("days_before", payload.get("overdue_wd", "")),
                               period=payload.get("period", "")))

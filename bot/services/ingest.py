@@ -52,7 +52,7 @@ VIEW_COLUMNS: asg.PlainColumns = (
                     "last_report_at", "claimed_done_at", "updated_at", "followup_overrides")),
     ("task", ("id", "seq", "rhythm", "active", "followup_overrides")),
     ("measure", ("id", "number")),
-    ("policy", ("id", "followup_overrides")),
+    ("policy", ("id", "code", "followup_overrides")),
     ("unit", ("id", "name")),
 )
 
