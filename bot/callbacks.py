@@ -17,6 +17,7 @@ CONFIRM = "cf"  # action, arg
 PAGE = "pg"  # kind, arg, page
 POLICY = "po"  # action (sel | clr), id  — /policies: select a policy
 PICK = "pk"  # command, ref, extra  — which policy an ambiguous reference meant
+NEW = "nw"  # action, value  — a step of /new (立项)
 
 
 def pack(prefix: str, *values: object) -> str:

@@ -47,3 +47,8 @@ class PickAction(CallbackData, prefix=cb.PICK):
     command: str  # measure | dispatch | extend | remind | task | board | summary | export
     ref: str  # the reference with the chosen policy's code, e.g. P2-2
     extra: str  # the rest of the command's arguments ("-" for none), with ":" written as "~"
+
+
+class NewAction(CallbackData, prefix=cb.NEW):
+    action: str  # kind | unit | done | skip | rhythm | ok | cancel
+    value: str

@@ -26,6 +26,7 @@ from bot.services.units import find_unit, list_units
 from handlers.callbacks import (
     ConfirmAction,
     ExtensionAction,
+    NewAction,
     PageAction,
     PickAction,
     PolicyAction,
@@ -572,6 +573,7 @@ async def denied_command(message: Message, session: AsyncSession, app: App, acto
 @denied_router.callback_query(PageAction.filter())
 @denied_router.callback_query(PolicyAction.filter())
 @denied_router.callback_query(PickAction.filter())
+@denied_router.callback_query(NewAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
     await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
 

@@ -28,7 +28,7 @@ router = Router(name="workspace")
 router.message.filter(is_coordinator)
 router.callback_query.filter(is_coordinator)
 
-WORKSPACE_COMMANDS = ("policies",)
+WORKSPACE_COMMANDS = ("policies", "new")
 
 
 def selected_id(actor: Actor) -> int | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.refs import Ref
+from bot.refs import Ref, RefError, normalize_code, parse_ref
 from bot.services import events
 from models import Assignment, Contact, Measure, Policy, Task, Unit
 
@@ -161,3 +161,38 @@ async def policy_lines(session: AsyncSession) -> list[PolicyLine]:
         lines.append(PolicyLine(policy, tasks.get(policy.id, 0), sum(c.values()), c.get("done", 0),
                                 c.get("draft", 0)))
     return lines
+
+
+class ScopeError(ValueError):
+    """A reference given on the command line that names nothing, or more than one thing."""
+
+
+async def resolve_cli(session: AsyncSession, policy_text: str | None,
+                      measure_text: str | None) -> tuple[Policy | None, Ref | None]:
+    """`--policy P1 --measure 2` (or `--measure P1-2`, `--measure 2.1`): the policy and the measure
+    or task reference, the same reading as in chat; ambiguity is an error that names the choices."""
+    policy = None
+    if policy_text:
+        code = normalize_code(policy_text)
+        policy = await policy_by_code(session, code) if code else None
+        if policy is None:
+            raise ScopeError(f"找不到政策 {policy_text}（用 `duban policies` 查看编号）")
+    if not measure_text:
+        return policy, None
+    try:
+        ref = parse_ref(measure_text)
+    except RefError:
+        raise ScopeError(f"看不懂的编号：{measure_text}（措施写作 2 或 P1-2，任务写作 2.1 或 P1-2.1）") from None
+    if ref.kind not in ("measure", "task"):
+        raise ScopeError(f"{measure_text} 不是措施或任务编号")
+    if policy is not None:
+        if ref.code is not None and ref.code != policy.code:
+            raise ScopeError(f"{measure_text} 属于 {ref.code}，与 --policy {policy.code} 不一致")
+        ref = ref.with_code(policy.code)
+    resolved = await resolve(session, ref, None)
+    if resolved.status == "ambiguous":
+        choices = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
+        raise ScopeError(f"{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {choices.split('、')[0]}")
+    if resolved.status == "not_found":
+        raise ScopeError(f"找不到 {resolved.ref}")
+    return resolved.policy, resolved.ref
