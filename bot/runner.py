@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from contextlib import suppress
@@ -56,11 +55,6 @@ async def run_bot(settings: Settings) -> int:
     inflight = InFlight()
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
                                   inflight=inflight)
-    from handlers.ingest import FlushBeforePolling, attach_ingest
-
-    ingest = attach_ingest(dispatcher, app)
-    bot.session.middleware(FlushBeforePolling(ingest))
-    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -94,9 +88,6 @@ async def run_bot(settings: Settings) -> int:
                 await dispatcher.stop_polling()
             with suppress(asyncio.CancelledError):
                 await polling
-        # Replies taken since the last getUpdates are not confirmed to Telegram yet; commit them
-        # rather than have them delivered again after the restart.
-        await _close_ingest(ingest)
         # aiogram does not wait for handlers still running; they must finish and commit
         # before the session closes, or an update Telegram counts as delivered is lost.
         if not await inflight.wait_idle(seconds=30):
@@ -116,30 +107,8 @@ async def run_bot(settings: Settings) -> int:
                 raise task.exception()  # type: ignore[misc]
         return 0
     finally:
-        await _close_ingest(ingest)  # nothing left by now, unless start-up failed half-way
         await bot.session.close()
         await app.close()
-
-
-async def _close_ingest(ingest) -> None:  # type: ignore[no-untyped-def]
-    try:
-        await ingest.close()
-    except Exception:  # what is left is unconfirmed: Telegram delivers it again after the restart
-        log.exception("committing the queued replies at shutdown failed")
-
-
-def settle_heap() -> None:
-    """Exempts everything alive after start-up from the garbage collector's full passes.
-
-    The imports leave a few hundred thousand long-lived objects (aiogram's models above all);
-    each full collection walked all of them, a pause of about 0.2 s every few hundred updates
-    on a small machine. They live as long as the process, so there is nothing to find there.
-    A batch of replies allocates tens of thousands of short-lived objects; collecting the
-    youngest generation every 10,000 allocations instead of 700 saved about a tenth of its time
-    (bench/ingest.py)."""
-    gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
-    gc.enable()  # the command line turned it off for the start-up
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

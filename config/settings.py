@@ -58,8 +58,6 @@ class Settings(BaseSettings):
     rate_per_chat_per_sec: float = Field(default=1.0, gt=0)
     rate_per_group_per_min: int = Field(default=20, gt=0)
     sqlite_synchronous: str = "NORMAL"
-    # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
-    sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
     # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …), a city
     # ("江西省南昌市") or "central": the unit directory documents are read against. The central units
@@ -180,14 +178,6 @@ class Settings(BaseSettings):
     def _check_notify(cls, value: str) -> str:
         if value not in {"instant", "digest"}:
             raise ValueError("REPORT_NOTIFY must be 'instant' or 'digest'")
-        return value
-
-    @field_validator("sqlite_driver")
-    @classmethod
-    def _check_driver(cls, value: str) -> str:
-        value = value.lower()
-        if value not in {"inline", "thread"}:
-            raise ValueError("SQLITE_DRIVER must be inline or thread")
         return value
 
     @field_validator("sqlite_synchronous")

@@ -25,12 +25,12 @@ async def on_error(event: ErrorEvent, app: App) -> bool:
     chat_id = source.chat.id if source is not None else user_id
     if chat_id is None or user_id is None:
         return True
-    async with app.gate(), app.sessions() as session, session.begin():
-        actor = await resolve_actor(session, user_id=user_id, chat_id=chat_id, name="",
+    async with app.work() as uow:
+        actor = await resolve_actor(uow, user_id=user_id, chat_id=chat_id, name="",
                                     default_language=app.settings.default_language)
         text = t(actor.language, "error.generic")
         if update.callback_query is not None:
             await quietly(update.callback_query.answer(text, show_alert=True))
         else:
-            outbox.enqueue(session, chat_id=chat_id, text=text, now=app.clock.now(), purpose="error")
+            outbox.enqueue(uow.session, chat_id=chat_id, text=text, now=uow.now, purpose="error")
     return True

@@ -8,17 +8,16 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
 from bot import views
-from bot.app import App
 from bot.i18n import t
 from bot.refs import Ref, RefError, parse_ref
 from bot.services import board as board_service
 from bot.services import scope
 from bot.services.access import Actor
 from bot.services.coordination import esc
+from bot.services.uow import UnitOfWork
 from bot.textutil import clip
 from handlers.callbacks import PickAction, PolicyAction
 from handlers.filters import is_coordinator
@@ -40,12 +39,12 @@ def policy_label(policy: object) -> str:
     return f"{policy.code} {clip(policy.short_title or policy.title, 24)}"  # type: ignore[attr-defined]
 
 
-async def resolve_or_ask(session: AsyncSession, app: App, actor: Actor, chat_id: int, command: str, ref: Ref,
+async def resolve_or_ask(uow: UnitOfWork, actor: Actor, chat_id: int, command: str, ref: Ref,
                          extra: str = "") -> scope.Resolved | None:
     """The reference resolved, or None after telling the coordinator why not (asking which policy
     with a button per candidate when it fits several)."""
     lang = actor.language
-    resolved = await scope.resolve(session, ref, selected_id(actor))
+    resolved = await scope.resolve(uow, ref, selected_id(actor))
     if resolved.ok:
         return resolved
     if resolved.status == "ambiguous":
@@ -57,10 +56,10 @@ async def resolve_or_ask(session: AsyncSession, app: App, actor: Actor, chat_id:
                 continue
             rows.append([cb.button(policy_label(policy), data)])
         codes = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
-        say(session, app, chat_id, t(lang, "ref.which", ref=esc(str(ref)), count=len(resolved.candidates),
+        say(uow, chat_id, t(lang, "ref.which", ref=esc(str(ref)), count=len(resolved.candidates),
                                      examples=esc(codes)), markup=cb.keyboard(rows) if rows else None)
         return None
-    say(session, app, chat_id, t(lang, "ref.not_found", ref=esc(str(resolved.ref))))
+    say(uow, chat_id, t(lang, "ref.not_found", ref=esc(str(resolved.ref))))
     return None
 
 
@@ -72,13 +71,13 @@ def read_ref(text: str | None) -> Ref | None:
 
 
 @router.message(Command("policies"))
-async def policies_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     lang = actor.language
-    lines = await scope.policy_lines(session)
+    lines = await scope.policy_lines(uow)
     if not lines:
-        say(session, app, message.chat.id, t(lang, "policies.none"))
+        say(uow, message.chat.id, t(lang, "policies.none"))
         return
-    lights = await board_service.rollup(session, app.clock.now(), app.calendar, "policy")
+    lights = await board_service.rollup(uow, "policy")
     chosen = selected_id(actor)
     rows_text = []
     buttons: list[dict[str, str]] = []
@@ -99,13 +98,13 @@ async def policies_command(message: Message, session: AsyncSession, app: App, ac
     header = t(lang, "policies.header", count=len(lines))
     text, _, pages = views.paginate(header, rows_text, 0)
     for page in range(1, pages):
-        say(session, app, message.chat.id, text)
+        say(uow, message.chat.id, text)
         text = views.paginate("", rows_text, page)[0].strip()
-    say(session, app, message.chat.id, text + "\n\n" + t(lang, "policies.hint"), markup=cb.keyboard(keyboard))
+    say(uow, message.chat.id, text + "\n\n" + t(lang, "policies.hint"), markup=cb.keyboard(keyboard))
 
 
 @router.callback_query(PolicyAction.filter())
-async def policy_button(query: CallbackQuery, callback_data: PolicyAction, session: AsyncSession, app: App,
+async def policy_button(query: CallbackQuery, callback_data: PolicyAction, uow: UnitOfWork,
                         actor: Actor) -> None:
     lang = actor.language
     contact = scope.coordinator_contact(actor.contacts)
@@ -113,8 +112,8 @@ async def policy_button(query: CallbackQuery, callback_data: PolicyAction, sessi
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     try:
-        policy = await scope.select_policy(session, contact, callback_data.id if callback_data.action == "sel"
-                                           else None, now=app.clock.now(), actor=actor.tag)
+        policy = await scope.select_policy(uow, contact, callback_data.id if callback_data.action == "sel"
+                                           else None, actor=actor.tag)
     except LookupError:
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
@@ -123,11 +122,11 @@ async def policy_button(query: CallbackQuery, callback_data: PolicyAction, sessi
     await quietly(query.answer())
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
-    say(session, app, query.message.chat.id if query.message else query.from_user.id, text)
+    say(uow, query.message.chat.id if query.message else query.from_user.id, text)
 
 
 @router.callback_query(PickAction.filter())
-async def pick_button(query: CallbackQuery, callback_data: PickAction, session: AsyncSession, app: App,
+async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: UnitOfWork,
                       actor: Actor) -> None:
     """The policy chosen for an ambiguous number: the command runs again with the code in it, so
     everything the command checks is checked again."""
@@ -143,4 +142,4 @@ async def pick_button(query: CallbackQuery, callback_data: PickAction, session: 
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
     extra = "" if callback_data.extra == "-" else callback_data.extra.replace("~", ":")
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    await run(chat_id, f"{ref} {extra}".strip(), session, app, actor)
+    await run(chat_id, f"{ref} {extra}".strip(), uow, actor)

@@ -25,9 +25,9 @@ SECOND = Path(__file__).parent / "fixtures" / "docs" / "pcn_paragraph_clauses.tx
 async def _two_policies(h: Harness) -> None:
     await _setup(h)  # the seed is P1
     text = read_document(SECOND)
-    async with h.app.sessions() as session, session.begin():
-        await import_policy(session, decompose(text, h.app.directory), source_name="second", source_text=text,
-                            now=h.app.clock.now(), actor="test")
+    async with h.app.work() as uow:
+        await import_policy(uow, decompose(text, h.app.directory), source_name="second", source_text=text,
+                            actor="test")
 
 
 async def _assigned(h: Harness) -> list[tuple[str, int, int, int]]:
@@ -131,8 +131,7 @@ async def test_colliding_numbers_are_asked_never_guessed(harness: Harness) -> No
     # Summary and ledger narrowed to P2 hold P2's rows only, with the code in every reference.
     async with h.app.sessions() as session:
         p2_id = await session.scalar(select(Policy.id).where(Policy.code == "P2"))
-        data = await summary_service.build_summary(session, week="2025-W39", now=h.app.clock.now(),
-                                                   calendar=h.app.calendar, policy_ids=[p2_id])
+        data = await summary_service.build_summary(h.app.unit_of_work(session), week="2025-W39", policy_ids=[p2_id])
     assert [s.code for s in data.policies] == ["P2"]
     assert {a.measure_number for a in data.assignments} == {"P2-2"}
     h.srv.command(COORD, "/export P2")
@@ -281,8 +280,7 @@ async def test_ad_hoc_item_end_to_end(harness: Harness) -> None:
         followups = (await session.scalars(select(Followup).join(Assignment, Assignment.id == Followup.assignment_id)
                                            .where(Assignment.task_id == task.id))).all()
         assert followups  # chased like any task
-        data = await summary_service.build_summary(session, week="2025-W39", now=h.app.clock.now(),
-                                                   calendar=h.app.calendar)
+        data = await summary_service.build_summary(h.app.unit_of_work(session), week="2025-W39")
     section = next(s for s in data.policies if s.code == "J1")
     assert section.assignments == 3  # two leads, one co-operating unit
     assert {a.measure_number for a in data.assignments if a.policy_short == item.short_title} == {"J1-1"}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.refs import format_task
 from bot.services.lights import LightEdges, light_expression, worst
-from bot.workcal import WorkCalendar
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
 
@@ -32,10 +31,9 @@ class MeasureLine:
         return worst([k for k, v in self.counts.items() if v])
 
 
-async def board(session: AsyncSession, now: datetime, cal: WorkCalendar,
-                policy_id: int | None = None) -> tuple[list[MeasureLine], int]:
+async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[MeasureLine], int]:
     """Every active policy's measures, grouped by policy; `policy_id` narrows it to one."""
-    light = light_expression(LightEdges.at(now, cal))
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (
         select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id),
                Policy.code)
@@ -50,17 +48,17 @@ async def board(session: AsyncSession, now: datetime, cal: WorkCalendar,
     if policy_id is not None:
         query = query.where(Policy.id == policy_id)
     lines: dict[tuple[int, int], MeasureLine] = {}
-    for pid, ptitle, number, title, lt, n, code in (await session.execute(query)).all():
+    for pid, ptitle, number, title, lt, n, code in (await uow.session.execute(query)).all():
         line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title, policy_code=code))
         line.counts[lt] = line.counts.get(lt, 0) + n
     overdue_query = (
         select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
                                                               "returned", "extended")),
-               Assignment.due_on < cal.local_date(now)))
+               Assignment.due_on < uow.calendar.local_date(uow.now)))
     if policy_id is not None:
         overdue_query = overdue_query.where(Task.policy_id == policy_id)
-    overdue = await session.scalar(overdue_query)
+    overdue = await uow.session.scalar(overdue_query)
     return list(lines.values()), int(overdue or 0)
 
 
@@ -103,11 +101,11 @@ def _assignment_query(light):  # type: ignore[no-untyped-def]
     )
 
 
-async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalendar, *,
+async def assignment_lines(uow: UnitOfWork, *,
                            measure_number: int | None = None, unit_ids: set[int] | None = None,
                            overdue_only: bool = False, open_only: bool = False,
                            policy_id: int | None = None) -> list[AssignmentLine]:
-    light = light_expression(LightEdges.at(now, cal))
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = _assignment_query(light).order_by(Policy.id, Measure.number, Task.seq, Assignment.id)
     if policy_id is not None:
         query = query.where(Task.policy_id == policy_id)
@@ -118,20 +116,20 @@ async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalend
     if open_only or overdue_only:
         query = query.where(Assignment.status.not_in(("done", "draft")))
     if overdue_only:
-        query = query.where(Assignment.due_on < cal.local_date(now), Assignment.status != "claimed_done")
-    return [AssignmentLine(*row) for row in (await session.execute(query)).all()]
+        query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != "claimed_done")
+    return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
-async def measure_title(session: AsyncSession, number: int, policy_id: int | None = None) -> str | None:
+async def measure_title(uow: UnitOfWork, number: int, policy_id: int | None = None) -> str | None:
     query = select(Measure.title).where(Measure.number == number)
     if policy_id is not None:
         query = query.where(Measure.policy_id == policy_id)
-    return await session.scalar(query.order_by(Measure.id).limit(1))
+    return await uow.session.scalar(query.order_by(Measure.id).limit(1))
 
 
-async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal: WorkCalendar) -> str:
-    light = light_expression(LightEdges.at(now, cal))
-    value = await session.scalar(
+async def light_of(uow: UnitOfWork, assignment_id: int) -> str:
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
+    value = await uow.session.scalar(
         select(light).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(Assignment.id == assignment_id))
     return value or "draft"
@@ -140,7 +138,7 @@ async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal
 ROLLUP_KEYS = {"task": Task.id, "measure": Measure.id, "unit": Assignment.unit_id, "policy": Task.policy_id}
 
 
-async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level: str,
+async def rollup(uow: UnitOfWork, level: str,
                  **filters: int) -> dict[int, dict[str, int]]:
     """Light counts per task, measure, unit or policy, aggregated by the database.
 
@@ -148,7 +146,7 @@ async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level:
     Filters: measure_number, policy_id, unit_id.
     """
     key = ROLLUP_KEYS[level]
-    light = light_expression(LightEdges.at(now, cal))
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (select(key, light, func.count(Assignment.id)).select_from(Assignment)
              .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
              .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(key, light))
@@ -159,6 +157,6 @@ async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level:
     if "unit_id" in filters:
         query = query.where(Assignment.unit_id == filters["unit_id"])
     counts: dict[int, dict[str, int]] = {}
-    for key_id, lt, n in (await session.execute(query)).all():
+    for key_id, lt, n in (await uow.session.execute(query)).all():
         counts.setdefault(key_id, {})[lt] = n
     return counts

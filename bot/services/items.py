@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events, policy_codes
 from bot.services.units import find_unit
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit, UnitAlias
 
 RHYTHMS = ("weekly", "monthly", "quarterly")
@@ -49,16 +49,16 @@ class Created:
     assignments: list[Assignment]
 
 
-async def search_units(session: AsyncSession, text: str, limit: int = 8) -> list[Unit]:
+async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[Unit]:
     """Units whose name or short name contains the text, exact matches first."""
     needle = text.strip()
     if not needle:
         return []
-    exact = await find_unit(session, needle)
+    exact = await find_unit(uow, needle)
     found: list[Unit] = [exact] if exact is not None else []
-    by_name = (await session.scalars(select(Unit).where(Unit.name.contains(needle, autoescape=True))
+    by_name = (await uow.session.scalars(select(Unit).where(Unit.name.contains(needle, autoescape=True))
                                      .order_by(Unit.id).limit(limit))).all()
-    by_alias = (await session.scalars(select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id)
+    by_alias = (await uow.session.scalars(select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id)
                                       .where(UnitAlias.alias.contains(needle, autoescape=True))
                                       .order_by(Unit.id).limit(limit))).all()
     for unit in (*by_name, *by_alias):
@@ -67,13 +67,13 @@ async def search_units(session: AsyncSession, text: str, limit: int = 8) -> list
     return found[:limit]
 
 
-async def resolve_units(session: AsyncSession, names: list[str]) -> list[Unit]:
+async def resolve_units(uow: UnitOfWork, names: list[str]) -> list[Unit]:
     """Every name to exactly one known unit, or ItemError naming the first that is not one."""
     units: list[Unit] = []
     for name in names:
-        unit = await find_unit(session, name.strip())
+        unit = await find_unit(uow, name.strip())
         if unit is None:
-            suggestions = [u.name for u in await search_units(session, name, limit=5)]
+            suggestions = [u.name for u in await search_units(uow, name, limit=5)]
             raise ItemError("new.err.unit", name=name, suggestions="、".join(suggestions) or "—")
         if unit.id not in {u.id for u in units}:
             units.append(unit)
@@ -97,37 +97,42 @@ def check(item: NewItem, today: date) -> None:
         raise ItemError("new.err.rhythm")
 
 
-async def create_item(session: AsyncSession, item: NewItem, *, now: datetime, today: date, actor: str) -> Created:
+async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
     """Checks the item, then writes it as a one-task policy with draft assignments (dispatched
     like any other: /dispatch J1)."""
-    check(item, today)
-    leads = await resolve_units(session, item.lead)
-    cos = [u for u in await resolve_units(session, item.co) if u.id not in {x.id for x in leads}]
+    now = uow.now
+    check(item, uow.calendar.local_date(now))
+    leads = await resolve_units(uow, item.lead)
+    cos = [u for u in await resolve_units(uow, item.co) if u.id not in {x.id for x in leads}]
     title, text = item.title.strip(), item.text.strip()
     digest = hashlib.sha256(f"{item.kind}\n{title}\n{text}\n{now.isoformat()}".encode()).hexdigest()[:16]
     policy = Policy(kind=item.kind, title=title, short_title=title, horizon=item.due_on,
                     fingerprint=f"item:{digest}", source_name="立项", source_text=text, created_at=now, updated_at=now)
-    await policy_codes.assign_code(session, policy)
-    session.add(policy)
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="item.created", entity="policy", entity_id=policy.id,
+    await policy_codes.assign_code(uow.session, policy)
+    uow.session.add(policy)
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="item.created", entity="policy", entity_id=policy.id,
                   to_state="created", data={"code": policy.code, "kind": item.kind, "title": title,
                                             "lead": [u.name for u in leads], "co": [u.name for u in cos],
                                             "due": item.due_on.isoformat() if item.due_on else None,
                                             "rhythm": item.rhythm})
     measure = Measure(policy_id=policy.id or 0, number=1, label="一", title=title, text=text)
-    session.add(measure)
-    await session.flush()
+    uow.session.add(measure)
+    await uow.session.flush()
     task = Task(policy_id=policy.id or 0, measure_id=measure.id or 0, seq=1, text=text, due_on=item.due_on,
                 due_source="立项", rhythm=item.rhythm, targets=[], created_at=now)
-    session.add(task)
-    await session.flush()
+    uow.session.add(task)
+    await uow.session.flush()
     assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status="draft",
                               due_on=item.due_on, created_at=now, updated_at=now)
                    for role, group in (("lead", leads), ("co", cos)) for unit in group]
-    session.add_all(assignments)
-    await session.flush()
+    uow.session.add_all(assignments)
+    await uow.session.flush()
     for assignment, unit in zip(assignments, [*leads, *cos], strict=True):
-        events.record(session, at=now, actor=actor, kind="assignment.created", entity="assignment",
+        events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
                       entity_id=assignment.id, to_state="draft", data={"unit": unit.name, "role": assignment.role})
     return Created(policy=policy, task=task, assignments=assignments)
+
+
+async def unit_by_id(uow: UnitOfWork, unit_id: int) -> Unit | None:
+    return await uow.session.get(Unit, unit_id)

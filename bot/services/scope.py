@@ -8,13 +8,12 @@ answer is "ambiguous" with the candidates, never a guess. Assignments (`#71`) ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.refs import Ref, RefError, normalize_code, parse_ref
 from bot.services import events
+from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, Policy, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
@@ -34,17 +33,17 @@ class Resolved:
         return self.status == "ok"
 
 
-async def active_policies(session: AsyncSession) -> list[Policy]:
+async def active_policies(uow: UnitOfWork) -> list[Policy]:
     """Policies with work still on them (at least one live task), in the order they came."""
     live = select(Task.policy_id).where(Task.active.is_(True)).distinct()
-    return list((await session.scalars(select(Policy).where(Policy.id.in_(live)).order_by(Policy.id))).all())
+    return list((await uow.session.scalars(select(Policy).where(Policy.id.in_(live)).order_by(Policy.id))).all())
 
 
-async def policy_by_code(session: AsyncSession, code: str) -> Policy | None:
-    return await session.scalar(select(Policy).where(Policy.code == code.upper()))
+async def policy_by_code(uow: UnitOfWork, code: str) -> Policy | None:
+    return await uow.session.scalar(select(Policy).where(Policy.code == code.upper()))
 
 
-async def _has(session: AsyncSession, policy_id: int, ref: Ref) -> bool:
+async def _has(uow: UnitOfWork, policy_id: int, ref: Ref) -> bool:
     if ref.kind == "policy":
         return True
     query = select(func.count(Measure.id)).where(Measure.policy_id == policy_id, Measure.number == ref.measure)
@@ -52,25 +51,25 @@ async def _has(session: AsyncSession, policy_id: int, ref: Ref) -> bool:
         query = (select(func.count(Task.id)).join(Measure, Measure.id == Task.measure_id)
                  .where(Task.policy_id == policy_id, Measure.number == ref.measure, Task.seq == ref.seq,
                         Task.active.is_(True)))
-    return bool(await session.scalar(query))
+    return bool(await uow.session.scalar(query))
 
 
-async def resolve(session: AsyncSession, ref: Ref, selected_policy_id: int | None) -> Resolved:
+async def resolve(uow: UnitOfWork, ref: Ref, selected_policy_id: int | None) -> Resolved:
     if ref.kind == "assignment":
-        exists = await session.get(Assignment, ref.assignment or 0)
+        exists = await uow.session.get(Assignment, ref.assignment or 0)
         return Resolved("ok" if exists else "not_found", ref)
     if ref.code is not None:
-        policy = await policy_by_code(session, ref.code)
-        if policy is None or not await _has(session, policy.id or 0, ref):
+        policy = await policy_by_code(uow, ref.code)
+        if policy is None or not await _has(uow, policy.id or 0, ref):
             return Resolved("not_found", ref, policy)
         return Resolved("ok", ref, policy)
     if selected_policy_id is not None:
-        policy = await session.get(Policy, selected_policy_id)
+        policy = await uow.session.get(Policy, selected_policy_id)
         if policy is not None:
-            if not await _has(session, policy.id or 0, ref):
+            if not await _has(uow, policy.id or 0, ref):
                 return Resolved("not_found", ref.with_code(policy.code), policy)
             return Resolved("ok", ref.with_code(policy.code), policy)
-    candidates = [p for p in await active_policies(session) if await _has(session, p.id or 0, ref)]
+    candidates = [p for p in await active_policies(uow) if await _has(uow, p.id or 0, ref)]
     if len(candidates) == 1:
         return Resolved("ok", ref.with_code(candidates[0].code), candidates[0])
     if not candidates:
@@ -85,18 +84,17 @@ def coordinator_contact(contacts: list[Contact]) -> Contact | None:
     return next((c for c in contacts if c.role == "coordinator"), None)
 
 
-async def select_policy(session: AsyncSession, contact: Contact, policy_id: int | None, *, now: datetime,
-                        actor: str) -> Policy | None:
+async def select_policy(uow: UnitOfWork, contact: Contact, policy_id: int | None, *, actor: str) -> Policy | None:
     """Remembers (or, with None, forgets) the coordinator's policy. Re-reads both from the DB."""
-    row = await session.get(Contact, contact.id)
+    row = await uow.session.get(Contact, contact.id)
     if row is None or row.role != "coordinator":
         raise LookupError("not a coordinator")
-    policy = await session.get(Policy, policy_id) if policy_id is not None else None
+    policy = await uow.session.get(Policy, policy_id) if policy_id is not None else None
     if policy_id is not None and policy is None:
         raise LookupError("no such policy")
     old = row.selected_policy_id
     row.selected_policy_id = policy.id if policy else None
-    events.record(session, at=now, actor=actor, kind="contact.policy_selected", entity="contact", entity_id=row.id,
+    events.record(uow, actor=actor, kind="contact.policy_selected", entity="contact", entity_id=row.id,
                   data={"from": old, "to": row.selected_policy_id, "code": policy.code if policy else None})
     return policy
 
@@ -117,7 +115,7 @@ class Target:
         return f"{len(self.assignment_ids)}.{max(self.assignment_ids, default=0)}"
 
 
-async def open_assignments(session: AsyncSession, policy: Policy, ref: Ref,
+async def open_assignments(uow: UnitOfWork, policy: Policy, ref: Ref,
                            statuses: tuple[str, ...] = OPEN) -> Target:
     query = (select(Assignment.id, Unit.name).join(Task, Task.id == Assignment.task_id)
              .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
@@ -128,7 +126,7 @@ async def open_assignments(session: AsyncSession, policy: Policy, ref: Ref,
     if ref.kind == "task":
         query = query.where(Task.seq == ref.seq)
     target = Target(ref)
-    for aid, unit in (await session.execute(query)).all():
+    for aid, unit in (await uow.session.execute(query)).all():
         target.assignment_ids.append(aid)
         if unit not in target.units:
             target.units.append(unit)
@@ -144,19 +142,19 @@ class PolicyLine:
     draft: int
 
 
-async def policy_lines(session: AsyncSession) -> list[PolicyLine]:
+async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
     """Every policy with its counts, for /policies (lights come from board.rollup)."""
     counts: dict[int, dict[str, int]] = {}
-    rows = (await session.execute(
+    rows = (await uow.session.execute(
         select(Task.policy_id, Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(Task.policy_id, Assignment.status)
     )).all()
     for pid, status, n in rows:
         counts.setdefault(pid, {})[status] = n
-    tasks = dict((await session.execute(
+    tasks = dict((await uow.session.execute(
         select(Task.policy_id, func.count(Task.id)).where(Task.active.is_(True)).group_by(Task.policy_id))).all())
     lines = []
-    for policy in (await session.scalars(select(Policy).order_by(Policy.id))).all():
+    for policy in (await uow.session.scalars(select(Policy).order_by(Policy.id))).all():
         c = counts.get(policy.id or 0, {})
         lines.append(PolicyLine(policy, tasks.get(policy.id, 0), sum(c.values()), c.get("done", 0),
                                 c.get("draft", 0)))
@@ -167,14 +165,14 @@ class ScopeError(ValueError):
     """A reference given on the command line that names nothing, or more than one thing."""
 
 
-async def resolve_cli(session: AsyncSession, policy_text: str | None,
+async def resolve_cli(uow: UnitOfWork, policy_text: str | None,
                       measure_text: str | None) -> tuple[Policy | None, Ref | None]:
     """`--policy P1 --measure 2` (or `--measure P1-2`, `--measure 2.1`): the policy and the measure
     or task reference, the same reading as in chat; ambiguity is an error that names the choices."""
     policy = None
     if policy_text:
         code = normalize_code(policy_text)
-        policy = await policy_by_code(session, code) if code else None
+        policy = await policy_by_code(uow, code) if code else None
         if policy is None:
             raise ScopeError(f"找不到政策 {policy_text}（用 `duban policies` 查看编号）")
     if not measure_text:
@@ -189,7 +187,7 @@ async def resolve_cli(session: AsyncSession, policy_text: str | None,
         if ref.code is not None and ref.code != policy.code:
             raise ScopeError(f"{measure_text} 属于 {ref.code}，与 --policy {policy.code} 不一致")
         ref = ref.with_code(policy.code)
-    resolved = await resolve(session, ref, None)
+    resolved = await resolve(uow, ref, None)
     if resolved.status == "ambiguous":
         choices = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
         raise ScopeError(f"{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {choices.split('、')[0]}")
