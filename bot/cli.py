@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot.app import App
+from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
@@ -492,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
     add_unit_commands(p)
+    add_item_commands(sub)
 
     p = sub.add_parser("followups", help="list scheduled follow-ups (催办); `followups set` configures them")
     p.add_argument("--due", action="store_true", help="only those due now")
