@@ -17,6 +17,9 @@ CONFIRM = "cf"  # action, arg
 PAGE = "pg"  # kind, arg, page
 EVIDENCE = "ev"  # id (report attachment id): send the file to whoever pressed
 PLACE = "pl"  # id (unplaced report id), aid  (issue 14: which task a plain message is about)
+POLICY = "po"  # action (sel | clr), id  — /policies: select a policy
+PICK = "pk"  # command, ref, extra  — which policy an ambiguous reference meant
+NEW = "nw"  # action, value  — a step of /new (立项)
 
 
 def pack(prefix: str, *values: object) -> str:

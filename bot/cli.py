@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot.app import App
+from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
@@ -152,6 +153,8 @@ def _abbreviate_units(names: list[str], cities: set[str]) -> str:
 
 
 async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
+    from bot.refs import format_task
+    from bot.services import scope
     from bot.services.ledger import task_rows
     from bot.services.units import find_unit
 
@@ -163,13 +166,20 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
             if unit is None:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
             unit_id = unit.id
-        rows = await task_rows(uow, measure_number=args.measure, unit_id=unit_id)
+        try:
+            policy, ref = await scope.resolve_cli(uow, args.policy, args.measure)
+        except scope.ScopeError as exc:
+            return _fail(str(exc))
+        rows = await task_rows(uow, policy_id=policy.id if policy else None,
+                               measure_number=ref.measure if ref else None, unit_id=unit_id)
+        if ref is not None and ref.kind == "task":
+            rows = [r for r in rows if r.seq == ref.seq]
     if not rows:
         print("台账为空。先运行 `duban init` 或 `duban import 文件`。")
         return 0
     cities = {u.name for u in app.directory.cities}
     body = [
-        [f"{r.measure_number}.{r.seq}", r.text, _abbreviate_units(r.lead, cities),
+        [format_task(r.policy_code, r.measure_number, r.seq), r.text, _abbreviate_units(r.lead, cities),
          _abbreviate_units(r.co + r.local, cities), r.due_on.isoformat() if r.due_on else "—",
          _status_digest(r.statuses)]
         for r in rows
@@ -473,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_import, needs_db=False)
 
     p = sub.add_parser("tasks", help="the ledger as a terminal table")
-    p.add_argument("--measure", type=int)
+    p.add_argument("--policy", help="a policy's code (P1, J1 …); `duban policies` lists them")
+    p.add_argument("--measure", help="a measure or task: 2, 2.1, P1-2, P1-2.1 (a bare number needs --policy "
+                                     "when several policies have it)")
     p.add_argument("--unit")
     p.add_argument("--wide", action="store_true", help="show whole task texts")
     p.set_defaults(handler=cmd_tasks, needs_db=True)
@@ -481,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("units", help="the unit directory with aliases and assignment counts")
     p.set_defaults(handler=cmd_units, needs_db=True)
     add_unit_commands(p)
+    add_item_commands(sub)
 
     p = sub.add_parser("followups", help="list scheduled follow-ups (催办); `followups set` configures them")
     p.add_argument("--due", action="store_true", help="only those due now")

@@ -9,13 +9,12 @@ is only ever `#71`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # Document policies are P…; ad-hoc items (立项) by kind: 领导批示 J, 会议议定 H, 重点工作 Z, 其他 Q.
 CODE_LETTERS = "PJHZQ"
-CODE_RE = re.compile(rf"[{CODE_LETTERS}][1-9]\d{{0,5}}")
+CODE_RE = re.compile(rf"[{CODE_LETTERS}][1-9][0-9]{{0,5}}")
 
 RefKind = Literal["policy", "measure", "task", "assignment"]
 
@@ -57,17 +56,25 @@ def format_assignment(assignment_id: int) -> str:
     return f"#{assignment_id}"
 
 
+# Full-width forms (ＰＩ－２．１, ＃７１) typed with a Chinese input method; nothing else is folded,
+# so a superscript or another script's digit is not a number here.
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FULL_WIDTH).strip().upper()
+
+
 def normalize_code(text: str) -> str | None:
     """`p1` → `P1`; None when the text is not a policy code."""
-    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
+    cleaned = _fold(text)
     return cleaned if CODE_RE.fullmatch(cleaned) else None
 
 
-_NUM = r"([1-9]\d{0,3})"
-# After NFKC: `·` (U+00B7) and `・` stay as they are; `．` becomes `.`, `－` becomes `-`.
+_NUM = r"([1-9][0-9]{0,3})"
 _SEP = r"[.·・\-]"
-_ASSIGNMENT = re.compile(r"#\s*([1-9]\d{0,11})")
-_WITH_CODE = re.compile(rf"([{CODE_LETTERS}][1-9]\d{{0,5}})(?:(?:\s*-\s*|\s+){_NUM}(?:\s*{_SEP}\s*{_NUM})?)?")
+_ASSIGNMENT = re.compile(r"#\s*([1-9][0-9]{0,11})")
+_WITH_CODE = re.compile(rf"([{CODE_LETTERS}][1-9][0-9]{{0,5}})(?:(?:\s*-\s*|\s+){_NUM}(?:\s*{_SEP}\s*{_NUM})?)?")
 _BARE = re.compile(rf"{_NUM}(?:\s*{_SEP}\s*{_NUM})?")
 
 
@@ -75,7 +82,7 @@ def parse_ref(text: str | None) -> Ref:
     """Reads one reference. Raises RefError for anything else."""
     if text is None:
         raise RefError("empty")
-    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
+    cleaned = _fold(text)
     if not cleaned:
         raise RefError("empty")
     if m := _ASSIGNMENT.fullmatch(cleaned):
@@ -113,3 +120,17 @@ def take_ref(text: str | None) -> tuple[Ref | None, str]:
             continue
         return ref, " ".join(words[n:])
     return None, " ".join(words)
+
+
+def task_of(view: Any) -> str:
+    """The task reference of an assignment view (anything with .policy.code, .measure.number, .task.seq)."""
+    return format_task(view.policy.code, view.measure.number, view.task.seq)
+
+
+def measure_of(view: Any) -> str:
+    return format_measure(view.policy.code, view.measure.number)
+
+
+def of_view(view: Any) -> dict[str, str]:
+    """The reference placeholders every text about one assignment may use: {task}, {measure}."""
+    return {"task": task_of(view), "measure": measure_of(view)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot import refs
 from bot.i18n import role_name, status_name, t
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.coordination import esc, local_time
@@ -37,9 +38,10 @@ def board_lines(lang: str, measures: list[MeasureLine], policy_lights: dict[int,
             current_policy = m.policy_id
             light = (policy_lights or {}).get(m.policy_id)
             prefix = t(lang, f"light.{light}") + " " if light else ""
-            lines.append(t(lang, "board.policy", title=prefix + esc(clip(m.policy_title))))
+            lines.append(t(lang, "board.policy", light=prefix, title=esc(clip(m.policy_title)), code=m.policy_code))
         draft = m.counts.get("draft", 0)
-        lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"), number=m.number, title=esc(clip(m.title)),
+        lines.append(t(lang, "board.measure", light=t(lang, f"light.{m.light}"),
+                       measure=refs.format_measure(m.policy_code or None, m.number), title=esc(clip(m.title)),
                        total=m.total, done=m.counts.get("done", 0), red=m.counts.get("red", 0),
                        yellow=m.counts.get("yellow", 0), green=m.counts.get("green", 0),
                        draft=(t(lang, "board.undelivered", n=undelivered) if (undelivered := m.counts.get("undelivered"))
@@ -64,12 +66,12 @@ def measure_lines(lang: str, rows: list[AssignmentLine], task_lights: dict[int, 
     lines: list[str] = []
     last_task = None
     for r in rows:
-        if (r.measure_number, r.seq) != last_task:
-            last_task = (r.measure_number, r.seq)
+        if r.task_id != last_task:
+            last_task = r.task_id
             text = r.text if len(r.text) <= 120 else r.text[:120] + "…"
             light = (task_lights or {}).get(r.task_id)
             prefix = t(lang, f"light.{light}") + " " if light else ""
-            lines.append(t(lang, "measure.task", number=r.measure_number, seq=r.seq, text=prefix + esc(text)))
+            lines.append(t(lang, "measure.task", task=r.task_ref, text=prefix + esc(text)))
         lines.append(t(lang, "measure.assignment", light=t(lang, f"light.{r.light}"), aid=r.assignment_id,
                        unit=esc(r.unit), role=role_name(lang, r.role), status=status_name(lang, r.status),
                        percent=_percent(r.percent)))
@@ -78,8 +80,8 @@ def measure_lines(lang: str, rows: list[AssignmentLine], task_lights: dict[int, 
 
 def unit_lines(lang: str, rows: list[AssignmentLine]) -> list[str]:
     return [
-        t(lang, "unit.row", light=t(lang, f"light.{r.light}"), aid=r.assignment_id, measure=r.measure_number,
-          seq=r.seq, status=status_name(lang, r.status),
+        t(lang, "unit.row", light=t(lang, f"light.{r.light}"), aid=r.assignment_id, task=r.task_ref,
+          status=status_name(lang, r.status),
           due=t(lang, "unit.due", due=r.due_on.isoformat()) if r.due_on else "",
           text=esc(r.text[:60] + ("…" if len(r.text) > 60 else "")))
         for r in rows
@@ -88,7 +90,7 @@ def unit_lines(lang: str, rows: list[AssignmentLine]) -> list[str]:
 
 def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[str]:
     return [
-        t(lang, "overdue.row", aid=r.assignment_id, unit=esc(r.unit), measure=r.measure_number, seq=r.seq,
+        t(lang, "overdue.row", aid=r.assignment_id, unit=esc(r.unit), task=r.task_ref,
           due=r.due_on.isoformat() if r.due_on else "—", days=(today - r.due_on).days if r.due_on else 0,
           status=status_name(lang, r.status))
         for r in rows
@@ -99,7 +101,7 @@ def task_detail(lang: str, view, light: str, reports: list[ProgressReport],  # t
                 files: dict[int, list] | None = None) -> str:
     a = view.assignment
     text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
-             percent=_percent(a.percent), measure=view.measure.number, measure_title=esc(clip(view.measure.title)),
+             percent=_percent(a.percent), **refs.of_view(view), measure_title=esc(clip(view.measure.title)),
              text=esc(view.task.text), unit=esc(view.unit.name), role=role_name(lang, a.role),
              due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), acked=local_time(a.acknowledged_at),
              last_report=local_time(a.last_report_at), reminders=a.reminders_count)

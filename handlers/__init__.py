@@ -10,15 +10,25 @@ from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import App
 from bot.services.throttle import AttemptThrottle
-from handlers import common, contact, coordinator, corrections, import_chat, leader, private_only
+from handlers import (
+    common,
+    contact,
+    coordinator,
+    corrections,
+    import_chat,
+    items,
+    leader,
+    private_only,
+    workspace,
+)
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
 # Order matters: strangers are stopped before any member handler, listings asked in a group are
 # turned to the private chat before anything answers them, coordinators' commands come before the
 # generic refusals, and the fallback answers whatever is left.
-TEMPLATES = (common.router, common.stranger_router, private_only.router, import_chat.router, corrections.router,
-             coordinator.router, leader.router,
+TEMPLATES = (common.router, common.stranger_router, private_only.router, workspace.router, items.router,
+             import_chat.router, corrections.router, coordinator.router, leader.router,
              coordinator.denied_router, corrections.denied_router, contact.router, common.fallback_router)
 
 

@@ -55,3 +55,19 @@ class EvidenceAction(CallbackData, prefix=cb.EVIDENCE):
 class PlaceAction(CallbackData, prefix=cb.PLACE):
     id: int  # the kept message (UnplacedReport)
     aid: int  # the task chosen for it
+
+
+class PolicyAction(CallbackData, prefix=cb.POLICY):
+    action: str  # sel | clr
+    id: int
+
+
+class PickAction(CallbackData, prefix=cb.PICK):
+    command: str  # measure | dispatch | extend | remind | task | board | summary | export
+    ref: str  # the reference with the chosen policy's code, e.g. P2-2
+    extra: str  # the rest of the command's arguments ("-" for none), with ":" written as "~"
+
+
+class NewAction(CallbackData, prefix=cb.NEW):
+    action: str  # kind | unit | done | skip | rhythm | ok | cancel
+    value: str

@@ -24,7 +24,7 @@ from bot.services.access import Actor
 from bot.services.uow import UnitOfWork
 from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
-from handlers.util import parse_int, quietly, refusal, say
+from handlers.util import quietly, refusal, say
 
 router = Router(name="contact")
 router.message.filter(is_member)
@@ -99,11 +99,40 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # 
 @router.message(Command("task"))
 async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                        actor: Actor) -> None:
-    aid = parse_int(command.args)
-    if aid is None:
-        say(uow, message.chat.id, t(actor.language, "number.bad"))
+    await run_task(message.chat.id, command.args or "", uow, actor)
+
+
+async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    """`/task #71` is one assignment; `/task P1-2.1` (or `2.1`) is a task with its units' assignments."""
+    from handlers.coordinator import listing
+    from handlers.workspace import read_ref, resolve_or_ask
+
+    lang = actor.language
+    ref = read_ref(args)
+    if ref is None:
+        say(uow, chat_id, t(lang, "task.usage"))
         return
-    await _send_detail(message.chat.id, aid, uow, actor)
+    if ref.kind == "assignment":
+        await _send_detail(chat_id, ref.assignment or 0, uow, actor)
+        return
+    if ref.kind != "task":
+        say(uow, chat_id, t(lang, "ref.assignment_hint", ref=co.esc(args.strip())))
+        return
+    if actor.is_coordinator:
+        resolved = await resolve_or_ask(uow, actor, chat_id, "task", ref)
+        if resolved is not None:
+            text, markup = await listing("task", str(resolved.ref), 0, uow, actor)
+            say(uow, chat_id, text, markup=markup)
+        return
+    # A unit's members see their own share of that task number, each line with its policy's code.
+    units = actor.contact_unit_ids | actor.leader_unit_ids
+    rows = [r for r in await board_service.assignment_lines(uow, unit_ids=units,
+                                                            measure_number=ref.measure)
+            if r.seq == ref.seq and r.status != "draft" and (ref.code is None or r.policy_code == ref.code)]
+    if not rows:
+        say(uow, chat_id, t(lang, "ref.not_found", ref=co.esc(str(ref))))
+        return
+    say(uow, chat_id, "\n".join([t(lang, "task.header", task=co.esc(str(ref))), *views.unit_lines(lang, rows)]))
 
 
 async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]

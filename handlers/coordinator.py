@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -9,26 +11,39 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import callbacks as cb
-from bot import views
+from bot import refs, views
 from bot.dates import parse_date
 from bot.i18n import role_name, t
+from bot.refs import Ref, normalize_code, take_ref
 from bot.services import board as board_service
 from bot.services import coordination as co
-from bot.services import sealed
+from bot.services import scope, sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
 from bot.services.uow import UnitOfWork
-from handlers.callbacks import ConfirmAction, ExtensionAction, PageAction, ReviewAction
+from handlers.callbacks import (
+    ConfirmAction,
+    ExtensionAction,
+    NewAction,
+    PageAction,
+    PickAction,
+    PolicyAction,
+    ReviewAction,
+)
 from handlers.filters import is_coordinator
 from handlers.util import parse_int, quietly, refusal, say
+from handlers.workspace import WORKSPACE_COMMANDS, read_ref, resolve_or_ask
+from models import Policy
 
 router = Router(name="coordinator")
 router.message.filter(is_coordinator)
 router.callback_query.filter(is_coordinator)
 
 COORDINATOR_COMMANDS = ("dispatch", "board", "measure", "unit", "overdue", "remind", "extend", "close", "reopen",
-                        "units", "invite", "addcoordinator", "followups", "summary", "export")
+                        "units", "invite", "addcoordinator", "followups", "summary", "export", *WORKSPACE_COMMANDS)
+# Extending a measure or task moves what is still being worked on (see asg.ALLOWED["extend"]).
+EXTENDABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
 
 
 class ReturnFlow(StatesGroup):
@@ -46,27 +61,38 @@ def _pager(kind: str, arg: str, page: int, pages: int, lang: str) -> dict | None
     return cb.keyboard([row])
 
 
-async def _listing(kind: str, arg: str, page: int, uow: UnitOfWork,
+async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
                    actor: Actor) -> tuple[str, dict | None]:
     lang = actor.language
     now = uow.now
     cal = uow.calendar
     if kind == "board":
-        measures, overdue = await board_service.board(uow)
+        narrowed = await scope.policy_by_code(uow, arg) if arg != "-" else None
+        if arg != "-" and narrowed is None:
+            raise co.CoordinationError("button.forged")
+        measures, overdue = await board_service.board(uow, narrowed.id if narrowed else None)
         if not measures:
             return t(lang, "board.empty"), None
         header = t(lang, "board.title", date=co.local_time(now))
+        if narrowed is not None:
+            header += t(lang, "board.narrowed", code=narrowed.code)
         policies = await board_service.rollup(uow, "policy")
         policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
         lines = [*views.board_lines(lang, measures, policy_lights), views.board_totals(lang, measures, overdue)]
-    elif kind == "measure":
-        number = int(arg)
-        rows = await board_service.assignment_lines(uow, measure_number=number)
-        title = await board_service.measure_title(uow, number)
+    elif kind in ("measure", "task"):
+        ref = read_ref(arg)
+        policy = await scope.policy_by_code(uow, ref.code) if ref is not None and ref.code else None
+        if ref is None or policy is None or ref.measure is None:
+            raise co.CoordinationError("button.forged")
+        number = ref.measure
+        rows = await board_service.assignment_lines(uow, measure_number=number, policy_id=policy.id)
+        title = await board_service.measure_title(uow, number, policy.id)
         if title is None:
-            return t(lang, "measure.not_found", number=number), None
-        header = t(lang, "measure.header", number=number, title=co.esc(title))
-        tasks = await board_service.rollup(uow, "task", measure_number=number)
+            return t(lang, "measure.not_found", measure=co.esc(arg)), None
+        if kind == "task":
+            rows = [r for r in rows if r.seq == ref.seq]
+        header = t(lang, "measure.header", measure=refs.format_measure(policy.code, number), title=co.esc(title))
+        tasks = await board_service.rollup(uow, "task", measure_number=number, policy_id=policy.id or 0)
         lines = views.measure_lines(lang, rows, {tid: board_service.rolled(c) for tid, c in tasks.items()})
     elif kind == "unit":
         unit_id = int(arg)
@@ -88,21 +114,52 @@ async def _listing(kind: str, arg: str, page: int, uow: UnitOfWork,
     return text, _pager(kind, arg, page, pages, lang)
 
 
+async def _narrowing(chat_id: int, args: str, uow: UnitOfWork,
+                     actor: Actor) -> tuple[Policy | None, str] | None:
+    """An optional policy code first (`/board P1`, `/summary P1 2026-W48`); None after an error."""
+    first, _, rest = args.strip().partition(" ")
+    if not first or normalize_code(first) is None:
+        return None, args.strip()
+    policy = await scope.policy_by_code(uow, first)
+    if policy is None:
+        say(uow, chat_id, t(actor.language, "ref.not_found", ref=co.esc(first)))
+        return None
+    return policy, rest.strip()
+
+
+async def run_board(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    narrowed = await _narrowing(chat_id, args, uow, actor)
+    if narrowed is None:
+        return
+    policy = narrowed[0]
+    text, markup = await listing("board", policy.code if policy else "-", 0, uow, actor)
+    say(uow, chat_id, text, markup=markup)
+
+
 @router.message(Command("board"))
-async def board_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
-    text, markup = await _listing("board", "-", 0, uow, actor)
-    say(uow, message.chat.id, text, markup=markup)
+async def board_command(message: Message, command: CommandObject, uow: UnitOfWork,
+                        actor: Actor) -> None:
+    await run_board(message.chat.id, command.args or "", uow, actor)
+
+
+async def run_measure(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    ref = read_ref(args)
+    if ref is None or ref.kind not in ("measure", "task"):
+        say(uow, chat_id, t(actor.language, "measure.usage"))
+        return
+    if ref.kind == "task":
+        ref = Ref("measure", ref.code, ref.measure)
+    resolved = await resolve_or_ask(uow, actor, chat_id, "measure", ref)
+    if resolved is None:
+        return
+    text, markup = await listing("measure", str(resolved.ref), 0, uow, actor)
+    say(uow, chat_id, text, markup=markup)
 
 
 @router.message(Command("measure"))
 async def measure_command(message: Message, command: CommandObject, uow: UnitOfWork,
                           actor: Actor) -> None:
-    number = parse_int(command.args)
-    if number is None:
-        say(uow, message.chat.id, t(actor.language, "number.bad"))
-        return
-    text, markup = await _listing("measure", str(number), 0, uow, actor)
-    say(uow, message.chat.id, text, markup=markup)
+    await run_measure(message.chat.id, command.args or "", uow, actor)
 
 
 @router.message(Command("unit"))
@@ -113,13 +170,13 @@ async def unit_command(message: Message, command: CommandObject, uow: UnitOfWork
     if unit is None:
         say(uow, message.chat.id, t(actor.language, "unit.not_found", name=co.esc(name)))
         return
-    text, markup = await _listing("unit", str(unit.id), 0, uow, actor)
+    text, markup = await listing("unit", str(unit.id), 0, uow, actor)
     say(uow, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("overdue"))
 async def overdue_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
-    text, markup = await _listing("overdue", "-", 0, uow, actor)
+    text, markup = await listing("overdue", "-", 0, uow, actor)
     say(uow, message.chat.id, text, markup=markup)
 
 
@@ -127,7 +184,7 @@ async def overdue_command(message: Message, uow: UnitOfWork, actor: Actor) -> No
 async def page_button(query: CallbackQuery, callback_data: PageAction, uow: UnitOfWork,
                       actor: Actor) -> None:
     try:
-        text, markup = await _listing(callback_data.kind, callback_data.arg, callback_data.page, uow,
+        text, markup = await listing(callback_data.kind, callback_data.arg, callback_data.page, uow,
                                       actor)
     except (co.CoordinationError, ValueError):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
@@ -152,25 +209,35 @@ async def units_command(message: Message, uow: UnitOfWork, actor: Actor) -> None
         say(uow, message.chat.id, views.paginate("", lines, page)[0].strip())
 
 
+async def run_dispatch(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    arg = args.strip()
+    lang = actor.language
+    number: int | None = None
+    policy: Policy | None = None
+    if arg.lower() not in ("all", "全部"):
+        ref = read_ref(arg)
+        if ref is None or ref.kind not in ("policy", "measure"):
+            say(uow, chat_id, t(lang, "dispatch.usage"))
+            return
+        resolved = await resolve_or_ask(uow, actor, chat_id, "dispatch", ref)
+        if resolved is None:
+            return
+        policy, number = resolved.policy, ref.measure
+    plan = await co.plan_dispatch(uow, number, policy.id if policy else None)
+    if not plan.assignment_ids:
+        say(uow, chat_id, t(lang, "dispatch.nothing", scope=co.dispatch_scope(plan, lang)))
+        return
+    say(uow, chat_id, co.render_dispatch_preview(plan, lang),
+        markup=co.dispatch_keyboard(number, lang, co.plan_fingerprint(plan), plan.policy_code))
+
+
 @router.message(Command("dispatch"))
 async def dispatch_command(message: Message, command: CommandObject, uow: UnitOfWork,
                            actor: Actor) -> None:
-    arg = (command.args or "").strip().lower()
-    if arg not in ("all", "全部") and parse_int(arg) is None:
-        say(uow, message.chat.id, t(actor.language, "dispatch.usage"))
-        return
-    number = None if arg in ("all", "全部") else parse_int(arg)
-    plan = await co.plan_dispatch(uow, number)
-    lang = actor.language
-    if not plan.assignment_ids:
-        scope = t(lang, "dispatch.scope.measure", number=number) if number is not None else ""
-        say(uow, message.chat.id, t(lang, "dispatch.nothing", scope=scope))
-        return
-    say(uow, message.chat.id, co.render_dispatch_preview(plan, lang),
-        markup=co.dispatch_keyboard(number, lang, co.plan_fingerprint(plan)))
+    await run_dispatch(message.chat.id, command.args or "", uow, actor)
 
 
-@router.callback_query(ConfirmAction.filter())
+@router.callback_query(ConfirmAction.filter(F.action.in_({"dispatch", "cancel"})))
 async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
                            actor: Actor) -> None:
     lang = actor.language
@@ -179,14 +246,16 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
         if query.message is not None:
             await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
         return
-    scope, _, fingerprint = callback_data.arg.partition(".")
-    if callback_data.action != "dispatch" or (scope != "all" and parse_int(scope) is None):
+    scope_text, _, fingerprint = callback_data.arg.partition(".")
+    ref = None if scope_text == "all" else read_ref(scope_text)
+    policy = await scope.policy_by_code(uow, ref.code) if ref is not None and ref.code else None
+    if scope_text != "all" and (ref is None or policy is None or ref.kind not in ("policy", "measure")):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
-    number = None if scope == "all" else parse_int(scope)
+    number = ref.measure if ref is not None else None
     try:
         result = await co.dispatch(uow, number, actor=actor.tag,
-                                   expect=fingerprint or None)
+                                   expect=fingerprint or None, policy_id=policy.id if policy else None)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -209,9 +278,12 @@ async def remind_command(message: Message, command: CommandObject, uow: UnitOfWo
     if not arg:
         say(uow, message.chat.id, t(lang, "remind.usage"))
         return
-    aid = parse_int(arg)
-    if aid is not None:
-        ids = [aid]
+    ref = read_ref(arg)
+    if ref is not None and ref.kind == "assignment":
+        ids = [ref.assignment or 0]
+    elif ref is not None:
+        await run_remind(message.chat.id, arg, uow, actor)
+        return
     else:
         unit = await find_unit(uow, arg)
         if unit is None:
@@ -223,40 +295,91 @@ async def remind_command(message: Message, command: CommandObject, uow: UnitOfWo
         t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
 
 
-def _two_args(command: CommandObject) -> tuple[int | None, str]:
-    parts = (command.args or "").split()
-    return (parse_int(parts[0]) if parts else None), (parts[1] if len(parts) > 1 else "")
+async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    """`/extend #71 DATE` moves one assignment; `/extend P1-2 DATE` (or a task, or a policy) names
+    every open assignment it would move and waits for 确认."""
+    ref, raw_date = take_ref(args)
+    lang = actor.language
+    if ref is None or not raw_date:
+        say(uow, chat_id, t(lang, "extend.usage"))
+        return
+    today = uow.calendar.local_date(uow.now)
+    new_due = parse_date(raw_date, today)
+    if new_due is None:
+        say(uow, chat_id, t(lang, "date.bad"))
+        return
+    if ref.kind == "assignment":
+        try:
+            await co.coordinator_extend(uow, actor, ref.assignment or 0, new_due)
+        except co.CoordinationError as exc:
+            say(uow, chat_id, refusal(actor, exc))
+            return
+        say(uow, chat_id, t(lang, "extend.ok", aid=ref.assignment, due=new_due.isoformat()))
+        return
+    if new_due < today:
+        say(uow, chat_id, t(lang, "date.past", date=new_due.isoformat(), today=today.isoformat()))
+        return
+    resolved = await resolve_or_ask(uow, actor, chat_id, "extend", ref, new_due.isoformat())
+    if resolved is None or resolved.policy is None:
+        return
+    target = await scope.open_assignments(uow, resolved.policy, resolved.ref, EXTENDABLE)
+    if not target.assignment_ids:
+        say(uow, chat_id, t(lang, "extend.none", ref=str(resolved.ref)))
+        return
+    arg = f"{resolved.ref}~{new_due:%Y%m%d}~{target.fingerprint}"
+    say(uow, chat_id, t(lang, "extend.confirm", ref=str(resolved.ref), count=len(target.assignment_ids),
+                                 units=co.esc("、".join(target.units)), due=new_due.isoformat()),
+        markup=cb.keyboard([[cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
+                             cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend"))]]))
 
 
 @router.message(Command("extend"))
 async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor) -> None:
-    aid, raw_date = _two_args(command)
+    await run_extend(message.chat.id, command.args or "", uow, actor)
+
+
+@router.callback_query(ConfirmAction.filter(F.action == "extend"))
+async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
+                         actor: Actor) -> None:
     lang = actor.language
-    if aid is None or not raw_date:
-        say(uow, message.chat.id, t(lang, "extend.usage"))
+    parts = callback_data.arg.split("~")
+    ref = read_ref(parts[0]) if len(parts) == 3 else None
+    policy = await scope.policy_by_code(uow, ref.code) if ref is not None and ref.code else None
+    try:
+        new_due = date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:8])) if policy else None
+    except ValueError:
+        new_due = None
+    if ref is None or policy is None or new_due is None or ref.kind == "assignment":
+        await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
-    new_due = parse_date(raw_date, uow.calendar.local_date(uow.now))
-    if new_due is None:
-        say(uow, message.chat.id, t(lang, "date.bad"))
+    target = await scope.open_assignments(uow, policy, ref, EXTENDABLE)
+    if target.fingerprint != parts[2] or new_due < uow.calendar.local_date(uow.now):
+        await quietly(query.answer(t(lang, "button.stale"), show_alert=True))
         return
     try:
-        await co.coordinator_extend(uow, actor, aid, new_due)
+        for aid in target.assignment_ids:
+            await co.coordinator_extend(uow, actor, aid, new_due)
     except co.CoordinationError as exc:
-        say(uow, message.chat.id, refusal(actor, exc))
-        return
-    say(uow, message.chat.id, t(lang, "extend.ok", aid=aid, due=new_due.isoformat()))
+        await quietly(query.answer(refusal(actor, exc), show_alert=True))
+        raise
+    await quietly(query.answer())
+    if query.message is not None:
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+    say(uow, query.message.chat.id if query.message else query.from_user.id,
+        t(lang, "extend.bulk_done", ref=str(ref), count=len(target.assignment_ids), due=new_due.isoformat()))
 
 
 @router.message(Command("close", "reopen"))
 async def close_reopen_command(message: Message, command: CommandObject, uow: UnitOfWork,
                                actor: Actor) -> None:
-    aid = parse_int(command.args)
+    ref = read_ref(command.args)
     lang = actor.language
     name = command.command
-    if aid is None:
+    if ref is None or ref.kind != "assignment":
         say(uow, message.chat.id, t(lang, f"{name}.usage"))
         return
+    aid = ref.assignment or 0
     action = co.coordinator_close if name == "close" else co.coordinator_reopen
     try:
         await action(uow, actor, aid)
@@ -399,7 +522,11 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
 
     lang = actor.language
     now = uow.now
-    week = (command.args or "").strip() or summary_service.week_of(uow.calendar.local_date(now))
+    narrowed = await _narrowing(message.chat.id, command.args or "", uow, actor)
+    if narrowed is None:
+        return
+    policy, rest = narrowed
+    week = rest or summary_service.week_of(uow.calendar.local_date(now))
     try:
         summary_service.week_bounds(week)
     except ValueError:
@@ -415,16 +542,17 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
         from bot.reporting import write_ledger
         from bot.services import outbox
 
-        data = await summary_service.build_summary(uow, week=week)
+        data = await summary_service.build_summary(uow, week=week, policy_ids=[policy.id or 0] if policy else None)
         buffer = io.BytesIO()
         # Rendering is CPU work: off the event loop, so the sender and other chats keep moving.
         await asyncio.to_thread(write_ledger, data, buffer, lang)
         ledger = buffer.getvalue()
+        prefix = f"{policy.code}-" if policy else ""
         outbox.enqueue_file(uow.session, chat_id=actor.user_id, method="sendDocument",
-                            file_name=f"duban-ledger-{week}.xlsx", data=ledger, caption=week,
+                            file_name=f"duban-ledger-{prefix}{week}.xlsx", data=ledger, caption=week,
                             now=now, purpose="export")
         return
-    data = await summary_service.build_summary(uow, week=week)
+    data = await summary_service.build_summary(uow, week=week, policy_ids=[policy.id or 0] if policy else None)
     await summary_service.send_summary(uow, data, to=[me], actor=actor.tag, dedupe=False)
 
 
@@ -441,6 +569,32 @@ async def denied_command(message: Message, uow: UnitOfWork, actor: Actor) -> Non
 @denied_router.callback_query(ExtensionAction.filter())
 @denied_router.callback_query(ConfirmAction.filter())
 @denied_router.callback_query(PageAction.filter())
+@denied_router.callback_query(PolicyAction.filter())
+@denied_router.callback_query(PickAction.filter())
+@denied_router.callback_query(NewAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
     await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
 
+
+
+async def run_remind(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    lang = actor.language
+    ref = read_ref(args)
+    resolved = await resolve_or_ask(uow, actor, chat_id, "remind", ref) if ref is not None else None
+    if resolved is None or resolved.policy is None:
+        return
+    ids = (await scope.open_assignments(uow, resolved.policy, resolved.ref)).assignment_ids
+    reminded, messages = await co.remind(uow, actor, ids, actor_tag=actor.tag)
+    say(uow, chat_id,
+        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
+
+
+async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
+    from handlers.contact import run_task as task
+
+    await task(chat_id, args, uow, actor)
+
+
+# What a pressed "which policy?" button runs again, with the chosen code in the reference.
+REF_COMMANDS = {"measure": run_measure, "dispatch": run_dispatch, "extend": run_extend, "remind": run_remind,
+                "board": run_board, "task": run_task}

@@ -124,7 +124,7 @@ async def test_acknowledge_reply_review_and_board(harness: Harness) -> None:
     h.srv.command(COORD, "/board")
     await h.deliver()
     board = h.srv.messages_to(COORD)[-1].text
-    assert "措施2" in board and "待交办" in board
+    assert "措施P1-2" in board and "待交办" in board
 
 
 async def test_strangers_and_forged_buttons_are_refused(harness: Harness) -> None:

@@ -71,7 +71,7 @@ async def test_extension_request_approved_and_refused(harness: Harness) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = assignment_id_of(task_msg)
-    h.srv.command(COORD, f"/extend {aid} 2025-10-31")
+    h.srv.command(COORD, f"/extend #{aid} 2025-10-31")
     await h.deliver()
     assert "2025-10-31" in h.srv.messages_to(YICHUN)[-1].text
     h.srv.press_button(YICHUN, task_msg, "申请延期")
@@ -102,17 +102,17 @@ async def test_coordinator_controls_and_listings(harness: Harness) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = assignment_id_of(task_msg)
-    for command in (f"/task {aid}", "/measure 2", "/unit 宜春", "/overdue", "/units", "/followups", f"/remind {aid}",
-                    f"/close {aid}", f"/close {aid}", f"/reopen {aid}", "/task abc", "/measure 99", "/unit 火星局"):
+    for command in (f"/task #{aid}", "/measure 2", "/unit 宜春", "/overdue", "/units", "/followups", f"/remind #{aid}",
+                    f"/close #{aid}", f"/close #{aid}", f"/reopen #{aid}", "/task abc", "/measure 99", "/unit 火星局"):
         h.srv.command(COORD, command)
     await h.deliver()
     texts = [s.text for s in h.srv.messages_to(COORD)[-16:]]
     joined = "\n".join(texts)
-    assert "宜春做大做强产业链" in joined and "措施2" in joined
+    assert "宜春做大做强产业链" in joined and "措施P1-2" in joined
     assert "没有逾期事项" in joined
     assert "已催办：1 个分配" in joined
     assert f"任务 #{aid} 已办结" in joined and "不能执行此操作" in joined and "重新打开" in joined
-    assert "编号应为数字" in joined and "找不到措施 99" in joined and "找不到单位" in joined
+    assert "用法：/task" in joined and "找不到 99" in joined and "找不到单位" in joined
     reminders = [s for s in h.srv.messages_to(YICHUN) if "催办" in s.text]
     assert reminders and "签收" in reminders[-1].button_texts
     async with h.app.sessions() as session:

@@ -20,3 +20,10 @@ def test_pure_packing_matches_aiogram_factories() -> None:
 def test_packing_refuses_telegrams_64_byte_limit() -> None:
     with pytest.raises(ValueError):
         cb.pack(cb.CONFIRM, "dispatch", "x" * 70)
+
+
+def test_workspace_payloads_match() -> None:
+    from handlers.callbacks import PickAction, PolicyAction
+
+    assert cb.pack(cb.POLICY, "sel", 3) == PolicyAction(action="sel", id=3).pack()
+    assert cb.pack(cb.PICK, "measure", "P2-2", "-") == PickAction(command="measure", ref="P2-2", extra="-").pack()

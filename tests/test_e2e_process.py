@@ -400,11 +400,11 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded
             srv.command(COORD, "/board")
             board = await srv.wait_for(chat_id=COORD, text_contains="督办看板", since=mark, timeout=WAIT)
             lines = board.body.splitlines()
-            m2 = [line for line in lines if "措施2 " in line]
+            m2 = [line for line in lines if "措施P1-2 " in line]
             assert len(m2) == 1, board.body
             assert f"共{MEASURE_TWO_ASSIGNMENTS}" in m2[0] and "办结1" in m2[0], m2[0]
             assert "待交办" not in m2[0], m2[0]
-            m1 = next(line for line in lines if "措施1 " in line)
+            m1 = next(line for line in lines if "措施P1-1 " in line)
             assert "待交办" in m1, m1  # other measures were not dispatched
             assert "合计" in board.body
 

@@ -75,7 +75,7 @@ async def test_replies_to_closed_tasks_and_other_messages_get_the_usual_answers(
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = int(task_msg.text.split("#")[1].split()[0])
-    h.srv.command(COORD, f"/close {aid}")
+    h.srv.command(COORD, f"/close #{aid}")
     await h.deliver()
     notice = h.srv.messages_to(YICHUN)[-1]  # a bot message that carries no task
     h.srv.send_text(YICHUN, "补充：验收材料已归档", reply_to=task_msg)  # the task is closed now
@@ -116,7 +116,7 @@ async def test_a_command_behind_a_reply_sees_it(harness: Harness) -> None:
     seen = len(h.srv.messages_to(COORD))
     # One polling batch: the reply, then the coordinator's command.
     h.srv.send_text(YICHUN, "完成45%", reply_to=task_msg)
-    h.srv.command(COORD, f"/task {aid}")
+    h.srv.command(COORD, f"/task #{aid}")
     await h.deliver()
     new = h.srv.messages_to(COORD)[seen:]
     assert len(new) == 1 and "报送记录" in new[0].text and "完成45%" in new[0].text

@@ -39,7 +39,7 @@ async def test_extend_refuses_what_is_not_a_calendar_date(harness: Harness, raw:
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = assignment_id_of(task_msg)
-    h.srv.command(COORD, f"/extend {aid} {raw}")
+    h.srv.command(COORD, f"/extend #{aid} {raw}")
     await h.deliver()
     assert "未能识别日期" in h.srv.messages_to(COORD)[-1].text
     async with h.app.sessions() as session:
@@ -50,7 +50,7 @@ async def test_extend_takes_a_date_without_its_year(harness: Harness) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = assignment_id_of(task_msg)
-    h.srv.command(COORD, f"/extend {aid} 12月31日")
+    h.srv.command(COORD, f"/extend #{aid} 12月31日")
     await h.deliver()
     async with h.app.sessions() as session:
         assert str((await session.get(Assignment, aid)).due_on) == "2025-12-31"

@@ -17,7 +17,7 @@ async def test_listings_in_a_units_group_point_to_the_private_chat(harness: Harn
     yichun_aid = assignment_id_of(task_msg)
     before = len(h.srv.messages_to(NANCHANG_GROUP))
     before_private = len(h.srv.messages_to(COORD))
-    for command in [*LISTINGS, f"/task {yichun_aid}", f"/board@{h.srv.bot_username}"]:
+    for command in [*LISTINGS, f"/task #{yichun_aid}", f"/board@{h.srv.bot_username}"]:
         h.srv.command(COORD, command, chat_id=NANCHANG_GROUP)
         await h.deliver()
         answers = h.srv.messages_to(NANCHANG_GROUP)[before:]
@@ -29,14 +29,14 @@ async def test_listings_in_a_units_group_point_to_the_private_chat(harness: Harn
     # Asked in private, the same listing is answered.
     h.srv.command(COORD, "/board")
     await h.deliver()
-    assert "措施2" in h.srv.messages_to(COORD)[-1].text
+    assert "措施P1-2" in h.srv.messages_to(COORD)[-1].text
 
 
 async def test_a_units_members_still_see_their_own_unit_in_their_group(harness: Harness) -> None:
     h = harness
     await dispatch_and_find(h)
     group_task = next(s for s in h.srv.messages_to(NANCHANG_GROUP) if "交办任务" in s.text)
-    h.srv.command(NANCHANG_MEMBER, f"/task {assignment_id_of(group_task)}", chat_id=NANCHANG_GROUP)
+    h.srv.command(NANCHANG_MEMBER, f"/task #{assignment_id_of(group_task)}", chat_id=NANCHANG_GROUP)
     h.srv.command(NANCHANG_MEMBER, "/tasks", chat_id=NANCHANG_GROUP)
     await h.deliver()
     answers = [s.text for s in h.srv.messages_to(NANCHANG_GROUP)[-2:]]

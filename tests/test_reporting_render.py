@@ -570,7 +570,7 @@ def test_ledger_cells(tmp_path):
     ws = wb["任务分配"]
     header = [c.value for c in ws[1]]
     assert header[:11] == [
-        "措施",
+        "编号",
         "任务序号",
         "任务内容",
         "责任单位",
@@ -585,7 +585,7 @@ def test_ledger_cells(tmp_path):
     assert ws.auto_filter.ref == "A1:M5"
     assert ws.max_row == 5
     row = [c for c in ws[2]]
-    assert row[0].value == "一" and row[1].value == 1
+    assert row[0].value == "一-1" and row[1].value == 1
     assert row[3].value == "省工业和信息化厅" and row[4].value == "牵头"
     assert row[5].is_date and row[5].value == datetime(2026, 11, 20) and row[5].number_format == "yyyy-mm-dd"
     assert row[6].value == "受阻"

@@ -79,7 +79,9 @@ async def test_odd_numbers_get_polite_answers(harness: Harness) -> None:
         h.srv.command(COORD, text)
     h.srv.press(YICHUN, task_msg, "as:det:99999999999999999999999")
     await h.deliver()
-    assert [s.text for s in h.srv.messages_to(COORD)[-2:]] == ["编号应为数字，例如 /task 12。"] * 2
+    from bot.i18n import t
+
+    assert [s.text for s in h.srv.messages_to(COORD)[-2:]] == [t("zh", "task.usage")] * 2
     assert h.srv.callback_answers[-1]["text"]
 
 
@@ -95,7 +97,7 @@ async def test_extension_far_future_and_after_close_are_refused(harness: Harness
     h.srv.send_text(YICHUN, "2026-03-31 用地待批")
     await h.deliver()
     request_msg = h.srv.messages_to(COORD)[-1]
-    h.srv.command(COORD, f"/close {aid}")
+    h.srv.command(COORD, f"/close #{aid}")
     await h.deliver()
     h.srv.press_button(COORD, request_msg, "同意")
     await h.deliver()

@@ -89,7 +89,7 @@ async def test_summary_figures(app: App, clock: ManualClock) -> None:
     assert (h.red, h.yellow, h.green) == (3, 1, 1)
     assert h.reports_this_week == 3
     lights = {m.number: (m.light, m.red, m.yellow, m.green, m.done) for m in data.measures}
-    assert lights == {"1": ("red", 2, 0, 0, 1), "2": ("red", 1, 1, 1, 0)}
+    assert lights == {"P1-1": ("red", 2, 0, 0, 1), "P1-2": ("red", 1, 1, 1, 0)}
     units = {u.unit: u for u in data.units}
     # 单位三 has two open assignments and reported on neither this week.
     assert not units["单位三"].reported and units["单位三"].expected_reports == 2

@@ -102,13 +102,13 @@ TEXTS: dict[str, str] = {
     ),
     "help.observer": "You are an observer and will receive the weekly supervision report. /lang switches language.",
     # dispatch
-    "dispatch.usage": "Usage: /dispatch measure no. or /dispatch all",
+    "dispatch.usage": "Usage: /dispatch P1-2 (a measure), /dispatch P1 (a whole policy) or /dispatch all",
     "dispatch.nothing": "No tasks waiting to be dispatched{scope}.",
     "dispatch.preview": (
         "<b>Dispatch preview</b>{scope}\n{tasks} tasks, {assignments} assignments, {units} units:\n{unit_lines}\n\n"
         "Units with no contact linked yet: {unbound}\nConfirm to send now."
     ),
-    "dispatch.scope.measure": " (measure {number})",
+    "dispatch.scope.measure": " (measure {measure})",
     "dispatch.scope.all": " (all)",
     "dispatch.confirm": "✅ Confirm dispatch",
     "dispatch.cancel": "Cancel",
@@ -119,7 +119,7 @@ TEXTS: dict[str, str] = {
         "once linked: {units}"
     ),
     "task.message": (
-        "📌 <b>Dispatched task</b> #{aid}\n<b>{policy}</b>\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
+        "📌 <b>Dispatched task</b> {task} #{aid}\n<b>{policy}</b>\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
         "Responsible unit: {unit} ({role})\nDeadline: {due}{rhythm}\n\n"
         "Please tap “Acknowledge”; to report progress, reply to this message."
     ),
@@ -150,7 +150,7 @@ TEXTS: dict[str, str] = {
     "ack.ok": "Task #{aid} acknowledged. To report progress, reply to the task message.",
     "ack.already": "Task #{aid} was already acknowledged.",
     "ack.closed": "Task #{aid} is “{status}”; no acknowledgement needed.",
-    "notify.ack": "✅ {unit} acknowledged task #{aid} (measure {measure}).",
+    "notify.ack": "✅ {unit} acknowledged task #{aid} ({task}).",
     # reports
     "report.saved": (
         "Report received for #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
@@ -182,7 +182,7 @@ TEXTS: dict[str, str] = {
         "Consider shortening it or uploading it as an attachment."
     ),
     "report.attachment": "[Attachment: {name}]",
-    "notify.report": "📨 <b>{unit}</b> reported on #{aid} (measure {measure}·{seq})\n{understood}\n“{text}”\nReport #{rid} · {time}",
+    "notify.report": "📨 <b>{unit}</b> reported on {task} #{aid}\n{understood}\n“{text}”\nReport #{rid} · {time}",
     "flow.report.status": "Progress report for task #{aid}: please choose the current status.",
     "flow.report.percent": "Enter the percentage complete (0-100), or tap “Skip”.",
     "flow.report.percent_bad": "Please enter a number from 0 to 100, e.g. 60.",
@@ -214,7 +214,7 @@ TEXTS: dict[str, str] = {
     "ext.no_reason": "Please also give a reason for the extension.",
     "ext.sent": "Extension request submitted (#{eid}); awaiting coordinator approval.",
     "notify.ext": (
-        "⏳ <b>{unit}</b> requests an extension for task #{aid} (measure {measure})\n"
+        "⏳ <b>{unit}</b> requests an extension for task {task} #{aid}\n"
         "Current deadline: {old}\nRequested: {new}\nReason: {reason}"
     ),
     "ext.approved": "Extension request #{eid} approved.",
@@ -224,48 +224,48 @@ TEXTS: dict[str, str] = {
     "notify.ext.refused": "❌ Extension for task #{aid} not approved; the deadline remains {due}.",
     # coordinator control
     "board.title": "<b>Supervision board</b>  {date}",
-    "board.policy": "\n<b>{title}</b>",
+    "board.policy": "\n{light}<b>{code} {title}</b>",
     "board.measure": (
-        "{light} Measure {number} {title}: total {total}, closed {done} 🔴{red} 🟡{yellow} 🟢{green}{draft}"
+        "{light} Measure {measure} {title}: total {total}, closed {done} 🔴{red} 🟡{yellow} 🟢{green}{draft}"
     ),
     "board.draft": " draft {n}",
     "board.totals": (
         "\nTotal: {total} assignments, {done} closed, {overdue} overdue, 🔴{red} 🟡{yellow} 🟢{green}, {draft} draft"
     ),
     "board.empty": "The ledger is empty. Import a policy first (duban import).",
-    "measure.not_found": "Measure {number} not found.",
-    "measure.header": "<b>Measure {number} {title}</b>\n",
-    "measure.task": "\n<b>{number}.{seq}</b> {text}",
+    "measure.not_found": "Measure {measure} not found.",
+    "measure.header": "<b>Measure {measure} {title}</b>\n",
+    "measure.task": "\n<b>{task}</b> {text}",
     "measure.assignment": "  {light} #{aid} {unit} ({role}) {status}{percent}",
     "task.not_found": "Task/assignment #{aid} not found.",
     "task.detail": (
-        "<b>#{aid}</b> {light} {status}{percent}\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
+        "<b>{task} #{aid}</b> {light} {status}{percent}\nMeasure {measure}: {measure_title}\n\n{text}\n\n"
         "Responsible unit: {unit} ({role})\nDeadline: {due}\nAcknowledged: {acked}\nLast report: {last_report}\n"
         "Reminders sent: {reminders}"
     ),
     "task.detail.report": "\n· {time} {text}",
     "task.detail.reports": "\n\n<b>Reports</b>",
     "unit.header": "Tasks of <b>{unit}</b> ({count})",
-    "unit.row": "{light} #{aid} measure {measure}·{seq} {status}{due} {text}",
+    "unit.row": "{light} {task} #{aid} {status}{due} {text}",
     "unit.due": " due {due}",
     "units.row": "{name}{alias} — {count} tasks, {contacts} contacts",
     "overdue.header": "<b>Overdue items</b> ({count})",
     "overdue.none": "Nothing is overdue at the moment.",
-    "overdue.row": "🔴 #{aid} {unit} measure {measure}·{seq} due {due} ({days} days overdue) {status}",
+    "overdue.row": "🔴 {task} #{aid} {unit} due {due} ({days} days overdue) {status}",
     "mytasks.none": "Your unit has no dispatched tasks yet.",
     "mytasks.header": "<b>Your unit's tasks</b> ({count})",
-    "remind.usage": "Usage: /remind assignment no. or /remind unit name",
+    "remind.usage": "Usage: /remind #71 (assignment), /remind P1-2.1 (task), /remind P1-2 (measure) or /remind unit name",
     "remind.sent": "Chased: {count} assignments, {messages} messages.",
     "remind.none": "Nothing needs chasing.",
     "remind.message": (
-        "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDeadline: {due}\nCurrent status: {status}\n"
+        "⏰ <b>Reminder</b> task {task} #{aid}\nMeasure {measure}: {text}\nDeadline: {due}\nCurrent status: {status}\n"
         "Please acknowledge and reply to this message with a progress report as soon as possible."
     ),
-    "extend.usage": "Usage: /extend assignment no. date, e.g. /extend 12 2025-12-31 or /extend 12 12-31",
+    "extend.usage": "Usage: /extend #12 2025-12-31 (one assignment) or /extend P1-2 12-31 (every open assignment of a measure, task or policy, after you confirm)",
     "extend.ok": "Deadline of task #{aid} changed to {due}.",
-    "close.usage": "Usage: /close assignment no.",
+    "close.usage": "Usage: /close #71 (an assignment, with #)",
     "close.ok": "Task #{aid} closed.",
-    "reopen.usage": "Usage: /reopen assignment no.",
+    "reopen.usage": "Usage: /reopen #71 (an assignment, with #)",
     "reopen.ok": "Task #{aid} reopened.",
     "transition.bad": "Task #{aid} is currently “{status}”; this action is not possible.",
     "notify.extended": "📅 The deadline of task #{aid} is now {due}.",
@@ -273,31 +273,31 @@ TEXTS: dict[str, str] = {
     "notify.reopened": "🔄 Task #{aid} was reopened by the coordinator; please continue and report progress.",
     # follow-ups
     "followup.ack_reminder": (
-        "⏰ <b>Acknowledgement reminder</b> Task #{aid} has been dispatched but not yet acknowledged.\n"
+        "⏰ <b>Acknowledgement reminder</b> Task {task} #{aid} has been dispatched but not yet acknowledged.\n"
         "Measure {measure}: {text}\nDeadline: {due}\n"
         "Please tap “Acknowledge”, and reply to this message to report progress."
     ),
     "followup.ack_escalation": (
-        "⚠️ <b>Supervision notice</b> Task #{aid} of {unit} (measure {measure}) is still not acknowledged "
+        "⚠️ <b>Supervision notice</b> Task {task} #{aid} of {unit} is still not acknowledged "
         "after dispatch.\n{text}\nDeadline: {due}"
     ),
     "followup.progress_request": (
-        "📝 <b>Progress report due</b> Task #{aid} ({period})\nMeasure {measure}: {text}\nDeadline: {due}\n"
+        "📝 <b>Progress report due</b> Task {task} #{aid} ({period})\nMeasure {measure}: {text}\nDeadline: {due}\n"
         "Please <b>reply to this message</b> to report progress for this period, e.g. “60% done, site selected”, "
         "“done”, “blocked, land use needs coordinating”; files or photos may be attached."
     ),
     "followup.deadline_warning": (
-        "📅 <b>Deadline approaching</b> Task #{aid} is due in {days} working days ({due}).\n"
+        "📅 <b>Deadline approaching</b> Task {task} #{aid} is due in {days} working days ({due}).\n"
         "Measure {measure}: {text}\nCurrent status: {status}\n"
         "Please reply to this message to report progress; to ask for more time, tap “Request extension”."
     ),
     "followup.overdue_reminder": (
-        "🔴 <b>Reminder</b> Task #{aid} is overdue (deadline {due}, {days} working days overdue).\n"
+        "🔴 <b>Reminder</b> Task {task} #{aid} is overdue (deadline {due}, {days} working days overdue).\n"
         "Measure {measure}: {text}\nCurrent status: {status}\n"
         "Please reply to this message with a progress report or request an extension as soon as possible."
     ),
     "followup.overdue_escalation": (
-        "🚨 <b>Overdue escalation</b> Task #{aid} of {unit} (measure {measure}) is {days} working days overdue "
+        "🚨 <b>Overdue escalation</b> Task {task} #{aid} of {unit} is {days} working days overdue "
         "(deadline {due}); current status: {status}.\n{text}"
     ),
     "followups.header": "<b>Chase schedule</b> ({total} pending, {shown} shown)",
@@ -335,7 +335,7 @@ TEXTS: dict[str, str] = {
     "undeliverable_notice.task": " (task #{aid})",
     "followup.escalation_header": "🚨 <b>Attention</b>: {count} item(s) need your attention",
     "digest.header": "📬 <b>Reports awaiting review</b> ({count})",
-    "digest.row": "<b>#{rid}</b> {unit} · task #{aid} (measure {measure}·{seq}) · {understood}\n“{text}”",
+    "digest.row": "<b>#{rid}</b> {unit} · task {task} #{aid} · {understood}\n“{text}”",
     "summary.usage": "Usage: /summary or /summary 2026-W48",
     "summary.bad_week": "The week should look like 2026-W48.",
     "summary.queued": "The weekly summary ({week}) is being prepared and sent.",
@@ -465,7 +465,7 @@ TEXTS: dict[str, str] = {
     "ledger.col.measures.green": "Green",
     "ledger.col.measures.done_rate": "Done %",
     "ledger.col.measures.light": "Light",
-    "ledger.col.assignments.measure": "Measure",
+    "ledger.col.assignments.measure": "Ref",
     "ledger.col.assignments.task_seq": "Task #",
     "ledger.col.assignments.task": "Task",
     "ledger.col.assignments.unit": "Unit",
@@ -482,7 +482,7 @@ TEXTS: dict[str, str] = {
     "ledger.col.reports.report_id": "Report ID",
     "ledger.col.reports.reported_at": "Reported at",
     "ledger.col.reports.unit": "Unit",
-    "ledger.col.reports.measure": "Measure",
+    "ledger.col.reports.measure": "Ref",
     "ledger.col.reports.task_seq": "Task #",
     "ledger.col.reports.author": "Author",
     "ledger.col.reports.claimed_status": "Claimed status",
@@ -642,4 +642,59 @@ TEXTS: dict[str, str] = {
     "evidence.kind.document": "[file]",
     "evidence.caption": "{unit} · task #{aid} · report #{rid} · {time}",
     "ledger.attachments": "Attachments: ",
+    # issue 13 (i13a): policies side by side, references, ad-hoc items
+    "ref.which": "“{ref}” exists in {count} policies. Which one did you mean? (You can also type it with the code, e.g. {examples}.)",
+    "ref.not_found": "{ref} not found. /policies lists the policies' codes; a measure is written P1-2, a task P1-2.1, an assignment #71.",
+    "ref.assignment_hint": "“{ref}” is a measure number. Write an assignment as #71 and a task as P1-2.1.",
+    "ref.ambiguous": "Measure {ref} exists in several policies; give the policy's code, e.g. P1-{ref}.",
+    "dispatch.scope.policy": " ({code})",
+    "board.narrowed": "  {code} only",
+    "measure.usage": "Usage: /measure measure ref, e.g. /measure P1-2 (or /measure 2 with a policy selected)",
+    "task.usage": "Usage: /task task or assignment ref, e.g. /task P1-2.1 or /task #71",
+    "task.header": "<b>Task {task}</b>",
+    "extend.confirm": "This moves the deadline of {count} open assignments of <b>{ref}</b> ({units}) to {due}. Confirm?",
+    "extend.none": "{ref} has no open assignments to extend.",
+    "extend.bulk_done": "{ref}: the deadline of {count} assignments is now {due}.",
+    "btn.confirm": "✅ Confirm",
+    "policies.none": "No policies or ad-hoc items yet. Import a file or register one with /new.",
+    "policies.header": "<b>Policies and items</b> ({count})",
+    "policies.row": "{light} <b>{code}</b> {title}{doc} · {kind}\n    tasks {tasks}, assignments {assignments}, closed {done}, to dispatch {draft}{selected}",
+    "policies.selected_mark": " ✓ selected",
+    "policies.hint": "Press a code to select that policy: measure and task numbers without a code (2, 2.1) are then read within it.",
+    "policies.clear": "Clear selection",
+    "policies.chosen": "Selected <b>{code}</b> {title}. Measure and task numbers without a code are read within it.",
+    "policies.cleared": "No policy is selected now.",
+    "policy.kind.document": "document",
+    "policy.kind.instruction": "leader's instruction",
+    "policy.kind.meeting": "meeting decision",
+    "policy.kind.key_work": "key work",
+    "policy.kind.other": "other",
+    "new.ask.kind": "<b>New item</b>: choose its kind.",
+    "new.ask.title": "Kind: {kind}. Send the item's <b>title</b> (one line).",
+    "new.ask.text": "Send the item's <b>text</b> (what is required; it becomes the task's text).",
+    "new.ask.lead": "Send the <b>lead unit(s)</b> by name or short name, several separated by 、 or commas. Press “Done” when finished.",
+    "new.ask.co": "Send the <b>co-operating units</b> (optional), or press “Skip”.",
+    "new.ask.due": "Send the <b>deadline</b>, e.g. 2026-03-31 or 3-31.",
+    "new.ask.rhythm": "Choose the <b>reporting rhythm</b>.",
+    "new.units.lead": "Lead units: {units}\nSend more names to add, or press “Done”.",
+    "new.units.co": "Co-operating units: {units}\nSend more names to add, or press “Done”.",
+    "new.units.choose": "“{name}” matches several units; choose one:",
+    "new.err.unit": "“{name}” is not in the unit directory. Similar units: {suggestions}. Try the full or short name; /units lists the directory.",
+    "new.err.kind": "Please choose the kind with the buttons.",
+    "new.err.title": "The title must not be empty and at most {limit} characters.",
+    "new.err.text": "The text must not be empty and at most {limit} characters.",
+    "new.err.no_lead": "Choose at least one lead unit.",
+    "new.err.no_due": "Please give a deadline.",
+    "new.err.past": "The deadline {date} has passed (today is {today}).",
+    "new.err.rhythm": "The rhythm is weekly, monthly, quarterly or none.",
+    "new.summary": (
+        "<b>Confirm the new item</b>\nKind: {kind}\nTitle: {title}\nText: {text}\nLead: {lead}\nCo-operating: {co}\n"
+        "Deadline: {due}\nReporting: {rhythm}\n\nOn confirm it is registered (you see a dispatch preview next)."
+    ),
+    "new.created": "Registered <b>{code}</b> {title}: {assignments} assignments to dispatch. Its task is {code}-1.1.",
+    "new.cancelled": "New item cancelled.",
+    "new.btn.cancel": "Cancel",
+    "new.btn.skip": "Skip",
+    "new.btn.done": "Done",
+    "new.btn.no_rhythm": "None",
 }

@@ -44,6 +44,7 @@ from .model import (
     review_name,
     role_name,
     status_name,
+    task_label,
 )
 
 if TYPE_CHECKING:
@@ -321,7 +322,7 @@ class _Ledger:
             status = statuses.get(a.status, "")
             if status == "":
                 status = statuses[a.status] = _clean(status_name(a.status, lang))
-            text(ws, r, 0, a.measure_number, top)
+            text(ws, r, 0, task_label(a.measure_number, a.task_seq), top)
             opt_int(r, 1, a.task_seq)
             text(ws, r, 2, a.task_text, wrap)
             text(ws, r, 3, a.unit, top)
@@ -381,7 +382,7 @@ class _Ledger:
             number(r, 1, int(rep.report_id), top)
             when(r, 2, _local(rep.reported_at), dt)
             text(ws, r, 3, rep.unit, top)
-            text(ws, r, 4, rep.measure_number, top)
+            text(ws, r, 4, task_label(rep.measure_number, rep.task_seq), top)
             number(r, 5, int(rep.task_seq), top)
             text(ws, r, 6, rep.author, top)
             if st is None:
@@ -556,7 +557,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, in
         data.assignments,
         ledger.assignment_writer,
         lambda a: (
-            a.measure_number,
+            task_label(a.measure_number, a.task_seq),
             a.task_seq,
             a.task_text,
             a.unit,
@@ -582,7 +583,7 @@ def _write_sheets(ledger: _Ledger, data: SummaryData, lang: str) -> dict[str, in
             None,
             None,
             r.unit,
-            r.measure_number,
+            task_label(r.measure_number, r.task_seq),
             None,
             r.author,
             claim_name(r.status_claimed, lang),

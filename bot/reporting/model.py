@@ -92,9 +92,12 @@ def to_local(value: datetime) -> datetime:
 
 
 def task_label(measure_number: str, task_seq: int | str | None) -> str:
-    """Short reference of a task: measure 三, task 2 -> "三-2"."""
+    """Short reference of a task. A measure written as bot.refs writes it (`P1-2`, `2`) gives the
+    task as bot/refs.py does (`P1-2.1`); a measure numbered in words keeps the dash: 三, 2 -> "三-2"."""
     if task_seq is None or task_seq == "":
         return str(measure_number)
+    if str(measure_number).isascii():
+        return f"{measure_number}.{task_seq}"
     return f"{measure_number}-{task_seq}"
 
 

@@ -162,7 +162,8 @@ def quoted_title(title: str, lang: str) -> str:
 
 
 def _short(p: PolicySection) -> str:
-    return p.short_title or p.title
+    name = p.short_title or p.title
+    return f"{p.code} {name}" if p.code else name
 
 
 # --------------------------------------------------------------------------- progress

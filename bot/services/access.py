@@ -14,7 +14,7 @@ from models import Contact, Unit
 # Asked in a group, the answer would show one unit's members everyone else's work, so they are
 # answered in private chats only (the rule is applied once, by `answers_in_private_only`).
 PRIVATE_LISTINGS = frozenset({"task", "board", "measure", "unit", "overdue", "units", "summary", "export",
-                              "followups", "dispatch"})
+                              "followups", "dispatch", "policies", "new"})
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from bot.refs import format_task
 from bot.services.lights import LightEdges, light_expression, worst
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
@@ -19,6 +20,7 @@ class MeasureLine:
     number: int
     title: str
     counts: dict[str, int] = field(default_factory=dict)  # light -> n
+    policy_code: str = ""
 
     @property
     def total(self) -> int:
@@ -29,27 +31,34 @@ class MeasureLine:
         return worst([k for k, v in self.counts.items() if v])
 
 
-async def board(uow: UnitOfWork) -> tuple[list[MeasureLine], int]:
+async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[MeasureLine], int]:
+    """Every active policy's measures, grouped by policy; `policy_id` narrows it to one."""
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (
-        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
+        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id),
+               Policy.code)
         .select_from(Assignment)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
         .join(Policy, Policy.id == Task.policy_id)
         .where(Task.active.is_(True), Assignment.status != "cancelled")
-        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
+        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light, Policy.code)
         .order_by(Policy.id, Measure.number)
     )
+    if policy_id is not None:
+        query = query.where(Policy.id == policy_id)
     lines: dict[tuple[int, int], MeasureLine] = {}
-    for pid, ptitle, number, title, lt, n in (await uow.session.execute(query)).all():
-        line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title))
+    for pid, ptitle, number, title, lt, n, code in (await uow.session.execute(query)).all():
+        line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title, policy_code=code))
         line.counts[lt] = line.counts.get(lt, 0) + n
-    overdue = await uow.session.scalar(
+    overdue_query = (
         select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
                                                               "returned", "extended")),
                Assignment.due_on < uow.calendar.local_date(uow.now)))
+    if policy_id is not None:
+        overdue_query = overdue_query.where(Task.policy_id == policy_id)
+    overdue = await uow.session.scalar(overdue_query)
     return list(lines.values()), int(overdue or 0)
 
 
@@ -71,14 +80,22 @@ class AssignmentLine:
     light: str
     reminders: int
     task_id: int = 0
+    policy_code: str = ""
+    policy_id: int = 0
+
+    @property
+    def task_ref(self) -> str:
+        return format_task(self.policy_code or None, self.measure_number, self.seq)
 
 
 def _assignment_query(light):  # type: ignore[no-untyped-def]
     return (
         select(Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role, Assignment.status,
-               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id)
+               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id, Policy.code,
+               Policy.id)
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(Task.active.is_(True), Assignment.status != "cancelled")
     )
@@ -86,9 +103,12 @@ def _assignment_query(light):  # type: ignore[no-untyped-def]
 
 async def assignment_lines(uow: UnitOfWork, *,
                            measure_number: int | None = None, unit_ids: set[int] | None = None,
-                           overdue_only: bool = False, open_only: bool = False) -> list[AssignmentLine]:
+                           overdue_only: bool = False, open_only: bool = False,
+                           policy_id: int | None = None) -> list[AssignmentLine]:
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
-    query = _assignment_query(light).order_by(Measure.number, Task.seq, Assignment.id)
+    query = _assignment_query(light).order_by(Policy.id, Measure.number, Task.seq, Assignment.id)
+    if policy_id is not None:
+        query = query.where(Task.policy_id == policy_id)
     if measure_number is not None:
         query = query.where(Measure.number == measure_number)
     if unit_ids is not None:
@@ -100,8 +120,11 @@ async def assignment_lines(uow: UnitOfWork, *,
     return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
-async def measure_title(uow: UnitOfWork, number: int) -> str | None:
-    return await uow.session.scalar(select(Measure.title).where(Measure.number == number).order_by(Measure.id).limit(1))
+async def measure_title(uow: UnitOfWork, number: int, policy_id: int | None = None) -> str | None:
+    query = select(Measure.title).where(Measure.number == number)
+    if policy_id is not None:
+        query = query.where(Measure.policy_id == policy_id)
+    return await uow.session.scalar(query.order_by(Measure.id).limit(1))
 
 
 async def light_of(uow: UnitOfWork, assignment_id: int) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import callbacks as cb
+from bot import refs
 from bot.i18n import role_name, status_name, t
 from bot.services import assignments as asg
 from bot.services import events, outbox
@@ -29,6 +30,7 @@ from models import (
     Contact,
     ExtensionRequest,
     Measure,
+    Policy,
     ProgressReport,
     Task,
     Unit,
@@ -61,6 +63,7 @@ def local_time(at: datetime | None) -> str:
 @dataclass
 class DispatchPlan:
     measure_number: int | None
+    policy_code: str | None = None
     assignment_ids: list[int] = field(default_factory=list)
     task_ids: set[int] = field(default_factory=set)
     units: dict[str, int] = field(default_factory=dict)  # unit -> assignments
@@ -68,7 +71,18 @@ class DispatchPlan:
     no_due: set[int] = field(default_factory=set)  # tasks handed out without a deadline
 
 
-async def plan_dispatch(uow: UnitOfWork, measure_number: int | None) -> DispatchPlan:
+async def plan_dispatch(uow: UnitOfWork, measure_number: int | None,
+                        policy_id: int | None = None) -> DispatchPlan:
+    """The drafts a dispatch would send: all, one policy's, or one measure of one policy."""
+    session = uow.session
+    code = None
+    if policy_id is not None:
+        code = await session.scalar(select(Policy.code).where(Policy.id == policy_id))
+    elif measure_number is not None:
+        owners = (await session.scalars(select(Measure.policy_id).where(Measure.number == measure_number)
+                                        .distinct())).all()
+        if len(owners) > 1:
+            raise CoordinationError("ref.ambiguous", ref=measure_number)
     query = (
         select(Assignment.id, Assignment.task_id, Unit.id, Unit.name, Assignment.due_on)
         .join(Task, Task.id == Assignment.task_id)
@@ -79,7 +93,9 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None) -> Dispatch
     )
     if measure_number is not None:
         query = query.where(Measure.number == measure_number)
-    plan = DispatchPlan(measure_number=measure_number)
+    if policy_id is not None:
+        query = query.where(Task.policy_id == policy_id)
+    plan = DispatchPlan(measure_number=measure_number, policy_code=code)
     unit_ids: dict[str, int] = {}
     for aid, task_id, unit_id, unit_name, due_on in (await uow.session.execute(query)).all():
         if due_on is None:
@@ -95,9 +111,16 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None) -> Dispatch
     return plan
 
 
+def dispatch_scope(plan: DispatchPlan, lang: str) -> str:
+    if plan.measure_number is not None:
+        return t(lang, "dispatch.scope.measure", measure=refs.format_measure(plan.policy_code, plan.measure_number))
+    if plan.policy_code is not None:
+        return t(lang, "dispatch.scope.policy", code=plan.policy_code)
+    return t(lang, "dispatch.scope.all")
+
+
 def render_dispatch_preview(plan: DispatchPlan, lang: str) -> str:
-    scope = (t(lang, "dispatch.scope.measure", number=plan.measure_number)
-             if plan.measure_number is not None else t(lang, "dispatch.scope.all"))
+    scope = dispatch_scope(plan, lang)
     lines = [f"• {esc(name)} ×{count}" for name, count in plan.units.items()]
     return t(lang, "dispatch.preview", scope=scope, tasks=len(plan.task_ids), assignments=len(plan.assignment_ids),
              units=len(plan.units), unit_lines="\n".join(lines), unbound="、".join(plan.unbound) or "—") + (
@@ -109,8 +132,13 @@ def plan_fingerprint(plan: DispatchPlan) -> str:
     return f"{len(plan.assignment_ids)}.{max(plan.assignment_ids, default=0)}"
 
 
-def dispatch_keyboard(measure_number: int | None, lang: str, fingerprint: str = "") -> dict:
-    arg = ("all" if measure_number is None else str(measure_number)) + (f".{fingerprint}" if fingerprint else "")
+def dispatch_keyboard(measure_number: int | None, lang: str, fingerprint: str = "",
+                      policy_code: str | None = None) -> dict:
+    if policy_code is not None:
+        scope = policy_code if measure_number is None else refs.format_measure(policy_code, measure_number)
+    else:
+        scope = "all" if measure_number is None else str(measure_number)
+    arg = scope + (f".{fingerprint}" if fingerprint else "")
     return cb.keyboard([[cb.button(t(lang, "dispatch.confirm"), cb.pack(cb.CONFIRM, "dispatch", arg)),
                          cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", arg))]])
 
@@ -128,7 +156,7 @@ def render_task_message(view: asg.AssignmentView, lang: str) -> str:
     a = view.assignment
     rhythm = t(lang, "task.rhythm", rhythm=t(lang, f"rhythm.{view.task.rhythm}")) if view.task.rhythm else ""
     return t(lang, "task.message", aid=a.id, policy=esc(clip(view.policy.short_title or view.policy.title)),
-             measure=view.measure.number, measure_title=esc(clip(view.measure.title)), text=esc(view.task.text),
+             **refs.of_view(view), measure_title=esc(clip(view.measure.title)), text=esc(view.task.text),
              unit=esc(view.unit.name), role=role_name(lang, a.role),
              due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), rhythm=rhythm)
 
@@ -150,8 +178,8 @@ class DispatchResult:
 
 
 async def dispatch(uow: UnitOfWork, measure_number: int | None, *, actor: str,
-                   expect: str | None = None) -> DispatchResult:
-    plan = await plan_dispatch(uow, measure_number)
+                   expect: str | None = None, policy_id: int | None = None) -> DispatchResult:
+    plan = await plan_dispatch(uow, measure_number, policy_id)
     if expect is not None and plan_fingerprint(plan) != expect:
         raise CoordinationError("button.stale")
     contacts_by_unit: dict[int, list[Contact]] = defaultdict(list)
@@ -217,7 +245,7 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="ack_notice",
                        hold_until=hold_until(uow),
                        text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
-                              measure=view.measure.number, person=person))
+                              **refs.of_view(view), person=person))
     return view
 
 
@@ -397,7 +425,7 @@ def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport
 
         text = (text + " " if text else "") + label(lang, report.attachment_kind, report.attachment_name)
     return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
-             measure=view.measure.number, seq=view.task.seq,
+             **refs.of_view(view),
              understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
              rid=report.id, time=local_time(report.created_at))
 
@@ -546,7 +574,7 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
     for coordinator in await coordinators(uow):
         lang = coordinator.language
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="extension_notice",
-                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, measure=view.measure.number,
+                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, **refs.of_view(view),
                               old=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"),
                               new=new_due.isoformat(), reason=esc(reason)),
                        reply_markup=cb.keyboard([[cb.button(t(lang, "btn.agree"), cb.pack(cb.EXTENSION, "ok", request.id)),
@@ -659,7 +687,7 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
             lang = contact.language
             outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, assignment_id=aid,
                            followup_id=followup_id,
-                           text=t(lang, key, aid=aid, measure=view.measure.number,
+                           text=t(lang, key, aid=aid, **refs.of_view(view),
                                   text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
                                   due=view.assignment.due_on.isoformat() if view.assignment.due_on
                                   else t(lang, "task.no_due")),
@@ -742,7 +770,7 @@ async def send_review_digest(uow: UnitOfWork, *, per_message: int = 8) -> int:
                 assert view is not None
                 text = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
                 lines.append(t(lang, "digest.row", rid=r.id, unit=esc(view.unit.name), aid=view.assignment.id,
-                               measure=view.measure.number, seq=view.task.seq,
+                               **refs.of_view(view),
                                understood=describe(lang, r.parsed_status, r.parsed_percent), text=esc(text)))
                 rows.append([cb.button(f"{t(lang, 'btn.approve')} #{r.id}", cb.pack(cb.REVIEW, "ok", r.id)),
                              cb.button(f"{t(lang, 'btn.return')} #{r.id}", cb.pack(cb.REVIEW, "ret", r.id))])

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from bot import refs
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
 from bot.services import events, outbox
@@ -225,7 +226,7 @@ async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
             key = "undelivered"
         for contact in recipients:
             lang = contact.language
-            line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
+            line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), **refs.of_view(view),
                      text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
             escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)
@@ -236,7 +237,7 @@ async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
                        assignment_id=a.id, dedupe_key=f"fu:{followup.id}:{contact.id}",
                        reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
                        text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
-                              measure=view.measure.number, text=esc(view.task.text[:200]),
+                              **refs.of_view(view), text=esc(view.task.text[:200]),
                               due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
                               days=payload.get("days_before", payload.get("overdue_wd", "")),
                               period=payload.get("period", "")))

@@ -27,6 +27,7 @@ class TaskRow:
     co: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)  # unit -> status
+    policy_code: str = ""
 
 
 async def task_rows(
@@ -58,6 +59,7 @@ async def task_rows(
             task_id=task.id, policy_id=policy.id, policy_short=policy.short_title or policy.title,
             measure_number=measure.number, measure_title=measure.title, seq=task.seq, text=task.text,
             due_on=task.due_on or policy.horizon, rhythm=task.rhythm, targets=list(task.targets or []),
+            policy_code=policy.code,
         )
     if not rows:
         return []

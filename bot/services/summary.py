@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, select
 
 from bot.i18n import normalise_language, t
+from bot.refs import format_measure
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -82,6 +83,11 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         live = and_(live, Task.policy_id.in_(policy_ids))
 
     base = (select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live))
+    codes: dict[int, str] = dict((await uow.session.execute(select(Policy.id, Policy.code))).all())  # type: ignore[arg-type]
+
+    def coded(pid: int, number: int) -> str:
+        return format_measure(codes.get(pid), number)
+
     light_rows = (await uow.session.execute(
         select(light, func.count(Assignment.id)).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(live).group_by(light))).all()
@@ -124,7 +130,7 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         counts = entry["counts"]
         worst = next((x for x in ("red", "undelivered", "yellow", "green") if counts.get(x)), "done")
         measures.setdefault(policy_id, []).append(rm.MeasureRow(
-            policy_short=policy_short, number=str(number), title=entry["title"], total=sum(counts.values()),
+            policy_short=policy_short, number=coded(policy_id, number), title=entry["title"], total=sum(counts.values()),
             done=counts.get("done", 0), red=counts.get("red", 0), yellow=counts.get("yellow", 0),
             green=counts.get("green", 0), light=worst,  # type: ignore[arg-type]
             undelivered=counts.get("undelivered", 0)))
@@ -157,7 +163,7 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
     for pid, aid, mn, seq, text, unit, role, due, status, lt in (await uow.session.execute(
             item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id))).all():
         red_items.setdefault(pid, []).append(rm.ItemRow(
-            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            assignment_id=aid, measure_number=coded(pid, mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today)))
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
     next_deadlines: dict[int, list[rm.ItemRow]] = {}
@@ -165,7 +171,7 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
             item_base.where(Assignment.status.in_(OPEN), Assignment.due_on >= next_start,
                             Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id))).all():
         next_deadlines.setdefault(pid, []).append(rm.ItemRow(
-            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            assignment_id=aid, measure_number=coded(pid, mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt))
 
     # Each line carries its row number on the ledger's report sheet, which lists the period's
@@ -184,7 +190,7 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
     progress: dict[int, list[rm.ProgressLine]] = {}
     for pid, rid, text, pct, at, chat, msg, unit, mn, seq, ref in progress_rows:
         progress.setdefault(pid, []).append(rm.ProgressLine(
-            unit=unit, measure_number=str(mn), task_seq=seq,
+            unit=unit, measure_number=coded(pid, mn), task_seq=seq,
             summary=text if len(text) <= 160 else text[:160] + "…", percent=pct, report_id=rid, reported_at=at,
             link=telegram_link(chat, msg), ref=ref))
 
@@ -203,7 +209,7 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         select(Policy.id, Policy.title, Policy.short_title, Policy.doc_number)
         .where(Policy.id.in_(list(tasks_by_policy))).order_by(Policy.id))).all()
     sections = [
-        rm.PolicySection(title=title, doc_number=doc or None, code=None, short_title=short or "",
+        rm.PolicySection(title=title, doc_number=doc or None, code=codes.get(pid), short_title=short or "",
                          tasks=int(tasks_by_policy.get(pid, 0)), measures=measures.get(pid, []),
                          red_items=red_items.get(pid, []), progress=progress.get(pid, []),
                          next_deadlines=next_deadlines.get(pid, []))
@@ -228,14 +234,15 @@ async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRo
     rows = (await uow.session.execute(
         select(Assignment.id, Policy.short_title, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light, Assignment.last_report_at, ProgressReport.raw_text,
-               Assignment.reminders_count)
+               Assignment.reminders_count, Policy.code)
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
         .join(Unit, Unit.id == Assignment.unit_id)
         .outerjoin(last_report, last_report.c.assignment_id == Assignment.id)
         .outerjoin(ProgressReport, ProgressReport.id == last_report.c.rid)
         .where(live).order_by(Policy.id, Measure.number, Task.seq, Assignment.id))).all()
-    return [rm.AssignmentRow(assignment_id=r[0], policy_short=r[1], measure_number=str(r[2]), task_seq=r[3],
+    return [rm.AssignmentRow(assignment_id=r[0], policy_short=r[1], measure_number=format_measure(r[13], r[2]),
+                             task_seq=r[3],
                              task_text=r[4], unit=r[5], role=r[6], due_on=r[7], status=r[8], light=r[9],
                              last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]) for r in rows]
 
@@ -254,8 +261,9 @@ async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  
         select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
                ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
                ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state,
-               Contact.display_name)
+               Contact.display_name, Policy.code)
         .join(Assignment, Assignment.id == ProgressReport.assignment_id).join(Task, Task.id == Assignment.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
         .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
         .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
@@ -265,7 +273,8 @@ async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  
     files = await evidence.of_reports(uow.session, [r[0] for r in rows])
     names = {rid: "、".join(f.file_name if f.kind == "document" and f.file_name else evidence.label("zh", f.kind, None)
                            for f in fs) for rid, fs in files.items()}
-    return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=str(r[3]), task_seq=r[4],
+    return [rm.ReportRow(report_id=r[0], assignment_id=r[1], unit=r[2], measure_number=format_measure(r[12], r[3]),
+                         task_seq=r[4],
                          reported_at=r[5], author=reporter_name(r[6], r[11]), status_claimed=r[7], percent=r[8],
                          text=r[9], review_state=r[10], ref=n, attachments=names.get(r[0], ""))
             for n, r in enumerate(rows, start=1)]
@@ -379,18 +388,19 @@ async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
     light = light_expression(LightEdges.at(uow.now, calendar))
     rows = (await uow.session.execute(
         select(Assignment.unit_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
-               Assignment.due_on, Assignment.status, light)
+               Assignment.due_on, Assignment.status, light, Policy.code)
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .where(Task.active.is_(True), Assignment.status.in_(OPEN))
         .order_by(Assignment.unit_id, Assignment.due_on, Assignment.id))).all()
     by_unit: dict[int, list[rm.ItemRow]] = {}
     names: dict[int, str] = {}
     today = calendar.local_date(uow.now)
-    for unit_id, aid, mn, seq, text, unit, role, due, status, lt in rows:
+    for unit_id, aid, mn, seq, text, unit, role, due, status, lt, code in rows:
         names[unit_id] = unit
         by_unit.setdefault(unit_id, []).append(rm.ItemRow(
-            assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
+            assignment_id=aid, measure_number=format_measure(code, mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
     languages = {normalise_language(c.language) for c in await _digest_readers(uow, set(by_unit))}
     return UnitDigests(week=week, today=today, names=names, by_unit=by_unit, languages=languages)
