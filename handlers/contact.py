@@ -313,8 +313,8 @@ async def _report(message: Message, aid: int, session, app: App, actor: Actor,  
         return
     outcome = await co.receive_report(session, actor, aid, incoming, now=app.clock.now(), explicit=explicit,
                                       notify_now=app.settings.report_notify == "instant")
-    if outcome is None:
-        say(session, app, message.chat.id, t(actor.language, "error.generic"), reply_to=message.message_id)
+    if outcome is None:  # the raw text is stored; only reading it failed
+        say(session, app, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
 
 @router.edited_message()
