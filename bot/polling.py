@@ -115,16 +115,20 @@ def parked_record(update: Any, error: BaseException | None, now: datetime | None
 
 Feed = Callable[[Any], Awaitable[Any]]
 OnFailure = Callable[[Any, BaseException, bool], Awaitable[None]]
+Store = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class UpdateHandler:
     """Handles one update: feed it, retry what fails, park what still fails, tell the user once."""
 
-    def __init__(self, feed: Feed, dead_letters: DeadLetterFile, *, policy: RetryPolicy | None = None,
-                 on_failure: OnFailure | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-                 ) -> None:
+    def __init__(self, feed: Feed, dead_letters: DeadLetterFile, *, store: Store | None = None,
+                 policy: RetryPolicy | None = None, on_failure: OnFailure | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """`store`: parks a record in the database (the dead-letter table); the file is for when
+        that fails too."""
         self.feed = feed
         self.dead_letters = dead_letters
+        self.store = store
         self.policy = policy or RetryPolicy()
         self.on_failure = on_failure
         self.sleep = sleep
@@ -140,7 +144,7 @@ class UpdateHandler:
             self._told.discard(update.update_id)
             self.handled_since_park = True
             return Outcome.HANDLED
-        saved = self.park(update, error)
+        saved = await self.park(update, error)
         if self.on_failure is not None and update.update_id not in self._told:
             try:
                 await self.on_failure(update, error, saved)
@@ -169,9 +173,18 @@ class UpdateHandler:
                             type(exc).__name__, exc)
         return error
 
-    def park(self, update: Any, error: BaseException | None) -> bool:
+    async def park(self, update: Any, error: BaseException | None) -> bool:
+        record = parked_record(update, error)
+        if self.store is not None:
+            try:
+                await self.store(record)
+                log.error("update %s could not be handled; parked in the database", update.update_id)
+                return True
+            except Exception as exc:
+                log.warning("update %s could not be parked in the database (%s: %s); trying %s",
+                            update.update_id, type(exc).__name__, exc, self.dead_letters.path)
         try:
-            self.dead_letters.append(parked_record(update, error))
+            self.dead_letters.append(record)
         except OSError as exc:
             log.error("update %s could not be parked in %s (%s); Telegram keeps it", update.update_id,
                       self.dead_letters.path, exc)
@@ -192,10 +205,9 @@ class Replay:
         return len(self.handled) + len(self.still_parked)
 
 
-async def replay_parked(handler: UpdateHandler, load: Callable[[dict[str, Any]], Any]) -> Replay:
-    """Feeds every parked update once more (one try each: they already had their retries); those
-    handled leave the file, the others stay in it, in their order."""
-    records = handler.dead_letters.read()
+async def replay(handler: UpdateHandler, load: Callable[[dict[str, Any]], Any],
+                 records: Sequence[dict[str, Any]]) -> Replay:
+    """Feeds parked updates once more, in their order (one try each: they had their retries)."""
     done: list[dict[str, Any]] = []
     left: list[dict[str, Any]] = []
     for record in records:
@@ -207,9 +219,15 @@ async def replay_parked(handler: UpdateHandler, load: Callable[[dict[str, Any]],
             continue
         error = await handler.attempt(update, tries=1)
         (left if error is not None else done).append(record)
-    if done:
-        handler.dead_letters.replace(left)
     return Replay(handled=done, still_parked=left)
+
+
+async def replay_parked(handler: UpdateHandler, load: Callable[[dict[str, Any]], Any]) -> Replay:
+    """Replays the dead-letter file: those handled leave it, the others stay, in their order."""
+    result = await replay(handler, load, handler.dead_letters.read())
+    if result.handled:
+        handler.dead_letters.replace(result.still_parked)
+    return result
 
 
 class Poller:

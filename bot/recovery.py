@@ -1,6 +1,7 @@
-"""What `duban run` does about updates that could not be handled: the apology, the dead-letter
-file beside the database, replaying it when the database takes writes again, and the notice that
-tells the coordinators. Used by the polling runner (and the webhook mode to come)."""
+"""What `duban run` does about updates that could not be handled: the apology, parking them (the
+dead-letter table, or the file beside the database when the database is the problem), replaying
+them once the database takes writes again, and the notice that tells the coordinators. Used by the
+polling runner (and the webhook mode to come)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
 from bot.app import App
-from bot.polling import DeadLetterFile, RetryPolicy, UpdateHandler, dead_letter_path, replay_parked
+from bot.polling import DeadLetterFile, RetryPolicy, UpdateHandler, dead_letter_path, replay
 from bot.services import parked
 from bot.writable import sqlite_file
 from config.settings import Settings
 
 log = logging.getLogger("duban")
+
+TABLE = "parkedupdate"
 
 
 def dead_letters_for(settings: Settings) -> DeadLetterFile:
@@ -37,11 +40,15 @@ class Recovery:
         async def feed(update: Update) -> Any:
             return await dispatcher.feed_update(bot, update)
 
+        async def store(record: dict[str, Any]) -> None:
+            async with app.gate(), app.sessions() as session, session.begin():
+                await parked.store(session, record, now=app.clock.now())
+
         async def on_failure(update: Update, error: BaseException, saved: bool) -> None:
             await apologise(app, bot, update, saved=saved)
 
         spread = settings.update_retry_seconds
-        self.handler = UpdateHandler(feed, dead_letters_for(settings), on_failure=on_failure,
+        self.handler = UpdateHandler(feed, dead_letters_for(settings), store=store, on_failure=on_failure,
                                      policy=policy or RetryPolicy(delays=(spread * 0.3, spread * 0.7)))
         self._parked_seen = 0
 
@@ -49,21 +56,47 @@ class Recovery:
         return Update.model_validate(data, context={"bot": self.bot})
 
     async def replay(self) -> None:
-        """Feeds the parked updates again; the coordinators hear of what was parked."""
-        if not self.handler.dead_letters.path.exists() or not self.handler.dead_letters.path.stat().st_size:
-            return
-        result = await replay_parked(self.handler, self._load)
-        log.info("replayed %d parked updates, %d still parked", len(result.handled), len(result.still_parked))
-        if not result.total:
-            return
+        """Feeds the parked updates again. What is still not handled moves from the file into the
+        table; the coordinators hear of what was parked (once for the table's rows)."""
+        app = self.app
+        dead = self.handler.dead_letters
+        from_file = dead.read()
         try:
-            async with self.app.gate(), self.app.sessions() as session, session.begin():
-                await parked.notify_coordinators(
-                    session, parked=[*result.handled, *result.still_parked], handled=len(result.handled),
-                    left=len(result.still_parked), where=str(self.handler.dead_letters.path), now=self.app.clock.now())
-        except Exception:
-            log.exception("the coordinators could not be told about the parked updates")
+            async with app.sessions() as session:
+                from_table = await parked.waiting(session)
+        except Exception as exc:
+            log.warning("parked updates in the database cannot be read (%s); the file's only", exc)
+            from_table = []
+        if not from_file and not from_table:
             return
+        result = await replay(self.handler, self._load, [*from_file, *from_table])
+        log.info("replayed %d parked updates, %d still parked", len(result.handled), len(result.still_parked))
+        handled_rows = [r["row_id"] for r in result.handled if "row_id" in r]
+        told = [r for r in [*result.handled, *result.still_parked] if not r.get("announced")]
+        try:
+            async with app.gate(), app.sessions() as session, session.begin():
+                now = app.clock.now()
+                for record in result.still_parked:
+                    if "row_id" not in record:
+                        await parked.store(session, record, now=now)
+                await session.flush()
+                await parked.mark(session, handled=handled_rows, now=now,
+                                  announced=[r["row_id"] for r in told if "row_id" in r])
+                if told:
+                    left = sum(1 for r in result.still_parked if not r.get("announced"))
+                    await parked.notify_coordinators(
+                        session, parked=told, handled=len(told) - left, left=left, where=TABLE, now=now)
+                # The newly stored ones are announced with this notice.
+                if result.still_parked:
+                    fresh = [r["update_id"] for r in result.still_parked if "row_id" not in r]
+                    await parked.mark_announced_by_update(session, fresh, now=now)
+        except Exception:
+            log.exception("the parked updates could not be recorded; the file keeps them")
+            if result.handled and from_file:
+                dead.replace([r for r in result.still_parked if "row_id" not in r])
+            return
+        if from_file:
+            dead.replace([])  # handled, or in the table now
         if self.wake is not None:
             self.wake()
 

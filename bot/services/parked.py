@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import coordinators
+from models import ParkedUpdate
 
 PURPOSE = "parked_notice"
 MAX_NAMES = 10
@@ -43,3 +45,34 @@ async def notify_coordinators(session: AsyncSession, *, parked: Sequence[dict[st
         outbox.enqueue(session, chat_id=coordinator.chat_id, text=text, now=now, purpose=PURPOSE)
         queued += 1
     return queued
+
+
+async def store(session: AsyncSession, record: dict[str, Any], *, now: datetime) -> None:
+    """Parks one update (a record of bot/polling.py) unless it is parked already."""
+    exists = await session.scalar(select(ParkedUpdate.id).where(ParkedUpdate.update_id == record["update_id"]))
+    if exists is None:
+        session.add(ParkedUpdate(update_id=record["update_id"], payload=record["update"],
+                                 sender=sender_name(record["update"]), error=record.get("error"), parked_at=now))
+
+
+async def waiting(session: AsyncSession) -> list[dict[str, Any]]:
+    """The parked updates not handled yet, oldest first, as records (with their row id and whether
+    the coordinators were told of them)."""
+    rows = (await session.scalars(select(ParkedUpdate).where(ParkedUpdate.handled_at.is_(None))
+                                  .order_by(ParkedUpdate.id))).all()
+    return [{"update_id": r.update_id, "update": r.payload, "error": r.error, "row_id": r.id,
+             "announced": r.announced_at is not None} for r in rows]
+
+
+async def mark(session: AsyncSession, *, handled: Sequence[int], announced: Sequence[int], now: datetime) -> None:
+    if handled:
+        await session.execute(update(ParkedUpdate).where(ParkedUpdate.id.in_(handled)).values(handled_at=now))  # type: ignore[union-attr]
+    if announced:
+        await session.execute(update(ParkedUpdate).where(ParkedUpdate.id.in_(announced))  # type: ignore[union-attr]
+                              .values(announced_at=now))
+
+
+async def mark_announced_by_update(session: AsyncSession, update_ids: Sequence[int], *, now: datetime) -> None:
+    if update_ids:
+        await session.execute(update(ParkedUpdate).where(ParkedUpdate.update_id.in_(update_ids))  # type: ignore[attr-defined]
+                              .values(announced_at=now))
