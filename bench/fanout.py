@@ -348,9 +348,7 @@ async def timed_tick(app: App) -> tuple[float, float, followups.TickResult]:
     started = time.monotonic()
     async with app.sessions() as session:
         async with session.begin():
-            result = await followups.tick(
-                session, now=app.clock.now(), calendar=app.calendar, base=app.followup_settings
-            )
+            result = await followups.tick(app.unit_of_work(session))
             called = time.monotonic() - started
         committed = time.monotonic() - started
     return called, committed, result
@@ -400,9 +398,7 @@ async def ticks(app: App, nothing_due_runs: int) -> None:
 async def full_replan(app: App) -> None:
     started = time.monotonic()
     async with app.sessions() as session, session.begin():
-        result = await followups.replan(
-            session, None, now=app.clock.now(), calendar=app.calendar, base=app.followup_settings
-        )
+        result = await followups.replan(app.unit_of_work(session), None)
     elapsed = time.monotonic() - started
     print(
         f"  full re-plan (the 10-minute job): {elapsed:6.2f} s over {result.assignments} open assignments "

@@ -441,7 +441,7 @@ def run(path: Path, repeat: int, do_profile: bool, explain: int, lang: str) -> d
 
     async def summarise():  # type: ignore[no-untyped-def]
         async with app.sessions() as session:
-            return await build_summary(session, week=WEEK, now=NOW, calendar=app.calendar)
+            return await build_summary(app.unit_of_work(session, NOW), week=WEEK)
 
     first = [True]
 

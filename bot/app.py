@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import time
-from typing import Any
+from datetime import datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, ScaledClock, SystemClock
 from bot.db import WriteGate, is_sqlite, make_engine, make_sessionmaker
 from bot.followup_rules import FollowupSettings
+from bot.services.uow import UnitOfWork
 from bot.workcal import WorkCalendar
 from config.directory import Directory, load_directory
 from config.settings import Settings
@@ -40,8 +41,7 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        engine = make_engine(settings.database_url, settings.sqlite_synchronous,
-                             sqlite_driver=settings.sqlite_driver)
+        engine = make_engine(settings.database_url, settings.sqlite_synchronous)
         if clock is None and (settings.clock_speed != 1.0 or settings.clock_start is not None):
             clock = ScaledClock(settings.clock_speed, settings.clock_start)
         calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
@@ -65,16 +65,18 @@ class App:
                 {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
         return len(rows)
 
-    async def replan_touched(self, session: AsyncSession, loaded: Mapping[int, tuple[Any, Any, Any]] | None = None
-                             ) -> None:
-        """Re-plans follow-ups of the assignments whose state this session changed; `loaded` as in
-        `followups.replan` (what a batch already holds, so it is not read again)."""
-        touched = session.info.pop("touched_assignments", None)
-        if touched:
-            from bot.services.followups import replan
+    def unit_of_work(self, session: AsyncSession, now: datetime | None = None) -> UnitOfWork:
+        return UnitOfWork(session=session, now=now or self.clock.now(), settings=self.settings,
+                          calendar=self.calendar, followup_settings=self.followup_settings)
 
-            await replan(session, touched, now=self.clock.now(), calendar=self.calendar,
-                         base=self.followup_settings, loaded=loaded)
+    @contextlib.asynccontextmanager
+    async def work(self, now: datetime | None = None) -> AsyncIterator[UnitOfWork]:
+        """A unit of work in its own session and turn at the write gate, committed when the
+        block ends without an error and rolled back otherwise."""
+        async with self.gate(), self.sessions() as session:
+            uow = self.unit_of_work(session, now)
+            yield uow
+            await uow.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 from datetime import date
@@ -64,17 +63,17 @@ async def _import_text(app: App, text: str, source_name: str, horizon: date | No
     from bot.services.policies import import_policy
 
     decomposition = decompose(text, app.directory, horizon=horizon)
-    async with app.sessions() as session, session.begin():
-        outcome = await import_policy(session, decomposition, source_name=source_name, source_text=text,
-                                      now=app.clock.now(), actor=actor, horizon=horizon)
+    async with app.work() as uow:
+        outcome = await import_policy(uow, decomposition, source_name=source_name, source_text=text,
+                                      actor=actor, horizon=horizon)
     return decomposition, outcome
 
 
 async def cmd_init(app: App, args: argparse.Namespace) -> int:
     from bot.services.units import sync_directory
 
-    async with app.sessions() as session, session.begin():
-        added = await sync_directory(session, app.directory, app.clock.now(), "cli:init")
+    async with app.work() as uow:
+        added = await sync_directory(uow, app.directory, "cli:init")
     from sqlalchemy.engine import make_url
 
     print(f"数据库已就绪：{make_url(app.settings.database_url).render_as_string(hide_password=True)}")
@@ -110,10 +109,10 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
     from bot.services.policies import import_policy
     from bot.services.units import sync_directory
 
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, app.clock.now(), "cli:import")
-        outcome = await import_policy(session, decomposition, source_name=Path(args.path).name, source_text=text,
-                                      now=app.clock.now(), actor="cli:import", horizon=args.horizon)
+    async with app.work() as uow:
+        await sync_directory(uow, app.directory, "cli:import")
+        outcome = await import_policy(uow, decomposition, source_name=Path(args.path).name, source_text=text,
+                                      actor="cli:import", horizon=args.horizon)
     out = sys.stderr if args.json else sys.stdout
     if outcome.unchanged:
         print(f"与已导入的政策相同（#{outcome.policy_id}），未作改动。", file=out)
@@ -157,13 +156,14 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
     from bot.services.units import find_unit
 
     async with app.sessions() as session:
+        uow = app.unit_of_work(session)
         unit_id = None
         if args.unit:
-            unit = await find_unit(session, args.unit)
+            unit = await find_unit(uow, args.unit)
             if unit is None:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
             unit_id = unit.id
-        rows = await task_rows(session, measure_number=args.measure, unit_id=unit_id)
+        rows = await task_rows(uow, measure_number=args.measure, unit_id=unit_id)
     if not rows:
         print("台账为空。先运行 `duban init` 或 `duban import 文件`。")
         return 0
@@ -192,7 +192,7 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
     from bot.services.units import list_units
 
     async with app.sessions() as session:
-        units = await list_units(session)
+        units = await list_units(app.unit_of_work(session))
     from bot.unit_files import KIND_LABELS as kind_zh
     rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
              "、".join(u.aliases), str(u.assignments)] for u in units]
@@ -203,9 +203,8 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
 async def cmd_coordinator(app: App, args: argparse.Namespace) -> int:
     from bot.services.invites import add_coordinator
 
-    async with app.sessions() as session, session.begin():
-        _, created = await add_coordinator(session, user_id=args.user_id, name=args.name or "",
-                                                 now=app.clock.now(), actor="cli")
+    async with app.work() as uow:
+        _, created = await add_coordinator(uow, user_id=args.user_id, name=args.name or "", actor="cli")
     print(f"已添加督办人 {args.user_id}" if created else f"{args.user_id} 已是督办人")
     return 0
 
@@ -214,14 +213,14 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
     from bot.services.invites import InviteError, create_invite
     from bot.services.units import find_unit
 
-    async with app.sessions() as session, session.begin():
+    async with app.work() as uow:
         unit = None
         if args.unit and args.unit != "-":
-            unit = await find_unit(session, args.unit)
+            unit = await find_unit(uow, args.unit)
             if unit is None:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
         try:
-            invite = await create_invite(session, unit=unit, role=args.role, now=app.clock.now(),
+            invite = await create_invite(uow, unit=unit, role=args.role,
                                          ttl_hours=app.settings.invite_ttl_hours if args.hours is None else args.hours,
                                          actor="cli")
         except InviteError as exc:
@@ -278,18 +277,18 @@ async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
         FollowupSettings().merged(overrides)  # validates names and values before anything is stored
     except ValueError as exc:
         return _fail(f"设置无效：{exc}")
-    async with app.sessions() as session, session.begin():
-        target = await session.get(Policy if args.policy else Task, args.policy or args.task)
+    async with app.work() as uow:
+        target = await uow.session.get(Policy if args.policy else Task, args.policy or args.task)
         if target is None:
             return _fail("找不到该政策或任务。")
         merged = dict(target.followup_overrides or {})
         merged.update(overrides)
         target.followup_overrides = merged
-        events.record(session, at=app.clock.now(), actor="cli", kind="followups.configured",
+        events.record(uow, actor="cli", kind="followups.configured",
                       entity="policy" if args.policy else "task", entity_id=target.id, data=overrides)
         from bot.services.followups import replan
 
-        await replan(session, None, now=app.clock.now(), calendar=app.calendar, base=app.followup_settings)
+        await replan(uow, None)
     print(f"已更新{'政策' if args.policy else '任务'} #{target.id} 的催办设置：{merged}")
     return 0
 
@@ -298,12 +297,11 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
     from bot.services import followups
 
     await app.load_holiday_notices()
-    async with app.sessions() as session, session.begin():
+    async with app.work() as uow:
         # The table is the schedule; refreshing it first shows what the bot would do now.
-        await followups.replan(session, None, now=app.clock.now(), calendar=app.calendar,
-                               base=app.followup_settings)
+        await followups.replan(uow, None)
     async with app.sessions() as session:
-        lines, total = await followups.listing(session, due_only=args.due, now=app.clock.now(), limit=args.limit)
+        lines, total = await followups.listing(app.unit_of_work(session), due_only=args.due, limit=args.limit)
     if not lines:
         print("没有待发的催办。" if not args.due else "目前没有到期待发的催办。")
         return 0
@@ -324,18 +322,18 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
             notices = load_notices(args.file)
         except ValueError as exc:
             return _fail(str(exc))
-        async with app.sessions() as session, session.begin():
+        async with app.work() as uow:
             for notice in notices:
-                row = await session.get(HolidayNotice, notice.year)
+                row = await uow.session.get(HolidayNotice, notice.year)
                 data = notice.to_dict()
                 if row is None:
-                    row = HolidayNotice(year=notice.year, loaded_at=app.clock.now())
-                    session.add(row)
+                    row = HolidayNotice(year=notice.year, loaded_at=uow.now)
+                    uow.session.add(row)
                 row.source, row.holidays, row.workdays = notice.source, data["holidays"], data["workdays"]
-                row.loaded_at = app.clock.now()
+                row.loaded_at = uow.now
                 from bot.services import events
 
-                events.record(session, at=app.clock.now(), actor="cli", kind="holidays.imported",
+                events.record(uow, actor="cli", kind="holidays.imported",
                               entity="holidays", entity_id=notice.year, data={"source": notice.source})
                 print(f"{notice.year} 年节假日安排已导入：放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天"
                       f"（{notice.source or '未注明来源'}）")
@@ -373,13 +371,13 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
         summary_service.week_bounds(week)
     except ValueError as exc:
         return _fail(str(exc))
-    async with app.sessions() as session, session.begin():
-        data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
+    async with app.work(now) as uow:
+        data = await summary_service.build_summary(uow, week=week)
         messages = render_summary_html(data, lang=args.lang)
-        await summary_service.store_summary(session, data, "\n".join(messages), now=now, actor="cli")
+        await summary_service.store_summary(uow, data, "\n".join(messages), actor="cli")
         if args.send:
-            count = await summary_service.send_summary(session, data, to=await summary_service.recipients(session),
-                                                       now=now, actor="cli", dedupe=False)
+            count = await summary_service.send_summary(uow, data, to=await summary_service.recipients(uow),
+                                                       actor="cli", dedupe=False)
             print(f"已排队发送给 {count} 位督办人/观察员（机器人运行时送出）", file=sys.stderr)
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -443,16 +441,10 @@ def cmd_run(settings: Settings) -> int:
     except NotWritable as exc:
         return _not_writable(exc, clean)
     migrate(settings)
-    # Start-up creates a few hundred thousand objects that live as long as the process; collecting
-    # while they are made is wasted work. run_bot freezes them and turns collection back on
-    # (runner.settle_heap); the finally covers a run that fails before that.
-    gc.disable()
     try:
         return asyncio.run(run_bot(settings))
     except Exception as exc:
         return _run_failed(exc, clean)
-    finally:
-        gc.enable()
 
 
 def _not_writable(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
@@ -557,9 +549,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot import aiogram_types
-
-    aiogram_types.install()  # before anything imports aiogram: most of `duban run`'s start-up
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -42,8 +42,8 @@ async def cmd_units_import(app: App, args: argparse.Namespace) -> int:
     merged, _ = overlay(stored, [], rows, lambda name: app.directory.normalize(name))
     save_office_units(path, merged)
     app.directory = office_directory(app.settings)
-    async with app.sessions() as session, session.begin():
-        added = await sync_directory(session, app.directory, app.clock.now(), "cli:units", correct=True)
+    async with app.work() as uow:
+        added = await sync_directory(uow, app.directory, "cli:units", correct=True)
     new = [u.name for u in rows if u.name not in before]
     print(f"已载入 {len(rows)} 个单位（目录中新增 {len(new)} 个，其余为更正），保存在 {path}")
     if added:

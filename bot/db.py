@@ -9,39 +9,30 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL", echo: bool = False,
-                sqlite_driver: str = "inline") -> AsyncEngine:
+def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL", echo: bool = False) -> AsyncEngine:
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
-        busy_timeout = SQLITE_BUSY_TIMEOUT
-        if sqlite_driver == "inline" and url.get_driver_name() == "aiosqlite" and _plain_file(url):
-            from bot.sqlite_inline import inline_creator
-
-            database = str(Path(url.database or "").expanduser())
-            kwargs["async_creator"] = inline_creator(database, busy_wait=SQLITE_BUSY_TIMEOUT)
-            busy_timeout = 0  # these connections wait for a lock with asyncio.sleep instead
+        # Every connection comes back through a session or `engine.begin()`/`connect()` block, which
+        # has already committed or rolled back; the pool's own ROLLBACK on return would be a second
+        # round trip to aiosqlite's thread for nothing.
+        kwargs["pool_reset_on_return"] = None
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        _tune_sqlite(engine, sqlite_synchronous, busy_timeout)
+        _tune_sqlite(engine, sqlite_synchronous, SQLITE_BUSY_TIMEOUT)
     return engine
 
 
 SQLITE_BUSY_TIMEOUT = 30
-
-
-def _plain_file(url: URL) -> bool:
-    """A database file named by path alone; anything else (memory, URI options) keeps aiosqlite."""
-    return bool(url.database) and url.database != ":memory:" and not url.query
 
 
 def _tune_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: int) -> None:

@@ -63,8 +63,8 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
             today = start + timedelta(days=day)
             clock.set(app.calendar.at_local(today, time(9, 0)))
             if today.weekday() == 0 and day > 0:
-                async with app.sessions() as session, session.begin():
-                    await summary_service.send_weekly_summary(session, app, now=clock.now())
+                async with app.work() as uow:
+                    await summary_service.send_weekly_summary(uow)
             await jobs.plan()
             await jobs.tick()
             if app.calendar.is_working_day(today):
@@ -76,10 +76,10 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
         end = start + timedelta(days=weeks * 7 - 1)
         clock.set(app.calendar.at_local(end, time(18, 0)))
         week = summary_service.week_of(end)
-        async with app.sessions() as session, session.begin():
-            data = await summary_service.build_summary(session, week=week, now=clock.now(), calendar=app.calendar)
+        async with app.work() as uow:
+            data = await summary_service.build_summary(uow, week=week)
             messages, chart, ledger, docx = summary_service.render_outputs(data, "zh")
-            await summary_service.store_summary(session, data, "\n".join(messages), now=clock.now(), actor="demo")
+            await summary_service.store_summary(uow, data, "\n".join(messages), actor="demo")
         files = [out / f"summary-{week}.html", out / f"summary-{week}.png", out / f"ledger-{week}.xlsx",
                  out / "messages.txt", out / f"summary-{week}.docx"]
         files[0].write_text("\n\n".join(messages), encoding="utf-8")
@@ -96,11 +96,11 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
 
 
 async def _setup(app: App, start: date, rng: random.Random) -> None:
-    now = app.clock.now()
     text = read_document(Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt")
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, now, "demo")
-        await import_policy(session, decompose(text, app.directory), source_name="seed", source_text=text, now=now,
+    async with app.work() as uow:
+        session, now = uow.session, uow.now
+        await sync_directory(uow, app.directory, "demo")
+        await import_policy(uow, decompose(text, app.directory), source_name="seed", source_text=text,
                             actor="demo", horizon=start + timedelta(weeks=10))
         # Measure 一 gets an early deadline so the demo shows overdue and due-soon work.
         for task in (await session.scalars(select(Task).where(Task.seq <= 2))).all():
@@ -122,8 +122,7 @@ async def _setup(app: App, start: date, rng: random.Random) -> None:
                                 telegram_user_id=20_000 + (unit.id or 0), display_name=f"{unit.name}分管领导",
                                 created_at=now))
         await session.flush()
-        await co.dispatch(session, None, now=now, actor="demo")
-        await app.replan_touched(session)
+        await co.dispatch(uow, None, actor="demo")
 
 
 async def _profiles(app: App, rng: random.Random) -> dict[int, str]:
@@ -148,14 +147,13 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
         report_day = {"on_time": 2, "late": 4, "blocked": 1}[profile]
         acting_today = today.weekday() == report_day and not (profile == "late" and week_index % 2)
         chat = 10_000 + unit_id
-        # One session per unit and day, as one contact working through their list would.
-        async with app.sessions() as session:
-            actor = await resolve_actor(session, user_id=chat, chat_id=chat, name="联络员", default_language="zh")
+        # One unit of work per unit and day, as one contact working through their list would.
+        async with app.work() as uow:
+            actor = await resolve_actor(uow, user_id=chat, chat_id=chat, name="联络员", default_language="zh")
             for aid, status, percent in items:
-                now = app.clock.now()
                 if status == "assigned":
                     if profile != "late" or today.weekday() >= 2:
-                        await co.acknowledge(session, actor, aid, now=now)
+                        await co.acknowledge(uow, actor, aid)
                     continue
                 if not acting_today:
                     continue
@@ -164,11 +162,9 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
                 else:
                     value = min(100, (percent or 0) + rng.choice((20, 25, 30, 40)))
                     text = "已完成，相关材料已报送。" if value >= 100 else rng.choice(PROGRESS_TEXTS).format(p=value)
-                await co.receive_report(session, actor, aid, co.IncomingReport(
-                    chat_id=chat, message_id=int(now.timestamp()) % 1_000_000 + aid, text=text,
-                    author=f"{unit_id}"), now=now)
-            await app.replan_touched(session)
-            await session.commit()
+                await co.receive_report(uow, actor, aid, co.IncomingReport(
+                    chat_id=chat, message_id=int(uow.now.timestamp()) % 1_000_000 + aid, text=text,
+                    author=f"{unit_id}"))
 
 
 async def _coordinator_reviews(app: App, rng: random.Random) -> None:
@@ -176,21 +172,18 @@ async def _coordinator_reviews(app: App, rng: random.Random) -> None:
         pending = list((await session.scalars(select(ProgressReport.id).where(
             ProgressReport.review_state == "pending", ProgressReport.parsed_status == "done")
             .order_by(ProgressReport.id))).all())
-        actor = await resolve_actor(session, user_id=COORDINATOR_CHAT, chat_id=COORDINATOR_CHAT, name="督办人",
+        actor = await resolve_actor(app.unit_of_work(session), user_id=COORDINATOR_CHAT, chat_id=COORDINATOR_CHAT,
+                                    name="督办人",
                                     default_language="zh")
     for rid in pending:
-        async with app.sessions() as session:
-            try:
+        try:
+            async with app.work() as uow:
                 if rng.random() < 0.2:
-                    await co.return_report(session, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。",
-                                           now=app.clock.now())
+                    await co.return_report(uow, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。")
                 else:
-                    await co.approve_report(session, actor, rid, now=app.clock.now())
-            except co.CoordinationError:
-                await session.rollback()
-                continue
-            await app.replan_touched(session)
-            await session.commit()
+                    await co.approve_report(uow, actor, rid)
+        except co.CoordinationError:
+            continue  # rolled back
 
 
 async def _transcript(app: App, path: Path) -> None:

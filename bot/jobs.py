@@ -40,7 +40,7 @@ async def give_way(busy: float) -> None:
 
 
 class Jobs:
-    """The jobs' bodies. Each opens its own session and commits once."""
+    """The jobs' bodies. Each step is one unit of work, committed once."""
 
     def __init__(self, app: App, wake_sender: Callable[[], None] | None = None) -> None:
         self.app = app
@@ -57,9 +57,8 @@ class Jobs:
         async with self.running.track():
             while True:
                 started = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    result = await followups.tick(session, now=app.clock.now(), calendar=app.calendar,
-                                                  base=app.followup_settings)
+                async with app.work() as uow:
+                    result = await followups.tick(uow)
                 total.fired += result.fired
                 total.skipped += result.skipped
                 total.messages += result.messages
@@ -75,8 +74,8 @@ class Jobs:
         app = self.app
         if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):
             return 0
-        async with self.running.track(), app.gate(), app.sessions() as session, session.begin():
-            count = await send_review_digest(session, now=app.clock.now())
+        async with self.running.track(), app.work() as uow:
+            count = await send_review_digest(uow)
         if count:
             self.wake_sender()
         return count
@@ -90,10 +89,10 @@ class Jobs:
             # rendering outside any transaction), so replies are not held up.
             now = app.clock.now()
             async with app.sessions() as session:
-                prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+                prepared = await prepare_weekly_summary(app.unit_of_work(session, now), week=week)
             await render_prepared(prepared)
-            async with app.gate(), app.sessions() as session, session.begin():
-                week = await queue_weekly_summary(session, app, prepared, now=now)
+            async with app.work(now) as uow:
+                week = await queue_weekly_summary(uow, prepared)
         self.wake_sender()
         return week
 
@@ -112,9 +111,10 @@ class Jobs:
             return None
         week = week_of(app.calendar.local_date(previous) - timedelta(days=7))
         async with app.sessions() as session:
-            if await weekly_summary_queued(session, week):
+            uow = app.unit_of_work(session, now)
+            if await weekly_summary_queued(uow, week):
                 return None
-            if not await work_assigned_before(session, previous):
+            if not await work_assigned_before(uow, previous):
                 return None
         return await self.weekly_summary(week)
 
@@ -139,9 +139,8 @@ class Jobs:
                 if self.stopping:
                     break
                 began = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    part = await followups.replan(session, ids[start:start + chunk], now=app.clock.now(),
-                                                  calendar=app.calendar, base=app.followup_settings)
+                async with app.work() as uow:
+                    part = await followups.replan(uow, ids[start:start + chunk])
                 total.added += part.added
                 total.cancelled += part.cancelled
                 total.assignments += part.assignments
@@ -157,8 +156,8 @@ class Jobs:
         async with self.running.track():
             while not self.stopping:
                 began = time.monotonic()
-                async with app.gate(), app.sessions() as session, session.begin():
-                    part = await purge_chunk(session, app.clock.now())
+                async with app.work() as uow:
+                    part = await purge_chunk(uow)
                 deleted += part.update_claims + part.outbox_rows
                 if not part.more:
                     break

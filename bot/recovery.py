@@ -41,8 +41,8 @@ class Recovery:
             return await dispatcher.feed_update(bot, update)
 
         async def store(record: dict[str, Any]) -> None:
-            async with app.gate(), app.sessions() as session, session.begin():
-                await parked.store(session, record, now=app.clock.now())
+            async with app.work() as uow:
+                await parked.store(uow, record)
 
         async def on_failure(update: Update, error: BaseException, saved: bool) -> None:
             await apologise(app, bot, update, saved=saved)
@@ -62,8 +62,8 @@ class Recovery:
         dead = self.handler.dead_letters
         from_file = dead.read()
         try:
-            async with app.sessions() as session:
-                from_table = await parked.waiting(session)
+            async with app.work() as uow:
+                from_table = await parked.waiting(uow)
         except Exception as exc:
             log.warning("parked updates in the database cannot be read (%s); the file's only", exc)
             from_table = []
@@ -74,22 +74,19 @@ class Recovery:
         handled_rows = [r["row_id"] for r in result.handled if "row_id" in r]
         told = [r for r in [*result.handled, *result.still_parked] if not r.get("announced")]
         try:
-            async with app.gate(), app.sessions() as session, session.begin():
-                now = app.clock.now()
+            async with app.work() as uow:
                 for record in result.still_parked:
                     if "row_id" not in record:
-                        await parked.store(session, record, now=now)
-                await session.flush()
-                await parked.mark(session, handled=handled_rows, now=now,
-                                  announced=[r["row_id"] for r in told if "row_id" in r])
+                        await parked.store(uow, record)
+                await uow.session.flush()
+                await parked.mark(uow, handled=handled_rows, announced=[r["row_id"] for r in told if "row_id" in r])
                 if told:
                     left = sum(1 for r in result.still_parked if not r.get("announced"))
-                    await parked.notify_coordinators(
-                        session, parked=told, handled=len(told) - left, left=left, where=TABLE, now=now)
+                    await parked.notify_coordinators(uow, parked=told, handled=len(told) - left, left=left,
+                                                     where=TABLE)
                 # The newly stored ones are announced with this notice.
-                if result.still_parked:
-                    fresh = [r["update_id"] for r in result.still_parked if "row_id" not in r]
-                    await parked.mark_announced_by_update(session, fresh, now=now)
+                await parked.mark_announced_by_update(
+                    uow, [r["update_id"] for r in result.still_parked if "row_id" not in r])
         except Exception:
             log.exception("the parked updates could not be recorded; the file keeps them")
             if result.handled and from_file:

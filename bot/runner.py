@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from contextlib import suppress
@@ -59,7 +58,6 @@ async def run_bot(settings: Settings) -> int:
     # Failed updates reach the polling loop, which retries, parks and then apologises.
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
                                   inflight=inflight, errors_handled=False)
-    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -114,20 +112,6 @@ async def run_bot(settings: Settings) -> int:
     finally:
         await bot.session.close()
         await app.close()
-
-
-def settle_heap() -> None:
-    """Exempts everything alive after start-up from the garbage collector's full passes.
-
-    The imports leave a few hundred thousand long-lived objects (aiogram's models above all);
-    each full collection walked all of them, a pause of about 0.2 s every few hundred updates
-    on a small machine. They live as long as the process, so there is nothing to find there.
-    A batch of replies allocates tens of thousands of short-lived objects; collecting the
-    youngest generation every 10,000 allocations instead of 700 saved about a tenth of its time
-    (bench/ingest.py)."""
-    gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
-    gc.enable()  # the command line turned it off for the start-up
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

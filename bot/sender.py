@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.db import WriteGate
 from bot.i18n import t
 from bot.services import events, outbox
-from bot.services.access import coordinators
+from bot.services.access import coordinator_contacts
 from bot.services.housekeeping import TASK_PURPOSES
 from bot.textutil import clip, strip_html
 from models import Contact, OutboxMessage, TaskMessage
@@ -307,7 +307,8 @@ class OutboxSender:
         try:
             async with self.sessions() as session:
                 message = await session.get(OutboxMessage, row_id)
-                if message is None or message.state != "pending":
+                # Read again: the pump's list may be older than a failure that rescheduled this row.
+                if message is None or message.state != "pending" or message.next_attempt_at > self.clock.now():
                     return
                 session.expunge(message)
             try:
@@ -383,8 +384,8 @@ class OutboxSender:
             for table in (Contact, OutboxMessage):
                 await session.execute(update(table).where(table.chat_id == old_chat_id)
                                       .values(chat_id=new_chat_id))
-            events.record(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
-                          entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
+            events.add(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
+                       entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
     async def _as_plain_text(self, message: OutboxMessage, error: str) -> None:
@@ -396,8 +397,8 @@ class OutboxSender:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
                 text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
                 attempts=OutboxMessage.attempts + 1))
-            events.record(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
-                          entity_id=message.id, reason=error[:500])
+            events.add(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
+                       entity_id=message.id, reason=error[:500])
         log.warning("outbox message %s refused as HTML, retried as plain text: %s", message.id, error)
 
     async def _dead(self, row_id: int, error: str, message: OutboxMessage) -> None:
@@ -405,8 +406,8 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
-            events.record(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
-                          entity_id=row_id, to_state="dead", reason=error[:500])
+            events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
+                       entity_id=row_id, to_state="dead", reason=error[:500])
             await self._report_undeliverable(session, message, error)
         log.warning("outbox message %s refused by Telegram: %s", row_id, error)
 
@@ -420,7 +421,7 @@ class OutboxSender:
                                           .order_by(Contact.id))).all()
         whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
         excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
-        for coordinator in await coordinators(session):
+        for coordinator in await coordinator_contacts(session):
             lang = coordinator.language
             task = (t(lang, "undeliverable_notice.task", aid=message.assignment_id)
                     if message.assignment_id is not None else "")
@@ -444,14 +445,14 @@ class OutboxSender:
                 Contact.chat_id == chat_id, Contact.active.is_(True), Contact.paused_at.is_(None)))).all()
             for contact in contacts:
                 contact.paused_at = now
-                events.record(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",
-                              entity_id=contact.id, from_state="active", to_state="paused", reason=error[:200])
+                events.add(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",
+                           entity_id=contact.id, from_state="active", to_state="paused", reason=error[:200])
             if contacts:
                 names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
                 from models import Unit
 
                 unit = await session.get(Unit, contacts[0].unit_id) if contacts[0].unit_id else None
-                for coordinator in await coordinators(session):
+                for coordinator in await coordinator_contacts(session):
                     if coordinator.chat_id == chat_id:
                         continue
                     outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="blocked_notice",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot
@@ -83,106 +82,64 @@ class AiogramTransport:
         return sent.message_id
 
 
-# The session of the update being handled. FSM writes join its transaction: SQLite has one
-# writer, and a step of a flow should commit (or roll back) with the update that made it.
-update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
-
-
-# Chats whose FSM state is remembered; more are read from the database again.
-CACHED_FSM_KEYS = 10_000
-
-
 class SqlStorage(BaseStorage):
-    """aiogram FSM storage in the database, so a half-finished flow survives a restart."""
+    """aiogram FSM storage in the database, so a half-finished flow survives a restart.
+
+    Bound to an update's session (`bound`, which the session middleware does for every update), a
+    step's state joins that transaction: SQLite has one writer, and a step of a flow should commit
+    (or roll back) with the update that made it. Unbound, each call is its own short transaction.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 gate: WriteGate) -> None:
+                 gate: WriteGate, session: AsyncSession | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.gate = gate  # required, as for the sender: its writes take turns with everyone's
-        # Every update asks for its state, and almost always there is none. Only this process
-        # writes these rows, so committed values can be remembered; a key written in a session
-        # that has not committed yet is not cached (it could still roll back), and a read that
-        # overlapped a write (the key's generation moved meanwhile) is not cached either.
-        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
-        self._generation: dict[str, int] = {}
+        self.session = session
+
+    def bound(self, session: AsyncSession) -> SqlStorage:
+        return SqlStorage(self.sessions, self.clock, self.gate, session)
 
     @staticmethod
     def _key(key: StorageKey) -> str:
         return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
 
-    async def _row(self, session: AsyncSession, key: StorageKey) -> FsmState:
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        if self.session is not None:
+            await self._write_in(self.session, key, values)
+            return
+        async with self.gate(), self.sessions() as session, session.begin():
+            await self._write_in(session, key, values)
+
+    async def _write_in(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
         row = await session.get(FsmState, self._key(key))
         if row is None:
             row = FsmState(key=self._key(key), data={})
             session.add(row)
-        return row
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = self.clock.now()
+        await session.flush()
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
-        self.forget([self._key(key)])
-        current = update_session.get()
-        if current is not None:
-            current.info.setdefault("fsm_written", set()).add(self._key(key))
-            row = await self._row(current, key)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = self.clock.now()
-            await current.flush()
-            return
-        async with self.gate(), self.sessions() as session, session.begin():
-            row = await self._row(session, key)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = self.clock.now()
-        self.forget([self._key(key)])
-
-    def forget(self, names: Iterable[str]) -> None:
-        """Called once a session that wrote these keys has ended: a value another session read
-        and cached meanwhile may be the old one."""
-        for name in names:
-            self._cache.pop(name, None)
-            self._generation[name] = self._generation.get(name, 0) + 1
-
-    async def _read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-        name = self._key(key)
-        current = update_session.get()
-        if current is not None and name in current.info.get("fsm_written", ()):
-            row = await current.get(FsmState, name)
-            return (row.state, dict(row.data or {})) if row else (None, {})
-        cached = self._cache.get(name)
-        if cached is not None:
-            return cached[0], copy.deepcopy(cached[1])
-        generation = self._generation.get(name, 0)
-        if current is not None:
-            row = await current.get(FsmState, name)
-        else:
-            async with self.sessions() as session:
-                row = await session.get(FsmState, name)
-        value = (row.state, copy.deepcopy(row.data or {})) if row else (None, {})
-        if self._generation.get(name, 0) == generation:
-            if len(self._cache) >= CACHED_FSM_KEYS:
-                self._cache.pop(next(iter(self._cache)))  # the oldest entry
-            self._cache[name] = value
-        return value[0], copy.deepcopy(value[1])
-
+    async def _read(self, key: StorageKey) -> FsmState | None:
+        if self.session is not None:
+            return await self.session.get(FsmState, self._key(key))
+        async with self.sessions() as session:
+            return await session.get(FsmState, self._key(key))
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        # Every update asks this: a remembered state is returned without copying the data beside it
-        # (the same cases as `_read`, which copies).
-        name = self._key(key)
-        current = update_session.get()
-        cached = self._cache.get(name)
-        if cached is not None and (current is None or name not in current.info.get("fsm_written", ())):
-            return cached[0]
-        return (await self._read(key))[0]
+        row = await self._read(key)
+        return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return (await self._read(key))[1]
+        row = await self._read(key)
+        # A copy: what the handler changes is written only through set_data.
+        return copy.deepcopy(row.data or {}) if row else {}
 
     async def close(self) -> None:
         return None

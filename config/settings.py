@@ -60,8 +60,6 @@ class Settings(BaseSettings):
     # A failed update is tried three times over this many seconds before it is parked (bot/polling.py).
     update_retry_seconds: float = Field(default=10.0, ge=0, le=300)
     sqlite_synchronous: str = "NORMAL"
-    # inline: SQLite calls run on the event loop's thread (bot/sqlite_inline.py); thread: aiosqlite.
-    sqlite_driver: str = "inline"
     holiday_notice_dir: Path | None = None
     # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …), a city
     # ("江西省南昌市") or "central": the unit directory documents are read against. The central units
@@ -182,14 +180,6 @@ class Settings(BaseSettings):
     def _check_notify(cls, value: str) -> str:
         if value not in {"instant", "digest"}:
             raise ValueError("REPORT_NOTIFY must be 'instant' or 'digest'")
-        return value
-
-    @field_validator("sqlite_driver")
-    @classmethod
-    def _check_driver(cls, value: str) -> str:
-        value = value.lower()
-        if value not in {"inline", "thread"}:
-            raise ValueError("SQLITE_DRIVER must be inline or thread")
         return value
 
     @field_validator("sqlite_synchronous")

@@ -37,8 +37,9 @@ def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_han
     retries and parks it, then apologises knowing whether it was kept)."""
     # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
     workflow_data.setdefault("invite_throttle", AttemptThrottle())
-    dispatcher = Dispatcher(storage=storage or MemoryStorage(), app=app, **workflow_data)
-    dispatcher.update.outer_middleware(SessionMiddleware())
+    # The session middleware provides the FSM context itself, bound to the update's session.
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), disable_fsm=True, app=app, **workflow_data)
+    dispatcher.update.outer_middleware(SessionMiddleware(dispatcher.fsm))
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.outer_middleware(ActorMiddleware())
     dispatcher.include_routers(*(_copy(t) for t in TEMPLATES))

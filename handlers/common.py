@@ -8,15 +8,14 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
 from bot.i18n import role_name, t
 from bot.services import access
 from bot.services.coordination import esc
 from bot.services.housekeeping import STRANGER_PURPOSE, stranger_answer_due
 from bot.services.invites import InviteError, redeem_invite
 from bot.services.throttle import AttemptThrottle
+from bot.services.uow import UnitOfWork
 from handlers.filters import is_stranger
 from handlers.util import quietly, say
 
@@ -24,24 +23,24 @@ router = Router(name="common")
 
 
 @router.message(CommandStart())
-async def start(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def start(message: Message, command: CommandObject, uow: UnitOfWork,
                 actor: access.Actor, invite_throttle: AttemptThrottle) -> None:
     code = (command.args or "").strip()
     if code:
-        if not _attempt_allowed(message, session, app, actor, invite_throttle):
+        if not _attempt_allowed(message, uow, actor, invite_throttle):
             return
         is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         try:
             contact = await redeem_invite(
-                session, code=code, chat_id=message.chat.id, user_id=message.from_user.id,  # type: ignore[union-attr]
+                uow, code=code, chat_id=message.chat.id, user_id=message.from_user.id,  # type: ignore[union-attr]
                 is_group=is_group, name=(message.chat.title if is_group else actor.name) or "",
-                language=actor.language, now=app.clock.now())
+                language=actor.language)
         except InviteError as exc:
-            invite_throttle.failed(actor.user_id, app.clock.now())
-            say(session, app, message.chat.id, t(actor.language, f"invite.err.{exc.code}"))
+            invite_throttle.failed(actor.user_id, uow.now)
+            say(uow, message.chat.id, t(actor.language, f"invite.err.{exc.code}"))
             return
         invite_throttle.succeeded(actor.user_id)
-        unit = (await access.unit_names(session, {contact.unit_id})) if contact.unit_id else []
+        unit = (await access.unit_names(uow, {contact.unit_id})) if contact.unit_id else []
         if is_group:
             text = t(actor.language, "invite.ok.group", unit=esc(unit[0] if unit else ""))
         elif contact.role in ("coordinator", "observer"):
@@ -49,41 +48,40 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
         else:
             text = t(actor.language, "invite.ok.contact", chat=esc(actor.name), unit=esc(unit[0] if unit else ""),
                      role=role_name(actor.language, contact.role))
-        say(session, app, message.chat.id, text)
+        say(uow, message.chat.id, text)
         return
-    await _greet(message, session, app, actor)
+    await _greet(message, uow, actor)
 
 
-def _attempt_allowed(message: Message, session: AsyncSession, app: App, actor: access.Actor,
-                     throttle: AttemptThrottle) -> bool:
+def _attempt_allowed(message: Message, uow: UnitOfWork, actor: access.Actor, throttle: AttemptThrottle) -> bool:
     """False, after at most one polite answer, while this user has failed too often lately; the
     code is then not looked at."""
-    now = app.clock.now()
+    now = uow.now
     if not throttle.blocked(actor.user_id, now):
         return True
     if throttle.should_answer_blocked(actor.user_id, now):
         minutes = max(1, math.ceil((throttle.retry_at(actor.user_id, now) - now).total_seconds() / 60))
-        say(session, app, message.chat.id, t(actor.language, "invite.err.throttled", minutes=minutes))
+        say(uow, message.chat.id, t(actor.language, "invite.err.throttled", minutes=minutes))
     return False
 
 
-async def _greet(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def _greet(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     lang = actor.language
     if not actor.known:
-        say(session, app, message.chat.id, t(lang, "stranger"))
+        say(uow, message.chat.id, t(lang, "stranger"))
     elif actor.is_coordinator:
-        say(session, app, message.chat.id, t(lang, "start.coordinator", name=esc(actor.name)))
+        say(uow, message.chat.id, t(lang, "start.coordinator", name=esc(actor.name)))
     elif actor.contact_unit_ids or actor.leader_unit_ids:
-        units = await access.unit_names(session, actor.contact_unit_ids | actor.leader_unit_ids)
+        units = await access.unit_names(uow, actor.contact_unit_ids | actor.leader_unit_ids)
         role = "contact" if actor.contact_unit_ids else "leader"
-        say(session, app, message.chat.id, t(lang, "start.contact", name=esc(actor.name), unit=esc("、".join(units)),
+        say(uow, message.chat.id, t(lang, "start.contact", name=esc(actor.name), unit=esc("、".join(units)),
                                              role=role_name(lang, role)))
     else:
-        say(session, app, message.chat.id, t(lang, "start.observer", name=esc(actor.name)))
+        say(uow, message.chat.id, t(lang, "start.observer", name=esc(actor.name)))
 
 
 @router.message(Command("help"))
-async def help_command(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     lang = actor.language
     if not actor.known:
         text = t(lang, "stranger")
@@ -93,20 +91,20 @@ async def help_command(message: Message, session: AsyncSession, app: App, actor:
         text = t(lang, "help.contact")
     else:
         text = t(lang, "help.observer")
-    say(session, app, message.chat.id, text)
+    say(uow, message.chat.id, text)
 
 
 @router.message(Command("lang"))
-async def lang_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def lang_command(message: Message, command: CommandObject, uow: UnitOfWork,
                        actor: access.Actor) -> None:
     choice = (command.args or "").strip().lower()
     if choice not in ("zh", "en", "中文", "english"):
-        say(session, app, message.chat.id, t(actor.language, "lang.usage"))
+        say(uow, message.chat.id, t(actor.language, "lang.usage"))
         return
     language = "en" if choice in ("en", "english") else "zh"
     if actor.known:
-        await access.set_language(session, actor, language)
-    say(session, app, message.chat.id, t(language, "lang.set"))
+        await access.set_language(uow, actor, language)
+    say(uow, message.chat.id, t(language, "lang.set"))
 
 
 # The routers below this one handle members; everyone else ends up here.
@@ -116,11 +114,11 @@ stranger_router = Router(name="strangers")
 
 
 @stranger_router.message(is_stranger)
-async def stranger_message(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def stranger_message(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type != ChatType.PRIVATE and not (message.text or "").startswith("/"):
         return  # unbound groups: stay quiet rather than answer every member
-    if await stranger_answer_due(session, message.chat.id, app.clock.now()):
-        say(session, app, message.chat.id, t(actor.language, "stranger"), purpose=STRANGER_PURPOSE)
+    if await stranger_answer_due(uow, message.chat.id):
+        say(uow, message.chat.id, t(actor.language, "stranger"), purpose=STRANGER_PURPOSE)
 
 
 @stranger_router.callback_query(is_stranger)
@@ -132,24 +130,24 @@ fallback_router = Router(name="fallback")
 
 
 @fallback_router.message(F.sticker)
-async def sticker(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def sticker(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type == ChatType.PRIVATE:
-        say(session, app, message.chat.id, t(actor.language, "odd.sticker"))
+        say(uow, message.chat.id, t(actor.language, "odd.sticker"))
 
 
 @fallback_router.message(F.text.startswith("/"))
-async def unknown_command(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
-    say(session, app, message.chat.id, t(actor.language, "odd.unknown_command"))
+async def unknown_command(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
+    say(uow, message.chat.id, t(actor.language, "odd.unknown_command"))
 
 
 @fallback_router.message()
-async def anything_else(message: Message, session: AsyncSession, app: App, actor: access.Actor) -> None:
+async def anything_else(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type != ChatType.PRIVATE:
         return  # in a group, only replies to the bot's messages are meant for it
     if message.text or message.caption or message.document or message.photo:
-        say(session, app, message.chat.id, t(actor.language, "report.no_task"))
+        say(uow, message.chat.id, t(actor.language, "report.no_task"))
     else:
-        say(session, app, message.chat.id, t(actor.language, "odd.empty"))
+        say(uow, message.chat.id, t(actor.language, "odd.empty"))
 
 
 @fallback_router.callback_query()

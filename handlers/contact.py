@@ -14,13 +14,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import callbacks as cb
 from bot import views
-from bot.app import App
 from bot.dates import find_date
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import coordination as co
 from bot.services import copies
 from bot.services.access import Actor
+from bot.services.uow import UnitOfWork
 from handlers.callbacks import AssignmentAction, FlowAction, ReviewAction
 from handlers.filters import is_member
 from handlers.util import parse_int, quietly, refusal, say
@@ -66,58 +66,58 @@ def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
 
 
 @router.message(Command("tasks"))
-async def my_tasks(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     units = actor.contact_unit_ids | actor.leader_unit_ids
     lang = actor.language
     if not units:
-        say(session, app, message.chat.id, t(lang, "mytasks.none"))
+        say(uow, message.chat.id, t(lang, "mytasks.none"))
         return
-    rows = await board_service.assignment_lines(session, app.clock.now(), app.calendar, unit_ids=units)
+    rows = await board_service.assignment_lines(uow, unit_ids=units)
     rows = [r for r in rows if r.status != "draft"]
     if not rows:
-        say(session, app, message.chat.id, t(lang, "mytasks.none"))
+        say(uow, message.chat.id, t(lang, "mytasks.none"))
         return
     lines = views.unit_lines(lang, rows)
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
         header = t(lang, "mytasks.header", count=len(rows)) if page == 0 else ""
-        say(session, app, message.chat.id, views.paginate(header, lines, page)[0].strip())
+        say(uow, message.chat.id, views.paginate(header, lines, page)[0].strip())
 
 
 @router.message(Command("task"))
-async def task_command(message: Message, command: CommandObject, session, app: App,  # type: ignore[no-untyped-def]
+async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                        actor: Actor) -> None:
     aid = parse_int(command.args)
     if aid is None:
-        say(session, app, message.chat.id, t(actor.language, "number.bad"))
+        say(uow, message.chat.id, t(actor.language, "number.bad"))
         return
-    await _send_detail(message.chat.id, aid, session, app, actor)
+    await _send_detail(message.chat.id, aid, uow, actor)
 
 
-async def _send_detail(chat_id: int, aid: int, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     try:
-        view = await co.assignment_for_actor(session, actor, aid, act=False)
+        view = await co.assignment_for_actor(uow, actor, aid, act=False)
     except co.CoordinationError as exc:
-        say(session, app, chat_id, refusal(actor, exc))
+        say(uow, chat_id, refusal(actor, exc))
         return
-    light = await board_service.light_of(session, aid, app.clock.now(), app.calendar)
-    reports = await co.report_history(session, aid)
-    say(session, app, chat_id, views.task_detail(actor.language, view, light, reports))
+    light = await board_service.light_of(uow, aid)
+    reports = await co.report_history(uow, aid)
+    say(uow, chat_id, views.task_detail(actor.language, view, light, reports))
 
 
 @router.callback_query(AssignmentAction.filter())
-async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, session, app: App,  # type: ignore[no-untyped-def]
+async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                             actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     aid = callback_data.id
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.action == "det":
         await quietly(query.answer())
-        await _send_detail(chat_id, aid, session, app, actor)
+        await _send_detail(chat_id, aid, uow, actor)
         return
     if callback_data.action == "ack":
         try:
-            await co.acknowledge(session, actor, aid, now=app.clock.now())
+            await co.acknowledge(uow, actor, aid)
         except co.CoordinationError as exc:
             await quietly(query.answer(refusal(actor, exc), show_alert=True))
             return
@@ -127,13 +127,13 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
 
             await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
                 reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True))))
-        say(session, app, chat_id, t(lang, "ack.ok", aid=aid))
+        say(uow, chat_id, t(lang, "ack.ok", aid=aid))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     try:
-        view = await co.assignment_for_actor(session, actor, aid, act=True)
+        view = await co.assignment_for_actor(uow, actor, aid, act=True)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -145,7 +145,7 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
     await state.update_data(assignment_id=aid)
     if callback_data.action == "rep":
         await state.set_state(ReportFlow.status)
-        say(session, app, chat_id, t(lang, "flow.report.status", aid=aid), markup=cb.keyboard([
+        say(uow, chat_id, t(lang, "flow.report.status", aid=aid), markup=cb.keyboard([
             [cb.button(t(lang, "btn.progress"), FlowAction(action="status", value="progress").pack()),
              cb.button(t(lang, "btn.done"), FlowAction(action="status", value="done").pack()),
              cb.button(t(lang, "btn.blocked"), FlowAction(action="status", value="blocked").pack())],
@@ -153,17 +153,17 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
     else:
         await state.set_state(ExtensionFlow.text)
         due = view.assignment.due_on.isoformat() if view.assignment.due_on else t(lang, "task.no_due")
-        say(session, app, chat_id, t(lang, "ext.ask", aid=aid, due=due))
+        say(uow, chat_id, t(lang, "ext.ask", aid=aid, due=due))
 
 
 @router.callback_query(FlowAction.filter(F.action == "cancel"))
-async def flow_cancel(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_cancel(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.clear()
     await quietly(query.answer(t(actor.language, "flow.cancelled")))
 
 
 @router.callback_query(ReportFlow.status, FlowAction.filter(F.action == "status"))
-async def flow_status(query: CallbackQuery, callback_data: FlowAction, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
+async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor,  # type: ignore[no-untyped-def]
                       state: FSMContext) -> None:
     if callback_data.value not in ("progress", "done", "blocked"):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
@@ -173,73 +173,72 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, session, 
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.value == "progress":
         await state.set_state(ReportFlow.percent)
-        say(session, app, chat_id, t(actor.language, "flow.report.percent"), markup=cb.keyboard(
+        say(uow, chat_id, t(actor.language, "flow.report.percent"), markup=cb.keyboard(
             [[cb.button(t(actor.language, "btn.skip"), FlowAction(action="skip", value="-").pack())]]))
     else:
         await state.set_state(ReportFlow.text)
-        say(session, app, chat_id, t(actor.language, "flow.report.text"))
+        say(uow, chat_id, t(actor.language, "flow.report.text"))
 
 
 @router.callback_query(ReportFlow.percent, FlowAction.filter(F.action == "skip"))
-async def flow_skip_percent(query: CallbackQuery, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.set_state(ReportFlow.text)
     await quietly(query.answer())
-    say(session, app, query.message.chat.id if query.message else query.from_user.id,
+    say(uow, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "flow.report.text"))
 
 
 @router.message(ReportFlow.percent, F.text)
-async def flow_percent(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     raw = (message.text or "").strip().rstrip("%％")
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 0 <= int(raw) <= 100:
-        say(session, app, message.chat.id, t(actor.language, "flow.report.percent_bad"))
+        say(uow, message.chat.id, t(actor.language, "flow.report.percent_bad"))
         return
     await state.update_data(percent=int(raw))
     await state.set_state(ReportFlow.text)
-    say(session, app, message.chat.id, t(actor.language, "flow.report.text"))
+    say(uow, message.chat.id, t(actor.language, "flow.report.text"))
 
 
 @router.message(ReportFlow.text, F.text | F.document | F.photo)
-async def flow_text(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     if (message.text or "").startswith("/"):
         await state.clear()
-        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
     data = await state.get_data()
     await state.clear()
     if message.reply_to_message is not None:
-        replied = await co.find_assignment_by_message(session, message.chat.id, message.reply_to_message.message_id)
+        replied = await co.find_assignment_by_message(uow, message.chat.id, message.reply_to_message.message_id)
         if replied is not None and replied != int(data["assignment_id"]):
             # A reply to another task's message is a report on that task; the flow is dropped.
-            await _report(message, replied, session, app, actor)
+            await _report(message, replied, uow, actor)
             return
-    await _report(message, int(data["assignment_id"]), session, app, actor,
+    await _report(message, int(data["assignment_id"]), uow, actor,
                   explicit=(data.get("status", "progress"), data.get("percent")))
 
 
 @router.message(ExtensionFlow.text, F.text)
-async def extension_text(message: Message, session, app: App, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     text = message.text or ""
     if text.startswith("/"):
         await state.clear()
-        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
-    when, reason = parse_date_and_reason(text, app.calendar.local_date(app.clock.now()))
+    when, reason = parse_date_and_reason(text, uow.calendar.local_date(uow.now))
     if when is None:
-        say(session, app, message.chat.id, t(actor.language, "ext.bad"))
+        say(uow, message.chat.id, t(actor.language, "ext.bad"))
         return
     data = await state.get_data()
     try:
-        request = await co.request_extension(session, actor, int(data["assignment_id"]), when, reason,
-                                             now=app.clock.now())
+        request = await co.request_extension(uow, actor, int(data["assignment_id"]), when, reason)
     except co.CoordinationError as exc:
-        say(session, app, message.chat.id, refusal(actor, exc))
+        say(uow, message.chat.id, refusal(actor, exc))
         if exc.key in ("ext.past", "ext.no_reason", "date.bad", "date.unreasonable"):
             return  # let them try again within the flow
         await state.clear()
         return
     await state.clear()
-    say(session, app, message.chat.id, t(actor.language, "ext.sent", eid=request.id))
+    say(uow, message.chat.id, t(actor.language, "ext.sent", eid=request.id))
 
 
 @router.callback_query(ReviewAction.filter(F.action == "fix"))
@@ -257,11 +256,11 @@ async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: A
 
 
 @router.callback_query(ReviewAction.filter(F.action.startswith("set-")))
-async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, session, app: App,  # type: ignore[no-untyped-def]
+async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                             actor: Actor) -> None:
     status = callback_data.action.removeprefix("set-")
     try:
-        report = await co.correct_report(session, actor, callback_data.id, status, now=app.clock.now())
+        report = await co.correct_report(uow, actor, callback_data.id, status)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -269,7 +268,7 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, s
     await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
-    say(session, app, query.message.chat.id if query.message else query.from_user.id,
+    say(uow, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "report.fixed", rid=report.id, understood=understood))
 
 
@@ -277,55 +276,54 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, s
 
 
 @router.message(F.reply_to_message)
-async def reply_to_bot(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     replied = message.reply_to_message
     assert replied is not None
-    aid = await co.find_assignment_by_message(session, message.chat.id, replied.message_id)
+    aid = await co.find_assignment_by_message(uow, message.chat.id, replied.message_id)
     if aid is None and _from_this_bot(message, replied):
-        aid = await copies.adopt(session, chat_id=message.chat.id, message_id=replied.message_id,
-                                 shown_text=replied.text or replied.caption or "", now=app.clock.now())
+        aid = await copies.adopt(uow, chat_id=message.chat.id, message_id=replied.message_id,
+                                 shown_text=replied.text or replied.caption or "")
     if aid is None:
         if message.chat.type == ChatType.PRIVATE:
-            say(session, app, message.chat.id, t(actor.language, "report.no_task"))
+            say(uow, message.chat.id, t(actor.language, "report.no_task"))
         return
     if message.sticker is not None:
-        say(session, app, message.chat.id, t(actor.language, "odd.sticker"))
+        say(uow, message.chat.id, t(actor.language, "odd.sticker"))
         return
-    await _report(message, aid, session, app, actor)
+    await _report(message, aid, uow, actor)
 
 
-async def _report(message: Message, aid: int, session, app: App, actor: Actor,  # type: ignore[no-untyped-def]
+async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,  # type: ignore[no-untyped-def]
                   explicit: tuple[str, int | None] | None = None) -> None:
     incoming = _incoming(message, actor)
     if not incoming.text.strip() and incoming.attachment_kind is None:
-        say(session, app, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
+        say(uow, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
         return
     try:
-        view = await co.assignment_for_actor(session, actor, aid, act=True)
+        view = await co.assignment_for_actor(uow, actor, aid, act=True)
     except co.CoordinationError:
-        say(session, app, message.chat.id, t(actor.language, "report.not_yours"), reply_to=message.message_id)
+        say(uow, message.chat.id, t(actor.language, "report.not_yours"), reply_to=message.message_id)
         return
     if view.assignment.status in ("done", "cancelled"):
-        say(session, app, message.chat.id, t(actor.language, "report.closed", aid=aid,
+        say(uow, message.chat.id, t(actor.language, "report.closed", aid=aid,
                                              status=co.status_name(actor.language, view.assignment.status)))
         # Kept anyway: nothing a unit sends is thrown away.
-        await co.store_raw_report(session, actor, aid, incoming, now=app.clock.now())
+        await co.store_raw_report(uow, actor, aid, incoming)
         return
-    outcome = await co.receive_report(session, actor, aid, incoming, now=app.clock.now(), explicit=explicit,
-                                      notify_now=app.settings.report_notify == "instant")
+    outcome = await co.receive_report(uow, actor, aid, incoming, explicit=explicit,
+                                      notify_now=uow.settings.report_notify == "instant")
     if outcome is None:  # the raw text is stored; only reading it failed
-        say(session, app, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
+        say(uow, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
 
 @router.edited_message()
-async def edited_report(message: Message, session, app: App, actor: Actor) -> None:  # type: ignore[no-untyped-def]
-    previous = await co.latest_report_for_message(session, message.chat.id, message.message_id)
+async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    previous = await co.latest_report_for_message(uow, message.chat.id, message.message_id)
     if previous is None or previous.superseded:
         return
     try:
-        await co.receive_report(session, actor, previous.assignment_id, _incoming(message, actor),
-                                now=app.clock.now(), supersedes=previous,
-                                notify_now=app.settings.report_notify == "instant")
+        await co.receive_report(uow, actor, previous.assignment_id, _incoming(message, actor), supersedes=previous,
+                                notify_now=uow.settings.report_notify == "instant")
     except co.CoordinationError:
         return
 

@@ -7,11 +7,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import callbacks as cb
 from bot import views
-from bot.app import App
 from bot.dates import parse_date
 from bot.i18n import role_name, t
 from bot.services import board as board_service
@@ -20,6 +18,7 @@ from bot.services import sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
+from bot.services.uow import UnitOfWork
 from handlers.callbacks import ConfirmAction, ExtensionAction, PageAction, ReviewAction
 from handlers.filters import is_coordinator
 from handlers.util import parse_int, quietly, refusal, say
@@ -47,36 +46,36 @@ def _pager(kind: str, arg: str, page: int, pages: int, lang: str) -> dict | None
     return cb.keyboard([row])
 
 
-async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: App,
+async def _listing(kind: str, arg: str, page: int, uow: UnitOfWork,
                    actor: Actor) -> tuple[str, dict | None]:
     lang = actor.language
-    now = app.clock.now()
-    cal = app.calendar
+    now = uow.now
+    cal = uow.calendar
     if kind == "board":
-        measures, overdue = await board_service.board(session, now, cal)
+        measures, overdue = await board_service.board(uow)
         if not measures:
             return t(lang, "board.empty"), None
         header = t(lang, "board.title", date=co.local_time(now))
-        policies = await board_service.rollup(session, now, cal, "policy")
+        policies = await board_service.rollup(uow, "policy")
         policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
         lines = [*views.board_lines(lang, measures, policy_lights), views.board_totals(lang, measures, overdue)]
     elif kind == "measure":
         number = int(arg)
-        rows = await board_service.assignment_lines(session, now, cal, measure_number=number)
-        title = await board_service.measure_title(session, number)
+        rows = await board_service.assignment_lines(uow, measure_number=number)
+        title = await board_service.measure_title(uow, number)
         if title is None:
             return t(lang, "measure.not_found", number=number), None
         header = t(lang, "measure.header", number=number, title=co.esc(title))
-        tasks = await board_service.rollup(session, now, cal, "task", measure_number=number)
+        tasks = await board_service.rollup(uow, "task", measure_number=number)
         lines = views.measure_lines(lang, rows, {tid: board_service.rolled(c) for tid, c in tasks.items()})
     elif kind == "unit":
         unit_id = int(arg)
-        rows = await board_service.assignment_lines(session, now, cal, unit_ids={unit_id})
-        names = await unit_names(session, {unit_id})
+        rows = await board_service.assignment_lines(uow, unit_ids={unit_id})
+        names = await unit_names(uow, {unit_id})
         header = t(lang, "unit.header", unit=co.esc(names[0] if names else arg), count=len(rows))
         lines = views.unit_lines(lang, rows)
     elif kind == "overdue":
-        rows = await board_service.assignment_lines(session, now, cal, overdue_only=True)
+        rows = await board_service.assignment_lines(uow, overdue_only=True)
         if not rows:
             return t(lang, "overdue.none"), None
         header = t(lang, "overdue.header", count=len(rows))
@@ -90,45 +89,45 @@ async def _listing(kind: str, arg: str, page: int, session: AsyncSession, app: A
 
 
 @router.message(Command("board"))
-async def board_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
-    text, markup = await _listing("board", "-", 0, session, app, actor)
-    say(session, app, message.chat.id, text, markup=markup)
+async def board_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    text, markup = await _listing("board", "-", 0, uow, actor)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("measure"))
-async def measure_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def measure_command(message: Message, command: CommandObject, uow: UnitOfWork,
                           actor: Actor) -> None:
     number = parse_int(command.args)
     if number is None:
-        say(session, app, message.chat.id, t(actor.language, "number.bad"))
+        say(uow, message.chat.id, t(actor.language, "number.bad"))
         return
-    text, markup = await _listing("measure", str(number), 0, session, app, actor)
-    say(session, app, message.chat.id, text, markup=markup)
+    text, markup = await _listing("measure", str(number), 0, uow, actor)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("unit"))
-async def unit_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def unit_command(message: Message, command: CommandObject, uow: UnitOfWork,
                        actor: Actor) -> None:
     name = (command.args or "").strip()
-    unit = await find_unit(session, name) if name else None
+    unit = await find_unit(uow, name) if name else None
     if unit is None:
-        say(session, app, message.chat.id, t(actor.language, "unit.not_found", name=co.esc(name)))
+        say(uow, message.chat.id, t(actor.language, "unit.not_found", name=co.esc(name)))
         return
-    text, markup = await _listing("unit", str(unit.id), 0, session, app, actor)
-    say(session, app, message.chat.id, text, markup=markup)
+    text, markup = await _listing("unit", str(unit.id), 0, uow, actor)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 @router.message(Command("overdue"))
-async def overdue_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
-    text, markup = await _listing("overdue", "-", 0, session, app, actor)
-    say(session, app, message.chat.id, text, markup=markup)
+async def overdue_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    text, markup = await _listing("overdue", "-", 0, uow, actor)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 @router.callback_query(PageAction.filter())
-async def page_button(query: CallbackQuery, callback_data: PageAction, session: AsyncSession, app: App,
+async def page_button(query: CallbackQuery, callback_data: PageAction, uow: UnitOfWork,
                       actor: Actor) -> None:
     try:
-        text, markup = await _listing(callback_data.kind, callback_data.arg, callback_data.page, session, app,
+        text, markup = await _listing(callback_data.kind, callback_data.arg, callback_data.page, uow,
                                       actor)
     except (co.CoordinationError, ValueError):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
@@ -142,37 +141,37 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, session: 
 
 
 @router.message(Command("units"))
-async def units_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
-    units = await list_units(session)
-    contact_counts = await co.contact_counts(session)
+async def units_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    units = await list_units(uow)
+    contact_counts = await co.contact_counts(uow)
     lines = [t(actor.language, "units.row", name=co.esc(u.name),
                alias=f"（{co.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "", count=u.assignments,
                contacts=contact_counts.get(u.id, 0)) for u in units]
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
-        say(session, app, message.chat.id, views.paginate("", lines, page)[0].strip())
+        say(uow, message.chat.id, views.paginate("", lines, page)[0].strip())
 
 
 @router.message(Command("dispatch"))
-async def dispatch_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def dispatch_command(message: Message, command: CommandObject, uow: UnitOfWork,
                            actor: Actor) -> None:
     arg = (command.args or "").strip().lower()
     if arg not in ("all", "全部") and parse_int(arg) is None:
-        say(session, app, message.chat.id, t(actor.language, "dispatch.usage"))
+        say(uow, message.chat.id, t(actor.language, "dispatch.usage"))
         return
     number = None if arg in ("all", "全部") else parse_int(arg)
-    plan = await co.plan_dispatch(session, number)
+    plan = await co.plan_dispatch(uow, number)
     lang = actor.language
     if not plan.assignment_ids:
         scope = t(lang, "dispatch.scope.measure", number=number) if number is not None else ""
-        say(session, app, message.chat.id, t(lang, "dispatch.nothing", scope=scope))
+        say(uow, message.chat.id, t(lang, "dispatch.nothing", scope=scope))
         return
-    say(session, app, message.chat.id, co.render_dispatch_preview(plan, lang),
+    say(uow, message.chat.id, co.render_dispatch_preview(plan, lang),
         markup=co.dispatch_keyboard(number, lang, co.plan_fingerprint(plan)))
 
 
 @router.callback_query(ConfirmAction.filter())
-async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, session: AsyncSession, app: App,
+async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
                            actor: Actor) -> None:
     lang = actor.language
     if callback_data.action == "cancel":
@@ -186,7 +185,7 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, s
         return
     number = None if scope == "all" else parse_int(scope)
     try:
-        result = await co.dispatch(session, number, now=app.clock.now(), actor=actor.tag,
+        result = await co.dispatch(uow, number, actor=actor.tag,
                                    expect=fingerprint or None)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
@@ -198,29 +197,29 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, s
     await quietly(query.answer())
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
-    say(session, app, query.from_user.id if query.message is None else query.message.chat.id,
+    say(uow, query.from_user.id if query.message is None else query.message.chat.id,
         t(lang, "dispatch.done", assignments=result.assignments, messages=result.messages, unbound_note=note))
 
 
 @router.message(Command("remind"))
-async def remind_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def remind_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor) -> None:
     arg = (command.args or "").strip()
     lang = actor.language
     if not arg:
-        say(session, app, message.chat.id, t(lang, "remind.usage"))
+        say(uow, message.chat.id, t(lang, "remind.usage"))
         return
     aid = parse_int(arg)
     if aid is not None:
         ids = [aid]
     else:
-        unit = await find_unit(session, arg)
+        unit = await find_unit(uow, arg)
         if unit is None:
-            say(session, app, message.chat.id, t(lang, "unit.not_found", name=co.esc(arg)))
+            say(uow, message.chat.id, t(lang, "unit.not_found", name=co.esc(arg)))
             return
-        ids = await co.open_assignment_ids_for_unit(session, unit.id or 0)
-    reminded, messages = await co.remind(session, actor, ids, now=app.clock.now(), actor_tag=actor.tag)
-    say(session, app, message.chat.id,
+        ids = await co.open_assignment_ids_for_unit(uow, unit.id or 0)
+    reminded, messages = await co.remind(uow, actor, ids, actor_tag=actor.tag)
+    say(uow, message.chat.id,
         t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
 
 
@@ -230,85 +229,85 @@ def _two_args(command: CommandObject) -> tuple[int | None, str]:
 
 
 @router.message(Command("extend"))
-async def extend_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor) -> None:
     aid, raw_date = _two_args(command)
     lang = actor.language
     if aid is None or not raw_date:
-        say(session, app, message.chat.id, t(lang, "extend.usage"))
+        say(uow, message.chat.id, t(lang, "extend.usage"))
         return
-    new_due = parse_date(raw_date, app.calendar.local_date(app.clock.now()))
+    new_due = parse_date(raw_date, uow.calendar.local_date(uow.now))
     if new_due is None:
-        say(session, app, message.chat.id, t(lang, "date.bad"))
+        say(uow, message.chat.id, t(lang, "date.bad"))
         return
     try:
-        await co.coordinator_extend(session, actor, aid, new_due, now=app.clock.now())
+        await co.coordinator_extend(uow, actor, aid, new_due)
     except co.CoordinationError as exc:
-        say(session, app, message.chat.id, refusal(actor, exc))
+        say(uow, message.chat.id, refusal(actor, exc))
         return
-    say(session, app, message.chat.id, t(lang, "extend.ok", aid=aid, due=new_due.isoformat()))
+    say(uow, message.chat.id, t(lang, "extend.ok", aid=aid, due=new_due.isoformat()))
 
 
 @router.message(Command("close", "reopen"))
-async def close_reopen_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def close_reopen_command(message: Message, command: CommandObject, uow: UnitOfWork,
                                actor: Actor) -> None:
     aid = parse_int(command.args)
     lang = actor.language
     name = command.command
     if aid is None:
-        say(session, app, message.chat.id, t(lang, f"{name}.usage"))
+        say(uow, message.chat.id, t(lang, f"{name}.usage"))
         return
     action = co.coordinator_close if name == "close" else co.coordinator_reopen
     try:
-        await action(session, actor, aid, now=app.clock.now())
+        await action(uow, actor, aid)
     except co.CoordinationError as exc:
-        say(session, app, message.chat.id, refusal(actor, exc))
+        say(uow, message.chat.id, refusal(actor, exc))
         return
-    say(session, app, message.chat.id, t(lang, f"{name}.ok", aid=aid))
+    say(uow, message.chat.id, t(lang, f"{name}.ok", aid=aid))
 
 
 @router.message(Command("invite"))
-async def invite_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def invite_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor, bot: Bot) -> None:
     lang = actor.language
     parts = (command.args or "").split()
     if not parts:
-        say(session, app, message.chat.id, t(lang, "invite.usage"))
+        say(uow, message.chat.id, t(lang, "invite.usage"))
         return
     role = "contact"
     if parts[-1] in ("contact", "leader", "observer", "coordinator"):
         role = parts.pop()
     unit = None
     if parts:
-        unit = await find_unit(session, " ".join(parts))
+        unit = await find_unit(uow, " ".join(parts))
         if unit is None:
-            say(session, app, message.chat.id, t(lang, "unit.not_found", name=co.esc(" ".join(parts))))
+            say(uow, message.chat.id, t(lang, "unit.not_found", name=co.esc(" ".join(parts))))
             return
     try:
-        invite = await create_invite(session, unit=unit, role=role, now=app.clock.now(),
-                                     ttl_hours=app.settings.invite_ttl_hours, actor=actor.tag)
+        invite = await create_invite(uow, unit=unit, role=role,
+                                     ttl_hours=uow.settings.invite_ttl_hours, actor=actor.tag)
     except InviteError as exc:
-        say(session, app, message.chat.id, t(lang, f"invite.err.{exc.code}"))
+        say(uow, message.chat.id, t(lang, f"invite.err.{exc.code}"))
         return
     me = await bot.me()
     # An invitation is a credential: it goes to the coordinator's private chat, never a group, and
     # the outbox row holds a marker in its place (bot/services/sealed.py).
     code = sealed.STORE.seal(invite.code, lang)
-    say(session, app, actor.user_id, t(
+    say(uow, actor.user_id, t(
         lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
-        hours=app.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
+        hours=uow.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
         code=code))
 
 
 @router.message(Command("addcoordinator"))
-async def add_coordinator_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def add_coordinator_command(message: Message, command: CommandObject, uow: UnitOfWork,
                                   actor: Actor) -> None:
     user_id = parse_int(command.args)
     if user_id is None:
-        say(session, app, message.chat.id, t(actor.language, "coordinator.usage"))
+        say(uow, message.chat.id, t(actor.language, "coordinator.usage"))
         return
-    _, created = await add_coordinator(session, user_id=user_id, name="", now=app.clock.now(), actor=actor.tag)
-    say(session, app, message.chat.id,
+    _, created = await add_coordinator(uow, user_id=user_id, name="", actor=actor.tag)
+    say(uow, message.chat.id,
         t(actor.language, "coordinator.added" if created else "coordinator.exists", user_id=user_id))
 
 
@@ -316,10 +315,10 @@ async def add_coordinator_command(message: Message, command: CommandObject, sess
 
 
 @router.callback_query(ReviewAction.filter(F.action == "ok"))
-async def approve_button(query: CallbackQuery, callback_data: ReviewAction, session: AsyncSession, app: App,
+async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
                          actor: Actor) -> None:
     try:
-        await co.approve_report(session, actor, callback_data.id, now=app.clock.now())
+        await co.approve_report(uow, actor, callback_data.id)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -329,47 +328,47 @@ async def approve_button(query: CallbackQuery, callback_data: ReviewAction, sess
 
 
 @router.callback_query(ReviewAction.filter(F.action == "ret"))
-async def return_button(query: CallbackQuery, callback_data: ReviewAction, session: AsyncSession, app: App,
+async def return_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
                         actor: Actor, state: FSMContext) -> None:
     try:
-        unit = await co.report_unit_for_review(session, actor, callback_data.id)
+        unit = await co.report_unit_for_review(uow, actor, callback_data.id)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await state.set_state(ReturnFlow.comment)
     await state.update_data(report_id=callback_data.id)
     await quietly(query.answer())
-    say(session, app, query.from_user.id, t(actor.language, "review.ask_comment", rid=callback_data.id,
+    say(uow, query.from_user.id, t(actor.language, "review.ask_comment", rid=callback_data.id,
                                             unit=co.esc(unit)))
 
 
 @router.message(ReturnFlow.comment, F.text)
-async def return_comment(message: Message, session: AsyncSession, app: App, actor: Actor,
+async def return_comment(message: Message, uow: UnitOfWork, actor: Actor,
                          state: FSMContext) -> None:
     data = await state.get_data()
     await state.clear()
     comment = (message.text or "").strip()
     if comment.startswith("/"):
-        say(session, app, message.chat.id, t(actor.language, "flow.cancelled"))
+        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
     try:
-        report = await co.return_report(session, actor, int(data["report_id"]), comment, now=app.clock.now())
+        report = await co.return_report(uow, actor, int(data["report_id"]), comment)
     except co.CoordinationError as exc:
-        say(session, app, message.chat.id, refusal(actor, exc))
+        say(uow, message.chat.id, refusal(actor, exc))
         return
-    unit = await co.report_unit_for_review(session, actor, report.id or 0, check_state=False)
-    say(session, app, message.chat.id, t(actor.language, "review.returned", rid=report.id, unit=co.esc(unit)))
+    unit = await co.report_unit_for_review(uow, actor, report.id or 0, check_state=False)
+    say(uow, message.chat.id, t(actor.language, "review.returned", rid=report.id, unit=co.esc(unit)))
 
 
 @router.callback_query(ExtensionAction.filter())
-async def extension_button(query: CallbackQuery, callback_data: ExtensionAction, session: AsyncSession, app: App,
+async def extension_button(query: CallbackQuery, callback_data: ExtensionAction, uow: UnitOfWork,
                            actor: Actor) -> None:
     if callback_data.action not in ("ok", "no"):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     approve = callback_data.action == "ok"
     try:
-        request = await co.decide_extension(session, actor, callback_data.id, approve, now=app.clock.now())
+        request = await co.decide_extension(uow, actor, callback_data.id, approve)
     except co.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -379,32 +378,32 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
 
 
 @router.message(Command("followups"))
-async def followups_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
+async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     from bot.services import followups
 
     lang = actor.language
-    lines, total = await followups.listing(session, due_only=False, now=app.clock.now(), limit=30)
+    lines, total = await followups.listing(uow, due_only=False, limit=30)
     if not lines:
-        say(session, app, message.chat.id, t(lang, "followups.none"))
+        say(uow, message.chat.id, t(lang, "followups.none"))
         return
     rows = [t(lang, "followups.row", when=co.local_time(x.due_at), aid=x.assignment_id, unit=co.esc(x.unit),
               kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
     text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
-    say(session, app, message.chat.id, text)
+    say(uow, message.chat.id, text)
 
 
 @router.message(Command("summary", "export"))
-async def summary_command(message: Message, command: CommandObject, session: AsyncSession, app: App,
+async def summary_command(message: Message, command: CommandObject, uow: UnitOfWork,
                           actor: Actor) -> None:
     from bot.services import summary as summary_service
 
     lang = actor.language
-    now = app.clock.now()
-    week = (command.args or "").strip() or summary_service.week_of(app.calendar.local_date(now))
+    now = uow.now
+    week = (command.args or "").strip() or summary_service.week_of(uow.calendar.local_date(now))
     try:
         summary_service.week_bounds(week)
     except ValueError:
-        say(session, app, message.chat.id, t(lang, "summary.bad_week"))
+        say(uow, message.chat.id, t(lang, "summary.bad_week"))
         return
     me = next((c for c in actor.contacts if c.role == "coordinator"), None)
     if me is None:
@@ -416,17 +415,17 @@ async def summary_command(message: Message, command: CommandObject, session: Asy
         from bot.reporting import write_ledger
         from bot.services import outbox
 
-        data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
+        data = await summary_service.build_summary(uow, week=week)
         buffer = io.BytesIO()
         # Rendering is CPU work: off the event loop, so the sender and other chats keep moving.
         await asyncio.to_thread(write_ledger, data, buffer, lang)
         ledger = buffer.getvalue()
-        outbox.enqueue_file(session, chat_id=actor.user_id, method="sendDocument",
+        outbox.enqueue_file(uow.session, chat_id=actor.user_id, method="sendDocument",
                             file_name=f"duban-ledger-{week}.xlsx", data=ledger, caption=week,
                             now=now, purpose="export")
         return
-    data = await summary_service.build_summary(session, week=week, now=now, calendar=app.calendar)
-    await summary_service.send_summary(session, data, to=[me], now=now, actor=actor.tag, dedupe=False)
+    data = await summary_service.build_summary(uow, week=week)
+    await summary_service.send_summary(uow, data, to=[me], actor=actor.tag, dedupe=False)
 
 
 # Known users who are not coordinators get a clear refusal for these commands.
@@ -434,8 +433,8 @@ denied_router = Router(name="coordinator-denied")
 
 
 @denied_router.message(Command(*COORDINATOR_COMMANDS))
-async def denied_command(message: Message, session: AsyncSession, app: App, actor: Actor) -> None:
-    say(session, app, message.chat.id, t(actor.language, "denied"))
+async def denied_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    say(uow, message.chat.id, t(actor.language, "denied"))
 
 
 @denied_router.callback_query(ReviewAction.filter(F.action.in_({"ok", "ret"})))

@@ -44,12 +44,12 @@ async def apologise(app: App, bot: Bot, update: Update, *, saved: bool) -> None:
     key = "error.parked" if saved else "error.generic"
     language = normalise_language(app.settings.default_language)
     try:
-        async with app.gate(), app.sessions() as session, session.begin():
-            actor = await resolve_actor(session, user_id=user_id, chat_id=chat_id, name="",
+        async with app.work() as uow:
+            actor = await resolve_actor(uow, user_id=user_id, chat_id=chat_id, name="",
                                         default_language=language)
             language = actor.language
             if update.callback_query is None:
-                outbox.enqueue(session, chat_id=chat_id, text=t(language, key), now=app.clock.now(),
+                outbox.enqueue(uow.session, chat_id=chat_id, text=t(language, key), now=uow.now,
                                purpose="error")
                 return
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""One database session per update, the update claimed once, and the acting user resolved."""
+"""One unit of work per update, the update claimed once, and the acting user resolved."""
 
 from __future__ import annotations
 
@@ -8,38 +8,37 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.i18n import normalise_language, t
 from bot.inflight import InFlight
 from bot.services import paused
 from bot.services.access import resolve_actor
-from bot.services.ingest import ReplyIngest
-from bot.telegram import SqlStorage, update_session
-from handlers.ingest import queued_reply
+from bot.telegram import SqlStorage
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
 
 
 class SessionMiddleware(BaseMiddleware):
-    """Outer middleware on updates: opens the session, claims update_id, commits, wakes the sender."""
+    """Outer middleware on updates: opens the unit of work, claims update_id, commits, wakes the sender.
+
+    It also gives the handlers their FSM context, bound to the update's session (the Dispatcher is
+    built with aiogram's own FSM middleware turned off), so a flow's step commits or rolls back with
+    the update that made it."""
+
+    def __init__(self, fsm: FSMContextMiddleware) -> None:
+        self.fsm = fsm
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         app: App = data["app"]
         assert isinstance(event, Update)
-        ingest: ReplyIngest | None = data.get("ingest")
-        if ingest is not None and not data.get("ingest_fallback"):
-            reply = queued_reply(event, data)
-            if reply is not None:
-                if ingest.submit(reply):
-                    await ingest.flush()
-                return None
-            # Whatever this update reads or changes must see the replies queued before it.
-            await ingest.flush()
         inflight: InFlight | None = data.get("inflight")
         async with contextlib.AsyncExitStack() as stack:
             if inflight is not None:
@@ -50,21 +49,21 @@ class SessionMiddleware(BaseMiddleware):
     async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                       event: Update, data: dict[str, Any], app: App) -> Any:
         async with app.sessions() as session:
+            uow = app.unit_of_work(session)
             # The claim commits with the handling, so a crash mid-way leaves the update
             # unclaimed and Telegram's redelivery is handled, not dropped.
-            session.add(ProcessedUpdate(update_id=event.update_id, processed_at=app.clock.now()))
+            session.add(ProcessedUpdate(update_id=event.update_id, processed_at=uow.now))
             try:
                 await session.flush()
             except IntegrityError:
                 await session.rollback()
                 log.info("update %s delivered twice; ignored", event.update_id)
                 return None
-            data["session"] = session
-            token = update_session.set(session)
+            data["uow"] = uow
+            await self._bind_state(data, session)
             try:
                 result = await handler(event, data)
-                await app.replan_touched(session)
-                await session.commit()
+                await uow.commit()
             except IntegrityError:
                 # A concurrent delivery of the same update won the claim.
                 await session.rollback()
@@ -73,15 +72,21 @@ class SessionMiddleware(BaseMiddleware):
             except Exception:
                 await session.rollback()
                 raise
-            finally:
-                update_session.reset(token)
-                storage = data.get("fsm_storage")
-                if isinstance(storage, SqlStorage):
-                    storage.forget(session.info.get("fsm_written", ()))
         sender = data.get("sender")
         if sender is not None:
             sender.wake()
         return result
+
+    async def _bind_state(self, data: dict[str, Any], session: AsyncSession) -> None:
+        """What aiogram's FSMContextMiddleware provides, with the storage bound to this session."""
+        storage = self.fsm.storage
+        data["fsm_storage"] = storage
+        context = self.fsm.resolve_event_context(data["bot"], data)
+        if context is None:
+            return
+        if isinstance(storage, SqlStorage):
+            context = FSMContext(storage=storage.bound(session), key=context.key)
+        data["state"], data["raw_state"] = context, await context.get_state()
 
 
 def _implausible(data: str | None) -> bool:
@@ -104,9 +109,9 @@ class ActorMiddleware(BaseMiddleware):
                                show_alert=True)
             return None
         data["actor"] = await resolve_actor(
-            data["session"], user_id=user.id, chat_id=chat.id if chat else user.id,
+            data["uow"], user_id=user.id, chat_id=chat.id if chat else user.id,
             name=user.full_name or str(user.id),
             default_language=normalise_language(app.settings.default_language))
         if any(contact.paused_at is not None for contact in data["actor"].contacts):
-            await paused.resume(data["session"], data["actor"], now=app.clock.now())
+            await paused.resume(data["uow"], data["actor"])
         return await handler(event, data)

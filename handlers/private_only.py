@@ -9,11 +9,10 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
 from bot.i18n import t
 from bot.services.access import PRIVATE_LISTINGS, Actor, answers_in_private_only
+from bot.services.uow import UnitOfWork
 from handlers.callbacks import PageAction
 from handlers.util import quietly, say
 
@@ -29,9 +28,8 @@ def _page_in_group(_query: CallbackQuery, actor: Actor | None = None) -> bool:
 
 
 @router.message(Command(*PRIVATE_LISTINGS), _listing_in_group)
-async def listing_in_group(message: Message, command: CommandObject, session: AsyncSession, app: App,
-                           actor: Actor) -> None:
-    say(session, app, message.chat.id, t(actor.language, "private_only", command=command.command.lower()),
+async def listing_in_group(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
+    say(uow, message.chat.id, t(actor.language, "private_only", command=command.command.lower()),
         reply_to=message.message_id)
 
 

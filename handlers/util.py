@@ -7,20 +7,18 @@ import re
 from collections.abc import Awaitable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.app import App
 from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import Actor
 from bot.services.coordination import CoordinationError
+from bot.services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def say(session: AsyncSession, app: App, chat_id: int, text: str, *, markup: dict[str, Any] | None = None,
+def say(uow: UnitOfWork, chat_id: int, text: str, *, markup: dict[str, Any] | None = None,
         reply_to: int | None = None, purpose: str = "reply") -> None:
-    outbox.enqueue(session, chat_id=chat_id, text=text, now=app.clock.now(), reply_markup=markup,
+    outbox.enqueue(uow.session, chat_id=chat_id, text=text, now=uow.now, reply_markup=markup,
                    reply_to_message_id=reply_to, purpose=purpose)
 
 

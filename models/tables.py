@@ -16,6 +16,10 @@ def _when(nullable: bool = True, index: bool = False) -> datetime | None:
 
 class Policy(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # What people type to name it (P1, J2, …; bot/refs.py): assigned once, never reused or changed.
+    code: str = Field(unique=True)
+    # document | instruction (领导批示) | meeting (会议议定) | key_work (重点工作) | other
+    kind: str = "document"
     title: str = Field(sa_type=Text)
     short_title: str = ""
     doc_number: str | None = Field(default=None, index=True)
@@ -119,6 +123,8 @@ class Contact(SQLModel, table=True):
     # Set when Telegram answered 403 (blocked, or the bot left the group): still bound, nothing
     # reaches them; cleared when they write again, and what they missed is offered.
     paused_at: datetime | None = _when()
+    # The policy a coordinator works on: references without a code are read within it.
+    selected_policy_id: int | None = Field(default=None, foreign_key="policy.id")
     created_at: datetime | None = _when(nullable=False)
 
 

@@ -18,7 +18,6 @@ import models  # noqa: F401
 from bot.app import App
 from bot.clock import ManualClock
 from bot.sender import Limits, OutboxSender
-from bot.services.ingest import ReplyIngest
 from bot.workcal import WorkCalendar
 from config.settings import Settings
 
@@ -80,10 +79,9 @@ async def import_seed(app: App) -> None:
     from bot.services.units import sync_directory
 
     text = read_document(SEED)
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, app.clock.now(), "test")
-        await import_policy(session, decompose(text, app.directory), source_name="seed", source_text=text,
-                            now=app.clock.now(), actor="test")
+    async with app.work() as uow:
+        await sync_directory(uow, app.directory, "test")
+        await import_policy(uow, decompose(text, app.directory), source_name="seed", source_text=text, actor="test")
 
 
 @dataclass
@@ -95,39 +93,22 @@ class Harness:
     bot: Bot
     dispatcher: Dispatcher
     sender: OutboxSender
-    # Set when replies are batched as under `duban run`: `deliver` is then one polling batch,
-    # committed as before the next getUpdates.
-    ingest: ReplyIngest | None = None
 
     async def deliver(self) -> int:
         updates = self.srv.take_updates()  # type: ignore[attr-defined]
         for raw in updates:
             await self.dispatcher.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
-        if self.ingest is not None:
-            await self.ingest.flush()
         await self.sender.drain(timeout=20)
         return len(updates)
 
 
 @pytest.fixture
 async def harness(app: App) -> AsyncIterator[Harness]:
-    async for h in _harness(app, batched=False):
+    async for h in _harness(app):
         yield h
 
 
-@pytest.fixture
-async def batched_harness(app: App) -> AsyncIterator[Harness]:
-    async for h in _harness(app, batched=True):
-        yield h
-
-
-@pytest.fixture
-async def other_batched_harness(other_app: App) -> AsyncIterator[Harness]:
-    async for h in _harness(other_app, batched=True):
-        yield h
-
-
-async def _harness(app: App, *, batched: bool) -> AsyncIterator[Harness]:
+async def _harness(app: App) -> AsyncIterator[Harness]:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
@@ -142,13 +123,6 @@ async def _harness(app: App, *, batched: bool) -> AsyncIterator[Harness]:
     sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
                           Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=app.gate)
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender)
-    ingest = None
-    if batched:
-        from handlers.ingest import attach_ingest
-
-        ingest = attach_ingest(dispatcher, app)
-    yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender, ingest=ingest)
-    if ingest is not None:
-        await ingest.close()
+    yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
     await bot.session.close()
     await srv.stop()

@@ -18,17 +18,16 @@ STRANGER = 9999
 
 
 async def _invite(h: Harness, unit_name: str, role: str = "contact") -> str:
-    async with h.app.sessions() as session, session.begin():
-        unit = await find_unit(session, unit_name)
-        invite = await create_invite(session, unit=unit, role=role, now=h.app.clock.now(), ttl_hours=72,
-                                     actor="test")
+    async with h.app.work() as uow:
+        unit = await find_unit(uow, unit_name)
+        invite = await create_invite(uow, unit=unit, role=role, ttl_hours=72, actor="test")
     return invite.code
 
 
 async def _setup(h: Harness) -> None:
     await import_seed(h.app)
-    async with h.app.sessions() as session, session.begin():
-        await add_coordinator(session, user_id=COORD, name="督办人", now=h.app.clock.now(), actor="test")
+    async with h.app.work() as uow:
+        await add_coordinator(uow, user_id=COORD, name="督办人", actor="test")
     for uid, name in ((COORD, "Coord"), (YICHUN, "宜春联络员"), (GONGXIN, "工信联络员"),
                       (NANCHANG_MEMBER, "南昌联络员"), (STRANGER, "陌生人")):
         h.srv.user(uid, first_name=name)
@@ -136,7 +135,7 @@ async def test_strangers_and_forged_buttons_are_refused(harness: Harness) -> Non
     await h.deliver()
     assert all("邀请" in s.text for s in h.srv.messages_to(STRANGER))
     async with h.app.sessions() as session:
-        xinyu = await find_unit(session, "新余市人民政府")
+        xinyu = await find_unit(h.app.unit_of_work(session), "新余市人民政府")
         foreign = await session.scalar(select(Assignment.id).where(Assignment.unit_id == xinyu.id,
                                                                    Assignment.status == "assigned"))
         before = await session.scalar(select(func.count(Event.id)))

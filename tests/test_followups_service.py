@@ -28,8 +28,9 @@ async def _bind(app: App) -> int:
     """宜春 gets a contact and a leader; measure 二 is dispatched. Returns 宜春's own assignment (2.2)."""
     await import_seed(app)
     now = app.clock.now()
-    async with app.sessions() as session, session.begin():
-        unit = await find_unit(session, "宜春市人民政府")
+    async with app.work() as uow:
+        session = uow.session
+        unit = await find_unit(uow, "宜春市人民政府")
         session.add_all([
             Contact(unit_id=unit.id, role="contact", chat_id=YICHUN_CONTACT, telegram_user_id=YICHUN_CONTACT,
                     created_at=now),
@@ -38,11 +39,10 @@ async def _bind(app: App) -> int:
             Contact(role="coordinator", chat_id=COORDINATOR, telegram_user_id=COORDINATOR, created_at=now),
         ])
         await session.flush()
-        await co.dispatch(session, 2, now=now, actor="test")
+        await co.dispatch(uow, 2, actor="test")
         aid = await session.scalar(
             select(Assignment.id).join(Task, Task.id == Assignment.task_id)
             .where(Assignment.unit_id == unit.id, Task.text.like("宜春做大做强%")))
-        await app.replan_touched(session)
     return aid
 
 
@@ -98,33 +98,29 @@ async def test_quiet_hours_hold_followups_until_the_next_working_morning(app: Ap
 async def test_acknowledgement_and_report_cancel_pending_followups(app: App, clock: ManualClock) -> None:
     clock.set(shanghai(2025, 9, 23, 10))
     aid = await _bind(app)
-    async with app.sessions() as session, session.begin():
-        actor = await resolve_actor(session, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
+    async with app.work() as uow:
+        actor = await resolve_actor(uow, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
                                     default_language="zh")
-        await co.acknowledge(session, actor, aid, now=clock.now())
-        await app.replan_touched(session)
+        await co.acknowledge(uow, actor, aid)
     async with app.sessions() as session:
         states = {f.kind: f.state for f in (await session.scalars(
             select(Followup).where(Followup.assignment_id == aid))).all()}
     assert states["ack_reminder"] == "cancelled" and states["ack_escalation"] == "cancelled"
     # Next week's progress request is planned; a report in that week silences it.
     clock.set(shanghai(2025, 9, 29, 8, 0))
-    async with app.sessions() as session, session.begin():
-        await app.replan_touched(session)
+    async with app.work() as uow:
         from bot.services.followups import replan
 
-        await replan(session, [aid], now=clock.now(), calendar=app.calendar, base=app.followup_settings)
+        await replan(uow, [aid])
     async with app.sessions() as session:
         request = await session.scalar(select(Followup).where(Followup.assignment_id == aid,
                                                               Followup.kind == "progress_request"))
     assert request is not None and request.state == "pending"
-    async with app.sessions() as session:
-        actor = await resolve_actor(session, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
+    async with app.work() as uow:
+        actor = await resolve_actor(uow, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
                                     default_language="zh")
-        await co.receive_report(session, actor, aid, co.IncomingReport(
-            chat_id=YICHUN_CONTACT, message_id=77, text="完成40%", author="c"), now=clock.now())
-        await app.replan_touched(session)
-        await session.commit()
+        await co.receive_report(uow, actor, aid, co.IncomingReport(
+            chat_id=YICHUN_CONTACT, message_id=77, text="完成40%", author="c"))
     async with app.sessions() as session:
         assert (await session.get(Followup, request.id)).state == "cancelled"
 

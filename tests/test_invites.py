@@ -146,6 +146,6 @@ def test_cli_invite_refuses_hours_that_are_not_positive(hours: str, capsys: pyte
 async def test_create_invite_refuses_a_validity_that_is_not_positive(harness: Harness, hours: int) -> None:
     async with harness.app.sessions() as session, session.begin():
         with pytest.raises(InviteError) as caught:
-            await create_invite(session, unit=None, role="observer", now=harness.app.clock.now(), ttl_hours=hours,
+            await create_invite(harness.app.unit_of_work(session), unit=None, role="observer", ttl_hours=hours,
                                 actor="test")
     assert caught.value.code == "bad_ttl"

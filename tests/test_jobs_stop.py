@@ -11,8 +11,8 @@ from tests.conftest import import_seed
 
 async def test_a_replan_stops_after_the_step_in_progress(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     await import_seed(app)
-    async with app.sessions() as session, session.begin():
-        await dispatch(session, None, now=app.clock.now(), actor="test")
+    async with app.work() as uow:
+        await dispatch(uow, None, actor="test")
     jobs = Jobs(app)
     steps = []
 

@@ -26,7 +26,7 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{db}")
     assert _diff(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002_i12c"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004_i12c"
 
 
 async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
@@ -46,8 +46,8 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
     try:
         await import_seed(app)
         await import_seed(app)  # idempotent on PostgreSQL too
-        async with app.sessions() as session, session.begin():
-            result = await co.dispatch(session, 2, now=app.clock.now(), actor="test")
+        async with app.work() as uow:
+            result = await co.dispatch(uow, 2, actor="test")
         assert result.assignments == 11
         async with app.sessions() as session:
             assigned = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "assigned"))
@@ -57,8 +57,9 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
         from bot.services.units import find_unit
         from models import Contact
 
-        async with app.sessions() as session, session.begin():
-            unit = await find_unit(session, "宜春市人民政府")
+        async with app.work() as uow:
+            session = uow.session
+            unit = await find_unit(uow, "宜春市人民政府")
             session.add(Contact(unit_id=unit.id, role="contact", chat_id=77, telegram_user_id=77,
                                 created_at=app.clock.now()))
             aid = await session.scalar(select(Assignment.id).where(Assignment.unit_id == unit.id,
@@ -66,11 +67,12 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
 
         async def press() -> str:
             async with app.sessions() as session:
-                actor = await resolve_actor(session, user_id=77, chat_id=77, name="c", default_language="zh")
+                uow = app.unit_of_work(session)
+                actor = await resolve_actor(uow, user_id=77, chat_id=77, name="c", default_language="zh")
                 try:
-                    await co.acknowledge(session, actor, aid, now=app.clock.now())
+                    await co.acknowledge(uow, actor, aid)
                     await asyncio.sleep(0.2)  # hold the lock while the other press waits
-                    await session.commit()
+                    await uow.commit()
                     return "ok"
                 except co.CoordinationError as exc:
                     await session.rollback()
@@ -95,3 +97,18 @@ def test_head_constant_matches_alembic(tmp_path: Path) -> None:
     assert not sqlite_at_head(url)
     upgrade(url)
     assert sqlite_at_head(url)
+
+
+def test_policy_codes_backfilled_in_id_order(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    upgrade(f"sqlite+aiosqlite:///{db}", "0002")
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        for pid in (5, 2, 9):
+            conn.execute(text("insert into policy (id, title, short_title, fingerprint, source_name, source_text, "
+                              "created_at) values (:id, 't', 't', :fp, '', '', '2026-01-01 00:00:00')"),
+                         {"id": pid, "fp": f"f{pid}"})
+    upgrade(f"sqlite+aiosqlite:///{db}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("select id, code, kind from policy order by id")).all()
+    assert [tuple(r) for r in rows] == [(2, "P1", "document"), (5, "P2", "document"), (9, "P3", "document")]

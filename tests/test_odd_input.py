@@ -34,12 +34,6 @@ async def test_percentage_outside_0_to_100_is_stored_not_recorded_and_explained(
     await _refused_percentage(harness, text, shown)
 
 
-@pytest.mark.parametrize(("text", "shown"), PERCENTS)
-async def test_percentage_outside_0_to_100_in_a_batch_of_replies(
-        batched_harness: Harness, text: str, shown: str) -> None:
-    await _refused_percentage(batched_harness, text, shown)
-
-
 @pytest.mark.parametrize("raw", ["2027-W01-1", "2027-001", "20270101", "2025-02-30"])
 async def test_extend_refuses_what_is_not_a_calendar_date(harness: Harness, raw: str) -> None:
     h = harness

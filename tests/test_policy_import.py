@@ -20,10 +20,10 @@ SEED_TEXT = SEED.read_text(encoding="utf-8")
 
 
 async def _import(app: App, text: str, name: str = "seed"):  # type: ignore[no-untyped-def]
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, app.clock.now(), "test")
-        return await import_policy(session, decompose(text, app.directory), source_name=name, source_text=text,
-                                   now=app.clock.now(), actor="test")
+    async with app.work() as uow:
+        await sync_directory(uow, app.directory, "test")
+        return await import_policy(uow, decompose(text, app.directory), source_name=name, source_text=text,
+                                   actor="test")
 
 
 async def _counts(app: App) -> tuple[int, int, int]:

@@ -116,7 +116,7 @@ async def test_blocked_notice_survives_html_in_names(harness: Harness) -> None:
     await h.deliver()
     h.srv.block_chat(STRANGER)
     async with h.app.sessions() as session, session.begin():
-        unit = await find_unit(session, "省商务厅")
+        unit = await find_unit(h.app.unit_of_work(session), "省商务厅")
         from bot.services import outbox
 
         outbox.enqueue(session, chat_id=STRANGER, text="测试", now=h.app.clock.now())

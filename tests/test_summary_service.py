@@ -32,7 +32,7 @@ async def _ledger(app: App) -> dict[str, int]:
     a6 U3 m2 acknowledged, due 2025-11-27, reported -> green ... reported last week only
     """
     async with app.sessions() as session, session.begin():
-        policy = Policy(title="测试政策", short_title="测试政策", fingerprint="x", created_at=NOW)
+        policy = Policy(code="P1", title="测试政策", short_title="测试政策", fingerprint="x", created_at=NOW)
         session.add(policy)
         await session.flush()
         m1 = Measure(policy_id=policy.id, number=1, title="措施甲")
@@ -83,7 +83,7 @@ async def test_summary_figures(app: App, clock: ManualClock) -> None:
     clock.set(NOW)
     ids = await _ledger(app)
     async with app.sessions() as session:
-        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+        data = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47")
     h = data.headline
     assert (h.total, h.done, h.not_acknowledged, h.overdue) == (6, 1, 0, 1)
     assert (h.red, h.yellow, h.green) == (3, 1, 1)
@@ -107,7 +107,7 @@ async def test_summary_figures(app: App, clock: ManualClock) -> None:
     assert [i.assignment_id for i in data.next_deadlines] == [ids["a6"]]
     # The board agrees with the summary's lights.
     async with app.sessions() as session:
-        measures, overdue = await board(session, NOW, app.calendar)
+        measures, overdue = await board(app.unit_of_work(session, NOW))
     assert overdue == 1
     assert {m.number: m.counts.get("red", 0) for m in measures} == {1: 2, 2: 1}
 
@@ -116,9 +116,10 @@ async def test_summary_is_sent_with_chart_and_ledger(app: App, clock: ManualCloc
     clock.set(NOW)
     await _ledger(app)
     async with app.sessions() as session, session.begin():
-        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
-        sent = await s.send_summary(session, data, to=await s.recipients(session), now=NOW, actor="test")
-        again = await s.send_summary(session, data, to=await s.recipients(session), now=NOW, actor="test")
+        data = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47")
+        uow = app.unit_of_work(session, NOW)
+        sent = await s.send_summary(uow, data, to=await s.recipients(uow), actor="test")
+        again = await s.send_summary(uow, data, to=await s.recipients(uow), actor="test")
     assert sent == 2 and again == 0  # queued once per recipient, however often the job runs
     async with app.sessions() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
@@ -138,9 +139,9 @@ async def test_rollups_by_task_measure_unit_policy(app: App, clock: ManualClock)
     clock.set(NOW)
     ids = await _ledger(app)
     async with app.sessions() as session:
-        by_policy = await rollup(session, NOW, app.calendar, "policy")
-        by_unit = await rollup(session, NOW, app.calendar, "unit")
-        by_task = await rollup(session, NOW, app.calendar, "task")
+        by_policy = await rollup(app.unit_of_work(session, NOW), "policy")
+        by_unit = await rollup(app.unit_of_work(session, NOW), "unit")
+        by_task = await rollup(app.unit_of_work(session, NOW), "task")
         units = {u.name: u.id for u in (await session.scalars(select(Unit))).all()}
         task_of = {a.id: a.task_id for a in (await session.scalars(select(Assignment))).all()}
     assert list(by_policy.values()) == [{"done": 1, "red": 3, "yellow": 1, "green": 1}]
@@ -181,8 +182,8 @@ async def test_review_digest_collects_unnotified_reports(app: App, clock: Manual
     clock.set(NOW)
     await _ledger(app)
     async with app.sessions() as session, session.begin():
-        count = await send_review_digest(session, now=NOW)
-        again = await send_review_digest(session, now=NOW)
+        count = await send_review_digest(app.unit_of_work(session, NOW))
+        again = await send_review_digest(app.unit_of_work(session, NOW))
     assert count == 5 and again == 0
     async with app.sessions() as session:
         digests = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))).all()
@@ -228,7 +229,7 @@ async def test_summary_sections_carry_the_doc_number_and_cite_ledger_rows(app: A
         other = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == ids["a3"]))
         other.author = "李四"
     async with app.sessions() as session:
-        data = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
+        data = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47")
     assert len(data.policies) == 1
     section = data.policies[0]
     assert section.doc_number == "赣府厅发〔2024〕15号" and section.tasks == 6
@@ -259,7 +260,7 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
     clock.set(NOW)
     await _ledger(app)
     async with app.sessions() as session, session.begin():
-        other = Policy(title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
+        other = Policy(code="P2", title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
                        created_at=NOW)
         session.add(other)
         await session.flush()
@@ -274,8 +275,8 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
                                due_on=date(2025, 11, 1), assigned_at=LONG_AGO, created_at=LONG_AGO))
         other_id = other.id
     async with app.sessions() as session:
-        both = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar)
-        one = await s.build_summary(session, week="2025-W47", now=NOW, calendar=app.calendar,
+        both = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47")
+        one = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47",
                                     policy_ids=[other_id])
     assert [p.title for p in both.policies] == ["测试政策", "另一政策"]
     assert both.headline.total == 7 and both.headline.tasks == 7

@@ -117,7 +117,7 @@ async def _people(app: App) -> tuple[int, int]:
         await session.flush()
         session.add(Contact(unit_id=unit.id, role="contact", chat_id=contact_chat, telegram_user_id=contact_chat,
                             display_name="商务联络员", created_at=now))
-        await add_coordinator(session, user_id=coordinator_chat, name="督办人", now=now, actor="test")
+        await add_coordinator(app.unit_of_work(session, now), user_id=coordinator_chat, name="督办人", actor="test")
     return contact_chat, coordinator_chat
 
 

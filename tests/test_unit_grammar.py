@@ -105,9 +105,9 @@ def test_bracketed_unknown_units_without_a_verb_are_a_clause(directory):
 async def test_unknown_units_are_stored_for_review_and_central_ones_as_known(app: App) -> None:
     text = "关于测试的通知\n\n一、做好测试。开展测试工作。（区发改局、海关总署、省工信厅负责）"
     dec = decompose(text, app.directory)
-    async with app.sessions() as session, session.begin():
-        await sync_directory(session, app.directory, app.clock.now(), "test")
-        await import_policy(session, dec, source_name="t", source_text=text, now=app.clock.now(), actor="test")
+    async with app.work() as uow:
+        await sync_directory(uow, app.directory, "test")
+        await import_policy(uow, dec, source_name="t", source_text=text, actor="test")
     async with app.sessions() as session:
         units = {u.name: u for u in (await session.scalars(select(Unit))).all()}
     assert not units["区发改局"].known and units["区发改局"].needs_review

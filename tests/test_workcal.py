@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time as pytime
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -172,18 +171,6 @@ def test_custom_hours() -> None:
     assert cal.next_working_moment(sh(2025, 10, 9, 17, 45)) == utc(2025, 10, 10, 0, 30)
     with pytest.raises(ValueError):
         WorkCalendar(work_start=time(18), work_end=time(9))
-
-
-def test_fast(cal: WorkCalendar) -> None:
-    at = sh(2025, 10, 10, 20)
-    t0 = pytime.perf_counter()
-    for i in range(100_000):
-        cal.is_working_day(date(2025, 10, 1 + i % 28))
-        cal.add_working_days(date(2025, 9, 30), 5)
-    cal.next_working_moment(at)
-    for _ in range(100_000):
-        cal.next_working_moment(at)
-    assert pytime.perf_counter() - t0 < 2.0
 
 
 # ------------------------------------------------------------------------------ fallbacks

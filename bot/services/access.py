@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.uow import UnitOfWork
 from models import Contact, Unit
 
 # Commands whose answer lists work across units (or, for /task, any unit's task to a coordinator).
@@ -56,14 +57,14 @@ def answers_in_private_only(actor: Actor, command: str) -> bool:
 
 
 async def resolve_actor(
-    session: AsyncSession, *, user_id: int, chat_id: int, name: str, default_language: str
+    uow: UnitOfWork, *, user_id: int, chat_id: int, name: str, default_language: str
 ) -> Actor:
     # In a private chat the person's own bindings count; in a group, the group's binding
     # (any member speaks for the department) plus the person's own coordinator role.
     conditions = [Contact.telegram_user_id == user_id]
     if chat_id != user_id:
         conditions.append(Contact.chat_id == chat_id)
-    contacts = list((await session.scalars(
+    contacts = list((await uow.session.scalars(
         select(Contact).where(or_(*conditions), Contact.active.is_(True)).order_by(Contact.id)
     )).all())
     return actor_from_contacts(contacts, user_id=user_id, chat_id=chat_id, name=name,
@@ -100,7 +101,7 @@ def actor_from_contacts(contacts: list[Contact], *, user_id: int, chat_id: int, 
     return actor
 
 
-async def set_language(session: AsyncSession, actor: Actor, language: str) -> int:
+async def set_language(uow: UnitOfWork, actor: Actor, language: str) -> int:
     changed = 0
     for contact in actor.contacts:
         if contact.telegram_user_id == actor.user_id or contact.chat_id == actor.chat_id:
@@ -109,42 +110,44 @@ async def set_language(session: AsyncSession, actor: Actor, language: str) -> in
     return changed
 
 
-async def unit_names(session: AsyncSession, unit_ids: set[int]) -> list[str]:
+async def unit_names(uow: UnitOfWork, unit_ids: set[int]) -> list[str]:
     if not unit_ids:
         return []
-    return list((await session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id))).all())
+    return list((await uow.session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id))).all())
 
 
-async def coordinators(session: AsyncSession) -> list[Contact]:
-    # Asked once per message sent; the list does not change within one update's session.
-    cached = session.info.get("coordinators")
-    if cached is None:
-        cached = list((await session.scalars(
-            select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
-        )).all())
-        session.info["coordinators"] = cached
-    return cached
+async def coordinators(uow: UnitOfWork) -> list[Contact]:
+    # Asked once per message sent; the list does not change within one unit of work.
+    if uow.coordinators is None:
+        uow.coordinators = await coordinator_contacts(uow.session)
+    return uow.coordinators
 
 
-async def unit_contacts(session: AsyncSession, unit_id: int, role: str = "contact") -> list[Contact]:
-    cache = session.info.get("unit_contacts")
-    if cache is not None and (unit_id, role) in cache:
-        return cache[(unit_id, role)]
+async def coordinator_contacts(session: AsyncSession) -> list[Contact]:
+    """The active coordinators, read now (the outbox sender, which has no unit of work)."""
     return list((await session.scalars(
+        select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
+    )).all())
+
+
+async def unit_contacts(uow: UnitOfWork, unit_id: int, role: str = "contact") -> list[Contact]:
+    if (unit_id, role) in uow.unit_contacts:
+        return uow.unit_contacts[(unit_id, role)]
+    return list((await uow.session.scalars(
         select(Contact).where(Contact.unit_id == unit_id, Contact.role == role, Contact.active.is_(True))
         .order_by(Contact.id)
     )).all())
 
 
-async def preload_unit_contacts(session: AsyncSession, unit_ids: set[int]) -> None:
-    """One query for many units' contacts and leaders, cached for this session's batch work."""
-    cache: dict[tuple[int, str], list[Contact]] = session.info.setdefault("unit_contacts", {})
+async def preload_unit_contacts(uow: UnitOfWork, unit_ids: set[int]) -> None:
+    """One query for many units' contacts and leaders, kept for this unit of work's batch work."""
+    cache = uow.unit_contacts
     for unit_id in unit_ids:
         for role in ("contact", "leader"):
             cache.setdefault((unit_id, role), [])
     if not unit_ids:
         return
-    rows = (await session.scalars(select(Contact).where(
+    rows = (await uow.session.scalars(select(Contact).where(
         Contact.unit_id.in_(unit_ids), Contact.active.is_(True)).order_by(Contact.id))).all()
     for contact in rows:
         if contact.unit_id is not None and contact.role in ("contact", "leader"):

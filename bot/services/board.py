@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.lights import LightEdges, light_expression, worst
-from bot.workcal import WorkCalendar
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
 
@@ -30,8 +29,8 @@ class MeasureLine:
         return worst([k for k, v in self.counts.items() if v])
 
 
-async def board(session: AsyncSession, now: datetime, cal: WorkCalendar) -> tuple[list[MeasureLine], int]:
-    light = light_expression(LightEdges.at(now, cal))
+async def board(uow: UnitOfWork) -> tuple[list[MeasureLine], int]:
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (
         select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
         .select_from(Assignment)
@@ -43,14 +42,14 @@ async def board(session: AsyncSession, now: datetime, cal: WorkCalendar) -> tupl
         .order_by(Policy.id, Measure.number)
     )
     lines: dict[tuple[int, int], MeasureLine] = {}
-    for pid, ptitle, number, title, lt, n in (await session.execute(query)).all():
+    for pid, ptitle, number, title, lt, n in (await uow.session.execute(query)).all():
         line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title))
         line.counts[lt] = line.counts.get(lt, 0) + n
-    overdue = await session.scalar(
+    overdue = await uow.session.scalar(
         select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
                                                               "returned", "extended")),
-               Assignment.due_on < cal.local_date(now)))
+               Assignment.due_on < uow.calendar.local_date(uow.now)))
     return list(lines.values()), int(overdue or 0)
 
 
@@ -85,10 +84,10 @@ def _assignment_query(light):  # type: ignore[no-untyped-def]
     )
 
 
-async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalendar, *,
+async def assignment_lines(uow: UnitOfWork, *,
                            measure_number: int | None = None, unit_ids: set[int] | None = None,
                            overdue_only: bool = False, open_only: bool = False) -> list[AssignmentLine]:
-    light = light_expression(LightEdges.at(now, cal))
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = _assignment_query(light).order_by(Measure.number, Task.seq, Assignment.id)
     if measure_number is not None:
         query = query.where(Measure.number == measure_number)
@@ -97,17 +96,17 @@ async def assignment_lines(session: AsyncSession, now: datetime, cal: WorkCalend
     if open_only or overdue_only:
         query = query.where(Assignment.status.not_in(("done", "draft")))
     if overdue_only:
-        query = query.where(Assignment.due_on < cal.local_date(now), Assignment.status != "claimed_done")
-    return [AssignmentLine(*row) for row in (await session.execute(query)).all()]
+        query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != "claimed_done")
+    return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
-async def measure_title(session: AsyncSession, number: int) -> str | None:
-    return await session.scalar(select(Measure.title).where(Measure.number == number).order_by(Measure.id).limit(1))
+async def measure_title(uow: UnitOfWork, number: int) -> str | None:
+    return await uow.session.scalar(select(Measure.title).where(Measure.number == number).order_by(Measure.id).limit(1))
 
 
-async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal: WorkCalendar) -> str:
-    light = light_expression(LightEdges.at(now, cal))
-    value = await session.scalar(
+async def light_of(uow: UnitOfWork, assignment_id: int) -> str:
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
+    value = await uow.session.scalar(
         select(light).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(Assignment.id == assignment_id))
     return value or "draft"
@@ -116,7 +115,7 @@ async def light_of(session: AsyncSession, assignment_id: int, now: datetime, cal
 ROLLUP_KEYS = {"task": Task.id, "measure": Measure.id, "unit": Assignment.unit_id, "policy": Task.policy_id}
 
 
-async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level: str,
+async def rollup(uow: UnitOfWork, level: str,
                  **filters: int) -> dict[int, dict[str, int]]:
     """Light counts per task, measure, unit or policy, aggregated by the database.
 
@@ -124,7 +123,7 @@ async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level:
     Filters: measure_number, policy_id, unit_id.
     """
     key = ROLLUP_KEYS[level]
-    light = light_expression(LightEdges.at(now, cal))
+    light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (select(key, light, func.count(Assignment.id)).select_from(Assignment)
              .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
              .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(key, light))
@@ -135,6 +134,6 @@ async def rollup(session: AsyncSession, now: datetime, cal: WorkCalendar, level:
     if "unit_id" in filters:
         query = query.where(Assignment.unit_id == filters["unit_id"])
     counts: dict[int, dict[str, int]] = {}
-    for key_id, lt, n in (await session.execute(query)).all():
+    for key_id, lt, n in (await uow.session.execute(query)).all():
         counts.setdefault(key_id, {})[lt] = n
     return counts

@@ -9,13 +9,11 @@ message of the bot in that chat whose text is one the outbox sent there as a tas
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
 from bot.services.housekeeping import TASK_PURPOSES
+from bot.services.uow import UnitOfWork
 from bot.textutil import strip_html
 from models import OutboxMessage, TaskMessage
 
@@ -28,10 +26,10 @@ def _shown(text: str, html: bool) -> str:
     return " ".join((strip_html(text) if html else text).split())
 
 
-async def adopt(session: AsyncSession, *, chat_id: int, message_id: int, shown_text: str, now: datetime
-                ) -> int | None:
+async def adopt(uow: UnitOfWork, *, chat_id: int, message_id: int, shown_text: str) -> int | None:
     """Records the bot's message `message_id` in this chat as a copy of the task message whose
     text it shows, and returns that assignment; None when it is no task message of this chat."""
+    session, now = uow.session, uow.now
     wanted = _shown(shown_text, html=False)
     if not wanted:
         return None
@@ -50,7 +48,7 @@ async def adopt(session: AsyncSession, *, chat_id: int, message_id: int, shown_t
         # Only this update reads this message id in this chat, so nothing can record it meanwhile.
         session.add(TaskMessage(chat_id=chat_id, message_id=message_id, assignment_id=carrier.assignment_id,
                                 purpose=carrier.purpose, created_at=now))
-        events.record(session, at=now, actor="system:copies", kind="task_message.copy_found", entity="task_message",
+        events.record(uow, actor="system:copies", kind="task_message.copy_found", entity="task_message",
                       entity_id=None, data={"assignment_id": carrier.assignment_id, "chat_id": chat_id,
                                             "message_id": message_id, "outbox_id": row.id})
         return carrier.assignment_id

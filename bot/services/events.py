@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import bulk
+from bot.services.uow import UnitOfWork
 from models import Event
 
 
 def record(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
-    at: datetime,
     actor: str,
     kind: str,
     entity: str,
@@ -24,13 +23,16 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    values = {"at": at, "actor": actor, "kind": kind, "entity": entity, "entity_id": entity_id,
-              "from_state": from_state, "to_state": to_state, "reason": reason, "data": data}
-    rows = bulk.collector(session)
-    if rows is not None:
-        rows.add(Event, values)
-    else:
-        session.add(Event(**values))
+    add(uow.session, at=uow.now, actor=actor, kind=kind, entity=entity, entity_id=entity_id,
+        from_state=from_state, to_state=to_state, reason=reason, data=data)
     if entity == "assignment" and entity_id is not None:
-        # Whoever commits this session re-plans these assignments' follow-ups.
-        session.info.setdefault("touched_assignments", set()).add(entity_id)
+        # Whoever commits this unit of work re-plans these assignments' follow-ups.
+        uow.touched.add(entity_id)
+
+
+def add(session: AsyncSession, *, at: datetime, actor: str, kind: str, entity: str, entity_id: int | None,
+        from_state: str | None = None, to_state: str | None = None, reason: str | None = None,
+        data: dict[str, Any] | None = None) -> None:
+    """The event row alone, for the transport (the outbox sender), which changes no assignment."""
+    session.add(Event(at=at, actor=actor, kind=kind, entity=entity, entity_id=entity_id,
+                      from_state=from_state, to_state=to_state, reason=reason, data=data))

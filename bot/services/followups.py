@@ -8,23 +8,22 @@ or closing that came in meanwhile silences it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
-from bot.services import bulk, events, outbox
+from bot.services import events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
 from bot.services.assignments import AssignmentView, load_view, load_views
 from bot.services.coordination import esc, task_keyboard
-from bot.workcal import WorkCalendar
+from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Followup, Policy, Task
 
 PLANNABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
@@ -57,49 +56,37 @@ class PlanResult:
     assignments: int = 0
 
 
-async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *, now: datetime,
-                 calendar: WorkCalendar, base: FollowupSettings,
-                 loaded: Mapping[int, tuple[Any, Any, Any]] | None = None) -> PlanResult:
-    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules.
-
-    `loaded` gives, per assignment id, its (assignment, task, policy) as the caller already holds
-    them (ORM objects or anything with the same attributes); only the ids it lacks are queried.
-    It is used only with explicit `assignment_ids`.
-    """
-    by_id: dict[int, tuple[Any, Any, Any]] = {}
-    condition: ColumnElement[bool] | None
+async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanResult:
+    """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
+    query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
+             .join(Policy, Policy.id == Task.policy_id))
+    conditions: list[ColumnElement[bool]]
     if assignment_ids is None:
-        condition = Assignment.status.in_(PLANNABLE)
+        conditions = [Assignment.status.in_(PLANNABLE)]
     else:
-        ids = set(assignment_ids)
-        if not ids:
-            return PlanResult()
-        if loaded:
-            by_id = {aid: loaded[aid] for aid in ids if aid in loaded}
-            ids.difference_update(by_id)
-        condition = Assignment.id.in_(ids) if ids else None
-    if condition is not None:
-        query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
-                 .join(Policy, Policy.id == Task.policy_id).where(condition))
-        for a, task, policy in (await session.execute(query)).all():
+        # In chunks: an import re-plans every assignment it touched, more than one statement may bind.
+        conditions = [Assignment.id.in_(chunk) for chunk in _chunks(sorted(set(assignment_ids)), 500)]
+    by_id: dict[int, tuple[Assignment, Task, Policy]] = {}
+    for condition in conditions:
+        for a, task, policy in (await uow.session.execute(query.where(condition))).all():
             by_id[a.id] = (a, task, policy)
     result = PlanResult()
-    rows = bulk.collector(session)
     # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups
     pending: dict[int, dict[str, tuple[int, datetime]]] = {}
     existing_keys: set[str] = set()
     if by_id:
         for chunk in _chunks(sorted(by_id), 500):
             # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
-            # due_at) index and walk every pending row of the province (4x slower ticks).
+            # due_at) index and walk every pending row of the province.
             # Plain columns, not entities; the session autoflushes first (the statement is
             # ORM-enabled), so follow-ups added or changed earlier in this session are seen.
-            for fid, aid, key, state, due_at in (await session.execute(
+            for fid, aid, key, state, due_at in (await uow.session.execute(
                     select(Followup.id, Followup.assignment_id, Followup.key, Followup.state, Followup.due_at)
                     .where(Followup.assignment_id.in_(chunk)))).all():
                 existing_keys.add(key)
                 if state == "pending":
                     pending.setdefault(aid, {})[key] = (fid, due_at)
+    added: list[dict[str, Any]] = []
     cancelled: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
     for aid in sorted(by_id):
@@ -107,43 +94,41 @@ async def replan(session: AsyncSession, assignment_ids: Iterable[int] | None, *,
         result.assignments += 1
         planned: list[PlannedFollowup] = []
         if assignment.status in PLANNABLE and task.active:
-            planned = plan_followups(facts_of(assignment, task), settings_for(base, policy, task, assignment),
-                                     calendar, now, horizon_days=HORIZON_DAYS)
+            planned = plan_followups(facts_of(assignment, task),
+                                     settings_for(uow.followup_settings, policy, task, assignment),
+                                     uow.calendar, uow.now, horizon_days=HORIZON_DAYS)
         planned_keys = {p.key for p in planned}
         current = pending.get(aid, {})
         for key, (fid, _due_at) in current.items():
             if key not in planned_keys:
-                cancelled.append({"row_id": fid, "state": "cancelled"})
+                cancelled.append({"id": fid, "state": "cancelled"})
                 result.cancelled += 1
         for p in planned:
             if p.key not in existing_keys:
-                values = {"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
-                          "state": "pending", "payload": p.payload, "created_at": now}
-                if rows is not None:
-                    rows.add(Followup, values)
-                else:
-                    session.add(Followup(**values))
+                added.append({"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
+                              "state": "pending", "payload": p.payload, "created_at": uow.now})
                 existing_keys.add(p.key)
                 result.added += 1
             elif p.key in current and current[p.key][1] != p.due_at:
-                moved.append({"row_id": current[p.key][0], "due_at": p.due_at})
-    table = Followup.__table__  # type: ignore[attr-defined]
+                moved.append({"id": current[p.key][0], "due_at": p.due_at})
+    # A full re-plan touches every open assignment of a province: rows go in as one
+    # executemany per statement rather than one ORM object each.
+    if added:
+        await uow.session.execute(insert(Followup), added)
     for column, changes in (("state", cancelled), ("due_at", moved)):
         if changes:
-            with session.no_autoflush:
-                await bulk.executemany(session, bulk.update_by_id(table, (column,)), changes)
-            _sync_loaded(session, column, changes)
-    await session.flush()
+            await uow.session.execute(update(Followup), changes)
+            _sync_loaded(uow, column, changes)
     return result
 
 
-def _sync_loaded(session: AsyncSession, column: str, changes: list[dict[str, Any]]) -> None:
+def _sync_loaded(uow: UnitOfWork, column: str, changes: list[dict[str, Any]]) -> None:
     """Follow-ups the session holds (a tick's due rows) take the values just written, as written."""
-    identity_map = session.sync_session.identity_map
+    identity_map = uow.session.sync_session.identity_map
     if not identity_map:
         return
     for change in changes:
-        obj = identity_map.get(identity_key(Followup, change["row_id"]))
+        obj = identity_map.get(identity_key(Followup, change["id"]))
         if obj is not None:
             set_committed_value(obj, column, change[column])
 
@@ -165,46 +150,45 @@ class TickResult:
 TICK_BATCH = 25
 
 
-async def tick(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, base: FollowupSettings,
-               batch: int = TICK_BATCH) -> TickResult:
+async def tick(uow: UnitOfWork, *, batch: int = TICK_BATCH) -> TickResult:
     """Fires the follow-ups that are due. Reminders go out only in working time."""
     result = TickResult()
-    if not calendar.is_working_time(now):
+    if not uow.calendar.is_working_time(uow.now):
         return result
-    due = list((await session.scalars(
-        select(Followup).where(Followup.state == "pending", Followup.due_at <= now)
+    due = list((await uow.session.scalars(
+        select(Followup).where(Followup.state == "pending", Followup.due_at <= uow.now)
         .order_by(Followup.due_at, Followup.id).limit(batch))).all())
     if not due:
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
-    await replan(session, {f.assignment_id for f in due}, now=now, calendar=calendar, base=base)
+    await replan(uow, {f.assignment_id for f in due})
     escalations: dict[int, tuple[Contact, list[str]]] = {}
     live = [f for f in due if f.state == "pending"]
     result.skipped = len(due) - len(live)
     # The whole batch's rows in three queries, then no autoflush while messages are queued.
-    await load_views(session, {f.assignment_id for f in live})
-    views = {f.assignment_id: await load_view(session, f.assignment_id) for f in live}
-    await preload_unit_contacts(session, {v.unit.id for v in views.values() if v is not None and v.unit.id})
-    await coordinators(session)
-    with session.no_autoflush:
+    await load_views(uow, {f.assignment_id for f in live})
+    views = {f.assignment_id: await load_view(uow, f.assignment_id) for f in live}
+    await preload_unit_contacts(uow, {v.unit.id for v in views.values() if v is not None and v.unit.id})
+    await coordinators(uow)
+    with uow.session.no_autoflush:
         for followup in live:
             view = views[followup.assignment_id]
             if view is None:
                 followup.state = "cancelled"
                 continue
-            result.messages += await _fire(session, followup, view, now, escalations)
-            followup.state, followup.fired_at = "sent", now
+            result.messages += await _fire(uow, followup, view, escalations)
+            followup.state, followup.fired_at = "sent", uow.now
             result.fired += 1
     # A leader or coordinator gets one message per tick listing every escalation, not one each.
     for contact, lines in escalations.values():
         header = t(contact.language, "followup.escalation_header", count=len(lines))
-        outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="escalation",
+        outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose="escalation",
                        text="\n\n".join([header, *lines]))
         result.messages += 1
     return result
 
 
-async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView, now: datetime,
+async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
                 escalations: dict[int, tuple[Contact, list[str]]]) -> int:
     a = view.assignment
     kind = followup.kind
@@ -214,12 +198,12 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
         a.escalations_count += 1
     else:
         a.reminders_count += 1
-    events.record(session, at=now, actor="system:scheduler", kind=f"followup.{kind}", entity="assignment",
+    events.record(uow, actor="system:scheduler", kind=f"followup.{kind}", entity="assignment",
                   entity_id=a.id, data={"followup_id": followup.id, "key": followup.key, **payload})
     messages = 0
     due = a.due_on.isoformat() if a.due_on else None
     if escalation:
-        recipients = [*await unit_contacts(session, view.unit.id or 0, role="leader"), *await coordinators(session)]
+        recipients = [*await unit_contacts(uow, view.unit.id or 0, role="leader"), *await coordinators(uow)]
         for contact in recipients:
             lang = contact.language
             line = t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name), measure=view.measure.number,
@@ -227,9 +211,9 @@ async def _fire(session: AsyncSession, followup: Followup, view: AssignmentView,
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
             escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)
         return 0
-    for contact in await unit_contacts(session, view.unit.id or 0):
+    for contact in await unit_contacts(uow, view.unit.id or 0):
         lang = contact.language
-        outbox.enqueue(session, chat_id=contact.chat_id, now=now, purpose="followup", followup_id=followup.id,
+        outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose="followup", followup_id=followup.id,
                        assignment_id=a.id, dedupe_key=f"fu:{followup.id}:{contact.id}",
                        reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
                        text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
@@ -251,18 +235,18 @@ class FollowupLine:
     state: str
 
 
-async def listing(session: AsyncSession, *, due_only: bool, now: datetime, limit: int = 50) -> tuple[list[FollowupLine], int]:
+async def listing(uow: UnitOfWork, *, due_only: bool, limit: int = 50) -> tuple[list[FollowupLine], int]:
     from models import Unit
 
     base_query = select(Followup.id).where(Followup.state == "pending")
     if due_only:
-        base_query = base_query.where(Followup.due_at <= now)
+        base_query = base_query.where(Followup.due_at <= uow.now)
     from sqlalchemy import func
 
-    total = await session.scalar(select(func.count()).select_from(base_query.subquery()))
+    total = await uow.session.scalar(select(func.count()).select_from(base_query.subquery()))
     query = (select(Followup.id, Followup.assignment_id, Unit.name, Followup.kind, Followup.due_at, Followup.state)
              .join(Assignment, Assignment.id == Followup.assignment_id).join(Unit, Unit.id == Assignment.unit_id)
              .where(Followup.state == "pending").order_by(Followup.due_at, Followup.id).limit(limit))
     if due_only:
-        query = query.where(Followup.due_at <= now)
-    return [FollowupLine(*row) for row in (await session.execute(query)).all()], int(total or 0)
+        query = query.where(Followup.due_at <= uow.now)
+    return [FollowupLine(*row) for row in (await uow.session.execute(query)).all()], int(total or 0)

@@ -8,11 +8,11 @@ paused contact is offered it when they come back).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, delete, not_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProcessedUpdate
 
 # One polite answer per stranger chat in this period, however often they write.
@@ -29,9 +29,10 @@ PURGE_CHUNK = 5000
 TASK_PURPOSES = ("dispatch", "remind", "review_notice", "control_notice", "followup")
 
 
-async def stranger_answer_due(session: AsyncSession, chat_id: int, now: datetime) -> bool:
+async def stranger_answer_due(uow: UnitOfWork, chat_id: int) -> bool:
     """Whether this unbound chat is due a polite answer: not if it got one within the period."""
-    recent = await session.scalar(select(OutboxMessage.id).where(
+    now = uow.now
+    recent = await uow.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == STRANGER_PURPOSE,
         OutboxMessage.created_at > now - STRANGER_PERIOD).limit(1))
     return recent is None
@@ -44,8 +45,9 @@ class PurgeResult:
     more: bool = False  # a chunk was full: run again
 
 
-async def purge_chunk(session: AsyncSession, now: datetime) -> PurgeResult:
+async def purge_chunk(uow: UnitOfWork) -> PurgeResult:
     """Deletes one chunk of each kind of row that is no longer needed."""
+    session, now = uow.session, uow.now
     result = PurgeResult()
     claims = select(ProcessedUpdate.update_id).where(
         ProcessedUpdate.processed_at < now - KEEP_UPDATE_CLAIMS).limit(PURGE_CHUNK)

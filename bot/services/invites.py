@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
+from bot.services.uow import UnitOfWork
 from models import Contact, Invite, Unit
 
 ROLES = ("contact", "leader", "observer", "coordinator")
@@ -38,7 +38,7 @@ class NewInvite:
 
 
 async def create_invite(
-    session: AsyncSession, *, unit: Unit | None, role: str, now: datetime, ttl_hours: int, actor: str
+    uow: UnitOfWork, *, unit: Unit | None, role: str, ttl_hours: int, actor: str
 ) -> NewInvite:
     if role not in ROLES:
         raise InviteError("bad_role")
@@ -49,65 +49,65 @@ async def create_invite(
     # 128 bits in Telegram's deep-link alphabet (A-Z a-z 0-9 _ -), under its 64-character limit.
     code = secrets.token_urlsafe(16)
     invite = Invite(code_hash=hash_code(code), unit_id=unit.id if unit else None, role=role, created_by=actor,
-                    created_at=now, expires_at=now + timedelta(hours=ttl_hours))
-    session.add(invite)
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="invite.created", entity="invite", entity_id=invite.id,
+                    created_at=uow.now, expires_at=uow.now + timedelta(hours=ttl_hours))
+    uow.session.add(invite)
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="invite.created", entity="invite", entity_id=invite.id,
                   to_state="open", data={"unit": unit.name if unit else None, "role": role})
-    return NewInvite(code=code, expires_at=invite.expires_at or now, role=role,
+    return NewInvite(code=code, expires_at=invite.expires_at or uow.now, role=role,
                      unit_name=unit.name if unit else None)
 
 
 async def redeem_invite(
-    session: AsyncSession, *, code: str, chat_id: int, user_id: int, is_group: bool, name: str,
-    language: str, now: datetime,
+    uow: UnitOfWork, *, code: str, chat_id: int, user_id: int, is_group: bool, name: str,
+    language: str,
 ) -> Contact:
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    invite = await uow.session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
     if invite is None:
         raise InviteError("unknown")
     if invite.used_at is not None:
         raise InviteError("used")
-    if invite.expires_at is not None and invite.expires_at <= now:
+    if invite.expires_at is not None and invite.expires_at <= uow.now:
         raise InviteError("expired")
     if is_group and invite.role != "contact":
         # A group can be a department's contact point, never a coordinator or leader.
         raise InviteError("group_role")
     # Claimed with a conditional update, so two simultaneous /start with one code cannot both win
     # (on PostgreSQL nothing else serialises them).
-    claimed = await session.execute(update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
-                                    .values(used_at=now, used_by_chat_id=chat_id)
+    claimed = await uow.session.execute(update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
+                                    .values(used_at=uow.now, used_by_chat_id=chat_id)
                                     .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("used")
-    invite.used_at, invite.used_by_chat_id = now, chat_id
-    contact = await session.scalar(select(Contact).where(
+    invite.used_at, invite.used_by_chat_id = uow.now, chat_id
+    contact = await uow.session.scalar(select(Contact).where(
         Contact.chat_id == chat_id, Contact.role == invite.role, Contact.unit_id == invite.unit_id))
     if contact is None:
         contact = Contact(unit_id=invite.unit_id, role=invite.role, chat_id=chat_id,
                           telegram_user_id=None if is_group else user_id, is_group=is_group,
-                          display_name=name, language=language, created_at=now)
-        session.add(contact)
+                          display_name=name, language=language, created_at=uow.now)
+        uow.session.add(contact)
     contact.active, contact.deactivated_reason = True, None
-    await session.flush()
-    events.record(session, at=now, actor=f"tg:{user_id}", kind="invite.redeemed", entity="invite",
+    await uow.session.flush()
+    events.record(uow, actor=f"tg:{user_id}", kind="invite.redeemed", entity="invite",
                   entity_id=invite.id, from_state="open", to_state="used",
                   data={"contact_id": contact.id, "chat_id": chat_id, "role": invite.role})
     return contact
 
 
-async def add_coordinator(session: AsyncSession, *, user_id: int, name: str, now: datetime, actor: str,
+async def add_coordinator(uow: UnitOfWork, *, user_id: int, name: str, actor: str,
                           language: str = "zh") -> tuple[Contact, bool]:
-    contact = await session.scalar(select(Contact).where(
+    contact = await uow.session.scalar(select(Contact).where(
         Contact.telegram_user_id == user_id, Contact.role == "coordinator"))
     created = contact is None
     if contact is None:
         contact = Contact(role="coordinator", chat_id=user_id, telegram_user_id=user_id, display_name=name,
-                          language=language, created_at=now)
-        session.add(contact)
+                          language=language, created_at=uow.now)
+        uow.session.add(contact)
     elif contact.active:
         return contact, False
     contact.active = True
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="coordinator.added", entity="contact",
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="coordinator.added", entity="contact",
                   entity_id=contact.id, to_state="active", data={"user_id": user_id})
     return contact, created

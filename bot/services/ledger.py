@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
 
@@ -30,7 +30,7 @@ class TaskRow:
 
 
 async def task_rows(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     policy_id: int | None = None,
     measure_number: int | None = None,
@@ -53,7 +53,7 @@ async def task_rows(
                                                          Assignment.status != "cancelled"))
         )
     rows: dict[int, TaskRow] = {}
-    for task, measure, policy in (await session.execute(query)).all():
+    for task, measure, policy in (await uow.session.execute(query)).all():
         rows[task.id] = TaskRow(
             task_id=task.id, policy_id=policy.id, policy_short=policy.short_title or policy.title,
             measure_number=measure.number, measure_title=measure.title, seq=task.seq, text=task.text,
@@ -67,7 +67,7 @@ async def task_rows(
         .where(Assignment.task_id.in_(rows), Assignment.status != "cancelled")
         .order_by(Assignment.id)
     )
-    for task_id, role, status, unit_name in (await session.execute(assignment_q)).all():
+    for task_id, role, status, unit_name in (await uow.session.execute(assignment_q)).all():
         row = rows[task_id]
         getattr(row, role).append(unit_name)
         row.statuses[unit_name] = status

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import bulk
 from bot.textutil import split_message
 from models import OutboxMessage
 
@@ -38,21 +37,16 @@ def enqueue(
     Returns how many messages were queued.
     """
     parts = split_text(text, markup=parse_mode == "HTML")
-    collected = bulk.collector(session)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        values = {
-            "chat_id": chat_id, "method": "sendMessage", "text": part, "parse_mode": parse_mode,
-            "reply_markup": reply_markup if last else None, "purpose": purpose,
-            "assignment_id": assignment_id if last else None, "followup_id": followup_id,
-            "dedupe_key": (dedupe_key if index == 0 else f"{dedupe_key}#{index}") if dedupe_key else None,
-            "reply_to_message_id": reply_to_message_id if index == 0 else None,
-            "state": "pending", "next_attempt_at": now, "created_at": now,
-        }
-        if collected is not None:
-            collected.add(OutboxMessage, values)
-        else:
-            session.add(OutboxMessage(**values))
+        session.add(OutboxMessage(
+            chat_id=chat_id, method="sendMessage", text=part, parse_mode=parse_mode,
+            reply_markup=reply_markup if last else None, purpose=purpose,
+            assignment_id=assignment_id if last else None, followup_id=followup_id,
+            dedupe_key=(dedupe_key if index == 0 else f"{dedupe_key}#{index}") if dedupe_key else None,
+            reply_to_message_id=reply_to_message_id if index == 0 else None,
+            state="pending", next_attempt_at=now, created_at=now,
+        ))
     return len(parts)
 
 

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import Actor
 from bot.services.housekeeping import TASK_PURPOSES
+from bot.services.uow import UnitOfWork
 from models import OutboxMessage
 
 
-async def resume(session: AsyncSession, actor: Actor, *, now: datetime) -> int:
+async def resume(uow: UnitOfWork, actor: Actor) -> int:
     """Resumes the paused bindings of the chat the actor just wrote in (a private chat, or a
     group the bot is back in). Tells them how many messages did not reach them and queues
     again the newest task message of each assignment among them. Returns how many were resent."""
+    session, now = uow.session, uow.now
     paused = [c for c in actor.contacts if c.paused_at is not None and c.chat_id == actor.chat_id]
     if not paused:
         return 0
     for contact in paused:
-        events.record(session, at=now, actor=actor.tag, kind="contact.resumed", entity="contact",
+        events.record(uow, actor=actor.tag, kind="contact.resumed", entity="contact",
                       entity_id=contact.id, from_state="paused", to_state="active",
                       data={"paused_at": contact.paused_at.isoformat() if contact.paused_at else None})
         contact.paused_at = None
@@ -50,7 +49,7 @@ async def resume(session: AsyncSession, actor: Actor, *, now: datetime) -> int:
                            parse_mode=row.parse_mode)
     await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in missed]))
                           .values(state="offered"))
-    events.record(session, at=now, actor=actor.tag, kind="outbox.offered", entity="chat", entity_id=None,
+    events.record(uow, actor=actor.tag, kind="outbox.offered", entity="chat", entity_id=None,
                   data={"chat_id": actor.chat_id, "missed": len(missed), "resent": len(newest)})
     return len(newest)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
-from bot.services import events
+from bot.services import events, policy_codes
 from bot.services.units import ensure_unit
+from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
 # Two texts this alike are the same task reworded rather than one removed and one added.
@@ -64,31 +64,30 @@ def _label(measure_number: int, seq: int, text: str) -> str:
     return f"{measure_number}.{seq} {snippet}"
 
 
-async def _find_existing(session: AsyncSession, decomposition: Decomposition) -> Policy | None:
-    same = await session.scalar(select(Policy).where(Policy.fingerprint == decomposition.fingerprint))
+async def _find_existing(uow: UnitOfWork, decomposition: Decomposition) -> Policy | None:
+    same = await uow.session.scalar(select(Policy).where(Policy.fingerprint == decomposition.fingerprint))
     if same is not None:
         return same
     info = decomposition.policy
     if info.doc_number:
-        return await session.scalar(select(Policy).where(Policy.doc_number == info.doc_number))
-    return await session.scalar(select(Policy).where(Policy.title == info.title))
+        return await uow.session.scalar(select(Policy).where(Policy.doc_number == info.doc_number))
+    return await uow.session.scalar(select(Policy).where(Policy.title == info.title))
 
 
 async def import_policy(
-    session: AsyncSession,
+    uow: UnitOfWork,
     decomposition: Decomposition,
     *,
     source_name: str,
     source_text: str,
-    now: datetime,
     actor: str,
     horizon: date | None = None,
 ) -> ImportOutcome:
     """Writes the decomposition. Importing the same document again changes nothing."""
-    existing = await _find_existing(session, decomposition)
+    existing = await _find_existing(uow, decomposition)
     if existing is not None and existing.fingerprint == decomposition.fingerprint:
         if horizon is not None and existing.horizon != horizon:
-            await set_horizon(session, existing, horizon, now=now, actor=actor)
+            await set_horizon(uow, existing, horizon, actor=actor)
             return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=False)
         return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=True)
 
@@ -98,7 +97,7 @@ async def import_policy(
     async def unit_for(name: str) -> Unit:
         if name not in units:
             kind, known = unit_kinds.get(name, ("other", False))
-            units[name] = await ensure_unit(session, name, kind, known, now, actor)
+            units[name] = await ensure_unit(uow, name, kind, known, actor)
         return units[name]
 
     info = decomposition.policy
@@ -107,26 +106,27 @@ async def import_policy(
             title=info.title, short_title=_short_title(info.title), doc_number=info.doc_number,
             issued_on=info.issued_on, horizon=horizon or info.horizon,
             fingerprint=decomposition.fingerprint, source_name=source_name, source_text=source_text,
-            created_at=now, updated_at=now,
+            created_at=uow.now, updated_at=uow.now,
         )
-        session.add(policy)
-        await session.flush()
-        events.record(session, at=now, actor=actor, kind="policy.imported", entity="policy",
+        await policy_codes.assign_code(uow.session, policy)
+        uow.session.add(policy)
+        await uow.session.flush()
+        events.record(uow, actor=actor, kind="policy.imported", entity="policy",
                       entity_id=policy.id, to_state="imported",
-                      data={"source": source_name, "doc_number": info.doc_number})
+                      data={"source": source_name, "doc_number": info.doc_number, "code": policy.code})
         outcome = ImportOutcome(policy_id=policy.id or 0, created=True, unchanged=False)
     else:
         policy = existing
         policy.title, policy.short_title = info.title, _short_title(info.title)
         policy.issued_on, policy.fingerprint = info.issued_on, decomposition.fingerprint
-        policy.source_name, policy.source_text, policy.updated_at = source_name, source_text, now
+        policy.source_name, policy.source_text, policy.updated_at = source_name, source_text, uow.now
         if horizon is not None:
             policy.horizon = horizon
         outcome = ImportOutcome(policy_id=policy.id or 0, created=False, unchanged=False)
 
-    measures = {m.number: m for m in (await session.scalars(
+    measures = {m.number: m for m in (await uow.session.scalars(
         select(Measure).where(Measure.policy_id == policy.id))).all()}
-    old_tasks = list((await session.scalars(
+    old_tasks = list((await uow.session.scalars(
         select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)))).all())
     old_by_measure: dict[int, list[Task]] = {}
     number_of = {m.id: m.number for m in measures.values()}
@@ -137,7 +137,7 @@ async def import_policy(
 
     assignments_by_task: dict[int, dict[int, Assignment]] = {}
     if not outcome.created:
-        for a in (await session.scalars(select(Assignment).join(Task, Task.id == Assignment.task_id)
+        for a in (await uow.session.scalars(select(Assignment).join(Task, Task.id == Assignment.task_id)
                                         .where(Task.policy_id == policy.id))).all():
             assignments_by_task.setdefault(a.task_id, {})[a.unit_id] = a
     created: list[tuple[Assignment, str, str]] = []
@@ -146,10 +146,10 @@ async def import_policy(
         measure = measures.get(parsed_measure.number)
         if measure is None:
             measure = Measure(policy_id=policy.id or 0, number=parsed_measure.number)
-            session.add(measure)
+            uow.session.add(measure)
         measure.label, measure.title, measure.text = (
             parsed_measure.label, parsed_measure.title, parsed_measure.text)
-        await session.flush()
+        await uow.session.flush()
         outcome.measures += 1
         candidates = [t for t in old_by_measure.get(measure.id or 0, []) if t.id not in matched]
         pairs: list[tuple[ParsedTask, Task, str, bool]] = []
@@ -160,56 +160,56 @@ async def import_policy(
             if task is None:
                 if not outcome.created:
                     # seq is unique within a measure; a retired task may still hold the number.
-                    await _free_seq(session, measure.id or 0, parsed.seq)
+                    await _free_seq(uow, measure.id or 0, parsed.seq)
                 task = Task(policy_id=policy.id or 0, measure_id=measure.id or 0, seq=parsed.seq,
-                            text=parsed.text, created_at=now)
-                session.add(task)
+                            text=parsed.text, created_at=uow.now)
+                uow.session.add(task)
             else:
                 candidates.remove(task)
                 matched.add(task.id or 0)
                 if task.text != parsed.text:
                     outcome.reworded.append(label)
-                    events.record(session, at=now, actor=actor, kind="task.reworded", entity="task",
+                    events.record(uow, actor=actor, kind="task.reworded", entity="task",
                                   entity_id=task.id, data={"old": task.text, "new": parsed.text})
                     task.text = parsed.text
                 if task.seq != parsed.seq:
-                    await _free_seq(session, measure.id or 0, parsed.seq)
+                    await _free_seq(uow, measure.id or 0, parsed.seq)
                     task.seq = parsed.seq
             task.due_on, task.due_source, task.rhythm = parsed.due, parsed.due_source, parsed.rhythm
             task.targets, task.unit_clause = list(parsed.targets), parsed.unit_clause
             pairs.append((parsed, task, label, is_new))
-        await session.flush()  # one round trip gives every new task of the measure its id
+        await uow.session.flush()  # one round trip gives every new task of the measure its id
         for parsed, task, label, is_new in pairs:
             if is_new and not outcome.created:
                 outcome.added.append(label)
-                events.record(session, at=now, actor=actor, kind="task.added", entity="task",
+                events.record(uow, actor=actor, kind="task.added", entity="task",
                               entity_id=task.id, to_state="active", data={"text": parsed.text})
             outcome.tasks += 1
-            count, notes = await _sync_assignments(session, task, _roles(parsed), unit_for, policy, now, actor,
+            count, notes = await _sync_assignments(uow, task, _roles(parsed), unit_for, policy, actor,
                                                    assignments_by_task.get(task.id or 0, {}), created)
             outcome.assignments += count
             if notes and not outcome.created:
                 outcome.units_changed.append(f"{label}（{notes}）")
 
-    await session.flush()
+    await uow.session.flush()
     for assignment, unit_name, role in created:
-        events.record(session, at=now, actor=actor, kind="assignment.created", entity="assignment",
+        events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
                       entity_id=assignment.id, to_state="draft", data={"unit": unit_name, "role": role})
 
     for task in old_tasks:
         if task.id not in matched and task.active:
-            await retire_task(session, task, now=now, actor=actor, reason="removed in revised document")
+            await retire_task(uow, task, actor=actor, reason="removed in revised document")
             outcome.removed.append(old_labels[task.id])
-    await session.flush()
+    await uow.session.flush()
     return outcome
 
 
-async def _free_seq(session: AsyncSession, measure_id: int, seq: int) -> None:
-    clash = await session.scalar(select(Task).where(Task.measure_id == measure_id, Task.seq == seq))
+async def _free_seq(uow: UnitOfWork, measure_id: int, seq: int) -> None:
+    clash = await uow.session.scalar(select(Task).where(Task.measure_id == measure_id, Task.seq == seq))
     if clash is not None:
         # Retired and renumbered tasks move out of the way to negative numbers.
         clash.seq = -(clash.id or 0)
-        await session.flush()
+        await uow.session.flush()
 
 
 def _match(text: str, candidates: list[Task]) -> Task | None:
@@ -224,7 +224,7 @@ def _match(text: str, candidates: list[Task]) -> Task | None:
     return best
 
 
-async def _sync_assignments(session, task, roles, unit_for, policy, now, actor, current,  # type: ignore[no-untyped-def]
+async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current,  # type: ignore[no-untyped-def]
                             created) -> tuple[int, str]:
     """Adds, restores, re-roles and cancels this task's assignments to match `roles`."""
     wanted: dict[int, str] = {}
@@ -238,19 +238,19 @@ async def _sync_assignments(session, task, roles, unit_for, policy, now, actor, 
         assignment = current.get(unit_id)
         if assignment is None:
             assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status="draft",
-                                    due_on=task.due_on or policy.horizon, created_at=now, updated_at=now)
-            session.add(assignment)
+                                    due_on=task.due_on or policy.horizon, created_at=uow.now, updated_at=uow.now)
+            uow.session.add(assignment)
             created.append((assignment, names[unit_id], role))
             if current:
                 notes.append(f"+{names[unit_id]}")
             continue
         if assignment.status == "cancelled":
-            events.record(session, at=now, actor=actor, kind="assignment.restored", entity="assignment",
+            events.record(uow, actor=actor, kind="assignment.restored", entity="assignment",
                           entity_id=assignment.id, from_state="cancelled", to_state="draft")
             assignment.status = "draft"
             notes.append(f"+{names[unit_id]}")
         if assignment.role != role:
-            events.record(session, at=now, actor=actor, kind="assignment.role_changed",
+            events.record(uow, actor=actor, kind="assignment.role_changed",
                           entity="assignment", entity_id=assignment.id,
                           data={"from": assignment.role, "to": role})
             notes.append(f"{names[unit_id]}:{assignment.role}→{role}")
@@ -259,40 +259,40 @@ async def _sync_assignments(session, task, roles, unit_for, policy, now, actor, 
             assignment.due_on = task.due_on or policy.horizon
     for unit_id, assignment in current.items():
         if unit_id not in wanted and assignment.status != "cancelled":
-            events.record(session, at=now, actor=actor, kind="assignment.cancelled", entity="assignment",
+            events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
                           entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
                           reason="unit no longer responsible in revised document")
             assignment.status = "cancelled"
-            assignment.updated_at = now
-            unit = await session.get(Unit, unit_id)
+            assignment.updated_at = uow.now
+            unit = await uow.session.get(Unit, unit_id)
             notes.append(f"-{unit.name if unit else unit_id}")
     return len(wanted), "，".join(notes)
 
 
-async def retire_task(session: AsyncSession, task: Task, *, now: datetime, actor: str, reason: str) -> None:
+async def retire_task(uow: UnitOfWork, task: Task, *, actor: str, reason: str) -> None:
     task.active = False
-    events.record(session, at=now, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
+    events.record(uow, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
                   from_state="active", to_state="retired", reason=reason)
-    for assignment in (await session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
+    for assignment in (await uow.session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
         if assignment.status not in ("cancelled", "done"):
-            events.record(session, at=now, actor=actor, kind="assignment.cancelled", entity="assignment",
+            events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
                           entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
                           reason=reason)
             assignment.status = "cancelled"
-            assignment.updated_at = now
+            assignment.updated_at = uow.now
 
 
-async def set_horizon(session: AsyncSession, policy: Policy, horizon: date, *, now: datetime, actor: str) -> int:
+async def set_horizon(uow: UnitOfWork, policy: Policy, horizon: date, *, actor: str) -> int:
     """Moves the due date of every task without its own deadline. Returns assignments moved."""
     old = policy.horizon
-    policy.horizon, policy.updated_at = horizon, now
-    events.record(session, at=now, actor=actor, kind="policy.horizon_set", entity="policy", entity_id=policy.id,
+    policy.horizon, policy.updated_at = horizon, uow.now
+    events.record(uow, actor=actor, kind="policy.horizon_set", entity="policy", entity_id=policy.id,
                   data={"from": old.isoformat() if old else None, "to": horizon.isoformat()})
-    rows = (await session.execute(
+    rows = (await uow.session.execute(
         select(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(Task.policy_id == policy.id, Task.due_on.is_(None),
                Assignment.original_due_on.is_(None), Assignment.status.not_in(("done", "cancelled")))
     )).scalars().all()
     for assignment in rows:
-        assignment.due_on, assignment.updated_at = horizon, now
+        assignment.due_on, assignment.updated_at = horizon, uow.now
     return len(rows)

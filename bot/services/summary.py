@@ -13,14 +13,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import normalise_language, t
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.lights import LightEdges, light_expression
-from bot.workcal import WorkCalendar
+from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
 OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
@@ -66,14 +65,15 @@ def _reason(light: str, status: str, due_on: date | None, today: date, lang: str
     return "连续两期未报送" if lang == "zh" else "silent for two periods"
 
 
-async def build_summary(session: AsyncSession, *, week: str, now: datetime, calendar: WorkCalendar,
-                        include_rows: bool = True, policy_ids: list[int] | None = None) -> rm.SummaryData:
+async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True,
+                        policy_ids: list[int] | None = None) -> rm.SummaryData:
     """The week's figures, one section per policy with live work; ``policy_ids`` narrows it."""
+    calendar = uow.calendar
     start, end = week_bounds(week)
     start_at = calendar.at_local(start, time(0))
     end_at = calendar.at_local(end + timedelta(days=1), time(0))
     # Lights as they stand at the end of the week, or now for the current week.
-    as_of = min(now, end_at - timedelta(seconds=1))
+    as_of = min(uow.now, end_at - timedelta(seconds=1))
     edges = LightEdges.at(as_of, calendar)
     today = edges.today
     light = light_expression(edges)
@@ -82,24 +82,24 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
         live = and_(live, Task.policy_id.in_(policy_ids))
 
     base = (select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live))
-    light_rows = (await session.execute(
+    light_rows = (await uow.session.execute(
         select(light, func.count(Assignment.id)).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(live).group_by(light))).all()
     by_light = {name: n for name, n in light_rows}
-    status_rows = dict((await session.execute(
+    status_rows = dict((await uow.session.execute(
         select(Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
         .where(live).group_by(Assignment.status))).all())
-    overdue = await session.scalar(select(func.count()).select_from(
+    overdue = await uow.session.scalar(select(func.count()).select_from(
         base.where(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today).subquery()))
     period_reports = and_(ProgressReport.created_at >= start_at, ProgressReport.created_at < end_at,
                           ProgressReport.superseded.is_(False))
     if policy_ids is not None:
         period_reports = and_(period_reports, ProgressReport.assignment_id.in_(
             select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(Task.policy_id.in_(policy_ids))))
-    tasks_by_policy = dict((await session.execute(
+    tasks_by_policy = dict((await uow.session.execute(
         select(Task.policy_id, func.count(func.distinct(Task.id))).select_from(Assignment)
         .join(Task, Task.id == Assignment.task_id).where(live).group_by(Task.policy_id))).all())
-    reports_count = await session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
+    reports_count = await uow.session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
     headline = rm.Headline(
         total=sum(status_rows.values()), done=status_rows.get("done", 0),
         in_progress=sum(status_rows.get(s, 0) for s in ("acknowledged", "in_progress", "blocked", "returned",
@@ -108,7 +108,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
         reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()))
 
-    measure_rows = (await session.execute(
+    measure_rows = (await uow.session.execute(
         select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id))
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
@@ -129,7 +129,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
 
     reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
     expected = case((Assignment.status.in_(OPEN), 1), else_=0)
-    unit_rows = (await session.execute(
+    unit_rows = (await uow.session.execute(
         select(Unit.name, func.count(Assignment.id), func.sum(expected),
                func.sum(case((and_(Assignment.status.in_(OPEN), reported_in_period.c.assignment_id.is_not(None)), 1),
                              else_=0)),
@@ -152,14 +152,14 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     # Every red item and next week's every deadline: the summary groups them by task and counts
     # the units, so a cut here would make its counts wrong (each is at most the assignments).
     red_items: dict[int, list[rm.ItemRow]] = {}
-    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await uow.session.execute(
             item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id))).all():
         red_items.setdefault(pid, []).append(rm.ItemRow(
             assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today)))
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
     next_deadlines: dict[int, list[rm.ItemRow]] = {}
-    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await session.execute(
+    for pid, aid, mn, seq, text, unit, role, due, status, lt in (await uow.session.execute(
             item_base.where(Assignment.status.in_(OPEN), Assignment.due_on >= next_start,
                             Assignment.due_on <= next_end).order_by(Assignment.due_on, Assignment.id))).all():
         next_deadlines.setdefault(pid, []).append(rm.ItemRow(
@@ -170,7 +170,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     # reports in (created_at, id) order: the chat cites that, not the report's id.
     numbered = (select(ProgressReport.id.label("rid"), func.row_number().over(
         order_by=(ProgressReport.created_at, ProgressReport.id)).label("ref")).where(period_reports)).subquery()
-    progress_rows = (await session.execute(
+    progress_rows = (await uow.session.execute(
         select(Task.policy_id, ProgressReport.id, ProgressReport.raw_text, ProgressReport.parsed_percent,
                ProgressReport.created_at, ProgressReport.chat_id, ProgressReport.message_id, Unit.name, Measure.number,
                Task.seq, numbered.c.ref)
@@ -188,7 +188,8 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
 
     change = None
     # Last week's stored figures are over every policy: a narrowed summary has nothing to compare.
-    prev = None if policy_ids is not None else await session.scalar(select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
+    prev = None if policy_ids is not None else await uow.session.scalar(
+        select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all"))
     if prev is not None and prev.figures:
         f = prev.figures
         rate_now = _rate(units)
@@ -196,7 +197,7 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
                            red_delta=headline.red - f.get("red", 0), overdue_delta=headline.overdue - f.get("overdue", 0),
                            reports_delta=headline.reports_this_week - f.get("reports_this_week", 0),
                            rate_delta=rate_now - f.get("rate", 0.0))
-    policy_rows = (await session.execute(
+    policy_rows = (await uow.session.execute(
         select(Policy.id, Policy.title, Policy.short_title, Policy.doc_number)
         .where(Policy.id.in_(list(tasks_by_policy))).order_by(Policy.id))).all()
     sections = [
@@ -208,9 +209,9 @@ async def build_summary(session: AsyncSession, *, week: str, now: datetime, cale
     assignments: list[rm.AssignmentRow] = []
     reports: list[rm.ReportRow] = []
     if include_rows:
-        assignments = await _assignment_rows(session, light, live)
-        reports = await _report_rows(session, period_reports)
-    return rm.SummaryData(policies=sections, week=week, period_start=start, period_end=end, generated_at=now,
+        assignments = await _assignment_rows(uow, light, live)
+        reports = await _report_rows(uow, period_reports)
+    return rm.SummaryData(policies=sections, week=week, period_start=start, period_end=end, generated_at=uow.now,
                           headline=headline, units=units, change=change, assignments=assignments, reports=reports)
 
 
@@ -219,10 +220,10 @@ def _rate(units: list[rm.UnitRow]) -> float:
     return sum(1 for u in expected if u.reported) / len(expected) if expected else 1.0
 
 
-async def _assignment_rows(session: AsyncSession, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
+async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
     last_report = (select(ProgressReport.assignment_id, func.max(ProgressReport.id).label("rid"))
                    .where(ProgressReport.superseded.is_(False)).group_by(ProgressReport.assignment_id)).subquery()
-    rows = (await session.execute(
+    rows = (await uow.session.execute(
         select(Assignment.id, Policy.short_title, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light, Assignment.last_report_at, ProgressReport.raw_text,
                Assignment.reminders_count)
@@ -246,8 +247,8 @@ def reporter_name(author: str | None, contact_name: str | None) -> str:
     return (contact_name or "").strip() or author
 
 
-async def _report_rows(session: AsyncSession, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
-    rows = (await session.execute(
+async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
+    rows = (await uow.session.execute(
         select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
                ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
                ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state,
@@ -269,15 +270,14 @@ def figures_of(data: rm.SummaryData) -> dict[str, Any]:
     return figures
 
 
-async def store_summary(session: AsyncSession, data: rm.SummaryData, html: str, *, now: datetime,
-                        actor: str) -> Summary:
-    row = await session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
+async def store_summary(uow: UnitOfWork, data: rm.SummaryData, html: str, *, actor: str) -> Summary:
+    row = await uow.session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
     if row is None:
-        row = Summary(week=data.week, scope="all", created_at=now)
-        session.add(row)
-    row.figures, row.html, row.created_at = figures_of(data), html, now
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="summary.generated", entity="summary", entity_id=row.id,
+        row = Summary(week=data.week, scope="all", created_at=uow.now)
+        uow.session.add(row)
+    row.figures, row.html, row.created_at = figures_of(data), html, uow.now
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="summary.generated", entity="summary", entity_id=row.id,
                   data={"week": data.week})
     return row
 
@@ -304,10 +304,10 @@ def render_outputs(data: rm.SummaryData, lang: str) -> RenderedSummary:
     return RenderedSummary(messages, chart.getvalue(), ledger.getvalue(), docx.getvalue())
 
 
-async def recipients(session: AsyncSession) -> list[Contact]:
-    observers = (await session.scalars(select(Contact).where(Contact.role == "observer", Contact.active.is_(True))
+async def recipients(uow: UnitOfWork) -> list[Contact]:
+    observers = (await uow.session.scalars(select(Contact).where(Contact.role == "observer", Contact.active.is_(True))
                                        .order_by(Contact.id))).all()
-    return [*await coordinators(session), *observers]
+    return [*await coordinators(uow), *observers]
 
 
 async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, RenderedSummary]:
@@ -319,37 +319,37 @@ async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, Ren
     return rendered
 
 
-async def send_summary(session: AsyncSession, data: rm.SummaryData, *, to: list[Contact], now: datetime,
+async def send_summary(uow: UnitOfWork, data: rm.SummaryData, *, to: list[Contact],
                        actor: str, dedupe: bool = True,
                        rendered: dict[str, RenderedSummary] | None = None) -> int:
     """Queues the summary (text, chart, ledger, .docx) to each recipient in their language."""
     rendered = dict(rendered or {})
     sent = 0
-    stamp = "" if dedupe else f":{now.timestamp():.0f}"
+    stamp = "" if dedupe else f":{uow.now.timestamp():.0f}"
     for contact in to:
         lang = normalise_language(contact.language)
         if lang not in rendered:
             rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
         messages, chart, ledger, docx = rendered[lang]
         key = f"summary:{data.week}:{contact.id}{stamp}"
-        if dedupe and await outbox.already_queued(session, key):
+        if dedupe and await outbox.already_queued(uow.session, key):
             continue
         for index, text in enumerate(messages):
-            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="summary",
+            outbox.enqueue(uow.session, chat_id=contact.chat_id, text=text, now=uow.now, purpose="summary",
                            dedupe_key=f"{key}:{index}" if index else key)
-        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendPhoto", file_name=f"summary-{data.week}.png",
-                            data=chart, caption=f"{data.week}", now=now, purpose="summary",
+        outbox.enqueue_file(uow.session, chat_id=contact.chat_id, method="sendPhoto", file_name=f"summary-{data.week}.png",
+                            data=chart, caption=f"{data.week}", now=uow.now, purpose="summary",
                             dedupe_key=f"{key}:chart")
-        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
+        outbox.enqueue_file(uow.session, chat_id=contact.chat_id, method="sendDocument",
                             file_name=f"duban-ledger-{data.week}.xlsx", data=ledger,
-                            caption=t(lang, "summary.caption.ledger"), now=now, purpose="summary",
+                            caption=t(lang, "summary.caption.ledger"), now=uow.now, purpose="summary",
                             dedupe_key=f"{key}:ledger")
-        outbox.enqueue_file(session, chat_id=contact.chat_id, method="sendDocument",
+        outbox.enqueue_file(uow.session, chat_id=contact.chat_id, method="sendDocument",
                             file_name=f"duban-summary-{data.week}.docx", data=docx,
-                            caption=t(lang, "summary.caption.docx"), now=now, purpose="summary",
+                            caption=t(lang, "summary.caption.docx"), now=uow.now, purpose="summary",
                             dedupe_key=f"{key}:docx")
         sent += 1
-    events.record(session, at=now, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
+    events.record(uow, actor=actor, kind="summary.sent", entity="summary", entity_id=None,
                   data={"week": data.week, "recipients": sent})
     return sent
 
@@ -366,10 +366,10 @@ class UnitDigests:
     texts: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
 
-async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar,
-                            week: str) -> UnitDigests:
-    light = light_expression(LightEdges.at(now, calendar))
-    rows = (await session.execute(
+async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
+    calendar = uow.calendar
+    light = light_expression(LightEdges.at(uow.now, calendar))
+    rows = (await uow.session.execute(
         select(Assignment.unit_id, Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light)
         .select_from(Assignment).join(Task, Task.id == Assignment.task_id)
@@ -378,20 +378,20 @@ async def read_unit_digests(session: AsyncSession, *, now: datetime, calendar: W
         .order_by(Assignment.unit_id, Assignment.due_on, Assignment.id))).all()
     by_unit: dict[int, list[rm.ItemRow]] = {}
     names: dict[int, str] = {}
-    today = calendar.local_date(now)
+    today = calendar.local_date(uow.now)
     for unit_id, aid, mn, seq, text, unit, role, due, status, lt in rows:
         names[unit_id] = unit
         by_unit.setdefault(unit_id, []).append(rm.ItemRow(
             assignment_id=aid, measure_number=str(mn), task_seq=seq, task_text=text, unit=unit, role=role,
             due_on=due, status=status, light=lt, reason=_reason(lt, status, due, today) if lt == "red" else ""))
-    languages = {normalise_language(c.language) for c in await _digest_readers(session, set(by_unit))}
+    languages = {normalise_language(c.language) for c in await _digest_readers(uow, set(by_unit))}
     return UnitDigests(week=week, today=today, names=names, by_unit=by_unit, languages=languages)
 
 
-async def _digest_readers(session: AsyncSession, unit_ids: set[int]) -> list[Contact]:
+async def _digest_readers(uow: UnitOfWork, unit_ids: set[int]) -> list[Contact]:
     if not unit_ids:
         return []
-    return list((await session.scalars(select(Contact).where(
+    return list((await uow.session.scalars(select(Contact).where(
         Contact.unit_id.in_(unit_ids), Contact.role.in_(("contact", "leader")), Contact.active.is_(True))
         .order_by(Contact.id))).all())
 
@@ -413,11 +413,11 @@ def render_unit_digests(digests: UnitDigests) -> None:
             _digest_text(digests, unit_id, lang)
 
 
-async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now: datetime) -> int:
+async def queue_unit_digests(uow: UnitOfWork, digests: UnitDigests) -> int:
     """Queues the rendered digests; the readers are read again, so one blocked meanwhile is left out."""
-    contacts = await _digest_readers(session, set(digests.by_unit))
+    contacts = await _digest_readers(uow, set(digests.by_unit))
     keys = {f"digest:{digests.week}:{c.id}" for c in contacts}
-    queued = set((await session.scalars(select(OutboxMessage.dedupe_key).where(
+    queued = set((await uow.session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.dedupe_key.in_(keys)))).all()) if keys else set()
     sent = 0
     for contact in contacts:
@@ -425,28 +425,28 @@ async def queue_unit_digests(session: AsyncSession, digests: UnitDigests, *, now
         if key in queued or contact.unit_id is None:
             continue
         for index, text in enumerate(_digest_text(digests, contact.unit_id, normalise_language(contact.language))):
-            outbox.enqueue(session, chat_id=contact.chat_id, text=text, now=now, purpose="digest",
+            outbox.enqueue(uow.session, chat_id=contact.chat_id, text=text, now=uow.now, purpose="digest",
                            dedupe_key=f"{key}:{index}" if index else key)
         sent += 1
     return sent
 
 
-async def send_unit_digests(session: AsyncSession, *, now: datetime, calendar: WorkCalendar, week: str) -> int:
+async def send_unit_digests(uow: UnitOfWork, *, week: str) -> int:
     """Each unit's contacts get their own open tasks: due soon, overdue, awaiting them."""
-    digests = await read_unit_digests(session, now=now, calendar=calendar, week=week)
+    digests = await read_unit_digests(uow, week=week)
     render_unit_digests(digests)
-    return await queue_unit_digests(session, digests, now=now)
+    return await queue_unit_digests(uow, digests)
 
 
-async def work_assigned_before(session: AsyncSession, moment: datetime) -> bool:
+async def work_assigned_before(uow: UnitOfWork, moment: datetime) -> bool:
     """Whether anything had been handed out by `moment`: a week before the first dispatch has
     nothing to report, so no summary of it is caught up."""
-    return (await session.scalar(select(Assignment.id).where(
+    return (await uow.session.scalar(select(Assignment.id).where(
         Assignment.assigned_at.is_not(None), Assignment.assigned_at < moment).limit(1))) is not None
 
 
-async def weekly_summary_queued(session: AsyncSession, week: str) -> bool:
-    return (await session.scalar(select(OutboxMessage.id).where(
+async def weekly_summary_queued(uow: UnitOfWork, week: str) -> bool:
+    return (await uow.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1))) is not None
 
 
@@ -459,14 +459,13 @@ class PreparedSummary:
     rendered: dict[str, RenderedSummary] = field(default_factory=dict)
 
 
-async def prepare_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
-                                 week: str | None = None) -> PreparedSummary:
+async def prepare_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> PreparedSummary:
     """The Monday job's reading: last week's figures, and the languages its readers use."""
-    week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
-    data = await build_summary(session, week=week, now=now, calendar=app.calendar)
+    week = week or week_of(uow.calendar.local_date(uow.now) - timedelta(days=7))
+    data = await build_summary(uow, week=week)
     # Chinese always: the stored copy of the summary is the Chinese text.
-    languages = {normalise_language(c.language) for c in await recipients(session)} | {"zh"}
-    digests = await read_unit_digests(session, now=now, calendar=app.calendar, week=week)
+    languages = {normalise_language(c.language) for c in await recipients(uow)} | {"zh"}
+    digests = await read_unit_digests(uow, week=week)
     return PreparedSummary(week=week, data=data, languages=languages, digests=digests)
 
 
@@ -476,21 +475,19 @@ async def render_prepared(prepared: PreparedSummary) -> None:
     await asyncio.to_thread(render_unit_digests, prepared.digests)
 
 
-async def queue_weekly_summary(session: AsyncSession, app, prepared: PreparedSummary, *,  # type: ignore[no-untyped-def]
-                               now: datetime) -> str:
+async def queue_weekly_summary(uow: UnitOfWork, prepared: PreparedSummary) -> str:
     """The Monday job's writing: the stored summary, the messages, the units' digests. The
     recipients are read again here, so one blocked or added meanwhile is seen."""
-    await store_summary(session, prepared.data, "\n".join(prepared.rendered["zh"][0]), now=now,
+    await store_summary(uow, prepared.data, "\n".join(prepared.rendered["zh"][0]),
                         actor="system:scheduler")
-    await send_summary(session, prepared.data, to=await recipients(session), now=now, actor="system:scheduler",
+    await send_summary(uow, prepared.data, to=await recipients(uow), actor="system:scheduler",
                        rendered=prepared.rendered)
-    await queue_unit_digests(session, prepared.digests, now=now)
+    await queue_unit_digests(uow, prepared.digests)
     return prepared.week
 
 
-async def send_weekly_summary(session: AsyncSession, app, *, now: datetime,  # type: ignore[no-untyped-def]
-                              week: str | None = None) -> str:
+async def send_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> str:
     """The Monday job in one session (the demo and the command line)."""
-    prepared = await prepare_weekly_summary(session, app, now=now, week=week)
+    prepared = await prepare_weekly_summary(uow, week=week)
     await render_prepared(prepared)
-    return await queue_weekly_summary(session, app, prepared, now=now)
+    return await queue_weekly_summary(uow, prepared)

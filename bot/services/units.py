@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import events
+from bot.services.uow import UnitOfWork
 from config.directory import Directory, UnitInfo
 from models import Assignment, Unit, UnitAlias
 
 
-async def sync_directory(session: AsyncSession, directory: Directory, now: datetime, actor: str,
+async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str,
                          correct: bool = False) -> int:
     """Adds the directory's listed units and aliases that are missing. Returns how many units were added.
 
@@ -23,8 +22,8 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
     under one of a row's names takes the row's name, an alias moves to the unit that now claims it,
     and the kind follows the row.
     """
-    existing = {u.name: u for u in (await session.scalars(select(Unit))).all()}
-    alias_rows = {a.alias: a for a in (await session.scalars(select(UnitAlias))).all()}
+    existing = {u.name: u for u in (await uow.session.scalars(select(Unit))).all()}
+    alias_rows = {a.alias: a for a in (await uow.session.scalars(select(UnitAlias))).all()}
     added = 0
 
     async def place(info: UnitInfo, create: bool) -> None:
@@ -36,7 +35,7 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
                 if old is not None:
                     # The office has named a unit a document brought in: it keeps its history.
                     existing.pop(old.name)
-                    events.record(session, at=now, actor=actor, kind="unit.renamed", entity="unit",
+                    events.record(uow, actor=actor, kind="unit.renamed", entity="unit",
                                   entity_id=old.id, data={"from": old.name, "to": info.name})
                     old.name = info.name
                     existing[info.name] = unit = old
@@ -44,17 +43,17 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
         if unit is None:
             if not create:
                 return
-            unit = Unit(name=info.name, kind=info.kind, known=True, in_seed=info.in_seed, created_at=now)
-            session.add(unit)
-            await session.flush()
-            events.record(session, at=now, actor=actor, kind="unit.created", entity="unit",
+            unit = Unit(name=info.name, kind=info.kind, known=True, in_seed=info.in_seed, created_at=uow.now)
+            uow.session.add(unit)
+            await uow.session.flush()
+            events.record(uow, actor=actor, kind="unit.created", entity="unit",
                           entity_id=unit.id, to_state="known", data={"name": info.name})
             existing[info.name] = unit
             added += 1
         elif not unit.known:
             # A name first met as unknown is now in the directory: it stops needing review.
             unit.known, unit.needs_review, unit.kind = True, False, info.kind
-            events.record(session, at=now, actor=actor, kind="unit.reviewed", entity="unit",
+            events.record(uow, actor=actor, kind="unit.reviewed", entity="unit",
                           entity_id=unit.id, from_state="needs_review", to_state="known",
                           data={"name": info.name})
         elif correct and unit.kind != info.kind:
@@ -65,7 +64,7 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
             row = alias_rows.get(alias)
             if row is None:
                 row = UnitAlias(unit_id=unit.id, alias=alias)
-                session.add(row)
+                uow.session.add(row)
                 alias_rows[alias] = row
             elif correct and row.unit_id != unit.id:
                 row.unit_id = unit.id or 0
@@ -74,47 +73,47 @@ async def sync_directory(session: AsyncSession, directory: Directory, now: datet
         await place(info, create=True)
     for info in directory.reserve:
         await place(info, create=False)
-    await session.flush()
+    await uow.session.flush()
     return added
 
 
-async def find_unit(session: AsyncSession, name: str) -> Unit | None:
+async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
     name = name.strip()
     if not name:
         return None
-    unit = await session.scalar(select(Unit).where(Unit.name == name))
+    unit = await uow.session.scalar(select(Unit).where(Unit.name == name))
     if unit is not None:
         return unit
-    unit = await session.scalar(
+    unit = await uow.session.scalar(
         select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id).where(UnitAlias.alias == name)
     )
     if unit is not None:
         return unit
     if name.startswith("江西省"):
-        return await find_unit(session, "省" + name[3:])
+        return await find_unit(uow, "省" + name[3:])
     # A city may be named by its short form alone ("宜春").
     if not name.endswith(("市", "政府")):
-        city = await session.scalar(select(Unit).where(Unit.name == f"{name}市人民政府"))
+        city = await uow.session.scalar(select(Unit).where(Unit.name == f"{name}市人民政府"))
         if city is not None:
             return city
     # People type fragments ("工信厅"): accept one only when it points at a single unit.
     pattern = f"%{name}%"
-    ids = set((await session.scalars(select(Unit.id).where(Unit.name.like(pattern)))).all())
-    ids |= set((await session.scalars(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))).all())
+    ids = set((await uow.session.scalars(select(Unit.id).where(Unit.name.like(pattern)))).all())
+    ids |= set((await uow.session.scalars(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))).all())
     if len(ids) == 1:
-        return await session.get(Unit, ids.pop())
+        return await uow.session.get(Unit, ids.pop())
     return None
 
 
-async def ensure_unit(session: AsyncSession, name: str, kind: str, known: bool, now: datetime,
+async def ensure_unit(uow: UnitOfWork, name: str, kind: str, known: bool,
                       actor: str) -> Unit:
-    unit = await find_unit(session, name)
+    unit = await find_unit(uow, name)
     if unit is not None:
         return unit
-    unit = Unit(name=name, kind=kind, known=known, needs_review=not known, created_at=now)
-    session.add(unit)
-    await session.flush()
-    events.record(session, at=now, actor=actor, kind="unit.created", entity="unit", entity_id=unit.id,
+    unit = Unit(name=name, kind=kind, known=known, needs_review=not known, created_at=uow.now)
+    uow.session.add(unit)
+    await uow.session.flush()
+    events.record(uow, actor=actor, kind="unit.created", entity="unit", entity_id=unit.id,
                   to_state="known" if known else "needs_review", data={"name": name})
     return unit
 
@@ -130,8 +129,8 @@ class UnitListing:
     open_assignments: int
 
 
-async def list_units(session: AsyncSession) -> list[UnitListing]:
-    alias_rows = (await session.execute(select(UnitAlias.unit_id, UnitAlias.alias).order_by(UnitAlias.id))).all()
+async def list_units(uow: UnitOfWork) -> list[UnitListing]:
+    alias_rows = (await uow.session.execute(select(UnitAlias.unit_id, UnitAlias.alias).order_by(UnitAlias.id))).all()
     aliases: dict[int, list[str]] = {}
     for unit_id, alias in alias_rows:
         aliases.setdefault(unit_id, []).append(alias)
@@ -141,8 +140,8 @@ async def list_units(session: AsyncSession) -> list[UnitListing]:
         .where(Assignment.status != "cancelled")
         .group_by(Assignment.unit_id)
     )
-    counts = {row[0]: (row[1], row[2] or 0) for row in (await session.execute(counts_q)).all()}
-    units = (await session.scalars(select(Unit).order_by(Unit.id))).all()
+    counts = {row[0]: (row[1], row[2] or 0) for row in (await uow.session.execute(counts_q)).all()}
+    units = (await uow.session.scalars(select(Unit).order_by(Unit.id))).all()
     return [
         UnitListing(
             id=u.id or 0, name=u.name, kind=u.kind, known=u.known, aliases=aliases.get(u.id or 0, []),

@@ -1,7 +1,7 @@
 """updates that could not be handled are parked whole (parkedupdate)
 
-Revision ID: 0002_i12c
-Revises: 0002
+Revision ID: 0004_i12c
+Revises: 0003_i13a
 Create Date: 2026-12-03 10:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.types
 
-revision: str = "0002_i12c"
-down_revision: str | None = "0002"
+revision: str = "0004_i12c"
+down_revision: str | None = "0003_i13a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
