@@ -443,11 +443,26 @@ def cmd_run(settings: Settings) -> int:
     clean = redact.install(settings.token_value())
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
+    from bot.recovery import dead_letters_for
+    from bot.writable import NotWritable, check_writable
+
+    try:  # before migrating: an update that arrives must have somewhere to go
+        check_writable(settings.database_url, dead_letters_for(settings).path)
+    except NotWritable as exc:
+        return _not_writable(exc, clean)
     migrate(settings)
     try:
         return asyncio.run(run_bot(settings))
     except Exception as exc:
         return _run_failed(exc, clean)
+
+
+def _not_writable(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
+    return _fail(clean(f"数据库无法写入，duban run 未启动（收到的消息将无处保存）：{exc}\n"
+                       "请检查数据库文件及其所在目录的写权限和磁盘空间。\n"
+                       f"The database cannot be written, so duban run did not start (what arrives could not "
+                       f"be kept): {exc}. Check the permissions and free space of the database file and its "
+                       "directory."), 2)
 
 
 def _run_failed(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]

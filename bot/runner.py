@@ -9,6 +9,8 @@ from contextlib import suppress
 
 from bot.app import App
 from bot.inflight import InFlight
+from bot.polling import Poller
+from bot.recovery import Recovery
 from bot.sender import Limits, OutboxSender
 from config.settings import Settings
 
@@ -54,8 +56,9 @@ async def run_bot(settings: Settings) -> int:
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
+    # Failed updates reach the polling loop, which retries, parks and then apologises.
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
-                                  inflight=inflight)
+                                  inflight=inflight, errors_handled=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -64,14 +67,17 @@ async def run_bot(settings: Settings) -> int:
     scheduler = None
     jobs = None
     try:
-        me = await bot.me()  # cached: start_polling asks again
+        me = await bot.me()
         log.info("connected as @%s", me.username)
+        recovery = Recovery(app, bot, dispatcher, settings, wake=sender.wake)
+        # What could not be handled last time goes first, before anything newer reads the state.
+        await recovery.replay()
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-        # One update at a time: aiogram confirms an update to Telegram as soon as it starts a task
-        # for it, so concurrent handling could lose updates queued behind SQLite's single writer.
-        polling = asyncio.create_task(dispatcher.start_polling(
-            bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False,
-            allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
+        # One update at a time, and the offset moves only past updates handled and committed or
+        # parked (bot/polling.py); aiogram's start_polling confirms failed updates too.
+        poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),
+                        after_batch=recovery.after_batch)
+        polling = asyncio.create_task(poller.run(), name="polling")
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")
         commands.add_done_callback(_log_failure)
@@ -85,12 +91,9 @@ async def run_bot(settings: Settings) -> int:
         # Stop taking updates first; handlers in progress finish and commit; then the sender
         # finishes what is in flight. Anything still queued waits in the outbox for next start.
         if not polling.done():
-            with suppress(RuntimeError):
-                await dispatcher.stop_polling()
+            poller.stop()  # the update in hand is finished (or left unconfirmed) first
             with suppress(asyncio.CancelledError):
                 await polling
-        # aiogram does not wait for handlers still running; they must finish and commit
-        # before the session closes, or an update Telegram counts as delivered is lost.
         if not await inflight.wait_idle(seconds=30):
             log.warning("%d updates still in progress at shutdown", inflight.count)
         if scheduler is not None and jobs is not None:

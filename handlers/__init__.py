@@ -42,7 +42,10 @@ def _copy(template: Router) -> Router:
     return router
 
 
-def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow_data: Any) -> Dispatcher:
+def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_handled: bool = True,
+                     **workflow_data: Any) -> Dispatcher:
+    """`errors_handled=False` lets a failed update's exception reach the caller (bot/polling.py
+    retries and parks it, then apologises knowing whether it was kept)."""
     # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
     workflow_data.setdefault("invite_throttle", AttemptThrottle())
     # The session middleware provides the FSM context itself, bound to the update's session.
@@ -51,5 +54,6 @@ def build_dispatcher(app: App, *, storage: BaseStorage | None = None, **workflow
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.outer_middleware(ActorMiddleware())
     dispatcher.include_routers(*(_copy(t) for t in TEMPLATES))
-    dispatcher.errors.register(on_error)
+    if errors_handled:
+        dispatcher.errors.register(on_error)
     return dispatcher

@@ -361,8 +361,8 @@ async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,  # 
         return
     outcome = await co.receive_report(uow, actor, aid, incoming, explicit=explicit,
                                       notify_now=uow.settings.report_notify == "instant")
-    if outcome is None:
-        say(uow, message.chat.id, t(actor.language, "error.generic"), reply_to=message.message_id)
+    if outcome is None:  # the raw text is stored; only reading it failed
+        say(uow, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
 
 @router.edited_message()

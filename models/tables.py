@@ -267,6 +267,20 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime | None = _when(nullable=False)
 
 
+class ParkedUpdate(SQLModel, table=True):
+    """An update that could not be handled after its retries, kept whole (Telegram's JSON) so it is
+    handled later; when the database itself failed it waits in the dead-letter file instead."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, unique=True)
+    payload: dict = Field(sa_type=JSON)
+    sender: str = ""
+    error: str | None = Field(default=None, sa_type=Text)
+    parked_at: datetime | None = _when(nullable=False)
+    announced_at: datetime | None = _when()  # the coordinators were told of it
+    handled_at: datetime | None = _when(index=True)
+
+
 class Summary(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("week", "scope"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -319,8 +319,8 @@ TEXTS: dict[str, str] = {
     "button.forged": "Invalid action.",
     "button.done": "Done.",
     "error.generic": (
-        "Sorry, something went wrong while handling this; your message has been saved. "
-        "Please try again later or contact the coordinator."
+        "Sorry, something went wrong: your message was not processed and not saved. "
+        "Please send it again later or contact the coordinator."
     ),
     "number.bad": "The number must be numeric, e.g. /task 12.",
     "date.unreasonable": "That date is out of the plausible range (from a year ago to ten years ahead); please check it and send it again.",
@@ -697,4 +697,18 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "Skip",
     "new.btn.done": "Done",
     "new.btn.no_rhythm": "None",
+    # Failed updates parked and replayed (bot/polling.py, issue 12 item 1)
+    "error.saved": (
+        "Sorry, something went wrong while reading this; your message has been saved and the coordinator "
+        "will look at it. Please try again later or contact the coordinator."
+    ),
+    "error.parked": (
+        "Sorry, something went wrong. Your message has been kept as it is and will be processed "
+        "automatically once the system recovers; no need to send it again."
+    ),
+    "parked_notice": (
+        "⚠️ {count} messages could not be processed during a fault and were kept as they were "
+        "(from: {whom}). {handled} of them have been processed now."
+    ),
+    "parked_notice.left": "\n{left} still could not be processed; they are kept in the server file {where}. Please contact the administrator.",
 }

@@ -207,7 +207,7 @@ TEXTS: dict[str, str] = {
     "button.stale": "该按钮已失效，请使用最新消息上的按钮。",
     "button.forged": "无效的操作。",
     "button.done": "已处理。",
-    "error.generic": "抱歉，处理时出了点问题，您的消息已保存。请稍后再试或联系督办人。",
+    "error.generic": "抱歉，处理时出了点问题，您的消息未能处理，也未保存。请稍后再发一次，或联系督办人。",
     "number.bad": "编号应为数字，例如 /task 12。",
     "date.unreasonable": "这个日期超出了合理范围（应在一年前到十年后之间），请核对后重新发送。",
     "date.bad": "未能识别日期，请写真实的日历日期，例如 2025-12-31、2025/12/31、2025年12月31日、12-31 或 12月31日。",
@@ -595,4 +595,9 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "跳过",
     "new.btn.done": "完成",
     "new.btn.no_rhythm": "无",
+    # Failed updates parked and replayed (bot/polling.py, issue 12 item 1)
+    "error.saved": "抱歉，处理时出了点问题，您的消息已保存，督办人会查看。请稍后再试或联系督办人。",
+    "error.parked": "抱歉，处理时出了点问题。您的消息已原样暂存，系统恢复后会自动补处理，无需重发。",
+    "parked_notice": "⚠️ 系统故障期间有 {count} 条消息未能及时处理，已原样暂存（来自：{whom}）。现已补处理 {handled} 条。",
+    "parked_notice.left": "\n仍有 {left} 条未能处理，保存在服务器文件 {where} 中，请联系管理员。",
 }
