@@ -1,4 +1,4 @@
-"""`duban run`: long polling, the outbox sender and the scheduler, stopped together."""
+"""`duban run`: long polling (or a webhook), the outbox sender and the scheduler, stopped together."""
 
 from __future__ import annotations
 
@@ -66,11 +66,18 @@ async def run_bot(settings: Settings) -> int:
         me = await bot.me()  # cached: start_polling asks again
         log.info("connected as @%s", me.username)
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-        # One update at a time: aiogram confirms an update to Telegram as soon as it starts a task
-        # for it, so concurrent handling could lose updates queued behind SQLite's single writer.
-        polling = asyncio.create_task(dispatcher.start_polling(
-            bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False,
-            allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
+        stop_updates = asyncio.Event()  # webhook mode only
+        if settings.webhook_url:
+            from bot.webhook import serve_webhook
+
+            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates),
+                                          name="webhook")
+        else:
+            # One update at a time: aiogram confirms an update to Telegram as soon as it starts a task
+            # for it, so concurrent handling could lose updates queued behind SQLite's single writer.
+            polling = asyncio.create_task(dispatcher.start_polling(
+                bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False,
+                allowed_updates=dispatcher.resolve_used_update_types()), name="polling")
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")
         commands.add_done_callback(_log_failure)
@@ -84,8 +91,11 @@ async def run_bot(settings: Settings) -> int:
         # Stop taking updates first; handlers in progress finish and commit; then the sender
         # finishes what is in flight. Anything still queued waits in the outbox for next start.
         if not polling.done():
-            with suppress(RuntimeError):
-                await dispatcher.stop_polling()
+            if settings.webhook_url:
+                stop_updates.set()
+            else:
+                with suppress(RuntimeError):
+                    await dispatcher.stop_polling()
             with suppress(asyncio.CancelledError):
                 await polling
         # aiogram does not wait for handlers still running; they must finish and commit
