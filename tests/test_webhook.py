@@ -173,3 +173,34 @@ async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Path) -> 
             assert_no_traceback(bot)
         finally:
             await bot.kill()
+
+
+async def test_fake_api_redelivers_an_update_not_answered_200() -> None:
+    """The fake Bot API behaves like Telegram here, which the end-to-end test relies on."""
+    from aiohttp import web
+
+    answers = iter([500, 200])
+    got: list[tuple[int, str | None]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.json()
+        got.append((body["update_id"], request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        return web.Response(status=next(answers, 200))
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with TestServer(app) as target, FakeBotAPI() as srv:
+        srv.webhook_retry_delay = 0.05
+        srv.user(7, first_name="x")
+        async with aiohttp.ClientSession() as client:
+            async with client.post(f"{srv.base_url}/bot{srv.token}/setWebhook",
+                                   json={"url": str(target.make_url("/hook")), "secret_token": SECRET}) as resp:
+                assert resp.status == 200
+            update = srv.send_text(7, "hello")
+            await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+            assert [s for _, s in srv.webhook_attempts] == [500, 200]
+            assert {u for u, _ in got} == {srv.webhook_attempts[0][0]} and len(got) == 2
+            assert all(secret == SECRET for _, secret in got), got
+            async with client.post(f"{srv.base_url}/bot{srv.token}/getUpdates") as resp:
+                assert resp.status == 409  # no polling while a webhook is set
+    assert update
