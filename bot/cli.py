@@ -543,7 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="demo-out")
     p.set_defaults(handler=None, needs_db=False, sync=lambda settings, args=None: None)
 
-    p = sub.add_parser("run", help="run the Telegram bot (long polling)")
+    p = sub.add_parser("run", help="run the Telegram bot (long polling, or a webhook with --webhook)")
+    p.add_argument("--webhook", metavar="URL", help="receive updates at this https URL (sets WEBHOOK_URL; "
+                   "needs WEBHOOK_SECRET; listens on WEBHOOK_LISTEN, path WEBHOOK_PATH)")
     p.set_defaults(handler=None, needs_db=False, sync=cmd_run)
 
     p = sub.add_parser("coordinator", help="manage coordinators")
@@ -578,6 +580,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"配置错误 FOLLOWUPS / configuration error: {exc}")
     if args.command == "demo":
         return cmd_demo(settings, args)
+    if args.command == "run" and args.webhook:
+        try:  # validated with the rest: WEBHOOK_SECRET becomes required
+            settings = Settings(webhook_url=args.webhook)
+        except ValidationError as exc:
+            return _fail(f"配置错误 / configuration error: {describe_errors(exc)}")
     if getattr(args, "sync", None):
         return int(args.sync(settings))
     if args.needs_db:

@@ -1,4 +1,4 @@
-"""`duban run`: long polling, the outbox sender and the scheduler, stopped together."""
+"""`duban run`: long polling (or a webhook), the outbox sender and the scheduler, stopped together."""
 
 from __future__ import annotations
 
@@ -73,11 +73,20 @@ async def run_bot(settings: Settings) -> int:
         # What could not be handled last time goes first, before anything newer reads the state.
         await recovery.replay()
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
-        # One update at a time, and the offset moves only past updates handled and committed or
-        # parked (bot/polling.py); aiogram's start_polling confirms failed updates too.
-        poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),
-                        after_batch=recovery.after_batch)
-        polling = asyncio.create_task(poller.run(), name="polling")
+        stop_updates = asyncio.Event()  # webhook mode only
+        poller: Poller | None = None
+        if settings.webhook_url:
+            from bot.webhook import serve_webhook
+
+            # A failed update is answered with an error, so Telegram delivers it again.
+            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates),
+                                          name="webhook")
+        else:
+            # One update at a time, and the offset moves only past updates handled and committed or
+            # parked (bot/polling.py); aiogram's start_polling confirms failed updates too.
+            poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),
+                            after_batch=recovery.after_batch)
+            polling = asyncio.create_task(poller.run(), name="polling")
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")
         commands.add_done_callback(_log_failure)
@@ -91,7 +100,10 @@ async def run_bot(settings: Settings) -> int:
         # Stop taking updates first; handlers in progress finish and commit; then the sender
         # finishes what is in flight. Anything still queued waits in the outbox for next start.
         if not polling.done():
-            poller.stop()  # the update in hand is finished (or left unconfirmed) first
+            if poller is not None:
+                poller.stop()  # the update in hand is finished (or left unconfirmed) first
+            else:
+                stop_updates.set()
             with suppress(asyncio.CancelledError):
                 await polling
         if not await inflight.wait_idle(seconds=30):

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=20_000_000, gt=0)
     import_max_chars: int = Field(default=300_000, gt=0)
     log_level: str = "INFO"
+    # Webhook mode (`duban run --webhook URL`): Telegram POSTs updates to WEBHOOK_URL, which a reverse
+    # proxy forwards to WEBHOOK_LISTEN + WEBHOOK_PATH. Long polling is used when WEBHOOK_URL is unset.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_path: str = "/telegram"
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; requests without it are refused.
+    webhook_secret: SecretStr | None = None
+    # A self-signed certificate to upload with setWebhook (not needed behind a proxy with a CA cert).
+    webhook_cert: Path | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -173,6 +182,63 @@ class Settings(BaseSettings):
         if value.upper() not in logging.getLevelNamesMapping():
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a bad port)
+        except ValueError:
+            raise ValueError("WEBHOOK_URL is not a valid URL, e.g. https://duban.example.gov.cn/telegram") from None
+        if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            # Telegram delivers to HTTPS only; plain http is accepted for a local test API server.
+            raise ValueError("WEBHOOK_URL must start with https:// (Telegram delivers to HTTPS only)")
+        if not parts.hostname:
+            raise ValueError("WEBHOOK_URL has no host name")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8080")
+        return value.strip()
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        if not re.fullmatch(r"/[A-Za-z0-9_./-]*", value.strip()) or value.strip() == "/healthz":
+            raise ValueError("WEBHOOK_PATH must be a URL path such as /telegram (not /healthz)")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; the value is never repeated.
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required in webhook mode (1 to 256 characters of "
+                             "A-Z, a-z, 0-9, _ and -), e.g. from: python3 -c 'import secrets; "
+                             "print(secrets.token_urlsafe(32))'")
+        if self.webhook_cert is not None and not self.webhook_cert.is_file():
+            raise ValueError(f"WEBHOOK_CERT: no such file {self.webhook_cert}")
+        return self
+
+    def webhook_host_port(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @model_validator(mode="after")
     def _check_hours(self) -> Settings:

@@ -142,8 +142,9 @@ async def cli_ok(env: Env, *args: str) -> CliResult:
 class BotProcess:
     """`duban run` as a child process; output goes to a log file in the working directory."""
 
-    def __init__(self, env: Env, name: str = "run") -> None:
+    def __init__(self, env: Env, name: str = "run", args: tuple[str, ...] = ()) -> None:
         self.env = env
+        self.args = args  # after `duban run`, e.g. ("--webhook", url)
         self.log_path = env.workdir / f"duban-{name}.log"
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -151,7 +152,7 @@ class BotProcess:
         log = self.log_path.open("wb")
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *duban_argv("run"),
+                *duban_argv("run", *self.args),
                 cwd=self.env.workdir,
                 env=self.env.environ(),
                 stdin=asyncio.subprocess.DEVNULL,

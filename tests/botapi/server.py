@@ -64,6 +64,11 @@ Behaviour notes (deliberately close to Telegram where it is cheap):
 * Message ids increase per chat and are shared by user and bot messages in that chat.
 * ``editMessageText`` without ``reply_markup`` removes the inline keyboard (as Telegram does).
 * Concurrent ``getUpdates``: a new call terminates a still-waiting older one with 409 Conflict.
+* Webhooks: after ``setWebhook`` (url, secret_token?) queued updates are POSTed to the url one at a
+  time, in order, with ``X-Telegram-Bot-Api-Secret-Token``; an update not answered 200 is delivered
+  again after ``webhook_retry_delay`` seconds (as Telegram does). ``getUpdates`` then gets 409
+  "Conflict: can't use getUpdates method while webhook is active". ``deleteWebhook`` stops delivery.
+  Every attempt is recorded in ``srv.webhook_attempts`` (update_id, status or exception name).
 
 Rate limits (``srv.limits``, a ``RateLimits``; enforced by default; only message-producing sends
 count: sendMessage, sendDocument, sendPhoto, sendSticker; rejected sends do not consume quota):
@@ -568,6 +573,11 @@ class FakeBotAPI:
         self._injected = 0
         self._conflicts = 0
 
+        self.webhook: dict[str, Any] | None = None  # {"url", "secret_token", "allowed_updates"}
+        self.webhook_retry_delay = 0.5
+        self.webhook_attempts: list[tuple[int, int | str]] = []
+        self._webhook_task: asyncio.Task[None] | None = None
+
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -606,6 +616,7 @@ class FakeBotAPI:
     async def stop(self) -> None:
         self._stopping = True
         self._wake()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1374,6 +1385,9 @@ class FakeBotAPI:
         offset = self._int(p, "offset", required=False) or 0
         limit = max(1, min(100, self._int(p, "limit", required=False) or 100))
         timeout = max(0.0, float(p.get("timeout") or 0))
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         self._poll_gen += 1
         gen = self._poll_gen
         self._wake()  # terminates an older waiting getUpdates with 409
@@ -1417,13 +1431,77 @@ class FakeBotAPI:
                     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
 
-    def _api_deleteWebhook(self, p: dict[str, Any], f: Any) -> bool:
+    async def _api_setWebhook(self, p: dict[str, Any], f: Any) -> bool:
+        url = str(p.get("url") or "")
+        if not url:
+            return await self._api_deleteWebhook(p, f)
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise bad("bad webhook: secret token contains unallowed characters")
+        if self._bool(p, "drop_pending_updates"):
+            self._pending.clear()
+        allowed = p.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        await self._stop_webhook_delivery()
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": allowed}
+        self._webhook_task = asyncio.create_task(self._deliver_webhook(), name="fake-webhook-delivery")
+        return True
+
+    async def _api_deleteWebhook(self, p: dict[str, Any], f: Any) -> bool:
+        await self._stop_webhook_delivery()
+        self.webhook = None
         if self._bool(p, "drop_pending_updates"):
             self._pending.clear()
         return True
 
     def _api_getWebhookInfo(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._pending)}
+        info: dict[str, Any] = {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                                "pending_update_count": len(self._pending)}
+        if self.webhook and self.webhook.get("allowed_updates") is not None:
+            info["allowed_updates"] = self.webhook["allowed_updates"]
+        return info
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhook(self) -> None:
+        """Telegram's side of a webhook: the oldest pending update until it is answered 200."""
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
+            while self.webhook is not None and not self._stopping:
+                if not self._pending:
+                    ev = self._update_event
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(ev.wait(), 1.0)
+                    continue
+                q = self._pending[0]
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
+                update_id = q.update["update_id"]
+                record = self.update_times.get(update_id)
+                if record is not None and record.fetched is None:
+                    record.fetched = time.monotonic()
+                try:
+                    async with client.post(self.webhook["url"], json=q.update, headers=headers) as resp:
+                        await resp.read()
+                        status: int | str = resp.status
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    status = type(exc).__name__
+                self.webhook_attempts.append((update_id, status))
+                if status == 200:
+                    if self._pending and self._pending[0] is q:
+                        self._pending.pop(0)
+                else:
+                    await asyncio.sleep(self.webhook_retry_delay)
 
     def _api_close(self, p: dict[str, Any], f: Any) -> bool:
         return True
