@@ -523,4 +523,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "Change: reporting rate",
     "ledger.yes": "yes",
     "ledger.no": "no",
+    # The summary on demand, built in the background (issue 10 item 5)
+    "summary.generating": "Preparing the weekly summary…",
+    "export.generating": "Preparing the ledger…",
 }

@@ -422,4 +422,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "较上周：报送率",
     "ledger.yes": "是",
     "ledger.no": "否",
+    # The summary on demand, built in the background (issue 10 item 5)
+    "summary.generating": "正在生成周报…",
+    "export.generating": "正在生成台账…",
 }
