@@ -171,8 +171,10 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
                 due = today + timedelta(days=rng.randint(-60, 60))
                 tasks.append((len(tasks) + 1, p, mid, seq, _text(rng, 1, 4), _d(due), "text",
                               rng.choice(RHYTHMS), None, 1, created))
-    conn.executemany("INSERT INTO policy (id, title, short_title, doc_number, issued_on, fingerprint, source_name,"
-                     " source_text, created_at) VALUES (?,?,?,?,?,?,?,?,?)", policies)
+    # Codes as the product numbers documents (P1, P2 …, bot/services/policy_codes.py).
+    conn.executemany("INSERT INTO policy (id, code, kind, title, short_title, doc_number, issued_on, fingerprint,"
+                     " source_name, source_text, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                     [(p[0], f"P{p[0]}", "document", *p[1:]) for p in policies])
     conn.executemany("INSERT INTO measure (id, policy_id, number, label, title, text) VALUES (?,?,?,?,?,?)", measures)
     conn.executemany("INSERT INTO task (id, policy_id, measure_id, seq, text, due_on, due_source, rhythm,"
                      " unit_clause, active, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", tasks)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -52,6 +53,61 @@ class Jobs:
         # Set at shutdown: long jobs stop between their steps (each step is its own transaction,
         # and the next run picks up where this one stopped).
         self.stopping = False
+        # Work a handler started and does not wait for (a summary asked for in the chat):
+        # shutdown waits for it, and holding the tasks here keeps them from being collected.
+        self.background: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background job %s failed", task.get_name(), exc_info=task.exception())
+
+    async def background_idle(self, seconds: float) -> bool:
+        """Waits for the background work started so far; whether it all finished in time."""
+        if self.background:
+            await asyncio.wait(set(self.background), timeout=seconds)
+        return not self.background
+
+    async def summary_on_demand(self, *, week: str, contact_id: int, actor: str, export: bool,
+                                chat_id: int, lang: str, policy_ids: list[int] | None = None,
+                                file_prefix: str = "") -> None:
+        """A coordinator's /summary or /export: read and rendered as the Monday job is, outside
+        the write gate and the update that asked (the bot answers at once and keeps handling
+        replies), then queued in one unit of work."""
+        from bot.i18n import normalise_language
+        from bot.services import outbox
+        from bot.services.summary import build_summary, ledger_bytes, render_for, send_summary
+        from models import Contact
+
+        app = self.app
+        now = app.clock.now()
+        async with app.sessions() as session:
+            contact = await session.get(Contact, contact_id)
+            if contact is None:
+                return
+            if not export:
+                lang = normalise_language(contact.language)
+            data = await build_summary(app.unit_of_work(session, now), week=week, policy_ids=policy_ids)
+        if export:
+            ledger = await asyncio.to_thread(ledger_bytes, data, lang)
+        else:
+            rendered = await render_for(data, {lang})
+        async with app.work(now) as uow:
+            contact = await uow.session.get(Contact, contact_id)
+            if contact is None or not contact.active:
+                return
+            if export:
+                outbox.enqueue_file(uow.session, chat_id=chat_id, method="sendDocument",
+                                    file_name=f"duban-ledger-{file_prefix}{week}.xlsx", data=ledger, caption=week,
+                                    now=now, purpose="export")
+            else:
+                await send_summary(uow, data, to=[contact], actor=actor, dedupe=False, rendered=rendered)
+        self.wake_sender()
 
     async def tick(self) -> followups.TickResult:
         """Fires what is due, a bounded batch per transaction, yielding between batches."""

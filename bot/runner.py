@@ -56,16 +56,18 @@ async def run_bot(settings: Settings) -> int:
         global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
         per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
     inflight = InFlight()
+    from bot.jobs import Jobs, start_scheduler
+
+    jobs = Jobs(app, wake_sender=sender.wake)
     # Failed updates reach the polling loop, which retries, parks and then apologises.
     dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
-                                  inflight=inflight, errors_handled=False)
+                                  inflight=inflight, errors_handled=False, jobs=jobs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     scheduler = None
-    jobs = None
     try:
         me = await bot.me()
         log.info("connected as @%s", me.username)
@@ -90,9 +92,6 @@ async def run_bot(settings: Settings) -> int:
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")
         commands.add_done_callback(_log_failure)
-        from bot.jobs import Jobs, start_scheduler
-
-        jobs = Jobs(app, wake_sender=sender.wake)
         scheduler = start_scheduler(app, jobs, download=transport.download)
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({polling, stopper, sender_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -108,7 +107,10 @@ async def run_bot(settings: Settings) -> int:
                 await polling
         if not await inflight.wait_idle(seconds=30):
             log.warning("%d updates still in progress at shutdown", inflight.count)
-        if scheduler is not None and jobs is not None:
+        # A summary asked for in the chat is read and rendered in the background: let it queue.
+        if not await jobs.background_idle(seconds=30):
+            log.warning("%d background jobs still running at shutdown", len(jobs.background))
+        if scheduler is not None:
             # APScheduler's asyncio executor cancels running jobs on shutdown: pause, let
             # them finish the step in progress, then shut down.
             jobs.stopping = True

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -213,20 +213,25 @@ class OutboxSender:
         self._wake.clear()
         self._queued.clear()
         async with self.sessions() as session:
-            # Each chat's oldest due message only: a long backlog in one chat must not hide
-            # the messages waiting for every other chat.
-            # A chat whose head waits for a retry waits as a whole, so its messages keep their order.
-            heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending")
-                     .group_by(OutboxMessage.chat_id))
-            # Someone waiting for an answer goes before a fan-out of reminders queued earlier, but
-            # within a bounded share (`_merge_fairly`); within one chat the order stays as queued
-            # (only chats' heads are picked). Read apart, so neither class can fill the batch.
-            due = (select(OutboxMessage.id, OutboxMessage.chat_id)
-                   .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now))
+            # Each chat's oldest due message of each class only: a long backlog in one chat must
+            # not hide the messages waiting for every other chat. Answers and scheduled messages
+            # are two queues per chat: the person who just acted is answered before the task
+            # messages already queued for that chat (at 1 message/s per chat, a contact with 30
+            # of a fan-out's messages would otherwise wait half a minute); each class keeps its
+            # own order, and a class whose head waits for a retry waits as a whole.
             is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
-            answers = (await session.execute(due.where(is_answer).order_by(OutboxMessage.id).limit(batch))).all()
-            scheduled = (await session.execute(
-                due.where(~is_answer).order_by(OutboxMessage.id).limit(batch))).all()
+
+            def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
+                heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
+                         .group_by(OutboxMessage.chat_id))
+                return (select(OutboxMessage.id, OutboxMessage.chat_id)
+                        .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
+                        .order_by(OutboxMessage.id).limit(batch))
+
+            # Answers go first within a bounded share (`_merge_fairly`). Read apart, so neither
+            # class can fill the batch.
+            answers = (await session.execute(due(is_answer))).all()
+            scheduled = (await session.execute(due(~is_answer))).all()
         rows = self._merge_fairly(answers, scheduled)
         started = False
         waiting: dict[int, float] = {}

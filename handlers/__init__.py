@@ -48,6 +48,13 @@ def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_han
     retries and parks it, then apologises knowing whether it was kept)."""
     # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
     workflow_data.setdefault("invite_throttle", AttemptThrottle())
+    # Background work handlers start (a summary asked for): `duban run` passes the one its
+    # scheduler uses, so shutdown waits for both.
+    if "jobs" not in workflow_data:
+        from bot.jobs import Jobs
+
+        sender = workflow_data.get("sender")
+        workflow_data["jobs"] = Jobs(app, wake_sender=sender.wake if sender is not None else None)
     # The session middleware provides the FSM context itself, bound to the update's session.
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), disable_fsm=True, app=app, **workflow_data)
     dispatcher.update.outer_middleware(SessionMiddleware(dispatcher.fsm))

@@ -14,6 +14,7 @@ from bot import callbacks as cb
 from bot import refs, views
 from bot.dates import parse_date
 from bot.i18n import role_name, t
+from bot.jobs import Jobs
 from bot.refs import Ref, normalize_code, take_ref
 from bot.services import board as board_service
 from bot.services import coordination as co
@@ -517,7 +518,7 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
 
 @router.message(Command("summary", "export"))
 async def summary_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                          actor: Actor) -> None:
+                          actor: Actor, jobs: Jobs) -> None:
     from bot.services import summary as summary_service
 
     lang = actor.language
@@ -535,25 +536,15 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
     me = next((c for c in actor.contacts if c.role == "coordinator"), None)
     if me is None:
         return
-    if command.command == "export":
-        import asyncio
-        import io
-
-        from bot.reporting import write_ledger
-        from bot.services import outbox
-
-        data = await summary_service.build_summary(uow, week=week, policy_ids=[policy.id or 0] if policy else None)
-        buffer = io.BytesIO()
-        # Rendering is CPU work: off the event loop, so the sender and other chats keep moving.
-        await asyncio.to_thread(write_ledger, data, buffer, lang)
-        ledger = buffer.getvalue()
-        prefix = f"{policy.code}-" if policy else ""
-        outbox.enqueue_file(uow.session, chat_id=actor.user_id, method="sendDocument",
-                            file_name=f"duban-ledger-{prefix}{week}.xlsx", data=ledger, caption=week,
-                            now=now, purpose="export")
-        return
-    data = await summary_service.build_summary(uow, week=week, policy_ids=[policy.id or 0] if policy else None)
-    await summary_service.send_summary(uow, data, to=[me], actor=actor.tag, dedupe=False)
+    # Reading and rendering take seconds at province scale: in the background, so this update
+    # (and every reply behind it) is done at once; the summary is queued when it is ready.
+    export = command.command == "export"
+    say(uow, message.chat.id, t(lang, "export.generating" if export else "summary.generating"))
+    jobs.spawn(jobs.summary_on_demand(week=week, contact_id=me.id, actor=actor.tag, export=export,
+                                      chat_id=actor.user_id, lang=lang,
+                                      policy_ids=[policy.id or 0] if policy else None,
+                                      file_prefix=f"{policy.code}-" if policy else ""),
+               name=f"{command.command}-{week}")
 
 
 # Known users who are not coordinators get a clear refusal for these commands.

@@ -100,6 +100,8 @@ class Harness:
         updates = self.srv.take_updates()  # type: ignore[attr-defined]
         for raw in updates:
             await self.dispatcher.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
+        # What the handlers started in the background (a summary asked for) queues its messages.
+        assert await self.dispatcher["jobs"].background_idle(seconds=20)
         await self.sender.drain(timeout=20)
         return len(updates)
 

@@ -711,4 +711,7 @@ TEXTS: dict[str, str] = {
         "(from: {whom}). {handled} of them have been processed now."
     ),
     "parked_notice.left": "\n{left} still could not be processed; they are kept in the server file {where}. Please contact the administrator.",
+    # The summary on demand, built in the background (issue 10 item 5)
+    "summary.generating": "Preparing the weekly summary…",
+    "export.generating": "Preparing the ledger…",
 }

@@ -600,4 +600,7 @@ TEXTS: dict[str, str] = {
     "error.parked": "抱歉，处理时出了点问题。您的消息已原样暂存，系统恢复后会自动补处理，无需重发。",
     "parked_notice": "⚠️ 系统故障期间有 {count} 条消息未能及时处理，已原样暂存（来自：{whom}）。现已补处理 {handled} 条。",
     "parked_notice.left": "\n仍有 {left} 条未能处理，保存在服务器文件 {where} 中，请联系管理员。",
+    # The summary on demand, built in the background (issue 10 item 5)
+    "summary.generating": "正在生成周报…",
+    "export.generating": "正在生成台账…",
 }

@@ -336,6 +336,14 @@ async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, Ren
     return rendered
 
 
+def ledger_bytes(data: rm.SummaryData, lang: str) -> bytes:
+    from bot.reporting import write_ledger
+
+    buffer = io.BytesIO()
+    write_ledger(data, buffer, lang)
+    return buffer.getvalue()
+
+
 async def send_summary(uow: UnitOfWork, data: rm.SummaryData, *, to: list[Contact],
                        actor: str, dedupe: bool = True,
                        rendered: dict[str, RenderedSummary] | None = None) -> int:
