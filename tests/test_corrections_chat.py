@@ -109,7 +109,7 @@ async def test_text_rhythm_and_deadline_corrections_after_dispatch(harness: Harn
     h.srv.command(COORD, "/due 2.2 2025-09-01")
     await h.deliver()
     assert "不能早于今天（2025-09-23）" in _last(h, COORD)
-    h.srv.command(COORD, f"/extend {yichun.id} 2025-09-01")
+    h.srv.command(COORD, f"/extend #{yichun.id} 2025-09-01")
     await h.deliver()
     assert "不能早于今天" in _last(h, COORD)
     # A whole measure's deadline: every task of measure 2, its units told, deadline warnings planned.
@@ -240,13 +240,13 @@ async def test_task_detail_offers_the_correction_menu_to_a_coordinator(harness: 
     h = harness
     msg = await dispatch_and_find(h)
     aid = int((msg.text or "").split("#")[1].split()[0])
-    h.srv.command(COORD, f"/task {aid}")
+    h.srv.command(COORD, f"/task #{aid}")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "更正任务")
     await h.deliver()
     assert "更正任务" in _last(h, COORD) and any("牵头单位" in b for b in h.srv.messages_to(COORD)[-1].button_texts)
     # A contact's own /task has no such button, and a forged press from a contact does nothing.
-    h.srv.command(YICHUN, f"/task {aid}")
+    h.srv.command(YICHUN, f"/task #{aid}")
     await h.deliver()
     assert h.srv.messages_to(YICHUN)[-1].button_texts == []
     task = await _task(h, "宜春做大做强")
@@ -260,7 +260,7 @@ async def test_task_detail_offers_the_correction_menu_to_a_coordinator(harness: 
 async def test_an_extension_approved_today_cannot_end_before_today(harness: Harness) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
-    h.srv.command(COORD, f"/extend {int((task_msg.text or '').split('#')[1].split()[0])} 2025-09-24")
+    h.srv.command(COORD, f"/extend #{int((task_msg.text or '').split('#')[1].split()[0])} 2025-09-24")
     await h.deliver()
     h.srv.press_button(YICHUN, task_msg, "申请延期")
     await h.deliver()

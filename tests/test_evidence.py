@@ -27,7 +27,7 @@ async def test_files_are_kept_listed_and_sent_on(harness: Harness) -> None:
     assert all(f.file_id and f.file_unique_id for f in files)
     # The coordinator's card shows the photo as a photo, not a blank.
     assert any("[图片]" in s.text for s in h.srv.messages_to(COORD))
-    h.srv.command(COORD, f"/task {aid}")
+    h.srv.command(COORD, f"/task #{aid}")
     await h.deliver()
     detail = h.srv.messages_to(COORD)[-1]
     assert "[图片]" in detail.text and "推进会纪要.pdf" in detail.text

@@ -243,7 +243,7 @@ async def test_ad_hoc_item_end_to_end(harness: Harness) -> None:
     await h.deliver()
     h.srv.send_text(COORD, "2025-08-01")
     await h.deliver()
-    assert "已过" in last(h, COORD).text
+    assert "不能早于今天" in last(h, COORD).text
     h.srv.send_text(COORD, "2025-12-31")
     await h.deliver()
     h.srv.press_button(COORD, last(h, COORD), "每月")

@@ -18,7 +18,7 @@ from tests.test_bot_flow import (
 
 
 def _card(h: Harness, aid: int):  # type: ignore[no-untyped-def]
-    return next(s for s in reversed(h.srv.messages_to(COORD)) if f"报送 #{aid}" in s.text)
+    return next(s for s in reversed(h.srv.messages_to(COORD)) if "报送" in s.text and f" #{aid}" in s.text)
 
 
 async def test_an_approved_card_says_so_in_place_and_a_correction_edits_it(harness: Harness) -> None:
@@ -29,14 +29,14 @@ async def test_an_approved_card_says_so_in_place_and_a_correction_edits_it(harne
     await h.deliver()
     card = _card(h, aid)
     assert "60%" in card.text
-    cards_before = len([s for s in h.srv.messages_to(COORD) if f"报送 #{aid}" in s.text])
+    cards_before = len([s for s in h.srv.messages_to(COORD) if "报送" in s.text and f" #{aid}" in s.text])
     # The contact corrects the reading: the same card changes, no second card arrives.
     ack = h.srv.messages_to(YICHUN)[-1]
     h.srv.press_button(YICHUN, ack, "更正")
     await h.deliver()
     h.srv.press_button(YICHUN, h.srv.message(YICHUN, ack.message_id), "受阻")
     await h.deliver()
-    assert len([s for s in h.srv.messages_to(COORD) if f"报送 #{aid}" in s.text]) == cards_before
+    assert len([s for s in h.srv.messages_to(COORD) if "报送" in s.text and f" #{aid}" in s.text]) == cards_before
     current = h.srv.message(COORD, card.message_id)
     assert "受阻" in current["text"] and current.get("reply_markup")
     # Approved: the card keeps its text, loses its buttons, and names who decided and when.
@@ -51,12 +51,12 @@ async def test_remind_words_itself_by_state(harness: Harness) -> None:
     h = harness
     task = await dispatch_and_find(h)
     aid = assignment_id_of(task)
-    h.srv.command(COORD, f"/remind {aid}")
+    h.srv.command(COORD, f"/remind #{aid}")
     await h.deliver()
     assert "请尽快签收" in h.srv.messages_to(YICHUN)[-1].text
     h.srv.press_button(YICHUN, task, "签收")
     await h.deliver()
-    h.srv.command(COORD, f"/remind {aid}")
+    h.srv.command(COORD, f"/remind #{aid}")
     await h.deliver()
     after_ack = h.srv.messages_to(YICHUN)[-1].text
     assert "催办" in after_ack and "请尽快签收" not in after_ack and "报送最新进展" in after_ack

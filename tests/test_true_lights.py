@@ -71,6 +71,6 @@ async def test_a_leader_gets_its_own_help_and_a_read_only_board(harness: Harness
     assert all(f"#{r.assignment_id}" in board for r in rows if r.status != "draft")
     assert "南昌" not in board
     # Read-only: the coordinator's other commands stay refused.
-    h.srv.command(LEADER, f"/remind {rows[0].assignment_id}")
+    h.srv.command(LEADER, f"/remind #{rows[0].assignment_id}")
     await h.deliver()
     assert "没有权限" in h.srv.messages_to(LEADER)[-1].text
