@@ -178,7 +178,8 @@ async def test_replies_on_postgresql_change_what_they_change_on_sqlite(pg_url: s
     from tests.conftest import _harness
 
     await asyncio.to_thread(upgrade, pg_url)
-    pg_app = App.build(Settings(_env_file=None, database_url=pg_url, bot_token=None), clock=harness.app.clock)
+    pg_app = App.build(Settings(_env_file=None, database_url=pg_url, bot_token=None, notice_window_seconds=0),
+                       clock=harness.app.clock)
     try:
         async for on_pg in _harness(pg_app):
             await _replies_in_one_delivery(harness)
