@@ -23,7 +23,7 @@ def draft_task_label(measure: int, seq: int) -> str:
     return task_key(measure, seq)
 
 
-def _names(lang: str, names: list[str]) -> str:
+def unit_list(lang: str, names: list[str]) -> str:
     return "、".join(esc(n) for n in names) if names else t(lang, "import.none")
 
 
@@ -33,8 +33,8 @@ def task_lines(lang: str, task: dict[str, Any], label: str, review: set[str]) ->
 
     co = list(dict.fromkeys([*task["co"], *task["local"]]))
     rhythm = t(lang, f"rhythm.{task['rhythm']}") if task["rhythm"] else t(lang, "import.none")
-    return t(lang, "import.task", label=label, text=esc(clip(task["text"], 160)), lead=_names(lang, mark(task["lead"])),
-             co=_names(lang, mark(co)), due=task["due"] or t(lang, "import.no_due"), rhythm=rhythm)
+    return t(lang, "import.task", label=label, text=esc(clip(task["text"], 160)), lead=unit_list(lang, mark(task["lead"])),
+             co=unit_list(lang, mark(co)), due=task["due"] or t(lang, "import.no_due"), rhythm=rhythm)
 
 
 def preview_pages(lang: str, data: dict[str, Any]) -> list[list[tuple[str | None, str]]]:
@@ -153,7 +153,7 @@ def unit_choices(lang: str, prefix: str, target: int, picked: list[str],
     rows = [[cb.button(("✅ " if name in picked else "") + clip(name, 24), cb.pack(prefix, "pk", target, uid))]
             for uid, name in matches[:8]]
     rows.append([cb.button(t(lang, "fix.units.done"), cb.pack(prefix, "dn", target, 0))])
-    text = t(lang, "fix.units.now", units=_names(lang, picked))
+    text = t(lang, "fix.units.now", units=unit_list(lang, picked))
     if not matches:
         text += "\n" + t(lang, "fix.units.no_match")
     return text, cb.keyboard(rows)

@@ -163,7 +163,7 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             await state.set_data({"id": tid, "field": action, "picked": picked})
             await _answer(query)
             text, markup = iv.unit_choices(lang, cb.FIX, tid, picked, await _with_picked(uow, picked, []))
-            say(uow, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
+            say(uow, chat_id, t(lang, "fix.units.ask", units=iv.unit_list(lang, picked)), markup=markup)
         elif action in ("text", "due", "split"):
             await state.set_state(FixFlow.value)
             await state.set_data({"id": tid, "field": action})

@@ -231,7 +231,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
                                   "picked": picked})
             await _answer(query)
             text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, [])
-            say(uow, chat_id, t(lang, "fix.units.ask", units=iv._names(lang, picked)), markup=markup)
+            say(uow, chat_id, t(lang, "fix.units.ask", units=iv.unit_list(lang, picked)), markup=markup)
         elif action in ("pk", "dn"):
             await _units_button(query, uow, app, actor, state, view, action, arg)
         elif action in ("text", "due"):
