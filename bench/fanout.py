@@ -56,12 +56,12 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 import models  # noqa: E402,F401
 from bot.app import App  # noqa: E402
-from bot.clock import ManualClock, SystemClock  # noqa: E402
-from bot.followup_rules import AssignmentFacts, plan_followups  # noqa: E402
+from bot.domain.clock import ManualClock, SystemClock  # noqa: E402
+from bot.domain.followup_rules import AssignmentFacts, plan_followups  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
-from bot.sender import Limits, OutboxSender  # noqa: E402
 from bot.services import followups, outbox  # noqa: E402
-from bot.telegram import AiogramTransport, make_bot  # noqa: E402
+from bot.telegram.sender import Limits, OutboxSender  # noqa: E402
+from bot.telegram.transport import AiogramTransport, make_bot  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Assignment, Contact, Followup, Measure, OutboxMessage, Policy, Task, Unit  # noqa: E402
 from tests.botapi import FakeBotAPI  # noqa: E402

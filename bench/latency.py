@@ -234,7 +234,7 @@ async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: 
     import fanout
 
     from bot.app import App
-    from bot.clock import ManualClock
+    from bot.domain.clock import ManualClock
 
     print(f"\n(d) start-up with {args.followups} pending follow-ups: replies every 0.25 s in the first "
           f"10 s after the first getUpdates")

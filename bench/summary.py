@@ -421,7 +421,7 @@ def _short_sql(sql: str, width: int = 110) -> str:
 
 async def _open_app(path: Path):  # type: ignore[no-untyped-def]
     from bot.app import App
-    from bot.clock import ManualClock
+    from bot.domain.clock import ManualClock
     from config.settings import Settings
 
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}", bot_token=None)

@@ -9,11 +9,11 @@ from datetime import datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, ScaledClock, SystemClock
 from bot.db import WriteGate, is_sqlite, make_engine, make_sessionmaker
-from bot.followup_rules import FollowupSettings
+from bot.domain.clock import Clock, ScaledClock, SystemClock
+from bot.domain.followup_rules import FollowupSettings
+from bot.domain.workcal import WorkCalendar
 from bot.services.uow import UnitOfWork
-from bot.workcal import WorkCalendar
 from config.directory import Directory, load_directory
 from config.settings import Settings
 
@@ -21,7 +21,7 @@ from config.settings import Settings
 def office_directory(settings: Settings) -> Directory:
     """The office's unit directory: its province's (or the central one), the central units and
     the rows the office loaded with `duban units import`."""
-    from bot.unit_files import read_office_units
+    from bot.importer.unit_files import read_office_units
 
     path = settings.office_units_path()
     own = read_office_units(path) if path is not None else []
@@ -55,7 +55,7 @@ class App:
         """Adds the official schedules the office loaded (`duban holidays import`) to the calendar."""
         from sqlalchemy import select
 
-        from bot.workcal import OfficeNotice
+        from bot.domain.workcal import OfficeNotice
         from models import HolidayNotice
 
         async with self.sessions() as session:

@@ -15,9 +15,9 @@ from pydantic_settings import SettingsError
 from bot.app import App
 from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
+from bot.domain.text import table
 from bot.i18n import status_name, t
 from bot.importer import DocumentError, decompose, read_document
-from bot.textutil import table
 from config.settings import Settings, describe_errors
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
@@ -28,7 +28,7 @@ def _seed_path() -> Path:
 
 
 def _parse_date(value: str) -> date:
-    from bot.dates import parse_date
+    from bot.domain.dates import parse_date
 
     when = parse_date(value)
     if when is None:
@@ -153,7 +153,7 @@ def _abbreviate_units(names: list[str], cities: set[str]) -> str:
 
 
 async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
-    from bot.refs import format_task
+    from bot.domain.refs import format_task
     from bot.services import scope
     from bot.services.ledger import task_rows
     from bot.services.units import find_unit
@@ -203,7 +203,7 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session:
         units = await list_units(app.unit_of_work(session))
-    from bot.unit_files import KIND_LABELS as kind_zh
+    from bot.importer.unit_files import KIND_LABELS as kind_zh
     rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
              "、".join(u.aliases), str(u.assignments)] for u in units]
     print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
@@ -256,7 +256,7 @@ async def _bot_username(app: App) -> str | None:
     token = app.settings.token_value()
     if not token:
         return None
-    from bot.telegram import make_bot
+    from bot.telegram.transport import make_bot
 
     bot = make_bot(token, app.settings.telegram_api_base)
     try:
@@ -278,7 +278,7 @@ def _setting_value(raw: str) -> object:
 
 
 async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
-    from bot.followup_rules import FollowupSettings
+    from bot.domain.followup_rules import FollowupSettings
     from bot.services import events
     from models import Policy, Task
 
@@ -324,7 +324,7 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
 
 
 async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
-    from bot.workcal import load_notices
+    from bot.domain.workcal import load_notices
     from models import HolidayNotice
 
     if args.action == "import":
@@ -427,7 +427,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings) -> int:
     import logging
 
-    from bot.runner import run_bot
+    from bot.telegram.runner import run_bot
 
     if not settings.token_value():
         return _fail(
@@ -438,13 +438,13 @@ def cmd_run(settings: Settings) -> int:
             "BOT_TOKEN is not set: get one from @BotFather (/newbot), put BOT_TOKEN=... in .env, run again."
         )
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot import redact
+    from bot.telegram import redact
 
     clean = redact.install(settings.token_value())
     # aiohttp/aiogram log request URLs at DEBUG, and the URL carries the token.
     logging.getLogger("aiogram.client").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
-    from bot.recovery import dead_letters_for
-    from bot.writable import NotWritable, check_writable
+    from bot.telegram.recovery import dead_letters_for
+    from bot.telegram.writable import NotWritable, check_writable
 
     try:  # before migrating: an update that arrives must have somewhere to go
         check_writable(settings.database_url, dead_letters_for(settings).path)
@@ -573,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:  # a value that is not even JSON (FOLLOWUPS); names the field only
         return _fail(f"配置错误 / configuration error: {exc}")
     try:
-        from bot.followup_rules import FollowupSettings
+        from bot.domain.followup_rules import FollowupSettings
 
         FollowupSettings().merged(settings.followups)
     except ValueError as exc:

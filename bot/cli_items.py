@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.dates import parse_date
+from bot.domain.dates import parse_date
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.unit_files import (
+from bot.importer.unit_files import (
     UnitFileError,
     read_office_units,
     read_unit_table,

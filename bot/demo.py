@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.importer import decompose, read_document
 from bot.jobs import Jobs
-from bot.services import coordination as co
+from bot.services import acknowledge, coordination, dispatch, reports, review
 from bot.services import summary as summary_service
 from bot.services.access import resolve_actor
 from bot.services.policies import import_policy
@@ -122,7 +122,7 @@ async def _setup(app: App, start: date, rng: random.Random) -> None:
                                 telegram_user_id=20_000 + (unit.id or 0), display_name=f"{unit.name}分管领导",
                                 created_at=now))
         await session.flush()
-        await co.dispatch(uow, None, actor="demo")
+        await dispatch.dispatch(uow, None, actor="demo")
 
 
 async def _profiles(app: App, rng: random.Random) -> dict[int, str]:
@@ -153,7 +153,7 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
             for aid, status, percent in items:
                 if status == "assigned":
                     if profile != "late" or today.weekday() >= 2:
-                        await co.acknowledge(uow, actor, aid)
+                        await acknowledge.acknowledge(uow, actor, aid)
                     continue
                 if not acting_today:
                     continue
@@ -162,7 +162,7 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
                 else:
                     value = min(100, (percent or 0) + rng.choice((20, 25, 30, 40)))
                     text = "已完成，相关材料已报送。" if value >= 100 else rng.choice(PROGRESS_TEXTS).format(p=value)
-                await co.receive_report(uow, actor, aid, co.IncomingReport(
+                await reports.receive_report(uow, actor, aid, reports.IncomingReport(
                     chat_id=chat, message_id=int(uow.now.timestamp()) % 1_000_000 + aid, text=text,
                     author=f"{unit_id}"))
 
@@ -179,10 +179,10 @@ async def _coordinator_reviews(app: App, rng: random.Random) -> None:
         try:
             async with app.work() as uow:
                 if rng.random() < 0.2:
-                    await co.return_report(uow, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。")
+                    await review.return_report(uow, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。")
                 else:
-                    await co.approve_report(uow, actor, rid)
-        except co.CoordinationError:
+                    await review.approve_report(uow, actor, rid)
+        except coordination.CoordinationError:
             continue  # rolled back
 
 

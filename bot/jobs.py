@@ -19,8 +19,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
-from bot.inflight import InFlight
 from bot.services import followups
+from bot.telegram.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class Jobs:
         return stored
 
     async def review_digest(self) -> int:
-        from bot.services.coordination import send_review_digest
+        from bot.services.review import send_review_digest
 
         app = self.app
         if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     rate_global_per_sec: float = Field(default=30.0, gt=0)
     rate_per_chat_per_sec: float = Field(default=1.0, gt=0)
     rate_per_group_per_min: int = Field(default=20, gt=0)
-    # A failed update is tried three times over this many seconds before it is parked (bot/polling.py).
+    # A failed update is tried three times over this many seconds before it is parked (bot/telegram/polling.py).
     update_retry_seconds: float = Field(default=10.0, ge=0, le=300)
     sqlite_synchronous: str = "NORMAL"
     holiday_notice_dir: Path | None = None

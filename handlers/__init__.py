@@ -24,27 +24,32 @@ from handlers import (
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
-# Order matters: strangers are stopped before any member handler, listings asked in a group are
-# turned to the private chat before anything answers them, coordinators' commands come before the
-# generic refusals, and the fallback answers whatever is left.
-TEMPLATES = (common.router, common.stranger_router, private_only.router, workspace.router, items.router,
-             import_chat.router, corrections.router, coordinator.router, leader.router,
-             coordinator.denied_router, corrections.denied_router, contact.router, common.fallback_router)
 
-
-def _copy(template: Router) -> Router:
-    """A router can belong to one parent only; each Dispatcher gets copies of the stateless templates."""
-    router = Router(name=template.name)
-    for name, observer in template.observers.items():
-        target = router.observers[name]
-        target.handlers = list(observer.handlers)
-        target._handler = observer._handler  # observer-level filters (role checks)
-    return router
+def get_routers() -> list[Router]:
+    """Fresh routers for one Dispatcher, in the order that matters."""
+    # Order matters: strangers are stopped before any member handler, listings asked in a group are
+    # turned to the private chat before anything answers them, coordinators' commands come before the
+    # generic refusals, and the fallback answers whatever is left.
+    return [
+        common.make_router(),
+        common.make_stranger_router(),
+        private_only.make_router(),
+        workspace.make_router(),
+        items.make_router(),
+        import_chat.make_router(),
+        corrections.make_router(),
+        coordinator.make_router(),
+        leader.make_router(),
+        coordinator.make_denied_router(),
+        corrections.make_denied_router(),
+        contact.make_router(),
+        common.make_fallback_router(),
+    ]
 
 
 def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_handled: bool = True,
                      **workflow_data: Any) -> Dispatcher:
-    """`errors_handled=False` lets a failed update's exception reach the caller (bot/polling.py
+    """`errors_handled=False` lets a failed update's exception reach the caller (bot/telegram/polling.py
     retries and parks it, then apologises knowing whether it was kept)."""
     # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).
     workflow_data.setdefault("invite_throttle", AttemptThrottle())
@@ -60,7 +65,7 @@ def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_han
     dispatcher.update.outer_middleware(SessionMiddleware(dispatcher.fsm))
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.outer_middleware(ActorMiddleware())
-    dispatcher.include_routers(*(_copy(t) for t in TEMPLATES))
+    dispatcher.include_routers(*get_routers())
     if errors_handled:
         dispatcher.errors.register(on_error)
     return dispatcher

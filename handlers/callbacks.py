@@ -1,10 +1,10 @@
-"""aiogram CallbackData factories for the payloads `bot.callbacks` packs."""
+"""aiogram CallbackData factories for the payloads `bot.domain.callbacks` packs."""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
 
 
 class AssignmentAction(CallbackData, prefix=cb.ASSIGNMENT):

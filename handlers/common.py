@@ -11,18 +11,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import role_name, t
 from bot.services import access
-from bot.services.coordination import esc
 from bot.services.housekeeping import STRANGER_PURPOSE, stranger_answer_due
 from bot.services.invites import InviteError, redeem_invite
 from bot.services.throttle import AttemptThrottle
 from bot.services.uow import UnitOfWork
+from bot.views.formatting import esc
 from handlers.filters import is_stranger
 from handlers.util import quietly, say
 
-router = Router(name="common")
 
-
-@router.message(CommandStart())
 async def start(message: Message, command: CommandObject, uow: UnitOfWork,
                 actor: access.Actor, invite_throttle: AttemptThrottle) -> None:
     code = (command.args or "").strip()
@@ -80,7 +77,6 @@ async def _greet(message: Message, uow: UnitOfWork, actor: access.Actor) -> None
         say(uow, message.chat.id, t(lang, "start.observer", name=esc(actor.name)))
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     lang = actor.language
     if not actor.known:
@@ -96,7 +92,6 @@ async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -
     say(uow, message.chat.id, text)
 
 
-@router.message(Command("lang"))
 async def lang_command(message: Message, command: CommandObject, uow: UnitOfWork,
                        actor: access.Actor) -> None:
     choice = (command.args or "").strip().lower()
@@ -112,10 +107,6 @@ async def lang_command(message: Message, command: CommandObject, uow: UnitOfWork
 # The routers below this one handle members; everyone else ends up here.
 
 
-stranger_router = Router(name="strangers")
-
-
-@stranger_router.message(is_stranger)
 async def stranger_message(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type != ChatType.PRIVATE and not (message.text or "").startswith("/"):
         return  # unbound groups: stay quiet rather than answer every member
@@ -123,26 +114,19 @@ async def stranger_message(message: Message, uow: UnitOfWork, actor: access.Acto
         say(uow, message.chat.id, t(actor.language, "stranger"), purpose=STRANGER_PURPOSE)
 
 
-@stranger_router.callback_query(is_stranger)
 async def stranger_button(query: CallbackQuery, actor: access.Actor) -> None:
     await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
 
 
-fallback_router = Router(name="fallback")
-
-
-@fallback_router.message(F.sticker)
 async def sticker(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type == ChatType.PRIVATE:
         say(uow, message.chat.id, t(actor.language, "odd.sticker"))
 
 
-@fallback_router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     say(uow, message.chat.id, t(actor.language, "odd.unknown_command"))
 
 
-@fallback_router.message()
 async def anything_else(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     if message.chat.type != ChatType.PRIVATE:
         return  # in a group, only replies to the bot's messages are meant for it
@@ -152,6 +136,32 @@ async def anything_else(message: Message, uow: UnitOfWork, actor: access.Actor) 
         say(uow, message.chat.id, t(actor.language, "odd.empty"))
 
 
-@fallback_router.callback_query()
 async def unknown_button(query: CallbackQuery, actor: access.Actor) -> None:
     await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="common")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(lang_command, Command("lang"))
+    return router
+
+
+def make_stranger_router() -> Router:
+    """A fresh `stranger_router` with its handlers: a router belongs to one Dispatcher only."""
+    stranger_router = Router(name="strangers")
+    stranger_router.message.register(stranger_message, is_stranger)
+    stranger_router.callback_query.register(stranger_button, is_stranger)
+    return stranger_router
+
+
+def make_fallback_router() -> Router:
+    """A fresh `fallback_router` with its handlers: a router belongs to one Dispatcher only."""
+    fallback_router = Router(name="fallback")
+    fallback_router.message.register(sticker, F.sticker)
+    fallback_router.message.register(unknown_command, F.text.startswith("/"))
+    fallback_router.message.register(anything_else)
+    fallback_router.callback_query.register(unknown_button)
+    return fallback_router

@@ -12,23 +12,22 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import callbacks as cb
-from bot import views
-from bot.dates import find_date
+from bot.domain import callbacks as cb
+from bot.domain.dates import find_date
+from bot.domain.statuses import Status
 from bot.i18n import t
+from bot.services import acknowledge, coordination, copies, evidence, extensions
 from bot.services import board as board_service
-from bot.services import coordination as co
-from bot.services import copies, evidence
 from bot.services import plain_reports as plain
+from bot.services import reports as reports_service
 from bot.services.access import Actor
 from bot.services.uow import UnitOfWork
+from bot.views import board as views
+from bot.views import formatting
+from bot.views import tasks as tasks_view
 from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
 from handlers.util import quietly, refusal, say
-
-router = Router(name="contact")
-router.message.filter(is_member)
-router.callback_query.filter(is_member)
 
 
 class ReportFlow(StatesGroup):
@@ -69,15 +68,14 @@ def evidence_of(message: Message) -> list[dict[str, object]]:
              "name": getattr(media, "file_name", None) or name, "size": media.file_size}]
 
 
-def _incoming(message: Message, actor: Actor) -> co.IncomingReport:
+def _incoming(message: Message, actor: Actor) -> reports_service.IncomingReport:
     kind, file_id, name = attachment_of(message)
-    return co.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
+    return reports_service.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
                              text=message.text or message.caption or "", author=actor.name,
                              attachment_kind=kind, attachment_file_id=file_id, attachment_name=name,
                              attachments=evidence_of(message))
 
 
-@router.message(Command("tasks"))
 async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     units = actor.contact_unit_ids | actor.leader_unit_ids
     lang = actor.language
@@ -85,7 +83,7 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # 
         say(uow, message.chat.id, t(lang, "mytasks.none"))
         return
     rows = await board_service.assignment_lines(uow, unit_ids=units)
-    rows = [r for r in rows if r.status != "draft"]
+    rows = [r for r in rows if r.status != Status.DRAFT]
     if not rows:
         say(uow, message.chat.id, t(lang, "mytasks.none"))
         return
@@ -96,7 +94,6 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # 
         say(uow, message.chat.id, views.paginate(header, lines, page)[0].strip())
 
 
-@router.message(Command("task"))
 async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                        actor: Actor) -> None:
     await run_task(message.chat.id, command.args or "", uow, actor)
@@ -116,7 +113,7 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
         await _send_detail(chat_id, ref.assignment or 0, uow, actor)
         return
     if ref.kind != "task":
-        say(uow, chat_id, t(lang, "ref.assignment_hint", ref=co.esc(args.strip())))
+        say(uow, chat_id, t(lang, "ref.assignment_hint", ref=formatting.esc(args.strip())))
         return
     if actor.is_coordinator:
         resolved = await resolve_or_ask(uow, actor, chat_id, "task", ref)
@@ -128,21 +125,21 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
     units = actor.contact_unit_ids | actor.leader_unit_ids
     rows = [r for r in await board_service.assignment_lines(uow, unit_ids=units,
                                                             measure_number=ref.measure)
-            if r.seq == ref.seq and r.status != "draft" and (ref.code is None or r.policy_code == ref.code)]
+            if r.seq == ref.seq and r.status != Status.DRAFT and (ref.code is None or r.policy_code == ref.code)]
     if not rows:
-        say(uow, chat_id, t(lang, "ref.not_found", ref=co.esc(str(ref))))
+        say(uow, chat_id, t(lang, "ref.not_found", ref=formatting.esc(str(ref))))
         return
-    say(uow, chat_id, "\n".join([t(lang, "task.header", task=co.esc(str(ref))), *views.unit_lines(lang, rows)]))
+    say(uow, chat_id, "\n".join([t(lang, "task.header", task=formatting.esc(str(ref))), *views.unit_lines(lang, rows)]))
 
 
 async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     try:
-        view = await co.assignment_for_actor(uow, actor, aid, act=False)
-    except co.CoordinationError as exc:
+        view = await coordination.assignment_for_actor(uow, actor, aid, act=False)
+    except coordination.CoordinationError as exc:
         say(uow, chat_id, refusal(actor, exc))
         return
     light = await board_service.light_of(uow, aid)
-    reports = await co.report_history(uow, aid)
+    reports = await reports_service.report_history(uow, aid)
     files = await evidence.of_reports(uow.session, [r.id for r in reports if r.id is not None])
     buttons = [[cb.button(f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
                           cb.pack(cb.EVIDENCE, f.id))] for r in reports for f in files.get(r.id or 0, [])]
@@ -153,7 +150,6 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
         markup=cb.keyboard(buttons) if buttons else None)
 
 
-@router.callback_query(AssignmentAction.filter())
 async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                             actor: Actor, state: FSMContext) -> None:
     lang = actor.language
@@ -165,8 +161,8 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         return
     if callback_data.action == "ack":
         try:
-            await co.acknowledge(uow, actor, aid)
-        except co.CoordinationError as exc:
+            await acknowledge.acknowledge(uow, actor, aid)
+        except coordination.CoordinationError as exc:
             await quietly(query.answer(refusal(actor, exc), show_alert=True))
             return
         await quietly(query.answer(t(lang, "ack.ok", aid=aid)))
@@ -174,20 +170,20 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
             from aiogram.types import InlineKeyboardMarkup
 
             await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
-                reply_markup=InlineKeyboardMarkup.model_validate(co.task_keyboard(aid, lang, acknowledged=True))))
-        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=co.esc(actor.name)) if actor.in_group
+                reply_markup=InlineKeyboardMarkup.model_validate(tasks_view.task_keyboard(aid, lang, acknowledged=True))))
+        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name)) if actor.in_group
             else t(lang, "ack.ok", aid=aid))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     try:
-        view = await co.assignment_for_actor(uow, actor, aid, act=True)
-    except co.CoordinationError as exc:
+        view = await coordination.assignment_for_actor(uow, actor, aid, act=True)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    if view.assignment.status in ("done", "cancelled", "draft"):
-        await quietly(query.answer(t(lang, "report.closed", aid=aid, status=co.status_name(lang, view.assignment.status)),
+    if view.assignment.status in (Status.DONE, Status.CANCELLED, Status.DRAFT):
+        await quietly(query.answer(t(lang, "report.closed", aid=aid, status=acknowledge.status_name(lang, view.assignment.status)),
                            show_alert=True))
         return
     await quietly(query.answer())
@@ -205,13 +201,11 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         say(uow, chat_id, t(lang, "ext.ask", aid=aid, due=due))
 
 
-@router.callback_query(FlowAction.filter(F.action == "cancel"))
 async def flow_cancel(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.clear()
     await quietly(query.answer(t(actor.language, "flow.cancelled")))
 
 
-@router.callback_query(ReportFlow.status, FlowAction.filter(F.action == "status"))
 async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor,  # type: ignore[no-untyped-def]
                       state: FSMContext) -> None:
     if callback_data.value not in ("progress", "done", "blocked"):
@@ -229,7 +223,6 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: Unit
         say(uow, chat_id, t(actor.language, "flow.report.text"))
 
 
-@router.callback_query(ReportFlow.percent, FlowAction.filter(F.action == "skip"))
 async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     await state.set_state(ReportFlow.text)
     await quietly(query.answer())
@@ -237,7 +230,6 @@ async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor,
         t(actor.language, "flow.report.text"))
 
 
-@router.message(ReportFlow.percent, F.text)
 async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     raw = (message.text or "").strip().rstrip("%％")
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 0 <= int(raw) <= 100:
@@ -248,7 +240,6 @@ async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: F
     say(uow, message.chat.id, t(actor.language, "flow.report.text"))
 
 
-@router.message(ReportFlow.text, F.text | F.document | F.photo)
 async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     if (message.text or "").startswith("/"):
         await state.clear()
@@ -257,7 +248,7 @@ async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
     data = await state.get_data()
     await state.clear()
     if message.reply_to_message is not None:
-        replied = await co.find_assignment_by_message(uow, message.chat.id, message.reply_to_message.message_id)
+        replied = await reports_service.find_assignment_by_message(uow, message.chat.id, message.reply_to_message.message_id)
         if replied is not None and replied != int(data["assignment_id"]):
             # A reply to another task's message is a report on that task; the flow is dropped.
             await _report(message, replied, uow, actor)
@@ -266,7 +257,6 @@ async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
                   explicit=(data.get("status", "progress"), data.get("percent")))
 
 
-@router.message(ExtensionFlow.text, F.text)
 async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     text = message.text or ""
     if text.startswith("/"):
@@ -279,8 +269,8 @@ async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state:
         return
     data = await state.get_data()
     try:
-        request = await co.request_extension(uow, actor, int(data["assignment_id"]), when, reason)
-    except co.CoordinationError as exc:
+        request = await extensions.request_extension(uow, actor, int(data["assignment_id"]), when, reason)
+    except coordination.CoordinationError as exc:
         say(uow, message.chat.id, refusal(actor, exc))
         if exc.key in ("ext.past", "ext.no_reason", "date.bad", "date.unreasonable"):
             return  # let them try again within the flow
@@ -290,7 +280,6 @@ async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state:
     say(uow, message.chat.id, t(actor.language, "ext.sent", eid=request.id))
 
 
-@router.callback_query(ReviewAction.filter(F.action == "fix"))
 async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: Actor) -> None:
     lang = actor.language
     rid = callback_data.id
@@ -304,16 +293,15 @@ async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: A
             cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]]))))
 
 
-@router.callback_query(ReviewAction.filter(F.action.startswith("set-")))
 async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                             actor: Actor) -> None:
     status = callback_data.action.removeprefix("set-")
     try:
-        report = await co.correct_report(uow, actor, callback_data.id, status)
-    except co.CoordinationError as exc:
+        report = await reports_service.correct_report(uow, actor, callback_data.id, status)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    understood = co.describe(actor.language, report.parsed_status, report.parsed_percent)
+    understood = tasks_view.describe(actor.language, report.parsed_status, report.parsed_percent)
     await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
@@ -324,11 +312,10 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, u
 # ---------------------------------------------------------------- replies
 
 
-@router.message(F.reply_to_message)
 async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     replied = message.reply_to_message
     assert replied is not None
-    aid = await co.find_assignment_by_message(uow, message.chat.id, replied.message_id)
+    aid = await reports_service.find_assignment_by_message(uow, message.chat.id, replied.message_id)
     if aid is None and _from_this_bot(message, replied):
         aid = await copies.adopt(uow, chat_id=message.chat.id, message_id=replied.message_id,
                                  shown_text=replied.text or replied.caption or "")
@@ -349,31 +336,30 @@ async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,  # 
         say(uow, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
         return
     try:
-        view = await co.assignment_for_actor(uow, actor, aid, act=True)
-    except co.CoordinationError:
+        view = await coordination.assignment_for_actor(uow, actor, aid, act=True)
+    except coordination.CoordinationError:
         say(uow, message.chat.id, t(actor.language, "report.not_yours"), reply_to=message.message_id)
         return
-    if view.assignment.status in ("done", "cancelled"):
+    if view.assignment.status in (Status.DONE, Status.CANCELLED):
         say(uow, message.chat.id, t(actor.language, "report.closed", aid=aid,
-                                             status=co.status_name(actor.language, view.assignment.status)))
+                                             status=acknowledge.status_name(actor.language, view.assignment.status)))
         # Kept anyway: nothing a unit sends is thrown away.
-        await co.store_raw_report(uow, actor, aid, incoming)
+        await reports_service.store_raw_report(uow, actor, aid, incoming)
         return
-    outcome = await co.receive_report(uow, actor, aid, incoming, explicit=explicit,
+    outcome = await reports_service.receive_report(uow, actor, aid, incoming, explicit=explicit,
                                       notify_now=uow.settings.report_notify == "instant")
     if outcome is None:  # the raw text is stored; only reading it failed
         say(uow, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
 
-@router.edited_message()
 async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
-    previous = await co.latest_report_for_message(uow, message.chat.id, message.message_id)
+    previous = await reports_service.latest_report_for_message(uow, message.chat.id, message.message_id)
     if previous is None or previous.superseded:
         return
     try:
-        await co.receive_report(uow, actor, previous.assignment_id, _incoming(message, actor), supersedes=previous,
+        await reports_service.receive_report(uow, actor, previous.assignment_id, _incoming(message, actor), supersedes=previous,
                                 notify_now=uow.settings.report_notify == "instant")
-    except co.CoordinationError:
+    except coordination.CoordinationError:
         return
 
 
@@ -387,7 +373,6 @@ def _from_this_bot(message: Message, replied: Message) -> bool:
 REPORT_CONTENT = F.text | F.caption | F.document | F.photo | F.video | F.voice | F.audio | F.video_note
 
 
-@router.message(~F.reply_to_message, ~F.text.startswith("/"), ~F.caption.startswith("/"), REPORT_CONTENT)
 async def plain_message(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     await plain_report(message, uow, actor, addressed=False)
 
@@ -419,13 +404,12 @@ async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,  # ty
         reply_to=message.message_id, markup=plain.choice_keyboard(actor.language, held.id or 0, tasks))
 
 
-@router.callback_query(PlaceAction.filter())
 async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                        actor: Actor) -> None:
     try:
         await plain.place(uow, actor, callback_data.id, callback_data.aid,
                           notify_now=uow.settings.report_notify == "instant")
-    except co.CoordinationError as exc:
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
@@ -445,15 +429,38 @@ async def _mentions_bot(message: Message) -> bool:
 # ---------------------------------------------------------------- evidence (issue 14 item 3)
 
 
-@router.callback_query(EvidenceAction.filter())
 async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
                           actor: Actor) -> None:
     """Sends the file to whoever pressed, after checking they may see the report's unit."""
     try:
-        attachment, caption = await co.evidence_for_actor(uow, actor, callback_data.id)
-    except co.CoordinationError as exc:
+        attachment, caption = await reports_service.evidence_for_actor(uow, actor, callback_data.id)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer())
     chat_id = query.message.chat.id if query.message else query.from_user.id
     evidence.send_to(uow.session, attachment, chat_id, caption, now=uow.now)
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="contact")
+    router.message.filter(is_member)
+    router.callback_query.filter(is_member)
+    router.message.register(my_tasks, Command("tasks"))
+    router.message.register(task_command, Command("task"))
+    router.callback_query.register(assignment_button, AssignmentAction.filter())
+    router.callback_query.register(flow_cancel, FlowAction.filter(F.action == "cancel"))
+    router.callback_query.register(flow_status, ReportFlow.status, FlowAction.filter(F.action == "status"))
+    router.callback_query.register(flow_skip_percent, ReportFlow.percent, FlowAction.filter(F.action == "skip"))
+    router.message.register(flow_percent, ReportFlow.percent, F.text)
+    router.message.register(flow_text, ReportFlow.text, F.text | F.document | F.photo)
+    router.message.register(extension_text, ExtensionFlow.text, F.text)
+    router.callback_query.register(fix_button, ReviewAction.filter(F.action == "fix"))
+    router.callback_query.register(set_status_button, ReviewAction.filter(F.action.startswith("set-")))
+    router.message.register(reply_to_bot, F.reply_to_message)
+    router.edited_message.register(edited_report)
+    router.message.register(plain_message, ~F.reply_to_message, ~F.text.startswith("/"), ~F.caption.startswith("/"), REPORT_CONTENT)
+    router.callback_query.register(place_button, PlaceAction.filter())
+    router.callback_query.register(evidence_button, EvidenceAction.filter())
+    return router

@@ -10,19 +10,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import callbacks as cb
-from bot import refs, views
-from bot.dates import parse_date
+from bot.domain import callbacks as cb
+from bot.domain import refs
+from bot.domain.dates import parse_date
+from bot.domain.refs import Ref, normalize_code, take_ref
 from bot.i18n import role_name, t
 from bot.jobs import Jobs
-from bot.refs import Ref, normalize_code, take_ref
 from bot.services import board as board_service
-from bot.services import coordination as co
-from bot.services import scope, sealed
+from bot.services import control, coordination, dispatch, extensions, review, scope, sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
 from bot.services.uow import UnitOfWork
+from bot.views import board as views
+from bot.views import formatting
+from bot.views import tasks as tasks_view
 from handlers.callbacks import (
     ConfirmAction,
     ExtensionAction,
@@ -36,10 +38,6 @@ from handlers.filters import is_coordinator
 from handlers.util import parse_int, quietly, refusal, say
 from handlers.workspace import WORKSPACE_COMMANDS, read_ref, resolve_or_ask
 from models import Policy
-
-router = Router(name="coordinator")
-router.message.filter(is_coordinator)
-router.callback_query.filter(is_coordinator)
 
 COORDINATOR_COMMANDS = ("dispatch", "board", "measure", "unit", "overdue", "remind", "extend", "close", "reopen",
                         "units", "invite", "addcoordinator", "followups", "summary", "export", *WORKSPACE_COMMANDS)
@@ -70,11 +68,11 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
     if kind == "board":
         narrowed = await scope.policy_by_code(uow, arg) if arg != "-" else None
         if arg != "-" and narrowed is None:
-            raise co.CoordinationError("button.forged")
+            raise coordination.CoordinationError("button.forged")
         measures, overdue = await board_service.board(uow, narrowed.id if narrowed else None)
         if not measures:
             return t(lang, "board.empty"), None
-        header = t(lang, "board.title", date=co.local_time(now))
+        header = t(lang, "board.title", date=formatting.local_time(now))
         if narrowed is not None:
             header += t(lang, "board.narrowed", code=narrowed.code)
         policies = await board_service.rollup(uow, "policy")
@@ -84,22 +82,22 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
         ref = read_ref(arg)
         policy = await scope.policy_by_code(uow, ref.code) if ref is not None and ref.code else None
         if ref is None or policy is None or ref.measure is None:
-            raise co.CoordinationError("button.forged")
+            raise coordination.CoordinationError("button.forged")
         number = ref.measure
         rows = await board_service.assignment_lines(uow, measure_number=number, policy_id=policy.id)
         title = await board_service.measure_title(uow, number, policy.id)
         if title is None:
-            return t(lang, "measure.not_found", measure=co.esc(arg)), None
+            return t(lang, "measure.not_found", measure=formatting.esc(arg)), None
         if kind == "task":
             rows = [r for r in rows if r.seq == ref.seq]
-        header = t(lang, "measure.header", measure=refs.format_measure(policy.code, number), title=co.esc(title))
+        header = t(lang, "measure.header", measure=refs.format_measure(policy.code, number), title=formatting.esc(title))
         tasks = await board_service.rollup(uow, "task", measure_number=number, policy_id=policy.id or 0)
         lines = views.measure_lines(lang, rows, {tid: board_service.rolled(c) for tid, c in tasks.items()})
     elif kind == "unit":
         unit_id = int(arg)
         rows = await board_service.assignment_lines(uow, unit_ids={unit_id})
         names = await unit_names(uow, {unit_id})
-        header = t(lang, "unit.header", unit=co.esc(names[0] if names else arg), count=len(rows))
+        header = t(lang, "unit.header", unit=formatting.esc(names[0] if names else arg), count=len(rows))
         lines = views.unit_lines(lang, rows)
     elif kind == "overdue":
         rows = await board_service.assignment_lines(uow, overdue_only=True)
@@ -108,7 +106,7 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
         header = t(lang, "overdue.header", count=len(rows))
         lines = views.overdue_lines(lang, rows, cal.local_date(now))
     else:
-        raise co.CoordinationError("button.forged")
+        raise coordination.CoordinationError("button.forged")
     text, page, pages = views.paginate(header, lines, page)
     if pages > 1:
         text += "\n\n" + t(lang, "page.footer", page=page + 1, pages=pages)
@@ -123,7 +121,7 @@ async def _narrowing(chat_id: int, args: str, uow: UnitOfWork,
         return None, args.strip()
     policy = await scope.policy_by_code(uow, first)
     if policy is None:
-        say(uow, chat_id, t(actor.language, "ref.not_found", ref=co.esc(first)))
+        say(uow, chat_id, t(actor.language, "ref.not_found", ref=formatting.esc(first)))
         return None
     return policy, rest.strip()
 
@@ -137,7 +135,6 @@ async def run_board(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> N
     say(uow, chat_id, text, markup=markup)
 
 
-@router.message(Command("board"))
 async def board_command(message: Message, command: CommandObject, uow: UnitOfWork,
                         actor: Actor) -> None:
     await run_board(message.chat.id, command.args or "", uow, actor)
@@ -157,37 +154,33 @@ async def run_measure(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) ->
     say(uow, chat_id, text, markup=markup)
 
 
-@router.message(Command("measure"))
 async def measure_command(message: Message, command: CommandObject, uow: UnitOfWork,
                           actor: Actor) -> None:
     await run_measure(message.chat.id, command.args or "", uow, actor)
 
 
-@router.message(Command("unit"))
 async def unit_command(message: Message, command: CommandObject, uow: UnitOfWork,
                        actor: Actor) -> None:
     name = (command.args or "").strip()
     unit = await find_unit(uow, name) if name else None
     if unit is None:
-        say(uow, message.chat.id, t(actor.language, "unit.not_found", name=co.esc(name)))
+        say(uow, message.chat.id, t(actor.language, "unit.not_found", name=formatting.esc(name)))
         return
     text, markup = await listing("unit", str(unit.id), 0, uow, actor)
     say(uow, message.chat.id, text, markup=markup)
 
 
-@router.message(Command("overdue"))
 async def overdue_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     text, markup = await listing("overdue", "-", 0, uow, actor)
     say(uow, message.chat.id, text, markup=markup)
 
 
-@router.callback_query(PageAction.filter())
 async def page_button(query: CallbackQuery, callback_data: PageAction, uow: UnitOfWork,
                       actor: Actor) -> None:
     try:
         text, markup = await listing(callback_data.kind, callback_data.arg, callback_data.page, uow,
                                       actor)
-    except (co.CoordinationError, ValueError):
+    except (coordination.CoordinationError, ValueError):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     await quietly(query.answer())
@@ -198,12 +191,11 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, uow: Unit
             text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None))
 
 
-@router.message(Command("units"))
 async def units_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     units = await list_units(uow)
-    contact_counts = await co.contact_counts(uow)
-    lines = [t(actor.language, "units.row", name=co.esc(u.name),
-               alias=f"（{co.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "", count=u.assignments,
+    contact_counts = await control.contact_counts(uow)
+    lines = [t(actor.language, "units.row", name=formatting.esc(u.name),
+               alias=f"（{formatting.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "", count=u.assignments,
                contacts=contact_counts.get(u.id, 0)) for u in units]
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
@@ -224,21 +216,19 @@ async def run_dispatch(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -
         if resolved is None:
             return
         policy, number = resolved.policy, ref.measure
-    plan = await co.plan_dispatch(uow, number, policy.id if policy else None)
+    plan = await dispatch.plan_dispatch(uow, number, policy.id if policy else None)
     if not plan.assignment_ids:
-        say(uow, chat_id, t(lang, "dispatch.nothing", scope=co.dispatch_scope(plan, lang)))
+        say(uow, chat_id, t(lang, "dispatch.nothing", scope=tasks_view.dispatch_scope(plan, lang)))
         return
-    say(uow, chat_id, co.render_dispatch_preview(plan, lang),
-        markup=co.dispatch_keyboard(number, lang, co.plan_fingerprint(plan), plan.policy_code))
+    say(uow, chat_id, tasks_view.render_dispatch_preview(plan, lang),
+        markup=tasks_view.dispatch_keyboard(number, lang, dispatch.plan_fingerprint(plan), plan.policy_code))
 
 
-@router.message(Command("dispatch"))
 async def dispatch_command(message: Message, command: CommandObject, uow: UnitOfWork,
                            actor: Actor) -> None:
     await run_dispatch(message.chat.id, command.args or "", uow, actor)
 
 
-@router.callback_query(ConfirmAction.filter(F.action.in_({"dispatch", "cancel"})))
 async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
                            actor: Actor) -> None:
     lang = actor.language
@@ -255,9 +245,9 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
         return
     number = ref.measure if ref is not None else None
     try:
-        result = await co.dispatch(uow, number, actor=actor.tag,
+        result = await dispatch.dispatch(uow, number, actor=actor.tag,
                                    expect=fingerprint or None, policy_id=policy.id if policy else None)
-    except co.CoordinationError as exc:
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     if result.assignments == 0:
@@ -271,7 +261,6 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
         t(lang, "dispatch.done", assignments=result.assignments, messages=result.messages, unbound_note=note))
 
 
-@router.message(Command("remind"))
 async def remind_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor) -> None:
     arg = (command.args or "").strip()
@@ -288,10 +277,10 @@ async def remind_command(message: Message, command: CommandObject, uow: UnitOfWo
     else:
         unit = await find_unit(uow, arg)
         if unit is None:
-            say(uow, message.chat.id, t(lang, "unit.not_found", name=co.esc(arg)))
+            say(uow, message.chat.id, t(lang, "unit.not_found", name=formatting.esc(arg)))
             return
-        ids = await co.open_assignment_ids_for_unit(uow, unit.id or 0)
-    reminded, messages = await co.remind(uow, actor, ids, actor_tag=actor.tag)
+        ids = await control.open_assignment_ids_for_unit(uow, unit.id or 0)
+    reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
     say(uow, message.chat.id,
         t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
 
@@ -311,8 +300,8 @@ async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         return
     if ref.kind == "assignment":
         try:
-            await co.coordinator_extend(uow, actor, ref.assignment or 0, new_due)
-        except co.CoordinationError as exc:
+            await control.coordinator_extend(uow, actor, ref.assignment or 0, new_due)
+        except coordination.CoordinationError as exc:
             say(uow, chat_id, refusal(actor, exc))
             return
         say(uow, chat_id, t(lang, "extend.ok", aid=ref.assignment, due=new_due.isoformat()))
@@ -329,18 +318,16 @@ async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         return
     arg = f"{resolved.ref}~{new_due:%Y%m%d}~{target.fingerprint}"
     say(uow, chat_id, t(lang, "extend.confirm", ref=str(resolved.ref), count=len(target.assignment_ids),
-                                 units=co.esc("、".join(target.units)), due=new_due.isoformat()),
+                                 units=formatting.esc("、".join(target.units)), due=new_due.isoformat()),
         markup=cb.keyboard([[cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
                              cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend"))]]))
 
 
-@router.message(Command("extend"))
 async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor) -> None:
     await run_extend(message.chat.id, command.args or "", uow, actor)
 
 
-@router.callback_query(ConfirmAction.filter(F.action == "extend"))
 async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
                          actor: Actor) -> None:
     lang = actor.language
@@ -360,8 +347,8 @@ async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow
         return
     try:
         for aid in target.assignment_ids:
-            await co.coordinator_extend(uow, actor, aid, new_due)
-    except co.CoordinationError as exc:
+            await control.coordinator_extend(uow, actor, aid, new_due)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         raise
     await quietly(query.answer())
@@ -371,7 +358,6 @@ async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow
         t(lang, "extend.bulk_done", ref=str(ref), count=len(target.assignment_ids), due=new_due.isoformat()))
 
 
-@router.message(Command("close", "reopen"))
 async def close_reopen_command(message: Message, command: CommandObject, uow: UnitOfWork,
                                actor: Actor) -> None:
     ref = read_ref(command.args)
@@ -381,16 +367,15 @@ async def close_reopen_command(message: Message, command: CommandObject, uow: Un
         say(uow, message.chat.id, t(lang, f"{name}.usage"))
         return
     aid = ref.assignment or 0
-    action = co.coordinator_close if name == "close" else co.coordinator_reopen
+    action = control.coordinator_close if name == "close" else control.coordinator_reopen
     try:
         await action(uow, actor, aid)
-    except co.CoordinationError as exc:
+    except coordination.CoordinationError as exc:
         say(uow, message.chat.id, refusal(actor, exc))
         return
     say(uow, message.chat.id, t(lang, f"{name}.ok", aid=aid))
 
 
-@router.message(Command("invite"))
 async def invite_command(message: Message, command: CommandObject, uow: UnitOfWork,
                          actor: Actor, bot: Bot) -> None:
     lang = actor.language
@@ -405,7 +390,7 @@ async def invite_command(message: Message, command: CommandObject, uow: UnitOfWo
     if parts:
         unit = await find_unit(uow, " ".join(parts))
         if unit is None:
-            say(uow, message.chat.id, t(lang, "unit.not_found", name=co.esc(" ".join(parts))))
+            say(uow, message.chat.id, t(lang, "unit.not_found", name=formatting.esc(" ".join(parts))))
             return
     try:
         invite = await create_invite(uow, unit=unit, role=role,
@@ -418,12 +403,11 @@ async def invite_command(message: Message, command: CommandObject, uow: UnitOfWo
     # the outbox row holds a marker in its place (bot/services/sealed.py).
     code = sealed.STORE.seal(invite.code, lang)
     say(uow, actor.user_id, t(
-        lang, "invite.created", role=role_name(lang, role), unit=f"·{co.esc(unit.name)}" if unit else "",
+        lang, "invite.created", role=role_name(lang, role), unit=f"·{formatting.esc(unit.name)}" if unit else "",
         hours=uow.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
         code=code))
 
 
-@router.message(Command("addcoordinator"))
 async def add_coordinator_command(message: Message, command: CommandObject, uow: UnitOfWork,
                                   actor: Actor) -> None:
     user_id = parse_int(command.args)
@@ -438,12 +422,11 @@ async def add_coordinator_command(message: Message, command: CommandObject, uow:
 # ---------------------------------------------------------------- review and extension buttons
 
 
-@router.callback_query(ReviewAction.filter(F.action == "ok"))
 async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
                          actor: Actor) -> None:
     try:
-        await co.approve_report(uow, actor, callback_data.id)
-    except co.CoordinationError as exc:
+        await review.approve_report(uow, actor, callback_data.id)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "review.approved", rid=callback_data.id)))
@@ -451,22 +434,20 @@ async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
 
 
-@router.callback_query(ReviewAction.filter(F.action == "ret"))
 async def return_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
                         actor: Actor, state: FSMContext) -> None:
     try:
-        unit = await co.report_unit_for_review(uow, actor, callback_data.id)
-    except co.CoordinationError as exc:
+        unit = await review.report_unit_for_review(uow, actor, callback_data.id)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await state.set_state(ReturnFlow.comment)
     await state.update_data(report_id=callback_data.id)
     await quietly(query.answer())
     say(uow, query.from_user.id, t(actor.language, "review.ask_comment", rid=callback_data.id,
-                                            unit=co.esc(unit)))
+                                            unit=formatting.esc(unit)))
 
 
-@router.message(ReturnFlow.comment, F.text)
 async def return_comment(message: Message, uow: UnitOfWork, actor: Actor,
                          state: FSMContext) -> None:
     data = await state.get_data()
@@ -476,15 +457,14 @@ async def return_comment(message: Message, uow: UnitOfWork, actor: Actor,
         say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
         return
     try:
-        report = await co.return_report(uow, actor, int(data["report_id"]), comment)
-    except co.CoordinationError as exc:
+        report = await review.return_report(uow, actor, int(data["report_id"]), comment)
+    except coordination.CoordinationError as exc:
         say(uow, message.chat.id, refusal(actor, exc))
         return
-    unit = await co.report_unit_for_review(uow, actor, report.id or 0, check_state=False)
-    say(uow, message.chat.id, t(actor.language, "review.returned", rid=report.id, unit=co.esc(unit)))
+    unit = await review.report_unit_for_review(uow, actor, report.id or 0, check_state=False)
+    say(uow, message.chat.id, t(actor.language, "review.returned", rid=report.id, unit=formatting.esc(unit)))
 
 
-@router.callback_query(ExtensionAction.filter())
 async def extension_button(query: CallbackQuery, callback_data: ExtensionAction, uow: UnitOfWork,
                            actor: Actor) -> None:
     if callback_data.action not in ("ok", "no"):
@@ -492,8 +472,8 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
         return
     approve = callback_data.action == "ok"
     try:
-        request = await co.decide_extension(uow, actor, callback_data.id, approve)
-    except co.CoordinationError as exc:
+        request = await extensions.decide_extension(uow, actor, callback_data.id, approve)
+    except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id)))
@@ -501,7 +481,6 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
 
 
-@router.message(Command("followups"))
 async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     from bot.services import followups
 
@@ -510,13 +489,12 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
     if not lines:
         say(uow, message.chat.id, t(lang, "followups.none"))
         return
-    rows = [t(lang, "followups.row", when=co.local_time(x.due_at), aid=x.assignment_id, unit=co.esc(x.unit),
+    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at), aid=x.assignment_id, unit=formatting.esc(x.unit),
               kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
     text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
     say(uow, message.chat.id, text)
 
 
-@router.message(Command("summary", "export"))
 async def summary_command(message: Message, command: CommandObject, uow: UnitOfWork,
                           actor: Actor, jobs: Jobs) -> None:
     from bot.services import summary as summary_service
@@ -548,24 +526,14 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
 
 
 # Known users who are not coordinators get a clear refusal for these commands.
-denied_router = Router(name="coordinator-denied")
 
 
-@denied_router.message(Command(*COORDINATOR_COMMANDS))
 async def denied_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     say(uow, message.chat.id, t(actor.language, "denied"))
 
 
-@denied_router.callback_query(ReviewAction.filter(F.action.in_({"ok", "ret"})))
-@denied_router.callback_query(ExtensionAction.filter())
-@denied_router.callback_query(ConfirmAction.filter())
-@denied_router.callback_query(PageAction.filter())
-@denied_router.callback_query(PolicyAction.filter())
-@denied_router.callback_query(PickAction.filter())
-@denied_router.callback_query(NewAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
     await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
-
 
 
 async def run_remind(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -575,7 +543,7 @@ async def run_remind(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
     if resolved is None or resolved.policy is None:
         return
     ids = (await scope.open_assignments(uow, resolved.policy, resolved.ref)).assignment_ids
-    reminded, messages = await co.remind(uow, actor, ids, actor_tag=actor.tag)
+    reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
     say(uow, chat_id,
         t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
 
@@ -589,3 +557,45 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
 # What a pressed "which policy?" button runs again, with the chosen code in the reference.
 REF_COMMANDS = {"measure": run_measure, "dispatch": run_dispatch, "extend": run_extend, "remind": run_remind,
                 "board": run_board, "task": run_task}
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="coordinator")
+    router.message.filter(is_coordinator)
+    router.callback_query.filter(is_coordinator)
+    router.message.register(board_command, Command("board"))
+    router.message.register(measure_command, Command("measure"))
+    router.message.register(unit_command, Command("unit"))
+    router.message.register(overdue_command, Command("overdue"))
+    router.callback_query.register(page_button, PageAction.filter())
+    router.message.register(units_command, Command("units"))
+    router.message.register(dispatch_command, Command("dispatch"))
+    router.callback_query.register(dispatch_confirm, ConfirmAction.filter(F.action.in_({"dispatch", "cancel"})))
+    router.message.register(remind_command, Command("remind"))
+    router.message.register(extend_command, Command("extend"))
+    router.callback_query.register(extend_confirm, ConfirmAction.filter(F.action == "extend"))
+    router.message.register(close_reopen_command, Command("close", "reopen"))
+    router.message.register(invite_command, Command("invite"))
+    router.message.register(add_coordinator_command, Command("addcoordinator"))
+    router.callback_query.register(approve_button, ReviewAction.filter(F.action == "ok"))
+    router.callback_query.register(return_button, ReviewAction.filter(F.action == "ret"))
+    router.message.register(return_comment, ReturnFlow.comment, F.text)
+    router.callback_query.register(extension_button, ExtensionAction.filter())
+    router.message.register(followups_command, Command("followups"))
+    router.message.register(summary_command, Command("summary", "export"))
+    return router
+
+
+def make_denied_router() -> Router:
+    """A fresh `denied_router` with its handlers: a router belongs to one Dispatcher only."""
+    denied_router = Router(name="coordinator-denied")
+    denied_router.message.register(denied_command, Command(*COORDINATOR_COMMANDS))
+    denied_router.callback_query.register(denied_button, ReviewAction.filter(F.action.in_({"ok", "ret"})))
+    denied_router.callback_query.register(denied_button, ExtensionAction.filter())
+    denied_router.callback_query.register(denied_button, ConfirmAction.filter())
+    denied_router.callback_query.register(denied_button, PageAction.filter())
+    denied_router.callback_query.register(denied_button, PolicyAction.filter())
+    denied_router.callback_query.register(denied_button, PickAction.filter())
+    denied_router.callback_query.register(denied_button, NewAction.filter())
+    return denied_router

@@ -13,26 +13,23 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy import select
 
-from bot import callbacks as cb
-from bot import import_views as iv
 from bot.app import App
-from bot.dates import parse_date
+from bot.domain import callbacks as cb
+from bot.domain.dates import parse_date
+from bot.domain.statuses import Status
 from bot.i18n import t
 from bot.services import corrections as fix
 from bot.services.access import Actor
-from bot.services.coordination import esc
 from bot.services.import_drafts import RHYTHMS, sentences
 from bot.services.units import find_unit
 from bot.services.uow import UnitOfWork
+from bot.views import imports as iv
+from bot.views.formatting import esc
 from handlers.callbacks import FixAction, ImportAction
 from handlers.filters import is_coordinator
 from handlers.import_chat import _private_coordinator, _with_picked
 from handlers.util import quietly, say
 from models import Assignment, Task, Unit
-
-router = Router(name="corrections")
-router.message.filter(is_coordinator, _private_coordinator)
-router.callback_query.filter(is_coordinator, _private_coordinator)
 
 
 class FixFlow(StatesGroup):
@@ -59,7 +56,7 @@ async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Tas
     rows = (await uow.session.execute(
         select(Assignment.role, Assignment.status, Unit.name)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.task_id == task.id, Assignment.status != "cancelled").order_by(Assignment.id))).all()
+        .where(Assignment.task_id == task.id, Assignment.status != Status.CANCELLED).order_by(Assignment.id))).all()
     data = {"text": task.text, "lead": [n for r, _, n in rows if r == "lead"],
             "co": [n for r, _, n in rows if r != "lead"], "local": [],
             "due": task.due_on.isoformat() if task.due_on else None, "rhythm": task.rhythm}
@@ -69,7 +66,6 @@ async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Tas
     say(uow, chat_id, text, markup=markup)
 
 
-@router.message(Command("fix"))
 async def fix_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor,
                       state: FSMContext) -> None:
     lang = actor.language
@@ -99,7 +95,6 @@ async def fix_command(message: Message, command: CommandObject, uow: UnitOfWork,
     say(uow, message.chat.id, t(lang, "fix.no_task", ref=esc(ref)))
 
 
-@router.message(Command("due"))
 async def due_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
                       actor: Actor) -> None:
     lang = actor.language
@@ -126,7 +121,6 @@ async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = F
     await quietly(query.answer(text, show_alert=alert))
 
 
-@router.callback_query(FixAction.filter())
 async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOfWork, app: App, actor: Actor,
                      state: FSMContext) -> None:
     lang = actor.language
@@ -157,7 +151,7 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
         elif action in ("lead", "co"):
             rows = (await uow.session.execute(
                 select(Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
-                .where(Assignment.task_id == tid, Assignment.status != "cancelled"))).all()
+                .where(Assignment.task_id == tid, Assignment.status != Status.CANCELLED))).all()
             picked = [n for r, n in rows if (r == "lead") == (action == "lead")]
             await state.set_state(FixFlow.units)
             await state.set_data({"id": tid, "field": action, "picked": picked})
@@ -264,7 +258,6 @@ async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: 
     say(uow, query.from_user.id, _result(lang, result))
 
 
-@router.message(FixFlow.units, F.text)
 async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     text = (message.text or "").strip()
@@ -281,7 +274,6 @@ async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor,
     say(uow, message.chat.id, label, markup=markup)
 
 
-@router.message(FixFlow.value, F.text)
 async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     lang = actor.language
@@ -309,16 +301,34 @@ async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor,
 
 
 # Known users who are not coordinators (or a coordinator in a group) get a clear refusal.
-denied_router = Router(name="corrections-denied")
 
 
-@denied_router.message(Command("fix", "due", "import"))
 async def denied_command(message: Message, uow: UnitOfWork, app: App, actor: Actor) -> None:
     key = "private_only.button" if actor.is_coordinator else "denied"
     say(uow, message.chat.id, t(actor.language, key))
 
 
-@denied_router.callback_query(FixAction.filter())
-@denied_router.callback_query(ImportAction.filter())
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
     await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="corrections")
+    router.message.filter(is_coordinator, _private_coordinator)
+    router.callback_query.filter(is_coordinator, _private_coordinator)
+    router.message.register(fix_command, Command("fix"))
+    router.message.register(due_command, Command("due"))
+    router.callback_query.register(fix_button, FixAction.filter())
+    router.message.register(units_typed, FixFlow.units, F.text)
+    router.message.register(value_typed, FixFlow.value, F.text)
+    return router
+
+
+def make_denied_router() -> Router:
+    """A fresh `denied_router` with its handlers: a router belongs to one Dispatcher only."""
+    denied_router = Router(name="corrections-denied")
+    denied_router.message.register(denied_command, Command("fix", "due", "import"))
+    denied_router.callback_query.register(denied_button, FixAction.filter())
+    denied_router.callback_query.register(denied_button, ImportAction.filter())
+    return denied_router

@@ -17,22 +17,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import callbacks as cb
-from bot import import_views as iv
 from bot.app import App
-from bot.dates import parse_date
+from bot.domain import callbacks as cb
+from bot.domain.dates import parse_date
 from bot.i18n import t
 from bot.importer import DocumentError, decompose, read_document
 from bot.services import import_drafts as drafts
 from bot.services.access import Actor
-from bot.services.coordination import esc
 from bot.services.corrections import search_units
 from bot.services.uow import UnitOfWork
+from bot.views import imports as iv
+from bot.views.formatting import esc
 from handlers.callbacks import ImportAction
 from handlers.filters import is_coordinator
 from handlers.util import quietly, say
-
-router = Router(name="import-chat")
 
 
 def _private_coordinator(event: Message | CallbackQuery, actor: Actor | None = None) -> bool:
@@ -42,9 +40,6 @@ def _private_coordinator(event: Message | CallbackQuery, actor: Actor | None = N
     chat = getattr(message, "chat", None)
     return chat is None or chat.type == "private"
 
-
-router.message.filter(is_coordinator, _private_coordinator)
-router.callback_query.filter(is_coordinator, _private_coordinator)
 
 SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm")
 # A pasted message this long, outside any command or flow, is a document to import.
@@ -79,7 +74,6 @@ def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: d
     say(uow, chat_id, text, markup=markup, purpose="import_preview")
 
 
-@router.message(StateFilter(None), F.document)  # in a flow (a report's attachment) the flow takes it
 async def document_received(message: Message, uow: UnitOfWork, app: App, actor: Actor, bot: Bot,
                             state: FSMContext) -> None:
     lang = actor.language
@@ -108,7 +102,6 @@ async def document_received(message: Message, uow: UnitOfWork, app: App, actor: 
     await _preview_new(uow, app, actor, message.chat.id, text, name)
 
 
-@router.message(Command("import"))
 async def import_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
                          actor: Actor, state: FSMContext) -> None:
     text = (command.args or "").strip()
@@ -119,7 +112,6 @@ async def import_command(message: Message, command: CommandObject, uow: UnitOfWo
     await _preview_new(uow, app, actor, message.chat.id, text, "chat")
 
 
-@router.message(ImportFlow.text, F.text)
 async def import_text(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     await state.clear()
     text = message.text or ""
@@ -129,7 +121,6 @@ async def import_text(message: Message, uow: UnitOfWork, app: App, actor: Actor,
     await _preview_new(uow, app, actor, message.chat.id, text, "chat")
 
 
-@router.message(StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
 async def pasted_text(message: Message, uow: UnitOfWork, app: App, actor: Actor) -> None:
     await _preview_new(uow, app, actor, message.chat.id, message.text or "", "chat")
 
@@ -158,7 +149,6 @@ async def _load(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor,
         return None
 
 
-@router.callback_query(ImportAction.filter())
 async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: UnitOfWork, app: App,
                         actor: Actor, state: FSMContext) -> None:
     lang = actor.language
@@ -348,7 +338,6 @@ async def _with_picked(uow: UnitOfWork, picked: list[str],
     return [*chosen, *[m for m in matches if m[1] not in picked]]
 
 
-@router.message(ImportFlow.units, F.text)
 async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     text = (message.text or "").strip()
@@ -364,7 +353,6 @@ async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor,
     say(uow, message.chat.id, label, markup=markup)
 
 
-@router.message(ImportFlow.value, F.text)
 async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     if data.get("p") != cb.IMPORT:
@@ -410,3 +398,18 @@ def checked_due(text: str, uow: UnitOfWork) -> Any:
     if due < today:
         raise drafts.DraftError("date.past", today=today.isoformat())
     return due
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="import-chat")
+    router.message.filter(is_coordinator, _private_coordinator)
+    router.callback_query.filter(is_coordinator, _private_coordinator)
+    router.message.register(document_received, StateFilter(None), F.document)
+    router.message.register(import_command, Command("import"))
+    router.message.register(import_text, ImportFlow.text, F.text)
+    router.message.register(pasted_text, StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
+    router.callback_query.register(import_button, ImportAction.filter())
+    router.message.register(units_typed, ImportFlow.units, F.text)
+    router.message.register(value_typed, ImportFlow.value, F.text)
+    return router

@@ -11,22 +11,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import callbacks as cb
-from bot.dates import parse_date
+from bot.domain import callbacks as cb
+from bot.domain.dates import parse_date
 from bot.i18n import t
 from bot.services import items
 from bot.services.access import Actor
-from bot.services.coordination import esc
 from bot.services.units import find_unit
 from bot.services.uow import UnitOfWork
+from bot.views.formatting import esc
 from handlers.callbacks import NewAction
 from handlers.filters import is_coordinator
 from handlers.util import quietly, say
 from models import Unit
-
-router = Router(name="items")
-router.message.filter(is_coordinator)
-router.callback_query.filter(is_coordinator)
 
 KINDS = ("instruction", "meeting", "key_work", "other")
 RHYTHM_CHOICES = (*items.RHYTHMS, "none")
@@ -56,7 +52,6 @@ def _cancel_row(lang: str) -> list[dict[str, str]]:
 not_a_command = F.text & ~F.text.startswith("/")
 
 
-@router.message(Command("new"))
 async def new_command(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     await state.clear()
@@ -70,7 +65,6 @@ async def _at(state: FSMContext, step: State) -> bool:
     return await state.get_state() == step.state
 
 
-@router.callback_query(NewAction.filter())
 async def new_button(query: CallbackQuery, callback_data: NewAction, uow: UnitOfWork, actor: Actor,
                      state: FSMContext) -> None:
     lang = actor.language
@@ -124,7 +118,6 @@ async def new_button(query: CallbackQuery, callback_data: NewAction, uow: UnitOf
     await quietly(query.answer(t(lang, "button.stale"), show_alert=True))
 
 
-@router.message(NewFlow.title, not_a_command)
 async def new_title(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     title = (message.text or "").strip()
@@ -136,7 +129,6 @@ async def new_title(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
     say(uow, message.chat.id, t(lang, "new.ask.text"), markup=cb.keyboard([_cancel_row(lang)]))
 
 
-@router.message(NewFlow.text, not_a_command)
 async def new_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     text = (message.text or "").strip()
@@ -148,8 +140,6 @@ async def new_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMCo
     say(uow, message.chat.id, t(lang, "new.ask.lead"), markup=cb.keyboard([_cancel_row(lang)]))
 
 
-@router.message(NewFlow.lead, not_a_command)
-@router.message(NewFlow.co, not_a_command)
 async def new_units(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     step = "lead" if await _at(state, NewFlow.lead) else "co"
@@ -186,7 +176,6 @@ async def _add_units(chat_id: int, step: str, units: list[Unit], uow: UnitOfWork
         markup=cb.keyboard([[done], _cancel_row(lang)]))
 
 
-@router.message(NewFlow.due, not_a_command)
 async def new_due(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     today = uow.calendar.local_date(uow.now)
@@ -241,3 +230,18 @@ async def _create(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext
                                  assignments=len(created.assignments)))
     # Straight on to the dispatch preview of the new item, confirmed like any other.
     await run_dispatch(chat_id, created.policy.code, uow, actor)
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="items")
+    router.message.filter(is_coordinator)
+    router.callback_query.filter(is_coordinator)
+    router.message.register(new_command, Command("new"))
+    router.callback_query.register(new_button, NewAction.filter())
+    router.message.register(new_title, NewFlow.title, not_a_command)
+    router.message.register(new_text, NewFlow.text, not_a_command)
+    router.message.register(new_units, NewFlow.lead, not_a_command)
+    router.message.register(new_units, NewFlow.co, not_a_command)
+    router.message.register(new_due, NewFlow.due, not_a_command)
+    return router

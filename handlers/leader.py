@@ -6,32 +6,27 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot import views
+from bot.domain.statuses import Status
 from bot.i18n import t
 from bot.services import access
 from bot.services import board as board_service
 from bot.services.lights import LIGHT_ORDER
 from bot.services.uow import UnitOfWork
+from bot.views import board as views
 from handlers.util import say
-
-router = Router(name="leader")
 
 
 def is_leader(_event: object, actor: access.Actor | None = None) -> bool:
     return actor is not None and bool(actor.leader_unit_ids) and not actor.is_coordinator
 
 
-router.message.filter(is_leader)
-
-
-@router.message(Command("board"))
 async def leader_board(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
     """The leader's own units, read-only: each task with its light, state and deadline."""
     lang = actor.language
     units = sorted(actor.leader_unit_ids | actor.contact_unit_ids)
     names = await access.unit_names(uow, set(units))
     rows = await board_service.assignment_lines(uow, unit_ids=set(units))
-    rows = [r for r in rows if r.status != "draft"]
+    rows = [r for r in rows if r.status != Status.DRAFT]
     if not rows:
         say(uow, message.chat.id, t(lang, "leader.board.empty", unit="、".join(names)))
         return
@@ -45,3 +40,11 @@ async def leader_board(message: Message, uow: UnitOfWork, actor: access.Actor) -
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
         say(uow, message.chat.id, views.paginate(header if page == 0 else "", lines, page)[0].strip())
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="leader")
+    router.message.filter(is_leader)
+    router.message.register(leader_board, Command("board"))
+    return router

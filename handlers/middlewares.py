@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.i18n import normalise_language, t
-from bot.inflight import InFlight
 from bot.services import paused
 from bot.services.access import resolve_actor
-from bot.telegram import SqlStorage
+from bot.telegram.fsm import SqlStorage
+from bot.telegram.inflight import InFlight
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,6 @@ from bot.services.uow import UnitOfWork
 from handlers.callbacks import PageAction
 from handlers.util import quietly, say
 
-router = Router(name="private-only")
-
 
 def _listing_in_group(_message: Message, command: CommandObject, actor: Actor | None = None) -> bool:
     return actor is not None and answers_in_private_only(actor, command.command)
@@ -27,12 +25,18 @@ def _page_in_group(_query: CallbackQuery, actor: Actor | None = None) -> bool:
     return actor is not None and answers_in_private_only(actor, "board")
 
 
-@router.message(Command(*PRIVATE_LISTINGS), _listing_in_group)
 async def listing_in_group(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     say(uow, message.chat.id, t(actor.language, "private_only", command=command.command.lower()),
         reply_to=message.message_id)
 
 
-@router.callback_query(PageAction.filter(), _page_in_group)
 async def page_in_group(query: CallbackQuery, actor: Actor) -> None:
     await quietly(query.answer(t(actor.language, "private_only.button"), show_alert=True))
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="private-only")
+    router.message.register(listing_in_group, Command(*PRIVATE_LISTINGS), _listing_in_group)
+    router.callback_query.register(page_in_group, PageAction.filter(), _page_in_group)
+    return router

@@ -9,23 +9,19 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot import callbacks as cb
-from bot import views
+from bot.domain import callbacks as cb
+from bot.domain.refs import Ref, RefError, parse_ref
+from bot.domain.text import clip
 from bot.i18n import t
-from bot.refs import Ref, RefError, parse_ref
 from bot.services import board as board_service
 from bot.services import scope
 from bot.services.access import Actor
-from bot.services.coordination import esc
 from bot.services.uow import UnitOfWork
-from bot.textutil import clip
+from bot.views import board as views
+from bot.views.formatting import esc
 from handlers.callbacks import PickAction, PolicyAction
 from handlers.filters import is_coordinator
 from handlers.util import quietly, say
-
-router = Router(name="workspace")
-router.message.filter(is_coordinator)
-router.callback_query.filter(is_coordinator)
 
 WORKSPACE_COMMANDS = ("policies", "new")
 
@@ -70,7 +66,6 @@ def read_ref(text: str | None) -> Ref | None:
         return None
 
 
-@router.message(Command("policies"))
 async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     lang = actor.language
     lines = await scope.policy_lines(uow)
@@ -103,7 +98,6 @@ async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> N
     say(uow, message.chat.id, text + "\n\n" + t(lang, "policies.hint"), markup=cb.keyboard(keyboard))
 
 
-@router.callback_query(PolicyAction.filter())
 async def policy_button(query: CallbackQuery, callback_data: PolicyAction, uow: UnitOfWork,
                         actor: Actor) -> None:
     lang = actor.language
@@ -125,7 +119,6 @@ async def policy_button(query: CallbackQuery, callback_data: PolicyAction, uow: 
     say(uow, query.message.chat.id if query.message else query.from_user.id, text)
 
 
-@router.callback_query(PickAction.filter())
 async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: UnitOfWork,
                       actor: Actor) -> None:
     """The policy chosen for an ambiguous number: the command runs again with the code in it, so
@@ -143,3 +136,14 @@ async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: Unit
     extra = "" if callback_data.extra == "-" else callback_data.extra.replace("~", ":")
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await run(chat_id, f"{ref} {extra}".strip(), uow, actor)
+
+
+def make_router() -> Router:
+    """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
+    router = Router(name="workspace")
+    router.message.filter(is_coordinator)
+    router.callback_query.filter(is_coordinator)
+    router.message.register(policies_command, Command("policies"))
+    router.callback_query.register(policy_button, PolicyAction.filter())
+    router.callback_query.register(pick_button, PickAction.filter())
+    return router

@@ -16,7 +16,7 @@ def _when(nullable: bool = True, index: bool = False) -> datetime | None:
 
 class Policy(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    # What people type to name it (P1, J2, …; bot/refs.py): assigned once, never reused or changed.
+    # What people type to name it (P1, J2, …; bot/domain/refs.py): assigned once, never reused or changed.
     code: str = Field(unique=True)
     # document | instruction (领导批示) | meeting (会议议定) | key_work (重点工作) | other
     kind: str = "document"

@@ -16,9 +16,9 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from bot.app import App
-from bot.clock import ManualClock
-from bot.sender import Limits, OutboxSender
-from bot.workcal import WorkCalendar
+from bot.domain.clock import ManualClock
+from bot.domain.workcal import WorkCalendar
+from bot.telegram.sender import Limits, OutboxSender
 from config.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt"
@@ -116,7 +116,8 @@ async def _harness(app: App) -> AsyncIterator[Harness]:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    from bot.telegram import AiogramTransport, SqlStorage
+    from bot.telegram.fsm import SqlStorage
+    from bot.telegram.transport import AiogramTransport
     from handlers import build_dispatcher
     from tests.botapi import FakeBotAPI
 

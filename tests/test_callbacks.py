@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
 from handlers.callbacks import AssignmentAction, ConfirmAction, ExtensionAction, PageAction, ReviewAction
 
 

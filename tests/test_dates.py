@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import find_date, parse_date
+from bot.domain.dates import find_date, parse_date
 
 TODAY = date(2025, 9, 23)
 

@@ -71,7 +71,7 @@ async def test_the_ledger_names_the_attachments(harness: Harness, tmp_path) -> N
 
 async def test_evidence_is_copied_into_the_offices_storage(harness: Harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.jobs import Jobs
-    from bot.telegram import AiogramTransport
+    from bot.telegram.transport import AiogramTransport
 
     h = harness
     task = await dispatch_and_find(h)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
-from bot.followup_rules import (
+from bot.domain.followup_rules import (
     AssignmentFacts,
     FollowupSettings,
     PlannedFollowup,
@@ -22,7 +22,7 @@ from bot.followup_rules import (
     plan_followups,
     stale_keys,
 )
-from bot.workcal import WorkCalendar
+from bot.domain.workcal import WorkCalendar
 
 SH = timezone(timedelta(hours=8))
 AID = 42

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.jobs import Jobs
-from bot.services import coordination as co
+from bot.services import acknowledge, dispatch, reports
 from bot.services.access import resolve_actor
 from bot.services.units import find_unit
 from models import Assignment, Contact, Followup, OutboxMessage, Task
@@ -39,7 +39,7 @@ async def _bind(app: App) -> int:
             Contact(role="coordinator", chat_id=COORDINATOR, telegram_user_id=COORDINATOR, created_at=now),
         ])
         await session.flush()
-        await co.dispatch(uow, 2, actor="test")
+        await dispatch.dispatch(uow, 2, actor="test")
         aid = await session.scalar(
             select(Assignment.id).join(Task, Task.id == Assignment.task_id)
             .where(Assignment.unit_id == unit.id, Task.text.like("宜春做大做强%")))
@@ -101,7 +101,7 @@ async def test_acknowledgement_and_report_cancel_pending_followups(app: App, clo
     async with app.work() as uow:
         actor = await resolve_actor(uow, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
                                     default_language="zh")
-        await co.acknowledge(uow, actor, aid)
+        await acknowledge.acknowledge(uow, actor, aid)
     async with app.sessions() as session:
         states = {f.kind: f.state for f in (await session.scalars(
             select(Followup).where(Followup.assignment_id == aid))).all()}
@@ -119,7 +119,7 @@ async def test_acknowledgement_and_report_cancel_pending_followups(app: App, clo
     async with app.work() as uow:
         actor = await resolve_actor(uow, user_id=YICHUN_CONTACT, chat_id=YICHUN_CONTACT, name="c",
                                     default_language="zh")
-        await co.receive_report(uow, actor, aid, co.IncomingReport(
+        await reports.receive_report(uow, actor, aid, reports.IncomingReport(
             chat_id=YICHUN_CONTACT, message_id=77, text="完成40%", author="c"))
     async with app.sessions() as session:
         assert (await session.get(Followup, request.id)).state == "cancelled"

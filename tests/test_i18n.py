@@ -8,6 +8,8 @@ import string
 import pytest
 
 from bot.i18n import en, t, zh
+from tests.conftest import Harness
+from tests.test_bot_flow import YICHUN, dispatch_and_find
 
 ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote"}
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^<>]*)?>")
@@ -67,3 +69,18 @@ def test_fallbacks() -> None:
     assert t("xx", "ack.ok", aid=7) == zh.TEXTS["ack.ok"].format(aid=7)
     assert t("en", "no.such.key") == "no.such.key"
     assert t("zh", "no.such.key") == "no.such.key"
+
+
+async def test_english_on_request(harness: Harness) -> None:
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.command(YICHUN, "/lang en")
+    await h.deliver()
+    assert "English" in h.srv.messages_to(YICHUN)[-1].text
+    h.srv.send_text(YICHUN, "完成70%", reply_to=task_msg)
+    await h.deliver()
+    reply = h.srv.messages_to(YICHUN)[-1]
+    assert "70%" in reply.text and "Correct" in reply.button_texts
+    h.srv.command(YICHUN, "/help")
+    await h.deliver()
+    assert "/tasks" in h.srv.messages_to(YICHUN)[-1].text

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.services import coordination as co
+from bot.services import reports as reports_service
 from models import Assignment, Event, Followup, OutboxMessage, ProcessedUpdate, ProgressReport
 from tests.conftest import Harness
 from tests.test_bot_flow import COORD, NANCHANG_GROUP, NANCHANG_MEMBER, STRANGER, YICHUN, dispatch_and_find
@@ -141,14 +141,14 @@ async def test_a_reply_that_cannot_be_read_is_kept_and_the_others_go_on(harness:
     h = harness
     task_msg = await dispatch_and_find(h)
     group_task = _tasks(h, NANCHANG_GROUP)[0]
-    real = co.reading_of
+    real = reports_service.reading_of
 
     def brittle(raw_text: str, explicit: Any = None) -> Any:
         if "炸" in raw_text:
             raise RuntimeError("reader bug")
         return real(raw_text, explicit)
 
-    monkeypatch.setattr(co, "reading_of", brittle)
+    monkeypatch.setattr(reports_service, "reading_of", brittle)
     h.srv.send_text(YICHUN, "格式炸了的报送", reply_to=task_msg)
     h.srv.send_text(NANCHANG_MEMBER, "完成80%", chat_id=NANCHANG_GROUP, reply_to=group_task)
     await h.deliver()

@@ -11,9 +11,19 @@ from sqlalchemy import select
 from bot.services import sealed
 from bot.services.invites import InviteError, create_invite, hash_code
 from bot.services.throttle import FAILURES, AttemptThrottle
-from models import Contact, Event, Invite, OutboxMessage
+from models import (
+    Contact,
+    Event,
+    Invite,
+    OutboxMessage,
+)
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, STRANGER, _invite, _setup
+from tests.test_bot_flow import (
+    COORD,
+    STRANGER,
+    _invite,
+    _setup,
+)
 
 CODE = re.compile(r"start=([A-Za-z0-9_-]{20,})")
 
@@ -57,8 +67,8 @@ async def test_a_code_lost_in_a_restart_is_reported_not_leaked(harness: Harness,
 
         await h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
     monkeypatch.setattr(sealed, "STORE", sealed.SealedStore())  # a new process remembers nothing
-    from bot.sender import Limits, OutboxSender
-    from bot.telegram import AiogramTransport
+    from bot.telegram.sender import Limits, OutboxSender
+    from bot.telegram.transport import AiogramTransport
 
     sender = OutboxSender(h.app.sessions, AiogramTransport(h.bot), h.app.clock,
                           Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=h.app.gate)
@@ -149,3 +159,14 @@ async def test_create_invite_refuses_a_validity_that_is_not_positive(harness: Ha
             await create_invite(harness.app.unit_of_work(session), unit=None, role="observer", ttl_hours=hours,
                                 actor="test")
     assert caught.value.code == "bad_ttl"
+
+
+async def test_invitations_never_go_to_a_group(harness: Harness) -> None:
+    h = harness
+    await _setup(h)
+    h.srv.group(-5000, title="督办办公室群")
+    before = len(h.srv.messages_to(-5000))
+    h.srv.command(COORD, "/invite coordinator", chat_id=-5000)
+    await h.deliver()
+    assert len(h.srv.messages_to(-5000)) == before
+    assert "邀请码" in h.srv.messages_to(COORD)[-1].text  # it went to the coordinator's private chat

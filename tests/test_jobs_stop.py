@@ -5,7 +5,7 @@ from __future__ import annotations
 import bot.jobs as jobs_module
 from bot.app import App
 from bot.jobs import Jobs
-from bot.services.coordination import dispatch
+from bot.services.dispatch import dispatch
 from tests.conftest import import_seed
 
 

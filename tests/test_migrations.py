@@ -35,8 +35,8 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
     from sqlalchemy import func, select
 
     from bot.app import App
-    from bot.clock import ManualClock
-    from bot.services import coordination as co
+    from bot.domain.clock import ManualClock
+    from bot.services import acknowledge, coordination, dispatch
     from config.settings import Settings
     from models import Assignment
     from tests.conftest import T0, import_seed
@@ -47,7 +47,7 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
         await import_seed(app)
         await import_seed(app)  # idempotent on PostgreSQL too
         async with app.work() as uow:
-            result = await co.dispatch(uow, 2, actor="test")
+            result = await dispatch.dispatch(uow, 2, actor="test")
         assert result.assignments == 11
         async with app.sessions() as session:
             assigned = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "assigned"))
@@ -70,11 +70,11 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
                 uow = app.unit_of_work(session)
                 actor = await resolve_actor(uow, user_id=77, chat_id=77, name="c", default_language="zh")
                 try:
-                    await co.acknowledge(uow, actor, aid)
+                    await acknowledge.acknowledge(uow, actor, aid)
                     await asyncio.sleep(0.2)  # hold the lock while the other press waits
                     await uow.commit()
                     return "ok"
-                except co.CoordinationError as exc:
+                except coordination.CoordinationError as exc:
                     await session.rollback()
                     return exc.key
 

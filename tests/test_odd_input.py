@@ -7,7 +7,12 @@ from sqlalchemy import select
 
 from models import Assignment, ExtensionRequest, ProgressReport
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, YICHUN, assignment_id_of, dispatch_and_find
+from tests.test_bot_flow import (
+    COORD,
+    YICHUN,
+    assignment_id_of,
+    dispatch_and_find,
+)
 
 PERCENTS = [("进度-5%", "-5%"), ("完成1000%", "1000%")]
 
@@ -77,7 +82,20 @@ def test_cli_horizon_refuses_a_week_date(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_holiday_notice_refuses_a_week_date() -> None:
-    from bot.workcal import OfficeNotice
+    from bot.domain.workcal import OfficeNotice
 
     with pytest.raises(ValueError, match="2027-W01-1"):
         OfficeNotice.from_dict({"year": 2027, "holidays": ["2027-W01-1"], "workdays": []})
+
+
+async def test_odd_numbers_get_polite_answers(harness: Harness) -> None:
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    for text in ("/task ²", "/task 99999999999999999999999"):
+        h.srv.command(COORD, text)
+    h.srv.press(YICHUN, task_msg, "as:det:99999999999999999999999")
+    await h.deliver()
+    from bot.i18n import t
+
+    assert [s.text for s in h.srv.messages_to(COORD)[-2:]] == [t("zh", "task.usage")] * 2
+    assert h.srv.callback_answers[-1]["text"]

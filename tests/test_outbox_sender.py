@@ -19,9 +19,9 @@ from aiogram import Bot
 from sqlalchemy import select
 
 from bot.app import App
-from bot.sender import Limits, OutboxSender, Pacer
 from bot.services import outbox
-from bot.telegram import AiogramTransport, make_bot
+from bot.telegram.sender import Limits, OutboxSender, Pacer
+from bot.telegram.transport import AiogramTransport, make_bot
 from models import Contact, Event, OutboxMessage, Unit
 from tests.botapi import FakeBotAPI
 from tests.e2e_support import slow_method

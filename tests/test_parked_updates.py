@@ -9,9 +9,9 @@ import pytest
 from aiogram.types import Update
 from sqlalchemy import select
 
-from bot.polling import Outcome, RetryPolicy
-from bot.recovery import Recovery
-from bot.telegram import SqlStorage
+from bot.telegram.fsm import SqlStorage
+from bot.telegram.polling import Outcome, RetryPolicy
+from bot.telegram.recovery import Recovery
 from handlers import build_dispatcher
 from models import ParkedUpdate, ProgressReport
 from tests.conftest import Harness
@@ -25,20 +25,20 @@ def recovery_for(h: Harness) -> Recovery:
 
 
 async def test_a_failing_reply_is_parked_in_the_table_and_replayed(harness: Harness, monkeypatch: Any) -> None:
-    import bot.services.coordination as coordination
+    from bot.services import reports
 
     h = harness
     task_msg = await dispatch_and_find(h)
     recovery = recovery_for(h)
     calls = 0
-    real = coordination.receive_report
+    real = reports.receive_report
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(coordination, "receive_report", broken)
+    monkeypatch.setattr(reports, "receive_report", broken)
     h.srv.send_text(YICHUN, "本周进展：完成可研，进度40%", reply_to=task_msg)
     (raw,) = h.srv.take_updates()
     outcome = await recovery.handler.handle(Update.model_validate(raw, context={"bot": h.bot}))
@@ -54,7 +54,7 @@ async def test_a_failing_reply_is_parked_in_the_table_and_replayed(harness: Harn
         assert (await session.scalars(select(ProgressReport))).all() == []
     assert not recovery.handler.dead_letters.path.exists(), "the database took it; no file"
 
-    monkeypatch.setattr(coordination, "receive_report", real)
+    monkeypatch.setattr(reports, "receive_report", real)
     await recovery.replay()
     await h.sender.drain(timeout=20)
     async with h.app.sessions() as session:

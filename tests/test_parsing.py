@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.parsing import parse_progress
+from bot.domain.parsing import parse_progress
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
 from models import Assignment, ProgressReport, Unit, UnplacedReport
 from tests.conftest import Harness
 from tests.test_bot_flow import COORD, GONGXIN, NANCHANG_GROUP, NANCHANG_MEMBER, YICHUN, dispatch_and_find

@@ -1,4 +1,4 @@
-"""The polling loop (bot/polling.py) with a fake bot: the offset never moves past an update that
+"""The polling loop (bot/telegram/polling.py) with a fake bot: the offset never moves past an update that
 failed unless it was parked, retries are bounded, parked updates are kept whole and replayed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
 
-from bot.polling import DeadLetterFile, Outcome, Poller, RetryPolicy, UpdateHandler, replay_parked
+from bot.telegram.polling import DeadLetterFile, Outcome, Poller, RetryPolicy, UpdateHandler, replay_parked
 
 FAST = BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Harness
-from tests.test_bot_flow import COORD, NANCHANG_GROUP, NANCHANG_MEMBER, assignment_id_of, dispatch_and_find
+from tests.test_bot_flow import (
+    COORD,
+    GONGXIN,
+    NANCHANG_GROUP,
+    NANCHANG_MEMBER,
+    assignment_id_of,
+    dispatch_and_find,
+)
 
 LISTINGS = ["/board", "/unit 宜春", "/overdue", "/units", "/measure 2", "/followups", "/summary", "/export",
             "/dispatch 3"]
@@ -50,3 +57,12 @@ async def test_coordinator_actions_in_a_group_are_not_listings(harness: Harness,
     h.srv.command(COORD, command, chat_id=NANCHANG_GROUP)
     await h.deliver()
     assert "私聊" not in h.srv.messages_to(NANCHANG_GROUP)[-1].text
+
+
+async def test_a_member_cannot_show_another_units_tasks_in_a_group(harness: Harness) -> None:
+    h = harness
+    await dispatch_and_find(h)
+    h.srv.command(GONGXIN, "/tasks", chat_id=NANCHANG_GROUP)
+    await h.deliver()
+    listing = h.srv.messages_to(NANCHANG_GROUP)[-1].text
+    assert "支持南昌、抚州、上饶" in listing and "打造产业发展核心区" not in listing

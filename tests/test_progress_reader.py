@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.coordination import describe, reading_of
-from bot.services.parsing import Parsed, main, parse_progress, read_corpus, score
+from bot.domain.parsing import Parsed, main, parse_progress, read_corpus, score
+from bot.services.reports import reading_of
+from bot.views.tasks import describe
 
 CORPUS = Path(__file__).resolve().parent / "data" / "replies.tsv"
 # Set below what the reader reaches on the corpus (docs/replies.md has the figures), so a change

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.refs import Ref, RefError, format_assignment, format_measure, format_task, parse_ref, take_ref
+from bot.domain.refs import Ref, RefError, format_assignment, format_measure, format_task, parse_ref, take_ref
 from bot.services.policy_codes import next_number
 
 

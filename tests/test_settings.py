@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.redact import MASK, install
+from bot.telegram.redact import MASK, install
 from config.settings import Settings, describe_errors
 from tests.e2e_support import Env, run_cli_sync
 
@@ -119,8 +119,8 @@ def test_log_records_are_masked_in_message_arguments_and_traceback() -> None:
 async def test_transport_errors_carry_no_token() -> None:
     from datetime import UTC, datetime
 
-    from bot.sender import Temporary
-    from bot.telegram import AiogramTransport, make_bot
+    from bot.telegram.sender import Temporary
+    from bot.telegram.transport import AiogramTransport, make_bot
     from models import OutboxMessage
 
     # An address aiohttp refuses to use: its error quotes the whole request URL.

@@ -9,10 +9,22 @@ import openpyxl
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.services import summary as s
 from bot.services.board import board
-from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
+from models import (
+    Assignment,
+    Contact,
+    Measure,
+    OutboxMessage,
+    Policy,
+    ProgressReport,
+    Summary,
+    Task,
+    Unit,
+)
+from tests.conftest import Harness
+from tests.test_bot_flow import COORD, YICHUN, dispatch_and_find
 
 # Wednesday 2025-11-19 15:00 in Shanghai; ISO week 2025-W47 runs 11-17 .. 11-23.
 NOW = datetime(2025, 11, 19, 7, 0, tzinfo=UTC)
@@ -177,7 +189,7 @@ async def test_monday_job_sends_last_weeks_summary_and_unit_digests(app: App, cl
 
 
 async def test_review_digest_collects_unnotified_reports(app: App, clock: ManualClock) -> None:
-    from bot.services.coordination import send_review_digest
+    from bot.services.review import send_review_digest
 
     clock.set(NOW)
     await _ledger(app)
@@ -286,3 +298,28 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
     assert {r.unit for r in one.reports} <= {"单位一"} and all(a.task_text == "另一任务" for a in one.assignments)
     text = "\n".join(s.render_outputs(both, "zh").messages)
     assert "2 件政策文件落实情况" in text and "（二）" in text
+
+
+async def test_summary_and_export_on_demand(harness: Harness) -> None:
+    import io
+
+    import openpyxl
+
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    h.srv.send_text(YICHUN, "完成40%", reply_to=task_msg)
+    await h.deliver()
+    h.srv.command(COORD, "/summary")
+    h.srv.command(COORD, "/export")
+    h.srv.command(YICHUN, "/export")
+    await h.deliver()
+    sent = h.srv.messages_to(COORD)
+    assert any("督办周报" in s.text for s in sent if s.method == "sendMessage")
+    assert any(s.method == "sendPhoto" for s in sent)
+    documents = [s for s in sent if s.method == "sendDocument"]
+    ledgers = [s for s in documents if (s.document_name or "").endswith(".xlsx")]
+    assert len(ledgers) == 2  # one with the summary, one from /export
+    assert [s.document_name for s in documents if (s.document_name or "").endswith(".docx")]  # the 周报
+    book = openpyxl.load_workbook(io.BytesIO(ledgers[-1].document_bytes))
+    assert book.sheetnames[:4] == ["总览", "措施", "任务分配", "本期报送"]
+    assert "没有权限" in h.srv.messages_to(YICHUN)[-1].text

@@ -13,8 +13,8 @@ import asyncio
 from aiogram.types import Update
 from sqlalchemy import select
 
-from bot.sender import Limits, OutboxSender
-from bot.telegram import AiogramTransport
+from bot.telegram.sender import Limits, OutboxSender
+from bot.telegram.transport import AiogramTransport
 from models import Event, OutboxMessage, ProgressReport, TaskMessage
 from tests.conftest import Harness
 from tests.e2e_support import slow_method

@@ -13,9 +13,9 @@ from aiogram import Bot
 from sqlalchemy import select, update
 
 from bot.app import App
+from bot.domain.text import FIELD_LIMIT, clip_html, utf16_len
 from bot.services import outbox
 from bot.services.invites import add_coordinator
-from bot.textutil import FIELD_LIMIT, clip_html, utf16_len
 from models import Assignment, Contact, Event, Measure, OutboxMessage, Policy, Unit
 from tests.botapi import FakeBotAPI
 from tests.botapi.server import parse_html

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
-from bot.unit_files import UnitFileError, read_unit_table, write_unit_table
+from bot.importer.unit_files import UnitFileError, read_unit_table, write_unit_table
 from config.directory import UnitInfo
 from models import Unit, UnitAlias
 

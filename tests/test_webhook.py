@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bot.webhook import build_web_app
+from bot.telegram.webhook import build_web_app
 from config.settings import Settings
 from tests.botapi import FakeBotAPI
 from tests.e2e_support import WAIT, BotProcess, query, scalar, settle

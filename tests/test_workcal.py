@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.workcal import OfficeNotice, WorkCalendar, load_notice, load_notices
+from bot.domain.workcal import OfficeNotice, WorkCalendar, load_notice, load_notices
 
 SH = timezone(timedelta(hours=8))
 BUNDLED = Path(__file__).resolve().parent.parent / "config" / "data" / "holidays_cn.json"
@@ -177,7 +177,7 @@ def test_custom_hours() -> None:
 
 
 def test_2027_falls_back_to_holidays(cal: WorkCalendar, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.workcal"):
+    with caplog.at_level(logging.WARNING, logger="bot.domain.workcal"):
         assert cal.source_for(2027) == "holidays"
         assert not cal.is_working_day(date(2027, 1, 1))  # Fri, New Year's Day
         # holidays' projection for Spring Festival 2027 (CNY is Sat 02-06): Fri 02-05 .. Wed 02-10 off
@@ -191,7 +191,7 @@ def test_2027_falls_back_to_holidays(cal: WorkCalendar, caplog: pytest.LogCaptur
 
 
 def test_weekdays_last_resort(cal: WorkCalendar, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.workcal"):
+    with caplog.at_level(logging.WARNING, logger="bot.domain.workcal"):
         assert cal.source_for(1900) == "weekdays"
         assert cal.is_working_day(date(1900, 1, 1))  # Monday, no data
         assert not cal.is_working_day(date(1900, 1, 6))  # Saturday
@@ -293,7 +293,7 @@ def test_scaled_clock_runs_faster_from_its_start() -> None:
     import time as _time
     from datetime import UTC, datetime
 
-    from bot.clock import ScaledClock
+    from bot.domain.clock import ScaledClock
 
     start = datetime(2025, 10, 10, 9, 0, tzinfo=UTC)
     clock = ScaledClock(3600.0, start)

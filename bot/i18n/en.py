@@ -697,7 +697,7 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "Skip",
     "new.btn.done": "Done",
     "new.btn.no_rhythm": "None",
-    # Failed updates parked and replayed (bot/polling.py, issue 12 item 1)
+    # Failed updates parked and replayed (bot/telegram/polling.py, issue 12 item 1)
     "error.saved": (
         "Sorry, something went wrong while reading this; your message has been saved and the coordinator "
         "will look at it. Please try again later or contact the coordinator."

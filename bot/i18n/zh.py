@@ -595,7 +595,7 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "跳过",
     "new.btn.done": "完成",
     "new.btn.no_rhythm": "无",
-    # Failed updates parked and replayed (bot/polling.py, issue 12 item 1)
+    # Failed updates parked and replayed (bot/telegram/polling.py, issue 12 item 1)
     "error.saved": "抱歉，处理时出了点问题，您的消息已保存，督办人会查看。请稍后再试或联系督办人。",
     "error.parked": "抱歉，处理时出了点问题。您的消息已原样暂存，系统恢复后会自动补处理，无需重发。",
     "parked_notice": "⚠️ 系统故障期间有 {count} 条消息未能及时处理，已原样暂存（来自：{whom}）。现已补处理 {handled} 条。",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.domain.statuses import Status
 from bot.i18n import t
 
 from .model import (
@@ -350,7 +351,7 @@ def render_unit_digest_html(
     for it in items:
         if it.status in CLOSED_STATUSES or it.light == "done":
             continue
-        if it.due_on is not None and it.due_on < today and it.status != "claimed_done":
+        if it.due_on is not None and it.due_on < today and it.status != Status.CLAIMED_DONE:
             overdue.append(it)
         elif it.status in AWAITING_STATUSES:
             awaiting.append(it)

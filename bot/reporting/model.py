@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.domain.statuses import STATUSES as _STATUSES
 from bot.i18n import t
-from bot.statuses import STATUSES as _STATUSES
 
 Light = Literal["red", "undelivered", "yellow", "green", "done"]
 Role = Literal["lead", "co", "local", "support"]
@@ -92,8 +92,8 @@ def to_local(value: datetime) -> datetime:
 
 
 def task_label(measure_number: str, task_seq: int | str | None) -> str:
-    """Short reference of a task. A measure written as bot.refs writes it (`P1-2`, `2`) gives the
-    task as bot/refs.py does (`P1-2.1`); a measure numbered in words keeps the dash: 三, 2 -> "三-2"."""
+    """Short reference of a task. A measure written as bot.domain.refs writes it (`P1-2`, `2`) gives the
+    task as bot/domain/refs.py does (`P1-2.1`); a measure numbered in words keeps the dash: 三, 2 -> "三-2"."""
     if task_seq is None or task_seq == "":
         return str(measure_number)
     if str(measure_number).isascii():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.domain.statuses import Status
 from bot.i18n import t
 
 from .model import ItemRow, MeasureRow, PolicySection, ProgressLine, SummaryData, task_label, to_local
@@ -295,9 +296,9 @@ def _measure_order(p: PolicySection) -> dict[str, int]:
 
 def _red_kind(it: ItemRow, today: date) -> str:
     # The order the service gives a red light's reason: overdue before blocked before silent.
-    if it.due_on is not None and it.due_on < today and it.status not in ("done", "claimed_done"):
+    if it.due_on is not None and it.due_on < today and it.status not in (Status.DONE, Status.CLAIMED_DONE):
         return "overdue"
-    if it.status == "blocked":
+    if it.status == Status.BLOCKED:
         return "blocked"
     return "silent"
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
+from bot.domain.statuses import Status
 from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
@@ -107,7 +108,7 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
         assignment.original_due_on = old
     assignment.due_on = new_due
     assignment.updated_at = uow.now
-    to_state = assignment.status if assignment.status in ("draft", "claimed_done", "assigned") else "extended"
+    to_state = assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED) else "extended"
     events.record(uow, actor=actor, kind="assignment.extend", entity="assignment",
                   entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
                   data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})

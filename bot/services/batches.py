@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from bot.refs import format_task
+from bot.domain.refs import format_task
+from bot.domain.statuses import Status
 from bot.services.lights import LightEdges, light_expression, worst
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
@@ -41,7 +42,7 @@ async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[Mea
         .join(Task, Task.id == Assignment.task_id)
         .join(Measure, Measure.id == Task.measure_id)
         .join(Policy, Policy.id == Task.policy_id)
-        .where(Task.active.is_(True), Assignment.status != "cancelled")
+        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED)
         .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light, Policy.code)
         .order_by(Policy.id, Measure.number)
     )
@@ -53,8 +54,8 @@ async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[Mea
         line.counts[lt] = line.counts.get(lt, 0) + n
     overdue_query = (
         select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
-        .where(Task.active.is_(True), Assignment.status.in_(("assigned", "acknowledged", "in_progress", "blocked",
-                                                              "returned", "extended")),
+        .where(Task.active.is_(True), Assignment.status.in_((Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED,
+                                                              Status.RETURNED, Status.EXTENDED)),
                Assignment.due_on < uow.calendar.local_date(uow.now)))
     if policy_id is not None:
         overdue_query = overdue_query.where(Task.policy_id == policy_id)
@@ -97,7 +98,7 @@ def _assignment_query(light):  # type: ignore[no-untyped-def]
         .join(Measure, Measure.id == Task.measure_id)
         .join(Policy, Policy.id == Task.policy_id)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Task.active.is_(True), Assignment.status != "cancelled")
+        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED)
     )
 
 
@@ -116,7 +117,7 @@ async def assignment_lines(uow: UnitOfWork, *,
     if open_only or overdue_only:
         query = query.where(Assignment.status.not_in(("done", "draft")))
     if overdue_only:
-        query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != "claimed_done")
+        query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != Status.CLAIMED_DONE)
     return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
@@ -149,7 +150,7 @@ async def rollup(uow: UnitOfWork, level: str,
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (select(key, light, func.count(Assignment.id)).select_from(Assignment)
              .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
-             .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(key, light))
+             .where(Task.active.is_(True), Assignment.status != Status.CANCELLED).group_by(key, light))
     if "measure_number" in filters:
         query = query.where(Measure.number == filters["measure_number"])
     if "policy_id" in filters:

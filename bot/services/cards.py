@@ -41,7 +41,8 @@ async def _languages(uow: UnitOfWork) -> dict[int, str]:
 
 async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport, *, who: str) -> int:
     """Every card of this report loses its buttons and gains the decision: by whom, when."""
-    from bot.services.coordination import esc, local_time, report_card_text
+    from bot.views.formatting import esc, local_time
+    from bot.views.tasks import report_card_text
 
     session, now = uow.session, uow.now
     languages = await _languages(uow)
@@ -56,7 +57,7 @@ async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
 
 async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> int:
     """The cards of a corrected report, re-rendered with the new reading and their buttons."""
-    from bot.services.coordination import report_card_text
+    from bot.views.tasks import report_card_text
 
     session, now = uow.session, uow.now
     languages = await _languages(uow)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.domain.text import strip_html
 from bot.services import events
 from bot.services.housekeeping import TASK_PURPOSES
 from bot.services.uow import UnitOfWork
-from bot.textutil import strip_html
 from models import OutboxMessage, TaskMessage
 
 # How far back in a chat's task messages a copy is looked for.

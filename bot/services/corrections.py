@@ -14,13 +14,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import refs
+from bot.domain import refs
+from bot.domain.statuses import Status
+from bot.domain.text import clip
 from bot.i18n import t
 from bot.services import assignments as asg
-from bot.services import coordination, events, outbox
+from bot.services import dispatch, events, outbox
 from bot.services.access import unit_contacts
 from bot.services.uow import UnitOfWork
-from bot.textutil import clip
+from bot.views import formatting
 from models import Assignment, Measure, Policy, Task, Unit, UnitAlias
 
 
@@ -159,7 +161,7 @@ async def _assignments(uow: UnitOfWork, task: Task) -> list[Assignment]:
 
 
 def _dispatched(assignments: list[Assignment]) -> bool:
-    return any(a.status not in ("draft", "cancelled") for a in assignments)
+    return any(a.status not in (Status.DRAFT, Status.CANCELLED) for a in assignments)
 
 
 def _record(ctx: _Ctx, task: Task, what: str, before: Any, after: Any) -> None:
@@ -185,7 +187,7 @@ async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, rea
     if was == "draft":
         return 0
     return await _notify(ctx, assignment.unit_id, "fix.notify.lost", aid=assignment.id, label=label,
-                         text=coordination.esc(clip(task.text, 200)))
+                         text=formatting.esc(clip(task.text, 200)))
 
 
 async def _gain(ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[int, Assignment],
@@ -211,7 +213,7 @@ async def _gain(ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[in
     if not hand_out:
         return 0
     await ctx.session.flush()
-    return await coordination.hand_out(ctx.uow, assignment.id or 0, actor=ctx.actor, dedupe=False)
+    return await dispatch.hand_out(ctx.uow, assignment.id or 0, actor=ctx.actor, dedupe=False)
 
 
 async def _unit_name(uow: UnitOfWork, unit_id: int) -> str:
@@ -228,7 +230,7 @@ async def set_units(uow: UnitOfWork, task: Task, role: str, unit_ids: list[int],
     result = Correction(task_id=task.id or 0, label=label)
     rows = await _assignments(uow, task)
     current = {a.unit_id: a for a in rows}
-    holding = {a.unit_id: a for a in rows if a.status != "cancelled"}
+    holding = {a.unit_id: a for a in rows if a.status != Status.CANCELLED}
     handed = _dispatched(rows)
     wanted = list(dict.fromkeys(unit_ids))
     in_role = [u for u, a in holding.items() if (a.role == "lead") == (role == "lead")]
@@ -246,7 +248,7 @@ async def set_units(uow: UnitOfWork, task: Task, role: str, unit_ids: list[int],
             events.record(uow, actor=actor, kind="assignment.role_changed", entity="assignment",
                           entity_id=a.id, data={"from": a.role, "to": role})
             old_role, a.role, a.updated_at = a.role, role, now
-            if a.status != "draft":
+            if a.status != Status.DRAFT:
                 result.messages += await _notify(ctx, a.unit_id, "fix.notify.role", aid=a.id, label=label,
                                                  before=t("zh", f"role.{old_role}"), after=t("zh", f"role.{role}"))
     after = [await _unit_name(uow, u) for u in wanted]
@@ -258,7 +260,7 @@ async def _resend(ctx: _Ctx, task: Task, note_key: str, **values: object) -> int
     """Units holding the task get its corrected message (their replies to it still find the task)."""
     sent = 0
     for a in await _assignments(ctx.uow, task):
-        if a.status in ("draft", "cancelled", "done"):
+        if a.status in (Status.DRAFT, Status.CANCELLED, Status.DONE):
             continue
         view = await asg.load_view(ctx.uow, a.id or 0)
         if view is None:
@@ -266,7 +268,7 @@ async def _resend(ctx: _Ctx, task: Task, note_key: str, **values: object) -> int
         for contact in await unit_contacts(ctx.uow, a.unit_id):
             outbox.enqueue(ctx.session, chat_id=contact.chat_id, now=ctx.now, purpose="control_notice",
                            text=t(contact.language, note_key, aid=a.id, **values))
-            coordination.send_task_message(ctx.uow, view, contact)
+            dispatch.send_task_message(ctx.uow, view, contact)
             sent += 2
     return sent
 
@@ -309,7 +311,7 @@ async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date,
                           entity_id=a.id, data={"from": a.due_on.isoformat() if a.due_on else None,
                                                 "to": due.isoformat()})
             a.due_on, a.updated_at = due, now
-            if a.status != "draft":
+            if a.status != Status.DRAFT:
                 result.messages += await _notify(ctx, a.unit_id, "fix.notify.due", aid=a.id, label=label,
                                                  due=due.isoformat())
     return result
@@ -328,7 +330,7 @@ async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *,
         # The progress requests follow the rhythm: the event re-plans this assignment's follow-ups.
         events.record(uow, actor=actor, kind="assignment.rhythm_changed", entity="assignment",
                       entity_id=a.id, data={"from": before, "to": rhythm})
-        if a.status != "draft":
+        if a.status != Status.DRAFT:
             result.messages += await _notify(ctx, a.unit_id, "fix.notify.rhythm", aid=a.id, label=label,
                                              rhythm=t("zh", f"rhythm.{rhythm}") if rhythm else "—")
     return result
@@ -362,7 +364,7 @@ async def split(uow: UnitOfWork, task: Task, *, after: int | None = None, first:
     result.messages += await _resend(ctx, task, "fix.notify.text", label=label)
     current: dict[int, Assignment] = {}
     for a in rows:
-        if a.status != "cancelled":
+        if a.status != Status.CANCELLED:
             result.messages += await _gain(ctx, second, a.unit_id, a.role, current, handed)
             result.gained.append(await _unit_name(uow, a.unit_id))
     return result
@@ -379,12 +381,12 @@ async def merge(uow: UnitOfWork, task: Task, other: Task, *, actor: str) -> Corr
     result = Correction(task_id=task.id or 0, label=label)
     rows = await _assignments(uow, task)
     current = {a.unit_id: a for a in rows}
-    holding = {a.unit_id for a in rows if a.status != "cancelled"}
+    holding = {a.unit_id for a in rows if a.status != Status.CANCELLED}
     handed = _dispatched(rows)
     result.messages += await _resend(ctx, task, "fix.notify.text", label=label)
     other_rows = await _assignments(uow, other)
     for a in other_rows:
-        if a.status != "cancelled" and a.unit_id not in holding:
+        if a.status != Status.CANCELLED and a.unit_id not in holding:
             result.messages += await _gain(ctx, task, a.unit_id, a.role, current, handed)
             result.gained.append(await _unit_name(uow, a.unit_id))
     for a in other_rows:
@@ -433,14 +435,14 @@ async def map_unit(uow: UnitOfWork, unit: Unit, target: Unit, *, actor: str) -> 
     ctx = _Ctx(uow, actor)
     result = Correction(task_id=0, label=unit.name)
     rows = list((await session.scalars(select(Assignment).where(
-        Assignment.unit_id == unit.id, Assignment.status != "cancelled"))).all())
+        Assignment.unit_id == unit.id, Assignment.status != Status.CANCELLED))).all())
     for a in rows:
         task = await session.get(Task, a.task_id)
         if task is None:
             continue
         label = await label_of(uow, task)
         current = {x.unit_id: x for x in await _assignments(uow, task)}
-        handed = a.status != "draft"
+        handed = a.status != Status.DRAFT
         result.messages += await _cancel(ctx, task, label, a, f"correction: unit is {target.name}")
         held = current.get(target.id or 0)
         if held is None or held.status == "cancelled":

@@ -17,14 +17,15 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from bot import refs
-from bot.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
+from bot.domain import refs
+from bot.domain.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
 from bot.services import events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
 from bot.services.assignments import AssignmentView, load_view, load_views
-from bot.services.coordination import esc, task_keyboard
 from bot.services.uow import UnitOfWork
+from bot.views.formatting import esc
+from bot.views.tasks import task_keyboard
 from models import Assignment, Contact, Followup, Policy, Task
 
 PLANNABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.domain.statuses import Status
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
@@ -51,7 +52,7 @@ async def task_rows(
     if unit_id is not None:
         query = query.where(
             Task.id.in_(select(Assignment.task_id).where(Assignment.unit_id == unit_id,
-                                                         Assignment.status != "cancelled"))
+                                                         Assignment.status != Status.CANCELLED))
         )
     rows: dict[int, TaskRow] = {}
     for task, measure, policy in (await uow.session.execute(query)).all():
@@ -66,7 +67,7 @@ async def task_rows(
     assignment_q = (
         select(Assignment.task_id, Assignment.role, Assignment.status, Unit.name)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.task_id.in_(rows), Assignment.status != "cancelled")
+        .where(Assignment.task_id.in_(rows), Assignment.status != Status.CANCELLED)
         .order_by(Assignment.id)
     )
     for task_id, role, status, unit_name in (await uow.session.execute(assignment_q)).all():

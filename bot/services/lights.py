@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.workcal import WorkCalendar
+from bot.domain.statuses import Status
+from bot.domain.workcal import WorkCalendar
 from models import Assignment, Contact, Task
 
 PERIOD_DAYS = {"weekly": 7, "monthly": 31, "quarterly": 92, "semiannual": 183, "yearly": 366}
@@ -62,15 +63,15 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
     silent_twice = case(*[(Task.rhythm == n, when(edges.silent_twice[n])) for n in PERIOD_DAYS],
                         else_=when(edges.silent_twice["default"]))
     return case(
-        (Assignment.status.in_(("done", "cancelled")), literal("done")),
-        (Assignment.status == "draft", literal("draft")),
+        (Assignment.status.in_((Status.DONE, Status.CANCELLED)), literal("done")),
+        (Assignment.status == Status.DRAFT, literal("draft")),
         (undelivered_condition(), literal("undelivered")),
         (Assignment.due_on < edges.today, literal("red")),
-        (Assignment.status == "blocked", literal("red")),
-        (Assignment.status == "claimed_done", literal("green")),
+        (Assignment.status == Status.BLOCKED, literal("red")),
+        (Assignment.status == Status.CLAIMED_DONE, literal("green")),
         (last_activity < silent_twice, literal("red")),
         (Assignment.due_on <= edges.due_soon_by, literal("yellow")),
-        ((Assignment.status == "assigned") & (Assignment.assigned_at < when(edges.ack_due_before)), literal("yellow")),
+        ((Assignment.status == Status.ASSIGNED) & (Assignment.assigned_at < when(edges.ack_due_before)), literal("yellow")),
         (last_activity < silent_once, literal("yellow")),
         else_=literal("green"),
     ).label("light")
@@ -82,7 +83,7 @@ def undelivered_condition() -> ColumnElement[bool]:
     reachable = exists(select(Contact.id).where(
         Contact.unit_id == Assignment.unit_id, Contact.role == "contact", Contact.active.is_(True),
         Contact.paused_at.is_(None)))
-    return and_(Assignment.status == "assigned", Assignment.acknowledged_at.is_(None), ~reachable)
+    return and_(Assignment.status == Status.ASSIGNED, Assignment.acknowledged_at.is_(None), ~reachable)
 
 
 OPEN_LIGHTS = ("red", "undelivered", "yellow", "green")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.textutil import split_message
+from bot.domain.text import split_message
 from models import OutboxMessage
 
 TELEGRAM_TEXT_LIMIT = 4096

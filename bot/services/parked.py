@@ -47,7 +47,7 @@ async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any
 
 
 async def store(uow: UnitOfWork, record: dict[str, Any]) -> None:
-    """Parks one update (a record of bot/polling.py) unless it is parked already."""
+    """Parks one update (a record of bot/telegram/polling.py) unless it is parked already."""
     exists = await uow.session.scalar(select(ParkedUpdate.id).where(ParkedUpdate.update_id == record["update_id"]))
     if exists is None:
         uow.session.add(ParkedUpdate(update_id=record["update_id"], payload=record["update"],

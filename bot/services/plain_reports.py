@@ -11,15 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
+from bot.domain.parsing import parse_progress
+from bot.domain.text import clip
 from bot.i18n import t
 from bot.services import assignments as asg
-from bot.services import coordination as co
-from bot.services import events
+from bot.services import coordination, events, reports
 from bot.services.access import Actor
-from bot.services.parsing import parse_progress
 from bot.services.uow import UnitOfWork
-from bot.textutil import clip
 from models import Assignment, Measure, Task, UnplacedReport
 
 # Statuses in which a plain message can be about the task: open, and not awaiting a completion review.
@@ -51,7 +50,7 @@ def reads_as_report(text: str) -> bool:
     return parse_progress(text).status is not None
 
 
-async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: co.IncomingReport) -> UnplacedReport:
+async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.IncomingReport) -> UnplacedReport:
     """Keeps the message verbatim before anybody has said which task it belongs to."""
     contact = next((c for c in actor.contacts if c.unit_id == unit_id and c.role == "contact"), None)
     attachments = incoming.attachments or None
@@ -72,35 +71,35 @@ def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
     return cb.keyboard(rows)
 
 
-def incoming_of(held: UnplacedReport) -> co.IncomingReport:
+def incoming_of(held: UnplacedReport) -> reports.IncomingReport:
     first = (held.attachments or [{}])[0]
-    return co.IncomingReport(chat_id=held.chat_id, message_id=held.message_id, text=held.raw_text,
+    return reports.IncomingReport(chat_id=held.chat_id, message_id=held.message_id, text=held.raw_text,
                              author=held.author, attachment_kind=first.get("kind"),
                              attachment_file_id=first.get("file_id"), attachment_name=first.get("name"),
                              attachments=list(held.attachments or []))
 
 
 async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int, *,
-                notify_now: bool) -> co.ReportOutcome | None:
+                notify_now: bool) -> reports.ReportOutcome | None:
     """The button's claim, checked against the database: the kept message is this chat's, not yet
     placed, and the task is an open one of the sender's own unit."""
     session = uow.session
     held = await session.get(UnplacedReport, held_id)
     if held is None or held.chat_id != actor.chat_id or held.unit_id not in actor.contact_unit_ids:
-        raise co.CoordinationError("button.forged")
-    await co.lock(uow, held)
+        raise coordination.CoordinationError("button.forged")
+    await coordination.lock(uow, held)
     if held.placed_at is not None:
-        raise co.CoordinationError("plain.already", aid=assignment_id)
+        raise coordination.CoordinationError("plain.already", aid=assignment_id)
     assignment = await session.get(Assignment, assignment_id)
     if (assignment is None or assignment.unit_id not in actor.contact_unit_ids
             or assignment.unit_id != held.unit_id):
-        raise co.CoordinationError("button.forged")
+        raise coordination.CoordinationError("button.forged")
     if assignment.status not in REPORTABLE:
-        raise co.CoordinationError("button.stale")
-    outcome = await co.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
+        raise coordination.CoordinationError("button.stale")
+    outcome = await reports.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
     report_id = outcome.report.id if outcome is not None else await session.scalar(
-        select(co.ProgressReport.id).where(co.ProgressReport.assignment_id == assignment_id)
-        .order_by(co.ProgressReport.id.desc()).limit(1))
+        select(reports.ProgressReport.id).where(reports.ProgressReport.assignment_id == assignment_id)
+        .order_by(reports.ProgressReport.id.desc()).limit(1))
     held.report_id, held.placed_at = report_id, uow.now
     events.record(uow, actor=actor.tag, kind="report.placed", entity="unplaced_report",
                   entity_id=held.id, data={"assignment_id": assignment_id, "report_id": report_id})

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.domain.statuses import Status
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
 from bot.services import events, policy_codes
@@ -244,7 +245,7 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
             if current:
                 notes.append(f"+{names[unit_id]}")
             continue
-        if assignment.status == "cancelled":
+        if assignment.status == Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.restored", entity="assignment",
                           entity_id=assignment.id, from_state="cancelled", to_state="draft")
             assignment.status = "draft"
@@ -255,10 +256,10 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
                           data={"from": assignment.role, "to": role})
             notes.append(f"{names[unit_id]}:{assignment.role}→{role}")
             assignment.role = role
-        if assignment.status == "draft" and assignment.due_on != (task.due_on or policy.horizon):
+        if assignment.status == Status.DRAFT and assignment.due_on != (task.due_on or policy.horizon):
             assignment.due_on = task.due_on or policy.horizon
     for unit_id, assignment in current.items():
-        if unit_id not in wanted and assignment.status != "cancelled":
+        if unit_id not in wanted and assignment.status != Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
                           entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
                           reason="unit no longer responsible in revised document")
@@ -274,7 +275,7 @@ async def retire_task(uow: UnitOfWork, task: Task, *, actor: str, reason: str) -
     events.record(uow, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
                   from_state="active", to_state="retired", reason=reason)
     for assignment in (await uow.session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
-        if assignment.status not in ("cancelled", "done"):
+        if assignment.status not in (Status.CANCELLED, Status.DONE):
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
                           entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
                           reason=reason)
@@ -329,7 +330,7 @@ async def stored_decomposition(uow: UnitOfWork, policy: Policy) -> Decomposition
     rows = (await session.execute(
         select(Assignment.task_id, Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
         .join(Task, Task.id == Assignment.task_id)
-        .where(Task.policy_id == policy.id, Assignment.status != "cancelled").order_by(Assignment.id))).all()
+        .where(Task.policy_id == policy.id, Assignment.status != Status.CANCELLED).order_by(Assignment.id))).all()
     roles: dict[int, list[tuple[str, str]]] = {}
     for task_id, role, name in rows:
         roles.setdefault(task_id, []).append((role, name))

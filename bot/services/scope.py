@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from bot.refs import Ref, RefError, normalize_code, parse_ref
+from bot.domain.refs import Ref, RefError, normalize_code, parse_ref
+from bot.domain.statuses import Status
 from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, Policy, Task, Unit
@@ -147,7 +148,7 @@ async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
     counts: dict[int, dict[str, int]] = {}
     rows = (await uow.session.execute(
         select(Task.policy_id, Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
-        .where(Task.active.is_(True), Assignment.status != "cancelled").group_by(Task.policy_id, Assignment.status)
+        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED).group_by(Task.policy_id, Assignment.status)
     )).all()
     for pid, status, n in rows:
         counts.setdefault(pid, {})[status] = n

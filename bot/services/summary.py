@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
 
+from bot.domain.refs import format_measure
 from bot.i18n import normalise_language, t
-from bot.refs import format_measure
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators

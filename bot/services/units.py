@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
+from bot.domain.statuses import Status
 from bot.services import events
 from bot.services.uow import UnitOfWork
 from config.directory import Directory, UnitInfo
@@ -137,7 +138,7 @@ async def list_units(uow: UnitOfWork) -> list[UnitListing]:
     open_case = func.sum(case((Assignment.status.not_in(("done", "cancelled", "draft")), 1), else_=0))
     counts_q = (
         select(Assignment.unit_id, func.count(Assignment.id), open_case)
-        .where(Assignment.status != "cancelled")
+        .where(Assignment.status != Status.CANCELLED)
         .group_by(Assignment.unit_id)
     )
     counts = {row[0]: (row[1], row[2] or 0) for row in (await uow.session.execute(counts_q)).all()}

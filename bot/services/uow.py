@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.followup_rules import FollowupSettings
-from bot.workcal import WorkCalendar
+from bot.domain.followup_rules import FollowupSettings
+from bot.domain.workcal import WorkCalendar
 
 if TYPE_CHECKING:
     from bot.services.assignments import AssignmentView

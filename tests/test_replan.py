@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.jobs import Jobs
 from bot.services.followups import PLANNABLE, replan
 from models import Assignment, Followup

@@ -8,10 +8,10 @@ import signal
 from contextlib import suppress
 
 from bot.app import App
-from bot.inflight import InFlight
-from bot.polling import Poller
-from bot.recovery import Recovery
-from bot.sender import Limits, OutboxSender
+from bot.telegram.inflight import InFlight
+from bot.telegram.polling import Poller
+from bot.telegram.recovery import Recovery
+from bot.telegram.sender import Limits, OutboxSender
 from config.settings import Settings
 
 log = logging.getLogger("duban")
@@ -43,7 +43,8 @@ async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def run_bot(settings: Settings) -> int:
-    from bot.telegram import AiogramTransport, SqlStorage, make_bot
+    from bot.telegram.fsm import SqlStorage
+    from bot.telegram.transport import AiogramTransport, make_bot
     from handlers import build_dispatcher
 
     token = settings.token_value()
@@ -78,14 +79,14 @@ async def run_bot(settings: Settings) -> int:
         stop_updates = asyncio.Event()  # webhook mode only
         poller: Poller | None = None
         if settings.webhook_url:
-            from bot.webhook import serve_webhook
+            from bot.telegram.webhook import serve_webhook
 
             # A failed update is answered with an error, so Telegram delivers it again.
             polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates),
                                           name="webhook")
         else:
             # One update at a time, and the offset moves only past updates handled and committed or
-            # parked (bot/polling.py); aiogram's start_polling confirms failed updates too.
+            # parked (bot/telegram/polling.py); aiogram's start_polling confirms failed updates too.
             poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),
                             after_batch=recovery.after_batch)
             polling = asyncio.create_task(poller.run(), name="polling")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import callbacks as cb
+from bot.domain import callbacks as cb
+from bot.domain.text import clip
 from bot.i18n import t
-from bot.services.coordination import esc, local_time
 from bot.services.import_drafts import RHYTHMS, review_units, sentences, task_key
 from bot.services.policies import ImportPreview
-from bot.textutil import clip
+from bot.views.formatting import esc, local_time
 
 PAGE_CHARS = 3300  # the page text; the header and footer stay under Telegram's 4,096
 TASK_BUTTONS_PER_ROW = 4

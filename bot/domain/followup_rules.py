@@ -1,7 +1,7 @@
 """Pure rules: which follow-ups (催办) an assignment should have, given its facts and "now".
 
 No database, no clock, no bot: the caller passes the facts, the settings, a
-:class:`~bot.workcal.WorkCalendar` and ``now`` (aware UTC) and stores what comes back in the
+:class:`~bot.domain.workcal.WorkCalendar` and ``now`` (aware UTC) and stores what comes back in the
 ``followup`` table keyed by :attr:`PlannedFollowup.key`. See docs/followups.md for the full rules
 and for how the caller keeps the stored rows in step with the plan.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.statuses import STATUSES as _STATUSES
-from bot.workcal import WorkCalendar
+from bot.domain.statuses import STATUSES as _STATUSES
+from bot.domain.workcal import WorkCalendar
 
 # ------------------------------------------------------------------------------ vocabulary
 

@@ -14,9 +14,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
 from bot.app import App
-from bot.polling import DeadLetterFile, RetryPolicy, UpdateHandler, dead_letter_path, replay
 from bot.services import parked
-from bot.writable import sqlite_file
+from bot.telegram.polling import DeadLetterFile, RetryPolicy, UpdateHandler, dead_letter_path, replay
+from bot.telegram.writable import sqlite_file
 from config.settings import Settings
 
 log = logging.getLogger("duban")

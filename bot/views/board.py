@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import refs
+from bot.domain import refs
+from bot.domain.text import clip, clip_html
 from bot.i18n import role_name, status_name, t
 from bot.services.board import AssignmentLine, MeasureLine
-from bot.services.coordination import esc, local_time
 from bot.services.evidence import label
-from bot.textutil import clip, clip_html
+from bot.views.formatting import esc, local_time
 from models import ProgressReport
 
 PAGE_LINES = 25

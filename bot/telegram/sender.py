@@ -21,13 +21,13 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.db import WriteGate
+from bot.domain.clock import Clock
+from bot.domain.text import clip, strip_html
 from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinator_contacts
 from bot.services.housekeeping import TASK_PURPOSES
-from bot.textutil import clip, strip_html
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)

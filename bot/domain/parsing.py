@@ -420,7 +420,7 @@ def score(rows: Iterable[tuple[str, Parsed]]) -> Score:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bot.services.parsing [--corpus tests/data/replies.tsv] [-v]`: the reader's figures."""
+    """`python -m bot.domain.parsing [--corpus tests/data/replies.tsv] [-v]`: the reader's figures."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args
     args = [a for a in args if a != "-v"]

@@ -1,0 +1,31 @@
+"""Acknowledgement (签收): a contact confirms the unit has the task."""
+
+from __future__ import annotations
+
+from bot.domain import refs
+from bot.domain.statuses import Status
+from bot.i18n import status_name, t
+from bot.services import assignments as asg
+from bot.services import outbox
+from bot.services.access import Actor, coordinators
+from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
+from bot.services.uow import UnitOfWork
+from bot.views.formatting import esc
+
+
+async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.AssignmentView:
+    view = await assignment_for_actor(uow, actor, assignment_id, act=True)
+    a = view.assignment
+    if a.acknowledged_at is not None:
+        raise CoordinationError("ack.already", aid=a.id)
+    if a.status != Status.ASSIGNED:
+        raise CoordinationError("ack.closed", aid=a.id, status=status_name(actor.language, a.status))
+    await asg.acknowledge(uow, a, actor=actor.tag)
+    # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
+    key, person = ("notify.ack.person", esc(actor.name)) if actor.in_group else ("notify.ack", "")
+    for coordinator in await coordinators(uow):
+        outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="ack_notice",
+                       hold_until=hold_until(uow),
+                       text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
+                              **refs.of_view(view), person=person))
+    return view

@@ -1,0 +1,233 @@
+"""Progress reports: a reply kept verbatim, then read, applied to its assignment, corrected."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.domain import callbacks as cb
+from bot.domain.parsing import Parsed, parse_progress
+from bot.domain.statuses import Status
+from bot.i18n import t
+from bot.services import assignments as asg
+from bot.services import events, outbox
+from bot.services.access import Actor, coordinators
+from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
+from bot.services.uow import UnitOfWork
+from bot.views.formatting import esc, local_time
+from bot.views.tasks import describe, refused_note, report_card_text
+from models import (
+    Assignment,
+    ProgressReport,
+)
+
+log = logging.getLogger(__name__)
+
+
+MAX_REPORT_CHARS = 4000
+
+
+@dataclass
+class IncomingReport:
+    chat_id: int
+    message_id: int | None
+    text: str
+    author: str
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+    attachment_name: str | None = None
+    # Every piece of evidence: kind, file_id, file_unique_id, name, size (bot/services/evidence.py).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
+    from models import TaskMessage
+
+    return await uow.session.scalar(select(TaskMessage.assignment_id).where(
+        TaskMessage.chat_id == chat_id, TaskMessage.message_id == message_id))
+
+
+async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport,
+                           *, supersedes: ProgressReport | None = None) -> ProgressReport:
+    """Step one: keep the reply verbatim, before anything tries to read it.
+
+    Interpretation then runs inside a savepoint (see `receive_report`), so a failure there rolls
+    back only the interpretation; the verbatim text commits with the update's claim.
+    """
+    view = await assignment_for_actor(uow, actor, assignment_id, act=True)
+    contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
+    report = ProgressReport(
+        assignment_id=view.assignment.id or 0, contact_id=contact.id if contact else None,
+        chat_id=incoming.chat_id, message_id=incoming.message_id, author=incoming.author,
+        raw_text=incoming.text, attachment_kind=incoming.attachment_kind,
+        attachment_file_id=incoming.attachment_file_id, attachment_name=incoming.attachment_name,
+        supersedes_id=supersedes.id if supersedes else None, created_at=uow.now)
+    uow.session.add(report)
+    if supersedes is not None:
+        supersedes.superseded = True
+    await uow.session.flush()  # the event names the report's id
+    from bot.services import evidence
+
+    evidence.keep(uow.session, report, incoming.attachments, now=uow.now)
+    events.record(uow, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
+                  data={"assignment_id": report.assignment_id, "chars": len(report.raw_text or ""),
+                        "supersedes": report.supersedes_id})
+    await uow.session.flush()
+    return report
+
+
+async def receive_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
+                         supersedes: ProgressReport | None = None,
+                         explicit: tuple[str, int | None] | None = None,
+                         notify_now: bool = True) -> ReportOutcome | None:
+    """Stores a reply verbatim, then interprets it. Returns None when interpretation failed;
+    the raw report is then kept for a coordinator to read, and nothing else changed."""
+    report = await store_raw_report(uow, actor, assignment_id, incoming, supersedes=supersedes)
+    try:
+        async with uow.session.begin_nested():
+            return await interpret_report(uow, actor, report, edited_from=supersedes,
+                                          explicit=explicit, notify_now=notify_now)
+    except Exception:
+        log.exception("report %s stored but could not be interpreted", report.id)
+        report.review_state = "pending"
+        uow.views.clear()  # rolled-back rows may be stale
+        return None
+
+
+@dataclass
+class ReportOutcome:
+    report: ProgressReport
+    view: asg.AssignmentView
+    understood: str
+    status_changed: bool
+
+
+def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) -> Parsed:
+    if explicit is not None:
+        status, percent = explicit
+        return Parsed(status, 100 if status == "done" else percent)
+    return parse_progress(raw_text)
+
+
+async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport, *,
+                           edited_from: ProgressReport | None = None,
+                           explicit: tuple[str, int | None] | None = None,
+                           notify_now: bool = True) -> ReportOutcome:
+    """Step two: read the stored text, move the assignment, tell the people who need to know.
+
+    `explicit` carries what the contact chose in the guided flow; it wins over parsing.
+    """
+    parsed = reading_of(report.raw_text, explicit)
+    report.parsed_status, report.parsed_percent = parsed.status, parsed.percent
+    report.parse_ok, report.review_state = parsed.understood, "pending"
+    view = await asg.load_view(uow, report.assignment_id)
+    assert view is not None
+    changed = apply_report_status(uow, view.assignment, parsed.status, parsed.percent, report,
+                                  actor=actor.tag)
+    understood = describe(actor.language, parsed.status, parsed.percent)
+    key = "report.edited" if edited_from else "report.saved"
+    outbox.enqueue(uow.session, chat_id=report.chat_id or actor.chat_id, now=uow.now, purpose="report_ack",
+        reply_to_message_id=report.message_id,
+        text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
+               old=edited_from.id if edited_from else "") + refused_note(actor.language, parsed),
+        reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
+    )
+    if notify_now:
+        await notify_coordinators_of_report(uow, view, report)
+    return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
+
+
+def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | None, percent: int | None,
+                        report: ProgressReport, *, actor: str) -> bool:
+    if assignment.status in (Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE, Status.DRAFT):
+        return False
+    if assignment.acknowledged_at is None:
+        # Reporting on a task is the clearest acknowledgement there is.
+        assignment.acknowledged_at = uow.now
+    target = {"done": "claimed_done", "blocked": "blocked"}.get(status or "", "in_progress")
+    if percent is not None:
+        assignment.percent = percent
+    assignment.last_report_at = uow.now
+    if target == assignment.status:
+        return False
+    action = "claim_done" if target == "claimed_done" else "report"
+    asg.transition(uow, assignment, target, action=action, actor=actor,
+                   data={"report_id": report.id, "percent": percent})
+    if target == "claimed_done":
+        assignment.claimed_done_at = uow.now
+    return True
+
+
+async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> None:
+    """One card per report; within NOTICE_WINDOW_SECONDS it waits, so that the unit's other reports
+    of the window join it in one message (bot/services/batches.py)."""
+    report.notified_at = uow.now
+    for coordinator in await coordinators(uow):
+        lang = coordinator.language
+        outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
+            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report),
+            reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
+                                       cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
+        )
+
+
+async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: str) -> ProgressReport:
+    if status not in ("progress", "done", "blocked"):
+        raise CoordinationError("button.forged")
+    report = await uow.session.get(ProgressReport, report_id)
+    if report is None:
+        raise CoordinationError("button.stale")
+    view = await assignment_for_actor(uow, actor, report.assignment_id, act=True)
+    newest = await uow.session.scalar(select(func.max(ProgressReport.id)).where(
+        ProgressReport.assignment_id == report.assignment_id))
+    # Only the latest report, while it awaits review, may be corrected: an old 更正 button must
+    # not reopen what the coordinator already approved or returned.
+    if report.review_state != "pending" or report.superseded or report.id != newest:
+        raise CoordinationError("button.stale")
+    old = report.parsed_status
+    report.parsed_status, report.parse_ok = status, True
+    events.record(uow, actor=actor.tag, kind="report.corrected", entity="report", entity_id=report.id,
+                  from_state=old, to_state=status)
+    a = view.assignment
+    if a.status == Status.CLAIMED_DONE and status != "done":
+        # Taking back a completion claim returns the task to work; the review goes with it.
+        asg.transition(uow, a, "blocked" if status == "blocked" else "in_progress", action="return",
+                       actor=actor.tag, reason="claim corrected by contact")
+        a.claimed_done_at = None
+    else:
+        apply_report_status(uow, a, status, report.parsed_percent, report, actor=actor.tag)
+    from bot.services import cards
+
+    # The coordinator's card says what the contact now means; a new card only when none was sent.
+    if not await cards.refresh(uow, view, report) and (status == "done" or old == "done"):
+        await notify_coordinators_of_report(uow, view, report)
+    return report
+
+
+async def latest_report_for_message(uow: UnitOfWork, chat_id: int, message_id: int) -> ProgressReport | None:
+    return await uow.session.scalar(
+        select(ProgressReport).where(ProgressReport.chat_id == chat_id, ProgressReport.message_id == message_id)
+        .order_by(ProgressReport.id.desc()).limit(1))
+
+
+async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) -> tuple[Any, str]:
+    """A report's file, if the actor may see the unit it came from; with a caption naming it."""
+    from models import ReportAttachment
+
+    attachment = await uow.session.get(ReportAttachment, attachment_id)
+    report = await uow.session.get(ProgressReport, attachment.report_id) if attachment else None
+    if attachment is None or report is None:
+        raise CoordinationError("button.stale")
+    view = await assignment_for_actor(uow, actor, report.assignment_id, act=False)
+    caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
+                time=local_time(report.created_at))
+    return attachment, caption
+
+
+async def report_history(uow: UnitOfWork, assignment_id: int, limit: int = 5) -> list[ProgressReport]:
+    return list((await uow.session.scalars(
+        select(ProgressReport).where(ProgressReport.assignment_id == assignment_id)
+        .order_by(ProgressReport.id.desc()).limit(limit))).all())

@@ -1,0 +1,1 @@
+"""The transport: polling runner, the outbox sender, aiogram's Bot, FSM storage."""

@@ -1,0 +1,1 @@
+"""Texts and keyboards: what a message looks like. No database."""
