@@ -194,10 +194,15 @@ async def claim_due(uow: UnitOfWork, instance: str, *, batch: int = TICK_BATCH,
     ids = list((await uow.session.scalars(
         select(Followup.id).where(Followup.state == "pending", Followup.due_at <= uow.now, free)
         .order_by(Followup.due_at, Followup.id).limit(batch).with_for_update(skip_locked=True))).all())
-    if ids:
-        await uow.session.execute(update(Followup).where(Followup.id.in_(ids))
-                                  .values(claimed_by=instance, lease_until=uow.now + lease))
-    return ids
+    if not ids:
+        return []
+    # The condition again, in the write: SQLite reads the rows before its transaction takes the
+    # write lock, so another process may have claimed some in between; only what is still free is
+    # claimed, and what this returns is this instance's.
+    return list((await uow.session.scalars(
+        update(Followup).where(Followup.id.in_(ids), Followup.state == "pending", free)
+        .values(claimed_by=instance, lease_until=uow.now + lease).returning(Followup.id)
+        .execution_options(synchronize_session=False))).all())
 
 
 async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickResult:
