@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiogram.types import Update
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.app import App
 from bot.domain.clock import ManualClock
@@ -30,7 +30,6 @@ from models import (
     Event,
     ExtensionRequest,
     Followup,
-    FsmState,
     JobPeriod,
     OutboxMessage,
     ProgressReport,
@@ -59,15 +58,19 @@ async def _database(kind: str, tmp_path: Path) -> str:
     return url
 
 
-def _instance(url: str, clock: ManualClock, **settings: object) -> App:
-    return App.build(Settings(_env_file=None, database_url=url, bot_token=None, notice_window_seconds=0,
-                              **settings), clock=clock)  # type: ignore[arg-type]
+async def _instance(url: str, clock: ManualClock) -> App:
+    app = App.build(Settings(_env_file=None, database_url=url, bot_token=None, notice_window_seconds=0), clock=clock)
+    # Connected before the test, so two instances' first statements do not wait on a new connection
+    # each and do meet in the database.
+    async with app.sessions() as session:
+        await session.execute(select(1))
+    return app
 
 
 @pytest.fixture(params=ENGINES)
 async def two(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[App, App]]:
     url = await _database(request.param, tmp_path)
-    a, b = _instance(url, clock), _instance(url, clock)
+    a, b = await _instance(url, clock), await _instance(url, clock)
     assert a.instance != b.instance
     yield a, b
     await a.close()
@@ -167,11 +170,16 @@ async def test_a_slow_instance_does_not_fire_what_another_took_over(two: tuple[A
     async with a.work() as uow:
         claimed = await followups.claim_due(uow, a.instance, batch=500)
     clock.advance(seconds=followups.FOLLOWUP_LEASE.total_seconds() + 1)
-    assert (await Jobs(b).tick()).fired == len(claimed)  # a's lease ran out: b fired them
+    async with b.work() as uow:  # a's lease ran out: b claims the rows, and has not fired them yet
+        taken = await followups.claim_due(uow, b.instance, batch=500)
+    assert set(taken) == set(claimed)
     async with a.work() as uow:  # a comes back to the batch it claimed long ago
         late = await followups.fire_claimed(uow, a.instance, claimed)
     assert late.fired == 0 and late.messages == 0
-    assert set((await _fired(a)).values()) == {1}
+    async with b.work() as uow:
+        assert (await followups.fire_claimed(uow, b.instance, taken)).fired == len(claimed)
+    counts = await _fired(a)
+    assert set(counts) == set(claimed) and set(counts.values()) == {1}
 
 
 async def _ledger_with_readers(app: App) -> None:
@@ -364,7 +372,7 @@ async def test_updates_and_flow_steps_hold_across_two_instances(pg_url: str, clo
     from tests.test_bot_flow import COORD, YICHUN, dispatch_and_find
 
     await asyncio.to_thread(upgrade, pg_url)
-    a, b = _instance(pg_url, clock), _instance(pg_url, clock)
+    a, b = await _instance(pg_url, clock), await _instance(pg_url, clock)
     try:
         async for h_a, h_b in _harness_pair(a, b):
             task_msg = await dispatch_and_find(h_a)
@@ -389,20 +397,41 @@ async def test_updates_and_flow_steps_hold_across_two_instances(pg_url: str, clo
             async with b.sessions() as session:
                 request = await session.scalar(select(ExtensionRequest))
             assert request is not None and "用地审批尚未完成" in request.reason
-            # Two presses that start the same chat's flow at once, one on each instance: both are
-            # handled (neither is lost on the FSM row both create).
-            async with a.sessions() as session, session.begin():
-                await session.execute(delete(FsmState))
-            answered = len(srv.callback_answers)
-            srv.press_button(YICHUN, task_msg, "申请延期")
-            srv.press_button(YICHUN, task_msg, "申请延期")
-            first, second = srv.take_updates()
-            await asyncio.gather(*(h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
-                                   for h, raw in ((h_a, first), (h_b, second))))
-            assert len(srv.callback_answers) == answered + 2
-            async with a.sessions() as session:
-                states = (await session.scalars(select(FsmState.state).where(FsmState.key.like(f"%:{YICHUN}:%")))).all()
-            assert states == ["ExtensionFlow:text"]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_two_instances_starting_one_chats_flow_at_once_both_commit(pg_url: str, clock: ManualClock) -> None:
+    """Each update's FSM step is written in that update's transaction: the second instance writes the
+    row the first has inserted and not yet committed, waits for it, and then writes over it instead
+    of failing its whole update on the key."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.telegram.fsm import SqlStorage
+
+    await asyncio.to_thread(upgrade, pg_url)
+    a, b = await _instance(pg_url, clock), await _instance(pg_url, clock)
+    key = StorageKey(bot_id=1, chat_id=2001, user_id=2001)
+    written = asyncio.Event()
+
+    async def step(app: App, state: str, first: bool) -> None:
+        storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
+        async with app.sessions() as session, session.begin():
+            if not first:
+                await written.wait()
+            await storage.bound(session).set_state(key, state)
+            await storage.bound(session).set_data(key, {"by": state})
+            if first:
+                written.set()
+                await asyncio.sleep(0.3)  # the other instance's write now waits on this row
+
+    try:
+        await asyncio.gather(step(a, "ExtensionFlow:text", True), step(b, "ReportFlow:text", False))
+        for app in (a, b):
+            storage = SqlStorage(app.sessions, app.clock, gate=app.gate)
+            assert await storage.get_state(key) == "ReportFlow:text"  # the later step, seen by both
+            assert await storage.get_data(key) == {"by": "ReportFlow:text"}
     finally:
         await a.close()
         await b.close()
