@@ -177,8 +177,10 @@ class Jobs:
             async with self.running.track(), app.work() as uow:
                 from models import ReportAttachment
 
-                row = await uow.session.get(ReportAttachment, attachment_id)
-                if row is not None:
+                # Locked and looked at again: a run of the next period on another instance may
+                # have stored the same file while this one downloaded it.
+                row = await uow.session.get(ReportAttachment, attachment_id, with_for_update=True)
+                if row is not None and row.stored_path is None:
                     evidence.stored(uow, row, target)
                     stored += 1
         return stored
