@@ -138,7 +138,7 @@ class Jobs:
         """Runs an interval job unless another instance already ran it in this period of `every`;
         whether it ran. The period is claimed in its own transaction first (bot/services/periods.py)."""
         app = self.app
-        async with app.work() as uow:
+        async with self.running.track(), app.work() as uow:
             mine = await periods.claim(uow, job, periods.bucket(uow.now, every), app.instance)
         if mine:
             await run()

@@ -435,3 +435,37 @@ async def test_two_instances_starting_one_chats_flow_at_once_both_commit(pg_url:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_two_schedulers_run_each_interval_job_once_per_period(tmp_path: Path, clock: ManualClock) -> None:
+    """The scheduler as `duban run` starts it, on two instances: the re-plan and the purge, due on
+    both two seconds after start, run on one."""
+    from bot.jobs import PURGE_JOB, start_scheduler
+
+    url = await _database("sqlite", tmp_path)
+    apps = [await _instance(url, clock), await _instance(url, clock)]
+    jobs = [Jobs(app) for app in apps]
+    schedulers = [start_scheduler(app, app_jobs) for app, app_jobs in zip(apps, jobs, strict=True)]
+    try:
+        started = datetime.now(UTC)
+        for _ in range(200):
+            # Both instances' first runs are over once each has scheduled its next one.
+            if all(s.get_job(job).next_run_time > started + timedelta(seconds=30)
+                   for s in schedulers for job in (PLAN_JOB, PURGE_JOB)):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the schedulers did not run their first jobs")
+        for _ in range(200):  # the runs themselves finish after the next run is set
+            async with apps[0].sessions() as session:
+                runs = (await session.execute(select(JobPeriod.job, JobPeriod.instance))).all()
+            if len(runs) >= 2 and not any(app_jobs.running.count for app_jobs in jobs):
+                break
+            await asyncio.sleep(0.1)
+        assert sorted(job for job, _ in runs) == sorted([PLAN_JOB, PURGE_JOB])
+        assert {instance for _, instance in runs} <= {app.instance for app in apps}
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+        for app in apps:
+            await app.close()
