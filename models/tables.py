@@ -199,6 +199,10 @@ class Followup(SQLModel, table=True):
     payload: dict | None = Field(default=None, sa_type=JSON)
     fired_at: datetime | None = _when()
     created_at: datetime | None = _when(nullable=False)
+    # Several instances on one database: the instance that claimed the row to fire it, until when.
+    # A claim whose lease ran out (its instance was killed) is taken by the next tick anywhere.
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when()
 
 
 class Event(SQLModel, table=True):
@@ -353,3 +357,13 @@ class ReportAttachment(SQLModel, table=True):
     file_size: int | None = None
     stored_path: str | None = Field(default=None, sa_type=Text)
     created_at: datetime | None = _when(nullable=False)
+
+
+class JobPeriod(SQLModel, table=True):
+    """A periodic job's run for one period (a week's summary, a digest's time, a re-plan's ten
+    minutes): the first instance to insert the row runs the job, every other one skips it."""
+
+    job: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    instance: str = ""
+    claimed_at: datetime | None = _when(nullable=False, index=True)
