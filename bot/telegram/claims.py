@@ -107,9 +107,7 @@ class Claims:
         """Claims what may start within the next `horizon` seconds, at most `room` rows."""
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            pace = await session.scalar(select(SendPace).where(SendPace.id == PACE_ROW).with_for_update())
-            if pace is None:
-                pace = await self._first_pace_row(session)
+            pace = await self._lock_pace(session)
             t = self.pace.now()
             self._pause_seen = (t, pace.paused_until)
             if max(pace.next_slot, pace.paused_until) > t + self.limits.horizon:
@@ -173,11 +171,20 @@ class Claims:
                 session.expunge(message)
         return Claim([Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows])
 
-    async def _first_pace_row(self, session: AsyncSession) -> SendPace:
-        pace = SendPace(id=PACE_ROW)
-        session.add(pace)
-        # Two instances starting together may both try; the loser's claim fails once and retries.
-        await session.flush()
+    async def _lock_pace(self, session: AsyncSession) -> SendPace:
+        """Takes the pace row for the rest of the transaction: claims from every instance take turns.
+
+        A write, not a locking read: on PostgreSQL it locks the row as FOR UPDATE would, and on
+        SQLite (whose driver starts the transaction at the first write) it takes the database's
+        write lock before anything is read, so two processes on one file cannot claim a row twice.
+        """
+        await session.execute(update(SendPace).where(SendPace.id == PACE_ROW).values(next_slot=SendPace.next_slot))
+        pace = await session.get(SendPace, PACE_ROW, populate_existing=True)
+        if pace is None:
+            pace = SendPace(id=PACE_ROW)
+            session.add(pace)
+            # Two instances starting together may both try; the loser's claim fails once and retries.
+            await session.flush()
         return pace
 
     def _chat_ready(self, chat_id: int, slots: list[float]) -> float:
@@ -227,8 +234,6 @@ class Claims:
         """A 429: every instance waits, as Telegram asks."""
         until = self.pace.now() + seconds
         async with self.gate(), self.sessions() as session, session.begin():
-            pace = await session.scalar(select(SendPace).where(SendPace.id == PACE_ROW).with_for_update())
-            if pace is None:
-                pace = await self._first_pace_row(session)
+            pace = await self._lock_pace(session)
             pace.paused_until = max(pace.paused_until, until)
         self._pause_seen = (self.pace.now(), max(until, self._pause_seen[1] if self._pause_seen else 0.0))
