@@ -356,7 +356,7 @@ class OutboxSender:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
             events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                        entity_id=row_id, to_state="dead", reason=error[:500])
             await self._report_undeliverable(session, message, error)
@@ -385,11 +385,11 @@ class OutboxSender:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
             # Later messages to the same chat would fail the same way: park them too.
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
-                state="failed", last_error="chat unreachable (403)"))
+                state="failed", last_error="chat unreachable (403)", **RELEASED))
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
             # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(
