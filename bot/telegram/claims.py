@@ -97,21 +97,26 @@ class Claims:
         self._answer_slots: deque[float] = deque()
         self._pause_seen: tuple[float, float] | None = None  # (read at, paused until)
         self._pause_read: asyncio.Future[float] | None = None
+        # A first claim is the slowest (cold connections and caches): start from a generous guess.
+        self._lags: deque[float] = deque([0.09], maxlen=8)
 
     def claimable(self) -> ColumnElement[bool]:
         now = self.clock.now()
         return (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now) & or_(
             OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
 
-    async def claim(self, *, room: int, skip: set[int], batch: int = 200) -> Claim:
-        """Claims what may start within the next `horizon` seconds, at most `room` rows."""
+    async def claim(self, *, room: int, skip: set[int], batch: int = 200, reslot: frozenset[int] = frozenset()) -> Claim:
+        """Claims what may start within the next `horizon` seconds, at most `room` rows.
+
+        `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows."""
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
             t = self.pace.now()
-            self._pause_seen = (t, pace.paused_until)
-            if max(pace.next_slot, pace.paused_until) > t + self.limits.horizon:
-                return Claim([], ready_at=max(pace.next_slot, pace.paused_until) - self.limits.horizon)
+            self._pause_seen = (t, max(pace.paused_until, self.known_pause()))
+            ahead = self.lead() + self.limits.horizon
+            if max(pace.next_slot, pace.paused_until) > t + ahead:
+                return Claim([], ready_at=max(pace.next_slot, pace.paused_until) - ahead)
             is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
 
             def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
@@ -119,8 +124,10 @@ class Claims:
                 # instance holds a chat's head, the rest of that chat waits, so its order holds.
                 heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
                          .group_by(OutboxMessage.chat_id))
+                mine = OutboxMessage.id.in_(reslot) if reslot else None
                 return (select(OutboxMessage.id, OutboxMessage.chat_id)
-                        .where(OutboxMessage.id.in_(heads), self.claimable())
+                        .where(OutboxMessage.id.in_(heads),
+                               self.claimable() if mine is None else or_(self.claimable(), mine))
                         .order_by(OutboxMessage.id).limit(batch)
                         .with_for_update(skip_locked=True, of=OutboxMessage))
 
@@ -133,14 +140,16 @@ class Claims:
             recent: dict[int, list[float]] = {}
             for chat_id, slot_at in (await session.execute(
                     select(OutboxMessage.chat_id, OutboxMessage.slot_at)
-                    .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.slot_at > t - self.group_window)
+                    .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.slot_at > t - self.group_window,
+                           OutboxMessage.id.not_in(reslot))  # a missed slot was not used
                     .order_by(OutboxMessage.slot_at))).all():
                 recent.setdefault(chat_id, []).append(slot_at)
             # Read after the lock and the reads: no slot is handed out that has passed by the time
             # this claim commits and its sends are started.
             t = self.pace.now()
-            cursor = max(t + CLAIM_LEAD, pace.next_slot, pace.paused_until)
-            horizon = t + self.limits.horizon
+            lead = self.lead()
+            cursor = max(t + lead, pace.next_slot, pace.paused_until)
+            horizon = t + lead + self.limits.horizon
             chosen: list[tuple[int, float, bool]] = []
             ready_at: float | None = None
             next_slot = [cursor]  # read by the merge as it goes
@@ -169,6 +178,9 @@ class Claims:
                 select(OutboxMessage).where(OutboxMessage.id.in_([c[0] for c in chosen])))).all()}
             for message in rows.values():
                 session.expunge(message)
+        # How long from handing out slots to the sends being ready: the next claim's first slot
+        # is that far ahead, so a loaded machine does not miss it.
+        self._lags.append(self.pace.now() - t)
         return Claim([Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows])
 
     async def _lock_pace(self, session: AsyncSession) -> SendPace:
@@ -186,6 +198,9 @@ class Claims:
             # Two instances starting together may both try; the loser's claim fails once and retries.
             await session.flush()
         return pace
+
+    def lead(self) -> float:
+        return min(self.limits.max_lead, max(CLAIM_LEAD, max(self._lags, default=0.0) + 0.01))
 
     def _chat_ready(self, chat_id: int, slots: list[float]) -> float:
         if not slots:
@@ -227,13 +242,20 @@ class Claims:
         at = self.pace.now()
         async with self.sessions() as session:
             until = (await session.scalar(select(SendPace.paused_until).where(SendPace.id == PACE_ROW))) or 0.0
+        # A pause only ever grows: one this instance has just set may not be written yet.
+        until = max(until, self.known_pause())
         self._pause_seen = (at, until)
         return until
+
+    def known_pause(self) -> float:
+        """The pause as last read or set here, without a read."""
+        return self._pause_seen[1] if self._pause_seen else 0.0
 
     async def pause(self, seconds: float) -> None:
         """A 429: every instance waits, as Telegram asks."""
         until = self.pace.now() + seconds
+        # This instance's own sends hold at once, before the write (which waits its turn) is done.
+        self._pause_seen = (self.pace.now(), max(until, self.known_pause()))
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
             pace.paused_until = max(pace.paused_until, until)
-        self._pause_seen = (self.pace.now(), max(until, self._pause_seen[1] if self._pause_seen else 0.0))

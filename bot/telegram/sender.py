@@ -101,6 +101,8 @@ class Limits:
     # starts bunch with the on-time ones after them. Half the margin: within it no limit can break,
     # and the other half is left for the request's own jitter on its way.
     late_start: float = 0.01
+    # The most a claim's first slot is put ahead of it, however slow claims have been.
+    max_lead: float = 0.25
 
 
 PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot is paused
@@ -125,6 +127,8 @@ class OutboxSender:
         self._queued = asyncio.Event()
         self._stopping = False
         self._mine: set[int] = set()  # claimed by this sender and not yet marked or released
+        # Held by this sender, their slot missed: the next claim gives them new ones (no write of their own).
+        self._reslot: set[int] = set()
         # Outcomes waiting for the next batch write: one transaction at the write gate for many
         # sends, not one each (a turn at the gate per message held a fan-out well under 30/s).
         self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
@@ -156,6 +160,13 @@ class OutboxSender:
     async def _drain_in_flight(self) -> None:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._stopping:
+            # Slots missed and not yet given again: another instance (or the next start) may take them.
+            for row_id in list(self._reslot):
+                self._outcomes[row_id] = (OutboxMessage(id=row_id), None)
+            self._reslot.clear()
+            if self._outcomes and (self._writer is None or self._writer.done()):
+                self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
 
@@ -169,11 +180,13 @@ class OutboxSender:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return True
         try:
-            claim = await self.claims.claim(room=room, skip=self._mine, batch=batch)
+            claim = await self.claims.claim(room=room, skip=self._mine - self._reslot, batch=batch,
+                                            reslot=frozenset(self._reslot))
         except IntegrityError:
             # Another instance created the pace row at the same moment; it is there now.
             return True
         for claimed in claim.rows:
+            self._reslot.discard(claimed.message.id)  # type: ignore[arg-type]
             self._mine.add(claimed.message.id)  # type: ignore[arg-type]
             task = asyncio.create_task(self._deliver(claimed))
             self._in_flight.add(task)
@@ -188,10 +201,12 @@ class OutboxSender:
             return False
         if pause > 0 and not self._stopping:
             queued = asyncio.ensure_future(self._queued.wait())
+            slept = asyncio.ensure_future(self.pace.sleep(min(1.0, pause)))
             try:
-                await asyncio.wait({queued}, timeout=min(1.0, pause))
+                await asyncio.wait({queued, slept}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 queued.cancel()
+                slept.cancel()
         return True
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
@@ -209,6 +224,8 @@ class OutboxSender:
     async def _pending_due(self) -> bool:
         """Whether anything due is left that this sender could claim (another live instance's
         claims are its to send)."""
+        if self._reslot:
+            return True
         async with self.sessions() as session:
             return (await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))) is not None
 
@@ -222,10 +239,12 @@ class OutboxSender:
             # A 429 seen by any instance since this slot was handed out voids it.
             paused = await self.claims.paused_until() > claimed.slot
             await self.pace.sleep(claimed.slot - self.pace.now())
-            if paused or self.pace.now() - claimed.slot > self.limits.late_start:
+            if (paused or self.claims.known_pause() > claimed.slot
+                    or self.pace.now() - claimed.slot > self.limits.late_start):
                 self.stats["slots_given_back"] += 1
                 released = False
-                self._record(message, None)
+                self._reslot.add(row_id)
+                self._queued.set()  # claim again at once
                 return
             try:
                 async with asyncio.timeout(self.limits.lease_seconds / 2):
