@@ -1,0 +1,50 @@
+"""Forms met in published copies that the genre fixtures did not carry, each in a document
+written for these tests: traditional-character copies (mirror sites, portals' big5 gateways),
+former names of central departments, … (see docs/importer.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from bot.importer import decompose, read_document
+from config.directory import load_directory
+
+GENRES = Path(__file__).parent / "fixtures" / "docs" / "genres"
+
+
+def _load(name: str, office: str):
+    return decompose(read_document(GENRES / name), load_directory(province=office))
+
+
+def test_traditional_character_copy_reads_as_the_simplified_original():
+    dec = _load("province_fanti_cuoshi.txt", "湖北省")
+    assert dec.policy.doc_number == "某政发〔2024〕9号"
+    # 一、总体要求 names no one: a preamble, not a measure
+    assert [m.label for m in dec.measures] == ["（一）", "（二）"]
+    first = dec.measures[0].tasks
+    assert [t.lead for t in first] == [["湖北省发展改革委"]] * 2  # the title sentence is no task
+    assert first[0].co == ["湖北省司法厅", "湖北省市场监管局"]
+    assert first[1].due == date(2024, 12, 31)
+    second = dec.measures[1].tasks
+    assert second[0].lead == ["湖北省财政厅"]
+    assert "湖北省地方金融管理局" in second[0].co
+    assert "牵头" not in second[0].text and "融资担保" in second[0].text
+
+
+def test_simplified_text_is_left_as_written():
+    text = "关于某事的通知\n一、工作任务\n（一）做好乾坤湾景区后续保障。（省文化和旅游厅负责）\n"
+    dec = decompose(text, load_directory())
+    assert "乾坤湾" in dec.measures[0].tasks[0].text
+
+
+def test_former_names_of_central_departments_resolve_to_their_successors():
+    text = (
+        "国务院办公厅关于落实有关政策措施分工的通知\n一、工作分工\n"
+        "（一）关于粮食收储的问题，由发展改革委会同粮食局、林业局、法制办、质检总局等部门研究提出落实意见。\n"
+    )
+    dec = decompose(text, load_directory(province="central"))
+    t = dec.measures[0].tasks[0]
+    assert t.lead == ["国家发展改革委"]
+    assert t.co == ["国家粮食和储备局", "国家林草局", "司法部", "市场监管总局"]
+    assert not [w for w in dec.warnings if "未识别" in w]
