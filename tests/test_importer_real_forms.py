@@ -48,3 +48,43 @@ def test_former_names_of_central_departments_resolve_to_their_successors():
     assert t.lead == ["国家发展改革委"]
     assert t.co == ["国家粮食和储备局", "国家林草局", "司法部", "市场监管总局"]
     assert not [w for w in dec.warnings if "未识别" in w]
+
+
+def test_web_table_with_each_cell_closed_by_a_bar():
+    dec = _load("table_cell_bars.txt", "安徽省六安市")
+    assert len(dec.measures) == 3
+    first, second, third = (m.tasks[0] for m in dec.measures)
+    assert "拿地即开工" in first.text
+    assert (first.lead, first.co, first.due) == (["经济发展局"], ["规划建设局"], date(2026, 12, 31))
+    assert (second.lead, second.due) == (["数据中心"], date(2026, 6, 30))
+    assert third.lead == ["安监办"] and third.rhythm == "quarterly"
+    assert not any("张某" in u for m in dec.measures for t in m.tasks for u in t.lead + t.co)
+
+
+def test_docx_division_table_with_a_merged_group_column(tmp_path):
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("某区2026年重点工作分工表")
+    rows = [
+        ("稳增长", "1", "推动规上工业增加值增长6%。", "区工信局", "区发改局", "2026年12月底前"),
+        ("稳增长", "2", "新增入库项目30个。", "区发改局", "各街道", "长期坚持"),
+        ("惠民生", "3", "新建普惠托位200个。", "区卫健局", "区教育局、区财政局", "2026年9月底前"),
+    ]
+    table = doc.add_table(rows=1 + len(rows), cols=6)
+    for i, head in enumerate(["类别", "序号", "重点任务", "牵头单位", "配合单位", "完成时限"]):
+        table.cell(0, i).text = head
+    for r, row in enumerate(rows, 1):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "稳增长"
+    path = tmp_path / "fengong.docx"
+    doc.save(path)
+    dec = decompose(read_document(path), load_directory(province="江苏省南京市"))
+    # a group is one measure, its rows are its tasks
+    assert [(m.title, len(m.tasks)) for m in dec.measures] == [("稳增长", 2), ("惠民生", 1)]
+    a, b = dec.measures[0].tasks
+    assert (a.lead, a.co, a.due) == (["区工信局"], ["区发改局"], date(2026, 12, 31))
+    assert (b.lead, b.due, b.rhythm) == (["区发改局"], None, "ongoing")
+    c = dec.measures[1].tasks[0]
+    assert (c.lead, c.co, c.due) == (["区卫健局"], ["区教育局", "区财政局"], date(2026, 9, 30))
