@@ -88,3 +88,19 @@ def test_docx_division_table_with_a_merged_group_column(tmp_path):
     assert (b.lead, b.due, b.rhythm) == (["区发改局"], None, "ongoing")
     c = dec.measures[1].tasks[0]
     assert (c.lead, c.co, c.due) == (["区卫健局"], ["区教育局", "区财政局"], date(2026, 9, 30))
+
+
+def test_a_note_inside_a_clause_carries_the_counties_to_every_later_task():
+    dec = _load("city_xize_carry.txt", "江苏省淮安市")
+    counties = {"淮安区人民政府", "淮阴区人民政府", "清江浦区人民政府", "洪泽区人民政府", "涟水县人民政府",
+                "盱眙县人民政府", "金湖县人民政府"}
+    first, second, third = (m.tasks[-1] for m in dec.measures)
+    assert first.lead == ["淮安市工业和信息化局"] and set(first.local) == counties
+    assert "不再单独列出" not in first.co
+    # the note says it: the counties (and the parks) share every task after it
+    assert second.lead == ["淮安市工业和信息化局"] and second.co[0] == "淮安市财政局"
+    assert set(second.local) == counties and "园区管委会" in second.co
+    # a unit line broken by the page inside "各县（市、区）政府（管委会）"
+    assert third.lead == ["淮安市卫生健康委"] and "市疾控中心" in third.co  # not in the directory: kept as written, for review
+    assert counties <= set(third.local)
+    assert not [w for w in dec.warnings if "不像单位名称" in w or "\x00" in w]

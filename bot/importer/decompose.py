@@ -281,7 +281,14 @@ class _Builder:
                 self.resolver.context = f"第{number}项措施第{covered[0]}条任务"
             else:
                 self.resolver.context = f"第{number}项措施第{covered[0]}—{covered[-1]}条任务"
-            tok.clause = self.resolver.parse_clause(tok.text)
+            text = tok.text
+            carry = CARRY.search(text)
+            if carry is not None:
+                # "（责任单位：A、B。以下政策措施均需各县区人民政府落实，不再单独列出）": the note
+                # is for the document from here on, the rest is this clause
+                _scan_notes(carry.group(0), self.state, self.resolver)
+                text = (text[: carry.start()].rstrip("。；;，, ") + text[carry.end() :]).strip()
+            tok.clause = self.resolver.parse_clause(text)
             last = seq
             since = []
 

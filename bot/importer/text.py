@@ -197,8 +197,13 @@ def _is_break_boundary(prev: str, nxt: str) -> bool:
         return True
     if nxt.startswith(("附件", "（此件", "(此件", "抄送", "附：")):
         return True
-    if LINE_LABEL.match(nxt) or LINE_LABEL.match(prev):
-        return True  # "牵头单位：区发改局" on a line of its own stays one
+    if LINE_LABEL.match(nxt):
+        return True
+    if LINE_LABEL.match(prev):
+        # "牵头单位：区发改局" on a line of its own stays one, unless the page broke it inside a
+        # bracket or after a list separator ("…，各县（" / "市、区）政府（管委会）")
+        open_brackets = prev.count("（") + prev.count("(") - prev.count("）") - prev.count(")")
+        return not (open_brackets > 0 or prev.endswith(("、", "，", ",")))
     return False
 
 
