@@ -104,3 +104,27 @@ def test_a_note_inside_a_clause_carries_the_counties_to_every_later_task():
     assert third.lead == ["淮安市卫生健康委"] and "市疾控中心" in third.co  # not in the directory: kept as written, for review
     assert counties <= set(third.local)
     assert not [w for w in dec.warnings if "不像单位名称" in w or "\x00" in w]
+
+
+def test_items_numbered_inside_a_measure_are_its_tasks():
+    dec = _load("city_three_levels.txt", "山西省运城市")
+    # "一、" parts, "（一）" measures; "1." and "（1）" under a "（一）" are its tasks
+    assert [m.title for m in dec.measures] == ["预案体系建设", "监测预警建设", "加大资金投入", "加强物资储备"]
+    plan = dec.measures[0].tasks
+    assert len(plan) == 2 and "规范应急预案编制" in plan[0].text
+    assert all(t.lead == ["运城市应急管理局"] for t in plan) and all(len(t.local) >= 10 for t in plan)
+    warn = dec.measures[1].tasks
+    assert (warn[0].lead, warn[0].co, warn[0].due) == (["市气象局"], ["运城市应急管理局"], date(2026, 12, 31))
+    assert warn[1].lead == ["运城市应急管理局"]
+    # the part's heading names a lead: its measures that name no one take it
+    assert dec.measures[2].tasks[0].lead == ["运城市财政局"]
+    assert dec.measures[3].tasks[0].lead != ["运城市财政局"]
+
+
+def test_numbering_that_runs_on_across_headings_lists_the_measures():
+    text = (
+        "某区工作方案\n一、提升服务\n（一）推行一件事\n1.实现企业开办全程网办。（区行政审批局负责）\n"
+        "2.建设项目服务专班。（区发改局负责）\n（二）强化保障\n3.落实稳岗补贴。（区人社局负责）\n"
+    )
+    dec = decompose(text, load_directory())
+    assert [m.label for m in dec.measures] == ["1.", "2.", "3."]

@@ -325,6 +325,9 @@ class _Builder:
                     tok = _Token("sent", head.text + joiner + tok.text, tok.para, bare=tok.bare)
                     merged[-1] = tok
                     continue
+                if head.bare and _title_like(head.text, 20) and tok.labelled:
+                    # "1.完善应急预案体系" over "（1）…（2）…": the heading of the tasks below it
+                    merged[-1] = _Token("heading", head.text, head.para)
             merged.append(tok)
         tokens = merged
         self._parse_clauses(tokens, number)
@@ -575,11 +578,21 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             for sentence in re.split(r"(?<=。)", line):
                 _scan_notes(sentence, builder.state, builder.resolver)
 
-    def expand(h: Heading, body: list[str], depth: int, section: str | None) -> None:
+    across = _numbered_across(items, order)
+
+    def expand(h: Heading, body: list[str], depth: int, section: str | None,
+               inherited: str | None = None) -> None:
         child_kind = order[depth + 1] if depth + 1 < len(order) else None
         children: list[tuple[Heading, list[str]]] = []
         intro: list[str] = []
-        if child_kind is not None and _section_heading(h):
+        heading_clause = _heading_clause(h.rest, builder.resolver)
+        if depth >= 1 and child_kind not in across:
+            # "一、" parts hold the measures ("（一）", or "1." directly under "一、"); what is
+            # numbered inside a measure ("1." under "（一）", "（1）", "①") are its tasks — unless
+            # that numbering runs on across the measures' headings (1.–5. under （一）（二）): then
+            # those numbered items are the document's list of measures
+            child_kind = None
+        if child_kind is not None and (_section_heading(h) or heading_clause is not None):
             for line in body:
                 ch = match_heading(line) if line else None
                 if ch is not None and ch.kind == child_kind:
@@ -598,9 +611,12 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             name = f"{label}{sep}{h.rest}".strip()
             context = f"{section} / {name}" if section else name
             for ch, ch_body in children:
-                expand(ch, ch_body, depth + 1, context)
+                expand(ch, ch_body, depth + 1, context, heading_clause or inherited)
         else:
-            builder.add_measure(_label(h), [h.rest, *body], section)
+            lines = [h.rest, *body]
+            if inherited is not None and not _names_units(lines, builder.resolver):
+                lines.append(inherited)  # "一、强化科技创新（区科技局牵头）" over measures naming no one
+            builder.add_measure(_label(h), lines, section)
 
     for h, body in items:
         if len(items) > 1 and _PREAMBLE.fullmatch(h.rest.rstrip("。")) and not _names_units(body, builder.resolver):
@@ -612,6 +628,38 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
         expand(h, body, 0, None)
     dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
     return _prefer_attached_plan(dec, tail, directory, horizon)
+
+
+def _numbered_across(items: list[tuple[Heading, list[str]]], order: list[str]) -> set[str]:
+    """Kinds of numbering below the top that run on across two or more parents without starting
+    again (1.–5. under （一）（二）)."""
+    last: dict[str, int] = {}
+    parents: dict[str, set[int]] = {}
+    restarts: set[str] = set()
+    count = 0
+    current: dict[str, int] = {}
+    for h, body in items:
+        for head in [h, *(x for x in (match_heading(line) if line else None for line in body) if x)]:
+            if head.kind not in order:
+                continue
+            count += 1
+            current[head.kind] = count
+            level = order.index(head.kind)
+            if level == 0:
+                continue
+            if head.number <= last.get(head.kind, 0):
+                restarts.add(head.kind)
+            last[head.kind] = head.number
+            parents.setdefault(head.kind, set()).add(current.get(order[level - 1], 0))
+    return {k for k, ps in parents.items() if len(ps) >= 2 and k not in restarts}
+
+
+def _heading_clause(heading: str, resolver: Resolver) -> str | None:
+    """The unit clause a section heading ends with ("强化科技创新（区科技局牵头）"), or None."""
+    m = re.search(r"[（(]([^（）()]{2,120})[）)]$", heading)
+    if m is None or not resolver.is_clause(m.group(1)):
+        return None
+    return m.group(0)
 
 
 def _names_units(lines: list[str], resolver: Resolver) -> bool:
