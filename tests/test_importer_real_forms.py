@@ -128,3 +128,16 @@ def test_numbering_that_runs_on_across_headings_lists_the_measures():
     )
     dec = decompose(text, load_directory())
     assert [m.label for m in dec.measures] == ["1.", "2.", "3."]
+
+
+def test_pinyin_that_mirror_sites_put_after_characters_is_dropped():
+    text = (
+        "關于促進數字經濟發展的若幹措施\n一、建立數字設施支撐能(néng)力提升機制\n"
+        "1.實施網絡能(néng)力提升行動。新(xīn)建5G基站1萬個以上。（責任單位：省通信管理(lǐ)局、省工(gōng)業和信息化廳）\n"
+    )
+    dec = decompose(text, load_directory(province="山东省"))
+    task = dec.measures[0].tasks[0]
+    assert task.text == "新建5G基站1万个以上。"
+    assert task.lead == ["山东省通信管理局"] and task.co == ["山东省工业和信息化厅"]
+    plain = decompose("某方案\n一、任务\n1.推广政府和社会资本合作（ppp）模式。（省财政厅负责）\n", load_directory())
+    assert "（ppp）" in plain.measures[0].tasks[0].text

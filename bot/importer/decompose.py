@@ -18,6 +18,7 @@ from .text import (
     find_doc_number,
     match_heading,
     parse_date_line,
+    strip_pinyin,
     to_simplified,
 )
 from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
@@ -498,7 +499,7 @@ def _parse_head(head: list[str], tail: list[str]) -> tuple[str, str | None, date
 
 def decompose(text: str, directory: Directory, horizon: date | None = None) -> Decomposition:
     """Break a policy document's text into measures and tasks with responsible units."""
-    lines = clean_lines(flatten_tables(to_simplified(text)))
+    lines = clean_lines(flatten_tables(to_simplified(strip_pinyin(text))))
     heads: list[tuple[int, Heading]] = []
     for i, line in enumerate(lines):
         if line:

@@ -217,6 +217,23 @@ def _t2s() -> Any:
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[（(][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6}[）)]")
+_TONE = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
+
+
+def strip_pinyin(text: str) -> str:
+    """Without the pinyin some mirror sites put after characters ("創新(xīn)", "工(gōng)作(zuò)").
+
+    Only when the text carries several with tone marks, so that a Latin word in brackets after a
+    Chinese one ("（ppp）") in an ordinary document is left alone."""
+    if "(" not in text and "（" not in text:
+        return text
+    marks = [m for m in _PINYIN.finditer(text[:50000]) if _TONE.search(m.group(0))]
+    if len(marks) < 3:
+        return text
+    return _PINYIN.sub("", text)
+
+
 def to_simplified(text: str) -> str:
     """The text in simplified characters when it is written in traditional ones.
 
