@@ -141,3 +141,28 @@ def test_pinyin_that_mirror_sites_put_after_characters_is_dropped():
     assert task.lead == ["山东省通信管理局"] and task.co == ["山东省工业和信息化厅"]
     plain = decompose("某方案\n一、任务\n1.推广政府和社会资本合作（ppp）模式。（省财政厅负责）\n", load_directory())
     assert "（ppp）" in plain.measures[0].tasks[0].text
+
+
+def test_clause_in_hexagonal_brackets_and_a_note_that_no_further_division_is_made():
+    text = (
+        "某省现代流通体系建设实施方案\n一、深化市场化改革\n"
+        "（一）加强市场体系建设。实施市场准入负面清单制度。〔责任单位：省发展改革委、省市场监管局、商务厅按职责分工负责。"
+        "具体任务均涉及相关市（州）人民政府，不再做分工，下同。〕\n"
+        "（二）优化市场准入环境。推进电子营业执照互通互认。〔责任单位：省市场监管局〕\n"
+    )
+    dec = decompose(text, load_directory(province="四川省"))
+    first, second = (m.tasks[0] for m in dec.measures)
+    assert first.lead == ["四川省发展改革委"] and first.co[:2] == ["四川省市场监管局", "四川省商务厅"]
+    assert second.lead == ["四川省市场监管局"]
+    # the note carries "相关市（州）人民政府" to the task after it: kept whole, a name to review
+    assert "相关市（州）人民政府" in second.co
+    assert any("相关市（州）人民政府" in w and "待审核" in w for w in dec.warnings)
+    assert "〔" not in first.text and "不再做分工" not in " ".join(first.co)
+
+
+def test_the_governments_concerned_stay_one_vague_name():
+    text = "某省稳增长措施\n一、推进建设\n1.加快国省干道建设。（省交通运输厅、相关市、县政府负责）\n"
+    dec = decompose(text, load_directory(province="黑龙江省"))
+    task = dec.measures[0].tasks[0]
+    assert task.lead == ["黑龙江省交通运输厅"] and task.co == ["相关市县政府"]
+    assert "县政府" not in task.co

@@ -21,7 +21,7 @@ from .text import (
     strip_pinyin,
     to_simplified,
 )
-from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
+from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles, carried_units
 
 _WHOLE_YEAR = re.compile(r"全年(?:完成|推进|持续推进|实施)?")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
@@ -146,7 +146,7 @@ def _scan_notes(sentence: str, state: _State, resolver: Resolver) -> bool:
         is_note = True
     m = CARRY.search(sentence)
     if m:
-        refs = resolver.refs(m.group(1))
+        refs = resolver.refs(carried_units(m))
         if refs:
             state.carry = tuple(refs)
             state.carry_text = m.group(0)

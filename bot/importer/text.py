@@ -252,6 +252,11 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
+# "〔责任单位：省发展改革委、省市场监管局按职责分工负责〕": a clause in the brackets of doc numbers
+# (〔2022〕 stays: a year is no clause)
+_HEX_CLAUSE = re.compile(r"〔([^〔〕]*[\u4e00-\u9fff][^〔〕]{3,})〕")
+
+
 def clean_lines(text: str) -> list[str]:
     """Normalise and join PDF-broken lines.
 
@@ -260,6 +265,8 @@ def clean_lines(text: str) -> list[str]:
     non-blank line unless that line starts a new item/heading, is a date or a document number,
     or the current line reads like a document title.
     """
+    if "〔" in text:
+        text = _HEX_CLAUSE.sub(r"（\1）", text)
     raw = [collapse_spaces(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     raw = [line for line in raw if not _PAGE_NUMBER.match(line) or not line]
     out: list[str] = []
