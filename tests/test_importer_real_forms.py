@@ -166,3 +166,15 @@ def test_the_governments_concerned_stay_one_vague_name():
     task = dec.measures[0].tasks[0]
     assert task.lead == ["黑龙江省交通运输厅"] and task.co == ["相关市县政府"]
     assert "县政府" not in task.co
+
+
+def test_first_responsible_unit_leads_when_the_document_says_so():
+    text = (
+        "某市若干措施\n一、营造公平竞争环境\n（一）规范推进PPP项目建设，确保协议落实到位。\n"
+        "责任单位：市发改委、市财政局（第一责任单位为牵头单位，下同）\n时限要求：持续推进\n"
+        "（二）落实统一的招投标政策。\n责任单位：市建设局、市财政局\n时限要求：2019年底前\n"
+    )
+    dec = decompose(text, load_directory(province="福建省厦门市"))
+    first, second = (m.tasks[0] for m in dec.measures)
+    assert (first.lead, first.co, first.due) == (["厦门市发展改革委"], ["厦门市财政局"], None)
+    assert (second.lead, second.co, second.due) == (["市建设局"], ["厦门市财政局"], date(2019, 12, 31))
