@@ -178,3 +178,17 @@ def test_first_responsible_unit_leads_when_the_document_says_so():
     first, second = (m.tasks[0] for m in dec.measures)
     assert (first.lead, first.co, first.due) == (["厦门市发展改革委"], ["厦门市财政局"], None)
     assert (second.lead, second.co, second.due) == (["市建设局"], ["厦门市财政局"], date(2019, 12, 31))
+
+
+def test_group_cell_given_on_its_first_row_only():
+    # a saved page's table with a rowspan: the group's cell comes once, blank lines end the rows
+    text = "\n".join([
+        "某县重点工作分工表", "领域", "序号", "重点任务", "牵头单位", "完成时限", "",
+        "产业发展", "1", "新建标准厂房10万平方米。", "县工信局", "2026年底前", "",
+        "2", "引进亿元项目5个。", "县商务局", "每季度", "",
+        "社会民生", "3", "改造老旧小区12个。", "县住建局", "2026年10月底前", "",
+    ])
+    dec = decompose(text, load_directory(province="江苏省南京市"))
+    assert [(m.title, [t.lead for t in m.tasks]) for m in dec.measures] == [
+        ("产业发展", [["县工信局"], ["县商务局"]]), ("社会民生", [["县住建局"]])]
+    assert dec.measures[1].tasks[0].due == date(2026, 10, 31)
