@@ -83,13 +83,16 @@ TEXTS: dict[str, str] = {
     # help
     "help.coordinator": (
         "<b>Coordinator (督办人) commands</b>\n"
-        "/dispatch [measure no.|all] Dispatch (交办) tasks\n/board Supervision board\n"
-        "/measure no. Measure details\n/task no. Task details\n"
-        "/unit unit Unit's tasks\n/overdue Overdue items\n/remind no.|unit Chase (催办) now\n"
-        "/extend no. date Extension (延期)\n"
-        "/close no. Close (办结)\n/reopen no. Reopen\n/units Unit directory\n/invite unit [role] Invite\n"
-        "/addcoordinator ID Add coordinator\n/followups Chase schedule\n/summary Weekly report\n"
-        "/export Export ledger\n/lang Language"
+        "/policies Policies and items (choose the current one)\n"
+        "/new Register an item (leader's instruction, meeting decision, key work)\n"
+        "/dispatch P1-2|P1|all Dispatch (交办) tasks\n/board [P1] Supervision board\n"
+        "/measure P1-2 Measure details\n/task P1-2.1|#71 Task details\n"
+        "/unit unit Unit's tasks\n/overdue Overdue items\n/remind #71|unit Chase (催办) now\n"
+        "/extend #71|P1-2.1 date Extension (延期)\n"
+        "/close #71 Close (办结)\n/reopen #71 Reopen\n/units Unit directory\n/invite unit [role] Invite\n"
+        "/addcoordinator ID Add coordinator\n/followups Chase schedule\n/summary [P1] Weekly report\n"
+        "/export [P1] Export ledger\n/lang Language\n"
+        "With a policy chosen, its code may be left out: 2.1 is task 2.1 of the current policy."
     ),
     "help.contact": (
         "<b>Guide for contacts (联络员)</b>\n"
@@ -714,4 +717,13 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "Preparing the weekly summary…",
     "export.generating": "Preparing the ledger…",
+    # The command menu (setMyCommands), one description per command (issue 13: the workspace's commands)
+    "cmd.start": "Start / redeem an invitation", "cmd.help": "Help", "cmd.tasks": "My unit's tasks",
+    "cmd.task": "Task details", "cmd.policies": "Policies and items", "cmd.new": "Register an item (立项)",
+    "cmd.import": "Import a policy document", "cmd.fix": "Correct a task", "cmd.due": "Set a deadline",
+    "cmd.board": "Board", "cmd.dispatch": "Dispatch tasks", "cmd.measure": "Measure", "cmd.unit": "A unit's tasks",
+    "cmd.overdue": "Overdue items", "cmd.remind": "Chase now", "cmd.extend": "Extend a deadline",
+    "cmd.close": "Close a task", "cmd.reopen": "Reopen a task", "cmd.units": "Unit directory",
+    "cmd.invite": "Invite", "cmd.followups": "Scheduled follow-ups", "cmd.summary": "Weekly summary",
+    "cmd.export": "Export the ledger", "cmd.lang": "Language / 语言",
 }

@@ -57,10 +57,12 @@ TEXTS: dict[str, str] = {
     # help
     "help.coordinator": (
         "<b>督办人命令</b>\n"
-        "/dispatch [措施号|all] 交办任务\n/board 督办看板\n/measure 措施号 措施详情\n/task 编号 任务详情\n"
-        "/unit 单位 单位任务\n/overdue 逾期事项\n/remind 编号|单位 立即催办\n/extend 编号 日期 延期\n"
-        "/close 编号 办结\n/reopen 编号 重新打开\n/units 单位目录\n/invite 单位 [角色] 邀请\n"
-        "/addcoordinator ID 添加督办人\n/followups 催办计划\n/summary 周报\n/export 导出台账\n/lang 语言"
+        "/policies 政策与督办事项（选定当前政策）\n/new 登记督办事项（领导批示、会议议定、重点工作）\n"
+        "/dispatch P1-2|P1|all 交办任务\n/board [P1] 督办看板\n/measure P1-2 措施详情\n/task P1-2.1|#71 任务详情\n"
+        "/unit 单位 单位任务\n/overdue 逾期事项\n/remind #71|单位 立即催办\n/extend #71|P1-2.1 日期 延期\n"
+        "/close #71 办结\n/reopen #71 重新打开\n/units 单位目录\n/invite 单位 [角色] 邀请\n"
+        "/addcoordinator ID 添加督办人\n/followups 催办计划\n/summary [P1] 周报\n/export [P1] 导出台账\n/lang 语言\n"
+        "已选定政策时，可省略代码：2.1 即当前政策的任务 2.1。"
     ),
     "help.contact": (
         "<b>联络员使用说明</b>\n"
@@ -603,4 +605,12 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "正在生成周报…",
     "export.generating": "正在生成台账…",
+    # The command menu (setMyCommands), one description per command (issue 13: the workspace's commands)
+    "cmd.start": "开始 / 使用邀请码", "cmd.help": "帮助", "cmd.tasks": "本单位任务", "cmd.task": "任务详情",
+    "cmd.policies": "政策与督办事项", "cmd.new": "登记督办事项（立项）", "cmd.import": "导入政策文件",
+    "cmd.fix": "更正任务", "cmd.due": "设定截止日期", "cmd.board": "督办看板", "cmd.dispatch": "交办任务",
+    "cmd.measure": "措施详情", "cmd.unit": "单位任务", "cmd.overdue": "逾期事项", "cmd.remind": "立即催办",
+    "cmd.extend": "延期", "cmd.close": "办结", "cmd.reopen": "重新打开", "cmd.units": "单位目录",
+    "cmd.invite": "邀请", "cmd.followups": "催办计划", "cmd.summary": "周报", "cmd.export": "导出台账",
+    "cmd.lang": "语言 / Language",
 }
