@@ -607,7 +607,7 @@ TEXTS: dict[str, str] = {
     "import.scope.measure": "all tasks of measure {measure}",
     # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "Your unit has {count} open tasks. Which one is this update about? (Your text is saved.)",
-    "plain.choice": "M{measure}-{seq} {text}",
+    "plain.choice": "{task} {text}",
     "plain.placed": "Update recorded on task #{aid}.",
     "plain.already": "This update is already recorded on a task.",
     "plain.none": "Your unit has no open tasks at the moment. Send /tasks to see your unit's tasks.",
@@ -619,7 +619,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.undelivered": "Undelivered",
     "board.undelivered": " ⚫undelivered {n}",
     "status.undelivered": "Undelivered",
-    "followup.undelivered": "⚫ <b>Undelivered</b>: {unit} has no contact (or all its contacts stopped receiving); task #{aid} (measure {measure}) cannot reach it.\n{text}\nInvite a contact with /invite.",
+    "followup.undelivered": "⚫ <b>Undelivered</b>: {unit} has no contact (or all its contacts stopped receiving); task {task} #{aid} cannot reach it.\n{text}\nInvite a contact with /invite.",
     "help.leader": (
         "<b>For the unit's leader</b>\n"
         "• Escalations for your unit's tasks (not acknowledged, overdue) are sent to you.\n"
@@ -628,9 +628,9 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit}: board</b> (read-only)\n{total} tasks: {lights}",
     "leader.board.empty": "{unit} has no dispatched tasks yet.",
-    "remind.progress": "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
-    "remind.overdue": "🔴 <b>Overdue</b> task #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
-    "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} (measure {measure}).",
+    "remind.progress": "⏰ <b>Reminder</b> task {task} #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
+    "remind.overdue": "🔴 <b>Overdue</b> task {task} #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
+    "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} ({task}).",
     "ack.ok.person": "{person} acknowledged task #{aid} for the unit.",
     "review.card.approved": "\n\n✅ <b>Approved</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",

@@ -505,7 +505,7 @@ TEXTS: dict[str, str] = {
     "import.scope.measure": "措施{measure}的全部任务",
     # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "本单位有 {count} 项在办任务，这条进展属于哪一项？请点选（原文已保存）。",
-    "plain.choice": "措施{measure}-{seq} {text}",
+    "plain.choice": "{task} {text}",
     "plain.placed": "已将这条进展记入任务 #{aid}。",
     "plain.already": "这条进展已记入任务，无需再选。",
     "plain.none": "本单位目前没有在办任务，这条消息无需报送。发送 /tasks 查看本单位任务。",
@@ -517,7 +517,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.undelivered": "未送达",
     "board.undelivered": " ⚫未送达{n}",
     "status.undelivered": "未送达",
-    "followup.undelivered": "⚫ <b>未送达</b>：{unit} 尚无联络员（或联络员均已停止接收），任务 #{aid}（措施{measure}）无法送达。\n{text}\n请通过 /invite 邀请该单位联络员。",
+    "followup.undelivered": "⚫ <b>未送达</b>：{unit} 尚无联络员（或联络员均已停止接收），任务 {task} #{aid} 无法送达。\n{text}\n请通过 /invite 邀请该单位联络员。",
     "help.leader": (
         "<b>分管领导使用说明</b>\n"
         "• 本单位任务的督办提示（未签收、逾期）会发送给您。\n• 每周收到本单位任务摘要。\n"
@@ -525,9 +525,9 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit} 督办看板</b>（只读）\n任务 {total} 项：{lights}",
     "leader.board.empty": "{unit} 目前没有已交办的任务。",
-    "remind.progress": "⏰ <b>催办</b> 任务 #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
-    "remind.overdue": "🔴 <b>逾期催办</b> 任务 #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
-    "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（措施{measure}）。",
+    "remind.progress": "⏰ <b>催办</b> 任务 {task} #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
+    "remind.overdue": "🔴 <b>逾期催办</b> 任务 {task} #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
+    "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（{task}）。",
     "ack.ok.person": "{person} 已代表本单位签收任务 #{aid}。",
     "review.card.approved": "\n\n✅ <b>已通过</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
