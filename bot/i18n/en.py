@@ -150,13 +150,13 @@ TEXTS: dict[str, str] = {
     "rhythm.yearly": "Yearly",
     "rhythm.ongoing": "Ongoing",
     # acknowledgement
-    "ack.ok": "Task #{aid} acknowledged. To report progress, reply to the task message.",
+    "ack.ok": "Task {task} #{aid} acknowledged. To report progress, reply to the task message.",
     "ack.already": "Task #{aid} was already acknowledged.",
     "ack.closed": "Task #{aid} is “{status}”; no acknowledgement needed.",
     "notify.ack": "✅ {unit} acknowledged task #{aid} ({task}).",
     # reports
     "report.saved": (
-        "Report received for #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
+        "{person}Report received for task {task} #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
         "If this is wrong, tap “Correct”."
     ),
     "report.understood.progress": "In progress{percent}",
@@ -196,10 +196,10 @@ TEXTS: dict[str, str] = {
     "review.ask_comment": "Enter your comments for returning report #{rid} (they will be sent to {unit}):",
     "review.returned": "Report #{rid} returned; comments sent to {unit}.",
     "review.already": "Report #{rid} was already handled ({state}).",
-    "notify.approved": "✅ Your report on task #{aid} (report #{rid}) was approved. {extra}",
+    "notify.approved": "✅ Your report on task {task} #{aid} (report #{rid}) was approved. {extra}",
     "notify.approved.done": "The task is closed.",
     "notify.returned": (
-        "↩️ Your report on task #{aid} (report #{rid}) was returned.\nComments: {comment}\n"
+        "↩️ Your report on task {task} #{aid} (report #{rid}) was returned.\nComments: {comment}\n"
         "Please address them and reply to the task message again."
     ),
     "review.state.approved": "approved",
@@ -223,8 +223,8 @@ TEXTS: dict[str, str] = {
     "ext.approved": "Extension request #{eid} approved.",
     "ext.refused": "Extension request #{eid} refused.",
     "ext.already": "Extension request #{eid} was already handled ({state}).",
-    "notify.ext.approved": "✅ Extension for task #{aid} approved; new deadline {due}.",
-    "notify.ext.refused": "❌ Extension for task #{aid} not approved; the deadline remains {due}.",
+    "notify.ext.approved": "✅ Extension for task {task} #{aid} approved; new deadline {due}.",
+    "notify.ext.refused": "❌ Extension for task {task} #{aid} not approved; the deadline remains {due}.",
     # coordinator control
     "board.title": "<b>Supervision board</b>  {date}",
     "board.policy": "\n{light}<b>{code} {title}</b>",
@@ -271,9 +271,9 @@ TEXTS: dict[str, str] = {
     "reopen.usage": "Usage: /reopen #71 (an assignment, with #)",
     "reopen.ok": "Task #{aid} reopened.",
     "transition.bad": "Task #{aid} is currently “{status}”; this action is not possible.",
-    "notify.extended": "📅 The deadline of task #{aid} is now {due}.",
-    "notify.closed": "✅ Task #{aid} was closed by the coordinator.",
-    "notify.reopened": "🔄 Task #{aid} was reopened by the coordinator; please continue and report progress.",
+    "notify.extended": "📅 The deadline of task {task} #{aid} is now {due}.",
+    "notify.closed": "✅ Task {task} #{aid} was closed by the coordinator.",
+    "notify.reopened": "🔄 Task {task} #{aid} was reopened by the coordinator; please continue and report progress.",
     # follow-ups
     "followup.ack_reminder": (
         "⏰ <b>Acknowledgement reminder</b> Task {task} #{aid} has been dispatched but not yet acknowledged.\n"
@@ -631,7 +631,7 @@ TEXTS: dict[str, str] = {
     "remind.progress": "⏰ <b>Reminder</b> task {task} #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
     "remind.overdue": "🔴 <b>Overdue</b> task {task} #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
     "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} ({task}).",
-    "ack.ok.person": "{person} acknowledged task #{aid} for the unit.",
+    "ack.ok.person": "{person} acknowledged task {task} #{aid} for the unit.",
     "review.card.approved": "\n\n✅ <b>Approved</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",
     "batch.report_notice": "📨 <b>{unit}</b>: {count} reports in a short while; please review each:",
@@ -726,4 +726,7 @@ TEXTS: dict[str, str] = {
     "cmd.close": "Close a task", "cmd.reopen": "Reopen a task", "cmd.units": "Unit directory",
     "cmd.invite": "Invite", "cmd.followups": "Scheduled follow-ups", "cmd.summary": "Weekly summary",
     "cmd.export": "Export the ledger", "cmd.lang": "Language / 语言",
+    # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
+    "report.by": "{name}: ",
+    "report.understood.evidence": "{kind} received without a note (kept; open it from the task's details)",
 }

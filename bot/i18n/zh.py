@@ -110,12 +110,12 @@ TEXTS: dict[str, str] = {
     "rhythm.yearly": "每年",
     "rhythm.ongoing": "长期坚持",
     # acknowledgement
-    "ack.ok": "已签收任务 #{aid}。报送进展请直接回复任务消息。",
+    "ack.ok": "已签收任务 {task} #{aid}。报送进展请直接回复任务消息。",
     "ack.already": "任务 #{aid} 已签收过。",
     "ack.closed": "任务 #{aid} 当前状态为“{status}”，无需签收。",
     "notify.ack": "✅ {unit} 已签收任务 #{aid}（{task}）。",
     # reports
-    "report.saved": "已收到 #{aid} 的报送（报送#{rid}）。\n系统理解为：{understood}\n如理解有误，请点“更正”。",
+    "report.saved": "{person}已收到任务 {task} #{aid} 的报送（报送#{rid}）。\n系统理解为：{understood}\n如理解有误，请点“更正”。",
     "report.understood.progress": "推进中{percent}",
     "report.understood.done": "已完成，申请办结（待督办人审核）",
     "report.understood.blocked": "受阻，需协调",
@@ -142,9 +142,9 @@ TEXTS: dict[str, str] = {
     "review.ask_comment": "请输入退回报送#{rid} 的意见（将发给 {unit}）：",
     "review.returned": "已退回报送#{rid}，意见已发给 {unit}。",
     "review.already": "报送#{rid} 已处理过（{state}）。",
-    "notify.approved": "✅ 您对任务 #{aid} 的报送（报送#{rid}）已审核通过。{extra}",
+    "notify.approved": "✅ 您对任务 {task} #{aid} 的报送（报送#{rid}）已审核通过。{extra}",
     "notify.approved.done": "任务已办结。",
-    "notify.returned": "↩️ 您对任务 #{aid} 的报送（报送#{rid}）被退回。\n意见：{comment}\n请按意见补充后再次回复任务消息。",
+    "notify.returned": "↩️ 您对任务 {task} #{aid} 的报送（报送#{rid}）被退回。\n意见：{comment}\n请按意见补充后再次回复任务消息。",
     "review.state.approved": "已通过",
     "review.state.returned": "已退回",
     # extension
@@ -157,8 +157,8 @@ TEXTS: dict[str, str] = {
     "ext.approved": "已同意延期申请 #{eid}。",
     "ext.refused": "已拒绝延期申请 #{eid}。",
     "ext.already": "延期申请 #{eid} 已处理（{state}）。",
-    "notify.ext.approved": "✅ 任务 #{aid} 延期申请已同意，新截止日期 {due}。",
-    "notify.ext.refused": "❌ 任务 #{aid} 延期申请未获同意，截止日期仍为 {due}。",
+    "notify.ext.approved": "✅ 任务 {task} #{aid} 延期申请已同意，新截止日期 {due}。",
+    "notify.ext.refused": "❌ 任务 {task} #{aid} 延期申请未获同意，截止日期仍为 {due}。",
     # coordinator control
     "board.title": "<b>督办看板</b>  {date}",
     "board.policy": "\n{light}<b>{code} {title}</b>",
@@ -197,9 +197,9 @@ TEXTS: dict[str, str] = {
     "reopen.usage": "用法：/reopen #71（分配编号前加 #）",
     "reopen.ok": "任务 #{aid} 已重新打开。",
     "transition.bad": "任务 #{aid} 当前为“{status}”，不能执行此操作。",
-    "notify.extended": "📅 任务 #{aid} 截止日期调整为 {due}。",
-    "notify.closed": "✅ 任务 #{aid} 已由督办人办结。",
-    "notify.reopened": "🔄 任务 #{aid} 已被督办人重新打开，请继续推进并报送进展。",
+    "notify.extended": "📅 任务 {task} #{aid} 截止日期调整为 {due}。",
+    "notify.closed": "✅ 任务 {task} #{aid} 已由督办人办结。",
+    "notify.reopened": "🔄 任务 {task} #{aid} 已被督办人重新打开，请继续推进并报送进展。",
     "page.footer": "第 {page}/{pages} 页",
     # robustness
     "odd.sticker": "收到贴纸啦 🙂 如需报送进展，请用文字回复任务消息。",
@@ -528,7 +528,7 @@ TEXTS: dict[str, str] = {
     "remind.progress": "⏰ <b>催办</b> 任务 {task} #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
     "remind.overdue": "🔴 <b>逾期催办</b> 任务 {task} #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
     "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（{task}）。",
-    "ack.ok.person": "{person} 已代表本单位签收任务 #{aid}。",
+    "ack.ok.person": "{person} 已代表本单位签收任务 {task} #{aid}。",
     "review.card.approved": "\n\n✅ <b>已通过</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
     "batch.report_notice": "📨 <b>{unit}</b> 近期报送 {count} 条，请逐条审核：",
@@ -613,4 +613,7 @@ TEXTS: dict[str, str] = {
     "cmd.extend": "延期", "cmd.close": "办结", "cmd.reopen": "重新打开", "cmd.units": "单位目录",
     "cmd.invite": "邀请", "cmd.followups": "催办计划", "cmd.summary": "周报", "cmd.export": "导出台账",
     "cmd.lang": "语言 / Language",
+    # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
+    "report.by": "{name}，",
+    "report.understood.evidence": "收到{kind}，未附文字说明（已保存，可在任务详情中打开）",
 }
