@@ -140,6 +140,10 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     assert any(chat == NANCHANG_GROUP and "到期提醒" in first for _, chat, first in kinds), kinds
     assert any(day == "Fri" and chat == NANCHANG_GROUP and "已逾期" in first for day, chat, first in kinds), kinds
     assert any(chat == COORD and "督办提示" in first for _, chat, first in kinds), kinds
+    # The escalation tells units no message reaches once per task, not one block per unit.
+    escalation = next(body for _, chat, body in fired if chat == COORD and "督办提示" in body)
+    assert escalation.count("⚫ 未送达") == 4, escalation
+    assert "任务 P1-2.1 的 省发展改革委（#" in escalation and "新余市人民政府（#" in escalation
 
     # The leader sees the unit's board, read-only, and a digest that does not ask them to report.
     board = next(x for x in leader if "督办看板" in x)

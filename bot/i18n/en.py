@@ -729,4 +729,7 @@ TEXTS: dict[str, str] = {
     # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
     "report.by": "{name}: ",
     "report.understood.evidence": "{kind} received without a note (kept; open it from the task's details)",
+    # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
+    "followup.undelivered_many": "⚫ <b>Undelivered</b>: for task {task}, {units} have no contact (or all their contacts stopped receiving); the task cannot reach them.\n{text}\nInvite their contacts with /invite.",
+    "sep.list": ", ",
 }

@@ -616,4 +616,7 @@ TEXTS: dict[str, str] = {
     # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
     "report.by": "{name}，",
     "report.understood.evidence": "收到{kind}，未附文字说明（已保存，可在任务详情中打开）",
+    # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
+    "followup.undelivered_many": "⚫ <b>未送达</b>：任务 {task} 的 {units} 尚无联络员（或联络员均已停止接收），任务无法送达。\n{text}\n请通过 /invite 邀请这些单位的联络员。",
+    "sep.list": "、",
 }
