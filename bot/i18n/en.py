@@ -719,7 +719,7 @@ TEXTS: dict[str, str] = {
     "export.generating": "Preparing the ledger…",
     # The command menu (setMyCommands), one description per command (issue 13: the workspace's commands)
     "cmd.start": "Start / redeem an invitation", "cmd.help": "Help", "cmd.tasks": "My unit's tasks",
-    "cmd.task": "Task details", "cmd.policies": "Policies and items", "cmd.new": "Register an item (立项)",
+    "cmd.task": "Task details", "cmd.policies": "Policies and items", "cmd.new": "Register an item",
     "cmd.import": "Import a policy document", "cmd.fix": "Correct a task", "cmd.due": "Set a deadline",
     "cmd.board": "Board", "cmd.dispatch": "Dispatch tasks", "cmd.measure": "Measure", "cmd.unit": "A unit's tasks",
     "cmd.overdue": "Overdue items", "cmd.remind": "Chase now", "cmd.extend": "Extend a deadline",
