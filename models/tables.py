@@ -251,6 +251,8 @@ class OutboxMessage(SQLModel, table=True):
     report_id: int | None = Field(default=None, index=True)
     # A file Telegram already holds (evidence forwarded to a coordinator), sent by its id.
     telegram_file_id: str | None = Field(default=None, sa_type=Text)
+    # A report card merged into a batch: the joined message it now lives in, edited when it changes.
+    joined_into: int | None = Field(default=None, index=True)
     # Claims (bot/telegram/claims.py): the instance sending this row until lease_until; when it
     # was killed, the row goes to another instance once the lease has run out.
     claimed_by: str | None = None

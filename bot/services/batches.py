@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.domain import callbacks as cb
 from bot.i18n import t
-from bot.services import events, outbox
+from bot.services import events, joined_cards, outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
 from models import Assignment, OutboxMessage, ProgressReport, Unit
@@ -59,12 +59,13 @@ async def release(uow: UnitOfWork) -> int:
         for start in range(0, len(rows), PER_MESSAGE):
             chunk = rows[start:start + PER_MESSAGE]
             header = t(lang, f"batch.{purpose}", count=len(rows), unit=unit) if start == 0 else ""
-            buttons = [[cb.button(f"{button['text']} #{row.report_id}", button["callback_data"])
-                        for line in (row.reply_markup or {}).get("inline_keyboard", []) for button in line]
-                       for row in chunk if row.reply_markup and row.report_id is not None]
+            buttons = joined_cards.buttons(chunk)
             text = "\n\n".join(x for x in [header, *(row.text for row in chunk)] if x)
-            queued += outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
-                                     reply_markup=cb.keyboard(buttons) if buttons else None)
+            parts = outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
+                                   reply_markup=cb.keyboard(buttons) if buttons else None)
+            queued += parts
+            if parts == 1 and purpose == joined_cards.CARD_PURPOSE:
+                await joined_cards.link(session, chat_id, chunk)
         for row in rows:
             row.state = "merged"
         events.record(uow, actor="system:batches", kind="notice.batched", entity="outbox",

@@ -220,7 +220,7 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
     await replan(uow, {f.assignment_id for f in due})
-    escalations: dict[int, tuple[Contact, list[str]]] = {}
+    escalations: dict[int, tuple[Contact, list[str | _Unreached]]] = {}
     live = [f for f in due if f.state == "pending"]
     result.skipped = len(due) - len(live)
     # The whole batch's rows in three queries, then no autoflush while messages are queued.
@@ -238,7 +238,8 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
             followup.state, followup.fired_at, followup.lease_until = "sent", uow.now, None
             result.fired += 1
     # A leader or coordinator gets one message per tick listing every escalation, not one each.
-    for contact, lines in escalations.values():
+    for contact, entries in escalations.values():
+        lines = [e if isinstance(e, str) else e.render(contact.language) for e in entries]
         header = t(contact.language, "followup.escalation_header", count=len(lines))
         outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose="escalation",
                        text="\n\n".join([header, *lines]))
@@ -246,8 +247,25 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
     return result
 
 
+@dataclass
+class _Unreached:
+    """Units of one task that no message can reach, told as one item (the task's text once)."""
+
+    task_id: int
+    task: str
+    text: str
+    line: str  # the one-unit wording
+    units: list[tuple[str, int]]
+
+    def render(self, lang: str) -> str:
+        if len(self.units) == 1:
+            return self.line
+        names = t(lang, "sep.list").join(f"{unit}（#{aid}）" for unit, aid in self.units)
+        return t(lang, "followup.undelivered_many", task=self.task, units=names, text=self.text)
+
+
 async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
-                escalations: dict[int, tuple[Contact, list[str]]]) -> int:
+                escalations: dict[int, tuple[Contact, list[str | _Unreached]]]) -> int:
     a = view.assignment
     kind = followup.kind
     payload = followup.payload or {}
@@ -272,7 +290,16 @@ async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
             line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), **refs.of_view(view),
                      text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
                      status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
-            escalations.setdefault(contact.id or 0, (contact, []))[1].append(line)
+            entries = escalations.setdefault(contact.id or 0, (contact, []))[1]
+            if key != "undelivered":
+                entries.append(line)
+                continue
+            group = next((e for e in entries if isinstance(e, _Unreached) and e.task_id == view.task.id), None)
+            if group is None:
+                entries.append(_Unreached(view.task.id or 0, refs.task_of(view), esc(view.task.text[:120]), line,
+                                          [(esc(view.unit.name), a.id or 0)]))
+            else:
+                group.units.append((esc(view.unit.name), a.id or 0))
         return 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
         lang = contact.language
