@@ -469,3 +469,45 @@ async def test_two_schedulers_run_each_interval_job_once_per_period(tmp_path: Pa
             scheduler.shutdown(wait=False)
         for app in apps:
             await app.close()
+
+
+
+async def test_a_reminder_waits_for_an_acknowledgement_being_handled_on_the_other_instance(
+        pg_url: str, clock: ManualClock) -> None:
+    """Instance a handles an acknowledgement (its assignment locked, as every act locks it) while
+    instance b is about to fire that assignment's reminder: b waits, sees it acknowledged, and the
+    reminder is not sent."""
+    from models import Assignment
+
+    await asyncio.to_thread(upgrade, pg_url)
+    a, b = await _instance(pg_url, clock), await _instance(pg_url, clock)
+    try:
+        clock.set(shanghai(2025, 9, 30, 10))
+        await _bind(a)
+        clock.set(shanghai(2025, 10, 9, 10, 1))
+        async with b.work() as uow:
+            claimed = await followups.claim_due(uow, b.instance, batch=1)
+        async with b.sessions() as session:
+            aid = (await session.get(Followup, claimed[0])).assignment_id
+        locked = asyncio.Event()
+
+        async def acknowledge() -> None:
+            async with a.work() as uow:
+                assignment = await uow.session.get(Assignment, aid, with_for_update=True)
+                locked.set()
+                await asyncio.sleep(0.3)  # b's tick reaches the assignment meanwhile
+                assignment.status, assignment.acknowledged_at = "acknowledged", uow.now
+                uow.touched.add(aid)
+
+        async def fire() -> int:
+            await locked.wait()
+            async with b.work() as uow:
+                return (await followups.fire_claimed(uow, b.instance, claimed)).messages
+
+        _, messages = await asyncio.gather(acknowledge(), fire())
+        assert messages == 0
+        async with a.sessions() as session:
+            assert (await session.get(Followup, claimed[0])).state == "cancelled"
+    finally:
+        await a.close()
+        await b.close()

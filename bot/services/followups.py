@@ -213,6 +213,13 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
     result = TickResult()
     if not ids:
         return result
+    # Their assignments first, locked in id order (as a reply's handling locks its assignment before
+    # it re-plans): two instances firing two follow-ups of one assignment, or a tick and a report,
+    # take turns with its counters and its plan instead of overwriting each other or deadlocking.
+    assignment_ids = sorted(set((await uow.session.scalars(
+        select(Followup.assignment_id).where(Followup.id.in_(ids)))).all()))
+    await uow.session.execute(select(Assignment.id).where(Assignment.id.in_(assignment_ids))
+                              .order_by(Assignment.id).with_for_update())
     due = list((await uow.session.scalars(
         select(Followup).where(Followup.id.in_(ids), Followup.state == "pending", Followup.claimed_by == instance)
         .order_by(Followup.due_at, Followup.id).with_for_update())).all())
