@@ -52,8 +52,9 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
     from bot.migrate import upgrade
 
     upgrade(settings.database_url)
-    clock = ManualClock(datetime.combine(start, time(1, 0), tzinfo=UTC))  # 09:00 in Shanghai
+    clock = ManualClock(datetime.combine(start, time(0, 0), tzinfo=UTC))
     app = App.build(settings, clock=clock)
+    clock.set(app.calendar.at_local(start, time(9, 0)))  # the demo starts at 09:00 in the office's zone
     rng = random.Random(seed)
     try:
         await _setup(app, start, rng)

@@ -146,7 +146,7 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
     if actor.is_coordinator and not actor.in_group:
         buttons.append([cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))])
-    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, files),
+    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, uow.calendar.tz, files),
         markup=cb.keyboard(buttons) if buttons else None)
 
 

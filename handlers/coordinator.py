@@ -72,7 +72,7 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
         measures, overdue = await board_service.board(uow, narrowed.id if narrowed else None)
         if not measures:
             return t(lang, "board.empty"), None
-        header = t(lang, "board.title", date=formatting.local_time(now))
+        header = t(lang, "board.title", date=formatting.local_time(now, cal.tz))
         if narrowed is not None:
             header += t(lang, "board.narrowed", code=narrowed.code)
         policies = await board_service.rollup(uow, "policy")
@@ -489,7 +489,7 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
     if not lines:
         say(uow, message.chat.id, t(lang, "followups.none"))
         return
-    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at), aid=x.assignment_id, unit=formatting.esc(x.unit),
+    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at, uow.calendar.tz), aid=x.assignment_id, unit=formatting.esc(x.unit),
               kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
     text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
     say(uow, message.chat.id, text)

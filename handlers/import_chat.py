@@ -70,7 +70,7 @@ async def _preview_new(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, te
 def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
                   page: int) -> None:
     text, markup = iv.render_preview(actor.language, view.draft.id or 0, view.data, view.preview, page,
-                                     view.draft.expires_at)
+                                     view.draft.expires_at, uow.calendar.tz)
     say(uow, chat_id, text, markup=markup, purpose="import_preview")
 
 
@@ -161,7 +161,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
         if action == "pg":
             await _answer(query)
             text, markup = iv.render_preview(lang, view.draft.id or 0, view.data, view.preview,
-                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at)
+                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at, uow.calendar.tz)
             await _edit(query, text, markup)
         elif action == "ok":
             outcome, code = await drafts.confirm(uow, view, actor=actor.tag)

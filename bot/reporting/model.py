@@ -4,16 +4,16 @@ Everything here is a frozen dataclass filled by the caller (the lead fills them 
 the renderers in ``html``, ``chart`` and ``ledger`` never touch aiogram or the database.
 
 Times: ``generated_at`` must be timezone-aware. Other datetimes may be aware (preferred) or
-naive; a naive datetime is taken to be UTC (the storage convention) and shown in Asia/Shanghai.
+naive; a naive datetime is taken to be UTC (the storage convention). Every time is shown in
+``SummaryData.tz``, the office's configured zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from bot.domain.statuses import STATUSES as _STATUSES
 from bot.i18n import t
@@ -21,8 +21,6 @@ from bot.i18n import t
 Light = Literal["red", "undelivered", "yellow", "green", "done"]
 Role = Literal["lead", "co", "local", "support"]
 Lang = Literal["zh", "en"]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 LIGHTS: tuple[Light, ...] = ("red", "undelivered", "yellow", "green", "done")
 
@@ -84,11 +82,11 @@ def light_name(light: str | None, lang: str = "zh") -> str:
     return LIGHT_NAMES[_lang(lang)].get(light or "", light or "")
 
 
-def to_local(value: datetime) -> datetime:
-    """An aware or naive-UTC datetime as an aware Asia/Shanghai datetime."""
+def to_local(value: datetime, tz: tzinfo) -> datetime:
+    """An aware or naive-UTC datetime as an aware datetime in ``tz``."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(SHANGHAI)
+    return value.astimezone(tz)
 
 
 def task_label(measure_number: str, task_seq: int | str | None) -> str:
@@ -293,6 +291,7 @@ class SummaryData:
     change: Change | None
     assignments: Iterable[AssignmentRow]
     reports: Iterable[ReportRow]
+    tz: tzinfo  # the zone every time is shown in (settings' TIMEZONE)
 
     @property
     def overall_reporting_rate(self) -> float:
@@ -333,7 +332,6 @@ __all__ = [
     "LIGHT_FILL",
     "LIGHT_NAMES",
     "ROLE_NAMES",
-    "SHANGHAI",
     "STATUSES",
     "STATUS_NAMES",
     "AssignmentRow",

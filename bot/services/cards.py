@@ -50,8 +50,8 @@ async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
     for card in cards:
         lang = languages.get(card.chat_id, "zh")
         key = f"review.card.{report.review_state}"
-        suffix = t(lang, key, who=esc(who), time=local_time(now), comment=esc(report.review_comment or ""))
-        _edit(session, card, report_card_text(lang, view, report) + suffix, None, now)
+        suffix = t(lang, key, who=esc(who), time=local_time(now, uow.calendar.tz), comment=esc(report.review_comment or ""))
+        _edit(session, card, report_card_text(lang, view, report, uow.calendar.tz) + suffix, None, now)
     return len(cards)
 
 
@@ -63,6 +63,6 @@ async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
     languages = await _languages(uow)
     cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "sent")]
     for card in cards:
-        _edit(session, card, report_card_text(languages.get(card.chat_id, "zh"), view, report),
+        _edit(session, card, report_card_text(languages.get(card.chat_id, "zh"), view, report, uow.calendar.tz),
               card.reply_markup, now)
     return len(cards)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -20,7 +20,7 @@ from bot.services.coordination import (
     tell_unit,
 )
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import SHANGHAI, esc
+from bot.views.formatting import esc
 from bot.views.tasks import task_keyboard
 from models import (
     Assignment,
@@ -46,7 +46,7 @@ async def _coordinator_action(uow: UnitOfWork, actor: Actor, assignment_id: int,
 async def coordinator_extend(uow: UnitOfWork, actor: Actor, assignment_id: int, new_due: date) -> asg.AssignmentView:
     if not reasonable_due(new_due, uow.now):
         raise CoordinationError("date.unreasonable")
-    refuse_past(new_due, uow.now)
+    refuse_past(new_due, uow.calendar.local_date(uow.now))
 
     async def change(u, a, *, actor):  # type: ignore[no-untyped-def]
         await asg.extend(u, a, new_due, actor=actor, reason="coordinator")
@@ -76,7 +76,7 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
         events.record(uow, actor=actor_tag, kind="assignment.reminded", entity="assignment",
                       entity_id=aid, data={"purpose": purpose, "count": view.assignment.reminders_count})
         reminded += 1
-        key = remind_key(view.assignment, uow.now)
+        key = remind_key(view.assignment, uow.calendar.local_date(uow.now))
         for contact in await unit_contacts(uow, view.unit.id or 0):
             lang = contact.language
             outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, assignment_id=aid,
@@ -90,9 +90,9 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
     return reminded, messages
 
 
-def remind_key(a: Assignment, now: datetime) -> str:
+def remind_key(a: Assignment, today: date) -> str:
     """A 催办 asks for what is missing: the acknowledgement, a report, or action on an overdue task."""
-    if a.due_on is not None and a.due_on < now.astimezone(SHANGHAI).date():
+    if a.due_on is not None and a.due_on < today:
         return "remind.overdue"
     if a.acknowledged_at is None:
         return "remind.message"

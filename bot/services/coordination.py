@@ -11,7 +11,6 @@ from bot.services import assignments as asg
 from bot.services import outbox
 from bot.services.access import Actor, unit_contacts
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import SHANGHAI
 from bot.views.tasks import task_keyboard
 
 log = logging.getLogger(__name__)
@@ -70,9 +69,8 @@ def require_coordinator(actor: Actor) -> None:
         raise CoordinationError("denied")
 
 
-def refuse_past(new_due: date, now: datetime) -> None:
+def refuse_past(new_due: date, today: date) -> None:
     """A deadline set or approved now cannot lie before today (the office's calendar day)."""
-    today = now.astimezone(SHANGHAI).date()
     if new_due < today:
         raise CoordinationError("date.past", today=today.isoformat())
 

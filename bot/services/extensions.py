@@ -35,7 +35,7 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
     if not reasonable_due(new_due, uow.now):
         raise CoordinationError("date.unreasonable")
-    refuse_past(new_due, uow.now)
+    refuse_past(new_due, uow.calendar.local_date(uow.now))
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -69,7 +69,7 @@ async def decide_extension(uow: UnitOfWork, actor: Actor, request_id: int, appro
     view = await asg.load_view(uow, request.assignment_id)
     assert view is not None
     if approve:
-        refuse_past(request.requested_due, uow.now)  # an extension approved today cannot end before today
+        refuse_past(request.requested_due, uow.calendar.local_date(uow.now))  # an extension approved today cannot end before today
     if approve and (view.assignment.status not in asg.ALLOWED["extend"]
                     or view.assignment.due_on != request.previous_due):
         # The task was closed, or its deadline moved since the request: approving would rewind it.

@@ -168,7 +168,7 @@ async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentVie
     for coordinator in await coordinators(uow):
         lang = coordinator.language
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
-            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report),
+            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report, uow.calendar.tz),
             reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
                                        cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
         )
@@ -223,7 +223,7 @@ async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) 
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=False)
     caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
-                time=local_time(report.created_at))
+                time=local_time(report.created_at, uow.calendar.tz))
     return attachment, caption
 
 

@@ -220,7 +220,8 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         assignments = await _assignment_rows(uow, light, live)
         reports = await _report_rows(uow, period_reports)
     return rm.SummaryData(policies=sections, week=week, period_start=start, period_end=end, generated_at=uow.now,
-                          headline=headline, units=units, change=change, assignments=assignments, reports=reports)
+                          headline=headline, units=units, change=change, assignments=assignments, reports=reports,
+                          tz=uow.calendar.tz)
 
 
 def _rate(units: list[rm.UnitRow]) -> float:

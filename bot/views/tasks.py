@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from bot.domain import callbacks as cb
@@ -81,7 +82,7 @@ def refused_note(lang: str, parsed: Parsed) -> str:
     return "\n" + t(lang, "report.percent_refused", value=f"{parsed.invalid_percent}%")
 
 
-def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport) -> str:
+def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport, tz: tzinfo) -> str:
     text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
     if report.attachment_kind:
         from bot.services.evidence import label
@@ -90,7 +91,7 @@ def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport
     return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
              **refs.of_view(view),
              understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
-             rid=report.id, time=local_time(report.created_at))
+             rid=report.id, time=local_time(report.created_at, tz))
 
 
 def reporter_label(unit: str, report: ProgressReport) -> str:
