@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.domain.clock import ManualClock
+from bot.domain.statuses import Status
 from bot.importer import decompose, read_document
 from bot.jobs import Jobs
 from bot.services import acknowledge, coordination, dispatch, reports, review
@@ -135,7 +136,8 @@ async def _profiles(app: App, rng: random.Random) -> dict[int, str]:
 async def _units_act(app: App, today: date, profiles: dict[int, str], rng: random.Random) -> None:
     async with app.sessions() as session:
         rows = (await session.execute(select(Assignment.id, Assignment.unit_id, Assignment.status, Assignment.percent)
-                                      .where(Assignment.status.not_in(("draft", "done", "cancelled", "claimed_done")))
+                                      .where(Assignment.status.not_in(
+                                          (Status.DRAFT, Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE)))
                                       .order_by(Assignment.unit_id, Assignment.id))).all()
     by_unit: dict[int, list[tuple[int, str, int | None]]] = {}
     for aid, unit_id, status, percent in rows:

@@ -14,6 +14,7 @@ from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.dates import parse_date
 from bot.domain.refs import Ref, normalize_code, take_ref
+from bot.domain.statuses import Status
 from bot.i18n import role_name, t
 from bot.jobs import Jobs
 from bot.services import board as board_service
@@ -42,7 +43,8 @@ from models import Policy
 COORDINATOR_COMMANDS = ("dispatch", "board", "measure", "unit", "overdue", "remind", "extend", "close", "reopen",
                         "units", "invite", "addcoordinator", "followups", "summary", "export", *WORKSPACE_COMMANDS)
 # Extending a measure or task moves what is still being worked on (see asg.ALLOWED["extend"]).
-EXTENDABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
+EXTENDABLE = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+              Status.EXTENDED, Status.CLAIMED_DONE)
 
 
 class ReturnFlow(StatesGroup):

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
 from bot.domain.statuses import STATUSES as _STATUSES
+from bot.domain.statuses import Status
 from bot.i18n import t
 
 Light = Literal["red", "undelivered", "yellow", "green", "done"]
@@ -56,9 +57,9 @@ def _summary_names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, s
 LIGHT_NAMES: dict[str, dict[str, str]] = _summary_names("light", LIGHTS)
 
 #: Statuses that no longer need the unit's work.
-CLOSED_STATUSES = frozenset({"done", "cancelled"})
+CLOSED_STATUSES = frozenset({Status.DONE, Status.CANCELLED})
 #: Statuses in which the unit has not yet acknowledged (or must act again on a returned item).
-AWAITING_STATUSES = frozenset({"assigned", "returned"})
+AWAITING_STATUSES = frozenset({Status.ASSIGNED, Status.RETURNED})
 
 
 def _lang(lang: str) -> str:

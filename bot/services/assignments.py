@@ -13,21 +13,22 @@ from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
-OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
-CLOSED = ("done", "cancelled")
+OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+        Status.EXTENDED)
+CLOSED = (Status.DONE, Status.CANCELLED)
 
 # Which states an action may start from.
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "dispatch": ("draft",),
-    "acknowledge": ("assigned",),
+    "dispatch": (Status.DRAFT,),
+    "acknowledge": (Status.ASSIGNED,),
     "report": (*OPEN,),
     "claim_done": (*OPEN,),
-    "approve_done": ("claimed_done",),
-    "return": ("claimed_done", *OPEN),
-    "extend": (*OPEN, "claimed_done", "draft"),
-    "close": (*OPEN, "claimed_done"),
-    "reopen": ("done", "claimed_done", "cancelled"),
-    "cancel": ("draft", *OPEN, "claimed_done"),
+    "approve_done": (Status.CLAIMED_DONE,),
+    "return": (Status.CLAIMED_DONE, *OPEN),
+    "extend": (*OPEN, Status.CLAIMED_DONE, Status.DRAFT),
+    "close": (*OPEN, Status.CLAIMED_DONE),
+    "reopen": (Status.DONE, Status.CLAIMED_DONE, Status.CANCELLED),
+    "cancel": (Status.DRAFT, *OPEN, Status.CLAIMED_DONE),
 }
 
 
@@ -95,7 +96,7 @@ async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
 
 
 async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) -> None:
-    transition(uow, assignment, "acknowledged", action="acknowledge", actor=actor)
+    transition(uow, assignment, Status.ACKNOWLEDGED, action="acknowledge", actor=actor)
     assignment.acknowledged_at = uow.now
 
 
@@ -108,7 +109,8 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
         assignment.original_due_on = old
     assignment.due_on = new_due
     assignment.updated_at = uow.now
-    to_state = assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED) else "extended"
+    to_state = (assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED)
+                else Status.EXTENDED)
     events.record(uow, actor=actor, kind="assignment.extend", entity="assignment",
                   entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
                   data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})
@@ -118,13 +120,13 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
 
 async def close(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                 reason: str | None = None) -> None:
-    transition(uow, assignment, "done", action="close", actor=actor, reason=reason)
+    transition(uow, assignment, Status.DONE, action="close", actor=actor, reason=reason)
     assignment.done_at = uow.now
 
 
 async def reopen(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                  reason: str | None = None) -> None:
-    to_state = "in_progress" if assignment.acknowledged_at else "assigned"
+    to_state = Status.IN_PROGRESS if assignment.acknowledged_at else Status.ASSIGNED
     transition(uow, assignment, to_state, action="reopen", actor=actor, reason=reason)
     assignment.done_at = None
     assignment.claimed_done_at = None

@@ -115,7 +115,7 @@ async def assignment_lines(uow: UnitOfWork, *,
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(unit_ids))
     if open_only or overdue_only:
-        query = query.where(Assignment.status.not_in(("done", "draft")))
+        query = query.where(Assignment.status.not_in((Status.DONE, Status.DRAFT)))
     if overdue_only:
         query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != Status.CLAIMED_DONE)
     return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]

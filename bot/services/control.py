@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from bot.domain import refs
+from bot.domain.statuses import Status
 from bot.i18n import status_name, t
 from bot.services import assignments as asg
 from bot.services import events, outbox
@@ -70,7 +71,7 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
     reminded = messages = 0
     for aid in assignment_ids:
         view = await asg.load_view(uow, aid)
-        if view is None or view.assignment.status in (*asg.CLOSED, "draft", "claimed_done"):
+        if view is None or view.assignment.status in (*asg.CLOSED, Status.DRAFT, Status.CLAIMED_DONE):
             continue
         view.assignment.reminders_count += 1
         events.record(uow, actor=actor_tag, kind="assignment.reminded", entity="assignment",

@@ -42,7 +42,7 @@ async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[tuple
 
 # ---------------------------------------------------------------- live tasks
 
-CLOSED = ("done", "cancelled")
+CLOSED = (Status.DONE, Status.CANCELLED)
 
 
 class CorrectionError(Exception):
@@ -182,8 +182,8 @@ async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, rea
     """The unit loses the task: its assignment is cancelled (an event) and, if it had it, it is told."""
     was = assignment.status
     events.record(ctx.uow, actor=ctx.actor, kind="assignment.cancelled", entity="assignment",
-                  entity_id=assignment.id, from_state=was, to_state="cancelled", reason=reason)
-    assignment.status, assignment.updated_at = "cancelled", ctx.now
+                  entity_id=assignment.id, from_state=was, to_state=Status.CANCELLED, reason=reason)
+    assignment.status, assignment.updated_at = Status.CANCELLED, ctx.now
     if was == "draft":
         return 0
     return await _notify(ctx, assignment.unit_id, "fix.notify.lost", aid=assignment.id, label=label,
@@ -197,17 +197,17 @@ async def _gain(ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[in
     policy = await ctx.session.get(Policy, task.policy_id)
     due = task.due_on or (policy.horizon if policy else None)
     if assignment is None:
-        assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status="draft", due_on=due,
-                                created_at=ctx.now, updated_at=ctx.now)
+        assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status=Status.DRAFT,
+                                due_on=due, created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(assignment)
         await ctx.session.flush()
         events.record(ctx.uow, actor=ctx.actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"role": role, "by": "correction"})
+                      entity_id=assignment.id, to_state=Status.DRAFT, data={"role": role, "by": "correction"})
         current[unit_id] = assignment
     else:
         events.record(ctx.uow, actor=ctx.actor, kind="assignment.restored", entity="assignment",
-                      entity_id=assignment.id, from_state="cancelled", to_state="draft")
-        assignment.status, assignment.role, assignment.due_on = "draft", role, due
+                      entity_id=assignment.id, from_state=Status.CANCELLED, to_state=Status.DRAFT)
+        assignment.status, assignment.role, assignment.due_on = Status.DRAFT, role, due
         assignment.acknowledged_at = assignment.assigned_at = None
         assignment.updated_at = ctx.now
     if not hand_out:

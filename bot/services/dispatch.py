@@ -114,7 +114,7 @@ async def hand_out(uow: UnitOfWork, assignment_id: int, *, actor: str,
     view = await asg.load_view(uow, assignment_id)
     if view is None or view.assignment.status != Status.DRAFT:
         return 0  # dispatched meanwhile by another press: nothing twice
-    asg.transition(uow, view.assignment, "assigned", action="dispatch", actor=actor)
+    asg.transition(uow, view.assignment, Status.ASSIGNED, action="dispatch", actor=actor)
     view.assignment.assigned_at = uow.now
     cache = contacts_by_unit if contacts_by_unit is not None else {}
     if view.unit.id not in cache:

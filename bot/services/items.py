@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.domain.statuses import Status
 from bot.services import events, policy_codes
 from bot.services.units import find_unit
 from bot.services.uow import UnitOfWork
@@ -123,14 +124,15 @@ async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
                 due_source="立项", rhythm=item.rhythm, targets=[], created_at=now)
     uow.session.add(task)
     await uow.session.flush()
-    assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status="draft",
+    assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status=Status.DRAFT,
                               due_on=item.due_on, created_at=now, updated_at=now)
                    for role, group in (("lead", leads), ("co", cos)) for unit in group]
     uow.session.add_all(assignments)
     await uow.session.flush()
     for assignment, unit in zip(assignments, [*leads, *cos], strict=True):
         events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"unit": unit.name, "role": assignment.role})
+                      entity_id=assignment.id, to_state=Status.DRAFT,
+                      data={"unit": unit.name, "role": assignment.role})
     return Created(policy=policy, task=task, assignments=assignments)
 
 

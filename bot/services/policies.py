@@ -195,7 +195,7 @@ async def import_policy(
     await uow.session.flush()
     for assignment, unit_name, role in created:
         events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"unit": unit_name, "role": role})
+                      entity_id=assignment.id, to_state=Status.DRAFT, data={"unit": unit_name, "role": role})
 
     for task in old_tasks:
         if task.id not in matched and task.active:
@@ -238,7 +238,7 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
     for unit_id, role in wanted.items():
         assignment = current.get(unit_id)
         if assignment is None:
-            assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status="draft",
+            assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status=Status.DRAFT,
                                     due_on=task.due_on or policy.horizon, created_at=uow.now, updated_at=uow.now)
             uow.session.add(assignment)
             created.append((assignment, names[unit_id], role))
@@ -247,8 +247,8 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
             continue
         if assignment.status == Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.restored", entity="assignment",
-                          entity_id=assignment.id, from_state="cancelled", to_state="draft")
-            assignment.status = "draft"
+                          entity_id=assignment.id, from_state=Status.CANCELLED, to_state=Status.DRAFT)
+            assignment.status = Status.DRAFT
             notes.append(f"+{names[unit_id]}")
         if assignment.role != role:
             events.record(uow, actor=actor, kind="assignment.role_changed",
@@ -261,9 +261,9 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
     for unit_id, assignment in current.items():
         if unit_id not in wanted and assignment.status != Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
-                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          entity_id=assignment.id, from_state=assignment.status, to_state=Status.CANCELLED,
                           reason="unit no longer responsible in revised document")
-            assignment.status = "cancelled"
+            assignment.status = Status.CANCELLED
             assignment.updated_at = uow.now
             unit = await uow.session.get(Unit, unit_id)
             notes.append(f"-{unit.name if unit else unit_id}")
@@ -277,9 +277,9 @@ async def retire_task(uow: UnitOfWork, task: Task, *, actor: str, reason: str) -
     for assignment in (await uow.session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
         if assignment.status not in (Status.CANCELLED, Status.DONE):
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
-                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          entity_id=assignment.id, from_state=assignment.status, to_state=Status.CANCELLED,
                           reason=reason)
-            assignment.status = "cancelled"
+            assignment.status = Status.CANCELLED
             assignment.updated_at = uow.now
 
 
@@ -292,7 +292,8 @@ async def set_horizon(uow: UnitOfWork, policy: Policy, horizon: date, *, actor: 
     rows = (await uow.session.execute(
         select(Assignment).join(Task, Task.id == Assignment.task_id)
         .where(Task.policy_id == policy.id, Task.due_on.is_(None),
-               Assignment.original_due_on.is_(None), Assignment.status.not_in(("done", "cancelled")))
+               Assignment.original_due_on.is_(None),
+               Assignment.status.not_in((Status.DONE, Status.CANCELLED)))
     )).scalars().all()
     for assignment in rows:
         assignment.due_on, assignment.updated_at = horizon, uow.now

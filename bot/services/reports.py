@@ -147,7 +147,7 @@ def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | N
     if assignment.acknowledged_at is None:
         # Reporting on a task is the clearest acknowledgement there is.
         assignment.acknowledged_at = uow.now
-    target = {"done": "claimed_done", "blocked": "blocked"}.get(status or "", "in_progress")
+    target = {"done": Status.CLAIMED_DONE, "blocked": Status.BLOCKED}.get(status or "", Status.IN_PROGRESS)
     if percent is not None:
         assignment.percent = percent
     assignment.last_report_at = uow.now
@@ -194,7 +194,7 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
     a = view.assignment
     if a.status == Status.CLAIMED_DONE and status != "done":
         # Taking back a completion claim returns the task to work; the review goes with it.
-        asg.transition(uow, a, "blocked" if status == "blocked" else "in_progress", action="return",
+        asg.transition(uow, a, Status.BLOCKED if status == "blocked" else Status.IN_PROGRESS, action="return",
                        actor=actor.tag, reason="claim corrected by contact")
         a.claimed_done_at = None
     else:

@@ -31,7 +31,7 @@ async def approve_report(uow: UnitOfWork, actor: Actor, report_id: int) -> Progr
     extra = ""
     a = view.assignment
     if a.status == Status.CLAIMED_DONE and report.parsed_status == "done":
-        asg.transition(uow, a, "done", action="approve_done", actor=actor.tag,
+        asg.transition(uow, a, Status.DONE, action="approve_done", actor=actor.tag,
                        data={"report_id": report.id})
         a.done_at = uow.now
         extra = "done"
@@ -51,7 +51,7 @@ async def return_report(uow: UnitOfWork, actor: Actor, report_id: int, comment: 
     await cards.decided(uow, view, report, who=actor.name)
     a = view.assignment
     if a.status not in (Status.DONE, Status.CANCELLED):
-        asg.transition(uow, a, "returned", action="return", actor=actor.tag, reason=comment,
+        asg.transition(uow, a, Status.RETURNED, action="return", actor=actor.tag, reason=comment,
                        data={"report_id": report.id})
         a.claimed_done_at = None
     await tell_unit(uow, view, "notify.returned", purpose="review_notice", rid=report.id,

@@ -17,7 +17,8 @@ from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, Policy, Task, Unit
 
-OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
+OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+        Status.EXTENDED)
 
 
 @dataclass
@@ -157,8 +158,8 @@ async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
     lines = []
     for policy in (await uow.session.scalars(select(Policy).order_by(Policy.id))).all():
         c = counts.get(policy.id or 0, {})
-        lines.append(PolicyLine(policy, tasks.get(policy.id, 0), sum(c.values()), c.get("done", 0),
-                                c.get("draft", 0)))
+        lines.append(PolicyLine(policy, tasks.get(policy.id, 0), sum(c.values()), c.get(Status.DONE, 0),
+                                c.get(Status.DRAFT, 0)))
     return lines
 
 

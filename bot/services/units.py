@@ -135,7 +135,8 @@ async def list_units(uow: UnitOfWork) -> list[UnitListing]:
     aliases: dict[int, list[str]] = {}
     for unit_id, alias in alias_rows:
         aliases.setdefault(unit_id, []).append(alias)
-    open_case = func.sum(case((Assignment.status.not_in(("done", "cancelled", "draft")), 1), else_=0))
+    closed = (Status.DONE, Status.CANCELLED, Status.DRAFT)
+    open_case = func.sum(case((Assignment.status.not_in(closed), 1), else_=0))
     counts_q = (
         select(Assignment.unit_id, func.count(Assignment.id), open_case)
         .where(Assignment.status != Status.CANCELLED)
