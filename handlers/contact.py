@@ -401,7 +401,7 @@ async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,  # ty
         return
     held = await plain.hold(uow, actor, tasks[0].unit_id, incoming)
     say(uow, message.chat.id, t(actor.language, "plain.which", count=len(tasks)),
-        reply_to=message.message_id, markup=plain.choice_keyboard(actor.language, held.id or 0, tasks))
+        reply_to=message.message_id, markup=tasks_view.choice_keyboard(actor.language, held.id or 0, tasks))
 
 
 async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]

@@ -13,11 +13,10 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot.domain import callbacks as cb
-from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import Assignment, OutboxMessage, ProgressReport, Unit
 
 # Buttons of at most this many reports per message, as in the review digest.
@@ -55,14 +54,10 @@ async def release(uow: UnitOfWork) -> int:
         lang = languages.get(chat_id, "zh")
         unit = units.get(rows[0].report_id or 0, (0, ""))[1]
         for start in range(0, len(rows), PER_MESSAGE):
-            chunk = rows[start:start + PER_MESSAGE]
-            header = t(lang, f"batch.{purpose}", count=len(rows), unit=unit) if start == 0 else ""
-            buttons = [[cb.button(f"{button['text']} #{row.report_id}", button["callback_data"])
-                        for line in (row.reply_markup or {}).get("inline_keyboard", []) for button in line]
-                       for row in chunk if row.reply_markup and row.report_id is not None]
-            text = "\n\n".join(x for x in [header, *(row.text for row in chunk)] if x)
+            text, markup = notices.batched_notice(lang, purpose, unit, rows[start:start + PER_MESSAGE],
+                                                  total=len(rows), first=start == 0)
             queued += outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
-                                     reply_markup=cb.keyboard(buttons) if buttons else None)
+                                     reply_markup=markup)
         for row in rows:
             row.state = "merged"
         events.record(uow, actor="system:batches", kind="notice.batched", entity="outbox",

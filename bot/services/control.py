@@ -6,9 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from bot.domain import refs
 from bot.domain.statuses import Status
-from bot.i18n import status_name, t
+from bot.i18n import status_name
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, unit_contacts
@@ -21,8 +20,7 @@ from bot.services.coordination import (
     tell_unit,
 )
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc
-from bot.views.tasks import task_keyboard
+from bot.views import notices
 from models import (
     Assignment,
     Contact,
@@ -79,14 +77,9 @@ async def remind(uow: UnitOfWork, actor: Actor | None, assignment_ids: list[int]
         reminded += 1
         key = remind_key(view.assignment, uow.calendar.local_date(uow.now))
         for contact in await unit_contacts(uow, view.unit.id or 0):
-            lang = contact.language
+            text, markup = notices.reminder(contact.language, key, view)
             outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, assignment_id=aid,
-                           followup_id=followup_id,
-                           text=t(lang, key, aid=aid, **refs.of_view(view),
-                                  text=esc(view.task.text[:300]), status=status_name(lang, view.assignment.status),
-                                  due=view.assignment.due_on.isoformat() if view.assignment.due_on
-                                  else t(lang, "task.no_due")),
-                           reply_markup=task_keyboard(aid, lang, acknowledged=view.assignment.acknowledged_at is not None))
+                           followup_id=followup_id, text=text, reply_markup=markup)
             messages += 1
     return reminded, messages
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import outbox
 from bot.services.access import Actor, unit_contacts
 from bot.services.uow import UnitOfWork
-from bot.views.tasks import task_keyboard
+from bot.views import notices
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +53,10 @@ async def tell_unit(uow: UnitOfWork, view: asg.AssignmentView, key: str, *, purp
                      extra_key: str | None = None, with_task_buttons: bool = False, **values: object) -> int:
     sent = 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
-        lang = contact.language
-        extra = t(lang, extra_key) if extra_key else ""
-        markup = task_keyboard(view.assignment.id or 0, lang, acknowledged=True) if with_task_buttons else None
+        text, markup = notices.unit_notice(contact.language, view, key, extra_key=extra_key,
+                                           with_task_buttons=with_task_buttons, **values)
         outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, reply_markup=markup,
-                       assignment_id=view.assignment.id if with_task_buttons else None,
-                       text=t(lang, key, aid=view.assignment.id, extra=extra, **values))
+                       assignment_id=view.assignment.id if with_task_buttons else None, text=text)
         sent += 1
     return sent
 

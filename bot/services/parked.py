@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import ParkedUpdate
 
 PURPOSE = "parked_notice"
@@ -37,10 +36,8 @@ async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any
     whom = "、".join(names[:MAX_NAMES]) + ("…" if len(names) > MAX_NAMES else "")
     queued = 0
     for coordinator in await coordinators(uow):
-        lang = coordinator.language
-        text = t(lang, "parked_notice", count=len(parked), whom=html.escape(whom, quote=False), handled=handled)
-        if left:
-            text += t(lang, "parked_notice.left", left=left, where=html.escape(where, quote=False))
+        text = notices.parked_notice(coordinator.language, count=len(parked), whom=whom, handled=handled,
+                                     left=left, where=where)
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, text=text, now=uow.now, purpose=PURPOSE)
         queued += 1
     return queued

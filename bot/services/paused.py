@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import Actor
 from bot.services.housekeeping import TASK_PURPOSES
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import OutboxMessage
 
 
@@ -38,10 +38,8 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
             while first > 0 and _earlier_part(missed[first - 1], missed[first]):
                 first -= 1
             newest[row.assignment_id] = missed[first:index + 1]
-    lang = actor.language
-    resent = t(lang, "paused.resent", n=len(newest)) if newest else ""
     outbox.enqueue(session, chat_id=actor.chat_id, now=now, purpose="reply",
-                   text=t(lang, "paused.back", count=len(missed), resent=resent))
+                   text=notices.paused_back(actor.language, missed=len(missed), resent=len(newest)))
     for parts in sorted(newest.values(), key=lambda rows: rows[0].id or 0):
         for row in parts:
             outbox.enqueue(session, chat_id=row.chat_id, text=row.text, now=now, purpose=row.purpose,

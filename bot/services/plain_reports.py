@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.domain import callbacks as cb
 from bot.domain.parsing import parse_progress
-from bot.domain.text import clip
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import coordination, events, reports
 from bot.services.access import Actor
@@ -62,13 +59,6 @@ async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.In
     events.record(uow, actor=actor.tag, kind="report.held", entity="unplaced_report",
                   entity_id=held.id, data={"unit_id": unit_id, "chars": len(incoming.text)})
     return held
-
-
-def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
-    rows = [[cb.button(t(lang, "plain.choice", measure=task.measure, seq=task.seq, aid=task.assignment_id,
-                         text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
-            for task in tasks]
-    return cb.keyboard(rows)
 
 
 def incoming_of(held: UnplacedReport) -> reports.IncomingReport:

@@ -8,17 +8,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.domain import callbacks as cb
 from bot.domain.parsing import Parsed, parse_progress
 from bot.domain.statuses import Status
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc, local_time
-from bot.views.tasks import describe, refused_note, report_card_text
+from bot.views import notices
+from bot.views.tasks import describe, report_card_text
 from models import (
     Assignment,
     ProgressReport,
@@ -128,13 +126,9 @@ async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport
     changed = apply_report_status(uow, view.assignment, parsed.status, parsed.percent, report,
                                   actor=actor.tag)
     understood = describe(actor.language, parsed.status, parsed.percent)
-    key = "report.edited" if edited_from else "report.saved"
+    text, markup = notices.report_receipt(actor.language, view, report, parsed, edited_from)
     outbox.enqueue(uow.session, chat_id=report.chat_id or actor.chat_id, now=uow.now, purpose="report_ack",
-        reply_to_message_id=report.message_id,
-        text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
-               old=edited_from.id if edited_from else "") + refused_note(actor.language, parsed),
-        reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
-    )
+                   reply_to_message_id=report.message_id, text=text, reply_markup=markup)
     if notify_now:
         await notify_coordinators_of_report(uow, view, report)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
@@ -169,8 +163,7 @@ async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentVie
         lang = coordinator.language
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
             report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report, uow.calendar.tz),
-            reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
-                                       cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
+            reply_markup=notices.review_keyboard(lang, report.id),
         )
 
 
@@ -222,9 +215,7 @@ async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) 
     if attachment is None or report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=False)
-    caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
-                time=local_time(report.created_at, uow.calendar.tz))
-    return attachment, caption
+    return attachment, notices.evidence_caption(actor.language, view, report, uow.calendar.tz)
 
 
 async def report_history(uow: UnitOfWork, assignment_id: int, limit: int = 5) -> list[ProgressReport]:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.domain import callbacks as cb
-from bot.domain import refs
 from bot.domain.statuses import Status
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, lock, require_coordinator, tell_unit
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from bot.views.formatting import esc
-from bot.views.tasks import describe
 from models import (
     ProgressReport,
 )
@@ -67,8 +64,7 @@ async def _reviewable(uow: UnitOfWork, actor: Actor, report_id: int) -> tuple[Pr
         raise CoordinationError("button.stale")
     await lock(uow, report)
     if report.review_state in ("approved", "returned") or report.superseded:
-        state = t(actor.language, f"review.state.{report.review_state}") if not report.superseded else "superseded"
-        raise CoordinationError("review.already", rid=report.id, state=state)
+        raise CoordinationError("review.already", rid=report.id, state=notices.review_state(actor.language, report))
     view = await asg.load_view(uow, report.assignment_id)
     assert view is not None
     return report, view
@@ -94,24 +90,18 @@ async def send_review_digest(uow: UnitOfWork, *, per_message: int = 8) -> int:
         .order_by(ProgressReport.id))).all())
     if not reports:
         return 0
-    views = {r.id: await asg.load_view(uow, r.assignment_id) for r in reports}
+    views: dict[int | None, asg.AssignmentView] = {}
+    for r in reports:
+        view = await asg.load_view(uow, r.assignment_id)
+        assert view is not None
+        views[r.id] = view
     for coordinator in await coordinators(uow):
         lang = coordinator.language
         for start in range(0, len(reports), per_message):
-            chunk = reports[start:start + per_message]
-            lines = [t(lang, "digest.header", count=len(reports))] if start == 0 else []
-            rows = []
-            for r in chunk:
-                view = views[r.id]
-                assert view is not None
-                text = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
-                lines.append(t(lang, "digest.row", rid=r.id, unit=esc(view.unit.name), aid=view.assignment.id,
-                               **refs.of_view(view),
-                               understood=describe(lang, r.parsed_status, r.parsed_percent), text=esc(text)))
-                rows.append([cb.button(f"{t(lang, 'btn.approve')} #{r.id}", cb.pack(cb.REVIEW, "ok", r.id)),
-                             cb.button(f"{t(lang, 'btn.return')} #{r.id}", cb.pack(cb.REVIEW, "ret", r.id))])
+            chunk = [(r, views[r.id]) for r in reports[start:start + per_message]]
+            text, markup = notices.review_digest(lang, chunk, total=len(reports), first=start == 0)
             outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_digest",
-                           text="\n\n".join(lines), reply_markup=cb.keyboard(rows))
+                           text=text, reply_markup=markup)
     for r in reports:
         r.notified_at = uow.now
     return len(reports)

@@ -18,6 +18,7 @@ from models import (
 
 if TYPE_CHECKING:
     from bot.services.dispatch import DispatchPlan
+    from bot.services.plain_reports import OpenTask
 
 
 
@@ -99,3 +100,11 @@ def reporter_label(unit: str, report: ProgressReport) -> str:
     if report.chat_id is not None and report.chat_id < 0 and report.author:
         return f"{unit}（{report.author}）"
     return unit
+
+
+def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
+    """A report that names no task: one button per open task of the unit, to place it on."""
+    rows = [[cb.button(t(lang, "plain.choice", measure=task.measure, seq=task.seq, aid=task.assignment_id,
+                         text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
+            for task in tasks]
+    return cb.keyboard(rows)
