@@ -134,7 +134,7 @@ async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = F
 
 async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None:
     if query.message is not None:
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
 
 
@@ -168,7 +168,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             await _answer(query)
             await state.clear()
             if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             key = "import.saved" if outcome.created else "import.applied"
             lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
                        assignments=outcome.assignments)]
@@ -179,7 +179,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             await state.clear()
             await _answer(query, t(lang, "import.cancelled"))
             if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
         elif action == "t":
             _, task = drafts.find_task(view.data, arg)
             await _answer(query)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services import events
@@ -69,13 +70,14 @@ class AssignmentView:
 _VIEW_COLUMNS = (Assignment, Task, Measure, Policy, Unit)
 
 
-def _view_query():  # type: ignore[no-untyped-def]
+def _view_query() -> Select[Assignment, Task, Measure, Policy, Unit]:
     return (select(*_VIEW_COLUMNS)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Policy, Policy.id == Task.policy_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .options(defer(Policy.source_text)))
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Policy, col(Policy.id) == col(Task.policy_id))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            # SQLModel types the column as str; at run time it is the mapped attribute defer() takes.
+            .options(defer(Policy.source_text)))  # type: ignore[arg-type]
 
 
 async def load_view(uow: UnitOfWork, assignment_id: int) -> AssignmentView | None:
@@ -90,9 +92,9 @@ async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
     cache = uow.views
     missing = [aid for aid in assignment_ids if aid not in cache]
     for start in range(0, len(missing), 500):
-        rows = (await uow.session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
+        rows = (await uow.session.execute(_view_query().where(col(Assignment.id).in_(missing[start:start + 500])))).all()
         for row in rows:
-            cache[row[0].id] = AssignmentView(*row)
+            cache[row[0].id or 0] = AssignmentView(*row)
 
 
 async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) -> None:

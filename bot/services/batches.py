@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -26,17 +27,18 @@ PER_MESSAGE = 8
 async def release(uow: UnitOfWork) -> int:
     """Sends the held groups whose oldest row's window has ended; returns the messages queued."""
     session, now = uow.session, uow.now
-    held = list((await session.scalars(select(OutboxMessage).where(OutboxMessage.state == "held")
-                                       .order_by(OutboxMessage.id))).all())
+    held = list((await session.scalars(select(OutboxMessage).where(col(OutboxMessage.state) == "held")
+                                       .order_by(col(OutboxMessage.id)))).all())
     if not held:
         return 0
     report_ids = {r.report_id for r in held if r.report_id is not None}
     units: dict[int, tuple[int, str]] = {}
     if report_ids:
         for rid, uid, name in (await session.execute(
-                select(ProgressReport.id, Unit.id, Unit.name)
-                .join(Assignment, Assignment.id == ProgressReport.assignment_id)
-                .join(Unit, Unit.id == Assignment.unit_id).where(ProgressReport.id.in_(report_ids)))).all():
+                select(col(ProgressReport.id), col(Unit.id), col(Unit.name))
+                .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
+                .join(Unit, col(Unit.id) == col(Assignment.unit_id)).where(col(ProgressReport.id).in_(report_ids)))).all():
+            assert rid is not None and uid is not None  # primary keys of stored rows
             units[rid] = (uid, name)
     groups: dict[tuple[int, str, int], list[OutboxMessage]] = defaultdict(list)
     for row in held:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.i18n import t
 from bot.services import assignments as asg
@@ -19,8 +20,8 @@ CARD_PURPOSE = "report_notice"
 
 async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
     return list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.report_id == report_id, OutboxMessage.purpose == CARD_PURPOSE,
-        OutboxMessage.method == "sendMessage").order_by(OutboxMessage.id))).all())
+        col(OutboxMessage.report_id) == report_id, col(OutboxMessage.purpose) == CARD_PURPOSE,
+        col(OutboxMessage.method) == "sendMessage").order_by(col(OutboxMessage.id)))).all())
 
 
 def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | None, now: datetime) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.i18n import status_name
@@ -27,9 +30,10 @@ from models import (
 )
 
 
-async def _coordinator_action(uow: UnitOfWork, actor: Actor, assignment_id: int, change, *,  # type: ignore[no-untyped-def]
+async def _coordinator_action(uow: UnitOfWork, actor: Actor, assignment_id: int,
+                              change: Callable[..., Awaitable[object]], *,
                               notice: str, with_task_buttons: bool = False,
-                              **values: object) -> asg.AssignmentView:
+                              **values: Any) -> asg.AssignmentView:
     require_coordinator(actor)
     view = await assignment_for_actor(uow, actor, assignment_id, act=False)
     try:
@@ -47,7 +51,7 @@ async def coordinator_extend(uow: UnitOfWork, actor: Actor, assignment_id: int, 
         raise CoordinationError("date.unreasonable")
     refuse_past(new_due, uow.calendar.local_date(uow.now))
 
-    async def change(u, a, *, actor):  # type: ignore[no-untyped-def]
+    async def change(u: UnitOfWork, a: Assignment, *, actor: str) -> None:
         await asg.extend(u, a, new_due, actor=actor, reason="coordinator")
 
     return await _coordinator_action(uow, actor, assignment_id, change, notice="notify.extended",
@@ -94,13 +98,14 @@ def remind_key(a: Assignment, today: date) -> str:
 
 
 async def open_assignment_ids_for_unit(uow: UnitOfWork, unit_id: int) -> list[int]:
-    return list((await uow.session.scalars(select(Assignment.id).where(
-        Assignment.unit_id == unit_id, Assignment.status.in_(asg.OPEN)).order_by(Assignment.id))).all())
+    return [aid for aid in (await uow.session.scalars(select(col(Assignment.id)).where(
+        col(Assignment.unit_id) == unit_id, col(Assignment.status).in_(asg.OPEN)).order_by(col(Assignment.id)))).all()
+            if aid is not None]
 
 
 async def contact_counts(uow: UnitOfWork) -> dict[int, int]:
     rows = (await uow.session.execute(
-        select(Contact.unit_id, func.count(Contact.id))
-        .where(Contact.role == "contact", Contact.active.is_(True), Contact.unit_id.is_not(None))
-        .group_by(Contact.unit_id))).all()
-    return {unit_id: n for unit_id, n in rows}
+        select(col(Contact.unit_id), func.count(col(Contact.id)))
+        .where(col(Contact.role) == "contact", col(Contact.active).is_(True), col(Contact.unit_id).is_not(None))
+        .group_by(col(Contact.unit_id)))).all()
+    return {unit_id: n for unit_id, n in rows if unit_id is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from bot.services import events, outbox
 from bot.services.access import Actor
@@ -26,8 +27,8 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
                       data={"paused_at": contact.paused_at.isoformat() if contact.paused_at else None})
         contact.paused_at = None
     missed = list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.chat_id == actor.chat_id, OutboxMessage.state == "failed")
-        .order_by(OutboxMessage.id))).all())
+        col(OutboxMessage.chat_id) == actor.chat_id, col(OutboxMessage.state) == "failed")
+        .order_by(col(OutboxMessage.id)))).all())
     if not missed:
         return 0
     # A long message went as several rows; only the last carries the assignment.
@@ -45,7 +46,7 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
             outbox.enqueue(session, chat_id=row.chat_id, text=row.text, now=now, purpose=row.purpose,
                            reply_markup=row.reply_markup, assignment_id=row.assignment_id,
                            parse_mode=row.parse_mode)
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in missed]))
+    await session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in missed]))
                           .values(state="offered"))
     events.record(uow, actor=actor.tag, kind="outbox.offered", entity="chat", entity_id=None,
                   data={"chat_id": actor.chat_id, "missed": len(missed), "resent": len(newest)})

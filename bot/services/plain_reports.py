@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.parsing import parse_progress
 from bot.services import assignments as asg
@@ -35,11 +36,11 @@ async def open_tasks(uow: UnitOfWork, unit_ids: set[int]) -> list[OpenTask]:
     if not unit_ids:
         return []
     rows = (await uow.session.execute(
-        select(Assignment.id, Assignment.unit_id, Measure.number, Task.seq, Task.text)
-        .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
-        .where(Assignment.unit_id.in_(unit_ids), Assignment.status.in_(REPORTABLE), Task.active.is_(True))
-        .order_by(Measure.number, Task.seq, Assignment.id))).all()
-    return [OpenTask(aid, uid, number, seq, text) for aid, uid, number, seq, text in rows]
+        select(col(Assignment.id), col(Assignment.unit_id), col(Measure.number), col(Task.seq), col(Task.text))
+        .join(Task, col(Task.id) == col(Assignment.task_id)).join(Measure, col(Measure.id) == col(Task.measure_id))
+        .where(col(Assignment.unit_id).in_(unit_ids), col(Assignment.status).in_(REPORTABLE), col(Task.active).is_(True))
+        .order_by(col(Measure.number), col(Task.seq), col(Assignment.id)))).all()
+    return [OpenTask(aid, uid, number, seq, text) for aid, uid, number, seq, text in rows if aid is not None]
 
 
 def reads_as_report(text: str) -> bool:
@@ -88,8 +89,8 @@ async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int,
         raise coordination.CoordinationError("button.stale")
     outcome = await reports.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
     report_id = outcome.report.id if outcome is not None else await session.scalar(
-        select(reports.ProgressReport.id).where(reports.ProgressReport.assignment_id == assignment_id)
-        .order_by(reports.ProgressReport.id.desc()).limit(1))
+        select(col(reports.ProgressReport.id)).where(col(reports.ProgressReport.assignment_id) == assignment_id)
+        .order_by(col(reports.ProgressReport.id).desc()).limit(1))
     held.report_id, held.placed_at = report_id, uow.now
     events.record(uow, actor=actor.tag, kind="report.placed", entity="unplaced_report",
                   entity_id=held.id, data={"assignment_id": assignment_id, "report_id": report_id})

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.domain.parsing import Parsed, parse_progress
 from bot.domain.statuses import Status
@@ -44,8 +45,8 @@ class IncomingReport:
 async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
     from models import TaskMessage
 
-    return await uow.session.scalar(select(TaskMessage.assignment_id).where(
-        TaskMessage.chat_id == chat_id, TaskMessage.message_id == message_id))
+    return await uow.session.scalar(select(col(TaskMessage.assignment_id)).where(
+        col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id))
 
 
 async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport,
@@ -174,8 +175,8 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
     if report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=True)
-    newest = await uow.session.scalar(select(func.max(ProgressReport.id)).where(
-        ProgressReport.assignment_id == report.assignment_id))
+    newest = await uow.session.scalar(select(func.max(col(ProgressReport.id))).where(
+        col(ProgressReport.assignment_id) == report.assignment_id))
     # Only the latest report, while it awaits review, may be corrected: an old 更正 button must
     # not reopen what the coordinator already approved or returned.
     if report.review_state != "pending" or report.superseded or report.id != newest:
@@ -202,8 +203,8 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
 
 async def latest_report_for_message(uow: UnitOfWork, chat_id: int, message_id: int) -> ProgressReport | None:
     return await uow.session.scalar(
-        select(ProgressReport).where(ProgressReport.chat_id == chat_id, ProgressReport.message_id == message_id)
-        .order_by(ProgressReport.id.desc()).limit(1))
+        select(ProgressReport).where(col(ProgressReport.chat_id) == chat_id, col(ProgressReport.message_id) == message_id)
+        .order_by(col(ProgressReport.id).desc()).limit(1))
 
 
 async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) -> tuple[Any, str]:
@@ -220,5 +221,5 @@ async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) 
 
 async def report_history(uow: UnitOfWork, assignment_id: int, limit: int = 5) -> list[ProgressReport]:
     return list((await uow.session.scalars(
-        select(ProgressReport).where(ProgressReport.assignment_id == assignment_id)
-        .order_by(ProgressReport.id.desc()).limit(limit))).all())
+        select(ProgressReport).where(col(ProgressReport.assignment_id) == assignment_id)
+        .order_by(col(ProgressReport.id).desc()).limit(limit))).all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services import assignments as asg
@@ -78,16 +79,16 @@ async def report_unit_for_review(uow: UnitOfWork, actor: Actor, report_id: int, 
         return view.unit.name
     require_coordinator(actor)
     report = await uow.session.get(ProgressReport, report_id)
-    view = await asg.load_view(uow, report.assignment_id) if report else None
-    return view.unit.name if view else "—"
+    found = await asg.load_view(uow, report.assignment_id) if report else None
+    return found.unit.name if found else "—"
 
 
 async def send_review_digest(uow: UnitOfWork, *, per_message: int = 8) -> int:
     """REPORT_NOTIFY=digest: the reports awaiting review since the last digest, with their buttons."""
     reports = list((await uow.session.scalars(
-        select(ProgressReport).where(ProgressReport.review_state == "pending", ProgressReport.notified_at.is_(None),
-                                     ProgressReport.superseded.is_(False))
-        .order_by(ProgressReport.id))).all())
+        select(ProgressReport).where(col(ProgressReport.review_state) == "pending", col(ProgressReport.notified_at).is_(None),
+                                     col(ProgressReport.superseded).is_(False))
+        .order_by(col(ProgressReport.id)))).all())
     if not reports:
         return 0
     views: dict[int | None, asg.AssignmentView] = {}

@@ -35,7 +35,7 @@ COMMANDS = {
 }
 
 
-async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
+async def set_commands(bot) -> None:
     from aiogram.types import BotCommand
 
     await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["zh"]])

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from bot.db import WriteGate
 from bot.domain.clock import Clock
@@ -219,14 +220,14 @@ class OutboxSender:
             # messages already queued for that chat (at 1 message/s per chat, a contact with 30
             # of a fan-out's messages would otherwise wait half a minute); each class keeps its
             # own order, and a class whose head waits for a retry waits as a whole.
-            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
+            is_answer = col(OutboxMessage.purpose).in_(ANSWER_PURPOSES)
 
-            def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
-                heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
-                         .group_by(OutboxMessage.chat_id))
-                return (select(OutboxMessage.id, OutboxMessage.chat_id)
-                        .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
-                        .order_by(OutboxMessage.id).limit(batch))
+            def due(kind: ColumnElement[bool]) -> Select[int | None, int]:
+                heads = (select(func.min(OutboxMessage.id)).where(col(OutboxMessage.state) == "pending", kind)
+                         .group_by(col(OutboxMessage.chat_id)))
+                return (select(col(OutboxMessage.id), col(OutboxMessage.chat_id))
+                        .where(col(OutboxMessage.id).in_(heads), col(OutboxMessage.next_attempt_at) <= now)
+                        .order_by(col(OutboxMessage.id)).limit(batch))
 
             # Answers go first within a bounded share (`_merge_fairly`). Read apart, so neither
             # class can fill the batch.
@@ -236,6 +237,7 @@ class OutboxSender:
         started = False
         waiting: dict[int, float] = {}
         for row_id, chat_id, answer in rows:
+            assert row_id is not None  # the primary key of a stored row
             if self._stopping:
                 break
             if started and self._queued.is_set():
@@ -275,8 +277,8 @@ class OutboxSender:
             return True
         return started
 
-    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]]
-                      ) -> Iterator[tuple[int, int, bool]]:
+    def _merge_fairly(self, answers: Sequence[Row[int | None, int]], scheduled: Sequence[Row[int | None, int]]
+                      ) -> Iterator[tuple[int | None, int, bool]]:
         """Answers first while they keep within their share of the last second's sends; then
         scheduled rows get their turn. The share is counted across reads of the outbox, so
         answers queued at a high rate (each one makes the sender read again) cannot take
@@ -305,15 +307,16 @@ class OutboxSender:
 
     async def _pending_due(self) -> bool:
         async with self.sessions() as session:
-            return (await session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= self.clock.now()).limit(1))) is not None
+            return (await session.scalar(select(col(OutboxMessage.id)).where(
+                col(OutboxMessage.state) == "pending", col(OutboxMessage.next_attempt_at) <= self.clock.now()).limit(1))) is not None
 
     async def _deliver(self, row_id: int, chat_id: int) -> None:
         try:
             async with self.sessions() as session:
                 message = await session.get(OutboxMessage, row_id)
                 # Read again: the pump's list may be older than a failure that rescheduled this row.
-                if message is None or message.state != "pending" or message.next_attempt_at > self.clock.now():
+                if message is None or message.state != "pending" or (message.next_attempt_at is not None
+                                                                         and message.next_attempt_at > self.clock.now()):
                     return
                 session.expunge(message)
             try:
@@ -350,7 +353,7 @@ class OutboxSender:
     async def _mark_sent(self, message: OutboxMessage, telegram_id: int) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(
                 state="sent", sent_at=now, telegram_message_id=telegram_id, attempts=OutboxMessage.attempts + 1))
             if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
                 session.add(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
@@ -363,7 +366,7 @@ class OutboxSender:
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values))
 
     async def _unexpected(self, row_id: int, exc: Exception) -> None:
         """Counted and retried with backoff; after MAX_UNEXPECTED tries the row is given up as dead,
@@ -387,7 +390,7 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             # Old messages stay behind in the old group, so TaskMessage rows keep the old id.
             for table in (Contact, OutboxMessage):
-                await session.execute(update(table).where(table.chat_id == old_chat_id)
+                await session.execute(update(table).where(col(table.chat_id) == old_chat_id)
                                       .values(chat_id=new_chat_id))
             events.add(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
                        entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
@@ -399,7 +402,7 @@ class OutboxSender:
         self.stats["as_plain_text"] += 1
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(
                 text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
                 attempts=OutboxMessage.attempts + 1))
             events.add(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
@@ -409,7 +412,7 @@ class OutboxSender:
     async def _dead(self, row_id: int, error: str, message: OutboxMessage) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(
                 state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                        entity_id=row_id, to_state="dead", reason=error[:500])
@@ -422,8 +425,8 @@ class OutboxSender:
         if message.purpose in (UNDELIVERABLE_PURPOSE, "card_edit"):
             return  # an edit of a card that is gone, or of a notice about a failed notice
         now = self.clock.now()
-        contacts = (await session.scalars(select(Contact).where(Contact.chat_id == message.chat_id)
-                                          .order_by(Contact.id))).all()
+        contacts = (await session.scalars(select(Contact).where(col(Contact.chat_id) == message.chat_id)
+                                          .order_by(col(Contact.id)))).all()
         whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
         excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
         for coordinator in await coordinator_contacts(session):
@@ -438,16 +441,16 @@ class OutboxSender:
     async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(
                 state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
             # Later messages to the same chat would fail the same way: park them too.
             await session.execute(update(OutboxMessage).where(
-                OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
+                col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.state) == "pending").values(
                 state="failed", last_error="chat unreachable (403)"))
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
             # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(
-                Contact.chat_id == chat_id, Contact.active.is_(True), Contact.paused_at.is_(None)))).all()
+                col(Contact.chat_id) == chat_id, col(Contact.active).is_(True), col(Contact.paused_at).is_(None)))).all()
             for contact in contacts:
                 contact.paused_at = now
                 events.add(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",

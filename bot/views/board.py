@@ -7,10 +7,11 @@ from datetime import date, tzinfo
 from bot.domain import refs
 from bot.domain.text import clip, clip_html
 from bot.i18n import role_name, status_name, t
+from bot.services.assignments import AssignmentView
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.evidence import label
 from bot.views.formatting import esc, local_time
-from models import ProgressReport
+from models import ProgressReport, ReportAttachment
 
 PAGE_LINES = 25
 PAGE_CHARS = 3500
@@ -97,8 +98,8 @@ def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[st
     ]
 
 
-def task_detail(lang: str, view, light: str, reports: list[ProgressReport],  # type: ignore[no-untyped-def]
-                tz: tzinfo, files: dict[int, list] | None = None) -> str:
+def task_detail(lang: str, view: AssignmentView, light: str, reports: list[ProgressReport],
+                tz: tzinfo, files: dict[int, list[ReportAttachment]] | None = None) -> str:
     a = view.assignment
     text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
              percent=_percent(a.percent), **refs.of_view(view), measure_title=esc(clip(view.measure.title)),
