@@ -40,7 +40,7 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: int) -> No
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets the sender read while a handler writes; NORMAL in WAL survives a
-        # process crash (the durability the brief asks for) at far less fsync cost.
+        # process crash (a committed reply is never lost) at far less fsync cost.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -59,7 +59,7 @@ def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]
 
 
 def evidence_of(message: Message) -> list[dict[str, object]]:
-    """Every file the message carries, with what Telegram says of it (issue 14 item 3)."""
+    """Every file the message carries, with what Telegram says of it."""
     kind, _, name = attachment_of(message)
     if kind is None:
         return []
@@ -368,7 +368,7 @@ def _from_this_bot(message: Message, replied: Message) -> bool:
             and replied.from_user.id == message.bot.id)
 
 
-# ---------------------------------------------------------------- plain reports (issue 14 item 2)
+# ---------------------------------------------------------------- plain reports
 
 REPORT_CONTENT = F.text | F.caption | F.document | F.photo | F.video | F.voice | F.audio | F.video_note
 
@@ -426,7 +426,7 @@ async def _mentions_bot(message: Message) -> bool:
     return bool(me.username) and f"@{me.username}".lower() in text.lower()
 
 
-# ---------------------------------------------------------------- evidence (issue 14 item 3)
+# ---------------------------------------------------------------- evidence
 
 
 async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,

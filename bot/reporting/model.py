@@ -1,6 +1,6 @@
 """Plain data model of the weekly summary (周报) and its display vocabulary.
 
-Everything here is a frozen dataclass filled by the caller (the lead fills them from SQL);
+Everything here is a frozen dataclass filled by the caller (bot/services/summary.py fills them from SQL);
 the renderers in ``html``, ``chart`` and ``ledger`` never touch aiogram or the database.
 
 Times: ``generated_at`` must be timezone-aware. Other datetimes may be aware (preferred) or

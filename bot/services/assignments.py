@@ -1,4 +1,4 @@
-"""An assignment's life: the transitions of the brief, each one recorded as an event."""
+"""An assignment's life: the transitions allowed from each status, each one recorded as an event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Coordinators' notices joined per window (issue 14 item 4): ten quick reports of one unit are one
+"""Coordinators' notices joined per window: ten quick reports of one unit are one
 card, a morning's acknowledgements one notice, never one message per keystroke.
 
 Report cards and acknowledgement notices are queued as `held` outbox rows until the end of their

@@ -1,4 +1,4 @@
-"""Coordinators' report cards kept true in place (issue 14 item 4): a decided card says so, and a
+"""Coordinators' report cards kept true in place: a decided card says so, and a
 contact's 更正 changes the card rather than adding another. Edits leave through the outbox."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Evidence sent with reports (issue 14 item 3): kept as Telegram's references with the report,
+"""Evidence sent with reports: kept as Telegram's references with the report,
 copied into the office's storage when EVIDENCE_DIR is set, and sent on to a coordinator on request."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reports sent as plain messages, without the reply gesture (issue 14 item 2).
+"""Reports sent as plain messages, without the reply gesture.
 
 A unit with one open task reports on it directly. With several, the text is kept verbatim at once
 (an UnplacedReport) and the sender is asked which task it is about; the choice, when it comes, is
