@@ -13,7 +13,7 @@ Run: .venv/bin/python bench/fanout.py [--messages 1000] [--followups 100000] [--
     pending `Followup` rows, inserted in bulk together with the Policy/Measure/Task/Unit/Assignment/
     Contact rows they need. The rows are what the product's own planner (`plan_followups`, horizon
     as in `services.followups.replan`) gives for each assignment at T = a working day 10:00
-    Asia/Shanghai, so a tick's re-check neither cancels nor adds them; ~2 % of the assignments have
+    in the configured zone, so a tick's re-check neither cancels nor adds them; ~2 % of the assignments have
     something due at T (ack reminders/escalations, overdue reminders/escalations), the rest is due
     over the next three weeks. Then:
       - `services.followups.tick` at T, in its own transaction as `Jobs.tick` runs it: the first call
@@ -46,7 +46,6 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +66,6 @@ from models import Assignment, Contact, Followup, Measure, OutboxMessage, Policy
 from tests.botapi import FakeBotAPI  # noqa: E402
 from tests.e2e_support import BotProcess, Env  # noqa: E402
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FANOUT_CHAT = 600_000
 UNITS = 40
 CONTACT_CHAT = 900_000  # unit i's contact; its leader is LEADER_CHAT + i
@@ -153,12 +151,12 @@ async def fanout(workdir: Path, n: int) -> None:
 
 
 def bench_moment(calendar: Any) -> datetime:
-    """10:00 Asia/Shanghai on the latest working day whose 10:00 is not in the future."""
-    now_local = datetime.now(SHANGHAI)
+    """10:00 in the calendar's zone on the latest working day whose 10:00 is not in the future."""
+    now_local = datetime.now(calendar.tz)
     d = now_local.date() if now_local.time() >= dtime(10) else now_local.date() - timedelta(days=1)
     while not calendar.is_working_day(d):
         d -= timedelta(days=1)
-    return datetime.combine(d, dtime(10), tzinfo=SHANGHAI).astimezone(UTC)
+    return calendar.at_local(d, dtime(10))
 
 
 @dataclass
@@ -356,7 +354,7 @@ async def timed_tick(app: App) -> tuple[float, float, followups.TickResult]:
 
 async def ticks(app: App, nothing_due_runs: int) -> None:
     print(
-        f"  tick at {app.clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M %Z} (working time: "
+        f"  tick at {app.clock.now().astimezone(app.calendar.tz):%Y-%m-%d %H:%M %Z} (working time: "
         f"{app.calendar.is_working_time(app.clock.now())}), batch {followups.TICK_BATCH}:"
     )
     fired_total = messages_total = 0
@@ -509,7 +507,7 @@ async def followup_scale(
     at = bench_moment(probe.calendar)
     await probe.close()
     app = App.build(settings_for(db), clock=ManualClock(at))
-    print(f"\n(b) follow-up scale: T = {at.astimezone(SHANGHAI):%Y-%m-%d %H:%M %Z} ({at:%a})")
+    print(f"\n(b) follow-up scale: T = {at.astimezone(app.calendar.tz):%Y-%m-%d %H:%M %Z} ({at:%a})")
     built = await build_followups(app, target, at)
     async with app.sessions() as session:
         pending = await session.scalar(

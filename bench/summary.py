@@ -54,15 +54,21 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Monday 09:00 in Shanghai: the weekly job's moment; it summarises the week that just ended.
+from config.settings import Settings  # noqa: E402
+
+# The bench's bot runs with the default settings: its weeks are in their zone.
+ZONE = ZoneInfo(Settings.model_fields["timezone"].default)
+
+# Monday 09:00 in the default zone (Asia/Shanghai): the weekly job's moment; it summarises the
+# week that just ended.
 NOW = datetime(2025, 9, 22, 1, 0, tzinfo=UTC)
 WEEK = "2025-W38"  # 2025-09-15 .. 2025-09-21
 REPORT_WEEKS = 25
-SHANGHAI_OFFSET = timedelta(hours=8)
 
 TARGET_SUMMARY_S = 3.0
 TARGET_LEDGER_S = 5.0
@@ -147,7 +153,7 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-200000")
     created = _ts(NOW - timedelta(days=200))
-    today = (NOW + SHANGHAI_OFFSET).date()
+    today = NOW.astimezone(ZONE).date()
 
     units = list(load_directory())
     conn.executemany(
@@ -230,7 +236,7 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
     for w in range(REPORT_WEEKS):
         n_w = n_reports // REPORT_WEEKS + (1 if w < n_reports % REPORT_WEEKS else 0)
-        start = datetime.combine(first_monday + timedelta(days=7 * w), datetime.min.time(), UTC) - SHANGHAI_OFFSET
+        start = datetime.combine(first_monday + timedelta(days=7 * w), datetime.min.time(), ZONE).astimezone(UTC)
         times = sorted(start + timedelta(seconds=rng.uniform(0, 7 * 86400 - 1)) for _ in range(n_w))
         who = rng.choices(eligible, k=n_w)
         rows = []

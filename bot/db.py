@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -40,7 +40,7 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: int) -> No
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets the sender read while a handler writes; NORMAL in WAL survives a
-        # process crash (the durability the brief asks for) at far less fsync cost.
+        # process crash (a committed reply is never lost) at far less fsync cost.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -50,6 +50,12 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: int) -> No
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. Executing DML gives a CursorResult, which counts them;
+    `session.execute` is typed as returning the general Result."""
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

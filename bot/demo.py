@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.domain.clock import ManualClock
+from bot.domain.statuses import Status
 from bot.importer import decompose, read_document
 from bot.jobs import Jobs
 from bot.services import acknowledge, coordination, dispatch, reports, review
@@ -52,8 +53,9 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
     from bot.migrate import upgrade
 
     upgrade(settings.database_url)
-    clock = ManualClock(datetime.combine(start, time(1, 0), tzinfo=UTC))  # 09:00 in Shanghai
+    clock = ManualClock(datetime.combine(start, time(0, 0), tzinfo=UTC))
     app = App.build(settings, clock=clock)
+    clock.set(app.calendar.at_local(start, time(9, 0)))  # the demo starts at 09:00 in the office's zone
     rng = random.Random(seed)
     try:
         await _setup(app, start, rng)
@@ -134,7 +136,8 @@ async def _profiles(app: App, rng: random.Random) -> dict[int, str]:
 async def _units_act(app: App, today: date, profiles: dict[int, str], rng: random.Random) -> None:
     async with app.sessions() as session:
         rows = (await session.execute(select(Assignment.id, Assignment.unit_id, Assignment.status, Assignment.percent)
-                                      .where(Assignment.status.not_in(("draft", "done", "cancelled", "claimed_done")))
+                                      .where(Assignment.status.not_in(
+                                          (Status.DRAFT, Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE)))
                                       .order_by(Assignment.unit_id, Assignment.id))).all()
     by_unit: dict[int, list[tuple[int, str, int | None]]] = {}
     for aid, unit_id, status, percent in rows:

@@ -264,6 +264,7 @@ class Jobs:
         re-planned (it then takes twice as long, in the background).
         """
         from sqlalchemy import select
+        from sqlmodel import col
 
         from models import Assignment
 
@@ -271,8 +272,9 @@ class Jobs:
         total = followups.PlanResult()
         async with self.running.track():
             async with app.sessions() as session:
-                ids = list((await session.scalars(select(Assignment.id).where(
-                    Assignment.status.in_(followups.PLANNABLE)).order_by(Assignment.id))).all())
+                ids = [aid for aid in (await session.scalars(select(col(Assignment.id)).where(
+                    col(Assignment.status).in_(followups.PLANNABLE)).order_by(col(Assignment.id)))).all()
+                       if aid is not None]
             for start in range(0, len(ids), chunk):
                 if self.stopping:
                     break

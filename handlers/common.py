@@ -29,7 +29,7 @@ async def start(message: Message, command: CommandObject, uow: UnitOfWork,
         is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         try:
             contact = await redeem_invite(
-                uow, code=code, chat_id=message.chat.id, user_id=message.from_user.id,  # type: ignore[union-attr]
+                uow, code=code, chat_id=message.chat.id, user_id=message.from_user.id,  # type: ignore[union-attr]  # a command comes from a user
                 is_group=is_group, name=(message.chat.title if is_group else actor.name) or "",
                 language=actor.language)
         except InviteError as exc:

@@ -60,7 +60,7 @@ def attachment_of(message: Message) -> tuple[str | None, str | None, str | None]
 
 
 def evidence_of(message: Message) -> list[dict[str, object]]:
-    """Every file the message carries, with what Telegram says of it (issue 14 item 3)."""
+    """Every file the message carries, with what Telegram says of it."""
     kind, _, name = attachment_of(message)
     if kind is None:
         return []
@@ -77,7 +77,7 @@ def _incoming(message: Message, actor: Actor) -> reports_service.IncomingReport:
                              attachments=evidence_of(message))
 
 
-async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     units = actor.contact_unit_ids | actor.leader_unit_ids
     lang = actor.language
     if not units:
@@ -95,12 +95,12 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # 
         say(uow, message.chat.id, views.paginate(header, lines, page)[0].strip())
 
 
-async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,
                        actor: Actor) -> None:
     await run_task(message.chat.id, command.args or "", uow, actor)
 
 
-async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
     """`/task #71` is one assignment; `/task P1-2.1` (or `2.1`) is a task with its units' assignments."""
     from handlers.coordinator import listing
     from handlers.workspace import read_ref, resolve_or_ask
@@ -133,7 +133,7 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
     say(uow, chat_id, "\n".join([t(lang, "task.header", task=formatting.esc(str(ref))), *views.unit_lines(lang, rows)]))
 
 
-async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:
     try:
         view = await coordination.assignment_for_actor(uow, actor, aid, act=False)
     except coordination.CoordinationError as exc:
@@ -147,11 +147,11 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
     if actor.is_coordinator and not actor.in_group:
         buttons.append([cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))])
-    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, files),
+    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, uow.calendar.tz, files),
         markup=cb.keyboard(buttons) if buttons else None)
 
 
-async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork,
                             actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     aid = callback_data.id
@@ -171,7 +171,7 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
-            await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
+            await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
                 reply_markup=InlineKeyboardMarkup.model_validate(tasks_view.task_keyboard(aid, lang, acknowledged=True))))
         say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name), **ref)
             if actor.in_group else t(lang, "ack.ok", aid=aid, **ref))
@@ -203,12 +203,12 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         say(uow, chat_id, t(lang, "ext.ask", aid=aid, due=due))
 
 
-async def flow_cancel(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_cancel(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     await state.clear()
     await quietly(query.answer(t(actor.language, "flow.cancelled")))
 
 
-async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor,  # type: ignore[no-untyped-def]
+async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor,
                       state: FSMContext) -> None:
     if callback_data.value not in ("progress", "done", "blocked"):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
@@ -225,14 +225,14 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: Unit
         say(uow, chat_id, t(actor.language, "flow.report.text"))
 
 
-async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     await state.set_state(ReportFlow.text)
     await quietly(query.answer())
     say(uow, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "flow.report.text"))
 
 
-async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     raw = (message.text or "").strip().rstrip("%％")
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 0 <= int(raw) <= 100:
         say(uow, message.chat.id, t(actor.language, "flow.report.percent_bad"))
@@ -242,7 +242,7 @@ async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: F
     say(uow, message.chat.id, t(actor.language, "flow.report.text"))
 
 
-async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     if (message.text or "").startswith("/"):
         await state.clear()
         say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
@@ -259,7 +259,7 @@ async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
                   explicit=(data.get("status", "progress"), data.get("percent")))
 
 
-async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
+async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     text = message.text or ""
     if text.startswith("/"):
         await state.clear()
@@ -289,13 +289,13 @@ async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: A
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await quietly(query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
             cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
             cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]]))))
 
 
-async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
                             actor: Actor) -> None:
     status = callback_data.action.removeprefix("set-")
     try:
@@ -306,7 +306,7 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, u
     understood = tasks_view.describe(actor.language, report.parsed_status, report.parsed_percent)
     await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     say(uow, query.message.chat.id if query.message else query.from_user.id,
         t(actor.language, "report.fixed", rid=report.id, understood=understood))
 
@@ -314,7 +314,7 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, u
 # ---------------------------------------------------------------- replies
 
 
-async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     replied = message.reply_to_message
     assert replied is not None
     aid = await reports_service.find_assignment_by_message(uow, message.chat.id, replied.message_id)
@@ -331,7 +331,7 @@ async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await _report(message, aid, uow, actor)
 
 
-async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,  # type: ignore[no-untyped-def]
+async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,
                   explicit: tuple[str, int | None] | None = None) -> None:
     incoming = _incoming(message, actor)
     if not incoming.text.strip() and incoming.attachment_kind is None:
@@ -354,7 +354,7 @@ async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,  # 
         say(uow, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
 
-async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     previous = await reports_service.latest_report_for_message(uow, message.chat.id, message.message_id)
     if previous is None or previous.superseded:
         return
@@ -370,16 +370,16 @@ def _from_this_bot(message: Message, replied: Message) -> bool:
             and replied.from_user.id == message.bot.id)
 
 
-# ---------------------------------------------------------------- plain reports (issue 14 item 2)
+# ---------------------------------------------------------------- plain reports
 
 REPORT_CONTENT = F.text | F.caption | F.document | F.photo | F.video | F.voice | F.audio | F.video_note
 
 
-async def plain_message(message: Message, uow: UnitOfWork, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+async def plain_message(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await plain_report(message, uow, actor, addressed=False)
 
 
-async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,  # type: ignore[no-untyped-def]
+async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,
                        addressed: bool) -> None:
     """A message that is not a reply to a task: the unit's only open task, or a question which."""
     private = message.chat.type == ChatType.PRIVATE
@@ -403,10 +403,10 @@ async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,  # ty
         return
     held = await plain.hold(uow, actor, tasks[0].unit_id, incoming)
     say(uow, message.chat.id, t(actor.language, "plain.which", count=len(tasks)),
-        reply_to=message.message_id, markup=plain.choice_keyboard(actor.language, held.id or 0, tasks))
+        reply_to=message.message_id, markup=tasks_view.choice_keyboard(actor.language, held.id or 0, tasks))
 
 
-async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,
                        actor: Actor) -> None:
     try:
         await plain.place(uow, actor, callback_data.id, callback_data.aid,
@@ -416,7 +416,7 @@ async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: Un
         return
     await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
     if query.message is not None:
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None))
 
 
@@ -428,10 +428,10 @@ async def _mentions_bot(message: Message) -> bool:
     return bool(me.username) and f"@{me.username}".lower() in text.lower()
 
 
-# ---------------------------------------------------------------- evidence (issue 14 item 3)
+# ---------------------------------------------------------------- evidence
 
 
-async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,  # type: ignore[no-untyped-def]
+async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,
                           actor: Actor) -> None:
     """Sends the file to whoever pressed, after checking they may see the report's unit."""
     try:

@@ -14,6 +14,7 @@ from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.dates import parse_date
 from bot.domain.refs import Ref, normalize_code, take_ref
+from bot.domain.statuses import Status
 from bot.i18n import role_name, t
 from bot.jobs import Jobs
 from bot.services import board as board_service
@@ -42,7 +43,8 @@ from models import Policy
 COORDINATOR_COMMANDS = ("dispatch", "board", "measure", "unit", "overdue", "remind", "extend", "close", "reopen",
                         "units", "invite", "addcoordinator", "followups", "summary", "export", *WORKSPACE_COMMANDS)
 # Extending a measure or task moves what is still being worked on (see asg.ALLOWED["extend"]).
-EXTENDABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
+EXTENDABLE = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+              Status.EXTENDED, Status.CLAIMED_DONE)
 
 
 class ReturnFlow(StatesGroup):
@@ -72,7 +74,7 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
         measures, overdue = await board_service.board(uow, narrowed.id if narrowed else None)
         if not measures:
             return t(lang, "board.empty"), None
-        header = t(lang, "board.title", date=formatting.local_time(now))
+        header = t(lang, "board.title", date=formatting.local_time(now, cal.tz))
         if narrowed is not None:
             header += t(lang, "board.narrowed", code=narrowed.code)
         policies = await board_service.rollup(uow, "policy")
@@ -187,7 +189,7 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, uow: Unit
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None))
 
 
@@ -235,7 +237,7 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
     if callback_data.action == "cancel":
         await quietly(query.answer(t(lang, "dispatch.cancelled")))
         if query.message is not None:
-            await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+            await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
         return
     scope_text, _, fingerprint = callback_data.arg.partition(".")
     ref = None if scope_text == "all" else read_ref(scope_text)
@@ -256,7 +258,7 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
     note = t(lang, "dispatch.unbound_note", units="、".join(result.unbound)) if result.unbound else ""
     await quietly(query.answer())
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     say(uow, query.from_user.id if query.message is None else query.message.chat.id,
         t(lang, "dispatch.done", assignments=result.assignments, messages=result.messages, unbound_note=note))
 
@@ -353,7 +355,7 @@ async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow
         raise
     await quietly(query.answer())
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     say(uow, query.message.chat.id if query.message else query.from_user.id,
         t(lang, "extend.bulk_done", ref=str(ref), count=len(target.assignment_ids), due=new_due.isoformat()))
 
@@ -431,7 +433,7 @@ async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow:
         return
     await quietly(query.answer(t(actor.language, "review.approved", rid=callback_data.id)))
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
 
 
 async def return_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
@@ -478,7 +480,7 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
         return
     await quietly(query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id)))
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
 
 
 async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -489,7 +491,7 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
     if not lines:
         say(uow, message.chat.id, t(lang, "followups.none"))
         return
-    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at), aid=x.assignment_id, unit=formatting.esc(x.unit),
+    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at, uow.calendar.tz), aid=x.assignment_id, unit=formatting.esc(x.unit),
               kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
     text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
     say(uow, message.chat.id, text)
@@ -518,7 +520,7 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
     # (and every reply behind it) is done at once; the summary is queued when it is ready.
     export = command.command == "export"
     say(uow, message.chat.id, t(lang, "export.generating" if export else "summary.generating"))
-    jobs.spawn(jobs.summary_on_demand(week=week, contact_id=me.id, actor=actor.tag, export=export,
+    jobs.spawn(jobs.summary_on_demand(week=week, contact_id=me.id or 0, actor=actor.tag, export=export,
                                       chat_id=actor.user_id, lang=lang,
                                       policy_ids=[policy.id or 0] if policy else None,
                                       file_prefix=f"{policy.code}-" if policy else ""),

@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.app import App
 from bot.domain import callbacks as cb
@@ -54,9 +55,9 @@ def _result(lang: str, result: fix.Correction) -> str:
 async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Task) -> None:
     lang = actor.language
     rows = (await uow.session.execute(
-        select(Assignment.role, Assignment.status, Unit.name)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.task_id == task.id, Assignment.status != Status.CANCELLED).order_by(Assignment.id))).all()
+        select(col(Assignment.role), col(Assignment.status), col(Unit.name))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(col(Assignment.task_id) == task.id, col(Assignment.status) != Status.CANCELLED).order_by(col(Assignment.id)))).all()
     data = {"text": task.text, "lead": [n for r, _, n in rows if r == "lead"],
             "co": [n for r, _, n in rows if r != "lead"], "local": [],
             "due": task.due_on.isoformat() if task.due_on else None, "rhythm": task.rhythm}
@@ -150,8 +151,8 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             await _menu(uow, app, actor, chat_id, task)
         elif action in ("lead", "co"):
             rows = (await uow.session.execute(
-                select(Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
-                .where(Assignment.task_id == tid, Assignment.status != Status.CANCELLED))).all()
+                select(col(Assignment.role), col(Unit.name)).join(Unit, col(Unit.id) == col(Assignment.unit_id))
+                .where(col(Assignment.task_id) == tid, col(Assignment.status) != Status.CANCELLED))).all()
             picked = [n for r, n in rows if (r == "lead") == (action == "lead")]
             await state.set_state(FixFlow.units)
             await state.set_data({"id": tid, "field": action, "picked": picked})
@@ -185,7 +186,7 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             say(uow, chat_id, _result(lang, result))
         elif action == "merge":
             others = (await uow.session.scalars(select(Task).where(
-                Task.measure_id == task.measure_id, Task.active.is_(True), Task.id != tid).order_by(Task.seq))).all()
+                col(Task.measure_id) == task.measure_id, col(Task.active).is_(True), col(Task.id) != tid).order_by(col(Task.seq)))).all()
             choices = [(str(o.id), await fix.label_of(uow, o)) for o in others]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
@@ -203,7 +204,7 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             result = await fix.drop(uow, task, actor=actor.tag)
             await _answer(query, t(lang, "fix.done"))
             if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             say(uow, chat_id, _result(lang, result))
         else:
             raise fix.CorrectionError("button.forged")
@@ -241,7 +242,7 @@ async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: 
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
-            await quietly(query.message.edit_text(  # type: ignore[union-attr]
+            await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
                 text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
         return
     if data["field"] not in ("lead", "co"):

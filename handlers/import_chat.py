@@ -70,7 +70,7 @@ async def _preview_new(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, te
 def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
                   page: int) -> None:
     text, markup = iv.render_preview(actor.language, view.draft.id or 0, view.data, view.preview, page,
-                                     view.draft.expires_at)
+                                     view.draft.expires_at, uow.calendar.tz)
     say(uow, chat_id, text, markup=markup, purpose="import_preview")
 
 
@@ -134,7 +134,7 @@ async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = F
 
 async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None:
     if query.message is not None:
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]
+        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
 
 
@@ -161,14 +161,14 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
         if action == "pg":
             await _answer(query)
             text, markup = iv.render_preview(lang, view.draft.id or 0, view.data, view.preview,
-                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at)
+                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at, uow.calendar.tz)
             await _edit(query, text, markup)
         elif action == "ok":
             outcome, code = await drafts.confirm(uow, view, actor=actor.tag)
             await _answer(query)
             await state.clear()
             if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             key = "import.saved" if outcome.created else "import.applied"
             lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
                        assignments=outcome.assignments)]
@@ -179,7 +179,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             await state.clear()
             await _answer(query, t(lang, "import.cancelled"))
             if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
         elif action == "t":
             _, task = drafts.find_task(view.data, arg)
             await _answer(query)

@@ -170,7 +170,7 @@ async def _add_units(chat_id: int, step: str, units: list[Unit], uow: UnitOfWork
         if unit.name not in taken:
             chosen.append(unit.name)
             taken.add(unit.name)
-    await state.update_data(**{step: chosen})
+    await state.update_data({step: chosen})
     done = _button(lang, "new.btn.done", "done")
     say(uow, chat_id, t(lang, f"new.units.{step}", units=esc("、".join(chosen)) or "—"),
         markup=cb.keyboard([[done], _cancel_row(lang)]))

@@ -22,6 +22,7 @@ from bot.views.formatting import esc
 from handlers.callbacks import PickAction, PolicyAction
 from handlers.filters import is_coordinator
 from handlers.util import quietly, say
+from models import Policy
 
 WORKSPACE_COMMANDS = ("policies", "new")
 
@@ -31,8 +32,8 @@ def selected_id(actor: Actor) -> int | None:
     return contact.selected_policy_id if contact else None
 
 
-def policy_label(policy: object) -> str:
-    return f"{policy.code} {clip(policy.short_title or policy.title, 24)}"  # type: ignore[attr-defined]
+def policy_label(policy: Policy) -> str:
+    return f"{policy.code} {clip(policy.short_title or policy.title, 24)}"
 
 
 async def resolve_or_ask(uow: UnitOfWork, actor: Actor, chat_id: int, command: str, ref: Ref,
@@ -115,7 +116,7 @@ async def policy_button(query: CallbackQuery, callback_data: PolicyAction, uow: 
             if policy else t(lang, "policies.cleared"))
     await quietly(query.answer())
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     say(uow, query.message.chat.id if query.message else query.from_user.id, text)
 
 
@@ -132,7 +133,7 @@ async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: Unit
         return
     await quietly(query.answer())
     if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     extra = "" if callback_data.extra == "-" else callback_data.extra.replace("~", ":")
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await run(chat_id, f"{ref} {extra}".strip(), uow, actor)

@@ -1,4 +1,4 @@
-"""The tables. Times are UTC (see UTCDateTime); dates are calendar dates in Asia/Shanghai."""
+"""The tables. Times are UTC (see UTCDateTime); dates are calendar dates in the configured zone (TIMEZONE)."""
 
 from __future__ import annotations
 

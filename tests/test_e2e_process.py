@@ -210,7 +210,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded
             srv.command(STRANGER, "/board")
             srv.command(STRANGER, f"/start {codes[YICHUN_UNIT]}")
             # The text and the used code are answered; /board in between is not (one polite
-            # answer per period to a stranger, issue 12).
+            # answer per period to a stranger).
             await srv.wait_until(lambda: len(srv.messages_to(STRANGER)) >= 2, timeout=WAIT)
             stranger_texts = [s.body for s in srv.messages_to(STRANGER)]
             assert len(stranger_texts) == 2 and "已被使用" in stranger_texts[-1], stranger_texts

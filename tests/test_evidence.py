@@ -1,4 +1,4 @@
-"""Evidence (issue 14 item 3): files kept with the report, shown in /task, sent on by a button."""
+"""Evidence: files kept with the report, shown in /task, sent on by a button."""
 
 from __future__ import annotations
 

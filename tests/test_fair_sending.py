@@ -1,4 +1,4 @@
-"""Fair sending: a flood of answers cannot hold scheduled work back (issue 12, item 2).
+"""Fair sending: a flood of answers cannot hold scheduled work back.
 
 The real sender and transport against the fake Bot API with its rate limits on.
 """

@@ -1,4 +1,4 @@
-"""The forms real documents use, each on a document written for the test (issue 11, items 3–6).
+"""The forms real documents use, each on a document written for the test.
 
 Units that the bundled (Jiangxi) directory lacks are asserted by the words that named them or
 through the resolver, so the tests hold whichever directory an office loads.
@@ -239,7 +239,7 @@ def test_html_gbk_page_by_meta_charset(directory, tmp_path):
     assert "建设全省算力调度平台" in read_document(path)
 
 
-# --- encodings and size limits (issue 12, item 7) --------------------------------------------------
+# --- encodings and size limits ---------------------------------------------------------------------
 
 
 def test_big5_and_latin1_are_refused(tmp_path):

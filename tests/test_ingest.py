@@ -82,7 +82,7 @@ async def test_replies_to_closed_tasks_and_other_messages_get_the_usual_answers(
     h.srv.send_text(YICHUN, "这条回复的不是任务消息", reply_to=notice)
     await h.deliver()
     assert "已办结" in h.srv.messages_to(YICHUN)[-2].text
-    # Not a task message: a plain report (issue 14 item 2), on 宜春's one task still open.
+    # Not a task message: a plain report, on 宜春's one task still open.
     assert "已收到任务 " in h.srv.messages_to(YICHUN)[-1].text and f"#{aid} " not in h.srv.messages_to(YICHUN)[-1].text
     async with h.app.sessions() as session:
         kept = (await session.scalars(select(ProgressReport.raw_text))).all()
@@ -101,7 +101,7 @@ async def test_a_stranger_replying_is_refused_as_usual(harness: Harness) -> None
     refusal = h.srv.messages_to(STRANGER + 7)[-1]
     h.srv.send_text(STRANGER + 7, "完成60%", reply_to=refusal)
     await h.deliver()
-    # Answered once per period, not once per message (issue 12).
+    # Answered once per period, not once per message.
     assert len(h.srv.messages_to(STRANGER + 7)) == 1
     assert "仅供已受邀的单位使用" in refusal.text
     async with h.app.sessions() as session:

@@ -1,4 +1,4 @@
-"""Coordinators' notices joined per window (issue 14 item 4), through the real Dispatcher and sender."""
+"""Coordinators' notices joined per window, through the real Dispatcher and sender."""
 
 from __future__ import annotations
 

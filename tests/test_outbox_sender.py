@@ -129,7 +129,7 @@ async def test_one_private_chat_gets_one_message_per_second_in_order(
     # The server would take a burst of 5 without complaint (its bucket holds 5): the sender must pace.
     assert sum(gaps) / len(gaps) >= 0.98, gaps
     # Arrival gaps, not send starts: one request delayed by a busy machine shortens the gap after
-    # it (0.83 s was seen once). A burst would show gaps near 0.
+    # it. A burst would show gaps near 0.
     assert min(gaps) >= 0.5, gaps
     assert srv.stats["rejected_429"] == 0
 
@@ -423,7 +423,7 @@ async def test_blocked_chat_fails_the_row_pauses_the_contact_and_tells_the_coord
     assert "blocked" in (to_blocker[0].last_error or "")
     async with app.sessions() as session:
         contact = await session.scalar(select(Contact).where(Contact.chat_id == blocker))
-        # Still bound, but paused until they write again (issue 12).
+        # Still bound, but paused until they write again.
         assert contact is not None and contact.active is True and contact.paused_at == app.clock.now()
         coord = await session.scalar(select(Contact).where(Contact.chat_id == coordinator))
         assert coord is not None and coord.active is True and coord.paused_at is None

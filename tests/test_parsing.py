@@ -1,4 +1,4 @@
-"""What the bot understands from a free-text progress reply (brief: 完成60%, 已完成, 受阻, 需协调)."""
+"""What the bot understands from a free-text progress reply (完成60%, 已完成, 受阻, 需协调)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A contact who blocked the bot is paused, not unbound; writing again resumes them and offers
-what they missed (issue 12, item 5). Through the real Dispatcher and the fake Bot API's 403."""
+what they missed. Through the real Dispatcher and the fake Bot API's 403."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reports without the reply gesture (issue 14 item 2), through the real Dispatcher."""
+"""Reports without the reply gesture, through the real Dispatcher."""
 
 from __future__ import annotations
 

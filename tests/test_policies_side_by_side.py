@@ -1,6 +1,6 @@
 """Several policies and an ad-hoc item side by side, through the real Dispatcher: numbers that
 collide are never guessed, nothing crosses from one policy to another, and /new registers an item
-that then lives like a one-task policy (issue 13)."""
+that then lives like a one-task policy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The progress reader against its labelled corpus and the misreadings reported in issue 14."""
+"""The progress reader against its labelled corpus and misreadings seen in real replies."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_accuracy_over_the_corpus() -> None:
 @pytest.mark.parametrize(
     ("text", "status", "percent"),
     [
-        # The misreadings seen in issue 14.
+        # Misreadings seen in real replies.
         ("尚未完成，预计下月完成", "progress", None),
         ("基本完成", "progress", 90),
         ("预计年底前完成", "progress", None),
@@ -54,7 +54,7 @@ def test_accuracy_over_the_corpus() -> None:
         ("暂无困难，完成40%", "progress", 40),
         ("没有遇到阻碍", "progress", None),
         ("本周已召开推进会，完成70%", "progress", 70),
-        # The brief's other words.
+        # Other ways of saying how far a task is.
         ("七成", "progress", 70),
         ("进度过半", "progress", 50),
         ("超额完成", "done", 100),

@@ -1,4 +1,4 @@
-"""Messages people want (issue 14 item 4): decided cards say so in place, 更正 edits the card,
+"""Messages people want: decided cards say so in place, 更正 edits the card,
 /remind asks for what is missing, and in groups the person who acted is named."""
 
 from __future__ import annotations

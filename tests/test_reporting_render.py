@@ -8,6 +8,7 @@ import time
 import warnings
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -23,7 +24,6 @@ from bot.reporting.html import (
 )
 from bot.reporting.ledger import write_ledger
 from bot.reporting.model import (
-    SHANGHAI,
     AssignmentRow,
     Change,
     Headline,
@@ -36,6 +36,7 @@ from bot.reporting.model import (
     UnitRow,
 )
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 GEN_AT = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
 EVIL_UNIT = "省<script>&测试厅"
 
@@ -213,6 +214,7 @@ def make_data(n_progress: int = 0, assignments=None, reports=None, policies=None
         period_start=date(2026, 11, 23),
         period_end=date(2026, 11, 29),
         generated_at=GEN_AT,
+        tz=SHANGHAI,
         headline=Headline(
             total=40,
             done=6,
@@ -662,8 +664,8 @@ def test_ledger_streams_generators_once_and_english(tmp_path):
     elapsed = time.process_time() - t0
     assert calls == {"a": 1, "r": 1}
     assert counts["Assignments"] == 2000 and counts["Reports"] == 20000
-    # 246,000 cells through xlsxwriter constant_memory: ~1.5 s CPU on an idle box (~2.5 s when the
-    # box is busy); the bound catches a quadratic or all-in-memory regression, not small drifts.
+    # 246,000 cells through xlsxwriter constant_memory; the bound is several times the usual CPU time,
+    # so it catches a quadratic or all-in-memory regression, not small drifts.
     assert elapsed < 6.0, elapsed
     buf.seek(0)
     wb = openpyxl.load_workbook(buf, read_only=True)

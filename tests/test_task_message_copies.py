@@ -1,5 +1,5 @@
 """A crash in the middle of a fan-out can put two copies of a task message in a chat; a reply to
-either copy is stored (issue 12, item 4).
+either copy is stored.
 
 The crash is made with the fake Bot API: sendMessage answers after 0.4 s, and the sender is
 killed (its deliveries cancelled, nothing recorded) while those requests are in flight. The

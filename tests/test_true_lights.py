@@ -1,4 +1,4 @@
-"""True lights (issue 14 item 5): undelivered assignments, leaders' help and board, through the Dispatcher."""
+"""True lights: undelivered assignments, leaders' help and board, through the Dispatcher."""
 
 from __future__ import annotations
 

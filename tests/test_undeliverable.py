@@ -1,4 +1,4 @@
-"""Every message the bot composes can be delivered, and what cannot is reported (issue 12, item 3).
+"""Every message the bot composes can be delivered, and what cannot is reported.
 
 Texts are split on their structure and never inside a tag or entity; long fields are clipped
 where they are rendered; markup Telegram refuses is sent again as plain text; a message that

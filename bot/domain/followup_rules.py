@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.domain.statuses import STATUSES as _STATUSES
+from bot.domain.statuses import Status
 from bot.domain.workcal import WorkCalendar
 
 # ------------------------------------------------------------------------------ vocabulary
@@ -58,9 +59,10 @@ KINDS = (
 STATE_DEPENDENT_KINDS = frozenset(KINDS)
 
 STATUSES = _STATUSES
-QUIET_STATUSES = frozenset({"draft", "claimed_done", "done", "cancelled"})
-UNACKNOWLEDGED_STATUSES = frozenset({"assigned"})
-ACTIVE_STATUSES = frozenset({"acknowledged", "in_progress", "blocked", "returned", "extended"})
+QUIET_STATUSES = frozenset({Status.DRAFT, Status.CLAIMED_DONE, Status.DONE, Status.CANCELLED})
+UNACKNOWLEDGED_STATUSES = frozenset({Status.ASSIGNED})
+ACTIVE_STATUSES = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+                             Status.EXTENDED})
 
 
 def normalize_period(value: str | None) -> str | None:

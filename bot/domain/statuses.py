@@ -1,4 +1,4 @@
-"""An assignment's states, in lifecycle order (brief: "An assignment's life")."""
+"""An assignment's states, in lifecycle order."""
 
 from enum import StrEnum
 

@@ -526,7 +526,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "Change: reporting rate",
     "ledger.yes": "yes",
     "ledger.no": "no",
-    # import in chat and corrections (issue 13, i13b)
+    # import in chat and corrections
     "import.none": "none",
     "import.no_due": "not set",
     "import.task": "<b>{label}</b> {text}\n　lead: {lead} | co: {co} | due: {due} | rhythm: {rhythm}",
@@ -605,7 +605,7 @@ TEXTS: dict[str, str] = {
     "import.btn.due_measure": "📅 Deadline of measure {measure}",
     "import.scope.all": "all tasks",
     "import.scope.measure": "all tasks of measure {measure}",
-    # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
+    # ---- plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "Your unit has {count} open tasks. Which one is this update about? (Your text is saved.)",
     "plain.choice": "{task} {text}",
     "plain.placed": "Update recorded on task #{aid}.",
@@ -645,7 +645,7 @@ TEXTS: dict[str, str] = {
     "evidence.kind.document": "[file]",
     "evidence.caption": "{unit} · task #{aid} · report #{rid} · {time}",
     "ledger.attachments": "Attachments: ",
-    # issue 13 (i13a): policies side by side, references, ad-hoc items
+    # policies side by side, references, ad-hoc items
     "ref.which": "“{ref}” exists in {count} policies. Which one did you mean? (You can also type it with the code, e.g. {examples}.)",
     "ref.not_found": "{ref} not found. /policies lists the policies' codes; a measure is written P1-2, a task P1-2.1, an assignment #71.",
     "ref.assignment_hint": "“{ref}” is a measure number. Write an assignment as #71 and a task as P1-2.1.",
@@ -700,7 +700,7 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "Skip",
     "new.btn.done": "Done",
     "new.btn.no_rhythm": "None",
-    # Failed updates parked and replayed (bot/telegram/polling.py, issue 12 item 1)
+    # Failed updates parked and replayed (bot/telegram/polling.py)
     "error.saved": (
         "Sorry, something went wrong while reading this; your message has been saved and the coordinator "
         "will look at it. Please try again later or contact the coordinator."

@@ -424,7 +424,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.d_rate": "较上周：报送率",
     "ledger.yes": "是",
     "ledger.no": "否",
-    # import in chat and corrections (issue 13, i13b)
+    # import in chat and corrections
     "import.none": "无",
     "import.no_due": "未定",
     "import.task": "<b>{label}</b> {text}\n　牵头：{lead}｜配合：{co}｜截止：{due}｜频次：{rhythm}",
@@ -503,7 +503,7 @@ TEXTS: dict[str, str] = {
     "import.btn.due_measure": "📅 措施{measure}截止日期",
     "import.scope.all": "全部任务",
     "import.scope.measure": "措施{measure}的全部任务",
-    # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
+    # ---- plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "本单位有 {count} 项在办任务，这条进展属于哪一项？请点选（原文已保存）。",
     "plain.choice": "{task} {text}",
     "plain.placed": "已将这条进展记入任务 #{aid}。",
@@ -542,7 +542,7 @@ TEXTS: dict[str, str] = {
     "evidence.kind.document": "[文件]",
     "evidence.caption": "{unit} · 任务 #{aid} · 报送#{rid} · {time}",
     "ledger.attachments": "附件：",
-    # issue 13 (i13a): policies side by side, references, ad-hoc items
+    # policies side by side, references, ad-hoc items
     "ref.which": "“{ref}”在 {count} 个政策中都有，请选择指的是哪一个（也可直接写带编号的形式，如 {examples}）：",
     "ref.not_found": "找不到 {ref}。可用 /policies 查看各政策的编号，措施写作 P1-2，任务写作 P1-2.1，分配写作 #71。",
     "ref.assignment_hint": "“{ref}”是措施编号。分配编号请写 #71，任务请写 P1-2.1。",
@@ -597,7 +597,7 @@ TEXTS: dict[str, str] = {
     "new.btn.skip": "跳过",
     "new.btn.done": "完成",
     "new.btn.no_rhythm": "无",
-    # Failed updates parked and replayed (bot/telegram/polling.py, issue 12 item 1)
+    # Failed updates parked and replayed (bot/telegram/polling.py)
     "error.saved": "抱歉，处理时出了点问题，您的消息已保存，督办人会查看。请稍后再试或联系督办人。",
     "error.parked": "抱歉，处理时出了点问题。您的消息已原样暂存，系统恢复后会自动补处理，无需重发。",
     "parked_notice": "⚠️ 系统故障期间有 {count} 条消息未能及时处理，已原样暂存（来自：{whom}）。现已补处理 {handled} 条。",

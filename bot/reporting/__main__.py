@@ -10,15 +10,17 @@ import argparse
 import resource
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from config.settings import Settings
 
 from .chart import render_summary_chart
 from .docx import write_summary_docx
 from .html import render_summary_html
 from .ledger import write_ledger
 from .model import (
-    SHANGHAI,
     AssignmentRow,
     Change,
     Headline,
@@ -47,9 +49,9 @@ _LIGHTS: tuple[Light, ...] = ("green", "green", "green", "yellow", "red", "done"
 _STATUS = {"green": "in_progress", "yellow": "acknowledged", "red": "blocked", "done": "done"}
 
 
-def sample_summary(n_assignments: int = 200, n_reports: int = 1000) -> SummaryData:
+def sample_summary(n_assignments: int = 200, n_reports: int = 1000, *, tz: tzinfo) -> SummaryData:
     start = date(2026, 11, 23)
-    now = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=tz)
 
     def assignments() -> Iterator[AssignmentRow]:
         for i in range(n_assignments):
@@ -123,6 +125,7 @@ def sample_summary(n_assignments: int = 200, n_reports: int = 1000) -> SummaryDa
         change=Change("2026-W47", 3, -2, 1, 5, 0.1),
         assignments=assignments(),
         reports=reports(),
+        tz=tz,
     )
 
 
@@ -132,9 +135,10 @@ def main() -> None:
     ap.add_argument("--assignments", type=int, default=200)
     ap.add_argument("--reports", type=int, default=1000)
     ap.add_argument("--lang", default="zh")
+    ap.add_argument("--tz", default=Settings.model_fields["timezone"].default, help="IANA zone (as TIMEZONE)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    data = sample_summary(args.assignments, args.reports)
+    data = sample_summary(args.assignments, args.reports, tz=ZoneInfo(args.tz))
     t0 = time.perf_counter()
     msgs = render_summary_html(data, args.lang)
     for i, m in enumerate(msgs, 1):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as _html
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.domain.statuses import Status
@@ -20,7 +20,6 @@ from bot.i18n import t
 from .model import (
     AWAITING_STATUSES,
     CLOSED_STATUSES,
-    SHANGHAI,
     ItemRow,
     SummaryData,
     light_emoji,
@@ -329,7 +328,7 @@ def render_unit_digest_html(
     items: Iterable[ItemRow],
     lang: str = "zh",
     *,
-    today: date | None = None,
+    today: date,
     soon_days: int = 7,
     limit: int = TELEGRAM_LIMIT,
     reports: bool = True,
@@ -338,11 +337,9 @@ def render_unit_digest_html(
 
     Groups (each task in one group only): overdue; awaiting the unit (not acknowledged, or
     returned); due within ``soon_days``; other open tasks. Done and cancelled items are skipped.
-    ``today`` defaults to the current date in Asia/Shanghai.
+    ``today`` is the date in the office's zone.
     """
     lg = _lang(lang)
-    if today is None:
-        today = datetime.now(SHANGHAI).date()
     soon_limit = today + timedelta(days=soon_days)
 
     overdue: list[ItemRow] = []

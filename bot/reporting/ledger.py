@@ -3,7 +3,7 @@
 Sheets (zh / en): 总览 Overview, 措施 Measures, 任务分配 Assignments, 本期报送 Reports, 单位报送 Units.
 Every sheet has a bold, filled header row, frozen panes at A2, an auto-filter over the data,
 column widths sized for CJK text (a CJK character counts double), wrapped long text, real Excel
-dates (yyyy-mm-dd; times yyyy-mm-dd hh:mm in Asia/Shanghai) and the traffic light as a coloured
+dates (yyyy-mm-dd; times yyyy-mm-dd hh:mm in the configured zone) and the traffic light as a coloured
 fill with its emoji and name.
 
 The report sheet holds one period's reports (thousands of rows) and the assignment sheet up to
@@ -27,7 +27,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import IO, TYPE_CHECKING, Any
 
 from bot.i18n import t
@@ -35,7 +35,6 @@ from bot.i18n import t
 from .model import (
     LIGHT_EMOJI,
     LIGHT_FILL,
-    SHANGHAI,
     AssignmentRow,
     ReportRow,
     SummaryData,
@@ -86,11 +85,11 @@ def _clean(value: Any) -> str | None:
     return s or None
 
 
-def _local(value: datetime) -> datetime:
-    """Naive Asia/Shanghai wall-clock time of an aware or naive-UTC datetime."""
+def _local(value: datetime, tz: tzinfo) -> datetime:
+    """Naive wall-clock time in ``tz`` of an aware or naive-UTC datetime."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value.astimezone(tz).replace(tzinfo=None)
 
 
 def display_width(text: Any) -> int:
@@ -162,9 +161,10 @@ RowWriter = Callable[[int, Any], None]
 
 
 class _Ledger:
-    def __init__(self, wb: Workbook, lang: str) -> None:
+    def __init__(self, wb: Workbook, lang: str, tz: tzinfo) -> None:
         self.wb = wb
         self.lang = lang
+        self.tz = tz
         self.f = _Formats(wb)
         self.reports_written = [0]
 
@@ -240,7 +240,7 @@ class _Ledger:
         elif isinstance(value, int | float):
             ws.write_number(r, c, value, fmt or f.top)
         elif isinstance(value, datetime):
-            ws.write_datetime(r, c, _local(value), fmt or f.datetime)
+            ws.write_datetime(r, c, _local(value, self.tz), fmt or f.datetime)
         elif isinstance(value, date):
             ws.write_datetime(r, c, value, fmt or f.date)
         else:
@@ -347,7 +347,7 @@ class _Ledger:
             if a.last_report_at is None:
                 blank(r, 8, None, f.datetime)
             else:
-                when(r, 8, _local(a.last_report_at), f.datetime)
+                when(r, 8, _local(a.last_report_at, self.tz), f.datetime)
             text(ws, r, 9, a.last_report_text, wrap)
             opt_int(r, 10, a.reminders_count)
             text(ws, r, 11, a.policy_short, top)
@@ -380,7 +380,7 @@ class _Ledger:
             # 序号: what the chat and the .docx cite ("〔台账57〕"); counts on over continuation sheets.
             number(r, 0, int(rep.ref) if rep.ref is not None else seen[0], top)
             number(r, 1, int(rep.report_id), top)
-            when(r, 2, _local(rep.reported_at), dt)
+            when(r, 2, _local(rep.reported_at, self.tz), dt)
             text(ws, r, 3, rep.unit, top)
             text(ws, r, 4, task_label(rep.measure_number, rep.task_seq), top)
             number(r, 5, int(rep.task_seq), top)
@@ -492,7 +492,7 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
         (h("week"), data.week),
         (h("start"), data.period_start),
         (h("end"), data.period_end),
-        (h("generated"), data.generated_at.astimezone(SHANGHAI).replace(tzinfo=None)),
+        (h("generated"), _local(data.generated_at, data.tz)),
         (h("tasks"), hd.tasks),
         (h("total"), hd.total),
         (h("done"), hd.done),
@@ -640,7 +640,7 @@ def write_ledger(
                 "created": data.generated_at.astimezone(UTC),
             }
         )
-        counts = _write_sheets(_Ledger(wb, lang), data, lang)
+        counts = _write_sheets(_Ledger(wb, lang, data.tz), data, lang)
         wb.close()
         if isinstance(target, str):
             shutil.copyfile(assembled, target)

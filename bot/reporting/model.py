@@ -1,28 +1,27 @@
 """Plain data model of the weekly summary (周报) and its display vocabulary.
 
-Everything here is a frozen dataclass filled by the caller (the lead fills them from SQL);
+Everything here is a frozen dataclass filled by the caller (bot/services/summary.py fills them from SQL);
 the renderers in ``html``, ``chart`` and ``ledger`` never touch aiogram or the database.
 
 Times: ``generated_at`` must be timezone-aware. Other datetimes may be aware (preferred) or
-naive; a naive datetime is taken to be UTC (the storage convention) and shown in Asia/Shanghai.
+naive; a naive datetime is taken to be UTC (the storage convention). Every time is shown in
+``SummaryData.tz``, the office's configured zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from bot.domain.statuses import STATUSES as _STATUSES
+from bot.domain.statuses import Status
 from bot.i18n import t
 
 Light = Literal["red", "undelivered", "yellow", "green", "done"]
 Role = Literal["lead", "co", "local", "support"]
 Lang = Literal["zh", "en"]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 LIGHTS: tuple[Light, ...] = ("red", "undelivered", "yellow", "green", "done")
 
@@ -58,9 +57,9 @@ def _summary_names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, s
 LIGHT_NAMES: dict[str, dict[str, str]] = _summary_names("light", LIGHTS)
 
 #: Statuses that no longer need the unit's work.
-CLOSED_STATUSES = frozenset({"done", "cancelled"})
+CLOSED_STATUSES = frozenset({Status.DONE, Status.CANCELLED})
 #: Statuses in which the unit has not yet acknowledged (or must act again on a returned item).
-AWAITING_STATUSES = frozenset({"assigned", "returned"})
+AWAITING_STATUSES = frozenset({Status.ASSIGNED, Status.RETURNED})
 
 
 def _lang(lang: str) -> str:
@@ -84,11 +83,11 @@ def light_name(light: str | None, lang: str = "zh") -> str:
     return LIGHT_NAMES[_lang(lang)].get(light or "", light or "")
 
 
-def to_local(value: datetime) -> datetime:
-    """An aware or naive-UTC datetime as an aware Asia/Shanghai datetime."""
+def to_local(value: datetime, tz: tzinfo) -> datetime:
+    """An aware or naive-UTC datetime as an aware datetime in ``tz``."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(SHANGHAI)
+    return value.astimezone(tz)
 
 
 def task_label(measure_number: str, task_seq: int | str | None) -> str:
@@ -293,6 +292,7 @@ class SummaryData:
     change: Change | None
     assignments: Iterable[AssignmentRow]
     reports: Iterable[ReportRow]
+    tz: tzinfo  # the zone every time is shown in (settings' TIMEZONE)
 
     @property
     def overall_reporting_rate(self) -> float:
@@ -333,7 +333,6 @@ __all__ = [
     "LIGHT_FILL",
     "LIGHT_NAMES",
     "ROLE_NAMES",
-    "SHANGHAI",
     "STATUSES",
     "STATUS_NAMES",
     "AssignmentRow",

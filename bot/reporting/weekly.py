@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.domain.statuses import Status
@@ -107,8 +107,8 @@ def fmt_date(d: date, lang: str, *, weekday: bool = False, year: bool = True) ->
     return s
 
 
-def _fmt_dt(value: datetime) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M")
+def _fmt_dt(value: datetime, tz: tzinfo) -> str:
+    return to_local(value, tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _pct(rate: float) -> str:
@@ -208,7 +208,7 @@ def condense_progress(lines: Iterable[ProgressLine]) -> dict[str, list[ProgressG
     for its week (earlier ones are in the ledger), identical texts are merged into one line."""
     by_measure: dict[str, dict[str, ProgressGroup]] = {}
     seen: set[tuple[str, str, int]] = set()
-    for p in sorted(lines, key=lambda p: to_local(p.reported_at), reverse=True):
+    for p in sorted(lines, key=lambda p: to_local(p.reported_at, UTC), reverse=True):
         if not is_substantive(p.summary):
             continue
         who = (p.unit, str(p.measure_number), int(p.task_seq))
@@ -420,7 +420,7 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     elif data.policies:
         out.append(Line("subtitle", _s(lg, "subtitle_many", n=len(data.policies))))
     out.append(Line("meta", _s(lg, "period", start=fmt_date(data.period_start, lg, weekday=True),
-                               end=fmt_date(data.period_end, lg, weekday=True), when=_fmt_dt(data.generated_at))))
+                               end=fmt_date(data.period_end, lg, weekday=True), when=_fmt_dt(data.generated_at, data.tz))))
 
     # 一、总体情况
     out.append(Line("h1", _s(lg, "section.overview")))
@@ -474,7 +474,7 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
                 [shorten(_short(q), 24) for q in quiet], min(caps.units, 4), lg, kind="policies"))))
 
     # 三、存在问题
-    today = min(to_local(data.generated_at).date(), data.period_end + timedelta(days=1))
+    today = min(to_local(data.generated_at, data.tz).date(), data.period_end + timedelta(days=1))
     out.append(Line("h1", _s(lg, "section.problems")))
     out += _by_policy(data, caps, lg, lambda p: _problem_lines(p, caps, lg, today)) or [
         Line("item", _s(lg, "no_problems"))]

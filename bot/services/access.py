@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.services.uow import UnitOfWork
 from models import Contact, Unit
@@ -61,11 +62,11 @@ async def resolve_actor(
 ) -> Actor:
     # In a private chat the person's own bindings count; in a group, the group's binding
     # (any member speaks for the department) plus the person's own coordinator role.
-    conditions = [Contact.telegram_user_id == user_id]
+    conditions = [col(Contact.telegram_user_id) == user_id]
     if chat_id != user_id:
-        conditions.append(Contact.chat_id == chat_id)
+        conditions.append(col(Contact.chat_id) == chat_id)
     contacts = list((await uow.session.scalars(
-        select(Contact).where(or_(*conditions), Contact.active.is_(True)).order_by(Contact.id)
+        select(Contact).where(or_(*conditions), col(Contact.active).is_(True)).order_by(col(Contact.id))
     )).all())
     return actor_from_contacts(contacts, user_id=user_id, chat_id=chat_id, name=name,
                                default_language=default_language)
@@ -113,7 +114,7 @@ async def set_language(uow: UnitOfWork, actor: Actor, language: str) -> int:
 async def unit_names(uow: UnitOfWork, unit_ids: set[int]) -> list[str]:
     if not unit_ids:
         return []
-    return list((await uow.session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id))).all())
+    return list((await uow.session.scalars(select(col(Unit.name)).where(col(Unit.id).in_(unit_ids)).order_by(col(Unit.id)))).all())
 
 
 async def coordinators(uow: UnitOfWork) -> list[Contact]:
@@ -126,7 +127,7 @@ async def coordinators(uow: UnitOfWork) -> list[Contact]:
 async def coordinator_contacts(session: AsyncSession) -> list[Contact]:
     """The active coordinators, read now (the outbox sender, which has no unit of work)."""
     return list((await session.scalars(
-        select(Contact).where(Contact.role == "coordinator", Contact.active.is_(True)).order_by(Contact.id)
+        select(Contact).where(col(Contact.role) == "coordinator", col(Contact.active).is_(True)).order_by(col(Contact.id))
     )).all())
 
 
@@ -134,8 +135,8 @@ async def unit_contacts(uow: UnitOfWork, unit_id: int, role: str = "contact") ->
     if (unit_id, role) in uow.unit_contacts:
         return uow.unit_contacts[(unit_id, role)]
     return list((await uow.session.scalars(
-        select(Contact).where(Contact.unit_id == unit_id, Contact.role == role, Contact.active.is_(True))
-        .order_by(Contact.id)
+        select(Contact).where(col(Contact.unit_id) == unit_id, col(Contact.role) == role, col(Contact.active).is_(True))
+        .order_by(col(Contact.id))
     )).all())
 
 
@@ -148,7 +149,7 @@ async def preload_unit_contacts(uow: UnitOfWork, unit_ids: set[int]) -> None:
     if not unit_ids:
         return
     rows = (await uow.session.scalars(select(Contact).where(
-        Contact.unit_id.in_(unit_ids), Contact.active.is_(True)).order_by(Contact.id))).all()
+        col(Contact.unit_id).in_(unit_ids), col(Contact.active).is_(True)).order_by(col(Contact.id)))).all()
     for contact in rows:
         if contact.unit_id is not None and contact.role in ("contact", "leader"):
             bucket = cache[(contact.unit_id, contact.role)]

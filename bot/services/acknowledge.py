@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from bot.domain import refs
 from bot.domain.statuses import Status
-from bot.i18n import status_name, t
+from bot.i18n import status_name
 from bot.services import assignments as asg
 from bot.services import outbox
 from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc
+from bot.views import notices
 
 
 async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.AssignmentView:
@@ -22,10 +21,8 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.
         raise CoordinationError("ack.closed", aid=a.id, status=status_name(actor.language, a.status))
     await asg.acknowledge(uow, a, actor=actor.tag)
     # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
-    key, person = ("notify.ack.person", esc(actor.name)) if actor.in_group else ("notify.ack", "")
+    person = actor.name if actor.in_group else None
     for coordinator in await coordinators(uow):
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="ack_notice",
-                       hold_until=hold_until(uow),
-                       text=t(coordinator.language, key, unit=esc(view.unit.name), aid=a.id,
-                              **refs.of_view(view), person=person))
+                       hold_until=hold_until(uow), text=notices.ack_notice(coordinator.language, view, person))
     return view

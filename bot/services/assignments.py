@@ -1,33 +1,35 @@
-"""An assignment's life: the transitions of the brief, each one recorded as an event."""
+"""An assignment's life: the transitions allowed from each status, each one recorded as an event."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
-OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
-CLOSED = ("done", "cancelled")
+OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+        Status.EXTENDED)
+CLOSED = (Status.DONE, Status.CANCELLED)
 
 # Which states an action may start from.
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "dispatch": ("draft",),
-    "acknowledge": ("assigned",),
+    "dispatch": (Status.DRAFT,),
+    "acknowledge": (Status.ASSIGNED,),
     "report": (*OPEN,),
     "claim_done": (*OPEN,),
-    "approve_done": ("claimed_done",),
-    "return": ("claimed_done", *OPEN),
-    "extend": (*OPEN, "claimed_done", "draft"),
-    "close": (*OPEN, "claimed_done"),
-    "reopen": ("done", "claimed_done", "cancelled"),
-    "cancel": ("draft", *OPEN, "claimed_done"),
+    "approve_done": (Status.CLAIMED_DONE,),
+    "return": (Status.CLAIMED_DONE, *OPEN),
+    "extend": (*OPEN, Status.CLAIMED_DONE, Status.DRAFT),
+    "close": (*OPEN, Status.CLAIMED_DONE),
+    "reopen": (Status.DONE, Status.CLAIMED_DONE, Status.CANCELLED),
+    "cancel": (Status.DRAFT, *OPEN, Status.CLAIMED_DONE),
 }
 
 
@@ -68,13 +70,14 @@ class AssignmentView:
 _VIEW_COLUMNS = (Assignment, Task, Measure, Policy, Unit)
 
 
-def _view_query():  # type: ignore[no-untyped-def]
+def _view_query() -> Select[Assignment, Task, Measure, Policy, Unit]:
     return (select(*_VIEW_COLUMNS)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Policy, Policy.id == Task.policy_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .options(defer(Policy.source_text)))
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Policy, col(Policy.id) == col(Task.policy_id))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            # SQLModel types the column as str; at run time it is the mapped attribute defer() takes.
+            .options(defer(Policy.source_text)))  # type: ignore[arg-type]
 
 
 async def load_view(uow: UnitOfWork, assignment_id: int) -> AssignmentView | None:
@@ -89,13 +92,13 @@ async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
     cache = uow.views
     missing = [aid for aid in assignment_ids if aid not in cache]
     for start in range(0, len(missing), 500):
-        rows = (await uow.session.execute(_view_query().where(Assignment.id.in_(missing[start:start + 500])))).all()
+        rows = (await uow.session.execute(_view_query().where(col(Assignment.id).in_(missing[start:start + 500])))).all()
         for row in rows:
-            cache[row[0].id] = AssignmentView(*row)
+            cache[row[0].id or 0] = AssignmentView(*row)
 
 
 async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) -> None:
-    transition(uow, assignment, "acknowledged", action="acknowledge", actor=actor)
+    transition(uow, assignment, Status.ACKNOWLEDGED, action="acknowledge", actor=actor)
     assignment.acknowledged_at = uow.now
 
 
@@ -108,7 +111,8 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
         assignment.original_due_on = old
     assignment.due_on = new_due
     assignment.updated_at = uow.now
-    to_state = assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED) else "extended"
+    to_state = (assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED)
+                else Status.EXTENDED)
     events.record(uow, actor=actor, kind="assignment.extend", entity="assignment",
                   entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
                   data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})
@@ -118,13 +122,13 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
 
 async def close(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                 reason: str | None = None) -> None:
-    transition(uow, assignment, "done", action="close", actor=actor, reason=reason)
+    transition(uow, assignment, Status.DONE, action="close", actor=actor, reason=reason)
     assignment.done_at = uow.now
 
 
 async def reopen(uow: UnitOfWork, assignment: Assignment, *, actor: str,
                  reason: str | None = None) -> None:
-    to_state = "in_progress" if assignment.acknowledged_at else "assigned"
+    to_state = Status.IN_PROGRESS if assignment.acknowledged_at else Status.ASSIGNED
     transition(uow, assignment, to_state, action="reopen", actor=actor, reason=reason)
     assignment.done_at = None
     assignment.claimed_done_at = None

@@ -1,4 +1,4 @@
-"""Coordinators' notices joined per window (issue 14 item 4): ten quick reports of one unit are one
+"""Coordinators' notices joined per window: ten quick reports of one unit are one
 card, a morning's acknowledgements one notice, never one message per keystroke.
 
 Report cards and acknowledgement notices are queued as `held` outbox rows until the end of their
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from bot.domain import callbacks as cb
-from bot.i18n import t
 from bot.services import events, joined_cards, outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import Assignment, OutboxMessage, ProgressReport, Unit
 
 # Buttons of at most this many reports per message, as in the review digest.
@@ -29,17 +29,18 @@ async def release(uow: UnitOfWork) -> int:
     session, now = uow.session, uow.now
     # Locked: a release running at the same moment on another instance waits, then finds these
     # rows no longer held (PostgreSQL re-reads a locked row's condition), so nothing is joined twice.
-    held = list((await session.scalars(select(OutboxMessage).where(OutboxMessage.state == "held")
-                                       .order_by(OutboxMessage.id).with_for_update())).all())
+    held = list((await session.scalars(select(OutboxMessage).where(col(OutboxMessage.state) == "held")
+                                       .order_by(col(OutboxMessage.id)).with_for_update())).all())
     if not held:
         return 0
     report_ids = {r.report_id for r in held if r.report_id is not None}
     units: dict[int, tuple[int, str]] = {}
     if report_ids:
         for rid, uid, name in (await session.execute(
-                select(ProgressReport.id, Unit.id, Unit.name)
-                .join(Assignment, Assignment.id == ProgressReport.assignment_id)
-                .join(Unit, Unit.id == Assignment.unit_id).where(ProgressReport.id.in_(report_ids)))).all():
+                select(col(ProgressReport.id), col(Unit.id), col(Unit.name))
+                .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
+                .join(Unit, col(Unit.id) == col(Assignment.unit_id)).where(col(ProgressReport.id).in_(report_ids)))).all():
+            assert rid is not None and uid is not None  # primary keys of stored rows
             units[rid] = (uid, name)
     groups: dict[tuple[int, str, int], list[OutboxMessage]] = defaultdict(list)
     for row in held:
@@ -58,11 +59,9 @@ async def release(uow: UnitOfWork) -> int:
         unit = units.get(rows[0].report_id or 0, (0, ""))[1]
         for start in range(0, len(rows), PER_MESSAGE):
             chunk = rows[start:start + PER_MESSAGE]
-            header = t(lang, f"batch.{purpose}", count=len(rows), unit=unit) if start == 0 else ""
-            buttons = joined_cards.buttons(chunk)
-            text = "\n\n".join(x for x in [header, *(row.text for row in chunk)] if x)
+            text, markup = notices.batched_notice(lang, purpose, unit, chunk, total=len(rows), first=start == 0)
             parts = outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
-                                   reply_markup=cb.keyboard(buttons) if buttons else None)
+                                   reply_markup=markup)
             queued += parts
             if parts == 1 and purpose == joined_cards.CARD_PURPOSE:
                 await joined_cards.link(session, chat_id, chunk)

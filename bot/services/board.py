@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlmodel import col
 
 from bot.domain.refs import format_task
 from bot.domain.statuses import Status
@@ -36,29 +38,30 @@ async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[Mea
     """Every active policy's measures, grouped by policy; `policy_id` narrows it to one."""
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (
-        select(Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id),
-               Policy.code)
+        select(col(Policy.id), col(Policy.short_title), col(Measure.number), col(Measure.title), light, func.count(col(Assignment.id)),
+               col(Policy.code))
         .select_from(Assignment)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED)
-        .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light, Policy.code)
-        .order_by(Policy.id, Measure.number)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED)
+        .group_by(col(Policy.id), col(Policy.short_title), col(Measure.number), col(Measure.title), light, col(Policy.code))
+        .order_by(col(Policy.id), col(Measure.number))
     )
     if policy_id is not None:
-        query = query.where(Policy.id == policy_id)
+        query = query.where(col(Policy.id) == policy_id)
     lines: dict[tuple[int, int], MeasureLine] = {}
     for pid, ptitle, number, title, lt, n, code in (await uow.session.execute(query)).all():
+        assert pid is not None  # the primary key of a stored row
         line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title, policy_code=code))
         line.counts[lt] = line.counts.get(lt, 0) + n
     overdue_query = (
-        select(func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
-        .where(Task.active.is_(True), Assignment.status.in_((Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED,
+        select(func.count(col(Assignment.id))).join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Task.active).is_(True), col(Assignment.status).in_((Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED,
                                                               Status.RETURNED, Status.EXTENDED)),
-               Assignment.due_on < uow.calendar.local_date(uow.now)))
+               col(Assignment.due_on) < uow.calendar.local_date(uow.now)))
     if policy_id is not None:
-        overdue_query = overdue_query.where(Task.policy_id == policy_id)
+        overdue_query = overdue_query.where(col(Task.policy_id) == policy_id)
     overdue = await uow.session.scalar(overdue_query)
     return list(lines.values()), int(overdue or 0)
 
@@ -89,16 +92,16 @@ class AssignmentLine:
         return format_task(self.policy_code or None, self.measure_number, self.seq)
 
 
-def _assignment_query(light):  # type: ignore[no-untyped-def]
+def _assignment_query(light: ColumnElement[str]) -> Select[*tuple[Any, ...]]:
     return (
-        select(Assignment.id, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role, Assignment.status,
-               Assignment.due_on, Assignment.percent, light, Assignment.reminders_count, Task.id, Policy.code,
-               Policy.id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED)
+        select(col(Assignment.id), col(Measure.number), col(Task.seq), col(Task.text), col(Unit.name), col(Assignment.role), col(Assignment.status),
+               col(Assignment.due_on), col(Assignment.percent), light, col(Assignment.reminders_count), col(Task.id), col(Policy.code),
+               col(Policy.id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED)
     )
 
 
@@ -107,36 +110,37 @@ async def assignment_lines(uow: UnitOfWork, *,
                            overdue_only: bool = False, open_only: bool = False,
                            policy_id: int | None = None) -> list[AssignmentLine]:
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
-    query = _assignment_query(light).order_by(Policy.id, Measure.number, Task.seq, Assignment.id)
+    query = _assignment_query(light).order_by(col(Policy.id), col(Measure.number), col(Task.seq), col(Assignment.id))
     if policy_id is not None:
-        query = query.where(Task.policy_id == policy_id)
+        query = query.where(col(Task.policy_id) == policy_id)
     if measure_number is not None:
-        query = query.where(Measure.number == measure_number)
+        query = query.where(col(Measure.number) == measure_number)
     if unit_ids is not None:
-        query = query.where(Assignment.unit_id.in_(unit_ids))
+        query = query.where(col(Assignment.unit_id).in_(unit_ids))
     if open_only or overdue_only:
-        query = query.where(Assignment.status.not_in(("done", "draft")))
+        query = query.where(col(Assignment.status).not_in((Status.DONE, Status.DRAFT)))
     if overdue_only:
-        query = query.where(Assignment.due_on < uow.calendar.local_date(uow.now), Assignment.status != Status.CLAIMED_DONE)
+        query = query.where(col(Assignment.due_on) < uow.calendar.local_date(uow.now), col(Assignment.status) != Status.CLAIMED_DONE)
     return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
 async def measure_title(uow: UnitOfWork, number: int, policy_id: int | None = None) -> str | None:
-    query = select(Measure.title).where(Measure.number == number)
+    query = select(col(Measure.title)).where(col(Measure.number) == number)
     if policy_id is not None:
-        query = query.where(Measure.policy_id == policy_id)
-    return await uow.session.scalar(query.order_by(Measure.id).limit(1))
+        query = query.where(col(Measure.policy_id) == policy_id)
+    return await uow.session.scalar(query.order_by(col(Measure.id)).limit(1))
 
 
 async def light_of(uow: UnitOfWork, assignment_id: int) -> str:
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     value = await uow.session.scalar(
-        select(light).select_from(Assignment).join(Task, Task.id == Assignment.task_id)
-        .where(Assignment.id == assignment_id))
+        select(light).select_from(Assignment).join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Assignment.id) == assignment_id))
     return value or "draft"
 
 
-ROLLUP_KEYS = {"task": Task.id, "measure": Measure.id, "unit": Assignment.unit_id, "policy": Task.policy_id}
+ROLLUP_KEYS = {"task": col(Task.id), "measure": col(Measure.id), "unit": col(Assignment.unit_id),
+               "policy": col(Task.policy_id)}
 
 
 async def rollup(uow: UnitOfWork, level: str,
@@ -148,16 +152,17 @@ async def rollup(uow: UnitOfWork, level: str,
     """
     key = ROLLUP_KEYS[level]
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
-    query = (select(key, light, func.count(Assignment.id)).select_from(Assignment)
-             .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
-             .where(Task.active.is_(True), Assignment.status != Status.CANCELLED).group_by(key, light))
+    query = (select(key, light, func.count(col(Assignment.id))).select_from(Assignment)
+             .join(Task, col(Task.id) == col(Assignment.task_id)).join(Measure, col(Measure.id) == col(Task.measure_id))
+             .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED).group_by(key, light))
     if "measure_number" in filters:
-        query = query.where(Measure.number == filters["measure_number"])
+        query = query.where(col(Measure.number) == filters["measure_number"])
     if "policy_id" in filters:
-        query = query.where(Task.policy_id == filters["policy_id"])
+        query = query.where(col(Task.policy_id) == filters["policy_id"])
     if "unit_id" in filters:
-        query = query.where(Assignment.unit_id == filters["unit_id"])
+        query = query.where(col(Assignment.unit_id) == filters["unit_id"])
     counts: dict[int, dict[str, int]] = {}
     for key_id, lt, n in (await uow.session.execute(query)).all():
-        counts.setdefault(key_id, {})[lt] = n
+        if key_id is not None:  # a unit's id is empty for no row; the others are primary keys
+            counts.setdefault(key_id, {})[lt] = n
     return counts

@@ -1,4 +1,4 @@
-"""Coordinators' report cards kept true in place (issue 14 item 4): a decided card says so, and a
+"""Coordinators' report cards kept true in place: a decided card says so, and a
 contact's 更正 changes the card rather than adding another. Edits leave through the outbox."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.i18n import t
 from bot.services import assignments as asg
@@ -20,8 +21,8 @@ CARD_PURPOSE = joined_cards.CARD_PURPOSE
 
 async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
     return list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.report_id == report_id, OutboxMessage.purpose == CARD_PURPOSE,
-        OutboxMessage.method == "sendMessage").order_by(OutboxMessage.id))).all())
+        col(OutboxMessage.report_id) == report_id, col(OutboxMessage.purpose) == CARD_PURPOSE,
+        col(OutboxMessage.method) == "sendMessage").order_by(col(OutboxMessage.id)))).all())
 
 
 def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | None, now: datetime) -> None:
@@ -51,11 +52,12 @@ async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
     for card in cards:
         lang = languages.get(card.chat_id, "zh")
         key = f"review.card.{report.review_state}"
-        suffix = t(lang, key, who=esc(who), time=local_time(now), comment=esc(report.review_comment or ""))
+        suffix = t(lang, key, who=esc(who), time=local_time(now, uow.calendar.tz), comment=esc(report.review_comment or ""))
+        text = report_card_text(lang, view, report, uow.calendar.tz) + suffix
         if card.state == "merged":
-            await joined_cards.update(session, card, report_card_text(lang, view, report) + suffix, None, now)
+            await joined_cards.update(session, card, text, None, now)
         else:
-            _edit(session, card, report_card_text(lang, view, report) + suffix, None, now)
+            _edit(session, card, text, None, now)
     return len(cards)
 
 
@@ -68,7 +70,7 @@ async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
     cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "held", "sent", "merged")]
     edited = 0
     for card in cards:
-        text = report_card_text(languages.get(card.chat_id, "zh"), view, report)
+        text = report_card_text(languages.get(card.chat_id, "zh"), view, report, uow.calendar.tz)
         if card.state == "merged":
             edited += await joined_cards.update(session, card, text, card.reply_markup, now)
             continue

@@ -6,14 +6,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from bot.domain import refs
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import outbox
 from bot.services.access import Actor, unit_contacts
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import SHANGHAI
-from bot.views.tasks import task_keyboard
+from bot.views import notices
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +53,10 @@ async def tell_unit(uow: UnitOfWork, view: asg.AssignmentView, key: str, *, purp
                      extra_key: str | None = None, with_task_buttons: bool = False, **values: object) -> int:
     sent = 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
-        lang = contact.language
-        extra = t(lang, extra_key) if extra_key else ""
-        markup = task_keyboard(view.assignment.id or 0, lang, acknowledged=True) if with_task_buttons else None
+        text, markup = notices.unit_notice(contact.language, view, key, extra_key=extra_key,
+                                           with_task_buttons=with_task_buttons, **values)
         outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, reply_markup=markup,
-                       assignment_id=view.assignment.id if with_task_buttons else None,
-                       text=t(lang, key, aid=view.assignment.id, extra=extra, **{**refs.of_view(view), **values}))
+                       assignment_id=view.assignment.id if with_task_buttons else None, text=text)
         sent += 1
     return sent
 
@@ -71,9 +66,8 @@ def require_coordinator(actor: Actor) -> None:
         raise CoordinationError("denied")
 
 
-def refuse_past(new_due: date, now: datetime) -> None:
+def refuse_past(new_due: date, today: date) -> None:
     """A deadline set or approved now cannot lie before today (the office's calendar day)."""
-    today = now.astimezone(SHANGHAI).date()
     if new_due < today:
         raise CoordinationError("date.past", today=today.isoformat())
 

@@ -10,6 +10,7 @@ message of the bot in that chat whose text is one the outbox sent there as a tas
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.text import strip_html
 from bot.services import events
@@ -34,8 +35,8 @@ async def adopt(uow: UnitOfWork, *, chat_id: int, message_id: int, shown_text: s
     if not wanted:
         return None
     rows = list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.chat_id == chat_id, OutboxMessage.purpose.in_(TASK_PURPOSES))
-        .order_by(OutboxMessage.id.desc()).limit(LOOK_BACK))).all())
+        col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.purpose).in_(TASK_PURPOSES))
+        .order_by(col(OutboxMessage.id).desc()).limit(LOOK_BACK))).all())
     rows.reverse()
     for index, row in enumerate(rows):
         if _shown(row.text, html=row.parse_mode == "HTML") != wanted:

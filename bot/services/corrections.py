@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.domain import refs
 from bot.domain.statuses import Status
@@ -34,15 +35,15 @@ async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[tuple
         return []
     pattern = f"%{text}%"
     rows = (await session.execute(
-        select(Unit.id, Unit.name).outerjoin(UnitAlias, UnitAlias.unit_id == Unit.id)
-        .where(or_(Unit.name.like(pattern), UnitAlias.alias.like(pattern)))
-        .distinct().order_by(Unit.id).limit(limit))).all()
-    return [(uid, name) for uid, name in rows]
+        select(col(Unit.id), col(Unit.name)).outerjoin(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
+        .where(or_(col(Unit.name).like(pattern), col(UnitAlias.alias).like(pattern)))
+        .distinct().order_by(col(Unit.id)).limit(limit))).all()
+    return [(uid, name) for uid, name in rows if uid is not None]
 
 
 # ---------------------------------------------------------------- live tasks
 
-CLOSED = ("done", "cancelled")
+CLOSED = (Status.DONE, Status.CANCELLED)
 
 
 class CorrectionError(Exception):
@@ -126,8 +127,8 @@ async def find_task(uow: UnitOfWork, ref: str, selected: int | None = None) -> l
         return [task] if task is not None and task.active else []
     if parsed.kind != "task":
         return []
-    query = (select(Task).join(Measure, Measure.id == Task.measure_id)
-             .where(Measure.number == parsed.measure, Task.seq == parsed.seq, Task.active.is_(True)))
+    query = (select(Task).join(Measure, col(Measure.id) == col(Task.measure_id))
+             .where(col(Measure.number) == parsed.measure, col(Task.seq) == parsed.seq, col(Task.active).is_(True)))
     return list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.policy_id))).all())
 
 
@@ -138,11 +139,11 @@ async def scope_tasks(uow: UnitOfWork, ref: str, selected: int | None = None) ->
     if parsed is None:
         raise CorrectionError("fix.no_task", ref=ref)
     if parsed.kind == "policy":
-        query = _in_policy(select(Task).where(Task.active.is_(True)), parsed.code)
+        query = _in_policy(select(Task).where(col(Task.active).is_(True)), parsed.code)
         tasks = list((await session.scalars(query.order_by(Task.id))).all())
     elif parsed.kind == "measure":
-        query = (select(Task).join(Measure, Measure.id == Task.measure_id)
-                 .where(Measure.number == parsed.measure, Task.active.is_(True)))
+        query = (select(Task).join(Measure, col(Measure.id) == col(Task.measure_id))
+                 .where(col(Measure.number) == parsed.measure, col(Task.active).is_(True)))
         tasks = list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.id))).all())
     else:
         tasks = await find_task(uow, ref, selected)
@@ -156,8 +157,8 @@ async def scope_tasks(uow: UnitOfWork, ref: str, selected: int | None = None) ->
 
 async def _assignments(uow: UnitOfWork, task: Task) -> list[Assignment]:
     session = uow.session
-    return list((await session.scalars(select(Assignment).where(Assignment.task_id == task.id)
-                                       .order_by(Assignment.id))).all())
+    return list((await session.scalars(select(Assignment).where(col(Assignment.task_id) == task.id)
+                                       .order_by(col(Assignment.id)))).all())
 
 
 def _dispatched(assignments: list[Assignment]) -> bool:
@@ -186,8 +187,8 @@ async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, rea
     """The unit loses the task: its assignment is cancelled (an event) and, if it had it, it is told."""
     was = assignment.status
     events.record(ctx.uow, actor=ctx.actor, kind="assignment.cancelled", entity="assignment",
-                  entity_id=assignment.id, from_state=was, to_state="cancelled", reason=reason)
-    assignment.status, assignment.updated_at = "cancelled", ctx.now
+                  entity_id=assignment.id, from_state=was, to_state=Status.CANCELLED, reason=reason)
+    assignment.status, assignment.updated_at = Status.CANCELLED, ctx.now
     if was == "draft":
         return 0
     return await _notify(ctx, assignment.unit_id, "fix.notify.lost", aid=assignment.id, label=label,
@@ -201,17 +202,17 @@ async def _gain(ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[in
     policy = await ctx.session.get(Policy, task.policy_id)
     due = task.due_on or (policy.horizon if policy else None)
     if assignment is None:
-        assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status="draft", due_on=due,
-                                created_at=ctx.now, updated_at=ctx.now)
+        assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status=Status.DRAFT,
+                                due_on=due, created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(assignment)
         await ctx.session.flush()
         events.record(ctx.uow, actor=ctx.actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"role": role, "by": "correction"})
+                      entity_id=assignment.id, to_state=Status.DRAFT, data={"role": role, "by": "correction"})
         current[unit_id] = assignment
     else:
         events.record(ctx.uow, actor=ctx.actor, kind="assignment.restored", entity="assignment",
-                      entity_id=assignment.id, from_state="cancelled", to_state="draft")
-        assignment.status, assignment.role, assignment.due_on = "draft", role, due
+                      entity_id=assignment.id, from_state=Status.CANCELLED, to_state=Status.DRAFT)
+        assignment.status, assignment.role, assignment.due_on = Status.DRAFT, role, due
         assignment.acknowledged_at = assignment.assigned_at = None
         assignment.updated_at = ctx.now
     if not hand_out:
@@ -352,7 +353,7 @@ async def split(uow: UnitOfWork, task: Task, *, after: int | None = None, first:
         raise CorrectionError(exc.key) from exc
     ctx = _Ctx(uow, actor)
     label = await label_of(uow, task)
-    last = await session.scalar(select(func.max(Task.seq)).where(Task.measure_id == task.measure_id)) or 0
+    last = await session.scalar(select(func.max(col(Task.seq))).where(col(Task.measure_id) == task.measure_id)) or 0
     second = Task(policy_id=task.policy_id, measure_id=task.measure_id, seq=last + 1, text=tail, due_on=task.due_on,
                   due_source=task.due_source, rhythm=task.rhythm, unit_clause=task.unit_clause, created_at=now)
     session.add(second)
@@ -421,7 +422,7 @@ async def drop(uow: UnitOfWork, task: Task, *, actor: str) -> Correction:
 
 async def review_units(uow: UnitOfWork) -> list[Unit]:
     session = uow.session
-    return list((await session.scalars(select(Unit).where(Unit.needs_review.is_(True)).order_by(Unit.id))).all())
+    return list((await session.scalars(select(Unit).where(col(Unit.needs_review).is_(True)).order_by(col(Unit.id)))).all())
 
 
 async def accept_unit(uow: UnitOfWork, unit: Unit, *, actor: str) -> None:
@@ -439,7 +440,7 @@ async def map_unit(uow: UnitOfWork, unit: Unit, target: Unit, *, actor: str) -> 
     ctx = _Ctx(uow, actor)
     result = Correction(task_id=0, label=unit.name)
     rows = list((await session.scalars(select(Assignment).where(
-        Assignment.unit_id == unit.id, Assignment.status != Status.CANCELLED))).all())
+        col(Assignment.unit_id) == unit.id, col(Assignment.status) != Status.CANCELLED))).all())
     for a in rows:
         task = await session.get(Task, a.task_id)
         if task is None:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services import assignments as asg
@@ -41,27 +42,28 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None,
     session = uow.session
     code = None
     if policy_id is not None:
-        code = await session.scalar(select(Policy.code).where(Policy.id == policy_id))
+        code = await session.scalar(select(col(Policy.code)).where(col(Policy.id) == policy_id))
     elif measure_number is not None:
-        owners = (await session.scalars(select(Measure.policy_id).where(Measure.number == measure_number)
+        owners = (await session.scalars(select(col(Measure.policy_id)).where(col(Measure.number) == measure_number)
                                         .distinct())).all()
         if len(owners) > 1:
             raise CoordinationError("ref.ambiguous", ref=measure_number)
     query = (
-        select(Assignment.id, Assignment.task_id, Unit.id, Unit.name, Assignment.due_on)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.status == Status.DRAFT, Task.active.is_(True))
-        .order_by(Measure.number, Task.seq, Assignment.id)
+        select(col(Assignment.id), col(Assignment.task_id), col(Unit.id), col(Unit.name), col(Assignment.due_on))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(col(Assignment.status) == Status.DRAFT, col(Task.active).is_(True))
+        .order_by(col(Measure.number), col(Task.seq), col(Assignment.id))
     )
     if measure_number is not None:
-        query = query.where(Measure.number == measure_number)
+        query = query.where(col(Measure.number) == measure_number)
     if policy_id is not None:
-        query = query.where(Task.policy_id == policy_id)
+        query = query.where(col(Task.policy_id) == policy_id)
     plan = DispatchPlan(measure_number=measure_number, policy_code=code)
     unit_ids: dict[str, int] = {}
     for aid, task_id, unit_id, unit_name, due_on in (await uow.session.execute(query)).all():
+        assert aid is not None and unit_id is not None  # primary keys of stored rows
         if due_on is None:
             plan.no_due.add(task_id)
         plan.assignment_ids.append(aid)
@@ -69,8 +71,8 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None,
         plan.units[unit_name] = plan.units.get(unit_name, 0) + 1
         unit_ids[unit_name] = unit_id
     if unit_ids:
-        bound = set((await uow.session.scalars(select(Contact.unit_id).where(
-            Contact.unit_id.in_(unit_ids.values()), Contact.role == "contact", Contact.active.is_(True)))).all())
+        bound = set((await uow.session.scalars(select(col(Contact.unit_id)).where(
+            col(Contact.unit_id).in_(unit_ids.values()), col(Contact.role) == "contact", col(Contact.active).is_(True)))).all())
         plan.unbound = [name for name, uid in unit_ids.items() if uid not in bound]
     return plan
 
@@ -114,7 +116,7 @@ async def hand_out(uow: UnitOfWork, assignment_id: int, *, actor: str,
     view = await asg.load_view(uow, assignment_id)
     if view is None or view.assignment.status != Status.DRAFT:
         return 0  # dispatched meanwhile by another press: nothing twice
-    asg.transition(uow, view.assignment, "assigned", action="dispatch", actor=actor)
+    asg.transition(uow, view.assignment, Status.ASSIGNED, action="dispatch", actor=actor)
     view.assignment.assigned_at = uow.now
     cache = contacts_by_unit if contacts_by_unit is not None else {}
     if view.unit.id not in cache:

@@ -1,4 +1,4 @@
-"""Evidence sent with reports (issue 14 item 3): kept as Telegram's references with the report,
+"""Evidence sent with reports: kept as Telegram's references with the report,
 copied into the office's storage when EVIDENCE_DIR is set, and sent on to a coordinator on request."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.services import events
 from bot.services.uow import UnitOfWork
@@ -32,8 +33,8 @@ async def of_reports(session: AsyncSession, report_ids: list[int]) -> dict[int, 
     if not report_ids:
         return {}
     out: dict[int, list[ReportAttachment]] = {}
-    for row in (await session.scalars(select(ReportAttachment).where(ReportAttachment.report_id.in_(report_ids))
-                                      .order_by(ReportAttachment.id))).all():
+    for row in (await session.scalars(select(ReportAttachment).where(col(ReportAttachment.report_id).in_(report_ids))
+                                      .order_by(col(ReportAttachment.id)))).all():
         out.setdefault(row.report_id, []).append(row)
     return out
 
@@ -63,8 +64,8 @@ def storage_name(attachment: ReportAttachment) -> str:
 
 
 async def awaiting_download(session: AsyncSession, limit: int = 20) -> list[ReportAttachment]:
-    return list((await session.scalars(select(ReportAttachment).where(ReportAttachment.stored_path.is_(None))
-                                       .order_by(ReportAttachment.id).limit(limit))).all())
+    return list((await session.scalars(select(ReportAttachment).where(col(ReportAttachment.stored_path).is_(None))
+                                       .order_by(col(ReportAttachment.id)).limit(limit))).all())
 
 
 def stored(uow: UnitOfWork, attachment: ReportAttachment, path: Path) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.domain import callbacks as cb
-from bot.domain import refs
-from bot.i18n import status_name, t
+from bot.i18n import status_name
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators
@@ -19,7 +17,7 @@ from bot.services.coordination import (
     tell_unit,
 )
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc
+from bot.views import notices
 from models import (
     ExtensionRequest,
 )
@@ -35,7 +33,7 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
         raise CoordinationError("ext.past", due=a.due_on.isoformat())
     if not reasonable_due(new_due, uow.now):
         raise CoordinationError("date.unreasonable")
-    refuse_past(new_due, uow.now)
+    refuse_past(new_due, uow.calendar.local_date(uow.now))
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
@@ -47,13 +45,9 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
                   entity_id=request.id, to_state="pending",
                   data={"assignment_id": a.id, "to": new_due.isoformat()}, reason=reason)
     for coordinator in await coordinators(uow):
-        lang = coordinator.language
+        text, markup = notices.extension_notice(coordinator.language, view, request.id, new_due, reason)
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="extension_notice",
-                       text=t(lang, "notify.ext", unit=esc(view.unit.name), aid=a.id, **refs.of_view(view),
-                              old=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"),
-                              new=new_due.isoformat(), reason=esc(reason)),
-                       reply_markup=cb.keyboard([[cb.button(t(lang, "btn.agree"), cb.pack(cb.EXTENSION, "ok", request.id)),
-                                                  cb.button(t(lang, "btn.refuse"), cb.pack(cb.EXTENSION, "no", request.id))]]))
+                       text=text, reply_markup=markup)
     return request
 
 
@@ -69,7 +63,7 @@ async def decide_extension(uow: UnitOfWork, actor: Actor, request_id: int, appro
     view = await asg.load_view(uow, request.assignment_id)
     assert view is not None
     if approve:
-        refuse_past(request.requested_due, uow.now)  # an extension approved today cannot end before today
+        refuse_past(request.requested_due, uow.calendar.local_date(uow.now))  # an extension approved today cannot end before today
     if approve and (view.assignment.status not in asg.ALLOWED["extend"]
                     or view.assignment.due_on != request.previous_due):
         # The task was closed, or its deadline moved since the request: approving would rewind it.

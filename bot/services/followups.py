@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from bot.db import insert_new
 from bot.domain import refs
 from bot.domain.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
+from bot.domain.statuses import Status
 from bot.i18n import status_name, t
 from bot.services import events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
@@ -29,7 +30,8 @@ from bot.views.formatting import esc
 from bot.views.tasks import task_keyboard
 from models import Assignment, Contact, Followup, Policy, Task
 
-PLANNABLE = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
+PLANNABLE = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+             Status.EXTENDED)
 HORIZON_DAYS = 21  # covers the longest holiday break with room to spare
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, not_, or_, select
+from sqlmodel import col
 
+from bot.db import rowcount
 from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProcessedUpdate
 
@@ -32,9 +34,9 @@ TASK_PURPOSES = ("dispatch", "remind", "review_notice", "control_notice", "follo
 async def stranger_answer_due(uow: UnitOfWork, chat_id: int) -> bool:
     """Whether this unbound chat is due a polite answer: not if it got one within the period."""
     now = uow.now
-    recent = await uow.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == STRANGER_PURPOSE,
-        OutboxMessage.created_at > now - STRANGER_PERIOD).limit(1))
+    recent = await uow.session.scalar(select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.purpose) == STRANGER_PURPOSE,
+        col(OutboxMessage.created_at) > now - STRANGER_PERIOD).limit(1))
     return recent is None
 
 
@@ -49,20 +51,20 @@ async def purge_chunk(uow: UnitOfWork) -> PurgeResult:
     """Deletes one chunk of each kind of row that is no longer needed."""
     session, now = uow.session, uow.now
     result = PurgeResult()
-    claims = select(ProcessedUpdate.update_id).where(
-        ProcessedUpdate.processed_at < now - KEEP_UPDATE_CLAIMS).limit(PURGE_CHUNK)
-    gone = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id.in_(claims)))
-    result.update_claims = gone.rowcount or 0
-    is_task_message = and_(OutboxMessage.assignment_id.is_not(None), OutboxMessage.purpose.in_(TASK_PURPOSES))
+    claims = select(col(ProcessedUpdate.update_id)).where(
+        col(ProcessedUpdate.processed_at) < now - KEEP_UPDATE_CLAIMS).limit(PURGE_CHUNK)
+    gone = await session.execute(delete(ProcessedUpdate).where(col(ProcessedUpdate.update_id).in_(claims)))
+    result.update_claims = rowcount(gone)
+    is_task_message = and_(col(OutboxMessage.assignment_id).is_not(None), col(OutboxMessage.purpose).in_(TASK_PURPOSES))
     stale = or_(
         # A stranger's answer, whatever became of it.
-        and_(OutboxMessage.purpose == STRANGER_PURPOSE, OutboxMessage.created_at < now - KEEP_STRANGER_ROWS),
+        and_(col(OutboxMessage.purpose) == STRANGER_PURPOSE, col(OutboxMessage.created_at) < now - KEEP_STRANGER_ROWS),
         # Finished work: delivered long ago, and not a task's message.
-        and_(OutboxMessage.state == "sent", OutboxMessage.sent_at < now - KEEP_SENT_ROWS, not_(is_task_message)),
+        and_(col(OutboxMessage.state) == "sent", col(OutboxMessage.sent_at) < now - KEEP_SENT_ROWS, not_(is_task_message)),
     )
-    rows = select(OutboxMessage.id).where(stale).limit(PURGE_CHUNK)
-    gone = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(rows)))
-    result.outbox_rows = gone.rowcount or 0
+    rows = select(col(OutboxMessage.id)).where(stale).limit(PURGE_CHUNK)
+    gone = await session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(rows)))
+    result.outbox_rows = rowcount(gone)
     result.more = max(result.update_claims, result.outbox_rows) >= PURGE_CHUNK
     from bot.services.import_drafts import purge_expired
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import col
 
 from bot.importer import Decomposition, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
@@ -93,7 +94,7 @@ class DraftView:
 async def purge_expired(uow: UnitOfWork) -> int:
     """Abandoned previews expire: their text and decomposition are dropped, the row says so."""
     result = await uow.session.execute(
-        update(ImportDraft).where(ImportDraft.state == "open", ImportDraft.expires_at < uow.now)
+        update(ImportDraft).where(col(ImportDraft.state) == "open", col(ImportDraft.expires_at) < uow.now)
         .values(state="expired", decomposition=None, source_text="")
         .execution_options(synchronize_session="fetch"))
     return int(getattr(result, "rowcount", 0) or 0)
@@ -132,9 +133,9 @@ async def load_draft(uow: UnitOfWork, draft_id: int, *, owner: int) -> DraftView
 
 async def open_draft_of(uow: UnitOfWork, owner: int) -> ImportDraft | None:
     await purge_expired(uow)
-    return await uow.session.scalar(select(ImportDraft).where(ImportDraft.owner_user_id == owner,
-                                                          ImportDraft.state == "open")
-                                .order_by(ImportDraft.id.desc()).limit(1))
+    return await uow.session.scalar(select(ImportDraft).where(col(ImportDraft.owner_user_id) == owner,
+                                                          col(ImportDraft.state) == "open")
+                                .order_by(col(ImportDraft.id).desc()).limit(1))
 
 
 def save(uow: UnitOfWork, view: DraftView, *, actor: str, kind: str,
@@ -257,7 +258,7 @@ def set_rhythm(data: dict[str, Any], key: str, rhythm: str | None) -> str | None
         raise DraftError("fix.bad_rhythm")
     _, task = find_task(data, key)
     before, task["rhythm"] = task["rhythm"], rhythm
-    return before  # type: ignore[no-any-return]
+    return before
 
 
 def sentences(text: str) -> list[str]:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
+from bot.db import rowcount
 from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Contact, Invite, Unit
@@ -62,7 +64,7 @@ async def redeem_invite(
     uow: UnitOfWork, *, code: str, chat_id: int, user_id: int, is_group: bool, name: str,
     language: str,
 ) -> Contact:
-    invite = await uow.session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    invite = await uow.session.scalar(select(Invite).where(col(Invite.code_hash) == hash_code(code)))
     if invite is None:
         raise InviteError("unknown")
     if invite.used_at is not None:
@@ -74,14 +76,14 @@ async def redeem_invite(
         raise InviteError("group_role")
     # Claimed with a conditional update, so two simultaneous /start with one code cannot both win
     # (on PostgreSQL nothing else serialises them).
-    claimed = await uow.session.execute(update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
+    claimed = await uow.session.execute(update(Invite).where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
                                     .values(used_at=uow.now, used_by_chat_id=chat_id)
                                     .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         raise InviteError("used")
     invite.used_at, invite.used_by_chat_id = uow.now, chat_id
     contact = await uow.session.scalar(select(Contact).where(
-        Contact.chat_id == chat_id, Contact.role == invite.role, Contact.unit_id == invite.unit_id))
+        col(Contact.chat_id) == chat_id, col(Contact.role) == invite.role, col(Contact.unit_id) == invite.unit_id))
     if contact is None:
         contact = Contact(unit_id=invite.unit_id, role=invite.role, chat_id=chat_id,
                           telegram_user_id=None if is_group else user_id, is_group=is_group,
@@ -98,7 +100,7 @@ async def redeem_invite(
 async def add_coordinator(uow: UnitOfWork, *, user_id: int, name: str, actor: str,
                           language: str = "zh") -> tuple[Contact, bool]:
     contact = await uow.session.scalar(select(Contact).where(
-        Contact.telegram_user_id == user_id, Contact.role == "coordinator"))
+        col(Contact.telegram_user_id) == user_id, col(Contact.role) == "coordinator"))
     created = contact is None
     if contact is None:
         contact = Contact(role="coordinator", chat_id=user_id, telegram_user_id=user_id, display_name=name,

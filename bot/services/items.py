@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlmodel import col
 
+from bot.domain.statuses import Status
 from bot.services import events, policy_codes
 from bot.services.units import find_unit
 from bot.services.uow import UnitOfWork
@@ -56,11 +58,11 @@ async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[Unit]
         return []
     exact = await find_unit(uow, needle)
     found: list[Unit] = [exact] if exact is not None else []
-    by_name = (await uow.session.scalars(select(Unit).where(Unit.name.contains(needle, autoescape=True))
-                                     .order_by(Unit.id).limit(limit))).all()
-    by_alias = (await uow.session.scalars(select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id)
-                                      .where(UnitAlias.alias.contains(needle, autoescape=True))
-                                      .order_by(Unit.id).limit(limit))).all()
+    by_name = (await uow.session.scalars(select(Unit).where(col(Unit.name).contains(needle, autoescape=True))
+                                     .order_by(col(Unit.id)).limit(limit))).all()
+    by_alias = (await uow.session.scalars(select(Unit).join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
+                                      .where(col(UnitAlias.alias).contains(needle, autoescape=True))
+                                      .order_by(col(Unit.id)).limit(limit))).all()
     for unit in (*by_name, *by_alias):
         if unit.id not in {u.id for u in found}:
             found.append(unit)
@@ -106,7 +108,7 @@ async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
     cos = [u for u in await resolve_units(uow, item.co) if u.id not in {x.id for x in leads}]
     title, text = item.title.strip(), item.text.strip()
     digest = hashlib.sha256(f"{item.kind}\n{title}\n{text}\n{now.isoformat()}".encode()).hexdigest()[:16]
-    policy = Policy(kind=item.kind, title=title, short_title=title, horizon=item.due_on,
+    policy = Policy(code="", kind=item.kind, title=title, short_title=title, horizon=item.due_on,
                     fingerprint=f"item:{digest}", source_name="立项", source_text=text, created_at=now, updated_at=now)
     await policy_codes.assign_code(uow.session, policy)
     uow.session.add(policy)
@@ -123,14 +125,15 @@ async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
                 due_source="立项", rhythm=item.rhythm, targets=[], created_at=now)
     uow.session.add(task)
     await uow.session.flush()
-    assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status="draft",
+    assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status=Status.DRAFT,
                               due_on=item.due_on, created_at=now, updated_at=now)
                    for role, group in (("lead", leads), ("co", cos)) for unit in group]
     uow.session.add_all(assignments)
     await uow.session.flush()
     for assignment, unit in zip(assignments, [*leads, *cos], strict=True):
         events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"unit": unit.name, "role": assignment.role})
+                      entity_id=assignment.id, to_state=Status.DRAFT,
+                      data={"unit": unit.name, "role": assignment.role})
     return Created(policy=policy, task=task, assignments=assignments)
 
 

@@ -15,16 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import callbacks as cb
+from bot.views import notices
 from models import OutboxMessage
 
 CARD_PURPOSE = "report_notice"
-
-
-def buttons(rows: list[OutboxMessage]) -> list[list[dict[str, str]]]:
-    """One row of buttons per card still undecided, each naming the report it decides."""
-    return [[cb.button(f"{button['text']} #{row.report_id}", button["callback_data"])
-             for line in (row.reply_markup or {}).get("inline_keyboard", []) for button in line]
-            for row in rows if row.reply_markup and row.report_id is not None]
 
 
 async def link(session: AsyncSession, chat_id: int, chunk: list[OutboxMessage]) -> None:
@@ -53,7 +47,7 @@ async def update(session: AsyncSession, card: OutboxMessage, text: str, markup: 
     card.text, card.reply_markup = text, markup
     members = list((await session.scalars(select(OutboxMessage).where(
         OutboxMessage.joined_into == joined.id).order_by(OutboxMessage.id))).all())
-    rows = buttons(members)
+    rows = notices.joined_buttons(members)
     new_markup = cb.keyboard(rows) if rows else None
     if joined.state == "sent" and joined.telegram_message_id is not None:
         session.add(OutboxMessage(chat_id=joined.chat_id, method="editMessageText", text=new_text,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services.uow import UnitOfWork
@@ -40,24 +41,24 @@ async def task_rows(
 ) -> list[TaskRow]:
     query = (
         select(Task, Measure, Policy)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .where(Task.active.is_(True))
-        .order_by(Policy.id, Measure.number, Task.seq)
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .where(col(Task.active).is_(True))
+        .order_by(col(Policy.id), col(Measure.number), col(Task.seq))
     )
     if policy_id is not None:
-        query = query.where(Task.policy_id == policy_id)
+        query = query.where(col(Task.policy_id) == policy_id)
     if measure_number is not None:
-        query = query.where(Measure.number == measure_number)
+        query = query.where(col(Measure.number) == measure_number)
     if unit_id is not None:
         query = query.where(
-            Task.id.in_(select(Assignment.task_id).where(Assignment.unit_id == unit_id,
-                                                         Assignment.status != Status.CANCELLED))
+            col(Task.id).in_(select(col(Assignment.task_id)).where(col(Assignment.unit_id) == unit_id,
+                                                         col(Assignment.status) != Status.CANCELLED))
         )
     rows: dict[int, TaskRow] = {}
     for task, measure, policy in (await uow.session.execute(query)).all():
-        rows[task.id] = TaskRow(
-            task_id=task.id, policy_id=policy.id, policy_short=policy.short_title or policy.title,
+        rows[task.id or 0] = TaskRow(
+            task_id=task.id or 0, policy_id=policy.id or 0, policy_short=policy.short_title or policy.title,
             measure_number=measure.number, measure_title=measure.title, seq=task.seq, text=task.text,
             due_on=task.due_on or policy.horizon, rhythm=task.rhythm, targets=list(task.targets or []),
             policy_code=policy.code,
@@ -65,10 +66,10 @@ async def task_rows(
     if not rows:
         return []
     assignment_q = (
-        select(Assignment.task_id, Assignment.role, Assignment.status, Unit.name)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.task_id.in_(rows), Assignment.status != Status.CANCELLED)
-        .order_by(Assignment.id)
+        select(col(Assignment.task_id), col(Assignment.role), col(Assignment.status), col(Unit.name))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(col(Assignment.task_id).in_(rows), col(Assignment.status) != Status.CANCELLED)
+        .order_by(col(Assignment.id))
     )
     for task_id, role, status, unit_name in (await uow.session.execute(assignment_q)).all():
         row = rows[task_id]

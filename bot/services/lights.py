@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.domain.workcal import WorkCalendar
@@ -58,20 +59,20 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
     def when(value: datetime) -> ColumnElement[Any]:
         return literal(value, type_=UTCDateTime())
 
-    silent_once = case(*[(Task.rhythm == n, when(edges.silent_once[n])) for n in PERIOD_DAYS],
+    silent_once = case(*[(col(Task.rhythm) == n, when(edges.silent_once[n])) for n in PERIOD_DAYS],
                        else_=when(edges.silent_once["default"]))
-    silent_twice = case(*[(Task.rhythm == n, when(edges.silent_twice[n])) for n in PERIOD_DAYS],
+    silent_twice = case(*[(col(Task.rhythm) == n, when(edges.silent_twice[n])) for n in PERIOD_DAYS],
                         else_=when(edges.silent_twice["default"]))
     return case(
-        (Assignment.status.in_((Status.DONE, Status.CANCELLED)), literal("done")),
-        (Assignment.status == Status.DRAFT, literal("draft")),
+        (col(Assignment.status).in_((Status.DONE, Status.CANCELLED)), literal("done")),
+        (col(Assignment.status) == Status.DRAFT, literal("draft")),
         (undelivered_condition(), literal("undelivered")),
-        (Assignment.due_on < edges.today, literal("red")),
-        (Assignment.status == Status.BLOCKED, literal("red")),
-        (Assignment.status == Status.CLAIMED_DONE, literal("green")),
+        (col(Assignment.due_on) < edges.today, literal("red")),
+        (col(Assignment.status) == Status.BLOCKED, literal("red")),
+        (col(Assignment.status) == Status.CLAIMED_DONE, literal("green")),
         (last_activity < silent_twice, literal("red")),
-        (Assignment.due_on <= edges.due_soon_by, literal("yellow")),
-        ((Assignment.status == Status.ASSIGNED) & (Assignment.assigned_at < when(edges.ack_due_before)), literal("yellow")),
+        (col(Assignment.due_on) <= edges.due_soon_by, literal("yellow")),
+        ((col(Assignment.status) == Status.ASSIGNED) & (Assignment.assigned_at < when(edges.ack_due_before)), literal("yellow")),
         (last_activity < silent_once, literal("yellow")),
         else_=literal("green"),
     ).label("light")
@@ -80,10 +81,10 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
 def undelivered_condition() -> ColumnElement[bool]:
     """Handed out but never received: not acknowledged, and the unit has no contact a message can
     reach (none bound, or every one paused after Telegram refused delivery)."""
-    reachable = exists(select(Contact.id).where(
-        Contact.unit_id == Assignment.unit_id, Contact.role == "contact", Contact.active.is_(True),
-        Contact.paused_at.is_(None)))
-    return and_(Assignment.status == Status.ASSIGNED, Assignment.acknowledged_at.is_(None), ~reachable)
+    reachable = exists(select(col(Contact.id)).where(
+        col(Contact.unit_id) == col(Assignment.unit_id), col(Contact.role) == "contact", col(Contact.active).is_(True),
+        col(Contact.paused_at).is_(None)))
+    return and_(col(Assignment.status) == Status.ASSIGNED, col(Assignment.acknowledged_at).is_(None), ~reachable)
 
 
 OPEN_LIGHTS = ("red", "undelivered", "yellow", "green")

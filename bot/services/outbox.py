@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.domain.text import split_message
 from models import OutboxMessage
@@ -78,7 +79,7 @@ def enqueue_file(
 
 
 async def already_queued(session: AsyncSession, dedupe_key: str) -> bool:
-    return (await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))) is not None
+    return (await session.scalar(select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key))) is not None
 
 
 def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT, *, markup: bool = True) -> list[str]:

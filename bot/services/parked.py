@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
-from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import ParkedUpdate
 
 PURPOSE = "parked_notice"
@@ -37,10 +37,8 @@ async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any
     whom = "、".join(names[:MAX_NAMES]) + ("…" if len(names) > MAX_NAMES else "")
     queued = 0
     for coordinator in await coordinators(uow):
-        lang = coordinator.language
-        text = t(lang, "parked_notice", count=len(parked), whom=html.escape(whom, quote=False), handled=handled)
-        if left:
-            text += t(lang, "parked_notice.left", left=left, where=html.escape(where, quote=False))
+        text = notices.parked_notice(coordinator.language, count=len(parked), whom=whom, handled=handled,
+                                     left=left, where=where)
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, text=text, now=uow.now, purpose=PURPOSE)
         queued += 1
     return queued
@@ -48,7 +46,7 @@ async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any
 
 async def store(uow: UnitOfWork, record: dict[str, Any]) -> None:
     """Parks one update (a record of bot/telegram/polling.py) unless it is parked already."""
-    exists = await uow.session.scalar(select(ParkedUpdate.id).where(ParkedUpdate.update_id == record["update_id"]))
+    exists = await uow.session.scalar(select(col(ParkedUpdate.id)).where(col(ParkedUpdate.update_id) == record["update_id"]))
     if exists is None:
         uow.session.add(ParkedUpdate(update_id=record["update_id"], payload=record["update"],
                                      sender=sender_name(record["update"]), error=record.get("error"),
@@ -58,22 +56,22 @@ async def store(uow: UnitOfWork, record: dict[str, Any]) -> None:
 async def waiting(uow: UnitOfWork) -> list[dict[str, Any]]:
     """The parked updates not handled yet, oldest first, as records (with their row id and whether
     the coordinators were told of them)."""
-    rows = (await uow.session.scalars(select(ParkedUpdate).where(ParkedUpdate.handled_at.is_(None))
-                                  .order_by(ParkedUpdate.id))).all()
+    rows = (await uow.session.scalars(select(ParkedUpdate).where(col(ParkedUpdate.handled_at).is_(None))
+                                  .order_by(col(ParkedUpdate.id)))).all()
     return [{"update_id": r.update_id, "update": r.payload, "error": r.error, "row_id": r.id,
              "announced": r.announced_at is not None} for r in rows]
 
 
 async def mark(uow: UnitOfWork, *, handled: Sequence[int], announced: Sequence[int]) -> None:
     if handled:
-        await uow.session.execute(update(ParkedUpdate).where(ParkedUpdate.id.in_(handled))  # type: ignore[union-attr]
+        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.id).in_(handled))
                                   .values(handled_at=uow.now))
     if announced:
-        await uow.session.execute(update(ParkedUpdate).where(ParkedUpdate.id.in_(announced))  # type: ignore[union-attr]
+        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.id).in_(announced))
                                   .values(announced_at=uow.now))
 
 
 async def mark_announced_by_update(uow: UnitOfWork, update_ids: Sequence[int]) -> None:
     if update_ids:
-        await uow.session.execute(update(ParkedUpdate).where(ParkedUpdate.update_id.in_(update_ids))  # type: ignore[attr-defined]
+        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.update_id).in_(update_ids))
                                   .values(announced_at=uow.now))

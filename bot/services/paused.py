@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
-from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import Actor
 from bot.services.housekeeping import TASK_PURPOSES
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import OutboxMessage
 
 
@@ -26,8 +27,8 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
                       data={"paused_at": contact.paused_at.isoformat() if contact.paused_at else None})
         contact.paused_at = None
     missed = list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.chat_id == actor.chat_id, OutboxMessage.state == "failed")
-        .order_by(OutboxMessage.id))).all())
+        col(OutboxMessage.chat_id) == actor.chat_id, col(OutboxMessage.state) == "failed")
+        .order_by(col(OutboxMessage.id)))).all())
     if not missed:
         return 0
     # A long message went as several rows; only the last carries the assignment.
@@ -38,16 +39,14 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
             while first > 0 and _earlier_part(missed[first - 1], missed[first]):
                 first -= 1
             newest[row.assignment_id] = missed[first:index + 1]
-    lang = actor.language
-    resent = t(lang, "paused.resent", n=len(newest)) if newest else ""
     outbox.enqueue(session, chat_id=actor.chat_id, now=now, purpose="reply",
-                   text=t(lang, "paused.back", count=len(missed), resent=resent))
+                   text=notices.paused_back(actor.language, missed=len(missed), resent=len(newest)))
     for parts in sorted(newest.values(), key=lambda rows: rows[0].id or 0):
         for row in parts:
             outbox.enqueue(session, chat_id=row.chat_id, text=row.text, now=now, purpose=row.purpose,
                            reply_markup=row.reply_markup, assignment_id=row.assignment_id,
                            parse_mode=row.parse_mode)
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in missed]))
+    await session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in missed]))
                           .values(state="offered"))
     events.record(uow, actor=actor.tag, kind="outbox.offered", entity="chat", entity_id=None,
                   data={"chat_id": actor.chat_id, "missed": len(missed), "resent": len(newest)})

@@ -1,4 +1,4 @@
-"""Reports sent as plain messages, without the reply gesture (issue 14 item 2).
+"""Reports sent as plain messages, without the reply gesture.
 
 A unit with one open task reports on it directly. With several, the text is kept verbatim at once
 (an UnplacedReport) and the sender is asked which task it is about; the choice, when it comes, is
@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from bot.domain import callbacks as cb
 from bot.domain.parsing import parse_progress
-from bot.domain.refs import format_task
-from bot.domain.text import clip
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import coordination, events, reports
 from bot.services.access import Actor
@@ -40,12 +37,14 @@ async def open_tasks(uow: UnitOfWork, unit_ids: set[int]) -> list[OpenTask]:
     if not unit_ids:
         return []
     rows = (await uow.session.execute(
-        select(Assignment.id, Assignment.unit_id, Measure.number, Task.seq, Task.text, Policy.code)
-        .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .where(Assignment.unit_id.in_(unit_ids), Assignment.status.in_(REPORTABLE), Task.active.is_(True))
-        .order_by(Measure.number, Task.seq, Assignment.id))).all()
-    return [OpenTask(aid, uid, number, seq, text, code) for aid, uid, number, seq, text, code in rows]
+        select(col(Assignment.id), col(Assignment.unit_id), col(Measure.number), col(Task.seq), col(Task.text),
+               col(Policy.code))
+        .join(Task, col(Task.id) == col(Assignment.task_id)).join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .where(col(Assignment.unit_id).in_(unit_ids), col(Assignment.status).in_(REPORTABLE), col(Task.active).is_(True))
+        .order_by(col(Measure.number), col(Task.seq), col(Assignment.id)))).all()
+    return [OpenTask(aid, uid, number, seq, text, code) for aid, uid, number, seq, text, code in rows
+            if aid is not None]
 
 
 def reads_as_report(text: str) -> bool:
@@ -65,13 +64,6 @@ async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.In
     events.record(uow, actor=actor.tag, kind="report.held", entity="unplaced_report",
                   entity_id=held.id, data={"unit_id": unit_id, "chars": len(incoming.text)})
     return held
-
-
-def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
-    rows = [[cb.button(t(lang, "plain.choice", task=format_task(task.code, task.measure, task.seq), aid=task.assignment_id,
-                         text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
-            for task in tasks]
-    return cb.keyboard(rows)
 
 
 def incoming_of(held: UnplacedReport) -> reports.IncomingReport:
@@ -101,8 +93,8 @@ async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int,
         raise coordination.CoordinationError("button.stale")
     outcome = await reports.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
     report_id = outcome.report.id if outcome is not None else await session.scalar(
-        select(reports.ProgressReport.id).where(reports.ProgressReport.assignment_id == assignment_id)
-        .order_by(reports.ProgressReport.id.desc()).limit(1))
+        select(col(reports.ProgressReport.id)).where(col(reports.ProgressReport.assignment_id) == assignment_id)
+        .order_by(col(reports.ProgressReport.id).desc()).limit(1))
     held.report_id, held.placed_at = report_id, uow.now
     events.record(uow, actor=actor.tag, kind="report.placed", entity="unplaced_report",
                   entity_id=held.id, data={"assignment_id": assignment_id, "report_id": report_id})

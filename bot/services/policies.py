@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.domain.refs import format_task
 from bot.domain.statuses import Status
@@ -68,13 +70,13 @@ def _label(code: str | None, measure_number: int, seq: int, text: str) -> str:
 
 
 async def _find_existing(uow: UnitOfWork, decomposition: Decomposition) -> Policy | None:
-    same = await uow.session.scalar(select(Policy).where(Policy.fingerprint == decomposition.fingerprint))
+    same = await uow.session.scalar(select(Policy).where(col(Policy.fingerprint) == decomposition.fingerprint))
     if same is not None:
         return same
     info = decomposition.policy
     if info.doc_number:
-        return await uow.session.scalar(select(Policy).where(Policy.doc_number == info.doc_number))
-    return await uow.session.scalar(select(Policy).where(Policy.title == info.title))
+        return await uow.session.scalar(select(Policy).where(col(Policy.doc_number) == info.doc_number))
+    return await uow.session.scalar(select(Policy).where(col(Policy.title) == info.title))
 
 
 async def import_policy(
@@ -106,7 +108,7 @@ async def import_policy(
     info = decomposition.policy
     if existing is None:
         policy = Policy(
-            title=info.title, short_title=_short_title(info.title), doc_number=info.doc_number,
+            code="", title=info.title, short_title=_short_title(info.title), doc_number=info.doc_number,
             issued_on=info.issued_on, horizon=horizon or info.horizon,
             fingerprint=decomposition.fingerprint, source_name=source_name, source_text=source_text,
             created_at=uow.now, updated_at=uow.now,
@@ -128,9 +130,9 @@ async def import_policy(
         outcome = ImportOutcome(policy_id=policy.id or 0, created=False, unchanged=False)
 
     measures = {m.number: m for m in (await uow.session.scalars(
-        select(Measure).where(Measure.policy_id == policy.id))).all()}
+        select(Measure).where(col(Measure.policy_id) == policy.id))).all()}
     old_tasks = list((await uow.session.scalars(
-        select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)))).all())
+        select(Task).where(col(Task.policy_id) == policy.id, col(Task.active).is_(True)))).all())
     old_by_measure: dict[int, list[Task]] = {}
     number_of = {m.id: m.number for m in measures.values()}
     old_labels = {t.id: _label(policy.code, number_of.get(t.measure_id, 0), t.seq, t.text) for t in old_tasks}
@@ -140,8 +142,8 @@ async def import_policy(
 
     assignments_by_task: dict[int, dict[int, Assignment]] = {}
     if not outcome.created:
-        for a in (await uow.session.scalars(select(Assignment).join(Task, Task.id == Assignment.task_id)
-                                        .where(Task.policy_id == policy.id))).all():
+        for a in (await uow.session.scalars(select(Assignment).join(Task, col(Task.id) == col(Assignment.task_id))
+                                        .where(col(Task.policy_id) == policy.id))).all():
             assignments_by_task.setdefault(a.task_id, {})[a.unit_id] = a
     created: list[tuple[Assignment, str, str]] = []
 
@@ -157,10 +159,10 @@ async def import_policy(
         candidates = [t for t in old_by_measure.get(measure.id or 0, []) if t.id not in matched]
         pairs: list[tuple[ParsedTask, Task, str, bool]] = []
         for parsed in parsed_measure.tasks:
-            task = _match(parsed.text, candidates) if candidates else None
+            matched_task = _match(parsed.text, candidates) if candidates else None
             label = _label(policy.code, parsed_measure.number, parsed.seq, parsed.text)
-            is_new = task is None
-            if task is None:
+            is_new = matched_task is None
+            if matched_task is None:
                 if not outcome.created:
                     # seq is unique within a measure; a retired task may still hold the number.
                     await _free_seq(uow, measure.id or 0, parsed.seq)
@@ -168,6 +170,7 @@ async def import_policy(
                             text=parsed.text, created_at=uow.now)
                 uow.session.add(task)
             else:
+                task = matched_task
                 candidates.remove(task)
                 matched.add(task.id or 0)
                 if task.text != parsed.text:
@@ -197,7 +200,7 @@ async def import_policy(
     await uow.session.flush()
     for assignment, unit_name, role in created:
         events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state="draft", data={"unit": unit_name, "role": role})
+                      entity_id=assignment.id, to_state=Status.DRAFT, data={"unit": unit_name, "role": role})
 
     for task in old_tasks:
         if task.id not in matched and task.active:
@@ -209,7 +212,7 @@ async def import_policy(
 
 
 async def _free_seq(uow: UnitOfWork, measure_id: int, seq: int) -> None:
-    clash = await uow.session.scalar(select(Task).where(Task.measure_id == measure_id, Task.seq == seq))
+    clash = await uow.session.scalar(select(Task).where(col(Task.measure_id) == measure_id, col(Task.seq) == seq))
     if clash is not None:
         # Retired and renumbered tasks move out of the way to negative numbers.
         clash.seq = -(clash.id or 0)
@@ -228,20 +231,22 @@ def _match(text: str, candidates: list[Task]) -> Task | None:
     return best
 
 
-async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current,  # type: ignore[no-untyped-def]
-                            created) -> tuple[int, str]:
+async def _sync_assignments(uow: UnitOfWork, task: Task, roles: list[tuple[str, str]],
+                            unit_for: Callable[[str], Awaitable[Unit]], policy: Policy, actor: str,
+                            current: dict[int, Assignment], created: list[tuple[Assignment, str, str]],
+                            ) -> tuple[int, str]:
     """Adds, restores, re-roles and cancels this task's assignments to match `roles`."""
     wanted: dict[int, str] = {}
     names: dict[int, str] = {}
     for name, role in roles:
         unit = await unit_for(name)
-        wanted[unit.id] = role
-        names[unit.id] = name
+        wanted[unit.id or 0] = role
+        names[unit.id or 0] = name
     notes: list[str] = []
     for unit_id, role in wanted.items():
         assignment = current.get(unit_id)
         if assignment is None:
-            assignment = Assignment(task_id=task.id, unit_id=unit_id, role=role, status="draft",
+            assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status=Status.DRAFT,
                                     due_on=task.due_on or policy.horizon, created_at=uow.now, updated_at=uow.now)
             uow.session.add(assignment)
             created.append((assignment, names[unit_id], role))
@@ -250,8 +255,8 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
             continue
         if assignment.status == Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.restored", entity="assignment",
-                          entity_id=assignment.id, from_state="cancelled", to_state="draft")
-            assignment.status = "draft"
+                          entity_id=assignment.id, from_state=Status.CANCELLED, to_state=Status.DRAFT)
+            assignment.status = Status.DRAFT
             notes.append(f"+{names[unit_id]}")
         if assignment.role != role:
             events.record(uow, actor=actor, kind="assignment.role_changed",
@@ -264,12 +269,12 @@ async def _sync_assignments(uow, task, roles, unit_for, policy, actor, current, 
     for unit_id, assignment in current.items():
         if unit_id not in wanted and assignment.status != Status.CANCELLED:
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
-                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          entity_id=assignment.id, from_state=assignment.status, to_state=Status.CANCELLED,
                           reason="unit no longer responsible in revised document")
-            assignment.status = "cancelled"
+            assignment.status = Status.CANCELLED
             assignment.updated_at = uow.now
-            unit = await uow.session.get(Unit, unit_id)
-            notes.append(f"-{unit.name if unit else unit_id}")
+            gone = await uow.session.get(Unit, unit_id)
+            notes.append(f"-{gone.name if gone else unit_id}")
     return len(wanted), "，".join(notes)
 
 
@@ -277,12 +282,12 @@ async def retire_task(uow: UnitOfWork, task: Task, *, actor: str, reason: str) -
     task.active = False
     events.record(uow, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
                   from_state="active", to_state="retired", reason=reason)
-    for assignment in (await uow.session.scalars(select(Assignment).where(Assignment.task_id == task.id))).all():
+    for assignment in (await uow.session.scalars(select(Assignment).where(col(Assignment.task_id) == task.id))).all():
         if assignment.status not in (Status.CANCELLED, Status.DONE):
             events.record(uow, actor=actor, kind="assignment.cancelled", entity="assignment",
-                          entity_id=assignment.id, from_state=assignment.status, to_state="cancelled",
+                          entity_id=assignment.id, from_state=assignment.status, to_state=Status.CANCELLED,
                           reason=reason)
-            assignment.status = "cancelled"
+            assignment.status = Status.CANCELLED
             assignment.updated_at = uow.now
 
 
@@ -293,9 +298,10 @@ async def set_horizon(uow: UnitOfWork, policy: Policy, horizon: date, *, actor: 
     events.record(uow, actor=actor, kind="policy.horizon_set", entity="policy", entity_id=policy.id,
                   data={"from": old.isoformat() if old else None, "to": horizon.isoformat()})
     rows = (await uow.session.execute(
-        select(Assignment).join(Task, Task.id == Assignment.task_id)
-        .where(Task.policy_id == policy.id, Task.due_on.is_(None),
-               Assignment.original_due_on.is_(None), Assignment.status.not_in(("done", "cancelled")))
+        select(Assignment).join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Task.policy_id) == policy.id, col(Task.due_on).is_(None),
+               col(Assignment.original_due_on).is_(None),
+               col(Assignment.status).not_in((Status.DONE, Status.CANCELLED)))
     )).scalars().all()
     for assignment in rows:
         assignment.due_on, assignment.updated_at = horizon, uow.now
@@ -329,13 +335,13 @@ async def stored_decomposition(uow: UnitOfWork, policy: Policy) -> Decomposition
 
     session = uow.session
     measures = list((await session.scalars(
-        select(Measure).where(Measure.policy_id == policy.id).order_by(Measure.number))).all())
+        select(Measure).where(col(Measure.policy_id) == policy.id).order_by(col(Measure.number)))).all())
     tasks = list((await session.scalars(
-        select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)).order_by(Task.seq))).all())
+        select(Task).where(col(Task.policy_id) == policy.id, col(Task.active).is_(True)).order_by(col(Task.seq)))).all())
     rows = (await session.execute(
-        select(Assignment.task_id, Assignment.role, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Task.policy_id == policy.id, Assignment.status != Status.CANCELLED).order_by(Assignment.id))).all()
+        select(col(Assignment.task_id), col(Assignment.role), col(Unit.name)).join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Task.policy_id) == policy.id, col(Assignment.status) != Status.CANCELLED).order_by(col(Assignment.id)))).all()
     roles: dict[int, list[tuple[str, str]]] = {}
     for task_id, role, name in rows:
         roles.setdefault(task_id, []).append((role, name))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Policy
 
@@ -29,7 +30,7 @@ def next_number(codes: list[str], letter: str) -> int:
 
 async def next_code(session: AsyncSession, kind: str) -> str:
     letter = letter_for(kind)
-    codes = list((await session.scalars(select(Policy.code).where(Policy.code.like(f"{letter}%")))).all())
+    codes = list((await session.scalars(select(col(Policy.code)).where(col(Policy.code).like(f"{letter}%")))).all())
     return f"{letter}{next_number(codes, letter)}"
 
 

@@ -7,19 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
-from bot.domain import callbacks as cb
-from bot.domain import refs
 from bot.domain.parsing import Parsed, parse_progress
 from bot.domain.statuses import Status
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc, local_time
-from bot.views.tasks import describe_report, refused_note, report_card_text
+from bot.views import notices
+from bot.views.tasks import describe_report, report_card_text
 from models import (
     Assignment,
     ProgressReport,
@@ -47,8 +45,8 @@ class IncomingReport:
 async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
     from models import TaskMessage
 
-    return await uow.session.scalar(select(TaskMessage.assignment_id).where(
-        TaskMessage.chat_id == chat_id, TaskMessage.message_id == message_id))
+    return await uow.session.scalar(select(col(TaskMessage.assignment_id)).where(
+        col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id))
 
 
 async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport,
@@ -129,16 +127,9 @@ async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport
     changed = apply_report_status(uow, view.assignment, parsed.status, parsed.percent, report,
                                   actor=actor.tag)
     understood = describe_report(actor.language, report)
-    key = "report.edited" if edited_from else "report.saved"
-    # In a group anyone may write: the confirmation says whose report it was.
-    person = (t(actor.language, "report.by", name=esc(report.author))
-              if report.chat_id is not None and report.chat_id < 0 and report.author else "")
+    text, markup = notices.report_receipt(actor.language, view, report, parsed, edited_from)
     outbox.enqueue(uow.session, chat_id=report.chat_id or actor.chat_id, now=uow.now, purpose="report_ack",
-        reply_to_message_id=report.message_id,
-        text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
-               old=edited_from.id if edited_from else "", person=person, **refs.of_view(view)) + refused_note(actor.language, parsed),
-        reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
-    )
+                   reply_to_message_id=report.message_id, text=text, reply_markup=markup)
     if notify_now:
         await notify_coordinators_of_report(uow, view, report)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
@@ -151,7 +142,7 @@ def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | N
     if assignment.acknowledged_at is None:
         # Reporting on a task is the clearest acknowledgement there is.
         assignment.acknowledged_at = uow.now
-    target = {"done": "claimed_done", "blocked": "blocked"}.get(status or "", "in_progress")
+    target = {"done": Status.CLAIMED_DONE, "blocked": Status.BLOCKED}.get(status or "", Status.IN_PROGRESS)
     if percent is not None:
         assignment.percent = percent
     assignment.last_report_at = uow.now
@@ -172,9 +163,8 @@ async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentVie
     for coordinator in await coordinators(uow):
         lang = coordinator.language
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
-            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report),
-            reply_markup=cb.keyboard([[cb.button(t(lang, "btn.approve"), cb.pack(cb.REVIEW, "ok", report.id)),
-                                       cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report.id))]]),
+            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report, uow.calendar.tz),
+            reply_markup=notices.review_keyboard(lang, report.id),
         )
 
 
@@ -185,8 +175,8 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
     if report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=True)
-    newest = await uow.session.scalar(select(func.max(ProgressReport.id)).where(
-        ProgressReport.assignment_id == report.assignment_id))
+    newest = await uow.session.scalar(select(func.max(col(ProgressReport.id))).where(
+        col(ProgressReport.assignment_id) == report.assignment_id))
     # Only the latest report, while it awaits review, may be corrected: an old 更正 button must
     # not reopen what the coordinator already approved or returned.
     if report.review_state != "pending" or report.superseded or report.id != newest:
@@ -198,7 +188,7 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
     a = view.assignment
     if a.status == Status.CLAIMED_DONE and status != "done":
         # Taking back a completion claim returns the task to work; the review goes with it.
-        asg.transition(uow, a, "blocked" if status == "blocked" else "in_progress", action="return",
+        asg.transition(uow, a, Status.BLOCKED if status == "blocked" else Status.IN_PROGRESS, action="return",
                        actor=actor.tag, reason="claim corrected by contact")
         a.claimed_done_at = None
     else:
@@ -213,8 +203,8 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
 
 async def latest_report_for_message(uow: UnitOfWork, chat_id: int, message_id: int) -> ProgressReport | None:
     return await uow.session.scalar(
-        select(ProgressReport).where(ProgressReport.chat_id == chat_id, ProgressReport.message_id == message_id)
-        .order_by(ProgressReport.id.desc()).limit(1))
+        select(ProgressReport).where(col(ProgressReport.chat_id) == chat_id, col(ProgressReport.message_id) == message_id)
+        .order_by(col(ProgressReport.id).desc()).limit(1))
 
 
 async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) -> tuple[Any, str]:
@@ -226,12 +216,10 @@ async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) 
     if attachment is None or report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=False)
-    caption = t(actor.language, "evidence.caption", unit=esc(view.unit.name), aid=view.assignment.id, rid=report.id,
-                time=local_time(report.created_at))
-    return attachment, caption
+    return attachment, notices.evidence_caption(actor.language, view, report, uow.calendar.tz)
 
 
 async def report_history(uow: UnitOfWork, assignment_id: int, limit: int = 5) -> list[ProgressReport]:
     return list((await uow.session.scalars(
-        select(ProgressReport).where(ProgressReport.assignment_id == assignment_id)
-        .order_by(ProgressReport.id.desc()).limit(limit))).all())
+        select(ProgressReport).where(col(ProgressReport.assignment_id) == assignment_id)
+        .order_by(col(ProgressReport.id).desc()).limit(limit))).all())

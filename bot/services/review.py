@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from bot.domain import callbacks as cb
-from bot.domain import refs
 from bot.domain.statuses import Status
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import events, outbox
 from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, lock, require_coordinator, tell_unit
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from bot.views.formatting import esc
-from bot.views.tasks import describe
 from models import (
     ProgressReport,
 )
@@ -31,7 +29,7 @@ async def approve_report(uow: UnitOfWork, actor: Actor, report_id: int) -> Progr
     extra = ""
     a = view.assignment
     if a.status == Status.CLAIMED_DONE and report.parsed_status == "done":
-        asg.transition(uow, a, "done", action="approve_done", actor=actor.tag,
+        asg.transition(uow, a, Status.DONE, action="approve_done", actor=actor.tag,
                        data={"report_id": report.id})
         a.done_at = uow.now
         extra = "done"
@@ -51,7 +49,7 @@ async def return_report(uow: UnitOfWork, actor: Actor, report_id: int, comment: 
     await cards.decided(uow, view, report, who=actor.name)
     a = view.assignment
     if a.status not in (Status.DONE, Status.CANCELLED):
-        asg.transition(uow, a, "returned", action="return", actor=actor.tag, reason=comment,
+        asg.transition(uow, a, Status.RETURNED, action="return", actor=actor.tag, reason=comment,
                        data={"report_id": report.id})
         a.claimed_done_at = None
     await tell_unit(uow, view, "notify.returned", purpose="review_notice", rid=report.id,
@@ -67,8 +65,7 @@ async def _reviewable(uow: UnitOfWork, actor: Actor, report_id: int) -> tuple[Pr
         raise CoordinationError("button.stale")
     await lock(uow, report)
     if report.review_state in ("approved", "returned") or report.superseded:
-        state = t(actor.language, f"review.state.{report.review_state}") if not report.superseded else "superseded"
-        raise CoordinationError("review.already", rid=report.id, state=state)
+        raise CoordinationError("review.already", rid=report.id, state=notices.review_state(actor.language, report))
     view = await asg.load_view(uow, report.assignment_id)
     assert view is not None
     return report, view
@@ -82,36 +79,30 @@ async def report_unit_for_review(uow: UnitOfWork, actor: Actor, report_id: int, 
         return view.unit.name
     require_coordinator(actor)
     report = await uow.session.get(ProgressReport, report_id)
-    view = await asg.load_view(uow, report.assignment_id) if report else None
-    return view.unit.name if view else "—"
+    found = await asg.load_view(uow, report.assignment_id) if report else None
+    return found.unit.name if found else "—"
 
 
 async def send_review_digest(uow: UnitOfWork, *, per_message: int = 8) -> int:
     """REPORT_NOTIFY=digest: the reports awaiting review since the last digest, with their buttons."""
     reports = list((await uow.session.scalars(
-        select(ProgressReport).where(ProgressReport.review_state == "pending", ProgressReport.notified_at.is_(None),
-                                     ProgressReport.superseded.is_(False))
-        .order_by(ProgressReport.id))).all())
+        select(ProgressReport).where(col(ProgressReport.review_state) == "pending", col(ProgressReport.notified_at).is_(None),
+                                     col(ProgressReport.superseded).is_(False))
+        .order_by(col(ProgressReport.id)))).all())
     if not reports:
         return 0
-    views = {r.id: await asg.load_view(uow, r.assignment_id) for r in reports}
+    views: dict[int | None, asg.AssignmentView] = {}
+    for r in reports:
+        view = await asg.load_view(uow, r.assignment_id)
+        assert view is not None
+        views[r.id] = view
     for coordinator in await coordinators(uow):
         lang = coordinator.language
         for start in range(0, len(reports), per_message):
-            chunk = reports[start:start + per_message]
-            lines = [t(lang, "digest.header", count=len(reports))] if start == 0 else []
-            rows = []
-            for r in chunk:
-                view = views[r.id]
-                assert view is not None
-                text = r.raw_text if len(r.raw_text) <= 200 else r.raw_text[:200] + "…"
-                lines.append(t(lang, "digest.row", rid=r.id, unit=esc(view.unit.name), aid=view.assignment.id,
-                               **refs.of_view(view),
-                               understood=describe(lang, r.parsed_status, r.parsed_percent), text=esc(text)))
-                rows.append([cb.button(f"{t(lang, 'btn.approve')} #{r.id}", cb.pack(cb.REVIEW, "ok", r.id)),
-                             cb.button(f"{t(lang, 'btn.return')} #{r.id}", cb.pack(cb.REVIEW, "ret", r.id))])
+            chunk = [(r, views[r.id]) for r in reports[start:start + per_message]]
+            text, markup = notices.review_digest(lang, chunk, total=len(reports), first=start == 0)
             outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_digest",
-                           text="\n\n".join(lines), reply_markup=cb.keyboard(rows))
+                           text=text, reply_markup=markup)
     for r in reports:
         r.notified_at = uow.now
     return len(reports)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.domain.refs import Ref, RefError, normalize_code, parse_ref
 from bot.domain.statuses import Status
@@ -17,7 +18,8 @@ from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, Policy, Task, Unit
 
-OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended")
+OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+        Status.EXTENDED)
 
 
 @dataclass
@@ -36,22 +38,22 @@ class Resolved:
 
 async def active_policies(uow: UnitOfWork) -> list[Policy]:
     """Policies with work still on them (at least one live task), in the order they came."""
-    live = select(Task.policy_id).where(Task.active.is_(True)).distinct()
-    return list((await uow.session.scalars(select(Policy).where(Policy.id.in_(live)).order_by(Policy.id))).all())
+    live = select(col(Task.policy_id)).where(col(Task.active).is_(True)).distinct()
+    return list((await uow.session.scalars(select(Policy).where(col(Policy.id).in_(live)).order_by(col(Policy.id)))).all())
 
 
 async def policy_by_code(uow: UnitOfWork, code: str) -> Policy | None:
-    return await uow.session.scalar(select(Policy).where(Policy.code == code.upper()))
+    return await uow.session.scalar(select(Policy).where(col(Policy.code) == code.upper()))
 
 
 async def _has(uow: UnitOfWork, policy_id: int, ref: Ref) -> bool:
     if ref.kind == "policy":
         return True
-    query = select(func.count(Measure.id)).where(Measure.policy_id == policy_id, Measure.number == ref.measure)
+    query = select(func.count(col(Measure.id))).where(col(Measure.policy_id) == policy_id, col(Measure.number) == ref.measure)
     if ref.kind == "task":
-        query = (select(func.count(Task.id)).join(Measure, Measure.id == Task.measure_id)
-                 .where(Task.policy_id == policy_id, Measure.number == ref.measure, Task.seq == ref.seq,
-                        Task.active.is_(True)))
+        query = (select(func.count(col(Task.id))).join(Measure, col(Measure.id) == col(Task.measure_id))
+                 .where(col(Task.policy_id) == policy_id, col(Measure.number) == ref.measure, col(Task.seq) == ref.seq,
+                        col(Task.active).is_(True)))
     return bool(await uow.session.scalar(query))
 
 
@@ -118,16 +120,17 @@ class Target:
 
 async def open_assignments(uow: UnitOfWork, policy: Policy, ref: Ref,
                            statuses: tuple[str, ...] = OPEN) -> Target:
-    query = (select(Assignment.id, Unit.name).join(Task, Task.id == Assignment.task_id)
-             .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
-             .where(Task.policy_id == policy.id, Task.active.is_(True), Assignment.status.in_(statuses))
-             .order_by(Measure.number, Task.seq, Assignment.id))
+    query = (select(col(Assignment.id), col(Unit.name)).join(Task, col(Task.id) == col(Assignment.task_id))
+             .join(Measure, col(Measure.id) == col(Task.measure_id)).join(Unit, col(Unit.id) == col(Assignment.unit_id))
+             .where(col(Task.policy_id) == policy.id, col(Task.active).is_(True), col(Assignment.status).in_(statuses))
+             .order_by(col(Measure.number), col(Task.seq), col(Assignment.id)))
     if ref.kind in ("measure", "task"):
-        query = query.where(Measure.number == ref.measure)
+        query = query.where(col(Measure.number) == ref.measure)
     if ref.kind == "task":
-        query = query.where(Task.seq == ref.seq)
+        query = query.where(col(Task.seq) == ref.seq)
     target = Target(ref)
     for aid, unit in (await uow.session.execute(query)).all():
+        assert aid is not None  # the primary key of a stored row
         target.assignment_ids.append(aid)
         if unit not in target.units:
             target.units.append(unit)
@@ -147,18 +150,18 @@ async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
     """Every policy with its counts, for /policies (lights come from board.rollup)."""
     counts: dict[int, dict[str, int]] = {}
     rows = (await uow.session.execute(
-        select(Task.policy_id, Assignment.status, func.count(Assignment.id)).join(Task, Task.id == Assignment.task_id)
-        .where(Task.active.is_(True), Assignment.status != Status.CANCELLED).group_by(Task.policy_id, Assignment.status)
+        select(col(Task.policy_id), col(Assignment.status), func.count(col(Assignment.id))).join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED).group_by(col(Task.policy_id), col(Assignment.status))
     )).all()
     for pid, status, n in rows:
         counts.setdefault(pid, {})[status] = n
     tasks = dict((await uow.session.execute(
-        select(Task.policy_id, func.count(Task.id)).where(Task.active.is_(True)).group_by(Task.policy_id))).all())
+        select(col(Task.policy_id), func.count(col(Task.id))).where(col(Task.active).is_(True)).group_by(col(Task.policy_id)))).all())
     lines = []
-    for policy in (await uow.session.scalars(select(Policy).order_by(Policy.id))).all():
+    for policy in (await uow.session.scalars(select(Policy).order_by(col(Policy.id)))).all():
         c = counts.get(policy.id or 0, {})
-        lines.append(PolicyLine(policy, tasks.get(policy.id, 0), sum(c.values()), c.get("done", 0),
-                                c.get("draft", 0)))
+        lines.append(PolicyLine(policy, tasks.get(policy.id or 0, 0), sum(c.values()), c.get(Status.DONE, 0),
+                                c.get(Status.DRAFT, 0)))
     return lines
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, select
 
 from bot.domain.refs import format_measure
+from bot.domain.statuses import Status
 from bot.i18n import normalise_language, t
 from bot.reporting import model as rm
 from bot.services import events, outbox
@@ -23,8 +24,9 @@ from bot.services.lights import LightEdges, light_expression
 from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
-OPEN = ("assigned", "acknowledged", "in_progress", "blocked", "returned", "extended", "claimed_done")
-DISPATCHED = (*OPEN, "done")
+OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
+        Status.EXTENDED, Status.CLAIMED_DONE)
+DISPATCHED = (*OPEN, Status.DONE)
 # The week's newest report lines the summary condenses per measure (the ledger has them all).
 MAX_PROGRESS_LINES = 2000
 
@@ -107,10 +109,10 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         .join(Task, Task.id == Assignment.task_id).where(live).group_by(Task.policy_id))).all())
     reports_count = await uow.session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
     headline = rm.Headline(
-        total=sum(status_rows.values()), done=status_rows.get("done", 0),
-        in_progress=sum(status_rows.get(s, 0) for s in ("acknowledged", "in_progress", "blocked", "returned",
-                                                         "extended", "claimed_done")),
-        not_acknowledged=status_rows.get("assigned", 0), overdue=int(overdue or 0),
+        total=sum(status_rows.values()), done=status_rows.get(Status.DONE, 0),
+        in_progress=sum(status_rows.get(s, 0) for s in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED,
+                                                        Status.RETURNED, Status.EXTENDED, Status.CLAIMED_DONE)),
+        not_acknowledged=status_rows.get(Status.ASSIGNED, 0), overdue=int(overdue or 0),
         red=by_light.get("red", 0), yellow=by_light.get("yellow", 0), green=by_light.get("green", 0),
         reports_this_week=int(reports_count or 0), tasks=sum(tasks_by_policy.values()),
         undelivered=by_light.get("undelivered", 0))
@@ -220,7 +222,8 @@ async def build_summary(uow: UnitOfWork, *, week: str, include_rows: bool = True
         assignments = await _assignment_rows(uow, light, live)
         reports = await _report_rows(uow, period_reports)
     return rm.SummaryData(policies=sections, week=week, period_start=start, period_end=end, generated_at=uow.now,
-                          headline=headline, units=units, change=change, assignments=assignments, reports=reports)
+                          headline=headline, units=units, change=change, assignments=assignments, reports=reports,
+                          tz=uow.calendar.tz)
 
 
 def _rate(units: list[rm.UnitRow]) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
+from sqlmodel import col
 
 from bot.domain.statuses import Status
 from bot.services import events
@@ -64,7 +65,7 @@ async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str,
                 continue
             row = alias_rows.get(alias)
             if row is None:
-                row = UnitAlias(unit_id=unit.id, alias=alias)
+                row = UnitAlias(unit_id=unit.id or 0, alias=alias)
                 uow.session.add(row)
                 alias_rows[alias] = row
             elif correct and row.unit_id != unit.id:
@@ -82,11 +83,11 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
     name = name.strip()
     if not name:
         return None
-    unit = await uow.session.scalar(select(Unit).where(Unit.name == name))
+    unit = await uow.session.scalar(select(Unit).where(col(Unit.name) == name))
     if unit is not None:
         return unit
     unit = await uow.session.scalar(
-        select(Unit).join(UnitAlias, UnitAlias.unit_id == Unit.id).where(UnitAlias.alias == name)
+        select(Unit).join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id)).where(col(UnitAlias.alias) == name)
     )
     if unit is not None:
         return unit
@@ -94,13 +95,13 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
         return await find_unit(uow, "省" + name[3:])
     # A city may be named by its short form alone ("宜春").
     if not name.endswith(("市", "政府")):
-        city = await uow.session.scalar(select(Unit).where(Unit.name == f"{name}市人民政府"))
+        city = await uow.session.scalar(select(Unit).where(col(Unit.name) == f"{name}市人民政府"))
         if city is not None:
             return city
     # People type fragments ("工信厅"): accept one only when it points at a single unit.
     pattern = f"%{name}%"
-    ids = set((await uow.session.scalars(select(Unit.id).where(Unit.name.like(pattern)))).all())
-    ids |= set((await uow.session.scalars(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))).all())
+    ids = set((await uow.session.scalars(select(col(Unit.id)).where(col(Unit.name).like(pattern)))).all())
+    ids |= set((await uow.session.scalars(select(col(UnitAlias.unit_id)).where(col(UnitAlias.alias).like(pattern)))).all())
     if len(ids) == 1:
         return await uow.session.get(Unit, ids.pop())
     return None
@@ -131,18 +132,19 @@ class UnitListing:
 
 
 async def list_units(uow: UnitOfWork) -> list[UnitListing]:
-    alias_rows = (await uow.session.execute(select(UnitAlias.unit_id, UnitAlias.alias).order_by(UnitAlias.id))).all()
+    alias_rows = (await uow.session.execute(select(col(UnitAlias.unit_id), col(UnitAlias.alias)).order_by(col(UnitAlias.id)))).all()
     aliases: dict[int, list[str]] = {}
     for unit_id, alias in alias_rows:
         aliases.setdefault(unit_id, []).append(alias)
-    open_case = func.sum(case((Assignment.status.not_in(("done", "cancelled", "draft")), 1), else_=0))
+    closed = (Status.DONE, Status.CANCELLED, Status.DRAFT)
+    open_case = func.sum(case((col(Assignment.status).not_in(closed), 1), else_=0))
     counts_q = (
-        select(Assignment.unit_id, func.count(Assignment.id), open_case)
-        .where(Assignment.status != Status.CANCELLED)
-        .group_by(Assignment.unit_id)
+        select(col(Assignment.unit_id), func.count(col(Assignment.id)), open_case)
+        .where(col(Assignment.status) != Status.CANCELLED)
+        .group_by(col(Assignment.unit_id))
     )
     counts = {row[0]: (row[1], row[2] or 0) for row in (await uow.session.execute(counts_q)).all()}
-    units = (await uow.session.scalars(select(Unit).order_by(Unit.id))).all()
+    units = (await uow.session.scalars(select(Unit).order_by(col(Unit.id)))).all()
     return [
         UnitListing(
             id=u.id or 0, name=u.name, kind=u.kind, known=u.known, aliases=aliases.get(u.id or 0, []),

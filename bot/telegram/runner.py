@@ -27,7 +27,7 @@ def menu(lang: str) -> list[tuple[str, str]]:
     return [(c, t(lang, f"cmd.{c}")) for c in MENU]
 
 
-async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
+async def set_commands(bot) -> None:
     from aiogram.types import BotCommand
 
     await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in menu("zh")])

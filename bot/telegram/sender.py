@@ -19,6 +19,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from bot.db import WriteGate
 from bot.domain.clock import Clock
@@ -324,7 +325,7 @@ class OutboxSender:
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values))
 
     async def _unexpected(self, row_id: int, exc: Exception) -> None:
         """Counted and retried with backoff; after MAX_UNEXPECTED tries the row is given up as dead,
@@ -349,7 +350,7 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             # Old messages stay behind in the old group, so TaskMessage rows keep the old id.
             for table in (Contact, OutboxMessage):
-                await session.execute(update(table).where(table.chat_id == old_chat_id)
+                await session.execute(update(table).where(col(table.chat_id) == old_chat_id)
                                       .values(chat_id=new_chat_id))
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
@@ -364,7 +365,7 @@ class OutboxSender:
         self.stats["as_plain_text"] += 1
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(
                 text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
                 attempts=OutboxMessage.attempts + 1, **RELEASED))
             events.add(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
@@ -387,8 +388,8 @@ class OutboxSender:
         if message.purpose in (UNDELIVERABLE_PURPOSE, "card_edit"):
             return  # an edit of a card that is gone, or of a notice about a failed notice
         now = self.clock.now()
-        contacts = (await session.scalars(select(Contact).where(Contact.chat_id == message.chat_id)
-                                          .order_by(Contact.id))).all()
+        contacts = (await session.scalars(select(Contact).where(col(Contact.chat_id) == message.chat_id)
+                                          .order_by(col(Contact.id)))).all()
         whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
         excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
         for coordinator in await coordinator_contacts(session):
@@ -412,7 +413,7 @@ class OutboxSender:
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
             # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(
-                Contact.chat_id == chat_id, Contact.active.is_(True), Contact.paused_at.is_(None)))).all()
+                col(Contact.chat_id) == chat_id, col(Contact.active).is_(True), col(Contact.paused_at).is_(None)))).all()
             for contact in contacts:
                 contact.paused_at = now
                 events.add(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",

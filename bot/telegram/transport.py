@@ -45,7 +45,7 @@ class AiogramTransport:
                  if message.reply_to_message_id else None)
         try:
             if message.method == "sendMessage":
-                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text),
+                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text) or "",
                                                    parse_mode=message.parse_mode, reply_markup=markup,
                                                    reply_parameters=reply)
             elif message.method == "editMessageText":
@@ -63,6 +63,8 @@ class AiogramTransport:
                 elif send is None:
                     raise BadRequest(f"unknown method {message.method}")
                 else:
+                    # The bound methods differ in their file parameter's name, so the dict's value type is object;
+                    # each takes the chat and the file first.
                     sent = await send(message.chat_id, message.telegram_file_id,  # type: ignore[operator]
                                       caption=message.text or None, parse_mode=message.parse_mode)
             elif message.method == "sendDocument":

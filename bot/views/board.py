@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, tzinfo
 
 from bot.domain import refs
 from bot.domain.text import clip, clip_html
 from bot.i18n import role_name, status_name, t
+from bot.services.assignments import AssignmentView
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.evidence import label
 from bot.views.formatting import esc, local_time
-from models import ProgressReport
+from models import ProgressReport, ReportAttachment
 
 PAGE_LINES = 25
 PAGE_CHARS = 3500
@@ -97,14 +98,14 @@ def overdue_lines(lang: str, rows: list[AssignmentLine], today: date) -> list[st
     ]
 
 
-def task_detail(lang: str, view, light: str, reports: list[ProgressReport],  # type: ignore[no-untyped-def]
-                files: dict[int, list] | None = None) -> str:
+def task_detail(lang: str, view: AssignmentView, light: str, reports: list[ProgressReport],
+                tz: tzinfo, files: dict[int, list[ReportAttachment]] | None = None) -> str:
     a = view.assignment
     text = t(lang, "task.detail", aid=a.id, light=t(lang, f"light.{light}"), status=status_name(lang, a.status),
              percent=_percent(a.percent), **refs.of_view(view), measure_title=esc(clip(view.measure.title)),
              text=esc(view.task.text), unit=esc(view.unit.name), role=role_name(lang, a.role),
-             due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), acked=local_time(a.acknowledged_at),
-             last_report=local_time(a.last_report_at), reminders=a.reminders_count)
+             due=a.due_on.isoformat() if a.due_on else t(lang, "task.no_due"), acked=local_time(a.acknowledged_at, tz),
+             last_report=local_time(a.last_report_at, tz), reminders=a.reminders_count)
     if reports:
         text += t(lang, "task.detail.reports")
         for r in reports:
@@ -113,5 +114,5 @@ def task_detail(lang: str, view, light: str, reports: list[ProgressReport],  # t
             if not shown and r.attachment_kind:
                 shown = [label(lang, r.attachment_kind, r.attachment_name)]
             body = " ".join(x for x in [body, *shown] if x)
-            text += t(lang, "task.detail.report", time=local_time(r.created_at), text=esc(body))
+            text += t(lang, "task.detail.report", time=local_time(r.created_at, tz), text=esc(body))
     return text

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from datetime import datetime, tzinfo
 
 
 def esc(text: str | None) -> str:
     return html.escape(text or "", quote=False)
 
 
-def local_time(at: datetime | None) -> str:
-    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if at else "—"
+def local_time(at: datetime | None, tz: tzinfo) -> str:
+    """Month, day and time in ``tz``, the office's configured zone (the calendar's ``tz``)."""
+    return at.astimezone(tz).strftime("%m-%d %H:%M") if at else "—"

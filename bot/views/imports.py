@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.domain import callbacks as cb
@@ -62,7 +62,7 @@ def preview_pages(lang: str, data: dict[str, Any], code: str | None = None) -> l
 
 
 def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: ImportPreview, page: int,
-                   expires_at: datetime | None) -> tuple[str, dict[str, Any]]:
+                   expires_at: datetime | None, tz: tzinfo) -> tuple[str, dict[str, Any]]:
     pages = preview_pages(lang, data, preview.code)
     page = max(0, min(page, len(pages) - 1))
     pol = data["policy"]
@@ -85,7 +85,7 @@ def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: Impo
             head.append(t(lang, "import.no_due_warning", count=len(no_due)))
     body = "\n".join(text for _, text in pages[page])
     footer = t(lang, "import.footer", page=page + 1, pages=len(pages),
-               expires=local_time(expires_at) if expires_at else "—")
+               expires=local_time(expires_at, tz) if expires_at else "—")
     text = "\n".join(head) + "\n\n" + body + "\n\n" + footer
     rows: list[list[dict[str, str]]] = []
     keys = [key for key, _ in pages[page] if key is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from bot.domain import callbacks as cb
@@ -17,6 +18,7 @@ from models import (
 
 if TYPE_CHECKING:
     from bot.services.dispatch import DispatchPlan
+    from bot.services.plain_reports import OpenTask
 
 
 
@@ -91,7 +93,7 @@ def refused_note(lang: str, parsed: Parsed) -> str:
     return "\n" + t(lang, "report.percent_refused", value=f"{parsed.invalid_percent}%")
 
 
-def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport) -> str:
+def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport, tz: tzinfo) -> str:
     text = report.raw_text if len(report.raw_text) <= 600 else report.raw_text[:600] + "…"
     if report.attachment_kind:
         from bot.services.evidence import label
@@ -100,7 +102,7 @@ def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport
     return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
              **refs.of_view(view),
              understood=describe_report(lang, report), text=esc(text),
-             rid=report.id, time=local_time(report.created_at))
+             rid=report.id, time=local_time(report.created_at, tz))
 
 
 def reporter_label(unit: str, report: ProgressReport) -> str:
@@ -108,3 +110,12 @@ def reporter_label(unit: str, report: ProgressReport) -> str:
     if report.chat_id is not None and report.chat_id < 0 and report.author:
         return f"{unit}（{report.author}）"
     return unit
+
+
+def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
+    """A report that names no task: one button per open task of the unit, to place it on."""
+    rows = [[cb.button(t(lang, "plain.choice", task=refs.format_task(task.code, task.measure, task.seq),
+                         aid=task.assignment_id,
+                         text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
+            for task in tasks]
+    return cb.keyboard(rows)

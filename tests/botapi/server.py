@@ -37,7 +37,7 @@ Test control endpoints (all accept/return JSON; bytes go as ``content_b64`` or p
     GET  /_test/sent?chat_id=&since=&with_bytes=1       GET /_test/message?chat_id=&message_id=
     GET  /_test/wait_for?chat_id=&text_contains=&since=&timeout=   (408 on timeout)
     GET  /_test/calls?method=   /_test/edits   /_test/callback_answers   /_test/commands
-    GET  /_test/stats           /_test/deleted
+    GET  /_test/stats
     GET  /_test/update_times?update_id=   {update_id: {queued, fetched}} (time.monotonic(); fetched is
                                  null until a getUpdates returned it; without update_id: every update)
     POST /_test/fail            {method?, times?, status?, retry_after?, description?, chat_id?}
@@ -558,12 +558,9 @@ class FakeBotAPI:
 
         self.sent: list[Sent] = []
         self.edits: list[EditRecord] = []
-        self.deleted: list[dict[str, Any]] = []
         self.callback_answers: list[CallbackAnswer] = []
-        self.chat_actions: list[dict[str, Any]] = []
         self.calls: list[CallRecord] = []
         self.commands: dict[tuple[str, Any, Any, str], list[dict[str, Any]]] = {}
-        self.bot_settings: dict[str, Any] = {}
         self._faults: list[dict[str, Any]] = []
         self._blocked: set[int] = set()
         self._down_until = 0.0
@@ -1136,9 +1133,7 @@ class FakeBotAPI:
         """Clear observations, faults, blocks, outage and limiter state (users/chats/messages stay)."""
         self.sent.clear()
         self.edits.clear()
-        self.deleted.clear()
         self.callback_answers.clear()
-        self.chat_actions.clear()
         self.calls.clear()
         self.update_times.clear()
         self._faults.clear()
@@ -1545,12 +1540,6 @@ class FakeBotAPI:
                 else:
                     await asyncio.sleep(self.webhook_retry_delay)
 
-    def _api_close(self, p: dict[str, Any], f: Any) -> bool:
-        return True
-
-    def _api_logOut(self, p: dict[str, Any], f: Any) -> bool:
-        return True
-
     @staticmethod
     def _commands_key(p: dict[str, Any]) -> tuple[str, Any, Any, str]:
         scope = p.get("scope") or {"type": "default"}
@@ -1583,51 +1572,6 @@ class FakeBotAPI:
         self.commands[self._commands_key(p)] = [
             {"command": c["command"], "description": c["description"]} for c in cmds
         ]
-        return True
-
-    def _api_getMyCommands(self, p: dict[str, Any], f: Any) -> list[dict[str, Any]]:
-        return self.commands.get(self._commands_key(p), [])
-
-    def _api_deleteMyCommands(self, p: dict[str, Any], f: Any) -> bool:
-        self.commands.pop(self._commands_key(p), None)
-        return True
-
-    def _api_setMyDescription(self, p: dict[str, Any], f: Any) -> bool:
-        self.bot_settings[("description", p.get("language_code") or "")] = p.get("description")
-        return True
-
-    def _api_setMyShortDescription(self, p: dict[str, Any], f: Any) -> bool:
-        self.bot_settings[("short_description", p.get("language_code") or "")] = p.get("short_description")
-        return True
-
-    def _api_setMyName(self, p: dict[str, Any], f: Any) -> bool:
-        self.bot_settings[("name", p.get("language_code") or "")] = p.get("name")
-        return True
-
-    def _api_setChatMenuButton(self, p: dict[str, Any], f: Any) -> bool:
-        self.bot_settings[("menu_button", p.get("chat_id"))] = p.get("menu_button")
-        return True
-
-    def _api_getChat(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
-        chat = self._chat(p)
-        gifts = dict.fromkeys(
-            (
-                "unlimited_gifts",
-                "limited_gifts",
-                "unique_gifts",
-                "premium_subscription",
-                "gifts_from_channels",
-            ),
-            False,
-        )
-        return chat | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
-
-    def _api_sendChatAction(self, p: dict[str, Any], f: Any) -> bool:
-        chat = self._chat(p)
-        if not p.get("action"):
-            raise bad("action is empty")
-        self._check_can_send(chat)
-        self.chat_actions.append({"chat_id": chat["id"], "action": p["action"], "time": time.monotonic()})
         return True
 
     def _api_sendMessage(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
@@ -1721,9 +1665,6 @@ class FakeBotAPI:
     def _api_sendVideo(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
         return self._send_file("sendVideo", "videos", "video", p, f)
 
-    def _api_sendSticker(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
-        return self._send_file("sendSticker", "stickers", "sticker", p, f)
-
     def _api_editMessageText(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
         msg = self._editable(p)
         if "text" not in msg:
@@ -1744,23 +1685,6 @@ class FakeBotAPI:
         self._record_edit("editMessageText", msg)
         return msg
 
-    def _api_editMessageCaption(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
-        msg = self._editable(p)
-        caption, ents = self._caption(p)
-        markup = self._inline_only(self._check_markup(p.get("reply_markup")))
-        if (
-            caption == msg.get("caption")
-            and ents == msg.get("caption_entities")
-            and markup == msg.get("reply_markup")
-        ):
-            raise bad(NOT_MODIFIED)
-        self._set_opt(msg, "caption", caption)
-        self._set_opt(msg, "caption_entities", ents)
-        self._set_opt(msg, "reply_markup", markup)
-        msg["edit_date"] = int(time.time())
-        self._record_edit("editMessageCaption", msg)
-        return msg
-
     def _api_editMessageReplyMarkup(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
         msg = self._editable(p)
         markup = self._inline_only(self._check_markup(p.get("reply_markup")))
@@ -1777,17 +1701,6 @@ class FakeBotAPI:
             msg.pop(key, None)
         else:
             msg[key] = value
-
-    def _api_deleteMessage(self, p: dict[str, Any], f: Any) -> bool:
-        chat = self._chat(p)
-        mid = self._int(p, "message_id")
-        msg = self._messages.pop((chat["id"], mid), None)  # type: ignore[arg-type]
-        if msg is None:
-            raise bad("message to delete not found")
-        self.deleted.append(
-            {"chat_id": chat["id"], "message_id": mid, "time": time.monotonic(), "message": msg}
-        )
-        return True
 
     def _api_answerCallbackQuery(self, p: dict[str, Any], f: Any) -> bool:
         qid = str(p.get("callback_query_id") or "")
@@ -1942,9 +1855,6 @@ class FakeBotAPI:
 
     def _test_callback_answers(self, p: dict[str, Any]) -> Any:
         return [a.to_json() for a in self.callback_answers]
-
-    def _test_deleted(self, p: dict[str, Any]) -> Any:
-        return self.deleted
 
     def _test_commands(self, p: dict[str, Any]) -> Any:
         return [
