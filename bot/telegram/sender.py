@@ -98,10 +98,10 @@ class Limits:
     # A killed instance's claims go to another after this long. A send is cut off at half of it,
     # so no live instance's send outlasts its claim.
     lease_seconds: float = 20.0
-    # A slot started later than this (an event loop held up) is given back rather than used: late
-    # starts bunch with the on-time ones after them. Half the margin: within it no limit can break,
-    # and the other half is left for the request's own jitter on its way.
-    late_start: float = 0.01
+    # A slot started later than this (an event loop held up) is given again rather than used: late
+    # starts bunch with the on-time ones after them. Under the margin (in seconds, for a 1 s
+    # window), no second can hold more than the limit.
+    late_start: float = 0.018
     # The most a claim's first slot is put ahead of it, however slow claims have been.
     max_lead: float = 0.25
 
