@@ -19,8 +19,8 @@ from tests.botapi import FakeBotAPI
 from tests.e2e_support import WAIT, BotProcess, query, scalar, settle
 from tests.test_e2e_process import (  # noqa: F401  (seeded_db is a fixture)
     COORD,
-    YICHUN,
     START_TIMEOUT,
+    YICHUN,
     YICHUN_OWN,
     assert_no_traceback,
     assignment_id,
