@@ -280,3 +280,58 @@ async def test_fake_api_redelivers_an_update_not_answered_200() -> None:
             async with client.post(f"{srv.base_url}/bot{srv.token}/getUpdates") as resp:
                 assert resp.status == 409  # no polling while a webhook is set
     assert update
+
+
+async def test_fake_api_spreads_updates_over_backends_round_robin_and_redelivers_what_fails() -> None:
+    """The fake plays the load balancer in front of several instances: round robin, as many in
+    flight as connections, and an update a dead backend did not answer goes to another one."""
+    import asyncio
+
+    from aiohttp import web
+
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    busy = {"now": 0, "most": 0}
+
+    def backend(name: str) -> web.Application:
+        async def hook(request: web.Request) -> web.Response:
+            body = await request.json()
+            busy["now"] += 1
+            busy["most"] = max(busy["most"], busy["now"])
+            try:
+                await asyncio.sleep(0.05)
+            finally:
+                busy["now"] -= 1
+            got[name].append(body["update_id"])
+            return web.Response(status=200)
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        return app
+
+    async with TestServer(backend("a")) as a, TestServer(backend("b")) as b, FakeBotAPI() as srv:
+        srv.webhook_retry_delay = 0.05
+        srv.webhook_connections = 2
+        srv.webhook_backends = [str(a.make_url("/hook")), str(b.make_url("/hook"))]
+        srv.user(7, first_name="x")
+        async with aiohttp.ClientSession() as client:
+            async with client.post(f"{srv.base_url}/bot{srv.token}/setWebhook",
+                                   json={"url": "https://lb.example.org/telegram", "secret_token": SECRET}) as resp:
+                assert resp.status == 200
+        for i in range(10):
+            srv.send_text(7, f"m{i}")
+        ids = [u["update_id"] for u in srv.pending_updates]
+        await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+        assert sorted(got["a"] + got["b"]) == ids, got
+        assert len(got["a"]) == len(got["b"]) == 5, got  # round robin
+        assert busy["most"] == 2, busy  # two connections at once
+
+        await b.close()  # one instance dies
+        for i in range(6):
+            srv.send_text(7, f"n{i}")
+        later = [u["update_id"] for u in srv.pending_updates]
+        await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+        assert sorted(got["a"][5:]) == later, got
+        failed = [u for u, url, status, _ in srv.webhook_log if status != 200]
+        assert failed and set(failed) <= set(later), srv.webhook_log
+        answered = [u for u, _, status, _ in srv.webhook_log if status == 200]
+        assert sorted(answered) == ids + later  # each answered once, none lost
