@@ -125,6 +125,33 @@ class Cluster:
             await instance.process.start()
         return self
 
+    async def start_together(self, generation: str = "", timeout: float = START_TIMEOUT) -> Cluster:  # noqa: ASYNC109
+        """Starts the instances and holds them at their start-up migration (alembic_version locked)
+        until all wait there, so their clocks' jobs (the first follow-up tick, the summary's catch-up)
+        run at the same moment and race for the same rows."""
+        import asyncpg
+
+        holder = await asyncpg.connect(_plain(self.database_url))
+        try:
+            transaction = holder.transaction()
+            await transaction.start()
+            await holder.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+            await self.start(generation)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'alembic_version'::regclass AND NOT granted"
+            while await scalar(self.database_url, waiting) < self.n:
+                for instance in self.instances:
+                    if not instance.process.running:
+                        raise AssertionError(f"`duban run` exited early:\n{instance.process.log()[-4000:]}")
+                if loop.time() > deadline:
+                    raise AssertionError("instances never reached their migration:\n" + self.logs())
+                await asyncio.sleep(0.1)
+            await transaction.commit()
+        finally:
+            await holder.close()
+        return self
+
     async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
         """Every instance answers /healthz and has registered the webhook."""
         loop = asyncio.get_running_loop()

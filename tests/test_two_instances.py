@@ -179,7 +179,8 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
             monday = _next_monday_morning(datetime.now(UTC))
             cluster.extra.update({"CLOCK_START": monday.isoformat(), "SCHEDULER_TICK_SECONDS": "1"})
             mark = srv.mark()
-            await cluster.start(generation="-monday")
+            # Both start at once: their first ticks and summary catch-ups race for the same rows.
+            await cluster.start_together(generation="-monday")
             await cluster.wait_ready()
             timeline(f"both instances up at {monday.isoformat()} (clock), {due} follow-ups due")
             await srv.wait_for(chat_id=COORD, text_contains="督办周报", since=mark, timeout=60)
