@@ -1497,7 +1497,7 @@ class FakeBotAPI:
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
             workers = [asyncio.create_task(self._webhook_connection(client, n), name=f"fake-webhook-{n}")
-                       for n in range(max(1, self.webhook_connections))]
+                       for n in range(max(8, self.webhook_connections))]  # idle beyond webhook_connections
             try:
                 await asyncio.gather(*workers)
             finally:
