@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import asyncpg  # noqa: E402
 from world import (  # noqa: E402
     COORD,
     FAST_LIMITS,
@@ -50,8 +51,6 @@ from world import (  # noqa: E402
     people,
     send_reply,
 )
-
-import asyncpg  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
