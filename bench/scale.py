@@ -78,7 +78,7 @@ async def build(srv: FakeBotAPI, url: str, tmp: Path, units: int) -> World:
     srv.limits.enforce = False
     await setup.start()
     try:
-        await setup.wait_ready()
+        await setup.wait_ready(timeout=240)
         names = [r[0] for r in await rows(
             url, "SELECT u.name FROM unit u WHERE EXISTS (SELECT 1 FROM assignment a WHERE a.unit_id = u.id "
                  "AND a.status = 'draft') ORDER BY u.id")][:units]
@@ -105,7 +105,7 @@ async def ingest(srv: FakeBotAPI, url: str, tmp: Path, world: World, label: str,
     await cluster.start()
     srv.webhook_connections = connections
     try:
-        await cluster.wait_ready()
+        await cluster.wait_ready(timeout=240)
         await asyncio.sleep(3.0)  # start-up jobs (plan, catch-up) out of the way
         # One connection for the counting: this process also serves the fake Bot API.
         counter = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
@@ -149,7 +149,7 @@ async def fanout(srv: FakeBotAPI, url: str, tmp: Path, n: int) -> None:
     cluster = Cluster(srv, url, tmp / "fanout", n=2, extra=REAL_LIMITS | NO_SUMMARY)
     await cluster.start()
     try:
-        await cluster.wait_ready()
+        await cluster.wait_ready(timeout=240)
         await asyncio.sleep(3.0)
         rejected = srv.stats["rejected_429"]
         mark = srv.mark()
