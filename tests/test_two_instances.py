@@ -10,6 +10,7 @@ DUBAN_TEST_PG_URL (.ci/run starts PostgreSQL and sets it).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.services import outbox
 from config.settings import Settings
 from tests.botapi import FakeBotAPI
 from tests.cluster_support import Cluster, most_in_one_second, rows, scalar
-from tests.e2e_support import WAIT, Timeline, run_cli
+from tests.e2e_support import WAIT, Timeline, run_cli, slow_method
 from tests.test_e2e_process import (
     COORD,
     GONGXIN,
@@ -167,9 +168,32 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
             confirmations = [s for s in srv.sent[mark:] if "系统理解为" in s.body]
             assert len(confirmations) == len(texts), [c.body for c in confirmations]
             timeline(f"{len(texts)} replies stored once each")
-            assert await cluster.terminate() == [0, 0], cluster.logs()
+
+            # --- an update cut off by a SIGKILL mid-handling (inside answerCallbackQuery, not yet
+            # committed) was not answered: delivered again, to the other instance, handled once.
+            aid = int(re.search(r"#(\d+)", yichun_task.body).group(1))  # type: ignore[union-attr]
+            notices_before = await scalar(pg_url, "SELECT count(*) FROM outboxmessage WHERE purpose = 'ack_notice'")
+            with slow_method(srv, "answerCallbackQuery", 3.0):
+                calls_before = len(srv.calls)
+                srv.press_button(YICHUN, yichun_task, "签收")
+                pressed = srv.pending_updates[-1]["update_id"]
+                backend = await srv.wait_until(lambda: srv.webhook_delivering.get(pressed), timeout=WAIT)
+                # The handler is inside answerCallbackQuery (answered after 3 s), its change uncommitted.
+                await srv.wait_until(lambda: any(c.method == "answerCallbackQuery"
+                                                 for c in srv.calls[calls_before:]), timeout=WAIT)
+                victim = next(i for i, inst in enumerate(cluster.instances) if inst.backend == backend)
+                await cluster.kill(victim)
+                timeline(f"instance {victim} SIGKILLed while handling update {pressed}")
+                await srv.wait_until(lambda: any(u == pressed and status == 200 and url != backend
+                                                 for u, url, status, _ in srv.webhook_log), timeout=60)
+            acknowledged = await scalar(pg_url, "SELECT acknowledged_at FROM assignment WHERE id = $1", aid)
+            assert acknowledged is not None, "the press was lost with the killed instance"
+            notices = await scalar(pg_url, "SELECT count(*) FROM outboxmessage WHERE purpose = 'ack_notice'")
+            assert notices == notices_before + 1, (notices_before, notices)
+            assert await cluster.terminate() == [0], cluster.logs()
             for instance in cluster.instances:
-                assert_no_traceback(instance.process)
+                if instance.process.proc is not None and instance.process.proc.returncode == 0:
+                    assert_no_traceback(instance.process)
 
             # --- both back on a Monday after the dispatch: the follow-ups due by then and the
             # summary the bot was down for (the catch-up) go out once.

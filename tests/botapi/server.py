@@ -74,7 +74,8 @@ Behaviour notes (deliberately close to Telegram where it is cheap):
   refuses or fails is simply skipped by the next attempt, which goes to the next backend), and
   ``srv.webhook_connections`` (default 1; capped by setWebhook's ``max_connections``) updates are
   in flight at once, the oldest not in flight first. ``srv.webhook_log`` records each attempt as
-  (update_id, backend url, status, time.monotonic() when answered). A setWebhook with the same url
+  (update_id, backend url, status, time.monotonic() when answered); ``srv.webhook_delivering`` maps
+  the updates whose POST is open to their backend. A setWebhook with the same url
   and secret as the registered one (the second instance starting) keeps delivery going.
 
 Rate limits (``srv.limits``, a ``RateLimits``; enforced by default; only message-producing sends
@@ -586,6 +587,7 @@ class FakeBotAPI:
         self.webhook_backends: list[str] | None = None  # the load balancer's targets; None: the url
         self.webhook_connections = 1
         self.webhook_log: list[tuple[int, str, int | str, float]] = []
+        self.webhook_delivering: dict[int, str] = {}  # update_id -> backend, while its POST is open
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_turn = itertools.count()
         self._in_flight: set[int] = set()  # id() of the _Pending being delivered
@@ -1534,12 +1536,15 @@ class FakeBotAPI:
                     record.fetched = time.monotonic()
                 backends = self.webhook_backends or [self.webhook["url"]]
                 url = backends[next(self._webhook_turn) % len(backends)]
+                self.webhook_delivering[update_id] = url
                 try:
                     async with client.post(url, json=q.update, headers=headers) as resp:
                         await resp.read()
                         status: int | str = resp.status
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     status = type(exc).__name__
+                finally:
+                    self.webhook_delivering.pop(update_id, None)
                 self.webhook_attempts.append((update_id, status))
                 self.webhook_log.append((update_id, url, status, time.monotonic()))
                 if status == 200:
