@@ -108,7 +108,7 @@ async def test_fan_out_over_two_instances_one_killed_reaches_everyone_once_withi
 
 
 async def _invite(cluster: Cluster, unit: str) -> str:
-    result = await run_cli(cluster.env("cli"), "invite", unit)
+    result = await run_cli(cluster.env("cli"), "invite", unit, timeout=180)
     assert result.returncode == 0, result
     return result.last_line
 
@@ -129,9 +129,9 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
         people(srv)
         srv.webhook_retry_delay = 0.2
         cluster = Cluster(srv, pg_url, tmp_path, n=2)
-        init = await run_cli(cluster.env("cli"), "init", with_token=False, timeout=120)
+        init = await run_cli(cluster.env("cli"), "init", with_token=False, timeout=240)
         assert init.returncode == 0, init
-        added = await run_cli(cluster.env("cli"), "coordinator", "add", str(COORD), with_token=False)
+        added = await run_cli(cluster.env("cli"), "coordinator", "add", str(COORD), with_token=False, timeout=180)
         assert added.returncode == 0, added
         codes = {unit: await _invite(cluster, unit) for unit in (YICHUN_UNIT, GONGXIN_UNIT)}
         timeline("database seeded")
