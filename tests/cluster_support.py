@@ -22,7 +22,7 @@ from tests.e2e_support import BotProcess, Env
 
 PUBLIC_URL = "https://duban.test/telegram"  # what every instance registers; the fake spreads it
 SECRET = "cluster-Secret_0123456789"
-START_TIMEOUT = 60.0  # two processes importing aiogram and migrating at once on a busy machine
+START_TIMEOUT = 180.0  # two processes importing aiogram and migrating at once on a busy machine
 
 
 def free_port() -> int:
