@@ -20,6 +20,7 @@ from bot.migrate import upgrade
 from bot.services import outbox
 from config.settings import Settings
 from tests.botapi import FakeBotAPI
+from tests.botapi.server import Sent
 from tests.cluster_support import Cluster, most_in_one_second, rows, scalar
 from tests.e2e_support import WAIT, Timeline, run_cli, slow_method
 from tests.test_e2e_process import (
@@ -170,11 +171,17 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
             timeline(f"{len(texts)} replies stored once each")
 
             # --- an update cut off by a SIGKILL mid-handling (inside answerCallbackQuery, not yet
-            # committed) was not answered: delivered again, to the other instance, handled once.
-            aid = int(re.search(r"#(\d+)", yichun_task.body).group(1))  # type: ignore[union-attr]
+            # committed) was not answered: delivered again, to the other instance, handled once. (The
+            # other task message: the replies above acknowledged the first one.)
+            def aid_of(message: Sent) -> int:
+                return int(re.search(r"#(\d+)", message.body).group(1))  # type: ignore[union-attr]
+
+            untouched = next(m for m in task_messages(srv, YICHUN) if aid_of(m) != aid_of(yichun_task))
+            aid = aid_of(untouched)
+            assert await scalar(pg_url, "SELECT acknowledged_at FROM assignment WHERE id = $1", aid) is None
             with slow_method(srv, "answerCallbackQuery", 3.0):
                 calls_before = len(srv.calls)
-                srv.press_button(YICHUN, yichun_task, "签收")
+                srv.press_button(YICHUN, untouched, "签收")
                 pressed = srv.pending_updates[-1]["update_id"]
                 backend = await srv.wait_until(lambda: srv.webhook_delivering.get(pressed), timeout=WAIT)
                 # The handler is inside answerCallbackQuery (answered after 3 s), its change uncommitted.
@@ -187,8 +194,8 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
                                                  for u, url, status, _ in srv.webhook_log), timeout=60)
             acknowledged = await scalar(pg_url, "SELECT acknowledged_at FROM assignment WHERE id = $1", aid)
             assert acknowledged is not None, "the press was lost with the killed instance"
-            events = await scalar(pg_url, "SELECT count(*) FROM event WHERE entity_id = $1 AND to_state = 'acknowledged'",
-                                  aid)
+            events = await scalar(pg_url, "SELECT count(*) FROM event WHERE entity_id = $1 AND kind = "
+                                  "'assignment.acknowledge'", aid)
             assert events == 1, events
             assert await cluster.terminate() == [0], cluster.logs()
             for instance in cluster.instances:
