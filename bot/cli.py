@@ -103,7 +103,12 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         print("\n".join(explain_lines(decomposition)))
     if args.dry_run:
         if not args.json and not args.explain:
-            _print_decomposition(decomposition)
+            from bot.cli_preview import preview_against_database, preview_lines
+
+            preview = await preview_against_database(app, decomposition)
+            _print_decomposition(decomposition, preview.code if preview else None)
+            if preview is not None:
+                print("\n".join(preview_lines(preview)))
             print("（试运行：未写入数据库）")
         return 0
     migrate(app.settings)
@@ -116,12 +121,12 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
                                       actor="cli:import", horizon=args.horizon)
     out = sys.stderr if args.json else sys.stdout
     if outcome.unchanged:
-        print(f"与已导入的政策相同（#{outcome.policy_id}），未作改动。", file=out)
+        print(f"与已导入的政策 {outcome.code} 相同，未作改动。", file=out)
     elif outcome.created:
-        print(f"已导入政策 #{outcome.policy_id}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
+        print(f"已导入政策 {outcome.code}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
               f"{outcome.assignments} 个责任分配（待交办）。", file=out)
     else:
-        print(f"已更新政策 #{outcome.policy_id}（修订版）：", file=out)
+        print(f"已更新政策 {outcome.code}（修订版）：", file=out)
         for line in outcome.change_lines() or ["任务与责任单位未变（仅文字或截止日期调整）"]:
             print(f"  - {line}", file=out)
     for warning in decomposition.warnings:
@@ -129,13 +134,15 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_decomposition(decomposition) -> None:  # type: ignore[no-untyped-def]
+def _print_decomposition(decomposition, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain.refs import format_task
+
     info = decomposition.policy
     print(f"{info.title}\n{info.doc_number or '（无文号）'}  {info.issued_on or ''}")
     rows = []
     for measure in decomposition.measures:
         for task in measure.tasks:
-            rows.append([f"{measure.number}.{task.seq}", task.text, "、".join(task.lead),
+            rows.append([format_task(code, measure.number, task.seq), task.text, "、".join(task.lead),
                          "、".join(task.co + task.local), task.due.isoformat() if task.due else ""])
     print(table(["编号", "任务", "牵头", "配合/属地", "截止"], rows, [8, 48, 30, 40, 10]))
     for warning in decomposition.warnings:

@@ -13,6 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain import callbacks as cb
+from bot.domain import refs
 from bot.domain.dates import find_date
 from bot.domain.statuses import Status
 from bot.i18n import t
@@ -161,18 +162,19 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         return
     if callback_data.action == "ack":
         try:
-            await acknowledge.acknowledge(uow, actor, aid)
+            view = await acknowledge.acknowledge(uow, actor, aid)
         except coordination.CoordinationError as exc:
             await quietly(query.answer(refusal(actor, exc), show_alert=True))
             return
-        await quietly(query.answer(t(lang, "ack.ok", aid=aid)))
+        ref = refs.of_view(view)
+        await quietly(query.answer(t(lang, "ack.ok", aid=aid, **ref)))
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
             await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]
                 reply_markup=InlineKeyboardMarkup.model_validate(tasks_view.task_keyboard(aid, lang, acknowledged=True))))
-        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name)) if actor.in_group
-            else t(lang, "ack.ok", aid=aid))
+        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name), **ref)
+            if actor.in_group else t(lang, "ack.ok", aid=aid, **ref))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))

@@ -184,7 +184,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             _, task = drafts.find_task(view.data, arg)
             await _answer(query)
             text, markup = iv.correction_menu(lang, cb.IMPORT, view.draft.id or 0, arg, iv.task_lines(
-                lang, task, arg, set(drafts.review_units(view.data))))
+                lang, task, iv.draft_task_label(view.preview.code, arg), set(drafts.review_units(view.data))))
             say(uow, chat_id, text, markup=markup)
         elif action == "u":
             names = drafts.review_units(view.data)
@@ -262,7 +262,8 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "merge":
             measure, task = drafts.find_task(view.data, arg)
-            others = [(f"{arg}~{x['seq']}", drafts.task_key(measure["number"], x["seq"]))
+            others = [(f"{arg}~{x['seq']}", iv.draft_task_label(view.preview.code,
+                                                               drafts.task_key(measure["number"], x["seq"])))
                       for x in measure["tasks"] if x is not task]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.IMPORT, view.draft.id or 0, arg, others)

@@ -347,3 +347,20 @@ async def test_dispatcher_polling_echo(srv: FakeBotAPI, bot: Bot) -> None:
         await dp.stop_polling()
         await asyncio.wait_for(polling, 3)
     assert srv.stats["per_method"]["getUpdates"] >= 1
+
+
+async def test_voice_and_video_both_ways(srv: FakeBotAPI, bot: Bot) -> None:
+    srv.send_voice(42, b"OggS-1", duration=5)
+    srv.send_video(42, b"MP4-1", filename="a.mp4", caption="现场")
+    voice_msg, video_msg = [u.message for u in (await bot.get_updates(timeout=0))[-2:]]
+    assert voice_msg.voice.duration == 5 and voice_msg.caption is None
+    assert video_msg.video.file_name == "a.mp4" and video_msg.caption == "现场"
+    data = await bot.download_file((await bot.get_file(voice_msg.voice.file_id)).file_path)
+    assert data.read() == b"OggS-1"
+    # Sent on by their ids, each as what it is; a voice is not a document.
+    sent = await bot.send_voice(42, voice_msg.voice.file_id, caption="证明材料")
+    assert sent.voice.file_id == voice_msg.voice.file_id and srv.sent[-1].method == "sendVoice"
+    sent = await bot.send_video(42, video_msg.video.file_id)
+    assert sent.video.file_id == video_msg.video.file_id and srv.sent[-1].method == "sendVideo"
+    with pytest.raises(TelegramBadRequest, match="Voice as Document"):
+        await bot.send_document(42, voice_msg.voice.file_id)

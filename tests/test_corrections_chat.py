@@ -298,3 +298,36 @@ async def test_the_selected_policy_scopes_a_number_without_a_code(harness: Harne
     h.srv.command(COORD, "/fix 2.1")
     await h.deliver()
     assert "更正任务" in _last(h, COORD) and "软件产业园" in _last(h, COORD)
+
+
+async def test_correction_notices_are_worded_in_each_contact_s_language(harness: Harness) -> None:
+    h = harness
+    await dispatch_and_find(h)
+    h.srv.command(YICHUN, "/lang en")
+    await h.deliver()
+    task = await _task(h, "宜春做大做强")
+    yichun = (await _assignments(h, task.id or 0))["宜春市人民政府"]
+
+    await _menu(h, "2.2", "报送频次")
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "每月")
+    await h.deliver()
+    assert _last(h, YICHUN) == f"ℹ️ The reporting rhythm of task P1-2.2 (#{yichun.id}) is now: Monthly."
+
+    # Yichun moves from lead to co: told of its new role in English, the Chinese contact of the
+    # co unit that becomes the lead in Chinese.
+    await _menu(h, "2.2", "配合单位")
+    h.srv.send_text(COORD, "宜春")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "宜春市人民政府")
+    await h.deliver()
+    h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "完成")
+    await h.deliver()
+    assert (await _assignments(h, task.id or 0))["宜春市人民政府"].role == "co"
+    notice = _last(h, YICHUN)
+    assert notice.startswith("ℹ️ Your unit's role in task P1-2.2") and "“Lead” to “Cooperating”" in notice
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in notice), notice
+
+    await _menu(h, "2.2", "截止日期")
+    h.srv.send_text(COORD, "2026-06-30")
+    await h.deliver()
+    assert _last(h, YICHUN) == f"📅 The coordinator moved the deadline of task P1-2.2 (#{yichun.id}) to 2026-06-30."

@@ -544,6 +544,95 @@ async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Pat
                 await second.kill()
 
 
+# ---------------------------------------------------------------------------------------- (d)
+
+SECOND_POLICY = Path(__file__).parent / "fixtures" / "docs" / "pcn_paragraph_clauses.txt"
+P2_CORE_INCOME = "数字经济核心产业营业收入超1000亿元"  # P2-2.1: 发改委 leads, 工信厅 and 商务厅 co
+
+
+async def test_two_policies_and_a_correction_through_real_process(tmp_path: Path, seeded_db: Path) -> None:
+    """A second policy imported with `duban import` next to the seed: a shared measure number is asked
+    about, messages carry each policy's code, and a coordinator's /fix reaches the units it affects."""
+    async with FakeBotAPI() as srv:
+        people(srv)
+        env = fresh_env(srv, seeded_db, tmp_path)
+        imported = await cli_ok(env, "import", str(SECOND_POLICY))
+        assert "已导入政策 P2" in imported.stdout, imported
+        bot = BotProcess(env)
+        try:
+            await bot.start()
+            await wait_ready(srv, bot, 0)
+            for user, unit in ((YICHUN, "宜春"), (GONGXIN, "省工信厅")):
+                code = await chat_invite(srv, unit)
+                srv.command(user, f"/start {code}")
+                await srv.wait_for(chat_id=user, text_contains="绑定成功", timeout=WAIT)
+
+            # --- measure 2 exists in both: asked with a button per policy, nothing dispatched meanwhile
+            mark = srv.mark()
+            srv.command(COORD, "/dispatch 2")
+            question = await srv.wait_for(chat_id=COORD, text_contains="个政策中都有", since=mark, timeout=WAIT)
+            assert "P1-2" in question.body and "P2-2" in question.body, question.body
+            assert scalar(env, "SELECT count(*) FROM assignment WHERE status != 'draft'") == 0
+            srv.press_button(COORD, question, "P2 ")
+            preview = await srv.wait_for(chat_id=COORD, text_contains="交办预览（措施P2-2）", since=mark, timeout=WAIT)
+            srv.press_button(COORD, preview, "确认")
+            await srv.wait_for(chat_id=COORD, text_contains="已交办", since=mark, timeout=WAIT)
+            g_task = await srv.wait_for(
+                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body, chat_id=GONGXIN, since=mark, timeout=WAIT
+            )
+            assert "P2-2.1" in g_task.body and "P1-" not in g_task.body, g_task.body
+            assert not task_messages(srv, YICHUN), "宜春 has no part in P2-2"
+            # The seed's measure 2 by its code, next to it: its messages say P1.
+            mark = srv.mark()
+            srv.command(COORD, "/dispatch P1-2")
+            preview = await srv.wait_for(chat_id=COORD, text_contains="交办预览（措施P1-2）", since=mark, timeout=WAIT)
+            srv.press_button(COORD, preview, "确认")
+            await srv.wait_for(chat_id=COORD, text_contains="已交办", since=mark, timeout=WAIT)
+            await srv.wait_until(lambda: len(task_messages(srv, YICHUN)) == 2, timeout=WAIT)
+            assert all("P1-2." in s.body and "P2-" not in s.body for s in task_messages(srv, YICHUN))
+            dispatched = dict(query(
+                env, "SELECT p.code, count(*) FROM assignment a JOIN task t ON t.id = a.task_id "
+                "JOIN policy p ON p.id = t.policy_id WHERE a.status != 'draft' GROUP BY p.code"))
+            assert set(dispatched) == {"P1", "P2"} and dispatched["P1"] == MEASURE_TWO_ASSIGNMENTS, dispatched
+
+            # --- the coordinator corrects P2-2.1: 宜春 becomes its lead instead of 发改委
+            mark = srv.mark()
+            srv.command(COORD, "/fix P2-2.1")
+            menu = await srv.wait_for(chat_id=COORD, text_contains="更正任务", since=mark, timeout=WAIT)
+            srv.press_button(COORD, menu, "牵头单位")
+            await srv.wait_for(chat_id=COORD, text_contains="搜索", since=mark, timeout=WAIT)
+            srv.send_text(COORD, "宜春")
+            choices = await srv.wait_for(
+                lambda s: any(YICHUN_UNIT in b for b in s.button_texts), chat_id=COORD, since=mark, timeout=WAIT
+            )
+            await answer_to(srv, srv.press_button(COORD, choices, "省发展改革委"))  # unchoose the old lead
+            await answer_to(srv, srv.press_button(COORD, choices, YICHUN_UNIT))
+            srv.press_button(COORD, choices, "完成")
+            result = await srv.wait_for(chat_id=COORD, text_contains="已更正任务 P2-2.1", since=mark, timeout=WAIT)
+            assert f"新增负责：{YICHUN_UNIT}" in result.body and "不再负责：省发展改革委" in result.body, result.body
+            gained = await srv.wait_for(
+                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body, chat_id=YICHUN, since=mark, timeout=WAIT
+            )
+            assert "P2-2.1" in gained.body and f"{YICHUN_UNIT}（牵头）" in gained.body, gained.body
+            assert any("签收" in b for b in gained.button_texts), gained.button_texts
+            roles = dict(query(
+                env, "SELECT u.name, a.role || ':' || a.status FROM assignment a JOIN unit u ON u.id = a.unit_id "
+                "JOIN task t ON t.id = a.task_id WHERE t.text LIKE ?", (f"%{P2_CORE_INCOME}%",)))
+            assert roles[YICHUN_UNIT] == "lead:assigned" and roles["省发展改革委"].endswith(":cancelled"), roles
+            assert scalar(env, "SELECT count(*) FROM event WHERE kind = 'task.corrected.lead' AND actor = ?",
+                          (f"tg:{COORD}",)) == 1
+            # The seed's tasks were not touched by P2's correction.
+            assert not [s for s in srv.sent[mark:] if s.chat_id == YICHUN and "P1-" in s.body]
+
+            assert await bot.terminate(10) == 0, bot.log()
+            assert_no_traceback(bot)
+        except BaseException:
+            diagnose(srv)
+            raise
+        finally:
+            await bot.kill()
+
+
 # ---------------------------------------------------------------------------------------- (c)
 
 

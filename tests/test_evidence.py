@@ -90,3 +90,41 @@ async def test_evidence_is_copied_into_the_offices_storage(harness: Harness, tmp
     assert row.stored_path is not None and await asyncio.to_thread(Path(row.stored_path).read_bytes) == PDF
     assert Path(row.stored_path).is_relative_to(tmp_path / "evidence")
     assert await jobs.fetch_evidence(transport.download) == 0  # nothing twice
+
+
+async def test_a_voice_and_a_video_reply_are_reports_the_coordinator_can_open(harness: Harness) -> None:
+    h = harness
+    task = await dispatch_and_find(h)
+    aid = assignment_id_of(task)
+    h.srv.send_voice(YICHUN, b"OggS-voice-note", duration=7, reply_to=task)  # a voice note has no caption
+    h.srv.send_video(YICHUN, b"MP4-site-visit", filename="现场.mp4", caption="现场施工已过半", reply_to=task)
+    await h.deliver()
+    async with h.app.sessions() as session:
+        from models import ProgressReport
+
+        reports = list((await session.scalars(select(ProgressReport).where(ProgressReport.assignment_id == aid)
+                                              .order_by(ProgressReport.id))).all())
+        files = list((await session.scalars(select(ReportAttachment).order_by(ReportAttachment.id))).all())
+    # Both are reports of the task, stored verbatim (the voice with no words), each with its file.
+    assert [r.raw_text for r in reports] == ["", "现场施工已过半"]
+    assert [(f.report_id, f.kind, f.file_size) for f in files] == [
+        (reports[0].id, "voice", len(b"OggS-voice-note")), (reports[1].id, "video", len(b"MP4-site-visit"))]
+    assert files[0].file_id.startswith("AwAC") and files[1].file_name == "现场.mp4"
+    # The contact is answered for each; the coordinator's card shows a voice as [语音], not a blank.
+    assert any("[语音]" in s.text for s in h.srv.messages_to(COORD))
+    h.srv.command(COORD, f"/task #{aid}")
+    await h.deliver()
+    detail = h.srv.messages_to(COORD)[-1]
+    assert "[语音]" in detail.text and "现场施工已过半" in detail.text
+    assert len([x for x in detail.button_texts if x.startswith("📎")]) == 2
+    # Each opens as what it is: the voice by sendVoice, the video by sendVideo, the same files.
+    h.srv.press(COORD, detail, f"ev:{files[0].id}")
+    await h.deliver()
+    voice = h.srv.messages_to(COORD)[-1]
+    assert voice.method == "sendVoice" and voice.file_id == files[0].file_id
+    assert voice.message["voice"]["file_id"] == files[0].file_id
+    assert "宜春市人民政府" in (voice.caption or "")
+    h.srv.press(COORD, detail, f"ev:{files[1].id}")
+    await h.deliver()
+    video = h.srv.messages_to(COORD)[-1]
+    assert video.method == "sendVideo" and video.file_id == files[1].file_id and "宜春市人民政府" in (video.caption or "")

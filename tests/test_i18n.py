@@ -66,7 +66,7 @@ def test_english_formats_with_dummy_values() -> None:
 
 def test_fallbacks() -> None:
     assert t("xx", "denied") == zh.TEXTS["denied"]
-    assert t("xx", "ack.ok", aid=7) == zh.TEXTS["ack.ok"].format(aid=7)
+    assert t("xx", "ack.ok", aid=7, task="P1-2.1") == zh.TEXTS["ack.ok"].format(aid=7, task="P1-2.1")
     assert t("en", "no.such.key") == "no.such.key"
     assert t("zh", "no.such.key") == "no.such.key"
 

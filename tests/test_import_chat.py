@@ -62,12 +62,14 @@ async def test_a_text_file_is_previewed_corrected_and_saved_on_confirm(harness: 
     assert "省工业和信息化厅" in text and "每季度" in text and "2026-12-31" in text
     assert "单位待确认" in text and "省数字经济促进中心" in text
     assert "没有截止日期" in text
+    # Tasks are written with the code the policy will get, as everywhere else.
+    assert "P1-1.1" in text and "P1-3.1" in text and "\n1.1 " not in text
     # Nothing is live before the confirm.
     assert await _count(h, Policy) == 0
     assert await _count(h, ImportDraft, ImportDraft.state == "open") == 1
 
     # Correct the lead of 3.1: search by a short name, choose from the matches, done.
-    h.srv.press_button(COORD, preview, "✏️3.1")
+    h.srv.press_button(COORD, preview, "✏️P1-3.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "牵头单位")
     await h.deliver()
@@ -166,7 +168,7 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     await h.deliver()
     preview = _preview(h)
     # Split 1.1 after its first sentence? 1.1 has one sentence: split by typed text instead.
-    h.srv.press_button(COORD, preview, "✏️1.1")
+    h.srv.press_button(COORD, preview, "✏️P1-1.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "拆分")
     await h.deliver()
@@ -175,7 +177,7 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     preview = _preview(h)
     assert "5 项任务" in (preview.text or "")
     # Merge the two halves back.
-    h.srv.press_button(COORD, preview, "✏️1.1")
+    h.srv.press_button(COORD, preview, "✏️P1-1.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "合并")
     await h.deliver()
@@ -183,14 +185,14 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     await h.deliver()
     assert "4 项任务" in (_preview(h).text or "")
     # A past deadline is refused; a future one set.
-    h.srv.press_button(COORD, _preview(h), "✏️3.1")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-3.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "截止日期")
     await h.deliver()
     h.srv.send_text(COORD, "2025-01-01")
     await h.deliver()
     assert "不能早于今天（2025-09-23）" in (h.srv.messages_to(COORD)[-1].text or "")
-    h.srv.press_button(COORD, _preview(h), "✏️3.1")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-3.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "截止日期")
     await h.deliver()
@@ -198,7 +200,7 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     await h.deliver()
     assert "2026-06-30" in (_preview(h).text or "").split("3.1")[1]
     # One deadline for a whole measure, then for the whole document: the warning goes.
-    h.srv.press_button(COORD, _preview(h), "✏️1.1")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-1.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "措施1截止日期")
     await h.deliver()
@@ -211,21 +213,21 @@ async def test_pasted_text_and_corrections_in_the_preview(harness: Harness) -> N
     h.srv.send_text(COORD, "2026-09-30")
     await h.deliver()
     assert "没有截止日期" not in (_preview(h).text or "")
-    h.srv.press_button(COORD, _preview(h), "✏️3.1")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-3.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "截止日期")
     await h.deliver()
     h.srv.send_text(COORD, "2026-06-30")
     await h.deliver()
     # Rhythm, text, drop.
-    h.srv.press_button(COORD, _preview(h), "✏️3.1")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-3.1")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "报送频次")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "每月")
     await h.deliver()
     assert "每月" in (_preview(h).text or "").split("3.1")[1]
-    h.srv.press_button(COORD, _preview(h), "✏️1.2")
+    h.srv.press_button(COORD, _preview(h), "✏️P1-1.2")
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "删除")
     await h.deliver()

@@ -42,7 +42,7 @@ def test_revised_document(directory):
     assert [c.new.measure for c in diff.due_changed] == []
     lines = diff.summary_lines()
     assert "新增任务 1 项：" in lines and "改写任务 1 项：" in lines
-    assert any(line.startswith("· 措施6第1项：增加配合 省财政厅") for line in lines)
+    assert any(line.startswith("· 6.1：增加配合 省财政厅") for line in lines)
 
 
 def test_removed_task_and_json_roundtrip(directory):
@@ -53,3 +53,4 @@ def test_removed_task_and_json_roundtrip(directory):
     assert [(c.old.measure, c.old.seq) for c in diff.removed] == [(8, 2)]
     assert diff.added == [] and diff.reworded == [] and diff.units_changed == []
     assert any(line.startswith("删除任务 1 项") for line in diff.summary_lines())
+    assert "－ P1-8.2：" in "\n".join(diff.summary_lines("P1"))

@@ -83,7 +83,7 @@ async def test_replies_to_closed_tasks_and_other_messages_get_the_usual_answers(
     await h.deliver()
     assert "已办结" in h.srv.messages_to(YICHUN)[-2].text
     # Not a task message: a plain report (issue 14 item 2), on 宜春's one task still open.
-    assert "已收到 #" in h.srv.messages_to(YICHUN)[-1].text and f"#{aid} " not in h.srv.messages_to(YICHUN)[-1].text
+    assert "已收到任务 " in h.srv.messages_to(YICHUN)[-1].text and f"#{aid} " not in h.srv.messages_to(YICHUN)[-1].text
     async with h.app.sessions() as session:
         kept = (await session.scalars(select(ProgressReport.raw_text))).all()
     assert "补充：验收材料已归档" in kept  # nothing a unit sends is thrown away

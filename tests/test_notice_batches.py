@@ -55,6 +55,29 @@ async def test_a_units_quick_reports_become_one_card(harness: Harness) -> None:
         states = dict((await session.execute(select(ProgressReport.id, ProgressReport.review_state))).all())
     assert states[rid] == "approved"
     assert sorted(v for k, v in states.items() if k != rid) == ["pending", "pending"]
+    # The joined card says so in place: its block names the decision, its buttons are gone, the
+    # other two reports keep theirs; no new message.
+    assert len(h.srv.messages_to(COORD)[mark:]) == 1
+    current = h.srv.message(COORD, card.message_id)
+    rows = (current.get("reply_markup") or {}).get("inline_keyboard") or []
+    left = [b["text"] for row in rows for b in row]
+    assert len(left) == 4 and not any(x.endswith(f"#{rid}") for x in left), left
+    assert current["text"].count("已通过") == 1 and "Coord" in current["text"]
+    assert all(r in current["text"] for r in replies)
+    # A contact's 更正 of another report in it edits the same message, not a new card.
+    async with h.app.sessions() as session:
+        rows_by_id = {r.id: r for r in (await session.scalars(select(ProgressReport))).all()}
+    other = next(k for k, r in rows_by_id.items() if k != rid and r.raw_text == replies[2])
+    ack = next(s for s in h.srv.messages_to(YICHUN) if f"报送#{other}" in s.text)
+    h.srv.press_button(YICHUN, ack, "更正")
+    await h.deliver()
+    h.srv.press_button(YICHUN, h.srv.message(YICHUN, ack.message_id), "受阻")
+    await h.deliver()
+    assert len(h.srv.messages_to(COORD)[mark:]) == 1
+    current = h.srv.message(COORD, card.message_id)
+    assert "受阻" in current["text"] and current["text"].count("已通过") == 1
+    rows = (current.get("reply_markup") or {}).get("inline_keyboard") or []
+    assert len([b for row in rows for b in row]) == 4
 
 
 async def test_acknowledgements_of_a_window_are_one_notice(harness: Harness) -> None:

@@ -46,6 +46,8 @@ async def test_several_open_tasks_ask_which_and_attach_on_choice(harness: Harnes
     assert "哪一项" in question.text
     data = question.callback_data
     assert len(data) == 2 and all(d.startswith(cb.PLACE + ":") for d in data)
+    # The choices are written in the one reference format, with the policy's code.
+    assert all(b.startswith("P1-") for b in question.button_texts), question.button_texts
     assert await _reports(h, "宜春市人民政府") == []
     async with h.app.sessions() as session:
         held = (await session.scalars(select(UnplacedReport))).one()

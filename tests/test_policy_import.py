@@ -55,8 +55,8 @@ async def test_revised_document_reports_changes(app: App) -> None:
     outcome = await _import(app, revised, "revised")
     assert not outcome.created and not outcome.unchanged
     lines = "\n".join(outcome.change_lines())
-    assert "改写任务：1.3" in lines
-    assert "删除任务：6.2" in lines
+    assert "改写任务：P1-1.3" in lines
+    assert "删除任务：P1-6.2" in lines
     assert "省财政厅" in lines
     assert any("新余建设固态电池中试平台" in a for a in outcome.added)
     async with app.sessions() as session:
@@ -121,5 +121,14 @@ def test_cli_import_revision(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca
     _cli(monkeypatch, tmp_path, capsys, "init")
     revised = tmp_path / "revised.txt"
     revised.write_text(SEED_TEXT.replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。"), encoding="gb18030")
+    # The dry run shows the same changes as the chat preview, and keeps nothing.
+    db = tmp_path / "cli.db"
+    before = db.read_bytes()
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised), "--dry-run")
+    assert code == 0 and "已导入政策 P1 的修订版" in out and "改写任务 1 项" in out
+    assert "～ P1-1.3：" in out and "P1-1.3" in out and "未写入数据库" in out
+    assert db.read_bytes() == before
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised))
-    assert code == 0 and "修订版" in out and "改写任务：1.3" in out
+    assert code == 0 and "已更新政策 P1（修订版）" in out and "改写任务：P1-1.3" in out
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised), "--dry-run")
+    assert code == 0 and "与已导入的政策 P1 相同" in out

@@ -83,13 +83,16 @@ TEXTS: dict[str, str] = {
     # help
     "help.coordinator": (
         "<b>Coordinator (督办人) commands</b>\n"
-        "/dispatch [measure no.|all] Dispatch (交办) tasks\n/board Supervision board\n"
-        "/measure no. Measure details\n/task no. Task details\n"
-        "/unit unit Unit's tasks\n/overdue Overdue items\n/remind no.|unit Chase (催办) now\n"
-        "/extend no. date Extension (延期)\n"
-        "/close no. Close (办结)\n/reopen no. Reopen\n/units Unit directory\n/invite unit [role] Invite\n"
-        "/addcoordinator ID Add coordinator\n/followups Chase schedule\n/summary Weekly report\n"
-        "/export Export ledger\n/lang Language"
+        "/policies Policies and items (choose the current one)\n"
+        "/new Register an item (leader's instruction, meeting decision, key work)\n"
+        "/dispatch P1-2|P1|all Dispatch (交办) tasks\n/board [P1] Supervision board\n"
+        "/measure P1-2 Measure details\n/task P1-2.1|#71 Task details\n"
+        "/unit unit Unit's tasks\n/overdue Overdue items\n/remind #71|unit Chase (催办) now\n"
+        "/extend #71|P1-2.1 date Extension (延期)\n"
+        "/close #71 Close (办结)\n/reopen #71 Reopen\n/units Unit directory\n/invite unit [role] Invite\n"
+        "/addcoordinator ID Add coordinator\n/followups Chase schedule\n/summary [P1] Weekly report\n"
+        "/export [P1] Export ledger\n/lang Language\n"
+        "With a policy chosen, its code may be left out: 2.1 is task 2.1 of the current policy."
     ),
     "help.contact": (
         "<b>Guide for contacts (联络员)</b>\n"
@@ -147,13 +150,13 @@ TEXTS: dict[str, str] = {
     "rhythm.yearly": "Yearly",
     "rhythm.ongoing": "Ongoing",
     # acknowledgement
-    "ack.ok": "Task #{aid} acknowledged. To report progress, reply to the task message.",
+    "ack.ok": "Task {task} #{aid} acknowledged. To report progress, reply to the task message.",
     "ack.already": "Task #{aid} was already acknowledged.",
     "ack.closed": "Task #{aid} is “{status}”; no acknowledgement needed.",
     "notify.ack": "✅ {unit} acknowledged task #{aid} ({task}).",
     # reports
     "report.saved": (
-        "Report received for #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
+        "{person}Report received for task {task} #{aid} (report #{rid}).\nUnderstood as: {understood}\n"
         "If this is wrong, tap “Correct”."
     ),
     "report.understood.progress": "In progress{percent}",
@@ -193,10 +196,10 @@ TEXTS: dict[str, str] = {
     "review.ask_comment": "Enter your comments for returning report #{rid} (they will be sent to {unit}):",
     "review.returned": "Report #{rid} returned; comments sent to {unit}.",
     "review.already": "Report #{rid} was already handled ({state}).",
-    "notify.approved": "✅ Your report on task #{aid} (report #{rid}) was approved. {extra}",
+    "notify.approved": "✅ Your report on task {task} #{aid} (report #{rid}) was approved. {extra}",
     "notify.approved.done": "The task is closed.",
     "notify.returned": (
-        "↩️ Your report on task #{aid} (report #{rid}) was returned.\nComments: {comment}\n"
+        "↩️ Your report on task {task} #{aid} (report #{rid}) was returned.\nComments: {comment}\n"
         "Please address them and reply to the task message again."
     ),
     "review.state.approved": "approved",
@@ -220,8 +223,8 @@ TEXTS: dict[str, str] = {
     "ext.approved": "Extension request #{eid} approved.",
     "ext.refused": "Extension request #{eid} refused.",
     "ext.already": "Extension request #{eid} was already handled ({state}).",
-    "notify.ext.approved": "✅ Extension for task #{aid} approved; new deadline {due}.",
-    "notify.ext.refused": "❌ Extension for task #{aid} not approved; the deadline remains {due}.",
+    "notify.ext.approved": "✅ Extension for task {task} #{aid} approved; new deadline {due}.",
+    "notify.ext.refused": "❌ Extension for task {task} #{aid} not approved; the deadline remains {due}.",
     # coordinator control
     "board.title": "<b>Supervision board</b>  {date}",
     "board.policy": "\n{light}<b>{code} {title}</b>",
@@ -268,9 +271,9 @@ TEXTS: dict[str, str] = {
     "reopen.usage": "Usage: /reopen #71 (an assignment, with #)",
     "reopen.ok": "Task #{aid} reopened.",
     "transition.bad": "Task #{aid} is currently “{status}”; this action is not possible.",
-    "notify.extended": "📅 The deadline of task #{aid} is now {due}.",
-    "notify.closed": "✅ Task #{aid} was closed by the coordinator.",
-    "notify.reopened": "🔄 Task #{aid} was reopened by the coordinator; please continue and report progress.",
+    "notify.extended": "📅 The deadline of task {task} #{aid} is now {due}.",
+    "notify.closed": "✅ Task {task} #{aid} was closed by the coordinator.",
+    "notify.reopened": "🔄 Task {task} #{aid} was reopened by the coordinator; please continue and report progress.",
     # follow-ups
     "followup.ack_reminder": (
         "⏰ <b>Acknowledgement reminder</b> Task {task} #{aid} has been dispatched but not yet acknowledged.\n"
@@ -604,7 +607,7 @@ TEXTS: dict[str, str] = {
     "import.scope.measure": "all tasks of measure {measure}",
     # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "Your unit has {count} open tasks. Which one is this update about? (Your text is saved.)",
-    "plain.choice": "M{measure}-{seq} {text}",
+    "plain.choice": "{task} {text}",
     "plain.placed": "Update recorded on task #{aid}.",
     "plain.already": "This update is already recorded on a task.",
     "plain.none": "Your unit has no open tasks at the moment. Send /tasks to see your unit's tasks.",
@@ -616,7 +619,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.undelivered": "Undelivered",
     "board.undelivered": " ⚫undelivered {n}",
     "status.undelivered": "Undelivered",
-    "followup.undelivered": "⚫ <b>Undelivered</b>: {unit} has no contact (or all its contacts stopped receiving); task #{aid} (measure {measure}) cannot reach it.\n{text}\nInvite a contact with /invite.",
+    "followup.undelivered": "⚫ <b>Undelivered</b>: {unit} has no contact (or all its contacts stopped receiving); task {task} #{aid} cannot reach it.\n{text}\nInvite a contact with /invite.",
     "help.leader": (
         "<b>For the unit's leader</b>\n"
         "• Escalations for your unit's tasks (not acknowledged, overdue) are sent to you.\n"
@@ -625,10 +628,10 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit}: board</b> (read-only)\n{total} tasks: {lights}",
     "leader.board.empty": "{unit} has no dispatched tasks yet.",
-    "remind.progress": "⏰ <b>Reminder</b> task #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
-    "remind.overdue": "🔴 <b>Overdue</b> task #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
-    "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} (measure {measure}).",
-    "ack.ok.person": "{person} acknowledged task #{aid} for the unit.",
+    "remind.progress": "⏰ <b>Reminder</b> task {task} #{aid}\nMeasure {measure}: {text}\nDue: {due}\nStatus: {status}\nPlease reply to this message with your latest progress; files and photos welcome.",
+    "remind.overdue": "🔴 <b>Overdue</b> task {task} #{aid} passed its deadline ({due}).\nMeasure {measure}: {text}\nStatus: {status}\nPlease reply with your progress or request an extension.",
+    "notify.ack.person": "✅ {unit} ({person}) acknowledged task #{aid} ({task}).",
+    "ack.ok.person": "{person} acknowledged task {task} #{aid} for the unit.",
     "review.card.approved": "\n\n✅ <b>Approved</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>Returned</b> · {who} · {time}\nComment: {comment}",
     "batch.report_notice": "📨 <b>{unit}</b>: {count} reports in a short while; please review each:",
@@ -714,4 +717,19 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "Preparing the weekly summary…",
     "export.generating": "Preparing the ledger…",
+    # The command menu (setMyCommands), one description per command (issue 13: the workspace's commands)
+    "cmd.start": "Start / redeem an invitation", "cmd.help": "Help", "cmd.tasks": "My unit's tasks",
+    "cmd.task": "Task details", "cmd.policies": "Policies and items", "cmd.new": "Register an item",
+    "cmd.import": "Import a policy document", "cmd.fix": "Correct a task", "cmd.due": "Set a deadline",
+    "cmd.board": "Board", "cmd.dispatch": "Dispatch tasks", "cmd.measure": "Measure", "cmd.unit": "A unit's tasks",
+    "cmd.overdue": "Overdue items", "cmd.remind": "Chase now", "cmd.extend": "Extend a deadline",
+    "cmd.close": "Close a task", "cmd.reopen": "Reopen a task", "cmd.units": "Unit directory",
+    "cmd.invite": "Invite", "cmd.followups": "Scheduled follow-ups", "cmd.summary": "Weekly summary",
+    "cmd.export": "Export the ledger", "cmd.lang": "Language / 语言",
+    # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
+    "report.by": "{name}: ",
+    "report.understood.evidence": "{kind} received without a note (kept; open it from the task's details)",
+    # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
+    "followup.undelivered_many": "⚫ <b>Undelivered</b>: for task {task}, {units} have no contact (or all their contacts stopped receiving); the task cannot reach them.\n{text}\nInvite their contacts with /invite.",
+    "sep.list": ", ",
 }

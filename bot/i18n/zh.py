@@ -57,10 +57,12 @@ TEXTS: dict[str, str] = {
     # help
     "help.coordinator": (
         "<b>督办人命令</b>\n"
-        "/dispatch [措施号|all] 交办任务\n/board 督办看板\n/measure 措施号 措施详情\n/task 编号 任务详情\n"
-        "/unit 单位 单位任务\n/overdue 逾期事项\n/remind 编号|单位 立即催办\n/extend 编号 日期 延期\n"
-        "/close 编号 办结\n/reopen 编号 重新打开\n/units 单位目录\n/invite 单位 [角色] 邀请\n"
-        "/addcoordinator ID 添加督办人\n/followups 催办计划\n/summary 周报\n/export 导出台账\n/lang 语言"
+        "/policies 政策与督办事项（选定当前政策）\n/new 登记督办事项（领导批示、会议议定、重点工作）\n"
+        "/dispatch P1-2|P1|all 交办任务\n/board [P1] 督办看板\n/measure P1-2 措施详情\n/task P1-2.1|#71 任务详情\n"
+        "/unit 单位 单位任务\n/overdue 逾期事项\n/remind #71|单位 立即催办\n/extend #71|P1-2.1 日期 延期\n"
+        "/close #71 办结\n/reopen #71 重新打开\n/units 单位目录\n/invite 单位 [角色] 邀请\n"
+        "/addcoordinator ID 添加督办人\n/followups 催办计划\n/summary [P1] 周报\n/export [P1] 导出台账\n/lang 语言\n"
+        "已选定政策时，可省略代码：2.1 即当前政策的任务 2.1。"
     ),
     "help.contact": (
         "<b>联络员使用说明</b>\n"
@@ -108,12 +110,12 @@ TEXTS: dict[str, str] = {
     "rhythm.yearly": "每年",
     "rhythm.ongoing": "长期坚持",
     # acknowledgement
-    "ack.ok": "已签收任务 #{aid}。报送进展请直接回复任务消息。",
+    "ack.ok": "已签收任务 {task} #{aid}。报送进展请直接回复任务消息。",
     "ack.already": "任务 #{aid} 已签收过。",
     "ack.closed": "任务 #{aid} 当前状态为“{status}”，无需签收。",
     "notify.ack": "✅ {unit} 已签收任务 #{aid}（{task}）。",
     # reports
-    "report.saved": "已收到 #{aid} 的报送（报送#{rid}）。\n系统理解为：{understood}\n如理解有误，请点“更正”。",
+    "report.saved": "{person}已收到任务 {task} #{aid} 的报送（报送#{rid}）。\n系统理解为：{understood}\n如理解有误，请点“更正”。",
     "report.understood.progress": "推进中{percent}",
     "report.understood.done": "已完成，申请办结（待督办人审核）",
     "report.understood.blocked": "受阻，需协调",
@@ -140,9 +142,9 @@ TEXTS: dict[str, str] = {
     "review.ask_comment": "请输入退回报送#{rid} 的意见（将发给 {unit}）：",
     "review.returned": "已退回报送#{rid}，意见已发给 {unit}。",
     "review.already": "报送#{rid} 已处理过（{state}）。",
-    "notify.approved": "✅ 您对任务 #{aid} 的报送（报送#{rid}）已审核通过。{extra}",
+    "notify.approved": "✅ 您对任务 {task} #{aid} 的报送（报送#{rid}）已审核通过。{extra}",
     "notify.approved.done": "任务已办结。",
-    "notify.returned": "↩️ 您对任务 #{aid} 的报送（报送#{rid}）被退回。\n意见：{comment}\n请按意见补充后再次回复任务消息。",
+    "notify.returned": "↩️ 您对任务 {task} #{aid} 的报送（报送#{rid}）被退回。\n意见：{comment}\n请按意见补充后再次回复任务消息。",
     "review.state.approved": "已通过",
     "review.state.returned": "已退回",
     # extension
@@ -155,8 +157,8 @@ TEXTS: dict[str, str] = {
     "ext.approved": "已同意延期申请 #{eid}。",
     "ext.refused": "已拒绝延期申请 #{eid}。",
     "ext.already": "延期申请 #{eid} 已处理（{state}）。",
-    "notify.ext.approved": "✅ 任务 #{aid} 延期申请已同意，新截止日期 {due}。",
-    "notify.ext.refused": "❌ 任务 #{aid} 延期申请未获同意，截止日期仍为 {due}。",
+    "notify.ext.approved": "✅ 任务 {task} #{aid} 延期申请已同意，新截止日期 {due}。",
+    "notify.ext.refused": "❌ 任务 {task} #{aid} 延期申请未获同意，截止日期仍为 {due}。",
     # coordinator control
     "board.title": "<b>督办看板</b>  {date}",
     "board.policy": "\n{light}<b>{code} {title}</b>",
@@ -195,9 +197,9 @@ TEXTS: dict[str, str] = {
     "reopen.usage": "用法：/reopen #71（分配编号前加 #）",
     "reopen.ok": "任务 #{aid} 已重新打开。",
     "transition.bad": "任务 #{aid} 当前为“{status}”，不能执行此操作。",
-    "notify.extended": "📅 任务 #{aid} 截止日期调整为 {due}。",
-    "notify.closed": "✅ 任务 #{aid} 已由督办人办结。",
-    "notify.reopened": "🔄 任务 #{aid} 已被督办人重新打开，请继续推进并报送进展。",
+    "notify.extended": "📅 任务 {task} #{aid} 截止日期调整为 {due}。",
+    "notify.closed": "✅ 任务 {task} #{aid} 已由督办人办结。",
+    "notify.reopened": "🔄 任务 {task} #{aid} 已被督办人重新打开，请继续推进并报送进展。",
     "page.footer": "第 {page}/{pages} 页",
     # robustness
     "odd.sticker": "收到贴纸啦 🙂 如需报送进展，请用文字回复任务消息。",
@@ -503,7 +505,7 @@ TEXTS: dict[str, str] = {
     "import.scope.measure": "措施{measure}的全部任务",
     # ---- issue 14 (i14b): plain reports, evidence, batched notices, true lights, leaders
     "plain.which": "本单位有 {count} 项在办任务，这条进展属于哪一项？请点选（原文已保存）。",
-    "plain.choice": "措施{measure}-{seq} {text}",
+    "plain.choice": "{task} {text}",
     "plain.placed": "已将这条进展记入任务 #{aid}。",
     "plain.already": "这条进展已记入任务，无需再选。",
     "plain.none": "本单位目前没有在办任务，这条消息无需报送。发送 /tasks 查看本单位任务。",
@@ -515,7 +517,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.undelivered": "未送达",
     "board.undelivered": " ⚫未送达{n}",
     "status.undelivered": "未送达",
-    "followup.undelivered": "⚫ <b>未送达</b>：{unit} 尚无联络员（或联络员均已停止接收），任务 #{aid}（措施{measure}）无法送达。\n{text}\n请通过 /invite 邀请该单位联络员。",
+    "followup.undelivered": "⚫ <b>未送达</b>：{unit} 尚无联络员（或联络员均已停止接收），任务 {task} #{aid} 无法送达。\n{text}\n请通过 /invite 邀请该单位联络员。",
     "help.leader": (
         "<b>分管领导使用说明</b>\n"
         "• 本单位任务的督办提示（未签收、逾期）会发送给您。\n• 每周收到本单位任务摘要。\n"
@@ -523,10 +525,10 @@ TEXTS: dict[str, str] = {
     ),
     "leader.board.header": "<b>{unit} 督办看板</b>（只读）\n任务 {total} 项：{lights}",
     "leader.board.empty": "{unit} 目前没有已交办的任务。",
-    "remind.progress": "⏰ <b>催办</b> 任务 #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
-    "remind.overdue": "🔴 <b>逾期催办</b> 任务 #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
-    "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（措施{measure}）。",
-    "ack.ok.person": "{person} 已代表本单位签收任务 #{aid}。",
+    "remind.progress": "⏰ <b>催办</b> 任务 {task} #{aid}\n措施{measure}：{text}\n截止日期：{due}\n当前状态：{status}\n请回复本消息报送最新进展，可附文件或图片。",
+    "remind.overdue": "🔴 <b>逾期催办</b> 任务 {task} #{aid} 已过截止日期（{due}）。\n措施{measure}：{text}\n当前状态：{status}\n请尽快回复本消息报送进展，或申请延期。",
+    "notify.ack.person": "✅ {unit}（{person}）已签收任务 #{aid}（{task}）。",
+    "ack.ok.person": "{person} 已代表本单位签收任务 {task} #{aid}。",
     "review.card.approved": "\n\n✅ <b>已通过</b> · {who} · {time}",
     "review.card.returned": "\n\n↩️ <b>已退回</b> · {who} · {time}\n退回意见：{comment}",
     "batch.report_notice": "📨 <b>{unit}</b> 近期报送 {count} 条，请逐条审核：",
@@ -603,4 +605,18 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "正在生成周报…",
     "export.generating": "正在生成台账…",
+    # The command menu (setMyCommands), one description per command (issue 13: the workspace's commands)
+    "cmd.start": "开始 / 使用邀请码", "cmd.help": "帮助", "cmd.tasks": "本单位任务", "cmd.task": "任务详情",
+    "cmd.policies": "政策与督办事项", "cmd.new": "登记督办事项（立项）", "cmd.import": "导入政策文件",
+    "cmd.fix": "更正任务", "cmd.due": "设定截止日期", "cmd.board": "督办看板", "cmd.dispatch": "交办任务",
+    "cmd.measure": "措施详情", "cmd.unit": "单位任务", "cmd.overdue": "逾期事项", "cmd.remind": "立即催办",
+    "cmd.extend": "延期", "cmd.close": "办结", "cmd.reopen": "重新打开", "cmd.units": "单位目录",
+    "cmd.invite": "邀请", "cmd.followups": "催办计划", "cmd.summary": "周报", "cmd.export": "导出台账",
+    "cmd.lang": "语言 / Language",
+    # A week by hand (issue 14): a group's confirmation names who wrote; a file without words is a file
+    "report.by": "{name}，",
+    "report.understood.evidence": "收到{kind}，未附文字说明（已保存，可在任务详情中打开）",
+    # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
+    "followup.undelivered_many": "⚫ <b>未送达</b>：任务 {task} 的 {units} 尚无联络员（或联络员均已停止接收），任务无法送达。\n{text}\n请通过 /invite 邀请这些单位的联络员。",
+    "sep.list": "、",
 }

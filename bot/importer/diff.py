@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 
+from bot.domain.refs import format_task
+
 from .models import Decomposition, Task
 
 _NORM = re.compile(r"[\s，,。；;、：:“”\"'（）()]")
@@ -19,8 +21,9 @@ class TaskKey:
     measure: int
     seq: int
 
-    def zh(self) -> str:
-        return f"措施{self.measure}第{self.seq}项"
+    def zh(self, code: str | None = None) -> str:
+        """The one reference format (P1-2.1; 2.1 when the policy has no code yet)."""
+        return format_task(code, self.measure, self.seq)
 
 
 @dataclass
@@ -66,8 +69,8 @@ class DecompositionDiff:
             or self.policy_changes
         )
 
-    def summary_lines(self) -> list[str]:
-        """Human-readable Chinese summary, one line per item."""
+    def summary_lines(self, code: str | None = None) -> list[str]:
+        """Human-readable Chinese summary, one line per item; tasks written with the policy's `code`."""
         if self.is_empty:
             return ["两个版本的措施、任务和责任单位一致，没有变化。"]
         lines: list[str] = []
@@ -80,14 +83,14 @@ class DecompositionDiff:
             lines.append(f"措施标题变化：{old} → {new}")
         if self.added:
             lines.append(f"新增任务 {len(self.added)} 项：")
-            lines.extend(f"＋ {c.new.zh()}：{_short(c.new_text)}" for c in self.added if c.new)
+            lines.extend(f"＋ {c.new.zh(code)}：{_short(c.new_text)}" for c in self.added if c.new)
         if self.removed:
             lines.append(f"删除任务 {len(self.removed)} 项：")
-            lines.extend(f"－ {c.old.zh()}：{_short(c.old_text)}" for c in self.removed if c.old)
+            lines.extend(f"－ {c.old.zh(code)}：{_short(c.old_text)}" for c in self.removed if c.old)
         if self.reworded:
             lines.append(f"改写任务 {len(self.reworded)} 项：")
             lines.extend(
-                f"～ {c.new.zh()}：{_short(c.old_text, 24)} → {_short(c.new_text, 24)}"
+                f"～ {c.new.zh(code)}：{_short(c.old_text, 24)} → {_short(c.new_text, 24)}"
                 for c in self.reworded
                 if c.new
             )
@@ -104,12 +107,12 @@ class DecompositionDiff:
                 if minus:
                     parts.append(f"减少配合 {_names(minus)}")
                 if c.new:
-                    lines.append(f"· {c.new.zh()}：{'；'.join(parts) or '单位顺序调整'}")
+                    lines.append(f"· {c.new.zh(code)}：{'；'.join(parts) or '单位顺序调整'}")
         if self.due_changed:
             lines.append(f"期限变化 {len(self.due_changed)} 项：")
             for c in self.due_changed:
                 if c.new:
-                    lines.append(f"· {c.new.zh()}：{_date(c.due_before)} → {_date(c.due_after)}")
+                    lines.append(f"· {c.new.zh(code)}：{_date(c.due_before)} → {_date(c.due_after)}")
         return lines
 
 

@@ -332,6 +332,7 @@ def render_unit_digest_html(
     today: date | None = None,
     soon_days: int = 7,
     limit: int = TELEGRAM_LIMIT,
+    reports: bool = True,
 ) -> list[str]:
     """One unit's weekly digest of its own open tasks, as Telegram HTML messages.
 
@@ -412,7 +413,8 @@ def render_unit_digest_html(
     ):
         if group:
             out += ["", f"<b>{esc(title)}</b>", *(item_line(i) for i in sorted(group, key=key))]
-    out += ["", f"<i>{esc(_d(lg, 'hint'))}</i>"]
+    if reports:  # a leader reads the digest; only a contact reports by replying to it
+        out += ["", f"<i>{esc(_d(lg, 'hint'))}</i>"]
     return split_html_messages(out, limit)
 
 

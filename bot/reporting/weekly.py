@@ -335,7 +335,7 @@ def _problem_lines(p: PolicySection, caps: Caps, lang: str, today: date) -> list
                 kind = _red_kind(i, today)
                 kinds[kind] = kinds.get(kind, 0) + 1
             reasons = _s(lang, "sep").join(_s(lang, f"reason.{k}", n=n) for k, n in kinds.items())
-        out.append(Line("sub", _s(lang, "problem", text=shorten(first.task_text, caps.text), due=due,
+        out.append(Line("sub", _s(lang, "problem", text=shorten(first.task_text.rstrip("。；;. "), caps.text), due=due,
                                   units=unit_list([i.unit for i in items], caps.units, lang), reasons=reasons),
                         lead=task_label(first.measure_number, first.task_seq), light="red"))
     if len(keys) > caps.problems:
@@ -425,7 +425,8 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     # 一、总体情况
     out.append(Line("h1", _s(lg, "section.overview")))
     out.append(Line("item", _s(lg, "tasks", tasks=h.tasks, total=h.total, done=h.done, in_progress=h.in_progress,
-                               na=h.not_acknowledged, overdue=h.overdue)))
+                               # never delivered is told apart on the next line, not counted as unacknowledged
+                               na=max(0, h.not_acknowledged - h.undelivered), overdue=h.overdue)))
     out.append(Line("item", _s(lg, "lights", green=h.green, yellow=h.yellow, red=h.red)))
     if h.undelivered:
         out.append(Line("item", _s(lg, "undelivered", n=h.undelivered)))

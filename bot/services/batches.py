@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.domain import callbacks as cb
 from bot.i18n import t
-from bot.services import events, outbox
+from bot.services import events, joined_cards, outbox
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
 from models import Assignment, OutboxMessage, ProgressReport, Unit
@@ -27,8 +27,10 @@ PER_MESSAGE = 8
 async def release(uow: UnitOfWork) -> int:
     """Sends the held groups whose oldest row's window has ended; returns the messages queued."""
     session, now = uow.session, uow.now
+    # Locked: a release running at the same moment on another instance waits, then finds these
+    # rows no longer held (PostgreSQL re-reads a locked row's condition), so nothing is joined twice.
     held = list((await session.scalars(select(OutboxMessage).where(OutboxMessage.state == "held")
-                                       .order_by(OutboxMessage.id))).all())
+                                       .order_by(OutboxMessage.id).with_for_update())).all())
     if not held:
         return 0
     report_ids = {r.report_id for r in held if r.report_id is not None}
@@ -57,12 +59,13 @@ async def release(uow: UnitOfWork) -> int:
         for start in range(0, len(rows), PER_MESSAGE):
             chunk = rows[start:start + PER_MESSAGE]
             header = t(lang, f"batch.{purpose}", count=len(rows), unit=unit) if start == 0 else ""
-            buttons = [[cb.button(f"{button['text']} #{row.report_id}", button["callback_data"])
-                        for line in (row.reply_markup or {}).get("inline_keyboard", []) for button in line]
-                       for row in chunk if row.reply_markup and row.report_id is not None]
+            buttons = joined_cards.buttons(chunk)
             text = "\n\n".join(x for x in [header, *(row.text for row in chunk)] if x)
-            queued += outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
-                                     reply_markup=cb.keyboard(buttons) if buttons else None)
+            parts = outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
+                                   reply_markup=cb.keyboard(buttons) if buttons else None)
+            queued += parts
+            if parts == 1 and purpose == joined_cards.CARD_PURPOSE:
+                await joined_cards.link(session, chat_id, chunk)
         for row in rows:
             row.state = "merged"
         events.record(uow, actor="system:batches", kind="notice.batched", entity="outbox",

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import t
 from bot.services import assignments as asg
+from bot.services import joined_cards
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProgressReport
 
-CARD_PURPOSE = "report_notice"
+CARD_PURPOSE = joined_cards.CARD_PURPOSE
 
 
 async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
@@ -24,8 +25,8 @@ async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
 
 
 def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | None, now: datetime) -> None:
-    if card.state == "pending":
-        # Not sent yet: send the true version instead.
+    if card.state in ("pending", "held"):
+        # Not sent yet (or still held for its batch): send the true version instead.
         card.text, card.reply_markup = text, markup
         return
     if card.state != "sent" or card.telegram_message_id is None:
@@ -51,7 +52,10 @@ async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
         lang = languages.get(card.chat_id, "zh")
         key = f"review.card.{report.review_state}"
         suffix = t(lang, key, who=esc(who), time=local_time(now), comment=esc(report.review_comment or ""))
-        _edit(session, card, report_card_text(lang, view, report) + suffix, None, now)
+        if card.state == "merged":
+            await joined_cards.update(session, card, report_card_text(lang, view, report) + suffix, None, now)
+        else:
+            _edit(session, card, report_card_text(lang, view, report) + suffix, None, now)
     return len(cards)
 
 
@@ -61,8 +65,13 @@ async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
 
     session, now = uow.session, uow.now
     languages = await _languages(uow)
-    cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "sent")]
+    cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "held", "sent", "merged")]
+    edited = 0
     for card in cards:
-        _edit(session, card, report_card_text(languages.get(card.chat_id, "zh"), view, report),
-              card.reply_markup, now)
-    return len(cards)
+        text = report_card_text(languages.get(card.chat_id, "zh"), view, report)
+        if card.state == "merged":
+            edited += await joined_cards.update(session, card, text, card.reply_markup, now)
+            continue
+        _edit(session, card, text, card.reply_markup, now)
+        edited += 1
+    return edited

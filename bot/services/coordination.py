@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from bot.domain import refs
 from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import outbox
@@ -60,7 +61,7 @@ async def tell_unit(uow: UnitOfWork, view: asg.AssignmentView, key: str, *, purp
         markup = task_keyboard(view.assignment.id or 0, lang, acknowledged=True) if with_task_buttons else None
         outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, reply_markup=markup,
                        assignment_id=view.assignment.id if with_task_buttons else None,
-                       text=t(lang, key, aid=view.assignment.id, extra=extra, **values))
+                       text=t(lang, key, aid=view.assignment.id, extra=extra, **{**refs.of_view(view), **values}))
         sent += 1
     return sent
 

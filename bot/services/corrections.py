@@ -169,11 +169,15 @@ def _record(ctx: _Ctx, task: Task, what: str, before: Any, after: Any) -> None:
                   entity_id=task.id, data={"before": before, "after": after})
 
 
-async def _notify(ctx: _Ctx, unit_id: int, key: str, **values: object) -> int:
+async def _notify(ctx: _Ctx, unit_id: int, key: str, *, words: dict[str, str] | None = None,
+                  **values: object) -> int:
+    """`words`: placeholders whose value is an i18n key, worded in each recipient's own language."""
     sent = 0
     for contact in await unit_contacts(ctx.uow, unit_id):
+        lang = contact.language
+        worded = {name: t(lang, word) for name, word in (words or {}).items()}
         outbox.enqueue(ctx.session, chat_id=contact.chat_id, now=ctx.now, purpose="control_notice",
-                       text=t(contact.language, key, **values))
+                       text=t(lang, key, **values, **worded))
         sent += 1
     return sent
 
@@ -250,7 +254,7 @@ async def set_units(uow: UnitOfWork, task: Task, role: str, unit_ids: list[int],
             old_role, a.role, a.updated_at = a.role, role, now
             if a.status != Status.DRAFT:
                 result.messages += await _notify(ctx, a.unit_id, "fix.notify.role", aid=a.id, label=label,
-                                                 before=t("zh", f"role.{old_role}"), after=t("zh", f"role.{role}"))
+                                                 words={"before": f"role.{old_role}", "after": f"role.{role}"})
     after = [await _unit_name(uow, u) for u in wanted]
     _record(ctx, task, role, before, after)
     return result
@@ -332,7 +336,7 @@ async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *,
                       entity_id=a.id, data={"from": before, "to": rhythm})
         if a.status != Status.DRAFT:
             result.messages += await _notify(ctx, a.unit_id, "fix.notify.rhythm", aid=a.id, label=label,
-                                             rhythm=t("zh", f"rhythm.{rhythm}") if rhythm else "—")
+                                             words={"rhythm": f"rhythm.{rhythm}" if rhythm else "import.none"})
     return result
 
 

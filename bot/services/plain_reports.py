@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from bot.domain import callbacks as cb
 from bot.domain.parsing import parse_progress
+from bot.domain.refs import format_task
 from bot.domain.text import clip
 from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import coordination, events, reports
 from bot.services.access import Actor
 from bot.services.uow import UnitOfWork
-from models import Assignment, Measure, Task, UnplacedReport
+from models import Assignment, Measure, Policy, Task, UnplacedReport
 
 # Statuses in which a plain message can be about the task: open, and not awaiting a completion review.
 REPORTABLE = asg.OPEN
@@ -32,17 +33,19 @@ class OpenTask:
     measure: int
     seq: int
     text: str
+    code: str | None = None  # the policy's, so the choice is written P1-2.1 like everywhere else
 
 
 async def open_tasks(uow: UnitOfWork, unit_ids: set[int]) -> list[OpenTask]:
     if not unit_ids:
         return []
     rows = (await uow.session.execute(
-        select(Assignment.id, Assignment.unit_id, Measure.number, Task.seq, Task.text)
+        select(Assignment.id, Assignment.unit_id, Measure.number, Task.seq, Task.text, Policy.code)
         .join(Task, Task.id == Assignment.task_id).join(Measure, Measure.id == Task.measure_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .where(Assignment.unit_id.in_(unit_ids), Assignment.status.in_(REPORTABLE), Task.active.is_(True))
         .order_by(Measure.number, Task.seq, Assignment.id))).all()
-    return [OpenTask(aid, uid, number, seq, text) for aid, uid, number, seq, text in rows]
+    return [OpenTask(aid, uid, number, seq, text, code) for aid, uid, number, seq, text, code in rows]
 
 
 def reads_as_report(text: str) -> bool:
@@ -65,7 +68,7 @@ async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.In
 
 
 def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
-    rows = [[cb.button(t(lang, "plain.choice", measure=task.measure, seq=task.seq, aid=task.assignment_id,
+    rows = [[cb.button(t(lang, "plain.choice", task=format_task(task.code, task.measure, task.seq), aid=task.assignment_id,
                          text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
             for task in tasks]
     return cb.keyboard(rows)

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.domain.refs import format_task
 from bot.domain.statuses import Status
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
@@ -32,6 +33,7 @@ class ImportOutcome:
     removed: list[str] = field(default_factory=list)
     reworded: list[str] = field(default_factory=list)
     units_changed: list[str] = field(default_factory=list)
+    code: str = ""
 
     def change_lines(self) -> list[str]:
         lines = [f"新增任务：{t}" for t in self.added]
@@ -60,9 +62,9 @@ def _roles(task: ParsedTask) -> list[tuple[str, str]]:
     return roles
 
 
-def _label(measure_number: int, seq: int, text: str) -> str:
+def _label(code: str | None, measure_number: int, seq: int, text: str) -> str:
     snippet = text if len(text) <= 40 else text[:40] + "…"
-    return f"{measure_number}.{seq} {snippet}"
+    return f"{format_task(code, measure_number, seq)} {snippet}"
 
 
 async def _find_existing(uow: UnitOfWork, decomposition: Decomposition) -> Policy | None:
@@ -89,8 +91,8 @@ async def import_policy(
     if existing is not None and existing.fingerprint == decomposition.fingerprint:
         if horizon is not None and existing.horizon != horizon:
             await set_horizon(uow, existing, horizon, actor=actor)
-            return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=False)
-        return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=True)
+            return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=False, code=existing.code)
+        return ImportOutcome(policy_id=existing.id or 0, created=False, unchanged=True, code=existing.code)
 
     unit_kinds = {u.name: (u.kind, u.known) for u in decomposition.units}
     units: dict[str, Unit] = {}
@@ -131,7 +133,7 @@ async def import_policy(
         select(Task).where(Task.policy_id == policy.id, Task.active.is_(True)))).all())
     old_by_measure: dict[int, list[Task]] = {}
     number_of = {m.id: m.number for m in measures.values()}
-    old_labels = {t.id: _label(number_of.get(t.measure_id, 0), t.seq, t.text) for t in old_tasks}
+    old_labels = {t.id: _label(policy.code, number_of.get(t.measure_id, 0), t.seq, t.text) for t in old_tasks}
     for task in old_tasks:
         old_by_measure.setdefault(task.measure_id, []).append(task)
     matched: set[int] = set()
@@ -156,7 +158,7 @@ async def import_policy(
         pairs: list[tuple[ParsedTask, Task, str, bool]] = []
         for parsed in parsed_measure.tasks:
             task = _match(parsed.text, candidates) if candidates else None
-            label = _label(parsed_measure.number, parsed.seq, parsed.text)
+            label = _label(policy.code, parsed_measure.number, parsed.seq, parsed.text)
             is_new = task is None
             if task is None:
                 if not outcome.created:
@@ -202,6 +204,7 @@ async def import_policy(
             await retire_task(uow, task, actor=actor, reason="removed in revised document")
             outcome.removed.append(old_labels[task.id])
     await uow.session.flush()
+    outcome.code = policy.code or ""
     return outcome
 
 
@@ -310,6 +313,8 @@ class ImportPreview:
     same_document: bool
     change_lines: list[str] = field(default_factory=list)
     existing_code: str | None = None
+    # The code the policy has, or will be given on confirm, so a preview writes its tasks as P3-2.1.
+    code: str | None = None
 
 
 async def find_existing(uow: UnitOfWork, decomposition: Decomposition) -> Policy | None:
@@ -353,9 +358,11 @@ async def preview_import(uow: UnitOfWork, decomposition: Decomposition) -> Impor
 
     existing = await _find_existing(uow, decomposition)
     if existing is None:
-        return ImportPreview(existing_policy_id=None, same_document=False)
+        return ImportPreview(existing_policy_id=None, same_document=False,
+                             code=await policy_codes.next_code(uow.session, "document"))
     if existing.fingerprint == decomposition.fingerprint:
-        return ImportPreview(existing_policy_id=existing.id, same_document=True, existing_code=existing.code)
+        return ImportPreview(existing_policy_id=existing.id, same_document=True, existing_code=existing.code,
+                             code=existing.code)
     diff = diff_decompositions(await stored_decomposition(uow, existing), decomposition)
-    return ImportPreview(existing_policy_id=existing.id, same_document=False, change_lines=diff.summary_lines(),
-                         existing_code=existing.code)
+    return ImportPreview(existing_policy_id=existing.id, same_document=False, change_lines=diff.summary_lines(existing.code),
+                         existing_code=existing.code, code=existing.code)

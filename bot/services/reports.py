@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.domain import callbacks as cb
+from bot.domain import refs
 from bot.domain.parsing import Parsed, parse_progress
 from bot.domain.statuses import Status
 from bot.i18n import t
@@ -18,7 +19,7 @@ from bot.services.access import Actor, coordinators
 from bot.services.coordination import CoordinationError, assignment_for_actor, hold_until
 from bot.services.uow import UnitOfWork
 from bot.views.formatting import esc, local_time
-from bot.views.tasks import describe, refused_note, report_card_text
+from bot.views.tasks import describe_report, refused_note, report_card_text
 from models import (
     Assignment,
     ProgressReport,
@@ -127,12 +128,15 @@ async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport
     assert view is not None
     changed = apply_report_status(uow, view.assignment, parsed.status, parsed.percent, report,
                                   actor=actor.tag)
-    understood = describe(actor.language, parsed.status, parsed.percent)
+    understood = describe_report(actor.language, report)
     key = "report.edited" if edited_from else "report.saved"
+    # In a group anyone may write: the confirmation says whose report it was.
+    person = (t(actor.language, "report.by", name=esc(report.author))
+              if report.chat_id is not None and report.chat_id < 0 and report.author else "")
     outbox.enqueue(uow.session, chat_id=report.chat_id or actor.chat_id, now=uow.now, purpose="report_ack",
         reply_to_message_id=report.message_id,
         text=t(actor.language, key, aid=view.assignment.id, rid=report.id, understood=understood,
-               old=edited_from.id if edited_from else "") + refused_note(actor.language, parsed),
+               old=edited_from.id if edited_from else "", person=person, **refs.of_view(view)) + refused_note(actor.language, parsed),
         reply_markup=cb.keyboard([[cb.button(t(actor.language, "btn.fix"), cb.pack(cb.REVIEW, "fix", report.id))]]),
     )
     if notify_now:

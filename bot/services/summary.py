@@ -388,7 +388,7 @@ class UnitDigests:
     names: dict[int, str]
     by_unit: dict[int, list[rm.ItemRow]]
     languages: set[str]
-    texts: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    texts: dict[tuple[int, str, bool], list[str]] = field(default_factory=dict)
 
 
 async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
@@ -422,13 +422,13 @@ async def _digest_readers(uow: UnitOfWork, unit_ids: set[int]) -> list[Contact]:
         .order_by(Contact.id))).all())
 
 
-def _digest_text(digests: UnitDigests, unit_id: int, lang: str) -> list[str]:
+def _digest_text(digests: UnitDigests, unit_id: int, lang: str, reports: bool = True) -> list[str]:
     from bot.reporting import render_unit_digest_html
 
-    key = (unit_id, lang)
+    key = (unit_id, lang, reports)
     if key not in digests.texts:
         digests.texts[key] = render_unit_digest_html(digests.names[unit_id], digests.by_unit[unit_id], lang=lang,
-                                                     today=digests.today)
+                                                     today=digests.today, reports=reports)
     return digests.texts[key]
 
 
@@ -450,7 +450,8 @@ async def queue_unit_digests(uow: UnitOfWork, digests: UnitDigests) -> int:
         key = f"digest:{digests.week}:{contact.id}"
         if key in queued or contact.unit_id is None:
             continue
-        for index, text in enumerate(_digest_text(digests, contact.unit_id, normalise_language(contact.language))):
+        for index, text in enumerate(_digest_text(digests, contact.unit_id, normalise_language(contact.language),
+                                                  reports=contact.role != "leader")):
             outbox.enqueue(uow.session, chat_id=contact.chat_id, text=text, now=uow.now, purpose="digest",
                            dedupe_key=f"{key}:{index}" if index else key)
         sent += 1

@@ -8,6 +8,7 @@ import signal
 from contextlib import suppress
 
 from bot.app import App
+from bot.i18n import t
 from bot.telegram.inflight import InFlight
 from bot.telegram.polling import Poller
 from bot.telegram.recovery import Recovery
@@ -16,30 +17,21 @@ from config.settings import Settings
 
 log = logging.getLogger("duban")
 
-COMMANDS = {
-    "zh": [
-        ("start", "开始 / 使用邀请码"), ("help", "帮助"), ("tasks", "本单位任务"), ("task", "任务详情"),
-        ("board", "督办看板"), ("dispatch", "交办任务"), ("measure", "措施详情"), ("unit", "单位任务"),
-        ("overdue", "逾期事项"), ("remind", "立即催办"), ("extend", "延期"), ("close", "办结"),
-        ("reopen", "重新打开"), ("units", "单位目录"), ("invite", "邀请"), ("followups", "催办计划"),
-        ("summary", "周报"), ("export", "导出台账"), ("lang", "语言 / Language"),
-    ],
-    "en": [
-        ("start", "Start / redeem an invitation"), ("help", "Help"), ("tasks", "My unit's tasks"),
-        ("task", "Task details"), ("board", "Board"), ("dispatch", "Dispatch tasks"), ("measure", "Measure"),
-        ("unit", "A unit's tasks"), ("overdue", "Overdue items"), ("remind", "Chase now"),
-        ("extend", "Extend a deadline"), ("close", "Close a task"), ("reopen", "Reopen a task"),
-        ("units", "Unit directory"), ("invite", "Invite"), ("followups", "Scheduled follow-ups"),
-        ("summary", "Weekly summary"), ("export", "Export the ledger"), ("lang", "Language / 语言"),
-    ],
-}
+# The menu's order; each description is the i18n key `cmd.<command>` in the menu's language.
+MENU = ("start", "help", "tasks", "task", "policies", "new", "import", "fix", "due", "board", "dispatch",
+        "measure", "unit", "overdue", "remind", "extend", "close", "reopen", "units", "invite", "followups",
+        "summary", "export", "lang")
+
+
+def menu(lang: str) -> list[tuple[str, str]]:
+    return [(c, t(lang, f"cmd.{c}")) for c in MENU]
 
 
 async def set_commands(bot) -> None:  # type: ignore[no-untyped-def]
     from aiogram.types import BotCommand
 
-    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["zh"]])
-    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["en"]], language_code="en")
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in menu("zh")])
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in menu("en")], language_code="en")
 
 
 async def run_bot(settings: Settings) -> int:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import callbacks as cb
+from bot.domain.refs import format_task
 from bot.domain.text import clip
 from bot.i18n import t
 from bot.services.import_drafts import RHYTHMS, review_units, sentences, task_key
@@ -18,9 +19,12 @@ TASK_BUTTONS_PER_ROW = 4
 FIELDS = ("lead", "co", "text", "due", "rhythm", "split", "merge", "drop")
 
 
-def draft_task_label(measure: int, seq: int) -> str:
-    """How a task of a preview is written (it has no policy code before the confirm)."""
-    return task_key(measure, seq)
+def draft_task_label(code: str | None, key: str) -> str:
+    """A preview's task (key "2.1") written as the one reference format, with the code it will have."""
+    measure, _, seq = key.partition(".")
+    if not (measure.isdigit() and seq.isdigit()):
+        return key
+    return format_task(code, int(measure), int(seq))
 
 
 def unit_list(lang: str, names: list[str]) -> str:
@@ -37,7 +41,7 @@ def task_lines(lang: str, task: dict[str, Any], label: str, review: set[str]) ->
              co=unit_list(lang, mark(co)), due=task["due"] or t(lang, "import.no_due"), rhythm=rhythm)
 
 
-def preview_pages(lang: str, data: dict[str, Any]) -> list[list[tuple[str | None, str]]]:
+def preview_pages(lang: str, data: dict[str, Any], code: str | None = None) -> list[list[tuple[str | None, str]]]:
     """Pages of (task key or None, text block), each page under PAGE_CHARS."""
     review = set(review_units(data))
     blocks: list[tuple[str | None, str]] = []
@@ -45,7 +49,7 @@ def preview_pages(lang: str, data: dict[str, Any]) -> list[list[tuple[str | None
         blocks.append((None, t(lang, "import.measure", label=esc(m["label"]), title=esc(clip(m["title"], 80)))))
         for task in m["tasks"]:
             key = task_key(m["number"], task["seq"])
-            blocks.append((key, task_lines(lang, task, draft_task_label(m["number"], task["seq"]), review)))
+            blocks.append((key, task_lines(lang, task, draft_task_label(code, key), review)))
     pages: list[list[tuple[str | None, str]]] = [[]]
     size = 0
     for block in blocks:
@@ -59,7 +63,7 @@ def preview_pages(lang: str, data: dict[str, Any]) -> list[list[tuple[str | None
 
 def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: ImportPreview, page: int,
                    expires_at: datetime | None) -> tuple[str, dict[str, Any]]:
-    pages = preview_pages(lang, data)
+    pages = preview_pages(lang, data, preview.code)
     page = max(0, min(page, len(pages) - 1))
     pol = data["policy"]
     tasks = sum(len(m["tasks"]) for m in data["measures"])
@@ -86,7 +90,7 @@ def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: Impo
     rows: list[list[dict[str, str]]] = []
     keys = [key for key, _ in pages[page] if key is not None]
     for i in range(0, len(keys), TASK_BUTTONS_PER_ROW):
-        rows.append([cb.button(f"✏️{k}", cb.pack(cb.IMPORT, "t", draft_id, k))
+        rows.append([cb.button(f"✏️{draft_task_label(preview.code, k)}", cb.pack(cb.IMPORT, "t", draft_id, k))
                      for k in keys[i:i + TASK_BUTTONS_PER_ROW]])
     if page == 0:
         for i, name in enumerate(review_units(data)[:8]):

@@ -74,6 +74,16 @@ def describe(lang: str, status: str | None, percent: int | None) -> str:
     return t(lang, "report.understood.unparsed")
 
 
+def describe_report(lang: str, report: ProgressReport) -> str:
+    """What the bot understood of a report; a file sent without a word is named as that file."""
+    if (report.parsed_status is None and report.parsed_percent is None and not report.raw_text.strip()
+            and report.attachment_kind):
+        from bot.services.evidence import label
+
+        return t(lang, "report.understood.evidence", kind=label(lang, report.attachment_kind, None).strip("[]"))
+    return describe(lang, report.parsed_status, report.parsed_percent)
+
+
 def refused_note(lang: str, parsed: Parsed) -> str:
     """Why a percentage in the reply was not taken; empty when none was refused."""
     if parsed.invalid_percent is None:
@@ -89,7 +99,7 @@ def report_card_text(lang: str, view: asg.AssignmentView, report: ProgressReport
         text = (text + " " if text else "") + label(lang, report.attachment_kind, report.attachment_name)
     return t(lang, "notify.report", unit=esc(reporter_label(view.unit.name, report)), aid=view.assignment.id,
              **refs.of_view(view),
-             understood=describe(lang, report.parsed_status, report.parsed_percent), text=esc(text),
+             understood=describe_report(lang, report), text=esc(text),
              rid=report.id, time=local_time(report.created_at))
 
 

@@ -209,7 +209,7 @@ class _Item:
 
 @dataclass
 class Sent(_Item):
-    """A message the bot sent (one successful sendMessage/sendDocument/sendPhoto/sendSticker)."""
+    """A message the bot sent (one successful sendMessage/sendDocument/sendPhoto/sendVoice/sendVideo/sendSticker)."""
 
     method: str
     chat_id: int
@@ -806,7 +806,8 @@ class FakeBotAPI:
         self, content: bytes, filename: str | None, kind: str, mime_type: str | None = None
     ) -> dict[str, Any]:
         n = next(self._file_seq)
-        prefix = {"documents": "BQAC", "photos": "AgAC", "stickers": "CAAC"}.get(kind, "BQAC")
+        prefix = {"documents": "BQAC", "photos": "AgAC", "stickers": "CAAC", "voices": "AwAC",
+                  "videos": "BAAC"}.get(kind, "BQAC")
         ext = ""
         if filename and "." in filename:
             ext = "." + filename.rsplit(".", 1)[1]
@@ -869,6 +870,47 @@ class FakeBotAPI:
     ) -> dict[str, Any]:
         rec = self._store_file(content, None, "photos", "image/jpeg")
         return self._user_message(user_id, chat_id, reply_to, photo=self._photo_obj(rec), caption=caption)
+
+    @_threadsafe
+    def send_voice(
+        self,
+        user_id: int,
+        content: bytes = b"OggS-voice",
+        duration: int = 4,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to: Any = None,
+    ) -> dict[str, Any]:
+        """The user sends a voice message (recorded in the app: no file name)."""
+        rec = self._store_file(content, None, "voices", "audio/ogg")
+        return self._user_message(user_id, chat_id, reply_to, voice=self._voice_obj(rec, duration), caption=caption)
+
+    @_threadsafe
+    def send_video(
+        self,
+        user_id: int,
+        content: bytes = b"MP4-video",
+        filename: str | None = "site.mp4",
+        duration: int = 12,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to: Any = None,
+    ) -> dict[str, Any]:
+        rec = self._store_file(content, filename, "videos", "video/mp4")
+        return self._user_message(user_id, chat_id, reply_to, video=self._video_obj(rec, duration), caption=caption)
+
+    @staticmethod
+    def _voice_obj(rec: dict[str, Any], duration: int = 4) -> dict[str, Any]:
+        return {k: rec[k] for k in ("file_id", "file_unique_id", "file_size")} | {
+            "duration": duration, "mime_type": rec.get("mime_type") or "audio/ogg"}
+
+    @staticmethod
+    def _video_obj(rec: dict[str, Any], duration: int = 12) -> dict[str, Any]:
+        video = {k: rec[k] for k in ("file_id", "file_unique_id", "file_size")} | {
+            "width": 1280, "height": 720, "duration": duration, "mime_type": rec.get("mime_type") or "video/mp4"}
+        if rec.get("file_name"):
+            video["file_name"] = rec["file_name"]
+        return video
 
     @_threadsafe
     def send_sticker(
@@ -1668,7 +1710,11 @@ class FakeBotAPI:
 
     def _send_file(self, method: str, kind: str, name: str, p: dict[str, Any], files: Any) -> dict[str, Any]:
         chat = self._chat(p)
-        rec, _ = self._input_file(p, files, name, kind)
+        rec, uploaded = self._input_file(p, files, name, kind)
+        held_as = str(rec.get("file_path", "")).split("/", 1)[0]
+        if not uploaded and held_as in ("voices", "videos") and held_as != kind:
+            # Telegram refuses a voice or video file id sent as another kind of file.
+            raise bad(f"can't use file of type {held_as[:-1].capitalize()} as {name.capitalize()}")
         caption, cap_ents = self._caption(p)
         markup = self._check_markup(p.get("reply_markup"))
         reply = self._reply_to(chat["id"], p)
@@ -1688,6 +1734,10 @@ class FakeBotAPI:
                     "is_video": False,
                 }
             }
+        elif kind == "voices":
+            media = {"voice": self._voice_obj(rec)}
+        elif kind == "videos":
+            media = {"video": self._video_obj(rec)}
         else:
             media = {"document": self._document_obj(rec)}
         msg = self._new_message(
@@ -1715,6 +1765,12 @@ class FakeBotAPI:
 
     def _api_sendPhoto(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
         return self._send_file("sendPhoto", "photos", "photo", p, f)
+
+    def _api_sendVoice(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
+        return self._send_file("sendVoice", "voices", "voice", p, f)
+
+    def _api_sendVideo(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
+        return self._send_file("sendVideo", "videos", "video", p, f)
 
     def _api_sendSticker(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
         return self._send_file("sendSticker", "stickers", "sticker", p, f)
