@@ -12,12 +12,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from bot.telegram.polling import DeadLetterFile, RetryPolicy, UpdateHandler
 from bot.telegram.webhook import build_web_app
 from config.settings import Settings
 from tests.botapi import FakeBotAPI
 from tests.e2e_support import WAIT, BotProcess, query, scalar, settle
 from tests.test_e2e_process import (  # noqa: F401  (seeded_db is a fixture)
     COORD,
+    START_TIMEOUT,
     YICHUN,
     YICHUN_OWN,
     assert_no_traceback,
@@ -53,7 +55,7 @@ def test_webhook_settings_need_a_valid_secret() -> None:
     assert Settings(_env_file=None).webhook_url is None  # type: ignore[call-arg]  # polling by default
 
 
-def _dispatcher_counting(seen: list[str]):  # type: ignore[no-untyped-def]
+def _dispatcher_counting(seen: list[str], fail: set[str] | None = None):  # type: ignore[no-untyped-def]
     from aiogram import Dispatcher
     from aiogram.types import Message
 
@@ -62,8 +64,17 @@ def _dispatcher_counting(seen: list[str]):  # type: ignore[no-untyped-def]
     @dp.message()
     async def record(message: Message) -> None:
         seen.append(message.text or "")
+        if fail and message.text in fail:
+            raise RuntimeError(f"cannot handle {message.text}")
 
     return dp
+
+
+def _handler(dp, bot, dead: Path, **kw: object) -> UpdateHandler:  # type: ignore[no-untyped-def]
+    async def feed(update: object) -> object:
+        return await dp.feed_update(bot, update)
+
+    return UpdateHandler(feed, DeadLetterFile(dead), policy=RetryPolicy(delays=(0.0, 0.0)), **kw)  # type: ignore[arg-type]
 
 
 def _update(update_id: int, text: str) -> dict[str, object]:
@@ -78,7 +89,8 @@ async def test_secret_is_checked_on_every_request_and_healthz_reports_the_databa
     seen: list[str] = []
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}")
     bot = Bot("123456:TEST")
-    app = build_web_app(_dispatcher_counting(seen), bot, _settings(), async_sessionmaker(engine))
+    dp = _dispatcher_counting(seen)
+    app = build_web_app(dp, bot, _settings(), async_sessionmaker(engine), _handler(dp, bot, tmp_path / "dl.jsonl"))
     try:
         async with TestClient(TestServer(app)) as client:
             wrong = await client.post("/telegram", json=_update(1, "wrong"),
@@ -98,13 +110,62 @@ async def test_secret_is_checked_on_every_request_and_healthz_reports_the_databa
 
     broken = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     bot = Bot("123456:TEST")
-    app = build_web_app(_dispatcher_counting(seen), bot, _settings(), async_sessionmaker(broken))
+    dp = _dispatcher_counting(seen)
+    app = build_web_app(dp, bot, _settings(), async_sessionmaker(broken), _handler(dp, bot, tmp_path / "dl.jsonl"))
     try:
         async with TestClient(TestServer(app)) as client:
             health = await client.get("/healthz")
             assert health.status == 503 and (await health.json())["ok"] is False
     finally:
         await broken.dispose()
+        await bot.session.close()
+
+
+async def test_a_failing_update_is_retried_and_parked_like_in_polling_then_answered(tmp_path: Path) -> None:
+    """The webhook answers 200 only once polling's step accounted for the update: handled, or
+    parked after its retries (the sender told once); 500 while it can be neither, so Telegram keeps it."""
+    from aiogram import Bot
+
+    seen: list[str] = []
+    stored: list[dict[str, object]] = []
+    told: list[tuple[int, bool]] = []
+    store_works = True
+
+    async def store(record: dict[str, object]) -> None:
+        if not store_works:
+            raise OSError("database gone")
+        stored.append(record)
+
+    async def on_failure(update: object, error: BaseException, saved: bool) -> None:
+        told.append((update.update_id, saved))  # type: ignore[attr-defined]
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}")
+    bot = Bot("123456:TEST")
+    dp = _dispatcher_counting(seen, fail={"boom", "worse"})
+    dead = tmp_path / "no-such-dir" / "dl.jsonl"  # the file cannot be written either
+    handler = _handler(dp, bot, dead, store=store, on_failure=on_failure)
+    app = build_web_app(dp, bot, _settings(), async_sessionmaker(engine), handler)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    try:
+        async with TestClient(TestServer(app)) as client:
+            parked = await client.post("/telegram", json=_update(10, "boom"), headers=headers)
+            assert parked.status == 200  # parked: Telegram may forget it
+            assert seen == ["boom"] * 3, seen  # three tries, as in polling
+            assert [r["update_id"] for r in stored] == [10]
+            assert stored[0]["update"]["message"]["text"] == "boom"  # type: ignore[index]
+            assert told == [(10, True)]
+
+            store_works = False
+            for _ in range(2):  # Telegram delivers it again and again
+                kept = await client.post("/telegram", json=_update(11, "worse"), headers=headers)
+                assert kept.status == 500
+            assert told == [(10, True), (11, False)], "told once, truthfully: not saved"
+            assert [r["update_id"] for r in stored] == [10] and not dead.exists()
+
+            ok = await client.post("/telegram", json=_update(12, "fine"), headers=headers)
+            assert ok.status == 200 and seen[-1] == "fine" and handler.handled_since_park
+    finally:
+        await engine.dispose()
         await bot.session.close()
 
 
@@ -171,8 +232,23 @@ async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Path) -> 
 
             assert await bot.terminate(15) == 0, bot.log()
             assert_no_traceback(bot)
+            assert srv.webhook is not None, "the webhook stays registered while the bot is down"
+
+            # Back to long polling: the webhook is deleted at start, and what waited is handled.
+            srv.command(YICHUN, "/tasks")
+            polling = BotProcess(env, "polling")
+            await polling.start()
+            await srv.wait_until(lambda: srv.webhook is None or not polling.running, timeout=START_TIMEOUT)
+            assert polling.running, polling.log()
+            await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+            assert [c.params.get("drop_pending_updates") for c in srv.calls if c.method == "deleteWebhook"] \
+                in ([None], [False], ["false"]), "kept what Telegram holds"
+            assert await polling.terminate(15) == 0, polling.log()
+            assert_no_traceback(polling)
         finally:
             await bot.kill()
+            if "polling" in locals():
+                await polling.kill()
 
 
 async def test_fake_api_redelivers_an_update_not_answered_200() -> None:
@@ -204,3 +280,58 @@ async def test_fake_api_redelivers_an_update_not_answered_200() -> None:
             async with client.post(f"{srv.base_url}/bot{srv.token}/getUpdates") as resp:
                 assert resp.status == 409  # no polling while a webhook is set
     assert update
+
+
+async def test_fake_api_spreads_updates_over_backends_round_robin_and_redelivers_what_fails() -> None:
+    """The fake plays the load balancer in front of several instances: round robin, as many in
+    flight as connections, and an update a dead backend did not answer goes to another one."""
+    import asyncio
+
+    from aiohttp import web
+
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    busy = {"now": 0, "most": 0}
+
+    def backend(name: str) -> web.Application:
+        async def hook(request: web.Request) -> web.Response:
+            body = await request.json()
+            busy["now"] += 1
+            busy["most"] = max(busy["most"], busy["now"])
+            try:
+                await asyncio.sleep(0.05)
+            finally:
+                busy["now"] -= 1
+            got[name].append(body["update_id"])
+            return web.Response(status=200)
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        return app
+
+    async with TestServer(backend("a")) as a, TestServer(backend("b")) as b, FakeBotAPI() as srv:
+        srv.webhook_retry_delay = 0.05
+        srv.webhook_connections = 2
+        srv.webhook_backends = [str(a.make_url("/hook")), str(b.make_url("/hook"))]
+        srv.user(7, first_name="x")
+        async with aiohttp.ClientSession() as client:
+            async with client.post(f"{srv.base_url}/bot{srv.token}/setWebhook",
+                                   json={"url": "https://lb.example.org/telegram", "secret_token": SECRET}) as resp:
+                assert resp.status == 200
+        for i in range(10):
+            srv.send_text(7, f"m{i}")
+        ids = [u["update_id"] for u in srv.pending_updates]
+        await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+        assert sorted(got["a"] + got["b"]) == ids, got
+        assert len(got["a"]) == len(got["b"]) == 5, got  # round robin
+        assert busy["most"] == 2, busy  # two connections at once
+
+        await b.close()  # one instance dies
+        for i in range(6):
+            srv.send_text(7, f"n{i}")
+        later = [u["update_id"] for u in srv.pending_updates]
+        await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
+        assert sorted(got["a"][5:]) == later, got
+        failed = [u for u, url, status, _ in srv.webhook_log if status != 200]
+        assert failed and set(failed) <= set(later), srv.webhook_log
+        answered = [u for u, _, status, _ in srv.webhook_log if status == 200]
+        assert sorted(answered) == ids + later  # each answered once, none lost

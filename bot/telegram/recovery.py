@@ -1,7 +1,7 @@
 """What `duban run` does about updates that could not be handled: the apology, parking them (the
 dead-letter table, or the file beside the database when the database is the problem), replaying
 them once the database takes writes again, and the notice that tells the coordinators. Used by the
-polling runner (and the webhook mode to come)."""
+polling runner and the webhook mode alike."""
 
 from __future__ import annotations
 

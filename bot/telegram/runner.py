@@ -73,10 +73,14 @@ async def run_bot(settings: Settings) -> int:
         if settings.webhook_url:
             from bot.telegram.webhook import serve_webhook
 
-            # A failed update is answered with an error, so Telegram delivers it again.
-            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates),
+            # Each update takes polling's step (retry, park, apologise) before it is answered.
+            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates,
+                                                        recovery.handler, after_update=recovery.after_batch),
                                           name="webhook")
         else:
+            # Telegram refuses getUpdates while a webhook is set: a bot moved back from webhook
+            # mode polls again (the updates queued meanwhile are kept).
+            await bot.delete_webhook(drop_pending_updates=False)
             # One update at a time, and the offset moves only past updates handled and committed or
             # parked (bot/telegram/polling.py); aiogram's start_polling confirms failed updates too.
             poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),

@@ -69,6 +69,14 @@ Behaviour notes (deliberately close to Telegram where it is cheap):
   again after ``webhook_retry_delay`` seconds (as Telegram does). ``getUpdates`` then gets 409
   "Conflict: can't use getUpdates method while webhook is active". ``deleteWebhook`` stops delivery.
   Every attempt is recorded in ``srv.webhook_attempts`` (update_id, status or exception name).
+  Several instances behind one URL: ``srv.webhook_backends = [url1, url2, ...]`` makes the server
+  play the load balancer too: each delivery goes to the next backend in turn (round robin; one that
+  refuses or fails is simply skipped by the next attempt, which goes to the next backend), and
+  ``srv.webhook_connections`` (default 1; capped by setWebhook's ``max_connections``) updates are
+  in flight at once, the oldest not in flight first. ``srv.webhook_log`` records each attempt as
+  (update_id, backend url, status, time.monotonic() when answered); ``srv.webhook_delivering`` maps
+  the updates whose POST is open to their backend. A setWebhook with the same url
+  and secret as the registered one (the second instance starting) keeps delivery going.
 
 Rate limits (``srv.limits``, a ``RateLimits``; enforced by default; only message-producing sends
 count: sendMessage, sendDocument, sendPhoto, sendSticker; rejected sends do not consume quota):
@@ -573,7 +581,13 @@ class FakeBotAPI:
         self.webhook: dict[str, Any] | None = None  # {"url", "secret_token", "allowed_updates"}
         self.webhook_retry_delay = 0.5
         self.webhook_attempts: list[tuple[int, int | str]] = []
+        self.webhook_backends: list[str] | None = None  # the load balancer's targets; None: the url
+        self.webhook_connections = 1
+        self.webhook_log: list[tuple[int, str, int | str, float]] = []
+        self.webhook_delivering: dict[int, str] = {}  # update_id -> backend, while its POST is open
         self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_turn = itertools.count()
+        self._in_flight: set[int] = set()  # id() of the _Pending being delivered
 
         self._stopping = False
         self._runner: web.AppRunner | None = None
@@ -1482,8 +1496,15 @@ class FakeBotAPI:
         allowed = p.get("allowed_updates")
         if isinstance(allowed, str):
             allowed = json.loads(allowed)
+        max_connections = self._int(p, "max_connections", required=False)
+        same = (self.webhook is not None and self.webhook["url"] == url and self.webhook["secret_token"] == secret
+                and self._webhook_task is not None)
+        config = {"url": url, "secret_token": secret, "allowed_updates": allowed, "max_connections": max_connections}
+        if same and self.webhook is not None:
+            self.webhook.update(config)  # another instance behind the same URL: delivery goes on
+            return True
         await self._stop_webhook_delivery()
-        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": allowed}
+        self.webhook = config
         self._webhook_task = asyncio.create_task(self._deliver_webhook(), name="fake-webhook-delivery")
         return True
 
@@ -1509,17 +1530,40 @@ class FakeBotAPI:
                 await task
 
     async def _deliver_webhook(self) -> None:
-        """Telegram's side of a webhook: the oldest pending update until it is answered 200."""
+        """Telegram's side of a webhook: the oldest pending updates, ``webhook_connections`` at a
+        time, each until it is answered 200."""
         import aiohttp
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
-            while self.webhook is not None and not self._stopping:
-                if not self._pending:
-                    ev = self._update_event
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(ev.wait(), 1.0)
-                    continue
-                q = self._pending[0]
+            workers = [asyncio.create_task(self._webhook_connection(client, n), name=f"fake-webhook-{n}")
+                       for n in range(max(8, self.webhook_connections))]  # idle beyond webhook_connections
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for worker in workers:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                self._in_flight.clear()
+
+    def _webhook_next(self) -> _Pending | None:
+        for q in self._pending:
+            if id(q) not in self._in_flight:
+                return q
+        return None
+
+    async def _webhook_connection(self, client: Any, n: int) -> None:
+        import aiohttp
+
+        while self.webhook is not None and not self._stopping:
+            limit = self.webhook.get("max_connections") or 100
+            q = self._webhook_next() if n < min(limit, max(1, self.webhook_connections)) else None
+            if q is None:
+                ev = self._update_event
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ev.wait(), 0.2)
+                continue
+            self._in_flight.add(id(q))
+            try:
                 headers = {}
                 if self.webhook.get("secret_token"):
                     headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
@@ -1527,18 +1571,25 @@ class FakeBotAPI:
                 record = self.update_times.get(update_id)
                 if record is not None and record.fetched is None:
                     record.fetched = time.monotonic()
+                backends = self.webhook_backends or [self.webhook["url"]]
+                url = backends[next(self._webhook_turn) % len(backends)]
+                self.webhook_delivering[update_id] = url
                 try:
-                    async with client.post(self.webhook["url"], json=q.update, headers=headers) as resp:
+                    async with client.post(url, json=q.update, headers=headers) as resp:
                         await resp.read()
                         status: int | str = resp.status
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     status = type(exc).__name__
+                finally:
+                    self.webhook_delivering.pop(update_id, None)
                 self.webhook_attempts.append((update_id, status))
+                self.webhook_log.append((update_id, url, status, time.monotonic()))
                 if status == 200:
-                    if self._pending and self._pending[0] is q:
-                        self._pending.pop(0)
-                else:
-                    await asyncio.sleep(self.webhook_retry_delay)
+                    self._pending = [other for other in self._pending if other is not q]
+            finally:
+                self._in_flight.discard(id(q))
+            if status != 200:
+                await asyncio.sleep(self.webhook_retry_delay)
 
     @staticmethod
     def _commands_key(p: dict[str, Any]) -> tuple[str, Any, Any, str]:
