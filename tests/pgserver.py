@@ -22,7 +22,7 @@ ENGINES = ["sqlite", "pg"] if PG_URL else ["sqlite"]
 T = TypeVar("T")
 
 
-def _dsn(database: str | None = None) -> str:
+def dsn(database: str | None = None) -> str:
     """asyncpg's DSN for the server's admin database, or for `database` on the same server."""
     assert PG_URL
     dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -66,7 +66,7 @@ def new_name(prefix: str = "duban_t") -> str:
 async def create(name: str, template: str | None = None) -> str:
     import asyncpg
 
-    admin = await asyncpg.connect(_dsn())
+    admin = await asyncpg.connect(dsn())
     try:
         clause = f' TEMPLATE "{template}"' if template else ""
         await admin.execute(f'CREATE DATABASE "{name}"{clause}')
@@ -78,7 +78,7 @@ async def create(name: str, template: str | None = None) -> str:
 async def drop(name: str) -> None:
     import asyncpg
 
-    admin = await asyncpg.connect(_dsn())
+    admin = await asyncpg.connect(dsn())
     try:
         # FORCE: a test that failed half-way may have left a connection open.
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -108,7 +108,7 @@ def fetch(database: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
     statement = _QMARK.sub(lambda _m: f"${next(counter)}", sql)
 
     async def go() -> list[tuple[Any, ...]]:
-        conn = await asyncpg.connect(_dsn(database))
+        conn = await asyncpg.connect(dsn(database))
         try:
             return [tuple(row) for row in await conn.fetch(statement, *params)]
         finally:
@@ -147,7 +147,7 @@ class Pool:
 async def _empty(name: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(_dsn(name))
+    conn = await asyncpg.connect(dsn(name))
     try:
         # A test that failed may have left a session open in a transaction, holding locks.
         await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
