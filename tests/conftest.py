@@ -58,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, db: str, tmp_path: Path) -> str
     return new_database(request, db, tmp_path / "duban.db")
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=pgserver.E2E_ENGINES)
 def run_db(request: pytest.FixtureRequest) -> str | None:
     """For a test that starts `duban run` processes: None (an SQLite file in the working directory)
     or the name of an empty migrated PostgreSQL database."""

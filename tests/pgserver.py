@@ -19,6 +19,10 @@ from typing import Any, TypeVar
 PG_URL = os.environ.get("DUBAN_TEST_PG_URL")
 # The engines the database tests run on: PostgreSQL too when a server is given (.ci/run starts one).
 ENGINES = ["sqlite", "pg"] if PG_URL else ["sqlite"]
+# The end-to-end tests that start `duban run` processes are the slowest: they run once, on PostgreSQL
+# when there is a server (SQLite's own cases -- a full disk, a read-only file -- pin "sqlite"), so the
+# suite keeps within CI's time; every service and handler test still runs on both.
+E2E_ENGINES = ["pg"] if PG_URL else ["sqlite"]
 T = TypeVar("T")
 
 

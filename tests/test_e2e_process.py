@@ -39,7 +39,7 @@ from tests.e2e_support import (
     settle,
     slow_method,
 )
-from tests.pgserver import ENGINES
+from tests.pgserver import E2E_ENGINES
 
 COORD = 1001
 YICHUN = 2001
@@ -77,10 +77,11 @@ def commands_set(srv: FakeBotAPI) -> int:
     return sum(1 for c in srv.calls if c.method == "setMyCommands" and c.status == 200)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module", params=E2E_ENGINES)
 def seeded_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    """`duban init` (the bundled seed policy) and `duban coordinator add`, run once for the module (on
-    each engine); each test then works on its own copy of that database."""
+    """`duban init` (the bundled seed policy) and `duban coordinator add`, run once for the module;
+    each test then works on its own copy of that database (SQLite, or PostgreSQL when the tests have a
+    server)."""
     env = Env(tmp_path_factory.mktemp("seeded"))
     if request.param == "pg":
         env.pg_database = pgserver.new_name("duban_seed")
