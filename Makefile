@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run demo test lint bench bench-all clean
+.PHONY: setup run demo test test-pg lint bench bench-all clean
 
 $(BIN)/duban: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The same on SQLite and on a throw-away PostgreSQL server (Debian's package postgresql; README, Tests).
+test-pg: setup
+	bash .ci/with-pg $(MAKE) test
 
 # Benchmarks print figures (docs/benchmarks.md); they are not tests. `bench`: the quick ones (about
 # 4 minutes); `bench-all`: every figure of docs/benchmarks.md (15-20 minutes; figures move with the load).

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,25 +18,65 @@ from bot.domain.clock import ManualClock
 from bot.domain.workcal import WorkCalendar
 from bot.telegram.sender import Limits, OutboxSender
 from config.settings import Settings
+from tests import pgserver
 
 SEED = Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt"
 # A Tuesday morning in Shanghai, inside working hours.
 T0 = datetime(2025, 9, 23, 2, 0, tzinfo=UTC)
-PG_URL = os.environ.get("DUBAN_TEST_PG_URL")
+PG_URL = pgserver.PG_URL
+ENGINES = pgserver.ENGINES
+
+
+@pytest.fixture(scope="session")
+def pg_pool() -> Iterator[pgserver.Pool]:
+    """Migrated databases on the test server, one at a time to each test that runs on PostgreSQL."""
+    pool = pgserver.Pool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(params=ENGINES)
+def db(request: pytest.FixtureRequest) -> str:
+    """The database engine of the test: `sqlite`, and `pg` when DUBAN_TEST_PG_URL is set. A test that
+    holds for SQLite alone says so with `@pytest.mark.parametrize("db", ["sqlite"], indirect=True)`."""
+    return str(request.param)
+
+
+def new_database(request: pytest.FixtureRequest, db: str, path: Path) -> str:
+    """The URL of an empty-of-rows database with the current schema: an SQLite file at `path` (the
+    caller creates its tables) or an empty migrated PostgreSQL database, emptied again after the test."""
+    if db == "sqlite":
+        return f"sqlite+aiosqlite:///{path}"
+    pool: pgserver.Pool = request.getfixturevalue("pg_pool")
+    url = pool.take()
+    request.addfinalizer(lambda: pool.give_back(url))
+    return url
 
 
 @pytest.fixture
-async def pg_url() -> str:
-    """A fresh database on the PostgreSQL server .ci/run starts; skips the test without one."""
+def database_url(request: pytest.FixtureRequest, db: str, tmp_path: Path) -> str:
+    return new_database(request, db, tmp_path / "duban.db")
+
+
+@pytest.fixture(params=pgserver.E2E_ENGINES)
+def run_db(request: pytest.FixtureRequest) -> str | None:
+    """For a test that starts `duban run` processes: None (an SQLite file in the working directory)
+    or the name of an empty migrated PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    url = new_database(request, "pg", Path())
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the PostgreSQL server .ci/run starts; skips the test without one."""
     if not PG_URL:
         pytest.skip("DUBAN_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
-    import asyncpg
-
-    name = f"duban_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    name = pgserver.new_name()
+    url = pgserver.run_blocking(lambda: pgserver.create(name))
+    request.addfinalizer(lambda: pgserver.run_blocking(lambda: pgserver.drop(name)))
+    return url
 
 
 @pytest.fixture
@@ -52,25 +90,26 @@ def calendar() -> WorkCalendar:
 
 
 @pytest.fixture
-async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    async for application in _app(tmp_path / "duban.db", clock):
+async def app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    async for application in _app(database_url, clock):
         yield application
 
 
 @pytest.fixture
-async def other_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    """A second, separate database on the same clock, to run one script two ways."""
-    async for application in _app(tmp_path / "other.db", clock):
+async def other_app(request: pytest.FixtureRequest, db: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
+    """A second, separate database on the same engine and clock, to run one script two ways."""
+    async for application in _app(new_database(request, db, tmp_path / "other.db"), clock):
         yield application
 
 
-async def _app(path: Path, clock: ManualClock) -> AsyncIterator[App]:
+async def _app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
     # The loop's tests read each notice as it happens; tests/test_notice_batches.py covers the window.
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}", bot_token=None,
-                        notice_window_seconds=0)
+    settings = Settings(_env_file=None, database_url=database_url, bot_token=None, notice_window_seconds=0)
     application = App.build(settings, clock=clock)
-    async with application.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
+    if application.engine.url.get_backend_name() == "sqlite":
+        # PostgreSQL databases are copies of a migrated template already.
+        async with application.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
     yield application
     await application.close()
 

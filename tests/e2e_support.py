@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import pgserver
+
 ROOT = Path(__file__).resolve().parent.parent
 _VENV_DUBAN = ROOT / ".venv" / "bin" / "duban"
 
@@ -49,22 +51,30 @@ def duban_argv(*args: str) -> list[str]:
 
 @dataclass
 class Env:
-    """Where one bot instance lives: a temporary working directory (no .env) and its database."""
+    """Where one bot instance lives: a temporary working directory (no .env) and its database, the
+    SQLite file in it or, given `pg_database`, that database on the test PostgreSQL server."""
 
     workdir: Path
     base_url: str | None = None
     token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    pg_database: str | None = None
 
     @property
     def db_path(self) -> Path:
         return self.workdir / "duban.db"
 
+    @property
+    def database_url(self) -> str:
+        if self.pg_database is not None:
+            return pgserver.url_of(self.pg_database)
+        return f"sqlite+aiosqlite:///{self.db_path}"
+
     def environ(self, with_token: bool = True) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTINGS_VARS}
         env.update(
             {
-                "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+                "DATABASE_URL": self.database_url,
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",
                 # The fake server's limits are off; keep the outbox from pacing the test down.
@@ -189,7 +199,10 @@ class BotProcess:
 
 
 def query(env: Env, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the bot's database directly (read-only; WAL readers do not block the writer)."""
+    """Read the bot's database directly (read-only; WAL readers do not block the writer). `?` marks
+    the parameters on either engine."""
+    if env.pg_database is not None:
+        return pgserver.fetch(env.pg_database, sql, params)
     conn = sqlite3.connect(f"file:{env.db_path}?mode=ro", uri=True, timeout=10)
     try:
         return conn.execute(sql, params).fetchall()

@@ -1,7 +1,7 @@
 """SIGKILL in the middle of a fan-out: nothing is lost, at most the messages in flight are repeated.
 
 The real `duban run` process works against the in-process FakeBotAPI with Telegram's rate limits
-ON. Its SQLite database is prepared beforehand with 300 queued messages to 300 distinct chats
+ON. Its database (SQLite, and PostgreSQL when the tests have a server) is prepared beforehand with 300 queued messages to 300 distinct chats
 (as a big dispatch or follow-up tick would leave them). The process is killed with SIGKILL (no
 chance to clean up) once about a third has gone out, then started again.
 """
@@ -22,7 +22,7 @@ from tests.e2e_support import BotProcess, Env, Timeline, query, scalar
 N = 300
 FIRST_CHAT = 700_000
 KILL_AFTER = 100
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # start-up on a busy machine; on PostgreSQL it also loads Alembic to check the schema
 # In flight when killed: the one being sent and those sent while the last batch of sent marks
 # was being written (at 30/s, a write taking up to ~60 ms).
 UNMARKED = 3
@@ -33,7 +33,7 @@ def text_for(chat_id: int) -> str:
 
 
 async def prepare(env: Env, chats: list[int]) -> None:
-    url = f"sqlite+aiosqlite:///{env.db_path}"
+    url = env.database_url
     upgrade(url)  # what `duban run` does on start; already at head then
     app = App.build(Settings(_env_file=None, database_url=url, bot_token=None))
     try:
@@ -50,7 +50,7 @@ def assert_clean_log(bot: BotProcess) -> None:
     assert "Traceback" not in log, f"`duban run` logged a traceback:\n{log[-6000:]}"
 
 
-async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_path: Path) -> None:
+async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_path: Path, run_db: str | None) -> None:
     timeline = Timeline()
     chats = [FIRST_CHAT + i for i in range(N)]
     async with FakeBotAPI() as srv:
@@ -67,6 +67,7 @@ async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_pat
                 "RATE_PER_CHAT_PER_SEC": "1",
                 "RATE_PER_GROUP_PER_MIN": "20",
             },
+            pg_database=run_db,
         )
         await prepare(env, chats)
         assert scalar(env, "SELECT count(*) FROM outboxmessage WHERE state = 'pending'") == N

@@ -15,10 +15,12 @@ import contextlib
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import pgserver
 from tests.botapi import FakeBotAPI
 from tests.botapi.server import Sent
 from tests.e2e_support import (
@@ -37,6 +39,7 @@ from tests.e2e_support import (
     settle,
     slow_method,
 )
+from tests.pgserver import E2E_ENGINES
 
 COORD = 1001
 YICHUN = 2001
@@ -74,22 +77,39 @@ def commands_set(srv: FakeBotAPI) -> int:
     return sum(1 for c in srv.calls if c.method == "setMyCommands" and c.status == 200)
 
 
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=E2E_ENGINES)
+def seeded_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """`duban init` (the bundled seed policy) and `duban coordinator add`, run once for the module;
-    each test then works on its own copy of that database."""
+    each test then works on its own copy of that database (SQLite, or PostgreSQL when the tests have a
+    server)."""
     env = Env(tmp_path_factory.mktemp("seeded"))
+    if request.param == "pg":
+        env.pg_database = pgserver.new_name("duban_seed")
+        pgserver.run_blocking(lambda: pgserver.create(env.pg_database))  # type: ignore[arg-type]
     init = run_cli_sync(env, "init", with_token=False)
     assert init.returncode == 0 and "赣府厅发〔2024〕15号" in init.stdout, init
     added = run_cli_sync(env, "coordinator", "add", str(COORD), with_token=False)
     assert added.returncode == 0 and str(COORD) in added.stdout, added
-    return env.db_path
+    yield env
+    if env.pg_database is not None:
+        for name in [*_pg_copies.pop(env.pg_database, []), env.pg_database]:
+            pgserver.run_blocking(lambda name=name: pgserver.drop(name))  # type: ignore[misc]
 
 
-def fresh_env(srv: FakeBotAPI, seeded_db: Path, workdir: Path) -> Env:
+# The copies made of each seeded PostgreSQL database, dropped with it at the end of the module.
+_pg_copies: dict[str, list[str]] = {}
+
+
+def fresh_env(srv: FakeBotAPI, seeded_db: Env, workdir: Path) -> Env:
     env = Env(workdir, base_url=srv.base_url, token=srv.token)
+    if seeded_db.pg_database is not None:
+        name = pgserver.new_name()
+        pgserver.run_blocking(lambda: pgserver.create(name, template=seeded_db.pg_database))
+        _pg_copies.setdefault(seeded_db.pg_database, []).append(name)
+        env.pg_database = name
+        return env
     for suffix in ("", "-wal", "-shm"):
-        source = seeded_db.with_name(seeded_db.name + suffix)
+        source = seeded_db.db_path.with_name(seeded_db.db_path.name + suffix)
         if source.exists():
             shutil.copyfile(source, env.db_path.with_name(env.db_path.name + suffix))
     return env
@@ -167,7 +187,7 @@ async def dispatch_measure_two(srv: FakeBotAPI, expected_messages: int) -> None:
 # ---------------------------------------------------------------------------------------- (a)
 
 
-async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded_db: Path) -> None:
+async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded_db: Env) -> None:
     timeline = Timeline()
     async with FakeBotAPI() as srv:
         people(srv)
@@ -433,7 +453,7 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded
 # ---------------------------------------------------------------------------------------- (b)
 
 
-async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Path, seeded_db: Path) -> None:
+async def test_sigterm_is_graceful_and_nothing_is_lost_or_repeated(tmp_path: Path, seeded_db: Env) -> None:
     timeline = Timeline()
     async with FakeBotAPI() as srv:
         people(srv)

@@ -11,6 +11,8 @@ import json
 import resource
 from pathlib import Path
 
+import pytest
+
 from tests.botapi import FakeBotAPI
 from tests.e2e_support import WAIT, BotProcess, Env, query, run_cli, scalar
 from tests.test_e2e_process import (  # noqa: F401 - seeded_db is a fixture
@@ -84,8 +86,11 @@ def reports(env: Env) -> list[str]:
     return [row[0] for row in query(env, "SELECT raw_text FROM progressreport ORDER BY id")]
 
 
+# A file-size limit on SQLite's journal is how the disk fills up here; PostgreSQL's files belong to
+# its server.
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
 async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announced(
-    tmp_path: Path, seeded_db: Path  # noqa: F811
+    tmp_path: Path, seeded_db: Env  # noqa: F811
 ) -> None:
     async with FakeBotAPI() as srv:
         people(srv)
@@ -160,7 +165,8 @@ async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announce
                     await asyncio.wait_for(bot._reader, 5)
 
 
-async def test_run_refuses_a_database_it_cannot_write(tmp_path: Path, seeded_db: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)  # a read-only SQLite file
+async def test_run_refuses_a_database_it_cannot_write(tmp_path: Path, seeded_db: Env) -> None:  # noqa: F811
     async with FakeBotAPI() as srv:
         env = fresh_env(srv, seeded_db, tmp_path)
         # Read-only as SQLite opens it (permission bits would not stop root, who runs the tests here).

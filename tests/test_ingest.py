@@ -169,6 +169,7 @@ async def test_a_caption_command_is_not_a_report(harness: Harness) -> None:
         assert (await session.scalars(select(ProgressReport))).all() == []
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the harness on SQLite, the other on PostgreSQL
 async def test_replies_on_postgresql_change_what_they_change_on_sqlite(pg_url: str, harness: Harness) -> None:
     import asyncio
 

@@ -16,7 +16,7 @@ from bot.telegram.polling import DeadLetterFile, RetryPolicy, UpdateHandler
 from bot.telegram.webhook import build_web_app
 from config.settings import Settings
 from tests.botapi import FakeBotAPI
-from tests.e2e_support import WAIT, BotProcess, query, scalar, settle
+from tests.e2e_support import WAIT, BotProcess, Env, query, scalar, settle
 from tests.test_e2e_process import (  # noqa: F401  (seeded_db is a fixture)
     COORD,
     START_TIMEOUT,
@@ -175,7 +175,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Path) -> None:  # noqa: F811
+async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Env) -> None:  # noqa: F811
     async with FakeBotAPI() as srv:
         people(srv)
         srv.webhook_retry_delay = 0.2
