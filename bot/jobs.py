@@ -109,6 +109,32 @@ class Jobs:
                 await send_summary(uow, data, to=[contact], actor=actor, dedupe=False, rendered=rendered)
         self.wake_sender()
 
+    async def dispatch_run(self, run_id: int) -> None:
+        """A confirmed dispatch, a chunk per transaction (bot/services/dispatch_runs.py), giving
+        way between chunks; the coordinator hears it is done in the last chunk's transaction.
+        Stopped at shutdown between chunks: the next start resumes it."""
+        from bot.services import dispatch_runs
+
+        app = self.app
+        while not self.stopping:
+            began = time.monotonic()
+            async with app.work() as uow:
+                step = await dispatch_runs.hand_out_chunk(uow, run_id)
+            self.wake_sender()
+            if not step.more:
+                return
+            await give_way(time.monotonic() - began)
+
+    async def resume_dispatches(self) -> int:
+        """Dispatches confirmed but not finished when the bot stopped go on where they were."""
+        from bot.services import dispatch_runs
+
+        async with self.app.sessions() as session:
+            runs = await dispatch_runs.unfinished(self.app.unit_of_work(session))
+        for run in runs:
+            self.spawn(self.dispatch_run(run.id or 0), name=f"dispatch-{run.id}")
+        return len(runs)
+
     async def tick(self) -> followups.TickResult:
         """Fires what is due, a bounded batch per transaction, yielding between batches."""
         app = self.app

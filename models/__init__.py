@@ -3,6 +3,7 @@
 from models.tables import (
     Assignment,
     Contact,
+    DispatchRun,
     Event,
     ExtensionRequest,
     Followup,
@@ -28,6 +29,7 @@ from models.tables import (
 __all__ = [
     "Assignment",
     "Contact",
+    "DispatchRun",
     "Event",
     "ExtensionRequest",
     "Followup",

@@ -26,7 +26,7 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{db}")
     assert _diff(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0006_i12c"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007_perf10"
 
 
 async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:

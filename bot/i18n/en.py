@@ -714,4 +714,7 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "Preparing the weekly summary…",
     "export.generating": "Preparing the ledger…",
+    # A dispatch handed out in the background (issue 10 item 5, perf10)
+    "dispatch.started": "Dispatching {assignments} assignments; you will be told when it is done.",
+    "dispatch.running": "These tasks are being dispatched already; you will be told when it is done.",
 }

@@ -603,4 +603,7 @@ TEXTS: dict[str, str] = {
     # The summary on demand, built in the background (issue 10 item 5)
     "summary.generating": "正在生成周报…",
     "export.generating": "正在生成台账…",
+    # A dispatch handed out in the background (issue 10 item 5, perf10)
+    "dispatch.started": "正在交办 {assignments} 个分配，完成后告知。",
+    "dispatch.running": "这些任务正在交办中，完成后会告知。",
 }

@@ -98,3 +98,8 @@ def reporter_label(unit: str, report: ProgressReport) -> str:
     if report.chat_id is not None and report.chat_id < 0 and report.author:
         return f"{unit}（{report.author}）"
     return unit
+
+
+def render_dispatch_done(assignments: int, messages: int, unbound: list[str], lang: str) -> str:
+    note = t(lang, "dispatch.unbound_note", units="、".join(unbound)) if unbound else ""
+    return t(lang, "dispatch.done", assignments=assignments, messages=messages, unbound_note=note)
