@@ -31,6 +31,8 @@ DIGEST_JOB = "report-digest"
 NOTICES_JOB = "notice-batches"
 EVIDENCE_JOB = "evidence-download"
 PURGE_JOB = "housekeeping-purge"
+# Seconds of handing out per transaction in a background dispatch.
+DISPATCH_TURN = 0.1
 
 
 async def give_way(busy: float) -> None:
@@ -119,7 +121,12 @@ class Jobs:
         while not self.stopping:
             began = time.monotonic()
             async with app.work() as uow:
-                step = await dispatch_runs.hand_out_chunk(uow, run_id)
+                # Small chunks for as long as one short turn at the write gate: an update that
+                # arrives meanwhile waits no longer than that.
+                while True:
+                    step = await dispatch_runs.hand_out_chunk(uow, run_id)
+                    if not step.more or time.monotonic() - began > DISPATCH_TURN:
+                        break
             self.wake_sender()
             if not step.more:
                 return
