@@ -83,6 +83,7 @@ class Jobs:
         replies), then queued in one unit of work."""
         from bot.i18n import normalise_language
         from bot.services import outbox
+        from bot.services.offload import render_apart
         from bot.services.summary import build_summary, ledger_bytes, render_for, send_summary
         from models import Contact
 
@@ -96,7 +97,7 @@ class Jobs:
                 lang = normalise_language(contact.language)
             data = await build_summary(app.unit_of_work(session, now), week=week, policy_ids=policy_ids)
         if export:
-            ledger = await asyncio.to_thread(ledger_bytes, data, lang)
+            ledger = await render_apart(ledger_bytes, data, lang)
         else:
             rendered = await render_for(data, {lang})
         async with app.work(now) as uow:
