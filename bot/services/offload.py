@@ -46,6 +46,9 @@ async def render_apart(render: Callable[..., R], data: rm.SummaryData, *args: An
     light = dataclasses.replace(data, **{name: [] for name in _LISTS})
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, _run, render, light, parts, args)
+        # Submitting starts the child (and the fork server, the first time), waiting on them: in a
+        # thread, not on the loop.
+        future = await asyncio.to_thread(pool.submit, _run, render, light, parts, args)
+        return await asyncio.wrap_future(future)
     finally:
         pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop
