@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -16,6 +19,11 @@ from bot.domain.workcal import WorkCalendar
 from bot.services.uow import UnitOfWork
 from config.directory import Directory, load_directory
 from config.settings import Settings
+
+
+def instance_name() -> str:
+    """This process among the instances sharing one database: claims and job periods say who."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def office_directory(settings: Settings) -> Directory:
@@ -38,6 +46,7 @@ class App:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     followup_settings: FollowupSettings = field(default_factory=FollowupSettings)
     gate: WriteGate = field(default_factory=lambda: WriteGate(enabled=False))
+    instance: str = field(default_factory=instance_name)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:

@@ -74,3 +74,13 @@ class WriteGate:
             return
         async with self._lock:
             yield
+
+
+def insert_new(session: AsyncSession, table: Any) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` on either engine: a row another transaction (another
+    instance) inserted first is left as it is instead of failing this one. On PostgreSQL the
+    insert waits for that transaction and does nothing if it committed."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

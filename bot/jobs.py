@@ -8,6 +8,7 @@ Deterministic ids with replace_existing keep one job of each kind however often 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -19,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
-from bot.services import followups
+from bot.services import followups, periods
 from bot.telegram.inflight import InFlight
 
 log = logging.getLogger(__name__)
@@ -144,22 +145,38 @@ class Jobs:
         return len(runs)
 
     async def tick(self) -> followups.TickResult:
-        """Fires what is due, a bounded batch per transaction, yielding between batches."""
+        """Fires what is due, a bounded batch per transaction, yielding between batches.
+
+        Each batch is claimed for this instance (committed), then fired: the instances sharing the
+        database fire disjoint batches, and a batch whose instance is killed in between is fired
+        by another once its lease runs out."""
         app = self.app
         total = followups.TickResult()
         async with self.running.track():
             while True:
                 started = time.monotonic()
                 async with app.work() as uow:
-                    result = await followups.tick(uow)
+                    claimed = await followups.claim_due(uow, app.instance)
+                async with app.work() as uow:
+                    result = await followups.fire_claimed(uow, app.instance, claimed)
                 total.fired += result.fired
                 total.skipped += result.skipped
                 total.messages += result.messages
                 if result.messages:
                     self.wake_sender()
-                if result.fired + result.skipped < followups.TICK_BATCH or self.stopping:
+                if len(claimed) < followups.TICK_BATCH or self.stopping:
                     return total
                 await give_way(time.monotonic() - started)
+
+    async def once_per(self, job: str, every: timedelta, run: Callable[[], Awaitable[object]]) -> bool:
+        """Runs an interval job unless another instance already ran it in this period of `every`;
+        whether it ran. The period is claimed in its own transaction first (bot/services/periods.py)."""
+        app = self.app
+        async with self.running.track(), app.work() as uow:
+            mine = await periods.claim(uow, job, periods.bucket(uow.now, every), app.instance)
+        if mine:
+            await run()
+        return mine
 
     async def release_notices(self) -> int:
         """Coordinators' notices whose window ended, joined per unit (bot/services/batches.py)."""
@@ -194,36 +211,59 @@ class Jobs:
             async with self.running.track(), app.work() as uow:
                 from models import ReportAttachment
 
-                row = await uow.session.get(ReportAttachment, attachment_id)
-                if row is not None:
+                # Locked and looked at again: a run of the next period on another instance may
+                # have stored the same file while this one downloaded it.
+                row = await uow.session.get(ReportAttachment, attachment_id, with_for_update=True)
+                if row is not None and row.stored_path is None:
                     evidence.stored(uow, row, target)
                     stored += 1
         return stored
 
     async def review_digest(self) -> int:
+        """Once per time of the digest's crontab, however many instances run it."""
         from bot.services.review import send_review_digest
 
         app = self.app
-        if not app.calendar.is_working_day(app.calendar.local_date(app.clock.now())):
+        now = app.clock.now()
+        if not app.calendar.is_working_day(app.calendar.local_date(now)):
             return 0
-        async with self.running.track(), app.work() as uow:
+        period = (periods.cron_period(app.settings.digest_cron, app.settings.timezone, now)
+                  or app.calendar.local_date(now).isoformat())
+        async with self.running.track(), app.work(now) as uow:
+            if not await periods.claim(uow, DIGEST_JOB, period, app.instance):
+                return 0
             count = await send_review_digest(uow)
         if count:
             self.wake_sender()
         return count
 
-    async def weekly_summary(self, week: str | None = None) -> str:
-        from bot.services.summary import prepare_weekly_summary, queue_weekly_summary, render_prepared
+    async def weekly_summary(self, week: str | None = None) -> str | None:
+        """Last week's summary (or `week`'s), once per week however many instances run it and
+        however often it is run: None when another run had it."""
+        from bot.services.summary import (
+            prepare_weekly_summary,
+            queue_weekly_summary,
+            render_prepared,
+            week_of,
+        )
 
         app = self.app
         async with self.running.track():
             # Reading and rendering take seconds at province scale: outside the write gate (and
             # rendering outside any transaction), so replies are not held up.
             now = app.clock.now()
+            week = week or week_of(app.calendar.local_date(now) - timedelta(days=7))
             async with app.sessions() as session:
-                prepared = await prepare_weekly_summary(app.unit_of_work(session, now), week=week)
+                uow = app.unit_of_work(session, now)
+                if await periods.claimed(uow, SUMMARY_JOB, week):
+                    return None
+                prepared = await prepare_weekly_summary(uow, week=week)
             await render_prepared(prepared)
             async with app.work(now) as uow:
+                # The claim is the transaction's first statement: the run that lands it queues
+                # the summary; a concurrent one (another instance) finds it and queues nothing.
+                if not await periods.claim(uow, SUMMARY_JOB, week, app.instance):
+                    return None
                 week = await queue_weekly_summary(uow, prepared)
         self.wake_sender()
         return week
@@ -294,6 +334,8 @@ class Jobs:
                 if not part.more:
                     break
                 await give_way(time.monotonic() - began)
+            async with app.work() as uow:
+                deleted += await periods.purge(uow, calendar_jobs=(SUMMARY_JOB, DIGEST_JOB))
         return deleted
 
 
@@ -305,15 +347,20 @@ def start_scheduler(app: App, jobs: Jobs,
     # max_instances=1: a slow tick is never overlapped by the next; the grace time lets a
     # tick that fires a little late still run instead of being dropped.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60, "replace_existing": True}
+    # Every instance ticks (each fires the follow-ups it claimed); the other interval jobs run once
+    # per period of their interval across all instances (Jobs.once_per).
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
-    scheduler.add_job(jobs.plan, "interval", minutes=10, id=PLAN_JOB, next_run_time=_soon(app), **common)
+
+    def every(job: str, seconds: float, run: Callable[[], Awaitable[object]]) -> None:
+        scheduler.add_job(jobs.once_per, "interval", seconds=seconds, args=[job, timedelta(seconds=seconds), run],
+                          id=job, next_run_time=_soon(app), **common)
+
+    every(PLAN_JOB, 600, jobs.plan)
     if settings.evidence_dir and download is not None:
-        scheduler.add_job(jobs.fetch_evidence, "interval", seconds=60, args=[download], id=EVIDENCE_JOB,
-                          next_run_time=_soon(app), **common)
+        every(EVIDENCE_JOB, 60, functools.partial(jobs.fetch_evidence, download))
     if settings.notice_window_seconds:
-        scheduler.add_job(jobs.release_notices, "interval", seconds=min(settings.scheduler_tick_seconds, 15.0),
-                          id=NOTICES_JOB, next_run_time=_soon(app), **common)
-    scheduler.add_job(jobs.purge, "interval", hours=6, id=PURGE_JOB, next_run_time=_soon(app), **common)
+        every(NOTICES_JOB, min(settings.scheduler_tick_seconds, 15.0), jobs.release_notices)
+    every(PURGE_JOB, 6 * 3600, jobs.purge)
     if settings.report_notify == "digest":
         scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
                           id=DIGEST_JOB, coalesce=True, max_instances=1, misfire_grace_time=3600,

@@ -199,6 +199,10 @@ class Followup(SQLModel, table=True):
     payload: dict | None = Field(default=None, sa_type=JSON)
     fired_at: datetime | None = _when()
     created_at: datetime | None = _when(nullable=False)
+    # Several instances on one database: the instance that claimed the row to fire it, until when.
+    # A claim whose lease ran out (its instance was killed) is taken by the next tick anywhere.
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when()
 
 
 class Event(SQLModel, table=True):
@@ -219,7 +223,8 @@ class Event(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """Every outgoing message, written in the same transaction as the change that causes it."""
 
-    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),
+                      Index("ix_outbox_chat_slot", "chat_id", "slot_at"))
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
     method: str = "sendMessage"  # sendMessage | sendDocument | sendPhoto
@@ -246,6 +251,22 @@ class OutboxMessage(SQLModel, table=True):
     report_id: int | None = Field(default=None, index=True)
     # A file Telegram already holds (evidence forwarded to a coordinator), sent by its id.
     telegram_file_id: str | None = Field(default=None, sa_type=Text)
+    # Claims (bot/telegram/claims.py): the instance sending this row until lease_until; when it
+    # was killed, the row goes to another instance once the lease has run out.
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when()
+    # The send slot it was given (epoch seconds, the limiter's clock): each chat's recent slots
+    # are its share of Telegram's per-chat and per-group limits.
+    slot_at: float | None = None
+
+
+class SendPace(SQLModel, table=True):
+    """Telegram's bot-wide limits, shared by every instance: one row (id 1). A claim takes the
+    next free send slots from `next_slot`; a 429 sets `paused_until` (epoch seconds)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    next_slot: float = 0.0
+    paused_until: float = 0.0
 
 
 class TaskMessage(SQLModel, table=True):
@@ -353,6 +374,16 @@ class ReportAttachment(SQLModel, table=True):
     file_size: int | None = None
     stored_path: str | None = Field(default=None, sa_type=Text)
     created_at: datetime | None = _when(nullable=False)
+
+
+class JobPeriod(SQLModel, table=True):
+    """A periodic job's run for one period (a week's summary, a digest's time, a re-plan's ten
+    minutes): the first instance to insert the row runs the job, every other one skips it."""
+
+    job: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    instance: str = ""
+    claimed_at: datetime | None = _when(nullable=False, index=True)
 
 
 class DispatchRun(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""SIGKILL in the middle of a fan-out: nothing is lost, at most the message in flight is repeated.
+"""SIGKILL in the middle of a fan-out: nothing is lost, at most the messages in flight are repeated.
 
 The real `duban run` process works against the in-process FakeBotAPI with Telegram's rate limits
 ON. Its SQLite database is prepared beforehand with 300 queued messages to 300 distinct chats
@@ -23,6 +23,9 @@ N = 300
 FIRST_CHAT = 700_000
 KILL_AFTER = 100
 START_TIMEOUT = 30.0
+# In flight when killed: the one being sent and those sent while the last batch of sent marks
+# was being written (at 30/s, a write taking up to ~60 ms).
+UNMARKED = 3
 
 
 def text_for(chat_id: int) -> str:
@@ -87,7 +90,8 @@ async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_pat
             marked = {row[0] for row in query(env, "SELECT chat_id FROM outboxmessage WHERE state = 'sent'")}
             got = {s.chat_id for s in srv.sent}
             assert marked <= got, f"rows marked sent but never delivered: {sorted(marked - got)[:10]}"
-            assert len(got - marked) <= 1, f"delivered but not marked sent: {sorted(got - marked)}"
+            # Sent marks are written in batches: the sends whose batch was being written are unmarked.
+            assert len(got - marked) <= UNMARKED, f"delivered but not marked sent: {sorted(got - marked)}"
 
             await second.start()
             await srv.wait_until(
@@ -114,7 +118,7 @@ async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_pat
             assert {s.text for s in srv.messages_to(chat)} == {text_for(chat)}, chat
         repeated = {chat: n for chat, n in per_chat.items() if n > 1}
         timeline(f"repeated: {repeated or 'none'}")
-        assert sum(n - 1 for n in repeated.values()) <= 1, f"repeated after one kill: {repeated}"
+        assert sum(n - 1 for n in repeated.values()) <= UNMARKED, f"repeated after one kill: {repeated}"
         assert set(per_chat) == set(chats)
         # 429s are not asserted here (pacing has its own tests and bench/fanout.py): a rejected send is
         # retried after retry_after and must still arrive exactly once, which the checks above cover.

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401
-from bot.migrate import upgrade
+from bot.migrate import HEAD, upgrade
 
 
 def _diff(sync_engine) -> list:  # type: ignore[no-untyped-def]
@@ -26,7 +26,7 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{db}")
     assert _diff(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007_perf10"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == HEAD
 
 
 async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:

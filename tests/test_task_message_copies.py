@@ -51,7 +51,9 @@ async def test_a_reply_to_a_copy_sent_before_a_crash_is_stored(harness: Harness)
     first_copies = [s for s in h.srv.messages_to(YICHUN) if "交办任务" in s.text]
     assert first_copies, "the crash came before any task message reached 宜春"
 
-    # The restarted sender sends the unconfirmed rows again: a second copy of each.
+    # The restarted sender sends the unconfirmed rows again once their claims' lease has run out:
+    # a second copy of each.
+    h.app.clock.advance(seconds=crashing.limits.lease_seconds + 1)  # type: ignore[attr-defined]
     await h.sender.drain(timeout=20)
     copies = [s for s in h.srv.messages_to(YICHUN) if "交办任务" in s.text]
     first = first_copies[0]

@@ -18,8 +18,10 @@ from .text import (
     find_doc_number,
     match_heading,
     parse_date_line,
+    strip_pinyin,
+    to_simplified,
 )
-from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles
+from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles, carried_units
 
 _WHOLE_YEAR = re.compile(r"全年(?:完成|推进|持续推进|实施)?")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
@@ -144,7 +146,7 @@ def _scan_notes(sentence: str, state: _State, resolver: Resolver) -> bool:
         is_note = True
     m = CARRY.search(sentence)
     if m:
-        refs = resolver.refs(m.group(1))
+        refs = resolver.refs(carried_units(m))
         if refs:
             state.carry = tuple(refs)
             state.carry_text = m.group(0)
@@ -280,7 +282,14 @@ class _Builder:
                 self.resolver.context = f"第{number}项措施第{covered[0]}条任务"
             else:
                 self.resolver.context = f"第{number}项措施第{covered[0]}—{covered[-1]}条任务"
-            tok.clause = self.resolver.parse_clause(tok.text)
+            text = tok.text
+            carry = CARRY.search(text)
+            if carry is not None:
+                # "（责任单位：A、B。以下政策措施均需各县区人民政府落实，不再单独列出）": the note
+                # is for the document from here on, the rest is this clause
+                _scan_notes(carry.group(0), self.state, self.resolver)
+                text = (text[: carry.start()].rstrip("。；;，, ") + text[carry.end() :]).strip()
+            tok.clause = self.resolver.parse_clause(text)
             last = seq
             since = []
 
@@ -317,6 +326,9 @@ class _Builder:
                     tok = _Token("sent", head.text + joiner + tok.text, tok.para, bare=tok.bare)
                     merged[-1] = tok
                     continue
+                if head.bare and _title_like(head.text, 20) and tok.labelled:
+                    # "1.完善应急预案体系" over "（1）…（2）…": the heading of the tasks below it
+                    merged[-1] = _Token("heading", head.text, head.para)
             merged.append(tok)
         tokens = merged
         self._parse_clauses(tokens, number)
@@ -487,7 +499,7 @@ def _parse_head(head: list[str], tail: list[str]) -> tuple[str, str | None, date
 
 def decompose(text: str, directory: Directory, horizon: date | None = None) -> Decomposition:
     """Break a policy document's text into measures and tasks with responsible units."""
-    lines = clean_lines(flatten_tables(text))
+    lines = clean_lines(flatten_tables(to_simplified(strip_pinyin(text))))
     heads: list[tuple[int, Heading]] = []
     for i, line in enumerate(lines):
         if line:
@@ -567,11 +579,21 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             for sentence in re.split(r"(?<=。)", line):
                 _scan_notes(sentence, builder.state, builder.resolver)
 
-    def expand(h: Heading, body: list[str], depth: int, section: str | None) -> None:
+    across = _numbered_across(items, order)
+
+    def expand(h: Heading, body: list[str], depth: int, section: str | None,
+               inherited: str | None = None) -> None:
         child_kind = order[depth + 1] if depth + 1 < len(order) else None
         children: list[tuple[Heading, list[str]]] = []
         intro: list[str] = []
-        if child_kind is not None and _section_heading(h):
+        heading_clause = _heading_clause(h.rest, builder.resolver)
+        if depth >= 1 and child_kind not in across:
+            # "一、" parts hold the measures ("（一）", or "1." directly under "一、"); what is
+            # numbered inside a measure ("1." under "（一）", "（1）", "①") are its tasks — unless
+            # that numbering runs on across the measures' headings (1.–5. under （一）（二）): then
+            # those numbered items are the document's list of measures
+            child_kind = None
+        if child_kind is not None and (_section_heading(h) or heading_clause is not None):
             for line in body:
                 ch = match_heading(line) if line else None
                 if ch is not None and ch.kind == child_kind:
@@ -590,9 +612,12 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             name = f"{label}{sep}{h.rest}".strip()
             context = f"{section} / {name}" if section else name
             for ch, ch_body in children:
-                expand(ch, ch_body, depth + 1, context)
+                expand(ch, ch_body, depth + 1, context, heading_clause or inherited)
         else:
-            builder.add_measure(_label(h), [h.rest, *body], section)
+            lines = [h.rest, *body]
+            if inherited is not None and not _names_units(lines, builder.resolver):
+                lines.append(inherited)  # "一、强化科技创新（区科技局牵头）" over measures naming no one
+            builder.add_measure(_label(h), lines, section)
 
     for h, body in items:
         if len(items) > 1 and _PREAMBLE.fullmatch(h.rest.rstrip("。")) and not _names_units(body, builder.resolver):
@@ -604,6 +629,38 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
         expand(h, body, 0, None)
     dec = _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
     return _prefer_attached_plan(dec, tail, directory, horizon)
+
+
+def _numbered_across(items: list[tuple[Heading, list[str]]], order: list[str]) -> set[str]:
+    """Kinds of numbering below the top that run on across two or more parents without starting
+    again (1.–5. under （一）（二）)."""
+    last: dict[str, int] = {}
+    parents: dict[str, set[int]] = {}
+    restarts: set[str] = set()
+    count = 0
+    current: dict[str, int] = {}
+    for h, body in items:
+        for head in [h, *(x for x in (match_heading(line) if line else None for line in body) if x)]:
+            if head.kind not in order:
+                continue
+            count += 1
+            current[head.kind] = count
+            level = order.index(head.kind)
+            if level == 0:
+                continue
+            if head.number <= last.get(head.kind, 0):
+                restarts.add(head.kind)
+            last[head.kind] = head.number
+            parents.setdefault(head.kind, set()).add(current.get(order[level - 1], 0))
+    return {k for k, ps in parents.items() if len(ps) >= 2 and k not in restarts}
+
+
+def _heading_clause(heading: str, resolver: Resolver) -> str | None:
+    """The unit clause a section heading ends with ("强化科技创新（区科技局牵头）"), or None."""
+    m = re.search(r"[（(]([^（）()]{2,120})[）)]$", heading)
+    if m is None or not resolver.is_clause(m.group(1)):
+        return None
+    return m.group(0)
 
 
 def _names_units(lines: list[str], resolver: Resolver) -> bool:

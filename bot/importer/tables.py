@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import cn_to_int, collapse_spaces, match_heading, parse_date_line
+from .text import cn_to_int, collapse_spaces, int_to_cn, match_heading, parse_date_line
 from .units import label_role
 
 _SEQ_HEAD = re.compile(r"^(?:序号|编号|序|号)$")
@@ -21,6 +21,8 @@ _TASK_HEAD = re.compile(
 )
 _UNIT_HEAD = re.compile(r"^[\u4e00-\u9fff]{0,6}(?:单位|部门|处室|科室|领导|责任人|主体)$")
 _DUE_HEAD = re.compile(r"^(?:完成|办结)?(?:时限|时间|期限|时间节点|进度安排|时间安排|时限要求)$")
+# a grouping column (its cell merged over the rows of one group): the group is the measure, its rows the tasks
+_GROUP_HEAD = re.compile(r"^(?:类别|分类|类型|领域|板块|方面|重点领域|工作类别|任务类别|工作板块|专项|序列)$")
 _OTHER_HEAD = re.compile(r"^(?:备注|说明|工作目标|目标|预期目标|指标|考核指标|成果形式|完成标志|具体目标)$")
 _SEQ_CELL = re.compile(r"^(?:(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)])$")
 _DUE_CELL = re.compile(
@@ -40,6 +42,8 @@ def _classify(cell: str) -> _Column | None:
         return None
     if _SEQ_HEAD.match(c):
         return _Column("seq", c)
+    if _GROUP_HEAD.match(c):
+        return _Column("group", c)
     if _DUE_HEAD.match(c):
         return _Column("due", "完成时限")
     if _UNIT_HEAD.match(c):
@@ -74,6 +78,47 @@ def _header_at(lines: list[str], i: int) -> tuple[list[_Column], int] | None:
     if len(cols) >= 3 and "task" in kinds and "unit" in kinds and kinds.count("task") <= 2:
         return cols, j
     return None
+
+
+def _grouped_rows(lines: list[str], j: int, cols: list[_Column]) -> tuple[list[str], int] | None:
+    """A table with a grouping column, rows ending in a blank line (.docx, saved pages): each group
+    becomes a heading ("一、<group>") and its rows the paragraphs under it, so that a group is one
+    measure and each row one of its tasks with the row's units and deadline."""
+    out: list[str] = []
+    group = ""
+    groups = 0
+    k = j
+    while k < len(lines) and not lines[k]:
+        k += 1
+    while k < len(lines):
+        if _ends_table(lines[k]):
+            break
+        cells: list[str] = []
+        end = k
+        while end < len(lines) and lines[end]:
+            cells.append(lines[end])
+            end += 1
+        if len(cells) == len(cols) - 1 and cols[0].kind == "group" and group:
+            cells = [group, *cells]  # the merged cell given on the group's first row only
+        if len(cells) != len(cols):
+            break
+        values = dict(zip((c for c in range(len(cols))), cells, strict=True))
+        cell_group = next((values[i] for i, c in enumerate(cols) if c.kind == "group"), "")
+        if cell_group and cell_group != group:
+            group = cell_group
+            groups += 1
+            out.append(f"{int_to_cn(groups)}、{group}")
+        task = "".join(values[i] for i, c in enumerate(cols) if c.kind == "task" and values[i] not in _EMPTY_CELL)
+        parts = [f"{c.label}：{values[i]}" for i, c in enumerate(cols)
+                 if c.kind in ("unit", "due") and values[i] not in _EMPTY_CELL]
+        if task:
+            out.append(f"{task}{'（' + '；'.join(parts) + '）' if parts else ''}")
+        k = end
+        while k < len(lines) and not lines[k]:
+            k += 1
+    if not groups or len(out) <= groups:
+        return None
+    return out, k
 
 
 def _ends_table(line: str) -> bool:
@@ -151,11 +196,17 @@ def _explode(raw: list[str]) -> list[str]:
     return out
 
 
+_TRAILING_BAR = re.compile(r"^([^|｜]*?)\s*[|｜]\s*$")
+
+
 def flatten_tables(text: str) -> str:
     """Rewrite task-division tables laid out one cell per line as numbered items with clauses."""
     if "单位" not in text and "部门" not in text:
         return text
     raw = text.split("\n")
+    if sum(1 for line in raw if _TRAILING_BAR.match(line)) >= 3:
+        # a web table copied one cell per line, each cell closed by its bar: "序号 |" / "1 |"
+        raw = [m.group(1) if (m := _TRAILING_BAR.match(line)) else line for line in raw]
     if "\t" in text or "|" in text or "｜" in text or "  " in text or "\u3000\u3000" in text:
         exploded = _explode(raw)
         if len(exploded) != len(raw):
@@ -172,6 +223,14 @@ def flatten_tables(text: str) -> str:
             i += 1
             continue
         cols, j = found
+        if any(c.kind == "group" for c in cols):
+            grouped = _grouped_rows(lines, j, cols)
+            if grouped is not None:
+                out.extend(grouped[0])
+                changed = True
+                i = grouped[1]
+                continue
+            cols = [c for c in cols if c.kind != "group"]
         has_seq = cols[0].kind == "seq"
         width = len([c for c in cols if c.kind != "seq"])
         rows: list[str] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from .units import LINE_LABEL
 
@@ -195,9 +197,64 @@ def _is_break_boundary(prev: str, nxt: str) -> bool:
         return True
     if nxt.startswith(("附件", "（此件", "(此件", "抄送", "附：")):
         return True
-    if LINE_LABEL.match(nxt) or LINE_LABEL.match(prev):
-        return True  # "牵头单位：区发改局" on a line of its own stays one
+    if LINE_LABEL.match(nxt):
+        return True
+    if LINE_LABEL.match(prev):
+        # "牵头单位：区发改局" on a line of its own stays one, unless the page broke it inside a
+        # bracket or after a list separator ("…，各县（" / "市、区）政府（管委会）")
+        open_brackets = prev.count("（") + prev.count("(") - prev.count("）") - prev.count(")")
+        return not (open_brackets > 0 or prev.endswith(("、", "，", ",")))
     return False
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc  # on first use: most documents are in simplified characters
+
+    return opencc.OpenCC("t2s")
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[（(][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6}[）)]")
+_TONE = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
+
+
+def strip_pinyin(text: str) -> str:
+    """Without the pinyin some mirror sites put after characters ("創新(xīn)", "工(gōng)作(zuò)").
+
+    Only when the text carries several with tone marks, so that a Latin word in brackets after a
+    Chinese one ("（ppp）") in an ordinary document is left alone."""
+    if "(" not in text and "（" not in text:
+        return text
+    marks = [m for m in _PINYIN.finditer(text[:50000]) if _TONE.search(m.group(0))]
+    if len(marks) < 3:
+        return text
+    return _PINYIN.sub("", text)
+
+
+def to_simplified(text: str) -> str:
+    """The text in simplified characters when it is written in traditional ones.
+
+    Mirror sites and the big5 gateways of government portals carry traditional-character copies
+    of mainland documents ("牽頭單位：省發展改革委"); the labels, unit names and numerals the
+    importer knows are simplified. A sample decides: converting simplified text changes almost
+    nothing, converting a traditional copy changes about one character in five.
+    """
+    sample = "".join(_HAN.findall(text[:20000]))[:3000]
+    if len(sample) < 20:
+        return text
+    converted = _t2s().convert(sample)
+    changed = sum(a != b for a, b in zip(sample, converted, strict=False))  # t2s keeps the length of most texts
+    if changed < 5 or changed * 25 < len(sample):  # under 4 %: simplified with a stray character
+        return text
+    return str(_t2s().convert(text))
+
+
+# "〔责任单位：省发展改革委、省市场监管局按职责分工负责〕": a clause in the brackets of doc numbers
+# (〔2022〕 stays: a year is no clause)
+_HEX_CLAUSE = re.compile(r"〔([^〔〕]*[\u4e00-\u9fff][^〔〕]{3,})〕")
 
 
 def clean_lines(text: str) -> list[str]:
@@ -208,6 +265,8 @@ def clean_lines(text: str) -> list[str]:
     non-blank line unless that line starts a new item/heading, is a date or a document number,
     or the current line reads like a document title.
     """
+    if "〔" in text:
+        text = _HEX_CLAUSE.sub(r"（\1）", text)
     raw = [collapse_spaces(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     raw = [line for line in raw if not _PAGE_NUMBER.match(line) or not line]
     out: list[str] = []

@@ -111,12 +111,21 @@ _STRIP_TAIL = re.compile(r"(?:等有关部门|等相关部门|等部门|等单�
 _VAGUE = re.compile(
     r"(?:有关|相关|其他|其它)(?:部门|单位)|省直(?:各)?部门|省直单位|各有关|国务院(?:各|有关)部门|各地区|^各部门|有关地方"
 )
-# "排在第一位的部门为牵头部门", "排在首位的为牵头单位", "排名第一的为牵头单位"
-_FIRST = r"(?:排在|排名|列在|列|位列|排)(?:第一(?:位)?|首位)"
+# "排在第一位的部门为牵头部门", "排在首位的为牵头单位", "排名第一的为牵头单位", "第一责任单位为牵头单位"
+_FIRST = r"(?:(?:排在|排名|列在|列|位列|排)(?:第一(?:位)?|首位)|第一个?(?:责任)?|首个|首位)"
 FIRST_RULE = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)牵头")
 CARRY = re.compile(
-    r"以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?不再(?:一一)?列出"
+    r"(?:以下[^。；]{0,30}?(?:需|须|由|要)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)[，,、]?[^。；]{0,10}?"
+    r"不再(?:一一|单独|另行|重复|逐一)?列出"
+    # "具体任务均涉及相关市（州）人民政府，不再做分工，下同"
+    r"|(?:具体|各项|以上|相关|上述)?任务均(?:涉及|需|须|由)([^。；]{2,60}?)(?:负责)?(?:落实|实施|承担)?[，,、]?"
+    r"不再(?:单独|另行|逐一)?(?:做|作|进行)?分工)"
 )
+
+
+def carried_units(m: re.Match[str]) -> str:
+    """The units a CARRY note names."""
+    return m.group(1) or m.group(2)
 
 
 # -- the grammar of Chinese unit names, for names no directory knows --------------------------
@@ -142,6 +151,10 @@ _NOT_IN_NAME = re.compile(
 _NOT_A_PLACE = re.compile(r"^(?:全|本|该|城|郊|辖|园|社|片|景|市辖|市区|县区|县市|市县|区县|地市)")
 # A government's level at the start of a name ("省", "市", "区", "县", "国家", "中国", "各" …).
 _LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国务院|中国|中华|全国|中央|各)")
+# "各县（市、区）政府（管委会）": an aside after a group phrase widens it by words naming no one unit
+_SLOT_ASIDE = re.compile(r"(\x00\d+\x00)[（(][\u4e00-\u9fff、，,]{1,12}(?:[）)]|$)")
+# "相关市、县政府": the governments concerned, one vague phrase rather than "相关市" and "县政府"
+_SOME_GOVS = re.compile(r"(?:相关|有关|涉及的?)(?:[市县区州旗][、，,]?){1,4}(?:（[^（）]{1,8}）)?(?:人民政府|政府)")
 _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
 _AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
@@ -285,6 +298,8 @@ class Resolver:
         pieces = []
         level: str | None = None
         phrase = _RULE_TEXT.sub("", phrase)
+        phrase = _SLOT_ASIDE.sub(r"\1", phrase)
+        phrase = _SOME_GOVS.sub(lambda m: re.sub(r"[、，,]", "", m.group(0)), phrase)
         for piece in _split_outside_brackets(_AROUND_SLOT.sub("、", phrase)):
             piece = _STRIP_TAIL.sub("", _TAIL_VAGUE.sub("", _STRIP_HEAD.sub("", piece.strip())))
             if not piece or piece in _NOISE:
@@ -500,7 +515,8 @@ class Resolver:
             # No ending of a unit name, but short and plain: kept for review rather than lost.
             self._unit_warning(f"未识别的单位：{piece}，已作为待审核的新单位")
             return (Ref.unknown(piece),)
-        self._unit_warning(f"责任单位中的“{piece}”不像单位名称，未作为单位，请核对")
+        shown = re.sub(r"\x00\d+\x00", "", piece)  # a group phrase already read is not shown as its marker
+        self._unit_warning(f"责任单位中的“{shown}”不像单位名称，未作为单位，请核对")
         return ()
 
     # -- clauses ---------------------------------------------------------------------

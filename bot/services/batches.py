@@ -27,8 +27,10 @@ PER_MESSAGE = 8
 async def release(uow: UnitOfWork) -> int:
     """Sends the held groups whose oldest row's window has ended; returns the messages queued."""
     session, now = uow.session, uow.now
+    # Locked: a release running at the same moment on another instance waits, then finds these
+    # rows no longer held (PostgreSQL re-reads a locked row's condition), so nothing is joined twice.
     held = list((await session.scalars(select(OutboxMessage).where(OutboxMessage.state == "held")
-                                       .order_by(OutboxMessage.id))).all())
+                                       .order_by(OutboxMessage.id).with_for_update())).all())
     if not held:
         return 0
     report_ids = {r.report_id for r in held if r.report_id is not None}

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from bot.db import insert_new
 from bot.domain import refs
 from bot.domain.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.i18n import status_name, t
@@ -126,7 +127,9 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
     # A full re-plan touches every open assignment of a province: rows go in as one
     # executemany per statement rather than one ORM object each.
     if added:
-        await uow.session.execute(insert(Followup), added)
+        # Another instance re-planning the same assignment at the same moment adds the same keys:
+        # its rows stand, and this transaction goes on instead of failing on the unique key.
+        await uow.session.execute(insert_new(uow.session, Followup), added)
     for column, changes in (("state", cancelled), ("due_at", moved)):
         if changes:
             await uow.session.execute(update(Followup), changes)
@@ -166,14 +169,53 @@ class TickResult:
 TICK_BATCH = 25
 
 
-async def tick(uow: UnitOfWork, *, batch: int = TICK_BATCH) -> TickResult:
-    """Fires the follow-ups that are due. Reminders go out only in working time."""
-    result = TickResult()
+# How long a claimed follow-up is its instance's to fire: far longer than a tick's transaction,
+# short enough that what a killed instance had claimed still goes out within minutes.
+FOLLOWUP_LEASE = timedelta(minutes=2)
+
+
+async def tick(uow: UnitOfWork, *, batch: int = TICK_BATCH, instance: str = "local") -> TickResult:
+    """Claims and fires the follow-ups that are due, in one transaction. Reminders go out only in
+    working time. The scheduler claims and fires in two (bot/jobs.py `Jobs.tick`)."""
+    return await fire_claimed(uow, instance, await claim_due(uow, instance, batch=batch))
+
+
+async def claim_due(uow: UnitOfWork, instance: str, *, batch: int = TICK_BATCH,
+                    lease: timedelta = FOLLOWUP_LEASE) -> list[int]:
+    """Claims up to `batch` due follow-ups for this instance until the lease ends.
+
+    FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite has one writer and ignores it): rows another instance
+    is claiming at this moment are passed over, not waited for, so instances share the due rows
+    instead of queueing for the same ones. A row still leased to another instance is left to it; its
+    lease running out (the instance was killed between claiming and firing) frees it again."""
     if not uow.calendar.is_working_time(uow.now):
+        return []
+    free = or_(Followup.lease_until.is_(None), Followup.lease_until <= uow.now, Followup.claimed_by == instance)
+    ids = list((await uow.session.scalars(
+        select(Followup.id).where(Followup.state == "pending", Followup.due_at <= uow.now, free)
+        .order_by(Followup.due_at, Followup.id).limit(batch).with_for_update(skip_locked=True))).all())
+    if not ids:
+        return []
+    # The condition again, in the write: SQLite reads the rows before its transaction takes the
+    # write lock, so another process may have claimed some in between; only what is still free is
+    # claimed, and what this returns is this instance's.
+    return list((await uow.session.scalars(
+        update(Followup).where(Followup.id.in_(ids), Followup.state == "pending", free)
+        .values(claimed_by=instance, lease_until=uow.now + lease).returning(Followup.id)
+        .execution_options(synchronize_session=False))).all())
+
+
+async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickResult:
+    """Fires the follow-ups this instance claimed and still holds.
+
+    The rows are locked (waiting, this time) and read again: one whose lease ran out and that
+    another instance claimed, or fired, meanwhile is not this instance's any more."""
+    result = TickResult()
+    if not ids:
         return result
     due = list((await uow.session.scalars(
-        select(Followup).where(Followup.state == "pending", Followup.due_at <= uow.now)
-        .order_by(Followup.due_at, Followup.id).limit(batch))).all())
+        select(Followup).where(Followup.id.in_(ids), Followup.state == "pending", Followup.claimed_by == instance)
+        .order_by(Followup.due_at, Followup.id).with_for_update())).all())
     if not due:
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
@@ -193,7 +235,7 @@ async def tick(uow: UnitOfWork, *, batch: int = TICK_BATCH) -> TickResult:
                 followup.state = "cancelled"
                 continue
             result.messages += await _fire(uow, followup, view, escalations)
-            followup.state, followup.fired_at = "sent", uow.now
+            followup.state, followup.fired_at, followup.lease_until = "sent", uow.now, None
             result.fired += 1
     # A leader or coordinator gets one message per tick listing every escalation, not one each.
     for contact, lines in escalations.values():

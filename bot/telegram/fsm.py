@@ -10,7 +10,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import WriteGate
+from bot.db import WriteGate, insert_new
 from bot.domain.clock import Clock
 from models import FsmState
 
@@ -47,8 +47,11 @@ class SqlStorage(BaseStorage):
     async def _write_in(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
         row = await session.get(FsmState, self._key(key))
         if row is None:
-            row = FsmState(key=self._key(key), data={})
-            session.add(row)
+            # Inserted if absent rather than added: two instances starting the same chat's flow
+            # at once would otherwise fail one update on the primary key.
+            await session.execute(insert_new(session, FsmState).values(key=self._key(key), data={}))
+            row = await session.get(FsmState, self._key(key))
+            assert row is not None
         for name, value in values.items():
             setattr(row, name, value)
         row.updated_at = self.clock.now()

@@ -12,13 +12,12 @@ import contextlib
 import html
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
@@ -28,6 +27,7 @@ from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinator_contacts
 from bot.services.housekeeping import TASK_PURPOSES
+from bot.telegram.claims import Claimed, Claims, PaceClock, WallClock
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ EXCERPT_CHARS = 200
 
 # Messages whose replies should find their assignment.
 CARRIES_ASSIGNMENT = TASK_PURPOSES
+# What a row's claim columns become when it is marked or given back.
+RELEASED: dict[str, object] = {"claimed_by": None, "lease_until": None}
 
 
 class SendError(Exception):
@@ -90,98 +92,50 @@ class Limits:
     # While scheduled work waits, answers take at most this share of each second's global budget:
     # a flood of people writing (strangers, say) must not hold a dispatch back.
     answer_share: float = 0.5
+    # A claim hands out the send slots of about this many seconds ahead (bot/telegram/claims.py).
+    horizon: float = 0.5
+    # A killed instance's claims go to another after this long. A send is cut off at half of it,
+    # so no live instance's send outlasts its claim.
+    lease_seconds: float = 20.0
+    # A slot started later than this (an event loop held up) is given back rather than used: late
+    # starts bunch with the on-time ones after them. Half the margin: within it no limit can break,
+    # and the other half is left for the request's own jitter on its way.
+    late_start: float = 0.01
+    # The most a claim's first slot is put ahead of it, however slow claims have been.
+    max_lead: float = 0.25
 
 
-LATE_START_SLACK = 0.002  # seconds
-
-
-class Pacer:
-    """Decides when the next message to a chat may start."""
-
-    def __init__(self, limits: Limits, now: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self._now = now
-        self._global_interval = (1.0 + limits.margin) / limits.global_per_sec
-        # Catching up by S seconds keeps at most `global_per_sec` starts in any second only while
-        # S <= margin (a start may come S early on a grid stretched by 1 + margin).
-        self._slack = min(LATE_START_SLACK, limits.margin)
-        self._chat_interval = (1.0 + limits.margin) / limits.per_chat_per_sec
-        self._next_global = 0.0
-        self._next_chat: dict[int, float] = {}
-        self._group_sends: dict[int, deque[float]] = {}
-        self.paused_until = 0.0
-        self._answer_starts: deque[float] = deque()
-        self._answer_budget = max(1, int(limits.global_per_sec * limits.answer_share))
-
-    def answers_may_go(self) -> bool:
-        """Whether an answer may start now ahead of waiting scheduled work."""
-        horizon = self._now() - 1.0
-        starts = self._answer_starts
-        while starts and starts[0] <= horizon:
-            starts.popleft()
-        return len(starts) < self._answer_budget
-
-    def took_answer(self) -> None:
-        self._answer_starts.append(self._now())
-
-    def global_wait(self) -> float:
-        return max(0.0, max(self._next_global, self.paused_until) - self._now())
-
-    def chat_wait(self, chat_id: int) -> float:
-        """Seconds until this chat's own limits let a message start."""
-        ready = max(self._next_chat.get(chat_id, 0.0), self.paused_until)
-        if chat_id < 0:
-            sends = self._group_sends.get(chat_id)
-            if sends and len(sends) >= self.limits.per_group_per_min:
-                ready = max(ready, sends[0] + 60.0 * (1.0 + self.limits.margin))
-        return max(0.0, ready - self._now())
-
-    def take(self, chat_id: int) -> None:
-        now = self._now()
-        # A start that came up to LATE_START_SLACK late (the event loop wakes a millisecond or so
-        # after the time asked for) keeps to the grid of start times instead of restarting it
-        # from `now`, which lost ~3 % of the rate. It can make one gap that much shorter, but
-        # never puts more starts in a second than the interval allows.
-        self._next_global = max(now - self._slack, self._next_global) + self._global_interval
-        self._next_chat[chat_id] = now + self._chat_interval
-        if chat_id < 0:
-            sends = self._group_sends.setdefault(chat_id, deque())
-            sends.append(now)
-            while len(sends) > self.limits.per_group_per_min:
-                sends.popleft()
-
-    def back_off(self, chat_id: int, seconds: float) -> None:
-        until = self._now() + seconds
-        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until)
-        # A 429 may be the bot-wide limit: everything waits, as Telegram asks.
-        self.paused_until = max(self.paused_until, until)
-
-
-# Messages that answer what a person just did in the chat (handlers/util.say, the report's
-# confirmation, errors, exports): sent before scheduled and broadcast messages.
-ANSWER_PURPOSES = ("reply", "report_ack", "error", "export", "stranger")
+PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot is paused
 
 
 class OutboxSender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
-                 limits: Limits | None = None, poll_interval: float = 1.0, *, gate: WriteGate) -> None:
+                 limits: Limits | None = None, poll_interval: float = 1.0, *, gate: WriteGate,
+                 pace: PaceClock | None = None, owner: str | None = None) -> None:
         self.sessions = sessions
         # Required: a sender writing outside the app's gate would contend with it for SQLite's lock.
         self.gate = gate
         self.transport = transport
         self.clock = clock
         self.limits = limits or Limits()
-        self.pacer = Pacer(self.limits)
+        self.pace = pace or WallClock()
+        self.claims = Claims(sessions, gate, clock, self.limits, self.pace, owner)
         self.poll_interval = poll_interval
         # `_wake`: anything happened (a message queued, a send finished) -- the idle wait ends.
-        # `_queued`: a message was queued since the last read of the outbox -- read it again.
+        # `_queued`: a message was queued since the last claim -- claim again.
         self._wake = asyncio.Event()
         self._queued = asyncio.Event()
         self._stopping = False
-        self._busy_chats: set[int] = set()
+        self._mine: set[int] = set()  # claimed by this sender and not yet marked or released
+        # Held by this sender, their slot missed: the next claim gives them new ones (no write of their own).
+        self._reslot: set[int] = set()
+        # Outcomes waiting for the next batch write: one transaction at the write gate for many
+        # sends, not one each (a turn at the gate per message held a fan-out well under 30/s).
+        self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
+        self._writer: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0,
-                      "as_plain_text": 0}
+                      "as_plain_text": 0, "slots_given_back": 0}
 
     def wake(self) -> None:
         """Called after a commit that queued messages."""
@@ -206,96 +160,60 @@ class OutboxSender:
     async def _drain_in_flight(self) -> None:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._stopping:
+            # Slots missed and not yet given again: another instance (or the next start) may take them.
+            for row_id in list(self._reslot):
+                self._outcomes[row_id] = (OutboxMessage(id=row_id), None)
+            self._reslot.clear()
+            if self._outcomes and (self._writer is None or self._writer.done()):
+                self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     async def pump(self, batch: int = 200) -> bool:
-        """Starts every message that may go now. Returns whether anything was started."""
-        now = self.clock.now()
+        """Claims what may go within the next second and starts it, each at its slot.
+        Returns whether anything was claimed or is held back only by the limits."""
         self._wake.clear()
         self._queued.clear()
-        async with self.sessions() as session:
-            # Each chat's oldest due message of each class only: a long backlog in one chat must
-            # not hide the messages waiting for every other chat. Answers and scheduled messages
-            # are two queues per chat: the person who just acted is answered before the task
-            # messages already queued for that chat (at 1 message/s per chat, a contact with 30
-            # of a fan-out's messages would otherwise wait half a minute); each class keeps its
-            # own order, and a class whose head waits for a retry waits as a whole.
-            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
-
-            def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
-                heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
-                         .group_by(OutboxMessage.chat_id))
-                return (select(OutboxMessage.id, OutboxMessage.chat_id)
-                        .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
-                        .order_by(OutboxMessage.id).limit(batch))
-
-            # Answers go first within a bounded share (`_merge_fairly`). Read apart, so neither
-            # class can fill the batch.
-            answers = (await session.execute(due(is_answer))).all()
-            scheduled = (await session.execute(due(~is_answer))).all()
-        rows = self._merge_fairly(answers, scheduled)
-        started = False
-        waiting: dict[int, float] = {}
-        for row_id, chat_id, answer in rows:
-            if self._stopping:
-                break
-            if started and self._queued.is_set():
-                # Something was queued since the read (perhaps an answer someone waits for,
-                # which goes first): read again rather than finish a batch of 200 paced sends.
-                return True
-            # One in flight per chat, earliest first, keeps each chat's messages in order.
-            if chat_id in self._busy_chats or chat_id in waiting:
-                waiting.setdefault(chat_id, 0.05)
-                continue
-            chat_wait = self.pacer.chat_wait(chat_id)
-            if chat_wait > 0:
-                waiting[chat_id] = chat_wait
-                continue
-            global_wait = self.pacer.global_wait()
-            if global_wait > 0:
-                await asyncio.sleep(global_wait)
-            while len(self._in_flight) >= self.limits.max_in_flight:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            self.pacer.take(chat_id)
-            if answer:
-                self.pacer.took_answer()
-            self._busy_chats.add(chat_id)
-            task = asyncio.create_task(self._deliver(row_id, chat_id))
+        room = self.limits.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return True
+        try:
+            claim = await self.claims.claim(room=room, skip=self._mine - self._reslot, batch=batch,
+                                            reslot=frozenset(self._reslot))
+        except IntegrityError:
+            # Another instance created the pace row at the same moment; it is there now.
+            return True
+        for claimed in claim.rows:
+            self._reslot.discard(claimed.message.id)  # type: ignore[arg-type]
+            self._mine.add(claimed.message.id)  # type: ignore[arg-type]
+            task = asyncio.create_task(self._deliver(claimed))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
-            started = True
-        if not started and waiting:
-            # Everything due is held by pacing: wait for the nearest chat, or a delivery to finish.
-            # A newly queued message (an answer, maybe to another chat) also ends the pause.
-            pause = min(1.0, min(waiting.values()))
+        if claim.rows:
+            # Claim again when most of these slots are used, or at once when something is queued
+            # (perhaps an answer someone waits for, which takes the next free slots).
+            pause = claim.rows[-1].slot - self.pace.now() - self.limits.horizon / 4
+        elif claim.ready_at is not None:
+            pause = claim.ready_at - self.pace.now()
+        else:
+            return False
+        if pause > 0 and not self._stopping:
             queued = asyncio.ensure_future(self._queued.wait())
+            slept = asyncio.ensure_future(self.pace.sleep(min(1.0, pause)))
             try:
-                await asyncio.wait({*self._in_flight, queued}, return_when=asyncio.FIRST_COMPLETED, timeout=pause)
+                await asyncio.wait({queued, slept}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 queued.cancel()
-            return True
-        return started
-
-    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]]
-                      ) -> Iterator[tuple[int, int, bool]]:
-        """Answers first while they keep within their share of the last second's sends; then
-        scheduled rows get their turn. The share is counted across reads of the outbox, so
-        answers queued at a high rate (each one makes the sender read again) cannot take
-        every slot. Lazily evaluated: the share is asked at the moment each row is chosen."""
-        a = s = 0
-        while a < len(answers) or s < len(scheduled):
-            if a < len(answers) and (s >= len(scheduled) or self.pacer.answers_may_go()):
-                yield answers[a][0], answers[a][1], True
-                a += 1
-            else:
-                yield scheduled[s][0], scheduled[s][1], False
-                s += 1
+                slept.cancel()
+        return True
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            # As `run` does: the next batch starts while the last sends are still in flight
-            # (waiting for them after every batch of 200 cost about 3 % of the rate).
+            # As `run` does: the next claim comes while the last sends are still in flight.
             if await self.pump():
                 continue
             await self._drain_in_flight()
@@ -304,62 +222,105 @@ class OutboxSender:
         raise TimeoutError("outbox not drained in time")
 
     async def _pending_due(self) -> bool:
+        """Whether anything due is left that this sender could claim (another live instance's
+        claims are its to send)."""
+        if self._reslot:
+            return True
         async with self.sessions() as session:
-            return (await session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= self.clock.now()).limit(1))) is not None
+            return (await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))) is not None
 
-    async def _deliver(self, row_id: int, chat_id: int) -> None:
+    async def _deliver(self, claimed: Claimed) -> None:
+        message = claimed.message
+        row_id, chat_id = message.id, message.chat_id
+        assert row_id is not None
+        released = True
         try:
-            async with self.sessions() as session:
-                message = await session.get(OutboxMessage, row_id)
-                # Read again: the pump's list may be older than a failure that rescheduled this row.
-                if message is None or message.state != "pending" or message.next_attempt_at > self.clock.now():
-                    return
-                session.expunge(message)
+            await self.pace.sleep(claimed.slot - self.pace.now() - PAUSE_READ_LEAD)
+            # A 429 seen by any instance since this slot was handed out voids it.
+            paused = await self.claims.paused_until() > claimed.slot
+            await self.pace.sleep(claimed.slot - self.pace.now())
+            if (paused or self.claims.known_pause() > claimed.slot
+                    or self.pace.now() - claimed.slot > self.limits.late_start):
+                self.stats["slots_given_back"] += 1
+                released = False
+                self._reslot.add(row_id)
+                self._queued.set()  # claim again at once
+                return
             try:
-                telegram_id = await self.transport.send(message)
-            except RetryAfter as exc:
-                self.stats["retry_after"] += 1
-                self.pacer.back_off(chat_id, exc.seconds)
-                await self._reschedule(row_id, exc.seconds, str(exc), count_attempt=False)
-            except Temporary as exc:
-                self.stats["temporary"] += 1
-                delay = min(self.limits.max_backoff, 2.0 ** min(message.attempts, 10))
-                await self._reschedule(row_id, delay, str(exc))
-            except Forbidden as exc:
-                self.stats["forbidden"] += 1
-                await self._forbidden(row_id, chat_id, str(exc))
-            except BadRequest as exc:
-                self.stats["bad_request"] += 1
-                if message.parse_mode == "HTML" and UNPARSABLE in str(exc):
-                    await self._as_plain_text(message, str(exc))
-                else:
-                    await self._dead(row_id, str(exc), message)
-            except Migrated as exc:
-                await self._migrate(chat_id, exc.new_chat_id)
+                async with asyncio.timeout(self.limits.lease_seconds / 2):
+                    telegram_id = await self.transport.send(message)
+            except TimeoutError as exc:
+                raise Temporary("no answer from Telegram in time") from exc
+        except RetryAfter as exc:
+            self.stats["retry_after"] += 1
+            await self.claims.pause(exc.seconds)
+            await self._reschedule(row_id, exc.seconds, str(exc), count_attempt=False)
+        except Temporary as exc:
+            self.stats["temporary"] += 1
+            delay = min(self.limits.max_backoff, 2.0 ** min(message.attempts, 10))
+            await self._reschedule(row_id, delay, str(exc))
+        except Forbidden as exc:
+            self.stats["forbidden"] += 1
+            await self._forbidden(row_id, chat_id, str(exc))
+        except BadRequest as exc:
+            self.stats["bad_request"] += 1
+            if message.parse_mode == "HTML" and UNPARSABLE in str(exc):
+                await self._as_plain_text(message, str(exc))
             else:
-                self.stats["sent"] += 1
-                await self._mark_sent(message, telegram_id)
+                await self._dead(row_id, str(exc), message)
+        except Migrated as exc:
+            await self._migrate(chat_id, exc.new_chat_id)
         except Exception as exc:  # a bug here must not stop the sender
             log.exception("outbox delivery of message %s failed", row_id)
-            await self._unexpected(row_id, exc)
+            with contextlib.suppress(Exception):
+                await self._unexpected(row_id, exc)
+        else:
+            self.stats["sent"] += 1
+            released = False
+            self._record(message, telegram_id)
         finally:
-            self._busy_chats.discard(chat_id)
+            if released:
+                self._mine.discard(row_id)
             self._wake.set()
 
-    async def _mark_sent(self, message: OutboxMessage, telegram_id: int) -> None:
-        now = self.clock.now()
-        async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
-                state="sent", sent_at=now, telegram_message_id=telegram_id, attempts=OutboxMessage.attempts + 1))
-            if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
-                session.add(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
-                                        assignment_id=message.assignment_id, purpose=message.purpose,
-                                        created_at=now))
+    def _record(self, message: OutboxMessage, telegram_id: int | None) -> None:
+        """Queues a sent mark (or, without a telegram_id, a claim given back) for the next batch."""
+        self._outcomes[message.id] = (message, telegram_id)  # type: ignore[index]
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
+
+    async def _write_outcomes(self) -> None:
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, {}
+            now = self.clock.now()
+            rows: list[dict[str, object]] = []
+            copies: list[TaskMessage] = []
+            for message, telegram_id in batch.values():
+                if telegram_id is None:
+                    # Its slot went unused: the chat's pacing must not count it.
+                    rows.append({"id": message.id, "slot_at": None, **RELEASED})
+                    continue
+                rows.append({"id": message.id, "state": "sent", "sent_at": now, "telegram_message_id": telegram_id,
+                             "attempts": message.attempts + 1, **RELEASED})
+                if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
+                    copies.append(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
+                                              assignment_id=message.assignment_id, purpose=message.purpose,
+                                              created_at=now))
+            try:
+                async with self.gate(), self.sessions() as session, session.begin():
+                    await session.execute(update(OutboxMessage), rows)
+                    session.add_all(copies)
+            except Exception:
+                # Not marked: the rows return after their lease and go again, as a crash here would.
+                log.exception("marking %d outbox messages failed", len(batch))
+            finally:
+                self._mine.difference_update(batch)
+                self._wake.set()
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
         now = self.clock.now()
-        values: dict[str, object] = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error[:500]}
+        values: dict[str, object] = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error[:500],
+                                     **RELEASED}
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         async with self.gate(), self.sessions() as session, session.begin():
@@ -374,6 +335,7 @@ class OutboxSender:
                 return
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            row.claimed_by, row.lease_until = None, None
             if row.attempts >= MAX_UNEXPECTED:
                 row.state = "dead"
                 await self._report_undeliverable(session, row, row.last_error)
@@ -389,6 +351,9 @@ class OutboxSender:
             for table in (Contact, OutboxMessage):
                 await session.execute(update(table).where(table.chat_id == old_chat_id)
                                       .values(chat_id=new_chat_id))
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
+                .values(**RELEASED))
             events.add(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
                        entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
@@ -401,7 +366,7 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
                 text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
-                attempts=OutboxMessage.attempts + 1))
+                attempts=OutboxMessage.attempts + 1, **RELEASED))
             events.add(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
                        entity_id=message.id, reason=error[:500])
         log.warning("outbox message %s refused as HTML, retried as plain text: %s", message.id, error)
@@ -410,7 +375,7 @@ class OutboxSender:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
             events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
                        entity_id=row_id, to_state="dead", reason=error[:500])
             await self._report_undeliverable(session, message, error)
@@ -439,11 +404,11 @@ class OutboxSender:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
             # Later messages to the same chat would fail the same way: park them too.
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
-                state="failed", last_error="chat unreachable (403)"))
+                state="failed", last_error="chat unreachable (403)", **RELEASED))
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
             # resume when they write again (bot.services.paused) and are offered what they missed.
             contacts = (await session.scalars(select(Contact).where(

@@ -1,7 +1,7 @@
 """a confirmed dispatch is handed out in the background, its progress in dispatchrun
 
-Revision ID: 0007_perf10
-Revises: 0006_i12c
+Revision ID: 0009_perf10
+Revises: 0008_claims
 Create Date: 2026-12-03 12:10:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.types
 
-revision: str = "0007_perf10"
-down_revision: str | None = "0006_i12c"
+revision: str = "0009_perf10"
+down_revision: str | None = "0008_claims"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,261 @@
+"""Outbox claims and Telegram's limits, shared by every instance on one database.
+
+A claim is one short transaction: it locks the one `SendPace` row (so claims from several
+instances take turns), picks each chat's oldest due message per class as the sender always did,
+gives each a send slot that keeps the bot as a whole within 30/s, 1/s per chat and 20/min per
+group, and marks the rows claimed by this instance until `lease_until`. Rows claimed by a killed
+instance go to another once the lease has run out. Slots cover about a second ahead, so one claim
+serves a second's sends and an answer queued meanwhile waits at most that long behind them.
+
+Slots are epoch seconds on the limiter's clock (`PaceClock`): instances on several machines need
+synchronised clocks (NTP), as any deployment does. Leases use the injected domain clock, like
+every other time in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import WriteGate
+from bot.domain.clock import Clock
+from models import OutboxMessage, SendPace
+
+if TYPE_CHECKING:
+    from bot.telegram.sender import Limits
+
+PACE_ROW = 1
+CLAIM_LEAD = 0.04  # seconds: a claim's commit and the start of its sends
+PAUSE_FRESH = 0.05  # seconds
+# Messages that answer what a person just did in the chat (handlers/util.say, the report's
+# confirmation, errors, exports): sent before scheduled and broadcast messages.
+ANSWER_PURPOSES = ("reply", "report_ack", "error", "export", "stranger")
+
+
+class PaceClock(Protocol):
+    """The limiter's time: seconds on a clock every instance shares, and a way to wait on it."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+def instance_id() -> str:
+    """Unique per process: a restarted process must not take its dead predecessor's claims for its own."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    message: OutboxMessage  # detached: the sender owns the row until it is marked or released
+    slot: float
+    answer: bool
+
+
+@dataclass
+class Claim:
+    rows: list[Claimed]
+    # Nothing claimable now: the pace time at which something held back by the limits may go.
+    ready_at: float | None = None
+
+
+class Claims:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], gate: WriteGate, clock: Clock,
+                 limits: Limits, pace: PaceClock, owner: str | None = None) -> None:
+        self.sessions = sessions
+        self.gate = gate
+        self.clock = clock
+        self.limits = limits
+        self.pace = pace
+        self.owner = owner or instance_id()
+        m = limits.margin
+        self.global_interval = (1.0 + m) / limits.global_per_sec
+        self.chat_interval = (1.0 + m) / limits.per_chat_per_sec
+        self.group_window = 60.0 * (1.0 + m)
+        # Answers' share of each second's slots while scheduled work waits (a flood of people
+        # writing must not hold a dispatch back). Counted per instance: it is fairness, not a limit.
+        self._answer_budget = max(1, int(limits.global_per_sec * limits.answer_share))
+        self._answer_slots: deque[float] = deque()
+        self._pause_seen: tuple[float, float] | None = None  # (read at, paused until)
+        self._pause_read: asyncio.Future[float] | None = None
+        # A first claim is the slowest (cold connections and caches): start from a generous guess.
+        self._lags: deque[float] = deque([0.09], maxlen=8)
+
+    def claimable(self) -> ColumnElement[bool]:
+        now = self.clock.now()
+        return (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now) & or_(
+            OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+
+    async def claim(self, *, room: int, skip: set[int], batch: int = 200, reslot: frozenset[int] = frozenset()) -> Claim:
+        """Claims what may start within the next `horizon` seconds, at most `room` rows.
+
+        `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows."""
+        now = self.clock.now()
+        async with self.gate(), self.sessions() as session, session.begin():
+            pace = await self._lock_pace(session)
+            t = self.pace.now()
+            self._pause_seen = (t, max(pace.paused_until, self.known_pause()))
+            ahead = self.lead() + self.limits.horizon
+            if max(pace.next_slot, pace.paused_until) > t + ahead:
+                return Claim([], ready_at=max(pace.next_slot, pace.paused_until) - ahead)
+            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
+
+            def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
+                # Each chat's oldest pending message of the class, claimed or not: while another
+                # instance holds a chat's head, the rest of that chat waits, so its order holds.
+                heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
+                         .group_by(OutboxMessage.chat_id))
+                mine = OutboxMessage.id.in_(reslot) if reslot else None
+                return (select(OutboxMessage.id, OutboxMessage.chat_id)
+                        .where(OutboxMessage.id.in_(heads),
+                               self.claimable() if mine is None else or_(self.claimable(), mine))
+                        .order_by(OutboxMessage.id).limit(batch)
+                        .with_for_update(skip_locked=True, of=OutboxMessage))
+
+            # Read apart, so neither class can fill the batch.
+            answers = [r for r in (await session.execute(due(is_answer))).all() if r[0] not in skip]
+            scheduled = [r for r in (await session.execute(due(~is_answer))).all() if r[0] not in skip]
+            if not answers and not scheduled:
+                return Claim([])
+            chats = {r[1] for r in answers} | {r[1] for r in scheduled}
+            recent: dict[int, list[float]] = {}
+            for chat_id, slot_at in (await session.execute(
+                    select(OutboxMessage.chat_id, OutboxMessage.slot_at)
+                    .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.slot_at > t - self.group_window,
+                           OutboxMessage.id.not_in(reslot))  # a missed slot was not used
+                    .order_by(OutboxMessage.slot_at))).all():
+                recent.setdefault(chat_id, []).append(slot_at)
+            # Read after the lock and the reads: no slot is handed out that has passed by the time
+            # this claim commits and its sends are started.
+            t = self.pace.now()
+            lead = self.lead()
+            cursor = max(t + lead, pace.next_slot, pace.paused_until)
+            horizon = t + lead + self.limits.horizon
+            chosen: list[tuple[int, float, bool]] = []
+            ready_at: float | None = None
+            next_slot = [cursor]  # read by the merge as it goes
+            for row_id, chat_id, answer in self._merge_fairly(answers, scheduled, next_slot):
+                slot = next_slot[0]
+                if len(chosen) >= room or slot > horizon:
+                    break
+                ready = max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
+                if ready > slot:
+                    ready_at = ready if ready_at is None else min(ready_at, ready)
+                    continue
+                chosen.append((row_id, slot, answer))
+                recent.setdefault(chat_id, []).append(slot)
+                if answer:
+                    self._answer_slots.append(slot)
+                next_slot[0] = slot + self.global_interval
+            cursor = next_slot[0]
+            if not chosen:
+                return Claim([], ready_at=ready_at)
+            lease = now + timedelta(seconds=self.limits.lease_seconds)
+            await session.execute(update(OutboxMessage), [
+                {"id": row_id, "claimed_by": self.owner, "lease_until": lease, "slot_at": slot}
+                for row_id, slot, _ in chosen])
+            pace.next_slot = cursor
+            rows = {m.id: m for m in (await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_([c[0] for c in chosen])))).all()}
+            for message in rows.values():
+                session.expunge(message)
+        # How long from handing out slots to the sends being ready: the next claim's first slot
+        # is that far ahead, so a loaded machine does not miss it.
+        self._lags.append(self.pace.now() - t)
+        return Claim([Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows])
+
+    async def _lock_pace(self, session: AsyncSession) -> SendPace:
+        """Takes the pace row for the rest of the transaction: claims from every instance take turns.
+
+        A write, not a locking read: on PostgreSQL it locks the row as FOR UPDATE would, and on
+        SQLite (whose driver starts the transaction at the first write) it takes the database's
+        write lock before anything is read, so two processes on one file cannot claim a row twice.
+        """
+        await session.execute(update(SendPace).where(SendPace.id == PACE_ROW).values(next_slot=SendPace.next_slot))
+        pace = await session.get(SendPace, PACE_ROW, populate_existing=True)
+        if pace is None:
+            pace = SendPace(id=PACE_ROW)
+            session.add(pace)
+            # Two instances starting together may both try; the loser's claim fails once and retries.
+            await session.flush()
+        return pace
+
+    def lead(self) -> float:
+        return min(self.limits.max_lead, max(CLAIM_LEAD, max(self._lags, default=0.0) + 0.01))
+
+    def _chat_ready(self, chat_id: int, slots: list[float]) -> float:
+        if not slots:
+            return 0.0
+        ready = slots[-1] + self.chat_interval
+        if chat_id < 0 and len(slots) >= self.limits.per_group_per_min:
+            ready = max(ready, slots[-self.limits.per_group_per_min] + self.group_window)
+        return ready
+
+    def _answers_may_go(self, at: float) -> bool:
+        slots = self._answer_slots
+        while slots and slots[0] <= at - 1.0:
+            slots.popleft()
+        return len(slots) < self._answer_budget
+
+    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]],
+                      at: list[float]) -> Iterator[tuple[int, int, bool]]:
+        """Answers first while they keep within their share of the last second's slots; then
+        scheduled rows get their turn. Lazily evaluated: the share is asked as each row is chosen."""
+        a = s = 0
+        while a < len(answers) or s < len(scheduled):
+            if a < len(answers) and (s >= len(scheduled) or self._answers_may_go(at[0])):
+                yield answers[a][0], answers[a][1], True
+                a += 1
+            else:
+                yield scheduled[s][0], scheduled[s][1], False
+                s += 1
+
+    async def paused_until(self) -> float:
+        """The bot-wide pause as read at most PAUSE_FRESH seconds ago: the sends of one moment
+        share one read, and another instance's 429 is seen within that long."""
+        if self._pause_seen is not None and self.pace.now() - self._pause_seen[0] <= PAUSE_FRESH:
+            return self._pause_seen[1]
+        if self._pause_read is None or self._pause_read.done():
+            self._pause_read = asyncio.ensure_future(self._read_pause())
+        return await asyncio.shield(self._pause_read)
+
+    async def _read_pause(self) -> float:
+        at = self.pace.now()
+        async with self.sessions() as session:
+            until = (await session.scalar(select(SendPace.paused_until).where(SendPace.id == PACE_ROW))) or 0.0
+        # A pause only ever grows: one this instance has just set may not be written yet.
+        until = max(until, self.known_pause())
+        self._pause_seen = (at, until)
+        return until
+
+    def known_pause(self) -> float:
+        """The pause as last read or set here, without a read."""
+        return self._pause_seen[1] if self._pause_seen else 0.0
+
+    async def pause(self, seconds: float) -> None:
+        """A 429: every instance waits, as Telegram asks."""
+        until = self.pace.now() + seconds
+        # This instance's own sends hold at once, before the write (which waits its turn) is done.
+        self._pause_seen = (self.pace.now(), max(until, self.known_pause()))
+        async with self.gate(), self.sessions() as session, session.begin():
+            pace = await self._lock_pace(session)
+            pace.paused_until = max(pace.paused_until, until)
