@@ -40,7 +40,7 @@ bench-all: bench
 	$(BIN)/python bench/latency.py --scenarios bd
 	$(BIN)/python bench/latency.py --scenarios c
 	$(BIN)/python bench/fanout.py
-	$(BIN)/python bench/summary.py --db /tmp/duban-bench/province.db
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) duban.db duban.db-wal duban.db-shm demo-out

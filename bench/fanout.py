@@ -189,6 +189,7 @@ async def build_followups(app: App, target: int, at: datetime, *, coordinator: b
             "title": "基准测试政策",
             "short_title": "基准",
             "fingerprint": f"bench-{p0 + 1}",
+            "code": f"B{p0 + 1}",  # the bench's own prefix: no clash with the codes the product assigns
             "source_name": "bench",
             "source_text": "",
             "created_at": at,

@@ -278,7 +278,11 @@ async def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--idle-replies", type=int, default=30)
     ap.add_argument("--fanout", type=int, default=1000, help="task messages in the (b) dispatch (about)")
     ap.add_argument("--followups", type=int, default=100_000)
-    ap.add_argument("--summary-db", type=Path, default=Path(tempfile.gettempdir()) / "duban-bench" / "province.db",
+    from bot.migrate import HEAD
+
+    # Named after the schema it was generated with: a file from an older schema is not reused.
+    ap.add_argument("--summary-db", type=Path,
+                    default=Path(tempfile.gettempdir()) / "duban-bench" / f"province-{HEAD}.db",
                     help="bench/summary.py's database for (c): made by its generator if missing, reused if "
                     "present (default %(default)s; `bench/summary.py --db` takes the same file)")
     args = ap.parse_args(argv)

@@ -32,6 +32,8 @@ DIGEST_JOB = "report-digest"
 NOTICES_JOB = "notice-batches"
 EVIDENCE_JOB = "evidence-download"
 PURGE_JOB = "housekeeping-purge"
+# Seconds of handing out per transaction in a background dispatch.
+DISPATCH_TURN = 0.1
 
 
 async def give_way(busy: float) -> None:
@@ -82,6 +84,7 @@ class Jobs:
         replies), then queued in one unit of work."""
         from bot.i18n import normalise_language
         from bot.services import outbox
+        from bot.services.offload import render_apart
         from bot.services.summary import build_summary, ledger_bytes, render_for, send_summary
         from models import Contact
 
@@ -95,7 +98,7 @@ class Jobs:
                 lang = normalise_language(contact.language)
             data = await build_summary(app.unit_of_work(session, now), week=week, policy_ids=policy_ids)
         if export:
-            ledger = await asyncio.to_thread(ledger_bytes, data, lang)
+            ledger = await render_apart(ledger_bytes, data, lang)
         else:
             rendered = await render_for(data, {lang})
         async with app.work(now) as uow:
@@ -109,6 +112,37 @@ class Jobs:
             else:
                 await send_summary(uow, data, to=[contact], actor=actor, dedupe=False, rendered=rendered)
         self.wake_sender()
+
+    async def dispatch_run(self, run_id: int) -> None:
+        """A confirmed dispatch, a chunk per transaction (bot/services/dispatch_runs.py), giving
+        way between chunks; the coordinator hears it is done in the last chunk's transaction.
+        Stopped at shutdown between chunks: the next start resumes it."""
+        from bot.services import dispatch_runs
+
+        app = self.app
+        while not self.stopping:
+            began = time.monotonic()
+            async with app.work() as uow:
+                # Small chunks for as long as one short turn at the write gate: an update that
+                # arrives meanwhile waits no longer than that.
+                while True:
+                    step = await dispatch_runs.hand_out_chunk(uow, run_id)
+                    if not step.more or time.monotonic() - began > DISPATCH_TURN:
+                        break
+            self.wake_sender()
+            if not step.more:
+                return
+            await give_way(time.monotonic() - began)
+
+    async def resume_dispatches(self) -> int:
+        """Dispatches confirmed but not finished when the bot stopped go on where they were."""
+        from bot.services import dispatch_runs
+
+        async with self.app.sessions() as session:
+            runs = await dispatch_runs.unfinished(self.app.unit_of_work(session))
+        for run in runs:
+            self.spawn(self.dispatch_run(run.id or 0), name=f"dispatch-{run.id}")
+        return len(runs)
 
     async def tick(self) -> followups.TickResult:
         """Fires what is due, a bounded batch per transaction, yielding between batches.

@@ -18,7 +18,7 @@ from bot.domain.statuses import Status
 from bot.i18n import role_name, t
 from bot.jobs import Jobs
 from bot.services import board as board_service
-from bot.services import control, coordination, dispatch, extensions, review, scope, sealed
+from bot.services import control, coordination, dispatch, dispatch_runs, extensions, review, scope, sealed
 from bot.services.access import Actor, unit_names
 from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
@@ -232,7 +232,7 @@ async def dispatch_command(message: Message, command: CommandObject, uow: UnitOf
 
 
 async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
-                           actor: Actor) -> None:
+                           actor: Actor, jobs: Jobs) -> None:
     lang = actor.language
     if callback_data.action == "cancel":
         await quietly(query.answer(t(lang, "dispatch.cancelled")))
@@ -246,21 +246,24 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     number = ref.measure if ref is not None else None
+    chat_id = query.from_user.id if query.message is None else query.message.chat.id
     try:
-        result = await dispatch.dispatch(uow, number, actor=actor.tag,
-                                   expect=fingerprint or None, policy_id=policy.id if policy else None)
+        run = await dispatch_runs.start(uow, number, actor=actor.tag, chat_id=chat_id, language=lang,
+                                        expect=fingerprint or None, policy_id=policy.id if policy else None)
     except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    if result.assignments == 0:
+    if run is None:
         await quietly(query.answer(t(lang, "button.stale"), show_alert=True))
         return
-    note = t(lang, "dispatch.unbound_note", units="、".join(result.unbound)) if result.unbound else ""
+    # Handed out in the background, a chunk per transaction, so this update (and every reply
+    # behind it) is done at once; the job starts once this update's transaction has committed.
+    run_id = run.id or 0
+    uow.after_commit.append(lambda: jobs.spawn(jobs.dispatch_run(run_id), name=f"dispatch-{run_id}"))
     await quietly(query.answer())
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-    say(uow, query.from_user.id if query.message is None else query.message.chat.id,
-        t(lang, "dispatch.done", assignments=result.assignments, messages=result.messages, unbound_note=note))
+    say(uow, chat_id, t(lang, "dispatch.started", assignments=len(run.assignment_ids)))
 
 
 async def remind_command(message: Message, command: CommandObject, uow: UnitOfWork,

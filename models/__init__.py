@@ -3,6 +3,7 @@
 from models.tables import (
     Assignment,
     Contact,
+    DispatchRun,
     Event,
     ExtensionRequest,
     Followup,
@@ -30,6 +31,7 @@ from models.tables import (
 __all__ = [
     "Assignment",
     "Contact",
+    "DispatchRun",
     "Event",
     "ExtensionRequest",
     "Followup",

@@ -386,3 +386,21 @@ class JobPeriod(SQLModel, table=True):
     period: str = Field(primary_key=True)
     instance: str = ""
     claimed_at: datetime | None = _when(nullable=False, index=True)
+
+
+class DispatchRun(SQLModel, table=True):
+    """A confirmed dispatch being handed out in the background, a chunk per transaction: the
+    assignments the coordinator confirmed, how far it got, and where to say it is done. A run
+    without `finished_at` is resumed after a restart."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str
+    chat_id: int = Field(sa_type=BigInteger)
+    language: str = "zh"
+    assignment_ids: list = Field(default_factory=list, sa_type=JSON)
+    unbound: list = Field(default_factory=list, sa_type=JSON)
+    position: int = 0  # assignment_ids[:position] are handed out
+    handed_out: int = 0
+    messages: int = 0
+    created_at: datetime | None = _when(nullable=False)
+    finished_at: datetime | None = _when(index=True)

@@ -732,4 +732,7 @@ TEXTS: dict[str, str] = {
     # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
     "followup.undelivered_many": "⚫ <b>Undelivered</b>: for task {task}, {units} have no contact (or all their contacts stopped receiving); the task cannot reach them.\n{text}\nInvite their contacts with /invite.",
     "sep.list": ", ",
+    # A dispatch handed out in the background (issue 10 item 5, perf10)
+    "dispatch.started": "Dispatching {assignments} assignments; you will be told when it is done.",
+    "dispatch.running": "These tasks are being dispatched already; you will be told when it is done.",
 }

@@ -619,4 +619,7 @@ TEXTS: dict[str, str] = {
     # Escalations: the units of one task no message reaches, told once (issue 14, a week by hand)
     "followup.undelivered_many": "⚫ <b>未送达</b>：任务 {task} 的 {units} 尚无联络员（或联络员均已停止接收），任务无法送达。\n{text}\n请通过 /invite 邀请这些单位的联络员。",
     "sep.list": "、",
+    # A dispatch handed out in the background (issue 10 item 5, perf10)
+    "dispatch.started": "正在交办 {assignments} 个分配，完成后告知。",
+    "dispatch.running": "这些任务正在交办中，完成后会告知。",
 }

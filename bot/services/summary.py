@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from time import monotonic
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, case, func, select
 
@@ -29,6 +31,7 @@ OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED
 DISPATCHED = (*OPEN, Status.DONE)
 # The week's newest report lines the summary condenses per measure (the ledger has them all).
 MAX_PROGRESS_LINES = 2000
+T = TypeVar("T")
 
 
 def week_of(d: date) -> str:
@@ -231,10 +234,25 @@ def _rate(units: list[rm.UnitRow]) -> float:
     return sum(1 for u in expected if u.reported) / len(expected) if expected else 1.0
 
 
+async def _read_in_parts(uow: UnitOfWork, query: Any, convert: Callable[[Any], T], size: int = 500) -> list[T]:
+    """A big read (the ledger's every row) fetched and converted a part at a time, resting between
+    parts about as long as each took: one long stretch on the event loop would hold up the replies
+    the bot is handling meanwhile."""
+    out: list[T] = []
+    result = await uow.session.stream(query)
+    while True:
+        began = monotonic()
+        part = await result.fetchmany(size)
+        if not part:
+            return out
+        out.extend(convert(row) for row in part)
+        await asyncio.sleep(min(monotonic() - began, 0.05))
+
+
 async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
     last_report = (select(ProgressReport.assignment_id, func.max(ProgressReport.id).label("rid"))
                    .where(ProgressReport.superseded.is_(False)).group_by(ProgressReport.assignment_id)).subquery()
-    rows = (await uow.session.execute(
+    query = (
         select(Assignment.id, Policy.short_title, Measure.number, Task.seq, Task.text, Unit.name, Assignment.role,
                Assignment.due_on, Assignment.status, light, Assignment.last_report_at, ProgressReport.raw_text,
                Assignment.reminders_count, Policy.code)
@@ -243,11 +261,11 @@ async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRo
         .join(Unit, Unit.id == Assignment.unit_id)
         .outerjoin(last_report, last_report.c.assignment_id == Assignment.id)
         .outerjoin(ProgressReport, ProgressReport.id == last_report.c.rid)
-        .where(live).order_by(Policy.id, Measure.number, Task.seq, Assignment.id))).all()
-    return [rm.AssignmentRow(assignment_id=r[0], policy_short=r[1], measure_number=format_measure(r[13], r[2]),
-                             task_seq=r[3],
-                             task_text=r[4], unit=r[5], role=r[6], due_on=r[7], status=r[8], light=r[9],
-                             last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]) for r in rows]
+        .where(live).order_by(Policy.id, Measure.number, Task.seq, Assignment.id))
+    return await _read_in_parts(uow, query, lambda r: rm.AssignmentRow(
+        assignment_id=r[0], policy_short=r[1], measure_number=format_measure(r[13], r[2]), task_seq=r[3],
+        task_text=r[4], unit=r[5], role=r[6], due_on=r[7], status=r[8], light=r[9],
+        last_report_at=r[10], last_report_text=r[11], reminders_count=r[12]))
 
 
 def reporter_name(author: str | None, contact_name: str | None) -> str:
@@ -260,7 +278,7 @@ def reporter_name(author: str | None, contact_name: str | None) -> str:
 
 
 async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
-    rows = (await uow.session.execute(
+    rows = await _read_in_parts(uow,
         select(ProgressReport.id, ProgressReport.assignment_id, Unit.name, Measure.number, Task.seq,
                ProgressReport.created_at, ProgressReport.author, ProgressReport.parsed_status,
                ProgressReport.parsed_percent, ProgressReport.raw_text, ProgressReport.review_state,
@@ -269,7 +287,7 @@ async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  
         .join(Policy, Policy.id == Task.policy_id)
         .join(Measure, Measure.id == Task.measure_id).join(Unit, Unit.id == Assignment.unit_id)
         .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
-        .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id))).all()
+        .where(period_reports).order_by(ProgressReport.created_at, ProgressReport.id), tuple)
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
     from bot.services import evidence
 
@@ -331,11 +349,13 @@ async def recipients(uow: UnitOfWork) -> list[Contact]:
 
 
 async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, RenderedSummary]:
-    """The summary's text, chart and ledger in these languages (in a thread: seconds at province
-    scale)."""
+    """The summary's text, chart and ledger in these languages (in a child process: seconds at
+    province scale)."""
+    from bot.services.offload import render_apart
+
     rendered: dict[str, RenderedSummary] = {}
     for lang in sorted(languages):
-        rendered[lang] = await asyncio.to_thread(render_outputs, data, lang)
+        rendered[lang] = await render_apart(render_outputs, data, lang)
     return rendered
 
 

@@ -7,6 +7,7 @@ the assignments whose state changed, then commits, so the schedule always commit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ class UnitOfWork:
     views: dict[int, AssignmentView] = field(default_factory=dict)
     coordinators: list[Contact] | None = None
     unit_contacts: dict[tuple[int, str], list[Contact]] = field(default_factory=dict)
+    # Work that may start only once this unit of work is committed (a background job that reads
+    # what it wrote); dropped if it rolls back.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     async def replan_touched(self) -> None:
         if self.touched:
@@ -46,3 +50,6 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.replan_touched()
         await self.session.commit()
+        started, self.after_commit = self.after_commit, []
+        for work in started:
+            work()

@@ -67,6 +67,8 @@ async def run_bot(settings: Settings) -> int:
         recovery = Recovery(app, bot, dispatcher, settings, wake=sender.wake)
         # What could not be handled last time goes first, before anything newer reads the state.
         await recovery.replay()
+        # A dispatch confirmed before a stop goes on handing out where it was.
+        await jobs.resume_dispatches()
         sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
         stop_updates = asyncio.Event()  # webhook mode only
         poller: Poller | None = None
@@ -105,6 +107,8 @@ async def run_bot(settings: Settings) -> int:
         if not await inflight.wait_idle(seconds=30):
             log.warning("%d updates still in progress at shutdown", inflight.count)
         # A summary asked for in the chat is read and rendered in the background: let it queue.
+        # A dispatch stops between its chunks (the next start resumes it).
+        jobs.stopping = True
         if not await jobs.background_idle(seconds=30):
             log.warning("%d background jobs still running at shutdown", len(jobs.background))
         if scheduler is not None:

@@ -119,3 +119,8 @@ def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
                          text=clip(task.text, 16)), cb.pack(cb.PLACE, held_id, task.assignment_id))]
             for task in tasks]
     return cb.keyboard(rows)
+
+
+def render_dispatch_done(assignments: int, messages: int, unbound: list[str], lang: str) -> str:
+    note = t(lang, "dispatch.unbound_note", units="、".join(unbound)) if unbound else ""
+    return t(lang, "dispatch.done", assignments=assignments, messages=messages, unbound_note=note)
