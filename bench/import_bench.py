@@ -75,8 +75,11 @@ def write_pdf(text: str, path: Path) -> int:
     pdf = FPDF()
     pdf.add_font("cjk", "", str(Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"))
     pdf.set_font("cjk", size=11)
-    lines = [chunk for line in text.splitlines() for chunk in
-             ([line[i : i + 28] for i in range(0, len(line), 28)] or [""])]
+    lines = [
+        chunk
+        for line in text.splitlines()
+        for chunk in ([line[i : i + 28] for i in range(0, len(line), 28)] or [""])
+    ]
     for start in range(0, len(lines), 22):
         pdf.add_page()
         for line in lines[start : start + 22]:
@@ -119,8 +122,10 @@ def main() -> None:
         pdf = Path(tmp) / "doc.pdf"
         pages = write_pdf(docs[1][1], pdf)
         best, median, measures, tasks = time_import(pdf, args.runs)
-        print(f"import {pages}-page PDF ({measures} measures, {tasks} tasks): best {best:.2f} s, "
-              f"median {median:.2f} s (target < 5 s for 100 pages)")
+        print(
+            f"import {pages}-page PDF ({measures} measures, {tasks} tasks): best {best:.2f} s, "
+            f"median {median:.2f} s (target < 5 s for 100 pages)"
+        )
 
 
 if __name__ == "__main__":

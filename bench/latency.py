@@ -80,8 +80,10 @@ def report(label: str, answers: Answers, replies: list[Reply]) -> list[float]:
     latencies, missing, other = answers.latencies(replies)
     print(latency_line(label, latencies, len(missing)))
     if other:
-        print(f"    {len(other)} answered with something other than the confirmation, e.g. "
-              f"{answers.answer(other[0]).body[:120]!r}")  # type: ignore[union-attr]
+        print(
+            f"    {len(other)} answered with something other than the confirmation, e.g. "
+            f"{answers.answer(other[0]).body[:120]!r}"
+        )  # type: ignore[union-attr]
     fetch = [answers.srv.update_times[r.update_id] for r in replies]
     waits = [t.fetched - t.queued for t in fetch if t.fetched is not None]
     if waits:
@@ -112,8 +114,10 @@ async def idle_and_fanout(srv: FakeBotAPI, world: World, args: argparse.Namespac
             await quiet(srv, env)
         if "b" not in args.scenarios:
             return
-        print(f"\n(b) fan-out: /dispatch all of a policy with {planned} assignments; a reply every "
-              f"{args.interval} s while it drains")
+        print(
+            f"\n(b) fan-out: /dispatch all of a policy with {planned} assignments; a reply every "
+            f"{args.interval} s while it drains"
+        )
         mark = srv.mark()
         rejected_before = srv.stats["rejected_429"]
         srv.command(COORD, "/dispatch all")
@@ -133,9 +137,11 @@ async def idle_and_fanout(srv: FakeBotAPI, world: World, args: argparse.Namespac
         await answers.wait_all(replies, 20)
         times = fanned()
         span = (times[-1] - pressed) if times else 0.0
-        print(f"  fan-out: {len(times)} task messages delivered in {span:.1f} s after 确认 "
-              f"({len(times) / span if span else 0:.1f} msg/s; most in any 1 s of all sends "
-              f"{max_in_window([s.time for s in srv.sent[mark:]])}; 429s {srv.stats['rejected_429'] - rejected_before})")
+        print(
+            f"  fan-out: {len(times)} task messages delivered in {span:.1f} s after 确认 "
+            f"({len(times) / span if span else 0:.1f} msg/s; most in any 1 s of all sends "
+            f"{max_in_window([s.time for s in srv.sent[mark:]])}; 429s {srv.stats['rejected_429'] - rejected_before})"
+        )
         report("(b) replies during the fan-out", answers, replies)
         latencies, missing = probe_latencies(srv, probes)
         print(latency_line("(b) a stranger's 你好, same time", latencies, missing))
@@ -167,14 +173,20 @@ def province_db(args: argparse.Namespace, tmp: Path) -> Path:
         print(f"  generating the province-scale ledger with bench/summary.py into {source} …", flush=True)
         partial = source.with_name(source.name + ".partial")
         partial.unlink(missing_ok=True)
-        out = subprocess.run([sys.executable, str(ROOT / "bench" / "summary.py"), "--generate-only",
-                              "--db", str(partial)], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "summary.py"), "--generate-only", "--db", str(partial)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         shape = json.loads(out.stdout.strip().splitlines()[-1])
         for suffix in ("-wal", "-shm"):  # the generator checkpoints and closes: the file is whole
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
         partial.rename(source)
-        print(f"  generated in {time.monotonic() - started:.0f} s: {shape['measures']} measures, "
-              f"{shape['tasks']} tasks, {shape['reports_in_week']} reports in {SUMMARY_WEEK}")
+        print(
+            f"  generated in {time.monotonic() - started:.0f} s: {shape['measures']} measures, "
+            f"{shape['tasks']} tasks, {shape['reports_in_week']} reports in {SUMMARY_WEEK}"
+        )
     target = tmp / "province" / "duban.db"
     copy_db(source, target)
     stamp_head(target)
@@ -185,11 +197,14 @@ async def summary_scenario(args: argparse.Namespace, tmp: Path) -> None:
     print(f"\n(c) summary: `/summary {SUMMARY_WEEK}` on the province-scale database of bench/summary.py")
     db = province_db(args, tmp)
     async with FakeBotAPI() as srv:
-        world = await build_world(srv, db.parent, init=True, max_units=PROVINCE_CONTACTS,
-                                  setup_extra=NO_FOLLOWUPS)
+        world = await build_world(
+            srv, db.parent, init=True, max_units=PROVINCE_CONTACTS, setup_extra=NO_FOLLOWUPS
+        )
         env = world.env
-        print(f"  set up in {world.seconds:.0f} s: {len(world.contacts)} contacts, {world.task_messages} task "
-              f"messages of the seed policy (follow-ups off)")
+        print(
+            f"  set up in {world.seconds:.0f} s: {len(world.contacts)} contacts, {world.task_messages} task "
+            f"messages of the seed policy (follow-ups off)"
+        )
         bot, _ = await start_bot(srv, env, "c", REAL_LIMITS | NO_SUMMARY | NO_FOLLOWUPS)
         try:
             await quiet(srv, env)
@@ -204,7 +219,9 @@ async def summary_scenario(args: argparse.Namespace, tmp: Path) -> None:
             asked = time.monotonic()
 
             summary_sent = SentWatch(srv, lambda s: s.chat_id == COORD and "督办周报" in s.body, since=mark)
-            ledger_sent = SentWatch(srv, lambda s: s.chat_id == COORD and s.method == "sendDocument", since=mark)
+            ledger_sent = SentWatch(
+                srv, lambda s: s.chat_id == COORD and s.method == "sendDocument", since=mark
+            )
 
             def summary_out() -> float | None:
                 return next(iter(summary_sent()), None)
@@ -212,12 +229,15 @@ async def summary_scenario(args: argparse.Namespace, tmp: Path) -> None:
             def ledger_out() -> float | None:
                 return next(iter(ledger_sent()), None)
 
-            replies = await reply_while(srv, targets, interval=args.interval,
-                                        until=lambda: ledger_out() is not None, max_seconds=180)
+            replies = await reply_while(
+                srv, targets, interval=args.interval, until=lambda: ledger_out() is not None, max_seconds=180
+            )
             await answers.wait_all(replies, 30)
             text_at, ledger_at = summary_out(), ledger_out()
-            print(f"  summary: first message {text_at - asked if text_at else float('nan'):.1f} s after the "
-                  f"command, ledger {ledger_at - asked if ledger_at else float('nan'):.1f} s after")
+            print(
+                f"  summary: first message {text_at - asked if text_at else float('nan'):.1f} s after the "
+                f"command, ledger {ledger_at - asked if ledger_at else float('nan'):.1f} s after"
+            )
             during = [r for r in replies if text_at is None or srv.update_times[r.update_id].queued < text_at]
             report("(c) while it is read and rendered", answers, during)
             report("(c) until the ledger has arrived", answers, replies)
@@ -228,16 +248,19 @@ async def summary_scenario(args: argparse.Namespace, tmp: Path) -> None:
 # ------------------------------------------------------------------------------ (d)
 
 
-async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: argparse.Namespace,
-                           tmp: Path) -> None:
+async def startup_scenario(
+    srv: FakeBotAPI, snapshot: Path, world: World, args: argparse.Namespace, tmp: Path
+) -> None:
     # The builder is bench/fanout.py's, which uses the product's planner through the services.
     import fanout
 
     from bot.app import App
     from bot.domain.clock import ManualClock
 
-    print(f"\n(d) start-up with {args.followups} pending follow-ups: replies every 0.25 s in the first "
-          f"10 s after the first getUpdates")
+    print(
+        f"\n(d) start-up with {args.followups} pending follow-ups: replies every 0.25 s in the first "
+        f"10 s after the first getUpdates"
+    )
     db = tmp / "startup" / "duban.db"
     copy_db(snapshot, db)
     probe = App.build(fanout.settings_for(db))
@@ -246,8 +269,10 @@ async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: 
     app = App.build(fanout.settings_for(db), clock=ManualClock(at))
     built = await fanout.build_followups(app, args.followups, at, coordinator=False)
     await app.close()
-    print(f"  built in {built.seconds:.0f} s: {built.assignments} more assignments, {built.followups} "
-          f"follow-ups ({built.due_now} due at T = {at:%Y-%m-%d %H:%M} UTC); clock starts at T")
+    print(
+        f"  built in {built.seconds:.0f} s: {built.assignments} more assignments, {built.followups} "
+        f"follow-ups ({built.due_now} due at T = {at:%Y-%m-%d %H:%M} UTC); clock starts at T"
+    )
     for u in range(1, fanout.UNITS + 1):
         srv.user(fanout.CONTACT_CHAT + u)
         srv.user(fanout.LEADER_CHAT + u)
@@ -260,8 +285,10 @@ async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: 
         answers = Answers(srv)
         replies = await reply_while(srv, world.reply_targets(), interval=0.25, max_seconds=10.0)
         await answers.wait_all(replies, 30)
-        print(f"  spawn -> first getUpdates {to_poll:.1f} s; by the last answer the bot had sent "
-              f"{len(srv.sent) - mark} messages in all (429s {srv.stats['rejected_429'] - rejected_before})")
+        print(
+            f"  spawn -> first getUpdates {to_poll:.1f} s; by the last answer the bot had sent "
+            f"{len(srv.sent) - mark} messages in all (429s {srv.stats['rejected_429'] - rejected_before})"
+        )
         latencies = report("(d) first 10 s after start-up", answers, replies)
         print(f"  answered {len(latencies)}/{len(replies)} (target: all)")
     finally:
@@ -273,7 +300,9 @@ async def startup_scenario(srv: FakeBotAPI, snapshot: Path, world: World, args: 
 
 async def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenarios", default="abd", help="any of a, b, c, d (default abd; c runs on its own database)")
+    ap.add_argument(
+        "--scenarios", default="abd", help="any of a, b, c, d (default abd; c runs on its own database)"
+    )
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between replies in (a)-(c)")
     ap.add_argument("--idle-replies", type=int, default=30)
     ap.add_argument("--fanout", type=int, default=1000, help="task messages in the (b) dispatch (about)")
@@ -281,10 +310,13 @@ async def main(argv: list[str] | None = None) -> None:
     from bot.migrate import HEAD
 
     # Named after the schema it was generated with: a file from an older schema is not reused.
-    ap.add_argument("--summary-db", type=Path,
-                    default=Path(tempfile.gettempdir()) / "duban-bench" / f"province-{HEAD}.db",
-                    help="bench/summary.py's database for (c): made by its generator if missing, reused if "
-                    "present (default %(default)s; `bench/summary.py --db` takes the same file)")
+    ap.add_argument(
+        "--summary-db",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "duban-bench" / f"province-{HEAD}.db",
+        help="bench/summary.py's database for (c): made by its generator if missing, reused if "
+        "present (default %(default)s; `bench/summary.py --db` takes the same file)",
+    )
     args = ap.parse_args(argv)
     started = time.monotonic()
     print(f"bench/latency.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {environment()}")
@@ -293,8 +325,10 @@ async def main(argv: list[str] | None = None) -> None:
         if set(args.scenarios) & set("abd"):
             async with FakeBotAPI() as srv:
                 world = await build_world(srv, tmp / "world")
-                print(f"world: {len(world.contacts)} contacts, {world.task_messages} task messages, set up in "
-                      f"{world.seconds:.0f} s")
+                print(
+                    f"world: {len(world.contacts)} contacts, {world.task_messages} task messages, set up in "
+                    f"{world.seconds:.0f} s"
+                )
                 snapshot = tmp / "snapshot" / "duban.db"
                 copy_db(world.env.db_path, snapshot)
                 if set(args.scenarios) & set("ab"):
@@ -303,8 +337,10 @@ async def main(argv: list[str] | None = None) -> None:
                     await startup_scenario(srv, snapshot, world, args, tmp)
         if "c" in args.scenarios:
             await summary_scenario(args, tmp)
-    print(f"\ntargets: p99 <= 1000 ms in (a)-(c); every reply answered in (d). "
-          f"Whole run {time.monotonic() - started:.0f} s; load average now {environment().rsplit(' ', 1)[-1]}")
+    print(
+        f"\ntargets: p99 <= 1000 ms in (a)-(c); every reply answered in (d). "
+        f"Whole run {time.monotonic() - started:.0f} s; load average now {environment().rsplit(' ', 1)[-1]}"
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,11 @@ from world import (
 
 MODES = {
     "real": (REAL_LIMITS, True, "Telegram's limits (30/s, 1/s per chat), the defaults"),
-    "raised": (FAST_LIMITS, False, "RATE_GLOBAL_PER_SEC=1000, RATE_PER_CHAT_PER_SEC=100, fake server's limits off"),
+    "raised": (
+        FAST_LIMITS,
+        False,
+        "RATE_GLOBAL_PER_SEC=1000, RATE_PER_CHAT_PER_SEC=100, fake server's limits off",
+    ),
 }
 
 
@@ -92,18 +96,24 @@ async def burst(srv: FakeBotAPI, world: World, mode: str, n: int, tmp: Path) -> 
         print(f"\n{mode}: {label}; {n} replies queued at once")
         if stored_at is not None:
             span = stored_at - first
-            print(f"  stored      {stored}/{n} in {span:6.2f} s  ->  {n / span:7.1f} replies stored/s   (target >= 100)")
+            print(
+                f"  stored      {stored}/{n} in {span:6.2f} s  ->  {n / span:7.1f} replies stored/s   (target >= 100)"
+            )
         else:
             print(f"  stored      {stored}/{n} when the bench gave up")
         if fetched:
             print(f"  fetched     the last update {max(fetched) - first:6.2f} s after the first was queued")
         if answered_at:
             span = max(answered_at) - first
-            print(f"  answered    {len(latencies)}/{n} in {span:6.2f} s  ->  {len(latencies) / span:7.1f} "
-                  f"confirmations/s (unanswered {len(missing)}, other answers {len(other)})")
+            print(
+                f"  answered    {len(latencies)}/{n} in {span:6.2f} s  ->  {len(latencies) / span:7.1f} "
+                f"confirmations/s (unanswered {len(missing)}, other answers {len(other)})"
+            )
         sends = [s.time for s in srv.sent[mark:]]
-        print(f"  all sends   {len(sends)} (confirmations and coordinator notices), most in any 1 s "
-              f"{max_in_window(sends)}, 429s {srv.stats['rejected_429'] - rejected_before}")
+        print(
+            f"  all sends   {len(sends)} (confirmations and coordinator notices), most in any 1 s "
+            f"{max_in_window(sends)}, 429s {srv.stats['rejected_429'] - rejected_before}"
+        )
     finally:
         await stop_bot(bot)
 

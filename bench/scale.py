@@ -79,14 +79,20 @@ async def build(srv: FakeBotAPI, url: str, tmp: Path, units: int) -> World:
     await setup.start()
     try:
         await setup.wait_ready(timeout=240)
-        names = [r[0] for r in await rows(
-            url, "SELECT u.name FROM unit u WHERE EXISTS (SELECT 1 FROM assignment a WHERE a.unit_id = u.id "
-                 "AND a.status = 'draft') ORDER BY u.id")][:units]
+        names = [
+            r[0]
+            for r in await rows(
+                url,
+                "SELECT u.name FROM unit u WHERE EXISTS (SELECT 1 FROM assignment a WHERE a.unit_id = u.id "
+                "AND a.status = 'draft') ORDER BY u.id",
+            )
+        ][:units]
         contacts: list[Contact] = await invite_and_bind(srv, names)
         mark = srv.mark()
         expected = await dispatch_all(srv)
-        await srv.wait_until(lambda: sum(1 for s in srv.sent[mark:] if TASK_MESSAGE in s.body) >= expected,
-                             timeout=180)
+        await srv.wait_until(
+            lambda: sum(1 for s in srv.sent[mark:] if TASK_MESSAGE in s.body) >= expected, timeout=180
+        )
         by_user = {c.user_id: c for c in contacts}
         for sent in srv.sent[mark:]:
             if TASK_MESSAGE in sent.body and sent.chat_id in by_user:
@@ -94,12 +100,15 @@ async def build(srv: FakeBotAPI, url: str, tmp: Path, units: int) -> World:
         await setup.terminate()
     finally:
         await setup.kill_all()
-    print(f"world: {len(contacts)} contacts, {expected} task messages, set up in {time.monotonic() - started:.0f} s")
+    print(
+        f"world: {len(contacts)} contacts, {expected} task messages, set up in {time.monotonic() - started:.0f} s"
+    )
     return World(setup.env("setup"), contacts, expected, time.monotonic() - started)
 
 
-async def ingest(srv: FakeBotAPI, url: str, tmp: Path, world: World, label: str, instances: int,
-                 connections: int, n: int) -> float | None:
+async def ingest(
+    srv: FakeBotAPI, url: str, tmp: Path, world: World, label: str, instances: int, connections: int, n: int
+) -> float | None:
     cluster = Cluster(srv, url, tmp / label, n=instances, extra=FAST_LIMITS | NO_SUMMARY)
     srv.limits.enforce = False
     await cluster.start()
@@ -136,8 +145,10 @@ async def ingest(srv: FakeBotAPI, url: str, tmp: Path, world: World, label: str,
         print(f"  {label:<28} did not store {n} replies in time")
         return None
     rate = n / (stored_at - first)
-    print(f"  {label:<28} {n} stored in {stored_at - first:6.2f} s -> {rate:6.1f} replies/s  "
-          f"(answered 200 per instance: {sorted(per_backend.values())})")
+    print(
+        f"  {label:<28} {n} stored in {stored_at - first:6.2f} s -> {rate:6.1f} replies/s  "
+        f"(answered 200 per instance: {sorted(per_backend.values())})"
+    )
     return rate
 
 
@@ -158,10 +169,14 @@ async def fanout(srv: FakeBotAPI, url: str, tmp: Path, n: int) -> None:
             now = datetime.now(UTC)
             async with app.sessions() as session, session.begin():
                 for chat in chats:
-                    outbox.enqueue(session, chat_id=chat, text=f"催办提醒 #{chat}", now=now, purpose="followup")
+                    outbox.enqueue(
+                        session, chat_id=chat, text=f"催办提醒 #{chat}", now=now, purpose="followup"
+                    )
         finally:
             await app.close()
-        await srv.wait_until(lambda: {s.chat_id for s in srv.sent[mark:]} >= set(chats), timeout=max(120, n / 10))
+        await srv.wait_until(
+            lambda: {s.chat_id for s in srv.sent[mark:]} >= set(chats), timeout=max(120, n / 10)
+        )
         await cluster.terminate()
     finally:
         await cluster.kill_all()
@@ -169,9 +184,11 @@ async def fanout(srv: FakeBotAPI, url: str, tmp: Path, n: int) -> None:
     times = [s.time for s in sent]
     span = max(times) - min(times)
     repeated = len(sent) - len({s.chat_id for s in sent})
-    print(f"  fan-out, 2 instances: {len(sent)} sends to {n} chats in {span:6.2f} s -> {(len(sent) - 1) / span:5.1f} "
-          f"msg/s (target 28.5-30); most in any 1 s {most_in_one_second(times)}; "
-          f"429s {srv.stats['rejected_429'] - rejected}; sent twice {repeated}")
+    print(
+        f"  fan-out, 2 instances: {len(sent)} sends to {n} chats in {span:6.2f} s -> {(len(sent) - 1) / span:5.1f} "
+        f"msg/s (target 28.5-30); most in any 1 s {most_in_one_second(times)}; "
+        f"429s {srv.stats['rejected_429'] - rejected}; sent twice {repeated}"
+    )
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -202,7 +219,9 @@ async def main(argv: list[str] | None = None) -> None:
                 if one and two:
                     print(f"  two / one = {two / one:.2f}  (target >= 1.6)")
             if "fanout" in parts:
-                print(f"\nfan-out: {args.fanout} messages to {args.fanout} chats, Telegram's limits, fake enforcing")
+                print(
+                    f"\nfan-out: {args.fanout} messages to {args.fanout} chats, Telegram's limits, fake enforcing"
+                )
                 await fanout(srv, url, tmp, args.fanout)
     print(f"\nwhole run {time.monotonic() - started:.0f} s")
 

@@ -74,8 +74,15 @@ TARGET_SUMMARY_S = 3.0
 TARGET_LEDGER_S = 5.0
 TARGET_PEAK_MB = 400.0
 
-STATUS_WEIGHTS = {"assigned": 8, "acknowledged": 12, "in_progress": 40, "blocked": 5, "claimed_done": 7,
-                  "done": 23, "returned": 5}
+STATUS_WEIGHTS = {
+    "assigned": 8,
+    "acknowledged": 12,
+    "in_progress": 40,
+    "blocked": 5,
+    "claimed_done": 7,
+    "done": 23,
+    "returned": 5,
+}
 REVIEW_WEIGHTS = {"none": 70, "pending": 10, "approved": 15, "returned": 5}
 RHYTHMS = [None] * 16 + ["monthly"] * 3 + ["quarterly"]
 
@@ -85,17 +92,66 @@ MB = 1024 * 1024
 # ---------------------------------------------------------------- synthetic text
 
 _SUBJECTS = ["我单位", "牵头处室", "市工作专班", "县区推进组", "项目指挥部", "分管领导", "督查组", "相关企业"]
-_VERBS = ["组织召开", "专题研究", "推进落实", "督促指导", "协调解决", "加快推进", "完成编制", "开展调研",
-          "持续跟踪", "全面梳理", "印发实施", "对接落实"]
-_OBJECTS = ["重点项目建设", "设备更新改造", "以旧换新补贴", "政策宣传解读", "资金申报工作", "企业服务清单",
-            "年度目标任务", "数字化转型", "绿色低碳改造", "消费品以旧换新", "标准提升行动", "专项资金拨付",
-            "回收循环利用", "金融支持政策", "用地用能保障", "项目储备库"]
-_RESULTS = ["完成进度约{p}%", "已拨付资金{n}万元", "已签约项目{n}个", "累计走访企业{n}家", "形成问题清单{n}项",
-            "下一步将加大推进力度", "存在资金到位慢的困难", "需省级层面协调用地指标", "已按时间节点完成",
-            "相关材料已报送省厅", "正在征求意见", "预计下月底前完成"]
-_MEASURE_TITLES = ["推动重点行业设备更新", "实施消费品以旧换新", "开展回收循环利用行动", "强化财政金融支持",
-                   "加强标准引领", "优化要素保障", "完善配套政策", "加强组织实施", "推进数字化改造",
-                   "促进绿色低碳转型", "提升公共服务水平", "强化宣传引导"]
+_VERBS = [
+    "组织召开",
+    "专题研究",
+    "推进落实",
+    "督促指导",
+    "协调解决",
+    "加快推进",
+    "完成编制",
+    "开展调研",
+    "持续跟踪",
+    "全面梳理",
+    "印发实施",
+    "对接落实",
+]
+_OBJECTS = [
+    "重点项目建设",
+    "设备更新改造",
+    "以旧换新补贴",
+    "政策宣传解读",
+    "资金申报工作",
+    "企业服务清单",
+    "年度目标任务",
+    "数字化转型",
+    "绿色低碳改造",
+    "消费品以旧换新",
+    "标准提升行动",
+    "专项资金拨付",
+    "回收循环利用",
+    "金融支持政策",
+    "用地用能保障",
+    "项目储备库",
+]
+_RESULTS = [
+    "完成进度约{p}%",
+    "已拨付资金{n}万元",
+    "已签约项目{n}个",
+    "累计走访企业{n}家",
+    "形成问题清单{n}项",
+    "下一步将加大推进力度",
+    "存在资金到位慢的困难",
+    "需省级层面协调用地指标",
+    "已按时间节点完成",
+    "相关材料已报送省厅",
+    "正在征求意见",
+    "预计下月底前完成",
+]
+_MEASURE_TITLES = [
+    "推动重点行业设备更新",
+    "实施消费品以旧换新",
+    "开展回收循环利用行动",
+    "强化财政金融支持",
+    "加强标准引领",
+    "优化要素保障",
+    "完善配套政策",
+    "加强组织实施",
+    "推进数字化改造",
+    "促进绿色低碳转型",
+    "提升公共服务水平",
+    "强化宣传引导",
+]
 _CN_DIGITS = "一二三四五六七八九十"
 
 
@@ -127,15 +183,19 @@ def counts_in(path: Path) -> dict[str, int] | None:
         return None
     conn = sqlite3.connect(path)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("policy", "assignment", "progressreport")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("policy", "assignment", "progressreport")
+        }
     except sqlite3.Error:
         return None
     finally:
         conn.close()
 
 
-def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, seed: int = 20250922) -> dict[str, Any]:
+def generate(
+    path: Path, n_policies: int, n_assignments: int, n_reports: int, seed: int = 20250922
+) -> dict[str, Any]:
     from sqlalchemy import create_engine
     from sqlmodel import SQLModel
 
@@ -158,7 +218,8 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     units = list(load_directory())
     conn.executemany(
         "INSERT INTO unit (id, name, kind, known, needs_review, in_seed, created_at) VALUES (?,?,?,?,?,?,?)",
-        [(i, u.name, u.kind, 1, 0, int(u.in_seed), created) for i, u in enumerate(units, 1)])
+        [(i, u.name, u.kind, 1, 0, int(u.in_seed), created) for i, u in enumerate(units, 1)],
+    )
     cities = [i for i, u in enumerate(units, 1) if u.is_city]
     others = [i for i, u in enumerate(units, 1) if not u.is_city]
 
@@ -166,24 +227,55 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     policies, measures, tasks = [], [], []
     for p in range(1, n_policies + 1):
         short = f"赣府厅字〔2025〕{p}号"
-        policies.append((p, f"江西省人民政府办公厅关于印发推动大规模设备更新和消费品以旧换新实施方案的通知（{p}）",
-                         short, short, _d(date(2025, 1, 1) + timedelta(days=p)), f"fp{p:06d}", f"policy-{p}.docx",
-                         "", created))
+        policies.append(
+            (
+                p,
+                f"江西省人民政府办公厅关于印发推动大规模设备更新和消费品以旧换新实施方案的通知（{p}）",
+                short,
+                short,
+                _d(date(2025, 1, 1) + timedelta(days=p)),
+                f"fp{p:06d}",
+                f"policy-{p}.docx",
+                "",
+                created,
+            )
+        )
         for number in range(1, rng.randint(6, 10) + 1):
             mid = len(measures) + 1
-            measures.append((mid, p, number, _CN_DIGITS[(number - 1) % 10], rng.choice(_MEASURE_TITLES),
-                             _text(rng, 2, 4)))
+            measures.append(
+                (mid, p, number, _CN_DIGITS[(number - 1) % 10], rng.choice(_MEASURE_TITLES), _text(rng, 2, 4))
+            )
             for seq in range(1, rng.randint(3, 7) + 1):
                 due = today + timedelta(days=rng.randint(-60, 60))
-                tasks.append((len(tasks) + 1, p, mid, seq, _text(rng, 1, 4), _d(due), "text",
-                              rng.choice(RHYTHMS), None, 1, created))
+                tasks.append(
+                    (
+                        len(tasks) + 1,
+                        p,
+                        mid,
+                        seq,
+                        _text(rng, 1, 4),
+                        _d(due),
+                        "text",
+                        rng.choice(RHYTHMS),
+                        None,
+                        1,
+                        created,
+                    )
+                )
     # Codes as the product numbers documents (P1, P2 …, bot/services/policy_codes.py).
-    conn.executemany("INSERT INTO policy (id, code, kind, title, short_title, doc_number, issued_on, fingerprint,"
-                     " source_name, source_text, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     [(p[0], f"P{p[0]}", "document", *p[1:]) for p in policies])
-    conn.executemany("INSERT INTO measure (id, policy_id, number, label, title, text) VALUES (?,?,?,?,?,?)", measures)
-    conn.executemany("INSERT INTO task (id, policy_id, measure_id, seq, text, due_on, due_source, rhythm,"
-                     " unit_clause, active, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", tasks)
+    conn.executemany(
+        "INSERT INTO policy (id, code, kind, title, short_title, doc_number, issued_on, fingerprint,"
+        " source_name, source_text, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(p[0], f"P{p[0]}", "document", *p[1:]) for p in policies],
+    )
+    conn.executemany(
+        "INSERT INTO measure (id, policy_id, number, label, title, text) VALUES (?,?,?,?,?,?)", measures
+    )
+    conn.executemany(
+        "INSERT INTO task (id, policy_id, measure_id, seq, text, due_on, due_source, rhythm,"
+        " unit_clause, active, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        tasks,
+    )
 
     # Assignments: spread n_assignments over the tasks; a lead, co-operating units, sometimes the cities.
     n_tasks = len(tasks)
@@ -195,8 +287,11 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     plan: list[list[Any]] = []  # mutable rows; last_report_at filled after the reports
     for (task_id, _p, _m, _s, _t, due, *_rest), k in zip(tasks, per_task, strict=True):
         local = rng.random() < 0.35 and k > len(cities)
-        chosen = (rng.sample(others, 1) + cities + rng.sample(others[1:], k - 1 - len(cities))) if local \
+        chosen = (
+            (rng.sample(others, 1) + cities + rng.sample(others[1:], k - 1 - len(cities)))
+            if local
             else rng.sample(others + cities, k)
+        )
         chosen = list(dict.fromkeys(chosen))
         while len(chosen) < k:  # dedupe fallout: top up with unused units
             extra = rng.choice(others + cities)
@@ -213,11 +308,29 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
             ack = None if status == "assigned" else assigned_at + timedelta(hours=rng.uniform(1, 48))
             own_due = due_on + timedelta(days=rng.choice((0, 0, 0, -7, 7, 14)))
             extended = rng.random() < 0.05
-            plan.append([len(plan) + 1, task_id, unit_id, role, status, _d(own_due),
-                         _d(own_due - timedelta(days=30)) if extended else None,
-                         rng.randint(0, 100) if status not in ("assigned", "done") else (100 if status == "done" else None),
-                         _ts(assigned_at), _ts(ack) if ack else None, None, None, None,
-                         rng.choice((0, 0, 1, 2, 3)), rng.choice((0, 0, 0, 1)), _ts(assigned_at), _ts(NOW)])
+            plan.append(
+                [
+                    len(plan) + 1,
+                    task_id,
+                    unit_id,
+                    role,
+                    status,
+                    _d(own_due),
+                    _d(own_due - timedelta(days=30)) if extended else None,
+                    rng.randint(0, 100)
+                    if status not in ("assigned", "done")
+                    else (100 if status == "done" else None),
+                    _ts(assigned_at),
+                    _ts(ack) if ack else None,
+                    None,
+                    None,
+                    None,
+                    rng.choice((0, 0, 1, 2, 3)),
+                    rng.choice((0, 0, 0, 1)),
+                    _ts(assigned_at),
+                    _ts(NOW),
+                ]
+            )
 
     # Reports: each of the 25 weeks gets ~n/25, from assignments that have been acknowledged;
     # written week by week in time order, so ids follow created_at as they do in the bot.
@@ -231,12 +344,16 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     first_monday = week_start - timedelta(days=7 * (REPORT_WEEKS - 1))
     rid = 0
     week_counts = []
-    sql = ("INSERT INTO progressreport (id, assignment_id, chat_id, message_id, author, raw_text, parsed_status,"
-           " parsed_percent, parse_ok, superseded, review_state, reviewed_by, reviewed_at, created_at)"
-           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    sql = (
+        "INSERT INTO progressreport (id, assignment_id, chat_id, message_id, author, raw_text, parsed_status,"
+        " parsed_percent, parse_ok, superseded, review_state, reviewed_by, reviewed_at, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    )
     for w in range(REPORT_WEEKS):
         n_w = n_reports // REPORT_WEEKS + (1 if w < n_reports % REPORT_WEEKS else 0)
-        start = datetime.combine(first_monday + timedelta(days=7 * w), datetime.min.time(), ZONE).astimezone(UTC)
+        start = datetime.combine(first_monday + timedelta(days=7 * w), datetime.min.time(), ZONE).astimezone(
+            UTC
+        )
         times = sorted(start + timedelta(seconds=rng.uniform(0, 7 * 86400 - 1)) for _ in range(n_w))
         who = rng.choices(eligible, k=n_w)
         rows = []
@@ -246,12 +363,24 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
             status = rng.choice(parsed)
             review = rng.choices(reviews, review_w)[0]
             group = rng.random() < 0.6
-            rows.append((rid, aid, (-1001000000000 - aid % 45) if group else (500000 + aid % 45), 10000 + rid,
-                         rng.choice(authors), rng.choice(texts), status,
-                         rng.randint(0, 100) if status == "progress" else (100 if status == "done" else None),
-                         int(status is not None), 0, review,
-                         "督办人" if review in ("approved", "returned") else None,
-                         _ts(at + timedelta(hours=3)) if review in ("approved", "returned") else None, _ts(at)))
+            rows.append(
+                (
+                    rid,
+                    aid,
+                    (-1001000000000 - aid % 45) if group else (500000 + aid % 45),
+                    10000 + rid,
+                    rng.choice(authors),
+                    rng.choice(texts),
+                    status,
+                    rng.randint(0, 100) if status == "progress" else (100 if status == "done" else None),
+                    int(status is not None),
+                    0,
+                    review,
+                    "督办人" if review in ("approved", "returned") else None,
+                    _ts(at + timedelta(hours=3)) if review in ("approved", "returned") else None,
+                    _ts(at),
+                )
+            )
         conn.executemany(sql, rows)
         week_counts.append(n_w)
     for row in plan:
@@ -264,19 +393,34 @@ def generate(path: Path, n_policies: int, n_assignments: int, n_reports: int, se
     conn.executemany(
         "INSERT INTO assignment (id, task_id, unit_id, role, status, due_on, original_due_on, percent, assigned_at,"
         " acknowledged_at, claimed_done_at, done_at, last_report_at, reminders_count, escalations_count, created_at,"
-        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", plan)
+        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        plan,
+    )
 
     # Last week's summary, so build_summary computes the change.
-    prev_figures = {"total": n_assignments, "done": int(n_assignments * 0.2), "red": int(n_assignments * 0.3),
-                    "overdue": int(n_assignments * 0.25), "reports_this_week": n_reports // REPORT_WEEKS,
-                    "rate": 0.9}
-    conn.execute("INSERT INTO summary (week, scope, figures, html, created_at) VALUES (?,?,?,?,?)",
-                 (_previous_week(WEEK), "all", json.dumps(prev_figures), "", _ts(NOW - timedelta(days=7))))
+    prev_figures = {
+        "total": n_assignments,
+        "done": int(n_assignments * 0.2),
+        "red": int(n_assignments * 0.3),
+        "overdue": int(n_assignments * 0.25),
+        "reports_this_week": n_reports // REPORT_WEEKS,
+        "rate": 0.9,
+    }
+    conn.execute(
+        "INSERT INTO summary (week, scope, figures, html, created_at) VALUES (?,?,?,?,?)",
+        (_previous_week(WEEK), "all", json.dumps(prev_figures), "", _ts(NOW - timedelta(days=7))),
+    )
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    return {"seconds": time.perf_counter() - t0, "tasks": n_tasks, "measures": len(measures),
-            "units": len(units), "reports_in_week": week_counts[-1], "size_mb": path.stat().st_size / MB}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "tasks": n_tasks,
+        "measures": len(measures),
+        "units": len(units),
+        "reports_in_week": week_counts[-1],
+        "size_mb": path.stat().st_size / MB,
+    }
 
 
 def _week_bounds(week: str) -> tuple[date, date]:
@@ -399,8 +543,9 @@ class QueryLog:
         self.on = False
         self.items: list[tuple[str, tuple[Any, ...]]] = []
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
+    def __call__(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if self.on:
             self.items.append((statement, tuple(parameters or ())))
 
@@ -494,9 +639,19 @@ def run(path: Path, repeat: int, do_profile: bool, explain: int, lang: str) -> d
     queries = sql_timings(path, log.items)
     loop.run_until_complete(app.close())
     loop.close()
-    return {"steps": [s1, s2, s3, s4], "data": data, "messages": messages, "chart": chart,
-            "ledger_counts": ledger_counts, "ledger_size": ledger_size, "outputs": outputs,
-            "queries": queries, "baseline_rss": baseline_rss, "explain": explain, "load_before": load_before}
+    return {
+        "steps": [s1, s2, s3, s4],
+        "data": data,
+        "messages": messages,
+        "chart": chart,
+        "ledger_counts": ledger_counts,
+        "ledger_size": ledger_size,
+        "outputs": outputs,
+        "queries": queries,
+        "baseline_rss": baseline_rss,
+        "explain": explain,
+        "load_before": load_before,
+    }
 
 
 def _load() -> str:
@@ -519,9 +674,11 @@ def machine() -> str:
     import sqlalchemy
     import xlsxwriter
 
-    return (f"nproc {os.cpu_count()}, {cpu}, RAM {mem:.1f} GB; Python {platform.python_version()} "
-            f"({platform.system()} {platform.machine()}), SQLite {sqlite3.sqlite_version}, "
-            f"SQLAlchemy {sqlalchemy.__version__}, xlsxwriter {xlsxwriter.__version__}")
+    return (
+        f"nproc {os.cpu_count()}, {cpu}, RAM {mem:.1f} GB; Python {platform.python_version()} "
+        f"({platform.system()} {platform.machine()}), SQLite {sqlite3.sqlite_version}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, xlsxwriter {xlsxwriter.__version__}"
+    )
 
 
 def report(res: dict[str, Any], gen: dict[str, Any] | None, args: argparse.Namespace, path: Path) -> None:
@@ -530,24 +687,34 @@ def report(res: dict[str, Any], gen: dict[str, Any] | None, args: argparse.Names
     n_assign = len(data.assignments)
     n_reports = len(data.reports)
     print(f"machine: {machine()}")
-    print(f"load average (1/5/15 min) before: {res['load_before']}, after: {_load()} -- other processes share the "
-          f"CPUs; the cpu column is this process's CPU time, which a busy machine disturbs less than wall time")
-    print(f"ledger: {args.policies} policies, {args.assignments} assignments, {args.reports} reports; "
-          f"db {path} ({path.stat().st_size / MB:.0f} MB)")
+    print(
+        f"load average (1/5/15 min) before: {res['load_before']}, after: {_load()} -- other processes share the "
+        f"CPUs; the cpu column is this process's CPU time, which a busy machine disturbs less than wall time"
+    )
+    print(
+        f"ledger: {args.policies} policies, {args.assignments} assignments, {args.reports} reports; "
+        f"db {path} ({path.stat().st_size / MB:.0f} MB)"
+    )
     if gen:
-        print(f"generated in {gen['seconds']:.1f} s: {gen['measures']} measures, {gen['tasks']} tasks, "
-              f"{gen['units']} units, {gen['reports_in_week']} reports in {WEEK}")
+        print(
+            f"generated in {gen['seconds']:.1f} s: {gen['measures']} measures, {gen['tasks']} tasks, "
+            f"{gen['units']} units, {gen['reports_in_week']} reports in {WEEK}"
+        )
     else:
         print("generation: reused the existing file")
-    print(f"summarised week {WEEK}, now {NOW.isoformat()}; repeat {args.repeat}; lang {args.lang}; "
-          f"process RSS before step 1: {res['baseline_rss'] / MB:.0f} MB")
+    print(
+        f"summarised week {WEEK}, now {NOW.isoformat()}; repeat {args.repeat}; lang {args.lang}; "
+        f"process RSS before step 1: {res['baseline_rss'] / MB:.0f} MB"
+    )
     print()
     head = f"{'step':34} {'first s':>8} {'median s':>9} {'cpu s':>6} {'peak RSS MB':>12} {'Δ RSS MB':>9} {'py peak MB':>11} {'maxrss MB':>10}"
     print(head)
     print("-" * len(head))
     for s in res["steps"]:
-        print(f"{s.name:34} {s.first:8.2f} {s.median:9.2f} {statistics.median(s.cpu):6.2f} {s.rss_peak / MB:12.0f} "
-              f"{(s.rss_peak - s.rss_start) / MB:9.0f} {s.py_peak / MB:11.0f} {s.maxrss_after / MB:10.0f}")
+        print(
+            f"{s.name:34} {s.first:8.2f} {s.median:9.2f} {statistics.median(s.cpu):6.2f} {s.rss_peak / MB:12.0f} "
+            f"{(s.rss_peak - s.rss_start) / MB:9.0f} {s.py_peak / MB:11.0f} {s.maxrss_after / MB:10.0f}"
+        )
     print()
     summary_first = s1.first + s2.first
     summary_med = s1.median + s2.median
@@ -559,34 +726,52 @@ def report(res: dict[str, Any], gen: dict[str, Any] | None, args: argparse.Names
     def cpu(*steps: Step) -> float:
         return sum(statistics.median(s.cpu) for s in steps)
 
-    print(f"{'target (wall s unless MB)':44} {'first':>8} {'median':>8} {'cpu':>6} {'limit':>8}  verdict (median)")
-    print(f"{'summary = (1) build_summary + (2) HTML+chart':44} {summary_first:8.2f} {summary_med:8.2f} "
-          f"{cpu(s1, s2):6.2f} {TARGET_SUMMARY_S:8.1f}  {verdict(summary_med <= TARGET_SUMMARY_S)} (first run: "
-          f"{verdict(summary_first <= TARGET_SUMMARY_S)})")
-    print(f"{'ledger = (3) write_ledger':44} {s3.first:8.2f} {s3.median:8.2f} {cpu(s3):6.2f} {TARGET_LEDGER_S:8.1f}  "
-          f"{verdict(s3.median <= TARGET_LEDGER_S)} (first run: {verdict(s3.first <= TARGET_LEDGER_S)})")
-    print(f"{'(info) (4) render_outputs, blocking the loop':44} {s4.first:8.2f} {s4.median:8.2f} {cpu(s4):6.2f} {'':8}  "
-          f"(chart + ledger, synchronous in the handler)")
-    print(f"{'process peak RSS (ru_maxrss), MB':44} {peak / MB:8.0f} {'':8} {'':6} {TARGET_PEAK_MB:8.0f}  "
-          f"{verdict(peak / MB <= TARGET_PEAK_MB)}")
+    print(
+        f"{'target (wall s unless MB)':44} {'first':>8} {'median':>8} {'cpu':>6} {'limit':>8}  verdict (median)"
+    )
+    print(
+        f"{'summary = (1) build_summary + (2) HTML+chart':44} {summary_first:8.2f} {summary_med:8.2f} "
+        f"{cpu(s1, s2):6.2f} {TARGET_SUMMARY_S:8.1f}  {verdict(summary_med <= TARGET_SUMMARY_S)} (first run: "
+        f"{verdict(summary_first <= TARGET_SUMMARY_S)})"
+    )
+    print(
+        f"{'ledger = (3) write_ledger':44} {s3.first:8.2f} {s3.median:8.2f} {cpu(s3):6.2f} {TARGET_LEDGER_S:8.1f}  "
+        f"{verdict(s3.median <= TARGET_LEDGER_S)} (first run: {verdict(s3.first <= TARGET_LEDGER_S)})"
+    )
+    print(
+        f"{'(info) (4) render_outputs, blocking the loop':44} {s4.first:8.2f} {s4.median:8.2f} {cpu(s4):6.2f} {'':8}  "
+        f"(chart + ledger, synchronous in the handler)"
+    )
+    print(
+        f"{'process peak RSS (ru_maxrss), MB':44} {peak / MB:8.0f} {'':8} {'':6} {TARGET_PEAK_MB:8.0f}  "
+        f"{verdict(peak / MB <= TARGET_PEAK_MB)}"
+    )
     print()
     hd = data.headline
     sheet_rows = list(res["ledger_counts"].values())  # overview, measures, assignments, reports, units
-    print(f"rows: ledger assignments sheet {sheet_rows[2]} "
-          f"(data.assignments {n_assign}), reports sheet {sheet_rows[3]} "
-          f"(data.reports {n_reports}); measures {len(data.measures)}, units {len(data.units)}, "
-          f"red items {len(data.red_items)}, progress lines {len(data.progress)}, next deadlines "
-          f"{len(data.next_deadlines)}")
-    print(f"headline: total {hd.total}, done {hd.done}, red {hd.red}, yellow {hd.yellow}, green {hd.green}, "
-          f"overdue {hd.overdue}, reports this week {hd.reports_this_week}")
-    print(f"outputs: {len(res['messages'])} chat messages, chart {len(res['chart']) / 1024:.0f} KB, "
-          f"ledger {res['ledger_size'] / MB:.1f} MB")
+    print(
+        f"rows: ledger assignments sheet {sheet_rows[2]} "
+        f"(data.assignments {n_assign}), reports sheet {sheet_rows[3]} "
+        f"(data.reports {n_reports}); measures {len(data.measures)}, units {len(data.units)}, "
+        f"red items {len(data.red_items)}, progress lines {len(data.progress)}, next deadlines "
+        f"{len(data.next_deadlines)}"
+    )
+    print(
+        f"headline: total {hd.total}, done {hd.done}, red {hd.red}, yellow {hd.yellow}, green {hd.green}, "
+        f"overdue {hd.overdue}, reports this week {hd.reports_this_week}"
+    )
+    print(
+        f"outputs: {len(res['messages'])} chat messages, chart {len(res['chart']) / 1024:.0f} KB, "
+        f"ledger {res['ledger_size'] / MB:.1f} MB"
+    )
     queries = res["queries"]
     total_sql = sum(q["seconds"] for q in queries)
     print()
     s1_cpu = statistics.median(s1.cpu)
-    print(f"build_summary issued {len(queries)} statements; re-run through sqlite3: {total_sql:.2f} s CPU of SQL "
-          f"(step 1 median {s1_cpu:.2f} s CPU, so ~{max(s1_cpu - total_sql, 0):.2f} s is driver + row objects)")
+    print(
+        f"build_summary issued {len(queries)} statements; re-run through sqlite3: {total_sql:.2f} s CPU of SQL "
+        f"(step 1 median {s1_cpu:.2f} s CPU, so ~{max(s1_cpu - total_sql, 0):.2f} s is driver + row objects)"
+    )
     for q in sorted(queries, key=lambda q: -q["seconds"])[: res["explain"]]:
         print(f"  {q['seconds']:6.3f} s {q['rows']:6d} rows  {_short_sql(q['sql'])}")
         for line in q["plan"]:
@@ -596,7 +781,7 @@ def report(res: dict[str, Any], gen: dict[str, Any] | None, args: argparse.Names
             print(f"\n--- cProfile {s.name} (tottime) ---")
             lines = s.profile.splitlines()
             start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
-            print("\n".join(lines[start:start + 16]))
+            print("\n".join(lines[start : start + 16]))
 
 
 def main() -> None:
@@ -632,9 +817,24 @@ def main() -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         print(f"generating {path} …", flush=True)
         # A child process: generation's memory does not count against the measured process.
-        out = subprocess.run([sys.executable, __file__, "--generate-only", "--db", str(path),
-                              "--policies", str(args.policies), "--assignments", str(args.assignments),
-                              "--reports", str(args.reports)], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--generate-only",
+                "--db",
+                str(path),
+                "--policies",
+                str(args.policies),
+                "--assignments",
+                str(args.assignments),
+                "--reports",
+                str(args.reports),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         gen = json.loads(out.stdout.strip().splitlines()[-1])
     elif have != want:
         raise SystemExit(f"{path} holds {have}, not {want}: remove it or choose another --db")

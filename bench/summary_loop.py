@@ -25,8 +25,10 @@ from config.settings import Settings
 
 def _line(name: str, seconds: float, lags: list[float]) -> str:
     s = sorted(lags) or [0.0]
-    return (f"  {name:<24} {seconds:6.2f} s   loop held p50 {s[len(s) // 2] * 1000:4.0f} ms  "
-            f"p99 {s[int(len(s) * 0.99)] * 1000:4.0f} ms  max {s[-1] * 1000:4.0f} ms")
+    return (
+        f"  {name:<24} {seconds:6.2f} s   loop held p50 {s[len(s) // 2] * 1000:4.0f} ms  "
+        f"p99 {s[int(len(s) * 0.99)] * 1000:4.0f} ms  max {s[-1] * 1000:4.0f} ms"
+    )
 
 
 async def main() -> None:
@@ -36,8 +38,10 @@ async def main() -> None:
     args = ap.parse_args()
     from bot.services.summary import build_summary, render_for
 
-    app = App.build(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{args.db}", bot_token=None),
-                    clock=ManualClock(datetime(2025, 9, 22, 2, tzinfo=UTC)))
+    app = App.build(
+        Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{args.db}", bot_token=None),
+        clock=ManualClock(datetime(2025, 9, 22, 2, tzinfo=UTC)),
+    )
     lags: list[float] = []
     running = True
 
@@ -47,8 +51,10 @@ async def main() -> None:
             await asyncio.sleep(0.01)
             lags.append(time.monotonic() - began - 0.01)
 
-    print(f"bench/summary_loop.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  load average "
-          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"bench/summary_loop.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  load average "
+        f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     task = asyncio.create_task(ticker())
     began = time.monotonic()
     async with app.sessions() as session:

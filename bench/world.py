@@ -47,7 +47,11 @@ WAIT = 30.0
 # Telegram's limits, as the product's defaults (the fake server enforces the same by default).
 REAL_LIMITS = {"RATE_GLOBAL_PER_SEC": "30", "RATE_PER_CHAT_PER_SEC": "1", "RATE_PER_GROUP_PER_MIN": "20"}
 # For set-up only (and for benches that say so): the fake server's limits are switched off too.
-FAST_LIMITS = {"RATE_GLOBAL_PER_SEC": "1000", "RATE_PER_CHAT_PER_SEC": "100", "RATE_PER_GROUP_PER_MIN": "6000"}
+FAST_LIMITS = {
+    "RATE_GLOBAL_PER_SEC": "1000",
+    "RATE_PER_CHAT_PER_SEC": "100",
+    "RATE_PER_GROUP_PER_MIN": "6000",
+}
 # A weekly-summary schedule that never comes due (29 February, 00:00): no summary job and no start-up
 # catch-up summary unless a benchmark asks for one (bench/latency.py (c) asks with /summary).
 NO_SUMMARY = {"SUMMARY_CRON": "0 0 29 2 *"}
@@ -208,7 +212,9 @@ def units_with_work(env: Env) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def invite_and_bind(srv: FakeBotAPI, units: Sequence[str], first_user: int = CONTACT_BASE) -> list[Contact]:
+async def invite_and_bind(
+    srv: FakeBotAPI, units: Sequence[str], first_user: int = CONTACT_BASE
+) -> list[Contact]:
     """The coordinator's `/invite UNIT` in chat for each unit, and a new user's `/start CODE`."""
     mark = srv.mark()
     for unit in units:
@@ -290,7 +296,9 @@ async def build_world(
     finally:
         await stop_bot(bot)
         srv.limits.enforce = enforce
-    print(f"  world set up in {time.monotonic() - started:.0f} s (CLI {cli_done - started:.0f} s, then `duban run`)")
+    print(
+        f"  world set up in {time.monotonic() - started:.0f} s (CLI {cli_done - started:.0f} s, then `duban run`)"
+    )
     return World(env, contacts, expected, time.monotonic() - started)
 
 
@@ -392,8 +400,12 @@ def fanout_document(sizes: Sequence[int], target: int, doc_number: int = 99) -> 
     task message each once every unit has a contact); returns the text and that count."""
     lines = SEED.read_text(encoding="utf-8").splitlines()
     first = next(i for i, line in enumerate(lines) if _HEADING.match(line.strip()))
-    head = [line.replace("〔2024〕15号", f"〔2024〕{doc_number}号").replace("若干措施", f"若干措施（{doc_number}）")
-            for line in lines[:first]]
+    head = [
+        line.replace("〔2024〕15号", f"〔2024〕{doc_number}号").replace(
+            "若干措施", f"若干措施（{doc_number}）"
+        )
+        for line in lines[:first]
+    ]
     measures: list[list[str]] = []
     for line in lines[first:]:
         if _HEADING.match(line.strip()):

@@ -53,12 +53,21 @@ class App:
         engine = make_engine(settings.database_url, settings.sqlite_synchronous)
         if clock is None and (settings.clock_speed != 1.0 or settings.clock_start is not None):
             clock = ScaledClock(settings.clock_speed, settings.clock_start)
-        calendar = WorkCalendar(tz=settings.timezone, work_start=time.fromisoformat(settings.work_start),
-                                work_end=time.fromisoformat(settings.work_end))
-        return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   clock=clock or SystemClock(), calendar=calendar, directory=office_directory(settings),
-                   followup_settings=FollowupSettings().merged(settings.followups),
-                   gate=WriteGate(enabled=is_sqlite(engine)))
+        calendar = WorkCalendar(
+            tz=settings.timezone,
+            work_start=time.fromisoformat(settings.work_start),
+            work_end=time.fromisoformat(settings.work_end),
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            clock=clock or SystemClock(),
+            calendar=calendar,
+            directory=office_directory(settings),
+            followup_settings=FollowupSettings().merged(settings.followups),
+            gate=WriteGate(enabled=is_sqlite(engine)),
+        )
 
     async def load_holiday_notices(self) -> int:
         """Adds the official schedules the office loaded (`duban holidays import`) to the calendar."""
@@ -70,13 +79,26 @@ class App:
         async with self.sessions() as session:
             rows = (await session.scalars(select(HolidayNotice))).all()
         for row in rows:
-            self.calendar.add_notice(OfficeNotice.from_dict(
-                {"year": row.year, "source": row.source, "holidays": row.holidays, "workdays": row.workdays}))
+            self.calendar.add_notice(
+                OfficeNotice.from_dict(
+                    {
+                        "year": row.year,
+                        "source": row.source,
+                        "holidays": row.holidays,
+                        "workdays": row.workdays,
+                    }
+                )
+            )
         return len(rows)
 
     def unit_of_work(self, session: AsyncSession, now: datetime | None = None) -> UnitOfWork:
-        return UnitOfWork(session=session, now=now or self.clock.now(), settings=self.settings,
-                          calendar=self.calendar, followup_settings=self.followup_settings)
+        return UnitOfWork(
+            session=session,
+            now=now or self.clock.now(),
+            settings=self.settings,
+            calendar=self.calendar,
+            followup_settings=self.followup_settings,
+        )
 
     @contextlib.asynccontextmanager
     async def work(self, now: datetime | None = None) -> AsyncIterator[UnitOfWork]:

@@ -32,7 +32,9 @@ def _parse_date(value: str) -> date:
 
     when = parse_date(value)
     if when is None:
-        raise argparse.ArgumentTypeError(f"日期应为真实的日历日期 YYYY-MM-DD / expected a calendar date YYYY-MM-DD: {value}")
+        raise argparse.ArgumentTypeError(
+            f"日期应为真实的日历日期 YYYY-MM-DD / expected a calendar date YYYY-MM-DD: {value}"
+        )
     return when
 
 
@@ -45,7 +47,8 @@ def _hours(value: str) -> int:
         hours = 0
     if not 0 < hours <= MAX_TTL_HOURS:
         raise argparse.ArgumentTypeError(
-            f"有效期应为 1 到 {MAX_TTL_HOURS} 小时的整数 / validity must be a whole number of hours, 1 to {MAX_TTL_HOURS}: {value}")
+            f"有效期应为 1 到 {MAX_TTL_HOURS} 小时的整数 / validity must be a whole number of hours, 1 to {MAX_TTL_HOURS}: {value}"
+        )
     return hours
 
 
@@ -65,8 +68,9 @@ async def _import_text(app: App, text: str, source_name: str, horizon: date | No
 
     decomposition = decompose(text, app.directory, horizon=horizon)
     async with app.work() as uow:
-        outcome = await import_policy(uow, decomposition, source_name=source_name, source_text=text,
-                                      actor=actor, horizon=horizon)
+        outcome = await import_policy(
+            uow, decomposition, source_name=source_name, source_text=text, actor=actor, horizon=horizon
+        )
     return decomposition, outcome
 
 
@@ -83,15 +87,18 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
         text = read_document(_seed_path())
         decomposition, outcome = await _import_text(app, text, SEED_NAME, None, "cli:init")
         state = "已导入" if outcome.created else "已存在，未改动" if outcome.unchanged else "已更新"
-        print(f"内置政策《{decomposition.policy.title}》{decomposition.policy.doc_number or ''}：{state}"
-              f"（{len(decomposition.measures)} 条措施，{sum(len(m.tasks) for m in decomposition.measures)} 项任务）")
+        print(
+            f"内置政策《{decomposition.policy.title}》{decomposition.policy.doc_number or ''}：{state}"
+            f"（{len(decomposition.measures)} 条措施，{sum(len(m.tasks) for m in decomposition.measures)} 项任务）"
+        )
     return 0
 
 
 async def cmd_import(app: App, args: argparse.Namespace) -> int:
     try:
-        text = read_document(args.path, max_bytes=app.settings.import_max_bytes,
-                             max_chars=app.settings.import_max_chars)
+        text = read_document(
+            args.path, max_bytes=app.settings.import_max_bytes, max_chars=app.settings.import_max_chars
+        )
     except DocumentError as exc:
         return _fail(f"导入失败：{exc.message_zh}\nImport failed: {exc.message_en}")
     decomposition = decompose(text, app.directory, horizon=args.horizon)
@@ -117,14 +124,23 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
 
     async with app.work() as uow:
         await sync_directory(uow, app.directory, "cli:import")
-        outcome = await import_policy(uow, decomposition, source_name=Path(args.path).name, source_text=text,
-                                      actor="cli:import", horizon=args.horizon)
+        outcome = await import_policy(
+            uow,
+            decomposition,
+            source_name=Path(args.path).name,
+            source_text=text,
+            actor="cli:import",
+            horizon=args.horizon,
+        )
     out = sys.stderr if args.json else sys.stdout
     if outcome.unchanged:
         print(f"与已导入的政策 {outcome.code} 相同，未作改动。", file=out)
     elif outcome.created:
-        print(f"已导入政策 {outcome.code}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
-              f"{outcome.assignments} 个责任分配（待交办）。", file=out)
+        print(
+            f"已导入政策 {outcome.code}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
+            f"{outcome.assignments} 个责任分配（待交办）。",
+            file=out,
+        )
     else:
         print(f"已更新政策 {outcome.code}（修订版）：", file=out)
         for line in outcome.change_lines() or ["任务与责任单位未变（仅文字或截止日期调整）"]:
@@ -142,8 +158,15 @@ def _print_decomposition(decomposition, code: str | None = None) -> None:  # typ
     rows = []
     for measure in decomposition.measures:
         for task in measure.tasks:
-            rows.append([format_task(code, measure.number, task.seq), task.text, "、".join(task.lead),
-                         "、".join(task.co + task.local), task.due.isoformat() if task.due else ""])
+            rows.append(
+                [
+                    format_task(code, measure.number, task.seq),
+                    task.text,
+                    "、".join(task.lead),
+                    "、".join(task.co + task.local),
+                    task.due.isoformat() if task.due else "",
+                ]
+            )
     print(table(["编号", "任务", "牵头", "配合/属地", "截止"], rows, [8, 48, 30, 40, 10]))
     for warning in decomposition.warnings:
         print(f"警告：{warning}")
@@ -177,8 +200,12 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
             policy, ref = await scope.resolve_cli(uow, args.policy, args.measure)
         except scope.ScopeError as exc:
             return _fail(str(exc))
-        rows = await task_rows(uow, policy_id=policy.id if policy else None,
-                               measure_number=ref.measure if ref else None, unit_id=unit_id)
+        rows = await task_rows(
+            uow,
+            policy_id=policy.id if policy else None,
+            measure_number=ref.measure if ref else None,
+            unit_id=unit_id,
+        )
         if ref is not None and ref.kind == "task":
             rows = [r for r in rows if r.seq == ref.seq]
     if not rows:
@@ -186,16 +213,20 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
         return 0
     cities = {u.name for u in app.directory.cities}
     body = [
-        [format_task(r.policy_code, r.measure_number, r.seq), r.text, _abbreviate_units(r.lead, cities),
-         _abbreviate_units(r.co + r.local, cities), r.due_on.isoformat() if r.due_on else "—",
-         _status_digest(r.statuses)]
+        [
+            format_task(r.policy_code, r.measure_number, r.seq),
+            r.text,
+            _abbreviate_units(r.lead, cities),
+            _abbreviate_units(r.co + r.local, cities),
+            r.due_on.isoformat() if r.due_on else "—",
+            _status_digest(r.statuses),
+        ]
         for r in rows
     ]
     width = 40 if args.wide is False else 200
     print(table(["编号", "任务", "牵头单位", "配合/属地", "截止", "状态"], body, [8, width, 28, 36, 10, 16]))
     print(f"共 {len(rows)} 项任务")
     return 0
-
 
 
 def _status_digest(statuses: dict[str, str]) -> str:
@@ -211,8 +242,17 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
     async with app.sessions() as session:
         units = await list_units(app.unit_of_work(session))
     from bot.importer.unit_files import KIND_LABELS as kind_zh
-    rows = [[str(u.id), u.name + ("" if u.known else "（待审核）"), kind_zh.get(u.kind, u.kind),
-             "、".join(u.aliases), str(u.assignments)] for u in units]
+
+    rows = [
+        [
+            str(u.id),
+            u.name + ("" if u.known else "（待审核）"),
+            kind_zh.get(u.kind, u.kind),
+            "、".join(u.aliases),
+            str(u.assignments),
+        ]
+        for u in units
+    ]
     print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
     return 0
 
@@ -237,17 +277,31 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
             if unit is None:
                 return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
         try:
-            invite = await create_invite(uow, unit=unit, role=args.role,
-                                         ttl_hours=app.settings.invite_ttl_hours if args.hours is None else args.hours,
-                                         actor="cli")
+            invite = await create_invite(
+                uow,
+                unit=unit,
+                role=args.role,
+                ttl_hours=app.settings.invite_ttl_hours if args.hours is None else args.hours,
+                actor="cli",
+            )
         except InviteError as exc:
-            return _fail({"needs_unit": "联络员和分管领导的邀请必须指定单位",
-                          "bad_role": "角色无效",
-                          "bad_ttl": "有效期应为 1 到 8760 小时 / validity must be 1 to 8760 hours"}.get(exc.code, exc.code))
+            return _fail(
+                {
+                    "needs_unit": "联络员和分管领导的邀请必须指定单位",
+                    "bad_role": "角色无效",
+                    "bad_ttl": "有效期应为 1 到 8760 小时 / validity must be 1 to 8760 hours",
+                }.get(exc.code, exc.code)
+            )
     username = await _bot_username(app)
     who = f"{invite.unit_name}·" if invite.unit_name else ""
-    print(f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次：")
-    print(f"https://t.me/{username}?start={invite.code}" if username else "（未配置 BOT_TOKEN，无法生成链接；请在机器人私聊中发送下面这行）")
+    print(
+        f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次："
+    )
+    print(
+        f"https://t.me/{username}?start={invite.code}"
+        if username
+        else "（未配置 BOT_TOKEN，无法生成链接；请在机器人私聊中发送下面这行）"
+    )
     print(f"/start {invite.code}" if not username else "")
     print(invite.code)
     return 0
@@ -275,7 +329,6 @@ async def _bot_username(app: App) -> str | None:
         await bot.session.close()
 
 
-
 def _setting_value(raw: str) -> object:
     if raw.lower() in ("true", "false"):
         return raw.lower() == "true"
@@ -301,8 +354,14 @@ async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
         merged = dict(target.followup_overrides or {})
         merged.update(overrides)
         target.followup_overrides = merged
-        events.record(uow, actor="cli", kind="followups.configured",
-                      entity="policy" if args.policy else "task", entity_id=target.id, data=overrides)
+        events.record(
+            uow,
+            actor="cli",
+            kind="followups.configured",
+            entity="policy" if args.policy else "task",
+            entity_id=target.id,
+            data=overrides,
+        )
         from bot.services.followups import replan
 
         await replan(uow, None)
@@ -323,8 +382,16 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
         print("没有待发的催办。" if not args.due else "目前没有到期待发的催办。")
         return 0
     tz = _tz(app)
-    rows = [[str(x.id), x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), f"#{x.assignment_id}", x.unit,
-             t("zh", f"followup.kind.{x.kind}")] for x in lines]
+    rows = [
+        [
+            str(x.id),
+            x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            f"#{x.assignment_id}",
+            x.unit,
+            t("zh", f"followup.kind.{x.kind}"),
+        ]
+        for x in lines
+    ]
     print(table(["#", "时间（北京时间）", "分配", "单位", "类别"], rows, [8, 16, 8, 24, 12]))
     print(f"待发 {total} 条，显示 {len(lines)} 条" + ("（已到期）" if args.due else ""))
     return 0
@@ -350,16 +417,28 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
                 row.loaded_at = uow.now
                 from bot.services import events
 
-                events.record(uow, actor="cli", kind="holidays.imported",
-                              entity="holidays", entity_id=notice.year, data={"source": notice.source})
-                print(f"{notice.year} 年节假日安排已导入：放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天"
-                      f"（{notice.source or '未注明来源'}）")
+                events.record(
+                    uow,
+                    actor="cli",
+                    kind="holidays.imported",
+                    entity="holidays",
+                    entity_id=notice.year,
+                    data={"source": notice.source},
+                )
+                print(
+                    f"{notice.year} 年节假日安排已导入：放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天"
+                    f"（{notice.source or '未注明来源'}）"
+                )
         return 0
     await app.load_holiday_notices()
     year = args.year or app.clock.now().astimezone(_tz(app)).year
     source = app.calendar.source_for(year)
-    names = {"office": "办公室导入的国务院通知", "chinesecalendar": "chinesecalendar（官方安排）",
-             "holidays": "holidays（推算，未含调休，建议导入国务院通知）", "weekdays": "仅按周一至周五（无数据，请导入国务院通知）"}
+    names = {
+        "office": "办公室导入的国务院通知",
+        "chinesecalendar": "chinesecalendar（官方安排）",
+        "holidays": "holidays（推算，未含调休，建议导入国务院通知）",
+        "weekdays": "仅按周一至周五（无数据，请导入国务院通知）",
+    }
     print(f"{year} 年工作日来源：{names.get(source, source)}")
     from datetime import date, timedelta
 
@@ -393,8 +472,9 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
         messages = render_summary_html(data, lang=args.lang)
         await summary_service.store_summary(uow, data, "\n".join(messages), actor="cli")
         if args.send:
-            count = await summary_service.send_summary(uow, data, to=await summary_service.recipients(uow),
-                                                       actor="cli", dedupe=False)
+            count = await summary_service.send_summary(
+                uow, data, to=await summary_service.recipients(uow), actor="cli", dedupe=False
+            )
             print(f"已排队发送给 {count} 位督办人/观察员（机器人运行时送出）", file=sys.stderr)
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -404,8 +484,10 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
         (out / f"summary-{week}.png").write_bytes(rendered.chart)
         (out / f"ledger-{week}.xlsx").write_bytes(rendered.ledger)
         (out / f"summary-{week}.docx").write_bytes(rendered.docx)
-        print(f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx、summary-{week}.docx",
-              file=sys.stderr)
+        print(
+            f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx、summary-{week}.docx",
+            file=sys.stderr,
+        )
     print(_plain("\n\n".join(messages)))
     return 0
 
@@ -427,7 +509,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     print(result.headline)
     for path in result.files:
         print(f"  {path}")
-    print(f"演示数据库：{result.out / 'demo.db'}（可用 DATABASE_URL=sqlite+aiosqlite:///{result.out / 'demo.db'} duban tasks 查看）")
+    print(
+        f"演示数据库：{result.out / 'demo.db'}（可用 DATABASE_URL=sqlite+aiosqlite:///{result.out / 'demo.db'} duban tasks 查看）"
+    )
     return 0
 
 
@@ -465,11 +549,16 @@ def cmd_run(settings: Settings) -> int:
 
 
 def _not_writable(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
-    return _fail(clean(f"数据库无法写入，duban run 未启动（收到的消息将无处保存）：{exc}\n"
-                       "请检查数据库文件及其所在目录的写权限和磁盘空间。\n"
-                       f"The database cannot be written, so duban run did not start (what arrives could not "
-                       f"be kept): {exc}. Check the permissions and free space of the database file and its "
-                       "directory."), 2)
+    return _fail(
+        clean(
+            f"数据库无法写入，duban run 未启动（收到的消息将无处保存）：{exc}\n"
+            "请检查数据库文件及其所在目录的写权限和磁盘空间。\n"
+            f"The database cannot be written, so duban run did not start (what arrives could not "
+            f"be kept): {exc}. Check the permissions and free space of the database file and its "
+            "directory."
+        ),
+        2,
+    )
 
 
 def _run_failed(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
@@ -479,35 +568,51 @@ def _run_failed(exc: Exception, clean) -> int:  # type: ignore[no-untyped-def]
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     if isinstance(exc, TelegramUnauthorizedError):
-        return _fail("Telegram 拒绝了 BOT_TOKEN（令牌无效或已被撤销），请向 @BotFather 核对。\n"
-                     "Telegram refused BOT_TOKEN (invalid or revoked): check it with @BotFather.", 1)
+        return _fail(
+            "Telegram 拒绝了 BOT_TOKEN（令牌无效或已被撤销），请向 @BotFather 核对。\n"
+            "Telegram refused BOT_TOKEN (invalid or revoked): check it with @BotFather.",
+            1,
+        )
     if not isinstance(exc, TelegramNetworkError):  # a bug: the (masked) traceback helps
         logging.getLogger("duban").error("duban run stopped", exc_info=exc)
     return _fail(clean(f"运行失败 / duban run failed: {type(exc).__name__}: {exc}"), 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="duban", description="督办 Duban: policy documents into tracked work")
+    parser = argparse.ArgumentParser(
+        prog="duban", description="督办 Duban: policy documents into tracked work"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("init", help="create or upgrade the database, load the unit directory and the seed policy")
+    p = sub.add_parser(
+        "init", help="create or upgrade the database, load the unit directory and the seed policy"
+    )
     p.add_argument("--no-seed", action="store_true", help="do not import the bundled seed policy")
     p.set_defaults(handler=cmd_init, needs_db=True)
 
-    p = sub.add_parser("import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx, .pdf, .html)")
+    p = sub.add_parser(
+        "import", help="import a policy document (.txt/.md UTF-8 or GB18030, .docx, .pdf, .html)"
+    )
     p.add_argument("path")
     p.add_argument("--dry-run", action="store_true", help="decompose and show, persist nothing")
-    p.add_argument("--json", action="store_true",
-                   help="print the decomposition as JSON on stdout (each task with its evidence)")
-    p.add_argument("--explain", action="store_true",
-                   help="show, per task, the words each unit and deadline came from")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the decomposition as JSON on stdout (each task with its evidence)",
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="show, per task, the words each unit and deadline came from"
+    )
     p.add_argument("--horizon", type=_parse_date, help="due date for tasks without their own deadline")
     p.set_defaults(handler=cmd_import, needs_db=False)
 
     p = sub.add_parser("tasks", help="the ledger as a terminal table")
     p.add_argument("--policy", help="a policy's code (P1, J1 …); `duban policies` lists them")
-    p.add_argument("--measure", help="a measure or task: 2, 2.1, P1-2, P1-2.1 (a bare number needs --policy "
-                                     "when several policies have it)")
+    p.add_argument(
+        "--measure",
+        help="a measure or task: 2, 2.1, P1-2, P1-2.1 (a bare number needs --policy "
+        "when several policies have it)",
+    )
     p.add_argument("--unit")
     p.add_argument("--wide", action="store_true", help="show whole task texts")
     p.set_defaults(handler=cmd_tasks, needs_db=True)
@@ -522,14 +627,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(handler=cmd_followups, needs_db=True)
     fsub = p.add_subparsers(dest="action")
-    f = fsub.add_parser("set", help="per-policy or per-task rules, e.g. ack_remind_after_wd=2 warn_before_wd=5,2")
+    f = fsub.add_parser(
+        "set", help="per-policy or per-task rules, e.g. ack_remind_after_wd=2 warn_before_wd=5,2"
+    )
     target = f.add_mutually_exclusive_group(required=True)
     target.add_argument("--policy", type=int)
     target.add_argument("--task", type=int)
     f.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     f.set_defaults(handler=cmd_followups_set, needs_db=True)
 
-    p = sub.add_parser("holidays", help="China's working-day calendar: show a year or import a State Council notice")
+    p = sub.add_parser(
+        "holidays", help="China's working-day calendar: show a year or import a State Council notice"
+    )
     hsub = p.add_subparsers(dest="action", required=True)
     h = hsub.add_parser("import", help="load a notice file (JSON: year, source, holidays, workdays)")
     h.add_argument("file")
@@ -542,17 +651,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--week", help="ISO week such as 2026-W48 (default: this week so far)")
     p.add_argument("--out", help="directory for summary-WEEK.html/.png and ledger-WEEK.xlsx")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
-    p.add_argument("--send", action="store_true", help="(re-)send it to coordinators and observers via the bot")
+    p.add_argument(
+        "--send", action="store_true", help="(re-)send it to coordinators and observers via the bot"
+    )
     p.set_defaults(handler=cmd_summary, needs_db=True)
 
-    p = sub.add_parser("demo", help="offline demonstration: simulated weeks, then the summary, chart and ledger")
+    p = sub.add_parser(
+        "demo", help="offline demonstration: simulated weeks, then the summary, chart and ledger"
+    )
     p.add_argument("--weeks", type=int, default=4)
     p.add_argument("--out", default="demo-out")
     p.set_defaults(handler=None, needs_db=False, sync=lambda settings, args=None: None)
 
     p = sub.add_parser("run", help="run the Telegram bot (long polling, or a webhook with --webhook)")
-    p.add_argument("--webhook", metavar="URL", help="receive updates at this https URL (sets WEBHOOK_URL; "
-                   "needs WEBHOOK_SECRET; listens on WEBHOOK_LISTEN, path WEBHOOK_PATH)")
+    p.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this https URL (sets WEBHOOK_URL; "
+        "needs WEBHOOK_SECRET; listens on WEBHOOK_LISTEN, path WEBHOOK_PATH)",
+    )
     p.set_defaults(handler=None, needs_db=False, sync=cmd_run)
 
     p = sub.add_parser("coordinator", help="manage coordinators")

@@ -31,8 +31,10 @@ async def cmd_policies(app: App, args: argparse.Namespace) -> int:
     for line in lines:
         p = line.policy
         doc = f"（{p.doc_number}）" if p.doc_number else ""
-        print(f"{p.code}\t{p.short_title or p.title}{doc}\t任务{line.tasks} 分配{line.assignments} "
-              f"办结{line.done} 待交办{line.draft}")
+        print(
+            f"{p.code}\t{p.short_title or p.title}{doc}\t任务{line.tasks} 分配{line.assignments} "
+            f"办结{line.done} 待交办{line.draft}"
+        )
     return 0
 
 
@@ -46,10 +48,15 @@ async def cmd_new(app: App, args: argparse.Namespace) -> int:
     due = parse_date(args.due, today)
     if due is None:
         return _fail(f"看不懂的日期：{args.due}")
-    item = items.NewItem(kind=args.kind, title=args.title, text=args.text or args.title,
-                         lead=[n for n in split.split(args.lead) if n],
-                         co=[n for n in split.split(args.co or "") if n], due_on=due,
-                         rhythm=None if args.rhythm == "none" else args.rhythm)
+    item = items.NewItem(
+        kind=args.kind,
+        title=args.title,
+        text=args.text or args.title,
+        lead=[n for n in split.split(args.lead) if n],
+        co=[n for n in split.split(args.co or "") if n],
+        due_on=due,
+        rhythm=None if args.rhythm == "none" else args.rhythm,
+    )
     try:
         async with app.work() as uow:
             created = await items.create_item(uow, item, actor="cli")
@@ -57,17 +64,25 @@ async def cmd_new(app: App, args: argparse.Namespace) -> int:
         from bot.i18n import t
 
         return _fail(t("zh", exc.key, **exc.values))
-    print(f"已立项 {created.policy.code}：{created.policy.title}，{len(created.assignments)} 个待交办分配"
-          f"（任务 {created.policy.code}-1.1）。交办：在聊天中发送 /dispatch {created.policy.code}")
+    print(
+        f"已立项 {created.policy.code}：{created.policy.title}，{len(created.assignments)} 个待交办分配"
+        f"（任务 {created.policy.code}-1.1）。交办：在聊天中发送 /dispatch {created.policy.code}"
+    )
     return 0
 
 
 def add_item_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("policies", help="policies and ad-hoc items with their codes (P1, J1 …) and counts")
     p.set_defaults(handler=cmd_policies, needs_db=True)
-    p = sub.add_parser("new", help="register an ad-hoc item (立项): a leader's instruction, meeting decision …")
-    p.add_argument("--kind", required=True, choices=list(KIND_WORDS),
-                   help="instruction 领导批示 | meeting 会议议定 | key_work 重点工作 | other 其他")
+    p = sub.add_parser(
+        "new", help="register an ad-hoc item (立项): a leader's instruction, meeting decision …"
+    )
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=list(KIND_WORDS),
+        help="instruction 领导批示 | meeting 会议议定 | key_work 重点工作 | other 其他",
+    )
     p.add_argument("--title", required=True)
     p.add_argument("--text", help="the task's text (default: the title)")
     p.add_argument("--lead", required=True, help="lead units, separated by 、 or commas")

@@ -38,6 +38,8 @@ def preview_lines(preview: ImportPreview) -> list[str]:
     if preview.same_document:
         return [f"与已导入的政策 {preview.existing_code} 相同，导入不会改动任何内容。"]
     if preview.existing_policy_id is not None:
-        return [f"这是已导入政策 {preview.existing_code} 的修订版，导入将作如下改动：",
-                *(f"  {line}" for line in preview.change_lines)]
+        return [
+            f"这是已导入政策 {preview.existing_code} 的修订版，导入将作如下改动：",
+            *(f"  {line}" for line in preview.change_lines),
+        ]
     return [f"这是新政策，导入后代码为 {preview.code}。"]

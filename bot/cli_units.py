@@ -68,12 +68,18 @@ async def cmd_units_export(app: App, args: argparse.Namespace) -> int:
 def add_unit_commands(units_parser: argparse.ArgumentParser) -> None:
     """`units import` / `units export` under the existing `units` command."""
     sub = units_parser.add_subparsers(dest="action")
-    p = sub.add_parser("import", help="load or correct the office's own unit directory (.xlsx/.csv: "
-                                      "单位名称, 简称, 类别, 上级单位)")
+    p = sub.add_parser(
+        "import",
+        help="load or correct the office's own unit directory (.xlsx/.csv: 单位名称, 简称, 类别, 上级单位)",
+    )
     p.add_argument("file")
-    p.add_argument("--replace", action="store_true", help="replace the rows loaded before instead of adding to them")
+    p.add_argument(
+        "--replace", action="store_true", help="replace the rows loaded before instead of adding to them"
+    )
     p.set_defaults(handler=cmd_units_import, needs_db=True)
-    p = sub.add_parser("export", help="write the office's unit directory in the same shape (.xlsx/.csv; "
-                                      "CSV on stdout without FILE)")
+    p = sub.add_parser(
+        "export",
+        help="write the office's unit directory in the same shape (.xlsx/.csv; CSV on stdout without FILE)",
+    )
     p.add_argument("file", nargs="?")
     p.set_defaults(handler=cmd_units_export, needs_db=False)

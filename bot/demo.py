@@ -31,7 +31,9 @@ COORDINATOR_CHAT = 1
 OBSERVER_CHAT = 2
 PROFILES = ("on_time", "on_time", "on_time", "late", "blocked", "silent")
 PROGRESS_TEXTS = (
-    "本周召开专题推进会，完成{p}%。", "已完成项目摸底，形成清单，完成{p}%。", "正在组织申报，完成{p}%，下周报送材料。",
+    "本周召开专题推进会，完成{p}%。",
+    "已完成项目摸底，形成清单，完成{p}%。",
+    "正在组织申报，完成{p}%，下周报送材料。",
     "与企业对接两次，方案已成稿，完成{p}%。",
 )
 
@@ -82,63 +84,117 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
             data = await summary_service.build_summary(uow, week=week)
             messages, chart, ledger, docx = summary_service.render_outputs(data, "zh")
             await summary_service.store_summary(uow, data, "\n".join(messages), actor="demo")
-        files = [out / f"summary-{week}.html", out / f"summary-{week}.png", out / f"ledger-{week}.xlsx",
-                 out / "messages.txt", out / f"summary-{week}.docx"]
+        files = [
+            out / f"summary-{week}.html",
+            out / f"summary-{week}.png",
+            out / f"ledger-{week}.xlsx",
+            out / "messages.txt",
+            out / f"summary-{week}.docx",
+        ]
         files[0].write_text("\n\n".join(messages), encoding="utf-8")
         files[1].write_bytes(chart)
         files[2].write_bytes(ledger)
         files[4].write_bytes(docx)
         await _transcript(app, files[3])
         h = data.headline
-        headline = (f"{week}：任务分配 {h.total} 个，已办结 {h.done}，逾期 {h.overdue}，"
-                    f"🔴{h.red} 🟡{h.yellow} 🟢{h.green}，本周报送 {h.reports_this_week} 份")
+        headline = (
+            f"{week}：任务分配 {h.total} 个，已办结 {h.done}，逾期 {h.overdue}，"
+            f"🔴{h.red} 🟡{h.yellow} 🟢{h.green}，本周报送 {h.reports_this_week} 份"
+        )
         return DemoResult(out=out, week=week, files=files, headline=headline)
     finally:
         await app.close()
 
 
 async def _setup(app: App, start: date, rng: random.Random) -> None:
-    text = read_document(Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt")
+    text = read_document(
+        Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt"
+    )
     async with app.work() as uow:
         session, now = uow.session, uow.now
         await sync_directory(uow, app.directory, "demo")
-        await import_policy(uow, decompose(text, app.directory), source_name="seed", source_text=text,
-                            actor="demo", horizon=start + timedelta(weeks=10))
+        await import_policy(
+            uow,
+            decompose(text, app.directory),
+            source_name="seed",
+            source_text=text,
+            actor="demo",
+            horizon=start + timedelta(weeks=10),
+        )
         # Measure 一 gets an early deadline so the demo shows overdue and due-soon work.
         for task in (await session.scalars(select(Task).where(Task.seq <= 2))).all():
             task.due_on = start + timedelta(days=17 + rng.randint(0, 10))
         await session.flush()
-        for a, task in (await session.execute(select(Assignment, Task).join(Task, Task.id == Assignment.task_id))).all():
+        for a, task in (
+            await session.execute(select(Assignment, Task).join(Task, Task.id == Assignment.task_id))
+        ).all():
             if task.due_on:
                 a.due_on = task.due_on
-        session.add(Contact(role="coordinator", chat_id=COORDINATOR_CHAT, telegram_user_id=COORDINATOR_CHAT,
-                            display_name="督办人", created_at=now))
-        session.add(Contact(role="observer", chat_id=OBSERVER_CHAT, telegram_user_id=OBSERVER_CHAT,
-                            display_name="分管副秘书长", created_at=now))
+        session.add(
+            Contact(
+                role="coordinator",
+                chat_id=COORDINATOR_CHAT,
+                telegram_user_id=COORDINATOR_CHAT,
+                display_name="督办人",
+                created_at=now,
+            )
+        )
+        session.add(
+            Contact(
+                role="observer",
+                chat_id=OBSERVER_CHAT,
+                telegram_user_id=OBSERVER_CHAT,
+                display_name="分管副秘书长",
+                created_at=now,
+            )
+        )
         units = (await session.scalars(select(Unit).where(Unit.in_seed.is_(True)))).all()
         for unit in units:
-            session.add(Contact(unit_id=unit.id, role="contact", chat_id=10_000 + (unit.id or 0),
-                                telegram_user_id=10_000 + (unit.id or 0), display_name=f"{unit.name}联络员",
-                                created_at=now))
-            session.add(Contact(unit_id=unit.id, role="leader", chat_id=20_000 + (unit.id or 0),
-                                telegram_user_id=20_000 + (unit.id or 0), display_name=f"{unit.name}分管领导",
-                                created_at=now))
+            session.add(
+                Contact(
+                    unit_id=unit.id,
+                    role="contact",
+                    chat_id=10_000 + (unit.id or 0),
+                    telegram_user_id=10_000 + (unit.id or 0),
+                    display_name=f"{unit.name}联络员",
+                    created_at=now,
+                )
+            )
+            session.add(
+                Contact(
+                    unit_id=unit.id,
+                    role="leader",
+                    chat_id=20_000 + (unit.id or 0),
+                    telegram_user_id=20_000 + (unit.id or 0),
+                    display_name=f"{unit.name}分管领导",
+                    created_at=now,
+                )
+            )
         await session.flush()
         await dispatch.dispatch(uow, None, actor="demo")
 
 
 async def _profiles(app: App, rng: random.Random) -> dict[int, str]:
     async with app.sessions() as session:
-        unit_ids = list((await session.scalars(select(Unit.id).where(Unit.in_seed.is_(True)).order_by(Unit.id))).all())
+        unit_ids = list(
+            (await session.scalars(select(Unit.id).where(Unit.in_seed.is_(True)).order_by(Unit.id))).all()
+        )
     return {uid: rng.choice(PROFILES) for uid in unit_ids}
 
 
 async def _units_act(app: App, today: date, profiles: dict[int, str], rng: random.Random) -> None:
     async with app.sessions() as session:
-        rows = (await session.execute(select(Assignment.id, Assignment.unit_id, Assignment.status, Assignment.percent)
-                                      .where(Assignment.status.not_in(
-                                          (Status.DRAFT, Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE)))
-                                      .order_by(Assignment.unit_id, Assignment.id))).all()
+        rows = (
+            await session.execute(
+                select(Assignment.id, Assignment.unit_id, Assignment.status, Assignment.percent)
+                .where(
+                    Assignment.status.not_in(
+                        (Status.DRAFT, Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE)
+                    )
+                )
+                .order_by(Assignment.unit_id, Assignment.id)
+            )
+        ).all()
     by_unit: dict[int, list[tuple[int, str, int | None]]] = {}
     for aid, unit_id, status, percent in rows:
         by_unit.setdefault(unit_id, []).append((aid, status, percent))
@@ -164,25 +220,49 @@ async def _units_act(app: App, today: date, profiles: dict[int, str], rng: rando
                     text = "受阻，需协调项目用地指标和环评批复。"
                 else:
                     value = min(100, (percent or 0) + rng.choice((20, 25, 30, 40)))
-                    text = "已完成，相关材料已报送。" if value >= 100 else rng.choice(PROGRESS_TEXTS).format(p=value)
-                await reports.receive_report(uow, actor, aid, reports.IncomingReport(
-                    chat_id=chat, message_id=int(uow.now.timestamp()) % 1_000_000 + aid, text=text,
-                    author=f"{unit_id}"))
+                    text = (
+                        "已完成，相关材料已报送。"
+                        if value >= 100
+                        else rng.choice(PROGRESS_TEXTS).format(p=value)
+                    )
+                await reports.receive_report(
+                    uow,
+                    actor,
+                    aid,
+                    reports.IncomingReport(
+                        chat_id=chat,
+                        message_id=int(uow.now.timestamp()) % 1_000_000 + aid,
+                        text=text,
+                        author=f"{unit_id}",
+                    ),
+                )
 
 
 async def _coordinator_reviews(app: App, rng: random.Random) -> None:
     async with app.sessions() as session:
-        pending = list((await session.scalars(select(ProgressReport.id).where(
-            ProgressReport.review_state == "pending", ProgressReport.parsed_status == "done")
-            .order_by(ProgressReport.id))).all())
-        actor = await resolve_actor(app.unit_of_work(session), user_id=COORDINATOR_CHAT, chat_id=COORDINATOR_CHAT,
-                                    name="督办人",
-                                    default_language="zh")
+        pending = list(
+            (
+                await session.scalars(
+                    select(ProgressReport.id)
+                    .where(ProgressReport.review_state == "pending", ProgressReport.parsed_status == "done")
+                    .order_by(ProgressReport.id)
+                )
+            ).all()
+        )
+        actor = await resolve_actor(
+            app.unit_of_work(session),
+            user_id=COORDINATOR_CHAT,
+            chat_id=COORDINATOR_CHAT,
+            name="督办人",
+            default_language="zh",
+        )
     for rid in pending:
         try:
             async with app.work() as uow:
                 if rng.random() < 0.2:
-                    await review.return_report(uow, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。")
+                    await review.return_report(
+                        uow, actor, rid, "请补充佐证材料（会议纪要、批复文件）后再报办结。"
+                    )
                 else:
                     await review.approve_report(uow, actor, rid)
         except coordination.CoordinationError:
@@ -196,11 +276,27 @@ async def _transcript(app: App, path: Path) -> None:
 
     async with app.sessions() as session:
         total = await session.scalar(select(func.count(OutboxMessage.id)))
-        purposes = dict((await session.execute(select(OutboxMessage.purpose, func.count(OutboxMessage.id))
-                                               .group_by(OutboxMessage.purpose))).all())
-        sample = (await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "sendMessage")
-                                        .order_by(OutboxMessage.id).limit(60))).all()
-    lines = [f"机器人共排队 {total} 条消息：" + "，".join(f"{k} {v}" for k, v in sorted(purposes.items())), ""]
+        purposes = dict(
+            (
+                await session.execute(
+                    select(OutboxMessage.purpose, func.count(OutboxMessage.id)).group_by(
+                        OutboxMessage.purpose
+                    )
+                )
+            ).all()
+        )
+        sample = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.method == "sendMessage")
+                .order_by(OutboxMessage.id)
+                .limit(60)
+            )
+        ).all()
+    lines = [
+        f"机器人共排队 {total} 条消息：" + "，".join(f"{k} {v}" for k, v in sorted(purposes.items())),
+        "",
+    ]
     for m in sample:
         plain = html.unescape(re.sub(r"<[^>]+>", "", m.text))
         lines += [f"→ chat {m.chat_id} [{m.purpose}]", plain, ""]

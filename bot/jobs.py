@@ -76,9 +76,18 @@ class Jobs:
             await asyncio.wait(set(self.background), timeout=seconds)
         return not self.background
 
-    async def summary_on_demand(self, *, week: str, contact_id: int, actor: str, export: bool,
-                                chat_id: int, lang: str, policy_ids: list[int] | None = None,
-                                file_prefix: str = "") -> None:
+    async def summary_on_demand(
+        self,
+        *,
+        week: str,
+        contact_id: int,
+        actor: str,
+        export: bool,
+        chat_id: int,
+        lang: str,
+        policy_ids: list[int] | None = None,
+        file_prefix: str = "",
+    ) -> None:
         """A coordinator's /summary or /export: read and rendered as the Monday job is, outside
         the write gate and the update that asked (the bot answers at once and keeps handling
         replies), then queued in one unit of work."""
@@ -106,9 +115,16 @@ class Jobs:
             if contact is None or not contact.active:
                 return
             if export:
-                outbox.enqueue_file(uow.session, chat_id=chat_id, method="sendDocument",
-                                    file_name=f"duban-ledger-{file_prefix}{week}.xlsx", data=ledger, caption=week,
-                                    now=now, purpose="export")
+                outbox.enqueue_file(
+                    uow.session,
+                    chat_id=chat_id,
+                    method="sendDocument",
+                    file_name=f"duban-ledger-{file_prefix}{week}.xlsx",
+                    data=ledger,
+                    caption=week,
+                    now=now,
+                    purpose="export",
+                )
             else:
                 await send_summary(uow, data, to=[contact], actor=actor, dedupe=False, rendered=rendered)
         self.wake_sender()
@@ -198,15 +214,19 @@ class Jobs:
             return 0
         root = Path(app.settings.evidence_dir)
         async with app.sessions() as session:
-            waiting = [(a.id, a.report_id, a.file_id, evidence.storage_name(a))
-                       for a in await evidence.awaiting_download(session, batch)]
+            waiting = [
+                (a.id, a.report_id, a.file_id, evidence.storage_name(a))
+                for a in await evidence.awaiting_download(session, batch)
+            ]
         stored = 0
         for attachment_id, report_id, file_id, name in waiting:
             target = root / str(report_id) / name
             try:
                 await download(file_id, target)
             except Exception:
-                log.warning("evidence %s not downloaded; retried on the next run", attachment_id, exc_info=True)
+                log.warning(
+                    "evidence %s not downloaded; retried on the next run", attachment_id, exc_info=True
+                )
                 continue
             async with self.running.track(), app.work() as uow:
                 from models import ReportAttachment
@@ -227,8 +247,10 @@ class Jobs:
         now = app.clock.now()
         if not app.calendar.is_working_day(app.calendar.local_date(now)):
             return 0
-        period = (periods.cron_period(app.settings.digest_cron, app.settings.timezone, now)
-                  or app.calendar.local_date(now).isoformat())
+        period = (
+            periods.cron_period(app.settings.digest_cron, app.settings.timezone, now)
+            or app.calendar.local_date(now).isoformat()
+        )
         async with self.running.track(), app.work(now) as uow:
             if not await periods.claim(uow, DIGEST_JOB, period, app.instance):
                 return 0
@@ -306,15 +328,23 @@ class Jobs:
         total = followups.PlanResult()
         async with self.running.track():
             async with app.sessions() as session:
-                ids = [aid for aid in (await session.scalars(select(col(Assignment.id)).where(
-                    col(Assignment.status).in_(followups.PLANNABLE)).order_by(col(Assignment.id)))).all()
-                       if aid is not None]
+                ids = [
+                    aid
+                    for aid in (
+                        await session.scalars(
+                            select(col(Assignment.id))
+                            .where(col(Assignment.status).in_(followups.PLANNABLE))
+                            .order_by(col(Assignment.id))
+                        )
+                    ).all()
+                    if aid is not None
+                ]
             for start in range(0, len(ids), chunk):
                 if self.stopping:
                     break
                 began = time.monotonic()
                 async with app.work() as uow:
-                    part = await followups.replan(uow, ids[start:start + chunk])
+                    part = await followups.replan(uow, ids[start : start + chunk])
                 total.added += part.added
                 total.cancelled += part.cancelled
                 total.assignments += part.assignments
@@ -341,8 +371,9 @@ class Jobs:
         return deleted
 
 
-def start_scheduler(app: App, jobs: Jobs,
-                    download: Callable[[str, Path], Awaitable[None]] | None = None) -> AsyncIOScheduler:
+def start_scheduler(
+    app: App, jobs: Jobs, download: Callable[[str, Path], Awaitable[None]] | None = None
+) -> AsyncIOScheduler:
     settings = app.settings
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
     # coalesce: a tick missed while busy or asleep runs once, not once per missed interval;
@@ -354,8 +385,15 @@ def start_scheduler(app: App, jobs: Jobs,
     scheduler.add_job(jobs.tick, "interval", seconds=settings.scheduler_tick_seconds, id=TICK_JOB, **common)
 
     def every(job: str, seconds: float, run: Callable[[], Awaitable[object]]) -> None:
-        scheduler.add_job(jobs.once_per, "interval", seconds=seconds, args=[job, timedelta(seconds=seconds), run],
-                          id=job, next_run_time=_soon(app), **common)
+        scheduler.add_job(
+            jobs.once_per,
+            "interval",
+            seconds=seconds,
+            args=[job, timedelta(seconds=seconds), run],
+            id=job,
+            next_run_time=_soon(app),
+            **common,
+        )
 
     every(PLAN_JOB, 600, jobs.plan)
     if settings.evidence_dir and download is not None:
@@ -364,15 +402,33 @@ def start_scheduler(app: App, jobs: Jobs,
         every(NOTICES_JOB, min(settings.scheduler_tick_seconds, 15.0), jobs.release_notices)
     every(PURGE_JOB, 6 * 3600, jobs.purge)
     if settings.report_notify == "digest":
-        scheduler.add_job(jobs.review_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
-                          id=DIGEST_JOB, coalesce=True, max_instances=1, misfire_grace_time=3600,
-                          replace_existing=True)
+        scheduler.add_job(
+            jobs.review_digest,
+            CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone),
+            id=DIGEST_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+            replace_existing=True,
+        )
     # A summary missed while down still goes out when the bot comes back the same day.
-    scheduler.add_job(jobs.weekly_summary, CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
-                      id=SUMMARY_JOB, coalesce=True, max_instances=1, misfire_grace_time=6 * 3600,
-                      replace_existing=True)
-    scheduler.add_job(jobs.catch_up_summary, "date", run_date=_soon(app), id="summary-catch-up",
-                      replace_existing=True, misfire_grace_time=3600)
+    scheduler.add_job(
+        jobs.weekly_summary,
+        CronTrigger.from_crontab(settings.summary_cron, timezone=settings.timezone),
+        id=SUMMARY_JOB,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        jobs.catch_up_summary,
+        "date",
+        run_date=_soon(app),
+        id="summary-catch-up",
+        replace_existing=True,
+        misfire_grace_time=3600,
+    )
     scheduler.start()
     return scheduler
 

@@ -122,7 +122,9 @@ class Directory:
         listed_keys = set(self._by_key) | self._ambiguous
         reserve_keys: dict[str, UnitInfo] = {}
         reserve_clash: set[str] = set()
-        self.reserve: tuple[UnitInfo, ...] = tuple(u for u in reserve if self._by_key.get(self.normalize(u.name)) is None)
+        self.reserve: tuple[UnitInfo, ...] = tuple(
+            u for u in reserve if self._by_key.get(self.normalize(u.name)) is None
+        )
         for unit in self.reserve:
             for alias in (unit.name, *unit.aliases):
                 key = self.normalize(alias)
@@ -267,8 +269,12 @@ _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维�
 def _prefectures() -> list[tuple[str, str, str]]:
     """(province, prefecture-level division, its type) for every province with cities."""
     areas = _areas()
-    return [(p.name, c.name, c.type) for p in areas.provinces() for c in areas.cities(p.code)
-            if c.type in _PREFECTURE_TYPES]
+    return [
+        (p.name, c.name, c.type)
+        for p in areas.provinces()
+        for c in areas.cities(p.code)
+        if c.type in _PREFECTURE_TYPES
+    ]
 
 
 def canonical_province(value: str | None) -> str:
@@ -292,15 +298,17 @@ def canonical_province(value: str | None) -> str:
     for prov, city, _ in _prefectures():
         if len(short) >= 2 and city.removesuffix("市") == short:
             return prov + city
-    raise ValueError(f"OFFICE_PROVINCE 不是省级行政区或设区市的名称：{value}"
-                     "（例如 江西省、广东省、北京市、江西省南昌市，或 central 表示中央单位）")
+    raise ValueError(
+        f"OFFICE_PROVINCE 不是省级行政区或设区市的名称：{value}"
+        "（例如 江西省、广东省、北京市、江西省南昌市，或 central 表示中央单位）"
+    )
 
 
 def split_office(office: str) -> tuple[str, str | None]:
     """(province, city or None) of a canonical office level."""
     for name in province_names():
         if office.startswith(name):
-            return name, (office[len(name):] or None)
+            return name, (office[len(name) :] or None)
     return office, None
 
 
@@ -338,7 +346,9 @@ def _divisions(province: str) -> tuple[list[UnitInfo], list[UnitInfo], list[str]
         gov = _government(city.name, city.type)
         if city.type in _PREFECTURE_TYPES:
             proper.append(gov)
-        prefectures.append(UnitInfo(gov, tuple(_place_aliases(city.name, gov, [province])), "city_government"))
+        prefectures.append(
+            UnitInfo(gov, tuple(_place_aliases(city.name, gov, [province])), "city_government")
+        )
         for county in areas.districts(city.code):
             cgov = _government(county.name, county.type)
             aliases = _place_aliases(county.name, cgov, [city.name, province + city.name])
@@ -353,7 +363,9 @@ def _municipal_districts(province: str) -> list[UnitInfo]:
     for rec in areas.flatten():
         if rec.province_code == prov.code and rec.district_name:
             gov = _government(rec.district_name, rec.district_type or "")
-            out.append(UnitInfo(gov, tuple(_place_aliases(rec.district_name, gov, [province])), "city_government"))
+            out.append(
+                UnitInfo(gov, tuple(_place_aliases(rec.district_name, gov, [province])), "city_government")
+            )
     return out
 
 
@@ -361,7 +373,9 @@ def _template() -> dict[str, Any]:
     return _read_json(str(PROVINCE_TEMPLATE_PATH))
 
 
-def province_layer(province: str) -> tuple[list[UnitInfo], dict[str, list[str]], dict[str, str], list[str], str, list[UnitInfo]]:
+def province_layer(
+    province: str,
+) -> tuple[list[UnitInfo], dict[str, list[str]], dict[str, str], list[str], str, list[UnitInfo]]:
     """The generated directory of a province: (units, groups, sectors, city order, level, reserve counties)."""
     tpl = _template()
     areas = _areas()
@@ -376,13 +390,16 @@ def province_layer(province: str) -> tuple[list[UnitInfo], dict[str, list[str]],
         if municipality:
             # A municipality's departments are bureaus (北京市财政局, 上海市商务局), not 厅.
             forms = [f[:-1] + "局" if f.endswith("厅") and not f.endswith("办公厅") else f for f in forms] + [
-                f for f in forms if f.endswith("厅") and not f.endswith("办公厅")]
+                f for f in forms if f.endswith("厅") and not f.endswith("办公厅")
+            ]
         name = f"{province}{forms[0]}"
         aliases = [f"{level}{f}" for f in forms] + [f"{province}{f}" for f in forms[1:]]
         if short != province:
             aliases += [f"{short}{level}{f}" for f in forms]
         aliases += [f"{level}{s}部门" for s in dept.get("sectors", ())]
-        units.append(UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "provincial_department"))
+        units.append(
+            UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "provincial_department")
+        )
         for word in dept.get("sectors", ()):
             sectors.setdefault(word, name)
     for branch in tpl.get("branches", ()):
@@ -413,8 +430,9 @@ def _drop_aliases(units: list[UnitInfo], taken: set[str], normalize: Any) -> lis
     return out
 
 
-def overlay(base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], normalize: Any
-            ) -> tuple[list[UnitInfo], list[UnitInfo]]:
+def overlay(
+    base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], normalize: Any
+) -> tuple[list[UnitInfo], list[UnitInfo]]:
     """Apply an office's own rows: a row replaces the unit it names (by name or alias) in its place,
     its names are taken from every other unit, and a new name becomes a listed unit at the end."""
     own_keys = {normalize(a) for u in own for a in (u.name, *u.aliases)}
@@ -425,7 +443,9 @@ def overlay(base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], 
     placed: set[str] = set()
     listed: list[UnitInfo] = []
     for unit in base:
-        hit = next((row_of[k] for k in (normalize(a) for a in (unit.name, *unit.aliases)) if k in row_of), None)
+        hit = next(
+            (row_of[k] for k in (normalize(a) for a in (unit.name, *unit.aliases)) if k in row_of), None
+        )
         if hit is None:
             listed.extend(_drop_aliases([unit], own_keys, normalize))
         elif hit.name not in placed:
@@ -437,13 +457,29 @@ def overlay(base: list[UnitInfo], reserve: list[UnitInfo], own: list[UnitInfo], 
 
 
 _COUNTY_GROUPS = (
-    "各县（区）人民政府", "各县（市、区）人民政府", "各县区人民政府", "各县市区人民政府", "各区县人民政府",
-    "各县（市、区）政府", "各县市区政府", "各县区政府", "各县（市、区）", "各县（区）", "各县市区", "各县区", "各区县",
-    "各县（市、区、旗）人民政府", "各旗县（市、区）人民政府", "各县（市）人民政府", "各县（市、区）、开发区",
+    "各县（区）人民政府",
+    "各县（市、区）人民政府",
+    "各县区人民政府",
+    "各县市区人民政府",
+    "各区县人民政府",
+    "各县（市、区）政府",
+    "各县市区政府",
+    "各县区政府",
+    "各县（市、区）",
+    "各县（区）",
+    "各县市区",
+    "各县区",
+    "各区县",
+    "各县（市、区、旗）人民政府",
+    "各旗县（市、区）人民政府",
+    "各县（市）人民政府",
+    "各县（市、区）、开发区",
 )
 
 
-def city_layer(province: str, city: str) -> tuple[list[UnitInfo], dict[str, list[str]], dict[str, str], list[str], list[UnitInfo]]:
+def city_layer(
+    province: str, city: str
+) -> tuple[list[UnitInfo], dict[str, list[str]], dict[str, str], list[str], list[UnitInfo]]:
     """The generated directory of a city's office: its bureaus (市X局), its counties and districts
     as the level below, and its province's units as reserve."""
     tpl = _template()
@@ -455,20 +491,32 @@ def city_layer(province: str, city: str) -> tuple[list[UnitInfo], dict[str, list
     for dept in tpl["departments"]:
         forms = [dept["name"], *dept.get("aliases", ()), *dept.get("historic_aliases", ())]
         # A city's departments are bureaus (南昌市财政局) and its government has an office (办公室).
-        forms = [f.replace("办公厅", "办公室") if f.endswith("办公厅") else (f[:-1] + "局" if f.endswith("厅") else f)
-                 for f in forms] + [f for f in forms if f.endswith("厅") and not f.endswith("办公厅")]
+        forms = [
+            f.replace("办公厅", "办公室")
+            if f.endswith("办公厅")
+            else (f[:-1] + "局" if f.endswith("厅") else f)
+            for f in forms
+        ] + [f for f in forms if f.endswith("厅") and not f.endswith("办公厅")]
         forms = list(dict.fromkeys(forms))
         name = f"{city}{forms[0]}"
         aliases = [f"市{f}" for f in forms] + [f"{city}{f}" for f in forms[1:]]
         aliases += [f"市{s}部门" for s in dept.get("sectors", ())]
-        units.append(UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "local_department"))
+        units.append(
+            UnitInfo(name, tuple(a for a in dict.fromkeys(aliases) if a != name), "local_department")
+        )
         for word in dept.get("sectors", ()):
             sectors.setdefault(word, name)
     below = []
     for county in areas.districts(area.code):
         gov = _government(county.name, county.type)
-        below.append(UnitInfo(gov, tuple(_place_aliases(county.name, gov, [city, province + city])),
-                              "city_government", parent=_government(city, area.type)))
+        below.append(
+            UnitInfo(
+                gov,
+                tuple(_place_aliases(county.name, gov, [city, province + city])),
+                "city_government",
+                parent=_government(city, area.type),
+            )
+        )
     groups = {g: ["@cities"] for g in (*tpl["municipal_groups"], *_COUNTY_GROUPS)}
     if province == DEFAULT_PROVINCE:
         raw = _read_json(str(DEFAULT_PATH))
@@ -481,8 +529,9 @@ def city_layer(province: str, city: str) -> tuple[list[UnitInfo], dict[str, list
     return units + below, groups, sectors, [u.short for u in below], upper
 
 
-def _complete(listed: list[UnitInfo], generated: list[UnitInfo], normalize: Any
-              ) -> tuple[list[UnitInfo], list[UnitInfo]]:
+def _complete(
+    listed: list[UnitInfo], generated: list[UnitInfo], normalize: Any
+) -> tuple[list[UnitInfo], list[UnitInfo]]:
     """A hand-kept province directory completed from the generated one: its units gain the
     generic names nobody else there uses (former names such as 省环保厅), and the generated units it
     lacks (省委宣传部, 省编办 …) become reserve units."""
@@ -497,11 +546,16 @@ def _complete(listed: list[UnitInfo], generated: list[UnitInfo], normalize: Any
         if len(owners) == 1:
             owner = owners.pop()
             extra_aliases.setdefault(owner, []).extend(
-                a for a, k in zip((gen.name, *gen.aliases), keys, strict=True) if k not in claimed)
+                a for a, k in zip((gen.name, *gen.aliases), keys, strict=True) if k not in claimed
+            )
         elif not owners:
             extra.append(gen)
-    out = [replace(u, aliases=tuple(dict.fromkeys([*u.aliases, *extra_aliases[u.name]])))
-           if extra_aliases.get(u.name) else u for u in listed]
+    out = [
+        replace(u, aliases=tuple(dict.fromkeys([*u.aliases, *extra_aliases[u.name]])))
+        if extra_aliases.get(u.name)
+        else u
+        for u in listed
+    ]
     return out, extra
 
 
@@ -534,22 +588,44 @@ def load_directory(
         return normalize_name(name, norm_province, level)
 
     listed_list, reserve_list = overlay(list(listed), list(reserve), own, normalize)
-    return Directory(listed_list, groups={k: list(v) for k, v in groups}, sectors=dict(sectors), city_order=city_order,
-                     province=norm_province, level=level, reserve=reserve_list)
+    return Directory(
+        listed_list,
+        groups={k: list(v) for k, v in groups},
+        sectors=dict(sectors),
+        city_order=city_order,
+        province=norm_province,
+        level=level,
+        reserve=reserve_list,
+    )
 
 
 @lru_cache(maxsize=16)
 def _office_directory(path: str | None, prov: str, central: bool) -> Directory:
     # A Directory is never changed once built, so offices of one level share it.
     listed, reserve, groups, sectors, city_order, level, norm_province = _office_layers(path, prov, central)
-    return Directory(listed, groups={k: list(v) for k, v in groups}, sectors=dict(sectors), city_order=city_order,
-                     province=norm_province, level=level, reserve=reserve)
+    return Directory(
+        listed,
+        groups={k: list(v) for k, v in groups},
+        sectors=dict(sectors),
+        city_order=city_order,
+        province=norm_province,
+        level=level,
+        reserve=reserve,
+    )
 
 
 @lru_cache(maxsize=16)
-def _office_layers(path: str | None, prov: str, central: bool) -> tuple[
-        tuple[UnitInfo, ...], tuple[UnitInfo, ...], tuple[tuple[str, tuple[str, ...]], ...],
-        tuple[tuple[str, str], ...], tuple[str, ...], str, str | None]:
+def _office_layers(
+    path: str | None, prov: str, central: bool
+) -> tuple[
+    tuple[UnitInfo, ...],
+    tuple[UnitInfo, ...],
+    tuple[tuple[str, tuple[str, ...]], ...],
+    tuple[tuple[str, str], ...],
+    tuple[str, ...],
+    str,
+    str | None,
+]:
     """The bundled layers of an office: (listed, reserve, groups, sectors, city order, level, the
     place its names start with)."""
     reserve: list[UnitInfo] = central_units() if central else []
@@ -588,5 +664,12 @@ def _office_layers(path: str | None, prov: str, central: bool) -> tuple[
 
     listed_keys = {normalize(a) for u in listed for a in (u.name, *u.aliases)}
     reserve = _drop_aliases(reserve, listed_keys, normalize)
-    return (tuple(listed), tuple(reserve), tuple((k, tuple(v)) for k, v in groups.items()),
-            tuple(sectors.items()), tuple(city_order), level, norm_province)
+    return (
+        tuple(listed),
+        tuple(reserve),
+        tuple((k, tuple(v)) for k, v in groups.items()),
+        tuple(sectors.items()),
+        tuple(city_order),
+        level,
+        norm_province,
+    )

@@ -131,11 +131,14 @@ class Settings(BaseSettings):
         try:
             driver = make_url(value).drivername
         except Exception:  # sqlalchemy's parse error quotes the whole URL
-            raise ValueError("DATABASE_URL is not a valid database URL, "
-                             "e.g. sqlite+aiosqlite:///duban.db") from None
+            raise ValueError(
+                "DATABASE_URL is not a valid database URL, e.g. sqlite+aiosqlite:///duban.db"
+            ) from None
         if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
-            raise ValueError(f"DATABASE_URL: driver {driver!r} is not supported; "
-                             "use sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError(
+                f"DATABASE_URL: driver {driver!r} is not supported; "
+                "use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
         return value
 
     @field_validator("timezone")
@@ -144,7 +147,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name, e.g. Asia/Shanghai") from None
+            raise ValueError(
+                f"TIMEZONE {value!r} is not an IANA time zone name, e.g. Asia/Shanghai"
+            ) from None
         return value
 
     @field_validator("default_language")
@@ -172,8 +177,9 @@ class Settings(BaseSettings):
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a crontab expression (minute hour day month weekday): {exc}"
-                             ) from None
+            raise ValueError(
+                f"{value!r} is not a crontab expression (minute hour day month weekday): {exc}"
+            ) from None
         return value
 
     @field_validator("log_level")
@@ -193,7 +199,9 @@ class Settings(BaseSettings):
             parts = urlsplit(value)
             parts.port  # noqa: B018  (raises on a bad port)
         except ValueError:
-            raise ValueError("WEBHOOK_URL is not a valid URL, e.g. https://duban.example.gov.cn/telegram") from None
+            raise ValueError(
+                "WEBHOOK_URL is not a valid URL, e.g. https://duban.example.gov.cn/telegram"
+            ) from None
         if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
             # Telegram delivers to HTTPS only; plain http is accepted for a local test API server.
             raise ValueError("WEBHOOK_URL must start with https:// (Telegram delivers to HTTPS only)")
@@ -229,9 +237,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         if self.webhook_url and self.webhook_secret is None:
-            raise ValueError("WEBHOOK_SECRET is required in webhook mode (1 to 256 characters of "
-                             "A-Z, a-z, 0-9, _ and -), e.g. from: python3 -c 'import secrets; "
-                             "print(secrets.token_urlsafe(32))'")
+            raise ValueError(
+                "WEBHOOK_SECRET is required in webhook mode (1 to 256 characters of "
+                "A-Z, a-z, 0-9, _ and -), e.g. from: python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'"
+            )
         if self.webhook_cert is not None and not self.webhook_cert.is_file():
             raise ValueError(f"WEBHOOK_CERT: no such file {self.webhook_cert}")
         return self

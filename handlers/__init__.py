@@ -47,8 +47,9 @@ def get_routers() -> list[Router]:
     ]
 
 
-def build_dispatcher(app: App, *, storage: BaseStorage | None = None, errors_handled: bool = True,
-                     **workflow_data: Any) -> Dispatcher:
+def build_dispatcher(
+    app: App, *, storage: BaseStorage | None = None, errors_handled: bool = True, **workflow_data: Any
+) -> Dispatcher:
     """`errors_handled=False` lets a failed update's exception reach the caller (bot/telegram/polling.py
     retries and parks it, then apologises knowing whether it was kept)."""
     # Failed invitation attempts, per user, for this process (bot/services/throttle.py says why).

@@ -48,6 +48,8 @@ class FixAction(CallbackData, prefix=cb.FIX):
     action: str  # the same correction actions as ImportAction
     id: int  # the task
     arg: str
+
+
 class EvidenceAction(CallbackData, prefix=cb.EVIDENCE):
     id: int  # a ReportAttachment
 

@@ -20,8 +20,13 @@ from handlers.filters import is_stranger
 from handlers.util import quietly, say
 
 
-async def start(message: Message, command: CommandObject, uow: UnitOfWork,
-                actor: access.Actor, invite_throttle: AttemptThrottle) -> None:
+async def start(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: access.Actor,
+    invite_throttle: AttemptThrottle,
+) -> None:
     code = (command.args or "").strip()
     if code:
         if not _attempt_allowed(message, uow, actor, invite_throttle):
@@ -29,9 +34,14 @@ async def start(message: Message, command: CommandObject, uow: UnitOfWork,
         is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         try:
             contact = await redeem_invite(
-                uow, code=code, chat_id=message.chat.id, user_id=message.from_user.id,  # type: ignore[union-attr]  # a command comes from a user
-                is_group=is_group, name=(message.chat.title if is_group else actor.name) or "",
-                language=actor.language)
+                uow,
+                code=code,
+                chat_id=message.chat.id,
+                user_id=message.from_user.id,  # type: ignore[union-attr]  # a command comes from a user
+                is_group=is_group,
+                name=(message.chat.title if is_group else actor.name) or "",
+                language=actor.language,
+            )
         except InviteError as exc:
             invite_throttle.failed(actor.user_id, uow.now)
             say(uow, message.chat.id, t(actor.language, f"invite.err.{exc.code}"))
@@ -43,14 +53,21 @@ async def start(message: Message, command: CommandObject, uow: UnitOfWork,
         elif contact.role in ("coordinator", "observer"):
             text = t(actor.language, f"invite.ok.{contact.role}")
         else:
-            text = t(actor.language, "invite.ok.contact", chat=esc(actor.name), unit=esc(unit[0] if unit else ""),
-                     role=role_name(actor.language, contact.role))
+            text = t(
+                actor.language,
+                "invite.ok.contact",
+                chat=esc(actor.name),
+                unit=esc(unit[0] if unit else ""),
+                role=role_name(actor.language, contact.role),
+            )
         say(uow, message.chat.id, text)
         return
     await _greet(message, uow, actor)
 
 
-def _attempt_allowed(message: Message, uow: UnitOfWork, actor: access.Actor, throttle: AttemptThrottle) -> bool:
+def _attempt_allowed(
+    message: Message, uow: UnitOfWork, actor: access.Actor, throttle: AttemptThrottle
+) -> bool:
     """False, after at most one polite answer, while this user has failed too often lately; the
     code is then not looked at."""
     now = uow.now
@@ -71,8 +88,17 @@ async def _greet(message: Message, uow: UnitOfWork, actor: access.Actor) -> None
     elif actor.contact_unit_ids or actor.leader_unit_ids:
         units = await access.unit_names(uow, actor.contact_unit_ids | actor.leader_unit_ids)
         role = "contact" if actor.contact_unit_ids else "leader"
-        say(uow, message.chat.id, t(lang, "start.contact", name=esc(actor.name), unit=esc("、".join(units)),
-                                             role=role_name(lang, role)))
+        say(
+            uow,
+            message.chat.id,
+            t(
+                lang,
+                "start.contact",
+                name=esc(actor.name),
+                unit=esc("、".join(units)),
+                role=role_name(lang, role),
+            ),
+        )
     else:
         say(uow, message.chat.id, t(lang, "start.observer", name=esc(actor.name)))
 
@@ -92,8 +118,9 @@ async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -
     say(uow, message.chat.id, text)
 
 
-async def lang_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                       actor: access.Actor) -> None:
+async def lang_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: access.Actor
+) -> None:
     choice = (command.args or "").strip().lower()
     if choice not in ("zh", "en", "中文", "english"):
         say(uow, message.chat.id, t(actor.language, "lang.usage"))

@@ -65,16 +65,29 @@ def evidence_of(message: Message) -> list[dict[str, object]]:
     if kind is None:
         return []
     media = message.photo[-1] if kind == "photo" and message.photo else getattr(message, kind)
-    return [{"kind": kind, "file_id": media.file_id, "file_unique_id": media.file_unique_id,
-             "name": getattr(media, "file_name", None) or name, "size": media.file_size}]
+    return [
+        {
+            "kind": kind,
+            "file_id": media.file_id,
+            "file_unique_id": media.file_unique_id,
+            "name": getattr(media, "file_name", None) or name,
+            "size": media.file_size,
+        }
+    ]
 
 
 def _incoming(message: Message, actor: Actor) -> reports_service.IncomingReport:
     kind, file_id, name = attachment_of(message)
-    return reports_service.IncomingReport(chat_id=message.chat.id, message_id=message.message_id,
-                             text=message.text or message.caption or "", author=actor.name,
-                             attachment_kind=kind, attachment_file_id=file_id, attachment_name=name,
-                             attachments=evidence_of(message))
+    return reports_service.IncomingReport(
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        text=message.text or message.caption or "",
+        author=actor.name,
+        attachment_kind=kind,
+        attachment_file_id=file_id,
+        attachment_name=name,
+        attachments=evidence_of(message),
+    )
 
 
 async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -95,8 +108,7 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:
         say(uow, message.chat.id, views.paginate(header, lines, page)[0].strip())
 
 
-async def task_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                       actor: Actor) -> None:
+async def task_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     await run_task(message.chat.id, command.args or "", uow, actor)
 
 
@@ -124,13 +136,19 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
         return
     # A unit's members see their own share of that task number, each line with its policy's code.
     units = actor.contact_unit_ids | actor.leader_unit_ids
-    rows = [r for r in await board_service.assignment_lines(uow, unit_ids=units,
-                                                            measure_number=ref.measure)
-            if r.seq == ref.seq and r.status != Status.DRAFT and (ref.code is None or r.policy_code == ref.code)]
+    rows = [
+        r
+        for r in await board_service.assignment_lines(uow, unit_ids=units, measure_number=ref.measure)
+        if r.seq == ref.seq and r.status != Status.DRAFT and (ref.code is None or r.policy_code == ref.code)
+    ]
     if not rows:
         say(uow, chat_id, t(lang, "ref.not_found", ref=formatting.esc(str(ref))))
         return
-    say(uow, chat_id, "\n".join([t(lang, "task.header", task=formatting.esc(str(ref))), *views.unit_lines(lang, rows)]))
+    say(
+        uow,
+        chat_id,
+        "\n".join([t(lang, "task.header", task=formatting.esc(str(ref))), *views.unit_lines(lang, rows)]),
+    )
 
 
 async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:
@@ -142,17 +160,32 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
     light = await board_service.light_of(uow, aid)
     reports = await reports_service.report_history(uow, aid)
     files = await evidence.of_reports(uow.session, [r.id for r in reports if r.id is not None])
-    buttons = [[cb.button(f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
-                          cb.pack(cb.EVIDENCE, f.id))] for r in reports for f in files.get(r.id or 0, [])]
+    buttons = [
+        [
+            cb.button(
+                f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
+                cb.pack(cb.EVIDENCE, f.id),
+            )
+        ]
+        for r in reports
+        for f in files.get(r.id or 0, [])
+    ]
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
     if actor.is_coordinator and not actor.in_group:
-        buttons.append([cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))])
-    say(uow, chat_id, views.task_detail(actor.language, view, light, reports, uow.calendar.tz, files),
-        markup=cb.keyboard(buttons) if buttons else None)
+        buttons.append(
+            [cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))]
+        )
+    say(
+        uow,
+        chat_id,
+        views.task_detail(actor.language, view, light, reports, uow.calendar.tz, files),
+        markup=cb.keyboard(buttons) if buttons else None,
+    )
 
 
-async def assignment_button(query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork,
-                            actor: Actor, state: FSMContext) -> None:
+async def assignment_button(
+    query: CallbackQuery, callback_data: AssignmentAction, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     lang = actor.language
     aid = callback_data.id
     chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -171,10 +204,20 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
-            await quietly(query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                reply_markup=InlineKeyboardMarkup.model_validate(tasks_view.task_keyboard(aid, lang, acknowledged=True))))
-        say(uow, chat_id, t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name), **ref)
-            if actor.in_group else t(lang, "ack.ok", aid=aid, **ref))
+            await quietly(
+                query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                    reply_markup=InlineKeyboardMarkup.model_validate(
+                        tasks_view.task_keyboard(aid, lang, acknowledged=True)
+                    )
+                )
+            )
+        say(
+            uow,
+            chat_id,
+            t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name), **ref)
+            if actor.in_group
+            else t(lang, "ack.ok", aid=aid, **ref),
+        )
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
@@ -185,18 +228,41 @@ async def assignment_button(query: CallbackQuery, callback_data: AssignmentActio
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     if view.assignment.status in (Status.DONE, Status.CANCELLED, Status.DRAFT):
-        await quietly(query.answer(t(lang, "report.closed", aid=aid, status=acknowledge.status_name(lang, view.assignment.status)),
-                           show_alert=True))
+        await quietly(
+            query.answer(
+                t(
+                    lang,
+                    "report.closed",
+                    aid=aid,
+                    status=acknowledge.status_name(lang, view.assignment.status),
+                ),
+                show_alert=True,
+            )
+        )
         return
     await quietly(query.answer())
     await state.update_data(assignment_id=aid)
     if callback_data.action == "rep":
         await state.set_state(ReportFlow.status)
-        say(uow, chat_id, t(lang, "flow.report.status", aid=aid), markup=cb.keyboard([
-            [cb.button(t(lang, "btn.progress"), FlowAction(action="status", value="progress").pack()),
-             cb.button(t(lang, "btn.done"), FlowAction(action="status", value="done").pack()),
-             cb.button(t(lang, "btn.blocked"), FlowAction(action="status", value="blocked").pack())],
-            [cb.button(t(lang, "dispatch.cancel"), FlowAction(action="cancel", value="-").pack())]]))
+        say(
+            uow,
+            chat_id,
+            t(lang, "flow.report.status", aid=aid),
+            markup=cb.keyboard(
+                [
+                    [
+                        cb.button(
+                            t(lang, "btn.progress"), FlowAction(action="status", value="progress").pack()
+                        ),
+                        cb.button(t(lang, "btn.done"), FlowAction(action="status", value="done").pack()),
+                        cb.button(
+                            t(lang, "btn.blocked"), FlowAction(action="status", value="blocked").pack()
+                        ),
+                    ],
+                    [cb.button(t(lang, "dispatch.cancel"), FlowAction(action="cancel", value="-").pack())],
+                ]
+            ),
+        )
     else:
         await state.set_state(ExtensionFlow.text)
         due = view.assignment.due_on.isoformat() if view.assignment.due_on else t(lang, "task.no_due")
@@ -208,8 +274,9 @@ async def flow_cancel(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state
     await quietly(query.answer(t(actor.language, "flow.cancelled")))
 
 
-async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor,
-                      state: FSMContext) -> None:
+async def flow_status(
+    query: CallbackQuery, callback_data: FlowAction, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     if callback_data.value not in ("progress", "done", "blocked"):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
@@ -218,8 +285,14 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: Unit
     chat_id = query.message.chat.id if query.message else query.from_user.id
     if callback_data.value == "progress":
         await state.set_state(ReportFlow.percent)
-        say(uow, chat_id, t(actor.language, "flow.report.percent"), markup=cb.keyboard(
-            [[cb.button(t(actor.language, "btn.skip"), FlowAction(action="skip", value="-").pack())]]))
+        say(
+            uow,
+            chat_id,
+            t(actor.language, "flow.report.percent"),
+            markup=cb.keyboard(
+                [[cb.button(t(actor.language, "btn.skip"), FlowAction(action="skip", value="-").pack())]]
+            ),
+        )
     else:
         await state.set_state(ReportFlow.text)
         say(uow, chat_id, t(actor.language, "flow.report.text"))
@@ -228,8 +301,11 @@ async def flow_status(query: CallbackQuery, callback_data: FlowAction, uow: Unit
 async def flow_skip_percent(query: CallbackQuery, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     await state.set_state(ReportFlow.text)
     await quietly(query.answer())
-    say(uow, query.message.chat.id if query.message else query.from_user.id,
-        t(actor.language, "flow.report.text"))
+    say(
+        uow,
+        query.message.chat.id if query.message else query.from_user.id,
+        t(actor.language, "flow.report.text"),
+    )
 
 
 async def flow_percent(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -250,13 +326,20 @@ async def flow_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
     data = await state.get_data()
     await state.clear()
     if message.reply_to_message is not None:
-        replied = await reports_service.find_assignment_by_message(uow, message.chat.id, message.reply_to_message.message_id)
+        replied = await reports_service.find_assignment_by_message(
+            uow, message.chat.id, message.reply_to_message.message_id
+        )
         if replied is not None and replied != int(data["assignment_id"]):
             # A reply to another task's message is a report on that task; the flow is dropped.
             await _report(message, replied, uow, actor)
             return
-    await _report(message, int(data["assignment_id"]), uow, actor,
-                  explicit=(data.get("status", "progress"), data.get("percent")))
+    await _report(
+        message,
+        int(data["assignment_id"]),
+        uow,
+        actor,
+        explicit=(data.get("status", "progress"), data.get("percent")),
+    )
 
 
 async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -289,14 +372,26 @@ async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: A
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await quietly(query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup.model_validate(cb.keyboard([[  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-            cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
-            cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
-            cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid))]]))))
+        await quietly(
+            query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                reply_markup=InlineKeyboardMarkup.model_validate(
+                    cb.keyboard(
+                        [
+                            [
+                                cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
+                                cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
+                                cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid)),
+                            ]
+                        ]
+                    )
+                )
+            )
+        )
 
 
-async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
-                            actor: Actor) -> None:
+async def set_status_button(
+    query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork, actor: Actor
+) -> None:
     status = callback_data.action.removeprefix("set-")
     try:
         report = await reports_service.correct_report(uow, actor, callback_data.id, status)
@@ -307,8 +402,11 @@ async def set_status_button(query: CallbackQuery, callback_data: ReviewAction, u
     await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-    say(uow, query.message.chat.id if query.message else query.from_user.id,
-        t(actor.language, "report.fixed", rid=report.id, understood=understood))
+    say(
+        uow,
+        query.message.chat.id if query.message else query.from_user.id,
+        t(actor.language, "report.fixed", rid=report.id, understood=understood),
+    )
 
 
 # ---------------------------------------------------------------- replies
@@ -319,8 +417,12 @@ async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     assert replied is not None
     aid = await reports_service.find_assignment_by_message(uow, message.chat.id, replied.message_id)
     if aid is None and _from_this_bot(message, replied):
-        aid = await copies.adopt(uow, chat_id=message.chat.id, message_id=replied.message_id,
-                                 shown_text=replied.text or replied.caption or "")
+        aid = await copies.adopt(
+            uow,
+            chat_id=message.chat.id,
+            message_id=replied.message_id,
+            shown_text=replied.text or replied.caption or "",
+        )
     if aid is None:
         # Not a task message: read it as a plain report (addressed to the bot if it answers the bot).
         await plain_report(message, uow, actor, addressed=_from_this_bot(message, replied))
@@ -331,8 +433,9 @@ async def reply_to_bot(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await _report(message, aid, uow, actor)
 
 
-async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,
-                  explicit: tuple[str, int | None] | None = None) -> None:
+async def _report(
+    message: Message, aid: int, uow: UnitOfWork, actor: Actor, explicit: tuple[str, int | None] | None = None
+) -> None:
     incoming = _incoming(message, actor)
     if not incoming.text.strip() and incoming.attachment_kind is None:
         say(uow, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
@@ -343,13 +446,22 @@ async def _report(message: Message, aid: int, uow: UnitOfWork, actor: Actor,
         say(uow, message.chat.id, t(actor.language, "report.not_yours"), reply_to=message.message_id)
         return
     if view.assignment.status in (Status.DONE, Status.CANCELLED):
-        say(uow, message.chat.id, t(actor.language, "report.closed", aid=aid,
-                                             status=acknowledge.status_name(actor.language, view.assignment.status)))
+        say(
+            uow,
+            message.chat.id,
+            t(
+                actor.language,
+                "report.closed",
+                aid=aid,
+                status=acknowledge.status_name(actor.language, view.assignment.status),
+            ),
+        )
         # Kept anyway: nothing a unit sends is thrown away.
         await reports_service.store_raw_report(uow, actor, aid, incoming)
         return
-    outcome = await reports_service.receive_report(uow, actor, aid, incoming, explicit=explicit,
-                                      notify_now=uow.settings.report_notify == "instant")
+    outcome = await reports_service.receive_report(
+        uow, actor, aid, incoming, explicit=explicit, notify_now=uow.settings.report_notify == "instant"
+    )
     if outcome is None:  # the raw text is stored; only reading it failed
         say(uow, message.chat.id, t(actor.language, "error.saved"), reply_to=message.message_id)
 
@@ -359,15 +471,22 @@ async def edited_report(message: Message, uow: UnitOfWork, actor: Actor) -> None
     if previous is None or previous.superseded:
         return
     try:
-        await reports_service.receive_report(uow, actor, previous.assignment_id, _incoming(message, actor), supersedes=previous,
-                                notify_now=uow.settings.report_notify == "instant")
+        await reports_service.receive_report(
+            uow,
+            actor,
+            previous.assignment_id,
+            _incoming(message, actor),
+            supersedes=previous,
+            notify_now=uow.settings.report_notify == "instant",
+        )
     except coordination.CoordinationError:
         return
 
 
 def _from_this_bot(message: Message, replied: Message) -> bool:
-    return (replied.from_user is not None and message.bot is not None
-            and replied.from_user.id == message.bot.id)
+    return (
+        replied.from_user is not None and message.bot is not None and replied.from_user.id == message.bot.id
+    )
 
 
 # ---------------------------------------------------------------- plain reports
@@ -379,8 +498,7 @@ async def plain_message(message: Message, uow: UnitOfWork, actor: Actor) -> None
     await plain_report(message, uow, actor, addressed=False)
 
 
-async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,
-                       addressed: bool) -> None:
+async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *, addressed: bool) -> None:
     """A message that is not a reply to a task: the unit's only open task, or a question which."""
     private = message.chat.type == ChatType.PRIVATE
     text = message.text or message.caption or ""
@@ -402,22 +520,36 @@ async def plain_report(message: Message, uow: UnitOfWork, actor: Actor, *,
         say(uow, message.chat.id, t(actor.language, "report.empty"), reply_to=message.message_id)
         return
     held = await plain.hold(uow, actor, tasks[0].unit_id, incoming)
-    say(uow, message.chat.id, t(actor.language, "plain.which", count=len(tasks)),
-        reply_to=message.message_id, markup=tasks_view.choice_keyboard(actor.language, held.id or 0, tasks))
+    say(
+        uow,
+        message.chat.id,
+        t(actor.language, "plain.which", count=len(tasks)),
+        reply_to=message.message_id,
+        markup=tasks_view.choice_keyboard(actor.language, held.id or 0, tasks),
+    )
 
 
-async def place_button(query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork,
-                       actor: Actor) -> None:
+async def place_button(
+    query: CallbackQuery, callback_data: PlaceAction, uow: UnitOfWork, actor: Actor
+) -> None:
     try:
-        await plain.place(uow, actor, callback_data.id, callback_data.aid,
-                          notify_now=uow.settings.report_notify == "instant")
+        await plain.place(
+            uow,
+            actor,
+            callback_data.id,
+            callback_data.aid,
+            notify_now=uow.settings.report_notify == "instant",
+        )
     except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
     if query.message is not None:
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-            t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None))
+        await quietly(
+            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None
+            )
+        )
 
 
 async def _mentions_bot(message: Message) -> bool:
@@ -431,8 +563,9 @@ async def _mentions_bot(message: Message) -> bool:
 # ---------------------------------------------------------------- evidence
 
 
-async def evidence_button(query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork,
-                          actor: Actor) -> None:
+async def evidence_button(
+    query: CallbackQuery, callback_data: EvidenceAction, uow: UnitOfWork, actor: Actor
+) -> None:
     """Sends the file to whoever pressed, after checking they may see the report's unit."""
     try:
         attachment, caption = await reports_service.evidence_for_actor(uow, actor, callback_data.id)
@@ -454,7 +587,9 @@ def make_router() -> Router:
     router.callback_query.register(assignment_button, AssignmentAction.filter())
     router.callback_query.register(flow_cancel, FlowAction.filter(F.action == "cancel"))
     router.callback_query.register(flow_status, ReportFlow.status, FlowAction.filter(F.action == "status"))
-    router.callback_query.register(flow_skip_percent, ReportFlow.percent, FlowAction.filter(F.action == "skip"))
+    router.callback_query.register(
+        flow_skip_percent, ReportFlow.percent, FlowAction.filter(F.action == "skip")
+    )
     router.message.register(flow_percent, ReportFlow.percent, F.text)
     router.message.register(flow_text, ReportFlow.text, F.text | F.document | F.photo)
     router.message.register(extension_text, ExtensionFlow.text, F.text)
@@ -462,7 +597,13 @@ def make_router() -> Router:
     router.callback_query.register(set_status_button, ReviewAction.filter(F.action.startswith("set-")))
     router.message.register(reply_to_bot, F.reply_to_message)
     router.edited_message.register(edited_report)
-    router.message.register(plain_message, ~F.reply_to_message, ~F.text.startswith("/"), ~F.caption.startswith("/"), REPORT_CONTENT)
+    router.message.register(
+        plain_message,
+        ~F.reply_to_message,
+        ~F.text.startswith("/"),
+        ~F.caption.startswith("/"),
+        REPORT_CONTENT,
+    )
     router.callback_query.register(place_button, PlaceAction.filter())
     router.callback_query.register(evidence_button, EvidenceAction.filter())
     return router

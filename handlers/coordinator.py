@@ -40,11 +40,34 @@ from handlers.util import parse_int, quietly, refusal, say
 from handlers.workspace import WORKSPACE_COMMANDS, read_ref, resolve_or_ask
 from models import Policy
 
-COORDINATOR_COMMANDS = ("dispatch", "board", "measure", "unit", "overdue", "remind", "extend", "close", "reopen",
-                        "units", "invite", "addcoordinator", "followups", "summary", "export", *WORKSPACE_COMMANDS)
+COORDINATOR_COMMANDS = (
+    "dispatch",
+    "board",
+    "measure",
+    "unit",
+    "overdue",
+    "remind",
+    "extend",
+    "close",
+    "reopen",
+    "units",
+    "invite",
+    "addcoordinator",
+    "followups",
+    "summary",
+    "export",
+    *WORKSPACE_COMMANDS,
+)
 # Extending a measure or task moves what is still being worked on (see asg.ALLOWED["extend"]).
-EXTENDABLE = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
-              Status.EXTENDED, Status.CLAIMED_DONE)
+EXTENDABLE = (
+    Status.ASSIGNED,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.BLOCKED,
+    Status.RETURNED,
+    Status.EXTENDED,
+    Status.CLAIMED_DONE,
+)
 
 
 class ReturnFlow(StatesGroup):
@@ -62,8 +85,7 @@ def _pager(kind: str, arg: str, page: int, pages: int, lang: str) -> dict | None
     return cb.keyboard([row])
 
 
-async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
-                   actor: Actor) -> tuple[str, dict | None]:
+async def listing(kind: str, arg: str, page: int, uow: UnitOfWork, actor: Actor) -> tuple[str, dict | None]:
     lang = actor.language
     now = uow.now
     cal = uow.calendar
@@ -79,7 +101,10 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
             header += t(lang, "board.narrowed", code=narrowed.code)
         policies = await board_service.rollup(uow, "policy")
         policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
-        lines = [*views.board_lines(lang, measures, policy_lights), views.board_totals(lang, measures, overdue)]
+        lines = [
+            *views.board_lines(lang, measures, policy_lights),
+            views.board_totals(lang, measures, overdue),
+        ]
     elif kind in ("measure", "task"):
         ref = read_ref(arg)
         policy = await scope.policy_by_code(uow, ref.code) if ref is not None and ref.code else None
@@ -92,7 +117,12 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
             return t(lang, "measure.not_found", measure=formatting.esc(arg)), None
         if kind == "task":
             rows = [r for r in rows if r.seq == ref.seq]
-        header = t(lang, "measure.header", measure=refs.format_measure(policy.code, number), title=formatting.esc(title))
+        header = t(
+            lang,
+            "measure.header",
+            measure=refs.format_measure(policy.code, number),
+            title=formatting.esc(title),
+        )
         tasks = await board_service.rollup(uow, "task", measure_number=number, policy_id=policy.id or 0)
         lines = views.measure_lines(lang, rows, {tid: board_service.rolled(c) for tid, c in tasks.items()})
     elif kind == "unit":
@@ -115,8 +145,9 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork,
     return text, _pager(kind, arg, page, pages, lang)
 
 
-async def _narrowing(chat_id: int, args: str, uow: UnitOfWork,
-                     actor: Actor) -> tuple[Policy | None, str] | None:
+async def _narrowing(
+    chat_id: int, args: str, uow: UnitOfWork, actor: Actor
+) -> tuple[Policy | None, str] | None:
     """An optional policy code first (`/board P1`, `/summary P1 2026-W48`); None after an error."""
     first, _, rest = args.strip().partition(" ")
     if not first or normalize_code(first) is None:
@@ -137,8 +168,7 @@ async def run_board(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> N
     say(uow, chat_id, text, markup=markup)
 
 
-async def board_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                        actor: Actor) -> None:
+async def board_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     await run_board(message.chat.id, command.args or "", uow, actor)
 
 
@@ -156,13 +186,11 @@ async def run_measure(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) ->
     say(uow, chat_id, text, markup=markup)
 
 
-async def measure_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                          actor: Actor) -> None:
+async def measure_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     await run_measure(message.chat.id, command.args or "", uow, actor)
 
 
-async def unit_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                       actor: Actor) -> None:
+async def unit_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     name = (command.args or "").strip()
     unit = await find_unit(uow, name) if name else None
     if unit is None:
@@ -177,11 +205,9 @@ async def overdue_command(message: Message, uow: UnitOfWork, actor: Actor) -> No
     say(uow, message.chat.id, text, markup=markup)
 
 
-async def page_button(query: CallbackQuery, callback_data: PageAction, uow: UnitOfWork,
-                      actor: Actor) -> None:
+async def page_button(query: CallbackQuery, callback_data: PageAction, uow: UnitOfWork, actor: Actor) -> None:
     try:
-        text, markup = await listing(callback_data.kind, callback_data.arg, callback_data.page, uow,
-                                      actor)
+        text, markup = await listing(callback_data.kind, callback_data.arg, callback_data.page, uow, actor)
     except (coordination.CoordinationError, ValueError):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
@@ -189,16 +215,27 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, uow: Unit
     if query.message is not None:
         from aiogram.types import InlineKeyboardMarkup
 
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-            text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None))
+        await quietly(
+            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None
+            )
+        )
 
 
 async def units_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     units = await list_units(uow)
     contact_counts = await control.contact_counts(uow)
-    lines = [t(actor.language, "units.row", name=formatting.esc(u.name),
-               alias=f"（{formatting.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "", count=u.assignments,
-               contacts=contact_counts.get(u.id, 0)) for u in units]
+    lines = [
+        t(
+            actor.language,
+            "units.row",
+            name=formatting.esc(u.name),
+            alias=f"（{formatting.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "",
+            count=u.assignments,
+            contacts=contact_counts.get(u.id, 0),
+        )
+        for u in units
+    ]
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
         say(uow, message.chat.id, views.paginate("", lines, page)[0].strip())
@@ -222,17 +259,21 @@ async def run_dispatch(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -
     if not plan.assignment_ids:
         say(uow, chat_id, t(lang, "dispatch.nothing", scope=tasks_view.dispatch_scope(plan, lang)))
         return
-    say(uow, chat_id, tasks_view.render_dispatch_preview(plan, lang),
-        markup=tasks_view.dispatch_keyboard(number, lang, dispatch.plan_fingerprint(plan), plan.policy_code))
+    say(
+        uow,
+        chat_id,
+        tasks_view.render_dispatch_preview(plan, lang),
+        markup=tasks_view.dispatch_keyboard(number, lang, dispatch.plan_fingerprint(plan), plan.policy_code),
+    )
 
 
-async def dispatch_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                           actor: Actor) -> None:
+async def dispatch_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     await run_dispatch(message.chat.id, command.args or "", uow, actor)
 
 
-async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
-                           actor: Actor, jobs: Jobs) -> None:
+async def dispatch_confirm(
+    query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork, actor: Actor, jobs: Jobs
+) -> None:
     lang = actor.language
     if callback_data.action == "cancel":
         await quietly(query.answer(t(lang, "dispatch.cancelled")))
@@ -248,8 +289,15 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
     number = ref.measure if ref is not None else None
     chat_id = query.from_user.id if query.message is None else query.message.chat.id
     try:
-        run = await dispatch_runs.start(uow, number, actor=actor.tag, chat_id=chat_id, language=lang,
-                                        expect=fingerprint or None, policy_id=policy.id if policy else None)
+        run = await dispatch_runs.start(
+            uow,
+            number,
+            actor=actor.tag,
+            chat_id=chat_id,
+            language=lang,
+            expect=fingerprint or None,
+            policy_id=policy.id if policy else None,
+        )
     except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
@@ -266,8 +314,7 @@ async def dispatch_confirm(query: CallbackQuery, callback_data: ConfirmAction, u
     say(uow, chat_id, t(lang, "dispatch.started", assignments=len(run.assignment_ids)))
 
 
-async def remind_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                         actor: Actor) -> None:
+async def remind_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     arg = (command.args or "").strip()
     lang = actor.language
     if not arg:
@@ -286,8 +333,11 @@ async def remind_command(message: Message, command: CommandObject, uow: UnitOfWo
             return
         ids = await control.open_assignment_ids_for_unit(uow, unit.id or 0)
     reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
-    say(uow, message.chat.id,
-        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
+    say(
+        uow,
+        message.chat.id,
+        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"),
+    )
 
 
 async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -322,19 +372,35 @@ async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         say(uow, chat_id, t(lang, "extend.none", ref=str(resolved.ref)))
         return
     arg = f"{resolved.ref}~{new_due:%Y%m%d}~{target.fingerprint}"
-    say(uow, chat_id, t(lang, "extend.confirm", ref=str(resolved.ref), count=len(target.assignment_ids),
-                                 units=formatting.esc("、".join(target.units)), due=new_due.isoformat()),
-        markup=cb.keyboard([[cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
-                             cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend"))]]))
+    say(
+        uow,
+        chat_id,
+        t(
+            lang,
+            "extend.confirm",
+            ref=str(resolved.ref),
+            count=len(target.assignment_ids),
+            units=formatting.esc("、".join(target.units)),
+            due=new_due.isoformat(),
+        ),
+        markup=cb.keyboard(
+            [
+                [
+                    cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
+                    cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend")),
+                ]
+            ]
+        ),
+    )
 
 
-async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                         actor: Actor) -> None:
+async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
     await run_extend(message.chat.id, command.args or "", uow, actor)
 
 
-async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork,
-                         actor: Actor) -> None:
+async def extend_confirm(
+    query: CallbackQuery, callback_data: ConfirmAction, uow: UnitOfWork, actor: Actor
+) -> None:
     lang = actor.language
     parts = callback_data.arg.split("~")
     ref = read_ref(parts[0]) if len(parts) == 3 else None
@@ -359,12 +425,16 @@ async def extend_confirm(query: CallbackQuery, callback_data: ConfirmAction, uow
     await quietly(query.answer())
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-    say(uow, query.message.chat.id if query.message else query.from_user.id,
-        t(lang, "extend.bulk_done", ref=str(ref), count=len(target.assignment_ids), due=new_due.isoformat()))
+    say(
+        uow,
+        query.message.chat.id if query.message else query.from_user.id,
+        t(lang, "extend.bulk_done", ref=str(ref), count=len(target.assignment_ids), due=new_due.isoformat()),
+    )
 
 
-async def close_reopen_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                               actor: Actor) -> None:
+async def close_reopen_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
     ref = read_ref(command.args)
     lang = actor.language
     name = command.command
@@ -381,8 +451,9 @@ async def close_reopen_command(message: Message, command: CommandObject, uow: Un
     say(uow, message.chat.id, t(lang, f"{name}.ok", aid=aid))
 
 
-async def invite_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                         actor: Actor, bot: Bot) -> None:
+async def invite_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot
+) -> None:
     lang = actor.language
     parts = (command.args or "").split()
     if not parts:
@@ -398,8 +469,9 @@ async def invite_command(message: Message, command: CommandObject, uow: UnitOfWo
             say(uow, message.chat.id, t(lang, "unit.not_found", name=formatting.esc(" ".join(parts))))
             return
     try:
-        invite = await create_invite(uow, unit=unit, role=role,
-                                     ttl_hours=uow.settings.invite_ttl_hours, actor=actor.tag)
+        invite = await create_invite(
+            uow, unit=unit, role=role, ttl_hours=uow.settings.invite_ttl_hours, actor=actor.tag
+        )
     except InviteError as exc:
         say(uow, message.chat.id, t(lang, f"invite.err.{exc.code}"))
         return
@@ -407,28 +479,42 @@ async def invite_command(message: Message, command: CommandObject, uow: UnitOfWo
     # An invitation is a credential: it goes to the coordinator's private chat, never a group, and
     # the outbox row holds a marker in its place (bot/services/sealed.py).
     code = sealed.STORE.seal(invite.code, lang)
-    say(uow, actor.user_id, t(
-        lang, "invite.created", role=role_name(lang, role), unit=f"·{formatting.esc(unit.name)}" if unit else "",
-        hours=uow.settings.invite_ttl_hours, link=f"https://t.me/{me.username}?start={code}",
-        code=code))
+    say(
+        uow,
+        actor.user_id,
+        t(
+            lang,
+            "invite.created",
+            role=role_name(lang, role),
+            unit=f"·{formatting.esc(unit.name)}" if unit else "",
+            hours=uow.settings.invite_ttl_hours,
+            link=f"https://t.me/{me.username}?start={code}",
+            code=code,
+        ),
+    )
 
 
-async def add_coordinator_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                                  actor: Actor) -> None:
+async def add_coordinator_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
     user_id = parse_int(command.args)
     if user_id is None:
         say(uow, message.chat.id, t(actor.language, "coordinator.usage"))
         return
     _, created = await add_coordinator(uow, user_id=user_id, name="", actor=actor.tag)
-    say(uow, message.chat.id,
-        t(actor.language, "coordinator.added" if created else "coordinator.exists", user_id=user_id))
+    say(
+        uow,
+        message.chat.id,
+        t(actor.language, "coordinator.added" if created else "coordinator.exists", user_id=user_id),
+    )
 
 
 # ---------------------------------------------------------------- review and extension buttons
 
 
-async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
-                         actor: Actor) -> None:
+async def approve_button(
+    query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork, actor: Actor
+) -> None:
     try:
         await review.approve_report(uow, actor, callback_data.id)
     except coordination.CoordinationError as exc:
@@ -439,8 +525,9 @@ async def approve_button(query: CallbackQuery, callback_data: ReviewAction, uow:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
 
 
-async def return_button(query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork,
-                        actor: Actor, state: FSMContext) -> None:
+async def return_button(
+    query: CallbackQuery, callback_data: ReviewAction, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     try:
         unit = await review.report_unit_for_review(uow, actor, callback_data.id)
     except coordination.CoordinationError as exc:
@@ -449,12 +536,14 @@ async def return_button(query: CallbackQuery, callback_data: ReviewAction, uow: 
     await state.set_state(ReturnFlow.comment)
     await state.update_data(report_id=callback_data.id)
     await quietly(query.answer())
-    say(uow, query.from_user.id, t(actor.language, "review.ask_comment", rid=callback_data.id,
-                                            unit=formatting.esc(unit)))
+    say(
+        uow,
+        query.from_user.id,
+        t(actor.language, "review.ask_comment", rid=callback_data.id, unit=formatting.esc(unit)),
+    )
 
 
-async def return_comment(message: Message, uow: UnitOfWork, actor: Actor,
-                         state: FSMContext) -> None:
+async def return_comment(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     data = await state.get_data()
     await state.clear()
     comment = (message.text or "").strip()
@@ -470,8 +559,9 @@ async def return_comment(message: Message, uow: UnitOfWork, actor: Actor,
     say(uow, message.chat.id, t(actor.language, "review.returned", rid=report.id, unit=formatting.esc(unit)))
 
 
-async def extension_button(query: CallbackQuery, callback_data: ExtensionAction, uow: UnitOfWork,
-                           actor: Actor) -> None:
+async def extension_button(
+    query: CallbackQuery, callback_data: ExtensionAction, uow: UnitOfWork, actor: Actor
+) -> None:
     if callback_data.action not in ("ok", "no"):
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
@@ -481,7 +571,9 @@ async def extension_button(query: CallbackQuery, callback_data: ExtensionAction,
     except coordination.CoordinationError as exc:
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
-    await quietly(query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id)))
+    await quietly(
+        query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id))
+    )
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
 
@@ -494,14 +586,24 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
     if not lines:
         say(uow, message.chat.id, t(lang, "followups.none"))
         return
-    rows = [t(lang, "followups.row", when=formatting.local_time(x.due_at, uow.calendar.tz), aid=x.assignment_id, unit=formatting.esc(x.unit),
-              kind=t(lang, f"followup.kind.{x.kind}")) for x in lines]
+    rows = [
+        t(
+            lang,
+            "followups.row",
+            when=formatting.local_time(x.due_at, uow.calendar.tz),
+            aid=x.assignment_id,
+            unit=formatting.esc(x.unit),
+            kind=t(lang, f"followup.kind.{x.kind}"),
+        )
+        for x in lines
+    ]
     text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
     say(uow, message.chat.id, text)
 
 
-async def summary_command(message: Message, command: CommandObject, uow: UnitOfWork,
-                          actor: Actor, jobs: Jobs) -> None:
+async def summary_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, jobs: Jobs
+) -> None:
     from bot.services import summary as summary_service
 
     lang = actor.language
@@ -523,11 +625,19 @@ async def summary_command(message: Message, command: CommandObject, uow: UnitOfW
     # (and every reply behind it) is done at once; the summary is queued when it is ready.
     export = command.command == "export"
     say(uow, message.chat.id, t(lang, "export.generating" if export else "summary.generating"))
-    jobs.spawn(jobs.summary_on_demand(week=week, contact_id=me.id or 0, actor=actor.tag, export=export,
-                                      chat_id=actor.user_id, lang=lang,
-                                      policy_ids=[policy.id or 0] if policy else None,
-                                      file_prefix=f"{policy.code}-" if policy else ""),
-               name=f"{command.command}-{week}")
+    jobs.spawn(
+        jobs.summary_on_demand(
+            week=week,
+            contact_id=me.id or 0,
+            actor=actor.tag,
+            export=export,
+            chat_id=actor.user_id,
+            lang=lang,
+            policy_ids=[policy.id or 0] if policy else None,
+            file_prefix=f"{policy.code}-" if policy else "",
+        ),
+        name=f"{command.command}-{week}",
+    )
 
 
 # Known users who are not coordinators get a clear refusal for these commands.
@@ -549,8 +659,11 @@ async def run_remind(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         return
     ids = (await scope.open_assignments(uow, resolved.policy, resolved.ref)).assignment_ids
     reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
-    say(uow, chat_id,
-        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"))
+    say(
+        uow,
+        chat_id,
+        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"),
+    )
 
 
 async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -560,8 +673,14 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
 
 
 # What a pressed "which policy?" button runs again, with the chosen code in the reference.
-REF_COMMANDS = {"measure": run_measure, "dispatch": run_dispatch, "extend": run_extend, "remind": run_remind,
-                "board": run_board, "task": run_task}
+REF_COMMANDS = {
+    "measure": run_measure,
+    "dispatch": run_dispatch,
+    "extend": run_extend,
+    "remind": run_remind,
+    "board": run_board,
+    "task": run_task,
+}
 
 
 def make_router() -> Router:
@@ -576,7 +695,9 @@ def make_router() -> Router:
     router.callback_query.register(page_button, PageAction.filter())
     router.message.register(units_command, Command("units"))
     router.message.register(dispatch_command, Command("dispatch"))
-    router.callback_query.register(dispatch_confirm, ConfirmAction.filter(F.action.in_({"dispatch", "cancel"})))
+    router.callback_query.register(
+        dispatch_confirm, ConfirmAction.filter(F.action.in_({"dispatch", "cancel"}))
+    )
     router.message.register(remind_command, Command("remind"))
     router.message.register(extend_command, Command("extend"))
     router.callback_query.register(extend_confirm, ConfirmAction.filter(F.action == "extend"))

@@ -54,21 +54,32 @@ def _result(lang: str, result: fix.Correction) -> str:
 
 async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Task) -> None:
     lang = actor.language
-    rows = (await uow.session.execute(
-        select(col(Assignment.role), col(Assignment.status), col(Unit.name))
-        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
-        .where(col(Assignment.task_id) == task.id, col(Assignment.status) != Status.CANCELLED).order_by(col(Assignment.id)))).all()
-    data = {"text": task.text, "lead": [n for r, _, n in rows if r == "lead"],
-            "co": [n for r, _, n in rows if r != "lead"], "local": [],
-            "due": task.due_on.isoformat() if task.due_on else None, "rhythm": task.rhythm}
+    rows = (
+        await uow.session.execute(
+            select(col(Assignment.role), col(Assignment.status), col(Unit.name))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            .where(col(Assignment.task_id) == task.id, col(Assignment.status) != Status.CANCELLED)
+            .order_by(col(Assignment.id))
+        )
+    ).all()
+    data = {
+        "text": task.text,
+        "lead": [n for r, _, n in rows if r == "lead"],
+        "co": [n for r, _, n in rows if r != "lead"],
+        "local": [],
+        "due": task.due_on.isoformat() if task.due_on else None,
+        "rhythm": task.rhythm,
+    }
     label = await fix.label_of(uow, task)
-    text, markup = iv.correction_menu(lang, cb.FIX, task.id or 0, "", t(lang, "fix.menu") + "\n" + iv.task_lines(
-        lang, data, label, set()))
+    text, markup = iv.correction_menu(
+        lang, cb.FIX, task.id or 0, "", t(lang, "fix.menu") + "\n" + iv.task_lines(lang, data, label, set())
+    )
     say(uow, chat_id, text, markup=markup)
 
 
-async def fix_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor,
-                      state: FSMContext) -> None:
+async def fix_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext
+) -> None:
     lang = actor.language
     ref = (command.args or "").strip()
     if not ref:
@@ -83,21 +94,33 @@ async def fix_command(message: Message, command: CommandObject, uow: UnitOfWork,
         return
     if len(tasks) > 1:
         # Never guessed: one button per policy that has such a task.
-        buttons = [[cb.button(await fix.label_of(uow, x),
-                              cb.pack(cb.FIX, "menu", x.id, 0))] for x in tasks[:8]]
+        buttons = [
+            [cb.button(await fix.label_of(uow, x), cb.pack(cb.FIX, "menu", x.id, 0))] for x in tasks[:8]
+        ]
         say(uow, message.chat.id, t(lang, "fix.ambiguous", ref=esc(ref)), markup=cb.keyboard(buttons))
         return
     unit = await find_unit(uow, ref)
     if unit is not None and unit.needs_review:
-        say(uow, message.chat.id, t(lang, "import.review.ask", unit=esc(unit.name)), markup=cb.keyboard([[
-            cb.button(t(lang, "import.btn.accept"), cb.pack(cb.FIX, "ua", unit.id, 0)),
-            cb.button(t(lang, "import.btn.map"), cb.pack(cb.FIX, "um", unit.id, 0))]]))
+        say(
+            uow,
+            message.chat.id,
+            t(lang, "import.review.ask", unit=esc(unit.name)),
+            markup=cb.keyboard(
+                [
+                    [
+                        cb.button(t(lang, "import.btn.accept"), cb.pack(cb.FIX, "ua", unit.id, 0)),
+                        cb.button(t(lang, "import.btn.map"), cb.pack(cb.FIX, "um", unit.id, 0)),
+                    ]
+                ]
+            ),
+        )
         return
     say(uow, message.chat.id, t(lang, "fix.no_task", ref=esc(ref)))
 
 
-async def due_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
-                      actor: Actor) -> None:
+async def due_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor
+) -> None:
     lang = actor.language
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -114,16 +137,20 @@ async def due_command(message: Message, command: CommandObject, uow: UnitOfWork,
     except fix.CorrectionError as exc:
         say(uow, message.chat.id, t(lang, exc.key, **{k: esc(str(v)) for k, v in exc.values.items()}))
         return
-    say(uow, message.chat.id, t(lang, "due.done", count=len(tasks), due=due.isoformat(),
-                                         messages=result.messages))
+    say(
+        uow,
+        message.chat.id,
+        t(lang, "due.done", count=len(tasks), due=due.isoformat(), messages=result.messages),
+    )
 
 
 async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
     await quietly(query.answer(text, show_alert=alert))
 
 
-async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOfWork, app: App, actor: Actor,
-                     state: FSMContext) -> None:
+async def fix_button(
+    query: CallbackQuery, callback_data: FixAction, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext
+) -> None:
     lang = actor.language
     action, arg, chat_id = callback_data.action, callback_data.arg, query.from_user.id
     try:
@@ -150,9 +177,13 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             await _answer(query)
             await _menu(uow, app, actor, chat_id, task)
         elif action in ("lead", "co"):
-            rows = (await uow.session.execute(
-                select(col(Assignment.role), col(Unit.name)).join(Unit, col(Unit.id) == col(Assignment.unit_id))
-                .where(col(Assignment.task_id) == tid, col(Assignment.status) != Status.CANCELLED))).all()
+            rows = (
+                await uow.session.execute(
+                    select(col(Assignment.role), col(Unit.name))
+                    .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+                    .where(col(Assignment.task_id) == tid, col(Assignment.status) != Status.CANCELLED)
+                )
+            ).all()
             picked = [n for r, n in rows if (r == "lead") == (action == "lead")]
             await state.set_state(FixFlow.units)
             await state.set_data({"id": tid, "field": action, "picked": picked})
@@ -170,8 +201,12 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
                 say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=label))
         elif action == "rhythm":
             await _answer(query)
-            say(uow, chat_id, t(lang, "fix.ask.rhythm", ref=label),
-                markup=iv.rhythm_keyboard(lang, cb.FIX, tid, ""))
+            say(
+                uow,
+                chat_id,
+                t(lang, "fix.ask.rhythm", ref=label),
+                markup=iv.rhythm_keyboard(lang, cb.FIX, tid, ""),
+            )
         elif action == "rv":
             rhythm = None if arg == "-" else RHYTHMS[int(arg)]
             result = await fix.set_rhythm(uow, task, rhythm, actor=actor.tag)
@@ -185,8 +220,17 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             await _answer(query, t(lang, "fix.done"))
             say(uow, chat_id, _result(lang, result))
         elif action == "merge":
-            others = (await uow.session.scalars(select(Task).where(
-                col(Task.measure_id) == task.measure_id, col(Task.active).is_(True), col(Task.id) != tid).order_by(col(Task.seq)))).all()
+            others = (
+                await uow.session.scalars(
+                    select(Task)
+                    .where(
+                        col(Task.measure_id) == task.measure_id,
+                        col(Task.active).is_(True),
+                        col(Task.id) != tid,
+                    )
+                    .order_by(col(Task.seq))
+                )
+            ).all()
             choices = [(str(o.id), await fix.label_of(uow, o)) for o in others]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
@@ -198,8 +242,12 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
             say(uow, chat_id, _result(lang, result))
         elif action == "drop":
             await _answer(query)
-            say(uow, chat_id, t(lang, "fix.drop.ask", label=label),
-                markup=cb.keyboard([[cb.button(t(lang, "fix.drop.yes"), cb.pack(cb.FIX, "dy", tid, 0))]]))
+            say(
+                uow,
+                chat_id,
+                t(lang, "fix.drop.ask", label=label),
+                markup=cb.keyboard([[cb.button(t(lang, "fix.drop.yes"), cb.pack(cb.FIX, "dy", tid, 0))]]),
+            )
         elif action == "dy":
             result = await fix.drop(uow, task, actor=actor.tag)
             await _answer(query, t(lang, "fix.done"))
@@ -214,8 +262,16 @@ async def fix_button(query: CallbackQuery, callback_data: FixAction, uow: UnitOf
         await _answer(query, t(lang, "button.forged"), alert=True)
 
 
-async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext,
-                        action: str, arg: str, target: int) -> None:
+async def _units_button(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    app: App,
+    actor: Actor,
+    state: FSMContext,
+    action: str,
+    arg: str,
+    target: int,
+) -> None:
     lang = actor.language
     data = await state.get_data()
     if await state.get_state() != FixFlow.units.state or data.get("id") != target:
@@ -242,8 +298,11 @@ async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: 
         if query.message is not None:
             from aiogram.types import InlineKeyboardMarkup
 
-            await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
+            await quietly(
+                query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                    text, reply_markup=InlineKeyboardMarkup.model_validate(markup)
+                )
+            )
         return
     if data["field"] not in ("lead", "co"):
         raise fix.CorrectionError("button.stale")

@@ -27,8 +27,11 @@ async def on_error(event: ErrorEvent, app: App, bot: Bot) -> bool:
 
 
 def _who(update: Update) -> tuple[int | None, int | None]:
-    source = update.message or update.edited_message or (update.callback_query.message if update.callback_query
-                                                        else None)
+    source = (
+        update.message
+        or update.edited_message
+        or (update.callback_query.message if update.callback_query else None)
+    )
     user: Any = update.message or update.edited_message or update.callback_query
     user_id = user.from_user.id if user is not None and user.from_user is not None else None
     chat_id = source.chat.id if source is not None else user_id
@@ -45,15 +48,19 @@ async def apologise(app: App, bot: Bot, update: Update, *, saved: bool) -> None:
     language = normalise_language(app.settings.default_language)
     try:
         async with app.work() as uow:
-            actor = await resolve_actor(uow, user_id=user_id, chat_id=chat_id, name="",
-                                        default_language=language)
+            actor = await resolve_actor(
+                uow, user_id=user_id, chat_id=chat_id, name="", default_language=language
+            )
             language = actor.language
             if update.callback_query is None:
-                outbox.enqueue(uow.session, chat_id=chat_id, text=t(language, key), now=uow.now,
-                               purpose="error")
+                outbox.enqueue(
+                    uow.session, chat_id=chat_id, text=t(language, key), now=uow.now, purpose="error"
+                )
                 return
     except Exception as exc:
-        log.warning("the apology for update %s could not be queued (%s); sent directly", update.update_id, exc)
+        log.warning(
+            "the apology for update %s could not be queued (%s); sent directly", update.update_id, exc
+        )
         if update.callback_query is None:
             await quietly(bot.send_message(chat_id, t(language, key), parse_mode=None))
             return

@@ -55,27 +55,38 @@ class ImportFlow(StatesGroup):
 # ---------------------------------------------------------------- receiving a document
 
 
-async def _preview_new(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, text: str,
-                       source_name: str) -> None:
+async def _preview_new(
+    uow: UnitOfWork, app: App, actor: Actor, chat_id: int, text: str, source_name: str
+) -> None:
     lang = actor.language
     dec = decompose(text, app.directory)
     if not dec.measures:
         say(uow, chat_id, t(lang, "import.nothing"))
         return
-    view = await drafts.create_draft(uow, dec, owner=actor.user_id, source_name=source_name,
-                                     source_text=text, actor=actor.tag)
+    view = await drafts.create_draft(
+        uow, dec, owner=actor.user_id, source_name=source_name, source_text=text, actor=actor.tag
+    )
     _send_preview(uow, app, actor, chat_id, view, 0)
 
 
-def _send_preview(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView,
-                  page: int) -> None:
-    text, markup = iv.render_preview(actor.language, view.draft.id or 0, view.data, view.preview, page,
-                                     view.draft.expires_at, uow.calendar.tz)
+def _send_preview(
+    uow: UnitOfWork, app: App, actor: Actor, chat_id: int, view: drafts.DraftView, page: int
+) -> None:
+    text, markup = iv.render_preview(
+        actor.language,
+        view.draft.id or 0,
+        view.data,
+        view.preview,
+        page,
+        view.draft.expires_at,
+        uow.calendar.tz,
+    )
     say(uow, chat_id, text, markup=markup, purpose="import_preview")
 
 
-async def document_received(message: Message, uow: UnitOfWork, app: App, actor: Actor, bot: Bot,
-                            state: FSMContext) -> None:
+async def document_received(
+    message: Message, uow: UnitOfWork, app: App, actor: Actor, bot: Bot, state: FSMContext
+) -> None:
     lang = actor.language
     document = message.document
     assert document is not None
@@ -96,14 +107,18 @@ async def document_received(message: Message, uow: UnitOfWork, app: App, actor: 
         try:
             text = read_document(path, max_bytes=limit, max_chars=uow.settings.import_max_chars)
         except DocumentError as exc:
-            say(uow, message.chat.id, t(lang, "import.failed",
-                                                 reason=esc(exc.message_en if lang == "en" else exc.message_zh)))
+            say(
+                uow,
+                message.chat.id,
+                t(lang, "import.failed", reason=esc(exc.message_en if lang == "en" else exc.message_zh)),
+            )
             return
     await _preview_new(uow, app, actor, message.chat.id, text, name)
 
 
-async def import_command(message: Message, command: CommandObject, uow: UnitOfWork, app: App,
-                         actor: Actor, state: FSMContext) -> None:
+async def import_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext
+) -> None:
     text = (command.args or "").strip()
     if not text:
         await state.set_state(ImportFlow.text)
@@ -134,12 +149,16 @@ async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = F
 
 async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None:
     if query.message is not None:
-        await quietly(query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-            text, reply_markup=InlineKeyboardMarkup.model_validate(markup)))
+        await quietly(
+            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                text, reply_markup=InlineKeyboardMarkup.model_validate(markup)
+            )
+        )
 
 
-async def _load(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor,
-                draft_id: int) -> drafts.DraftView | None:
+async def _load(
+    query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, draft_id: int
+) -> drafts.DraftView | None:
     try:
         return await drafts.load_draft(uow, draft_id, owner=actor.user_id)
     except drafts.DraftError as exc:
@@ -149,8 +168,14 @@ async def _load(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor,
         return None
 
 
-async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: UnitOfWork, app: App,
-                        actor: Actor, state: FSMContext) -> None:
+async def import_button(
+    query: CallbackQuery,
+    callback_data: ImportAction,
+    uow: UnitOfWork,
+    app: App,
+    actor: Actor,
+    state: FSMContext,
+) -> None:
     lang = actor.language
     view = await _load(query, uow, app, actor, callback_data.id)
     if view is None:
@@ -160,8 +185,15 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
     try:
         if action == "pg":
             await _answer(query)
-            text, markup = iv.render_preview(lang, view.draft.id or 0, view.data, view.preview,
-                                             int(arg) if arg.isdigit() else 0, view.draft.expires_at, uow.calendar.tz)
+            text, markup = iv.render_preview(
+                lang,
+                view.draft.id or 0,
+                view.data,
+                view.preview,
+                int(arg) if arg.isdigit() else 0,
+                view.draft.expires_at,
+                uow.calendar.tz,
+            )
             await _edit(query, text, markup)
         elif action == "ok":
             outcome, code = await drafts.confirm(uow, view, actor=actor.tag)
@@ -170,8 +202,16 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             if query.message is not None:
                 await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
             key = "import.saved" if outcome.created else "import.applied"
-            lines = [t(lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks,
-                       assignments=outcome.assignments)]
+            lines = [
+                t(
+                    lang,
+                    key,
+                    code=code,
+                    measures=outcome.measures,
+                    tasks=outcome.tasks,
+                    assignments=outcome.assignments,
+                )
+            ]
             lines += [esc(line) for line in outcome.change_lines()]
             say(uow, chat_id, "\n".join(lines))
         elif action == "no":
@@ -183,8 +223,18 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
         elif action == "t":
             _, task = drafts.find_task(view.data, arg)
             await _answer(query)
-            text, markup = iv.correction_menu(lang, cb.IMPORT, view.draft.id or 0, arg, iv.task_lines(
-                lang, task, iv.draft_task_label(view.preview.code, arg), set(drafts.review_units(view.data))))
+            text, markup = iv.correction_menu(
+                lang,
+                cb.IMPORT,
+                view.draft.id or 0,
+                arg,
+                iv.task_lines(
+                    lang,
+                    task,
+                    iv.draft_task_label(view.preview.code, arg),
+                    set(drafts.review_units(view.data)),
+                ),
+            )
             say(uow, chat_id, text, markup=markup)
         elif action == "u":
             names = drafts.review_units(view.data)
@@ -193,9 +243,19 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
                 raise drafts.DraftError("button.stale")
             await _answer(query)
             did = view.draft.id or 0
-            say(uow, chat_id, t(lang, "import.review.ask", unit=esc(names[index])), markup=cb.keyboard([[
-                cb.button(t(lang, "import.btn.accept"), cb.pack(cb.IMPORT, "ua", did, index)),
-                cb.button(t(lang, "import.btn.map"), cb.pack(cb.IMPORT, "um", did, index))]]))
+            say(
+                uow,
+                chat_id,
+                t(lang, "import.review.ask", unit=esc(names[index])),
+                markup=cb.keyboard(
+                    [
+                        [
+                            cb.button(t(lang, "import.btn.accept"), cb.pack(cb.IMPORT, "ua", did, index)),
+                            cb.button(t(lang, "import.btn.map"), cb.pack(cb.IMPORT, "um", did, index)),
+                        ]
+                    ]
+                ),
+            )
         elif action in ("ua", "um"):
             names = drafts.review_units(view.data)
             index = int(arg) if arg.isdigit() else -1
@@ -203,22 +263,33 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
                 raise drafts.DraftError("button.stale")
             if action == "ua":
                 drafts.accept_unit(view.data, names[index])
-                drafts.save(uow, view, actor=actor.tag, kind="unit_accepted", before=names[index],
-                            after=names[index], where="units")
+                drafts.save(
+                    uow,
+                    view,
+                    actor=actor.tag,
+                    kind="unit_accepted",
+                    before=names[index],
+                    after=names[index],
+                    where="units",
+                )
                 await _answer(query, t(lang, "fix.done"))
                 _send_preview(uow, app, actor, chat_id, view, 0)
             else:
                 await state.set_state(ImportFlow.units)
-                await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "field": "map", "unit": names[index],
-                                      "picked": []})
+                await state.set_data(
+                    {"p": cb.IMPORT, "id": view.draft.id, "field": "map", "unit": names[index], "picked": []}
+                )
                 await _answer(query)
                 say(uow, chat_id, t(lang, "fix.units.ask", units=esc(names[index])))
         elif action in ("lead", "co"):
             _, task = drafts.find_task(view.data, arg)
-            picked = list(task["lead"]) if action == "lead" else list(dict.fromkeys([*task["co"], *task["local"]]))
+            picked = (
+                list(task["lead"]) if action == "lead" else list(dict.fromkeys([*task["co"], *task["local"]]))
+            )
             await state.set_state(ImportFlow.units)
-            await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action,
-                                  "picked": picked})
+            await state.set_data(
+                {"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action, "picked": picked}
+            )
             await _answer(query)
             text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, [])
             say(uow, chat_id, t(lang, "fix.units.ask", units=iv.unit_list(lang, picked)), markup=markup)
@@ -230,14 +301,23 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             await state.set_state(ImportFlow.value)
             await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action})
             await _answer(query)
-            ref = arg if "." in arg else t(lang, "import.scope.all") if arg == "all" else t(
-                lang, "import.scope.measure", measure=arg)
+            ref = (
+                arg
+                if "." in arg
+                else t(lang, "import.scope.all")
+                if arg == "all"
+                else t(lang, "import.scope.measure", measure=arg)
+            )
             say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
         elif action == "rhythm":
             drafts.find_task(view.data, arg)
             await _answer(query)
-            say(uow, chat_id, t(lang, "fix.ask.rhythm", ref=arg),
-                markup=iv.rhythm_keyboard(lang, cb.IMPORT, view.draft.id or 0, arg))
+            say(
+                uow,
+                chat_id,
+                t(lang, "fix.ask.rhythm", ref=arg),
+                markup=iv.rhythm_keyboard(lang, cb.IMPORT, view.draft.id or 0, arg),
+            )
         elif action == "rv":
             key, _, value = arg.partition("~")
             rhythm = None if value == "-" else drafts.RHYTHMS[int(value)]
@@ -255,16 +335,20 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
         elif action == "sa":
             key, _, after = arg.partition("~")
             new_key = drafts.split(view.data, key, after=int(after))
-            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
-                        where=key)
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key], where=key)
             await state.clear()
             await _answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "merge":
             measure, task = drafts.find_task(view.data, arg)
-            others = [(f"{arg}~{x['seq']}", iv.draft_task_label(view.preview.code,
-                                                               drafts.task_key(measure["number"], x["seq"])))
-                      for x in measure["tasks"] if x is not task]
+            others = [
+                (
+                    f"{arg}~{x['seq']}",
+                    iv.draft_task_label(view.preview.code, drafts.task_key(measure["number"], x["seq"])),
+                )
+                for x in measure["tasks"]
+                if x is not task
+            ]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.IMPORT, view.draft.id or 0, arg, others)
             say(uow, chat_id, text, markup=markup)
@@ -272,8 +356,7 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
             key, _, seq = arg.partition("~")
             other = f"{key.partition('.')[0]}.{seq}"
             drafts.merge(view.data, key, other)
-            drafts.save(uow, view, actor=actor.tag, kind="merge", before=[key, other], after=key,
-                        where=key)
+            drafts.save(uow, view, actor=actor.tag, kind="merge", before=[key, other], after=key, where=key)
             await _answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "drop":
@@ -289,8 +372,16 @@ async def import_button(query: CallbackQuery, callback_data: ImportAction, uow: 
         await _answer(query, t(lang, "button.forged"), alert=True)
 
 
-async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext,
-                        view: drafts.DraftView, action: str, arg: str) -> None:
+async def _units_button(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    app: App,
+    actor: Actor,
+    state: FSMContext,
+    view: drafts.DraftView,
+    action: str,
+    arg: str,
+) -> None:
     lang = actor.language
     data = await state.get_data()
     if await state.get_state() != ImportFlow.units.state or data.get("id") != view.draft.id:
@@ -303,8 +394,15 @@ async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: 
             raise drafts.DraftError("button.forged")
         if data["field"] == "map":
             drafts.map_unit(view.data, data["unit"], unit.name)
-            drafts.save(uow, view, actor=actor.tag, kind="unit_mapped", before=data["unit"],
-                        after=unit.name, where="units")
+            drafts.save(
+                uow,
+                view,
+                actor=actor.tag,
+                kind="unit_mapped",
+                before=data["unit"],
+                after=unit.name,
+                where="units",
+            )
             await state.clear()
             await _answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, query.from_user.id, view, 0)
@@ -319,15 +417,15 @@ async def _units_button(query: CallbackQuery, uow: UnitOfWork, app: App, actor: 
     if data["field"] not in ("lead", "co"):
         raise drafts.DraftError("button.stale")
     before, after = drafts.set_units(view.data, data["key"], data["field"], list(data["picked"]))
-    drafts.save(uow, view, actor=actor.tag, kind=data["field"], before=before, after=after,
-                where=data["key"])
+    drafts.save(uow, view, actor=actor.tag, kind=data["field"], before=before, after=after, where=data["key"])
     await state.clear()
     await _answer(query, t(lang, "fix.done"))
     _send_preview(uow, app, actor, query.from_user.id, view, 0)
 
 
-async def _with_picked(uow: UnitOfWork, picked: list[str],
-                       matches: list[tuple[int, str]]) -> list[tuple[int, str]]:
+async def _with_picked(
+    uow: UnitOfWork, picked: list[str], matches: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
     """The chosen units stay on the buttons, so one can be unchosen, then the search's matches."""
     from bot.services.units import find_unit
 
@@ -374,12 +472,18 @@ async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor,
             due = checked_due(text, uow)
             keys = drafts.task_keys(view.data, key)
             before_list = drafts.set_due(view.data, keys, due)
-            drafts.save(uow, view, actor=actor.tag, kind="due", before=before_list,
-                        after=due.isoformat() if due else None, where=key)
+            drafts.save(
+                uow,
+                view,
+                actor=actor.tag,
+                kind="due",
+                before=before_list,
+                after=due.isoformat() if due else None,
+                where=key,
+            )
         elif field_name == "split":
             new_key = drafts.split(view.data, key, first=text)
-            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key],
-                        where=key)
+            drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key], where=key)
         else:
             return
     except drafts.DraftError as exc:
@@ -409,7 +513,11 @@ def make_router() -> Router:
     router.message.register(document_received, StateFilter(None), F.document)
     router.message.register(import_command, Command("import"))
     router.message.register(import_text, ImportFlow.text, F.text)
-    router.message.register(pasted_text, StateFilter(None), F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")))
+    router.message.register(
+        pasted_text,
+        StateFilter(None),
+        F.text.func(lambda s: len(s) >= PASTE_MIN_CHARS and not s.startswith("/")),
+    )
     router.callback_query.register(import_button, ImportAction.filter())
     router.message.register(units_typed, ImportFlow.units, F.text)
     router.message.register(value_typed, ImportFlow.value, F.text)

@@ -56,8 +56,11 @@ async def new_command(message: Message, uow: UnitOfWork, actor: Actor, state: FS
     lang = actor.language
     await state.clear()
     await state.set_state(NewFlow.kind)
-    rows = [[_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[:2]],
-            [_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[2:]], _cancel_row(lang)]
+    rows = [
+        [_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[:2]],
+        [_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[2:]],
+        _cancel_row(lang),
+    ]
     say(uow, message.chat.id, t(lang, "new.ask.kind"), markup=cb.keyboard(rows))
 
 
@@ -65,8 +68,9 @@ async def _at(state: FSMContext, step: State) -> bool:
     return await state.get_state() == step.state
 
 
-async def new_button(query: CallbackQuery, callback_data: NewAction, uow: UnitOfWork, actor: Actor,
-                     state: FSMContext) -> None:
+async def new_button(
+    query: CallbackQuery, callback_data: NewAction, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     lang = actor.language
     chat_id = query.message.chat.id if query.message else query.from_user.id
     action, value = callback_data.action, callback_data.value
@@ -98,8 +102,12 @@ async def new_button(query: CallbackQuery, callback_data: NewAction, uow: UnitOf
         await quietly(query.answer())
         if step == "lead":
             await state.set_state(NewFlow.co)
-            say(uow, chat_id, t(lang, "new.ask.co"),
-                markup=cb.keyboard([[_button(lang, "new.btn.skip", "skip")], _cancel_row(lang)]))
+            say(
+                uow,
+                chat_id,
+                t(lang, "new.ask.co"),
+                markup=cb.keyboard([[_button(lang, "new.btn.skip", "skip")], _cancel_row(lang)]),
+            )
         else:
             await state.set_state(NewFlow.due)
             say(uow, chat_id, t(lang, "new.ask.due"), markup=cb.keyboard([_cancel_row(lang)]))
@@ -152,16 +160,16 @@ async def new_units(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
         matches = await items.search_units(uow, name)
         if matches:
             rows = [[cb.button(u.name, cb.pack(cb.NEW, "unit", u.id))] for u in matches]
-            say(uow, message.chat.id, t(lang, "new.units.choose", name=esc(name)),
-                markup=cb.keyboard(rows))
+            say(uow, message.chat.id, t(lang, "new.units.choose", name=esc(name)), markup=cb.keyboard(rows))
         else:
             say(uow, message.chat.id, t(lang, "new.err.unit", name=esc(name), suggestions="—"))
     if found:
         await _add_units(message.chat.id, step, found, uow, actor, state)
 
 
-async def _add_units(chat_id: int, step: str, units: list[Unit], uow: UnitOfWork, actor: Actor,
-                     state: FSMContext) -> None:
+async def _add_units(
+    chat_id: int, step: str, units: list[Unit], uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
     lang = actor.language
     data = await state.get_data()
     chosen: list[str] = list(data.get(step) or [])
@@ -172,8 +180,12 @@ async def _add_units(chat_id: int, step: str, units: list[Unit], uow: UnitOfWork
             taken.add(unit.name)
     await state.update_data({step: chosen})
     done = _button(lang, "new.btn.done", "done")
-    say(uow, chat_id, t(lang, f"new.units.{step}", units=esc("、".join(chosen)) or "—"),
-        markup=cb.keyboard([[done], _cancel_row(lang)]))
+    say(
+        uow,
+        chat_id,
+        t(lang, f"new.units.{step}", units=esc("、".join(chosen)) or "—"),
+        markup=cb.keyboard([[done], _cancel_row(lang)]),
+    )
 
 
 async def new_due(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -188,30 +200,47 @@ async def new_due(message: Message, uow: UnitOfWork, actor: Actor, state: FSMCon
         return
     await state.update_data(due=due.isoformat())
     await state.set_state(NewFlow.rhythm)
-    rows = [[_button(lang, f"rhythm.{r}", "rhythm", r) for r in items.RHYTHMS],
-            [_button(lang, "new.btn.no_rhythm", "rhythm", "none")], _cancel_row(lang)]
+    rows = [
+        [_button(lang, f"rhythm.{r}", "rhythm", r) for r in items.RHYTHMS],
+        [_button(lang, "new.btn.no_rhythm", "rhythm", "none")],
+        _cancel_row(lang),
+    ]
     say(uow, message.chat.id, t(lang, "new.ask.rhythm"), markup=cb.keyboard(rows))
 
 
 def _item(data: dict) -> items.NewItem:
     from datetime import date
 
-    return items.NewItem(kind=str(data.get("kind", "")), title=str(data.get("title", "")),
-                         text=str(data.get("text", "")), lead=list(data.get("lead") or []),
-                         co=list(data.get("co") or []),
-                         due_on=date.fromisoformat(data["due"]) if data.get("due") else None,
-                         rhythm=data.get("rhythm"))
+    return items.NewItem(
+        kind=str(data.get("kind", "")),
+        title=str(data.get("title", "")),
+        text=str(data.get("text", "")),
+        lead=list(data.get("lead") or []),
+        co=list(data.get("co") or []),
+        due_on=date.fromisoformat(data["due"]) if data.get("due") else None,
+        rhythm=data.get("rhythm"),
+    )
 
 
 async def _summary(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
     lang = actor.language
     item = _item(await state.get_data())
-    say(uow, chat_id, t(
-        lang, "new.summary", kind=t(lang, f"policy.kind.{item.kind}"), title=esc(item.title), text=esc(item.text),
-        lead=esc("、".join(item.lead)), co=esc("、".join(item.co)) or "—",
-        due=item.due_on.isoformat() if item.due_on else "—",
-        rhythm=t(lang, f"rhythm.{item.rhythm}") if item.rhythm else t(lang, "new.btn.no_rhythm")),
-        markup=cb.keyboard([[_button(lang, "btn.confirm", "ok"), _button(lang, "new.btn.cancel", "cancel")]]))
+    say(
+        uow,
+        chat_id,
+        t(
+            lang,
+            "new.summary",
+            kind=t(lang, f"policy.kind.{item.kind}"),
+            title=esc(item.title),
+            text=esc(item.text),
+            lead=esc("、".join(item.lead)),
+            co=esc("、".join(item.co)) or "—",
+            due=item.due_on.isoformat() if item.due_on else "—",
+            rhythm=t(lang, f"rhythm.{item.rhythm}") if item.rhythm else t(lang, "new.btn.no_rhythm"),
+        ),
+        markup=cb.keyboard([[_button(lang, "btn.confirm", "ok"), _button(lang, "new.btn.cancel", "cancel")]]),
+    )
 
 
 async def _create(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -220,14 +249,22 @@ async def _create(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext
     lang = actor.language
     item = _item(await state.get_data())
     try:
-        created = await items.create_item(uow, item,
-                                          actor=actor.tag)
+        created = await items.create_item(uow, item, actor=actor.tag)
     except items.ItemError as exc:
         say(uow, chat_id, t(lang, exc.key, **exc.values))
         return
     await state.clear()
-    say(uow, chat_id, t(lang, "new.created", code=created.policy.code, title=esc(created.policy.title),
-                                 assignments=len(created.assignments)))
+    say(
+        uow,
+        chat_id,
+        t(
+            lang,
+            "new.created",
+            code=created.policy.code,
+            title=esc(created.policy.title),
+            assignments=len(created.assignments),
+        ),
+    )
     # Straight on to the dispatch preview of the new item, confirmed like any other.
     await run_dispatch(chat_id, created.policy.code, uow, actor)
 

@@ -34,9 +34,16 @@ async def leader_board(message: Message, uow: UnitOfWork, actor: access.Actor) -
     for r in rows:
         counts[r.light] = counts.get(r.light, 0) + 1
     lines = views.unit_lines(lang, rows)
-    header = t(lang, "leader.board.header", unit="、".join(names), total=len(rows),
-               lights=" ".join(f"{t(lang, f'light.{k}')}{n}"
-                               for k, n in sorted(counts.items(), key=lambda kv: LIGHT_ORDER.get(kv[0], 9))))
+    header = t(
+        lang,
+        "leader.board.header",
+        unit="、".join(names),
+        total=len(rows),
+        lights=" ".join(
+            f"{t(lang, f'light.{k}')}{n}"
+            for k, n in sorted(counts.items(), key=lambda kv: LIGHT_ORDER.get(kv[0], 9))
+        ),
+    )
     _, _, pages = views.paginate("", lines, 0)
     for page in range(pages):
         say(uow, message.chat.id, views.paginate(header if page == 0 else "", lines, page)[0].strip())

@@ -35,8 +35,12 @@ class SessionMiddleware(BaseMiddleware):
     def __init__(self, fsm: FSMContextMiddleware) -> None:
         self.fsm = fsm
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         app: App = data["app"]
         assert isinstance(event, Update)
         inflight: InFlight | None = data.get("inflight")
@@ -46,8 +50,13 @@ class SessionMiddleware(BaseMiddleware):
             await stack.enter_async_context(app.gate())
             return await self._handle(handler, event, data, app)
 
-    async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                      event: Update, data: dict[str, Any], app: App) -> Any:
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: Update,
+        data: dict[str, Any],
+        app: App,
+    ) -> Any:
         async with app.sessions() as session:
             uow = app.unit_of_work(session)
             # The claim commits with the handling, so a crash mid-way leaves the update
@@ -96,8 +105,12 @@ def _implausible(data: str | None) -> bool:
 class ActorMiddleware(BaseMiddleware):
     """Resolves who is acting from the database; handlers decide what that role may do."""
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         user = data.get("event_from_user")
         chat = data.get("event_chat")
         if user is None:
@@ -105,13 +118,17 @@ class ActorMiddleware(BaseMiddleware):
         app: App = data["app"]
         if isinstance(event, CallbackQuery) and _implausible(event.data):
             # Forged ids past the database's integer range would fail deep in a query.
-            await event.answer(t(normalise_language(app.settings.default_language), "button.forged"),
-                               show_alert=True)
+            await event.answer(
+                t(normalise_language(app.settings.default_language), "button.forged"), show_alert=True
+            )
             return None
         data["actor"] = await resolve_actor(
-            data["uow"], user_id=user.id, chat_id=chat.id if chat else user.id,
+            data["uow"],
+            user_id=user.id,
+            chat_id=chat.id if chat else user.id,
             name=user.full_name or str(user.id),
-            default_language=normalise_language(app.settings.default_language))
+            default_language=normalise_language(app.settings.default_language),
+        )
         if any(contact.paused_at is not None for contact in data["actor"].contacts):
             await paused.resume(data["uow"], data["actor"])
         return await handler(event, data)

@@ -26,8 +26,12 @@ def _page_in_group(_query: CallbackQuery, actor: Actor | None = None) -> bool:
 
 
 async def listing_in_group(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
-    say(uow, message.chat.id, t(actor.language, "private_only", command=command.command.lower()),
-        reply_to=message.message_id)
+    say(
+        uow,
+        message.chat.id,
+        t(actor.language, "private_only", command=command.command.lower()),
+        reply_to=message.message_id,
+    )
 
 
 async def page_in_group(query: CallbackQuery, actor: Actor) -> None:

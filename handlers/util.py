@@ -16,10 +16,24 @@ from bot.services.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def say(uow: UnitOfWork, chat_id: int, text: str, *, markup: dict[str, Any] | None = None,
-        reply_to: int | None = None, purpose: str = "reply") -> None:
-    outbox.enqueue(uow.session, chat_id=chat_id, text=text, now=uow.now, reply_markup=markup,
-                   reply_to_message_id=reply_to, purpose=purpose)
+def say(
+    uow: UnitOfWork,
+    chat_id: int,
+    text: str,
+    *,
+    markup: dict[str, Any] | None = None,
+    reply_to: int | None = None,
+    purpose: str = "reply",
+) -> None:
+    outbox.enqueue(
+        uow.session,
+        chat_id=chat_id,
+        text=text,
+        now=uow.now,
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
+        purpose=purpose,
+    )
 
 
 def refusal(actor: Actor, error: CoordinationError) -> str:

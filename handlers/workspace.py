@@ -36,8 +36,9 @@ def policy_label(policy: Policy) -> str:
     return f"{policy.code} {clip(policy.short_title or policy.title, 24)}"
 
 
-async def resolve_or_ask(uow: UnitOfWork, actor: Actor, chat_id: int, command: str, ref: Ref,
-                         extra: str = "") -> scope.Resolved | None:
+async def resolve_or_ask(
+    uow: UnitOfWork, actor: Actor, chat_id: int, command: str, ref: Ref, extra: str = ""
+) -> scope.Resolved | None:
     """The reference resolved, or None after telling the coordinator why not (asking which policy
     with a button per candidate when it fits several)."""
     lang = actor.language
@@ -48,13 +49,19 @@ async def resolve_or_ask(uow: UnitOfWork, actor: Actor, chat_id: int, command: s
         rows = []
         for policy in resolved.candidates:
             try:
-                data = cb.pack(cb.PICK, command, str(ref.with_code(policy.code)), extra.replace(":", "~") or "-")
+                data = cb.pack(
+                    cb.PICK, command, str(ref.with_code(policy.code)), extra.replace(":", "~") or "-"
+                )
             except ValueError:  # over 64 bytes: the coordinator types the code instead
                 continue
             rows.append([cb.button(policy_label(policy), data)])
         codes = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
-        say(uow, chat_id, t(lang, "ref.which", ref=esc(str(ref)), count=len(resolved.candidates),
-                                     examples=esc(codes)), markup=cb.keyboard(rows) if rows else None)
+        say(
+            uow,
+            chat_id,
+            t(lang, "ref.which", ref=esc(str(ref)), count=len(resolved.candidates), examples=esc(codes)),
+            markup=cb.keyboard(rows) if rows else None,
+        )
         return None
     say(uow, chat_id, t(lang, "ref.not_found", ref=esc(str(resolved.ref))))
     return None
@@ -80,15 +87,25 @@ async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> N
     for line in lines:
         p = line.policy
         light = board_service.rolled(lights.get(p.id or 0, {}))
-        rows_text.append(t(lang, "policies.row", light=t(lang, f"light.{light}"), code=p.code,
-                           title=esc(clip(p.short_title or p.title, 60)),
-                           doc=f"（{esc(p.doc_number)}）" if p.doc_number else "",
-                           kind=t(lang, f"policy.kind.{p.kind}"), tasks=line.tasks, assignments=line.assignments,
-                           done=line.done, draft=line.draft,
-                           selected=t(lang, "policies.selected_mark") if p.id == chosen else ""))
+        rows_text.append(
+            t(
+                lang,
+                "policies.row",
+                light=t(lang, f"light.{light}"),
+                code=p.code,
+                title=esc(clip(p.short_title or p.title, 60)),
+                doc=f"（{esc(p.doc_number)}）" if p.doc_number else "",
+                kind=t(lang, f"policy.kind.{p.kind}"),
+                tasks=line.tasks,
+                assignments=line.assignments,
+                done=line.done,
+                draft=line.draft,
+                selected=t(lang, "policies.selected_mark") if p.id == chosen else "",
+            )
+        )
         mark = "✓ " if p.id == chosen else ""
         buttons.append(cb.button(mark + p.code, cb.pack(cb.POLICY, "sel", p.id)))
-    keyboard = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    keyboard = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     if chosen is not None:
         keyboard.append([cb.button(t(lang, "policies.clear"), cb.pack(cb.POLICY, "clr", 0))])
     header = t(lang, "policies.header", count=len(lines))
@@ -99,29 +116,33 @@ async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> N
     say(uow, message.chat.id, text + "\n\n" + t(lang, "policies.hint"), markup=cb.keyboard(keyboard))
 
 
-async def policy_button(query: CallbackQuery, callback_data: PolicyAction, uow: UnitOfWork,
-                        actor: Actor) -> None:
+async def policy_button(
+    query: CallbackQuery, callback_data: PolicyAction, uow: UnitOfWork, actor: Actor
+) -> None:
     lang = actor.language
     contact = scope.coordinator_contact(actor.contacts)
     if contact is None or callback_data.action not in ("sel", "clr"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
     try:
-        policy = await scope.select_policy(uow, contact, callback_data.id if callback_data.action == "sel"
-                                           else None, actor=actor.tag)
+        policy = await scope.select_policy(
+            uow, contact, callback_data.id if callback_data.action == "sel" else None, actor=actor.tag
+        )
     except LookupError:
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
-    text = (t(lang, "policies.chosen", code=policy.code, title=esc(clip(policy.short_title or policy.title)))
-            if policy else t(lang, "policies.cleared"))
+    text = (
+        t(lang, "policies.chosen", code=policy.code, title=esc(clip(policy.short_title or policy.title)))
+        if policy
+        else t(lang, "policies.cleared")
+    )
     await quietly(query.answer())
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
     say(uow, query.message.chat.id if query.message else query.from_user.id, text)
 
 
-async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: UnitOfWork,
-                      actor: Actor) -> None:
+async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: UnitOfWork, actor: Actor) -> None:
     """The policy chosen for an ambiguous number: the command runs again with the code in it, so
     everything the command checks is checked again."""
     from handlers import coordinator

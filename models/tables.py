@@ -223,8 +223,10 @@ class Event(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """Every outgoing message, written in the same transaction as the change that causes it."""
 
-    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),
-                      Index("ix_outbox_chat_slot", "chat_id", "slot_at"))
+    __table_args__ = (
+        Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_chat_slot", "chat_id", "slot_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
     method: str = "sendMessage"  # sendMessage | sendDocument | sendPhoto
@@ -347,6 +349,8 @@ class ImportDraft(SQLModel, table=True):
     state: str = "open"  # open | confirmed | cancelled
     created_at: datetime | None = _when(nullable=False)
     expires_at: datetime | None = _when(nullable=False, index=True)
+
+
 class UnplacedReport(SQLModel, table=True):
     """A plain message (not a reply) from a unit with several open tasks, kept verbatim until
     somebody says which task it is about; nothing is lost if nobody does."""

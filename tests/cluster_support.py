@@ -86,8 +86,10 @@ class Instance:
 
     async def healthy(self) -> bool:
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as client, \
-                    client.get(f"http://127.0.0.1:{self.port}/healthz") as resp:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as client,
+                client.get(f"http://127.0.0.1:{self.port}/healthz") as resp,
+            ):
                 return resp.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return False
@@ -139,7 +141,9 @@ class Cluster:
             await self.start(generation)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
-            waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'alembic_version'::regclass AND NOT granted"
+            waiting = (
+                "SELECT count(*) FROM pg_locks WHERE relation = 'alembic_version'::regclass AND NOT granted"
+            )
             while await scalar(self.database_url, waiting) < self.n:
                 for instance in self.instances:
                     if not instance.process.running:
@@ -164,8 +168,9 @@ class Cluster:
                 if await instance.healthy():
                     waiting.remove(instance)
             if loop.time() > deadline:
-                raise AssertionError("instances did not come up:\n" + "\n---\n".join(
-                    i.process.log()[-3000:] for i in waiting))
+                raise AssertionError(
+                    "instances did not come up:\n" + "\n---\n".join(i.process.log()[-3000:] for i in waiting)
+                )
             await asyncio.sleep(0.2)
         # /healthz answers before setWebhook returns; wait for every instance's call.
         while sum(1 for i in self.instances if "webhook set" in i.process.log()) < len(self.instances):

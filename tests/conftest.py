@@ -96,7 +96,9 @@ async def app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def other_app(request: pytest.FixtureRequest, db: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
+async def other_app(
+    request: pytest.FixtureRequest, db: str, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[App]:
     """A second, separate database on the same engine and clock, to run one script two ways."""
     async for application in _app(new_database(request, db, tmp_path / "other.db"), clock):
         yield application
@@ -122,7 +124,9 @@ async def import_seed(app: App) -> None:
     text = read_document(SEED)
     async with app.work() as uow:
         await sync_directory(uow, app.directory, "test")
-        await import_policy(uow, decompose(text, app.directory), source_name="seed", source_text=text, actor="test")
+        await import_policy(
+            uow, decompose(text, app.directory), source_name="seed", source_text=text, actor="test"
+        )
 
 
 @dataclass
@@ -164,9 +168,16 @@ async def _harness(app: App) -> AsyncIterator[Harness]:
     srv.limits.enforce = False
     await srv.start()
     bot = Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
-    sender = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
-                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=app.gate)
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender)
+    sender = OutboxSender(
+        app.sessions,
+        AiogramTransport(bot),
+        app.clock,
+        Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000),
+        gate=app.gate,
+    )
+    dispatcher = build_dispatcher(
+        app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender
+    )
     yield Harness(app=app, srv=srv, bot=bot, dispatcher=dispatcher, sender=sender)
     await bot.session.close()
     await srv.stop()

@@ -154,10 +154,16 @@ async def _empty(name: str) -> None:
     conn = await asyncpg.connect(dsn(name))
     try:
         # A test that failed may have left a session open in a transaction, holding locks.
-        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        tables = [row[0] for row in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        tables = [
+            row[0]
+            for row in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
         quoted = ", ".join(f'"{table}"' for table in tables)
         await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     finally:

@@ -18,13 +18,17 @@ from tests.test_outbox_sender import bot, make_sender, srv  # noqa: F401  (fixtu
 
 
 async def test_an_answer_overtakes_its_chats_queued_task_messages(
-    app: App, srv: FakeBotAPI, bot: Bot  # noqa: F811
+    app: App,
+    srv: FakeBotAPI,  # noqa: F811
+    bot: Bot,  # noqa: F811
 ) -> None:
     chat = 92_001
     srv.user(chat)
     async with app.sessions() as session, session.begin():
         for i in range(6):
-            outbox.enqueue(session, chat_id=chat, text=f"📌 任务 {i}", now=app.clock.now(), purpose="dispatch")
+            outbox.enqueue(
+                session, chat_id=chat, text=f"📌 任务 {i}", now=app.clock.now(), purpose="dispatch"
+            )
     sender = make_sender(app, bot)
     running = asyncio.create_task(sender.run())
     try:

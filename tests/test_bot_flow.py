@@ -28,8 +28,13 @@ async def _setup(h: Harness) -> None:
     await import_seed(h.app)
     async with h.app.work() as uow:
         await add_coordinator(uow, user_id=COORD, name="督办人", actor="test")
-    for uid, name in ((COORD, "Coord"), (YICHUN, "宜春联络员"), (GONGXIN, "工信联络员"),
-                      (NANCHANG_MEMBER, "南昌联络员"), (STRANGER, "陌生人")):
+    for uid, name in (
+        (COORD, "Coord"),
+        (YICHUN, "宜春联络员"),
+        (GONGXIN, "工信联络员"),
+        (NANCHANG_MEMBER, "南昌联络员"),
+        (STRANGER, "陌生人"),
+    ):
         h.srv.user(uid, first_name=name)
     h.srv.group(NANCHANG_GROUP, title="南昌市工作群")
     h.srv.command(YICHUN, f"/start {await _invite(h, '宜春市人民政府')}")
@@ -136,8 +141,9 @@ async def test_strangers_and_forged_buttons_are_refused(harness: Harness) -> Non
     assert all("邀请" in s.text for s in h.srv.messages_to(STRANGER))
     async with h.app.sessions() as session:
         xinyu = await find_unit(h.app.unit_of_work(session), "新余市人民政府")
-        foreign = await session.scalar(select(Assignment.id).where(Assignment.unit_id == xinyu.id,
-                                                                   Assignment.status == "assigned"))
+        foreign = await session.scalar(
+            select(Assignment.id).where(Assignment.unit_id == xinyu.id, Assignment.status == "assigned")
+        )
         before = await session.scalar(select(func.count(Event.id)))
     task_msg = next(s for s in h.srv.messages_to(YICHUN) if "交办任务" in s.text)
     # 宜春's contact forges a press on 新余's assignment, and some garbage.

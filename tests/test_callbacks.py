@@ -26,4 +26,7 @@ def test_workspace_payloads_match() -> None:
     from handlers.callbacks import PickAction, PolicyAction
 
     assert cb.pack(cb.POLICY, "sel", 3) == PolicyAction(action="sel", id=3).pack()
-    assert cb.pack(cb.PICK, "measure", "P2-2", "-") == PickAction(command="measure", ref="P2-2", extra="-").pack()
+    assert (
+        cb.pack(cb.PICK, "measure", "P2-2", "-")
+        == PickAction(command="measure", ref="P2-2", extra="-").pack()
+    )

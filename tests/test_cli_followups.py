@@ -10,14 +10,24 @@ import pytest
 from tests.test_policy_import import _cli
 
 
-def test_holidays_import_and_show(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_holidays_import_and_show(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _cli(monkeypatch, tmp_path, capsys, "init", "--no-seed")
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "holidays", "show", "2027")
     assert code == 0 and "holidays" in out
     notice = tmp_path / "2027.json"
-    notice.write_text(json.dumps({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
-                                  "holidays": ["2027-01-01", "2027-02-08", "2027-02-09"],
-                                  "workdays": ["2027-02-06"]}), encoding="utf-8")
+    notice.write_text(
+        json.dumps(
+            {
+                "year": 2027,
+                "source": "国务院办公厅关于2027年部分节假日安排的通知",
+                "holidays": ["2027-01-01", "2027-02-08", "2027-02-09"],
+                "workdays": ["2027-02-06"],
+            }
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "holidays", "import", str(notice))
     assert code == 0 and "2027 年节假日安排已导入" in out
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "holidays", "show", "2027")
@@ -28,10 +38,21 @@ def test_holidays_import_and_show(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert code != 0 and "2026-12-31" in err
 
 
-def test_followups_set_and_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_followups_set_and_list(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _cli(monkeypatch, tmp_path, capsys, "init")
-    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "followups", "set", "--policy", "1",
-                        "ack_remind_after_wd=2", "warn_before_wd=5,2")
+    code, out, _ = _cli(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        "followups",
+        "set",
+        "--policy",
+        "1",
+        "ack_remind_after_wd=2",
+        "warn_before_wd=5,2",
+    )
     assert code == 0 and "'warn_before_wd': [5, 2]" in out
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "followups", "set", "--policy", "1", "nonsense=1")
     assert code != 0 and "nonsense" in err

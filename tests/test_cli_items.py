@@ -11,8 +11,9 @@ from bot.cli import main
 SECOND = Path(__file__).parent / "fixtures" / "docs" / "pcn_paragraph_clauses.txt"
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-         *argv: str) -> tuple[int, str, str]:
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'office.db'}")
     monkeypatch.delenv("BOT_TOKEN", raising=False)
@@ -23,8 +24,9 @@ def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.Capture
     return code, out.out, out.err
 
 
-def test_tasks_are_scoped_and_items_registered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_tasks_are_scoped_and_items_registered(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def run(*argv: str) -> tuple[int, str, str]:
         return _cli(monkeypatch, tmp_path, capsys, *argv)
 
@@ -39,8 +41,21 @@ def test_tasks_are_scoped_and_items_registered(monkeypatch: pytest.MonkeyPatch, 
     code, _, err = run("tasks", "--policy", "P9")
     assert code == 2 and "P9" in err
 
-    code, out, err = run("new", "--kind", "meeting", "--title", "省政府常务会议议定事项", "--lead", "省发改委",
-                         "--co", "省工信厅、宜春", "--due", "2099-06-30", "--rhythm", "monthly")
+    code, out, err = run(
+        "new",
+        "--kind",
+        "meeting",
+        "--title",
+        "省政府常务会议议定事项",
+        "--lead",
+        "省发改委",
+        "--co",
+        "省工信厅、宜春",
+        "--due",
+        "2099-06-30",
+        "--rhythm",
+        "monthly",
+    )
     assert code == 0, err
     assert "H1" in out
     code, _, err = run("new", "--kind", "other", "--title", "x", "--lead", "火星局", "--due", "2099-01-01")

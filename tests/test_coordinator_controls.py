@@ -13,8 +13,21 @@ async def test_coordinator_controls_and_listings(harness: Harness) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
     aid = assignment_id_of(task_msg)
-    for command in (f"/task #{aid}", "/measure 2", "/unit 宜春", "/overdue", "/units", "/followups", f"/remind #{aid}",
-                    f"/close #{aid}", f"/close #{aid}", f"/reopen #{aid}", "/task abc", "/measure 99", "/unit 火星局"):
+    for command in (
+        f"/task #{aid}",
+        "/measure 2",
+        "/unit 宜春",
+        "/overdue",
+        "/units",
+        "/followups",
+        f"/remind #{aid}",
+        f"/close #{aid}",
+        f"/close #{aid}",
+        f"/reopen #{aid}",
+        "/task abc",
+        "/measure 99",
+        "/unit 火星局",
+    ):
         h.srv.command(COORD, command)
     await h.deliver()
     texts = [s.text for s in h.srv.messages_to(COORD)[-16:]]
@@ -27,8 +40,14 @@ async def test_coordinator_controls_and_listings(harness: Harness) -> None:
     reminders = [s for s in h.srv.messages_to(YICHUN) if "催办" in s.text]
     assert reminders and "签收" in reminders[-1].button_texts
     async with h.app.sessions() as session:
-        kinds = [e.kind for e in (await session.scalars(select(Event).where(Event.entity_id == aid,
-                                                                            Event.entity == "assignment"))).all()]
+        kinds = [
+            e.kind
+            for e in (
+                await session.scalars(
+                    select(Event).where(Event.entity_id == aid, Event.entity == "assignment")
+                )
+            ).all()
+        ]
     assert kinds[:2] == ["assignment.created", "assignment.dispatch"]
     assert "assignment.reminded" in kinds and "assignment.close" in kinds and "assignment.reopen" in kinds
 
@@ -44,7 +63,9 @@ async def test_long_board_pages_and_reply_with_document(harness: Harness) -> Non
     await h.deliver()
     assert "第 2/" in h.srv.message(COORD, first.message_id)["text"]
     task_msg = next(s for s in h.srv.messages_to(GONGXIN) if "交办任务" in s.text)
-    h.srv.send_document(GONGXIN, "进展报告.pdf", b"%PDF-1.4 test", caption="完成30%，详见附件", reply_to=task_msg)
+    h.srv.send_document(
+        GONGXIN, "进展报告.pdf", b"%PDF-1.4 test", caption="完成30%，详见附件", reply_to=task_msg
+    )
     await h.deliver()
     async with h.app.sessions() as session:
         report = await session.scalar(select(ProgressReport).order_by(ProgressReport.id.desc()))

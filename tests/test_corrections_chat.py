@@ -19,15 +19,27 @@ async def _task(h: Harness, text: str) -> Task:
 
 async def _assignments(h: Harness, task_id: int) -> dict[str, Assignment]:
     async with h.app.sessions() as session:
-        rows = (await session.execute(select(Unit.name, Assignment).join(Unit, Unit.id == Assignment.unit_id)
-                                      .where(Assignment.task_id == task_id))).all()
+        rows = (
+            await session.execute(
+                select(Unit.name, Assignment)
+                .join(Unit, Unit.id == Assignment.unit_id)
+                .where(Assignment.task_id == task_id)
+            )
+        ).all()
         return {name: a for name, a in rows}
 
 
 async def _pending(h: Harness, assignment_id: int) -> list[Followup]:
     async with h.app.sessions() as session:
-        return list((await session.scalars(select(Followup).where(
-            Followup.assignment_id == assignment_id, Followup.state == "pending"))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(Followup).where(
+                        Followup.assignment_id == assignment_id, Followup.state == "pending"
+                    )
+                )
+            ).all()
+        )
 
 
 async def _events(h: Harness, kind: str) -> list[Event]:
@@ -119,7 +131,10 @@ async def test_text_rhythm_and_deadline_corrections_after_dispatch(harness: Harn
     assert "已把 5 项任务的截止日期设为 2025-10-15" in _last(h, COORD)
     assert "截止日期已由督办人调整为 2025-10-15" in _last(h, YICHUN)
     rows = await _assignments(h, task.id or 0)
-    assert rows["宜春市人民政府"].due_on is not None and rows["宜春市人民政府"].due_on.isoformat() == "2025-10-15"
+    assert (
+        rows["宜春市人民政府"].due_on is not None
+        and rows["宜春市人民政府"].due_on.isoformat() == "2025-10-15"
+    )
     warnings = [f for f in await _pending(h, yichun.id or 0) if f.kind == "deadline_warning"]
     assert warnings and all((f.payload or {}).get("due_on") == "2025-10-15" for f in warnings)
     assert len(await _events(h, "task.corrected.due")) == 5
@@ -138,8 +153,10 @@ async def test_split_merge_and_drop_after_dispatch(harness: Harness) -> None:
     assert (await _task(h, "宜春做大做强产业链")).text == "宜春做大做强产业链，"
     new = (await _assignments(h, second.id or 0))["宜春市人民政府"]
     assert new.status == "assigned" and await _pending(h, new.id or 0)
-    assert any("交办任务" in (s.text or "") and "保障锂等关键资源" in (s.text or "")
-               for s in h.srv.messages_to(YICHUN))
+    assert any(
+        "交办任务" in (s.text or "") and "保障锂等关键资源" in (s.text or "")
+        for s in h.srv.messages_to(YICHUN)
+    )
     assert (await _events(h, "task.corrected.split"))[-1].data["after"]["new_task"] == second.id
 
     # Merge 2.6 back into 2.2: 2.6 retired, its assignment cancelled (the unit still holds 2.2).
@@ -180,8 +197,9 @@ async def test_a_unit_under_review_is_mapped_after_the_confirm(harness: Harness)
     async with h.app.work() as uow:
         await sync_directory(uow, h.app.directory, "test")
         await add_coordinator(uow, user_id=COORD, name="督办人", actor="test")
-        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            actor="test")
+        await import_policy(
+            uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC, actor="test"
+        )
     h.srv.user(COORD, first_name="Coord")
     h.srv.command(COORD, "/fix")
     await h.deliver()
@@ -197,8 +215,11 @@ async def test_a_unit_under_review_is_mapped_after_the_confirm(harness: Harness)
     async with h.app.sessions() as session:
         review = await session.scalar(select(Unit).where(Unit.name == "省数字经济促进中心"))
         assert review is not None and not review.needs_review
-        held = (await session.scalars(select(Assignment).where(
-            Assignment.unit_id == review.id, Assignment.status != "cancelled"))).all()
+        held = (
+            await session.scalars(
+                select(Assignment).where(Assignment.unit_id == review.id, Assignment.status != "cancelled")
+            )
+        ).all()
         assert held == []
         alias = await session.scalar(select(UnitAlias).where(UnitAlias.alias == "省数字经济促进中心"))
         target = await session.scalar(select(Unit).where(Unit.name == "省发展改革委"))
@@ -214,8 +235,9 @@ async def test_numbers_two_policies_share_are_never_guessed(harness: Harness) ->
     h = harness
     await dispatch_and_find(h)
     async with h.app.work() as uow:
-        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            actor="test")
+        await import_policy(
+            uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC, actor="test"
+        )
     h.srv.command(COORD, "/fix 2.1")
     await h.deliver()
     asked = h.srv.messages_to(COORD)[-1]
@@ -244,7 +266,9 @@ async def test_task_detail_offers_the_correction_menu_to_a_coordinator(harness: 
     await h.deliver()
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "更正任务")
     await h.deliver()
-    assert "更正任务" in _last(h, COORD) and any("牵头单位" in b for b in h.srv.messages_to(COORD)[-1].button_texts)
+    assert "更正任务" in _last(h, COORD) and any(
+        "牵头单位" in b for b in h.srv.messages_to(COORD)[-1].button_texts
+    )
     # A contact's own /task has no such button, and a forged press from a contact does nothing.
     h.srv.command(YICHUN, f"/task #{aid}")
     await h.deliver()
@@ -289,10 +313,12 @@ async def test_the_selected_policy_scopes_a_number_without_a_code(harness: Harne
     h = harness
     await dispatch_and_find(h)
     async with h.app.work() as uow:
-        await import_policy(uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC,
-                            actor="test")
-        me = await uow.session.scalar(select(Contact).where(Contact.role == "coordinator",
-                                                        Contact.telegram_user_id == COORD))
+        await import_policy(
+            uow, decompose(DOC, h.app.directory), source_name="t", source_text=DOC, actor="test"
+        )
+        me = await uow.session.scalar(
+            select(Contact).where(Contact.role == "coordinator", Contact.telegram_user_id == COORD)
+        )
         assert me is not None
         me.selected_policy_id = 2
     h.srv.command(COORD, "/fix 2.1")
@@ -330,4 +356,7 @@ async def test_correction_notices_are_worded_in_each_contact_s_language(harness:
     await _menu(h, "2.2", "截止日期")
     h.srv.send_text(COORD, "2026-06-30")
     await h.deliver()
-    assert _last(h, YICHUN) == f"📅 The coordinator moved the deadline of task P1-2.2 (#{yichun.id}) to 2026-06-30."
+    assert (
+        _last(h, YICHUN)
+        == f"📅 The coordinator moved the deadline of task P1-2.2 (#{yichun.id}) to 2026-06-30."
+    )

@@ -50,7 +50,9 @@ def assert_clean_log(bot: BotProcess) -> None:
     assert "Traceback" not in log, f"`duban run` logged a traceback:\n{log[-6000:]}"
 
 
-async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(tmp_path: Path, run_db: str | None) -> None:
+async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_one(
+    tmp_path: Path, run_db: str | None
+) -> None:
     timeline = Timeline()
     chats = [FIRST_CHAT + i for i in range(N)]
     async with FakeBotAPI() as srv:

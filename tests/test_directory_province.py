@@ -148,8 +148,9 @@ def test_bad_province_setting_is_explained_in_chinese():
 
 
 async def test_app_reads_the_office_province(tmp_path):
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'gd.db'}",
-                        office_province="广东")
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'gd.db'}", office_province="广东"
+    )
     app = App.build(settings)
     try:
         assert app.directory.resolve("省发改委").name == "广东省发展改革委"
@@ -171,7 +172,19 @@ def test_city_office():
     dec = decompose(text, nanchang)
     t1, t2 = (m.tasks[0] for m in dec.measures)
     assert (t1.lead, t1.co) == (["南昌市发展改革委"], ["南昌市财政局", "南昌市商务局"])
-    assert t1.local == [f"{c}人民政府" for c in
-                        ("东湖区", "西湖区", "青云谱区", "青山湖区", "新建区", "红谷滩区", "南昌县", "安义县", "进贤县")]
+    assert t1.local == [
+        f"{c}人民政府"
+        for c in (
+            "东湖区",
+            "西湖区",
+            "青云谱区",
+            "青山湖区",
+            "新建区",
+            "红谷滩区",
+            "南昌县",
+            "安义县",
+            "进贤县",
+        )
+    ]
     assert t2.lead == ["南昌市委宣传部"]
     assert all(u.known for u in dec.units) and dec.warnings == []

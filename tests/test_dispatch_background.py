@@ -19,8 +19,12 @@ COORD = 1001
 async def _counts(app: App) -> tuple[int, int, int]:
     async with app.sessions() as session:
         drafts = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "draft"))
-        assigned = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "assigned"))
-        dispatch_events = await session.scalar(select(func.count(Event.id)).where(Event.kind == "assignment.dispatch"))
+        assigned = await session.scalar(
+            select(func.count(Assignment.id)).where(Assignment.status == "assigned")
+        )
+        dispatch_events = await session.scalar(
+            select(func.count(Event.id)).where(Event.kind == "assignment.dispatch")
+        )
     return drafts or 0, assigned or 0, dispatch_events or 0
 
 
@@ -72,8 +76,15 @@ async def _bind(app: App, unit_name: str, user_id: int) -> None:
     async with app.work() as uow:
         unit = await find_unit(uow, unit_name)
         invite = await create_invite(uow, unit=unit, role="contact", ttl_hours=72, actor="test")
-        await redeem_invite(uow, code=invite.code, chat_id=user_id, user_id=user_id, is_group=False,
-                            name=unit_name, language="zh")
+        await redeem_invite(
+            uow,
+            code=invite.code,
+            chat_id=user_id,
+            user_id=user_id,
+            is_group=False,
+            name=unit_name,
+            language="zh",
+        )
 
 
 async def test_a_run_stopped_half_way_is_resumed_without_doubles(app: App) -> None:
@@ -102,8 +113,9 @@ async def test_a_run_stopped_half_way_is_resumed_without_doubles(app: App) -> No
     assert await jobs.background_idle(seconds=60)
     assert await _counts(app) == (0, total, total)
     async with app.sessions() as session:
-        keys = (await session.scalars(select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.purpose == "dispatch"))).all()
+        keys = (
+            await session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.purpose == "dispatch"))
+        ).all()
         done = (await session.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_id == COORD))).all()
     assert len(keys) == len(set(keys)) > 0
     assert len(done) == 1 and f"已交办：{total} 个分配" in done[0]

@@ -296,7 +296,8 @@ async def test_coordination_scenario_through_real_process(tmp_path: Path, seeded
                 assert "已签收任务" not in answer.text, f"{what}: {answer.text}"
             await settle(lambda: False, 1.0)
             assert scalar(env, not_scheduled) == events_before, query(
-                env, "SELECT at, actor, kind, entity, entity_id FROM event ORDER BY id DESC LIMIT 5")
+                env, "SELECT at, actor, kind, entity, entity_id FROM event ORDER BY id DESC LIMIT 5"
+            )
             assert (
                 query(env, "SELECT id, status, acknowledged_at FROM assignment ORDER BY id")
                 == assignments_before
@@ -590,29 +591,42 @@ async def test_two_policies_and_a_correction_through_real_process(tmp_path: Path
             # --- measure 2 exists in both: asked with a button per policy, nothing dispatched meanwhile
             mark = srv.mark()
             srv.command(COORD, "/dispatch 2")
-            question = await srv.wait_for(chat_id=COORD, text_contains="个政策中都有", since=mark, timeout=WAIT)
+            question = await srv.wait_for(
+                chat_id=COORD, text_contains="个政策中都有", since=mark, timeout=WAIT
+            )
             assert "P1-2" in question.body and "P2-2" in question.body, question.body
             assert scalar(env, "SELECT count(*) FROM assignment WHERE status != 'draft'") == 0
             srv.press_button(COORD, question, "P2 ")
-            preview = await srv.wait_for(chat_id=COORD, text_contains="交办预览（措施P2-2）", since=mark, timeout=WAIT)
+            preview = await srv.wait_for(
+                chat_id=COORD, text_contains="交办预览（措施P2-2）", since=mark, timeout=WAIT
+            )
             srv.press_button(COORD, preview, "确认")
             await srv.wait_for(chat_id=COORD, text_contains="已交办", since=mark, timeout=WAIT)
             g_task = await srv.wait_for(
-                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body, chat_id=GONGXIN, since=mark, timeout=WAIT
+                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body,
+                chat_id=GONGXIN,
+                since=mark,
+                timeout=WAIT,
             )
             assert "P2-2.1" in g_task.body and "P1-" not in g_task.body, g_task.body
             assert not task_messages(srv, YICHUN), "宜春 has no part in P2-2"
             # The seed's measure 2 by its code, next to it: its messages say P1.
             mark = srv.mark()
             srv.command(COORD, "/dispatch P1-2")
-            preview = await srv.wait_for(chat_id=COORD, text_contains="交办预览（措施P1-2）", since=mark, timeout=WAIT)
+            preview = await srv.wait_for(
+                chat_id=COORD, text_contains="交办预览（措施P1-2）", since=mark, timeout=WAIT
+            )
             srv.press_button(COORD, preview, "确认")
             await srv.wait_for(chat_id=COORD, text_contains="已交办", since=mark, timeout=WAIT)
             await srv.wait_until(lambda: len(task_messages(srv, YICHUN)) == 2, timeout=WAIT)
             assert all("P1-2." in s.body and "P2-" not in s.body for s in task_messages(srv, YICHUN))
-            dispatched = dict(query(
-                env, "SELECT p.code, count(*) FROM assignment a JOIN task t ON t.id = a.task_id "
-                "JOIN policy p ON p.id = t.policy_id WHERE a.status != 'draft' GROUP BY p.code"))
+            dispatched = dict(
+                query(
+                    env,
+                    "SELECT p.code, count(*) FROM assignment a JOIN task t ON t.id = a.task_id "
+                    "JOIN policy p ON p.id = t.policy_id WHERE a.status != 'draft' GROUP BY p.code",
+                )
+            )
             assert set(dispatched) == {"P1", "P2"} and dispatched["P1"] == MEASURE_TWO_ASSIGNMENTS, dispatched
 
             # --- the coordinator corrects P2-2.1: 宜春 becomes its lead instead of 发改委
@@ -623,24 +637,47 @@ async def test_two_policies_and_a_correction_through_real_process(tmp_path: Path
             await srv.wait_for(chat_id=COORD, text_contains="搜索", since=mark, timeout=WAIT)
             srv.send_text(COORD, "宜春")
             choices = await srv.wait_for(
-                lambda s: any(YICHUN_UNIT in b for b in s.button_texts), chat_id=COORD, since=mark, timeout=WAIT
+                lambda s: any(YICHUN_UNIT in b for b in s.button_texts),
+                chat_id=COORD,
+                since=mark,
+                timeout=WAIT,
             )
             await answer_to(srv, srv.press_button(COORD, choices, "省发展改革委"))  # unchoose the old lead
             await answer_to(srv, srv.press_button(COORD, choices, YICHUN_UNIT))
             srv.press_button(COORD, choices, "完成")
-            result = await srv.wait_for(chat_id=COORD, text_contains="已更正任务 P2-2.1", since=mark, timeout=WAIT)
-            assert f"新增负责：{YICHUN_UNIT}" in result.body and "不再负责：省发展改革委" in result.body, result.body
+            result = await srv.wait_for(
+                chat_id=COORD, text_contains="已更正任务 P2-2.1", since=mark, timeout=WAIT
+            )
+            assert f"新增负责：{YICHUN_UNIT}" in result.body and "不再负责：省发展改革委" in result.body, (
+                result.body
+            )
             gained = await srv.wait_for(
-                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body, chat_id=YICHUN, since=mark, timeout=WAIT
+                lambda s: "交办任务" in s.body and P2_CORE_INCOME in s.body,
+                chat_id=YICHUN,
+                since=mark,
+                timeout=WAIT,
             )
             assert "P2-2.1" in gained.body and f"{YICHUN_UNIT}（牵头）" in gained.body, gained.body
             assert any("签收" in b for b in gained.button_texts), gained.button_texts
-            roles = dict(query(
-                env, "SELECT u.name, a.role || ':' || a.status FROM assignment a JOIN unit u ON u.id = a.unit_id "
-                "JOIN task t ON t.id = a.task_id WHERE t.text LIKE ?", (f"%{P2_CORE_INCOME}%",)))
-            assert roles[YICHUN_UNIT] == "lead:assigned" and roles["省发展改革委"].endswith(":cancelled"), roles
-            assert scalar(env, "SELECT count(*) FROM event WHERE kind = 'task.corrected.lead' AND actor = ?",
-                          (f"tg:{COORD}",)) == 1
+            roles = dict(
+                query(
+                    env,
+                    "SELECT u.name, a.role || ':' || a.status FROM assignment a JOIN unit u ON u.id = a.unit_id "
+                    "JOIN task t ON t.id = a.task_id WHERE t.text LIKE ?",
+                    (f"%{P2_CORE_INCOME}%",),
+                )
+            )
+            assert roles[YICHUN_UNIT] == "lead:assigned" and roles["省发展改革委"].endswith(":cancelled"), (
+                roles
+            )
+            assert (
+                scalar(
+                    env,
+                    "SELECT count(*) FROM event WHERE kind = 'task.corrected.lead' AND actor = ?",
+                    (f"tg:{COORD}",),
+                )
+                == 1
+            )
             # The seed's tasks were not touched by P2's correction.
             assert not [s for s in srv.sent[mark:] if s.chat_id == YICHUN and "P1-" in s.body]
 

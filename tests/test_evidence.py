@@ -23,7 +23,9 @@ async def test_files_are_kept_listed_and_sent_on(harness: Harness) -> None:
     async with h.app.sessions() as session:
         files = list((await session.scalars(select(ReportAttachment).order_by(ReportAttachment.id))).all())
     assert [(f.kind, f.file_name, f.file_size) for f in files] == [
-        ("document", "推进会纪要.pdf", len(PDF)), ("photo", "photo.jpg", len(PNG))]
+        ("document", "推进会纪要.pdf", len(PDF)),
+        ("photo", "photo.jpg", len(PNG)),
+    ]
     assert all(f.file_id and f.file_unique_id for f in files)
     # The coordinator's card shows the photo as a photo, not a blank.
     assert any("[图片]" in s.text for s in h.srv.messages_to(COORD))
@@ -64,8 +66,13 @@ async def test_the_ledger_names_the_attachments(harness: Harness, tmp_path) -> N
     assert [r.attachments for r in data.reports] == ["推进会纪要.pdf", "[图片]"]
     path = tmp_path / "ledger.xlsx"
     write_ledger(data, path, lang="zh")
-    cells = [str(c.value) for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row
-             if c.value is not None]
+    cells = [
+        str(c.value)
+        for ws in openpyxl.load_workbook(path).worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    ]
     assert any("附件：推进会纪要.pdf" in c for c in cells) and any("附件：[图片]" in c for c in cells)
 
 
@@ -102,13 +109,22 @@ async def test_a_voice_and_a_video_reply_are_reports_the_coordinator_can_open(ha
     async with h.app.sessions() as session:
         from models import ProgressReport
 
-        reports = list((await session.scalars(select(ProgressReport).where(ProgressReport.assignment_id == aid)
-                                              .order_by(ProgressReport.id))).all())
+        reports = list(
+            (
+                await session.scalars(
+                    select(ProgressReport)
+                    .where(ProgressReport.assignment_id == aid)
+                    .order_by(ProgressReport.id)
+                )
+            ).all()
+        )
         files = list((await session.scalars(select(ReportAttachment).order_by(ReportAttachment.id))).all())
     # Both are reports of the task, stored verbatim (the voice with no words), each with its file.
     assert [r.raw_text for r in reports] == ["", "现场施工已过半"]
     assert [(f.report_id, f.kind, f.file_size) for f in files] == [
-        (reports[0].id, "voice", len(b"OggS-voice-note")), (reports[1].id, "video", len(b"MP4-site-visit"))]
+        (reports[0].id, "voice", len(b"OggS-voice-note")),
+        (reports[1].id, "video", len(b"MP4-site-visit")),
+    ]
     assert files[0].file_id.startswith("AwAC") and files[1].file_name == "现场.mp4"
     # The contact is answered for each; the coordinator's card shows a voice as [语音], not a blank.
     assert any("[语音]" in s.text for s in h.srv.messages_to(COORD))
@@ -127,4 +143,8 @@ async def test_a_voice_and_a_video_reply_are_reports_the_coordinator_can_open(ha
     h.srv.press(COORD, detail, f"ev:{files[1].id}")
     await h.deliver()
     video = h.srv.messages_to(COORD)[-1]
-    assert video.method == "sendVideo" and video.file_id == files[1].file_id and "宜春市人民政府" in (video.caption or "")
+    assert (
+        video.method == "sendVideo"
+        and video.file_id == files[1].file_id
+        and "宜春市人民政府" in (video.caption or "")
+    )

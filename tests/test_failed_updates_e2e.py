@@ -53,8 +53,13 @@ class PipedBotProcess(BotProcess):
         from tests.e2e_support import duban_argv
 
         self.proc = await asyncio.create_subprocess_exec(
-            *duban_argv("run"), cwd=self.env.workdir, env=self.env.environ(), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            *duban_argv("run"),
+            cwd=self.env.workdir,
+            env=self.env.environ(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         self._reader = asyncio.create_task(self._copy_log())
         return self
 
@@ -90,7 +95,8 @@ def reports(env: Env) -> list[str]:
 # its server.
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
 async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announced(
-    tmp_path: Path, seeded_db: Env  # noqa: F811
+    tmp_path: Path,
+    seeded_db: Env,  # noqa: F811
 ) -> None:
     async with FakeBotAPI() as srv:
         people(srv)
@@ -100,7 +106,9 @@ async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announce
         second = PipedBotProcess(env, "second")
         try:
             await first.start()
-            codes = {unit: await cli_invite(srv, env, unit) for unit in (YICHUN_UNIT, GONGXIN_UNIT, NANCHANG_UNIT)}
+            codes = {
+                unit: await cli_invite(srv, env, unit) for unit in (YICHUN_UNIT, GONGXIN_UNIT, NANCHANG_UNIT)
+            }
             await wait_ready(srv, first, 0)
             srv.command(YICHUN, f"/start {codes[YICHUN_UNIT]}")
             srv.command(GONGXIN, f"/start {codes[GONGXIN_UNIT]}")
@@ -108,10 +116,18 @@ async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announce
             for chat in (YICHUN, GONGXIN, NANCHANG_GROUP):
                 await srv.wait_for(chat_id=chat, text_contains="绑定成功", timeout=WAIT)
             await dispatch_measure_two(srv, expected_messages=4)
-            await srv.wait_until(lambda: scalar(env, "SELECT count(*) FROM outboxmessage WHERE state != 'sent'") == 0
-                                 and not srv.pending_updates, timeout=WAIT)
-            targets = {YICHUN: task_messages(srv, YICHUN)[0], GONGXIN: task_messages(srv, GONGXIN)[0],
-                       NANCHANG_MEMBER: task_messages(srv, NANCHANG_GROUP)[0]}
+            await srv.wait_until(
+                lambda: (
+                    scalar(env, "SELECT count(*) FROM outboxmessage WHERE state != 'sent'") == 0
+                    and not srv.pending_updates
+                ),
+                timeout=WAIT,
+            )
+            targets = {
+                YICHUN: task_messages(srv, YICHUN)[0],
+                GONGXIN: task_messages(srv, GONGXIN)[0],
+                NANCHANG_MEMBER: task_messages(srv, NANCHANG_GROUP)[0],
+            }
             reports_before = reports(env)
 
             # --- the disk is full: the database's journal cannot grow any more
@@ -139,7 +155,7 @@ async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announce
             assert "已保存" not in apology.body and "暂存" not in apology.body, apology.body
             await asyncio.sleep(1.5)  # a few rounds of retrying it
             assert [u["message"]["text"] for u in srv.pending_updates] == [LATE], "not confirmed to Telegram"
-            assert len(srv.messages_to(YICHUN)[srv.messages_to(YICHUN).index(apology):]) == 1, "told once"
+            assert len(srv.messages_to(YICHUN)[srv.messages_to(YICHUN).index(apology) :]) == 1, "told once"
             assert len(parked(env)) == 3
             await first.terminate(30)
 
@@ -153,7 +169,7 @@ async def test_replies_that_fail_on_a_full_disk_are_parked_replayed_and_announce
             for chat in (YICHUN, GONGXIN, NANCHANG_GROUP):
                 await srv.wait_for(chat_id=chat, text_contains="已收到", since=mark, timeout=WAIT)
             await srv.wait_until(lambda: LATE in reports(env), timeout=WAIT)
-            stored = reports(env)[len(reports_before):]
+            stored = reports(env)[len(reports_before) :]
             assert sorted(stored) == sorted([*REPLIES.values(), LATE]), stored
             assert not dead_letter_file(env).exists()
             assert await second.terminate(30) == 0, log_outline(second)

@@ -23,7 +23,9 @@ from tests.test_outbox_sender import bot, make_sender, srv  # noqa: F401  (fixtu
 
 
 async def test_forty_chats_answered_every_second_do_not_hold_back_a_dispatch(
-    app: App, srv: FakeBotAPI, bot: Bot  # noqa: F811
+    app: App,
+    srv: FakeBotAPI,  # noqa: F811
+    bot: Bot,  # noqa: F811
 ) -> None:
     """40 people each get an answer every second (more than the 30/s budget); a task message
     dispatched meanwhile must still go out within a couple of seconds, not when they stop."""
@@ -48,8 +50,9 @@ async def test_forty_chats_answered_every_second_do_not_hold_back_a_dispatch(
         await asyncio.sleep(2.0)
         async with app.sessions() as session, session.begin():
             for chat in task_chats:
-                outbox.enqueue(session, chat_id=chat, text=f"📌 交办任务 {chat}", now=app.clock.now(),
-                               purpose="dispatch")
+                outbox.enqueue(
+                    session, chat_id=chat, text=f"📌 交办任务 {chat}", now=app.clock.now(), purpose="dispatch"
+                )
         sender.wake()
         queued_at = time.monotonic()
         try:
@@ -64,7 +67,8 @@ async def test_forty_chats_answered_every_second_do_not_hold_back_a_dispatch(
         await asyncio.wait_for(running, 10)
     delivered = [c for c in task_chats if srv.messages_to(c)]
     assert len(delivered) == len(task_chats) and waited < 3.0, (
-        f"{len(delivered)} of {len(task_chats)} task messages out after {waited:.1f} s of a flood of answers")
+        f"{len(delivered)} of {len(task_chats)} task messages out after {waited:.1f} s of a flood of answers"
+    )
     # Answers still went out meanwhile, near the rate limit, and nothing was refused.
     assert sum(1 for s in srv.sent if s.chat_id in writers) >= 60
     assert srv.stats["rejected_429"] == 0
@@ -90,8 +94,9 @@ async def test_a_stranger_gets_one_answer_per_period_and_their_rows_are_purged(h
 
     async with h.app.sessions() as session:
         claims = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
-        task_rows = await session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.purpose == "dispatch"))
+        task_rows = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose == "dispatch")
+        )
         events_before = await session.scalar(select(func.count(Event.id)))
     assert claims and claims >= 7 and task_rows
 
@@ -102,13 +107,23 @@ async def test_a_stranger_gets_one_answer_per_period_and_their_rows_are_purged(h
     assert await jobs.purge() > 0
     async with h.app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 0
-        assert await session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.chat_id == STRANGER)) == 0
+        assert (
+            await session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.chat_id == STRANGER)
+            )
+            == 0
+        )
         # Finished answers to members went too; the task messages and the audit trail stay.
-        assert await session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.purpose == "reply")) == 0
-        assert await session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.purpose == "dispatch")) == task_rows
+        assert (
+            await session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose == "reply"))
+            == 0
+        )
+        assert (
+            await session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose == "dispatch")
+            )
+            == task_rows
+        )
         assert await session.scalar(select(func.count(Event.id))) == events_before
     # A reply to the task message is still stored after the purge.
     h.srv.send_text(YICHUN, "完成30%", reply_to=task_msg)

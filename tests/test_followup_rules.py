@@ -129,19 +129,26 @@ def test_ack_disabled_by_zero(cal: WorkCalendar) -> None:
 
 
 def test_an_unacknowledged_task_without_deadline_keeps_its_rhythm_after_the_escalation(
-        cal: WorkCalendar) -> None:
+    cal: WorkCalendar,
+) -> None:
     # With a deadline, warnings and overdue reminders follow the escalation; without one the
     # rhythm's requests must, or the unit is never asked again.
     plan = plan_followups(facts(), S, cal, now=sh(2025, 10, 10, 10), horizon_days=21)
     kinds = [(p.kind, p.key) for p in plan]
     assert kinds[0] == ("ack_escalation", f"{AID}:ack_escalation")
     requests = [p for p in plan if p.kind == "progress_request"]
-    assert [p.key for p in requests] == [f"{AID}:progress:2025-W42", f"{AID}:progress:2025-W43",
-                                         f"{AID}:progress:2025-W44"]
+    assert [p.key for p in requests] == [
+        f"{AID}:progress:2025-W42",
+        f"{AID}:progress:2025-W43",
+        f"{AID}:progress:2025-W44",
+    ]
     assert all(p.due_at > plan[0].due_at for p in requests)
     # A deadline far ahead: no requests yet while unacknowledged (the ack follow-ups speak).
-    assert not [p for p in plan_followups(facts(due_on=FAR), S, cal, now=sh(2025, 10, 10, 10), horizon_days=21)
-                if p.kind == "progress_request"]
+    assert not [
+        p
+        for p in plan_followups(facts(due_on=FAR), S, cal, now=sh(2025, 10, 10, 10), horizon_days=21)
+        if p.kind == "progress_request"
+    ]
 
 
 # ------------------------------------------------------------------------------ progress requests

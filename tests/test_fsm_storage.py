@@ -54,7 +54,9 @@ async def test_a_half_finished_flow_survives_a_restart(harness: Harness) -> None
     h.srv.press_button(YICHUN, task_msg, "申请延期")
     await h.deliver()
     # The process restarts: a new Dispatcher and storage over the same database.
-    h.dispatcher = build_dispatcher(h.app, storage=SqlStorage(h.app.sessions, h.app.clock, gate=h.app.gate), sender=h.sender)
+    h.dispatcher = build_dispatcher(
+        h.app, storage=SqlStorage(h.app.sessions, h.app.clock, gate=h.app.gate), sender=h.sender
+    )
     h.srv.send_text(YICHUN, "2025-12-31 等待用地批复")
     await h.deliver()
     assert "已提交" in h.srv.messages_to(YICHUN)[-1].text

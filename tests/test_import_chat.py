@@ -110,14 +110,27 @@ async def test_a_text_file_is_previewed_corrected_and_saved_on_confirm(harness: 
     async with h.app.sessions() as session:
         policy = (await session.scalars(select(Policy))).one()
         assert policy.doc_number == "赣府厅字〔2026〕9号"
-        leads = (await session.execute(
-            select(Unit.name).join(Assignment, Assignment.unit_id == Unit.id).join(Task, Task.id == Assignment.task_id)
-            .where(Task.policy_id == policy.id, Assignment.role == "lead"))).scalars().all()
+        leads = (
+            (
+                await session.execute(
+                    select(Unit.name)
+                    .join(Assignment, Assignment.unit_id == Unit.id)
+                    .join(Task, Task.id == Assignment.task_id)
+                    .where(Task.policy_id == policy.id, Assignment.role == "lead")
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert "省财政厅" not in leads and "省发展改革委" in leads
         assert await session.scalar(select(Unit).where(Unit.name == "省数字经济促进中心")) is None
         kinds = set((await session.scalars(select(Event.kind).where(Event.entity == "import_draft"))).all())
-        assert {"import.previewed", "import.corrected.lead", "import.corrected.unit_mapped",
-                "import.confirmed"} <= kinds
+        assert {
+            "import.previewed",
+            "import.corrected.lead",
+            "import.corrected.unit_mapped",
+            "import.confirmed",
+        } <= kinds
         corrected = await session.scalar(select(Event).where(Event.kind == "import.corrected.lead"))
         assert corrected is not None and corrected.actor == f"tg:{COORD}"
         assert corrected.data == {"where": "3.1", "before": ["省财政厅"], "after": ["省发展改革委"]}

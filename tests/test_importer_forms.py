@@ -44,7 +44,12 @@ def _task(dec, measure: int, seq: int = 1):
 def test_central_first_listed_rule_inside_the_clause(directory):
     dec = decompose(_read("central_guobanfa.txt"), directory)
     assert dec.policy.doc_number == "国办发〔2026〕8号" and dec.policy.issued_on == date(2026, 3, 10)
-    assert [m.title for m in dec.measures] == ["拓展两个市场", "优化退税服务", "推进通关便利化", "培育外贸新业态"]
+    assert [m.title for m in dec.measures] == [
+        "拓展两个市场",
+        "优化退税服务",
+        "推进通关便利化",
+        "培育外贸新业态",
+    ]
     resolver = Resolver(directory)
     firsts = ["税务总局", "税务总局", "海关总署", "商务部"]
     counts = [3, 2, 2, 3]
@@ -75,7 +80,11 @@ def test_province_subjects_and_verb_clauses(directory):
     assert subject.lead == ["省自然资源厅"] and subject.rhythm == "quarterly"
     assert subject.due == date(2026, 3, 31)  # the first quarter end after the issue date
     assert subject.evidence["units"][0] == {
-        "unit": "省自然资源厅", "role": "lead", "from": "sentence", "words": "省自然资源厅要"}
+        "unit": "省自然资源厅",
+        "role": "lead",
+        "from": "sentence",
+        "words": "省自然资源厅要",
+    }
     pair = _task(dec, 2, 2)  # "由省财政厅牵头，省地方金融管理局配合"
     assert pair.lead == ["省财政厅"] and pair.co == ["省地方金融管理局"]
 
@@ -98,7 +107,8 @@ def test_district_unit_lines_and_labels(directory):
     assert not any(label in n for n in names for label in ("单位", "领导", "时限"))
     assert first.evidence["units"][0]["words"] == "牵头单位：区行政审批局"
     assert {"unit": "区统计局", "role": "support", "from": "clause", "words": "数据提供单位：区统计局"} in (
-        first.evidence["units"])
+        first.evidence["units"]
+    )
     assert first.to_json()["support"] == ["区统计局"]
 
 
@@ -141,7 +151,11 @@ def test_deadline_inside_a_verb_clause(directory):
 def _check_table(dec) -> None:
     assert len(dec.measures) == 3  # one measure per row, not one measure for the whole table
     one, two, three = (m.tasks[0] for m in dec.measures)
-    assert one.lead == ["市政务服务数据管理局"] and one.co == ["市发改委", "市财政局"] and one.due == date(2026, 9, 30)
+    assert (
+        one.lead == ["市政务服务数据管理局"]
+        and one.co == ["市发改委", "市财政局"]
+        and one.due == date(2026, 9, 30)
+    )
     assert two.lead == ["市城管局"] and two.co == ["市公安局", "市应急局"] and two.due == date(2026, 12, 31)
     # a flattened copy drops the empty 责任单位 cell: the deadline column is still found by its look
     assert three.lead == ["市政务服务数据管理局"] and not three.co and three.rhythm == "quarterly"
@@ -212,7 +226,9 @@ def test_pdf_scan_without_text(tmp_path):
     pdf.output(str(path))
     with pytest.raises(DocumentError) as info:
         read_document(path)
-    assert info.value.code == "scanned" and "扫描件" in info.value.message_zh and "扫描件.pdf" in str(info.value)
+    assert (
+        info.value.code == "scanned" and "扫描件" in info.value.message_zh and "扫描件.pdf" in str(info.value)
+    )
 
 
 # --- saved web page -------------------------------------------------------------------------------
@@ -220,7 +236,17 @@ def test_pdf_scan_without_text(tmp_path):
 
 def test_html_page_body_only(directory):
     text = _read("portal_page.html")
-    for chrome in ("首页", "政务服务", "当前位置", "分享到", "相关文件", "备案号", "网站地图", "字体", "document.write"):
+    for chrome in (
+        "首页",
+        "政务服务",
+        "当前位置",
+        "分享到",
+        "相关文件",
+        "备案号",
+        "网站地图",
+        "字体",
+        "document.write",
+    ):
         assert chrome not in text, chrome
     dec = decompose(text, directory)
     assert dec.policy.title == "某省人民政府办公厅关于印发某省促进人工智能产业发展行动方案的通知"
@@ -233,7 +259,9 @@ def test_html_page_body_only(directory):
 
 
 def test_html_gbk_page_by_meta_charset(directory, tmp_path):
-    page = (FORMS / "portal_page.html").read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="gbk"')
+    page = (
+        (FORMS / "portal_page.html").read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="gbk"')
+    )
     path = tmp_path / "page.htm"
     path.write_bytes(page.encode("gb18030"))
     assert "建设全省算力调度平台" in read_document(path)
@@ -244,7 +272,11 @@ def test_html_gbk_page_by_meta_charset(directory, tmp_path):
 
 def test_big5_and_latin1_are_refused(tmp_path):
     big5 = tmp_path / "big5.txt"
-    big5.write_bytes("關於促進產業鏈高質量發展的若干措施。一、持續做強產業鏈條。（責任單位：省工業和信息化廳）".encode("big5"))
+    big5.write_bytes(
+        "關於促進產業鏈高質量發展的若干措施。一、持續做強產業鏈條。（責任單位：省工業和信息化廳）".encode(
+            "big5"
+        )
+    )
     with pytest.raises(DocumentError) as info:
         read_document(big5)
     assert info.value.code == "encoding" and "Big5" in info.value.message_zh
@@ -262,7 +294,11 @@ def test_size_limits(tmp_path):
     path.write_text("一、推进工作。（责任单位：省财政厅）\n" * 300, encoding="utf-8")
     with pytest.raises(DocumentError) as info:
         read_document(path, max_chars=2_000)
-    assert info.value.code == "too_large" and "2,000" in info.value.message_zh and "IMPORT_MAX_CHARS" in str(info.value)
+    assert (
+        info.value.code == "too_large"
+        and "2,000" in info.value.message_zh
+        and "IMPORT_MAX_CHARS" in str(info.value)
+    )
     with pytest.raises(DocumentError) as info:
         read_document(path, max_bytes=1_000)
     assert info.value.code == "too_large" and "IMPORT_MAX_BYTES" in info.value.message_zh
@@ -296,7 +332,11 @@ def test_cli_explain_and_json_evidence(monkeypatch, tmp_path, capsys):
     task = data["measures"][0]["tasks"][0]
     assert task["support"] == ["区统计局"]
     assert task["evidence"]["units"][0] == {
-        "unit": "区行政审批局", "role": "lead", "from": "clause", "words": "牵头单位：区行政审批局"}
+        "unit": "区行政审批局",
+        "role": "lead",
+        "from": "clause",
+        "words": "牵头单位：区行政审批局",
+    }
 
 
 def test_notice_instructions_then_the_plan(directory):
@@ -304,7 +344,10 @@ def test_notice_instructions_then_the_plan(directory):
     dec = decompose(_read("district_notice_plan.txt"), directory)
     assert dec.policy.doc_number == "蔡政办〔2023〕1号" and dec.policy.issued_on == date(2023, 1, 3)
     assert [m.title for m in dec.measures] == [
-        "地区生产总值增长7%以上", "规上工业增加值增长12%以上", "加快建设产业园区，2023年底前建成标准厂房10万平方米"]
+        "地区生产总值增长7%以上",
+        "规上工业增加值增长12%以上",
+        "加快建设产业园区，2023年底前建成标准厂房10万平方米",
+    ]
     assert _task(dec, 1).lead == ["区发展和改革局"]
     third = _task(dec, 3)
     assert third.lead == ["区发展和改革局"] and third.co == ["区自然资源和规划局", "区住房和城市更新局"]
@@ -336,7 +379,9 @@ def test_table_rows_on_one_line(directory):
     dec = decompose(_read("fengong_tabs.md"), directory)
     assert len(dec.measures) == 3
     one, two, three = (m.tasks[0] for m in dec.measures)
-    assert one.text == "建成政务大数据平台。" and one.lead == ["市数据局"] and one.co == ["市发改委", "市财政局"]
+    assert (
+        one.text == "建成政务大数据平台。" and one.lead == ["市数据局"] and one.co == ["市发改委", "市财政局"]
+    )
     assert one.due == date(2026, 9, 30)
     # the 牵头单位 cell is empty: the 责任单位 unit is the one responsible, not shifted into the lead's column
     assert two.lead == ["市公安局"] and two.due == date(2026, 12, 31)
@@ -380,7 +425,12 @@ def test_import_stores_the_data_provider_as_support(monkeypatch, tmp_path, capsy
             "SELECT u.name, a.role FROM assignment a JOIN unit u ON u.id = a.unit_id "
             "JOIN task t ON t.id = a.task_id JOIN measure m ON m.id = t.measure_id WHERE m.number = 1"
         ).fetchall()
-    assert sorted(rows) == [("区市场监管局", "co"), ("区税务局", "co"), ("区统计局", "support"), ("区行政审批局", "lead")]
+    assert sorted(rows) == [
+        ("区市场监管局", "co"),
+        ("区税务局", "co"),
+        ("区统计局", "support"),
+        ("区行政审批局", "lead"),
+    ]
 
 
 def test_table_rows_numbered_with_their_task(directory):

@@ -180,7 +180,9 @@ def test_responsibility_list_as_a_table():
 
 @pytest.mark.parametrize("name", sorted(p.name for p in GENRES.iterdir()))
 def test_no_clause_is_left_in_a_task(name):
-    office = {"central": "central", "province": "广东省", "city": "广东省韶关市"}.get(name.split("_")[0], "湖北省武汉市")
+    office = {"central": "central", "province": "广东省", "city": "广东省韶关市"}.get(
+        name.split("_")[0], "湖北省武汉市"
+    )
     dec = _load(name, office)
     for m in dec.measures:
         for t in m.tasks:

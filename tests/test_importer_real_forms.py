@@ -92,8 +92,15 @@ def test_docx_division_table_with_a_merged_group_column(tmp_path):
 
 def test_a_note_inside_a_clause_carries_the_counties_to_every_later_task():
     dec = _load("city_xize_carry.txt", "江苏省淮安市")
-    counties = {"淮安区人民政府", "淮阴区人民政府", "清江浦区人民政府", "洪泽区人民政府", "涟水县人民政府",
-                "盱眙县人民政府", "金湖县人民政府"}
+    counties = {
+        "淮安区人民政府",
+        "淮阴区人民政府",
+        "清江浦区人民政府",
+        "洪泽区人民政府",
+        "涟水县人民政府",
+        "盱眙县人民政府",
+        "金湖县人民政府",
+    }
     first, second, third = (m.tasks[-1] for m in dec.measures)
     assert first.lead == ["淮安市工业和信息化局"] and set(first.local) == counties
     assert "不再单独列出" not in first.co
@@ -101,7 +108,9 @@ def test_a_note_inside_a_clause_carries_the_counties_to_every_later_task():
     assert second.lead == ["淮安市工业和信息化局"] and second.co[0] == "淮安市财政局"
     assert set(second.local) == counties and "园区管委会" in second.co
     # a unit line broken by the page inside "各县（市、区）政府（管委会）"
-    assert third.lead == ["淮安市卫生健康委"] and "市疾控中心" in third.co  # not in the directory: kept as written, for review
+    assert (
+        third.lead == ["淮安市卫生健康委"] and "市疾控中心" in third.co
+    )  # not in the directory: kept as written, for review
     assert counties <= set(third.local)
     assert not [w for w in dec.warnings if "不像单位名称" in w or "\x00" in w]
 
@@ -139,7 +148,9 @@ def test_pinyin_that_mirror_sites_put_after_characters_is_dropped():
     task = dec.measures[0].tasks[0]
     assert task.text == "新建5G基站1万个以上。"
     assert task.lead == ["山东省通信管理局"] and task.co == ["山东省工业和信息化厅"]
-    plain = decompose("某方案\n一、任务\n1.推广政府和社会资本合作（ppp）模式。（省财政厅负责）\n", load_directory())
+    plain = decompose(
+        "某方案\n一、任务\n1.推广政府和社会资本合作（ppp）模式。（省财政厅负责）\n", load_directory()
+    )
     assert "（ppp）" in plain.measures[0].tasks[0].text
 
 
@@ -182,13 +193,37 @@ def test_first_responsible_unit_leads_when_the_document_says_so():
 
 def test_group_cell_given_on_its_first_row_only():
     # a saved page's table with a rowspan: the group's cell comes once, blank lines end the rows
-    text = "\n".join([
-        "某县重点工作分工表", "领域", "序号", "重点任务", "牵头单位", "完成时限", "",
-        "产业发展", "1", "新建标准厂房10万平方米。", "县工信局", "2026年底前", "",
-        "2", "引进亿元项目5个。", "县商务局", "每季度", "",
-        "社会民生", "3", "改造老旧小区12个。", "县住建局", "2026年10月底前", "",
-    ])
+    text = "\n".join(
+        [
+            "某县重点工作分工表",
+            "领域",
+            "序号",
+            "重点任务",
+            "牵头单位",
+            "完成时限",
+            "",
+            "产业发展",
+            "1",
+            "新建标准厂房10万平方米。",
+            "县工信局",
+            "2026年底前",
+            "",
+            "2",
+            "引进亿元项目5个。",
+            "县商务局",
+            "每季度",
+            "",
+            "社会民生",
+            "3",
+            "改造老旧小区12个。",
+            "县住建局",
+            "2026年10月底前",
+            "",
+        ]
+    )
     dec = decompose(text, load_directory(province="江苏省南京市"))
     assert [(m.title, [t.lead for t in m.tasks]) for m in dec.measures] == [
-        ("产业发展", [["县工信局"], ["县商务局"]]), ("社会民生", [["县住建局"]])]
+        ("产业发展", [["县工信局"], ["县商务局"]]),
+        ("社会民生", [["县住建局"]]),
+    ]
     assert dec.measures[1].tasks[0].due == date(2026, 10, 31)

@@ -32,26 +32,66 @@ async def _replies_in_one_delivery(h: Harness) -> None:
 
 async def _snapshot(h: Harness) -> dict[str, Any]:
     """Everything a reply can change, without anything two databases may number differently."""
-    seen = {chat: [(s.text, s.button_texts) for s in h.srv.messages_to(chat)]
-            for chat in (YICHUN, NANCHANG_GROUP, COORD)}
+    seen = {
+        chat: [(s.text, s.button_texts) for s in h.srv.messages_to(chat)]
+        for chat in (YICHUN, NANCHANG_GROUP, COORD)
+    }
     async with h.app.sessions() as session:
-        reports = [(r.assignment_id, r.contact_id, r.chat_id, r.message_id, r.author, r.raw_text, r.attachment_kind,
-                    r.attachment_file_id, r.parsed_status, r.parsed_percent, r.parse_ok, r.review_state,
-                    r.notified_at, r.created_at)
-                   for r in (await session.scalars(select(ProgressReport).order_by(ProgressReport.id))).all()]
-        assignments = [(a.id, a.status, a.percent, a.acknowledged_at, a.last_report_at, a.claimed_done_at,
-                        a.updated_at)
-                       for a in (await session.scalars(select(Assignment).order_by(Assignment.id))).all()]
-        events = sorted((e.at, e.actor, e.kind, e.entity, e.entity_id, e.from_state, e.to_state, e.reason,
-                         repr(sorted((e.data or {}).items())))
-                        for e in (await session.scalars(select(Event))).all())
-        outbox = [(m.chat_id, m.text, m.purpose, m.reply_markup, m.reply_to_message_id, m.state, m.assignment_id)
-                  for m in (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()]
-        followups = sorted((f.assignment_id, f.kind, f.key, f.due_at, f.state)
-                           for f in (await session.scalars(select(Followup))).all())
+        reports = [
+            (
+                r.assignment_id,
+                r.contact_id,
+                r.chat_id,
+                r.message_id,
+                r.author,
+                r.raw_text,
+                r.attachment_kind,
+                r.attachment_file_id,
+                r.parsed_status,
+                r.parsed_percent,
+                r.parse_ok,
+                r.review_state,
+                r.notified_at,
+                r.created_at,
+            )
+            for r in (await session.scalars(select(ProgressReport).order_by(ProgressReport.id))).all()
+        ]
+        assignments = [
+            (a.id, a.status, a.percent, a.acknowledged_at, a.last_report_at, a.claimed_done_at, a.updated_at)
+            for a in (await session.scalars(select(Assignment).order_by(Assignment.id))).all()
+        ]
+        events = sorted(
+            (
+                e.at,
+                e.actor,
+                e.kind,
+                e.entity,
+                e.entity_id,
+                e.from_state,
+                e.to_state,
+                e.reason,
+                repr(sorted((e.data or {}).items())),
+            )
+            for e in (await session.scalars(select(Event))).all()
+        )
+        outbox = [
+            (m.chat_id, m.text, m.purpose, m.reply_markup, m.reply_to_message_id, m.state, m.assignment_id)
+            for m in (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        ]
+        followups = sorted(
+            (f.assignment_id, f.kind, f.key, f.due_at, f.state)
+            for f in (await session.scalars(select(Followup))).all()
+        )
         claimed = sorted((await session.scalars(select(ProcessedUpdate.update_id))).all())
-    return {"seen": seen, "reports": reports, "assignments": assignments, "events": events, "outbox": outbox,
-            "followups": followups, "claimed": claimed}
+    return {
+        "seen": seen,
+        "reports": reports,
+        "assignments": assignments,
+        "events": events,
+        "outbox": outbox,
+        "followups": followups,
+        "claimed": claimed,
+    }
 
 
 async def test_each_reply_is_stored_read_and_answered(harness: Harness) -> None:
@@ -59,13 +99,22 @@ async def test_each_reply_is_stored_read_and_answered(harness: Harness) -> None:
     await _replies_in_one_delivery(h)
     async with h.app.sessions() as session:
         reports = list((await session.scalars(select(ProgressReport).order_by(ProgressReport.id))).all())
-        received = (await session.scalars(select(Event.entity_id).where(Event.kind == "report.received"))).all()
-    assert [r.raw_text for r in reports] == ["本周完成选址，完成60%", "受阻，需协调用地指标", "现场照片", "已完成"]
+        received = (
+            await session.scalars(select(Event.entity_id).where(Event.kind == "report.received"))
+        ).all()
+    assert [r.raw_text for r in reports] == [
+        "本周完成选址，完成60%",
+        "受阻，需协调用地指标",
+        "现场照片",
+        "已完成",
+    ]
     assert [(r.parsed_status, r.parsed_percent) for r in reports][:2] == [("progress", 60), ("blocked", None)]
     assert reports[2].attachment_kind == "photo" and reports[3].parsed_status == "done"
     assert sorted(received) == [r.id for r in reports]
     # Each reply is answered in its own chat, as a reply to it; the coordinator hears of each.
-    acks = [s for chat in (YICHUN, NANCHANG_GROUP) for s in h.srv.messages_to(chat) if "已收到" in (s.text or "")]
+    acks = [
+        s for chat in (YICHUN, NANCHANG_GROUP) for s in h.srv.messages_to(chat) if "已收到" in (s.text or "")
+    ]
     assert len(acks) == 4 and all(any(f"报送#{r.id}" in a.text for a in acks) for r in reports)
     notices = [s for s in h.srv.messages_to(COORD) if "📨" in (s.text or "")]
     assert len(notices) == 4
@@ -83,7 +132,10 @@ async def test_replies_to_closed_tasks_and_other_messages_get_the_usual_answers(
     await h.deliver()
     assert "已办结" in h.srv.messages_to(YICHUN)[-2].text
     # Not a task message: a plain report, on 宜春's one task still open.
-    assert "已收到任务 " in h.srv.messages_to(YICHUN)[-1].text and f"#{aid} " not in h.srv.messages_to(YICHUN)[-1].text
+    assert (
+        "已收到任务 " in h.srv.messages_to(YICHUN)[-1].text
+        and f"#{aid} " not in h.srv.messages_to(YICHUN)[-1].text
+    )
     async with h.app.sessions() as session:
         kept = (await session.scalars(select(ProgressReport.raw_text))).all()
     assert "补充：验收材料已归档" in kept  # nothing a unit sends is thrown away
@@ -136,8 +188,9 @@ async def test_the_same_update_twice_counts_once(harness: Harness) -> None:
     assert sum("30%" in (s.text or "") for s in h.srv.messages_to(YICHUN)) == 1
 
 
-async def test_a_reply_that_cannot_be_read_is_kept_and_the_others_go_on(harness: Harness,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_reply_that_cannot_be_read_is_kept_and_the_others_go_on(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = harness
     task_msg = await dispatch_and_find(h)
     group_task = _tasks(h, NANCHANG_GROUP)[0]
@@ -179,8 +232,10 @@ async def test_replies_on_postgresql_change_what_they_change_on_sqlite(pg_url: s
     from tests.conftest import _harness
 
     await asyncio.to_thread(upgrade, pg_url)
-    pg_app = App.build(Settings(_env_file=None, database_url=pg_url, bot_token=None, notice_window_seconds=0),
-                       clock=harness.app.clock)
+    pg_app = App.build(
+        Settings(_env_file=None, database_url=pg_url, bot_token=None, notice_window_seconds=0),
+        clock=harness.app.clock,
+    )
     try:
         async for on_pg in _harness(pg_app):
             await _replies_in_one_delivery(harness)

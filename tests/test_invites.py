@@ -57,7 +57,9 @@ async def test_invite_code_reaches_the_coordinator_but_not_the_outbox(harness: H
     assert "省商务厅" in h.srv.messages_to(STRANGER)[-1].text
 
 
-async def test_a_code_lost_in_a_restart_is_reported_not_leaked(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_code_lost_in_a_restart_is_reported_not_leaked(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = harness
     await _setup(h)
     await h.sender.stop()  # the bot "stops" before sending
@@ -70,8 +72,13 @@ async def test_a_code_lost_in_a_restart_is_reported_not_leaked(harness: Harness,
     from bot.telegram.sender import Limits, OutboxSender
     from bot.telegram.transport import AiogramTransport
 
-    sender = OutboxSender(h.app.sessions, AiogramTransport(h.bot), h.app.clock,
-                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=h.app.gate)
+    sender = OutboxSender(
+        h.app.sessions,
+        AiogramTransport(h.bot),
+        h.app.clock,
+        Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000),
+        gate=h.app.gate,
+    )
     await sender.drain(timeout=20)
     sent = h.srv.messages_to(COORD)[-1].text
     assert "重新发送 /invite" in sent and "⟦" not in sent and not CODE.search(sent), sent
@@ -144,7 +151,9 @@ def test_throttle_counts_a_window_of_failures() -> None:
 
 
 @pytest.mark.parametrize("hours", ["-1", "0", "abc", "100000000"])
-def test_cli_invite_refuses_hours_that_are_not_positive(hours: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_invite_refuses_hours_that_are_not_positive(
+    hours: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import build_parser
 
     with pytest.raises(SystemExit) as caught:
@@ -156,8 +165,9 @@ def test_cli_invite_refuses_hours_that_are_not_positive(hours: str, capsys: pyte
 async def test_create_invite_refuses_a_validity_that_is_not_positive(harness: Harness, hours: int) -> None:
     async with harness.app.sessions() as session, session.begin():
         with pytest.raises(InviteError) as caught:
-            await create_invite(harness.app.unit_of_work(session), unit=None, role="observer", ttl_hours=hours,
-                                actor="test")
+            await create_invite(
+                harness.app.unit_of_work(session), unit=None, role="observer", ttl_hours=hours, actor="test"
+            )
     assert caught.value.code == "bad_ttl"
 
 

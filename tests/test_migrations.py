@@ -50,7 +50,9 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
             result = await dispatch.dispatch(uow, 2, actor="test")
         assert result.assignments == 11
         async with app.sessions() as session:
-            assigned = await session.scalar(select(func.count(Assignment.id)).where(Assignment.status == "assigned"))
+            assigned = await session.scalar(
+                select(func.count(Assignment.id)).where(Assignment.status == "assigned")
+            )
         assert assigned == 11
         # Two presses of 签收 at once: the row lock makes them take turns, one wins.
         from bot.services.access import resolve_actor
@@ -60,10 +62,20 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
         async with app.work() as uow:
             session = uow.session
             unit = await find_unit(uow, "宜春市人民政府")
-            session.add(Contact(unit_id=unit.id, role="contact", chat_id=77, telegram_user_id=77,
-                                created_at=app.clock.now()))
-            aid = await session.scalar(select(Assignment.id).where(Assignment.unit_id == unit.id,
-                                                                   Assignment.status == "assigned").limit(1))
+            session.add(
+                Contact(
+                    unit_id=unit.id,
+                    role="contact",
+                    chat_id=77,
+                    telegram_user_id=77,
+                    created_at=app.clock.now(),
+                )
+            )
+            aid = await session.scalar(
+                select(Assignment.id)
+                .where(Assignment.unit_id == unit.id, Assignment.status == "assigned")
+                .limit(1)
+            )
 
         async def press() -> str:
             async with app.sessions() as session:
@@ -80,8 +92,11 @@ async def test_postgresql_migration_and_a_dispatch(pg_url: str) -> None:
 
         assert sorted(await asyncio.gather(press(), press())) == ["ack.already", "ok"]
         async with app.engine.connect() as conn:
-            diff = await conn.run_sync(lambda sync_conn: compare_metadata(
-                MigrationContext.configure(sync_conn, opts={"compare_type": True}), SQLModel.metadata))
+            diff = await conn.run_sync(
+                lambda sync_conn: compare_metadata(
+                    MigrationContext.configure(sync_conn, opts={"compare_type": True}), SQLModel.metadata
+                )
+            )
         assert diff == []
     finally:
         await app.close()
@@ -105,9 +120,13 @@ def test_policy_codes_backfilled_in_id_order(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
         for pid in (5, 2, 9):
-            conn.execute(text("insert into policy (id, title, short_title, fingerprint, source_name, source_text, "
-                              "created_at) values (:id, 't', 't', :fp, '', '', '2026-01-01 00:00:00')"),
-                         {"id": pid, "fp": f"f{pid}"})
+            conn.execute(
+                text(
+                    "insert into policy (id, title, short_title, fingerprint, source_name, source_text, "
+                    "created_at) values (:id, 't', 't', :fp, '', '', '2026-01-01 00:00:00')"
+                ),
+                {"id": pid, "fp": f"f{pid}"},
+            )
     upgrade(f"sqlite+aiosqlite:///{db}")
     with engine.connect() as conn:
         rows = conn.execute(text("select id, code, kind from policy order by id")).all()

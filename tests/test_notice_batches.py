@@ -28,7 +28,9 @@ async def test_a_units_quick_reports_become_one_card(harness: Harness) -> None:
     h = harness
     h.app.settings.notice_window_seconds = WINDOW
     task = await dispatch_and_find(h)
-    second = next(s for s in h.srv.messages_to(YICHUN) if "交办任务" in s.text and s.message_id != task.message_id)
+    second = next(
+        s for s in h.srv.messages_to(YICHUN) if "交办任务" in s.text and s.message_id != task.message_id
+    )
     mark = len(h.srv.messages_to(COORD))
     replies = ["完成30%", "完成40%，已完成选址", "完成50%"]
     h.srv.send_text(YICHUN, replies[0], reply_to=task)
@@ -93,4 +95,7 @@ async def test_acknowledgements_of_a_window_are_one_notice(harness: Harness) -> 
     await _release(h)
     notices = h.srv.messages_to(COORD)[mark:]
     assert len(notices) == 1
-    assert f"#{assignment_id_of(task)}" in notices[0].text and f"#{assignment_id_of(group_task)}" in notices[0].text
+    assert (
+        f"#{assignment_id_of(task)}" in notices[0].text
+        and f"#{assignment_id_of(group_task)}" in notices[0].text
+    )

@@ -35,7 +35,8 @@ async def _refused_percentage(h: Harness, text: str, shown: str) -> None:
 
 @pytest.mark.parametrize(("text", "shown"), PERCENTS)
 async def test_percentage_outside_0_to_100_is_stored_not_recorded_and_explained(
-        harness: Harness, text: str, shown: str) -> None:
+    harness: Harness, text: str, shown: str
+) -> None:
     await _refused_percentage(harness, text, shown)
 
 

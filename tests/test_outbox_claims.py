@@ -80,12 +80,16 @@ def max_in_window(times: list[float], window: float) -> int:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def two_apps(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[App, App]]:
+async def two_apps(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[tuple[App, App]]:
     if request.param == "postgresql":
         url = await fresh_pg_database()
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-    apps = [App.build(Settings(_env_file=None, database_url=url, bot_token=None), clock=clock) for _ in range(2)]
+    apps = [
+        App.build(Settings(_env_file=None, database_url=url, bot_token=None), clock=clock) for _ in range(2)
+    ]
     async with apps[0].engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     yield apps[0], apps[1]
@@ -107,15 +111,28 @@ async def fresh_pg_database() -> str:
 
 
 def sender(app: App, recorder: Recorder, name: str, **limits: float) -> OutboxSender:
-    return OutboxSender(app.sessions, recorder.transport(name), app.clock, Limits(**limits), gate=app.gate,  # type: ignore[arg-type]
-                        pace=recorder.pace, owner=name)
+    return OutboxSender(
+        app.sessions,
+        recorder.transport(name),
+        app.clock,
+        Limits(**limits),
+        gate=app.gate,  # type: ignore[arg-type]
+        pace=recorder.pace,
+        owner=name,
+    )
 
 
 async def queue(app: App, chats: list[int], per_chat: int = 1) -> list[int]:
     async with app.sessions() as session, session.begin():
         for round_ in range(per_chat):
             for chat in chats:
-                outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}/{round_}", now=app.clock.now(), purpose="followup")
+                outbox.enqueue(
+                    session,
+                    chat_id=chat,
+                    text=f"催办 {chat}/{round_}",
+                    now=app.clock.now(),
+                    purpose="followup",
+                )
     async with app.sessions() as session:
         return list((await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all())
 

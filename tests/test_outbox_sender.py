@@ -181,9 +181,14 @@ async def test_group_never_gets_more_than_its_per_minute_limit(app: App, srv: Fa
 
     srv._limiter.check = check_on_virtual_clock  # type: ignore[method-assign]
     # The real event loop's lag and a claim's time are thirty times longer on this clock.
-    fast = OutboxSender(app.sessions, AiogramTransport(bot), app.clock,
-                        Limits(per_group_per_min=5, per_chat_per_sec=20, late_start=1.0, max_lead=5.0), gate=app.gate,
-                        pace=FastPace())
+    fast = OutboxSender(
+        app.sessions,
+        AiogramTransport(bot),
+        app.clock,
+        Limits(per_group_per_min=5, per_chat_per_sec=20, late_start=1.0, max_lead=5.0),
+        gate=app.gate,
+        pace=FastPace(),
+    )
     await fast.drain(timeout=30)
 
     assert [s.text for s in srv.messages_to(group)] == texts[5:]
@@ -236,14 +241,18 @@ async def test_a_backlog_in_one_chat_does_not_hold_up_other_chats(
     assert srv.stats["rejected_429"] == 0
 
 
-async def _reminders_to_many_chats(app: App, srv: FakeBotAPI, *, first_chat: int, count: int, asking: int) -> int:
+async def _reminders_to_many_chats(
+    app: App, srv: FakeBotAPI, *, first_chat: int, count: int, asking: int
+) -> int:
     """Queues a reminder to each of `count` chats; returns the chat of the person who will ask."""
     chats = [first_chat + i for i in range(count)]
     for chat in [*chats, asking]:
         srv.user(chat)
     async with app.sessions() as session, session.begin():
         for chat in chats:
-            outbox.enqueue(session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup")
+            outbox.enqueue(
+                session, chat_id=chat, text=f"催办 {chat}", now=app.clock.now(), purpose="followup"
+            )
     return asking
 
 
@@ -252,7 +261,9 @@ async def test_an_answer_goes_before_reminders_queued_earlier(app: App, srv: Fak
     the bot gets the answer first, not after the whole fan-out."""
     asking = await _reminders_to_many_chats(app, srv, first_chat=60_000, count=90, asking=61_000)
     async with app.sessions() as session, session.begin():
-        outbox.enqueue(session, chat_id=asking, text="您好，这里是督办助手", now=app.clock.now(), purpose="reply")
+        outbox.enqueue(
+            session, chat_id=asking, text="您好，这里是督办助手", now=app.clock.now(), purpose="reply"
+        )
     sender = make_sender(app, bot)
     task = asyncio.create_task(sender.run())
     try:

@@ -19,12 +19,20 @@ from tests.test_bot_flow import COORD, YICHUN, dispatch_and_find
 
 
 def recovery_for(h: Harness) -> Recovery:
-    dispatcher = build_dispatcher(h.app, storage=SqlStorage(h.app.sessions, h.app.clock, gate=h.app.gate),
-                                  sender=h.sender, errors_handled=False)
-    return Recovery(h.app, h.bot, dispatcher, h.app.settings, wake=h.sender.wake, policy=RetryPolicy(delays=(0, 0)))
+    dispatcher = build_dispatcher(
+        h.app,
+        storage=SqlStorage(h.app.sessions, h.app.clock, gate=h.app.gate),
+        sender=h.sender,
+        errors_handled=False,
+    )
+    return Recovery(
+        h.app, h.bot, dispatcher, h.app.settings, wake=h.sender.wake, policy=RetryPolicy(delays=(0, 0))
+    )
 
 
-async def test_a_failing_reply_is_parked_in_the_table_and_replayed(harness: Harness, monkeypatch: Any) -> None:
+async def test_a_failing_reply_is_parked_in_the_table_and_replayed(
+    harness: Harness, monkeypatch: Any
+) -> None:
     from bot.services import reports
 
     h = harness
@@ -49,7 +57,10 @@ async def test_a_failing_reply_is_parked_in_the_table_and_replayed(harness: Harn
     assert "已原样暂存" in apology and "未保存" not in apology, apology
     async with h.app.sessions() as session:
         row = (await session.scalars(select(ParkedUpdate))).one()
-        assert row.update_id == raw["update_id"] and row.payload["message"]["text"] == "本周进展：完成可研，进度40%"
+        assert (
+            row.update_id == raw["update_id"]
+            and row.payload["message"]["text"] == "本周进展：完成可研，进度40%"
+        )
         assert row.sender and row.handled_at is None and "a bug" in (row.error or "")
         assert (await session.scalars(select(ProgressReport))).all() == []
     assert not recovery.handler.dead_letters.path.exists(), "the database took it; no file"
@@ -71,9 +82,12 @@ async def test_a_failing_reply_is_parked_in_the_table_and_replayed(harness: Harn
     assert len([s for s in h.srv.messages_to(COORD) if "暂存" in s.text]) == 1
 
 
-@pytest.mark.parametrize("saved, expected, absent", [(True, "已原样暂存", "未保存"), (False, "未保存", "暂存")])
-async def test_the_apology_says_saved_only_when_it_was(harness: Harness, saved: bool, expected: str,
-                                                        absent: str) -> None:
+@pytest.mark.parametrize(
+    "saved, expected, absent", [(True, "已原样暂存", "未保存"), (False, "未保存", "暂存")]
+)
+async def test_the_apology_says_saved_only_when_it_was(
+    harness: Harness, saved: bool, expected: str, absent: str
+) -> None:
     from handlers.errors import apologise
 
     h = harness

@@ -25,8 +25,11 @@ async def test_a_contact_who_blocked_the_bot_comes_back_by_writing_and_gets_the_
     async with h.app.sessions() as session:
         contact = await session.scalar(select(Contact).where(Contact.chat_id == YICHUN))
         assert contact is not None and contact.active and contact.paused_at is not None
-        failed = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.chat_id == YICHUN, OutboxMessage.state == "failed"))).all()
+        failed = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.chat_id == YICHUN, OutboxMessage.state == "failed")
+            )
+        ).all()
     missed_tasks = {r.assignment_id for r in failed if r.assignment_id is not None}
     assert len(missed_tasks) >= 2
     assert any("暂停" in s.text for s in h.srv.messages_to(COORD))
@@ -45,8 +48,13 @@ async def test_a_contact_who_blocked_the_bot_comes_back_by_writing_and_gets_the_
         contact = await session.scalar(select(Contact).where(Contact.chat_id == YICHUN))
         assert contact is not None and contact.paused_at is None
         kinds = list((await session.scalars(select(Event.kind))).all())
-        states = set((await session.scalars(select(OutboxMessage.state).where(
-            OutboxMessage.id.in_([r.id for r in failed])))).all())
+        states = set(
+            (
+                await session.scalars(
+                    select(OutboxMessage.state).where(OutboxMessage.id.in_([r.id for r in failed]))
+                )
+            ).all()
+        )
     assert "contact.resumed" in kinds and states == {"offered"}
 
     # A reply to a resent task message is stored as usual; writing again offers nothing twice.
@@ -55,4 +63,4 @@ async def test_a_contact_who_blocked_the_bot_comes_back_by_writing_and_gets_the_
     async with h.app.sessions() as session:
         reports = (await session.scalars(select(ProgressReport))).all()
     assert [r.raw_text for r in reports] == ["完成40%，已开工"]
-    assert not any("欢迎回来" in s.text for s in h.srv.messages_to(YICHUN)[before + len(got):])
+    assert not any("欢迎回来" in s.text for s in h.srv.messages_to(YICHUN)[before + len(got) :])

@@ -14,10 +14,17 @@ REPORT = "本周已召开推进会，完成70%"
 
 async def _reports(h: Harness, unit: str) -> list[ProgressReport]:
     async with h.app.sessions() as session:
-        return list((await session.scalars(
-            select(ProgressReport).join(Assignment, Assignment.id == ProgressReport.assignment_id)
-            .join(Unit, Unit.id == Assignment.unit_id).where(Unit.name == unit)
-            .order_by(ProgressReport.id))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(ProgressReport)
+                    .join(Assignment, Assignment.id == ProgressReport.assignment_id)
+                    .join(Unit, Unit.id == Assignment.unit_id)
+                    .where(Unit.name == unit)
+                    .order_by(ProgressReport.id)
+                )
+            ).all()
+        )
 
 
 async def test_a_group_with_one_open_task_reports_by_plain_message(harness: Harness) -> None:
@@ -74,8 +81,10 @@ async def test_forged_choices_are_refused(harness: Harness) -> None:
     held_id = int(question.callback_data[0].split(":")[1])
     async with h.app.sessions() as session:
         nanchang_aid = await session.scalar(
-            select(Assignment.id).join(Unit, Unit.id == Assignment.unit_id)
-            .where(Unit.name == "南昌市人民政府", Assignment.status == "assigned"))
+            select(Assignment.id)
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .where(Unit.name == "南昌市人民政府", Assignment.status == "assigned")
+        )
     # Another unit's task offered for 宜春's message, and 宜春's message claimed by another unit.
     h.srv.press(YICHUN, question, cb.pack(cb.PLACE, held_id, nanchang_aid))
     h.srv.command(GONGXIN, "/help")

@@ -26,17 +26,23 @@ async def _two_policies(h: Harness) -> None:
     await _setup(h)  # the seed is P1
     text = read_document(SECOND)
     async with h.app.work() as uow:
-        await import_policy(uow, decompose(text, h.app.directory), source_name="second", source_text=text,
-                            actor="test")
+        await import_policy(
+            uow, decompose(text, h.app.directory), source_name="second", source_text=text, actor="test"
+        )
 
 
 async def _assigned(h: Harness) -> list[tuple[str, int, int, int]]:
     """(policy code, measure number, task seq, assignment id) of every dispatched assignment."""
     async with h.app.sessions() as session:
-        rows = (await session.execute(
-            select(Policy.code, Measure.number, Task.seq, Assignment.id).join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id).join(Policy, Policy.id == Task.policy_id)
-            .where(Assignment.status != "draft"))).all()
+        rows = (
+            await session.execute(
+                select(Policy.code, Measure.number, Task.seq, Assignment.id)
+                .join(Task, Task.id == Assignment.task_id)
+                .join(Measure, Measure.id == Task.measure_id)
+                .join(Policy, Policy.id == Task.policy_id)
+                .where(Assignment.status != "draft")
+            )
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -131,7 +137,9 @@ async def test_colliding_numbers_are_asked_never_guessed(harness: Harness) -> No
     # Summary and ledger narrowed to P2 hold P2's rows only, with the code in every reference.
     async with h.app.sessions() as session:
         p2_id = await session.scalar(select(Policy.id).where(Policy.code == "P2"))
-        data = await summary_service.build_summary(h.app.unit_of_work(session), week="2025-W39", policy_ids=[p2_id])
+        data = await summary_service.build_summary(
+            h.app.unit_of_work(session), week="2025-W39", policy_ids=[p2_id]
+        )
     assert [s.code for s in data.policies] == ["P2"]
     assert {a.measure_number for a in data.assignments} == {"P2-2"}
     h.srv.command(COORD, "/export P2")
@@ -151,8 +159,12 @@ async def _count_events(h: Harness, kind: str) -> int:
 
 async def _ledger_rows(h: Harness) -> list[str]:
     async with h.app.sessions() as session:
-        data = await session.scalar(select(OutboxMessage.file_bytes).where(OutboxMessage.purpose == "export")
-                                    .order_by(OutboxMessage.id.desc()).limit(1))
+        data = await session.scalar(
+            select(OutboxMessage.file_bytes)
+            .where(OutboxMessage.purpose == "export")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
     assert data
     wb = load_workbook(io.BytesIO(data))
     ws = wb["任务分配"]
@@ -170,8 +182,9 @@ async def test_selected_policy_is_remembered_and_scopes_numbers(harness: Harness
     await h.deliver()
     assert "已选定 P2" in last(h, COORD).text
     async with h.app.sessions() as session:
-        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == COORD,
-                                                             Contact.role == "coordinator"))
+        contact = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == COORD, Contact.role == "coordinator")
+        )
         p2 = await session.scalar(select(Policy).where(Policy.code == "P2"))
     assert contact is not None and p2 is not None and contact.selected_policy_id == p2.id
     # A bare number now means P2's, without a question.
@@ -213,8 +226,11 @@ async def test_only_coordinators_select_or_register(harness: Harness) -> None:
     assert [m.text for m in h.srv.messages_to(YICHUN)[-2:]] == [denied] * 2
     assert [a.text for a in h.srv.callback_answers[-2:]] == [denied] * 2
     async with h.app.sessions() as session:
-        assert (await session.scalars(select(Contact.selected_policy_id).where(
-            Contact.selected_policy_id.is_not(None)))).all() == []
+        assert (
+            await session.scalars(
+                select(Contact.selected_policy_id).where(Contact.selected_policy_id.is_not(None))
+            )
+        ).all() == []
         assert (await session.scalars(select(Policy).where(Policy.kind != "document"))).all() == []
 
 
@@ -259,7 +275,9 @@ async def test_ad_hoc_item_end_to_end(harness: Harness) -> None:
         assert item is not None and item.kind == "instruction"
         task = await session.scalar(select(Task).where(Task.policy_id == item.id))
         assert task is not None and task.rhythm == "monthly" and task.due_on == date(2025, 12, 31)
-        roles = {a.role for a in (await session.scalars(select(Assignment).where(Assignment.task_id == task.id)))}
+        roles = {
+            a.role for a in (await session.scalars(select(Assignment).where(Assignment.task_id == task.id)))
+        }
     assert roles == {"lead", "co"}
     # The dispatch preview of J1 follows; confirming it hands the task over.
     preview = last(h, COORD)
@@ -277,8 +295,13 @@ async def test_ad_hoc_item_end_to_end(harness: Harness) -> None:
     async with h.app.sessions() as session:
         report = await session.scalar(select(ProgressReport).order_by(ProgressReport.id.desc()).limit(1))
         assert report is not None and report.parsed_percent == 40
-        followups = (await session.scalars(select(Followup).join(Assignment, Assignment.id == Followup.assignment_id)
-                                           .where(Assignment.task_id == task.id))).all()
+        followups = (
+            await session.scalars(
+                select(Followup)
+                .join(Assignment, Assignment.id == Followup.assignment_id)
+                .where(Assignment.task_id == task.id)
+            )
+        ).all()
         assert followups  # chased like any task
         data = await summary_service.build_summary(h.app.unit_of_work(session), week="2025-W39")
     section = next(s for s in data.policies if s.code == "J1")

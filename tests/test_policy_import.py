@@ -22,8 +22,9 @@ SEED_TEXT = SEED.read_text(encoding="utf-8")
 async def _import(app: App, text: str, name: str = "seed"):  # type: ignore[no-untyped-def]
     async with app.work() as uow:
         await sync_directory(uow, app.directory, "test")
-        return await import_policy(uow, decompose(text, app.directory), source_name=name, source_text=text,
-                                   actor="test")
+        return await import_policy(
+            uow, decompose(text, app.directory), source_name=name, source_text=text, actor="test"
+        )
 
 
 async def _counts(app: App) -> tuple[int, int, int]:
@@ -45,13 +46,18 @@ async def test_same_document_twice_changes_nothing(app: App) -> None:
 
 async def test_revised_document_reports_changes(app: App) -> None:
     await _import(app, SEED_TEXT)
-    revised = (SEED_TEXT
-               .replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。")
-               .replace("扩大政府性融资担保覆盖面，引导省内担保机构积极服务锂电企业发展。", "")
-               .replace("（责任单位：中国人民银行江西省分行、国家金融监督管理总局江西监管局、江西证监局、省工业和信息化厅、省国资委、省地方金融管理局）",
-                        "（责任单位：中国人民银行江西省分行、国家金融监督管理总局江西监管局、江西证监局、省工业和信息化厅、省国资委、省地方金融管理局、省财政厅）")
-               .replace("推动项目、技术、资金、人才等资源向核心区集聚",
-                        "推动项目、技术、资金、人才等资源向核心区集聚。支持新余建设固态电池中试平台"))
+    revised = (
+        SEED_TEXT.replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。")
+        .replace("扩大政府性融资担保覆盖面，引导省内担保机构积极服务锂电企业发展。", "")
+        .replace(
+            "（责任单位：中国人民银行江西省分行、国家金融监督管理总局江西监管局、江西证监局、省工业和信息化厅、省国资委、省地方金融管理局）",
+            "（责任单位：中国人民银行江西省分行、国家金融监督管理总局江西监管局、江西证监局、省工业和信息化厅、省国资委、省地方金融管理局、省财政厅）",
+        )
+        .replace(
+            "推动项目、技术、资金、人才等资源向核心区集聚",
+            "推动项目、技术、资金、人才等资源向核心区集聚。支持新余建设固态电池中试平台",
+        )
+    )
     outcome = await _import(app, revised, "revised")
     assert not outcome.created and not outcome.unchanged
     lines = "\n".join(outcome.change_lines())
@@ -62,8 +68,9 @@ async def test_revised_document_reports_changes(app: App) -> None:
     async with app.sessions() as session:
         retired = await session.scalar(select(Task).where(Task.text.like("扩大政府性融资担保%")))
         assert retired is not None and not retired.active
-        statuses = set((await session.scalars(select(Assignment.status).where(
-            Assignment.task_id == retired.id))).all())
+        statuses = set(
+            (await session.scalars(select(Assignment.status).where(Assignment.task_id == retired.id))).all()
+        )
         assert statuses == {"cancelled"}
         reworded = await session.scalar(select(Task).where(Task.text.like("培育引进固态电池%")))
         assert str(reworded.due_on) == "2025-12-31"
@@ -77,7 +84,9 @@ async def test_unknown_unit_becomes_a_unit_to_review(app: App) -> None:
         assert unit is not None and not unit.known and unit.needs_review
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.delenv("BOT_TOKEN", raising=False)
@@ -86,7 +95,9 @@ def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.Capture
     return code, out.out, out.err
 
 
-def test_cli_init_tasks_units(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_init_tasks_units(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "init")
     assert code == 0 and "10 条措施" in out
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "init")
@@ -99,7 +110,9 @@ def test_cli_init_tasks_units(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, c
     assert code == 0 and "省工信厅" in out and "南昌市人民政府" in out
 
 
-def test_cli_import_dry_run_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_import_dry_run_json(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(SEED), "--dry-run", "--json")
     assert code == 0
     data = json.loads(out)
@@ -108,7 +121,9 @@ def test_cli_import_dry_run_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert not (tmp_path / "cli.db").exists()  # a dry run persists nothing
 
 
-def test_cli_import_bad_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_import_bad_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "import", str(empty))
@@ -117,10 +132,14 @@ def test_cli_import_bad_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca
     assert code != 0 and "导入失败" in err
 
 
-def test_cli_import_revision(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_import_revision(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _cli(monkeypatch, tmp_path, capsys, "init")
     revised = tmp_path / "revised.txt"
-    revised.write_text(SEED_TEXT.replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。"), encoding="gb18030")
+    revised.write_text(
+        SEED_TEXT.replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。"), encoding="gb18030"
+    )
     # The dry run shows the same changes as the chat preview, and keeps nothing.
     db = tmp_path / "cli.db"
     before = db.read_bytes()

@@ -16,9 +16,18 @@ FAST = BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
 
 
 def update(update_id: int, text: str = "hi", user: int = 7) -> Update:
-    return Update.model_validate({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_700_000_000, "text": text,
-        "chat": {"id": user, "type": "private"}, "from": {"id": user, "is_bot": False, "first_name": f"U{user}"}}})
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1_700_000_000,
+                "text": text,
+                "chat": {"id": user, "type": "private"},
+                "from": {"id": user, "is_bot": False, "first_name": f"U{user}"},
+            },
+        }
+    )
 
 
 class FakeBot:
@@ -28,8 +37,14 @@ class FakeBot:
         self.pending = list(updates)
         self.offsets: list[int | None] = []
 
-    async def get_updates(self, *, offset: int | None, timeout: int, allowed_updates: Any,  # noqa: ASYNC109
-                          request_timeout: int) -> list[Update]:
+    async def get_updates(
+        self,
+        *,
+        offset: int | None,
+        timeout: int,  # noqa: ASYNC109
+        allowed_updates: Any,
+        request_timeout: int,
+    ) -> list[Update]:
         self.offsets.append(offset)
         if offset is not None:
             self.pending = [u for u in self.pending if u.update_id >= offset]
@@ -75,8 +90,9 @@ async def test_a_failing_update_is_not_confirmed_while_it_cannot_be_parked(tmp_p
 
     unwritable = DeadLetterFile(tmp_path / "missing-dir" / "dead.jsonl")  # its directory does not exist
     feed = Feed(failing={11})
-    handler = UpdateHandler(feed, unwritable, policy=RetryPolicy(delays=(0.0, 0.0)), on_failure=on_failure,
-                            sleep=no_sleep)
+    handler = UpdateHandler(
+        feed, unwritable, policy=RetryPolicy(delays=(0.0, 0.0)), on_failure=on_failure, sleep=no_sleep
+    )
     bot = FakeBot([update(10), update(11), update(12)])
     poller = Poller(bot, handler, backoff=FAST)
     await run_until(poller, lambda: feed.calls.count(11) >= 6)
@@ -100,7 +116,9 @@ async def test_retries_are_bounded_and_then_the_update_is_parked_and_confirmed(t
 
     dead = DeadLetterFile(tmp_path / "duban.db.deadletter.jsonl")
     feed = Feed(failing={21})
-    handler = UpdateHandler(feed, dead, policy=RetryPolicy(delays=(3.0, 7.0)), on_failure=on_failure, sleep=sleep)
+    handler = UpdateHandler(
+        feed, dead, policy=RetryPolicy(delays=(3.0, 7.0)), on_failure=on_failure, sleep=sleep
+    )
     bot = FakeBot([update(20), update(21, "进度 50%", user=8), update(22)])
     poller = Poller(bot, handler, backoff=FAST)
     await run_until(poller, lambda: feed.handled == [20, 22] and not bot.pending and len(bot.offsets) > 2)
@@ -147,7 +165,11 @@ async def test_network_errors_back_off_and_polling_resumes(tmp_path: Path) -> No
 
     feed = Feed(failing=set())
     bot = FlakyBot([update(40)])
-    poller = Poller(bot, UpdateHandler(feed, DeadLetterFile(tmp_path / "d.jsonl")), backoff=FAST,
-                    allowed_updates=["message"])
+    poller = Poller(
+        bot,
+        UpdateHandler(feed, DeadLetterFile(tmp_path / "d.jsonl")),
+        backoff=FAST,
+        allowed_updates=["message"],
+    )
     await run_until(poller, lambda: feed.handled == [40] and not bot.pending)
     assert bot.failures == 0

@@ -14,8 +14,17 @@ from tests.test_bot_flow import (
     dispatch_and_find,
 )
 
-LISTINGS = ["/board", "/unit 宜春", "/overdue", "/units", "/measure 2", "/followups", "/summary", "/export",
-            "/dispatch 3"]
+LISTINGS = [
+    "/board",
+    "/unit 宜春",
+    "/overdue",
+    "/units",
+    "/measure 2",
+    "/followups",
+    "/summary",
+    "/export",
+    "/dispatch 3",
+]
 
 
 async def test_listings_in_a_units_group_point_to_the_private_chat(harness: Harness) -> None:

@@ -28,7 +28,9 @@ def test_corpus_is_large_and_varied() -> None:
 
 def test_no_false_completion_over_the_corpus() -> None:
     result = score(read_corpus(CORPUS))
-    wrongly_done = [text for text, want, got in result.misread if got.status == "done" and want.status != "done"]
+    wrongly_done = [
+        text for text, want, got in result.misread if got.status == "done" and want.status != "done"
+    ]
     assert result.false_completions == 0, wrongly_done
 
 

@@ -15,36 +15,45 @@ def test_formats() -> None:
     assert format_assignment(71) == "#71"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("P1-2.1", Ref("task", "P1", 2, 1)),
-    ("p1-2.1", Ref("task", "P1", 2, 1)),
-    ("P1 2.1", Ref("task", "P1", 2, 1)),
-    ("P1-2-1", Ref("task", "P1", 2, 1)),
-    ("J3-1.1", Ref("task", "J3", 1, 1)),
-    ("P1-2", Ref("measure", "P1", 2)),
-    ("P1 2", Ref("measure", "P1", 2)),
-    ("P12", Ref("policy", "P12")),
-    ("2.1", Ref("task", None, 2, 1)),
-    ("2·1", Ref("task", None, 2, 1)),
-    ("2-1", Ref("task", None, 2, 1)),
-    ("２．１", Ref("task", None, 2, 1)),
-    ("2", Ref("measure", None, 2)),
-    ("#71", Ref("assignment", assignment=71)),
-    ("＃71", Ref("assignment", assignment=71)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("P1-2.1", Ref("task", "P1", 2, 1)),
+        ("p1-2.1", Ref("task", "P1", 2, 1)),
+        ("P1 2.1", Ref("task", "P1", 2, 1)),
+        ("P1-2-1", Ref("task", "P1", 2, 1)),
+        ("J3-1.1", Ref("task", "J3", 1, 1)),
+        ("P1-2", Ref("measure", "P1", 2)),
+        ("P1 2", Ref("measure", "P1", 2)),
+        ("P12", Ref("policy", "P12")),
+        ("2.1", Ref("task", None, 2, 1)),
+        ("2·1", Ref("task", None, 2, 1)),
+        ("2-1", Ref("task", None, 2, 1)),
+        ("２．１", Ref("task", None, 2, 1)),
+        ("2", Ref("measure", None, 2)),
+        ("#71", Ref("assignment", assignment=71)),
+        ("＃71", Ref("assignment", assignment=71)),
+    ],
+)
 def test_parse(text: str, expected: Ref) -> None:
     assert parse_ref(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "  ", "P", "P0", "X1-2", "#", "#0", "2.", "0", "2.1.3", "abc", "P1-", "71#"])
+@pytest.mark.parametrize(
+    "text", ["", "  ", "P", "P0", "X1-2", "#", "#0", "2.", "0", "2.1.3", "abc", "P1-", "71#"]
+)
 def test_not_a_reference(text: str) -> None:
     with pytest.raises(RefError):
         parse_ref(text)
 
 
 def test_round_trip() -> None:
-    for ref in (Ref("task", "P3", 10, 4), Ref("measure", "H2", 1), Ref("assignment", assignment=5),
-                Ref("policy", "Z1")):
+    for ref in (
+        Ref("task", "P3", 10, 4),
+        Ref("measure", "H2", 1),
+        Ref("assignment", assignment=5),
+        Ref("policy", "Z1"),
+    ):
         assert parse_ref(str(ref)) == ref
 
 

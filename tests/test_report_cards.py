@@ -36,7 +36,10 @@ async def test_an_approved_card_says_so_in_place_and_a_correction_edits_it(harne
     await h.deliver()
     h.srv.press_button(YICHUN, h.srv.message(YICHUN, ack.message_id), "受阻")
     await h.deliver()
-    assert len([s for s in h.srv.messages_to(COORD) if "报送" in s.text and f" #{aid}" in s.text]) == cards_before
+    assert (
+        len([s for s in h.srv.messages_to(COORD) if "报送" in s.text and f" #{aid}" in s.text])
+        == cards_before
+    )
     current = h.srv.message(COORD, card.message_id)
     assert "受阻" in current["text"] and current.get("reply_markup")
     # Approved: the card keeps its text, loses its buttons, and names who decided and when.
@@ -72,6 +75,9 @@ async def test_in_a_group_the_person_who_acknowledged_is_named(harness: Harness)
     assert any(f"南昌市人民政府（南昌联络员）已签收任务 #{aid}" in s.text for s in h.srv.messages_to(COORD))
     assert "南昌联络员" in h.srv.messages_to(NANCHANG_GROUP)[-1].text
     async with h.app.sessions() as session:
-        event = (await session.scalars(select(Event).where(Event.kind == "assignment.acknowledge",
-                                                           Event.entity_id == aid))).first()
+        event = (
+            await session.scalars(
+                select(Event).where(Event.kind == "assignment.acknowledge", Event.entity_id == aid)
+            )
+        ).first()
     assert event is not None and event.actor == f"tg:{NANCHANG_MEMBER}"

@@ -129,18 +129,54 @@ def _reports(n: int = 3) -> list[ReportRow]:
 def _progress(n: int = 0) -> list[ProgressLine]:
     at = datetime(2026, 11, 24, 10, 2, tzinfo=SHANGHAI)
     lines = [
-        ProgressLine("省工业和信息化厅", "一", 1, "完成12家企业走访，形成问题清单", 60, 9123, at,
-                     "https://t.me/c/1234567/89", ref=57),
+        ProgressLine(
+            "省工业和信息化厅",
+            "一",
+            1,
+            "完成12家企业走访，形成问题清单",
+            60,
+            9123,
+            at,
+            "https://t.me/c/1234567/89",
+            ref=57,
+        ),
         # the same words from a second unit: one line naming both units
-        ProgressLine("省发展改革委", "一", 1, "完成12家企业走访，形成问题清单。", 60, 9124, at - timedelta(hours=1),
-                     None, ref=58),
-        ProgressLine(EVIL_UNIT, "二", 2, "协调<b>银行</b>授信 5 亿元 & 落地", None, 9125,
-                     datetime(2026, 11, 25, 15, 30, tzinfo=SHANGHAI), None, ref=61),
+        ProgressLine(
+            "省发展改革委",
+            "一",
+            1,
+            "完成12家企业走访，形成问题清单。",
+            60,
+            9124,
+            at - timedelta(hours=1),
+            None,
+            ref=58,
+        ),
+        ProgressLine(
+            EVIL_UNIT,
+            "二",
+            2,
+            "协调<b>银行</b>授信 5 亿元 & 落地",
+            None,
+            9125,
+            datetime(2026, 11, 25, 15, 30, tzinfo=SHANGHAI),
+            None,
+            ref=61,
+        ),
         # nothing a leader would read
         ProgressLine("省商务厅", "二", 2, "暂无新进展", None, 9126, at, None, ref=62),
         # an earlier report of the same unit on the same task: its newer one stands for the week
-        ProgressLine("省工业和信息化厅", "一", 1, "召开调度会议，部署走访工作", None, 9120, at - timedelta(days=1),
-                     None, ref=40),
+        ProgressLine(
+            "省工业和信息化厅",
+            "一",
+            1,
+            "召开调度会议，部署走访工作",
+            None,
+            9120,
+            at - timedelta(days=1),
+            None,
+            ref=40,
+        ),
         ProgressLine("省商务厅", "二", 1, "完成80%", 80, 9127, at, None, ref=63),
     ]
     for i in range(n):
@@ -408,7 +444,9 @@ def _province(n_policies: int = 50, seed: int = 7) -> SummaryData:
     import random
 
     rng = random.Random(seed)
-    units = [f"省直单位{i:02d}" for i in range(34)] + [f"{c}市人民政府" for c in "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶".split()]
+    units = [f"省直单位{i:02d}" for i in range(34)] + [
+        f"{c}市人民政府" for c in "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶".split()
+    ]
     nums = "一二三四五六七八九十"
     texts = ["组织召开推进会，协调解决项目用地问题", "完成重点企业走访，形成问题清单", "暂无新进展", "完成60%",
              "已拨付专项资金", "印发实施方案，明确责任分工", "正在推进"]  # fmt: skip
@@ -431,11 +469,33 @@ def _province(n_policies: int = 50, seed: int = 7) -> SummaryData:
                                            "in_progress", light))  # fmt: skip
                     if rng.random() < 0.1:
                         ref += 1
-                        progress.append(ProgressLine(u, nums[m], seq, rng.choice(texts), rng.randint(0, 100),
-                                                     ref + 5000, GEN_AT - timedelta(minutes=ref), None, ref=ref))
+                        progress.append(
+                            ProgressLine(
+                                u,
+                                nums[m],
+                                seq,
+                                rng.choice(texts),
+                                rng.randint(0, 100),
+                                ref + 5000,
+                                GEN_AT - timedelta(minutes=ref),
+                                None,
+                                ref=ref,
+                            )
+                        )
             worst = next(k for k in ("red", "yellow", "green", "done") if counts[k] or k == "done")
-            measures.append(MeasureRow(f"文件{p}", nums[m], "推动重点行业设备更新改造", sum(counts.values()),
-                                       counts["done"], counts["red"], counts["yellow"], counts["green"], worst))  # type: ignore[arg-type]
+            measures.append(
+                MeasureRow(
+                    f"文件{p}",
+                    nums[m],
+                    "推动重点行业设备更新改造",
+                    sum(counts.values()),
+                    counts["done"],
+                    counts["red"],
+                    counts["yellow"],
+                    counts["green"],
+                    worst,
+                )
+            )  # type: ignore[arg-type]
         policies.append(PolicySection(
             title=f"江西省人民政府办公厅关于印发推动大规模设备更新和消费品以旧换新实施方案的通知（{p}）",
             doc_number=f"赣府厅字〔2025〕{p}号", short_title=f"设备更新和以旧换新实施方案（{p}）", tasks=40,
@@ -443,8 +503,11 @@ def _province(n_policies: int = 50, seed: int = 7) -> SummaryData:
     unit_rows = [UnitRow(u, 400, 300, 300 if i % 6 else 120, 1.0 if i % 6 else 0.4, True, 50, 20)
                  for i, u in enumerate(units)]  # fmt: skip
     unit_rows[3] = UnitRow(units[3], 400, 300, 0, 0.0, False, 80, 40)
-    return make_data(policies=policies, units=unit_rows,
-                     headline=Headline(20000, 4000, 14000, 1600, 5000, 6000, 3000, 7000, 2000, tasks=2000))
+    return make_data(
+        policies=policies,
+        units=unit_rows,
+        headline=Headline(20000, 4000, 14000, 1600, 5000, 6000, 3000, 7000, 2000, tasks=2000),
+    )
 
 
 def test_province_scale_summary_fits_two_messages():
@@ -774,7 +837,9 @@ def test_docx_has_the_sections_in_order_and_official_layout(tmp_path):
     from docx.oxml.ns import qn
 
     path = tmp_path / "summary.docx"
-    bad = ProgressLine("省科技厅", "三", 1, "召开\x00专题\x07会议\ud800，部署创新平台建设", None, 1, GEN_AT, None, ref=9)
+    bad = ProgressLine(
+        "省科技厅", "三", 1, "召开\x00专题\x07会议\ud800，部署创新平台建设", None, 1, GEN_AT, None, ref=9
+    )
     policy = make_policy()
     data = make_data(policies=[make_policy(progress=[*policy.progress, bad])])
     n = write_summary_docx(data, path)
@@ -788,7 +853,9 @@ def test_docx_has_the_sections_in_order_and_official_layout(tmp_path):
     body = "\n".join(texts)
     assert "任务 12 项，交办 40 个单位次" in body
     assert "省工业和信息化厅、省发展改革委：完成12家企业走访，形成问题清单（60%）〔台账57、58〕" in body
-    assert "一-1 推动锂电产业链强链补链，打造万亿级产业集群：省工业和信息化厅、省商务厅、南昌市人民政府" in body
+    assert (
+        "一-1 推动锂电产业链强链补链，打造万亿级产业集群：省工业和信息化厅、省商务厅、南昌市人民政府" in body
+    )
     assert "9123" not in body and "暂无新进展" not in body
     assert "省科技厅：召开专题会议，部署创新平台建设〔台账9〕" in body
     # user text as it was written (a Word document is not HTML); characters XML cannot hold dropped
@@ -852,7 +919,11 @@ def test_chart_draws_only_units_below_full_reporting():
     from bot.reporting.chart import units_to_draw
 
     units, more = units_to_draw(make_data())
-    assert [u.unit for u in units] == ["省商务厅", EVIL_UNIT, "省工业和信息化厅"]  # silent first, 100% left out
+    assert [u.unit for u in units] == [
+        "省商务厅",
+        EVIL_UNIT,
+        "省工业和信息化厅",
+    ]  # silent first, 100% left out
     assert more == 0
     full = make_data(units=[UnitRow(f"单位{i}", 1, 1, 1, 1.0, True, 0, 0) for i in range(28)])
     assert units_to_draw(full) == ([], 0)
@@ -924,9 +995,16 @@ def test_renderers_look_up_only_texts_both_languages_define(monkeypatch):
     for mod in (html_mod, chart, ledger, weekly, docx_mod):
         monkeypatch.setattr(mod, "t", strict_t)
     many = [MeasureRow("锂电", str(i), "措施", 3, 1, 1, 1, 0, "red") for i in range(45)]
-    crowded = make_data(policies=[make_policy(measures=many), make_policy(tasks=1)], assignments=[], reports=[])
-    empty = make_data(policies=[make_policy(measures=[], red_items=[], progress=[], next_deadlines=[])], units=[],
-                      change=None, assignments=[], reports=[])
+    crowded = make_data(
+        policies=[make_policy(measures=many), make_policy(tasks=1)], assignments=[], reports=[]
+    )
+    empty = make_data(
+        policies=[make_policy(measures=[], red_items=[], progress=[], next_deadlines=[])],
+        units=[],
+        change=None,
+        assignments=[],
+        reports=[],
+    )
     full = [UnitRow("省商务厅", 1, 1, 1, 1.0, True, 0, 0)]
     all_reported = make_data(units=full, assignments=[], reports=[])
     items = [

@@ -79,12 +79,17 @@ async def test_edit_keeps_both_versions_and_completion_is_approved(harness: Harn
     h.srv.inject_raw_update({"edited_message": edited})
     await h.deliver()
     async with h.app.sessions() as session:
-        versions = (await session.scalars(select(ProgressReport).where(ProgressReport.assignment_id == aid)
-                                          .order_by(ProgressReport.id))).all()
+        versions = (
+            await session.scalars(
+                select(ProgressReport).where(ProgressReport.assignment_id == aid).order_by(ProgressReport.id)
+            )
+        ).all()
         assert [v.raw_text for v in versions] == ["完成50%", "已完成"]
         assert versions[0].superseded and versions[1].supersedes_id == versions[0].id
         assert (await session.get(Assignment, aid)).status == "claimed_done"
-    notice = next(s for s in reversed(h.srv.messages_to(COORD)) if "已完成" in s.text and "通过" in s.button_texts)
+    notice = next(
+        s for s in reversed(h.srv.messages_to(COORD)) if "已完成" in s.text and "通过" in s.button_texts
+    )
     h.srv.press_button(COORD, notice, "通过")
     await h.deliver()
     assert "已办结" in h.srv.messages_to(YICHUN)[-1].text or "办结" in h.srv.messages_to(YICHUN)[-1].text

@@ -29,8 +29,11 @@ async def test_an_old_correction_button_cannot_undo_a_review(harness: Harness) -
     async with h.app.sessions() as session:
         report = await session.get(ProgressReport, rid)
         assignment = await session.get(Assignment, report.assignment_id)
-        pending = (await session.scalars(select(Followup).where(Followup.assignment_id == assignment.id,
-                                                                Followup.state == "pending"))).all()
+        pending = (
+            await session.scalars(
+                select(Followup).where(Followup.assignment_id == assignment.id, Followup.state == "pending")
+            )
+        ).all()
     assert assignment.status == "returned" and report.review_state == "returned"
     assert pending  # still chased
     assert "失效" in h.srv.callback_answers[-1]["text"]

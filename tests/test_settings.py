@@ -24,8 +24,19 @@ def _settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("base", ["127.0.0.1:8081", "http://127.0.0.1:99999", "http://127.0.0.1:0", "http://[::1",
-                                  "ftp://127.0.0.1:8081", "http://", "http://h:abc", "http://h:8081/?x=1"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "127.0.0.1:8081",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:0",
+        "http://[::1",
+        "ftp://127.0.0.1:8081",
+        "http://",
+        "http://h:abc",
+        "http://h:8081/?x=1",
+    ],
+)
 def test_bad_api_base_is_refused_with_the_setting_named(base: str) -> None:
     with pytest.raises(ValidationError) as caught:
         _settings(telegram_api_base=base, bot_token=TOKEN)
@@ -33,18 +44,35 @@ def test_bad_api_base_is_refused_with_the_setting_named(base: str) -> None:
     assert "TELEGRAM_API_BASE" in message and KEY not in message
 
 
-@pytest.mark.parametrize("base", ["http://127.0.0.1:8081", "https://api.example.org/", "http://[::1]:8081/tg"])
+@pytest.mark.parametrize(
+    "base", ["http://127.0.0.1:8081", "https://api.example.org/", "http://[::1]:8081/tg"]
+)
 def test_good_api_base_is_kept(base: str) -> None:
     assert _settings(telegram_api_base=base).telegram_api_base == base.rstrip("/")
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("timezone", "Mars/Olympus"), ("timezone", "../etc/passwd"), ("work_start", "25:00"), ("work_end", "9am"),
-    ("work_start", "19:00"), ("rate_global_per_sec", 0), ("rate_per_chat_per_sec", -1),
-    ("rate_per_group_per_min", 0), ("invite_ttl_hours", -1), ("scheduler_tick_seconds", 0), ("clock_speed", 0),
-    ("digest_cron", "61 * * * *"), ("summary_cron", "every monday"), ("log_level", "LOUD"),
-    ("default_language", "fr"), ("database_url", "::nonsense"), ("database_url", "sqlite:///sync.db"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("timezone", "Mars/Olympus"),
+        ("timezone", "../etc/passwd"),
+        ("work_start", "25:00"),
+        ("work_end", "9am"),
+        ("work_start", "19:00"),
+        ("rate_global_per_sec", 0),
+        ("rate_per_chat_per_sec", -1),
+        ("rate_per_group_per_min", 0),
+        ("invite_ttl_hours", -1),
+        ("scheduler_tick_seconds", 0),
+        ("clock_speed", 0),
+        ("digest_cron", "61 * * * *"),
+        ("summary_cron", "every monday"),
+        ("log_level", "LOUD"),
+        ("default_language", "fr"),
+        ("database_url", "::nonsense"),
+        ("database_url", "sqlite:///sync.db"),
+    ],
+)
 def test_bad_values_are_refused_at_start(name: str, value: object) -> None:
     with pytest.raises(ValidationError) as caught:
         _settings(**{name: value})
@@ -127,8 +155,9 @@ async def test_transport_errors_carry_no_token() -> None:
     bot = make_bot(TOKEN, "http://127.0.0.1:99999")
     try:
         with pytest.raises(Temporary) as caught:
-            await AiogramTransport(bot).send(OutboxMessage(chat_id=1, method="sendMessage", text="hi",
-                                                           created_at=datetime.now(UTC)))
+            await AiogramTransport(bot).send(
+                OutboxMessage(chat_id=1, method="sendMessage", text="hi", created_at=datetime.now(UTC))
+            )
     finally:
         await bot.session.close()
     assert KEY not in str(caught.value) and MASK in str(caught.value)
@@ -164,6 +193,7 @@ async def test_running_bot_logs_and_stores_no_token_even_when_errors_quote_it(tm
     assert "DEBUG" in output and "refused by Telegram" in output, output
     assert KEY not in output, output
     stored = query(env, "SELECT coalesce(last_error, '') FROM outboxmessage") + query(
-        env, "SELECT coalesce(reason, '') FROM event")
+        env, "SELECT coalesce(reason, '') FROM event"
+    )
     assert any(MASK in row[0] for row in stored)
     assert not any(KEY in row[0] for row in stored)

@@ -31,14 +31,18 @@ async def test_summary_answers_at_once_and_the_summary_follows_once(
     h.srv.command(COORD, "/summary")
     for raw in h.srv.take_updates():
         # The update is done while the summary is still being rendered.
-        await asyncio.wait_for(h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot})), 10)
+        await asyncio.wait_for(
+            h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot})), 10
+        )
     await h.sender.drain(timeout=20)
     now_sent = h.srv.sent[mark:]
     assert [s.text for s in now_sent if s.chat_id == COORD] == ["正在生成周报…"]
     # A contact's reply meanwhile is answered too.
     h.srv.send_text(YICHUN, "完成60%", reply_to=task_msg)
     for raw in h.srv.take_updates():
-        await asyncio.wait_for(h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot})), 10)
+        await asyncio.wait_for(
+            h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot})), 10
+        )
     await h.sender.drain(timeout=20)
     assert any(s.chat_id == YICHUN for s in h.srv.sent[mark:])
     assert h.dispatcher["jobs"].background

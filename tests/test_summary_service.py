@@ -53,8 +53,11 @@ async def _ledger(app: App) -> dict[str, int]:
         units = [Unit(name=n, created_at=NOW) for n in ("单位一", "单位二", "单位三")]
         session.add_all(units)
         await session.flush()
-        tasks = [Task(policy_id=policy.id, measure_id=m.id, seq=i, text=f"任务{m.number}-{i}", created_at=NOW)
-                 for m in (m1, m2) for i in (1, 2, 3)]
+        tasks = [
+            Task(policy_id=policy.id, measure_id=m.id, seq=i, text=f"任务{m.number}-{i}", created_at=NOW)
+            for m in (m1, m2)
+            for i in (1, 2, 3)
+        ]
         session.add_all(tasks)
         await session.flush()
         far = date(2026, 6, 30)
@@ -68,9 +71,18 @@ async def _ledger(app: App) -> dict[str, int]:
         ]
         ids = {}
         for n, (task, unit, status, due, last) in enumerate(spec, start=1):
-            a = Assignment(task_id=task.id, unit_id=unit.id, role="lead", status=status, due_on=due,
-                           assigned_at=LONG_AGO, acknowledged_at=LONG_AGO, last_report_at=last,
-                           done_at=IN_WEEK if status == "done" else None, created_at=LONG_AGO)
+            a = Assignment(
+                task_id=task.id,
+                unit_id=unit.id,
+                role="lead",
+                status=status,
+                due_on=due,
+                assigned_at=LONG_AGO,
+                acknowledged_at=LONG_AGO,
+                last_report_at=last,
+                done_at=IN_WEEK if status == "done" else None,
+                created_at=LONG_AGO,
+            )
             session.add(a)
             await session.flush()
             ids[f"a{n}"] = a.id
@@ -82,10 +94,23 @@ async def _ledger(app: App) -> dict[str, int]:
             (ids["a5"], "启动调研", LONG_AGO, 3002, 10),
         ]
         for aid, text, at, chat, msg in reports:
-            session.add(ProgressReport(assignment_id=aid, raw_text=text, created_at=at, chat_id=chat, message_id=msg,
-                                       review_state="pending"))
-        session.add(Summary(week="2025-W46", figures={"done": 0, "red": 1, "overdue": 0, "reports_this_week": 1,
-                                                      "rate": 0.5}, created_at=LAST_WEEK))
+            session.add(
+                ProgressReport(
+                    assignment_id=aid,
+                    raw_text=text,
+                    created_at=at,
+                    chat_id=chat,
+                    message_id=msg,
+                    review_state="pending",
+                )
+            )
+        session.add(
+            Summary(
+                week="2025-W46",
+                figures={"done": 0, "red": 1, "overdue": 0, "reports_this_week": 1, "rate": 0.5},
+                created_at=LAST_WEEK,
+            )
+        )
         session.add(Contact(role="coordinator", chat_id=1, telegram_user_id=1, created_at=NOW))
         session.add(Contact(role="observer", chat_id=2, telegram_user_id=2, language="en", created_at=NOW))
     return ids
@@ -198,7 +223,9 @@ async def test_review_digest_collects_unnotified_reports(app: App, clock: Manual
         again = await send_review_digest(app.unit_of_work(session, NOW))
     assert count == 5 and again == 0
     async with app.sessions() as session:
-        digests = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))).all()
+        digests = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))
+        ).all()
     assert digests and all(d.chat_id == 1 for d in digests)
     buttons = [b["callback_data"] for d in digests for row in d.reply_markup["inline_keyboard"] for b in row]
     assert len(buttons) == 10 and all(b.startswith("rv:") for b in buttons)
@@ -214,7 +241,9 @@ async def test_a_summary_missed_while_down_goes_out_once_on_start(app: App, cloc
     assert await jobs.catch_up_summary() is None  # already queued
 
 
-async def test_no_summary_is_caught_up_for_a_week_before_the_first_dispatch(app: App, clock: ManualClock) -> None:
+async def test_no_summary_is_caught_up_for_a_week_before_the_first_dispatch(
+    app: App, clock: ManualClock
+) -> None:
     from bot.jobs import Jobs
 
     # Everything was handed out on Tuesday, after Monday's 09:00 summary time had passed.
@@ -225,14 +254,22 @@ async def test_no_summary_is_caught_up_for_a_week_before_the_first_dispatch(app:
             assignment.assigned_at = datetime(2025, 11, 25, 2, 0, tzinfo=UTC)
     assert await Jobs(app).catch_up_summary() is None
     async with app.sessions() as session:
-        assert await session.scalar(select(OutboxMessage.id).where(OutboxMessage.purpose == "summary")) is None
-async def test_summary_sections_carry_the_doc_number_and_cite_ledger_rows(app: App, clock: ManualClock) -> None:
+        assert (
+            await session.scalar(select(OutboxMessage.id).where(OutboxMessage.purpose == "summary")) is None
+        )
+
+
+async def test_summary_sections_carry_the_doc_number_and_cite_ledger_rows(
+    app: App, clock: ManualClock
+) -> None:
     clock.set(NOW)
     ids = await _ledger(app)
     async with app.sessions() as session, session.begin():
         policy = await session.scalar(select(Policy))
         policy.doc_number = "赣府厅发〔2024〕15号"
-        contact = Contact(role="contact", chat_id=3001, telegram_user_id=3001, display_name="王五", created_at=NOW)
+        contact = Contact(
+            role="contact", chat_id=3001, telegram_user_id=3001, display_name="王五", created_at=NOW
+        )
         session.add(contact)
         await session.flush()
         # a report whose sender had no Telegram name: stored as the bare user id
@@ -272,8 +309,14 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
     clock.set(NOW)
     await _ledger(app)
     async with app.sessions() as session, session.begin():
-        other = Policy(code="P2", title="另一政策", short_title="另一政策", doc_number="赣府发〔2025〕3号", fingerprint="y",
-                       created_at=NOW)
+        other = Policy(
+            code="P2",
+            title="另一政策",
+            short_title="另一政策",
+            doc_number="赣府发〔2025〕3号",
+            fingerprint="y",
+            created_at=NOW,
+        )
         session.add(other)
         await session.flush()
         measure = Measure(policy_id=other.id, number=1, title="其他措施")
@@ -283,19 +326,29 @@ async def test_summary_narrowed_to_one_policy(app: App, clock: ManualClock) -> N
         session.add(task)
         await session.flush()
         unit = await session.scalar(select(Unit).where(Unit.name == "单位一"))
-        session.add(Assignment(task_id=task.id, unit_id=unit.id, role="lead", status="in_progress",
-                               due_on=date(2025, 11, 1), assigned_at=LONG_AGO, created_at=LONG_AGO))
+        session.add(
+            Assignment(
+                task_id=task.id,
+                unit_id=unit.id,
+                role="lead",
+                status="in_progress",
+                due_on=date(2025, 11, 1),
+                assigned_at=LONG_AGO,
+                created_at=LONG_AGO,
+            )
+        )
         other_id = other.id
     async with app.sessions() as session:
         both = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47")
-        one = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47",
-                                    policy_ids=[other_id])
+        one = await s.build_summary(app.unit_of_work(session, NOW), week="2025-W47", policy_ids=[other_id])
     assert [p.title for p in both.policies] == ["测试政策", "另一政策"]
     assert both.headline.total == 7 and both.headline.tasks == 7
     assert [p.title for p in one.policies] == ["另一政策"]
     assert one.headline.total == 1 and one.headline.red == 1 and one.change is None
     assert [i.task_text for i in one.red_items] == ["另一任务"]
-    assert {r.unit for r in one.reports} <= {"单位一"} and all(a.task_text == "另一任务" for a in one.assignments)
+    assert {r.unit for r in one.reports} <= {"单位一"} and all(
+        a.task_text == "另一任务" for a in one.assignments
+    )
     text = "\n".join(s.render_outputs(both, "zh").messages)
     assert "2 件政策文件落实情况" in text and "（二）" in text
 

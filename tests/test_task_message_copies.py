@@ -34,14 +34,22 @@ async def test_a_reply_to_a_copy_sent_before_a_crash_is_stored(harness: Harness)
     h.srv.press_button(COORD, h.srv.messages_to(COORD)[-1], "确认")
     await _feed(h)  # the task messages are queued; nothing has sent them yet
 
-    crashing = OutboxSender(h.app.sessions, AiogramTransport(h.bot), h.app.clock,
-                            Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000),
-                            gate=h.app.gate)
+    crashing = OutboxSender(
+        h.app.sessions,
+        AiogramTransport(h.bot),
+        h.app.clock,
+        Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000),
+        gate=h.app.gate,
+    )
     mark = len(h.srv.calls)
     with slow_method(h.srv, "sendMessage", 0.4):
         running = asyncio.create_task(crashing.run())
-        await h.srv.wait_until(lambda: any(c.method == "sendMessage" and str(c.chat_id) == str(YICHUN)
-                                           for c in h.srv.calls[mark:]), timeout=5)
+        await h.srv.wait_until(
+            lambda: any(
+                c.method == "sendMessage" and str(c.chat_id) == str(YICHUN) for c in h.srv.calls[mark:]
+            ),
+            timeout=5,
+        )
         # SIGKILL: nothing after this point of the sender's work happens.
         for delivery in list(crashing._in_flight):
             delivery.cancel()
@@ -60,8 +68,9 @@ async def test_a_reply_to_a_copy_sent_before_a_crash_is_stored(harness: Harness)
     duplicate = [s for s in copies if s.text == first.text and s.message_id != first.message_id]
     assert duplicate, "no duplicate was produced: the test does not test anything"
     async with h.app.sessions() as session:
-        recorded = set((await session.scalars(select(TaskMessage.message_id).where(
-            TaskMessage.chat_id == YICHUN))).all())
+        recorded = set(
+            (await session.scalars(select(TaskMessage.message_id).where(TaskMessage.chat_id == YICHUN))).all()
+        )
     assert first.message_id not in recorded and duplicate[0].message_id in recorded
 
     # 宜春 replies to the first copy, the one the bot never heard back about.
@@ -69,12 +78,24 @@ async def test_a_reply_to_a_copy_sent_before_a_crash_is_stored(harness: Harness)
     await h.deliver()
     async with h.app.sessions() as session:
         reports = (await session.scalars(select(ProgressReport))).all()
-        aid = await session.scalar(select(OutboxMessage.assignment_id).where(
-            OutboxMessage.chat_id == YICHUN, OutboxMessage.telegram_message_id == duplicate[0].message_id))
-        both = set((await session.scalars(select(TaskMessage.message_id).where(
-            TaskMessage.assignment_id == aid, TaskMessage.chat_id == YICHUN))).all())
+        aid = await session.scalar(
+            select(OutboxMessage.assignment_id).where(
+                OutboxMessage.chat_id == YICHUN, OutboxMessage.telegram_message_id == duplicate[0].message_id
+            )
+        )
+        both = set(
+            (
+                await session.scalars(
+                    select(TaskMessage.message_id).where(
+                        TaskMessage.assignment_id == aid, TaskMessage.chat_id == YICHUN
+                    )
+                )
+            ).all()
+        )
         found = (await session.scalars(select(Event).where(Event.kind == "task_message.copy_found"))).all()
     assert [(r.raw_text, r.assignment_id) for r in reports] == [("完成20%，已启动", aid)]
     assert both == {first.message_id, duplicate[0].message_id}
     assert len(found) == 1
-    assert not any("请回复任务消息" in s.text or "不是任务消息" in s.text for s in h.srv.messages_to(YICHUN)[-2:])
+    assert not any(
+        "请回复任务消息" in s.text or "不是任务消息" in s.text for s in h.srv.messages_to(YICHUN)[-2:]
+    )

@@ -33,8 +33,14 @@ def test_the_summary_shows_its_generation_time_in_the_summarys_zone() -> None:
 def test_a_reminder_counts_overdue_by_the_offices_calendar_day() -> None:
     # 02:00 UTC on 1 December is still 30 November in New York and already 1 December in Shanghai.
     now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    due_yesterday_in_shanghai = Assignment(task_id=1, unit_id=1, role="lead", status="acknowledged",
-                                           due_on=date(2026, 11, 30), acknowledged_at=now)
+    due_yesterday_in_shanghai = Assignment(
+        task_id=1,
+        unit_id=1,
+        role="lead",
+        status="acknowledged",
+        due_on=date(2026, 11, 30),
+        acknowledged_at=now,
+    )
     shanghai, new_york = WorkCalendar(tz="Asia/Shanghai"), WorkCalendar(tz="America/New_York")
     assert remind_key(due_yesterday_in_shanghai, shanghai.local_date(now)) == "remind.overdue"
     assert remind_key(due_yesterday_in_shanghai, new_york.local_date(now)) == "remind.progress"

@@ -16,9 +16,16 @@ LEADER = 2500
 
 async def _aid(h: Harness, unit: str) -> int:
     async with h.app.sessions() as session:
-        return int(await session.scalar(
-            select(Assignment.id).join(Unit, Unit.id == Assignment.unit_id)
-            .where(Unit.name == unit, Assignment.status == "assigned").order_by(Assignment.id).limit(1)) or 0)
+        return int(
+            await session.scalar(
+                select(Assignment.id)
+                .join(Unit, Unit.id == Assignment.unit_id)
+                .where(Unit.name == unit, Assignment.status == "assigned")
+                .order_by(Assignment.id)
+                .limit(1)
+            )
+            or 0
+        )
 
 
 async def test_unbound_units_are_undelivered_on_the_board_and_escalated_as_such(harness: Harness) -> None:
@@ -48,7 +55,9 @@ async def test_unbound_units_are_undelivered_on_the_board_and_escalated_as_such(
         await followups.tick(uow, batch=500)
     await h.sender.drain(timeout=20)
     escalation = "\n".join(s.text for s in h.srv.messages_to(COORD)[mark:])
-    assert "未送达" in escalation and "尚无联络员" in escalation and "抚州市人民政府（#" in escalation  # with 上饶, once for P1-2.5
+    assert (
+        "未送达" in escalation and "尚无联络员" in escalation and "抚州市人民政府（#" in escalation
+    )  # with 上饶, once for P1-2.5
     assert "南昌市人民政府 的任务" in escalation  # bound and silent: still the ordinary escalation
     assert "抚州市人民政府 的任务" not in escalation
 

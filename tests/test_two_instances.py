@@ -132,7 +132,9 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
         cluster = Cluster(srv, pg_url, tmp_path, n=2)
         init = await run_cli(cluster.env("cli"), "init", with_token=False, timeout=240)
         assert init.returncode == 0, init
-        added = await run_cli(cluster.env("cli"), "coordinator", "add", str(COORD), with_token=False, timeout=180)
+        added = await run_cli(
+            cluster.env("cli"), "coordinator", "add", str(COORD), with_token=False, timeout=180
+        )
         assert added.returncode == 0, added
         codes = {unit: await _invite(cluster, unit) for unit in (YICHUN_UNIT, GONGXIN_UNIT)}
         timeline("database seeded")
@@ -160,7 +162,8 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
                     srv.duplicate_last_update()
             await srv.wait_until(lambda: not srv.pending_updates, timeout=60)
             await srv.wait_until(
-                lambda: sum(1 for s in srv.sent[mark:] if "系统理解为" in s.body) >= len(texts), timeout=WAIT)
+                lambda: sum(1 for s in srv.sent[mark:] if "系统理解为" in s.body) >= len(texts), timeout=WAIT
+            )
             stored = [t for (t,) in await rows(pg_url, "SELECT raw_text FROM progressreport")]
             assert sorted(stored) == sorted(texts), stored
             hosts = {url for _, url, status, _ in srv.webhook_log if status == 200}
@@ -185,17 +188,27 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
                 pressed = srv.pending_updates[-1]["update_id"]
                 backend = await srv.wait_until(lambda: srv.webhook_delivering.get(pressed), timeout=WAIT)
                 # The handler is inside answerCallbackQuery (answered after 3 s), its change uncommitted.
-                await srv.wait_until(lambda: any(c.method == "answerCallbackQuery"
-                                                 for c in srv.calls[calls_before:]), timeout=WAIT)
+                await srv.wait_until(
+                    lambda: any(c.method == "answerCallbackQuery" for c in srv.calls[calls_before:]),
+                    timeout=WAIT,
+                )
                 victim = next(i for i, inst in enumerate(cluster.instances) if inst.backend == backend)
                 await cluster.kill(victim)
                 timeline(f"instance {victim} SIGKILLed while handling update {pressed}")
-                await srv.wait_until(lambda: any(u == pressed and status == 200 and url != backend
-                                                 for u, url, status, _ in srv.webhook_log), timeout=60)
+                await srv.wait_until(
+                    lambda: any(
+                        u == pressed and status == 200 and url != backend
+                        for u, url, status, _ in srv.webhook_log
+                    ),
+                    timeout=60,
+                )
             acknowledged = await scalar(pg_url, "SELECT acknowledged_at FROM assignment WHERE id = $1", aid)
             assert acknowledged is not None, "the press was lost with the killed instance"
-            events = await scalar(pg_url, "SELECT count(*) FROM event WHERE entity_id = $1 AND kind = "
-                                  "'assignment.acknowledge'", aid)
+            events = await scalar(
+                pg_url,
+                "SELECT count(*) FROM event WHERE entity_id = $1 AND kind = 'assignment.acknowledge'",
+                aid,
+            )
             assert events == 1, events
             assert await cluster.terminate() == [0], cluster.logs()
             for instance in cluster.instances:
@@ -204,8 +217,11 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
 
             # --- both back on a Monday after the dispatch: the follow-ups due by then and the
             # summary the bot was down for (the catch-up) go out once.
-            due = await scalar(pg_url, "SELECT count(*) FROM followup WHERE state = 'pending' AND due_at <= $1",
-                               _next_monday_morning(datetime.now(UTC)).replace(tzinfo=None))
+            due = await scalar(
+                pg_url,
+                "SELECT count(*) FROM followup WHERE state = 'pending' AND due_at <= $1",
+                _next_monday_morning(datetime.now(UTC)).replace(tzinfo=None),
+            )
             assert due, "nothing due by Monday: nothing to test"
             monday = _next_monday_morning(datetime.now(UTC))
             cluster.extra.update({"CLOCK_START": monday.isoformat(), "SCHEDULER_TICK_SECONDS": "1"})
@@ -216,8 +232,11 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
             timeline(f"both instances up at {monday.isoformat()} (clock), {due} follow-ups due")
             await srv.wait_for(chat_id=COORD, text_contains="督办周报", since=mark, timeout=60)
             for _ in range(200):
-                left = await scalar(pg_url, "SELECT count(*) FROM followup WHERE state = 'pending' AND due_at <= $1",
-                                    monday.replace(tzinfo=None))
+                left = await scalar(
+                    pg_url,
+                    "SELECT count(*) FROM followup WHERE state = 'pending' AND due_at <= $1",
+                    monday.replace(tzinfo=None),
+                )
                 if not left:
                     break
                 await asyncio.sleep(0.2)
@@ -231,8 +250,11 @@ async def test_two_instances_store_each_reply_once_fire_follow_ups_once_and_send
         fired = await rows(pg_url, "SELECT id FROM followup WHERE state = 'sent'")
         assert fired, "no follow-up fired"
         per_followup = Counter(
-            (fid, chat) for fid, chat in await rows(
-                pg_url, "SELECT followup_id, chat_id FROM outboxmessage WHERE followup_id IS NOT NULL"))
+            (fid, chat)
+            for fid, chat in await rows(
+                pg_url, "SELECT followup_id, chat_id FROM outboxmessage WHERE followup_id IS NOT NULL"
+            )
+        )
         assert max(per_followup.values()) == 1, per_followup
         after = srv.sent[mark:]
         texts_per_chat = Counter((s.chat_id, s.body) for s in after)

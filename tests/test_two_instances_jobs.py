@@ -59,7 +59,9 @@ async def _database(kind: str, tmp_path: Path) -> str:
 
 
 async def _instance(url: str, clock: ManualClock) -> App:
-    app = App.build(Settings(_env_file=None, database_url=url, bot_token=None, notice_window_seconds=0), clock=clock)
+    app = App.build(
+        Settings(_env_file=None, database_url=url, bot_token=None, notice_window_seconds=0), clock=clock
+    )
     # Connected before the test, so two instances' first statements do not wait on a new connection
     # each and do meet in the database.
     async with app.sessions() as session:
@@ -68,7 +70,9 @@ async def _instance(url: str, clock: ManualClock) -> App:
 
 
 @pytest.fixture(params=ENGINES)
-async def two(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[App, App]]:
+async def two(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[tuple[App, App]]:
     url = await _database(request.param, tmp_path)
     a, b = await _instance(url, clock), await _instance(url, clock)
     assert a.instance != b.instance
@@ -89,8 +93,13 @@ async def _fired(app: App) -> dict[int, int]:
 
 async def _due(app: App) -> set[int]:
     async with app.sessions() as session:
-        return set((await session.scalars(select(Followup.id).where(
-            Followup.state == "pending", Followup.due_at <= app.clock.now()))).all())
+        return set(
+            (
+                await session.scalars(
+                    select(Followup.id).where(Followup.state == "pending", Followup.due_at <= app.clock.now())
+                )
+            ).all()
+        )
 
 
 async def _ticks(app: App, batch: int) -> int:
@@ -117,8 +126,11 @@ async def test_two_instances_fire_each_due_followup_once(two: tuple[App, App], c
     counts = await _fired(a)
     assert set(counts) == due and set(counts.values()) == {1}
     async with a.sessions() as session:
-        to_contact = (await session.scalars(select(OutboxMessage.followup_id).where(
-            OutboxMessage.purpose == "followup"))).all()
+        to_contact = (
+            await session.scalars(
+                select(OutboxMessage.followup_id).where(OutboxMessage.purpose == "followup")
+            )
+        ).all()
         claimers = set((await session.scalars(select(Followup.claimed_by).where(Followup.id.in_(due)))).all())
     assert len(to_contact) == len(set(to_contact)) >= 1  # 宜春's contact got its reminder once
     assert claimers <= {a.instance, b.instance}
@@ -131,14 +143,21 @@ async def test_two_instances_fire_each_due_followup_once(two: tuple[App, App], c
     counts = await _fired(a)
     assert due <= set(counts) and set(counts.values()) == {1}
     async with a.sessions() as session:
-        escalations = (await session.scalars(select(OutboxMessage.text).where(
-            OutboxMessage.purpose == "escalation", OutboxMessage.chat_id == 503))).all()
+        escalations = (
+            await session.scalars(
+                select(OutboxMessage.text).where(
+                    OutboxMessage.purpose == "escalation", OutboxMessage.chat_id == 503
+                )
+            )
+        ).all()
     # One list per tick per reader: each escalated assignment is named in exactly one of them.
     named = [line for text in escalations for line in text.split("\n\n")[1:]]
     assert named and len(named) == len(set(named))
 
 
-async def test_a_killed_instances_claims_fire_after_the_lease(two: tuple[App, App], clock: ManualClock) -> None:
+async def test_a_killed_instances_claims_fire_after_the_lease(
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     clock.set(shanghai(2025, 9, 30, 10))
     await _bind(a)
@@ -162,7 +181,9 @@ async def test_a_killed_instances_claims_fire_after_the_lease(two: tuple[App, Ap
     assert {(f.state, f.claimed_by, f.lease_until) for f in rows} == {("sent", b.instance, None)}
 
 
-async def test_a_slow_instance_does_not_fire_what_another_took_over(two: tuple[App, App], clock: ManualClock) -> None:
+async def test_a_slow_instance_does_not_fire_what_another_took_over(
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     clock.set(shanghai(2025, 9, 30, 10))
     await _bind(a)
@@ -194,19 +215,26 @@ async def _ledger_with_readers(app: App) -> None:
 
 async def _summary_rows(app: App) -> dict[tuple[int, str, str], int]:
     async with app.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage.chat_id, OutboxMessage.purpose, OutboxMessage.method,
-                                             func.count()).group_by(OutboxMessage.chat_id, OutboxMessage.purpose,
-                                                                    OutboxMessage.method))).all()
+        rows = (
+            await session.execute(
+                select(
+                    OutboxMessage.chat_id, OutboxMessage.purpose, OutboxMessage.method, func.count()
+                ).group_by(OutboxMessage.chat_id, OutboxMessage.purpose, OutboxMessage.method)
+            )
+        ).all()
     return {(chat, purpose, method): n for chat, purpose, method, n in rows}
 
 
 async def _events(app: App, kind: str) -> int:
     async with app.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Event).where(Event.kind == kind)) or 0)
+        return int(
+            await session.scalar(select(func.count()).select_from(Event).where(Event.kind == kind)) or 0
+        )
 
 
 async def test_the_monday_summary_run_by_two_instances_at_once_goes_out_once(
-        two: tuple[App, App], clock: ManualClock) -> None:
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     clock.set(datetime(2025, 11, 19, 7, 0, tzinfo=UTC))
     await _ledger_with_readers(a)
@@ -229,7 +257,8 @@ async def test_the_monday_summary_run_by_two_instances_at_once_goes_out_once(
 
 
 async def test_a_caught_up_summary_and_the_monday_job_on_another_instance_go_out_once(
-        two: tuple[App, App], clock: ManualClock) -> None:
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     clock.set(datetime(2025, 11, 19, 7, 0, tzinfo=UTC))
     await _ledger_with_readers(a)
@@ -239,40 +268,55 @@ async def test_a_caught_up_summary_and_the_monday_job_on_another_instance_go_out
     assert (await _summary_rows(a))[(1, "summary", "sendPhoto")] == 1
 
 
-async def test_the_review_digest_run_by_two_instances_goes_out_once(two: tuple[App, App], clock: ManualClock) -> None:
+async def test_the_review_digest_run_by_two_instances_goes_out_once(
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
-    clock.set(datetime(2025, 11, 19, 7, 0, tzinfo=UTC))  # Wednesday 15:00; the digest's time was Tuesday 16:30
+    clock.set(
+        datetime(2025, 11, 19, 7, 0, tzinfo=UTC)
+    )  # Wednesday 15:00; the digest's time was Tuesday 16:30
     await _ledger_with_readers(a)
     counts = await asyncio.gather(Jobs(a).review_digest(), Jobs(b).review_digest())
     assert sorted(counts) == [0, 5]
     async with a.sessions() as session:
-        digests = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))).all()
-        unnotified = await session.scalar(select(func.count()).select_from(ProgressReport).where(
-            ProgressReport.notified_at.is_(None)))
+        digests = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "report_digest"))
+        ).all()
+        unnotified = await session.scalar(
+            select(func.count()).select_from(ProgressReport).where(ProgressReport.notified_at.is_(None))
+        )
     buttons = [b["callback_data"] for d in digests for row in d.reply_markup["inline_keyboard"] for b in row]
     assert len(buttons) == 10 and len(set(buttons)) == 10 and unnotified == 0
     # A report that comes in after the digest waits for the next digest time, on whichever instance.
     async with a.sessions() as session, session.begin():
         aid = await session.scalar(select(ProgressReport.assignment_id).limit(1))
-        session.add(ProgressReport(assignment_id=aid, raw_text="完成90%", review_state="pending",
-                                   created_at=clock.now()))
+        session.add(
+            ProgressReport(
+                assignment_id=aid, raw_text="完成90%", review_state="pending", created_at=clock.now()
+            )
+        )
     assert await asyncio.gather(Jobs(a).review_digest(), Jobs(b).review_digest()) == [0, 0]
     clock.set(datetime(2025, 11, 20, 8, 31, tzinfo=UTC))  # Thursday 16:31
     assert sorted(await asyncio.gather(Jobs(a).review_digest(), Jobs(b).review_digest())) == [0, 1]
 
 
-async def test_an_interval_job_runs_once_per_period_across_instances(two: tuple[App, App], clock: ManualClock) -> None:
+async def test_an_interval_job_runs_once_per_period_across_instances(
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     runs: list[str] = []
 
     def job(name: str):  # type: ignore[no-untyped-def]
         async def run() -> None:
             runs.append(name)
+
         return run
 
     every = timedelta(minutes=10)
     clock.set(datetime(2025, 11, 19, 7, 0, 10, tzinfo=UTC))
-    ran = await asyncio.gather(Jobs(a).once_per(PLAN_JOB, every, job("a")), Jobs(b).once_per(PLAN_JOB, every, job("b")))
+    ran = await asyncio.gather(
+        Jobs(a).once_per(PLAN_JOB, every, job("a")), Jobs(b).once_per(PLAN_JOB, every, job("b"))
+    )
     assert sorted(ran) == [False, True] and len(runs) == 1
     clock.advance(minutes=9)  # same ten minutes, on either instance
     assert not await Jobs(a).once_per(PLAN_JOB, every, job("a"))
@@ -298,19 +342,30 @@ def test_periods_are_named_alike_on_every_instance() -> None:
     assert periods.bucket(at + timedelta(minutes=6), timedelta(minutes=10)) == "2025-11-19T07:10:00+00:00"
     # The digest at 16:30 Shanghai: Wednesday 15:00 belongs to Tuesday's, 16:31 to Wednesday's.
     assert periods.cron_period("30 16 * * *", "Asia/Shanghai", at) == "2025-11-18T08:30:00+00:00"
-    assert periods.cron_period("30 16 * * *", "Asia/Shanghai",
-                               datetime(2025, 11, 19, 8, 31, tzinfo=UTC)) == "2025-11-19T08:30:00+00:00"
+    assert (
+        periods.cron_period("30 16 * * *", "Asia/Shanghai", datetime(2025, 11, 19, 8, 31, tzinfo=UTC))
+        == "2025-11-19T08:30:00+00:00"
+    )
 
 
 async def test_held_notices_released_by_two_instances_at_once_are_joined_once(
-        two: tuple[App, App], clock: ManualClock) -> None:
+    two: tuple[App, App], clock: ManualClock
+) -> None:
     a, b = two
     clock.set(datetime(2025, 11, 19, 7, 0, tzinfo=UTC))
     async with a.sessions() as session, session.begin():
         session.add(Contact(role="coordinator", chat_id=1, telegram_user_id=1, created_at=clock.now()))
         for n in range(3):
-            session.add(OutboxMessage(chat_id=1, text=f"签收 {n}", purpose="ack_notice", state="held",
-                                      next_attempt_at=clock.now() - timedelta(minutes=5), created_at=clock.now()))
+            session.add(
+                OutboxMessage(
+                    chat_id=1,
+                    text=f"签收 {n}",
+                    purpose="ack_notice",
+                    state="held",
+                    next_attempt_at=clock.now() - timedelta(minutes=5),
+                    created_at=clock.now(),
+                )
+            )
     if a.engine.url.get_backend_name() == "sqlite":
         # Several processes on one SQLite file read before they take the write lock; one instance
         # per SQLite database is the supported set-up, and its gate puts the releases one after the other.
@@ -343,13 +398,28 @@ async def _harness_pair(a: App, b: App) -> AsyncIterator[tuple[Harness, Harness]
     srv = FakeBotAPI()
     srv.limits.enforce = False
     await srv.start()
-    bots = [Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url))) for _ in (a, b)]
-    sender = OutboxSender(a.sessions, AiogramTransport(bots[0]), a.clock,
-                          Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000), gate=a.gate)
-    pair = tuple(Harness(app=app, srv=srv, bot=bot, sender=sender,
-                         dispatcher=build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate),
-                                                     sender=sender))
-                 for app, bot in zip((a, b), bots, strict=True))
+    bots = [
+        Bot(srv.token, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url))) for _ in (a, b)
+    ]
+    sender = OutboxSender(
+        a.sessions,
+        AiogramTransport(bots[0]),
+        a.clock,
+        Limits(global_per_sec=1000, per_chat_per_sec=1000, per_group_per_min=10000),
+        gate=a.gate,
+    )
+    pair = tuple(
+        Harness(
+            app=app,
+            srv=srv,
+            bot=bot,
+            sender=sender,
+            dispatcher=build_dispatcher(
+                app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender
+            ),
+        )
+        for app, bot in zip((a, b), bots, strict=True)
+    )
     try:
         yield pair  # type: ignore[misc]
     finally:
@@ -363,8 +433,12 @@ async def _to_both(pair: tuple[Harness, Harness]) -> None:
     reached the other instance)."""
     h_a = pair[0]
     for raw in h_a.srv.take_updates():
-        await asyncio.gather(*(h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
-                               for h in pair))
+        await asyncio.gather(
+            *(
+                h.dispatcher.feed_update(h.bot, Update.model_validate(raw, context={"bot": h.bot}))
+                for h in pair
+            )
+        )
     await h_a.sender.drain(timeout=20)
 
 
@@ -382,8 +456,11 @@ async def test_updates_and_flow_steps_hold_across_two_instances(pg_url: str, clo
             srv.send_text(YICHUN, "完成40%，已完成选址", reply_to=task_msg)
             await _to_both((h_a, h_b))
             async with a.sessions() as session:
-                stored = (await session.scalars(select(ProgressReport).where(
-                    ProgressReport.raw_text == "完成40%，已完成选址"))).all()
+                stored = (
+                    await session.scalars(
+                        select(ProgressReport).where(ProgressReport.raw_text == "完成40%，已完成选址")
+                    )
+                ).all()
             assert len(stored) == 1
             answers = [m.text for m in srv.messages_to(YICHUN)[mark:]]
             assert answers and len(answers) == len(set(answers))
@@ -402,7 +479,9 @@ async def test_updates_and_flow_steps_hold_across_two_instances(pg_url: str, clo
         await b.close()
 
 
-async def test_two_instances_starting_one_chats_flow_at_once_both_commit(pg_url: str, clock: ManualClock) -> None:
+async def test_two_instances_starting_one_chats_flow_at_once_both_commit(
+    pg_url: str, clock: ManualClock
+) -> None:
     """Each update's FSM step is written in that update's transaction: the second instance writes the
     row the first has inserted and not yet committed, waits for it, and then writes over it instead
     of failing its whole update on the key."""
@@ -437,7 +516,9 @@ async def test_two_instances_starting_one_chats_flow_at_once_both_commit(pg_url:
         await b.close()
 
 
-async def test_two_schedulers_run_each_interval_job_once_per_period(tmp_path: Path, clock: ManualClock) -> None:
+async def test_two_schedulers_run_each_interval_job_once_per_period(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     """The scheduler as `duban run` starts it, on two instances: the re-plan and the purge, due on
     both two seconds after start, run on one."""
     from bot.jobs import PURGE_JOB, start_scheduler
@@ -450,8 +531,11 @@ async def test_two_schedulers_run_each_interval_job_once_per_period(tmp_path: Pa
         started = datetime.now(UTC)
         for _ in range(200):
             # Both instances' first runs are over once each has scheduled its next one.
-            if all(s.get_job(job).next_run_time > started + timedelta(seconds=30)
-                   for s in schedulers for job in (PLAN_JOB, PURGE_JOB)):
+            if all(
+                s.get_job(job).next_run_time > started + timedelta(seconds=30)
+                for s in schedulers
+                for job in (PLAN_JOB, PURGE_JOB)
+            ):
                 break
             await asyncio.sleep(0.1)
         else:
@@ -471,9 +555,9 @@ async def test_two_schedulers_run_each_interval_job_once_per_period(tmp_path: Pa
             await app.close()
 
 
-
 async def test_a_reminder_waits_for_an_acknowledgement_being_handled_on_the_other_instance(
-        pg_url: str, clock: ManualClock) -> None:
+    pg_url: str, clock: ManualClock
+) -> None:
     """Instance a handles an acknowledgement (its assignment locked, as every act locks it) while
     instance b is about to fire that assignment's reminder: b waits, sees it acknowledged, and the
     reminder is not sent."""

@@ -115,19 +115,39 @@ async def _people(app: App) -> tuple[int, int]:
         unit = Unit(name="省商务厅", kind="provincial", created_at=now)
         session.add(unit)
         await session.flush()
-        session.add(Contact(unit_id=unit.id, role="contact", chat_id=contact_chat, telegram_user_id=contact_chat,
-                            display_name="商务联络员", created_at=now))
-        await add_coordinator(app.unit_of_work(session, now), user_id=coordinator_chat, name="督办人", actor="test")
+        session.add(
+            Contact(
+                unit_id=unit.id,
+                role="contact",
+                chat_id=contact_chat,
+                telegram_user_id=contact_chat,
+                display_name="商务联络员",
+                created_at=now,
+            )
+        )
+        await add_coordinator(
+            app.unit_of_work(session, now), user_id=coordinator_chat, name="督办人", actor="test"
+        )
     return contact_chat, coordinator_chat
 
 
-async def test_markup_telegram_refuses_is_sent_again_as_plain_text(app: App, srv: FakeBotAPI, bot: Bot) -> None:  # noqa: F811
+async def test_markup_telegram_refuses_is_sent_again_as_plain_text(
+    app: App,
+    srv: FakeBotAPI,  # noqa: F811
+    bot: Bot,  # noqa: F811
+) -> None:
     chat, _ = await _people(app)
     srv.user(chat)
     async with app.sessions() as session, session.begin():
-        outbox.enqueue(session, chat_id=chat, text="<b>签收</b> 成功 &amp; 谢谢", now=app.clock.now(), purpose="reply")
-    srv.fail_next("sendMessage", status=400, chat_id=chat,
-                  description="Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0")
+        outbox.enqueue(
+            session, chat_id=chat, text="<b>签收</b> 成功 &amp; 谢谢", now=app.clock.now(), purpose="reply"
+        )
+    srv.fail_next(
+        "sendMessage",
+        status=400,
+        chat_id=chat,
+        description='Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0',
+    )
     sender = make_sender(app, bot, per_chat_per_sec=20)
 
     await sender.drain(timeout=10)
@@ -141,14 +161,26 @@ async def test_markup_telegram_refuses_is_sent_again_as_plain_text(app: App, srv
     assert "outbox.plain_text" in kinds and "outbox.dead" not in kinds
 
 
-async def test_a_message_that_cannot_be_delivered_is_reported_once(app: App, srv: FakeBotAPI, bot: Bot) -> None:  # noqa: F811
+async def test_a_message_that_cannot_be_delivered_is_reported_once(
+    app: App,
+    srv: FakeBotAPI,  # noqa: F811
+    bot: Bot,  # noqa: F811
+) -> None:
     chat, coordinator = await _people(app)
     srv.user(chat)
     srv.user(coordinator)
     async with app.sessions() as session, session.begin():
-        outbox.enqueue(session, chat_id=chat, text="✅ 已签收任务 #7。" + "进展" * 300, now=app.clock.now(),
-                       purpose="reply", assignment_id=None)
-    srv.fail_next("sendMessage", status=400, chat_id=chat, description="Bad Request: message thread not found")
+        outbox.enqueue(
+            session,
+            chat_id=chat,
+            text="✅ 已签收任务 #7。" + "进展" * 300,
+            now=app.clock.now(),
+            purpose="reply",
+            assignment_id=None,
+        )
+    srv.fail_next(
+        "sendMessage", status=400, chat_id=chat, description="Bad Request: message thread not found"
+    )
     # The notice about it fails too: that is not reported again.
     srv.fail_next("sendMessage", status=400, chat_id=coordinator, description="Bad Request: chat not found")
     sender = make_sender(app, bot, per_chat_per_sec=20)
@@ -164,7 +196,9 @@ async def test_a_message_that_cannot_be_delivered_is_reported_once(app: App, srv
 
     # A second delivery of that notice works (the fault is spent) and names what it was.
     async with app.sessions() as session, session.begin():
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == notice.id).values(state="pending"))
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == notice.id).values(state="pending")
+        )
     await sender.drain(timeout=10)
     (told,) = srv.messages_to(coordinator)
     assert "未能送达" in told.text and "商务联络员" in told.text

@@ -134,7 +134,9 @@ def test_a_sentence_subject_unknown_to_the_directory_is_warned_about_at_its_task
 
 def test_sentence_lead_takes_names_no_directory_knows(directory):
     r = Resolver(directory)
-    assert [x.name for x in r.sentence_lead("由区发改局牵头，区财政局配合，做好项目储备。") or ()] == ["区发改局"]
+    assert [x.name for x in r.sentence_lead("由区发改局牵头，区财政局配合，做好项目储备。") or ()] == [
+        "区发改局"
+    ]
     assert r.sentence_lead("由有关部门牵头做好储备。") is None
 
 
@@ -148,8 +150,10 @@ def test_an_aside_starting_with_a_verb_is_not_a_clause(directory):
 
 
 def test_a_first_listed_rule_written_inside_a_clause_holds_from_there_on(directory):
-    doc = ("某市实施方案\n1.甲任务。（南昌市人民政府、省商务厅负责，排在第一位的为牵头单位，下同）\n"
-           "2.乙任务。（九江市人民政府、省财政厅负责）\n")
+    doc = (
+        "某市实施方案\n1.甲任务。（南昌市人民政府、省商务厅负责，排在第一位的为牵头单位，下同）\n"
+        "2.乙任务。（九江市人民政府、省财政厅负责）\n"
+    )
     dec = decompose(doc, directory)
     t1, t2 = dec.measures[0].tasks[0], dec.measures[1].tasks[0]
     assert t1.lead == ["南昌市人民政府"] and t1.co == ["省商务厅"]

@@ -18,8 +18,9 @@ from models import Unit, UnitAlias
 DOC = "关于推进数据工作的通知\n\n一、建设数据平台。2025年底前建成省级数据交易平台。（责任单位：省数据局、省发展改革委）\n"
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-         *argv: str) -> tuple[int, str, str]:
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'office.db'}")
     monkeypatch.delenv("BOT_TOKEN", raising=False)
@@ -55,8 +56,11 @@ def test_import_corrects_the_directory_and_later_imports_use_it(monkeypatch, tmp
     assert _units(tmp_path)["省数据局"].needs_review
 
     table = tmp_path / "own.csv"
-    table.write_text("单位名称,简称,类别,上级单位\n江西省数据局,省数据局、省数据管理局,省直部门,省发展改革委\n"
-                     "区发改局,,本级部门,\n", encoding="utf-8")
+    table.write_text(
+        "单位名称,简称,类别,上级单位\n江西省数据局,省数据局、省数据管理局,省直部门,省发展改革委\n"
+        "区发改局,,本级部门,\n",
+        encoding="utf-8",
+    )
     code, out, err = _cli(monkeypatch, tmp_path, capsys, "units", "import", "own.csv")
     assert code == 0, err
     assert "已载入 2 个单位" in out
@@ -83,8 +87,12 @@ def test_export_import_round_trip(monkeypatch, tmp_path, capsys, suffix):
     assert code == 0 and "已导出 45 个单位" in err
     first = read_unit_table(tmp_path / f"first{suffix}")
     assert len(first) == 45 and first[0].name == "省工业和信息化厅" and "省工信厅" in first[0].aliases
-    assert {u.kind for u in first} == {"provincial_department", "city_government", "central_branch",
-                                       "state_owned_enterprise"}
+    assert {u.kind for u in first} == {
+        "provincial_department",
+        "city_government",
+        "central_branch",
+        "state_owned_enterprise",
+    }
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "import", f"first{suffix}")
     assert code == 0, err
     code, _, _ = _cli(monkeypatch, tmp_path, capsys, "units", "export", f"second{suffix}")
@@ -111,8 +119,13 @@ def _xlsx(path: Path, rows: list[list[str]]) -> Path:
 
 
 def test_xlsx_without_header_and_other_separators(tmp_path):
-    path = _xlsx(tmp_path / "u.xlsx", [["市数据局", "数据局;市数据管理局", "本级部门", ""],
-                                       ["南昌市人民政府", "南昌、南昌市", "设区市政府", None]])
+    path = _xlsx(
+        tmp_path / "u.xlsx",
+        [
+            ["市数据局", "数据局;市数据管理局", "本级部门", ""],
+            ["南昌市人民政府", "南昌、南昌市", "设区市政府", None],
+        ],
+    )
     assert read_unit_table(path) == [
         UnitInfo("市数据局", ("数据局", "市数据管理局"), "local_department"),
         UnitInfo("南昌市人民政府", ("南昌", "南昌市"), "city_government"),

@@ -78,9 +78,16 @@ def _handler(dp, bot, dead: Path, **kw: object) -> UpdateHandler:  # type: ignor
 
 
 def _update(update_id: int, text: str) -> dict[str, object]:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_700_000_000, "text": text,
-        "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "is_bot": False, "first_name": "A"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "text": text,
+            "chat": {"id": 42, "type": "private"},
+            "from": {"id": 42, "is_bot": False, "first_name": "A"},
+        },
+    }
 
 
 async def test_secret_is_checked_on_every_request_and_healthz_reports_the_database(tmp_path: Path) -> None:
@@ -90,16 +97,20 @@ async def test_secret_is_checked_on_every_request_and_healthz_reports_the_databa
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}")
     bot = Bot("123456:TEST")
     dp = _dispatcher_counting(seen)
-    app = build_web_app(dp, bot, _settings(), async_sessionmaker(engine), _handler(dp, bot, tmp_path / "dl.jsonl"))
+    app = build_web_app(
+        dp, bot, _settings(), async_sessionmaker(engine), _handler(dp, bot, tmp_path / "dl.jsonl")
+    )
     try:
         async with TestClient(TestServer(app)) as client:
-            wrong = await client.post("/telegram", json=_update(1, "wrong"),
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "not-it"})
+            wrong = await client.post(
+                "/telegram", json=_update(1, "wrong"), headers={"X-Telegram-Bot-Api-Secret-Token": "not-it"}
+            )
             missing = await client.post("/telegram", json=_update(2, "missing"))
             assert (wrong.status, missing.status) == (401, 401)
             assert seen == []
-            right = await client.post("/telegram", json=_update(3, "right"),
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            right = await client.post(
+                "/telegram", json=_update(3, "right"), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            )
             assert right.status == 200
             assert seen == ["right"]  # handled before the answer
             health = await client.get("/healthz")
@@ -111,7 +122,9 @@ async def test_secret_is_checked_on_every_request_and_healthz_reports_the_databa
     broken = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     bot = Bot("123456:TEST")
     dp = _dispatcher_counting(seen)
-    app = build_web_app(dp, bot, _settings(), async_sessionmaker(broken), _handler(dp, bot, tmp_path / "dl.jsonl"))
+    app = build_web_app(
+        dp, bot, _settings(), async_sessionmaker(broken), _handler(dp, bot, tmp_path / "dl.jsonl")
+    )
     try:
         async with TestClient(TestServer(app)) as client:
             health = await client.get("/healthz")
@@ -215,11 +228,17 @@ async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Env) -> N
 
             # Someone who is not Telegram: refused, nothing handled.
             sent_before = len(srv.sent)
-            forged = {"update_id": 999_999, "message": {
-                "message_id": 999_999, "date": 1_700_000_000, "text": "/tasks",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-                "chat": {"id": YICHUN, "type": "private"},
-                "from": {"id": YICHUN, "is_bot": False, "first_name": "x"}}}
+            forged = {
+                "update_id": 999_999,
+                "message": {
+                    "message_id": 999_999,
+                    "date": 1_700_000_000,
+                    "text": "/tasks",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    "chat": {"id": YICHUN, "type": "private"},
+                    "from": {"id": YICHUN, "is_bot": False, "first_name": "x"},
+                },
+            }
             async with aiohttp.ClientSession() as client:
                 for headers in ({"X-Telegram-Bot-Api-Secret-Token": "guessed"}, {}):
                     async with client.post(url, json=forged, headers=headers) as resp:
@@ -241,8 +260,9 @@ async def test_duban_run_webhook_end_to_end(tmp_path: Path, seeded_db: Env) -> N
             await srv.wait_until(lambda: srv.webhook is None or not polling.running, timeout=START_TIMEOUT)
             assert polling.running, polling.log()
             await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
-            assert [c.params.get("drop_pending_updates") for c in srv.calls if c.method == "deleteWebhook"] \
-                in ([None], [False], ["false"]), "kept what Telegram holds"
+            assert [
+                c.params.get("drop_pending_updates") for c in srv.calls if c.method == "deleteWebhook"
+            ] in ([None], [False], ["false"]), "kept what Telegram holds"
             assert await polling.terminate(15) == 0, polling.log()
             assert_no_traceback(polling)
         finally:
@@ -269,8 +289,10 @@ async def test_fake_api_redelivers_an_update_not_answered_200() -> None:
         srv.webhook_retry_delay = 0.05
         srv.user(7, first_name="x")
         async with aiohttp.ClientSession() as client:
-            async with client.post(f"{srv.base_url}/bot{srv.token}/setWebhook",
-                                   json={"url": str(target.make_url("/hook")), "secret_token": SECRET}) as resp:
+            async with client.post(
+                f"{srv.base_url}/bot{srv.token}/setWebhook",
+                json={"url": str(target.make_url("/hook")), "secret_token": SECRET},
+            ) as resp:
                 assert resp.status == 200
             update = srv.send_text(7, "hello")
             await srv.wait_until(lambda: not srv.pending_updates, timeout=WAIT)
@@ -314,8 +336,10 @@ async def test_fake_api_spreads_updates_over_backends_round_robin_and_redelivers
         srv.webhook_backends = [str(a.make_url("/hook")), str(b.make_url("/hook"))]
         srv.user(7, first_name="x")
         async with aiohttp.ClientSession() as client:
-            async with client.post(f"{srv.base_url}/bot{srv.token}/setWebhook",
-                                   json={"url": "https://lb.example.org/telegram", "secret_token": SECRET}) as resp:
+            async with client.post(
+                f"{srv.base_url}/bot{srv.token}/setWebhook",
+                json={"url": "https://lb.example.org/telegram", "secret_token": SECRET},
+            ) as resp:
                 assert resp.status == 200
         for i in range(10):
             srv.send_text(7, f"m{i}")

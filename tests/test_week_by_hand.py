@@ -42,8 +42,9 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     h.app.clock.set(at(13, 9))  # type: ignore[attr-defined]
     await _setup(h)
     async with h.app.work() as uow:
-        invite = await create_invite(uow, unit=await find_unit(uow, "宜春市人民政府"), role="leader",
-                                     ttl_hours=72, actor="test")
+        invite = await create_invite(
+            uow, unit=await find_unit(uow, "宜春市人民政府"), role="leader", ttl_hours=72, actor="test"
+        )
     h.srv.user(LEADER, first_name="宜春分管领导")
     h.srv.command(LEADER, f"/start {invite.code}")
     await h.deliver()
@@ -72,7 +73,9 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     # Monday 15:00: replies of several kinds.
     h.app.clock.set(at(13, 15))  # type: ignore[attr-defined]
     h.srv.send_text(YICHUN, "完成30%，已完成选址", reply_to=y_own)
-    h.srv.send_text(NANCHANG_MEMBER, "推进中遇到用地指标不足，需省里协调", chat_id=NANCHANG_GROUP, reply_to=n_task)
+    h.srv.send_text(
+        NANCHANG_MEMBER, "推进中遇到用地指标不足，需省里协调", chat_id=NANCHANG_GROUP, reply_to=n_task
+    )
     await h.deliver()
     # Tuesday: a photo without a caption, then a completion claim, then its 更正.
     h.app.clock.set(at(14, 11))  # type: ignore[attr-defined]
@@ -117,7 +120,11 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     assert any(x.startswith(f"已收到任务 P1-2.2 #{y_own_id} 的报送") and "完成 30%" in x for x in yichun)
     # In the group nobody is unnamed: each answer to a member's act says who acted.
     person = "南昌联络员"
-    answers = [x for x in group if "交办任务" not in x and "提醒" not in x and "催办" not in x and "待办事项" not in x]
+    answers = [
+        x
+        for x in group
+        if "交办任务" not in x and "提醒" not in x and "催办" not in x and "待办事项" not in x
+    ]
     assert answers and all(x.startswith(person) for x in answers), answers
     assert f"{person} 已代表本单位签收任务 P1-2.5 #{n_id}。" in group
     assert f"南昌市人民政府（{person}）已签收任务 #{n_id}（P1-2.5）" in "\n".join(coord)
@@ -130,7 +137,9 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     stage = next(x for x in yichun if x.startswith("已收到任务 P1-2.1") and "图片" not in x)
     assert "推进中" in stage and "申请办结" not in stage, stage
     # The completion claim was reviewed: the contact is told, with the task.
-    assert any(x.startswith(f"✅ 您对任务 P1-2.2 #{y_own_id} 的报送") and "已办结" in x for x in yichun), yichun
+    assert any(x.startswith(f"✅ 您对任务 P1-2.2 #{y_own_id} 的报送") and "已办结" in x for x in yichun), (
+        yichun
+    )
 
     # Reminders and escalations: on working days, in working hours, and never at the weekend.
     assert fired, "a week with an unacknowledged task and a deadline sends reminders"
@@ -138,7 +147,9 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     kinds = [(when.strftime("%a"), chat, body.splitlines()[0]) for when, chat, body in fired]
     assert any(chat == GONGXIN and "签收提醒" in first for _, chat, first in kinds), kinds
     assert any(chat == NANCHANG_GROUP and "到期提醒" in first for _, chat, first in kinds), kinds
-    assert any(day == "Fri" and chat == NANCHANG_GROUP and "已逾期" in first for day, chat, first in kinds), kinds
+    assert any(day == "Fri" and chat == NANCHANG_GROUP and "已逾期" in first for day, chat, first in kinds), (
+        kinds
+    )
     assert any(chat == COORD and "督办提示" in first for _, chat, first in kinds), kinds
     # The escalation tells units no message reaches once per task, not one block per unit.
     escalation = next(body for _, chat, body in fired if chat == COORD and "督办提示" in body)
@@ -158,10 +169,11 @@ async def test_a_week_by_hand(harness: Harness) -> None:
     weekly = summary[0]
     sections = ["一、总体情况", "二、主要进展", "三、存在问题", "四、下步打算"]
     assert all(s in weekly for s in sections) and [weekly.index(s) for s in sections] == sorted(
-        weekly.index(s) for s in sections)
+        weekly.index(s) for s in sections
+    )
     assert "赣府厅发〔2024〕15号" in weekly
     assert not re.search(r"#\d|报送#|report #", weekly), weekly
-    problems = weekly[weekly.index("三、存在问题"):weekly.index("四、下步打算")]
+    problems = weekly[weekly.index("三、存在问题") : weekly.index("四、下步打算")]
     assert problems.count("南昌市人民政府") == 1 and "P1-2.5" in problems and "。：" not in problems
     # Never delivered is its own count, not "not acknowledged".
     assert "未签收 1，" in weekly and "未送达 7 单位次" in weekly

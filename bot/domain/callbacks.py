@@ -35,5 +35,7 @@ def button(text: str, data: str) -> dict[str, str]:
 
 def keyboard(rows: list[list[dict[str, str]]]) -> dict[str, list[list[dict[str, str]]]]:
     return {"inline_keyboard": rows}
+
+
 IMPORT = "im"  # action, draft id, arg  (import in chat: a preview and its corrections)
 FIX = "fx"  # action, task id, arg  (corrections of a live task)

@@ -81,5 +81,5 @@ def find_date(text: str, today: date | None = None) -> tuple[date | None, str]:
         when = _make(year, groups[-2], groups[-1], today)
         if when is None:
             return None, text.strip()
-        return when, (text[: match.start()] + text[match.end():]).strip(" ，,。:：;；")
+        return when, (text[: match.start()] + text[match.end() :]).strip(" ，,。:：;；")
     return None, text.strip()

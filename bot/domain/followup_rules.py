@@ -61,8 +61,9 @@ STATE_DEPENDENT_KINDS = frozenset(KINDS)
 STATUSES = _STATUSES
 QUIET_STATUSES = frozenset({Status.DRAFT, Status.CLAIMED_DONE, Status.DONE, Status.CANCELLED})
 UNACKNOWLEDGED_STATUSES = frozenset({Status.ASSIGNED})
-ACTIVE_STATUSES = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
-                             Status.EXTENDED})
+ACTIVE_STATUSES = frozenset(
+    {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED, Status.EXTENDED}
+)
 
 
 def normalize_period(value: str | None) -> str | None:
@@ -294,8 +295,11 @@ def plan_followups(
             # requests go on: without a deadline no warnings or overdue reminders take over,
             # and the task would otherwise fall silent for good.
             chased_until = max((p.due_at for p in ack), default=None)
-            out += [p for p in _progress(facts, settings, cal, now, limit)
-                    if chased_until is None or p.due_at > chased_until]
+            out += [
+                p
+                for p in _progress(facts, settings, cal, now, limit)
+                if chased_until is None or p.due_at > chased_until
+            ]
     else:
         out += _progress(facts, settings, cal, now, limit)
     out += _deadline_warnings(facts, settings, cal, now, limit)

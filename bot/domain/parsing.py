@@ -38,6 +38,7 @@ class Parsed:
 
 # --- normalisation and clauses -------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _t2s() -> Any:
     import opencc  # imported on first use: the reader is otherwise dependency-free
@@ -57,7 +58,9 @@ _CLAUSE_END = re.compile(r"([,;!?。\n\r]|(?<!\d)\.|\.(?!\d))")
 _CLAUSE_WORD = re.compile(r"(?=但是|但|不过|目前|下一步|下步|\bbut\b|\bhowever\b|\bwhile\b)")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff%])\s+|\s+(?=[\u4e00-\u9fff])")
 _QUESTION_TAIL = re.compile(r"(吗|么|嘛|没有|了没|否)\s*$")
-_QUESTION_HEAD = re.compile(r"是否|能否|可否|\b(is|are|was|were|did|does|do|can|could|when|what|how|why|who|which)\b")
+_QUESTION_HEAD = re.compile(
+    r"是否|能否|可否|\b(is|are|was|were|did|does|do|can|could|when|what|how|why|who|which)\b"
+)
 
 
 def _clauses(text: str) -> list[tuple[str, bool]]:
@@ -71,7 +74,9 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
         pieces = [p.strip() for p in pieces if p and p.strip()]
         for j, piece in enumerate(pieces):
             last = j == len(pieces) - 1
-            question = (last and delimiter == "?") or bool(_QUESTION_TAIL.search(piece) or _QUESTION_HEAD.match(piece))
+            question = (last and delimiter == "?") or bool(
+                _QUESTION_TAIL.search(piece) or _QUESTION_HEAD.match(piece)
+            )
             out.append((piece, question))
     return out
 
@@ -81,14 +86,22 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
 _CN_NUM = "零〇一二两三四五六七八九十百千"
 _PCT = re.compile(r"(?<![\d.%])(-|负)?\s*(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)")
 _PCT_ZH = re.compile(rf"百分之\s*(负)?\s*([{_CN_NUM}]+|\d+(?:\.\d+)?)")
-_PCT_CHENG = re.compile(r"([一二两三四五六七八九十]|\d{1,2})\s*成(?!员|立|效|果|本|为|功|熟|绩|交|品|都|就|套|型|片|长|年|规模|以下)")
+_PCT_CHENG = re.compile(
+    r"([一二两三四五六七八九十]|\d{1,2})\s*成(?!员|立|效|果|本|为|功|熟|绩|交|品|都|就|套|型|片|长|年|规模|以下)"
+)
 _PCT_FRACTION = re.compile(r"([一二三四五六七八九十]|\d+)\s*分之\s*([一二三四五六七八九十]|\d+)")
 _PCT_HALF = re.compile(r"过半|一半|半数")
-_PCT_BARE_NUMBER = re.compile(r"(进度|完成率|完成进度)\s*(?:已达到|达到|已达|达|为|是|约|:)?\s*(\d{1,3})(?![\d.%])\s*$")
+_PCT_BARE_NUMBER = re.compile(
+    r"(进度|完成率|完成进度)\s*(?:已达到|达到|已达|达|为|是|约|:)?\s*(\d{1,3})(?![\d.%])\s*$"
+)
 # Words before a percentage that make it a cue of progress ("完成70%", "进度达70%") ...
-_PCT_CUE = re.compile(r"完成|进度|进展|总体|整体|累计|推进|形象|工程量|占(年度|全年)?(计划|任务|目标|总数|总量|总任务)|done|complete|progress|finished|overall")
+_PCT_CUE = re.compile(
+    r"完成|进度|进展|总体|整体|累计|推进|形象|工程量|占(年度|全年)?(计划|任务|目标|总数|总量|总任务)|done|complete|progress|finished|overall"
+)
 # ... and words that make it some other figure ("同比增长12%", "覆盖率80%").
-_PCT_METRIC = re.compile(r"增长|下降|降低|降至|提高|提升|占比|同比|环比|增幅|增速|比重|率|降幅|减少|增加|超过|达到|以上|占|growth|increase|decrease|rate|share")
+_PCT_METRIC = re.compile(
+    r"增长|下降|降低|降至|提高|提升|占比|同比|环比|增幅|增速|比重|率|降幅|减少|增加|超过|达到|以上|占|growth|increase|decrease|rate|share"
+)
 
 
 @dataclass
@@ -130,9 +143,9 @@ def _percents(clause: str) -> list[_Pct]:
         found.append((m2.start(2), m2.end(2), float(m2.group(2))))
     out: list[_Pct] = []
     for start, end, value in sorted(found):
-        before = clause[max(0, start - 8):start]
+        before = clause[max(0, start - 8) : start]
         rest = (clause[:start] + clause[end:]).strip()
-        if _PCT_CUE.search(before) or _PCT_CUE.search(clause[end:end + 6]):
+        if _PCT_CUE.search(before) or _PCT_CUE.search(clause[end : end + 6]):
             out.append(_Pct(value, True))
         elif re.search(r"(提升|提高|增|升|达到|达)(至|到)?\s*$", before) and _PCT_CUE.search(clause[:start]):
             out.append(_Pct(value, True))  # "进度由60%提升至65%"
@@ -152,7 +165,9 @@ _DONE_VERB = re.compile(
 )
 _DONE_EN = re.compile(r"\b(completed|complete|done|finished|finish|accomplished|closed)\b")
 # Work still to do takes back a claim: "已完成了，但还要补充一些材料".
-_REMAINING = re.compile(r"还要|还需|仍需|尚需|尚有|还有(?!效)|剩余|剩下|还差|\b(remaining|still need|still have|left to do)\b")
+_REMAINING = re.compile(
+    r"还要|还需|仍需|尚需|尚有|还有(?!效)|剩余|剩下|还差|\b(remaining|still need|still have|left to do)\b"
+)
 _CANNOT = re.compile(r"完不成|完成不了|做不完|干不完|\bcannot (be )?(complete|finish)")
 _NEGATED = re.compile(
     r"(尚未|暂未|仍未|还未|均未|并未|未能|从未|未|没有|没|还没|不能|无法|难以|不|待|有待|未予|not yet|not|never|n't|yet to)"
@@ -169,8 +184,12 @@ _EXPECTED_FIGURE = re.compile(
     r"\b(will|expect|expected|plan to|planned|aim|target|by the end|next)\b"
 )
 _NOT_EXPECTED = re.compile(r"按计划|按要求|按照要求|按时间节点|按期|按时|如期|要求|计划内")
-_FUTURE_DATE = re.compile(r"(?<![当目提此])前(?!期)|之前|以前|底|年内|月内|周内|下月|下周|下旬|中旬|上旬|明年|明天|近期|尽快|年底|月底|季度末|节前")
-_ASSERTED = re.compile(r"已|均已|都已|顺利|圆满|全部|全面|提前|超额|申请|提请|请求|现已|\b(have|has|had|was|were|is|are|been|now|already)\b")
+_FUTURE_DATE = re.compile(
+    r"(?<![当目提此])前(?!期)|之前|以前|底|年内|月内|周内|下月|下周|下旬|中旬|上旬|明年|明天|近期|尽快|年底|月底|季度末|节前"
+)
+_ASSERTED = re.compile(
+    r"已|均已|都已|顺利|圆满|全部|全面|提前|超额|申请|提请|请求|现已|\b(have|has|had|was|were|is|are|been|now|already)\b"
+)
 _HEDGE = re.compile(
     r"基本|大部|大体|大致|初步|接近|即将|快要|差不多|近乎|临近|部分|大多|多数|大半|局部|逐步|陆续|(?<!加|尽)快|"
     r"\b(almost|nearly|mostly|largely|basically|substantially|partly|partially|about to|close to|near|partial)\b"
@@ -227,7 +246,7 @@ def _read_completion(clause: str, question: bool, r: _Reading) -> None:
     if not question and _CANNOT.search(clause):
         r.progress = r.unclaim = True
     for m in verbs:
-        pre, post = clause[:m.start()], clause[m.end():]
+        pre, post = clause[: m.start()], clause[m.end() :]
         if question:
             continue
         r.progress = True
@@ -240,7 +259,9 @@ def _read_completion(clause: str, question: bool, r: _Reading) -> None:
         if m.group(0) in ("销号", "办结") and re.search(r"(可以|可予|请予|予以|(?<!申)请)$", pre):
             r.claim = True  # "请予销号", "可以办结了": a request for closure is the claim itself
             continue
-        asserted = bool(_ASSERTED.search(pre)) or post.startswith("了") or bool(re.match(r"\s*(already)\b", post))
+        asserted = (
+            bool(_ASSERTED.search(pre)) or post.startswith("了") or bool(re.match(r"\s*(already)\b", post))
+        )
         if _EXPECTED.search(_NOT_EXPECTED.sub("", pre)) or (not asserted and _FUTURE_DATE.search(pre)):
             r.expectation = True
             if _is_whole_object(post, english):
@@ -310,10 +331,13 @@ def _blocked(clause: str) -> tuple[bool, bool]:
     """(blocked, a blocker was mentioned and denied)."""
     blocked = denied = False
     for m in _BLOCKED.finditer(clause):
-        if _BLOCKED_NEGATION.search(clause[max(0, m.start() - 10):m.start()]) or _BLOCKED_NONE_AFTER.match(
-                clause[m.end():]):
+        if _BLOCKED_NEGATION.search(clause[max(0, m.start() - 10) : m.start()]) or _BLOCKED_NONE_AFTER.match(
+            clause[m.end() :]
+        ):
             denied = True
-        elif clause[m.end():m.end() + 2] in ("已解", "已经") or re.match(r"已(得到)?(解决|化解|协调|排除)", clause[m.end():]):
+        elif clause[m.end() : m.end() + 2] in ("已解", "已经") or re.match(
+            r"已(得到)?(解决|化解|协调|排除)", clause[m.end() :]
+        ):
             denied = True
         else:
             blocked = True
@@ -321,6 +345,7 @@ def _blocked(clause: str) -> tuple[bool, bool]:
 
 
 # --- the reader ------------------------------------------------------------------------------------
+
 
 def parse_progress(text: str) -> Parsed:
     text = _normalise(text.strip())
@@ -342,8 +367,10 @@ def parse_progress(text: str) -> Parsed:
             r.progress = True
         # A figure inside an expectation or a stage ("力争年底完成80%", "一期完成100%") is not
         # the task's progress.
-        if (_EXPECTED_FIGURE.search(clause) or (_FUTURE_DATE.search(clause) and not re.search(r"已|了", clause))) \
-                and not re.search(r"目前|现已|已完成|已达|累计", clause):
+        if (
+            _EXPECTED_FIGURE.search(clause)
+            or (_FUTURE_DATE.search(clause) and not re.search(r"已|了", clause))
+        ) and not re.search(r"目前|现已|已完成|已达|累计", clause):
             continue
         if _STAGE.search(clause):
             continue
@@ -368,12 +395,21 @@ def parse_progress(text: str) -> Parsed:
         return Parsed("done", 100)
     if percent is None and r.hedge_90:
         percent = 90
-    if r.progress or r.claim or r.expectation or r.stage or percent is not None or invalid is not None or r.hedge_90:
+    if (
+        r.progress
+        or r.claim
+        or r.expectation
+        or r.stage
+        or percent is not None
+        or invalid is not None
+        or r.hedge_90
+    ):
         return Parsed("progress", percent, invalid)
     return Parsed(None, None)
 
 
 # --- measuring against a labelled corpus ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Score:
@@ -428,15 +464,23 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_corpus(path)
     result = score(rows)
     labels = Counter(want.status or "none" for _, want in rows)
-    print(f"corpus: {path} ({result.total} replies: " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())) + ")")
+    print(
+        f"corpus: {path} ({result.total} replies: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(labels.items()))
+        + ")"
+    )
     print(f"accuracy (status and percent): {result.correct}/{result.total} = {result.accuracy:.1%}")
-    print(f"status accuracy: {result.status_correct}/{result.total} = {result.status_correct / result.total:.1%}")
+    print(
+        f"status accuracy: {result.status_correct}/{result.total} = {result.status_correct / result.total:.1%}"
+    )
     print(f"false completions (not done, read as done): {result.false_completions}")
     print(f"missed completions (done, read as other): {result.missed_completions}")
     if verbose:
         for text, want, got in result.misread:
-            print(f"  want {want.status}/{want.percent}/{want.invalid_percent}"
-                  f"  got {got.status}/{got.percent}/{got.invalid_percent}  {text!r}")
+            print(
+                f"  want {want.status}/{want.percent}/{want.invalid_percent}"
+                f"  got {got.status}/{got.percent}/{got.invalid_percent}  {text!r}"
+            )
     return 0
 
 

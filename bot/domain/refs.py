@@ -74,7 +74,9 @@ def normalize_code(text: str) -> str | None:
 _NUM = r"([1-9][0-9]{0,3})"
 _SEP = r"[.·・\-]"
 _ASSIGNMENT = re.compile(r"#\s*([1-9][0-9]{0,11})")
-_WITH_CODE = re.compile(rf"([{CODE_LETTERS}][1-9][0-9]{{0,5}})(?:(?:\s*-\s*|\s+){_NUM}(?:\s*{_SEP}\s*{_NUM})?)?")
+_WITH_CODE = re.compile(
+    rf"([{CODE_LETTERS}][1-9][0-9]{{0,5}})(?:(?:\s*-\s*|\s+){_NUM}(?:\s*{_SEP}\s*{_NUM})?)?"
+)
 _BARE = re.compile(rf"{_NUM}(?:\s*{_SEP}\s*{_NUM})?")
 
 

@@ -75,7 +75,9 @@ def _closers(stack: list[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(stack))
 
 
-def _cut(text: str, limit: int, *, markup: bool, start: int = 0) -> tuple[int, int, list[tuple[str, str]]] | None:
+def _cut(
+    text: str, limit: int, *, markup: bool, start: int = 0
+) -> tuple[int, int, list[tuple[str, str]]] | None:
     """The best place to cut `text` so the head, with its open tags closed, fits in `limit`
     UTF-16 units. Returns (end of head, start of tail, tags open there). Cuts are between atoms
     only, and after at least one visible character past `start` (the reopened tags); None when

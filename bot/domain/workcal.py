@@ -130,7 +130,9 @@ def _parse_dates(raw: Any, kind: str) -> list[date]:
         text = item.strip()
         # YYYY-MM-DD only: fromisoformat alone also takes week dates such as 2027-W01-1.
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is None:
-            raise ValueError(f"{kind} 中的日期格式错误 / bad date in '{kind}': {item!r} (应为 / expected YYYY-MM-DD)")
+            raise ValueError(
+                f"{kind} 中的日期格式错误 / bad date in '{kind}': {item!r} (应为 / expected YYYY-MM-DD)"
+            )
         try:
             out.append(date.fromisoformat(text))
         except ValueError:

@@ -203,8 +203,9 @@ class _Builder:
                 local = list(own.local)
                 if not cities_lead:
                     local += [r for r in (*base.local, *base.lead) if r.is_city and r.name not in names]
-                return Roles(lead=lead, co=_dedupe_refs(co), local=_dedupe_refs(local),
-                             support=list(base.support)), words
+                return Roles(
+                    lead=lead, co=_dedupe_refs(co), local=_dedupe_refs(local), support=list(base.support)
+                ), words
         if base.is_empty() or not cities:
             return base, None
         listed = {r.name for r in base.all()}
@@ -217,9 +218,13 @@ class _Builder:
         provincial_lead = [r for r in base.lead if not r.is_city]
         if len(missing) == len(cities) and provincial_lead:
             # The clause assigns no city at all: keep the provincial units, the cities get the local share.
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
+            return Roles(
+                lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities
+            ), city_words
         if mode == "support" and provincial_lead and _PROVINCIAL_SIGNAL.search(text):
-            return Roles(lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities), city_words
+            return Roles(
+                lead=provincial_lead, co=[r for r in base.co if not r.is_city], local=cities
+            ), city_words
         return Roles(lead=cities), city_words
 
     def _evidence(
@@ -240,8 +245,12 @@ class _Builder:
             in_clause = {e.name for e, _ in clause.entries} if clause is not None else set()
             carried = {r.name for r in self.state.carry}
             units = []
-            for role, refs in (("lead", roles.lead), ("co", roles.co), ("local", roles.local),
-                               ("support", roles.support)):
+            for role, refs in (
+                ("lead", roles.lead),
+                ("co", roles.co),
+                ("local", roles.local),
+                ("support", roles.support),
+            ):
                 for r in refs:
                     if words is not None and (r.name not in in_clause or clause is None):
                         source, text = "sentence", words
@@ -256,8 +265,7 @@ class _Builder:
             self._evidence_keep[key] = roles  # keeps id(roles) from being reused while cached
         evidence: dict[str, object] = {"units": units}
         if due_source:
-            evidence["due"] = {"date": due.isoformat() if due else None, "words": due_source,
-                               "in": due_words}
+            evidence["due"] = {"date": due.isoformat() if due else None, "words": due_source, "in": due_words}
         elif due is not None:
             evidence["due"] = {"date": due.isoformat(), "words": None, "in": "horizon"}
         return evidence
@@ -351,7 +359,11 @@ class _Builder:
             due_for[i] = nxt_due
         prev: Clause | None = None
         for i, tok in enumerate(tokens):
-            if tok.kind == "clause" and tok.clause is not None and (tok.clause.entries or tok.clause.names_someone):
+            if (
+                tok.kind == "clause"
+                and tok.clause is not None
+                and (tok.clause.entries or tok.clause.names_someone)
+            ):
                 prev = tok.clause
             if clause_for[i] is None:
                 clause_for[i] = prev
@@ -581,8 +593,9 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
 
     across = _numbered_across(items, order)
 
-    def expand(h: Heading, body: list[str], depth: int, section: str | None,
-               inherited: str | None = None) -> None:
+    def expand(
+        h: Heading, body: list[str], depth: int, section: str | None, inherited: str | None = None
+    ) -> None:
         child_kind = order[depth + 1] if depth + 1 < len(order) else None
         children: list[tuple[Heading, list[str]]] = []
         intro: list[str] = []
@@ -620,7 +633,11 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             builder.add_measure(_label(h), lines, section)
 
     for h, body in items:
-        if len(items) > 1 and _PREAMBLE.fullmatch(h.rest.rstrip("。")) and not _names_units(body, builder.resolver):
+        if (
+            len(items) > 1
+            and _PREAMBLE.fullmatch(h.rest.rstrip("。"))
+            and not _names_units(body, builder.resolver)
+        ):
             # "一、总体要求" (指导思想, 基本原则, 主要目标) naming no one: the plan's preamble, not a measure
             for line in body:
                 for sentence in re.split(r"(?<=。)", line):
@@ -676,7 +693,9 @@ def _names_units(lines: list[str], resolver: Resolver) -> bool:
     return False
 
 
-_PREAMBLE = re.compile(r"总体要求|指导思想|基本原则|工作原则|总体思路|总体目标|主要目标|工作目标|目标任务|重要意义")
+_PREAMBLE = re.compile(
+    r"总体要求|指导思想|基本原则|工作原则|总体思路|总体目标|主要目标|工作目标|目标任务|重要意义"
+)
 _MARKER = re.compile(r"(?:单位|部门|处室)\s*[:：]|牵头[，,）)]|负责[）)]|按职责分工|配合[）)]")
 
 
@@ -724,8 +743,13 @@ def _prefer_attached_plan(
         issued_on=dec.policy.issued_on or plan.policy.issued_on,
         horizon=horizon,
     )
-    return Decomposition(policy=policy, measures=plan.measures, units=plan.units, warnings=plan.warnings,
-                         fingerprint=dec.fingerprint)
+    return Decomposition(
+        policy=policy,
+        measures=plan.measures,
+        units=plan.units,
+        warnings=plan.warnings,
+        fingerprint=dec.fingerprint,
+    )
 
 
 def _finish(

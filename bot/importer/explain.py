@@ -22,8 +22,10 @@ def explain_lines(dec: Decomposition) -> list[str]:
             for item in units:  # units named by the same words in the same role share a line
                 groups.setdefault((item["role"], item["from"], item["words"]), []).append(item["unit"])
             for (role, source, words), names in groups.items():
-                lines.append(f"      {_ROLE_ZH.get(role, role)} {'、'.join(names)} ← "
-                             f"{_FROM_ZH.get(source, source)}：“{words}”")
+                lines.append(
+                    f"      {_ROLE_ZH.get(role, role)} {'、'.join(names)} ← "
+                    f"{_FROM_ZH.get(source, source)}：“{words}”"
+                )
             due = task.evidence.get("due")
             if due and due.get("words"):
                 context = due.get("in")

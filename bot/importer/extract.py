@@ -223,8 +223,10 @@ def find_recurring(text: str, issued_on: date | None) -> tuple[str, date | None,
         first = None
         if ref is not None:
             first = first_on_or_after(
-                [(_safe(_month_end, y, mo) if m.group(2) else _safe(date, y, mo, int(m.group(3))))
-                 for y in (ref.year, ref.year + 1)]
+                [
+                    (_safe(_month_end, y, mo) if m.group(2) else _safe(date, y, mo, int(m.group(3))))
+                    for y in (ref.year, ref.year + 1)
+                ]
             )
         return "yearly", first, text[(start or m).start() : m.end()]
     m = _REC_QUARTER.search(masked)
@@ -261,7 +263,8 @@ def find_recurring(text: str, issued_on: date | None) -> tuple[str, date | None,
     if m:
         first = None
         if ref is not None and m.group(0) != "每半年":
-            first = first_on_or_after([_safe(date, y, mo, d) for y in (ref.year, ref.year + 1)
-                                       for mo, d in ((6, 30), (12, 31))])
+            first = first_on_or_after(
+                [_safe(date, y, mo, d) for y in (ref.year, ref.year + 1) for mo, d in ((6, 30), (12, 31))]
+            )
         return "semiannual", first, text[(start or m).start() : m.end()]
     return None

@@ -17,16 +17,56 @@ import re
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form", "select",
-              "button", "svg", "object", "embed")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "select",
+    "button",
+    "svg",
+    "object",
+    "embed",
+)
 _NAV_WORDS = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|header|footer|foot|breadcrumb|crumbs?|position|location|share|bdshare|"
     r"related|relevant|sidebar|side|copyright|login|search|toolbar|tools|bottom|topbar|top|friend|links?|"
     r"pager|pagination|qrcode|erweima|dyh|xgwj|xglj|print|close)(?:$|[\s_-]|\d)",
     re.IGNORECASE,
 )
-_BLOCK = {"p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
-          "article", "blockquote", "pre", "dd", "dt", "ul", "ol", "center", "br", "main", "caption", "tbody"}
+_BLOCK = {
+    "p",
+    "div",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "ul",
+    "ol",
+    "center",
+    "br",
+    "main",
+    "caption",
+    "tbody",
+}
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _PUNCT = re.compile(r"[，。；：、]")
@@ -103,7 +143,9 @@ def _out_of_data_table(el: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     if table is None or el is table.getparent():
         return el
     rows = [r for r in table.iter("tr")]
-    wide = sum(1 for r in rows if len([c for c in r if isinstance(c.tag, str) and c.tag in ("td", "th")]) >= 3)
+    wide = sum(
+        1 for r in rows if len([c for c in r if isinstance(c.tag, str) and c.tag in ("td", "th")]) >= 3
+    )
     if len(rows) < 2 or wide * 2 < len(rows):
         return el
     outer = table.getparent()
@@ -120,7 +162,9 @@ def html_text(data: bytes) -> str:
     page_title = (root.findtext(".//title") or "").strip()
     for el in list(root.iter(*_DROP_TAGS)):
         el.drop_tree()
-    for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag not in ("html", "body") and _is_nav(e)]:
+    for el in [
+        e for e in root.iter() if isinstance(e.tag, str) and e.tag not in ("html", "body") and _is_nav(e)
+    ]:
         if el.getparent() is not None:
             el.drop_tree()
     scores: dict[lxml_html.HtmlElement, float] = {}

@@ -131,7 +131,9 @@ def _err_encoding(path: Path, guess: str) -> DocumentError:
     )
 
 
-def _err_too_large(path: Path, what_zh: str, what_en: str, limit_zh: str, limit_en: str, setting: str) -> DocumentError:
+def _err_too_large(
+    path: Path, what_zh: str, what_en: str, limit_zh: str, limit_en: str, setting: str
+) -> DocumentError:
     return DocumentError(
         "too_large",
         f"文件“{path.name}”过大（{what_zh}），超过导入上限 {limit_zh}（设置 {setting}）。"
@@ -189,7 +191,9 @@ def _pdf_text(path: Path) -> str:
     try:
         document = pdfium.PdfDocument(str(path))
     except (pdfium.PdfiumError, OSError) as exc:
-        raise _err_unreadable(path, "（不是有效的 PDF 文档，或已加密）", " (not a valid PDF, or encrypted)") from exc
+        raise _err_unreadable(
+            path, "（不是有效的 PDF 文档，或已加密）", " (not a valid PDF, or encrypted)"
+        ) from exc
     pages: list[str] = []
     try:
         for index in range(len(document)):
@@ -212,9 +216,7 @@ def _pdf_text(path: Path) -> str:
     return text
 
 
-def read_document(
-    path: str | Path, *, max_bytes: int | None = None, max_chars: int | None = None
-) -> str:
+def read_document(path: str | Path, *, max_bytes: int | None = None, max_chars: int | None = None) -> str:
     """Return the text of a policy document.
 
     ``.txt``/``.md`` (and files without suffix) are decoded as UTF-8 (with or without BOM) or

@@ -24,7 +24,9 @@ _DUE_HEAD = re.compile(r"^(?:完成|办结)?(?:时限|时间|期限|时间节点
 # a grouping column (its cell merged over the rows of one group): the group is the measure, its rows the tasks
 _GROUP_HEAD = re.compile(r"^(?:类别|分类|类型|领域|板块|方面|重点领域|工作类别|任务类别|工作板块|专项|序列)$")
 _OTHER_HEAD = re.compile(r"^(?:备注|说明|工作目标|目标|预期目标|指标|考核指标|成果形式|完成标志|具体目标)$")
-_SEQ_CELL = re.compile(r"^(?:(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)])$")
+_SEQ_CELL = re.compile(
+    r"^(?:(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)])$"
+)
 _DUE_CELL = re.compile(
     r"^(?:\d{4}年|\d{1,2}月|年底|年内|长期|持续|每[年季月周]|按季度|按月|上半年|下半年|印发|\d{4}[-—－–至]\d{4}年?)"
 )
@@ -108,9 +110,14 @@ def _grouped_rows(lines: list[str], j: int, cols: list[_Column]) -> tuple[list[s
             group = cell_group
             groups += 1
             out.append(f"{int_to_cn(groups)}、{group}")
-        task = "".join(values[i] for i, c in enumerate(cols) if c.kind == "task" and values[i] not in _EMPTY_CELL)
-        parts = [f"{c.label}：{values[i]}" for i, c in enumerate(cols)
-                 if c.kind in ("unit", "due") and values[i] not in _EMPTY_CELL]
+        task = "".join(
+            values[i] for i, c in enumerate(cols) if c.kind == "task" and values[i] not in _EMPTY_CELL
+        )
+        parts = [
+            f"{c.label}：{values[i]}"
+            for i, c in enumerate(cols)
+            if c.kind in ("unit", "due") and values[i] not in _EMPTY_CELL
+        ]
         if task:
             out.append(f"{task}{'（' + '；'.join(parts) + '）' if parts else ''}")
         k = end
@@ -152,8 +159,14 @@ def _row_text(seq: str, cells: list[str], cols: list[_Column]) -> str:
     task = "".join(values.get(i, "") for i in task_cols if i in values)
     if len(task_cols) == 2 and task_cols[0] in values and task_cols[1] in values:
         first, second = values[task_cols[0]], values[task_cols[1]]
-        task = f"{first.rstrip('。：:')}：{second}" if len(first) <= 30 and "。" not in first else f"{first}{second}"
-    parts = [f"{c.label}：{values[i]}" for i, c in enumerate(body) if c.kind in ("unit", "due") and values.get(i)]
+        task = (
+            f"{first.rstrip('。：:')}：{second}"
+            if len(first) <= 30 and "。" not in first
+            else f"{first}{second}"
+        )
+    parts = [
+        f"{c.label}：{values[i]}" for i, c in enumerate(body) if c.kind in ("unit", "due") and values.get(i)
+    ]
     clause = f"（{'；'.join(parts)}）" if parts else ""
     return f"{seq}.{task}{clause}" if task else ""
 
@@ -183,7 +196,7 @@ def _explode(raw: list[str]) -> list[str]:
                 out.append("")
                 continue
             in_table = 0
-        if ("\t" in line or "|" in line or "｜" in line or "  " in line or "\u3000\u3000" in line.strip()):
+        if "\t" in line or "|" in line or "｜" in line or "  " in line or "\u3000\u3000" in line.strip():
             cells = _split_row(line)
             cols = [_classify(c) for c in cells]
             kinds = [c.kind for c in cols if c is not None]
@@ -238,8 +251,9 @@ def flatten_tables(text: str) -> str:
         cells: list[str] = []
         seq = ""
 
-        def flush(seq: str, seq_no: int, cells: list[str], cols: list[_Column] = cols,
-                  rows: list[str] = rows) -> None:
+        def flush(
+            seq: str, seq_no: int, cells: list[str], cols: list[_Column] = cols, rows: list[str] = rows
+        ) -> None:
             if cells:
                 text_row = _row_text(seq or str(seq_no), cells, cols)
                 if text_row:

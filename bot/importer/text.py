@@ -182,7 +182,12 @@ _TITLE_END = re.compile(
 
 def _is_break_boundary(prev: str, nxt: str) -> bool:
     """True if ``prev`` and ``nxt`` must stay separate lines."""
-    if prev.endswith(("：", ":")) and len(prev) <= 12 and LINE_LABEL.match(prev) and not LINE_LABEL.match(nxt):
+    if (
+        prev.endswith(("：", ":"))
+        and len(prev) <= 12
+        and LINE_LABEL.match(prev)
+        and not LINE_LABEL.match(nxt)
+    ):
         return False  # "责任单位：" with its units on the next line
     if prev.endswith(_SENT_END):
         return True
@@ -246,7 +251,9 @@ def to_simplified(text: str) -> str:
     if len(sample) < 20:
         return text
     converted = _t2s().convert(sample)
-    changed = sum(a != b for a, b in zip(sample, converted, strict=False))  # t2s keeps the length of most texts
+    changed = sum(
+        a != b for a, b in zip(sample, converted, strict=False)
+    )  # t2s keeps the length of most texts
     if changed < 5 or changed * 25 < len(sample):  # under 4 %: simplified with a stray character
         return text
     return str(_t2s().convert(text))

@@ -15,8 +15,19 @@ from config.directory import KINDS, UnitInfo, normalize_name
 HEADERS = ("单位名称", "简称", "类别", "上级单位")
 _HEADER_WORDS: dict[str, set[str]] = {
     "name": {"name", "unit", "单位", "单位名称", "名称", "全称", "规范名称", "规范简称"},
-    "short": {"short names", "short_names", "shortnames", "aliases", "alias", "简称", "别名", "简称/别名",
-              "简称、别名", "简称别名", "其他名称"},
+    "short": {
+        "short names",
+        "short_names",
+        "shortnames",
+        "aliases",
+        "alias",
+        "简称",
+        "别名",
+        "简称/别名",
+        "简称、别名",
+        "简称别名",
+        "其他名称",
+    },
     "kind": {"kind", "type", "类别", "类型", "单位类别", "单位类型"},
     "parent": {"parent", "上级", "上级单位", "主管单位", "所属单位"},
 }
@@ -33,15 +44,31 @@ KIND_LABELS = {
 _KIND_WORDS = {
     **{label: kind for kind, label in KIND_LABELS.items()},
     **{kind: kind for kind in KINDS},
-    "省级部门": "provincial_department", "省直单位": "provincial_department", "省政府部门": "provincial_department",
-    "市政府": "city_government", "设区市": "city_government", "城市": "city_government",
-    "地级市政府": "city_government", "区政府": "city_government",
-    "县区政府": "county_government", "县级政府": "county_government", "县（区）政府": "county_government",
-    "中央单位": "central_department", "中央部门": "central_department", "国务院部门": "central_department",
-    "中央驻赣机构": "central_branch", "垂直管理机构": "central_branch", "驻地方机构": "central_branch",
-    "国企": "state_owned_enterprise", "中央企业": "state_owned_enterprise", "央企": "state_owned_enterprise",
-    "市直部门": "local_department", "区直部门": "local_department", "县直部门": "local_department",
-    "部门": "local_department", "其它": "other",
+    "省级部门": "provincial_department",
+    "省直单位": "provincial_department",
+    "省政府部门": "provincial_department",
+    "市政府": "city_government",
+    "设区市": "city_government",
+    "城市": "city_government",
+    "地级市政府": "city_government",
+    "区政府": "city_government",
+    "县区政府": "county_government",
+    "县级政府": "county_government",
+    "县（区）政府": "county_government",
+    "中央单位": "central_department",
+    "中央部门": "central_department",
+    "国务院部门": "central_department",
+    "中央驻赣机构": "central_branch",
+    "垂直管理机构": "central_branch",
+    "驻地方机构": "central_branch",
+    "国企": "state_owned_enterprise",
+    "中央企业": "state_owned_enterprise",
+    "央企": "state_owned_enterprise",
+    "市直部门": "local_department",
+    "区直部门": "local_department",
+    "县直部门": "local_department",
+    "部门": "local_department",
+    "其它": "other",
 }
 _ALIAS_SPLIT = re.compile(r"[、;；,，/\n]+")
 _EXCEL = (".xlsx", ".xlsm")
@@ -82,7 +109,9 @@ def _rows(path: Path) -> list[list[str]]:
         else:
             raise UnitFileError(f"无法识别 CSV 文件的编码（应为 UTF-8 或 GB18030）：{path.name}")
         return [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text))]
-    raise UnitFileError(f"不支持的文件类型：{path.suffix or '（无扩展名）'}，请用 .xlsx 或 .csv（列：单位名称、简称、类别、上级单位）")
+    raise UnitFileError(
+        f"不支持的文件类型：{path.suffix or '（无扩展名）'}，请用 .xlsx 或 .csv（列：单位名称、简称、类别、上级单位）"
+    )
 
 
 def _columns(first: list[str]) -> dict[str, int] | None:
@@ -193,7 +222,12 @@ def save_office_units(path: str | Path, units: Iterable[UnitInfo]) -> None:
         "version": 1,
         "note": "本单位自行载入或更正的单位目录（duban units import），导入文件时优先于内置目录。",
         "units": [
-            {"name": u.name, "aliases": list(u.aliases), "kind": u.kind, **({"parent": u.parent} if u.parent else {})}
+            {
+                "name": u.name,
+                "aliases": list(u.aliases),
+                "kind": u.kind,
+                **({"parent": u.parent} if u.parent else {}),
+            }
             for u in units
         ],
     }

@@ -154,13 +154,17 @@ _LEVEL_START = re.compile(r"^(?:省|市|区|县|镇|乡|州|盟|旗|国家|国�
 # "各县（市、区）政府（管委会）": an aside after a group phrase widens it by words naming no one unit
 _SLOT_ASIDE = re.compile(r"(\x00\d+\x00)[（(][\u4e00-\u9fff、，,]{1,12}(?:[）)]|$)")
 # "相关市、县政府": the governments concerned, one vague phrase rather than "相关市" and "县政府"
-_SOME_GOVS = re.compile(r"(?:相关|有关|涉及的?)(?:[市县区州旗][、，,]?){1,4}(?:（[^（）]{1,8}）)?(?:人民政府|政府)")
+_SOME_GOVS = re.compile(
+    r"(?:相关|有关|涉及的?)(?:[市县区州旗][、，,]?){1,4}(?:（[^（）]{1,8}）)?(?:人民政府|政府)"
+)
 _PIECE_SPLIT = re.compile(r"[、，,；;]|以及|会同|协同")
 # "…部门和各地级以上市人民政府": 和/及/与 next to a group already read is a separator.
 _AROUND_SLOT = re.compile(r"(?:和|及|与|以及)(?=\x00|各)|(?<=\x00)(?:和|及|与|以及)")
 # Notes that ride along in a clause ("…负责，排在第一位的部门为牵头部门，下同"): not names.
 _RULE_TEXT = re.compile(rf"{_FIRST}的?(?:单位|部门)?(?:为|是)?(?:牵头)?(?:单位|部门)?")
-_NOISE = frozenset({"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"})
+_NOISE = frozenset(
+    {"下同", "同上", "部门", "单位", "牵头单位", "牵头部门", "各自", "分别", "按职责", "按职责分工"}
+)
 _TAIL_VAGUE = re.compile(r"等(?:省|市|区|县)?(?:级|直)?(?:各)?(?:有关|相关)?(?:部门|单位)$")
 # A department named without its level after one that has it ("省发展改革委、交通运输厅").
 _BARE_DEPT = re.compile(r"[\u4e00-\u9fff]{2,12}(?:局|厅|委|办|中心|委员会|办公室)")
@@ -171,7 +175,9 @@ _VAGUE_WHOLE = re.compile(
 
 
 _DEPT_VARIANTS = (
-    ("发展和改革局", "发展改革委"), ("发展改革局", "发展改革委"), ("发改局", "发改委"),
+    ("发展和改革局", "发展改革委"),
+    ("发展改革局", "发展改革委"),
+    ("发改局", "发改委"),
     ("发展和改革委员会", "发展改革委"),
 )
 
@@ -305,7 +311,12 @@ class Resolver:
             if not piece or piece in _NOISE:
                 continue
             # "省发展改革委、交通运输厅、水利厅": the names after the first share its level.
-            if level and _BARE_DEPT.fullmatch(piece) and not _LEVEL_START.match(piece) and not self._placed(piece):
+            if (
+                level
+                and _BARE_DEPT.fullmatch(piece)
+                and not _LEVEL_START.match(piece)
+                and not self._placed(piece)
+            ):
                 piece = f"{level}\x01{piece}"
             else:
                 level = self._level_of(piece)
@@ -320,7 +331,7 @@ class Resolver:
         return bool(self._city_alt) and self._city_one.match(piece) is not None
 
     def _level_of(self, piece: str) -> str | None:
-        """"省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
+        """ "省" for 省发展改革委 (a department of a level), None for 市场监管总局 or a city."""
         if len(piece) < 3 or piece[0] not in "省市区县" or piece[1] in "场辖级直委":
             return None
         unit = self.directory.resolve(piece)
@@ -579,7 +590,9 @@ class Resolver:
             text = _MARKED_LEAD.sub(lambda m: m.group(1), text)
             found = self._verb_entries(text, words_of)
             leads = {r.name for name in marked for r in self.refs(name)}
-            return [(r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in found]
+            return [
+                (r, "lead" if r.name in leads else ("co" if role == "resp" else role)) for r, role in found
+            ]
         verbs = list(VERB.finditer(text))
         if not verbs:
             found = [(r, "resp") for r in self.refs(text)]
@@ -726,8 +739,11 @@ class Resolver:
                 continue
             verb = m.group(0)
             if verb.startswith("分别") or verb.startswith("牵头") or verb == "会同":
-                entries = [(r, "lead") for r in named] if verb.startswith("分别") or len(named) == 1 else [
-                    (named[0], "lead"), *((r, "co") for r in named[1:])]
+                entries = (
+                    [(r, "lead") for r in named]
+                    if verb.startswith("分别") or len(named) == 1
+                    else [(named[0], "lead"), *((r, "co") for r in named[1:])]
+                )
             else:
                 entries = [(r, "resp") for r in named]  # the first-listed leads (assign_roles)
             end = m.end()
@@ -743,12 +759,16 @@ class Resolver:
 
 
 _SENT_LEAD = re.compile(r"(?:^|[，,；;])由([^，。；,;（）]{2,60}?)(牵头|负责|统筹|会同)")
-_SENT_CO = re.compile(r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)")
+_SENT_CO = re.compile(
+    r"[，,]([^，。；,;（）]{2,60}?)(?:配合|参与|协助|协办|按职责分工负责|按职责分工落实|按职责负责)"
+)
 _SUBJ_VERB = re.compile(
     r"分别牵头落实|分别牵头负责|分别牵头|分别负责|牵头落实|牵头负责|牵头组织|牵头|负责落实|负责|会同|联合|"
     r"要(?!求|素|点|件|闻|害|领|务|案)|需(?!求|要)|须(?!知)|应当"
 )
-_PARTNER = re.compile(r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])")
+_PARTNER = re.compile(
+    r"([^，。；,;（）]{2,40}?)(?:等部门|等单位)?(?=负责|牵头|推进|开展|制定|组织|做好|落实|建立|完善|研究|加快|[，,])"
+)
 _BREAK = re.compile(r"[，,。；;：:（）()“”《》]")
 
 
@@ -798,9 +818,7 @@ def strip_notes(inner: str) -> tuple[str, bool]:
 # "水利厅等省有关部门和各地级以上市人民政府": the vague middle joins two lists
 _ETC_AND = re.compile(r"等(?:省|市|区|县)?(?:级)?(?:有关|相关|其他)?(?:部门|单位)(?:和|及|以及|、|，|,)")
 _MARKED_LEAD = re.compile(r"([^、，,；;（）()]{2,30}?)[（(]牵头(?:单位|部门)?[）)]")
-_NOTE_PARTS = re.compile(
-    rf"[，,；;]?\s*(?:{_FIRST}的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)"
-)
+_NOTE_PARTS = re.compile(rf"[，,；;]?\s*(?:{_FIRST}的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)?|下同|以下同)")
 
 
 _NOT_A_CLAUSE = re.compile(r"^(?:以下简称|下称|简称|含|包括|即|如|例如|指|其中|不含|除|详见|见|参照|依托)")

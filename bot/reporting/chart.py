@@ -54,8 +54,10 @@ def _clean(text: str, covered: frozenset[int], max_chars: int | None = None) -> 
 def units_to_draw(data: SummaryData) -> tuple[list[UnitRow], int]:
     """The units the lower panel draws (below 100%, silent first, then the lowest rate) and how
     many more there are. Units at 100% all look the same, so they are only counted in the title."""
-    short = sorted((u for u in data.units if u.reporting_rate < 1.0 or not u.reported),
-                   key=lambda u: (u.reported, u.reporting_rate, u.unit))
+    short = sorted(
+        (u for u in data.units if u.reporting_rate < 1.0 or not u.reported),
+        key=lambda u: (u.reported, u.reporting_rate, u.unit),
+    )
     return short[:MAX_UNITS], max(0, len(short) - MAX_UNITS)
 
 
@@ -132,8 +134,13 @@ def render_summary_chart(
                 left = [a + b for a, b in zip(left, vals, strict=True)]
             span = max(max(left), 1)
             for y, m, total in zip(ys, measures, left, strict=True):
-                ax_m.text(total + span * 0.01, y, _clean(_c(lang, "done_of", done=m.done, total=m.total), covered),
-                          va="center", fontsize=8)
+                ax_m.text(
+                    total + span * 0.01,
+                    y,
+                    _clean(_c(lang, "done_of", done=m.done, total=m.total), covered),
+                    va="center",
+                    fontsize=8,
+                )
             ax_m.set_xlim(0, span * 1.2)
             ax_m.set_yticks(ys, labels)
             ax_m.invert_yaxis()
@@ -155,8 +162,14 @@ def render_summary_chart(
             ax_u.barh(uy, rates, color=colors, height=0.62)
             for y, r, u in zip(uy, rates, units, strict=True):
                 label = f"{r:.0f}%  {u.reports}/{u.expected_reports}" + ("" if u.reported else f" {silent}")
-                ax_u.text(r + 1, y, _clean(label, covered), va="center", fontsize=8,
-                          color="black" if u.reported else LIGHT_COLOR["red"])
+                ax_u.text(
+                    r + 1,
+                    y,
+                    _clean(label, covered),
+                    va="center",
+                    fontsize=8,
+                    color="black" if u.reported else LIGHT_COLOR["red"],
+                )
             ax_u.set_yticks(uy, [_clean(u.unit, covered, 16) for u in units])
             for label, u in zip(ax_u.get_yticklabels(), units, strict=True):
                 if not u.reported:
@@ -181,10 +194,21 @@ def render_summary_chart(
             ax_u.set_yticks([])
             ax_u.set_xticks([])
             message = _c(lang, "all_full", n=len(data.units)) if data.units else _c(lang, "empty")
-            ax_u.text(0.5, 0.5, _clean(message, covered), ha="center", va="center", transform=ax_u.transAxes,
-                      fontsize=11, color=LIGHT_COLOR["green"] if data.units else "black")
-        ax_u.set_title(_c(lang, "units") + (_c(lang, "units_more", n=hidden_units) if hidden_units else ""),
-                       loc="left", fontsize=10)
+            ax_u.text(
+                0.5,
+                0.5,
+                _clean(message, covered),
+                ha="center",
+                va="center",
+                transform=ax_u.transAxes,
+                fontsize=11,
+                color=LIGHT_COLOR["green"] if data.units else "black",
+            )
+        ax_u.set_title(
+            _c(lang, "units") + (_c(lang, "units_more", n=hidden_units) if hidden_units else ""),
+            loc="left",
+            fontsize=10,
+        )
 
         fig.savefig(path_or_buffer, format="png", dpi=DPI, facecolor="white")
 

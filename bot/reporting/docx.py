@@ -79,8 +79,19 @@ def _set_fonts(rpr_owner: Any, east_asian: str) -> None:
 # The default template's styles a document needs; the other ~150 (table designs, list and
 # caption styles …) are removed: the office's style gallery stays short, and python-docx scans
 # every style for each paragraph it adds.
-_KEEP_STYLES = frozenset({"Normal", "Default Paragraph Font", "Normal Table", "No List", "Header", "Header Char",
-                          "Footer", "Footer Char", "Table Grid"})
+_KEEP_STYLES = frozenset(
+    {
+        "Normal",
+        "Default Paragraph Font",
+        "Normal Table",
+        "No List",
+        "Header",
+        "Header Char",
+        "Footer",
+        "Footer Char",
+        "Table Grid",
+    }
+)
 
 
 def _setup(doc: DocxDocument) -> None:
@@ -120,7 +131,7 @@ def _setup(doc: DocxDocument) -> None:
 
 
 def _page_numbers(doc: DocxDocument) -> None:
-    """"— 1 —" centred in the footer, as a PAGE field Word keeps up to date."""
+    """ "— 1 —" centred in the footer, as a PAGE field Word keeps up to date."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -129,8 +140,13 @@ def _page_numbers(doc: DocxDocument) -> None:
         para = section.footer.paragraphs[0]
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
         para.add_run("— ")
-        for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"),
-                           ("end", None)):
+        for kind, text in (
+            ("begin", None),
+            ("instr", " PAGE "),
+            ("separate", None),
+            ("text", "1"),
+            ("end", None),
+        ):
             run = para.add_run()
             if kind == "instr":
                 el = OxmlElement("w:instrText")
@@ -168,7 +184,11 @@ def _add_line(doc: DocxDocument, line: Line, lang: str, styles: dict[str, Any]) 
 
 
 def write_summary_docx(
-    data: SummaryData, path_or_buffer: str | os.PathLike[str] | IO[bytes], lang: str = "zh", *, caps: Caps = DOCX_CAPS
+    data: SummaryData,
+    path_or_buffer: str | os.PathLike[str] | IO[bytes],
+    lang: str = "zh",
+    *,
+    caps: Caps = DOCX_CAPS,
 ) -> int:
     """Write the weekly summary as .docx to a path or a binary file object; returns the paragraphs."""
     from docx import Document

@@ -393,8 +393,13 @@ class _Ledger:
                 blank(r, 8, None, top)
             else:
                 number(r, 8, int(rep.percent), top)
-            text(ws, r, 9, f"{rep.text}\n{_l(lang, 'attachments')}{rep.attachments}" if rep.attachments
-                 else rep.text, wrap)
+            text(
+                ws,
+                r,
+                9,
+                f"{rep.text}\n{_l(lang, 'attachments')}{rep.attachments}" if rep.attachments else rep.text,
+                wrap,
+            )
             if rv is None:
                 blank(r, 10, None, top)
             else:
@@ -466,6 +471,7 @@ _SHAPES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+
 def _l(lang: str, key: str, **values: Any) -> str:
     """A ledger text: ``ledger.<key>`` in bot.i18n, formatted with ``values``."""
     return t(lang, "ledger." + key, **values)
@@ -484,8 +490,15 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
 
     policy = h("policy")
     rows: list[tuple[str, Any]] = [
-        (policy, p.title + (t(lang, "summary.doc", doc=p.doc_number) if p.doc_number and p.doc_number not in p.title
-                            else ""))
+        (
+            policy,
+            p.title
+            + (
+                t(lang, "summary.doc", doc=p.doc_number)
+                if p.doc_number and p.doc_number not in p.title
+                else ""
+            ),
+        )
         for p in data.policies
     ] or [(policy, None)]
     rows += [

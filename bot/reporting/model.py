@@ -28,21 +28,34 @@ LIGHTS: tuple[Light, ...] = ("red", "undelivered", "yellow", "green", "done")
 LIGHT_EMOJI: dict[str, str] = {"red": "🔴", "undelivered": "⚫", "yellow": "🟡", "green": "🟢", "done": "✅"}
 
 #: Spreadsheet-friendly fills (Excel's "good/neutral/bad" palette) as RRGGBB.
-LIGHT_FILL: dict[str, str] = {"red": "FFC7CE", "undelivered": "D9D9D9", "yellow": "FFEB9C", "green": "C6EFCE",
-                             "done": "DDEBF7"}
+LIGHT_FILL: dict[str, str] = {
+    "red": "FFC7CE",
+    "undelivered": "D9D9D9",
+    "yellow": "FFEB9C",
+    "green": "C6EFCE",
+    "done": "DDEBF7",
+}
 
 #: Chart colours (stronger than the fills, readable on white).
-LIGHT_COLOR: dict[str, str] = {"red": "#D9453B", "undelivered": "#404040", "yellow": "#F2B01E", "green": "#3BA55C",
-                              "done": "#8C9BAB"}
+LIGHT_COLOR: dict[str, str] = {
+    "red": "#D9453B",
+    "undelivered": "#404040",
+    "yellow": "#F2B01E",
+    "green": "#3BA55C",
+    "done": "#8C9BAB",
+}
 
 #: Assignment status codes in lifecycle order, with their display names.
 STATUSES = _STATUSES
 
+
 # Display names come from the bot's texts, so the summary and the chat say the same words; the
 # summary uses them inside sentences and table cells, hence lower case in English.
 def _names(prefix: str, codes: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    return {"zh": {c: t("zh", f"{prefix}.{c}") for c in codes},
-            "en": {c: t("en", f"{prefix}.{c}").lower() for c in codes}}
+    return {
+        "zh": {c: t("zh", f"{prefix}.{c}") for c in codes},
+        "en": {c: t("en", f"{prefix}.{c}").lower() for c in codes},
+    }
 
 
 STATUS_NAMES: dict[str, dict[str, str]] = _names("status", STATUSES)

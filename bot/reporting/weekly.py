@@ -69,8 +69,9 @@ LADDER: tuple[Caps, ...] = (
 )
 
 #: The .docx has no message limit: it lists far more, still counting what it leaves out.
-DOCX_CAPS = Caps(policies=500, detail=30, measures=30, lines=4, problems=30, next=30, units=20, silent=60,
-                 text=120, refs=5)
+DOCX_CAPS = Caps(
+    policies=500, detail=30, measures=30, lines=4, problems=30, next=30, units=20, silent=60, text=120, refs=5
+)
 
 
 def _s(lang: str, key: str, **values: Any) -> str:
@@ -134,7 +135,7 @@ def shorten(text: object, max_chars: int) -> str:
 
 
 def unit_list(names: Sequence[str], cap: int, lang: str, *, kind: str = "units") -> str:
-    """"A、B、C" or "A、B等7个单位" ("…等7件" for policies): each name once, in the given order."""
+    """ "A、B、C" or "A、B等7个单位" ("…等7件" for policies): each name once, in the given order."""
     names = list(dict.fromkeys(names))
     sep = _s(lang, "sep")
     if len(names) <= cap:
@@ -231,8 +232,11 @@ def condense_progress(lines: Iterable[ProgressLine]) -> dict[str, list[ProgressG
 
 
 def _lights_text(m: MeasureRow, lang: str) -> str:
-    return "".join(_s(lang, f"light_n.{k}", n=n) for k in ("red", "undelivered", "yellow", "green")
-                   if (n := getattr(m, k)))
+    return "".join(
+        _s(lang, f"light_n.{k}", n=n)
+        for k in ("red", "undelivered", "yellow", "green")
+        if (n := getattr(m, k))
+    )
 
 
 #: Condensed progress per section (``id`` of its ``progress`` list), kept while one summary is
@@ -240,8 +244,9 @@ def _lights_text(m: MeasureRow, lang: str) -> str:
 Condensed = dict[int, dict[str, list[ProgressGroup]]]
 
 
-def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = True,
-                    cache: Condensed | None = None) -> list[Line]:
+def _progress_lines(
+    p: PolicySection, caps: Caps, lang: str, *, alone: bool = True, cache: Condensed | None = None
+) -> list[Line]:
     """A policy's progress by measure; one with nothing substantive says so only when ``alone``
     (among several policies those are named together in one line)."""
     if cache is None:
@@ -262,15 +267,38 @@ def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = Tr
             hidden += len(gs)
             continue
         shown += 1
-        out.append(Line("measure", _s(lang, "measure", num=measure_numeral(m.number, lang),
-                                      title=shorten(m.title, 30), done=m.done,
-                                      total=m.total, lights=_lights_text(m, lang)), light=m.light))
+        out.append(
+            Line(
+                "measure",
+                _s(
+                    lang,
+                    "measure",
+                    num=measure_numeral(m.number, lang),
+                    title=shorten(m.title, 30),
+                    done=m.done,
+                    total=m.total,
+                    lights=_lights_text(m, lang),
+                ),
+                light=m.light,
+            )
+        )
         for g in gs[: caps.lines]:
             # "完成60%" in the text already says it
             pct = _s(lang, "pct", n=g.percent) if g.percent is not None and "%" not in g.text else ""
-            out.append(Line("sub", _s(lang, "progress_item", units=unit_list(g.units, min(caps.units, 3), lang),
-                                      text=shorten(g.text, caps.text), pct=pct),
-                            refs=tuple(g.refs[: caps.refs]), more_refs=max(0, len(g.refs) - caps.refs)))
+            out.append(
+                Line(
+                    "sub",
+                    _s(
+                        lang,
+                        "progress_item",
+                        units=unit_list(g.units, min(caps.units, 3), lang),
+                        text=shorten(g.text, caps.text),
+                        pct=pct,
+                    ),
+                    refs=tuple(g.refs[: caps.refs]),
+                    more_refs=max(0, len(g.refs) - caps.refs),
+                )
+            )
         hidden += max(0, len(gs) - caps.lines)
     if hidden:
         out.append(Line("note", _s(lang, "more_progress", n=hidden)))
@@ -279,7 +307,9 @@ def _progress_lines(p: PolicySection, caps: Caps, lang: str, *, alone: bool = Tr
     if quiet:
         sep = _s(lang, "sep")
         listed = quiet if len(quiet) <= caps.measures else [*quiet[: caps.measures], "…"]
-        out.append(Line("note", _s(lang, "quiet_measures" if out else "no_progress", measures=sep.join(listed))))
+        out.append(
+            Line("note", _s(lang, "quiet_measures" if out else "no_progress", measures=sep.join(listed)))
+        )
     return out
 
 
@@ -335,9 +365,21 @@ def _problem_lines(p: PolicySection, caps: Caps, lang: str, today: date) -> list
                 kind = _red_kind(i, today)
                 kinds[kind] = kinds.get(kind, 0) + 1
             reasons = _s(lang, "sep").join(_s(lang, f"reason.{k}", n=n) for k, n in kinds.items())
-        out.append(Line("sub", _s(lang, "problem", text=shorten(first.task_text.rstrip("。；;. "), caps.text), due=due,
-                                  units=unit_list([i.unit for i in items], caps.units, lang), reasons=reasons),
-                        lead=task_label(first.measure_number, first.task_seq), light="red"))
+        out.append(
+            Line(
+                "sub",
+                _s(
+                    lang,
+                    "problem",
+                    text=shorten(first.task_text.rstrip("。；;. "), caps.text),
+                    due=due,
+                    units=unit_list([i.unit for i in items], caps.units, lang),
+                    reasons=reasons,
+                ),
+                lead=task_label(first.measure_number, first.task_seq),
+                light="red",
+            )
+        )
     if len(keys) > caps.problems:
         out.append(Line("note", _s(lang, "more", n=len(keys) - caps.problems)))
     return out
@@ -364,9 +406,19 @@ def _next_lines(p: PolicySection, caps: Caps, lang: str) -> list[Line]:
             d = fmt_date(dues[0], lang, weekday=True, year=False)
         else:
             d = f"{fmt_date(dues[0], lang, year=False)}—{fmt_date(dues[-1], lang, year=False)}"
-        out.append(Line("sub", _s(lang, "next_item", d=d, text=shorten(first.task_text, caps.text),
-                                  units=unit_list([i.unit for i in items], caps.units, lang)),
-                        lead=task_label(first.measure_number, first.task_seq)))
+        out.append(
+            Line(
+                "sub",
+                _s(
+                    lang,
+                    "next_item",
+                    d=d,
+                    text=shorten(first.task_text, caps.text),
+                    units=unit_list([i.unit for i in items], caps.units, lang),
+                ),
+                lead=task_label(first.measure_number, first.task_seq),
+            )
+        )
     if len(keys) > caps.next:
         out.append(Line("note", _s(lang, "more", n=len(keys) - caps.next)))
     return out
@@ -396,16 +448,27 @@ def _by_policy(data: SummaryData, caps: Caps, lang: str, part: Any) -> list[Line
     with_content = [(p, lines) for p in _important_first(data.policies) if (lines := part(p))]
     for n, (p, lines) in enumerate(with_content[: caps.detail], start=1):
         title = shorten(_short(p), 40)
-        out.append(Line("h2", _s(lang, "policy_head", n=chinese_ordinal(n) if lang == "zh" else n, title=title,
-                                 doc=_doc_suffix(p, lang, title))))
+        out.append(
+            Line(
+                "h2",
+                _s(
+                    lang,
+                    "policy_head",
+                    n=chinese_ordinal(n) if lang == "zh" else n,
+                    title=title,
+                    doc=_doc_suffix(p, lang, title),
+                ),
+            )
+        )
         out += lines
     if len(with_content) > caps.detail:
         out.append(Line("note", _s(lang, "more_policies", n=len(with_content) - caps.detail)))
     return out
 
 
-def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
-                 cache: Condensed | None = None) -> list[Line]:
+def report_lines(
+    data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *, cache: Condensed | None = None
+) -> list[Line]:
     """The weekly summary as lines, in the official order. ``cache`` (a dict, empty at first) saves
     condensing the progress again when the same ``data`` is rendered at other caps."""
     cache = {} if cache is None else cache
@@ -415,31 +478,77 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     out = [Line("title", _s(lg, "title", year=year, n=number))]
     if len(data.policies) == 1:
         p = data.policies[0]
-        out.append(Line("subtitle", _s(lg, "subtitle", title=quoted_title(p.title, lg),
-                                       doc=_doc_suffix(p, lg, p.title))))
+        out.append(
+            Line(
+                "subtitle",
+                _s(lg, "subtitle", title=quoted_title(p.title, lg), doc=_doc_suffix(p, lg, p.title)),
+            )
+        )
     elif data.policies:
         out.append(Line("subtitle", _s(lg, "subtitle_many", n=len(data.policies))))
-    out.append(Line("meta", _s(lg, "period", start=fmt_date(data.period_start, lg, weekday=True),
-                               end=fmt_date(data.period_end, lg, weekday=True), when=_fmt_dt(data.generated_at, data.tz))))
+    out.append(
+        Line(
+            "meta",
+            _s(
+                lg,
+                "period",
+                start=fmt_date(data.period_start, lg, weekday=True),
+                end=fmt_date(data.period_end, lg, weekday=True),
+                when=_fmt_dt(data.generated_at, data.tz),
+            ),
+        )
+    )
 
     # 一、总体情况
     out.append(Line("h1", _s(lg, "section.overview")))
-    out.append(Line("item", _s(lg, "tasks", tasks=h.tasks, total=h.total, done=h.done, in_progress=h.in_progress,
-                               # never delivered is told apart on the next line, not counted as unacknowledged
-                               na=max(0, h.not_acknowledged - h.undelivered), overdue=h.overdue)))
+    out.append(
+        Line(
+            "item",
+            _s(
+                lg,
+                "tasks",
+                tasks=h.tasks,
+                total=h.total,
+                done=h.done,
+                in_progress=h.in_progress,
+                # never delivered is told apart on the next line, not counted as unacknowledged
+                na=max(0, h.not_acknowledged - h.undelivered),
+                overdue=h.overdue,
+            ),
+        )
+    )
     out.append(Line("item", _s(lg, "lights", green=h.green, yellow=h.yellow, red=h.red)))
     if h.undelivered:
         out.append(Line("item", _s(lg, "undelivered", n=h.undelivered)))
     if data.units:
         reported = sum(1 for u in data.units if u.reported)
-        out.append(Line("item", _s(lg, "rate", rate=_pct(data.overall_reporting_rate), reported=reported,
-                                   units=len(data.units), n=h.reports_this_week)))
+        out.append(
+            Line(
+                "item",
+                _s(
+                    lg,
+                    "rate",
+                    rate=_pct(data.overall_reporting_rate),
+                    reported=reported,
+                    units=len(data.units),
+                    n=h.reports_this_week,
+                ),
+            )
+        )
         silent = [u.unit for u in data.units if not u.reported]
-        out.append(Line("item", _s(lg, "silent", units=unit_list(silent, caps.silent, lg)) if silent
-                        else _s(lg, "all_reported")))
+        out.append(
+            Line(
+                "item",
+                _s(lg, "silent", units=unit_list(silent, caps.silent, lg))
+                if silent
+                else _s(lg, "all_reported"),
+            )
+        )
         # Units that reported, but not on every task due a report: the lowest rates first.
-        partial = sorted((u for u in data.units if u.reported and u.reporting_rate < 1.0),
-                         key=lambda u: (u.reporting_rate, u.unit))
+        partial = sorted(
+            (u for u in data.units if u.reported and u.reporting_rate < 1.0),
+            key=lambda u: (u.reporting_rate, u.unit),
+        )
         if partial:
             names = [_s(lg, "unit_rate", unit=u.unit, rate=_pct(u.reporting_rate)) for u in partial]
             out.append(Line("item", _s(lg, "partial", units=unit_list(names, max(1, caps.silent // 2), lg))))
@@ -447,17 +556,41 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     if c is None:
         out.append(Line("item", _s(lg, "change_none")))
     else:
-        out.append(Line("item", _s(lg, "change", prev=c.prev_week, done=_delta(c.done_delta),
-                                   red=_delta(c.red_delta), overdue=_delta(c.overdue_delta),
-                                   reports=_delta(c.reports_delta),
-                                   rate=_delta(round(c.rate_delta * 100), _s(lg, "pp")))))
+        out.append(
+            Line(
+                "item",
+                _s(
+                    lg,
+                    "change",
+                    prev=c.prev_week,
+                    done=_delta(c.done_delta),
+                    red=_delta(c.red_delta),
+                    overdue=_delta(c.overdue_delta),
+                    reports=_delta(c.reports_delta),
+                    rate=_delta(round(c.rate_delta * 100), _s(lg, "pp")),
+                ),
+            )
+        )
     if len(data.policies) > 1:
         listed = data.policies if len(data.policies) <= caps.policies else _important_first(data.policies)
         for p in listed[: caps.policies]:
             title = shorten(_short(p), 40)
-            out.append(Line("sub", _s(lg, "policy_line", title=title, doc=_doc_suffix(p, lg, title), tasks=p.tasks,
-                                      total=p.assignments, done=p.count("done"), red=p.count("red"),
-                                      yellow=p.count("yellow"))))
+            out.append(
+                Line(
+                    "sub",
+                    _s(
+                        lg,
+                        "policy_line",
+                        title=title,
+                        doc=_doc_suffix(p, lg, title),
+                        tasks=p.tasks,
+                        total=p.assignments,
+                        done=p.count("done"),
+                        red=p.count("red"),
+                        yellow=p.count("yellow"),
+                    ),
+                )
+            )
         if len(data.policies) > caps.policies:
             out.append(Line("note", _s(lg, "more_policies", n=len(data.policies) - caps.policies)))
 
@@ -465,28 +598,53 @@ def report_lines(data: SummaryData, lang: str = "zh", caps: Caps = LADDER[0], *,
     out.append(Line("h1", _s(lg, "section.progress")))
     alone = len(data.policies) == 1
     out += _by_policy(data, caps, lg, lambda p: _progress_lines(p, caps, lg, alone=alone, cache=cache)) or [
-        Line("item", _s(lg, "no_progress"))]
+        Line("item", _s(lg, "no_progress"))
+    ]
     if not alone:
-        quiet = [p for p in data.policies if not _progress_lines(p, caps, lg, alone=False, cache=cache)
-                 and p.count("done") < p.assignments]
+        quiet = [
+            p
+            for p in data.policies
+            if not _progress_lines(p, caps, lg, alone=False, cache=cache) and p.count("done") < p.assignments
+        ]
         if quiet:
-            out.append(Line("note", _s(lg, "quiet_policies", titles=unit_list(
-                [shorten(_short(q), 24) for q in quiet], min(caps.units, 4), lg, kind="policies"))))
+            out.append(
+                Line(
+                    "note",
+                    _s(
+                        lg,
+                        "quiet_policies",
+                        titles=unit_list(
+                            [shorten(_short(q), 24) for q in quiet], min(caps.units, 4), lg, kind="policies"
+                        ),
+                    ),
+                )
+            )
 
     # 三、存在问题
     today = min(to_local(data.generated_at, data.tz).date(), data.period_end + timedelta(days=1))
     out.append(Line("h1", _s(lg, "section.problems")))
     out += _by_policy(data, caps, lg, lambda p: _problem_lines(p, caps, lg, today)) or [
-        Line("item", _s(lg, "no_problems"))]
+        Line("item", _s(lg, "no_problems"))
+    ]
 
     # 四、下步打算
     out.append(Line("h1", _s(lg, "section.next")))
     nxt = data.next_deadlines
     if nxt:
         start, end = data.period_end + timedelta(days=1), data.period_end + timedelta(days=7)
-        out.append(Line("item", _s(lg, "next_total", start=fmt_date(start, lg, year=False),
-                                   end=fmt_date(end, lg, year=False), n=len(nxt),
-                                   tasks=sum(len(_group(p.next_deadlines)) for p in data.policies))))
+        out.append(
+            Line(
+                "item",
+                _s(
+                    lg,
+                    "next_total",
+                    start=fmt_date(start, lg, year=False),
+                    end=fmt_date(end, lg, year=False),
+                    n=len(nxt),
+                    tasks=sum(len(_group(p.next_deadlines)) for p in data.policies),
+                ),
+            )
+        )
         out += _by_policy(data, caps, lg, lambda p: _next_lines(p, caps, lg))
     else:
         out.append(Line("item", _s(lg, "no_next")))

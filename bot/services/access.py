@@ -14,8 +14,22 @@ from models import Contact, Unit
 # Commands whose answer lists work across units (or, for /task, any unit's task to a coordinator).
 # Asked in a group, the answer would show one unit's members everyone else's work, so they are
 # answered in private chats only (the rule is applied once, by `answers_in_private_only`).
-PRIVATE_LISTINGS = frozenset({"task", "board", "measure", "unit", "overdue", "units", "summary", "export",
-                              "followups", "dispatch", "policies", "new"})
+PRIVATE_LISTINGS = frozenset(
+    {
+        "task",
+        "board",
+        "measure",
+        "unit",
+        "overdue",
+        "units",
+        "summary",
+        "export",
+        "followups",
+        "dispatch",
+        "policies",
+        "new",
+    }
+)
 
 
 @dataclass
@@ -53,8 +67,9 @@ def answers_in_private_only(actor: Actor, command: str) -> bool:
     """True when this command, asked where the actor is, must not be answered there: a
     coordinator's or observer's listing in a group. A unit's own members asking in their group see
     only their unit, which the group may see."""
-    return (actor.in_group and command.lower() in PRIVATE_LISTINGS
-            and (actor.is_coordinator or actor.is_observer))
+    return (
+        actor.in_group and command.lower() in PRIVATE_LISTINGS and (actor.is_coordinator or actor.is_observer)
+    )
 
 
 async def resolve_actor(
@@ -65,15 +80,23 @@ async def resolve_actor(
     conditions = [col(Contact.telegram_user_id) == user_id]
     if chat_id != user_id:
         conditions.append(col(Contact.chat_id) == chat_id)
-    contacts = list((await uow.session.scalars(
-        select(Contact).where(or_(*conditions), col(Contact.active).is_(True)).order_by(col(Contact.id))
-    )).all())
-    return actor_from_contacts(contacts, user_id=user_id, chat_id=chat_id, name=name,
-                               default_language=default_language)
+    contacts = list(
+        (
+            await uow.session.scalars(
+                select(Contact)
+                .where(or_(*conditions), col(Contact.active).is_(True))
+                .order_by(col(Contact.id))
+            )
+        ).all()
+    )
+    return actor_from_contacts(
+        contacts, user_id=user_id, chat_id=chat_id, name=name, default_language=default_language
+    )
 
 
-def actor_from_contacts(contacts: list[Contact], *, user_id: int, chat_id: int, name: str,
-                        default_language: str) -> Actor:
+def actor_from_contacts(
+    contacts: list[Contact], *, user_id: int, chat_id: int, name: str, default_language: str
+) -> Actor:
     """The roles these active bindings (the user's own, and the chat's when in a group) give."""
     actor = Actor(user_id=user_id, chat_id=chat_id, name=name, language=default_language, contacts=contacts)
     personal = [c for c in contacts if c.telegram_user_id == user_id]
@@ -114,7 +137,13 @@ async def set_language(uow: UnitOfWork, actor: Actor, language: str) -> int:
 async def unit_names(uow: UnitOfWork, unit_ids: set[int]) -> list[str]:
     if not unit_ids:
         return []
-    return list((await uow.session.scalars(select(col(Unit.name)).where(col(Unit.id).in_(unit_ids)).order_by(col(Unit.id)))).all())
+    return list(
+        (
+            await uow.session.scalars(
+                select(col(Unit.name)).where(col(Unit.id).in_(unit_ids)).order_by(col(Unit.id))
+            )
+        ).all()
+    )
 
 
 async def coordinators(uow: UnitOfWork) -> list[Contact]:
@@ -126,18 +155,31 @@ async def coordinators(uow: UnitOfWork) -> list[Contact]:
 
 async def coordinator_contacts(session: AsyncSession) -> list[Contact]:
     """The active coordinators, read now (the outbox sender, which has no unit of work)."""
-    return list((await session.scalars(
-        select(Contact).where(col(Contact.role) == "coordinator", col(Contact.active).is_(True)).order_by(col(Contact.id))
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Contact)
+                .where(col(Contact.role) == "coordinator", col(Contact.active).is_(True))
+                .order_by(col(Contact.id))
+            )
+        ).all()
+    )
 
 
 async def unit_contacts(uow: UnitOfWork, unit_id: int, role: str = "contact") -> list[Contact]:
     if (unit_id, role) in uow.unit_contacts:
         return uow.unit_contacts[(unit_id, role)]
-    return list((await uow.session.scalars(
-        select(Contact).where(col(Contact.unit_id) == unit_id, col(Contact.role) == role, col(Contact.active).is_(True))
-        .order_by(col(Contact.id))
-    )).all())
+    return list(
+        (
+            await uow.session.scalars(
+                select(Contact)
+                .where(
+                    col(Contact.unit_id) == unit_id, col(Contact.role) == role, col(Contact.active).is_(True)
+                )
+                .order_by(col(Contact.id))
+            )
+        ).all()
+    )
 
 
 async def preload_unit_contacts(uow: UnitOfWork, unit_ids: set[int]) -> None:
@@ -148,8 +190,13 @@ async def preload_unit_contacts(uow: UnitOfWork, unit_ids: set[int]) -> None:
             cache.setdefault((unit_id, role), [])
     if not unit_ids:
         return
-    rows = (await uow.session.scalars(select(Contact).where(
-        col(Contact.unit_id).in_(unit_ids), col(Contact.active).is_(True)).order_by(col(Contact.id)))).all()
+    rows = (
+        await uow.session.scalars(
+            select(Contact)
+            .where(col(Contact.unit_id).in_(unit_ids), col(Contact.active).is_(True))
+            .order_by(col(Contact.id))
+        )
+    ).all()
     for contact in rows:
         if contact.unit_id is not None and contact.role in ("contact", "leader"):
             bucket = cache[(contact.unit_id, contact.role)]

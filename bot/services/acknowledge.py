@@ -23,6 +23,12 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, assignment_id: int) -> asg.
     # In a group anyone may press 签收: the coordinator is told who did (the event's actor is that person).
     person = actor.name if actor.in_group else None
     for coordinator in await coordinators(uow):
-        outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="ack_notice",
-                       hold_until=hold_until(uow), text=notices.ack_notice(coordinator.language, view, person))
+        outbox.enqueue(
+            uow.session,
+            chat_id=coordinator.chat_id,
+            now=uow.now,
+            purpose="ack_notice",
+            hold_until=hold_until(uow),
+            text=notices.ack_notice(coordinator.language, view, person),
+        )
     return view

@@ -14,8 +14,14 @@ from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Measure, Policy, Task, Unit
 
-OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
-        Status.EXTENDED)
+OPEN = (
+    Status.ASSIGNED,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.BLOCKED,
+    Status.RETURNED,
+    Status.EXTENDED,
+)
 CLOSED = (Status.DONE, Status.CANCELLED)
 
 # Which states an action may start from.
@@ -54,8 +60,17 @@ def transition(
     from_state = assignment.status
     assignment.status = to_state
     assignment.updated_at = uow.now
-    events.record(uow, actor=actor, kind=f"assignment.{action}", entity="assignment",
-                  entity_id=assignment.id, from_state=from_state, to_state=to_state, reason=reason, data=data)
+    events.record(
+        uow,
+        actor=actor,
+        kind=f"assignment.{action}",
+        entity="assignment",
+        entity_id=assignment.id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
 
 
 @dataclass
@@ -71,13 +86,15 @@ _VIEW_COLUMNS = (Assignment, Task, Measure, Policy, Unit)
 
 
 def _view_query() -> Select[Assignment, Task, Measure, Policy, Unit]:
-    return (select(*_VIEW_COLUMNS)
-            .join(Task, col(Task.id) == col(Assignment.task_id))
-            .join(Measure, col(Measure.id) == col(Task.measure_id))
-            .join(Policy, col(Policy.id) == col(Task.policy_id))
-            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
-            # SQLModel types the column as str; at run time it is the mapped attribute defer() takes.
-            .options(defer(Policy.source_text)))  # type: ignore[arg-type]
+    return (
+        select(*_VIEW_COLUMNS)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        # SQLModel types the column as str; at run time it is the mapped attribute defer() takes.
+        .options(defer(Policy.source_text))  # type: ignore[arg-type]
+    )
 
 
 async def load_view(uow: UnitOfWork, assignment_id: int) -> AssignmentView | None:
@@ -92,7 +109,11 @@ async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
     cache = uow.views
     missing = [aid for aid in assignment_ids if aid not in cache]
     for start in range(0, len(missing), 500):
-        rows = (await uow.session.execute(_view_query().where(col(Assignment.id).in_(missing[start:start + 500])))).all()
+        rows = (
+            await uow.session.execute(
+                _view_query().where(col(Assignment.id).in_(missing[start : start + 500]))
+            )
+        ).all()
         for row in rows:
             cache[row[0].id or 0] = AssignmentView(*row)
 
@@ -102,8 +123,9 @@ async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) ->
     assignment.acknowledged_at = uow.now
 
 
-async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, actor: str,
-                 reason: str | None = None) -> date | None:
+async def extend(
+    uow: UnitOfWork, assignment: Assignment, new_due: date, *, actor: str, reason: str | None = None
+) -> date | None:
     old = assignment.due_on
     if assignment.status not in ALLOWED["extend"]:
         raise TransitionError(assignment.id or 0, assignment.status, "extend")
@@ -111,23 +133,32 @@ async def extend(uow: UnitOfWork, assignment: Assignment, new_due: date, *, acto
         assignment.original_due_on = old
     assignment.due_on = new_due
     assignment.updated_at = uow.now
-    to_state = (assignment.status if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED)
-                else Status.EXTENDED)
-    events.record(uow, actor=actor, kind="assignment.extend", entity="assignment",
-                  entity_id=assignment.id, from_state=assignment.status, to_state=to_state, reason=reason,
-                  data={"from": old.isoformat() if old else None, "to": new_due.isoformat()})
+    to_state = (
+        assignment.status
+        if assignment.status in (Status.DRAFT, Status.CLAIMED_DONE, Status.ASSIGNED)
+        else Status.EXTENDED
+    )
+    events.record(
+        uow,
+        actor=actor,
+        kind="assignment.extend",
+        entity="assignment",
+        entity_id=assignment.id,
+        from_state=assignment.status,
+        to_state=to_state,
+        reason=reason,
+        data={"from": old.isoformat() if old else None, "to": new_due.isoformat()},
+    )
     assignment.status = to_state
     return old
 
 
-async def close(uow: UnitOfWork, assignment: Assignment, *, actor: str,
-                reason: str | None = None) -> None:
+async def close(uow: UnitOfWork, assignment: Assignment, *, actor: str, reason: str | None = None) -> None:
     transition(uow, assignment, Status.DONE, action="close", actor=actor, reason=reason)
     assignment.done_at = uow.now
 
 
-async def reopen(uow: UnitOfWork, assignment: Assignment, *, actor: str,
-                 reason: str | None = None) -> None:
+async def reopen(uow: UnitOfWork, assignment: Assignment, *, actor: str, reason: str | None = None) -> None:
     to_state = Status.IN_PROGRESS if assignment.acknowledged_at else Status.ASSIGNED
     transition(uow, assignment, to_state, action="reopen", actor=actor, reason=reason)
     assignment.done_at = None

@@ -29,17 +29,29 @@ async def release(uow: UnitOfWork) -> int:
     session, now = uow.session, uow.now
     # Locked: a release running at the same moment on another instance waits, then finds these
     # rows no longer held (PostgreSQL re-reads a locked row's condition), so nothing is joined twice.
-    held = list((await session.scalars(select(OutboxMessage).where(col(OutboxMessage.state) == "held")
-                                       .order_by(col(OutboxMessage.id)).with_for_update())).all())
+    held = list(
+        (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.state) == "held")
+                .order_by(col(OutboxMessage.id))
+                .with_for_update()
+            )
+        ).all()
+    )
     if not held:
         return 0
     report_ids = {r.report_id for r in held if r.report_id is not None}
     units: dict[int, tuple[int, str]] = {}
     if report_ids:
-        for rid, uid, name in (await session.execute(
+        for rid, uid, name in (
+            await session.execute(
                 select(col(ProgressReport.id), col(Unit.id), col(Unit.name))
                 .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
-                .join(Unit, col(Unit.id) == col(Assignment.unit_id)).where(col(ProgressReport.id).in_(report_ids)))).all():
+                .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+                .where(col(ProgressReport.id).in_(report_ids))
+            )
+        ).all():
             assert rid is not None and uid is not None  # primary keys of stored rows
             units[rid] = (uid, name)
     groups: dict[tuple[int, str, int], list[OutboxMessage]] = defaultdict(list)
@@ -58,16 +70,29 @@ async def release(uow: UnitOfWork) -> int:
         lang = languages.get(chat_id, "zh")
         unit = units.get(rows[0].report_id or 0, (0, ""))[1]
         for start in range(0, len(rows), PER_MESSAGE):
-            chunk = rows[start:start + PER_MESSAGE]
-            text, markup = notices.batched_notice(lang, purpose, unit, chunk, total=len(rows), first=start == 0)
-            parts = outbox.enqueue(session, chat_id=chat_id, now=now, purpose=purpose, text=text,
-                                   reply_markup=markup)
+            chunk = rows[start : start + PER_MESSAGE]
+            text, markup = notices.batched_notice(
+                lang, purpose, unit, chunk, total=len(rows), first=start == 0
+            )
+            parts = outbox.enqueue(
+                session, chat_id=chat_id, now=now, purpose=purpose, text=text, reply_markup=markup
+            )
             queued += parts
             if parts == 1 and purpose == joined_cards.CARD_PURPOSE:
                 await joined_cards.link(session, chat_id, chunk)
         for row in rows:
             row.state = "merged"
-        events.record(uow, actor="system:batches", kind="notice.batched", entity="outbox",
-                      entity_id=rows[0].id, data={"purpose": purpose, "rows": [r.id for r in rows],
-                                                  "unit_id": unit_id or None, "chat_id": chat_id})
+        events.record(
+            uow,
+            actor="system:batches",
+            kind="notice.batched",
+            entity="outbox",
+            entity_id=rows[0].id,
+            data={
+                "purpose": purpose,
+                "rows": [r.id for r in rows],
+                "unit_id": unit_id or None,
+                "chat_id": chat_id,
+            },
+        )
     return queued

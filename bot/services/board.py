@@ -38,14 +38,28 @@ async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[Mea
     """Every active policy's measures, grouped by policy; `policy_id` narrows it to one."""
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     query = (
-        select(col(Policy.id), col(Policy.short_title), col(Measure.number), col(Measure.title), light, func.count(col(Assignment.id)),
-               col(Policy.code))
+        select(
+            col(Policy.id),
+            col(Policy.short_title),
+            col(Measure.number),
+            col(Measure.title),
+            light,
+            func.count(col(Assignment.id)),
+            col(Policy.code),
+        )
         .select_from(Assignment)
         .join(Task, col(Task.id) == col(Assignment.task_id))
         .join(Measure, col(Measure.id) == col(Task.measure_id))
         .join(Policy, col(Policy.id) == col(Task.policy_id))
         .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED)
-        .group_by(col(Policy.id), col(Policy.short_title), col(Measure.number), col(Measure.title), light, col(Policy.code))
+        .group_by(
+            col(Policy.id),
+            col(Policy.short_title),
+            col(Measure.number),
+            col(Measure.title),
+            light,
+            col(Policy.code),
+        )
         .order_by(col(Policy.id), col(Measure.number))
     )
     if policy_id is not None:
@@ -56,10 +70,23 @@ async def board(uow: UnitOfWork, policy_id: int | None = None) -> tuple[list[Mea
         line = lines.setdefault((pid, number), MeasureLine(pid, ptitle, number, title, policy_code=code))
         line.counts[lt] = line.counts.get(lt, 0) + n
     overdue_query = (
-        select(func.count(col(Assignment.id))).join(Task, col(Task.id) == col(Assignment.task_id))
-        .where(col(Task.active).is_(True), col(Assignment.status).in_((Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED,
-                                                              Status.RETURNED, Status.EXTENDED)),
-               col(Assignment.due_on) < uow.calendar.local_date(uow.now)))
+        select(func.count(col(Assignment.id)))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(
+            col(Task.active).is_(True),
+            col(Assignment.status).in_(
+                (
+                    Status.ASSIGNED,
+                    Status.ACKNOWLEDGED,
+                    Status.IN_PROGRESS,
+                    Status.BLOCKED,
+                    Status.RETURNED,
+                    Status.EXTENDED,
+                )
+            ),
+            col(Assignment.due_on) < uow.calendar.local_date(uow.now),
+        )
+    )
     if policy_id is not None:
         overdue_query = overdue_query.where(col(Task.policy_id) == policy_id)
     overdue = await uow.session.scalar(overdue_query)
@@ -94,9 +121,22 @@ class AssignmentLine:
 
 def _assignment_query(light: ColumnElement[str]) -> Select[*tuple[Any, ...]]:
     return (
-        select(col(Assignment.id), col(Measure.number), col(Task.seq), col(Task.text), col(Unit.name), col(Assignment.role), col(Assignment.status),
-               col(Assignment.due_on), col(Assignment.percent), light, col(Assignment.reminders_count), col(Task.id), col(Policy.code),
-               col(Policy.id))
+        select(
+            col(Assignment.id),
+            col(Measure.number),
+            col(Task.seq),
+            col(Task.text),
+            col(Unit.name),
+            col(Assignment.role),
+            col(Assignment.status),
+            col(Assignment.due_on),
+            col(Assignment.percent),
+            light,
+            col(Assignment.reminders_count),
+            col(Task.id),
+            col(Policy.code),
+            col(Policy.id),
+        )
         .join(Task, col(Task.id) == col(Assignment.task_id))
         .join(Measure, col(Measure.id) == col(Task.measure_id))
         .join(Policy, col(Policy.id) == col(Task.policy_id))
@@ -105,12 +145,19 @@ def _assignment_query(light: ColumnElement[str]) -> Select[*tuple[Any, ...]]:
     )
 
 
-async def assignment_lines(uow: UnitOfWork, *,
-                           measure_number: int | None = None, unit_ids: set[int] | None = None,
-                           overdue_only: bool = False, open_only: bool = False,
-                           policy_id: int | None = None) -> list[AssignmentLine]:
+async def assignment_lines(
+    uow: UnitOfWork,
+    *,
+    measure_number: int | None = None,
+    unit_ids: set[int] | None = None,
+    overdue_only: bool = False,
+    open_only: bool = False,
+    policy_id: int | None = None,
+) -> list[AssignmentLine]:
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
-    query = _assignment_query(light).order_by(col(Policy.id), col(Measure.number), col(Task.seq), col(Assignment.id))
+    query = _assignment_query(light).order_by(
+        col(Policy.id), col(Measure.number), col(Task.seq), col(Assignment.id)
+    )
     if policy_id is not None:
         query = query.where(col(Task.policy_id) == policy_id)
     if measure_number is not None:
@@ -120,7 +167,10 @@ async def assignment_lines(uow: UnitOfWork, *,
     if open_only or overdue_only:
         query = query.where(col(Assignment.status).not_in((Status.DONE, Status.DRAFT)))
     if overdue_only:
-        query = query.where(col(Assignment.due_on) < uow.calendar.local_date(uow.now), col(Assignment.status) != Status.CLAIMED_DONE)
+        query = query.where(
+            col(Assignment.due_on) < uow.calendar.local_date(uow.now),
+            col(Assignment.status) != Status.CLAIMED_DONE,
+        )
     return [AssignmentLine(*row) for row in (await uow.session.execute(query)).all()]
 
 
@@ -134,17 +184,23 @@ async def measure_title(uow: UnitOfWork, number: int, policy_id: int | None = No
 async def light_of(uow: UnitOfWork, assignment_id: int) -> str:
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
     value = await uow.session.scalar(
-        select(light).select_from(Assignment).join(Task, col(Task.id) == col(Assignment.task_id))
-        .where(col(Assignment.id) == assignment_id))
+        select(light)
+        .select_from(Assignment)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .where(col(Assignment.id) == assignment_id)
+    )
     return value or "draft"
 
 
-ROLLUP_KEYS = {"task": col(Task.id), "measure": col(Measure.id), "unit": col(Assignment.unit_id),
-               "policy": col(Task.policy_id)}
+ROLLUP_KEYS = {
+    "task": col(Task.id),
+    "measure": col(Measure.id),
+    "unit": col(Assignment.unit_id),
+    "policy": col(Task.policy_id),
+}
 
 
-async def rollup(uow: UnitOfWork, level: str,
-                 **filters: int) -> dict[int, dict[str, int]]:
+async def rollup(uow: UnitOfWork, level: str, **filters: int) -> dict[int, dict[str, int]]:
     """Light counts per task, measure, unit or policy, aggregated by the database.
 
     Returns {key id: {light: count}}; `worst` of the lights present gives the rolled-up light.
@@ -152,9 +208,14 @@ async def rollup(uow: UnitOfWork, level: str,
     """
     key = ROLLUP_KEYS[level]
     light = light_expression(LightEdges.at(uow.now, uow.calendar))
-    query = (select(key, light, func.count(col(Assignment.id))).select_from(Assignment)
-             .join(Task, col(Task.id) == col(Assignment.task_id)).join(Measure, col(Measure.id) == col(Task.measure_id))
-             .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED).group_by(key, light))
+    query = (
+        select(key, light, func.count(col(Assignment.id)))
+        .select_from(Assignment)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED)
+        .group_by(key, light)
+    )
     if "measure_number" in filters:
         query = query.where(col(Measure.number) == filters["measure_number"])
     if "policy_id" in filters:

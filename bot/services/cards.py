@@ -20,9 +20,19 @@ CARD_PURPOSE = joined_cards.CARD_PURPOSE
 
 
 async def _cards(session: AsyncSession, report_id: int) -> list[OutboxMessage]:
-    return list((await session.scalars(select(OutboxMessage).where(
-        col(OutboxMessage.report_id) == report_id, col(OutboxMessage.purpose) == CARD_PURPOSE,
-        col(OutboxMessage.method) == "sendMessage").order_by(col(OutboxMessage.id)))).all())
+    return list(
+        (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    col(OutboxMessage.report_id) == report_id,
+                    col(OutboxMessage.purpose) == CARD_PURPOSE,
+                    col(OutboxMessage.method) == "sendMessage",
+                )
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all()
+    )
 
 
 def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | None, now: datetime) -> None:
@@ -32,9 +42,20 @@ def _edit(session: AsyncSession, card: OutboxMessage, text: str, markup: dict | 
         return
     if card.state != "sent" or card.telegram_message_id is None:
         return  # never arrived: nothing to correct
-    session.add(OutboxMessage(chat_id=card.chat_id, method="editMessageText", text=text, reply_markup=markup,
-                              edits_message_id=card.telegram_message_id, purpose="card_edit",
-                              report_id=card.report_id, state="pending", next_attempt_at=now, created_at=now))
+    session.add(
+        OutboxMessage(
+            chat_id=card.chat_id,
+            method="editMessageText",
+            text=text,
+            reply_markup=markup,
+            edits_message_id=card.telegram_message_id,
+            purpose="card_edit",
+            report_id=card.report_id,
+            state="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
 
 
 async def _languages(uow: UnitOfWork) -> dict[int, str]:
@@ -52,7 +73,13 @@ async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
     for card in cards:
         lang = languages.get(card.chat_id, "zh")
         key = f"review.card.{report.review_state}"
-        suffix = t(lang, key, who=esc(who), time=local_time(now, uow.calendar.tz), comment=esc(report.review_comment or ""))
+        suffix = t(
+            lang,
+            key,
+            who=esc(who),
+            time=local_time(now, uow.calendar.tz),
+            comment=esc(report.review_comment or ""),
+        )
         text = report_card_text(lang, view, report, uow.calendar.tz) + suffix
         if card.state == "merged":
             await joined_cards.update(session, card, text, None, now)
@@ -67,7 +94,9 @@ async def refresh(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressRep
 
     session, now = uow.session, uow.now
     languages = await _languages(uow)
-    cards = [c for c in await _cards(session, report.id or 0) if c.state in ("pending", "held", "sent", "merged")]
+    cards = [
+        c for c in await _cards(session, report.id or 0) if c.state in ("pending", "held", "sent", "merged")
+    ]
     edited = 0
     for card in cards:
         text = report_card_text(languages.get(card.chat_id, "zh"), view, report, uow.calendar.tz)

@@ -30,8 +30,9 @@ async def lock(uow: UnitOfWork, row: object) -> None:
         await uow.session.refresh(row, with_for_update=True)
 
 
-async def assignment_for_actor(uow: UnitOfWork, actor: Actor, assignment_id: int,
-                               *, act: bool) -> asg.AssignmentView:
+async def assignment_for_actor(
+    uow: UnitOfWork, actor: Actor, assignment_id: int, *, act: bool
+) -> asg.AssignmentView:
     view = await asg.load_view(uow, assignment_id)
     if view is None:
         raise CoordinationError("task.not_found", aid=assignment_id)
@@ -49,14 +50,30 @@ def hold_until(uow: UnitOfWork) -> datetime | None:
     return uow.now + timedelta(seconds=window) if window else None
 
 
-async def tell_unit(uow: UnitOfWork, view: asg.AssignmentView, key: str, *, purpose: str,
-                     extra_key: str | None = None, with_task_buttons: bool = False, **values: object) -> int:
+async def tell_unit(
+    uow: UnitOfWork,
+    view: asg.AssignmentView,
+    key: str,
+    *,
+    purpose: str,
+    extra_key: str | None = None,
+    with_task_buttons: bool = False,
+    **values: object,
+) -> int:
     sent = 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
-        text, markup = notices.unit_notice(contact.language, view, key, extra_key=extra_key,
-                                           with_task_buttons=with_task_buttons, **values)
-        outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose=purpose, reply_markup=markup,
-                       assignment_id=view.assignment.id if with_task_buttons else None, text=text)
+        text, markup = notices.unit_notice(
+            contact.language, view, key, extra_key=extra_key, with_task_buttons=with_task_buttons, **values
+        )
+        outbox.enqueue(
+            uow.session,
+            chat_id=contact.chat_id,
+            now=uow.now,
+            purpose=purpose,
+            reply_markup=markup,
+            assignment_id=view.assignment.id if with_task_buttons else None,
+            text=text,
+        )
         sent += 1
     return sent
 

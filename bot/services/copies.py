@@ -34,23 +34,55 @@ async def adopt(uow: UnitOfWork, *, chat_id: int, message_id: int, shown_text: s
     wanted = _shown(shown_text, html=False)
     if not wanted:
         return None
-    rows = list((await session.scalars(select(OutboxMessage).where(
-        col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.purpose).in_(TASK_PURPOSES))
-        .order_by(col(OutboxMessage.id).desc()).limit(LOOK_BACK))).all())
+    rows = list(
+        (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.purpose).in_(TASK_PURPOSES))
+                .order_by(col(OutboxMessage.id).desc())
+                .limit(LOOK_BACK)
+            )
+        ).all()
+    )
     rows.reverse()
     for index, row in enumerate(rows):
         if _shown(row.text, html=row.parse_mode == "HTML") != wanted:
             continue
         # A long message went as several rows; the last one carries the assignment.
-        carrier = next((later for later in rows[index:] if later.assignment_id is not None
-                        and later.created_at == row.created_at and later.purpose == row.purpose), None)
+        carrier = next(
+            (
+                later
+                for later in rows[index:]
+                if later.assignment_id is not None
+                and later.created_at == row.created_at
+                and later.purpose == row.purpose
+            ),
+            None,
+        )
         if carrier is None or carrier.assignment_id is None:
             continue
         # Only this update reads this message id in this chat, so nothing can record it meanwhile.
-        session.add(TaskMessage(chat_id=chat_id, message_id=message_id, assignment_id=carrier.assignment_id,
-                                purpose=carrier.purpose, created_at=now))
-        events.record(uow, actor="system:copies", kind="task_message.copy_found", entity="task_message",
-                      entity_id=None, data={"assignment_id": carrier.assignment_id, "chat_id": chat_id,
-                                            "message_id": message_id, "outbox_id": row.id})
+        session.add(
+            TaskMessage(
+                chat_id=chat_id,
+                message_id=message_id,
+                assignment_id=carrier.assignment_id,
+                purpose=carrier.purpose,
+                created_at=now,
+            )
+        )
+        events.record(
+            uow,
+            actor="system:copies",
+            kind="task_message.copy_found",
+            entity="task_message",
+            entity_id=None,
+            data={
+                "assignment_id": carrier.assignment_id,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "outbox_id": row.id,
+            },
+        )
         return carrier.assignment_id
     return None

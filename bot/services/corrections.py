@@ -34,10 +34,16 @@ async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[tuple
     if not text:
         return []
     pattern = f"%{text}%"
-    rows = (await session.execute(
-        select(col(Unit.id), col(Unit.name)).outerjoin(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
-        .where(or_(col(Unit.name).like(pattern), col(UnitAlias.alias).like(pattern)))
-        .distinct().order_by(col(Unit.id)).limit(limit))).all()
+    rows = (
+        await session.execute(
+            select(col(Unit.id), col(Unit.name))
+            .outerjoin(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
+            .where(or_(col(Unit.name).like(pattern), col(UnitAlias.alias).like(pattern)))
+            .distinct()
+            .order_by(col(Unit.id))
+            .limit(limit)
+        )
+    ).all()
     return [(uid, name) for uid, name in rows if uid is not None]
 
 
@@ -127,9 +133,14 @@ async def find_task(uow: UnitOfWork, ref: str, selected: int | None = None) -> l
         return [task] if task is not None and task.active else []
     if parsed.kind != "task":
         return []
-    query = (select(Task).join(Measure, col(Measure.id) == col(Task.measure_id))
-             .where(col(Measure.number) == parsed.measure, col(Task.seq) == parsed.seq, col(Task.active).is_(True)))
-    return list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.policy_id))).all())
+    query = (
+        select(Task)
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .where(col(Measure.number) == parsed.measure, col(Task.seq) == parsed.seq, col(Task.active).is_(True))
+    )
+    return list(
+        (await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.policy_id))).all()
+    )
 
 
 async def scope_tasks(uow: UnitOfWork, ref: str, selected: int | None = None) -> list[Task]:
@@ -142,9 +153,14 @@ async def scope_tasks(uow: UnitOfWork, ref: str, selected: int | None = None) ->
         query = _in_policy(select(Task).where(col(Task.active).is_(True)), parsed.code)
         tasks = list((await session.scalars(query.order_by(Task.id))).all())
     elif parsed.kind == "measure":
-        query = (select(Task).join(Measure, col(Measure.id) == col(Task.measure_id))
-                 .where(col(Measure.number) == parsed.measure, col(Task.active).is_(True)))
-        tasks = list((await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.id))).all())
+        query = (
+            select(Task)
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .where(col(Measure.number) == parsed.measure, col(Task.active).is_(True))
+        )
+        tasks = list(
+            (await session.scalars(_in_policy(query, parsed.code, selected).order_by(Task.id))).all()
+        )
     else:
         tasks = await find_task(uow, ref, selected)
     if len({t.policy_id for t in tasks}) > 1 or (parsed.kind == "task" and len(tasks) > 1):
@@ -157,8 +173,13 @@ async def scope_tasks(uow: UnitOfWork, ref: str, selected: int | None = None) ->
 
 async def _assignments(uow: UnitOfWork, task: Task) -> list[Assignment]:
     session = uow.session
-    return list((await session.scalars(select(Assignment).where(col(Assignment.task_id) == task.id)
-                                       .order_by(col(Assignment.id)))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Assignment).where(col(Assignment.task_id) == task.id).order_by(col(Assignment.id))
+            )
+        ).all()
+    )
 
 
 def _dispatched(assignments: list[Assignment]) -> bool:
@@ -166,19 +187,31 @@ def _dispatched(assignments: list[Assignment]) -> bool:
 
 
 def _record(ctx: _Ctx, task: Task, what: str, before: Any, after: Any) -> None:
-    events.record(ctx.uow, actor=ctx.actor, kind=f"task.corrected.{what}", entity="task",
-                  entity_id=task.id, data={"before": before, "after": after})
+    events.record(
+        ctx.uow,
+        actor=ctx.actor,
+        kind=f"task.corrected.{what}",
+        entity="task",
+        entity_id=task.id,
+        data={"before": before, "after": after},
+    )
 
 
-async def _notify(ctx: _Ctx, unit_id: int, key: str, *, words: dict[str, str] | None = None,
-                  **values: object) -> int:
+async def _notify(
+    ctx: _Ctx, unit_id: int, key: str, *, words: dict[str, str] | None = None, **values: object
+) -> int:
     """`words`: placeholders whose value is an i18n key, worded in each recipient's own language."""
     sent = 0
     for contact in await unit_contacts(ctx.uow, unit_id):
         lang = contact.language
         worded = {name: t(lang, word) for name, word in (words or {}).items()}
-        outbox.enqueue(ctx.session, chat_id=contact.chat_id, now=ctx.now, purpose="control_notice",
-                       text=t(lang, key, **values, **worded))
+        outbox.enqueue(
+            ctx.session,
+            chat_id=contact.chat_id,
+            now=ctx.now,
+            purpose="control_notice",
+            text=t(lang, key, **values, **worded),
+        )
         sent += 1
     return sent
 
@@ -186,32 +219,68 @@ async def _notify(ctx: _Ctx, unit_id: int, key: str, *, words: dict[str, str] | 
 async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, reason: str) -> int:
     """The unit loses the task: its assignment is cancelled (an event) and, if it had it, it is told."""
     was = assignment.status
-    events.record(ctx.uow, actor=ctx.actor, kind="assignment.cancelled", entity="assignment",
-                  entity_id=assignment.id, from_state=was, to_state=Status.CANCELLED, reason=reason)
+    events.record(
+        ctx.uow,
+        actor=ctx.actor,
+        kind="assignment.cancelled",
+        entity="assignment",
+        entity_id=assignment.id,
+        from_state=was,
+        to_state=Status.CANCELLED,
+        reason=reason,
+    )
     assignment.status, assignment.updated_at = Status.CANCELLED, ctx.now
     if was == "draft":
         return 0
-    return await _notify(ctx, assignment.unit_id, "fix.notify.lost", aid=assignment.id, label=label,
-                         text=formatting.esc(clip(task.text, 200)))
+    return await _notify(
+        ctx,
+        assignment.unit_id,
+        "fix.notify.lost",
+        aid=assignment.id,
+        label=label,
+        text=formatting.esc(clip(task.text, 200)),
+    )
 
 
-async def _gain(ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[int, Assignment],
-                hand_out: bool) -> int:
+async def _gain(
+    ctx: _Ctx, task: Task, unit_id: int, role: str, current: dict[int, Assignment], hand_out: bool
+) -> int:
     """The unit gains the task: a new (or restored) assignment, handed out at once if the task was."""
     assignment = current.get(unit_id)
     policy = await ctx.session.get(Policy, task.policy_id)
     due = task.due_on or (policy.horizon if policy else None)
     if assignment is None:
-        assignment = Assignment(task_id=task.id or 0, unit_id=unit_id, role=role, status=Status.DRAFT,
-                                due_on=due, created_at=ctx.now, updated_at=ctx.now)
+        assignment = Assignment(
+            task_id=task.id or 0,
+            unit_id=unit_id,
+            role=role,
+            status=Status.DRAFT,
+            due_on=due,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
         ctx.session.add(assignment)
         await ctx.session.flush()
-        events.record(ctx.uow, actor=ctx.actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state=Status.DRAFT, data={"role": role, "by": "correction"})
+        events.record(
+            ctx.uow,
+            actor=ctx.actor,
+            kind="assignment.created",
+            entity="assignment",
+            entity_id=assignment.id,
+            to_state=Status.DRAFT,
+            data={"role": role, "by": "correction"},
+        )
         current[unit_id] = assignment
     else:
-        events.record(ctx.uow, actor=ctx.actor, kind="assignment.restored", entity="assignment",
-                      entity_id=assignment.id, from_state=Status.CANCELLED, to_state=Status.DRAFT)
+        events.record(
+            ctx.uow,
+            actor=ctx.actor,
+            kind="assignment.restored",
+            entity="assignment",
+            entity_id=assignment.id,
+            from_state=Status.CANCELLED,
+            to_state=Status.DRAFT,
+        )
         assignment.status, assignment.role, assignment.due_on = Status.DRAFT, role, due
         assignment.acknowledged_at = assignment.assigned_at = None
         assignment.updated_at = ctx.now
@@ -250,12 +319,24 @@ async def set_units(uow: UnitOfWork, task: Task, role: str, unit_ids: list[int],
             result.messages += await _gain(ctx, task, unit_id, role, current, handed)
             result.gained.append(await _unit_name(uow, unit_id))
         elif (a.role == "lead") != (role == "lead"):
-            events.record(uow, actor=actor, kind="assignment.role_changed", entity="assignment",
-                          entity_id=a.id, data={"from": a.role, "to": role})
+            events.record(
+                uow,
+                actor=actor,
+                kind="assignment.role_changed",
+                entity="assignment",
+                entity_id=a.id,
+                data={"from": a.role, "to": role},
+            )
             old_role, a.role, a.updated_at = a.role, role, now
             if a.status != Status.DRAFT:
-                result.messages += await _notify(ctx, a.unit_id, "fix.notify.role", aid=a.id, label=label,
-                                                 words={"before": f"role.{old_role}", "after": f"role.{role}"})
+                result.messages += await _notify(
+                    ctx,
+                    a.unit_id,
+                    "fix.notify.role",
+                    aid=a.id,
+                    label=label,
+                    words={"before": f"role.{old_role}", "after": f"role.{role}"},
+                )
     after = [await _unit_name(uow, u) for u in wanted]
     _record(ctx, task, role, before, after)
     return result
@@ -271,8 +352,13 @@ async def _resend(ctx: _Ctx, task: Task, note_key: str, **values: object) -> int
         if view is None:
             continue
         for contact in await unit_contacts(ctx.uow, a.unit_id):
-            outbox.enqueue(ctx.session, chat_id=contact.chat_id, now=ctx.now, purpose="control_notice",
-                           text=t(contact.language, note_key, aid=a.id, **values))
+            outbox.enqueue(
+                ctx.session,
+                chat_id=contact.chat_id,
+                now=ctx.now,
+                purpose="control_notice",
+                text=t(contact.language, note_key, aid=a.id, **values),
+            )
             dispatch.send_task_message(ctx.uow, view, contact)
             sent += 2
     return sent
@@ -286,8 +372,9 @@ async def set_text(uow: UnitOfWork, task: Task, text: str, *, actor: str) -> Cor
     label = await label_of(uow, task)
     before, task.text = task.text, text
     _record(ctx, task, "text", before, text)
-    return Correction(task_id=task.id or 0, label=label,
-                      messages=await _resend(ctx, task, "fix.notify.text", label=label))
+    return Correction(
+        task_id=task.id or 0, label=label, messages=await _resend(ctx, task, "fix.notify.text", label=label)
+    )
 
 
 def check_due(due: date, today: date) -> None:
@@ -296,8 +383,7 @@ def check_due(due: date, today: date) -> None:
         raise CorrectionError("date.past", today=today.isoformat())
 
 
-async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date,
-                  actor: str) -> Correction:
+async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date, actor: str) -> Correction:
     """The due date of tasks (one, a measure's, a whole policy's) and of their open assignments."""
     now = uow.now
     check_due(due, today)
@@ -312,18 +398,23 @@ async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date,
         for a in await _assignments(uow, task):
             if a.status in CLOSED or a.due_on == due:
                 continue
-            events.record(uow, actor=actor, kind="assignment.due_corrected", entity="assignment",
-                          entity_id=a.id, data={"from": a.due_on.isoformat() if a.due_on else None,
-                                                "to": due.isoformat()})
+            events.record(
+                uow,
+                actor=actor,
+                kind="assignment.due_corrected",
+                entity="assignment",
+                entity_id=a.id,
+                data={"from": a.due_on.isoformat() if a.due_on else None, "to": due.isoformat()},
+            )
             a.due_on, a.updated_at = due, now
             if a.status != Status.DRAFT:
-                result.messages += await _notify(ctx, a.unit_id, "fix.notify.due", aid=a.id, label=label,
-                                                 due=due.isoformat())
+                result.messages += await _notify(
+                    ctx, a.unit_id, "fix.notify.due", aid=a.id, label=label, due=due.isoformat()
+                )
     return result
 
 
-async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *,
-                     actor: str) -> Correction:
+async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *, actor: str) -> Correction:
     ctx = _Ctx(uow, actor)
     label = await label_of(uow, task)
     before, task.rhythm = task.rhythm, rhythm
@@ -333,15 +424,29 @@ async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *,
         if a.status in CLOSED:
             continue
         # The progress requests follow the rhythm: the event re-plans this assignment's follow-ups.
-        events.record(uow, actor=actor, kind="assignment.rhythm_changed", entity="assignment",
-                      entity_id=a.id, data={"from": before, "to": rhythm})
+        events.record(
+            uow,
+            actor=actor,
+            kind="assignment.rhythm_changed",
+            entity="assignment",
+            entity_id=a.id,
+            data={"from": before, "to": rhythm},
+        )
         if a.status != Status.DRAFT:
-            result.messages += await _notify(ctx, a.unit_id, "fix.notify.rhythm", aid=a.id, label=label,
-                                             words={"rhythm": f"rhythm.{rhythm}" if rhythm else "import.none"})
+            result.messages += await _notify(
+                ctx,
+                a.unit_id,
+                "fix.notify.rhythm",
+                aid=a.id,
+                label=label,
+                words={"rhythm": f"rhythm.{rhythm}" if rhythm else "import.none"},
+            )
     return result
 
 
-async def split(uow: UnitOfWork, task: Task, *, after: int | None = None, first: str | None = None, actor: str) -> Correction:
+async def split(
+    uow: UnitOfWork, task: Task, *, after: int | None = None, first: str | None = None, actor: str
+) -> Correction:
     """Two tasks from one: the first keeps the number and the assignments, the second gets the next free
     number in the measure and the same units (handed out at once if the first was)."""
     session, now = uow.session, uow.now
@@ -353,16 +458,37 @@ async def split(uow: UnitOfWork, task: Task, *, after: int | None = None, first:
         raise CorrectionError(exc.key) from exc
     ctx = _Ctx(uow, actor)
     label = await label_of(uow, task)
-    last = await session.scalar(select(func.max(col(Task.seq))).where(col(Task.measure_id) == task.measure_id)) or 0
-    second = Task(policy_id=task.policy_id, measure_id=task.measure_id, seq=last + 1, text=tail, due_on=task.due_on,
-                  due_source=task.due_source, rhythm=task.rhythm, unit_clause=task.unit_clause, created_at=now)
+    last = (
+        await session.scalar(select(func.max(col(Task.seq))).where(col(Task.measure_id) == task.measure_id))
+        or 0
+    )
+    second = Task(
+        policy_id=task.policy_id,
+        measure_id=task.measure_id,
+        seq=last + 1,
+        text=tail,
+        due_on=task.due_on,
+        due_source=task.due_source,
+        rhythm=task.rhythm,
+        unit_clause=task.unit_clause,
+        created_at=now,
+    )
     session.add(second)
     await session.flush()
     before, task.text = task.text, head
     new_label = await label_of(uow, second)
-    _record(ctx, task, "split", before, {"first": head, "second": tail, "new_task": second.id, "label": new_label})
-    events.record(uow, actor=actor, kind="task.added", entity="task", entity_id=second.id,
-                  to_state="active", data={"text": tail, "split_from": task.id})
+    _record(
+        ctx, task, "split", before, {"first": head, "second": tail, "new_task": second.id, "label": new_label}
+    )
+    events.record(
+        uow,
+        actor=actor,
+        kind="task.added",
+        entity="task",
+        entity_id=second.id,
+        to_state="active",
+        data={"text": tail, "split_from": task.id},
+    )
     result = Correction(task_id=task.id or 0, label=label, new_task_id=second.id)
     rows = await _assignments(uow, task)
     handed = _dispatched(rows)
@@ -398,8 +524,16 @@ async def merge(uow: UnitOfWork, task: Task, other: Task, *, actor: str) -> Corr
         if a.status not in CLOSED:
             result.messages += await _cancel(ctx, other, other_label, a, f"correction: merged into {label}")
     other.active = False
-    events.record(uow, actor=actor, kind="task.retired", entity="task", entity_id=other.id,
-                  from_state="active", to_state="retired", reason=f"merged into {label}")
+    events.record(
+        uow,
+        actor=actor,
+        kind="task.retired",
+        entity="task",
+        entity_id=other.id,
+        from_state="active",
+        to_state="retired",
+        reason=f"merged into {label}",
+    )
     return result
 
 
@@ -412,8 +546,16 @@ async def drop(uow: UnitOfWork, task: Task, *, actor: str) -> Correction:
             result.messages += await _cancel(ctx, task, label, a, "correction: task dropped")
             result.lost.append(await _unit_name(uow, a.unit_id))
     task.active = False
-    events.record(uow, actor=actor, kind="task.retired", entity="task", entity_id=task.id,
-                  from_state="active", to_state="retired", reason="dropped by coordinator")
+    events.record(
+        uow,
+        actor=actor,
+        kind="task.retired",
+        entity="task",
+        entity_id=task.id,
+        from_state="active",
+        to_state="retired",
+        reason="dropped by coordinator",
+    )
     return result
 
 
@@ -422,13 +564,25 @@ async def drop(uow: UnitOfWork, task: Task, *, actor: str) -> Correction:
 
 async def review_units(uow: UnitOfWork) -> list[Unit]:
     session = uow.session
-    return list((await session.scalars(select(Unit).where(col(Unit.needs_review).is_(True)).order_by(col(Unit.id)))).all())
+    return list(
+        (
+            await session.scalars(select(Unit).where(col(Unit.needs_review).is_(True)).order_by(col(Unit.id)))
+        ).all()
+    )
 
 
 async def accept_unit(uow: UnitOfWork, unit: Unit, *, actor: str) -> None:
     unit.needs_review, unit.known = False, True
-    events.record(uow, actor=actor, kind="unit.accepted", entity="unit", entity_id=unit.id,
-                  from_state="needs_review", to_state="known", data={"name": unit.name})
+    events.record(
+        uow,
+        actor=actor,
+        kind="unit.accepted",
+        entity="unit",
+        entity_id=unit.id,
+        from_state="needs_review",
+        to_state="known",
+        data={"name": unit.name},
+    )
 
 
 async def map_unit(uow: UnitOfWork, unit: Unit, target: Unit, *, actor: str) -> Correction:
@@ -439,8 +593,15 @@ async def map_unit(uow: UnitOfWork, unit: Unit, target: Unit, *, actor: str) -> 
         raise CorrectionError("fix.merge_bad")
     ctx = _Ctx(uow, actor)
     result = Correction(task_id=0, label=unit.name)
-    rows = list((await session.scalars(select(Assignment).where(
-        col(Assignment.unit_id) == unit.id, col(Assignment.status) != Status.CANCELLED))).all())
+    rows = list(
+        (
+            await session.scalars(
+                select(Assignment).where(
+                    col(Assignment.unit_id) == unit.id, col(Assignment.status) != Status.CANCELLED
+                )
+            )
+        ).all()
+    )
     for a in rows:
         task = await session.get(Task, a.task_id)
         if task is None:
@@ -455,7 +616,14 @@ async def map_unit(uow: UnitOfWork, unit: Unit, target: Unit, *, actor: str) -> 
             result.gained.append(label)
     session.add(UnitAlias(unit_id=target.id or 0, alias=unit.name))
     unit.needs_review = False
-    events.record(uow, actor=actor, kind="unit.mapped", entity="unit", entity_id=unit.id,
-                  from_state="needs_review", to_state="mapped", data={"name": unit.name, "to": target.name,
-                                                                       "to_id": target.id})
+    events.record(
+        uow,
+        actor=actor,
+        kind="unit.mapped",
+        entity="unit",
+        entity_id=unit.id,
+        from_state="needs_review",
+        to_state="mapped",
+        data={"name": unit.name, "to": target.name, "to_id": target.id},
+    )
     return result

@@ -36,20 +36,26 @@ class DispatchPlan:
     no_due: set[int] = field(default_factory=set)  # tasks handed out without a deadline
 
 
-async def plan_dispatch(uow: UnitOfWork, measure_number: int | None,
-                        policy_id: int | None = None) -> DispatchPlan:
+async def plan_dispatch(
+    uow: UnitOfWork, measure_number: int | None, policy_id: int | None = None
+) -> DispatchPlan:
     """The drafts a dispatch would send: all, one policy's, or one measure of one policy."""
     session = uow.session
     code = None
     if policy_id is not None:
         code = await session.scalar(select(col(Policy.code)).where(col(Policy.id) == policy_id))
     elif measure_number is not None:
-        owners = (await session.scalars(select(col(Measure.policy_id)).where(col(Measure.number) == measure_number)
-                                        .distinct())).all()
+        owners = (
+            await session.scalars(
+                select(col(Measure.policy_id)).where(col(Measure.number) == measure_number).distinct()
+            )
+        ).all()
         if len(owners) > 1:
             raise CoordinationError("ref.ambiguous", ref=measure_number)
     query = (
-        select(col(Assignment.id), col(Assignment.task_id), col(Unit.id), col(Unit.name), col(Assignment.due_on))
+        select(
+            col(Assignment.id), col(Assignment.task_id), col(Unit.id), col(Unit.name), col(Assignment.due_on)
+        )
         .join(Task, col(Task.id) == col(Assignment.task_id))
         .join(Measure, col(Measure.id) == col(Task.measure_id))
         .join(Unit, col(Unit.id) == col(Assignment.unit_id))
@@ -71,8 +77,17 @@ async def plan_dispatch(uow: UnitOfWork, measure_number: int | None,
         plan.units[unit_name] = plan.units.get(unit_name, 0) + 1
         unit_ids[unit_name] = unit_id
     if unit_ids:
-        bound = set((await uow.session.scalars(select(col(Contact.unit_id)).where(
-            col(Contact.unit_id).in_(unit_ids.values()), col(Contact.role) == "contact", col(Contact.active).is_(True)))).all())
+        bound = set(
+            (
+                await uow.session.scalars(
+                    select(col(Contact.unit_id)).where(
+                        col(Contact.unit_id).in_(unit_ids.values()),
+                        col(Contact.role) == "contact",
+                        col(Contact.active).is_(True),
+                    )
+                )
+            ).all()
+        )
         plan.unbound = [name for name, uid in unit_ids.items() if uid not in bound]
     return plan
 
@@ -82,13 +97,26 @@ def plan_fingerprint(plan: DispatchPlan) -> str:
     return f"{len(plan.assignment_ids)}.{max(plan.assignment_ids, default=0)}"
 
 
-def send_task_message(uow: UnitOfWork, view: asg.AssignmentView, contact: Contact,
-                      purpose: str = "dispatch", dedupe_key: str | None = None) -> None:
+def send_task_message(
+    uow: UnitOfWork,
+    view: asg.AssignmentView,
+    contact: Contact,
+    purpose: str = "dispatch",
+    dedupe_key: str | None = None,
+) -> None:
     lang = contact.language
-    outbox.enqueue(uow.session, chat_id=contact.chat_id, text=render_task_message(view, lang), now=uow.now,
-                   purpose=purpose, assignment_id=view.assignment.id, dedupe_key=dedupe_key,
-                   reply_markup=task_keyboard(view.assignment.id or 0, lang,
-                                              acknowledged=view.assignment.acknowledged_at is not None))
+    outbox.enqueue(
+        uow.session,
+        chat_id=contact.chat_id,
+        text=render_task_message(view, lang),
+        now=uow.now,
+        purpose=purpose,
+        assignment_id=view.assignment.id,
+        dedupe_key=dedupe_key,
+        reply_markup=task_keyboard(
+            view.assignment.id or 0, lang, acknowledged=view.assignment.acknowledged_at is not None
+        ),
+    )
 
 
 @dataclass
@@ -98,8 +126,14 @@ class DispatchResult:
     unbound: list[str]
 
 
-async def dispatch(uow: UnitOfWork, measure_number: int | None, *, actor: str,
-                   expect: str | None = None, policy_id: int | None = None) -> DispatchResult:
+async def dispatch(
+    uow: UnitOfWork,
+    measure_number: int | None,
+    *,
+    actor: str,
+    expect: str | None = None,
+    policy_id: int | None = None,
+) -> DispatchResult:
     plan = await plan_dispatch(uow, measure_number, policy_id)
     if expect is not None and plan_fingerprint(plan) != expect:
         raise CoordinationError("button.stale")
@@ -110,8 +144,14 @@ async def dispatch(uow: UnitOfWork, measure_number: int | None, *, actor: str,
     return DispatchResult(assignments=len(plan.assignment_ids), messages=messages, unbound=plan.unbound)
 
 
-async def hand_out(uow: UnitOfWork, assignment_id: int, *, actor: str,
-                   contacts_by_unit: dict[int, list[Contact]] | None = None, dedupe: bool = True) -> int:
+async def hand_out(
+    uow: UnitOfWork,
+    assignment_id: int,
+    *,
+    actor: str,
+    contacts_by_unit: dict[int, list[Contact]] | None = None,
+    dedupe: bool = True,
+) -> int:
     """交办 of one draft assignment: assigned, and the task message to the unit's contacts. Returns messages."""
     view = await asg.load_view(uow, assignment_id)
     if view is None or view.assignment.status != Status.DRAFT:
@@ -123,7 +163,8 @@ async def hand_out(uow: UnitOfWork, assignment_id: int, *, actor: str,
         cache[view.unit.id or 0] = await unit_contacts(uow, view.unit.id or 0)
     messages = 0
     for contact in cache[view.unit.id or 0]:
-        send_task_message(uow, view, contact,
-                          dedupe_key=f"dispatch:{assignment_id}:{contact.id}" if dedupe else None)
+        send_task_message(
+            uow, view, contact, dedupe_key=f"dispatch:{assignment_id}:{contact.id}" if dedupe else None
+        )
         messages += 1
     return messages

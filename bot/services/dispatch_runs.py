@@ -28,8 +28,16 @@ from models import Contact, DispatchRun
 CHUNK = 5
 
 
-async def start(uow: UnitOfWork, measure_number: int | None, *, actor: str, chat_id: int, language: str,
-                expect: str | None = None, policy_id: int | None = None) -> DispatchRun | None:
+async def start(
+    uow: UnitOfWork,
+    measure_number: int | None,
+    *,
+    actor: str,
+    chat_id: int,
+    language: str,
+    expect: str | None = None,
+    policy_id: int | None = None,
+) -> DispatchRun | None:
     """The confirmed plan as a run to hand out; None when nothing is left to dispatch."""
     plan = await plan_dispatch(uow, measure_number, policy_id)
     if expect is not None and plan_fingerprint(plan) != expect:
@@ -38,20 +46,39 @@ async def start(uow: UnitOfWork, measure_number: int | None, *, actor: str, chat
         return None
     wanted = set(plan.assignment_ids)
     for running in await unfinished(uow):
-        if wanted & set(running.assignment_ids[running.position:]):
+        if wanted & set(running.assignment_ids[running.position :]):
             raise CoordinationError("dispatch.running")  # a second press while the first hands out
-    run = DispatchRun(actor=actor, chat_id=chat_id, language=language, assignment_ids=plan.assignment_ids,
-                      unbound=plan.unbound, created_at=uow.now)
+    run = DispatchRun(
+        actor=actor,
+        chat_id=chat_id,
+        language=language,
+        assignment_ids=plan.assignment_ids,
+        unbound=plan.unbound,
+        created_at=uow.now,
+    )
     uow.session.add(run)
     await uow.session.flush()
-    events.record(uow, actor=actor, kind="dispatch.confirmed", entity="dispatchrun", entity_id=run.id,
-                  data={"assignments": len(plan.assignment_ids), "measure": measure_number, "policy": policy_id})
+    events.record(
+        uow,
+        actor=actor,
+        kind="dispatch.confirmed",
+        entity="dispatchrun",
+        entity_id=run.id,
+        data={"assignments": len(plan.assignment_ids), "measure": measure_number, "policy": policy_id},
+    )
     return run
 
 
 async def unfinished(uow: UnitOfWork) -> list[DispatchRun]:
-    return list((await uow.session.scalars(
-        select(DispatchRun).where(col(DispatchRun.finished_at).is_(None)).order_by(col(DispatchRun.id)))).all())
+    return list(
+        (
+            await uow.session.scalars(
+                select(DispatchRun)
+                .where(col(DispatchRun.finished_at).is_(None))
+                .order_by(col(DispatchRun.id))
+            )
+        ).all()
+    )
 
 
 @dataclass
@@ -66,7 +93,7 @@ async def hand_out_chunk(uow: UnitOfWork, run_id: int, size: int = CHUNK) -> Ste
     run = await uow.session.get(DispatchRun, run_id)
     if run is None or run.finished_at is not None:
         return Step(run=run, more=False)
-    ids = [int(aid) for aid in run.assignment_ids[run.position:run.position + size]]
+    ids = [int(aid) for aid in run.assignment_ids[run.position : run.position + size]]
     await asg.load_views(uow, set(ids))
     contacts: dict[int, list[Contact]] = {}
     for aid in ids:
@@ -79,9 +106,20 @@ async def hand_out_chunk(uow: UnitOfWork, run_id: int, size: int = CHUNK) -> Ste
     more = run.position < len(run.assignment_ids)
     if not more:
         run.finished_at = uow.now
-        events.record(uow, actor=run.actor, kind="dispatch.finished", entity="dispatchrun", entity_id=run.id,
-                      data={"assignments": run.handed_out, "messages": run.messages})
-        outbox.enqueue(uow.session, chat_id=run.chat_id, now=uow.now, purpose="reply",
-                       text=render_dispatch_done(run.handed_out, run.messages, run.unbound, run.language))
+        events.record(
+            uow,
+            actor=run.actor,
+            kind="dispatch.finished",
+            entity="dispatchrun",
+            entity_id=run.id,
+            data={"assignments": run.handed_out, "messages": run.messages},
+        )
+        outbox.enqueue(
+            uow.session,
+            chat_id=run.chat_id,
+            now=uow.now,
+            purpose="reply",
+            text=render_dispatch_done(run.handed_out, run.messages, run.unbound, run.language),
+        )
     uow.session.add(run)
     return Step(run=run, more=more)

@@ -23,16 +23,47 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    add(uow.session, at=uow.now, actor=actor, kind=kind, entity=entity, entity_id=entity_id,
-        from_state=from_state, to_state=to_state, reason=reason, data=data)
+    add(
+        uow.session,
+        at=uow.now,
+        actor=actor,
+        kind=kind,
+        entity=entity,
+        entity_id=entity_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
     if entity == "assignment" and entity_id is not None:
         # Whoever commits this unit of work re-plans these assignments' follow-ups.
         uow.touched.add(entity_id)
 
 
-def add(session: AsyncSession, *, at: datetime, actor: str, kind: str, entity: str, entity_id: int | None,
-        from_state: str | None = None, to_state: str | None = None, reason: str | None = None,
-        data: dict[str, Any] | None = None) -> None:
+def add(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    kind: str,
+    entity: str,
+    entity_id: int | None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
     """The event row alone, for the transport (the outbox sender), which changes no assignment."""
-    session.add(Event(at=at, actor=actor, kind=kind, entity=entity, entity_id=entity_id,
-                      from_state=from_state, to_state=to_state, reason=reason, data=data))
+    session.add(
+        Event(
+            at=at,
+            actor=actor,
+            kind=kind,
+            entity=entity,
+            entity_id=entity_id,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            data=data,
+        )
+    )

@@ -17,24 +17,46 @@ from bot.services.uow import UnitOfWork
 from models import OutboxMessage, ProgressReport, ReportAttachment
 
 # Telegram's send method for each kind of file a contact can send.
-SEND_METHOD = {"document": "sendDocument", "photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
-               "audio": "sendAudio", "video_note": "sendVideoNote", "animation": "sendAnimation"}
+SEND_METHOD = {
+    "document": "sendDocument",
+    "photo": "sendPhoto",
+    "video": "sendVideo",
+    "voice": "sendVoice",
+    "audio": "sendAudio",
+    "video_note": "sendVideoNote",
+    "animation": "sendAnimation",
+}
 
 
-def keep(session: AsyncSession, report: ProgressReport, items: list[dict[str, Any]], *, now: datetime) -> None:
+def keep(
+    session: AsyncSession, report: ProgressReport, items: list[dict[str, Any]], *, now: datetime
+) -> None:
     """One row per file, with the report (whose id must be known)."""
     for item in items:
-        session.add(ReportAttachment(report_id=report.id or 0, kind=item["kind"], file_id=item["file_id"],
-                                     file_unique_id=item.get("file_unique_id"), file_name=item.get("name"),
-                                     file_size=item.get("size"), created_at=now))
+        session.add(
+            ReportAttachment(
+                report_id=report.id or 0,
+                kind=item["kind"],
+                file_id=item["file_id"],
+                file_unique_id=item.get("file_unique_id"),
+                file_name=item.get("name"),
+                file_size=item.get("size"),
+                created_at=now,
+            )
+        )
 
 
 async def of_reports(session: AsyncSession, report_ids: list[int]) -> dict[int, list[ReportAttachment]]:
     if not report_ids:
         return {}
     out: dict[int, list[ReportAttachment]] = {}
-    for row in (await session.scalars(select(ReportAttachment).where(col(ReportAttachment.report_id).in_(report_ids))
-                                      .order_by(col(ReportAttachment.id)))).all():
+    for row in (
+        await session.scalars(
+            select(ReportAttachment)
+            .where(col(ReportAttachment.report_id).in_(report_ids))
+            .order_by(col(ReportAttachment.id))
+        )
+    ).all():
         out.setdefault(row.report_id, []).append(row)
     return out
 
@@ -45,16 +67,32 @@ def label(lang: str, kind: str, name: str | None) -> str:
 
     if kind == "document" and name:
         return t(lang, "report.attachment", name=name)
-    return t(lang, f"evidence.kind.{kind}") if kind in SEND_METHOD else t(lang, "report.attachment", name=name or kind)
+    return (
+        t(lang, f"evidence.kind.{kind}")
+        if kind in SEND_METHOD
+        else t(lang, "report.attachment", name=name or kind)
+    )
 
 
-def send_to(session: AsyncSession, attachment: ReportAttachment, chat_id: int, caption: str, *,
-            now: datetime) -> None:
+def send_to(
+    session: AsyncSession, attachment: ReportAttachment, chat_id: int, caption: str, *, now: datetime
+) -> None:
     """The file itself to a chat, by Telegram's id (no copy needs to pass through the bot)."""
-    session.add(OutboxMessage(chat_id=chat_id, method=SEND_METHOD.get(attachment.kind, "sendDocument"),
-                              text=caption[:1024], parse_mode="HTML", telegram_file_id=attachment.file_id,
-                              file_name=attachment.file_name, purpose="evidence", report_id=attachment.report_id,
-                              state="pending", next_attempt_at=now, created_at=now))
+    session.add(
+        OutboxMessage(
+            chat_id=chat_id,
+            method=SEND_METHOD.get(attachment.kind, "sendDocument"),
+            text=caption[:1024],
+            parse_mode="HTML",
+            telegram_file_id=attachment.file_id,
+            file_name=attachment.file_name,
+            purpose="evidence",
+            report_id=attachment.report_id,
+            state="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
 
 
 def storage_name(attachment: ReportAttachment) -> str:
@@ -64,11 +102,25 @@ def storage_name(attachment: ReportAttachment) -> str:
 
 
 async def awaiting_download(session: AsyncSession, limit: int = 20) -> list[ReportAttachment]:
-    return list((await session.scalars(select(ReportAttachment).where(col(ReportAttachment.stored_path).is_(None))
-                                       .order_by(col(ReportAttachment.id)).limit(limit))).all())
+    return list(
+        (
+            await session.scalars(
+                select(ReportAttachment)
+                .where(col(ReportAttachment.stored_path).is_(None))
+                .order_by(col(ReportAttachment.id))
+                .limit(limit)
+            )
+        ).all()
+    )
 
 
 def stored(uow: UnitOfWork, attachment: ReportAttachment, path: Path) -> None:
     attachment.stored_path = str(path)
-    events.record(uow, actor="system:evidence", kind="evidence.stored", entity="attachment",
-                  entity_id=attachment.id, data={"report_id": attachment.report_id, "path": str(path)})
+    events.record(
+        uow,
+        actor="system:evidence",
+        kind="evidence.stored",
+        entity="attachment",
+        entity_id=attachment.id,
+        data={"report_id": attachment.report_id, "path": str(path)},
+    )

@@ -23,8 +23,9 @@ from models import (
 )
 
 
-async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, new_due: date,
-                            reason: str) -> ExtensionRequest:
+async def request_extension(
+    uow: UnitOfWork, actor: Actor, assignment_id: int, new_due: date, reason: str
+) -> ExtensionRequest:
     view = await assignment_for_actor(uow, actor, assignment_id, act=True)
     a = view.assignment
     if a.status in asg.CLOSED:
@@ -37,17 +38,36 @@ async def request_extension(uow: UnitOfWork, actor: Actor, assignment_id: int, n
     if not reason.strip():
         raise CoordinationError("ext.no_reason")
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id), None)
-    request = ExtensionRequest(assignment_id=a.id or 0, contact_id=contact.id if contact else None,
-                               reason=reason.strip(), requested_due=new_due, previous_due=a.due_on, created_at=uow.now)
+    request = ExtensionRequest(
+        assignment_id=a.id or 0,
+        contact_id=contact.id if contact else None,
+        reason=reason.strip(),
+        requested_due=new_due,
+        previous_due=a.due_on,
+        created_at=uow.now,
+    )
     uow.session.add(request)
     await uow.session.flush()
-    events.record(uow, actor=actor.tag, kind="extension.requested", entity="extension",
-                  entity_id=request.id, to_state="pending",
-                  data={"assignment_id": a.id, "to": new_due.isoformat()}, reason=reason)
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="extension.requested",
+        entity="extension",
+        entity_id=request.id,
+        to_state="pending",
+        data={"assignment_id": a.id, "to": new_due.isoformat()},
+        reason=reason,
+    )
     for coordinator in await coordinators(uow):
         text, markup = notices.extension_notice(coordinator.language, view, request.id, new_due, reason)
-        outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="extension_notice",
-                       text=text, reply_markup=markup)
+        outbox.enqueue(
+            uow.session,
+            chat_id=coordinator.chat_id,
+            now=uow.now,
+            purpose="extension_notice",
+            text=text,
+            reply_markup=markup,
+        )
     return request
 
 
@@ -63,20 +83,34 @@ async def decide_extension(uow: UnitOfWork, actor: Actor, request_id: int, appro
     view = await asg.load_view(uow, request.assignment_id)
     assert view is not None
     if approve:
-        refuse_past(request.requested_due, uow.calendar.local_date(uow.now))  # an extension approved today cannot end before today
-    if approve and (view.assignment.status not in asg.ALLOWED["extend"]
-                    or view.assignment.due_on != request.previous_due):
+        refuse_past(
+            request.requested_due, uow.calendar.local_date(uow.now)
+        )  # an extension approved today cannot end before today
+    if approve and (
+        view.assignment.status not in asg.ALLOWED["extend"] or view.assignment.due_on != request.previous_due
+    ):
         # The task was closed, or its deadline moved since the request: approving would rewind it.
         raise CoordinationError("button.stale")
     request.state = "approved" if approve else "refused"
     request.decided_by, request.decided_at = actor.tag, uow.now
-    events.record(uow, actor=actor.tag, kind=f"extension.{request.state}", entity="extension",
-                  entity_id=request.id, from_state="pending", to_state=request.state)
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind=f"extension.{request.state}",
+        entity="extension",
+        entity_id=request.id,
+        from_state="pending",
+        to_state=request.state,
+    )
     if approve:
-        await asg.extend(uow, view.assignment, request.requested_due, actor=actor.tag,
-                         reason=request.reason)
-        await tell_unit(uow, view, "notify.ext.approved", purpose="extension_notice",
-                         due=request.requested_due.isoformat())
+        await asg.extend(uow, view.assignment, request.requested_due, actor=actor.tag, reason=request.reason)
+        await tell_unit(
+            uow,
+            view,
+            "notify.ext.approved",
+            purpose="extension_notice",
+            due=request.requested_due.isoformat(),
+        )
     else:
         due = view.assignment.due_on.isoformat() if view.assignment.due_on else "—"
         await tell_unit(uow, view, "notify.ext.refused", purpose="extension_notice", due=due)

@@ -30,13 +30,20 @@ from bot.views.formatting import esc
 from bot.views.tasks import task_keyboard
 from models import Assignment, Contact, Followup, Policy, Task
 
-PLANNABLE = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
-             Status.EXTENDED)
+PLANNABLE = (
+    Status.ASSIGNED,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.BLOCKED,
+    Status.RETURNED,
+    Status.EXTENDED,
+)
 HORIZON_DAYS = 21  # covers the longest holiday break with room to spare
 
 
-def settings_for(base: FollowupSettings, policy: Policy | None, task: Task | None,
-                 assignment: Assignment | None) -> FollowupSettings:
+def settings_for(
+    base: FollowupSettings, policy: Policy | None, task: Task | None, assignment: Assignment | None
+) -> FollowupSettings:
     merged = base
     for source in (policy, task, assignment):
         # An attribute, not getattr with a default: a plain view that lacks the column must fail,
@@ -49,9 +56,14 @@ def settings_for(base: FollowupSettings, policy: Policy | None, task: Task | Non
 
 def facts_of(assignment: Assignment, task: Task) -> AssignmentFacts:
     return AssignmentFacts(
-        assignment_id=assignment.id or 0, status=assignment.status, assigned_at=assignment.assigned_at,
-        acknowledged_at=assignment.acknowledged_at, due_on=assignment.due_on,
-        last_report_at=assignment.last_report_at, rhythm=task.rhythm)
+        assignment_id=assignment.id or 0,
+        status=assignment.status,
+        assigned_at=assignment.assigned_at,
+        acknowledged_at=assignment.acknowledged_at,
+        due_on=assignment.due_on,
+        last_report_at=assignment.last_report_at,
+        rhythm=task.rhythm,
+    )
 
 
 @dataclass
@@ -63,8 +75,11 @@ class PlanResult:
 
 async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanResult:
     """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
-    query = (select(Assignment, Task, Policy).join(Task, Task.id == Assignment.task_id)
-             .join(Policy, Policy.id == Task.policy_id))
+    query = (
+        select(Assignment, Task, Policy)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+    )
     conditions: list[ColumnElement[bool]]
     if assignment_ids is None:
         conditions = [Assignment.status.in_(PLANNABLE)]
@@ -87,9 +102,13 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
             # due_at) index and walk every pending row of the province.
             # Plain columns, not entities; the session autoflushes first (the statement is
             # ORM-enabled), so follow-ups added or changed earlier in this session are seen.
-            for fid, aid, key, state, due_at in (await uow.session.execute(
-                    select(Followup.id, Followup.assignment_id, Followup.key, Followup.state, Followup.due_at)
-                    .where(Followup.assignment_id.in_(chunk)))).all():
+            for fid, aid, key, state, due_at in (
+                await uow.session.execute(
+                    select(
+                        Followup.id, Followup.assignment_id, Followup.key, Followup.state, Followup.due_at
+                    ).where(Followup.assignment_id.in_(chunk))
+                )
+            ).all():
                 existing_keys.add(key)
                 if state == "pending":
                     pending.setdefault(aid, {})[key] = (fid, due_at)
@@ -104,9 +123,13 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
         result.assignments += 1
         planned: list[PlannedFollowup] = []
         if assignment.status in PLANNABLE and task.active:
-            planned = plan_followups(facts_of(assignment, task),
-                                     settings_for(uow.followup_settings, policy, task, assignment),
-                                     uow.calendar, uow.now, horizon_days=HORIZON_DAYS)
+            planned = plan_followups(
+                facts_of(assignment, task),
+                settings_for(uow.followup_settings, policy, task, assignment),
+                uow.calendar,
+                uow.now,
+                horizon_days=HORIZON_DAYS,
+            )
         planned_keys = {p.key for p in planned}
         current = pending.get(aid, {})
         for key, (fid, _due_at) in current.items():
@@ -115,8 +138,17 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
                 result.cancelled += 1
         for p in planned:
             if p.key not in existing_keys:
-                added.append({"assignment_id": aid, "kind": p.kind, "key": p.key, "due_at": p.due_at,
-                              "state": "pending", "payload": p.payload, "created_at": uow.now})
+                added.append(
+                    {
+                        "assignment_id": aid,
+                        "kind": p.kind,
+                        "key": p.key,
+                        "due_at": p.due_at,
+                        "state": "pending",
+                        "payload": p.payload,
+                        "created_at": uow.now,
+                    }
+                )
                 existing_keys.add(p.key)
                 result.added += 1
             elif p.key in current and current[p.key][1] != p.due_at:
@@ -156,7 +188,7 @@ def _sync_loaded(uow: UnitOfWork, column: str, changes: list[dict[str, Any]]) ->
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 @dataclass
@@ -182,8 +214,9 @@ async def tick(uow: UnitOfWork, *, batch: int = TICK_BATCH, instance: str = "loc
     return await fire_claimed(uow, instance, await claim_due(uow, instance, batch=batch))
 
 
-async def claim_due(uow: UnitOfWork, instance: str, *, batch: int = TICK_BATCH,
-                    lease: timedelta = FOLLOWUP_LEASE) -> list[int]:
+async def claim_due(
+    uow: UnitOfWork, instance: str, *, batch: int = TICK_BATCH, lease: timedelta = FOLLOWUP_LEASE
+) -> list[int]:
     """Claims up to `batch` due follow-ups for this instance until the lease ends.
 
     FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite has one writer and ignores it): rows another instance
@@ -192,19 +225,36 @@ async def claim_due(uow: UnitOfWork, instance: str, *, batch: int = TICK_BATCH,
     lease running out (the instance was killed between claiming and firing) frees it again."""
     if not uow.calendar.is_working_time(uow.now):
         return []
-    free = or_(Followup.lease_until.is_(None), Followup.lease_until <= uow.now, Followup.claimed_by == instance)
-    ids = list((await uow.session.scalars(
-        select(Followup.id).where(Followup.state == "pending", Followup.due_at <= uow.now, free)
-        .order_by(Followup.due_at, Followup.id).limit(batch).with_for_update(skip_locked=True))).all())
+    free = or_(
+        Followup.lease_until.is_(None), Followup.lease_until <= uow.now, Followup.claimed_by == instance
+    )
+    ids = list(
+        (
+            await uow.session.scalars(
+                select(Followup.id)
+                .where(Followup.state == "pending", Followup.due_at <= uow.now, free)
+                .order_by(Followup.due_at, Followup.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
     if not ids:
         return []
     # The condition again, in the write: SQLite reads the rows before its transaction takes the
     # write lock, so another process may have claimed some in between; only what is still free is
     # claimed, and what this returns is this instance's.
-    return list((await uow.session.scalars(
-        update(Followup).where(Followup.id.in_(ids), Followup.state == "pending", free)
-        .values(claimed_by=instance, lease_until=uow.now + lease).returning(Followup.id)
-        .execution_options(synchronize_session=False))).all())
+    return list(
+        (
+            await uow.session.scalars(
+                update(Followup)
+                .where(Followup.id.in_(ids), Followup.state == "pending", free)
+                .values(claimed_by=instance, lease_until=uow.now + lease)
+                .returning(Followup.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+    )
 
 
 async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickResult:
@@ -218,13 +268,25 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
     # Their assignments first, locked in id order (as a reply's handling locks its assignment before
     # it re-plans): two instances firing two follow-ups of one assignment, or a tick and a report,
     # take turns with its counters and its plan instead of overwriting each other or deadlocking.
-    assignment_ids = sorted(set((await uow.session.scalars(
-        select(Followup.assignment_id).where(Followup.id.in_(ids)))).all()))
-    await uow.session.execute(select(Assignment.id).where(Assignment.id.in_(assignment_ids))
-                              .order_by(Assignment.id).with_for_update())
-    due = list((await uow.session.scalars(
-        select(Followup).where(Followup.id.in_(ids), Followup.state == "pending", Followup.claimed_by == instance)
-        .order_by(Followup.due_at, Followup.id).with_for_update())).all())
+    assignment_ids = sorted(
+        set((await uow.session.scalars(select(Followup.assignment_id).where(Followup.id.in_(ids)))).all())
+    )
+    await uow.session.execute(
+        select(Assignment.id)
+        .where(Assignment.id.in_(assignment_ids))
+        .order_by(Assignment.id)
+        .with_for_update()
+    )
+    due = list(
+        (
+            await uow.session.scalars(
+                select(Followup)
+                .where(Followup.id.in_(ids), Followup.state == "pending", Followup.claimed_by == instance)
+                .order_by(Followup.due_at, Followup.id)
+                .with_for_update()
+            )
+        ).all()
+    )
     if not due:
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
@@ -250,8 +312,13 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
     for contact, entries in escalations.values():
         lines = [e if isinstance(e, str) else e.render(contact.language) for e in entries]
         header = t(contact.language, "followup.escalation_header", count=len(lines))
-        outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose="escalation",
-                       text="\n\n".join([header, *lines]))
+        outbox.enqueue(
+            uow.session,
+            chat_id=contact.chat_id,
+            now=uow.now,
+            purpose="escalation",
+            text="\n\n".join([header, *lines]),
+        )
         result.messages += 1
     return result
 
@@ -273,8 +340,12 @@ class _Unreached:
         return t(lang, "followup.undelivered_many", task=self.task, units=names, text=self.text)
 
 
-async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
-                escalations: dict[int, tuple[Contact, list[str | _Unreached]]]) -> int:
+async def _fire(
+    uow: UnitOfWork,
+    followup: Followup,
+    view: AssignmentView,
+    escalations: dict[int, tuple[Contact, list[str | _Unreached]]],
+) -> int:
     a = view.assignment
     kind = followup.kind
     payload = followup.payload or {}
@@ -283,43 +354,83 @@ async def _fire(uow: UnitOfWork, followup: Followup, view: AssignmentView,
         a.escalations_count += 1
     else:
         a.reminders_count += 1
-    events.record(uow, actor="system:scheduler", kind=f"followup.{kind}", entity="assignment",
-                  entity_id=a.id, data={"followup_id": followup.id, "key": followup.key, **payload})
+    events.record(
+        uow,
+        actor="system:scheduler",
+        kind=f"followup.{kind}",
+        entity="assignment",
+        entity_id=a.id,
+        data={"followup_id": followup.id, "key": followup.key, **payload},
+    )
     messages = 0
     due = a.due_on.isoformat() if a.due_on else None
     if escalation:
         recipients = [*await unit_contacts(uow, view.unit.id or 0, role="leader"), *await coordinators(uow)]
         # Never received is not the same as received and ignored: say which (issue 14 item 5).
         key = kind
-        if kind == "ack_escalation" and a.acknowledged_at is None and not any(
-                c.paused_at is None for c in await unit_contacts(uow, view.unit.id or 0)):
+        if (
+            kind == "ack_escalation"
+            and a.acknowledged_at is None
+            and not any(c.paused_at is None for c in await unit_contacts(uow, view.unit.id or 0))
+        ):
             key = "undelivered"
         for contact in recipients:
             lang = contact.language
-            line = t(lang, f"followup.{key}", aid=a.id, unit=esc(view.unit.name), **refs.of_view(view),
-                     text=esc(view.task.text[:120]), due=due or t(lang, "task.no_due"),
-                     status=status_name(lang, a.status), days=payload.get("overdue_wd", ""))
+            line = t(
+                lang,
+                f"followup.{key}",
+                aid=a.id,
+                unit=esc(view.unit.name),
+                **refs.of_view(view),
+                text=esc(view.task.text[:120]),
+                due=due or t(lang, "task.no_due"),
+                status=status_name(lang, a.status),
+                days=payload.get("overdue_wd", ""),
+            )
             entries = escalations.setdefault(contact.id or 0, (contact, []))[1]
             if key != "undelivered":
                 entries.append(line)
                 continue
-            group = next((e for e in entries if isinstance(e, _Unreached) and e.task_id == view.task.id), None)
+            group = next(
+                (e for e in entries if isinstance(e, _Unreached) and e.task_id == view.task.id), None
+            )
             if group is None:
-                entries.append(_Unreached(view.task.id or 0, refs.task_of(view), esc(view.task.text[:120]), line,
-                                          [(esc(view.unit.name), a.id or 0)]))
+                entries.append(
+                    _Unreached(
+                        view.task.id or 0,
+                        refs.task_of(view),
+                        esc(view.task.text[:120]),
+                        line,
+                        [(esc(view.unit.name), a.id or 0)],
+                    )
+                )
             else:
                 group.units.append((esc(view.unit.name), a.id or 0))
         return 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
         lang = contact.language
-        outbox.enqueue(uow.session, chat_id=contact.chat_id, now=uow.now, purpose="followup", followup_id=followup.id,
-                       assignment_id=a.id, dedupe_key=f"fu:{followup.id}:{contact.id}",
-                       reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
-                       text=t(lang, f"followup.{kind}", aid=a.id, unit=esc(view.unit.name),
-                              **refs.of_view(view), text=esc(view.task.text[:200]),
-                              due=due or t(lang, "task.no_due"), status=status_name(lang, a.status),
-                              days=payload.get("days_before", payload.get("overdue_wd", "")),
-                              period=payload.get("period", "")))
+        outbox.enqueue(
+            uow.session,
+            chat_id=contact.chat_id,
+            now=uow.now,
+            purpose="followup",
+            followup_id=followup.id,
+            assignment_id=a.id,
+            dedupe_key=f"fu:{followup.id}:{contact.id}",
+            reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
+            text=t(
+                lang,
+                f"followup.{kind}",
+                aid=a.id,
+                unit=esc(view.unit.name),
+                **refs.of_view(view),
+                text=esc(view.task.text[:200]),
+                due=due or t(lang, "task.no_due"),
+                status=status_name(lang, a.status),
+                days=payload.get("days_before", payload.get("overdue_wd", "")),
+                period=payload.get("period", ""),
+            ),
+        )
         messages += 1
     return messages
 
@@ -343,9 +454,14 @@ async def listing(uow: UnitOfWork, *, due_only: bool, limit: int = 50) -> tuple[
     from sqlalchemy import func
 
     total = await uow.session.scalar(select(func.count()).select_from(base_query.subquery()))
-    query = (select(Followup.id, Followup.assignment_id, Unit.name, Followup.kind, Followup.due_at, Followup.state)
-             .join(Assignment, Assignment.id == Followup.assignment_id).join(Unit, Unit.id == Assignment.unit_id)
-             .where(Followup.state == "pending").order_by(Followup.due_at, Followup.id).limit(limit))
+    query = (
+        select(Followup.id, Followup.assignment_id, Unit.name, Followup.kind, Followup.due_at, Followup.state)
+        .join(Assignment, Assignment.id == Followup.assignment_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Followup.state == "pending")
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
     if due_only:
         query = query.where(Followup.due_at <= uow.now)
     return [FollowupLine(*row) for row in (await uow.session.execute(query)).all()], int(total or 0)

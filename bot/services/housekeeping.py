@@ -34,9 +34,15 @@ TASK_PURPOSES = ("dispatch", "remind", "review_notice", "control_notice", "follo
 async def stranger_answer_due(uow: UnitOfWork, chat_id: int) -> bool:
     """Whether this unbound chat is due a polite answer: not if it got one within the period."""
     now = uow.now
-    recent = await uow.session.scalar(select(col(OutboxMessage.id)).where(
-        col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.purpose) == STRANGER_PURPOSE,
-        col(OutboxMessage.created_at) > now - STRANGER_PERIOD).limit(1))
+    recent = await uow.session.scalar(
+        select(col(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.purpose) == STRANGER_PURPOSE,
+            col(OutboxMessage.created_at) > now - STRANGER_PERIOD,
+        )
+        .limit(1)
+    )
     return recent is None
 
 
@@ -51,16 +57,28 @@ async def purge_chunk(uow: UnitOfWork) -> PurgeResult:
     """Deletes one chunk of each kind of row that is no longer needed."""
     session, now = uow.session, uow.now
     result = PurgeResult()
-    claims = select(col(ProcessedUpdate.update_id)).where(
-        col(ProcessedUpdate.processed_at) < now - KEEP_UPDATE_CLAIMS).limit(PURGE_CHUNK)
+    claims = (
+        select(col(ProcessedUpdate.update_id))
+        .where(col(ProcessedUpdate.processed_at) < now - KEEP_UPDATE_CLAIMS)
+        .limit(PURGE_CHUNK)
+    )
     gone = await session.execute(delete(ProcessedUpdate).where(col(ProcessedUpdate.update_id).in_(claims)))
     result.update_claims = rowcount(gone)
-    is_task_message = and_(col(OutboxMessage.assignment_id).is_not(None), col(OutboxMessage.purpose).in_(TASK_PURPOSES))
+    is_task_message = and_(
+        col(OutboxMessage.assignment_id).is_not(None), col(OutboxMessage.purpose).in_(TASK_PURPOSES)
+    )
     stale = or_(
         # A stranger's answer, whatever became of it.
-        and_(col(OutboxMessage.purpose) == STRANGER_PURPOSE, col(OutboxMessage.created_at) < now - KEEP_STRANGER_ROWS),
+        and_(
+            col(OutboxMessage.purpose) == STRANGER_PURPOSE,
+            col(OutboxMessage.created_at) < now - KEEP_STRANGER_ROWS,
+        ),
         # Finished work: delivered long ago, and not a task's message.
-        and_(col(OutboxMessage.state) == "sent", col(OutboxMessage.sent_at) < now - KEEP_SENT_ROWS, not_(is_task_message)),
+        and_(
+            col(OutboxMessage.state) == "sent",
+            col(OutboxMessage.sent_at) < now - KEEP_SENT_ROWS,
+            not_(is_task_message),
+        ),
     )
     rows = select(col(OutboxMessage.id)).where(stale).limit(PURGE_CHUNK)
     gone = await session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(rows)))
@@ -70,4 +88,3 @@ async def purge_chunk(uow: UnitOfWork) -> PurgeResult:
 
     await purge_expired(uow)  # abandoned import previews (they are also purged on access)
     return result
-

@@ -48,16 +48,38 @@ def _d(value: str | None) -> date | None:
 def encode(dec: Decomposition) -> dict[str, Any]:
     info = dec.policy
     return {
-        "policy": {"title": info.title, "doc_number": info.doc_number,
-                   "issued_on": info.issued_on.isoformat() if info.issued_on else None,
-                   "horizon": info.horizon.isoformat() if info.horizon else None},
-        "measures": [{
-            "number": m.number, "label": m.label, "title": m.title, "text": m.text, "section": m.section,
-            "tasks": [{"seq": t.seq, "text": t.text, "lead": list(t.lead), "co": list(t.co), "local": list(t.local),
-                       "support": list(t.support), "due": t.due.isoformat() if t.due else None,
-                       "due_source": t.due_source, "rhythm": t.rhythm, "targets": list(t.targets),
-                       "unit_clause": t.unit_clause} for t in m.tasks],
-        } for m in dec.measures],
+        "policy": {
+            "title": info.title,
+            "doc_number": info.doc_number,
+            "issued_on": info.issued_on.isoformat() if info.issued_on else None,
+            "horizon": info.horizon.isoformat() if info.horizon else None,
+        },
+        "measures": [
+            {
+                "number": m.number,
+                "label": m.label,
+                "title": m.title,
+                "text": m.text,
+                "section": m.section,
+                "tasks": [
+                    {
+                        "seq": t.seq,
+                        "text": t.text,
+                        "lead": list(t.lead),
+                        "co": list(t.co),
+                        "local": list(t.local),
+                        "support": list(t.support),
+                        "due": t.due.isoformat() if t.due else None,
+                        "due_source": t.due_source,
+                        "rhythm": t.rhythm,
+                        "targets": list(t.targets),
+                        "unit_clause": t.unit_clause,
+                    }
+                    for t in m.tasks
+                ],
+            }
+            for m in dec.measures
+        ],
         "units": [u.to_json() for u in dec.units],
         "warnings": list(dec.warnings),
         "fingerprint": dec.fingerprint,
@@ -66,19 +88,49 @@ def encode(dec: Decomposition) -> dict[str, Any]:
 
 def decode(data: dict[str, Any]) -> Decomposition:
     pol = data["policy"]
-    measures = [Measure(number=m["number"], label=m["label"], title=m["title"], text=m["text"],
-                        section=m.get("section"),
-                        tasks=[Task(seq=t["seq"], text=t["text"], lead=list(t["lead"]), co=list(t["co"]),
-                                    local=list(t["local"]), support=list(t["support"]), due=_d(t["due"]),
-                                    due_source=t["due_source"], rhythm=t["rhythm"], targets=list(t["targets"]),
-                                    unit_clause=t["unit_clause"]) for t in m["tasks"]])
-                for m in data["measures"]]
-    units = [UnitRef(name=u["name"], aliases=list(u["aliases"]), kind=u["kind"], known=u["known"])
-             for u in data["units"]]
-    info = PolicyInfo(title=pol["title"], doc_number=pol["doc_number"], issued_on=_d(pol["issued_on"]),
-                      horizon=_d(pol["horizon"]))
-    return Decomposition(policy=info, measures=measures, units=units, warnings=list(data["warnings"]),
-                         fingerprint=data["fingerprint"])
+    measures = [
+        Measure(
+            number=m["number"],
+            label=m["label"],
+            title=m["title"],
+            text=m["text"],
+            section=m.get("section"),
+            tasks=[
+                Task(
+                    seq=t["seq"],
+                    text=t["text"],
+                    lead=list(t["lead"]),
+                    co=list(t["co"]),
+                    local=list(t["local"]),
+                    support=list(t["support"]),
+                    due=_d(t["due"]),
+                    due_source=t["due_source"],
+                    rhythm=t["rhythm"],
+                    targets=list(t["targets"]),
+                    unit_clause=t["unit_clause"],
+                )
+                for t in m["tasks"]
+            ],
+        )
+        for m in data["measures"]
+    ]
+    units = [
+        UnitRef(name=u["name"], aliases=list(u["aliases"]), kind=u["kind"], known=u["known"])
+        for u in data["units"]
+    ]
+    info = PolicyInfo(
+        title=pol["title"],
+        doc_number=pol["doc_number"],
+        issued_on=_d(pol["issued_on"]),
+        horizon=_d(pol["horizon"]),
+    )
+    return Decomposition(
+        policy=info,
+        measures=measures,
+        units=units,
+        warnings=list(data["warnings"]),
+        fingerprint=data["fingerprint"],
+    )
 
 
 # ---------------------------------------------------------------- the draft's life
@@ -94,25 +146,45 @@ class DraftView:
 async def purge_expired(uow: UnitOfWork) -> int:
     """Abandoned previews expire: their text and decomposition are dropped, the row says so."""
     result = await uow.session.execute(
-        update(ImportDraft).where(col(ImportDraft.state) == "open", col(ImportDraft.expires_at) < uow.now)
+        update(ImportDraft)
+        .where(col(ImportDraft.state) == "open", col(ImportDraft.expires_at) < uow.now)
         .values(state="expired", decomposition=None, source_text="")
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session="fetch")
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def create_draft(uow: UnitOfWork, dec: Decomposition, *, owner: int, source_name: str,
-                       source_text: str, actor: str) -> DraftView:
+async def create_draft(
+    uow: UnitOfWork, dec: Decomposition, *, owner: int, source_name: str, source_text: str, actor: str
+) -> DraftView:
     await purge_expired(uow)
     preview = await policy_service.preview_import(uow, dec)
     now = uow.now
-    draft = ImportDraft(owner_user_id=owner, source_name=source_name, source_text=source_text,
-                        decomposition=encode(dec), policy_id=preview.existing_policy_id, state="open",
-                        created_at=now, expires_at=now + DRAFT_TTL)
+    draft = ImportDraft(
+        owner_user_id=owner,
+        source_name=source_name,
+        source_text=source_text,
+        decomposition=encode(dec),
+        policy_id=preview.existing_policy_id,
+        state="open",
+        created_at=now,
+        expires_at=now + DRAFT_TTL,
+    )
     uow.session.add(draft)
     await uow.session.flush()
-    events.record(uow, actor=actor, kind="import.previewed", entity="import_draft", entity_id=draft.id,
-                  to_state="open", data={"source": source_name, "doc_number": dec.policy.doc_number,
-                                         "revises": preview.existing_policy_id})
+    events.record(
+        uow,
+        actor=actor,
+        kind="import.previewed",
+        entity="import_draft",
+        entity_id=draft.id,
+        to_state="open",
+        data={
+            "source": source_name,
+            "doc_number": dec.policy.doc_number,
+            "revises": preview.existing_policy_id,
+        },
+    )
     return DraftView(draft=draft, data=draft.decomposition or {}, preview=preview)
 
 
@@ -133,37 +205,68 @@ async def load_draft(uow: UnitOfWork, draft_id: int, *, owner: int) -> DraftView
 
 async def open_draft_of(uow: UnitOfWork, owner: int) -> ImportDraft | None:
     await purge_expired(uow)
-    return await uow.session.scalar(select(ImportDraft).where(col(ImportDraft.owner_user_id) == owner,
-                                                          col(ImportDraft.state) == "open")
-                                .order_by(col(ImportDraft.id).desc()).limit(1))
+    return await uow.session.scalar(
+        select(ImportDraft)
+        .where(col(ImportDraft.owner_user_id) == owner, col(ImportDraft.state) == "open")
+        .order_by(col(ImportDraft.id).desc())
+        .limit(1)
+    )
 
 
-def save(uow: UnitOfWork, view: DraftView, *, actor: str, kind: str,
-         before: Any, after: Any, where: str) -> None:
+def save(
+    uow: UnitOfWork, view: DraftView, *, actor: str, kind: str, before: Any, after: Any, where: str
+) -> None:
     """Stores the edited JSON (a new object, so the JSON column sees the change) and records it."""
     view.draft.decomposition = view.data
     flag_modified(view.draft, "decomposition")  # edited in place: the JSON column cannot see it
-    events.record(uow, actor=actor, kind=f"import.corrected.{kind}", entity="import_draft",
-                  entity_id=view.draft.id, data={"where": where, "before": before, "after": after})
+    events.record(
+        uow,
+        actor=actor,
+        kind=f"import.corrected.{kind}",
+        entity="import_draft",
+        entity_id=view.draft.id,
+        data={"where": where, "before": before, "after": after},
+    )
 
 
 async def cancel(uow: UnitOfWork, view: DraftView, *, actor: str) -> None:
     view.draft.state, view.draft.decomposition, view.draft.source_text = "cancelled", None, ""
-    events.record(uow, actor=actor, kind="import.cancelled", entity="import_draft",
-                  entity_id=view.draft.id, from_state="open", to_state="cancelled")
+    events.record(
+        uow,
+        actor=actor,
+        kind="import.cancelled",
+        entity="import_draft",
+        entity_id=view.draft.id,
+        from_state="open",
+        to_state="cancelled",
+    )
 
 
-async def confirm(uow: UnitOfWork, view: DraftView, *, actor: str) -> tuple[policy_service.ImportOutcome, str]:
+async def confirm(
+    uow: UnitOfWork, view: DraftView, *, actor: str
+) -> tuple[policy_service.ImportOutcome, str]:
     """Saves the (corrected) decomposition through the one import service."""
     if view.preview.same_document:
         raise DraftError("import.same", code=view.preview.existing_code or "—")
-    outcome = await policy_service.import_policy(uow, decode(view.data), source_name=view.draft.source_name,
-                                                 source_text=view.draft.source_text, actor=actor)
+    outcome = await policy_service.import_policy(
+        uow,
+        decode(view.data),
+        source_name=view.draft.source_name,
+        source_text=view.draft.source_text,
+        actor=actor,
+    )
     view.draft.state, view.draft.policy_id = "confirmed", outcome.policy_id
     view.draft.decomposition, view.draft.source_text = None, ""
-    events.record(uow, actor=actor, kind="import.confirmed", entity="import_draft",
-                  entity_id=view.draft.id, from_state="open", to_state="confirmed",
-                  data={"policy_id": outcome.policy_id, "created": outcome.created})
+    events.record(
+        uow,
+        actor=actor,
+        kind="import.confirmed",
+        entity="import_draft",
+        entity_id=view.draft.id,
+        from_state="open",
+        to_state="confirmed",
+        data={"policy_id": outcome.policy_id, "created": outcome.created},
+    )
     policy = await uow.session.get(Policy, outcome.policy_id)
     return outcome, (policy.code if policy is not None else "") or ""
 
@@ -274,7 +377,7 @@ def split_text(text: str, *, after: int | None = None, first: str | None = None)
         return "".join(parts[:after]).strip(), "".join(parts[after:]).strip()
     typed = (first or "").strip()
     if typed and text.startswith(typed) and len(typed) < len(text.strip()):
-        return typed, text[len(typed):].strip()
+        return typed, text[len(typed) :].strip()
     if typed and typed in text and typed != text.strip():
         rest = text.replace(typed, "", 1).strip()
         return typed, rest
@@ -284,8 +387,15 @@ def split_text(text: str, *, after: int | None = None, first: str | None = None)
 def split(data: dict[str, Any], key: str, *, after: int | None = None, first: str | None = None) -> str:
     measure, task = find_task(data, key)
     head, tail = split_text(task["text"], after=after, first=first)
-    second = dict(task, text=tail, lead=list(task["lead"]), co=list(task["co"]), local=list(task["local"]),
-                  support=list(task["support"]), targets=[])
+    second = dict(
+        task,
+        text=tail,
+        lead=list(task["lead"]),
+        co=list(task["co"]),
+        local=list(task["local"]),
+        support=list(task["support"]),
+        targets=[],
+    )
     task["text"] = head
     measure["tasks"].insert(measure["tasks"].index(task) + 1, second)
     _renumber(measure)

@@ -58,11 +58,23 @@ async def search_units(uow: UnitOfWork, text: str, limit: int = 8) -> list[Unit]
         return []
     exact = await find_unit(uow, needle)
     found: list[Unit] = [exact] if exact is not None else []
-    by_name = (await uow.session.scalars(select(Unit).where(col(Unit.name).contains(needle, autoescape=True))
-                                     .order_by(col(Unit.id)).limit(limit))).all()
-    by_alias = (await uow.session.scalars(select(Unit).join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
-                                      .where(col(UnitAlias.alias).contains(needle, autoescape=True))
-                                      .order_by(col(Unit.id)).limit(limit))).all()
+    by_name = (
+        await uow.session.scalars(
+            select(Unit)
+            .where(col(Unit.name).contains(needle, autoescape=True))
+            .order_by(col(Unit.id))
+            .limit(limit)
+        )
+    ).all()
+    by_alias = (
+        await uow.session.scalars(
+            select(Unit)
+            .join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
+            .where(col(UnitAlias.alias).contains(needle, autoescape=True))
+            .order_by(col(Unit.id))
+            .limit(limit)
+        )
+    ).all()
     for unit in (*by_name, *by_alias):
         if unit.id not in {u.id for u in found}:
             found.append(unit)
@@ -108,32 +120,79 @@ async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
     cos = [u for u in await resolve_units(uow, item.co) if u.id not in {x.id for x in leads}]
     title, text = item.title.strip(), item.text.strip()
     digest = hashlib.sha256(f"{item.kind}\n{title}\n{text}\n{now.isoformat()}".encode()).hexdigest()[:16]
-    policy = Policy(code="", kind=item.kind, title=title, short_title=title, horizon=item.due_on,
-                    fingerprint=f"item:{digest}", source_name="立项", source_text=text, created_at=now, updated_at=now)
+    policy = Policy(
+        code="",
+        kind=item.kind,
+        title=title,
+        short_title=title,
+        horizon=item.due_on,
+        fingerprint=f"item:{digest}",
+        source_name="立项",
+        source_text=text,
+        created_at=now,
+        updated_at=now,
+    )
     await policy_codes.assign_code(uow.session, policy)
     uow.session.add(policy)
     await uow.session.flush()
-    events.record(uow, actor=actor, kind="item.created", entity="policy", entity_id=policy.id,
-                  to_state="created", data={"code": policy.code, "kind": item.kind, "title": title,
-                                            "lead": [u.name for u in leads], "co": [u.name for u in cos],
-                                            "due": item.due_on.isoformat() if item.due_on else None,
-                                            "rhythm": item.rhythm})
+    events.record(
+        uow,
+        actor=actor,
+        kind="item.created",
+        entity="policy",
+        entity_id=policy.id,
+        to_state="created",
+        data={
+            "code": policy.code,
+            "kind": item.kind,
+            "title": title,
+            "lead": [u.name for u in leads],
+            "co": [u.name for u in cos],
+            "due": item.due_on.isoformat() if item.due_on else None,
+            "rhythm": item.rhythm,
+        },
+    )
     measure = Measure(policy_id=policy.id or 0, number=1, label="一", title=title, text=text)
     uow.session.add(measure)
     await uow.session.flush()
-    task = Task(policy_id=policy.id or 0, measure_id=measure.id or 0, seq=1, text=text, due_on=item.due_on,
-                due_source="立项", rhythm=item.rhythm, targets=[], created_at=now)
+    task = Task(
+        policy_id=policy.id or 0,
+        measure_id=measure.id or 0,
+        seq=1,
+        text=text,
+        due_on=item.due_on,
+        due_source="立项",
+        rhythm=item.rhythm,
+        targets=[],
+        created_at=now,
+    )
     uow.session.add(task)
     await uow.session.flush()
-    assignments = [Assignment(task_id=task.id or 0, unit_id=unit.id or 0, role=role, status=Status.DRAFT,
-                              due_on=item.due_on, created_at=now, updated_at=now)
-                   for role, group in (("lead", leads), ("co", cos)) for unit in group]
+    assignments = [
+        Assignment(
+            task_id=task.id or 0,
+            unit_id=unit.id or 0,
+            role=role,
+            status=Status.DRAFT,
+            due_on=item.due_on,
+            created_at=now,
+            updated_at=now,
+        )
+        for role, group in (("lead", leads), ("co", cos))
+        for unit in group
+    ]
     uow.session.add_all(assignments)
     await uow.session.flush()
     for assignment, unit in zip(assignments, [*leads, *cos], strict=True):
-        events.record(uow, actor=actor, kind="assignment.created", entity="assignment",
-                      entity_id=assignment.id, to_state=Status.DRAFT,
-                      data={"unit": unit.name, "role": assignment.role})
+        events.record(
+            uow,
+            actor=actor,
+            kind="assignment.created",
+            entity="assignment",
+            entity_id=assignment.id,
+            to_state=Status.DRAFT,
+            data={"unit": unit.name, "role": assignment.role},
+        )
     return Created(policy=policy, task=task, assignments=assignments)
 
 

@@ -24,18 +24,26 @@ CARD_PURPOSE = "report_notice"
 async def link(session: AsyncSession, chat_id: int, chunk: list[OutboxMessage]) -> None:
     """Points the cards of `chunk` at the joined message just queued for `chat_id`."""
     await session.flush()
-    joined = await session.scalar(select(OutboxMessage).where(
-        OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == CARD_PURPOSE,
-        OutboxMessage.report_id.is_(None), OutboxMessage.state == "pending").order_by(OutboxMessage.id.desc())
-        .limit(1))
+    joined = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.purpose == CARD_PURPOSE,
+            OutboxMessage.report_id.is_(None),
+            OutboxMessage.state == "pending",
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
     if joined is None:
         return
     for row in chunk:
         row.joined_into = joined.id
 
 
-async def update(session: AsyncSession, card: OutboxMessage, text: str, markup: dict[str, Any] | None,
-                 now: datetime) -> bool:
+async def update(
+    session: AsyncSession, card: OutboxMessage, text: str, markup: dict[str, Any] | None, now: datetime
+) -> bool:
     """The merged `card` now reads `text` with `markup`; its joined message follows. False when the
     card is in no joined message this can edit."""
     if card.joined_into is None:
@@ -45,14 +53,29 @@ async def update(session: AsyncSession, card: OutboxMessage, text: str, markup: 
         return False
     new_text = joined.text.replace(card.text, text, 1)
     card.text, card.reply_markup = text, markup
-    members = list((await session.scalars(select(OutboxMessage).where(
-        OutboxMessage.joined_into == joined.id).order_by(OutboxMessage.id))).all())
+    members = list(
+        (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.joined_into == joined.id).order_by(OutboxMessage.id)
+            )
+        ).all()
+    )
     rows = notices.joined_buttons(members)
     new_markup = cb.keyboard(rows) if rows else None
     if joined.state == "sent" and joined.telegram_message_id is not None:
-        session.add(OutboxMessage(chat_id=joined.chat_id, method="editMessageText", text=new_text,
-                                  reply_markup=new_markup, edits_message_id=joined.telegram_message_id,
-                                  purpose="card_edit", state="pending", next_attempt_at=now, created_at=now))
+        session.add(
+            OutboxMessage(
+                chat_id=joined.chat_id,
+                method="editMessageText",
+                text=new_text,
+                reply_markup=new_markup,
+                edits_message_id=joined.telegram_message_id,
+                purpose="card_edit",
+                state="pending",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     elif joined.state not in ("pending", "held"):
         return False  # never arrived: nothing to correct
     # The row keeps what the chat shows, so the next change starts from it.

@@ -52,15 +52,25 @@ async def task_rows(
         query = query.where(col(Measure.number) == measure_number)
     if unit_id is not None:
         query = query.where(
-            col(Task.id).in_(select(col(Assignment.task_id)).where(col(Assignment.unit_id) == unit_id,
-                                                         col(Assignment.status) != Status.CANCELLED))
+            col(Task.id).in_(
+                select(col(Assignment.task_id)).where(
+                    col(Assignment.unit_id) == unit_id, col(Assignment.status) != Status.CANCELLED
+                )
+            )
         )
     rows: dict[int, TaskRow] = {}
     for task, measure, policy in (await uow.session.execute(query)).all():
         rows[task.id or 0] = TaskRow(
-            task_id=task.id or 0, policy_id=policy.id or 0, policy_short=policy.short_title or policy.title,
-            measure_number=measure.number, measure_title=measure.title, seq=task.seq, text=task.text,
-            due_on=task.due_on or policy.horizon, rhythm=task.rhythm, targets=list(task.targets or []),
+            task_id=task.id or 0,
+            policy_id=policy.id or 0,
+            policy_short=policy.short_title or policy.title,
+            measure_number=measure.number,
+            measure_title=measure.title,
+            seq=task.seq,
+            text=task.text,
+            due_on=task.due_on or policy.horizon,
+            rhythm=task.rhythm,
+            targets=list(task.targets or []),
             policy_code=policy.code,
         )
     if not rows:

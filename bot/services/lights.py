@@ -54,15 +54,21 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
     """Needs Assignment joined with Task. Yields red | undelivered | yellow | green | done | draft."""
     from models.types import UTCDateTime
 
-    last_activity = func.coalesce(Assignment.last_report_at, Assignment.acknowledged_at, Assignment.assigned_at)
+    last_activity = func.coalesce(
+        Assignment.last_report_at, Assignment.acknowledged_at, Assignment.assigned_at
+    )
 
     def when(value: datetime) -> ColumnElement[Any]:
         return literal(value, type_=UTCDateTime())
 
-    silent_once = case(*[(col(Task.rhythm) == n, when(edges.silent_once[n])) for n in PERIOD_DAYS],
-                       else_=when(edges.silent_once["default"]))
-    silent_twice = case(*[(col(Task.rhythm) == n, when(edges.silent_twice[n])) for n in PERIOD_DAYS],
-                        else_=when(edges.silent_twice["default"]))
+    silent_once = case(
+        *[(col(Task.rhythm) == n, when(edges.silent_once[n])) for n in PERIOD_DAYS],
+        else_=when(edges.silent_once["default"]),
+    )
+    silent_twice = case(
+        *[(col(Task.rhythm) == n, when(edges.silent_twice[n])) for n in PERIOD_DAYS],
+        else_=when(edges.silent_twice["default"]),
+    )
     return case(
         (col(Assignment.status).in_((Status.DONE, Status.CANCELLED)), literal("done")),
         (col(Assignment.status) == Status.DRAFT, literal("draft")),
@@ -72,7 +78,11 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
         (col(Assignment.status) == Status.CLAIMED_DONE, literal("green")),
         (last_activity < silent_twice, literal("red")),
         (col(Assignment.due_on) <= edges.due_soon_by, literal("yellow")),
-        ((col(Assignment.status) == Status.ASSIGNED) & (Assignment.assigned_at < when(edges.ack_due_before)), literal("yellow")),
+        (
+            (col(Assignment.status) == Status.ASSIGNED)
+            & (Assignment.assigned_at < when(edges.ack_due_before)),
+            literal("yellow"),
+        ),
         (last_activity < silent_once, literal("yellow")),
         else_=literal("green"),
     ).label("light")
@@ -81,10 +91,17 @@ def light_expression(edges: LightEdges) -> ColumnElement[str]:
 def undelivered_condition() -> ColumnElement[bool]:
     """Handed out but never received: not acknowledged, and the unit has no contact a message can
     reach (none bound, or every one paused after Telegram refused delivery)."""
-    reachable = exists(select(col(Contact.id)).where(
-        col(Contact.unit_id) == col(Assignment.unit_id), col(Contact.role) == "contact", col(Contact.active).is_(True),
-        col(Contact.paused_at).is_(None)))
-    return and_(col(Assignment.status) == Status.ASSIGNED, col(Assignment.acknowledged_at).is_(None), ~reachable)
+    reachable = exists(
+        select(col(Contact.id)).where(
+            col(Contact.unit_id) == col(Assignment.unit_id),
+            col(Contact.role) == "contact",
+            col(Contact.active).is_(True),
+            col(Contact.paused_at).is_(None),
+        )
+    )
+    return and_(
+        col(Assignment.status) == Status.ASSIGNED, col(Assignment.acknowledged_at).is_(None), ~reachable
+    )
 
 
 OPEN_LIGHTS = ("red", "undelivered", "yellow", "green")

@@ -30,14 +30,17 @@ _LISTS = ("assignments", "reports")
 async def _pickled_parts(rows: Any) -> list[bytes]:
     rows, parts = list(rows), []
     for start in range(0, len(rows), PART):
-        parts.append(pickle.dumps(rows[start:start + PART], protocol=pickle.HIGHEST_PROTOCOL))
+        parts.append(pickle.dumps(rows[start : start + PART], protocol=pickle.HIGHEST_PROTOCOL))
         await asyncio.sleep(0)
     return parts
 
 
-def _run(render: Callable[..., R], light: rm.SummaryData, parts: dict[str, list[bytes]], args: tuple[Any, ...]) -> R:
-    whole: dict[str, Any] = {name: [row for blob in blobs for row in pickle.loads(blob)]
-                             for name, blobs in parts.items()}
+def _run(
+    render: Callable[..., R], light: rm.SummaryData, parts: dict[str, list[bytes]], args: tuple[Any, ...]
+) -> R:
+    whole: dict[str, Any] = {
+        name: [row for blob in blobs for row in pickle.loads(blob)] for name, blobs in parts.items()
+    }
     return render(dataclasses.replace(light, **whole), *args)
 
 

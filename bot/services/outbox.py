@@ -43,12 +43,20 @@ def enqueue(
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         row = OutboxMessage(
-            chat_id=chat_id, method="sendMessage", text=part, parse_mode=parse_mode,
-            reply_markup=reply_markup if last else None, purpose=purpose,
-            assignment_id=assignment_id if last else None, followup_id=followup_id,
+            chat_id=chat_id,
+            method="sendMessage",
+            text=part,
+            parse_mode=parse_mode,
+            reply_markup=reply_markup if last else None,
+            purpose=purpose,
+            assignment_id=assignment_id if last else None,
+            followup_id=followup_id,
             dedupe_key=(dedupe_key if index == 0 else f"{dedupe_key}#{index}") if dedupe_key else None,
             reply_to_message_id=reply_to_message_id if index == 0 else None,
-            state="pending", next_attempt_at=now, created_at=now, report_id=report_id,
+            state="pending",
+            next_attempt_at=now,
+            created_at=now,
+            report_id=report_id,
         )
         if hold_until is not None:
             # Waits for bot/services/batches.py to join it with its window's like (not sent alone).
@@ -71,15 +79,27 @@ def enqueue_file(
 ) -> OutboxMessage:
     if method not in ("sendDocument", "sendPhoto"):
         raise ValueError(method)
-    row = OutboxMessage(chat_id=chat_id, method=method, text=caption[:1024], parse_mode="HTML",
-                        file_name=file_name, file_bytes=data, purpose=purpose, dedupe_key=dedupe_key,
-                        state="pending", next_attempt_at=now, created_at=now)
+    row = OutboxMessage(
+        chat_id=chat_id,
+        method=method,
+        text=caption[:1024],
+        parse_mode="HTML",
+        file_name=file_name,
+        file_bytes=data,
+        purpose=purpose,
+        dedupe_key=dedupe_key,
+        state="pending",
+        next_attempt_at=now,
+        created_at=now,
+    )
     session.add(row)
     return row
 
 
 async def already_queued(session: AsyncSession, dedupe_key: str) -> bool:
-    return (await session.scalar(select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key))) is not None
+    return (
+        await session.scalar(select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key))
+    ) is not None
 
 
 def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT, *, markup: bool = True) -> list[str]:

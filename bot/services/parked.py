@@ -29,16 +29,18 @@ def sender_name(update: dict[str, Any]) -> str:
     return "?"
 
 
-async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any]], handled: int, left: int,
-                              where: str) -> int:
+async def notify_coordinators(
+    uow: UnitOfWork, *, parked: Sequence[dict[str, Any]], handled: int, left: int, where: str
+) -> int:
     """One notice per coordinator: how many were parked, from whom, how many are handled now.
     Returns how many notices were queued."""
     names = list(dict.fromkeys(sender_name(record.get("update") or {}) for record in parked))
     whom = "、".join(names[:MAX_NAMES]) + ("…" if len(names) > MAX_NAMES else "")
     queued = 0
     for coordinator in await coordinators(uow):
-        text = notices.parked_notice(coordinator.language, count=len(parked), whom=whom, handled=handled,
-                                     left=left, where=where)
+        text = notices.parked_notice(
+            coordinator.language, count=len(parked), whom=whom, handled=handled, left=left, where=where
+        )
         outbox.enqueue(uow.session, chat_id=coordinator.chat_id, text=text, now=uow.now, purpose=PURPOSE)
         queued += 1
     return queued
@@ -46,32 +48,56 @@ async def notify_coordinators(uow: UnitOfWork, *, parked: Sequence[dict[str, Any
 
 async def store(uow: UnitOfWork, record: dict[str, Any]) -> None:
     """Parks one update (a record of bot/telegram/polling.py) unless it is parked already."""
-    exists = await uow.session.scalar(select(col(ParkedUpdate.id)).where(col(ParkedUpdate.update_id) == record["update_id"]))
+    exists = await uow.session.scalar(
+        select(col(ParkedUpdate.id)).where(col(ParkedUpdate.update_id) == record["update_id"])
+    )
     if exists is None:
-        uow.session.add(ParkedUpdate(update_id=record["update_id"], payload=record["update"],
-                                     sender=sender_name(record["update"]), error=record.get("error"),
-                                     parked_at=uow.now))
+        uow.session.add(
+            ParkedUpdate(
+                update_id=record["update_id"],
+                payload=record["update"],
+                sender=sender_name(record["update"]),
+                error=record.get("error"),
+                parked_at=uow.now,
+            )
+        )
 
 
 async def waiting(uow: UnitOfWork) -> list[dict[str, Any]]:
     """The parked updates not handled yet, oldest first, as records (with their row id and whether
     the coordinators were told of them)."""
-    rows = (await uow.session.scalars(select(ParkedUpdate).where(col(ParkedUpdate.handled_at).is_(None))
-                                  .order_by(col(ParkedUpdate.id)))).all()
-    return [{"update_id": r.update_id, "update": r.payload, "error": r.error, "row_id": r.id,
-             "announced": r.announced_at is not None} for r in rows]
+    rows = (
+        await uow.session.scalars(
+            select(ParkedUpdate).where(col(ParkedUpdate.handled_at).is_(None)).order_by(col(ParkedUpdate.id))
+        )
+    ).all()
+    return [
+        {
+            "update_id": r.update_id,
+            "update": r.payload,
+            "error": r.error,
+            "row_id": r.id,
+            "announced": r.announced_at is not None,
+        }
+        for r in rows
+    ]
 
 
 async def mark(uow: UnitOfWork, *, handled: Sequence[int], announced: Sequence[int]) -> None:
     if handled:
-        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.id).in_(handled))
-                                  .values(handled_at=uow.now))
+        await uow.session.execute(
+            update(ParkedUpdate).where(col(ParkedUpdate.id).in_(handled)).values(handled_at=uow.now)
+        )
     if announced:
-        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.id).in_(announced))
-                                  .values(announced_at=uow.now))
+        await uow.session.execute(
+            update(ParkedUpdate).where(col(ParkedUpdate.id).in_(announced)).values(announced_at=uow.now)
+        )
 
 
 async def mark_announced_by_update(uow: UnitOfWork, update_ids: Sequence[int]) -> None:
     if update_ids:
-        await uow.session.execute(update(ParkedUpdate).where(col(ParkedUpdate.update_id).in_(update_ids))
-                                  .values(announced_at=uow.now))
+        await uow.session.execute(
+            update(ParkedUpdate)
+            .where(col(ParkedUpdate.update_id).in_(update_ids))
+            .values(announced_at=uow.now)
+        )

@@ -22,13 +22,26 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
     if not paused:
         return 0
     for contact in paused:
-        events.record(uow, actor=actor.tag, kind="contact.resumed", entity="contact",
-                      entity_id=contact.id, from_state="paused", to_state="active",
-                      data={"paused_at": contact.paused_at.isoformat() if contact.paused_at else None})
+        events.record(
+            uow,
+            actor=actor.tag,
+            kind="contact.resumed",
+            entity="contact",
+            entity_id=contact.id,
+            from_state="paused",
+            to_state="active",
+            data={"paused_at": contact.paused_at.isoformat() if contact.paused_at else None},
+        )
         contact.paused_at = None
-    missed = list((await session.scalars(select(OutboxMessage).where(
-        col(OutboxMessage.chat_id) == actor.chat_id, col(OutboxMessage.state) == "failed")
-        .order_by(col(OutboxMessage.id)))).all())
+    missed = list(
+        (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.chat_id) == actor.chat_id, col(OutboxMessage.state) == "failed")
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all()
+    )
     if not missed:
         return 0
     # A long message went as several rows; only the last carries the assignment.
@@ -38,21 +51,44 @@ async def resume(uow: UnitOfWork, actor: Actor) -> int:
             first = index
             while first > 0 and _earlier_part(missed[first - 1], missed[first]):
                 first -= 1
-            newest[row.assignment_id] = missed[first:index + 1]
-    outbox.enqueue(session, chat_id=actor.chat_id, now=now, purpose="reply",
-                   text=notices.paused_back(actor.language, missed=len(missed), resent=len(newest)))
+            newest[row.assignment_id] = missed[first : index + 1]
+    outbox.enqueue(
+        session,
+        chat_id=actor.chat_id,
+        now=now,
+        purpose="reply",
+        text=notices.paused_back(actor.language, missed=len(missed), resent=len(newest)),
+    )
     for parts in sorted(newest.values(), key=lambda rows: rows[0].id or 0):
         for row in parts:
-            outbox.enqueue(session, chat_id=row.chat_id, text=row.text, now=now, purpose=row.purpose,
-                           reply_markup=row.reply_markup, assignment_id=row.assignment_id,
-                           parse_mode=row.parse_mode)
-    await session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in missed]))
-                          .values(state="offered"))
-    events.record(uow, actor=actor.tag, kind="outbox.offered", entity="chat", entity_id=None,
-                  data={"chat_id": actor.chat_id, "missed": len(missed), "resent": len(newest)})
+            outbox.enqueue(
+                session,
+                chat_id=row.chat_id,
+                text=row.text,
+                now=now,
+                purpose=row.purpose,
+                reply_markup=row.reply_markup,
+                assignment_id=row.assignment_id,
+                parse_mode=row.parse_mode,
+            )
+    await session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in missed])).values(state="offered")
+    )
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="outbox.offered",
+        entity="chat",
+        entity_id=None,
+        data={"chat_id": actor.chat_id, "missed": len(missed), "resent": len(newest)},
+    )
     return len(newest)
 
 
 def _earlier_part(row: OutboxMessage, later: OutboxMessage) -> bool:
-    return (row.id == (later.id or 0) - 1 and row.assignment_id is None and row.purpose == later.purpose
-            and row.created_at == later.created_at)
+    return (
+        row.id == (later.id or 0) - 1
+        and row.assignment_id is None
+        and row.purpose == later.purpose
+        and row.created_at == later.created_at
+    )

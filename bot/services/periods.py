@@ -35,14 +35,18 @@ async def claim(uow: UnitOfWork, job: str, period: str, instance: str) -> bool:
     inserted = await uow.session.scalar(
         insert_new(uow.session, JobPeriod)
         .values(job=job, period=period, instance=instance, claimed_at=uow.now)
-        .returning(JobPeriod.job))
+        .returning(JobPeriod.job)
+    )
     return inserted is not None
 
 
 async def claimed(uow: UnitOfWork, job: str, period: str) -> bool:
     """Whether some instance has already run `job` for `period` (a cheap look before costly work)."""
-    return (await uow.session.scalar(select(JobPeriod.job).where(
-        JobPeriod.job == job, JobPeriod.period == period))) is not None
+    return (
+        await uow.session.scalar(
+            select(JobPeriod.job).where(JobPeriod.job == job, JobPeriod.period == period)
+        )
+    ) is not None
 
 
 def bucket(now: datetime, every: timedelta) -> str:
@@ -53,7 +57,9 @@ def bucket(now: datetime, every: timedelta) -> str:
     return datetime.fromtimestamp(stamp - stamp % seconds, UTC).isoformat(timespec="seconds")
 
 
-def cron_period(crontab: str, tz: tzinfo | str, now: datetime, *, look_back: timedelta = timedelta(days=8)) -> str | None:
+def cron_period(
+    crontab: str, tz: tzinfo | str, now: datetime, *, look_back: timedelta = timedelta(days=8)
+) -> str | None:
     """The latest time at or before `now` that the crontab fires: the period a cron job run now
     belongs to, whether it runs on time, a little late, or on another instance."""
     from apscheduler.triggers.cron import CronTrigger
@@ -68,7 +74,12 @@ def cron_period(crontab: str, tz: tzinfo | str, now: datetime, *, look_back: tim
 async def purge(uow: UnitOfWork, calendar_jobs: tuple[str, ...]) -> int:
     """Deletes the rows of periods no instance can still ask about."""
     long = JobPeriod.job.in_(calendar_jobs)
-    gone = await uow.session.execute(delete(JobPeriod).where(or_(
-        and_(not_(long), JobPeriod.claimed_at < uow.now - KEEP_INTERVAL_ROWS),
-        JobPeriod.claimed_at < uow.now - KEEP_CALENDAR_ROWS)))
+    gone = await uow.session.execute(
+        delete(JobPeriod).where(
+            or_(
+                and_(not_(long), JobPeriod.claimed_at < uow.now - KEEP_INTERVAL_ROWS),
+                JobPeriod.claimed_at < uow.now - KEEP_CALENDAR_ROWS,
+            )
+        )
+    )
     return gone.rowcount or 0

@@ -36,15 +36,32 @@ class OpenTask:
 async def open_tasks(uow: UnitOfWork, unit_ids: set[int]) -> list[OpenTask]:
     if not unit_ids:
         return []
-    rows = (await uow.session.execute(
-        select(col(Assignment.id), col(Assignment.unit_id), col(Measure.number), col(Task.seq), col(Task.text),
-               col(Policy.code))
-        .join(Task, col(Task.id) == col(Assignment.task_id)).join(Measure, col(Measure.id) == col(Task.measure_id))
-        .join(Policy, col(Policy.id) == col(Task.policy_id))
-        .where(col(Assignment.unit_id).in_(unit_ids), col(Assignment.status).in_(REPORTABLE), col(Task.active).is_(True))
-        .order_by(col(Measure.number), col(Task.seq), col(Assignment.id)))).all()
-    return [OpenTask(aid, uid, number, seq, text, code) for aid, uid, number, seq, text, code in rows
-            if aid is not None]
+    rows = (
+        await uow.session.execute(
+            select(
+                col(Assignment.id),
+                col(Assignment.unit_id),
+                col(Measure.number),
+                col(Task.seq),
+                col(Task.text),
+                col(Policy.code),
+            )
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Policy, col(Policy.id) == col(Task.policy_id))
+            .where(
+                col(Assignment.unit_id).in_(unit_ids),
+                col(Assignment.status).in_(REPORTABLE),
+                col(Task.active).is_(True),
+            )
+            .order_by(col(Measure.number), col(Task.seq), col(Assignment.id))
+        )
+    ).all()
+    return [
+        OpenTask(aid, uid, number, seq, text, code)
+        for aid, uid, number, seq, text, code in rows
+        if aid is not None
+    ]
 
 
 def reads_as_report(text: str) -> bool:
@@ -52,30 +69,52 @@ def reads_as_report(text: str) -> bool:
     return parse_progress(text).status is not None
 
 
-async def hold(uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.IncomingReport) -> UnplacedReport:
+async def hold(
+    uow: UnitOfWork, actor: Actor, unit_id: int, incoming: reports.IncomingReport
+) -> UnplacedReport:
     """Keeps the message verbatim before anybody has said which task it belongs to."""
     contact = next((c for c in actor.contacts if c.unit_id == unit_id and c.role == "contact"), None)
     attachments = incoming.attachments or None
-    held = UnplacedReport(unit_id=unit_id, contact_id=contact.id if contact else None, chat_id=incoming.chat_id,
-                          message_id=incoming.message_id, author=incoming.author, raw_text=incoming.text,
-                          attachments=attachments, created_at=uow.now)
+    held = UnplacedReport(
+        unit_id=unit_id,
+        contact_id=contact.id if contact else None,
+        chat_id=incoming.chat_id,
+        message_id=incoming.message_id,
+        author=incoming.author,
+        raw_text=incoming.text,
+        attachments=attachments,
+        created_at=uow.now,
+    )
     uow.session.add(held)
     await uow.session.flush()
-    events.record(uow, actor=actor.tag, kind="report.held", entity="unplaced_report",
-                  entity_id=held.id, data={"unit_id": unit_id, "chars": len(incoming.text)})
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="report.held",
+        entity="unplaced_report",
+        entity_id=held.id,
+        data={"unit_id": unit_id, "chars": len(incoming.text)},
+    )
     return held
 
 
 def incoming_of(held: UnplacedReport) -> reports.IncomingReport:
     first = (held.attachments or [{}])[0]
-    return reports.IncomingReport(chat_id=held.chat_id, message_id=held.message_id, text=held.raw_text,
-                             author=held.author, attachment_kind=first.get("kind"),
-                             attachment_file_id=first.get("file_id"), attachment_name=first.get("name"),
-                             attachments=list(held.attachments or []))
+    return reports.IncomingReport(
+        chat_id=held.chat_id,
+        message_id=held.message_id,
+        text=held.raw_text,
+        author=held.author,
+        attachment_kind=first.get("kind"),
+        attachment_file_id=first.get("file_id"),
+        attachment_name=first.get("name"),
+        attachments=list(held.attachments or []),
+    )
 
 
-async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int, *,
-                notify_now: bool) -> reports.ReportOutcome | None:
+async def place(
+    uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int, *, notify_now: bool
+) -> reports.ReportOutcome | None:
     """The button's claim, checked against the database: the kept message is this chat's, not yet
     placed, and the task is an open one of the sender's own unit."""
     session = uow.session
@@ -86,16 +125,34 @@ async def place(uow: UnitOfWork, actor: Actor, held_id: int, assignment_id: int,
     if held.placed_at is not None:
         raise coordination.CoordinationError("plain.already", aid=assignment_id)
     assignment = await session.get(Assignment, assignment_id)
-    if (assignment is None or assignment.unit_id not in actor.contact_unit_ids
-            or assignment.unit_id != held.unit_id):
+    if (
+        assignment is None
+        or assignment.unit_id not in actor.contact_unit_ids
+        or assignment.unit_id != held.unit_id
+    ):
         raise coordination.CoordinationError("button.forged")
     if assignment.status not in REPORTABLE:
         raise coordination.CoordinationError("button.stale")
-    outcome = await reports.receive_report(uow, actor, assignment_id, incoming_of(held), notify_now=notify_now)
-    report_id = outcome.report.id if outcome is not None else await session.scalar(
-        select(col(reports.ProgressReport.id)).where(col(reports.ProgressReport.assignment_id) == assignment_id)
-        .order_by(col(reports.ProgressReport.id).desc()).limit(1))
+    outcome = await reports.receive_report(
+        uow, actor, assignment_id, incoming_of(held), notify_now=notify_now
+    )
+    report_id = (
+        outcome.report.id
+        if outcome is not None
+        else await session.scalar(
+            select(col(reports.ProgressReport.id))
+            .where(col(reports.ProgressReport.assignment_id) == assignment_id)
+            .order_by(col(reports.ProgressReport.id).desc())
+            .limit(1)
+        )
+    )
     held.report_id, held.placed_at = report_id, uow.now
-    events.record(uow, actor=actor.tag, kind="report.placed", entity="unplaced_report",
-                  entity_id=held.id, data={"assignment_id": assignment_id, "report_id": report_id})
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="report.placed",
+        entity="unplaced_report",
+        entity_id=held.id,
+        data={"assignment_id": assignment_id, "report_id": report_id},
+    )
     return outcome

@@ -30,7 +30,9 @@ def next_number(codes: list[str], letter: str) -> int:
 
 async def next_code(session: AsyncSession, kind: str) -> str:
     letter = letter_for(kind)
-    codes = list((await session.scalars(select(col(Policy.code)).where(col(Policy.code).like(f"{letter}%")))).all())
+    codes = list(
+        (await session.scalars(select(col(Policy.code)).where(col(Policy.code).like(f"{letter}%")))).all()
+    )
     return f"{letter}{next_number(codes, letter)}"
 
 

@@ -45,12 +45,21 @@ class IncomingReport:
 async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
     from models import TaskMessage
 
-    return await uow.session.scalar(select(col(TaskMessage.assignment_id)).where(
-        col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id))
+    return await uow.session.scalar(
+        select(col(TaskMessage.assignment_id)).where(
+            col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id
+        )
+    )
 
 
-async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport,
-                           *, supersedes: ProgressReport | None = None) -> ProgressReport:
+async def store_raw_report(
+    uow: UnitOfWork,
+    actor: Actor,
+    assignment_id: int,
+    incoming: IncomingReport,
+    *,
+    supersedes: ProgressReport | None = None,
+) -> ProgressReport:
     """Step one: keep the reply verbatim, before anything tries to read it.
 
     Interpretation then runs inside a savepoint (see `receive_report`), so a failure there rolls
@@ -59,11 +68,18 @@ async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, in
     view = await assignment_for_actor(uow, actor, assignment_id, act=True)
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
     report = ProgressReport(
-        assignment_id=view.assignment.id or 0, contact_id=contact.id if contact else None,
-        chat_id=incoming.chat_id, message_id=incoming.message_id, author=incoming.author,
-        raw_text=incoming.text, attachment_kind=incoming.attachment_kind,
-        attachment_file_id=incoming.attachment_file_id, attachment_name=incoming.attachment_name,
-        supersedes_id=supersedes.id if supersedes else None, created_at=uow.now)
+        assignment_id=view.assignment.id or 0,
+        contact_id=contact.id if contact else None,
+        chat_id=incoming.chat_id,
+        message_id=incoming.message_id,
+        author=incoming.author,
+        raw_text=incoming.text,
+        attachment_kind=incoming.attachment_kind,
+        attachment_file_id=incoming.attachment_file_id,
+        attachment_name=incoming.attachment_name,
+        supersedes_id=supersedes.id if supersedes else None,
+        created_at=uow.now,
+    )
     uow.session.add(report)
     if supersedes is not None:
         supersedes.superseded = True
@@ -71,24 +87,40 @@ async def store_raw_report(uow: UnitOfWork, actor: Actor, assignment_id: int, in
     from bot.services import evidence
 
     evidence.keep(uow.session, report, incoming.attachments, now=uow.now)
-    events.record(uow, actor=actor.tag, kind="report.received", entity="report", entity_id=report.id,
-                  data={"assignment_id": report.assignment_id, "chars": len(report.raw_text or ""),
-                        "supersedes": report.supersedes_id})
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="report.received",
+        entity="report",
+        entity_id=report.id,
+        data={
+            "assignment_id": report.assignment_id,
+            "chars": len(report.raw_text or ""),
+            "supersedes": report.supersedes_id,
+        },
+    )
     await uow.session.flush()
     return report
 
 
-async def receive_report(uow: UnitOfWork, actor: Actor, assignment_id: int, incoming: IncomingReport, *,
-                         supersedes: ProgressReport | None = None,
-                         explicit: tuple[str, int | None] | None = None,
-                         notify_now: bool = True) -> ReportOutcome | None:
+async def receive_report(
+    uow: UnitOfWork,
+    actor: Actor,
+    assignment_id: int,
+    incoming: IncomingReport,
+    *,
+    supersedes: ProgressReport | None = None,
+    explicit: tuple[str, int | None] | None = None,
+    notify_now: bool = True,
+) -> ReportOutcome | None:
     """Stores a reply verbatim, then interprets it. Returns None when interpretation failed;
     the raw report is then kept for a coordinator to read, and nothing else changed."""
     report = await store_raw_report(uow, actor, assignment_id, incoming, supersedes=supersedes)
     try:
         async with uow.session.begin_nested():
-            return await interpret_report(uow, actor, report, edited_from=supersedes,
-                                          explicit=explicit, notify_now=notify_now)
+            return await interpret_report(
+                uow, actor, report, edited_from=supersedes, explicit=explicit, notify_now=notify_now
+            )
     except Exception:
         log.exception("report %s stored but could not be interpreted", report.id)
         report.review_state = "pending"
@@ -111,10 +143,15 @@ def reading_of(raw_text: str, explicit: tuple[str, int | None] | None = None) ->
     return parse_progress(raw_text)
 
 
-async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport, *,
-                           edited_from: ProgressReport | None = None,
-                           explicit: tuple[str, int | None] | None = None,
-                           notify_now: bool = True) -> ReportOutcome:
+async def interpret_report(
+    uow: UnitOfWork,
+    actor: Actor,
+    report: ProgressReport,
+    *,
+    edited_from: ProgressReport | None = None,
+    explicit: tuple[str, int | None] | None = None,
+    notify_now: bool = True,
+) -> ReportOutcome:
     """Step two: read the stored text, move the assignment, tell the people who need to know.
 
     `explicit` carries what the contact chose in the guided flow; it wins over parsing.
@@ -124,19 +161,34 @@ async def interpret_report(uow: UnitOfWork, actor: Actor, report: ProgressReport
     report.parse_ok, report.review_state = parsed.understood, "pending"
     view = await asg.load_view(uow, report.assignment_id)
     assert view is not None
-    changed = apply_report_status(uow, view.assignment, parsed.status, parsed.percent, report,
-                                  actor=actor.tag)
+    changed = apply_report_status(
+        uow, view.assignment, parsed.status, parsed.percent, report, actor=actor.tag
+    )
     understood = describe_report(actor.language, report)
     text, markup = notices.report_receipt(actor.language, view, report, parsed, edited_from)
-    outbox.enqueue(uow.session, chat_id=report.chat_id or actor.chat_id, now=uow.now, purpose="report_ack",
-                   reply_to_message_id=report.message_id, text=text, reply_markup=markup)
+    outbox.enqueue(
+        uow.session,
+        chat_id=report.chat_id or actor.chat_id,
+        now=uow.now,
+        purpose="report_ack",
+        reply_to_message_id=report.message_id,
+        text=text,
+        reply_markup=markup,
+    )
     if notify_now:
         await notify_coordinators_of_report(uow, view, report)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
 
 
-def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | None, percent: int | None,
-                        report: ProgressReport, *, actor: str) -> bool:
+def apply_report_status(
+    uow: UnitOfWork,
+    assignment: Assignment,
+    status: str | None,
+    percent: int | None,
+    report: ProgressReport,
+    *,
+    actor: str,
+) -> bool:
     if assignment.status in (Status.DONE, Status.CANCELLED, Status.CLAIMED_DONE, Status.DRAFT):
         return False
     if assignment.acknowledged_at is None:
@@ -149,21 +201,30 @@ def apply_report_status(uow: UnitOfWork, assignment: Assignment, status: str | N
     if target == assignment.status:
         return False
     action = "claim_done" if target == "claimed_done" else "report"
-    asg.transition(uow, assignment, target, action=action, actor=actor,
-                   data={"report_id": report.id, "percent": percent})
+    asg.transition(
+        uow, assignment, target, action=action, actor=actor, data={"report_id": report.id, "percent": percent}
+    )
     if target == "claimed_done":
         assignment.claimed_done_at = uow.now
     return True
 
 
-async def notify_coordinators_of_report(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport) -> None:
+async def notify_coordinators_of_report(
+    uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport
+) -> None:
     """One card per report; within NOTICE_WINDOW_SECONDS it waits, so that the unit's other reports
     of the window join it in one message (bot/services/batches.py)."""
     report.notified_at = uow.now
     for coordinator in await coordinators(uow):
         lang = coordinator.language
-        outbox.enqueue(uow.session, chat_id=coordinator.chat_id, now=uow.now, purpose="report_notice",
-            report_id=report.id, hold_until=hold_until(uow), text=report_card_text(lang, view, report, uow.calendar.tz),
+        outbox.enqueue(
+            uow.session,
+            chat_id=coordinator.chat_id,
+            now=uow.now,
+            purpose="report_notice",
+            report_id=report.id,
+            hold_until=hold_until(uow),
+            text=report_card_text(lang, view, report, uow.calendar.tz),
             reply_markup=notices.review_keyboard(lang, report.id),
         )
 
@@ -175,21 +236,37 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
     if report is None:
         raise CoordinationError("button.stale")
     view = await assignment_for_actor(uow, actor, report.assignment_id, act=True)
-    newest = await uow.session.scalar(select(func.max(col(ProgressReport.id))).where(
-        col(ProgressReport.assignment_id) == report.assignment_id))
+    newest = await uow.session.scalar(
+        select(func.max(col(ProgressReport.id))).where(
+            col(ProgressReport.assignment_id) == report.assignment_id
+        )
+    )
     # Only the latest report, while it awaits review, may be corrected: an old 更正 button must
     # not reopen what the coordinator already approved or returned.
     if report.review_state != "pending" or report.superseded or report.id != newest:
         raise CoordinationError("button.stale")
     old = report.parsed_status
     report.parsed_status, report.parse_ok = status, True
-    events.record(uow, actor=actor.tag, kind="report.corrected", entity="report", entity_id=report.id,
-                  from_state=old, to_state=status)
+    events.record(
+        uow,
+        actor=actor.tag,
+        kind="report.corrected",
+        entity="report",
+        entity_id=report.id,
+        from_state=old,
+        to_state=status,
+    )
     a = view.assignment
     if a.status == Status.CLAIMED_DONE and status != "done":
         # Taking back a completion claim returns the task to work; the review goes with it.
-        asg.transition(uow, a, Status.BLOCKED if status == "blocked" else Status.IN_PROGRESS, action="return",
-                       actor=actor.tag, reason="claim corrected by contact")
+        asg.transition(
+            uow,
+            a,
+            Status.BLOCKED if status == "blocked" else Status.IN_PROGRESS,
+            action="return",
+            actor=actor.tag,
+            reason="claim corrected by contact",
+        )
         a.claimed_done_at = None
     else:
         apply_report_status(uow, a, status, report.parsed_percent, report, actor=actor.tag)
@@ -203,8 +280,11 @@ async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: 
 
 async def latest_report_for_message(uow: UnitOfWork, chat_id: int, message_id: int) -> ProgressReport | None:
     return await uow.session.scalar(
-        select(ProgressReport).where(col(ProgressReport.chat_id) == chat_id, col(ProgressReport.message_id) == message_id)
-        .order_by(col(ProgressReport.id).desc()).limit(1))
+        select(ProgressReport)
+        .where(col(ProgressReport.chat_id) == chat_id, col(ProgressReport.message_id) == message_id)
+        .order_by(col(ProgressReport.id).desc())
+        .limit(1)
+    )
 
 
 async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) -> tuple[Any, str]:
@@ -220,6 +300,13 @@ async def evidence_for_actor(uow: UnitOfWork, actor: Actor, attachment_id: int) 
 
 
 async def report_history(uow: UnitOfWork, assignment_id: int, limit: int = 5) -> list[ProgressReport]:
-    return list((await uow.session.scalars(
-        select(ProgressReport).where(col(ProgressReport.assignment_id) == assignment_id)
-        .order_by(col(ProgressReport.id).desc()).limit(limit))).all())
+    return list(
+        (
+            await uow.session.scalars(
+                select(ProgressReport)
+                .where(col(ProgressReport.assignment_id) == assignment_id)
+                .order_by(col(ProgressReport.id).desc())
+                .limit(limit)
+            )
+        ).all()
+    )

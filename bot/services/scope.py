@@ -18,8 +18,14 @@ from bot.services import events
 from bot.services.uow import UnitOfWork
 from models import Assignment, Contact, Measure, Policy, Task, Unit
 
-OPEN = (Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.BLOCKED, Status.RETURNED,
-        Status.EXTENDED)
+OPEN = (
+    Status.ASSIGNED,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.BLOCKED,
+    Status.RETURNED,
+    Status.EXTENDED,
+)
 
 
 @dataclass
@@ -39,7 +45,11 @@ class Resolved:
 async def active_policies(uow: UnitOfWork) -> list[Policy]:
     """Policies with work still on them (at least one live task), in the order they came."""
     live = select(col(Task.policy_id)).where(col(Task.active).is_(True)).distinct()
-    return list((await uow.session.scalars(select(Policy).where(col(Policy.id).in_(live)).order_by(col(Policy.id)))).all())
+    return list(
+        (
+            await uow.session.scalars(select(Policy).where(col(Policy.id).in_(live)).order_by(col(Policy.id)))
+        ).all()
+    )
 
 
 async def policy_by_code(uow: UnitOfWork, code: str) -> Policy | None:
@@ -49,11 +59,20 @@ async def policy_by_code(uow: UnitOfWork, code: str) -> Policy | None:
 async def _has(uow: UnitOfWork, policy_id: int, ref: Ref) -> bool:
     if ref.kind == "policy":
         return True
-    query = select(func.count(col(Measure.id))).where(col(Measure.policy_id) == policy_id, col(Measure.number) == ref.measure)
+    query = select(func.count(col(Measure.id))).where(
+        col(Measure.policy_id) == policy_id, col(Measure.number) == ref.measure
+    )
     if ref.kind == "task":
-        query = (select(func.count(col(Task.id))).join(Measure, col(Measure.id) == col(Task.measure_id))
-                 .where(col(Task.policy_id) == policy_id, col(Measure.number) == ref.measure, col(Task.seq) == ref.seq,
-                        col(Task.active).is_(True)))
+        query = (
+            select(func.count(col(Task.id)))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .where(
+                col(Task.policy_id) == policy_id,
+                col(Measure.number) == ref.measure,
+                col(Task.seq) == ref.seq,
+                col(Task.active).is_(True),
+            )
+        )
     return bool(await uow.session.scalar(query))
 
 
@@ -87,7 +106,9 @@ def coordinator_contact(contacts: list[Contact]) -> Contact | None:
     return next((c for c in contacts if c.role == "coordinator"), None)
 
 
-async def select_policy(uow: UnitOfWork, contact: Contact, policy_id: int | None, *, actor: str) -> Policy | None:
+async def select_policy(
+    uow: UnitOfWork, contact: Contact, policy_id: int | None, *, actor: str
+) -> Policy | None:
     """Remembers (or, with None, forgets) the coordinator's policy. Re-reads both from the DB."""
     row = await uow.session.get(Contact, contact.id)
     if row is None or row.role != "coordinator":
@@ -97,8 +118,14 @@ async def select_policy(uow: UnitOfWork, contact: Contact, policy_id: int | None
         raise LookupError("no such policy")
     old = row.selected_policy_id
     row.selected_policy_id = policy.id if policy else None
-    events.record(uow, actor=actor, kind="contact.policy_selected", entity="contact", entity_id=row.id,
-                  data={"from": old, "to": row.selected_policy_id, "code": policy.code if policy else None})
+    events.record(
+        uow,
+        actor=actor,
+        kind="contact.policy_selected",
+        entity="contact",
+        entity_id=row.id,
+        data={"from": old, "to": row.selected_policy_id, "code": policy.code if policy else None},
+    )
     return policy
 
 
@@ -118,12 +145,19 @@ class Target:
         return f"{len(self.assignment_ids)}.{max(self.assignment_ids, default=0)}"
 
 
-async def open_assignments(uow: UnitOfWork, policy: Policy, ref: Ref,
-                           statuses: tuple[str, ...] = OPEN) -> Target:
-    query = (select(col(Assignment.id), col(Unit.name)).join(Task, col(Task.id) == col(Assignment.task_id))
-             .join(Measure, col(Measure.id) == col(Task.measure_id)).join(Unit, col(Unit.id) == col(Assignment.unit_id))
-             .where(col(Task.policy_id) == policy.id, col(Task.active).is_(True), col(Assignment.status).in_(statuses))
-             .order_by(col(Measure.number), col(Task.seq), col(Assignment.id)))
+async def open_assignments(
+    uow: UnitOfWork, policy: Policy, ref: Ref, statuses: tuple[str, ...] = OPEN
+) -> Target:
+    query = (
+        select(col(Assignment.id), col(Unit.name))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(
+            col(Task.policy_id) == policy.id, col(Task.active).is_(True), col(Assignment.status).in_(statuses)
+        )
+        .order_by(col(Measure.number), col(Task.seq), col(Assignment.id))
+    )
     if ref.kind in ("measure", "task"):
         query = query.where(col(Measure.number) == ref.measure)
     if ref.kind == "task":
@@ -149,19 +183,37 @@ class PolicyLine:
 async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
     """Every policy with its counts, for /policies (lights come from board.rollup)."""
     counts: dict[int, dict[str, int]] = {}
-    rows = (await uow.session.execute(
-        select(col(Task.policy_id), col(Assignment.status), func.count(col(Assignment.id))).join(Task, col(Task.id) == col(Assignment.task_id))
-        .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED).group_by(col(Task.policy_id), col(Assignment.status))
-    )).all()
+    rows = (
+        await uow.session.execute(
+            select(col(Task.policy_id), col(Assignment.status), func.count(col(Assignment.id)))
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .where(col(Task.active).is_(True), col(Assignment.status) != Status.CANCELLED)
+            .group_by(col(Task.policy_id), col(Assignment.status))
+        )
+    ).all()
     for pid, status, n in rows:
         counts.setdefault(pid, {})[status] = n
-    tasks = dict((await uow.session.execute(
-        select(col(Task.policy_id), func.count(col(Task.id))).where(col(Task.active).is_(True)).group_by(col(Task.policy_id)))).all())
+    tasks = dict(
+        (
+            await uow.session.execute(
+                select(col(Task.policy_id), func.count(col(Task.id)))
+                .where(col(Task.active).is_(True))
+                .group_by(col(Task.policy_id))
+            )
+        ).all()
+    )
     lines = []
     for policy in (await uow.session.scalars(select(Policy).order_by(col(Policy.id)))).all():
         c = counts.get(policy.id or 0, {})
-        lines.append(PolicyLine(policy, tasks.get(policy.id or 0, 0), sum(c.values()), c.get(Status.DONE, 0),
-                                c.get(Status.DRAFT, 0)))
+        lines.append(
+            PolicyLine(
+                policy,
+                tasks.get(policy.id or 0, 0),
+                sum(c.values()),
+                c.get(Status.DONE, 0),
+                c.get(Status.DRAFT, 0),
+            )
+        )
     return lines
 
 
@@ -169,8 +221,9 @@ class ScopeError(ValueError):
     """A reference given on the command line that names nothing, or more than one thing."""
 
 
-async def resolve_cli(uow: UnitOfWork, policy_text: str | None,
-                      measure_text: str | None) -> tuple[Policy | None, Ref | None]:
+async def resolve_cli(
+    uow: UnitOfWork, policy_text: str | None, measure_text: str | None
+) -> tuple[Policy | None, Ref | None]:
     """`--policy P1 --measure 2` (or `--measure P1-2`, `--measure 2.1`): the policy and the measure
     or task reference, the same reading as in chat; ambiguity is an error that names the choices."""
     policy = None
@@ -184,7 +237,9 @@ async def resolve_cli(uow: UnitOfWork, policy_text: str | None,
     try:
         ref = parse_ref(measure_text)
     except RefError:
-        raise ScopeError(f"看不懂的编号：{measure_text}（措施写作 2 或 P1-2，任务写作 2.1 或 P1-2.1）") from None
+        raise ScopeError(
+            f"看不懂的编号：{measure_text}（措施写作 2 或 P1-2，任务写作 2.1 或 P1-2.1）"
+        ) from None
     if ref.kind not in ("measure", "task"):
         raise ScopeError(f"{measure_text} 不是措施或任务编号")
     if policy is not None:
@@ -194,7 +249,9 @@ async def resolve_cli(uow: UnitOfWork, policy_text: str | None,
     resolved = await resolve(uow, ref, None)
     if resolved.status == "ambiguous":
         choices = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
-        raise ScopeError(f"{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {choices.split('、')[0]}")
+        raise ScopeError(
+            f"{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {choices.split('、')[0]}"
+        )
     if resolved.status == "not_found":
         raise ScopeError(f"找不到 {resolved.ref}")
     return resolved.policy, resolved.ref

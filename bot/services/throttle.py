@@ -18,7 +18,9 @@ MAX_USERS = 10_000
 
 
 class AttemptThrottle:
-    def __init__(self, failures: int = FAILURES, window: timedelta = WINDOW, max_users: int = MAX_USERS) -> None:
+    def __init__(
+        self, failures: int = FAILURES, window: timedelta = WINDOW, max_users: int = MAX_USERS
+    ) -> None:
         self.failures = failures
         self.window = window
         self.max_users = max_users

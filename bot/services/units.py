@@ -14,8 +14,7 @@ from config.directory import Directory, UnitInfo
 from models import Assignment, Unit, UnitAlias
 
 
-async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str,
-                         correct: bool = False) -> int:
+async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str, correct: bool = False) -> int:
     """Adds the directory's listed units and aliases that are missing. Returns how many units were added.
 
     Reserve units (the central ones of a provincial office, counties) are created only when a
@@ -37,8 +36,14 @@ async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str,
                 if old is not None:
                     # The office has named a unit a document brought in: it keeps its history.
                     existing.pop(old.name)
-                    events.record(uow, actor=actor, kind="unit.renamed", entity="unit",
-                                  entity_id=old.id, data={"from": old.name, "to": info.name})
+                    events.record(
+                        uow,
+                        actor=actor,
+                        kind="unit.renamed",
+                        entity="unit",
+                        entity_id=old.id,
+                        data={"from": old.name, "to": info.name},
+                    )
                     old.name = info.name
                     existing[info.name] = unit = old
                     break
@@ -48,16 +53,30 @@ async def sync_directory(uow: UnitOfWork, directory: Directory, actor: str,
             unit = Unit(name=info.name, kind=info.kind, known=True, in_seed=info.in_seed, created_at=uow.now)
             uow.session.add(unit)
             await uow.session.flush()
-            events.record(uow, actor=actor, kind="unit.created", entity="unit",
-                          entity_id=unit.id, to_state="known", data={"name": info.name})
+            events.record(
+                uow,
+                actor=actor,
+                kind="unit.created",
+                entity="unit",
+                entity_id=unit.id,
+                to_state="known",
+                data={"name": info.name},
+            )
             existing[info.name] = unit
             added += 1
         elif not unit.known:
             # A name first met as unknown is now in the directory: it stops needing review.
             unit.known, unit.needs_review, unit.kind = True, False, info.kind
-            events.record(uow, actor=actor, kind="unit.reviewed", entity="unit",
-                          entity_id=unit.id, from_state="needs_review", to_state="known",
-                          data={"name": info.name})
+            events.record(
+                uow,
+                actor=actor,
+                kind="unit.reviewed",
+                entity="unit",
+                entity_id=unit.id,
+                from_state="needs_review",
+                to_state="known",
+                data={"name": info.name},
+            )
         elif correct and unit.kind != info.kind:
             unit.kind = info.kind
         for alias in info.aliases:
@@ -87,7 +106,9 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
     if unit is not None:
         return unit
     unit = await uow.session.scalar(
-        select(Unit).join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id)).where(col(UnitAlias.alias) == name)
+        select(Unit)
+        .join(UnitAlias, col(UnitAlias.unit_id) == col(Unit.id))
+        .where(col(UnitAlias.alias) == name)
     )
     if unit is not None:
         return unit
@@ -101,22 +122,34 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
     # People type fragments ("工信厅"): accept one only when it points at a single unit.
     pattern = f"%{name}%"
     ids = set((await uow.session.scalars(select(col(Unit.id)).where(col(Unit.name).like(pattern)))).all())
-    ids |= set((await uow.session.scalars(select(col(UnitAlias.unit_id)).where(col(UnitAlias.alias).like(pattern)))).all())
+    ids |= set(
+        (
+            await uow.session.scalars(
+                select(col(UnitAlias.unit_id)).where(col(UnitAlias.alias).like(pattern))
+            )
+        ).all()
+    )
     if len(ids) == 1:
         return await uow.session.get(Unit, ids.pop())
     return None
 
 
-async def ensure_unit(uow: UnitOfWork, name: str, kind: str, known: bool,
-                      actor: str) -> Unit:
+async def ensure_unit(uow: UnitOfWork, name: str, kind: str, known: bool, actor: str) -> Unit:
     unit = await find_unit(uow, name)
     if unit is not None:
         return unit
     unit = Unit(name=name, kind=kind, known=known, needs_review=not known, created_at=uow.now)
     uow.session.add(unit)
     await uow.session.flush()
-    events.record(uow, actor=actor, kind="unit.created", entity="unit", entity_id=unit.id,
-                  to_state="known" if known else "needs_review", data={"name": name})
+    events.record(
+        uow,
+        actor=actor,
+        kind="unit.created",
+        entity="unit",
+        entity_id=unit.id,
+        to_state="known" if known else "needs_review",
+        data={"name": name},
+    )
     return unit
 
 
@@ -132,7 +165,11 @@ class UnitListing:
 
 
 async def list_units(uow: UnitOfWork) -> list[UnitListing]:
-    alias_rows = (await uow.session.execute(select(col(UnitAlias.unit_id), col(UnitAlias.alias)).order_by(col(UnitAlias.id)))).all()
+    alias_rows = (
+        await uow.session.execute(
+            select(col(UnitAlias.unit_id), col(UnitAlias.alias)).order_by(col(UnitAlias.id))
+        )
+    ).all()
     aliases: dict[int, list[str]] = {}
     for unit_id, alias in alias_rows:
         aliases.setdefault(unit_id, []).append(alias)
@@ -147,8 +184,13 @@ async def list_units(uow: UnitOfWork) -> list[UnitListing]:
     units = (await uow.session.scalars(select(Unit).order_by(col(Unit.id)))).all()
     return [
         UnitListing(
-            id=u.id or 0, name=u.name, kind=u.kind, known=u.known, aliases=aliases.get(u.id or 0, []),
-            assignments=counts.get(u.id, (0, 0))[0], open_assignments=int(counts.get(u.id, (0, 0))[1]),
+            id=u.id or 0,
+            name=u.name,
+            kind=u.kind,
+            known=u.known,
+            aliases=aliases.get(u.id or 0, []),
+            assignments=counts.get(u.id, (0, 0))[0],
+            open_assignments=int(counts.get(u.id, (0, 0))[1]),
         )
         for u in units
     ]

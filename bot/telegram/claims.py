@@ -79,8 +79,15 @@ class Claim:
 
 
 class Claims:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], gate: WriteGate, clock: Clock,
-                 limits: Limits, pace: PaceClock, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gate: WriteGate,
+        clock: Clock,
+        limits: Limits,
+        pace: PaceClock,
+        owner: str | None = None,
+    ) -> None:
         self.sessions = sessions
         self.gate = gate
         self.clock = clock
@@ -102,10 +109,15 @@ class Claims:
 
     def claimable(self) -> ColumnElement[bool]:
         now = self.clock.now()
-        return (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now) & or_(
-            OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+        return (
+            (OutboxMessage.state == "pending")
+            & (OutboxMessage.next_attempt_at <= now)
+            & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+        )
 
-    async def claim(self, *, room: int, skip: set[int], batch: int = 200, reslot: frozenset[int] = frozenset()) -> Claim:
+    async def claim(
+        self, *, room: int, skip: set[int], batch: int = 200, reslot: frozenset[int] = frozenset()
+    ) -> Claim:
         """Claims what may start within the next `horizon` seconds, at most `room` rows.
 
         `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows."""
@@ -122,14 +134,22 @@ class Claims:
             def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
                 # Each chat's oldest pending message of the class, claimed or not: while another
                 # instance holds a chat's head, the rest of that chat waits, so its order holds.
-                heads = (select(func.min(OutboxMessage.id)).where(OutboxMessage.state == "pending", kind)
-                         .group_by(OutboxMessage.chat_id))
+                heads = (
+                    select(func.min(OutboxMessage.id))
+                    .where(OutboxMessage.state == "pending", kind)
+                    .group_by(OutboxMessage.chat_id)
+                )
                 mine = OutboxMessage.id.in_(reslot) if reslot else None
-                return (select(OutboxMessage.id, OutboxMessage.chat_id)
-                        .where(OutboxMessage.id.in_(heads),
-                               self.claimable() if mine is None else or_(self.claimable(), mine))
-                        .order_by(OutboxMessage.id).limit(batch)
-                        .with_for_update(skip_locked=True, of=OutboxMessage))
+                return (
+                    select(OutboxMessage.id, OutboxMessage.chat_id)
+                    .where(
+                        OutboxMessage.id.in_(heads),
+                        self.claimable() if mine is None else or_(self.claimable(), mine),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True, of=OutboxMessage)
+                )
 
             # Read apart, so neither class can fill the batch.
             answers = [r for r in (await session.execute(due(is_answer))).all() if r[0] not in skip]
@@ -138,11 +158,17 @@ class Claims:
                 return Claim([])
             chats = {r[1] for r in answers} | {r[1] for r in scheduled}
             recent: dict[int, list[float]] = {}
-            for chat_id, slot_at in (await session.execute(
+            for chat_id, slot_at in (
+                await session.execute(
                     select(OutboxMessage.chat_id, OutboxMessage.slot_at)
-                    .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.slot_at > t - self.group_window,
-                           OutboxMessage.id.not_in(reslot))  # a missed slot was not used
-                    .order_by(OutboxMessage.slot_at))).all():
+                    .where(
+                        OutboxMessage.chat_id.in_(chats),
+                        OutboxMessage.slot_at > t - self.group_window,
+                        OutboxMessage.id.not_in(reslot),
+                    )  # a missed slot was not used
+                    .order_by(OutboxMessage.slot_at)
+                )
+            ).all():
                 recent.setdefault(chat_id, []).append(slot_at)
             # Read after the lock and the reads: no slot is handed out that has passed by the time
             # this claim commits and its sends are started.
@@ -170,18 +196,30 @@ class Claims:
             if not chosen:
                 return Claim([], ready_at=ready_at)
             lease = now + timedelta(seconds=self.limits.lease_seconds)
-            await session.execute(update(OutboxMessage), [
-                {"id": row_id, "claimed_by": self.owner, "lease_until": lease, "slot_at": slot}
-                for row_id, slot, _ in chosen])
+            await session.execute(
+                update(OutboxMessage),
+                [
+                    {"id": row_id, "claimed_by": self.owner, "lease_until": lease, "slot_at": slot}
+                    for row_id, slot, _ in chosen
+                ],
+            )
             pace.next_slot = cursor
-            rows = {m.id: m for m in (await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_([c[0] for c in chosen])))).all()}
+            rows = {
+                m.id: m
+                for m in (
+                    await session.scalars(
+                        select(OutboxMessage).where(OutboxMessage.id.in_([c[0] for c in chosen]))
+                    )
+                ).all()
+            }
             for message in rows.values():
                 session.expunge(message)
         # How long from handing out slots to the sends being ready: the next claim's first slot
         # is that far ahead, so a loaded machine does not miss it.
         self._lags.append(self.pace.now() - t)
-        return Claim([Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows])
+        return Claim(
+            [Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows]
+        )
 
     async def _lock_pace(self, session: AsyncSession) -> SendPace:
         """Takes the pace row for the rest of the transaction: claims from every instance take turns.
@@ -190,7 +228,9 @@ class Claims:
         SQLite (whose driver starts the transaction at the first write) it takes the database's
         write lock before anything is read, so two processes on one file cannot claim a row twice.
         """
-        await session.execute(update(SendPace).where(SendPace.id == PACE_ROW).values(next_slot=SendPace.next_slot))
+        await session.execute(
+            update(SendPace).where(SendPace.id == PACE_ROW).values(next_slot=SendPace.next_slot)
+        )
         pace = await session.get(SendPace, PACE_ROW, populate_existing=True)
         if pace is None:
             pace = SendPace(id=PACE_ROW)
@@ -216,8 +256,12 @@ class Claims:
             slots.popleft()
         return len(slots) < self._answer_budget
 
-    def _merge_fairly(self, answers: Sequence[Row[tuple[int, int]]], scheduled: Sequence[Row[tuple[int, int]]],
-                      at: list[float]) -> Iterator[tuple[int, int, bool]]:
+    def _merge_fairly(
+        self,
+        answers: Sequence[Row[tuple[int, int]]],
+        scheduled: Sequence[Row[tuple[int, int]]],
+        at: list[float],
+    ) -> Iterator[tuple[int, int, bool]]:
         """Answers first while they keep within their share of the last second's slots; then
         scheduled rows get their turn. Lazily evaluated: the share is asked as each row is chosen."""
         a = s = 0
@@ -241,7 +285,9 @@ class Claims:
     async def _read_pause(self) -> float:
         at = self.pace.now()
         async with self.sessions() as session:
-            until = (await session.scalar(select(SendPace.paused_until).where(SendPace.id == PACE_ROW))) or 0.0
+            until = (
+                await session.scalar(select(SendPace.paused_until).where(SendPace.id == PACE_ROW))
+            ) or 0.0
         # A pause only ever grows: one this instance has just set may not be written yet.
         until = max(until, self.known_pause())
         self._pause_seen = (at, until)

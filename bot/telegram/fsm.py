@@ -23,8 +23,13 @@ class SqlStorage(BaseStorage):
     (or roll back) with the update that made it. Unbound, each call is its own short transaction.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 gate: WriteGate, session: AsyncSession | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        gate: WriteGate,
+        session: AsyncSession | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.gate = gate  # required, as for the sender: its writes take turns with everyone's
@@ -62,6 +67,7 @@ class SqlStorage(BaseStorage):
             return await self.session.get(FsmState, self._key(key))
         async with self.sessions() as session:
             return await session.get(FsmState, self._key(key))
+
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 

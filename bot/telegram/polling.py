@@ -121,9 +121,16 @@ Store = Callable[[dict[str, Any]], Awaitable[None]]
 class UpdateHandler:
     """Handles one update: feed it, retry what fails, park what still fails, tell the user once."""
 
-    def __init__(self, feed: Feed, dead_letters: DeadLetterFile, *, store: Store | None = None,
-                 policy: RetryPolicy | None = None, on_failure: OnFailure | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        feed: Feed,
+        dead_letters: DeadLetterFile,
+        *,
+        store: Store | None = None,
+        policy: RetryPolicy | None = None,
+        on_failure: OnFailure | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         """`store`: parks a record in the database (the dead-letter table); the file is for when
         that fails too."""
         self.feed = feed
@@ -169,8 +176,14 @@ class UpdateHandler:
                 return None
             except Exception as exc:
                 error = exc
-                log.warning("update %s failed (try %d of %d): %s: %s", update.update_id, n + 1, tries,
-                            type(exc).__name__, exc)
+                log.warning(
+                    "update %s failed (try %d of %d): %s: %s",
+                    update.update_id,
+                    n + 1,
+                    tries,
+                    type(exc).__name__,
+                    exc,
+                )
         return error
 
     async def park(self, update: Any, error: BaseException | None) -> bool:
@@ -181,13 +194,22 @@ class UpdateHandler:
                 log.error("update %s could not be handled; parked in the database", update.update_id)
                 return True
             except Exception as exc:
-                log.warning("update %s could not be parked in the database (%s: %s); trying %s",
-                            update.update_id, type(exc).__name__, exc, self.dead_letters.path)
+                log.warning(
+                    "update %s could not be parked in the database (%s: %s); trying %s",
+                    update.update_id,
+                    type(exc).__name__,
+                    exc,
+                    self.dead_letters.path,
+                )
         try:
             self.dead_letters.append(record)
         except OSError as exc:
-            log.error("update %s could not be parked in %s (%s); Telegram keeps it", update.update_id,
-                      self.dead_letters.path, exc)
+            log.error(
+                "update %s could not be parked in %s (%s); Telegram keeps it",
+                update.update_id,
+                self.dead_letters.path,
+                exc,
+            )
             return False
         log.error("update %s could not be handled; parked in %s", update.update_id, self.dead_letters.path)
         return True
@@ -205,8 +227,9 @@ class Replay:
         return len(self.handled) + len(self.still_parked)
 
 
-async def replay(handler: UpdateHandler, load: Callable[[dict[str, Any]], Any],
-                 records: Sequence[dict[str, Any]]) -> Replay:
+async def replay(
+    handler: UpdateHandler, load: Callable[[dict[str, Any]], Any], records: Sequence[dict[str, Any]]
+) -> Replay:
     """Feeds parked updates once more, in their order (one try each: they had their retries)."""
     done: list[dict[str, Any]] = []
     left: list[dict[str, Any]] = []
@@ -235,9 +258,16 @@ class Poller:
     it (handled or parked). An update it could do neither with stops the batch; after a pause it is
     fetched again."""
 
-    def __init__(self, bot: Any, handler: UpdateHandler, *, allowed_updates: list[str] | None = None,
-                 timeout: int = POLL_TIMEOUT, backoff: BackoffConfig = NETWORK_BACKOFF,
-                 after_batch: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Any,
+        handler: UpdateHandler,
+        *,
+        allowed_updates: list[str] | None = None,
+        timeout: int = POLL_TIMEOUT,
+        backoff: BackoffConfig = NETWORK_BACKOFF,
+        after_batch: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.bot = bot
         self.handler = handler
         self.allowed_updates = allowed_updates
@@ -257,15 +287,22 @@ class Poller:
         failed = False
         while not self._stop.is_set():
             try:
-                updates = await self._until_stopped(self.bot.get_updates(
-                    offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates,
-                    request_timeout=self.timeout + 30))
+                updates = await self._until_stopped(
+                    self.bot.get_updates(
+                        offset=self.offset,
+                        timeout=self.timeout,
+                        allowed_updates=self.allowed_updates,
+                        request_timeout=self.timeout + 30,
+                    )
+                )
             except _Stopped:
                 return
             except Exception as exc:
                 failed = True
                 delay = next(network)
-                log.error("getUpdates failed (%s: %s); trying again in %.1f s", type(exc).__name__, exc, delay)
+                log.error(
+                    "getUpdates failed (%s: %s); trying again in %.1f s", type(exc).__name__, exc, delay
+                )
                 await self._pause(delay)
                 continue
             if failed:

@@ -29,8 +29,16 @@ def dead_letters_for(settings: Settings) -> DeadLetterFile:
 
 
 class Recovery:
-    def __init__(self, app: App, bot: Bot, dispatcher: Dispatcher, settings: Settings, *,
-                 wake: Callable[[], None] | None = None, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        settings: Settings,
+        *,
+        wake: Callable[[], None] | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         from handlers.errors import apologise
 
         self.app = app
@@ -48,8 +56,13 @@ class Recovery:
             await apologise(app, bot, update, saved=saved)
 
         spread = settings.update_retry_seconds
-        self.handler = UpdateHandler(feed, dead_letters_for(settings), store=store, on_failure=on_failure,
-                                     policy=policy or RetryPolicy(delays=(spread * 0.3, spread * 0.7)))
+        self.handler = UpdateHandler(
+            feed,
+            dead_letters_for(settings),
+            store=store,
+            on_failure=on_failure,
+            policy=policy or RetryPolicy(delays=(spread * 0.3, spread * 0.7)),
+        )
         self._parked_seen = 0
 
     def _load(self, data: dict[str, Any]) -> Update:
@@ -79,14 +92,18 @@ class Recovery:
                     if "row_id" not in record:
                         await parked.store(uow, record)
                 await uow.session.flush()
-                await parked.mark(uow, handled=handled_rows, announced=[r["row_id"] for r in told if "row_id" in r])
+                await parked.mark(
+                    uow, handled=handled_rows, announced=[r["row_id"] for r in told if "row_id" in r]
+                )
                 if told:
                     left = sum(1 for r in result.still_parked if not r.get("announced"))
-                    await parked.notify_coordinators(uow, parked=told, handled=len(told) - left, left=left,
-                                                     where=TABLE)
+                    await parked.notify_coordinators(
+                        uow, parked=told, handled=len(told) - left, left=left, where=TABLE
+                    )
                 # The newly stored ones are announced with this notice.
                 await parked.mark_announced_by_update(
-                    uow, [r["update_id"] for r in result.still_parked if "row_id" not in r])
+                    uow, [r["update_id"] for r in result.still_parked if "row_id" not in r]
+                )
         except Exception:
             log.exception("the parked updates could not be recorded; the file keeps them")
             if result.handled and from_file:

@@ -18,9 +18,32 @@ from config.settings import Settings
 log = logging.getLogger("duban")
 
 # The menu's order; each description is the i18n key `cmd.<command>` in the menu's language.
-MENU = ("start", "help", "tasks", "task", "policies", "new", "import", "fix", "due", "board", "dispatch",
-        "measure", "unit", "overdue", "remind", "extend", "close", "reopen", "units", "invite", "followups",
-        "summary", "export", "lang")
+MENU = (
+    "start",
+    "help",
+    "tasks",
+    "task",
+    "policies",
+    "new",
+    "import",
+    "fix",
+    "due",
+    "board",
+    "dispatch",
+    "measure",
+    "unit",
+    "overdue",
+    "remind",
+    "extend",
+    "close",
+    "reopen",
+    "units",
+    "invite",
+    "followups",
+    "summary",
+    "export",
+    "lang",
+)
 
 
 def menu(lang: str) -> list[tuple[str, str]]:
@@ -31,7 +54,9 @@ async def set_commands(bot) -> None:
     from aiogram.types import BotCommand
 
     await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in menu("zh")])
-    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in menu("en")], language_code="en")
+    await bot.set_my_commands(
+        [BotCommand(command=c, description=d) for c, d in menu("en")], language_code="en"
+    )
 
 
 async def run_bot(settings: Settings) -> int:
@@ -45,16 +70,30 @@ async def run_bot(settings: Settings) -> int:
     await app.load_holiday_notices()
     bot = make_bot(token, settings.telegram_api_base)
     transport = AiogramTransport(bot)
-    sender = OutboxSender(app.sessions, transport, app.clock, Limits(
-        global_per_sec=settings.rate_global_per_sec, per_chat_per_sec=settings.rate_per_chat_per_sec,
-        per_group_per_min=settings.rate_per_group_per_min), gate=app.gate)
+    sender = OutboxSender(
+        app.sessions,
+        transport,
+        app.clock,
+        Limits(
+            global_per_sec=settings.rate_global_per_sec,
+            per_chat_per_sec=settings.rate_per_chat_per_sec,
+            per_group_per_min=settings.rate_per_group_per_min,
+        ),
+        gate=app.gate,
+    )
     inflight = InFlight()
     from bot.jobs import Jobs, start_scheduler
 
     jobs = Jobs(app, wake_sender=sender.wake)
     # Failed updates reach the polling loop, which retries, parks and then apologises.
-    dispatcher = build_dispatcher(app, storage=SqlStorage(app.sessions, app.clock, gate=app.gate), sender=sender,
-                                  inflight=inflight, errors_handled=False, jobs=jobs)
+    dispatcher = build_dispatcher(
+        app,
+        storage=SqlStorage(app.sessions, app.clock, gate=app.gate),
+        sender=sender,
+        inflight=inflight,
+        errors_handled=False,
+        jobs=jobs,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -76,17 +115,30 @@ async def run_bot(settings: Settings) -> int:
             from bot.telegram.webhook import serve_webhook
 
             # Each update takes polling's step (retry, park, apologise) before it is answered.
-            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings, app.sessions, stop_updates,
-                                                        recovery.handler, after_update=recovery.after_batch),
-                                          name="webhook")
+            polling = asyncio.create_task(
+                serve_webhook(
+                    dispatcher,
+                    bot,
+                    settings,
+                    app.sessions,
+                    stop_updates,
+                    recovery.handler,
+                    after_update=recovery.after_batch,
+                ),
+                name="webhook",
+            )
         else:
             # Telegram refuses getUpdates while a webhook is set: a bot moved back from webhook
             # mode polls again (the updates queued meanwhile are kept).
             await bot.delete_webhook(drop_pending_updates=False)
             # One update at a time, and the offset moves only past updates handled and committed or
             # parked (bot/telegram/polling.py); aiogram's start_polling confirms failed updates too.
-            poller = Poller(bot, recovery.handler, allowed_updates=dispatcher.resolve_used_update_types(),
-                            after_batch=recovery.after_batch)
+            poller = Poller(
+                bot,
+                recovery.handler,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+                after_batch=recovery.after_batch,
+            )
             polling = asyncio.create_task(poller.run(), name="polling")
         # Updates flow first; the menu and the clock follow without holding them up.
         commands = asyncio.create_task(set_commands(bot), name="set-commands")

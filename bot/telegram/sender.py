@@ -110,9 +110,18 @@ PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot i
 
 
 class OutboxSender:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport, clock: Clock,
-                 limits: Limits | None = None, poll_interval: float = 1.0, *, gate: WriteGate,
-                 pace: PaceClock | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        transport: Transport,
+        clock: Clock,
+        limits: Limits | None = None,
+        poll_interval: float = 1.0,
+        *,
+        gate: WriteGate,
+        pace: PaceClock | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.sessions = sessions
         # Required: a sender writing outside the app's gate would contend with it for SQLite's lock.
         self.gate = gate
@@ -135,8 +144,15 @@ class OutboxSender:
         self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
         self._writer: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.stats = {"sent": 0, "retry_after": 0, "temporary": 0, "forbidden": 0, "bad_request": 0,
-                      "as_plain_text": 0, "slots_given_back": 0}
+        self.stats = {
+            "sent": 0,
+            "retry_after": 0,
+            "temporary": 0,
+            "forbidden": 0,
+            "bad_request": 0,
+            "as_plain_text": 0,
+            "slots_given_back": 0,
+        }
 
     def wake(self) -> None:
         """Called after a commit that queued messages."""
@@ -181,8 +197,9 @@ class OutboxSender:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return True
         try:
-            claim = await self.claims.claim(room=room, skip=self._mine - self._reslot, batch=batch,
-                                            reslot=frozenset(self._reslot))
+            claim = await self.claims.claim(
+                room=room, skip=self._mine - self._reslot, batch=batch, reslot=frozenset(self._reslot)
+            )
         except IntegrityError:
             # Another instance created the pace row at the same moment; it is there now.
             return True
@@ -228,7 +245,9 @@ class OutboxSender:
         if self._reslot:
             return True
         async with self.sessions() as session:
-            return (await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))) is not None
+            return (
+                await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))
+            ) is not None
 
     async def _deliver(self, claimed: Claimed) -> None:
         message = claimed.message
@@ -240,8 +259,11 @@ class OutboxSender:
             # A 429 seen by any instance since this slot was handed out voids it.
             paused = await self.claims.paused_until() > claimed.slot
             await self.pace.sleep(claimed.slot - self.pace.now())
-            if (paused or self.claims.known_pause() > claimed.slot
-                    or self.pace.now() - claimed.slot > self.limits.late_start):
+            if (
+                paused
+                or self.claims.known_pause() > claimed.slot
+                or self.pace.now() - claimed.slot > self.limits.late_start
+            ):
                 self.stats["slots_given_back"] += 1
                 released = False
                 self._reslot.add(row_id)
@@ -301,12 +323,26 @@ class OutboxSender:
                     # Its slot went unused: the chat's pacing must not count it.
                     rows.append({"id": message.id, "slot_at": None, **RELEASED})
                     continue
-                rows.append({"id": message.id, "state": "sent", "sent_at": now, "telegram_message_id": telegram_id,
-                             "attempts": message.attempts + 1, **RELEASED})
+                rows.append(
+                    {
+                        "id": message.id,
+                        "state": "sent",
+                        "sent_at": now,
+                        "telegram_message_id": telegram_id,
+                        "attempts": message.attempts + 1,
+                        **RELEASED,
+                    }
+                )
                 if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
-                    copies.append(TaskMessage(chat_id=message.chat_id, message_id=telegram_id,
-                                              assignment_id=message.assignment_id, purpose=message.purpose,
-                                              created_at=now))
+                    copies.append(
+                        TaskMessage(
+                            chat_id=message.chat_id,
+                            message_id=telegram_id,
+                            assignment_id=message.assignment_id,
+                            purpose=message.purpose,
+                            created_at=now,
+                        )
+                    )
             try:
                 async with self.gate(), self.sessions() as session, session.begin():
                     await session.execute(update(OutboxMessage), rows)
@@ -320,12 +356,17 @@ class OutboxSender:
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
         now = self.clock.now()
-        values: dict[str, object] = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error[:500],
-                                     **RELEASED}
+        values: dict[str, object] = {
+            "next_attempt_at": now + timedelta(seconds=delay),
+            "last_error": error[:500],
+            **RELEASED,
+        }
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values))
+            await session.execute(
+                update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
+            )
 
     async def _unexpected(self, row_id: int, exc: Exception) -> None:
         """Counted and retried with backoff; after MAX_UNEXPECTED tries the row is given up as dead,
@@ -342,7 +383,8 @@ class OutboxSender:
                 await self._report_undeliverable(session, row, row.last_error)
             else:
                 row.next_attempt_at = self.clock.now() + timedelta(
-                    seconds=min(self.limits.max_backoff, 2.0 ** row.attempts))
+                    seconds=min(self.limits.max_backoff, 2.0**row.attempts)
+                )
 
     async def _migrate(self, old_chat_id: int, new_chat_id: int) -> None:
         """Moves a department group that became a supergroup to its new chat id, then retries."""
@@ -350,13 +392,23 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             # Old messages stay behind in the old group, so TaskMessage rows keep the old id.
             for table in (Contact, OutboxMessage):
-                await session.execute(update(table).where(col(table.chat_id) == old_chat_id)
-                                      .values(chat_id=new_chat_id))
-            await session.execute(update(OutboxMessage).where(
-                OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
-                .values(**RELEASED))
-            events.add(session, at=now, actor="system:sender", kind="chat.migrated", entity="chat",
-                       entity_id=None, data={"from": old_chat_id, "to": new_chat_id})
+                await session.execute(
+                    update(table).where(col(table.chat_id) == old_chat_id).values(chat_id=new_chat_id)
+                )
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
+                .values(**RELEASED)
+            )
+            events.add(
+                session,
+                at=now,
+                actor="system:sender",
+                kind="chat.migrated",
+                entity="chat",
+                entity_id=None,
+                data={"from": old_chat_id, "to": new_chat_id},
+            )
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
     async def _as_plain_text(self, message: OutboxMessage, error: str) -> None:
@@ -365,20 +417,47 @@ class OutboxSender:
         self.stats["as_plain_text"] += 1
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(
-                text=strip_html(message.text), parse_mode=None, next_attempt_at=now, last_error=error[:500],
-                attempts=OutboxMessage.attempts + 1, **RELEASED))
-            events.add(session, at=now, actor="system:sender", kind="outbox.plain_text", entity="outbox",
-                       entity_id=message.id, reason=error[:500])
+            await session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == message.id)
+                .values(
+                    text=strip_html(message.text),
+                    parse_mode=None,
+                    next_attempt_at=now,
+                    last_error=error[:500],
+                    attempts=OutboxMessage.attempts + 1,
+                    **RELEASED,
+                )
+            )
+            events.add(
+                session,
+                at=now,
+                actor="system:sender",
+                kind="outbox.plain_text",
+                entity="outbox",
+                entity_id=message.id,
+                reason=error[:500],
+            )
         log.warning("outbox message %s refused as HTML, retried as plain text: %s", message.id, error)
 
     async def _dead(self, row_id: int, error: str, message: OutboxMessage) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
-            events.add(session, at=now, actor="system:sender", kind="outbox.dead", entity="outbox",
-                       entity_id=row_id, to_state="dead", reason=error[:500])
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED)
+            )
+            events.add(
+                session,
+                at=now,
+                actor="system:sender",
+                kind="outbox.dead",
+                entity="outbox",
+                entity_id=row_id,
+                to_state="dead",
+                reason=error[:500],
+            )
             await self._report_undeliverable(session, message, error)
         log.warning("outbox message %s refused by Telegram: %s", row_id, error)
 
@@ -388,36 +467,77 @@ class OutboxSender:
         if message.purpose in (UNDELIVERABLE_PURPOSE, "card_edit"):
             return  # an edit of a card that is gone, or of a notice about a failed notice
         now = self.clock.now()
-        contacts = (await session.scalars(select(Contact).where(col(Contact.chat_id) == message.chat_id)
-                                          .order_by(col(Contact.id)))).all()
-        whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(message.chat_id)
+        contacts = (
+            await session.scalars(
+                select(Contact).where(col(Contact.chat_id) == message.chat_id).order_by(col(Contact.id))
+            )
+        ).all()
+        whom = "、".join(dict.fromkeys(c.display_name or str(c.chat_id) for c in contacts)) or str(
+            message.chat_id
+        )
         excerpt = clip(" ".join(strip_html(message.text or message.file_name or "").split()), EXCERPT_CHARS)
         for coordinator in await coordinator_contacts(session):
             lang = coordinator.language
-            task = (t(lang, "undeliverable_notice.task", aid=message.assignment_id)
-                    if message.assignment_id is not None else "")
-            outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose=UNDELIVERABLE_PURPOSE,
-                           text=t(lang, "undeliverable_notice", whom=html.escape(whom, quote=False), task=task,
-                                  error=html.escape(clip(error, EXCERPT_CHARS), quote=False),
-                                  excerpt=html.escape(excerpt, quote=False)))
+            task = (
+                t(lang, "undeliverable_notice.task", aid=message.assignment_id)
+                if message.assignment_id is not None
+                else ""
+            )
+            outbox.enqueue(
+                session,
+                chat_id=coordinator.chat_id,
+                now=now,
+                purpose=UNDELIVERABLE_PURPOSE,
+                text=t(
+                    lang,
+                    "undeliverable_notice",
+                    whom=html.escape(whom, quote=False),
+                    task=task,
+                    error=html.escape(clip(error, EXCERPT_CHARS), quote=False),
+                    excerpt=html.escape(excerpt, quote=False),
+                ),
+            )
 
     async def _forbidden(self, row_id: int, chat_id: int, error: str) -> None:
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED))
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(
+                    state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED
+                )
+            )
             # Later messages to the same chat would fail the same way: park them too.
-            await session.execute(update(OutboxMessage).where(
-                OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending").values(
-                state="failed", last_error="chat unreachable (403)", **RELEASED))
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending")
+                .values(state="failed", last_error="chat unreachable (403)", **RELEASED)
+            )
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
             # resume when they write again (bot.services.paused) and are offered what they missed.
-            contacts = (await session.scalars(select(Contact).where(
-                col(Contact.chat_id) == chat_id, col(Contact.active).is_(True), col(Contact.paused_at).is_(None)))).all()
+            contacts = (
+                await session.scalars(
+                    select(Contact).where(
+                        col(Contact.chat_id) == chat_id,
+                        col(Contact.active).is_(True),
+                        col(Contact.paused_at).is_(None),
+                    )
+                )
+            ).all()
             for contact in contacts:
                 contact.paused_at = now
-                events.add(session, at=now, actor="system:sender", kind="contact.paused", entity="contact",
-                           entity_id=contact.id, from_state="active", to_state="paused", reason=error[:200])
+                events.add(
+                    session,
+                    at=now,
+                    actor="system:sender",
+                    kind="contact.paused",
+                    entity="contact",
+                    entity_id=contact.id,
+                    from_state="active",
+                    to_state="paused",
+                    reason=error[:200],
+                )
             if contacts:
                 names = "、".join(c.display_name or str(c.chat_id) for c in contacts)
                 from models import Unit
@@ -426,7 +546,15 @@ class OutboxSender:
                 for coordinator in await coordinator_contacts(session):
                     if coordinator.chat_id == chat_id:
                         continue
-                    outbox.enqueue(session, chat_id=coordinator.chat_id, now=now, purpose="blocked_notice",
-                                   text=t(coordinator.language, "blocked_notice",
-                                          unit=html.escape(unit.name if unit else "—", quote=False),
-                                          name=html.escape(names, quote=False)))
+                    outbox.enqueue(
+                        session,
+                        chat_id=coordinator.chat_id,
+                        now=now,
+                        purpose="blocked_notice",
+                        text=t(
+                            coordinator.language,
+                            "blocked_notice",
+                            unit=html.escape(unit.name if unit else "—", quote=False),
+                            name=html.escape(names, quote=False),
+                        ),
+                    )

@@ -29,8 +29,11 @@ from models import OutboxMessage
 
 def make_bot(token: str, api_base: str | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
-    return Bot(token=token, session=session, default=DefaultBotProperties(
-        link_preview=LinkPreviewOptions(is_disabled=True)))
+    return Bot(
+        token=token,
+        session=session,
+        default=DefaultBotProperties(link_preview=LinkPreviewOptions(is_disabled=True)),
+    )
 
 
 class AiogramTransport:
@@ -41,23 +44,39 @@ class AiogramTransport:
 
     async def send(self, message: OutboxMessage) -> int:
         markup = InlineKeyboardMarkup.model_validate(message.reply_markup) if message.reply_markup else None
-        reply = (ReplyParameters(message_id=message.reply_to_message_id, allow_sending_without_reply=True)
-                 if message.reply_to_message_id else None)
+        reply = (
+            ReplyParameters(message_id=message.reply_to_message_id, allow_sending_without_reply=True)
+            if message.reply_to_message_id
+            else None
+        )
         try:
             if message.method == "sendMessage":
-                sent = await self.bot.send_message(message.chat_id, sealed.for_sending(message.text) or "",
-                                                   parse_mode=message.parse_mode, reply_markup=markup,
-                                                   reply_parameters=reply)
+                sent = await self.bot.send_message(
+                    message.chat_id,
+                    sealed.for_sending(message.text) or "",
+                    parse_mode=message.parse_mode,
+                    reply_markup=markup,
+                    reply_parameters=reply,
+                )
             elif message.method == "editMessageText":
                 edited = await self.bot.edit_message_text(
-                    sealed.for_sending(message.text), chat_id=message.chat_id,
-                    message_id=message.edits_message_id or 0, parse_mode=message.parse_mode, reply_markup=markup)
+                    sealed.for_sending(message.text),
+                    chat_id=message.chat_id,
+                    message_id=message.edits_message_id or 0,
+                    parse_mode=message.parse_mode,
+                    reply_markup=markup,
+                )
                 sealed.delivered(message.text)
                 return edited.message_id if not isinstance(edited, bool) else message.edits_message_id or 0
             elif message.telegram_file_id is not None:
-                send = {"sendDocument": self.bot.send_document, "sendPhoto": self.bot.send_photo,
-                        "sendVideo": self.bot.send_video, "sendVoice": self.bot.send_voice,
-                        "sendAudio": self.bot.send_audio, "sendAnimation": self.bot.send_animation}.get(message.method)
+                send = {
+                    "sendDocument": self.bot.send_document,
+                    "sendPhoto": self.bot.send_photo,
+                    "sendVideo": self.bot.send_video,
+                    "sendVoice": self.bot.send_voice,
+                    "sendAudio": self.bot.send_audio,
+                    "sendAnimation": self.bot.send_animation,
+                }.get(message.method)
                 if message.method == "sendVideoNote":
                     sent = await self.bot.send_video_note(message.chat_id, message.telegram_file_id)
                 elif send is None:
@@ -65,16 +84,26 @@ class AiogramTransport:
                 else:
                     # The bound methods differ in their file parameter's name, so the dict's value type is object;
                     # each takes the chat and the file first.
-                    sent = await send(message.chat_id, message.telegram_file_id,  # type: ignore[operator]
-                                      caption=message.text or None, parse_mode=message.parse_mode)
+                    sent = await send(
+                        message.chat_id,
+                        message.telegram_file_id,  # type: ignore[operator]
+                        caption=message.text or None,
+                        parse_mode=message.parse_mode,
+                    )
             elif message.method == "sendDocument":
                 sent = await self.bot.send_document(
-                    message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),
-                    caption=message.text or None, parse_mode=message.parse_mode)
+                    message.chat_id,
+                    BufferedInputFile(message.file_bytes or b"", message.file_name or "file"),
+                    caption=message.text or None,
+                    parse_mode=message.parse_mode,
+                )
             elif message.method == "sendPhoto":
                 sent = await self.bot.send_photo(
-                    message.chat_id, BufferedInputFile(message.file_bytes or b"", message.file_name or "photo.png"),
-                    caption=message.text or None, parse_mode=message.parse_mode)
+                    message.chat_id,
+                    BufferedInputFile(message.file_bytes or b"", message.file_name or "photo.png"),
+                    caption=message.text or None,
+                    parse_mode=message.parse_mode,
+                )
             else:
                 raise BadRequest(f"unknown method {message.method}")
         except TelegramRetryAfter as exc:

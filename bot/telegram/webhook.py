@@ -26,8 +26,13 @@ log = logging.getLogger("duban")
 HEALTH_TIMEOUT = 5.0
 
 
-def _request_handler(bot: Any, dispatcher: Any, handler: UpdateHandler, secret: str,
-                     after_update: Callable[[], Awaitable[None]] | None) -> Any:
+def _request_handler(
+    bot: Any,
+    dispatcher: Any,
+    handler: UpdateHandler,
+    secret: str,
+    after_update: Callable[[], Awaitable[None]] | None,
+) -> Any:
     from aiogram.types import Update
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
@@ -38,8 +43,9 @@ def _request_handler(bot: Any, dispatcher: Any, handler: UpdateHandler, secret: 
             if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
                 return web.Response(body="Unauthorized", status=401)
             try:
-                update = Update.model_validate(await request.json(loads=bot.session.json_loads),
-                                               context={"bot": bot})
+                update = Update.model_validate(
+                    await request.json(loads=bot.session.json_loads), context={"bot": bot}
+                )
             except ValueError as exc:
                 # Not an update Telegram would send; delivering it again would not help.
                 log.warning("webhook request is not an update (%s); ignored", exc)
@@ -67,13 +73,19 @@ def _request_handler(bot: Any, dispatcher: Any, handler: UpdateHandler, secret: 
     return RequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret)
 
 
-def build_web_app(dispatcher: Any, bot: Any, settings: Settings,
-                  sessions: async_sessionmaker[AsyncSession], handler: UpdateHandler,
-                  after_update: Callable[[], Awaitable[None]] | None = None) -> web.Application:
+def build_web_app(
+    dispatcher: Any,
+    bot: Any,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    handler: UpdateHandler,
+    after_update: Callable[[], Awaitable[None]] | None = None,
+) -> web.Application:
     assert settings.webhook_secret is not None
     app = web.Application()
-    _request_handler(bot, dispatcher, handler, settings.webhook_secret.get_secret_value(),
-                     after_update).register(app, path=settings.webhook_path)
+    _request_handler(
+        bot, dispatcher, handler, settings.webhook_secret.get_secret_value(), after_update
+    ).register(app, path=settings.webhook_path)
 
     async def healthz(request: web.Request) -> web.Response:
         try:
@@ -87,17 +99,25 @@ def build_web_app(dispatcher: Any, bot: Any, settings: Settings,
     return app
 
 
-async def serve_webhook(dispatcher: Any, bot: Any, settings: Settings,
-                        sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event,
-                        handler: UpdateHandler,
-                        after_update: Callable[[], Awaitable[None]] | None = None) -> None:
+async def serve_webhook(
+    dispatcher: Any,
+    bot: Any,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    handler: UpdateHandler,
+    after_update: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Listens, registers the webhook, serves until `stop` is set, then stops taking requests and
     lets those in progress finish (their handlers commit) before returning."""
     from aiogram.types import FSInputFile
 
     assert settings.webhook_url and settings.webhook_secret is not None
-    runner = web.AppRunner(build_web_app(dispatcher, bot, settings, sessions, handler, after_update),
-                           access_log=None, shutdown_timeout=30.0)
+    runner = web.AppRunner(
+        build_web_app(dispatcher, bot, settings, sessions, handler, after_update),
+        access_log=None,
+        shutdown_timeout=30.0,
+    )
     await runner.setup()
     try:
         host, port = settings.webhook_host_port()

@@ -22,7 +22,7 @@ def sqlite_file(database_url: str) -> Path | None:
         return None
     name = url.database
     if name.startswith("file:"):  # a URI filename (?uri=true)
-        name = name[len("file:"):].split("?", 1)[0]
+        name = name[len("file:") :].split("?", 1)[0]
     return Path(name).expanduser()
 
 
@@ -63,7 +63,9 @@ async def _check_server(url: URL) -> None:
             if url.get_backend_name() == "postgresql":
                 read_only = (await connection.execute(text("SHOW transaction_read_only"))).scalar()
                 if str(read_only).lower() == "on":
-                    raise NotWritable("the server takes read-only transactions only (transaction_read_only = on)")
+                    raise NotWritable(
+                        "the server takes read-only transactions only (transaction_read_only = on)"
+                    )
             for statement in PROBE:  # transactional DDL: rolled back, nothing is left
                 await connection.execute(text(statement))
             await connection.rollback()

@@ -37,16 +37,28 @@ def task_lines(lang: str, task: dict[str, Any], label: str, review: set[str]) ->
 
     co = list(dict.fromkeys([*task["co"], *task["local"]]))
     rhythm = t(lang, f"rhythm.{task['rhythm']}") if task["rhythm"] else t(lang, "import.none")
-    return t(lang, "import.task", label=label, text=esc(clip(task["text"], 160)), lead=unit_list(lang, mark(task["lead"])),
-             co=unit_list(lang, mark(co)), due=task["due"] or t(lang, "import.no_due"), rhythm=rhythm)
+    return t(
+        lang,
+        "import.task",
+        label=label,
+        text=esc(clip(task["text"], 160)),
+        lead=unit_list(lang, mark(task["lead"])),
+        co=unit_list(lang, mark(co)),
+        due=task["due"] or t(lang, "import.no_due"),
+        rhythm=rhythm,
+    )
 
 
-def preview_pages(lang: str, data: dict[str, Any], code: str | None = None) -> list[list[tuple[str | None, str]]]:
+def preview_pages(
+    lang: str, data: dict[str, Any], code: str | None = None
+) -> list[list[tuple[str | None, str]]]:
     """Pages of (task key or None, text block), each page under PAGE_CHARS."""
     review = set(review_units(data))
     blocks: list[tuple[str | None, str]] = []
     for m in data["measures"]:
-        blocks.append((None, t(lang, "import.measure", label=esc(m["label"]), title=esc(clip(m["title"], 80)))))
+        blocks.append(
+            (None, t(lang, "import.measure", label=esc(m["label"]), title=esc(clip(m["title"], 80))))
+        )
         for task in m["tasks"]:
             key = task_key(m["number"], task["seq"])
             blocks.append((key, task_lines(lang, task, draft_task_label(code, key), review)))
@@ -61,14 +73,29 @@ def preview_pages(lang: str, data: dict[str, Any], code: str | None = None) -> l
     return pages
 
 
-def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: ImportPreview, page: int,
-                   expires_at: datetime | None, tz: tzinfo) -> tuple[str, dict[str, Any]]:
+def render_preview(
+    lang: str,
+    draft_id: int,
+    data: dict[str, Any],
+    preview: ImportPreview,
+    page: int,
+    expires_at: datetime | None,
+    tz: tzinfo,
+) -> tuple[str, dict[str, Any]]:
     pages = preview_pages(lang, data, preview.code)
     page = max(0, min(page, len(pages) - 1))
     pol = data["policy"]
     tasks = sum(len(m["tasks"]) for m in data["measures"])
-    head = [t(lang, "import.header", title=esc(clip(pol["title"], 120)), doc=esc(pol["doc_number"] or "—"),
-              measures=len(data["measures"]), tasks=tasks)]
+    head = [
+        t(
+            lang,
+            "import.header",
+            title=esc(clip(pol["title"], 120)),
+            doc=esc(pol["doc_number"] or "—"),
+            measures=len(data["measures"]),
+            tasks=tasks,
+        )
+    ]
     no_due = [task_key(m["number"], x["seq"]) for m in data["measures"] for x in m["tasks"] if not x["due"]]
     if page == 0:
         if preview.same_document:
@@ -84,18 +111,33 @@ def render_preview(lang: str, draft_id: int, data: dict[str, Any], preview: Impo
         if no_due:
             head.append(t(lang, "import.no_due_warning", count=len(no_due)))
     body = "\n".join(text for _, text in pages[page])
-    footer = t(lang, "import.footer", page=page + 1, pages=len(pages),
-               expires=local_time(expires_at, tz) if expires_at else "—")
+    footer = t(
+        lang,
+        "import.footer",
+        page=page + 1,
+        pages=len(pages),
+        expires=local_time(expires_at, tz) if expires_at else "—",
+    )
     text = "\n".join(head) + "\n\n" + body + "\n\n" + footer
     rows: list[list[dict[str, str]]] = []
     keys = [key for key, _ in pages[page] if key is not None]
     for i in range(0, len(keys), TASK_BUTTONS_PER_ROW):
-        rows.append([cb.button(f"✏️{draft_task_label(preview.code, k)}", cb.pack(cb.IMPORT, "t", draft_id, k))
-                     for k in keys[i:i + TASK_BUTTONS_PER_ROW]])
+        rows.append(
+            [
+                cb.button(f"✏️{draft_task_label(preview.code, k)}", cb.pack(cb.IMPORT, "t", draft_id, k))
+                for k in keys[i : i + TASK_BUTTONS_PER_ROW]
+            ]
+        )
     if page == 0:
         for i, name in enumerate(review_units(data)[:8]):
-            rows.append([cb.button(t(lang, "import.btn.review", unit=clip(name, 20)),
-                                   cb.pack(cb.IMPORT, "u", draft_id, i))])
+            rows.append(
+                [
+                    cb.button(
+                        t(lang, "import.btn.review", unit=clip(name, 20)),
+                        cb.pack(cb.IMPORT, "u", draft_id, i),
+                    )
+                ]
+            )
     nav = []
     if page > 0:
         nav.append(cb.button(t(lang, "btn.prev"), cb.pack(cb.IMPORT, "pg", draft_id, page - 1)))
@@ -116,46 +158,65 @@ def correction_menu(lang: str, prefix: str, target: int, key: str, text: str) ->
 
     `prefix` is cb.IMPORT (a draft task: target = draft id, key = "2.1") or cb.FIX (a live task:
     target = task id, key unused)."""
+
     def b(field_name: str) -> dict[str, str]:
         return cb.button(t(lang, f"fix.btn.{field_name}"), cb.pack(prefix, field_name, target, key or 0))
 
     rows = [[b("lead"), b("co")], [b("text"), b("due"), b("rhythm")], [b("split"), b("merge"), b("drop")]]
     if prefix == cb.IMPORT:
         measure = key.partition(".")[0]
-        rows.append([cb.button(t(lang, "import.btn.due_measure", measure=measure),
-                               cb.pack(cb.IMPORT, "due", target, measure)),
-                     cb.button(t(lang, "import.btn.back"), cb.pack(cb.IMPORT, "pg", target, 0))])
+        rows.append(
+            [
+                cb.button(
+                    t(lang, "import.btn.due_measure", measure=measure),
+                    cb.pack(cb.IMPORT, "due", target, measure),
+                ),
+                cb.button(t(lang, "import.btn.back"), cb.pack(cb.IMPORT, "pg", target, 0)),
+            ]
+        )
     return text, cb.keyboard(rows)
 
 
 def rhythm_keyboard(lang: str, prefix: str, target: int, key: str) -> dict[str, Any]:
-    buttons = [cb.button(t(lang, f"rhythm.{r}"), cb.pack(prefix, "rv", target, f"{key}~{i}" if key else str(i)))
-               for i, r in enumerate(RHYTHMS)]
-    buttons.append(cb.button(t(lang, "import.none"), cb.pack(prefix, "rv", target, f"{key}~-" if key else "-")))
+    buttons = [
+        cb.button(t(lang, f"rhythm.{r}"), cb.pack(prefix, "rv", target, f"{key}~{i}" if key else str(i)))
+        for i, r in enumerate(RHYTHMS)
+    ]
+    buttons.append(
+        cb.button(t(lang, "import.none"), cb.pack(prefix, "rv", target, f"{key}~-" if key else "-"))
+    )
     return cb.keyboard([buttons[:3], buttons[3:6], buttons[6:]])
 
 
 def split_menu(lang: str, prefix: str, target: int, key: str, text: str) -> tuple[str, dict[str, Any]]:
     parts = sentences(text)
     lines = [t(lang, "fix.split.ask")] + [f"{i}. {esc(clip(s, 120))}" for i, s in enumerate(parts, start=1)]
-    buttons = [cb.button(t(lang, "fix.split.after", n=i), cb.pack(prefix, "sa", target, f"{key}~{i}" if key else str(i)))
-               for i in range(1, len(parts))][:12]
-    return "\n".join(lines), cb.keyboard([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+    buttons = [
+        cb.button(
+            t(lang, "fix.split.after", n=i), cb.pack(prefix, "sa", target, f"{key}~{i}" if key else str(i))
+        )
+        for i in range(1, len(parts))
+    ][:12]
+    return "\n".join(lines), cb.keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-def merge_menu(lang: str, prefix: str, target: int, key: str,
-               others: list[tuple[str, str]]) -> tuple[str, dict[str, Any]]:
+def merge_menu(
+    lang: str, prefix: str, target: int, key: str, others: list[tuple[str, str]]
+) -> tuple[str, dict[str, Any]]:
     """`others`: (payload arg, label) of the tasks of the same measure this one may absorb."""
     if not others:
         return t(lang, "fix.merge.none"), cb.keyboard([])
     buttons = [cb.button(label, cb.pack(prefix, "ma", target, arg)) for arg, label in others][:12]
-    return t(lang, "fix.merge.ask"), cb.keyboard([buttons[i:i + 4] for i in range(0, len(buttons), 4)])
+    return t(lang, "fix.merge.ask"), cb.keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
-def unit_choices(lang: str, prefix: str, target: int, picked: list[str],
-                 matches: list[tuple[int, str]]) -> tuple[str, dict[str, Any]]:
-    rows = [[cb.button(("✅ " if name in picked else "") + clip(name, 24), cb.pack(prefix, "pk", target, uid))]
-            for uid, name in matches[:8]]
+def unit_choices(
+    lang: str, prefix: str, target: int, picked: list[str], matches: list[tuple[int, str]]
+) -> tuple[str, dict[str, Any]]:
+    rows = [
+        [cb.button(("✅ " if name in picked else "") + clip(name, 24), cb.pack(prefix, "pk", target, uid))]
+        for uid, name in matches[:8]
+    ]
     rows.append([cb.button(t(lang, "fix.units.done"), cb.pack(prefix, "dn", target, 0))])
     text = t(lang, "fix.units.now", units=unit_list(lang, picked))
     if not matches:

@@ -22,8 +22,10 @@ def upgrade() -> None:
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.add_column(sa.Column("paused_at", models.types.UTCDateTime(), nullable=True))
     # Contacts deactivated by a 403 before this revision were paused in all but name.
-    op.execute("UPDATE contact SET active = true, paused_at = created_at "
-               "WHERE active = false AND deactivated_reason = 'blocked the bot (403)'")
+    op.execute(
+        "UPDATE contact SET active = true, paused_at = created_at "
+        "WHERE active = false AND deactivated_reason = 'blocked the bot (403)'"
+    )
 
 
 def downgrade() -> None:

@@ -24,7 +24,9 @@ def upgrade() -> None:
     conn = op.get_bind()
     ids = [row[0] for row in conn.execute(sa.text("SELECT id FROM policy ORDER BY id"))]
     for n, policy_id in enumerate(ids, start=1):
-        conn.execute(sa.text("UPDATE policy SET code = :code WHERE id = :id"), {"code": f"P{n}", "id": policy_id})
+        conn.execute(
+            sa.text("UPDATE policy SET code = :code WHERE id = :id"), {"code": f"P{n}", "id": policy_id}
+        )
     with op.batch_alter_table("policy", schema=None) as batch_op:
         batch_op.alter_column("code", existing_type=sa.String(), nullable=False)
         batch_op.alter_column("kind", existing_type=sa.String(), server_default=None)

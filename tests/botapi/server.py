@@ -803,8 +803,13 @@ class FakeBotAPI:
         self, content: bytes, filename: str | None, kind: str, mime_type: str | None = None
     ) -> dict[str, Any]:
         n = next(self._file_seq)
-        prefix = {"documents": "BQAC", "photos": "AgAC", "stickers": "CAAC", "voices": "AwAC",
-                  "videos": "BAAC"}.get(kind, "BQAC")
+        prefix = {
+            "documents": "BQAC",
+            "photos": "AgAC",
+            "stickers": "CAAC",
+            "voices": "AwAC",
+            "videos": "BAAC",
+        }.get(kind, "BQAC")
         ext = ""
         if filename and "." in filename:
             ext = "." + filename.rsplit(".", 1)[1]
@@ -880,7 +885,9 @@ class FakeBotAPI:
     ) -> dict[str, Any]:
         """The user sends a voice message (recorded in the app: no file name)."""
         rec = self._store_file(content, None, "voices", "audio/ogg")
-        return self._user_message(user_id, chat_id, reply_to, voice=self._voice_obj(rec, duration), caption=caption)
+        return self._user_message(
+            user_id, chat_id, reply_to, voice=self._voice_obj(rec, duration), caption=caption
+        )
 
     @_threadsafe
     def send_video(
@@ -894,17 +901,25 @@ class FakeBotAPI:
         reply_to: Any = None,
     ) -> dict[str, Any]:
         rec = self._store_file(content, filename, "videos", "video/mp4")
-        return self._user_message(user_id, chat_id, reply_to, video=self._video_obj(rec, duration), caption=caption)
+        return self._user_message(
+            user_id, chat_id, reply_to, video=self._video_obj(rec, duration), caption=caption
+        )
 
     @staticmethod
     def _voice_obj(rec: dict[str, Any], duration: int = 4) -> dict[str, Any]:
         return {k: rec[k] for k in ("file_id", "file_unique_id", "file_size")} | {
-            "duration": duration, "mime_type": rec.get("mime_type") or "audio/ogg"}
+            "duration": duration,
+            "mime_type": rec.get("mime_type") or "audio/ogg",
+        }
 
     @staticmethod
     def _video_obj(rec: dict[str, Any], duration: int = 12) -> dict[str, Any]:
         video = {k: rec[k] for k in ("file_id", "file_unique_id", "file_size")} | {
-            "width": 1280, "height": 720, "duration": duration, "mime_type": rec.get("mime_type") or "video/mp4"}
+            "width": 1280,
+            "height": 720,
+            "duration": duration,
+            "mime_type": rec.get("mime_type") or "video/mp4",
+        }
         if rec.get("file_name"):
             video["file_name"] = rec["file_name"]
         return video
@@ -1437,8 +1452,11 @@ class FakeBotAPI:
         limit = max(1, min(100, self._int(p, "limit", required=False) or 100))
         timeout = max(0.0, float(p.get("timeout") or 0))
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         self._poll_gen += 1
         gen = self._poll_gen
         self._wake()  # terminates an older waiting getUpdates with 409
@@ -1497,9 +1515,18 @@ class FakeBotAPI:
         if isinstance(allowed, str):
             allowed = json.loads(allowed)
         max_connections = self._int(p, "max_connections", required=False)
-        same = (self.webhook is not None and self.webhook["url"] == url and self.webhook["secret_token"] == secret
-                and self._webhook_task is not None)
-        config = {"url": url, "secret_token": secret, "allowed_updates": allowed, "max_connections": max_connections}
+        same = (
+            self.webhook is not None
+            and self.webhook["url"] == url
+            and self.webhook["secret_token"] == secret
+            and self._webhook_task is not None
+        )
+        config = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": allowed,
+            "max_connections": max_connections,
+        }
         if same and self.webhook is not None:
             self.webhook.update(config)  # another instance behind the same URL: delivery goes on
             return True
@@ -1516,8 +1543,11 @@ class FakeBotAPI:
         return True
 
     def _api_getWebhookInfo(self, p: dict[str, Any], f: Any) -> dict[str, Any]:
-        info: dict[str, Any] = {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
-                                "pending_update_count": len(self._pending)}
+        info: dict[str, Any] = {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
         if self.webhook and self.webhook.get("allowed_updates") is not None:
             info["allowed_updates"] = self.webhook["allowed_updates"]
         return info
@@ -1535,8 +1565,10 @@ class FakeBotAPI:
         import aiohttp
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
-            workers = [asyncio.create_task(self._webhook_connection(client, n), name=f"fake-webhook-{n}")
-                       for n in range(max(8, self.webhook_connections))]  # idle beyond webhook_connections
+            workers = [
+                asyncio.create_task(self._webhook_connection(client, n), name=f"fake-webhook-{n}")
+                for n in range(max(8, self.webhook_connections))
+            ]  # idle beyond webhook_connections
             try:
                 await asyncio.gather(*workers)
             finally:
