@@ -6,15 +6,22 @@ The real sender and transport against the fake Bot API with Telegram's limits (1
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from aiogram import Bot
 from sqlalchemy import select
 
 from bot.app import App
 from bot.services import outbox
+from bot.telegram.sender import Limits, OutboxSender
 from models import OutboxMessage
 from tests.botapi import FakeBotAPI
 from tests.test_outbox_sender import bot, make_sender, srv  # noqa: F401  (fixtures)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 async def test_an_answer_overtakes_its_chats_queued_task_messages(
@@ -50,3 +57,113 @@ async def test_an_answer_overtakes_its_chats_queued_task_messages(
     async with app.sessions() as session:
         states = set((await session.scalars(select(OutboxMessage.state))).all())
     assert states == {"sent"}
+
+
+class SteppedPace:
+    """The limiter's clock, moved on only by the test's driver: to the earliest deadline anyone
+    sleeps until, and never while a claim or a pause read (which read the clock) is under way.
+    Nothing depends on how fast the machine is."""
+
+    def __init__(self) -> None:
+        self.at = 1_000_000.0
+        self.busy = 0
+        self.waiters: list[tuple[float, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        done = asyncio.get_running_loop().create_future()
+        self.waiters.append((self.at + seconds, done))
+        await done
+
+    def held(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        async def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            self.busy += 1
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self.busy -= 1
+
+        return inner
+
+    async def drive(self) -> None:
+        while True:
+            await asyncio.sleep(0.001)
+            self.waiters = [(at, f) for at, f in self.waiters if not f.done()]
+            if self.busy or not self.waiters:
+                continue
+            self.at = max(self.at, min(at for at, _ in self.waiters))
+            for at, f in self.waiters:
+                if at <= self.at:
+                    f.set_result(None)
+
+
+class Recording:
+    def __init__(self, pace: SteppedPace) -> None:
+        self.pace = pace
+        self.sent: list[tuple[float, int, str]] = []
+        self.changed = asyncio.Event()
+
+    async def send(self, message: OutboxMessage) -> int:
+        self.sent.append((self.pace.now(), message.chat_id, message.purpose))
+        self.changed.set()
+        await asyncio.sleep(0)
+        return len(self.sent)
+
+
+async def test_an_answer_overtakes_its_chats_queue_while_the_global_limit_binds(app: App) -> None:
+    """Many chats with queued task messages (more than 30/s could serve), one of them with 30: its
+    answer goes within about its chat's 1 s, not behind that chat's queue."""
+    chat, others = 93_001, [93_100 + i for i in range(40)]
+    async with app.sessions() as session, session.begin():
+        for i in range(30):
+            for c in [*others[: 40 if i < 20 else 0], chat]:
+                outbox.enqueue(
+                    session, chat_id=c, text=f"📌 任务 {i}", now=app.clock.now(), purpose="dispatch"
+                )
+    pace = SteppedPace()
+    transport = Recording(pace)
+    sender = OutboxSender(app.sessions, transport, app.clock, Limits(), gate=app.gate, pace=pace)  # type: ignore[arg-type]
+    sender.claims.claim = pace.held(sender.claims.claim)  # type: ignore[method-assign]
+    sender.claims.paused_until = pace.held(sender.claims.paused_until)  # type: ignore[method-assign]
+    driver = asyncio.create_task(pace.drive())
+    running = asyncio.create_task(sender.run())
+
+    def to_chat() -> list[tuple[float, int, str]]:
+        return [s for s in transport.sent if s[1] == chat]
+
+    async def until(condition: Callable[[], bool], seconds: float) -> None:
+        async with asyncio.timeout(seconds):
+            while not condition():
+                transport.changed.clear()
+                await transport.changed.wait()
+
+    try:
+        await until(lambda: len(to_chat()) >= 3, 30)
+        async with app.sessions() as session, session.begin():
+            outbox.enqueue(session, chat_id=chat, text="已收到", now=app.clock.now(), purpose="report_ack")
+        queued_at = pace.now()
+        sender.wake()
+        await until(lambda: any(p == "report_ack" for _, _, p in to_chat()) or len(to_chat()) >= 31, 60)
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(running, 10)
+        driver.cancel()
+    sent = to_chat()
+    answer = next(i for i, s in enumerate(sent) if s[2] == "report_ack")
+    # Only a task message whose slot was handed out before the answer was queued may go first (a
+    # claim hands out slots less than a second ahead, Limits.horizon + Limits.max_lead).
+    overtaking = [at - queued_at for at, _, _ in sent[:answer] if at >= queued_at + 0.8]
+    assert not overtaking, [(round(at - queued_at, 2), p) for at, _, p in sent]
+    assert sent[answer][0] - queued_at <= 2.0, sent[answer][0] - queued_at
+    # The other chats were held by the global limit meanwhile (the case this is about).
+    window = [s for s in transport.sent if queued_at <= s[0] < queued_at + 1.0]
+    assert len(window) >= 25, len(window)
+    # Telegram's limits held throughout, on the limiter's clock.
+    times = sorted(at for at, _, _ in transport.sent)
+    assert all(b - a >= 1.0 for (a, _, _), (b, _, _) in itertools.pairwise(sent))
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 30

@@ -179,19 +179,47 @@ class Claims:
             chosen: list[tuple[int, float, bool]] = []
             ready_at: float | None = None
             next_slot = [cursor]  # read by the merge as it goes
-            for row_id, chat_id, answer in self._merge_fairly(answers, scheduled, next_slot):
-                slot = next_slot[0]
-                if len(chosen) >= room or slot > horizon:
-                    break
-                ready = max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
-                if ready > slot:
-                    ready_at = ready if ready_at is None else min(ready_at, ready)
-                    continue
+            # A chat with an answer due sends nothing scheduled before it: otherwise, whenever the
+            # chat's 1/s comes round after this claim's first slot, a scheduled row met later in
+            # the merge takes it, and the answer waits for the next claim, where the same happens.
+            answer_chats = {r[1] for r in answers}
+            waiting: dict[int, tuple[int, float]] = {}  # chat -> (its answer, when the chat may send)
+
+            def take(row_id: int, chat_id: int, answer: bool, slot: float) -> None:
                 chosen.append((row_id, slot, answer))
                 recent.setdefault(chat_id, []).append(slot)
                 if answer:
                     self._answer_slots.append(slot)
                 next_slot[0] = slot + self.global_interval
+
+            def take_waiting(*, skip_ahead: bool) -> None:
+                """Answers held back by their chat's pace take its first slot within this claim.
+                `skip_ahead`: nothing else wants the slots in between."""
+                while waiting and len(chosen) < room:
+                    chat_id = min(waiting, key=lambda c: waiting[c][1])
+                    row_id, ready = waiting[chat_id]
+                    slot = max(next_slot[0], ready) if skip_ahead else next_slot[0]
+                    if ready > slot or slot > horizon or not self._answers_may_go(slot):
+                        return
+                    del waiting[chat_id]
+                    take(row_id, chat_id, True, slot)
+
+            for row_id, chat_id, answer in self._merge_fairly(answers, scheduled, next_slot):
+                take_waiting(skip_ahead=False)
+                slot = next_slot[0]
+                if len(chosen) >= room or slot > horizon:
+                    break
+                if not answer and chat_id in answer_chats:
+                    continue
+                ready = max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
+                if ready > slot:
+                    ready_at = ready if ready_at is None else min(ready_at, ready)
+                    if answer:
+                        waiting[chat_id] = (row_id, ready)
+                    continue
+                take(row_id, chat_id, answer, slot)
+            else:
+                take_waiting(skip_ahead=True)
             cursor = next_slot[0]
             if not chosen:
                 return Claim([], ready_at=ready_at)
