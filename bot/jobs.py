@@ -304,13 +304,18 @@ class Jobs:
         if previous is None:
             return None
         week = week_of(app.calendar.local_date(previous) - timedelta(days=7))
-        async with app.sessions() as session:
-            uow = app.unit_of_work(session, now)
-            if await weekly_summary_queued(uow, week):
+        # Tracked as running from its first read: shutdown waits for it instead of cancelling it
+        # in the middle of a query.
+        async with self.running.track():
+            async with app.sessions() as session:
+                uow = app.unit_of_work(session, now)
+                if await weekly_summary_queued(uow, week):
+                    return None
+                if not await work_assigned_before(uow, previous):
+                    return None
+            if self.stopping:
                 return None
-            if not await work_assigned_before(uow, previous):
-                return None
-        return await self.weekly_summary(week)
+            return await self.weekly_summary(week)
 
     async def plan(self, chunk: int = 100) -> followups.PlanResult:
         """Re-plans every open assignment, a chunk per transaction.
