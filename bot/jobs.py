@@ -188,10 +188,13 @@ class Jobs:
         """Runs an interval job unless another instance already ran it in this period of `every`;
         whether it ran. The period is claimed in its own transaction first (bot/services/periods.py)."""
         app = self.app
-        async with self.running.track(), app.work() as uow:
-            mine = await periods.claim(uow, job, periods.bucket(uow.now, every), app.instance)
-        if mine:
-            await run()
+        # Tracked as one job from the claim to the end of the run: shutdown waits for the run of a
+        # period it claimed instead of cancelling it.
+        async with self.running.track():
+            async with app.work() as uow:
+                mine = await periods.claim(uow, job, periods.bucket(uow.now, every), app.instance)
+            if mine:
+                await run()
         return mine
 
     async def release_notices(self) -> int:
