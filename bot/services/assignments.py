@@ -35,7 +35,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "extend": (*OPEN, Status.CLAIMED_DONE, Status.DRAFT),
     "close": (*OPEN, Status.CLAIMED_DONE),
     "reopen": (Status.DONE, Status.CLAIMED_DONE, Status.CANCELLED),
-    "cancel": (Status.DRAFT, *OPEN, Status.CLAIMED_DONE),
+    # A unit no longer responsible (a revised document, a correction): even a finished assignment.
+    "cancelled": (Status.DRAFT, *OPEN, Status.CLAIMED_DONE, Status.DONE),
 }
 
 

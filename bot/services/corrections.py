@@ -219,17 +219,7 @@ async def _notify(
 async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, reason: str) -> int:
     """The unit loses the task: its assignment is cancelled (an event) and, if it had it, it is told."""
     was = assignment.status
-    events.record(
-        ctx.uow,
-        actor=ctx.actor,
-        kind="assignment.cancelled",
-        entity="assignment",
-        entity_id=assignment.id,
-        from_state=was,
-        to_state=Status.CANCELLED,
-        reason=reason,
-    )
-    assignment.status, assignment.updated_at = Status.CANCELLED, ctx.now
+    asg.transition(ctx.uow, assignment, Status.CANCELLED, action="cancelled", actor=ctx.actor, reason=reason)
     if was == "draft":
         return 0
     return await _notify(

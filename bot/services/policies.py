@@ -14,6 +14,7 @@ from bot.domain.refs import format_task
 from bot.domain.statuses import Status
 from bot.importer import Decomposition
 from bot.importer import Task as ParsedTask
+from bot.services import assignments as asg
 from bot.services import events, policy_codes
 from bot.services.units import ensure_unit
 from bot.services.uow import UnitOfWork
@@ -365,18 +366,14 @@ async def _sync_assignments(
             assignment.due_on = task.due_on or policy.horizon
     for unit_id, assignment in current.items():
         if unit_id not in wanted and assignment.status != Status.CANCELLED:
-            events.record(
+            asg.transition(
                 uow,
+                assignment,
+                Status.CANCELLED,
+                action="cancelled",
                 actor=actor,
-                kind="assignment.cancelled",
-                entity="assignment",
-                entity_id=assignment.id,
-                from_state=assignment.status,
-                to_state=Status.CANCELLED,
                 reason="unit no longer responsible in revised document",
             )
-            assignment.status = Status.CANCELLED
-            assignment.updated_at = uow.now
             gone = await uow.session.get(Unit, unit_id)
             notes.append(f"-{gone.name if gone else unit_id}")
     return len(wanted), "，".join(notes)
@@ -398,18 +395,7 @@ async def retire_task(uow: UnitOfWork, task: Task, *, actor: str, reason: str) -
         await uow.session.scalars(select(Assignment).where(col(Assignment.task_id) == task.id))
     ).all():
         if assignment.status not in (Status.CANCELLED, Status.DONE):
-            events.record(
-                uow,
-                actor=actor,
-                kind="assignment.cancelled",
-                entity="assignment",
-                entity_id=assignment.id,
-                from_state=assignment.status,
-                to_state=Status.CANCELLED,
-                reason=reason,
-            )
-            assignment.status = Status.CANCELLED
-            assignment.updated_at = uow.now
+            asg.transition(uow, assignment, Status.CANCELLED, action="cancelled", actor=actor, reason=reason)
 
 
 async def set_horizon(uow: UnitOfWork, policy: Policy, horizon: date, *, actor: str) -> int:
