@@ -11,18 +11,15 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy import select
-from sqlmodel import col
 
 from bot.app import App
 from bot.domain import callbacks as cb
 from bot.domain.dates import parse_date
-from bot.domain.statuses import Status
 from bot.i18n import t
 from bot.services import corrections as fix
 from bot.services.access import Actor
 from bot.services.import_drafts import RHYTHMS, sentences
-from bot.services.units import find_unit
+from bot.services.units import find_unit, unit_by_id
 from bot.services.uow import UnitOfWork
 from bot.views import imports as iv
 from bot.views.formatting import esc
@@ -30,7 +27,7 @@ from handlers.callbacks import FixAction, ImportAction
 from handlers.filters import is_coordinator
 from handlers.import_chat import _private_coordinator, _with_picked
 from handlers.util import quietly, say
-from models import Assignment, Task, Unit
+from models import Task
 
 
 class FixFlow(StatesGroup):
@@ -54,14 +51,7 @@ def _result(lang: str, result: fix.Correction) -> str:
 
 async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Task) -> None:
     lang = actor.language
-    rows = (
-        await uow.session.execute(
-            select(col(Assignment.role), col(Assignment.status), col(Unit.name))
-            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
-            .where(col(Assignment.task_id) == task.id, col(Assignment.status) != Status.CANCELLED)
-            .order_by(col(Assignment.id))
-        )
-    ).all()
+    rows = await fix.task_units(uow, task.id or 0)
     data = {
         "text": task.text,
         "lead": [n for r, _, n in rows if r == "lead"],
@@ -155,7 +145,7 @@ async def fix_button(
     action, arg, chat_id = callback_data.action, callback_data.arg, query.from_user.id
     try:
         if action in ("ua", "um"):
-            unit = await uow.session.get(Unit, callback_data.id)
+            unit = await unit_by_id(uow, callback_data.id)
             if unit is None or not unit.needs_review:
                 raise fix.CorrectionError("button.stale")
             if action == "ua":
@@ -177,14 +167,7 @@ async def fix_button(
             await _answer(query)
             await _menu(uow, app, actor, chat_id, task)
         elif action in ("lead", "co"):
-            rows = (
-                await uow.session.execute(
-                    select(col(Assignment.role), col(Unit.name))
-                    .join(Unit, col(Unit.id) == col(Assignment.unit_id))
-                    .where(col(Assignment.task_id) == tid, col(Assignment.status) != Status.CANCELLED)
-                )
-            ).all()
-            picked = [n for r, n in rows if (r == "lead") == (action == "lead")]
+            picked = [n for r, _, n in await fix.task_units(uow, tid) if (r == "lead") == (action == "lead")]
             await state.set_state(FixFlow.units)
             await state.set_data({"id": tid, "field": action, "picked": picked})
             await _answer(query)
@@ -220,17 +203,7 @@ async def fix_button(
             await _answer(query, t(lang, "fix.done"))
             say(uow, chat_id, _result(lang, result))
         elif action == "merge":
-            others = (
-                await uow.session.scalars(
-                    select(Task)
-                    .where(
-                        col(Task.measure_id) == task.measure_id,
-                        col(Task.active).is_(True),
-                        col(Task.id) != tid,
-                    )
-                    .order_by(col(Task.seq))
-                )
-            ).all()
+            others = await fix.merge_candidates(uow, task)
             choices = [(str(o.id), await fix.label_of(uow, o)) for o in others]
             await _answer(query)
             text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
@@ -277,11 +250,11 @@ async def _units_button(
     if await state.get_state() != FixFlow.units.state or data.get("id") != target:
         raise fix.CorrectionError("button.stale")
     if action == "pk":
-        unit = await uow.session.get(Unit, int(arg))
+        unit = await unit_by_id(uow, int(arg))
         if unit is None:
             raise fix.CorrectionError("button.forged")
         if data["field"] == "map":
-            review = await uow.session.get(Unit, target)
+            review = await unit_by_id(uow, target)
             if review is None or not review.needs_review:
                 raise fix.CorrectionError("button.stale")
             result = await fix.map_unit(uow, review, unit, actor=actor.tag)

@@ -25,6 +25,7 @@ from bot.importer import DocumentError, decompose, read_document
 from bot.services import import_drafts as drafts
 from bot.services.access import Actor
 from bot.services.corrections import search_units
+from bot.services.units import unit_by_id
 from bot.services.uow import UnitOfWork
 from bot.views import imports as iv
 from bot.views.formatting import esc
@@ -387,9 +388,7 @@ async def _units_button(
     if await state.get_state() != ImportFlow.units.state or data.get("id") != view.draft.id:
         raise drafts.DraftError("button.stale")
     if action == "pk":
-        from models import Unit
-
-        unit = await uow.session.get(Unit, int(arg))
+        unit = await unit_by_id(uow, int(arg))
         if unit is None:
             raise drafts.DraftError("button.forged")
         if data["field"] == "map":

@@ -99,6 +99,36 @@ async def live_task(uow: UnitOfWork, task_id: int) -> Task:
     return task
 
 
+async def task_units(uow: UnitOfWork, task_id: int) -> list[tuple[str, str, str]]:
+    """(role, status, unit name) of each assignment of the task still held, in the order given."""
+    rows = (
+        await uow.session.execute(
+            select(col(Assignment.role), col(Assignment.status), col(Unit.name))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            .where(col(Assignment.task_id) == task_id, col(Assignment.status) != Status.CANCELLED)
+            .order_by(col(Assignment.id))
+        )
+    ).all()
+    return [(role, status, name) for role, status, name in rows]
+
+
+async def merge_candidates(uow: UnitOfWork, task: Task) -> list[Task]:
+    """The other live tasks of the task's measure, which it may be merged into."""
+    return list(
+        (
+            await uow.session.scalars(
+                select(Task)
+                .where(
+                    col(Task.measure_id) == task.measure_id,
+                    col(Task.active).is_(True),
+                    col(Task.id) != task.id,
+                )
+                .order_by(col(Task.seq))
+            )
+        ).all()
+    )
+
+
 async def label_of(uow: UnitOfWork, task: Task) -> str:
     session = uow.session
     measure = await session.get(Measure, task.measure_id)

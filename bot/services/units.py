@@ -134,6 +134,11 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit | None:
     return None
 
 
+async def unit_by_id(uow: UnitOfWork, unit_id: int) -> Unit | None:
+    """The unit a button names, or None when it no longer exists."""
+    return await uow.session.get(Unit, unit_id)
+
+
 async def ensure_unit(uow: UnitOfWork, name: str, kind: str, known: bool, actor: str) -> Unit:
     unit = await find_unit(uow, name)
     if unit is not None:
