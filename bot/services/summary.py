@@ -684,39 +684,35 @@ async def send_summary(
                 purpose="summary",
                 dedupe_key=f"{key}:{index}" if index else key,
             )
-        outbox.enqueue_file(
-            uow.session,
-            chat_id=contact.chat_id,
-            method="sendPhoto",
-            file_name=f"summary-{data.week}.png",
-            data=chart,
-            caption=f"{data.week}",
-            now=uow.now,
-            purpose="summary",
-            dedupe_key=f"{key}:chart",
+        files = (
+            ("sendPhoto", f"summary-{data.week}.png", chart, f"{data.week}", "chart"),
+            (
+                "sendDocument",
+                f"duban-ledger-{data.week}.xlsx",
+                ledger,
+                t(lang, "summary.caption.ledger"),
+                "ledger",
+            ),
+            (
+                "sendDocument",
+                f"duban-summary-{data.week}.docx",
+                docx,
+                t(lang, "summary.caption.docx"),
+                "docx",
+            ),
         )
-        outbox.enqueue_file(
-            uow.session,
-            chat_id=contact.chat_id,
-            method="sendDocument",
-            file_name=f"duban-ledger-{data.week}.xlsx",
-            data=ledger,
-            caption=t(lang, "summary.caption.ledger"),
-            now=uow.now,
-            purpose="summary",
-            dedupe_key=f"{key}:ledger",
-        )
-        outbox.enqueue_file(
-            uow.session,
-            chat_id=contact.chat_id,
-            method="sendDocument",
-            file_name=f"duban-summary-{data.week}.docx",
-            data=docx,
-            caption=t(lang, "summary.caption.docx"),
-            now=uow.now,
-            purpose="summary",
-            dedupe_key=f"{key}:docx",
-        )
+        for method, file_name, blob, caption, part in files:
+            outbox.enqueue_file(
+                uow.session,
+                chat_id=contact.chat_id,
+                method=method,
+                file_name=file_name,
+                data=blob,
+                caption=caption,
+                now=uow.now,
+                purpose="summary",
+                dedupe_key=f"{key}:{part}",
+            )
         sent += 1
     events.record(
         uow,
