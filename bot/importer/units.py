@@ -419,42 +419,34 @@ class Resolver:
 
     def strict(self, phrase: str) -> tuple[Ref, ...] | None:
         """All pieces resolve to known units → refs; otherwise None (no warnings)."""
-        if phrase in self._strict_cache:
-            return self._strict_cache[phrase]
-        pieces, slots = self._pieces(phrase)
-        out: list[Ref] = []
-        result: tuple[Ref, ...] | None = None
-        for piece in pieces:
-            found = self._find(piece, slots)
-            if found is None:
-                break
-            out.extend(found)
-        else:
-            result = tuple(_dedupe(out)) if out else None
-        self._strict_cache[phrase] = result
-        return result
+        return self._every_piece(phrase, self._strict_cache, lenient=False)
 
     def names(self, phrase: str) -> tuple[Ref, ...] | None:
         """Like :meth:`strict`, but a piece may also be a name no directory knows that has the
         shape of a unit name (an unknown ref); vague pieces ("有关部门") are passed over. None
         when some piece is neither, or nothing names a unit. No warnings."""
-        if phrase in self._names_cache:
-            return self._names_cache[phrase]
+        return self._every_piece(phrase, self._names_cache, lenient=True)
+
+    def _every_piece(
+        self, phrase: str, cache: dict[str, tuple[Ref, ...] | None], *, lenient: bool
+    ) -> tuple[Ref, ...] | None:
+        if phrase in cache:
+            return cache[phrase]
         pieces, slots = self._pieces(phrase)
         out: list[Ref] = []
         result: tuple[Ref, ...] | None = None
         for piece in pieces:
             found = self._find(piece, slots)
-            if found is None:
+            if found is None and lenient:
                 found = self._shaped(self._written(piece))
-            if found is None:
-                if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
+                if found is None and (_VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece)):
                     continue
+            if found is None:
                 break
             out.extend(found)
         else:
             result = tuple(_dedupe(out)) if out else None
-        self._names_cache[phrase] = result
+        cache[phrase] = result
         return result
 
     def looks_like_units(self, phrase: str) -> bool:
