@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.dates import parse_date
 
@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from bot.app import App
 
 KIND_WORDS = {"instruction": "领导批示", "meeting": "会议议定", "key_work": "重点工作", "other": "其他"}
+
+
+class Subcommands(Protocol):
+    """What `ArgumentParser.add_subparsers()` returns, as far as adding commands to it goes."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 def _fail(message: str) -> int:
@@ -71,7 +77,7 @@ async def cmd_new(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_item_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_item_commands(sub: Subcommands) -> None:
     p = sub.add_parser("policies", help="policies and ad-hoc items with their codes (P1, J1 …) and counts")
     p.set_defaults(handler=cmd_policies, needs_db=True)
     p = sub.add_parser(

@@ -50,9 +50,7 @@ async def srv():
 async def bot(srv: FakeBotAPI):
     b = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(srv.base_url)))
     yield b
-    # AiohttpSession.close() sleeps 0.25 s for graceful shutdown; close the client session directly
-    if b.session._session is not None:
-        await b.session._session.close()
+    await b.session.close()
 
 
 async def test_get_me(bot: Bot) -> None:
@@ -66,7 +64,7 @@ async def test_bad_token(srv: FakeBotAPI) -> None:
         with pytest.raises(TelegramUnauthorizedError):
             await b.get_me()
     finally:
-        await b.session._session.close()
+        await b.session.close()
 
 
 async def test_send_edit_markup_and_callback(srv: FakeBotAPI, bot: Bot) -> None:

@@ -148,3 +148,29 @@ async def test_a_voice_and_a_video_reply_are_reports_the_coordinator_can_open(ha
         and video.file_id == files[1].file_id
         and "宜春市人民政府" in (video.caption or "")
     )
+
+
+async def test_the_files_of_more_reports_than_one_query_names(harness: Harness) -> None:
+    from bot.services import evidence
+    from models import ProgressReport
+
+    h = harness
+    aid = assignment_id_of(await dispatch_and_find(h))
+    now = h.app.clock.now()
+    async with h.app.sessions() as session:
+        reports = [ProgressReport(assignment_id=aid, raw_text=f"第{i}次", created_at=now) for i in range(5)]
+        session.add_all(reports)
+        await session.flush()
+        ids = [r.id for r in reports if r.id is not None]
+        # report i carries i files; they are added last report first, so id order is not report order
+        for i, rid in reversed(list(enumerate(ids))):
+            for n in range(i):
+                session.add(
+                    ReportAttachment(report_id=rid, kind="document", file_id=f"f{i}-{n}", created_at=now)
+                )
+        await session.commit()
+        files = await evidence.of_reports(session, [*ids, ids[3]], chunk=2)
+        assert {rid: [f.file_id for f in fs] for rid, fs in files.items()} == {
+            ids[i]: [f"f{i}-{n}" for n in range(i)] for i in range(1, 5)
+        }
+        assert files == await evidence.of_reports(session, ids)

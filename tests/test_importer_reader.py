@@ -62,6 +62,28 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     assert len(dec.measures[2].tasks[0].lead) == 11
 
 
+def test_docx_merged_and_nested_cells_are_read_once_in_order(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "横向合并"
+    table.cell(0, 2).text = "右"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "纵向合并"
+    table.cell(1, 1).text = "中一"
+    inner = table.cell(1, 2).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "内左"
+    inner.cell(0, 1).text = "内右"
+    table.cell(2, 1).text = "中二"
+    table.cell(2, 2).text = "末"
+    path = tmp_path / "merged.docx"
+    document.save(path)
+
+    lines = [line for line in read_document(path).split("\n") if line]
+    # a horizontal merge is one cell of its row; a vertical one stands again in each row it spans
+    assert lines == ["横向合并", "右", "纵向合并", "中一", "内左", "内右", "纵向合并", "中二", "末"]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "code"),
     [

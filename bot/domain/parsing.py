@@ -14,7 +14,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,30 +117,49 @@ def _to_number(raw: str) -> float | None:
     return float(value) if value is not None else None
 
 
+def _signed(m: re.Match[str]) -> float | None:  # "70%", "负5%", "百分之七十"
+    value = _to_number(m.group(2))
+    return -value if value is not None and m.group(1) else value
+
+
+def _tenths(m: re.Match[str]) -> float | None:  # "七成"
+    value = _to_number(m.group(1))
+    return value * 10 if value is not None and value <= 10 else None
+
+
+def _fraction(m: re.Match[str]) -> float | None:  # "三分之二"
+    whole, part = _to_number(m.group(1)), _to_number(m.group(2))
+    return 100 * part / whole if whole and part is not None and part <= whole else None
+
+
+@dataclass(frozen=True)
+class _PctForm:
+    pattern: re.Pattern[str]
+    value: Callable[[re.Match[str]], float | None]
+    group: int = 0  # the part of the match that is the figure
+    # False: a match that starts inside a figure an earlier form read is part of that one
+    inside_figure: bool = True
+
+
+_PCT_FORMS = (
+    _PctForm(_PCT, _signed),
+    _PctForm(_PCT_ZH, _signed),
+    _PctForm(_PCT_CHENG, _tenths, inside_figure=False),
+    _PctForm(_PCT_FRACTION, _fraction),
+    _PctForm(_PCT_HALF, lambda m: 50.0),
+    _PctForm(_PCT_BARE_NUMBER, lambda m: float(m.group(2)), group=2),
+)
+
+
 def _percents(clause: str) -> list[_Pct]:
     found: list[tuple[int, int, float]] = []  # (start, end, value)
-    for m in _PCT.finditer(clause):
-        sign = -1 if m.group(1) else 1
-        found.append((m.start(), m.end(), sign * float(m.group(2))))
-    for m in _PCT_ZH.finditer(clause):
-        value = _to_number(m.group(2))
-        if value is not None:
-            found.append((m.start(), m.end(), -value if m.group(1) else value))
-    for m in _PCT_CHENG.finditer(clause):
-        if any(s <= m.start() < e for s, e, _ in found):
-            continue
-        value = _to_number(m.group(1))
-        if value is not None and value <= 10:
-            found.append((m.start(), m.end(), value * 10))
-    for m in _PCT_FRACTION.finditer(clause):
-        whole, part = _to_number(m.group(1)), _to_number(m.group(2))
-        if whole and part is not None and part <= whole:
-            found.append((m.start(), m.end(), 100 * part / whole))
-    for m in _PCT_HALF.finditer(clause):
-        found.append((m.start(), m.end(), 50.0))
-    m2 = _PCT_BARE_NUMBER.search(clause)
-    if m2:
-        found.append((m2.start(2), m2.end(2), float(m2.group(2))))
+    for form in _PCT_FORMS:
+        for m in form.pattern.finditer(clause):
+            if not form.inside_figure and any(s <= m.start() < e for s, e, _ in found):
+                continue
+            value = form.value(m)
+            if value is not None:
+                found.append((m.start(form.group), m.end(form.group), value))
     out: list[_Pct] = []
     for start, end, value in sorted(found):
         before = clause[max(0, start - 8) : start]

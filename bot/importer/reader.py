@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import DocumentError
@@ -159,28 +160,25 @@ def _docx_text(path: Path) -> str:
 
     lines: list[str] = []
 
+    def emit_blocks(blocks: Iterator[Paragraph | Table]) -> None:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                lines.append(block.text)
+            else:
+                emit_table(block)
+
     def emit_table(table: Table) -> None:
         for row in table.rows:
-            seen: set[int] = set()
-            for cell in row.cells:
-                if id(cell._tc) in seen:  # merged cells repeat
-                    continue
-                seen.add(id(cell._tc))
-                for block in cell._tc.iterchildren():
-                    tag = block.tag.rsplit("}", 1)[-1]
-                    if tag == "p":
-                        lines.append(Paragraph(block, cell).text)
-                    elif tag == "tbl":
-                        emit_table(Table(block, cell))
+            cells = row.cells
+            # row.cells repeats a horizontally merged cell once per grid column it spans
+            index = 0
+            while index < len(cells):
+                cell = cells[index]
+                index += max(1, cell.grid_span)
+                emit_blocks(cell.iter_inner_content())
             lines.append("")
 
-    body = document.element.body
-    for block in body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            emit_table(Table(block, document))
+    emit_blocks(document.iter_inner_content())
     return "\n".join(lines)
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 from config.directory import Directory, UnitInfo
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -419,42 +423,34 @@ class Resolver:
 
     def strict(self, phrase: str) -> tuple[Ref, ...] | None:
         """All pieces resolve to known units → refs; otherwise None (no warnings)."""
-        if phrase in self._strict_cache:
-            return self._strict_cache[phrase]
-        pieces, slots = self._pieces(phrase)
-        out: list[Ref] = []
-        result: tuple[Ref, ...] | None = None
-        for piece in pieces:
-            found = self._find(piece, slots)
-            if found is None:
-                break
-            out.extend(found)
-        else:
-            result = tuple(_dedupe(out)) if out else None
-        self._strict_cache[phrase] = result
-        return result
+        return self._every_piece(phrase, self._strict_cache, lenient=False)
 
     def names(self, phrase: str) -> tuple[Ref, ...] | None:
         """Like :meth:`strict`, but a piece may also be a name no directory knows that has the
         shape of a unit name (an unknown ref); vague pieces ("有关部门") are passed over. None
         when some piece is neither, or nothing names a unit. No warnings."""
-        if phrase in self._names_cache:
-            return self._names_cache[phrase]
+        return self._every_piece(phrase, self._names_cache, lenient=True)
+
+    def _every_piece(
+        self, phrase: str, cache: dict[str, tuple[Ref, ...] | None], *, lenient: bool
+    ) -> tuple[Ref, ...] | None:
+        if phrase in cache:
+            return cache[phrase]
         pieces, slots = self._pieces(phrase)
         out: list[Ref] = []
         result: tuple[Ref, ...] | None = None
         for piece in pieces:
             found = self._find(piece, slots)
-            if found is None:
+            if found is None and lenient:
                 found = self._shaped(self._written(piece))
-            if found is None:
-                if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
+                if found is None and (_VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece)):
                     continue
+            if found is None:
                 break
             out.extend(found)
         else:
             result = tuple(_dedupe(out)) if out else None
-        self._names_cache[phrase] = result
+        cache[phrase] = result
         return result
 
     def looks_like_units(self, phrase: str) -> bool:
@@ -468,28 +464,38 @@ class Resolver:
     def refs(self, phrase: str) -> tuple[Ref, ...]:
         """Resolve a unit list. A name no directory knows becomes an unknown ref (a new unit to
         review) with a warning; vague words ("有关部门") are left out with a warning."""
-        cached = self._cache.get(phrase)
+        return self._remembered(self._cache, phrase, lambda: self._refs(phrase))
+
+    def _refs(self, phrase: str) -> tuple[Ref, ...]:
+        pieces, slots = self._pieces(phrase)
+        out: list[Ref] = []
+        for piece in pieces:
+            found = self._find(piece, slots)
+            if found is not None:
+                out.extend(found)
+                continue
+            out.extend(self._fuzzy(self._written(piece)))
+        return tuple(_dedupe(out))
+
+    def _remembered(
+        self, cache: dict[str, tuple[_T, tuple[str, ...]]], key: str, work: Callable[[], _T]
+    ) -> _T:
+        """`work()` once per key (a document repeats its phrases); the warnings it gave are said
+        again each later time, with the context of the moment."""
+        cached = cache.get(key)
         if cached is not None:
             for message in cached[1]:
                 self._unit_warning(message)
             return cached[0]
         outer, self._said = self._said, []
         try:
-            pieces, slots = self._pieces(phrase)
-            out: list[Ref] = []
-            for piece in pieces:
-                found = self._find(piece, slots)
-                if found is not None:
-                    out.extend(found)
-                    continue
-                out.extend(self._fuzzy(self._written(piece)))
-            result = tuple(_dedupe(out))
+            result = work()
             said = tuple(self._said)
         finally:
             self._said = outer
         if outer is not None:
             outer.extend(said)
-        self._cache[phrase] = (result, said)
+        cache[key] = (result, said)
         return result
 
     def _fuzzy(self, piece: str) -> tuple[Ref, ...]:
@@ -537,21 +543,7 @@ class Resolver:
     def parse_clause(self, inner: str) -> Clause:
         """The clause's units and roles (cached: a document repeats its clauses; the warnings
         about its names are said again, with the context of the moment)."""
-        cached = self._clause_cache.get(inner)
-        if cached is not None:
-            for message in cached[1]:
-                self._unit_warning(message)
-            return cached[0]
-        outer, self._said = self._said, []
-        try:
-            clause = self._parse_clause(inner)
-            said = tuple(self._said)
-        finally:
-            self._said = outer
-        if outer is not None:
-            outer.extend(said)
-        self._clause_cache[inner] = (clause, said)
-        return clause
+        return self._remembered(self._clause_cache, inner, lambda: self._parse_clause(inner))
 
     def _parse_clause(self, inner: str) -> Clause:
         clause = Clause(raw=inner)

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
+    CellWriter = Callable[[int, int, Any, Format], None]
+
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL_CHARS = 32_767  # in UTF-16 code units, as Excel counts
 _SAMPLE_ROWS = 200  # rows looked at to size the columns of streamed sheets
@@ -299,100 +301,56 @@ class _Ledger:
     def assignment_writer(self, ws: Worksheet) -> RowWriter:
         f, lang = self.f, self.lang
         top, wrap, light_fmt = f.top, f.wrap, f.light
-        text, string, number, blank, when = (
-            self.write_text,
-            ws.write_string,
-            ws.write_number,
-            ws.write_blank,
-            ws.write_datetime,
-        )
-        roles: dict[str, str | None] = {}
-        statuses: dict[str, str | None] = {}
-
-        def opt_int(r: int, c: int, value: int | None) -> None:
-            if value is None:
-                blank(r, c, None, top)
-            else:
-                number(r, c, int(value), top)
+        text, blank, when = self.write_text, ws.write_blank, ws.write_datetime
+        string, number = _or_blank(ws)
+        role_of = _names_once(role_name, lang)
+        status_of = _names_once(status_name, lang)
 
         def write(r: int, a: AssignmentRow) -> None:
-            role = roles.get(a.role, "")
-            if role == "":
-                role = roles[a.role] = _clean(role_name(a.role, lang))
-            status = statuses.get(a.status, "")
-            if status == "":
-                status = statuses[a.status] = _clean(status_name(a.status, lang))
             text(ws, r, 0, task_label(a.measure_number, a.task_seq), top)
-            opt_int(r, 1, a.task_seq)
+            number(r, 1, a.task_seq, top)
             text(ws, r, 2, a.task_text, wrap)
             text(ws, r, 3, a.unit, top)
-            if role is None:
-                blank(r, 4, None, top)
-            else:
-                string(r, 4, role, top)
+            string(r, 4, role_of(a.role), top)
             due = a.due_on
             if due is None:
                 blank(r, 5, None, f.date)
             else:
                 when(r, 5, due.date() if isinstance(due, datetime) else due, f.date)
-            if status is None:
-                blank(r, 6, None, top)
-            else:
-                string(r, 6, status, top)
-            light = self.light_text(a.light)
-            if light is None:
-                blank(r, 7, None, top)
-            else:
-                string(r, 7, light, light_fmt.get(a.light, top))
+            string(r, 6, status_of(a.status), top)
+            string(r, 7, self.light_text(a.light), light_fmt.get(a.light, top))
             if a.last_report_at is None:
                 blank(r, 8, None, f.datetime)
             else:
                 when(r, 8, _local(a.last_report_at, self.tz), f.datetime)
             text(ws, r, 9, a.last_report_text, wrap)
-            opt_int(r, 10, a.reminders_count)
+            number(r, 10, a.reminders_count, top)
             text(ws, r, 11, a.policy_short, top)
-            opt_int(r, 12, a.assignment_id)
+            number(r, 12, a.assignment_id, top)
 
         return write
 
     def report_writer(self, ws: Worksheet) -> RowWriter:
         f, lang = self.f, self.lang
         top, wrap, dt = f.top, f.wrap, f.datetime
-        text, string, number, blank, when = (
-            self.write_text,
-            ws.write_string,
-            ws.write_number,
-            ws.write_blank,
-            ws.write_datetime,
-        )
-        claimed: dict[str | None, str | None] = {}
-        reviews: dict[str | None, str | None] = {}
+        text, when = self.write_text, ws.write_datetime
+        string, number = _or_blank(ws)
+        claim_of = _names_once(claim_name, lang)
+        review_of = _names_once(review_name, lang)
         seen = self.reports_written
 
         def write(r: int, rep: ReportRow) -> None:
             seen[0] += 1
-            st = claimed.get(rep.status_claimed, "")
-            if st == "":
-                st = claimed[rep.status_claimed] = _clean(claim_name(rep.status_claimed, lang))
-            rv = reviews.get(rep.review_state, "")
-            if rv == "":
-                rv = reviews[rep.review_state] = _clean(review_name(rep.review_state, lang))
             # 序号: what the chat and the .docx cite ("〔台账57〕"); counts on over continuation sheets.
-            number(r, 0, int(rep.ref) if rep.ref is not None else seen[0], top)
-            number(r, 1, int(rep.report_id), top)
+            number(r, 0, rep.ref if rep.ref is not None else seen[0], top)
+            number(r, 1, rep.report_id, top)
             when(r, 2, _local(rep.reported_at, self.tz), dt)
             text(ws, r, 3, rep.unit, top)
             text(ws, r, 4, task_label(rep.measure_number, rep.task_seq), top)
-            number(r, 5, int(rep.task_seq), top)
+            number(r, 5, rep.task_seq, top)
             text(ws, r, 6, rep.author, top)
-            if st is None:
-                blank(r, 7, None, top)
-            else:
-                string(r, 7, st, top)
-            if rep.percent is None:
-                blank(r, 8, None, top)
-            else:
-                number(r, 8, int(rep.percent), top)
+            string(r, 7, claim_of(rep.status_claimed), top)
+            number(r, 8, rep.percent, top)
             text(
                 ws,
                 r,
@@ -400,13 +358,42 @@ class _Ledger:
                 f"{rep.text}\n{_l(lang, 'attachments')}{rep.attachments}" if rep.attachments else rep.text,
                 wrap,
             )
-            if rv is None:
-                blank(r, 10, None, top)
-            else:
-                string(r, 10, rv, top)
-            number(r, 11, int(rep.assignment_id), top)
+            string(r, 10, review_of(rep.review_state), top)
+            number(r, 11, rep.assignment_id, top)
 
         return write
+
+
+def _or_blank(ws: Worksheet) -> tuple[CellWriter, CellWriter]:
+    """The big sheets' writers of a string already clean and of a whole number, blank for None."""
+    string, number, blank = ws.write_string, ws.write_number, ws.write_blank
+
+    def string_or_blank(r: int, c: int, value: str | None, fmt: Format) -> None:
+        if value is None:
+            blank(r, c, None, fmt)
+        else:
+            string(r, c, value, fmt)
+
+    def int_or_blank(r: int, c: int, value: int | None, fmt: Format) -> None:
+        if value is None:
+            blank(r, c, None, fmt)
+        else:
+            number(r, c, int(value), fmt)
+
+    return string_or_blank, int_or_blank
+
+
+def _names_once(name_of: Callable[[Any, str], str], lang: str) -> Callable[[Any], str | None]:
+    """A code's name in a cell (a role, a status), worked out once per sheet."""
+    names: dict[Any, str | None] = {}
+
+    def name(code: Any) -> str | None:
+        if code in names:
+            return names[code]
+        value = names[code] = _clean(name_of(code, lang))
+        return value
+
+    return name
 
 
 # --------------------------------------------------------------------------- the ledger

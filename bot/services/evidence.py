@@ -46,18 +46,25 @@ def keep(
         )
 
 
-async def of_reports(session: AsyncSession, report_ids: list[int]) -> dict[int, list[ReportAttachment]]:
-    if not report_ids:
-        return {}
+# Report ids asked for in one statement: each is a bound parameter, and SQLite allows 32,766 of them.
+REPORTS_PER_QUERY = 10_000
+
+
+async def of_reports(
+    session: AsyncSession, report_ids: list[int], *, chunk: int = REPORTS_PER_QUERY
+) -> dict[int, list[ReportAttachment]]:
+    """Each report's files, oldest first, read `chunk` reports at a time (a province's week has more
+    reports than one statement may name)."""
+    ids = list(dict.fromkeys(report_ids))
     out: dict[int, list[ReportAttachment]] = {}
-    for row in (
-        await session.scalars(
+    for start in range(0, len(ids), chunk):
+        rows = await session.scalars(
             select(ReportAttachment)
-            .where(col(ReportAttachment.report_id).in_(report_ids))
+            .where(col(ReportAttachment.report_id).in_(ids[start : start + chunk]))
             .order_by(col(ReportAttachment.id))
         )
-    ).all():
-        out.setdefault(row.report_id, []).append(row)
+        for row in rows:
+            out.setdefault(row.report_id, []).append(row)
     return out
 
 
