@@ -89,7 +89,7 @@ async def document_received(
         return
     limit = uow.settings.import_max_bytes
     if document.file_size is not None and document.file_size > limit:
-        say(uow, message.chat.id, t(lang, "import.too_big", mb=f"{limit / 1_000_000:.0f}"))
+        say(uow, message.chat.id, iv.too_big(lang, limit))
         return
     await state.clear()
     buffer = io.BytesIO()
@@ -100,11 +100,7 @@ async def document_received(
         try:
             text = read_document(path, max_bytes=limit, max_chars=uow.settings.import_max_chars)
         except DocumentError as exc:
-            say(
-                uow,
-                message.chat.id,
-                t(lang, "import.failed", reason=esc(exc.message_en if lang == "en" else exc.message_zh)),
-            )
+            say(uow, message.chat.id, iv.import_failed(lang, exc.message_zh, exc.message_en))
             return
     await _preview_new(uow, app, actor, message.chat.id, text, name)
 

@@ -83,3 +83,15 @@ async def unmark(query: CallbackQuery) -> None:
     """Takes the buttons off the pressed message once they have done their work."""
     if query.message is not None:
         await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+
+
+async def rekey(query: CallbackQuery, markup: dict[str, Any]) -> None:
+    """Replaces the pressed message's buttons (a task acknowledged, a report to be re-read)."""
+    from aiogram.types import InlineKeyboardMarkup
+
+    if query.message is not None:
+        await quietly(
+            query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                reply_markup=InlineKeyboardMarkup.model_validate(markup)
+            )
+        )

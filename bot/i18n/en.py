@@ -784,4 +784,9 @@ TEXTS: dict[str, str] = {
     "dryrun.revision": "A revised version of policy {code}, already imported: importing makes these changes:",
     "dryrun.new": "A new policy: importing gives it the code {code}.",
     "dryrun.kept_nothing": "(Dry run: nothing was written to the database)",
+    "detail.btn.evidence": "📎 {file} · #{rid}",
+    "units.aliases": "（{aliases}）",
+    "leader.board.light": "{light}{count}",
+    "invite.created.unit": "·{unit}",
+    "policies.doc": "（{doc}）",
 }

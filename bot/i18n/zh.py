@@ -672,4 +672,9 @@ TEXTS: dict[str, str] = {
     "dryrun.revision": "这是已导入政策 {code} 的修订版，导入将作如下改动：",
     "dryrun.new": "这是新政策，导入后代码为 {code}。",
     "dryrun.kept_nothing": "（试运行：未写入数据库）",
+    "detail.btn.evidence": "📎 {file} · #{rid}",
+    "units.aliases": "（{aliases}）",
+    "leader.board.light": "{light}{count}",
+    "invite.created.unit": "·{unit}",
+    "policies.doc": "（{doc}）",
 }

@@ -390,3 +390,12 @@ def import_done(lang: str, outcome: ImportOutcome, code: str) -> str:
         lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks, assignments=outcome.assignments
     )
     return "\n".join([head, *(esc(line) for line in outcome_lines(lang, outcome))])
+
+
+def too_big(lang: str, limit_bytes: int) -> str:
+    return t(lang, "import.too_big", mb=f"{limit_bytes / 1_000_000:.0f}")
+
+
+def import_failed(lang: str, reason_zh: str, reason_en: str) -> str:
+    """A document that could not be read, with the reader's reason in the reader's language."""
+    return t(lang, "import.failed", reason=esc(reason_en if lang == "en" else reason_zh))
