@@ -16,7 +16,7 @@ from bot.app import App
 from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.domain.text import table
-from bot.i18n import status_name, t
+from bot.i18n import normalise_language, status_name, t
 from bot.importer import DocumentError, decompose, read_document
 from config.settings import Settings, describe_errors
 
@@ -112,15 +112,17 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         if not args.json and not args.explain:
             from bot.cli_preview import preview_against_database, preview_lines
 
+            lang = normalise_language(app.settings.default_language)
             preview = await preview_against_database(app, decomposition)
             _print_decomposition(decomposition, preview.code if preview else None)
             if preview is not None:
-                print("\n".join(preview_lines(preview)))
-            print("（试运行：未写入数据库）")
+                print("\n".join(preview_lines(preview, lang)))
+            print(t(lang, "dryrun.kept_nothing"))
         return 0
     migrate(app.settings)
     from bot.services.policies import import_policy
     from bot.services.units import sync_directory
+    from bot.views.imports import outcome_lines
 
     async with app.work() as uow:
         await sync_directory(uow, app.directory, "cli:import")
@@ -143,7 +145,8 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         )
     else:
         print(f"已更新政策 {outcome.code}（修订版）：", file=out)
-        for line in outcome.change_lines() or ["任务与责任单位未变（仅文字或截止日期调整）"]:
+        lang = normalise_language(app.settings.default_language)
+        for line in outcome_lines(lang, outcome) or [t(lang, "applied.none")]:
             print(f"  - {line}", file=out)
     for warning in decomposition.warnings:
         print(f"警告：{warning}", file=sys.stderr)

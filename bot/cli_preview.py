@@ -34,12 +34,16 @@ async def preview_against_database(app: App, decomposition: Decomposition) -> Im
     return preview
 
 
-def preview_lines(preview: ImportPreview) -> list[str]:
+def preview_lines(preview: ImportPreview, lang: str) -> list[str]:
+    """The dry run's verdict in `lang` (the configured default language), then a revision's changes."""
+    from bot.i18n import t
+    from bot.views.imports import revision_lines
+
     if preview.same_document:
-        return [f"与已导入的政策 {preview.existing_code} 相同，导入不会改动任何内容。"]
+        return [t(lang, "dryrun.same", code=preview.existing_code)]
     if preview.existing_policy_id is not None:
         return [
-            f"这是已导入政策 {preview.existing_code} 的修订版，导入将作如下改动：",
-            *(f"  {line}" for line in preview.change_lines),
+            t(lang, "dryrun.revision", code=preview.existing_code),
+            *(f"  {line}" for line in revision_lines(lang, preview)),
         ]
-    return [f"这是新政策，导入后代码为 {preview.code}。"]
+    return [t(lang, "dryrun.new", code=preview.code)]

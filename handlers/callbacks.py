@@ -33,7 +33,7 @@ class PageAction(CallbackData, prefix=cb.PAGE):
     page: int
 
 
-class FlowAction(CallbackData, prefix="fl"):
+class FlowAction(CallbackData, prefix=cb.FLOW):
     action: str  # status | skip | cancel
     value: str
 

@@ -9,13 +9,13 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import role_name, t
+from bot.i18n import t
 from bot.services import access
 from bot.services.housekeeping import STRANGER_PURPOSE, stranger_answer_due
 from bot.services.invites import InviteError, redeem_invite
 from bot.services.throttle import AttemptThrottle
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc
+from bot.views import members
 from handlers.filters import is_stranger
 from handlers.util import quietly, say
 
@@ -48,18 +48,9 @@ async def start(
             return
         invite_throttle.succeeded(actor.user_id)
         unit = (await access.unit_names(uow, {contact.unit_id})) if contact.unit_id else []
-        if is_group:
-            text = t(actor.language, "invite.ok.group", unit=esc(unit[0] if unit else ""))
-        elif contact.role in ("coordinator", "observer"):
-            text = t(actor.language, f"invite.ok.{contact.role}")
-        else:
-            text = t(
-                actor.language,
-                "invite.ok.contact",
-                chat=esc(actor.name),
-                unit=esc(unit[0] if unit else ""),
-                role=role_name(actor.language, contact.role),
-            )
+        text = members.invite_accepted(
+            actor.language, role=contact.role, group=is_group, chat=actor.name, unit=unit[0] if unit else None
+        )
         say(uow, message.chat.id, text)
         return
     await _greet(message, uow, actor)
@@ -80,41 +71,30 @@ def _attempt_allowed(
 
 
 async def _greet(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
-    lang = actor.language
-    if not actor.known:
-        say(uow, message.chat.id, t(lang, "stranger"))
-    elif actor.is_coordinator:
-        say(uow, message.chat.id, t(lang, "start.coordinator", name=esc(actor.name)))
-    elif actor.contact_unit_ids or actor.leader_unit_ids:
-        units = await access.unit_names(uow, actor.contact_unit_ids | actor.leader_unit_ids)
-        role = "contact" if actor.contact_unit_ids else "leader"
-        say(
-            uow,
-            message.chat.id,
-            t(
-                lang,
-                "start.contact",
-                name=esc(actor.name),
-                unit=esc("、".join(units)),
-                role=role_name(lang, role),
-            ),
-        )
-    else:
-        say(uow, message.chat.id, t(lang, "start.observer", name=esc(actor.name)))
+    member = (
+        actor.known and not actor.is_coordinator and bool(actor.contact_unit_ids or actor.leader_unit_ids)
+    )
+    units = await access.unit_names(uow, actor.contact_unit_ids | actor.leader_unit_ids) if member else []
+    role = ("contact" if actor.contact_unit_ids else "leader") if member else None
+    text = members.greeting(
+        actor.language,
+        known=actor.known,
+        coordinator=actor.is_coordinator,
+        name=actor.name,
+        units=units,
+        role=role,
+    )
+    say(uow, message.chat.id, text)
 
 
 async def help_command(message: Message, uow: UnitOfWork, actor: access.Actor) -> None:
-    lang = actor.language
-    if not actor.known:
-        text = t(lang, "stranger")
-    elif actor.is_coordinator:
-        text = t(lang, "help.coordinator") + t(lang, "help.import")
-    elif actor.contact_unit_ids:
-        text = t(lang, "help.contact")
-    elif actor.leader_unit_ids:
-        text = t(lang, "help.leader")
-    else:
-        text = t(lang, "help.observer")
+    text = members.help_text(
+        actor.language,
+        known=actor.known,
+        coordinator=actor.is_coordinator,
+        contact=bool(actor.contact_unit_ids),
+        leader=bool(actor.leader_unit_ids),
+    )
     say(uow, message.chat.id, text)
 
 

@@ -12,7 +12,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.dates import find_date
 from bot.domain.statuses import Status
@@ -28,7 +27,7 @@ from bot.views import formatting
 from bot.views import tasks as tasks_view
 from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
 from handlers.filters import is_member
-from handlers.util import quietly, refusal, say
+from handlers.util import edit, quietly, refusal, rekey, say, unmark
 
 
 class ReportFlow(StatesGroup):
@@ -101,11 +100,8 @@ async def my_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     if not rows:
         say(uow, message.chat.id, t(lang, "mytasks.none"))
         return
-    lines = views.unit_lines(lang, rows)
-    _, _, pages = views.paginate("", lines, 0)
-    for page in range(pages):
-        header = t(lang, "mytasks.header", count=len(rows)) if page == 0 else ""
-        say(uow, message.chat.id, views.paginate(header, lines, page)[0].strip())
+    for text in views.pages_of(t(lang, "mytasks.header", count=len(rows)), views.unit_lines(lang, rows)):
+        say(uow, message.chat.id, text)
 
 
 async def task_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
@@ -144,11 +140,7 @@ async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> No
     if not rows:
         say(uow, chat_id, t(lang, "ref.not_found", ref=formatting.esc(str(ref))))
         return
-    say(
-        uow,
-        chat_id,
-        "\n".join([t(lang, "task.header", task=formatting.esc(str(ref))), *views.unit_lines(lang, rows)]),
-    )
+    say(uow, chat_id, views.task_share(lang, str(ref), rows))
 
 
 async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) -> None:
@@ -160,26 +152,13 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
     light = await board_service.light_of(uow, aid)
     reports = await reports_service.report_history(uow, aid)
     files = await evidence.of_reports(uow.session, [r.id for r in reports if r.id is not None])
-    buttons = [
-        [
-            cb.button(
-                f"📎 {evidence.label(actor.language, f.kind, f.file_name)} · #{f.report_id}",
-                cb.pack(cb.EVIDENCE, f.id),
-            )
-        ]
-        for r in reports
-        for f in files.get(r.id or 0, [])
-    ]
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
-    if actor.is_coordinator and not actor.in_group:
-        buttons.append(
-            [cb.button(t(actor.language, "fix.btn.open"), cb.pack(cb.FIX, "menu", view.task.id, 0))]
-        )
+    fix_id = view.task.id if actor.is_coordinator and not actor.in_group else None
     say(
         uow,
         chat_id,
         views.task_detail(actor.language, view, light, reports, uow.calendar.tz, files),
-        markup=cb.keyboard(buttons) if buttons else None,
+        markup=views.detail_keyboard(actor.language, reports, files, fix_id),
     )
 
 
@@ -201,23 +180,8 @@ async def assignment_button(
             return
         ref = refs.of_view(view)
         await quietly(query.answer(t(lang, "ack.ok", aid=aid, **ref)))
-        if query.message is not None:
-            from aiogram.types import InlineKeyboardMarkup
-
-            await quietly(
-                query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                    reply_markup=InlineKeyboardMarkup.model_validate(
-                        tasks_view.task_keyboard(aid, lang, acknowledged=True)
-                    )
-                )
-            )
-        say(
-            uow,
-            chat_id,
-            t(lang, "ack.ok.person", aid=aid, person=formatting.esc(actor.name), **ref)
-            if actor.in_group
-            else t(lang, "ack.ok", aid=aid, **ref),
-        )
+        await rekey(query, tasks_view.task_keyboard(aid, lang, acknowledged=True))
+        say(uow, chat_id, tasks_view.ack_reply(lang, aid, ref, actor.name if actor.in_group else None))
         return
     if callback_data.action not in ("rep", "ext"):
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
@@ -229,15 +193,7 @@ async def assignment_button(
         return
     if view.assignment.status in (Status.DONE, Status.CANCELLED, Status.DRAFT):
         await quietly(
-            query.answer(
-                t(
-                    lang,
-                    "report.closed",
-                    aid=aid,
-                    status=acknowledge.status_name(lang, view.assignment.status),
-                ),
-                show_alert=True,
-            )
+            query.answer(tasks_view.report_closed(lang, aid, view.assignment.status), show_alert=True)
         )
         return
     await quietly(query.answer())
@@ -248,20 +204,7 @@ async def assignment_button(
             uow,
             chat_id,
             t(lang, "flow.report.status", aid=aid),
-            markup=cb.keyboard(
-                [
-                    [
-                        cb.button(
-                            t(lang, "btn.progress"), FlowAction(action="status", value="progress").pack()
-                        ),
-                        cb.button(t(lang, "btn.done"), FlowAction(action="status", value="done").pack()),
-                        cb.button(
-                            t(lang, "btn.blocked"), FlowAction(action="status", value="blocked").pack()
-                        ),
-                    ],
-                    [cb.button(t(lang, "dispatch.cancel"), FlowAction(action="cancel", value="-").pack())],
-                ]
-            ),
+            markup=tasks_view.report_status_keyboard(lang),
         )
     else:
         await state.set_state(ExtensionFlow.text)
@@ -289,9 +232,7 @@ async def flow_status(
             uow,
             chat_id,
             t(actor.language, "flow.report.percent"),
-            markup=cb.keyboard(
-                [[cb.button(t(actor.language, "btn.skip"), FlowAction(action="skip", value="-").pack())]]
-            ),
+            markup=tasks_view.skip_keyboard(actor.language),
         )
     else:
         await state.set_state(ReportFlow.text)
@@ -366,27 +307,8 @@ async def extension_text(message: Message, uow: UnitOfWork, actor: Actor, state:
 
 
 async def fix_button(query: CallbackQuery, callback_data: ReviewAction, actor: Actor) -> None:
-    lang = actor.language
-    rid = callback_data.id
     await quietly(query.answer())
-    if query.message is not None:
-        from aiogram.types import InlineKeyboardMarkup
-
-        await quietly(
-            query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                reply_markup=InlineKeyboardMarkup.model_validate(
-                    cb.keyboard(
-                        [
-                            [
-                                cb.button(t(lang, "btn.progress"), cb.pack(cb.REVIEW, "set-progress", rid)),
-                                cb.button(t(lang, "btn.done"), cb.pack(cb.REVIEW, "set-done", rid)),
-                                cb.button(t(lang, "btn.blocked"), cb.pack(cb.REVIEW, "set-blocked", rid)),
-                            ]
-                        ]
-                    )
-                )
-            )
-        )
+    await rekey(query, tasks_view.correct_status_keyboard(actor.language, callback_data.id))
 
 
 async def set_status_button(
@@ -400,8 +322,7 @@ async def set_status_button(
         return
     understood = tasks_view.describe(actor.language, report.parsed_status, report.parsed_percent)
     await quietly(query.answer(t(actor.language, "report.fixed", rid=report.id, understood=understood)))
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
     say(
         uow,
         query.message.chat.id if query.message else query.from_user.id,
@@ -449,12 +370,7 @@ async def _report(
         say(
             uow,
             message.chat.id,
-            t(
-                actor.language,
-                "report.closed",
-                aid=aid,
-                status=acknowledge.status_name(actor.language, view.assignment.status),
-            ),
+            tasks_view.report_closed(actor.language, aid, view.assignment.status),
         )
         # Kept anyway: nothing a unit sends is thrown away.
         await reports_service.store_raw_report(uow, actor, aid, incoming)
@@ -544,12 +460,7 @@ async def place_button(
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "plain.placed", aid=callback_data.aid)))
-    if query.message is not None:
-        await quietly(
-            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                t(actor.language, "plain.placed", aid=callback_data.aid), reply_markup=None
-            )
-        )
+    await edit(query, t(actor.language, "plain.placed", aid=callback_data.aid), None)
 
 
 async def _mentions_bot(message: Message) -> bool:

@@ -10,12 +10,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.dates import parse_date
 from bot.domain.refs import Ref, normalize_code, take_ref
 from bot.domain.statuses import Status
-from bot.i18n import role_name, t
+from bot.i18n import t
 from bot.jobs import Jobs
 from bot.services import board as board_service
 from bot.services import control, coordination, dispatch, dispatch_runs, extensions, review, scope, sealed
@@ -24,7 +23,7 @@ from bot.services.invites import InviteError, add_coordinator, create_invite
 from bot.services.units import find_unit, list_units
 from bot.services.uow import UnitOfWork
 from bot.views import board as views
-from bot.views import formatting
+from bot.views import formatting, members
 from bot.views import tasks as tasks_view
 from handlers.callbacks import (
     ConfirmAction,
@@ -36,7 +35,7 @@ from handlers.callbacks import (
     ReviewAction,
 )
 from handlers.filters import is_coordinator
-from handlers.util import parse_int, quietly, refusal, say
+from handlers.util import edit, parse_int, quietly, refusal, say, unmark
 from handlers.workspace import WORKSPACE_COMMANDS, read_ref, resolve_or_ask
 from models import Policy
 
@@ -74,17 +73,6 @@ class ReturnFlow(StatesGroup):
     comment = State()
 
 
-def _pager(kind: str, arg: str, page: int, pages: int, lang: str) -> dict | None:
-    if pages <= 1:
-        return None
-    row = []
-    if page > 0:
-        row.append(cb.button(t(lang, "btn.prev"), cb.pack(cb.PAGE, kind, arg, page - 1)))
-    if page < pages - 1:
-        row.append(cb.button(t(lang, "btn.next"), cb.pack(cb.PAGE, kind, arg, page + 1)))
-    return cb.keyboard([row])
-
-
 async def listing(kind: str, arg: str, page: int, uow: UnitOfWork, actor: Actor) -> tuple[str, dict | None]:
     lang = actor.language
     now = uow.now
@@ -96,9 +84,7 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork, actor: Actor)
         measures, overdue = await board_service.board(uow, narrowed.id if narrowed else None)
         if not measures:
             return t(lang, "board.empty"), None
-        header = t(lang, "board.title", date=formatting.local_time(now, cal.tz))
-        if narrowed is not None:
-            header += t(lang, "board.narrowed", code=narrowed.code)
+        header = views.board_header(lang, now, cal.tz, narrowed.code if narrowed else None)
         policies = await board_service.rollup(uow, "policy")
         policy_lights = {pid: board_service.rolled(c) for pid, c in policies.items()}
         lines = [
@@ -139,10 +125,7 @@ async def listing(kind: str, arg: str, page: int, uow: UnitOfWork, actor: Actor)
         lines = views.overdue_lines(lang, rows, cal.local_date(now))
     else:
         raise coordination.CoordinationError("button.forged")
-    text, page, pages = views.paginate(header, lines, page)
-    if pages > 1:
-        text += "\n\n" + t(lang, "page.footer", page=page + 1, pages=pages)
-    return text, _pager(kind, arg, page, pages, lang)
+    return views.listing_page(lang, kind, arg, header, lines, page)
 
 
 async def _narrowing(
@@ -212,33 +195,13 @@ async def page_button(query: CallbackQuery, callback_data: PageAction, uow: Unit
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     await quietly(query.answer())
-    if query.message is not None:
-        from aiogram.types import InlineKeyboardMarkup
-
-        await quietly(
-            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None
-            )
-        )
+    await edit(query, text, markup)
 
 
 async def units_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     units = await list_units(uow)
-    contact_counts = await control.contact_counts(uow)
-    lines = [
-        t(
-            actor.language,
-            "units.row",
-            name=formatting.esc(u.name),
-            alias=f"（{formatting.esc('、'.join(u.aliases[:3]))}）" if u.aliases else "",
-            count=u.assignments,
-            contacts=contact_counts.get(u.id, 0),
-        )
-        for u in units
-    ]
-    _, _, pages = views.paginate("", lines, 0)
-    for page in range(pages):
-        say(uow, message.chat.id, views.paginate("", lines, page)[0].strip())
+    for text in views.unit_directory(actor.language, units, await control.contact_counts(uow)):
+        say(uow, message.chat.id, text)
 
 
 async def run_dispatch(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -277,8 +240,7 @@ async def dispatch_confirm(
     lang = actor.language
     if callback_data.action == "cancel":
         await quietly(query.answer(t(lang, "dispatch.cancelled")))
-        if query.message is not None:
-            await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+        await unmark(query)
         return
     scope_text, _, fingerprint = callback_data.arg.partition(".")
     ref = None if scope_text == "all" else read_ref(scope_text)
@@ -309,8 +271,7 @@ async def dispatch_confirm(
     run_id = run.id or 0
     uow.after_commit.append(lambda: jobs.spawn(jobs.dispatch_run(run_id), name=f"dispatch-{run_id}"))
     await quietly(query.answer())
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
     say(uow, chat_id, t(lang, "dispatch.started", assignments=len(run.assignment_ids)))
 
 
@@ -333,11 +294,7 @@ async def remind_command(message: Message, command: CommandObject, uow: UnitOfWo
             return
         ids = await control.open_assignment_ids_for_unit(uow, unit.id or 0)
     reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
-    say(
-        uow,
-        message.chat.id,
-        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"),
-    )
+    say(uow, message.chat.id, tasks_view.remind_result(lang, reminded, messages))
 
 
 async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:
@@ -372,26 +329,10 @@ async def run_extend(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         say(uow, chat_id, t(lang, "extend.none", ref=str(resolved.ref)))
         return
     arg = f"{resolved.ref}~{new_due:%Y%m%d}~{target.fingerprint}"
-    say(
-        uow,
-        chat_id,
-        t(
-            lang,
-            "extend.confirm",
-            ref=str(resolved.ref),
-            count=len(target.assignment_ids),
-            units=formatting.esc("、".join(target.units)),
-            due=new_due.isoformat(),
-        ),
-        markup=cb.keyboard(
-            [
-                [
-                    cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
-                    cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend")),
-                ]
-            ]
-        ),
+    text, markup = tasks_view.extend_ask(
+        lang, str(resolved.ref), len(target.assignment_ids), list(target.units), new_due.isoformat(), arg
     )
+    say(uow, chat_id, text, markup=markup)
 
 
 async def extend_command(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
@@ -423,8 +364,7 @@ async def extend_confirm(
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         raise
     await quietly(query.answer())
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
     say(
         uow,
         query.message.chat.id if query.message else query.from_user.id,
@@ -482,14 +422,8 @@ async def invite_command(
     say(
         uow,
         actor.user_id,
-        t(
-            lang,
-            "invite.created",
-            role=role_name(lang, role),
-            unit=f"·{formatting.esc(unit.name)}" if unit else "",
-            hours=uow.settings.invite_ttl_hours,
-            link=f"https://t.me/{me.username}?start={code}",
-            code=code,
+        members.invite_created(
+            lang, role, unit.name if unit else None, uow.settings.invite_ttl_hours, me.username, code
         ),
     )
 
@@ -521,8 +455,7 @@ async def approve_button(
         await quietly(query.answer(refusal(actor, exc), show_alert=True))
         return
     await quietly(query.answer(t(actor.language, "review.approved", rid=callback_data.id)))
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
 
 
 async def return_button(
@@ -574,8 +507,7 @@ async def extension_button(
     await quietly(
         query.answer(t(actor.language, "ext.approved" if approve else "ext.refused", eid=request.id))
     )
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
 
 
 async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -586,19 +518,7 @@ async def followups_command(message: Message, uow: UnitOfWork, actor: Actor) -> 
     if not lines:
         say(uow, message.chat.id, t(lang, "followups.none"))
         return
-    rows = [
-        t(
-            lang,
-            "followups.row",
-            when=formatting.local_time(x.due_at, uow.calendar.tz),
-            aid=x.assignment_id,
-            unit=formatting.esc(x.unit),
-            kind=t(lang, f"followup.kind.{x.kind}"),
-        )
-        for x in lines
-    ]
-    text, _, _ = views.paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)
-    say(uow, message.chat.id, text)
+    say(uow, message.chat.id, views.followup_listing(lang, lines, total, uow.calendar.tz))
 
 
 async def summary_command(
@@ -659,11 +579,7 @@ async def run_remind(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> 
         return
     ids = (await scope.open_assignments(uow, resolved.policy, resolved.ref)).assignment_ids
     reminded, messages = await control.remind(uow, actor, ids, actor_tag=actor.tag)
-    say(
-        uow,
-        chat_id,
-        t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none"),
-    )
+    say(uow, chat_id, tasks_view.remind_result(lang, reminded, messages))
 
 
 async def run_task(chat_id: int, args: str, uow: UnitOfWork, actor: Actor) -> None:

@@ -22,11 +22,12 @@ from bot.services.import_drafts import RHYTHMS, sentences
 from bot.services.units import find_unit, unit_by_id
 from bot.services.uow import UnitOfWork
 from bot.views import imports as iv
+from bot.views import pickers
 from bot.views.formatting import esc
+from handlers import unit_picker
 from handlers.callbacks import FixAction, ImportAction
 from handlers.filters import is_coordinator
-from handlers.import_chat import _private_coordinator, _with_picked
-from handlers.util import quietly, say
+from handlers.util import answer, say, unmark
 from models import Task
 
 
@@ -41,12 +42,7 @@ def _selected(actor: Actor) -> int | None:
 
 
 def _result(lang: str, result: fix.Correction) -> str:
-    text = t(lang, "fix.result", label=result.label, messages=result.messages)
-    if result.lost:
-        text += "\n" + t(lang, "fix.result.lost", units="、".join(esc(n) for n in result.lost))
-    if result.gained:
-        text += "\n" + t(lang, "fix.result.gained", units="、".join(esc(n) for n in result.gained))
-    return text
+    return iv.correction_result(lang, result.label, result.messages, result.lost, result.gained)
 
 
 async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Task) -> None:
@@ -60,10 +56,7 @@ async def _menu(uow: UnitOfWork, app: App, actor: Actor, chat_id: int, task: Tas
         "due": task.due_on.isoformat() if task.due_on else None,
         "rhythm": task.rhythm,
     }
-    label = await fix.label_of(uow, task)
-    text, markup = iv.correction_menu(
-        lang, cb.FIX, task.id or 0, "", t(lang, "fix.menu") + "\n" + iv.task_lines(lang, data, label, set())
-    )
+    text, markup = iv.fix_menu(lang, task.id or 0, data, await fix.label_of(uow, task))
     say(uow, chat_id, text, markup=markup)
 
 
@@ -74,8 +67,7 @@ async def fix_command(
     ref = (command.args or "").strip()
     if not ref:
         review = await fix.review_units(uow)
-        extra = t(lang, "fix.review.list", units="、".join(esc(u.name) for u in review)) if review else ""
-        say(uow, message.chat.id, t(lang, "fix.usage") + extra)
+        say(uow, message.chat.id, iv.fix_usage(lang, [u.name for u in review]))
         return
     tasks = await fix.find_task(uow, ref, _selected(actor))
     if len(tasks) == 1:
@@ -84,26 +76,13 @@ async def fix_command(
         return
     if len(tasks) > 1:
         # Never guessed: one button per policy that has such a task.
-        buttons = [
-            [cb.button(await fix.label_of(uow, x), cb.pack(cb.FIX, "menu", x.id, 0))] for x in tasks[:8]
-        ]
-        say(uow, message.chat.id, t(lang, "fix.ambiguous", ref=esc(ref)), markup=cb.keyboard(buttons))
+        text, markup = iv.which_task(lang, ref, [(x.id or 0, await fix.label_of(uow, x)) for x in tasks[:8]])
+        say(uow, message.chat.id, text, markup=markup)
         return
     unit = await find_unit(uow, ref)
     if unit is not None and unit.needs_review:
-        say(
-            uow,
-            message.chat.id,
-            t(lang, "import.review.ask", unit=esc(unit.name)),
-            markup=cb.keyboard(
-                [
-                    [
-                        cb.button(t(lang, "import.btn.accept"), cb.pack(cb.FIX, "ua", unit.id, 0)),
-                        cb.button(t(lang, "import.btn.map"), cb.pack(cb.FIX, "um", unit.id, 0)),
-                    ]
-                ]
-            ),
-        )
+        text, markup = pickers.review_ask(lang, cb.FIX, unit.id or 0, 0, unit.name)
+        say(uow, message.chat.id, text, markup=markup)
         return
     say(uow, message.chat.id, t(lang, "fix.no_task", ref=esc(ref)))
 
@@ -134,10 +113,6 @@ async def due_command(
     )
 
 
-async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    await quietly(query.answer(text, show_alert=alert))
-
-
 async def fix_button(
     query: CallbackQuery, callback_data: FixAction, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext
 ) -> None:
@@ -150,12 +125,12 @@ async def fix_button(
                 raise fix.CorrectionError("button.stale")
             if action == "ua":
                 await fix.accept_unit(uow, unit, actor=actor.tag)
-                await _answer(query, t(lang, "fix.done"))
+                await answer(query, t(lang, "fix.done"))
                 return
             await state.set_state(FixFlow.units)
             await state.set_data({"id": unit.id, "field": "map", "picked": []})
-            await _answer(query)
-            say(uow, chat_id, t(lang, "fix.units.ask", units=esc(unit.name)))
+            await answer(query)
+            say(uow, chat_id, pickers.map_ask(lang, unit.name))
             return
         if action in ("pk", "dn"):
             await _units_button(query, uow, app, actor, state, action, arg, callback_data.id)
@@ -164,75 +139,65 @@ async def fix_button(
         tid = task.id or 0
         label = await fix.label_of(uow, task)
         if action == "menu":
-            await _answer(query)
+            await answer(query)
             await _menu(uow, app, actor, chat_id, task)
         elif action in ("lead", "co"):
             picked = [n for r, _, n in await fix.task_units(uow, tid) if (r == "lead") == (action == "lead")]
             await state.set_state(FixFlow.units)
             await state.set_data({"id": tid, "field": action, "picked": picked})
-            await _answer(query)
-            text, markup = iv.unit_choices(lang, cb.FIX, tid, picked, await _with_picked(uow, picked, []))
-            say(uow, chat_id, t(lang, "fix.units.ask", units=iv.unit_list(lang, picked)), markup=markup)
+            await answer(query)
+            await unit_picker.ask(uow, lang, chat_id, cb.FIX, tid, picked)
         elif action in ("text", "due", "split"):
             await state.set_state(FixFlow.value)
             await state.set_data({"id": tid, "field": action})
-            await _answer(query)
+            await answer(query)
             if action == "split":
                 text, markup = iv.split_menu(lang, cb.FIX, tid, "", task.text)
                 say(uow, chat_id, text, markup=markup)
             else:
-                say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=label))
+                say(uow, chat_id, iv.value_ask(lang, action, label))
         elif action == "rhythm":
-            await _answer(query)
-            say(
-                uow,
-                chat_id,
-                t(lang, "fix.ask.rhythm", ref=label),
-                markup=iv.rhythm_keyboard(lang, cb.FIX, tid, ""),
-            )
+            await answer(query)
+            text, markup = iv.rhythm_ask(lang, cb.FIX, tid, "", label)
+            say(uow, chat_id, text, markup=markup)
         elif action == "rv":
             rhythm = None if arg == "-" else RHYTHMS[int(arg)]
             result = await fix.set_rhythm(uow, task, rhythm, actor=actor.tag)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             say(uow, chat_id, _result(lang, result))
         elif action == "sa":
             if not 1 <= int(arg) < len(sentences(task.text)):
                 raise fix.CorrectionError("fix.split_bad")
             await state.clear()
             result = await fix.split(uow, task, after=int(arg), actor=actor.tag)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             say(uow, chat_id, _result(lang, result))
         elif action == "merge":
             others = await fix.merge_candidates(uow, task)
             choices = [(str(o.id), await fix.label_of(uow, o)) for o in others]
-            await _answer(query)
+            await answer(query)
             text, markup = iv.merge_menu(lang, cb.FIX, tid, "", choices)
             say(uow, chat_id, text, markup=markup)
         elif action == "ma":
             other = await fix.live_task(uow, int(arg))
             result = await fix.merge(uow, task, other, actor=actor.tag)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             say(uow, chat_id, _result(lang, result))
         elif action == "drop":
-            await _answer(query)
-            say(
-                uow,
-                chat_id,
-                t(lang, "fix.drop.ask", label=label),
-                markup=cb.keyboard([[cb.button(t(lang, "fix.drop.yes"), cb.pack(cb.FIX, "dy", tid, 0))]]),
-            )
+            await answer(query)
+            text, markup = iv.drop_ask(lang, tid, label)
+            say(uow, chat_id, text, markup=markup)
         elif action == "dy":
             result = await fix.drop(uow, task, actor=actor.tag)
-            await _answer(query, t(lang, "fix.done"))
-            if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+            await answer(query, t(lang, "fix.done"))
+            await unmark(query)
             say(uow, chat_id, _result(lang, result))
         else:
             raise fix.CorrectionError("button.forged")
     except fix.CorrectionError as exc:
-        await _answer(query, t(lang, exc.key, **exc.values), alert=True)
+        await answer(query, t(lang, exc.key, **exc.values), alert=True)
     except (ValueError, IndexError):
-        await _answer(query, t(lang, "button.forged"), alert=True)
+        await answer(query, t(lang, "button.forged"), alert=True)
 
 
 async def _units_button(
@@ -259,23 +224,10 @@ async def _units_button(
                 raise fix.CorrectionError("button.stale")
             result = await fix.map_unit(uow, review, unit, actor=actor.tag)
             await state.clear()
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             say(uow, query.from_user.id, _result(lang, result))
             return
-        picked = list(data["picked"])
-        picked.remove(unit.name) if unit.name in picked else picked.append(unit.name)
-        await state.update_data(picked=picked)
-        await _answer(query)
-        matches = [(int(m[0]), str(m[1])) for m in data.get("matches", [])]
-        text, markup = iv.unit_choices(lang, cb.FIX, target, picked, await _with_picked(uow, picked, matches))
-        if query.message is not None:
-            from aiogram.types import InlineKeyboardMarkup
-
-            await quietly(
-                query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                    text, reply_markup=InlineKeyboardMarkup.model_validate(markup)
-                )
-            )
+        await unit_picker.toggle(query, uow, lang, state, cb.FIX, target, unit.name)
         return
     if data["field"] not in ("lead", "co"):
         raise fix.CorrectionError("button.stale")
@@ -287,24 +239,12 @@ async def _units_button(
             ids.append(unit.id or 0)
     result = await fix.set_units(uow, task, data["field"], ids, actor=actor.tag)
     await state.clear()
-    await _answer(query, t(lang, "fix.done"))
+    await answer(query, t(lang, "fix.done"))
     say(uow, query.from_user.id, _result(lang, result))
 
 
 async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
-    data = await state.get_data()
-    text = (message.text or "").strip()
-    if text.startswith("/"):
-        await state.clear()
-        say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
-        return
-    from bot.services.corrections import search_units
-
-    picked = list(data.get("picked", []))
-    matches = await _with_picked(uow, picked, await search_units(uow, text))
-    await state.update_data(matches=[list(m) for m in matches])
-    label, markup = iv.unit_choices(actor.language, cb.FIX, int(data["id"]), picked, matches)
-    say(uow, message.chat.id, label, markup=markup)
+    await unit_picker.search(message, uow, actor, state, cb.FIX)
 
 
 async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
@@ -342,14 +282,14 @@ async def denied_command(message: Message, uow: UnitOfWork, app: App, actor: Act
 
 
 async def denied_button(query: CallbackQuery, actor: Actor) -> None:
-    await quietly(query.answer(t(actor.language, "denied"), show_alert=True))
+    await answer(query, t(actor.language, "denied"), alert=True)
 
 
 def make_router() -> Router:
     """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
     router = Router(name="corrections")
-    router.message.filter(is_coordinator, _private_coordinator)
-    router.callback_query.filter(is_coordinator, _private_coordinator)
+    router.message.filter(is_coordinator, unit_picker.private_coordinator)
+    router.callback_query.filter(is_coordinator, unit_picker.private_coordinator)
     router.message.register(fix_command, Command("fix"))
     router.message.register(due_command, Command("due"))
     router.callback_query.register(fix_button, FixAction.filter())

@@ -15,7 +15,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.app import App
 from bot.domain import callbacks as cb
@@ -24,23 +24,15 @@ from bot.i18n import t
 from bot.importer import DocumentError, decompose, read_document
 from bot.services import import_drafts as drafts
 from bot.services.access import Actor
-from bot.services.corrections import search_units
 from bot.services.units import unit_by_id
 from bot.services.uow import UnitOfWork
 from bot.views import imports as iv
+from bot.views import pickers
 from bot.views.formatting import esc
+from handlers import unit_picker
 from handlers.callbacks import ImportAction
 from handlers.filters import is_coordinator
-from handlers.util import quietly, say
-
-
-def _private_coordinator(event: Message | CallbackQuery, actor: Actor | None = None) -> bool:
-    if actor is None or not actor.is_coordinator:
-        return False
-    message = event.message if isinstance(event, CallbackQuery) else event
-    chat = getattr(message, "chat", None)
-    return chat is None or chat.type == "private"
-
+from handlers.util import answer, edit, say, unmark
 
 SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm")
 # A pasted message this long, outside any command or flow, is a document to import.
@@ -97,7 +89,7 @@ async def document_received(
         return
     limit = uow.settings.import_max_bytes
     if document.file_size is not None and document.file_size > limit:
-        say(uow, message.chat.id, t(lang, "import.too_big", mb=f"{limit / 1_000_000:.0f}"))
+        say(uow, message.chat.id, iv.too_big(lang, limit))
         return
     await state.clear()
     buffer = io.BytesIO()
@@ -108,11 +100,7 @@ async def document_received(
         try:
             text = read_document(path, max_bytes=limit, max_chars=uow.settings.import_max_chars)
         except DocumentError as exc:
-            say(
-                uow,
-                message.chat.id,
-                t(lang, "import.failed", reason=esc(exc.message_en if lang == "en" else exc.message_zh)),
-            )
+            say(uow, message.chat.id, iv.import_failed(lang, exc.message_zh, exc.message_en))
             return
     await _preview_new(uow, app, actor, message.chat.id, text, name)
 
@@ -144,26 +132,13 @@ async def pasted_text(message: Message, uow: UnitOfWork, app: App, actor: Actor)
 # ---------------------------------------------------------------- preview buttons
 
 
-async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    await quietly(query.answer(text, show_alert=alert))
-
-
-async def _edit(query: CallbackQuery, text: str, markup: dict[str, Any]) -> None:
-    if query.message is not None:
-        await quietly(
-            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-                text, reply_markup=InlineKeyboardMarkup.model_validate(markup)
-            )
-        )
-
-
 async def _load(
     query: CallbackQuery, uow: UnitOfWork, app: App, actor: Actor, draft_id: int
 ) -> drafts.DraftView | None:
     try:
         return await drafts.load_draft(uow, draft_id, owner=actor.user_id)
     except drafts.DraftError as exc:
-        await _answer(query, t(actor.language, exc.key, **exc.values), alert=True)
+        await answer(query, t(actor.language, exc.key, **exc.values), alert=True)
         if exc.key == "import.expired":
             say(uow, query.from_user.id, t(actor.language, "import.expired"))
         return None
@@ -185,7 +160,7 @@ async def import_button(
     chat_id = query.from_user.id
     try:
         if action == "pg":
-            await _answer(query)
+            await answer(query)
             text, markup = iv.render_preview(
                 lang,
                 view.draft.id or 0,
@@ -195,35 +170,21 @@ async def import_button(
                 view.draft.expires_at,
                 uow.calendar.tz,
             )
-            await _edit(query, text, markup)
+            await edit(query, text, markup)
         elif action == "ok":
             outcome, code = await drafts.confirm(uow, view, actor=actor.tag)
-            await _answer(query)
+            await answer(query)
             await state.clear()
-            if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-            key = "import.saved" if outcome.created else "import.applied"
-            lines = [
-                t(
-                    lang,
-                    key,
-                    code=code,
-                    measures=outcome.measures,
-                    tasks=outcome.tasks,
-                    assignments=outcome.assignments,
-                )
-            ]
-            lines += [esc(line) for line in outcome.change_lines()]
-            say(uow, chat_id, "\n".join(lines))
+            await unmark(query)
+            say(uow, chat_id, iv.import_done(lang, outcome, code))
         elif action == "no":
             await drafts.cancel(uow, view, actor=actor.tag)
             await state.clear()
-            await _answer(query, t(lang, "import.cancelled"))
-            if query.message is not None:
-                await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+            await answer(query, t(lang, "import.cancelled"))
+            await unmark(query)
         elif action == "t":
             _, task = drafts.find_task(view.data, arg)
-            await _answer(query)
+            await answer(query)
             text, markup = iv.correction_menu(
                 lang,
                 cb.IMPORT,
@@ -242,21 +203,9 @@ async def import_button(
             index = int(arg) if arg.isdigit() else -1
             if not 0 <= index < len(names):
                 raise drafts.DraftError("button.stale")
-            await _answer(query)
-            did = view.draft.id or 0
-            say(
-                uow,
-                chat_id,
-                t(lang, "import.review.ask", unit=esc(names[index])),
-                markup=cb.keyboard(
-                    [
-                        [
-                            cb.button(t(lang, "import.btn.accept"), cb.pack(cb.IMPORT, "ua", did, index)),
-                            cb.button(t(lang, "import.btn.map"), cb.pack(cb.IMPORT, "um", did, index)),
-                        ]
-                    ]
-                ),
-            )
+            await answer(query)
+            text, markup = pickers.review_ask(lang, cb.IMPORT, view.draft.id or 0, index, names[index])
+            say(uow, chat_id, text, markup=markup)
         elif action in ("ua", "um"):
             names = drafts.review_units(view.data)
             index = int(arg) if arg.isdigit() else -1
@@ -273,15 +222,15 @@ async def import_button(
                     after=names[index],
                     where="units",
                 )
-                await _answer(query, t(lang, "fix.done"))
+                await answer(query, t(lang, "fix.done"))
                 _send_preview(uow, app, actor, chat_id, view, 0)
             else:
                 await state.set_state(ImportFlow.units)
                 await state.set_data(
                     {"p": cb.IMPORT, "id": view.draft.id, "field": "map", "unit": names[index], "picked": []}
                 )
-                await _answer(query)
-                say(uow, chat_id, t(lang, "fix.units.ask", units=esc(names[index])))
+                await answer(query)
+                say(uow, chat_id, pickers.map_ask(lang, names[index]))
         elif action in ("lead", "co"):
             _, task = drafts.find_task(view.data, arg)
             picked = (
@@ -291,9 +240,8 @@ async def import_button(
             await state.set_data(
                 {"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action, "picked": picked}
             )
-            await _answer(query)
-            text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, [])
-            say(uow, chat_id, t(lang, "fix.units.ask", units=iv.unit_list(lang, picked)), markup=markup)
+            await answer(query)
+            await unit_picker.ask(uow, lang, chat_id, cb.IMPORT, view.draft.id or 0, picked)
         elif action in ("pk", "dn"):
             await _units_button(query, uow, app, actor, state, view, action, arg)
         elif action in ("text", "due"):
@@ -301,36 +249,25 @@ async def import_button(
             drafts.task_keys(view.data, arg) if action == "due" else drafts.find_task(view.data, arg)
             await state.set_state(ImportFlow.value)
             await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": action})
-            await _answer(query)
-            ref = (
-                arg
-                if "." in arg
-                else t(lang, "import.scope.all")
-                if arg == "all"
-                else t(lang, "import.scope.measure", measure=arg)
-            )
-            say(uow, chat_id, t(lang, f"fix.ask.{action}", ref=ref))
+            await answer(query)
+            say(uow, chat_id, iv.value_ask(lang, action, iv.draft_scope(lang, arg)))
         elif action == "rhythm":
             drafts.find_task(view.data, arg)
-            await _answer(query)
-            say(
-                uow,
-                chat_id,
-                t(lang, "fix.ask.rhythm", ref=arg),
-                markup=iv.rhythm_keyboard(lang, cb.IMPORT, view.draft.id or 0, arg),
-            )
+            await answer(query)
+            text, markup = iv.rhythm_ask(lang, cb.IMPORT, view.draft.id or 0, arg, arg)
+            say(uow, chat_id, text, markup=markup)
         elif action == "rv":
             key, _, value = arg.partition("~")
             rhythm = None if value == "-" else drafts.RHYTHMS[int(value)]
             before = drafts.set_rhythm(view.data, key, rhythm)
             drafts.save(uow, view, actor=actor.tag, kind="rhythm", before=before, after=rhythm, where=key)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "split":
             _, task = drafts.find_task(view.data, arg)
             await state.set_state(ImportFlow.value)
             await state.set_data({"p": cb.IMPORT, "id": view.draft.id, "key": arg, "field": "split"})
-            await _answer(query)
+            await answer(query)
             text, markup = iv.split_menu(lang, cb.IMPORT, view.draft.id or 0, arg, task["text"])
             say(uow, chat_id, text, markup=markup)
         elif action == "sa":
@@ -338,19 +275,12 @@ async def import_button(
             new_key = drafts.split(view.data, key, after=int(after))
             drafts.save(uow, view, actor=actor.tag, kind="split", before=key, after=[key, new_key], where=key)
             await state.clear()
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "merge":
             measure, task = drafts.find_task(view.data, arg)
-            others = [
-                (
-                    f"{arg}~{x['seq']}",
-                    iv.draft_task_label(view.preview.code, drafts.task_key(measure["number"], x["seq"])),
-                )
-                for x in measure["tasks"]
-                if x is not task
-            ]
-            await _answer(query)
+            others = iv.merge_choices(view.preview.code, arg, measure, task)
+            await answer(query)
             text, markup = iv.merge_menu(lang, cb.IMPORT, view.draft.id or 0, arg, others)
             say(uow, chat_id, text, markup=markup)
         elif action == "ma":
@@ -358,19 +288,19 @@ async def import_button(
             other = f"{key.partition('.')[0]}.{seq}"
             drafts.merge(view.data, key, other)
             drafts.save(uow, view, actor=actor.tag, kind="merge", before=[key, other], after=key, where=key)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         elif action == "drop":
             text = drafts.drop(view.data, arg)
             drafts.save(uow, view, actor=actor.tag, kind="drop", before=text, after=None, where=arg)
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, chat_id, view, 0)
         else:
             raise drafts.DraftError("button.forged")
     except drafts.DraftError as exc:
-        await _answer(query, t(lang, exc.key, **exc.values), alert=True)
+        await answer(query, t(lang, exc.key, **exc.values), alert=True)
     except (ValueError, IndexError):
-        await _answer(query, t(lang, "button.forged"), alert=True)
+        await answer(query, t(lang, "button.forged"), alert=True)
 
 
 async def _units_button(
@@ -403,52 +333,23 @@ async def _units_button(
                 where="units",
             )
             await state.clear()
-            await _answer(query, t(lang, "fix.done"))
+            await answer(query, t(lang, "fix.done"))
             _send_preview(uow, app, actor, query.from_user.id, view, 0)
             return
-        picked = list(data["picked"])
-        picked.remove(unit.name) if unit.name in picked else picked.append(unit.name)
-        await state.update_data(picked=picked)
-        await _answer(query)
-        text, markup = iv.unit_choices(lang, cb.IMPORT, view.draft.id or 0, picked, data.get("matches", []))
-        await _edit(query, text, markup)
+        await unit_picker.toggle(query, uow, lang, state, cb.IMPORT, view.draft.id or 0, unit.name)
         return
     if data["field"] not in ("lead", "co"):
         raise drafts.DraftError("button.stale")
     before, after = drafts.set_units(view.data, data["key"], data["field"], list(data["picked"]))
     drafts.save(uow, view, actor=actor.tag, kind=data["field"], before=before, after=after, where=data["key"])
     await state.clear()
-    await _answer(query, t(lang, "fix.done"))
+    await answer(query, t(lang, "fix.done"))
     _send_preview(uow, app, actor, query.from_user.id, view, 0)
 
 
-async def _with_picked(
-    uow: UnitOfWork, picked: list[str], matches: list[tuple[int, str]]
-) -> list[tuple[int, str]]:
-    """The chosen units stay on the buttons, so one can be unchosen, then the search's matches."""
-    from bot.services.units import find_unit
-
-    chosen = []
-    for name in picked:
-        unit = await find_unit(uow, name)
-        if unit is not None and unit.name == name:
-            chosen.append((unit.id or 0, name))
-    return [*chosen, *[m for m in matches if m[1] not in picked]]
-
-
 async def units_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
-    data = await state.get_data()
-    text = (message.text or "").strip()
-    if text.startswith("/") or data.get("p") != cb.IMPORT:
-        if data.get("p") == cb.IMPORT:
-            await state.clear()
-            say(uow, message.chat.id, t(actor.language, "flow.cancelled"))
-        return
-    picked = list(data.get("picked", []))
-    matches = await _with_picked(uow, picked, await search_units(uow, text))
-    await state.update_data(matches=[list(m) for m in matches])
-    label, markup = iv.unit_choices(actor.language, cb.IMPORT, int(data["id"]), picked, matches)
-    say(uow, message.chat.id, label, markup=markup)
+    if (await state.get_data()).get("p") == cb.IMPORT:
+        await unit_picker.search(message, uow, actor, state, cb.IMPORT)
 
 
 async def value_typed(message: Message, uow: UnitOfWork, app: App, actor: Actor, state: FSMContext) -> None:
@@ -507,8 +408,8 @@ def checked_due(text: str, uow: UnitOfWork) -> Any:
 def make_router() -> Router:
     """A fresh `router` with its handlers: a router belongs to one Dispatcher only."""
     router = Router(name="import-chat")
-    router.message.filter(is_coordinator, _private_coordinator)
-    router.callback_query.filter(is_coordinator, _private_coordinator)
+    router.message.filter(is_coordinator, unit_picker.private_coordinator)
+    router.callback_query.filter(is_coordinator, unit_picker.private_coordinator)
     router.message.register(document_received, StateFilter(None), F.document)
     router.message.register(import_command, Command("import"))
     router.message.register(import_text, ImportFlow.text, F.text)

@@ -11,13 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain import callbacks as cb
 from bot.domain.dates import parse_date
 from bot.i18n import t
 from bot.services import items
 from bot.services.access import Actor
 from bot.services.units import find_unit
 from bot.services.uow import UnitOfWork
+from bot.views import items as views
 from bot.views.formatting import esc
 from handlers.callbacks import NewAction
 from handlers.filters import is_coordinator
@@ -41,14 +41,6 @@ class NewFlow(StatesGroup):
     confirm = State()
 
 
-def _button(lang: str, key: str, action: str, value: str = "-", **values: object) -> dict[str, str]:
-    return cb.button(t(lang, key, **values), cb.pack(cb.NEW, action, value))
-
-
-def _cancel_row(lang: str) -> list[dict[str, str]]:
-    return [_button(lang, "new.btn.cancel", "cancel")]
-
-
 not_a_command = F.text & ~F.text.startswith("/")
 
 
@@ -56,12 +48,8 @@ async def new_command(message: Message, uow: UnitOfWork, actor: Actor, state: FS
     lang = actor.language
     await state.clear()
     await state.set_state(NewFlow.kind)
-    rows = [
-        [_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[:2]],
-        [_button(lang, f"policy.kind.{k}", "kind", k) for k in KINDS[2:]],
-        _cancel_row(lang),
-    ]
-    say(uow, message.chat.id, t(lang, "new.ask.kind"), markup=cb.keyboard(rows))
+    text, markup = views.kind_ask(lang, KINDS)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 async def _at(state: FSMContext, step: State) -> bool:
@@ -83,7 +71,7 @@ async def new_button(
         await state.update_data(kind=value)
         await state.set_state(NewFlow.title)
         await quietly(query.answer())
-        say(uow, chat_id, t(lang, "new.ask.title", kind=t(lang, f"policy.kind.{value}")))
+        say(uow, chat_id, views.title_ask(lang, value))
         return
     step = "lead" if await _at(state, NewFlow.lead) else "co" if await _at(state, NewFlow.co) else None
     if action == "unit" and step is not None and value.isdigit():
@@ -102,15 +90,11 @@ async def new_button(
         await quietly(query.answer())
         if step == "lead":
             await state.set_state(NewFlow.co)
-            say(
-                uow,
-                chat_id,
-                t(lang, "new.ask.co"),
-                markup=cb.keyboard([[_button(lang, "new.btn.skip", "skip")], _cancel_row(lang)]),
-            )
+            text, markup = views.co_ask(lang)
+            say(uow, chat_id, text, markup=markup)
         else:
             await state.set_state(NewFlow.due)
-            say(uow, chat_id, t(lang, "new.ask.due"), markup=cb.keyboard([_cancel_row(lang)]))
+            say(uow, chat_id, t(lang, "new.ask.due"), markup=views.cancel_keyboard(lang))
         return
     if action == "rhythm" and await _at(state, NewFlow.rhythm) and value in RHYTHM_CHOICES:
         await state.update_data(rhythm=None if value == "none" else value)
@@ -134,7 +118,7 @@ async def new_title(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
         return
     await state.update_data(title=title)
     await state.set_state(NewFlow.text)
-    say(uow, message.chat.id, t(lang, "new.ask.text"), markup=cb.keyboard([_cancel_row(lang)]))
+    say(uow, message.chat.id, t(lang, "new.ask.text"), markup=views.cancel_keyboard(lang))
 
 
 async def new_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -145,7 +129,7 @@ async def new_text(message: Message, uow: UnitOfWork, actor: Actor, state: FSMCo
         return
     await state.update_data(text=text)
     await state.set_state(NewFlow.lead)
-    say(uow, message.chat.id, t(lang, "new.ask.lead"), markup=cb.keyboard([_cancel_row(lang)]))
+    say(uow, message.chat.id, t(lang, "new.ask.lead"), markup=views.cancel_keyboard(lang))
 
 
 async def new_units(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -159,8 +143,8 @@ async def new_units(message: Message, uow: UnitOfWork, actor: Actor, state: FSMC
             continue
         matches = await items.search_units(uow, name)
         if matches:
-            rows = [[cb.button(u.name, cb.pack(cb.NEW, "unit", u.id))] for u in matches]
-            say(uow, message.chat.id, t(lang, "new.units.choose", name=esc(name)), markup=cb.keyboard(rows))
+            text, markup = views.unit_choices(lang, name, [(u.id or 0, u.name) for u in matches])
+            say(uow, message.chat.id, text, markup=markup)
         else:
             say(uow, message.chat.id, t(lang, "new.err.unit", name=esc(name), suggestions="—"))
     if found:
@@ -179,13 +163,8 @@ async def _add_units(
             chosen.append(unit.name)
             taken.add(unit.name)
     await state.update_data({step: chosen})
-    done = _button(lang, "new.btn.done", "done")
-    say(
-        uow,
-        chat_id,
-        t(lang, f"new.units.{step}", units=esc("、".join(chosen)) or "—"),
-        markup=cb.keyboard([[done], _cancel_row(lang)]),
-    )
+    text, markup = views.units_chosen(lang, step, chosen)
+    say(uow, chat_id, text, markup=markup)
 
 
 async def new_due(message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -200,12 +179,8 @@ async def new_due(message: Message, uow: UnitOfWork, actor: Actor, state: FSMCon
         return
     await state.update_data(due=due.isoformat())
     await state.set_state(NewFlow.rhythm)
-    rows = [
-        [_button(lang, f"rhythm.{r}", "rhythm", r) for r in items.RHYTHMS],
-        [_button(lang, "new.btn.no_rhythm", "rhythm", "none")],
-        _cancel_row(lang),
-    ]
-    say(uow, message.chat.id, t(lang, "new.ask.rhythm"), markup=cb.keyboard(rows))
+    text, markup = views.rhythm_ask(lang, items.RHYTHMS)
+    say(uow, message.chat.id, text, markup=markup)
 
 
 def _item(data: dict) -> items.NewItem:
@@ -223,24 +198,18 @@ def _item(data: dict) -> items.NewItem:
 
 
 async def _summary(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
-    lang = actor.language
     item = _item(await state.get_data())
-    say(
-        uow,
-        chat_id,
-        t(
-            lang,
-            "new.summary",
-            kind=t(lang, f"policy.kind.{item.kind}"),
-            title=esc(item.title),
-            text=esc(item.text),
-            lead=esc("、".join(item.lead)),
-            co=esc("、".join(item.co)) or "—",
-            due=item.due_on.isoformat() if item.due_on else "—",
-            rhythm=t(lang, f"rhythm.{item.rhythm}") if item.rhythm else t(lang, "new.btn.no_rhythm"),
-        ),
-        markup=cb.keyboard([[_button(lang, "btn.confirm", "ok"), _button(lang, "new.btn.cancel", "cancel")]]),
+    text, markup = views.summary(
+        actor.language,
+        kind=item.kind,
+        title=item.title,
+        text=item.text,
+        lead=item.lead,
+        co=item.co,
+        due_on=item.due_on,
+        rhythm=item.rhythm,
     )
+    say(uow, chat_id, text, markup=markup)
 
 
 async def _create(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext) -> None:
@@ -255,15 +224,7 @@ async def _create(chat_id: int, uow: UnitOfWork, actor: Actor, state: FSMContext
         return
     await state.clear()
     say(
-        uow,
-        chat_id,
-        t(
-            lang,
-            "new.created",
-            code=created.policy.code,
-            title=esc(created.policy.title),
-            assignments=len(created.assignments),
-        ),
+        uow, chat_id, views.created(lang, created.policy.code, created.policy.title, len(created.assignments))
     )
     # Straight on to the dispatch preview of the new item, confirmed like any other.
     await run_dispatch(chat_id, created.policy.code, uow, actor)

@@ -7,10 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.domain.statuses import Status
-from bot.i18n import t
 from bot.services import access
 from bot.services import board as board_service
-from bot.services.lights import LIGHT_ORDER
 from bot.services.uow import UnitOfWork
 from bot.views import board as views
 from handlers.util import say
@@ -27,26 +25,8 @@ async def leader_board(message: Message, uow: UnitOfWork, actor: access.Actor) -
     names = await access.unit_names(uow, set(units))
     rows = await board_service.assignment_lines(uow, unit_ids=set(units))
     rows = [r for r in rows if r.status != Status.DRAFT]
-    if not rows:
-        say(uow, message.chat.id, t(lang, "leader.board.empty", unit="、".join(names)))
-        return
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.light] = counts.get(r.light, 0) + 1
-    lines = views.unit_lines(lang, rows)
-    header = t(
-        lang,
-        "leader.board.header",
-        unit="、".join(names),
-        total=len(rows),
-        lights=" ".join(
-            f"{t(lang, f'light.{k}')}{n}"
-            for k, n in sorted(counts.items(), key=lambda kv: LIGHT_ORDER.get(kv[0], 9))
-        ),
-    )
-    _, _, pages = views.paginate("", lines, 0)
-    for page in range(pages):
-        say(uow, message.chat.id, views.paginate(header if page == 0 else "", lines, page)[0].strip())
+    for text in views.leader_board(lang, names, rows):
+        say(uow, message.chat.id, text)
 
 
 def make_router() -> Router:

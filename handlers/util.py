@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t
 from bot.services import outbox
 from bot.services.access import Actor
 from bot.services.coordination import CoordinationError
 from bot.services.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from aiogram.types import CallbackQuery
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +60,38 @@ async def quietly(call: Awaitable[Any]) -> None:
         await call
     except (TelegramAPIError, TelegramNetworkError) as exc:
         log.info("cosmetic Telegram call failed: %s", exc)
+
+
+async def answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answers a pressed button (the spinner stops), with a toast or, for a refusal, an alert."""
+    await quietly(query.answer(text, show_alert=alert))
+
+
+async def edit(query: CallbackQuery, text: str, markup: dict[str, Any] | None) -> None:
+    """Rewrites the pressed button's message in place (a listing's next page, a picker's choice)."""
+    from aiogram.types import InlineKeyboardMarkup
+
+    if query.message is not None:
+        await quietly(
+            query.message.edit_text(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                text, reply_markup=InlineKeyboardMarkup.model_validate(markup) if markup else None
+            )
+        )
+
+
+async def unmark(query: CallbackQuery) -> None:
+    """Takes the buttons off the pressed message once they have done their work."""
+    if query.message is not None:
+        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+
+
+async def rekey(query: CallbackQuery, markup: dict[str, Any]) -> None:
+    """Replaces the pressed message's buttons (a task acknowledged, a report to be re-read)."""
+    from aiogram.types import InlineKeyboardMarkup
+
+    if query.message is not None:
+        await quietly(
+            query.message.edit_reply_markup(  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+                reply_markup=InlineKeyboardMarkup.model_validate(markup)
+            )
+        )

@@ -11,18 +11,16 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain import callbacks as cb
 from bot.domain.refs import Ref, RefError, parse_ref
-from bot.domain.text import clip
 from bot.i18n import t
 from bot.services import board as board_service
 from bot.services import scope
 from bot.services.access import Actor
 from bot.services.uow import UnitOfWork
-from bot.views import board as views
+from bot.views import workspace as views
 from bot.views.formatting import esc
 from handlers.callbacks import PickAction, PolicyAction
 from handlers.filters import is_coordinator
-from handlers.util import quietly, say
-from models import Policy
+from handlers.util import quietly, say, unmark
 
 WORKSPACE_COMMANDS = ("policies", "new")
 
@@ -30,10 +28,6 @@ WORKSPACE_COMMANDS = ("policies", "new")
 def selected_id(actor: Actor) -> int | None:
     contact = scope.coordinator_contact(actor.contacts)
     return contact.selected_policy_id if contact else None
-
-
-def policy_label(policy: Policy) -> str:
-    return f"{policy.code} {clip(policy.short_title or policy.title, 24)}"
 
 
 async def resolve_or_ask(
@@ -46,22 +40,16 @@ async def resolve_or_ask(
     if resolved.ok:
         return resolved
     if resolved.status == "ambiguous":
-        rows = []
+        choices = []
         for policy in resolved.candidates:
+            full = str(ref.with_code(policy.code))
             try:
-                data = cb.pack(
-                    cb.PICK, command, str(ref.with_code(policy.code)), extra.replace(":", "~") or "-"
-                )
+                data = cb.pack(cb.PICK, command, full, extra.replace(":", "~") or "-")
             except ValueError:  # over 64 bytes: the coordinator types the code instead
-                continue
-            rows.append([cb.button(policy_label(policy), data)])
-        codes = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
-        say(
-            uow,
-            chat_id,
-            t(lang, "ref.which", ref=esc(str(ref)), count=len(resolved.candidates), examples=esc(codes)),
-            markup=cb.keyboard(rows) if rows else None,
-        )
+                data = ""
+            choices.append((policy, full, data))
+        text, markup = views.which_policy(lang, str(ref), choices)
+        say(uow, chat_id, text, markup=markup)
         return None
     say(uow, chat_id, t(lang, "ref.not_found", ref=esc(str(resolved.ref))))
     return None
@@ -80,40 +68,12 @@ async def policies_command(message: Message, uow: UnitOfWork, actor: Actor) -> N
     if not lines:
         say(uow, message.chat.id, t(lang, "policies.none"))
         return
-    lights = await board_service.rollup(uow, "policy")
-    chosen = selected_id(actor)
-    rows_text = []
-    buttons: list[dict[str, str]] = []
-    for line in lines:
-        p = line.policy
-        light = board_service.rolled(lights.get(p.id or 0, {}))
-        rows_text.append(
-            t(
-                lang,
-                "policies.row",
-                light=t(lang, f"light.{light}"),
-                code=p.code,
-                title=esc(clip(p.short_title or p.title, 60)),
-                doc=f"（{esc(p.doc_number)}）" if p.doc_number else "",
-                kind=t(lang, f"policy.kind.{p.kind}"),
-                tasks=line.tasks,
-                assignments=line.assignments,
-                done=line.done,
-                draft=line.draft,
-                selected=t(lang, "policies.selected_mark") if p.id == chosen else "",
-            )
-        )
-        mark = "✓ " if p.id == chosen else ""
-        buttons.append(cb.button(mark + p.code, cb.pack(cb.POLICY, "sel", p.id)))
-    keyboard = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    if chosen is not None:
-        keyboard.append([cb.button(t(lang, "policies.clear"), cb.pack(cb.POLICY, "clr", 0))])
-    header = t(lang, "policies.header", count=len(lines))
-    text, _, pages = views.paginate(header, rows_text, 0)
-    for page in range(1, pages):
+    counts = await board_service.rollup(uow, "policy")
+    lights = {x.policy.id or 0: board_service.rolled(counts.get(x.policy.id or 0, {})) for x in lines}
+    messages, markup = views.policies(lang, lines, lights, selected_id(actor))
+    for text in messages[:-1]:
         say(uow, message.chat.id, text)
-        text = views.paginate("", rows_text, page)[0].strip()
-    say(uow, message.chat.id, text + "\n\n" + t(lang, "policies.hint"), markup=cb.keyboard(keyboard))
+    say(uow, message.chat.id, messages[-1], markup=markup)
 
 
 async def policy_button(
@@ -131,15 +91,11 @@ async def policy_button(
     except LookupError:
         await quietly(query.answer(t(lang, "button.forged"), show_alert=True))
         return
-    text = (
-        t(lang, "policies.chosen", code=policy.code, title=esc(clip(policy.short_title or policy.title)))
-        if policy
-        else t(lang, "policies.cleared")
-    )
     await quietly(query.answer())
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
-    say(uow, query.message.chat.id if query.message else query.from_user.id, text)
+    await unmark(query)
+    say(
+        uow, query.message.chat.id if query.message else query.from_user.id, views.policy_chosen(lang, policy)
+    )
 
 
 async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: UnitOfWork, actor: Actor) -> None:
@@ -153,8 +109,7 @@ async def pick_button(query: CallbackQuery, callback_data: PickAction, uow: Unit
         await quietly(query.answer(t(actor.language, "button.forged"), show_alert=True))
         return
     await quietly(query.answer())
-    if query.message is not None:
-        await quietly(query.message.edit_reply_markup(reply_markup=None))  # type: ignore[union-attr]  # our own message; one over 48 h old cannot be edited
+    await unmark(query)
     extra = "" if callback_data.extra == "-" else callback_data.extra.replace("~", ":")
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await run(chat_id, f"{ref} {extra}".strip(), uow, actor)

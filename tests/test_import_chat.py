@@ -297,3 +297,24 @@ async def test_a_revised_document_shows_its_changes_and_applies_them_on_confirm(
     await h.deliver()
     preview = _preview(h)
     assert "相同" in (preview.text or "") and not any("确认导入" in b for b in preview.button_texts)
+
+
+async def test_an_english_speaking_coordinator_reads_a_revisions_changes_in_english(harness: Harness) -> None:
+    h = harness
+    await _coordinators(h, seed=True)
+    h.srv.command(COORD, "/lang en")
+    await h.deliver()
+    seed = SEED.read_text(encoding="utf-8")
+    start = seed.index("宜春做大做强")
+    revised = seed[:start] + seed[seed.index("。", start) + 1 :]
+    h.srv.send_document(COORD, "seed-rev.txt", revised.encode())
+    await h.deliver()
+    preview = next(s for s in reversed(h.srv.messages_to(COORD)) if "Import preview" in (s.text or ""))
+    text = preview.text or ""
+    assert "revised version of policy P1" in text and "1 tasks removed:" in text
+    assert "\n- P1-2." in text and "删除任务" not in text
+    h.srv.press_button(COORD, preview, "✅ Confirm import")
+    await h.deliver()
+    done = h.srv.messages_to(COORD)[-1].text or ""
+    assert "Applied the revised version to policy P1" in done and "Removed task: P1-2." in done
+    assert "删除任务" not in done

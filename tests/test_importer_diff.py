@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.importer import Decomposition, decompose, diff_decompositions
+from bot.views.imports import diff_lines
 from config.directory import load_directory
 
 SEED = (Path(__file__).parent.parent / "config" / "data" / "seed_ganfuting_2024_15.txt").read_text("utf-8")
@@ -20,7 +21,7 @@ def test_same_document_empty_diff(directory):
     b = decompose(SEED.replace("\n\n", "\n"), directory)
     diff = diff_decompositions(a, b)
     assert diff.is_empty and diff.same_document
-    assert diff.summary_lines() == ["两个版本的措施、任务和责任单位一致，没有变化。"]
+    assert diff_lines("zh", diff) == ["两个版本的措施、任务和责任单位一致，没有变化。"]
 
 
 def test_revised_document(directory):
@@ -40,7 +41,7 @@ def test_revised_document(directory):
     assert len(diff.units_changed) == len(new.measures[5].tasks)
     assert all("省财政厅" in c.co_after and "省财政厅" not in c.co_before for c in diff.units_changed)
     assert [c.new.measure for c in diff.due_changed] == []
-    lines = diff.summary_lines()
+    lines = diff_lines("zh", diff)
     assert "新增任务 1 项：" in lines and "改写任务 1 项：" in lines
     assert any(line.startswith("· 6.1：增加配合 省财政厅") for line in lines)
 
@@ -52,5 +53,20 @@ def test_removed_task_and_json_roundtrip(directory):
     diff = diff_decompositions(old, new)
     assert [(c.old.measure, c.old.seq) for c in diff.removed] == [(8, 2)]
     assert diff.added == [] and diff.reworded == [] and diff.units_changed == []
-    assert any(line.startswith("删除任务 1 项") for line in diff.summary_lines())
-    assert "－ P1-8.2：" in "\n".join(diff.summary_lines("P1"))
+    assert any(line.startswith("删除任务 1 项") for line in diff_lines("zh", diff))
+    assert "－ P1-8.2：" in "\n".join(diff_lines("zh", diff, "P1"))
+
+
+def test_revision_in_english(directory):
+    revised = SEED.replace("省国资委、省地方金融管理局）", "省国资委、省地方金融管理局、省财政厅）").replace(
+        "引导上下游企业加强供需对接，推动形成稳定高效的协同发展机制。", ""
+    )
+    old = decompose(SEED, directory)
+    lines = diff_lines("en", diff_decompositions(old, decompose(revised, directory)), "P1")
+    assert "1 tasks removed:" in lines
+    assert any(line.startswith("- P1-8.2: ") for line in lines)
+    assert any(line.startswith("· P1-6.1: co units added: 省财政厅") for line in lines)
+    assert not any(word in "\n".join(lines) for word in ("删除任务", "增加配合", "项："))
+    assert diff_lines("en", diff_decompositions(old, old)) == [
+        "Both versions have the same measures, tasks and responsible units: nothing changes."
+    ]

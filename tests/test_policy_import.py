@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.importer import decompose
 from bot.services.policies import import_policy
 from bot.services.units import sync_directory
+from bot.views.imports import outcome_lines
 from models import Assignment, Event, Task, Unit
 from tests.conftest import SEED
 
@@ -60,7 +61,7 @@ async def test_revised_document_reports_changes(app: App) -> None:
     )
     outcome = await _import(app, revised, "revised")
     assert not outcome.created and not outcome.unchanged
-    lines = "\n".join(outcome.change_lines())
+    lines = "\n".join(outcome_lines("zh", outcome))
     assert "改写任务：P1-1.3" in lines
     assert "删除任务：P1-6.2" in lines
     assert "省财政厅" in lines
@@ -147,6 +148,12 @@ def test_cli_import_revision(
     assert code == 0 and "已导入政策 P1 的修订版" in out and "改写任务 1 项" in out
     assert "～ P1-1.3：" in out and "P1-1.3" in out and "未写入数据库" in out
     assert db.read_bytes() == before
+    # In English when that is the configured language, the same changes.
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised), "--dry-run")
+    assert code == 0 and "A revised version of policy P1" in out and "1 tasks reworded:" in out
+    assert "~ P1-1.3: " in out and "Dry run: nothing was written" in out and "修订版" not in out
+    monkeypatch.delenv("DEFAULT_LANGUAGE")
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised))
     assert code == 0 and "已更新政策 P1（修订版）" in out and "改写任务：P1-1.3" in out
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised), "--dry-run")

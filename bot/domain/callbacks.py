@@ -39,3 +39,4 @@ def keyboard(rows: list[list[dict[str, str]]]) -> dict[str, list[list[dict[str, 
 
 IMPORT = "im"  # action, draft id, arg  (import in chat: a preview and its corrections)
 FIX = "fx"  # action, task id, arg  (corrections of a live task)
+FLOW = "fl"  # action, value  (a step of the guided report: status, skip, cancel)

@@ -52,7 +52,8 @@ class DecompositionDiff:
     measures_added: list[str] = field(default_factory=list)
     measures_removed: list[str] = field(default_factory=list)
     measures_retitled: list[tuple[str, str]] = field(default_factory=list)
-    policy_changes: list[str] = field(default_factory=list)
+    title_change: tuple[str, str] | None = None  # (old, new)
+    doc_number_change: tuple[str | None, str | None] | None = None  # (old, new); None: no 文号
     same_document: bool = False  # identical fingerprints
 
     @property
@@ -66,67 +67,9 @@ class DecompositionDiff:
             or self.measures_added
             or self.measures_removed
             or self.measures_retitled
-            or self.policy_changes
+            or self.title_change is not None
+            or self.doc_number_change is not None
         )
-
-    def summary_lines(self, code: str | None = None) -> list[str]:
-        """Human-readable Chinese summary, one line per item; tasks written with the policy's `code`."""
-        if self.is_empty:
-            return ["两个版本的措施、任务和责任单位一致，没有变化。"]
-        lines: list[str] = []
-        lines.extend(self.policy_changes)
-        for m in self.measures_added:
-            lines.append(f"新增措施：{m}")
-        for m in self.measures_removed:
-            lines.append(f"删除措施：{m}")
-        for old, new in self.measures_retitled:
-            lines.append(f"措施标题变化：{old} → {new}")
-        if self.added:
-            lines.append(f"新增任务 {len(self.added)} 项：")
-            lines.extend(f"＋ {c.new.zh(code)}：{_short(c.new_text)}" for c in self.added if c.new)
-        if self.removed:
-            lines.append(f"删除任务 {len(self.removed)} 项：")
-            lines.extend(f"－ {c.old.zh(code)}：{_short(c.old_text)}" for c in self.removed if c.old)
-        if self.reworded:
-            lines.append(f"改写任务 {len(self.reworded)} 项：")
-            lines.extend(
-                f"～ {c.new.zh(code)}：{_short(c.old_text, 24)} → {_short(c.new_text, 24)}"
-                for c in self.reworded
-                if c.new
-            )
-        if self.units_changed:
-            lines.append(f"责任单位变化 {len(self.units_changed)} 项：")
-            for c in self.units_changed:
-                parts = []
-                if c.lead_before != c.lead_after:
-                    parts.append(f"牵头 {_names(c.lead_before)} → {_names(c.lead_after)}")
-                plus = [n for n in c.co_after if n not in c.co_before]
-                minus = [n for n in c.co_before if n not in c.co_after]
-                if plus:
-                    parts.append(f"增加配合 {_names(plus)}")
-                if minus:
-                    parts.append(f"减少配合 {_names(minus)}")
-                if c.new:
-                    lines.append(f"· {c.new.zh(code)}：{'；'.join(parts) or '单位顺序调整'}")
-        if self.due_changed:
-            lines.append(f"期限变化 {len(self.due_changed)} 项：")
-            for c in self.due_changed:
-                if c.new:
-                    lines.append(f"· {c.new.zh(code)}：{_date(c.due_before)} → {_date(c.due_after)}")
-        return lines
-
-
-def _short(text: str | None, n: int = 40) -> str:
-    text = text or ""
-    return text if len(text) <= n else text[:n] + "…"
-
-
-def _names(names: list[str]) -> str:
-    return "、".join(names) if names else "（无）"
-
-
-def _date(d: date | None) -> str:
-    return d.isoformat() if d else "未设定"
 
 
 def _norm(text: str) -> str:
@@ -144,11 +87,9 @@ def diff_decompositions(old: Decomposition, new: Decomposition) -> Decomposition
     """Tasks added, removed, reworded (same measure+seq or high similarity), units/deadline changes."""
     diff = DecompositionDiff(same_document=bool(old.fingerprint) and old.fingerprint == new.fingerprint)
     if old.policy.title != new.policy.title:
-        diff.policy_changes.append(f"文件标题变化：{old.policy.title} → {new.policy.title}")
+        diff.title_change = (old.policy.title, new.policy.title)
     if old.policy.doc_number != new.policy.doc_number:
-        diff.policy_changes.append(
-            f"文号变化：{old.policy.doc_number or '无'} → {new.policy.doc_number or '无'}"
-        )
+        diff.doc_number_change = (old.policy.doc_number, new.policy.doc_number)
 
     old_m = {m.number: m for m in old.measures}
     new_m = {m.number: m for m in new.measures}

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from bot.domain.refs import format_task
 from bot.domain.statuses import Status
-from bot.importer import Decomposition
+from bot.importer import Decomposition, DecompositionDiff
 from bot.importer import Task as ParsedTask
 from bot.services import assignments as asg
 from bot.services import events, policy_codes
@@ -37,13 +37,6 @@ class ImportOutcome:
     reworded: list[str] = field(default_factory=list)
     units_changed: list[str] = field(default_factory=list)
     code: str = ""
-
-    def change_lines(self) -> list[str]:
-        lines = [f"新增任务：{t}" for t in self.added]
-        lines += [f"删除任务：{t}" for t in self.removed]
-        lines += [f"改写任务：{t}" for t in self.reworded]
-        lines += [f"责任单位变化：{t}" for t in self.units_changed]
-        return lines
 
 
 def _short_title(title: str) -> str:
@@ -440,7 +433,7 @@ class ImportPreview:
 
     existing_policy_id: int | None
     same_document: bool
-    change_lines: list[str] = field(default_factory=list)
+    diff: DecompositionDiff | None = None  # a revision's changes (bot/views/imports.py words them)
     existing_code: str | None = None
     # The code the policy has, or will be given on confirm, so a preview writes its tasks as P3-2.1.
     code: str | None = None
@@ -530,7 +523,7 @@ async def preview_import(uow: UnitOfWork, decomposition: Decomposition) -> Impor
     return ImportPreview(
         existing_policy_id=existing.id,
         same_document=False,
-        change_lines=diff.summary_lines(existing.code),
+        diff=diff,
         existing_code=existing.code,
         code=existing.code,
     )

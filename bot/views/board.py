@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
 
+from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.text import clip, clip_html
 from bot.i18n import role_name, status_name, t
 from bot.services.assignments import AssignmentView
 from bot.services.board import AssignmentLine, MeasureLine
 from bot.services.evidence import label
+from bot.services.lights import LIGHT_ORDER
+from bot.services.units import UnitListing
 from bot.views.formatting import esc, local_time
 from models import ProgressReport, ReportAttachment
+
+if TYPE_CHECKING:
+    from bot.services.followups import FollowupLine
 
 PAGE_LINES = 25
 PAGE_CHARS = 3500
@@ -184,3 +191,120 @@ def task_detail(
             body = " ".join(x for x in [body, *shown] if x)
             text += t(lang, "task.detail.report", time=local_time(r.created_at, tz), text=esc(body))
     return text
+
+
+def detail_keyboard(
+    lang: str,
+    reports: list[ProgressReport],
+    files: dict[int, list[ReportAttachment]],
+    fix_task_id: int | None = None,
+) -> dict | None:
+    """A button per file the reports carry (sent to whoever presses), and for a coordinator in a
+    private chat the task's correction menu; None when there is nothing to press."""
+    rows = [
+        [
+            cb.button(
+                t(lang, "detail.btn.evidence", file=label(lang, f.kind, f.file_name), rid=f.report_id),
+                cb.pack(cb.EVIDENCE, f.id),
+            )
+        ]
+        for r in reports
+        for f in files.get(r.id or 0, [])
+    ]
+    if fix_task_id is not None:
+        rows.append([cb.button(t(lang, "fix.btn.open"), cb.pack(cb.FIX, "menu", fix_task_id, 0))])
+    return cb.keyboard(rows) if rows else None
+
+
+def task_share(lang: str, ref: str, rows: list[AssignmentLine]) -> str:
+    """A unit member's own assignments of one task number (`/task 2.1`)."""
+    return "\n".join([t(lang, "task.header", task=esc(ref)), *unit_lines(lang, rows)])
+
+
+def pager(lang: str, kind: str, arg: str, page: int, pages: int) -> dict | None:
+    """Previous / next buttons of a listing that runs over several messages."""
+    if pages <= 1:
+        return None
+    row = []
+    if page > 0:
+        row.append(cb.button(t(lang, "btn.prev"), cb.pack(cb.PAGE, kind, arg, page - 1)))
+    if page < pages - 1:
+        row.append(cb.button(t(lang, "btn.next"), cb.pack(cb.PAGE, kind, arg, page + 1)))
+    return cb.keyboard([row])
+
+
+def listing_page(
+    lang: str, kind: str, arg: str, header: str, lines: list[str], page: int
+) -> tuple[str, dict | None]:
+    """One page of a listing (board, measure, unit, overdue) with its footer and pager."""
+    text, page, pages = paginate(header, lines, page)
+    if pages > 1:
+        text += "\n\n" + t(lang, "page.footer", page=page + 1, pages=pages)
+    return text, pager(lang, kind, arg, page, pages)
+
+
+def board_header(lang: str, now: datetime, tz: tzinfo, narrowed_code: str | None) -> str:
+    header = t(lang, "board.title", date=local_time(now, tz))
+    if narrowed_code is not None:
+        header += t(lang, "board.narrowed", code=narrowed_code)
+    return header
+
+
+def pages_of(header: str, lines: list[str]) -> list[str]:
+    """A long list as several messages, the header on the first only."""
+    _, _, pages = paginate("", lines, 0)
+    return [paginate(header if page == 0 else "", lines, page)[0].strip() for page in range(pages)]
+
+
+def unit_directory(lang: str, units: list[UnitListing], contacts: dict[int, int]) -> list[str]:
+    """/units: each unit with a few of its aliases, its assignments and its contacts."""
+    return pages_of(
+        "",
+        [
+            t(
+                lang,
+                "units.row",
+                name=esc(u.name),
+                alias=t(lang, "units.aliases", aliases=esc("、".join(u.aliases[:3]))) if u.aliases else "",
+                count=u.assignments,
+                contacts=contacts.get(u.id, 0),
+            )
+            for u in units
+        ],
+    )
+
+
+def leader_board(lang: str, names: list[str], rows: list[AssignmentLine]) -> list[str]:
+    """A leader's units, read-only: a count per light in the header, then every assignment."""
+    if not rows:
+        return [t(lang, "leader.board.empty", unit="、".join(names))]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.light] = counts.get(r.light, 0) + 1
+    header = t(
+        lang,
+        "leader.board.header",
+        unit="、".join(names),
+        total=len(rows),
+        lights=" ".join(
+            t(lang, "leader.board.light", light=t(lang, f"light.{k}"), count=n)
+            for k, n in sorted(counts.items(), key=lambda kv: LIGHT_ORDER.get(kv[0], 9))
+        ),
+    )
+    return pages_of(header, unit_lines(lang, rows))
+
+
+def followup_listing(lang: str, lines: list[FollowupLine], total: int, tz: tzinfo) -> str:
+    """/followups: the next scheduled follow-ups, soonest first."""
+    rows = [
+        t(
+            lang,
+            "followups.row",
+            when=local_time(x.due_at, tz),
+            aid=x.assignment_id,
+            unit=esc(x.unit),
+            kind=t(lang, f"followup.kind.{x.kind}"),
+        )
+        for x in lines
+    ]
+    return paginate(t(lang, "followups.header", total=total, shown=len(lines)), rows, 0)[0]

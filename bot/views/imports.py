@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from bot.domain import callbacks as cb
 from bot.domain.refs import format_task
 from bot.domain.text import clip
 from bot.i18n import t
+from bot.importer import DecompositionDiff
 from bot.services.import_drafts import RHYTHMS, review_units, sentences, task_key
-from bot.services.policies import ImportPreview
+from bot.services.policies import ImportOutcome, ImportPreview
 from bot.views.formatting import esc, local_time
+from bot.views.pickers import unit_list
 
 PAGE_CHARS = 3300  # the page text; the header and footer stay under Telegram's 4,096
 TASK_BUTTONS_PER_ROW = 4
@@ -25,10 +27,6 @@ def draft_task_label(code: str | None, key: str) -> str:
     if not (measure.isdigit() and seq.isdigit()):
         return key
     return format_task(code, int(measure), int(seq))
-
-
-def unit_list(lang: str, names: list[str]) -> str:
-    return "、".join(esc(n) for n in names) if names else t(lang, "import.none")
 
 
 def task_lines(lang: str, task: dict[str, Any], label: str, review: set[str]) -> str:
@@ -102,7 +100,7 @@ def render_preview(
             head.append(t(lang, "import.same", code=preview.existing_code or "—"))
         elif preview.existing_policy_id is not None:
             head.append(t(lang, "import.revision", code=preview.existing_code or "—"))
-            head.extend(esc(line) for line in preview.change_lines)
+            head.extend(esc(line) for line in revision_lines(lang, preview))
         for warning in data["warnings"][:10]:
             head.append(t(lang, "import.warning", text=esc(clip(warning, 200))))
         review = review_units(data)
@@ -151,6 +149,11 @@ def render_preview(
         last.insert(0, cb.button(t(lang, "import.btn.confirm"), cb.pack(cb.IMPORT, "ok", draft_id, 0)))
     rows.append(last)
     return text, cb.keyboard(rows)
+
+
+def revision_lines(lang: str, preview: ImportPreview) -> list[str]:
+    """A revised document's changes against the policy it revises (plain text)."""
+    return diff_lines(lang, preview.diff, preview.existing_code) if preview.diff is not None else []
 
 
 def correction_menu(lang: str, prefix: str, target: int, key: str, text: str) -> tuple[str, dict[str, Any]]:
@@ -210,15 +213,189 @@ def merge_menu(
     return t(lang, "fix.merge.ask"), cb.keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
-def unit_choices(
-    lang: str, prefix: str, target: int, picked: list[str], matches: list[tuple[int, str]]
-) -> tuple[str, dict[str, Any]]:
-    rows = [
-        [cb.button(("✅ " if name in picked else "") + clip(name, 24), cb.pack(prefix, "pk", target, uid))]
-        for uid, name in matches[:8]
+# ---------------------------------------------------------------- what the handlers of /fix and /import say
+
+
+def correction_result(lang: str, label: str, messages: int, lost: list[str], gained: list[str]) -> str:
+    """A correction made: the task, the messages queued to units, the units that lost or gained it."""
+    text = t(lang, "fix.result", label=label, messages=messages)
+    if lost:
+        text += "\n" + t(lang, "fix.result.lost", units="、".join(esc(n) for n in lost))
+    if gained:
+        text += "\n" + t(lang, "fix.result.gained", units="、".join(esc(n) for n in gained))
+    return text
+
+
+def fix_usage(lang: str, review: list[str]) -> str:
+    """/fix without a reference, naming the units still waiting to be accepted or mapped."""
+    extra = t(lang, "fix.review.list", units="、".join(esc(n) for n in review)) if review else ""
+    return t(lang, "fix.usage") + extra
+
+
+def fix_menu(lang: str, task_id: int, task: dict[str, Any], label: str) -> tuple[str, dict[str, Any]]:
+    """A live task's correction menu, headed by what the task is now."""
+    return correction_menu(
+        lang, cb.FIX, task_id, "", t(lang, "fix.menu") + "\n" + task_lines(lang, task, label, set())
+    )
+
+
+def which_task(lang: str, ref: str, tasks: list[tuple[int, str]]) -> tuple[str, dict[str, Any]]:
+    """A reference several policies' tasks answer to: one button per (task id, label), never a guess."""
+    rows = [[cb.button(label, cb.pack(cb.FIX, "menu", tid, 0))] for tid, label in tasks[:8]]
+    return t(lang, "fix.ambiguous", ref=esc(ref)), cb.keyboard(rows)
+
+
+def drop_ask(lang: str, task_id: int, label: str) -> tuple[str, dict[str, Any]]:
+    return t(lang, "fix.drop.ask", label=label), cb.keyboard(
+        [[cb.button(t(lang, "fix.drop.yes"), cb.pack(cb.FIX, "dy", task_id, 0))]]
+    )
+
+
+def rhythm_ask(lang: str, prefix: str, target: int, key: str, ref: str) -> tuple[str, dict[str, Any]]:
+    return t(lang, "fix.ask.rhythm", ref=ref), rhythm_keyboard(lang, prefix, target, key)
+
+
+def value_ask(lang: str, field_name: str, ref: str) -> str:
+    """Asking for a typed value (the task's text or deadline) of `ref`."""
+    return t(lang, f"fix.ask.{field_name}", ref=ref)
+
+
+def draft_scope(lang: str, arg: str) -> str:
+    """A draft deadline's scope as the coordinator reads it: a task ("2.1"), a measure, or all."""
+    if "." in arg:
+        return arg
+    return t(lang, "import.scope.all") if arg == "all" else t(lang, "import.scope.measure", measure=arg)
+
+
+def merge_choices(
+    code: str | None, key: str, measure: dict[str, Any], task: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The other draft tasks of `key`'s measure, as (payload arg, label) for merge_menu."""
+    return [
+        (f"{key}~{x['seq']}", draft_task_label(code, task_key(measure["number"], x["seq"])))
+        for x in measure["tasks"]
+        if x is not task
     ]
-    rows.append([cb.button(t(lang, "fix.units.done"), cb.pack(prefix, "dn", target, 0))])
-    text = t(lang, "fix.units.now", units=unit_list(lang, picked))
-    if not matches:
-        text += "\n" + t(lang, "fix.units.no_match")
-    return text, cb.keyboard(rows)
+
+
+# ---------------------------------------------------------------- a revision's changes, in the reader's language
+
+
+def _short(text: str | None, n: int = 40) -> str:
+    text = text or ""
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _names(lang: str, names: list[str]) -> str:
+    return t(lang, "sep.list").join(names) if names else t(lang, "diff.no_units")
+
+
+def _date(lang: str, d: date | None) -> str:
+    return d.isoformat() if d else t(lang, "diff.no_due")
+
+
+def diff_lines(lang: str, diff: DecompositionDiff, code: str | None = None) -> list[str]:
+    """What a revised document changes, one plain-text line per item (the caller escapes them);
+    tasks written with the policy's `code`."""
+    if diff.is_empty:
+        return [t(lang, "diff.none")]
+    lines: list[str] = []
+    if diff.title_change is not None:
+        lines.append(t(lang, "diff.title", old=diff.title_change[0], new=diff.title_change[1]))
+    if diff.doc_number_change is not None:
+        old, new = diff.doc_number_change
+        none = t(lang, "diff.no_doc_number")
+        lines.append(t(lang, "diff.doc_number", old=old or none, new=new or none))
+    lines += [t(lang, "diff.measure.added", measure=m) for m in diff.measures_added]
+    lines += [t(lang, "diff.measure.removed", measure=m) for m in diff.measures_removed]
+    lines += [t(lang, "diff.measure.retitled", old=old, new=new) for old, new in diff.measures_retitled]
+    if diff.added:
+        lines.append(t(lang, "diff.added", count=len(diff.added)))
+        lines += [
+            t(lang, "diff.task.added", task=c.new.zh(code), text=_short(c.new_text))
+            for c in diff.added
+            if c.new
+        ]
+    if diff.removed:
+        lines.append(t(lang, "diff.removed", count=len(diff.removed)))
+        lines += [
+            t(lang, "diff.task.removed", task=c.old.zh(code), text=_short(c.old_text))
+            for c in diff.removed
+            if c.old
+        ]
+    if diff.reworded:
+        lines.append(t(lang, "diff.reworded", count=len(diff.reworded)))
+        lines += [
+            t(
+                lang,
+                "diff.task.reworded",
+                task=c.new.zh(code),
+                old=_short(c.old_text, 24),
+                new=_short(c.new_text, 24),
+            )
+            for c in diff.reworded
+            if c.new
+        ]
+    if diff.units_changed:
+        lines.append(t(lang, "diff.units", count=len(diff.units_changed)))
+        for c in diff.units_changed:
+            parts = []
+            if c.lead_before != c.lead_after:
+                parts.append(
+                    t(
+                        lang,
+                        "diff.units.lead",
+                        old=_names(lang, c.lead_before),
+                        new=_names(lang, c.lead_after),
+                    )
+                )
+            plus = [n for n in c.co_after if n not in c.co_before]
+            minus = [n for n in c.co_before if n not in c.co_after]
+            if plus:
+                parts.append(t(lang, "diff.units.co_added", units=_names(lang, plus)))
+            if minus:
+                parts.append(t(lang, "diff.units.co_removed", units=_names(lang, minus)))
+            if c.new:
+                what = t(lang, "diff.units.sep").join(parts) or t(lang, "diff.units.reordered")
+                lines.append(t(lang, "diff.task.changed", task=c.new.zh(code), what=what))
+    if diff.due_changed:
+        lines.append(t(lang, "diff.due", count=len(diff.due_changed)))
+        lines += [
+            t(
+                lang,
+                "diff.task.changed",
+                task=c.new.zh(code),
+                what=f"{_date(lang, c.due_before)} → {_date(lang, c.due_after)}",
+            )
+            for c in diff.due_changed
+            if c.new
+        ]
+    return lines
+
+
+def outcome_lines(lang: str, outcome: ImportOutcome) -> list[str]:
+    """What applying a revision changed, one plain-text line per task (the caller escapes them)."""
+    return [
+        *(t(lang, "applied.added", task=x) for x in outcome.added),
+        *(t(lang, "applied.removed", task=x) for x in outcome.removed),
+        *(t(lang, "applied.reworded", task=x) for x in outcome.reworded),
+        *(t(lang, "applied.units", task=x) for x in outcome.units_changed),
+    ]
+
+
+def import_done(lang: str, outcome: ImportOutcome, code: str) -> str:
+    """A confirmed import: a new policy's counts, or a revision with what it changed."""
+    key = "import.saved" if outcome.created else "import.applied"
+    head = t(
+        lang, key, code=code, measures=outcome.measures, tasks=outcome.tasks, assignments=outcome.assignments
+    )
+    return "\n".join([head, *(esc(line) for line in outcome_lines(lang, outcome))])
+
+
+def too_big(lang: str, limit_bytes: int) -> str:
+    return t(lang, "import.too_big", mb=f"{limit_bytes / 1_000_000:.0f}")
+
+
+def import_failed(lang: str, reason_zh: str, reason_en: str) -> str:
+    """A document that could not be read, with the reader's reason in the reader's language."""
+    return t(lang, "import.failed", reason=esc(reason_en if lang == "en" else reason_zh))

@@ -9,7 +9,7 @@ from bot.domain import callbacks as cb
 from bot.domain import refs
 from bot.domain.parsing import Parsed
 from bot.domain.text import clip
-from bot.i18n import role_name, t
+from bot.i18n import role_name, status_name, t
 from bot.services import assignments as asg
 from bot.views.formatting import esc, local_time
 from models import (
@@ -181,3 +181,61 @@ def choice_keyboard(lang: str, held_id: int, tasks: list[OpenTask]) -> dict:
 def render_dispatch_done(assignments: int, messages: int, unbound: list[str], lang: str) -> str:
     note = t(lang, "dispatch.unbound_note", units="、".join(unbound)) if unbound else ""
     return t(lang, "dispatch.done", assignments=assignments, messages=messages, unbound_note=note)
+
+
+# ---------------------------------------------------------------- what the contact's and coordinator's handlers say
+
+
+def ack_reply(lang: str, aid: int, ref: dict[str, str], person: str | None = None) -> str:
+    """Acknowledged: in a group it names who pressed, since any member may."""
+    if person is not None:
+        return t(lang, "ack.ok.person", aid=aid, person=esc(person), **ref)
+    return t(lang, "ack.ok", aid=aid, **ref)
+
+
+def _status_row(lang: str, data: dict[str, str]) -> list[dict[str, str]]:
+    return [cb.button(t(lang, f"btn.{status}"), data[status]) for status in ("progress", "done", "blocked")]
+
+
+def report_status_keyboard(lang: str) -> dict:
+    """The guided report's first step: which state the task is in, or cancel."""
+    row = _status_row(lang, {s: cb.pack(cb.FLOW, "status", s) for s in ("progress", "done", "blocked")})
+    return cb.keyboard([row, [cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.FLOW, "cancel", "-"))]])
+
+
+def skip_keyboard(lang: str) -> dict:
+    """The guided report's percentage step may be skipped."""
+    return cb.keyboard([[cb.button(t(lang, "btn.skip"), cb.pack(cb.FLOW, "skip", "-"))]])
+
+
+def correct_status_keyboard(lang: str, report_id: int) -> dict:
+    """A misread report: the state it should have been read as."""
+    return cb.keyboard(
+        [
+            _status_row(
+                lang, {s: cb.pack(cb.REVIEW, f"set-{s}", report_id) for s in ("progress", "done", "blocked")}
+            )
+        ]
+    )
+
+
+def extend_ask(lang: str, ref: str, count: int, units: list[str], due: str, arg: str) -> tuple[str, dict]:
+    """Extending a measure, task or policy: what would move, to be confirmed."""
+    text = t(lang, "extend.confirm", ref=ref, count=count, units=esc("、".join(units)), due=due)
+    return text, cb.keyboard(
+        [
+            [
+                cb.button(t(lang, "btn.confirm"), cb.pack(cb.CONFIRM, "extend", arg)),
+                cb.button(t(lang, "dispatch.cancel"), cb.pack(cb.CONFIRM, "cancel", "extend")),
+            ]
+        ]
+    )
+
+
+def remind_result(lang: str, reminded: int, messages: int) -> str:
+    return t(lang, "remind.sent", count=reminded, messages=messages) if reminded else t(lang, "remind.none")
+
+
+def report_closed(lang: str, aid: int, status: str) -> str:
+    """A report or button on an assignment that is done, cancelled or not handed out yet."""
+    return t(lang, "report.closed", aid=aid, status=status_name(lang, status))
