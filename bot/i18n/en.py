@@ -751,4 +751,6 @@ TEXTS: dict[str, str] = {
     # A dispatch handed out in the background (issue 10 item 5, perf10)
     "dispatch.started": "Dispatching {assignments} assignments; you will be told when it is done.",
     "dispatch.running": "These tasks are being dispatched already; you will be told when it is done.",
+    # Texts composed in bot/views instead of the use cases (issue 10 item 3, texts6a)
+    "followup.undelivered_unit": "{unit}（#{aid}）",
 }

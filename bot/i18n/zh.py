@@ -639,4 +639,6 @@ TEXTS: dict[str, str] = {
     # A dispatch handed out in the background (issue 10 item 5, perf10)
     "dispatch.started": "正在交办 {assignments} 个分配，完成后告知。",
     "dispatch.running": "这些任务正在交办中，完成后会告知。",
+    # Texts composed in bot/views instead of the use cases (issue 10 item 3, texts6a)
+    "followup.undelivered_unit": "{unit}（#{aid}）",
 }
