@@ -350,7 +350,7 @@ TEXTS: dict[str, str] = {
     "summary.quoted": "“{title}”",
     "summary.subtitle_many": "Implementation of {n} policies",
     "summary.doc": " ({doc})",
-    "summary.period": "Period: {start} to {end} · generated {when} (Beijing time)",
+    "summary.period": "Period: {start} to {end} · generated {when} ({zone})",
     "summary.section.overview": "1. Overview",
     "summary.section.progress": "2. Main progress",
     "summary.section.problems": "3. Problems",
@@ -506,7 +506,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.week": "Week",
     "ledger.row.start": "Period start",
     "ledger.row.end": "Period end",
-    "ledger.row.generated": "Generated (Beijing time)",
+    "ledger.row.generated": "Generated ({zone})",
     "ledger.row.total": "Assignments (task × unit)",
     "ledger.row.done": "Done",
     "ledger.row.in_progress": "In progress",
@@ -753,4 +753,9 @@ TEXTS: dict[str, str] = {
     "dispatch.running": "These tasks are being dispatched already; you will be told when it is done.",
     # Texts composed in bot/views instead of the use cases (issue 10 item 3, texts6a)
     "followup.undelivered_unit": "{unit}（#{aid}）",
+    "summary.red_reason.overdue": "{days} days overdue",
+    "summary.red_reason.blocked": "blocked",
+    "summary.red_reason.silent": "silent for two periods",
+    "zone.beijing": "Beijing time",
+    "zone.named": "{zone} time",
 }

@@ -248,7 +248,7 @@ TEXTS: dict[str, str] = {
     "summary.quoted": "《{title}》",
     "summary.subtitle_many": "{n} 件政策文件落实情况",
     "summary.doc": "（{doc}）",
-    "summary.period": "统计周期：{start} 至 {end}　生成时间：{when}（北京时间）",
+    "summary.period": "统计周期：{start} 至 {end}　生成时间：{when}（{zone}）",
     "summary.section.overview": "一、总体情况",
     "summary.section.progress": "二、主要进展",
     "summary.section.problems": "三、存在问题",
@@ -404,7 +404,7 @@ TEXTS: dict[str, str] = {
     "ledger.row.week": "周次",
     "ledger.row.start": "统计开始日期",
     "ledger.row.end": "统计结束日期",
-    "ledger.row.generated": "生成时间（北京时间）",
+    "ledger.row.generated": "生成时间（{zone}）",
     "ledger.row.total": "交办（单位次）",
     "ledger.row.done": "已办结",
     "ledger.row.in_progress": "推进中",
@@ -641,4 +641,9 @@ TEXTS: dict[str, str] = {
     "dispatch.running": "这些任务正在交办中，完成后会告知。",
     # Texts composed in bot/views instead of the use cases (issue 10 item 3, texts6a)
     "followup.undelivered_unit": "{unit}（#{aid}）",
+    "summary.red_reason.overdue": "逾期{days}天",
+    "summary.red_reason.blocked": "受阻",
+    "summary.red_reason.silent": "连续两期未报送",
+    "zone.beijing": "北京时间",
+    "zone.named": "{zone} 时间",
 }
