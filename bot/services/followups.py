@@ -380,13 +380,11 @@ async def _fire(
             key = "undelivered"
         for contact in recipients:
             entries = escalations.setdefault(contact.id or 0, (contact, []))[1]
-            group = next(
-                (
-                    e
-                    for e in entries
-                    if key == "undelivered" and e.key == key and e.views[0].task.id == view.task.id
-                ),
-                None,
+            # The units of one task that no message reaches are one item.
+            group = (
+                next((e for e in entries if e.key == key and e.views[0].task.id == view.task.id), None)
+                if key == "undelivered"
+                else None
             )
             if group is None:
                 entries.append(_Escalation(key, [view], payload))
