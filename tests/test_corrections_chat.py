@@ -360,3 +360,27 @@ async def test_correction_notices_are_worded_in_each_contact_s_language(harness:
         _last(h, YICHUN)
         == f"📅 The coordinator moved the deadline of task P1-2.2 (#{yichun.id}) to 2026-06-30."
     )
+
+
+async def test_a_unit_whose_role_changes_is_told_in_its_own_language(harness: Harness) -> None:
+    from bot.services import corrections
+    from models import Contact
+
+    h = harness
+    await dispatch_and_find(h)
+    task = await _task(h, "宜春做大做强")
+    yichun = (await _assignments(h, task.id or 0))["宜春市人民政府"]
+    assert yichun.role == "lead"
+    async with h.app.sessions() as session, session.begin():
+        for c in (await session.scalars(select(Contact).where(Contact.chat_id == YICHUN))).all():
+            c.language = "en"
+    async with h.app.work() as uow:
+        result = await corrections.set_units(
+            uow, await uow.session.get(Task, task.id), "co", [yichun.unit_id], actor=f"tg:{COORD}"
+        )
+    await h.sender.drain(timeout=20)
+    assert result.messages == 1 and not result.lost and not result.gained
+    assert f"Your unit's role in task P1-2.2 (#{yichun.id}) changed from “Lead” to “Cooperating”." in _last(
+        h, YICHUN
+    )
+    assert (await _assignments(h, task.id or 0))["宜春市人民政府"].role == "co"

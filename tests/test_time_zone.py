@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
+
 from bot.domain.workcal import WorkCalendar
+from bot.reporting import write_ledger
 from bot.reporting.html import render_summary_html
 from bot.services.control import remind_key
 from bot.views.formatting import local_time
@@ -28,6 +32,29 @@ def test_the_summary_shows_its_generation_time_in_the_summarys_zone() -> None:
     utc = "\n".join(render_summary_html(make_data(tz=UTC)))
     assert "2026-11-30 09:00" in shanghai and "2026-11-30 01:00" not in shanghai
     assert "2026-11-30 01:00" in utc and "2026-11-30 09:00" not in utc
+
+
+def test_the_summary_and_its_ledger_name_the_configured_zone(tmp_path: Path) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    for lang, china, other in (
+        ("zh", "（北京时间）", "（Europe/Berlin 时间）"),
+        ("en", "(Beijing time)", "(Europe/Berlin time)"),
+    ):
+        shanghai_text = "\n".join(render_summary_html(make_data(tz=SHANGHAI), lang=lang))
+        berlin_text = "\n".join(render_summary_html(make_data(tz=berlin), lang=lang))
+        assert china in shanghai_text and other not in shanghai_text
+        assert other in berlin_text and china not in berlin_text
+    headers = {}
+    for name, tz in (("shanghai", SHANGHAI), ("berlin", berlin)):
+        path = tmp_path / f"{name}.xlsx"
+        write_ledger(make_data(tz=tz), path)
+        overview = openpyxl.load_workbook(path).worksheets[0]
+        headers[name] = {overview.cell(r, 1).value for r in range(2, overview.max_row + 1)}
+    assert "生成时间（北京时间）" in headers["shanghai"]
+    assert (
+        "生成时间（Europe/Berlin 时间）" in headers["berlin"]
+        and "生成时间（北京时间）" not in headers["berlin"]
+    )
 
 
 def test_a_reminder_counts_overdue_by_the_offices_calendar_day() -> None:

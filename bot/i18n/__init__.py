@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from bot.i18n import en, zh
@@ -29,3 +30,15 @@ def status_name(lang: str | None, status: str) -> str:
 
 def role_name(lang: str | None, role: str) -> str:
     return t(lang, f"role.{role}")
+
+
+# The names the IANA database keeps for China's one zone (the others are its old links).
+BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def zone_name(lang: str | None, tz: tzinfo) -> str:
+    """The configured time zone as a reader knows it: 北京时间 for China's, else its IANA name."""
+    key = getattr(tz, "key", None) or tz.tzname(None) or str(tz)
+    if key in BEIJING_ZONES:
+        return t(lang, "zone.beijing")
+    return t(lang, "zone.named", zone=key)

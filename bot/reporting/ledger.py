@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import IO, TYPE_CHECKING, Any
 
-from bot.i18n import t
+from bot.i18n import t, zone_name
 
 from .model import (
     LIGHT_EMOJI,
@@ -492,7 +492,7 @@ def _overview_rows(data: SummaryData, lang: str) -> list[tuple[str, Any]]:
         (h("week"), data.week),
         (h("start"), data.period_start),
         (h("end"), data.period_end),
-        (h("generated"), _local(data.generated_at, data.tz)),
+        (_l(lang, "row.generated", zone=zone_name(lang, data.tz)), _local(data.generated_at, data.tz)),
         (h("tasks"), hd.tasks),
         (h("total"), hd.total),
         (h("done"), hd.done),

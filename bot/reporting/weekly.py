@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.domain.statuses import Status
-from bot.i18n import t
+from bot.i18n import t, zone_name
 
 from .model import ItemRow, MeasureRow, PolicySection, ProgressLine, SummaryData, task_label, to_local
 
@@ -495,6 +495,7 @@ def report_lines(
                 start=fmt_date(data.period_start, lg, weekday=True),
                 end=fmt_date(data.period_end, lg, weekday=True),
                 when=_fmt_dt(data.generated_at, data.tz),
+                zone=zone_name(lg, data.tz),
             ),
         )
     )

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import joined_cards
 from bot.services.access import coordinators
 from bot.services.uow import UnitOfWork
+from bot.views import notices
 from models import OutboxMessage, ProgressReport
 
 CARD_PURPOSE = joined_cards.CARD_PURPOSE
@@ -64,23 +64,12 @@ async def _languages(uow: UnitOfWork) -> dict[int, str]:
 
 async def decided(uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport, *, who: str) -> int:
     """Every card of this report loses its buttons and gains the decision: by whom, when."""
-    from bot.views.formatting import esc, local_time
-    from bot.views.tasks import report_card_text
-
     session, now = uow.session, uow.now
     languages = await _languages(uow)
     cards = await _cards(session, report.id or 0)
     for card in cards:
         lang = languages.get(card.chat_id, "zh")
-        key = f"review.card.{report.review_state}"
-        suffix = t(
-            lang,
-            key,
-            who=esc(who),
-            time=local_time(now, uow.calendar.tz),
-            comment=esc(report.review_comment or ""),
-        )
-        text = report_card_text(lang, view, report, uow.calendar.tz) + suffix
+        text = notices.decided_card(lang, view, report, who=who, at=now, tz=uow.calendar.tz)
         if card.state == "merged":
             await joined_cards.update(session, card, text, None, now)
         else:

@@ -7,8 +7,10 @@ dispatch path; follow-ups are re-planned for every assignment an event touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -17,13 +19,11 @@ from sqlmodel import col
 
 from bot.domain import refs
 from bot.domain.statuses import Status
-from bot.domain.text import clip
-from bot.i18n import t
 from bot.services import assignments as asg
 from bot.services import dispatch, events, outbox
 from bot.services.access import unit_contacts
 from bot.services.uow import UnitOfWork
-from bot.views import formatting
+from bot.views import corrections as texts
 from models import Assignment, Measure, Policy, Task, Unit, UnitAlias
 
 
@@ -227,23 +227,20 @@ def _record(ctx: _Ctx, task: Task, what: str, before: Any, after: Any) -> None:
     )
 
 
-async def _notify(
-    ctx: _Ctx, unit_id: int, key: str, *, words: dict[str, str] | None = None, **values: object
-) -> int:
-    """`words`: placeholders whose value is an i18n key, worded in each recipient's own language."""
-    sent = 0
-    for contact in await unit_contacts(ctx.uow, unit_id):
-        lang = contact.language
-        worded = {name: t(lang, word) for name, word in (words or {}).items()}
-        outbox.enqueue(
-            ctx.session,
-            chat_id=contact.chat_id,
-            now=ctx.now,
-            purpose="control_notice",
-            text=t(lang, key, **values, **worded),
-        )
-        sent += 1
-    return sent
+# A notice of bot/views/corrections.py, worded in the language it is given (each recipient's own).
+Notice = Callable[[str], str]
+
+
+def _queue_notice(ctx: _Ctx, chat_id: int, text: str) -> None:
+    outbox.enqueue(ctx.session, chat_id=chat_id, now=ctx.now, purpose="control_notice", text=text)
+
+
+async def _notify(ctx: _Ctx, unit_id: int, notice: Notice) -> int:
+    """Each of the unit's contacts gets the notice in their language."""
+    contacts = await unit_contacts(ctx.uow, unit_id)
+    for contact in contacts:
+        _queue_notice(ctx, contact.chat_id, notice(contact.language))
+    return len(contacts)
 
 
 async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, reason: str) -> int:
@@ -253,12 +250,7 @@ async def _cancel(ctx: _Ctx, task: Task, label: str, assignment: Assignment, rea
     if was == "draft":
         return 0
     return await _notify(
-        ctx,
-        assignment.unit_id,
-        "fix.notify.lost",
-        aid=assignment.id,
-        label=label,
-        text=formatting.esc(clip(task.text, 200)),
+        ctx, assignment.unit_id, partial(texts.lost, aid=assignment.id, label=label, task_text=task.text)
     )
 
 
@@ -352,18 +344,16 @@ async def set_units(uow: UnitOfWork, task: Task, role: str, unit_ids: list[int],
                 result.messages += await _notify(
                     ctx,
                     a.unit_id,
-                    "fix.notify.role",
-                    aid=a.id,
-                    label=label,
-                    words={"before": f"role.{old_role}", "after": f"role.{role}"},
+                    partial(texts.role_changed, aid=a.id, label=label, before=old_role, after=role),
                 )
     after = [await _unit_name(uow, u) for u in wanted]
     _record(ctx, task, role, before, after)
     return result
 
 
-async def _resend(ctx: _Ctx, task: Task, note_key: str, **values: object) -> int:
-    """Units holding the task get its corrected message (their replies to it still find the task)."""
+async def _resend(ctx: _Ctx, task: Task, label: str) -> int:
+    """Units holding the task get a notice and its corrected message (their replies to it still find
+    the task)."""
     sent = 0
     for a in await _assignments(ctx.uow, task):
         if a.status in (Status.DRAFT, Status.CANCELLED, Status.DONE):
@@ -372,13 +362,7 @@ async def _resend(ctx: _Ctx, task: Task, note_key: str, **values: object) -> int
         if view is None:
             continue
         for contact in await unit_contacts(ctx.uow, a.unit_id):
-            outbox.enqueue(
-                ctx.session,
-                chat_id=contact.chat_id,
-                now=ctx.now,
-                purpose="control_notice",
-                text=t(contact.language, note_key, aid=a.id, **values),
-            )
+            _queue_notice(ctx, contact.chat_id, texts.text_corrected(contact.language, a.id, label))
             dispatch.send_task_message(ctx.uow, view, contact)
             sent += 2
     return sent
@@ -392,9 +376,7 @@ async def set_text(uow: UnitOfWork, task: Task, text: str, *, actor: str) -> Cor
     label = await label_of(uow, task)
     before, task.text = task.text, text
     _record(ctx, task, "text", before, text)
-    return Correction(
-        task_id=task.id or 0, label=label, messages=await _resend(ctx, task, "fix.notify.text", label=label)
-    )
+    return Correction(task_id=task.id or 0, label=label, messages=await _resend(ctx, task, label))
 
 
 def check_due(due: date, today: date) -> None:
@@ -429,7 +411,7 @@ async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date,
             a.due_on, a.updated_at = due, now
             if a.status != Status.DRAFT:
                 result.messages += await _notify(
-                    ctx, a.unit_id, "fix.notify.due", aid=a.id, label=label, due=due.isoformat()
+                    ctx, a.unit_id, partial(texts.due_moved, aid=a.id, label=label, due=due)
                 )
     return result
 
@@ -454,12 +436,7 @@ async def set_rhythm(uow: UnitOfWork, task: Task, rhythm: str | None, *, actor: 
         )
         if a.status != Status.DRAFT:
             result.messages += await _notify(
-                ctx,
-                a.unit_id,
-                "fix.notify.rhythm",
-                aid=a.id,
-                label=label,
-                words={"rhythm": f"rhythm.{rhythm}" if rhythm else "import.none"},
+                ctx, a.unit_id, partial(texts.rhythm_changed, aid=a.id, label=label, rhythm=rhythm)
             )
     return result
 
@@ -512,7 +489,7 @@ async def split(
     result = Correction(task_id=task.id or 0, label=label, new_task_id=second.id)
     rows = await _assignments(uow, task)
     handed = _dispatched(rows)
-    result.messages += await _resend(ctx, task, "fix.notify.text", label=label)
+    result.messages += await _resend(ctx, task, label)
     current: dict[int, Assignment] = {}
     for a in rows:
         if a.status != Status.CANCELLED:
@@ -534,7 +511,7 @@ async def merge(uow: UnitOfWork, task: Task, other: Task, *, actor: str) -> Corr
     current = {a.unit_id: a for a in rows}
     holding = {a.unit_id for a in rows if a.status != Status.CANCELLED}
     handed = _dispatched(rows)
-    result.messages += await _resend(ctx, task, "fix.notify.text", label=label)
+    result.messages += await _resend(ctx, task, label)
     other_rows = await _assignments(uow, other)
     for a in other_rows:
         if a.status != Status.CANCELLED and a.unit_id not in holding:

@@ -16,18 +16,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlmodel import col
 
 from bot.db import insert_new
-from bot.domain import refs
 from bot.domain.followup_rules import AssignmentFacts, FollowupSettings, PlannedFollowup, plan_followups
 from bot.domain.statuses import Status
-from bot.i18n import status_name, t
 from bot.services import events, outbox
 from bot.services.access import coordinators, preload_unit_contacts, unit_contacts
 from bot.services.assignments import AssignmentView, load_view, load_views
 from bot.services.uow import UnitOfWork
-from bot.views.formatting import esc
-from bot.views.tasks import task_keyboard
+from bot.views import followups as texts
 from models import Assignment, Contact, Followup, Policy, Task
 
 PLANNABLE = (
@@ -77,25 +75,25 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
     """Brings the pending follow-ups of these assignments (all open ones if None) in line with the rules."""
     query = (
         select(Assignment, Task, Policy)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Policy, Policy.id == Task.policy_id)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
     )
     conditions: list[ColumnElement[bool]]
     if assignment_ids is None:
-        conditions = [Assignment.status.in_(PLANNABLE)]
+        conditions = [col(Assignment.status).in_(PLANNABLE)]
     else:
         # In chunks: an import re-plans every assignment it touched, more than one statement may bind.
-        conditions = [Assignment.id.in_(chunk) for chunk in _chunks(sorted(set(assignment_ids)), 500)]
+        conditions = [col(Assignment.id).in_(chunk) for chunk in _chunks(sorted(set(assignment_ids)), 500)]
     by_id: dict[int, tuple[Assignment, Task, Policy]] = {}
     for condition in conditions:
         for a, task, policy in (await uow.session.execute(query.where(condition))).all():
-            by_id[a.id] = (a, task, policy)
+            by_id[a.id or 0] = (a, task, policy)
     result = PlanResult()
-    # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups
-    pending: dict[int, dict[str, tuple[int, datetime]]] = {}
+    # assignment id -> key -> (follow-up id, due_at) of its pending follow-ups (typed as the model's)
+    pending: dict[int, dict[str, tuple[int | None, datetime | None]]] = {}
     existing_keys: set[str] = set()
     # Cancelled (never sent) rows, which a plan wanting the same occurrence again brings back.
-    dropped: dict[int, dict[str, int]] = {}
+    dropped: dict[int, dict[str, int | None]] = {}
     if by_id:
         for chunk in _chunks(sorted(by_id), 500):
             # One query by assignment: filtering on state in SQL lets SQLite pick the (state,
@@ -105,8 +103,12 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
             for fid, aid, key, state, due_at in (
                 await uow.session.execute(
                     select(
-                        Followup.id, Followup.assignment_id, Followup.key, Followup.state, Followup.due_at
-                    ).where(Followup.assignment_id.in_(chunk))
+                        col(Followup.id),
+                        col(Followup.assignment_id),
+                        col(Followup.key),
+                        col(Followup.state),
+                        col(Followup.due_at),
+                    ).where(col(Followup.assignment_id).in_(chunk))
                 )
             ).all():
                 existing_keys.add(key)
@@ -226,14 +228,16 @@ async def claim_due(
     if not uow.calendar.is_working_time(uow.now):
         return []
     free = or_(
-        Followup.lease_until.is_(None), Followup.lease_until <= uow.now, Followup.claimed_by == instance
+        col(Followup.lease_until).is_(None),
+        col(Followup.lease_until) <= uow.now,
+        col(Followup.claimed_by) == instance,
     )
     ids = list(
         (
             await uow.session.scalars(
-                select(Followup.id)
-                .where(Followup.state == "pending", Followup.due_at <= uow.now, free)
-                .order_by(Followup.due_at, Followup.id)
+                select(col(Followup.id))
+                .where(col(Followup.state) == "pending", col(Followup.due_at) <= uow.now, free)
+                .order_by(col(Followup.due_at), col(Followup.id))
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             )
@@ -244,17 +248,14 @@ async def claim_due(
     # The condition again, in the write: SQLite reads the rows before its transaction takes the
     # write lock, so another process may have claimed some in between; only what is still free is
     # claimed, and what this returns is this instance's.
-    return list(
-        (
-            await uow.session.scalars(
-                update(Followup)
-                .where(Followup.id.in_(ids), Followup.state == "pending", free)
-                .values(claimed_by=instance, lease_until=uow.now + lease)
-                .returning(Followup.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
+    claimed = await uow.session.scalars(
+        update(Followup)
+        .where(col(Followup.id).in_(ids), col(Followup.state) == "pending", free)
+        .values(claimed_by=instance, lease_until=uow.now + lease)
+        .returning(col(Followup.id))
+        .execution_options(synchronize_session=False)
     )
+    return [fid for fid in claimed if fid is not None]
 
 
 async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickResult:
@@ -269,20 +270,30 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
     # it re-plans): two instances firing two follow-ups of one assignment, or a tick and a report,
     # take turns with its counters and its plan instead of overwriting each other or deadlocking.
     assignment_ids = sorted(
-        set((await uow.session.scalars(select(Followup.assignment_id).where(Followup.id.in_(ids)))).all())
+        set(
+            (
+                await uow.session.scalars(
+                    select(col(Followup.assignment_id)).where(col(Followup.id).in_(ids))
+                )
+            ).all()
+        )
     )
     await uow.session.execute(
-        select(Assignment.id)
-        .where(Assignment.id.in_(assignment_ids))
-        .order_by(Assignment.id)
+        select(col(Assignment.id))
+        .where(col(Assignment.id).in_(assignment_ids))
+        .order_by(col(Assignment.id))
         .with_for_update()
     )
     due = list(
         (
             await uow.session.scalars(
                 select(Followup)
-                .where(Followup.id.in_(ids), Followup.state == "pending", Followup.claimed_by == instance)
-                .order_by(Followup.due_at, Followup.id)
+                .where(
+                    col(Followup.id).in_(ids),
+                    col(Followup.state) == "pending",
+                    col(Followup.claimed_by) == instance,
+                )
+                .order_by(col(Followup.due_at), col(Followup.id))
                 .with_for_update()
             )
         ).all()
@@ -291,7 +302,7 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
         return result
     # A fresh plan decides whether each due row still stands (a report may have come in).
     await replan(uow, {f.assignment_id for f in due})
-    escalations: dict[int, tuple[Contact, list[str | _Unreached]]] = {}
+    escalations: dict[int, tuple[Contact, list[_Escalation]]] = {}
     live = [f for f in due if f.state == "pending"]
     result.skipped = len(due) - len(live)
     # The whole batch's rows in three queries, then no autoflush while messages are queued.
@@ -310,41 +321,35 @@ async def fire_claimed(uow: UnitOfWork, instance: str, ids: list[int]) -> TickRe
             result.fired += 1
     # A leader or coordinator gets one message per tick listing every escalation, not one each.
     for contact, entries in escalations.values():
-        lines = [e if isinstance(e, str) else e.render(contact.language) for e in entries]
-        header = t(contact.language, "followup.escalation_header", count=len(lines))
+        lang = contact.language
         outbox.enqueue(
             uow.session,
             chat_id=contact.chat_id,
             now=uow.now,
             purpose="escalation",
-            text="\n\n".join([header, *lines]),
+            text=texts.escalation_digest(
+                lang, [texts.escalation(lang, e.key, e.views, e.payload) for e in entries]
+            ),
         )
         result.messages += 1
     return result
 
 
 @dataclass
-class _Unreached:
-    """Units of one task that no message can reach, told as one item (the task's text once)."""
+class _Escalation:
+    """One item of a reader's escalation digest: a follow-up's escalation (`key` its kind), or the
+    units of one task that no message can reach (`key` "undelivered"), told as one item."""
 
-    task_id: int
-    task: str
-    text: str
-    line: str  # the one-unit wording
-    units: list[tuple[str, int]]
-
-    def render(self, lang: str) -> str:
-        if len(self.units) == 1:
-            return self.line
-        names = t(lang, "sep.list").join(f"{unit}（#{aid}）" for unit, aid in self.units)
-        return t(lang, "followup.undelivered_many", task=self.task, units=names, text=self.text)
+    key: str
+    views: list[AssignmentView]
+    payload: dict[str, Any]
 
 
 async def _fire(
     uow: UnitOfWork,
     followup: Followup,
     view: AssignmentView,
-    escalations: dict[int, tuple[Contact, list[str | _Unreached]]],
+    escalations: dict[int, tuple[Contact, list[_Escalation]]],
 ) -> int:
     a = view.assignment
     kind = followup.kind
@@ -363,7 +368,6 @@ async def _fire(
         data={"followup_id": followup.id, "key": followup.key, **payload},
     )
     messages = 0
-    due = a.due_on.isoformat() if a.due_on else None
     if escalation:
         recipients = [*await unit_contacts(uow, view.unit.id or 0, role="leader"), *await coordinators(uow)]
         # Never received is not the same as received and ignored: say which (issue 14 item 5).
@@ -375,40 +379,20 @@ async def _fire(
         ):
             key = "undelivered"
         for contact in recipients:
-            lang = contact.language
-            line = t(
-                lang,
-                f"followup.{key}",
-                aid=a.id,
-                unit=esc(view.unit.name),
-                **refs.of_view(view),
-                text=esc(view.task.text[:120]),
-                due=due or t(lang, "task.no_due"),
-                status=status_name(lang, a.status),
-                days=payload.get("overdue_wd", ""),
-            )
             entries = escalations.setdefault(contact.id or 0, (contact, []))[1]
-            if key != "undelivered":
-                entries.append(line)
-                continue
-            group = next(
-                (e for e in entries if isinstance(e, _Unreached) and e.task_id == view.task.id), None
+            # The units of one task that no message reaches are one item.
+            group = (
+                next((e for e in entries if e.key == key and e.views[0].task.id == view.task.id), None)
+                if key == "undelivered"
+                else None
             )
             if group is None:
-                entries.append(
-                    _Unreached(
-                        view.task.id or 0,
-                        refs.task_of(view),
-                        esc(view.task.text[:120]),
-                        line,
-                        [(esc(view.unit.name), a.id or 0)],
-                    )
-                )
+                entries.append(_Escalation(key, [view], payload))
             else:
-                group.units.append((esc(view.unit.name), a.id or 0))
+                group.views.append(view)
         return 0
     for contact in await unit_contacts(uow, view.unit.id or 0):
-        lang = contact.language
+        text, markup = texts.reminder(contact.language, kind, view, payload)
         outbox.enqueue(
             uow.session,
             chat_id=contact.chat_id,
@@ -417,19 +401,8 @@ async def _fire(
             followup_id=followup.id,
             assignment_id=a.id,
             dedupe_key=f"fu:{followup.id}:{contact.id}",
-            reply_markup=task_keyboard(a.id or 0, lang, acknowledged=a.acknowledged_at is not None),
-            text=t(
-                lang,
-                f"followup.{kind}",
-                aid=a.id,
-                unit=esc(view.unit.name),
-                **refs.of_view(view),
-                text=esc(view.task.text[:200]),
-                due=due or t(lang, "task.no_due"),
-                status=status_name(lang, a.status),
-                days=payload.get("days_before", payload.get("overdue_wd", "")),
-                period=payload.get("period", ""),
-            ),
+            reply_markup=markup,
+            text=text,
         )
         messages += 1
     return messages
@@ -437,31 +410,38 @@ async def _fire(
 
 @dataclass
 class FollowupLine:
-    id: int
+    id: int | None
     assignment_id: int
     unit: str
     kind: str
-    due_at: datetime
+    due_at: datetime | None
     state: str
 
 
 async def listing(uow: UnitOfWork, *, due_only: bool, limit: int = 50) -> tuple[list[FollowupLine], int]:
     from models import Unit
 
-    base_query = select(Followup.id).where(Followup.state == "pending")
+    base_query = select(col(Followup.id)).where(col(Followup.state) == "pending")
     if due_only:
-        base_query = base_query.where(Followup.due_at <= uow.now)
+        base_query = base_query.where(col(Followup.due_at) <= uow.now)
     from sqlalchemy import func
 
     total = await uow.session.scalar(select(func.count()).select_from(base_query.subquery()))
     query = (
-        select(Followup.id, Followup.assignment_id, Unit.name, Followup.kind, Followup.due_at, Followup.state)
-        .join(Assignment, Assignment.id == Followup.assignment_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Followup.state == "pending")
-        .order_by(Followup.due_at, Followup.id)
+        select(
+            col(Followup.id),
+            col(Followup.assignment_id),
+            col(Unit.name),
+            col(Followup.kind),
+            col(Followup.due_at),
+            col(Followup.state),
+        )
+        .join(Assignment, col(Assignment.id) == col(Followup.assignment_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .where(col(Followup.state) == "pending")
+        .order_by(col(Followup.due_at), col(Followup.id))
         .limit(limit)
     )
     if due_only:
-        query = query.where(Followup.due_at <= uow.now)
+        query = query.where(col(Followup.due_at) <= uow.now)
     return [FollowupLine(*row) for row in (await uow.session.execute(query)).all()], int(total or 0)

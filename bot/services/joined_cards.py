@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.domain import callbacks as cb
 from bot.views import notices
@@ -27,12 +28,12 @@ async def link(session: AsyncSession, chat_id: int, chunk: list[OutboxMessage]) 
     joined = await session.scalar(
         select(OutboxMessage)
         .where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.purpose == CARD_PURPOSE,
-            OutboxMessage.report_id.is_(None),
-            OutboxMessage.state == "pending",
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.purpose) == CARD_PURPOSE,
+            col(OutboxMessage.report_id).is_(None),
+            col(OutboxMessage.state) == "pending",
         )
-        .order_by(OutboxMessage.id.desc())
+        .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     )
     if joined is None:
@@ -56,7 +57,9 @@ async def update(
     members = list(
         (
             await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.joined_into == joined.id).order_by(OutboxMessage.id)
+                select(OutboxMessage)
+                .where(col(OutboxMessage.joined_into) == joined.id)
+                .order_by(col(OutboxMessage.id))
             )
         ).all()
     )

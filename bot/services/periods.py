@@ -19,8 +19,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import and_, delete, not_, or_, select
+from sqlmodel import col
 
-from bot.db import insert_new
+from bot.db import insert_new, rowcount
 from bot.services.uow import UnitOfWork
 from models import JobPeriod
 
@@ -35,7 +36,7 @@ async def claim(uow: UnitOfWork, job: str, period: str, instance: str) -> bool:
     inserted = await uow.session.scalar(
         insert_new(uow.session, JobPeriod)
         .values(job=job, period=period, instance=instance, claimed_at=uow.now)
-        .returning(JobPeriod.job)
+        .returning(col(JobPeriod.job))
     )
     return inserted is not None
 
@@ -44,7 +45,7 @@ async def claimed(uow: UnitOfWork, job: str, period: str) -> bool:
     """Whether some instance has already run `job` for `period` (a cheap look before costly work)."""
     return (
         await uow.session.scalar(
-            select(JobPeriod.job).where(JobPeriod.job == job, JobPeriod.period == period)
+            select(col(JobPeriod.job)).where(col(JobPeriod.job) == job, col(JobPeriod.period) == period)
         )
     ) is not None
 
@@ -73,13 +74,13 @@ def cron_period(
 
 async def purge(uow: UnitOfWork, calendar_jobs: tuple[str, ...]) -> int:
     """Deletes the rows of periods no instance can still ask about."""
-    long = JobPeriod.job.in_(calendar_jobs)
+    long = col(JobPeriod.job).in_(calendar_jobs)
     gone = await uow.session.execute(
         delete(JobPeriod).where(
             or_(
-                and_(not_(long), JobPeriod.claimed_at < uow.now - KEEP_INTERVAL_ROWS),
-                JobPeriod.claimed_at < uow.now - KEEP_CALENDAR_ROWS,
+                and_(not_(long), col(JobPeriod.claimed_at) < uow.now - KEEP_INTERVAL_ROWS),
+                col(JobPeriod.claimed_at) < uow.now - KEEP_CALENDAR_ROWS,
             )
         )
     )
-    return gone.rowcount or 0
+    return rowcount(gone)

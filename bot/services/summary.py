@@ -12,18 +12,20 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from time import monotonic
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlmodel import col
 
 from bot.domain.refs import format_measure
 from bot.domain.statuses import Status
-from bot.i18n import normalise_language, t
+from bot.i18n import normalise_language
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.lights import LightEdges, light_expression
 from bot.services.uow import UnitOfWork
+from bot.views.summary import red_reason, summary_files
 from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
 OPEN = (
@@ -38,7 +40,25 @@ OPEN = (
 DISPATCHED = (*OPEN, Status.DONE)
 # The week's newest report lines the summary condenses per measure (the ledger has them all).
 MAX_PROGRESS_LINES = 2000
+# A red item's reason is worded once, in Chinese, whatever language the summary is then rendered in.
+REASON_LANGUAGE = "zh"
 T = TypeVar("T")
+# A measure's light: its worst assignment's, or done when every one is.
+WORST_FIRST: tuple[rm.Light, ...] = ("red", "undelivered", "yellow", "green")
+
+
+def _lights(edges: LightEdges) -> ColumnElement[rm.Light]:
+    """The light of each assignment, over dispatched ones only: those are never drafts, so every value
+    is one of the report model's lights (the expression itself is typed as any string)."""
+    return cast("ColumnElement[rm.Light]", light_expression(edges))
+
+
+def _stored(value: T | None) -> T:
+    """A NOT NULL column read back from the database: SQLModel types it optional (None until the row
+    is stored)."""
+    if value is None:
+        raise ValueError("a NOT NULL column came back NULL")
+    return value
 
 
 def week_of(d: date) -> str:
@@ -70,14 +90,6 @@ def telegram_link(chat_id: int | None, message_id: int | None) -> str | None:
     return None
 
 
-def _reason(light: str, status: str, due_on: date | None, today: date, lang: str = "zh") -> str:
-    if due_on is not None and due_on < today and status not in ("done", "claimed_done"):
-        return f"逾期{(today - due_on).days}天" if lang == "zh" else f"{(today - due_on).days} days overdue"
-    if status == "blocked":
-        return "受阻" if lang == "zh" else "blocked"
-    return "连续两期未报送" if lang == "zh" else "silent for two periods"
-
-
 async def build_summary(
     uow: UnitOfWork, *, week: str, include_rows: bool = True, policy_ids: list[int] | None = None
 ) -> rm.SummaryData:
@@ -90,22 +102,24 @@ async def build_summary(
     as_of = min(uow.now, end_at - timedelta(seconds=1))
     edges = LightEdges.at(as_of, calendar)
     today = edges.today
-    light = light_expression(edges)
-    live = and_(Task.active.is_(True), Assignment.status.in_(DISPATCHED))
+    light = _lights(edges)
+    live = and_(col(Task.active).is_(True), col(Assignment.status).in_(DISPATCHED))
     if policy_ids is not None:
-        live = and_(live, Task.policy_id.in_(policy_ids))
+        live = and_(live, col(Task.policy_id).in_(policy_ids))
 
-    base = select(Assignment.id).join(Task, Task.id == Assignment.task_id).where(live)
-    codes: dict[int, str] = dict((await uow.session.execute(select(Policy.id, Policy.code))).all())  # type: ignore[arg-type]
+    base = select(col(Assignment.id)).join(Task, col(Task.id) == col(Assignment.task_id)).where(live)
+    codes = {
+        pid: code for pid, code in (await uow.session.execute(select(col(Policy.id), col(Policy.code)))).all()
+    }
 
-    def coded(pid: int, number: int) -> str:
+    def coded(pid: int | None, number: int) -> str:
         return format_measure(codes.get(pid), number)
 
     light_rows = (
         await uow.session.execute(
-            select(light, func.count(Assignment.id))
+            select(light, func.count(col(Assignment.id)))
             .select_from(Assignment)
-            .join(Task, Task.id == Assignment.task_id)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
             .where(live)
             .group_by(light)
         )
@@ -114,44 +128,44 @@ async def build_summary(
     status_rows = dict(
         (
             await uow.session.execute(
-                select(Assignment.status, func.count(Assignment.id))
-                .join(Task, Task.id == Assignment.task_id)
+                select(col(Assignment.status), func.count(col(Assignment.id)))
+                .join(Task, col(Task.id) == col(Assignment.task_id))
                 .where(live)
-                .group_by(Assignment.status)
+                .group_by(col(Assignment.status))
             )
         ).all()
     )
     overdue = await uow.session.scalar(
         select(func.count()).select_from(
-            base.where(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today).subquery()
+            base.where(col(Assignment.status).in_(OPEN[:-1]), col(Assignment.due_on) < today).subquery()
         )
     )
     period_reports = and_(
-        ProgressReport.created_at >= start_at,
-        ProgressReport.created_at < end_at,
-        ProgressReport.superseded.is_(False),
+        col(ProgressReport.created_at) >= start_at,
+        col(ProgressReport.created_at) < end_at,
+        col(ProgressReport.superseded).is_(False),
     )
     if policy_ids is not None:
         period_reports = and_(
             period_reports,
-            ProgressReport.assignment_id.in_(
-                select(Assignment.id)
-                .join(Task, Task.id == Assignment.task_id)
-                .where(Task.policy_id.in_(policy_ids))
+            col(ProgressReport.assignment_id).in_(
+                select(col(Assignment.id))
+                .join(Task, col(Task.id) == col(Assignment.task_id))
+                .where(col(Task.policy_id).in_(policy_ids))
             ),
         )
     tasks_by_policy = dict(
         (
             await uow.session.execute(
-                select(Task.policy_id, func.count(func.distinct(Task.id)))
+                select(col(Task.policy_id), func.count(func.distinct(col(Task.id))))
                 .select_from(Assignment)
-                .join(Task, Task.id == Assignment.task_id)
+                .join(Task, col(Task.id) == col(Assignment.task_id))
                 .where(live)
-                .group_by(Task.policy_id)
+                .group_by(col(Task.policy_id))
             )
         ).all()
     )
-    reports_count = await uow.session.scalar(select(func.count(ProgressReport.id)).where(period_reports))
+    reports_count = await uow.session.scalar(select(func.count(col(ProgressReport.id))).where(period_reports))
     headline = rm.Headline(
         total=sum(status_rows.values()),
         done=status_rows.get(Status.DONE, 0),
@@ -179,25 +193,30 @@ async def build_summary(
     measure_rows = (
         await uow.session.execute(
             select(
-                Policy.id, Policy.short_title, Measure.number, Measure.title, light, func.count(Assignment.id)
+                col(Policy.id),
+                col(Policy.short_title),
+                col(Measure.number),
+                col(Measure.title),
+                light,
+                func.count(col(Assignment.id)),
             )
             .select_from(Assignment)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Policy, Policy.id == Task.policy_id)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Policy, col(Policy.id) == col(Task.policy_id))
             .where(live)
-            .group_by(Policy.id, Policy.short_title, Measure.number, Measure.title, light)
-            .order_by(Policy.id, Measure.number)
+            .group_by(col(Policy.id), col(Policy.short_title), col(Measure.number), col(Measure.title), light)
+            .order_by(col(Policy.id), col(Measure.number))
         )
     ).all()
     grouped: dict[tuple[int, str, int], dict[str, Any]] = {}
     for policy_id, policy_short, number, title, lt, n in measure_rows:
-        entry = grouped.setdefault((policy_id, policy_short, number), {"title": title, "counts": {}})
+        entry = grouped.setdefault((policy_id or 0, policy_short, number), {"title": title, "counts": {}})
         entry["counts"][lt] = entry["counts"].get(lt, 0) + n
     measures: dict[int, list[rm.MeasureRow]] = {}
     for (policy_id, policy_short, number), entry in grouped.items():
         counts = entry["counts"]
-        worst = next((x for x in ("red", "undelivered", "yellow", "green") if counts.get(x)), "done")
+        worst: rm.Light = next((x for x in WORST_FIRST if counts.get(x)), "done")
         measures.setdefault(policy_id, []).append(
             rm.MeasureRow(
                 policy_short=policy_short,
@@ -208,24 +227,27 @@ async def build_summary(
                 red=counts.get("red", 0),
                 yellow=counts.get("yellow", 0),
                 green=counts.get("green", 0),
-                light=worst,  # type: ignore[arg-type]
+                light=worst,
                 undelivered=counts.get("undelivered", 0),
             )
         )
 
-    reported_in_period = (select(ProgressReport.assignment_id).where(period_reports).distinct()).subquery()
-    expected = case((Assignment.status.in_(OPEN), 1), else_=0)
+    reported_in_period = (
+        select(col(ProgressReport.assignment_id)).where(period_reports).distinct()
+    ).subquery()
+    expected = case((col(Assignment.status).in_(OPEN), 1), else_=0)
     unit_rows = (
         await uow.session.execute(
             select(
-                Unit.name,
-                func.count(Assignment.id),
+                col(Unit.name),
+                func.count(col(Assignment.id)),
                 func.sum(expected),
                 func.sum(
                     case(
                         (
                             and_(
-                                Assignment.status.in_(OPEN), reported_in_period.c.assignment_id.is_not(None)
+                                col(Assignment.status).in_(OPEN),
+                                reported_in_period.c.assignment_id.is_not(None),
                             ),
                             1,
                         ),
@@ -234,16 +256,19 @@ async def build_summary(
                 ),
                 func.sum(case((light == "red", 1), else_=0)),
                 func.sum(
-                    case((and_(Assignment.status.in_(OPEN[:-1]), Assignment.due_on < today), 1), else_=0)
+                    case(
+                        (and_(col(Assignment.status).in_(OPEN[:-1]), col(Assignment.due_on) < today), 1),
+                        else_=0,
+                    )
                 ),
             )
             .select_from(Assignment)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .outerjoin(reported_in_period, reported_in_period.c.assignment_id == Assignment.id)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            .outerjoin(reported_in_period, reported_in_period.c.assignment_id == col(Assignment.id))
             .where(live)
-            .group_by(Unit.id, Unit.name)
-            .order_by(Unit.id)
+            .group_by(col(Unit.id), col(Unit.name))
+            .order_by(col(Unit.id))
         )
     ).all()
     units = []
@@ -263,34 +288,36 @@ async def build_summary(
         )
 
     item_columns = (
-        Task.policy_id,
-        Assignment.id,
-        Measure.number,
-        Task.seq,
-        Task.text,
-        Unit.name,
-        Assignment.role,
-        Assignment.due_on,
-        Assignment.status,
+        col(Task.policy_id),
+        col(Assignment.id),
+        col(Measure.number),
+        col(Task.seq),
+        col(Task.text),
+        col(Unit.name),
+        col(Assignment.role),
+        col(Assignment.due_on),
+        col(Assignment.status),
         light,
     )
     item_base = (
         select(*item_columns)
         .select_from(Assignment)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
         .where(live)
     )
     # Every red item and next week's every deadline: the summary groups them by task and counts
     # the units, so a cut here would make its counts wrong (each is at most the assignments).
     red_items: dict[int, list[rm.ItemRow]] = {}
     for pid, aid, mn, seq, text, unit, role, due, status, lt in (
-        await uow.session.execute(item_base.where(light == "red").order_by(Assignment.due_on, Assignment.id))
+        await uow.session.execute(
+            item_base.where(light == "red").order_by(col(Assignment.due_on), col(Assignment.id))
+        )
     ).all():
         red_items.setdefault(pid, []).append(
             rm.ItemRow(
-                assignment_id=aid,
+                assignment_id=aid or 0,
                 measure_number=coded(pid, mn),
                 task_seq=seq,
                 task_text=text,
@@ -299,7 +326,7 @@ async def build_summary(
                 due_on=due,
                 status=status,
                 light=lt,
-                reason=_reason(lt, status, due, today),
+                reason=red_reason(REASON_LANGUAGE, status, due, today),
             )
         )
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
@@ -307,13 +334,15 @@ async def build_summary(
     for pid, aid, mn, seq, text, unit, role, due, status, lt in (
         await uow.session.execute(
             item_base.where(
-                Assignment.status.in_(OPEN), Assignment.due_on >= next_start, Assignment.due_on <= next_end
-            ).order_by(Assignment.due_on, Assignment.id)
+                col(Assignment.status).in_(OPEN),
+                col(Assignment.due_on) >= next_start,
+                col(Assignment.due_on) <= next_end,
+            ).order_by(col(Assignment.due_on), col(Assignment.id))
         )
     ).all():
         next_deadlines.setdefault(pid, []).append(
             rm.ItemRow(
-                assignment_id=aid,
+                assignment_id=aid or 0,
                 measure_number=coded(pid, mn),
                 task_seq=seq,
                 task_text=text,
@@ -329,32 +358,34 @@ async def build_summary(
     # reports in (created_at, id) order: the chat cites that, not the report's id.
     numbered = (
         select(
-            ProgressReport.id.label("rid"),
-            func.row_number().over(order_by=(ProgressReport.created_at, ProgressReport.id)).label("ref"),
+            col(ProgressReport.id).label("rid"),
+            func.row_number()
+            .over(order_by=(col(ProgressReport.created_at), col(ProgressReport.id)))
+            .label("ref"),
         ).where(period_reports)
     ).subquery()
     progress_rows = (
         await uow.session.execute(
             select(
-                Task.policy_id,
-                ProgressReport.id,
-                ProgressReport.raw_text,
-                ProgressReport.parsed_percent,
-                ProgressReport.created_at,
-                ProgressReport.chat_id,
-                ProgressReport.message_id,
-                Unit.name,
-                Measure.number,
-                Task.seq,
+                col(Task.policy_id),
+                col(ProgressReport.id),
+                col(ProgressReport.raw_text),
+                col(ProgressReport.parsed_percent),
+                col(ProgressReport.created_at),
+                col(ProgressReport.chat_id),
+                col(ProgressReport.message_id),
+                col(Unit.name),
+                col(Measure.number),
+                col(Task.seq),
                 numbered.c.ref,
             )
-            .join(numbered, numbered.c.rid == ProgressReport.id)
-            .join(Assignment, Assignment.id == ProgressReport.assignment_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(ProgressReport.review_state != "returned", ProgressReport.raw_text != "")
-            .order_by(ProgressReport.created_at.desc())
+            .join(numbered, numbered.c.rid == col(ProgressReport.id))
+            .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            .where(col(ProgressReport.review_state) != "returned", col(ProgressReport.raw_text) != "")
+            .order_by(col(ProgressReport.created_at).desc())
             .limit(MAX_PROGRESS_LINES)
         )
     ).all()
@@ -367,8 +398,8 @@ async def build_summary(
                 task_seq=seq,
                 summary=text if len(text) <= 160 else text[:160] + "…",
                 percent=pct,
-                report_id=rid,
-                reported_at=at,
+                report_id=rid or 0,
+                reported_at=_stored(at),
                 link=telegram_link(chat, msg),
                 ref=ref,
             )
@@ -380,7 +411,7 @@ async def build_summary(
         None
         if policy_ids is not None
         else await uow.session.scalar(
-            select(Summary).where(Summary.week == previous_week(week), Summary.scope == "all")
+            select(Summary).where(col(Summary.week) == previous_week(week), col(Summary.scope) == "all")
         )
     )
     if prev is not None and prev.figures:
@@ -396,25 +427,27 @@ async def build_summary(
         )
     policy_rows = (
         await uow.session.execute(
-            select(Policy.id, Policy.title, Policy.short_title, Policy.doc_number)
-            .where(Policy.id.in_(list(tasks_by_policy)))
-            .order_by(Policy.id)
+            select(col(Policy.id), col(Policy.title), col(Policy.short_title), col(Policy.doc_number))
+            .where(col(Policy.id).in_(list(tasks_by_policy)))
+            .order_by(col(Policy.id))
         )
     ).all()
-    sections = [
-        rm.PolicySection(
-            title=title,
-            doc_number=doc or None,
-            code=codes.get(pid),
-            short_title=short or "",
-            tasks=int(tasks_by_policy.get(pid, 0)),
-            measures=measures.get(pid, []),
-            red_items=red_items.get(pid, []),
-            progress=progress.get(pid, []),
-            next_deadlines=next_deadlines.get(pid, []),
+    sections = []
+    for policy_id, title, short, doc in policy_rows:
+        pid = policy_id or 0
+        sections.append(
+            rm.PolicySection(
+                title=title,
+                doc_number=doc or None,
+                code=codes.get(pid),
+                short_title=short or "",
+                tasks=int(tasks_by_policy.get(pid, 0)),
+                measures=measures.get(pid, []),
+                red_items=red_items.get(pid, []),
+                progress=progress.get(pid, []),
+                next_deadlines=next_deadlines.get(pid, []),
+            )
         )
-        for pid, title, short, doc in policy_rows
-    ]
     assignments: list[rm.AssignmentRow] = []
     reports: list[rm.ReportRow] = []
     if include_rows:
@@ -457,38 +490,40 @@ async def _read_in_parts(
         await asyncio.sleep(min(monotonic() - began, 0.05))
 
 
-async def _assignment_rows(uow: UnitOfWork, light, live) -> list[rm.AssignmentRow]:  # type: ignore[no-untyped-def]
+async def _assignment_rows(
+    uow: UnitOfWork, light: ColumnElement[rm.Light], live: ColumnElement[bool]
+) -> list[rm.AssignmentRow]:
     last_report = (
-        select(ProgressReport.assignment_id, func.max(ProgressReport.id).label("rid"))
-        .where(ProgressReport.superseded.is_(False))
-        .group_by(ProgressReport.assignment_id)
+        select(col(ProgressReport.assignment_id), func.max(col(ProgressReport.id)).label("rid"))
+        .where(col(ProgressReport.superseded).is_(False))
+        .group_by(col(ProgressReport.assignment_id))
     ).subquery()
     query = (
         select(
-            Assignment.id,
-            Policy.short_title,
-            Measure.number,
-            Task.seq,
-            Task.text,
-            Unit.name,
-            Assignment.role,
-            Assignment.due_on,
-            Assignment.status,
+            col(Assignment.id),
+            col(Policy.short_title),
+            col(Measure.number),
+            col(Task.seq),
+            col(Task.text),
+            col(Unit.name),
+            col(Assignment.role),
+            col(Assignment.due_on),
+            col(Assignment.status),
             light,
-            Assignment.last_report_at,
-            ProgressReport.raw_text,
-            Assignment.reminders_count,
-            Policy.code,
+            col(Assignment.last_report_at),
+            col(ProgressReport.raw_text),
+            col(Assignment.reminders_count),
+            col(Policy.code),
         )
         .select_from(Assignment)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .outerjoin(last_report, last_report.c.assignment_id == Assignment.id)
-        .outerjoin(ProgressReport, ProgressReport.id == last_report.c.rid)
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .outerjoin(last_report, last_report.c.assignment_id == col(Assignment.id))
+        .outerjoin(ProgressReport, col(ProgressReport.id) == last_report.c.rid)
         .where(live)
-        .order_by(Policy.id, Measure.number, Task.seq, Assignment.id)
+        .order_by(col(Policy.id), col(Measure.number), col(Task.seq), col(Assignment.id))
     )
     return await _read_in_parts(
         uow,
@@ -520,32 +555,32 @@ def reporter_name(author: str | None, contact_name: str | None) -> str:
     return (contact_name or "").strip() or author
 
 
-async def _report_rows(uow: UnitOfWork, period_reports) -> list[rm.ReportRow]:  # type: ignore[no-untyped-def]
+async def _report_rows(uow: UnitOfWork, period_reports: ColumnElement[bool]) -> list[rm.ReportRow]:
     rows = await _read_in_parts(
         uow,
         select(
-            ProgressReport.id,
-            ProgressReport.assignment_id,
-            Unit.name,
-            Measure.number,
-            Task.seq,
-            ProgressReport.created_at,
-            ProgressReport.author,
-            ProgressReport.parsed_status,
-            ProgressReport.parsed_percent,
-            ProgressReport.raw_text,
-            ProgressReport.review_state,
-            Contact.display_name,
-            Policy.code,
+            col(ProgressReport.id),
+            col(ProgressReport.assignment_id),
+            col(Unit.name),
+            col(Measure.number),
+            col(Task.seq),
+            col(ProgressReport.created_at),
+            col(ProgressReport.author),
+            col(ProgressReport.parsed_status),
+            col(ProgressReport.parsed_percent),
+            col(ProgressReport.raw_text),
+            col(ProgressReport.review_state),
+            col(Contact.display_name),
+            col(Policy.code),
         )
-        .join(Assignment, Assignment.id == ProgressReport.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Policy, Policy.id == Task.policy_id)
-        .join(Measure, Measure.id == Task.measure_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .outerjoin(Contact, Contact.id == ProgressReport.contact_id)
+        .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Policy, col(Policy.id) == col(Task.policy_id))
+        .join(Measure, col(Measure.id) == col(Task.measure_id))
+        .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+        .outerjoin(Contact, col(Contact.id) == col(ProgressReport.contact_id))
         .where(period_reports)
-        .order_by(ProgressReport.created_at, ProgressReport.id),
+        .order_by(col(ProgressReport.created_at), col(ProgressReport.id)),
         tuple,
     )
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
@@ -587,7 +622,9 @@ def figures_of(data: rm.SummaryData) -> dict[str, Any]:
 
 
 async def store_summary(uow: UnitOfWork, data: rm.SummaryData, html: str, *, actor: str) -> Summary:
-    row = await uow.session.scalar(select(Summary).where(Summary.week == data.week, Summary.scope == "all"))
+    row = await uow.session.scalar(
+        select(Summary).where(col(Summary.week) == data.week, col(Summary.scope) == "all")
+    )
     if row is None:
         row = Summary(week=data.week, scope="all", created_at=uow.now)
         uow.session.add(row)
@@ -629,7 +666,9 @@ def render_outputs(data: rm.SummaryData, lang: str) -> RenderedSummary:
 async def recipients(uow: UnitOfWork) -> list[Contact]:
     observers = (
         await uow.session.scalars(
-            select(Contact).where(Contact.role == "observer", Contact.active.is_(True)).order_by(Contact.id)
+            select(Contact)
+            .where(col(Contact.role) == "observer", col(Contact.active).is_(True))
+            .order_by(col(Contact.id))
         )
     ).all()
     return [*await coordinators(uow), *observers]
@@ -684,34 +723,18 @@ async def send_summary(
                 purpose="summary",
                 dedupe_key=f"{key}:{index}" if index else key,
             )
-        files = (
-            ("sendPhoto", f"summary-{data.week}.png", chart, f"{data.week}", "chart"),
-            (
-                "sendDocument",
-                f"duban-ledger-{data.week}.xlsx",
-                ledger,
-                t(lang, "summary.caption.ledger"),
-                "ledger",
-            ),
-            (
-                "sendDocument",
-                f"duban-summary-{data.week}.docx",
-                docx,
-                t(lang, "summary.caption.docx"),
-                "docx",
-            ),
-        )
-        for method, file_name, blob, caption, part in files:
+        blobs = {"chart": chart, "ledger": ledger, "docx": docx}
+        for file in summary_files(lang, data.week):
             outbox.enqueue_file(
                 uow.session,
                 chat_id=contact.chat_id,
-                method=method,
-                file_name=file_name,
-                data=blob,
-                caption=caption,
+                method=file.method,
+                file_name=file.file_name,
+                data=blobs[file.part],
+                caption=file.caption,
                 now=uow.now,
                 purpose="summary",
-                dedupe_key=f"{key}:{part}",
+                dedupe_key=f"{key}:{file.part}",
             )
         sent += 1
     events.record(
@@ -739,29 +762,29 @@ class UnitDigests:
 
 async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
     calendar = uow.calendar
-    light = light_expression(LightEdges.at(uow.now, calendar))
+    light = _lights(LightEdges.at(uow.now, calendar))
     rows = (
         await uow.session.execute(
             select(
-                Assignment.unit_id,
-                Assignment.id,
-                Measure.number,
-                Task.seq,
-                Task.text,
-                Unit.name,
-                Assignment.role,
-                Assignment.due_on,
-                Assignment.status,
+                col(Assignment.unit_id),
+                col(Assignment.id),
+                col(Measure.number),
+                col(Task.seq),
+                col(Task.text),
+                col(Unit.name),
+                col(Assignment.role),
+                col(Assignment.due_on),
+                col(Assignment.status),
                 light,
-                Policy.code,
+                col(Policy.code),
             )
             .select_from(Assignment)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Measure, Measure.id == Task.measure_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .join(Policy, Policy.id == Task.policy_id)
-            .where(Task.active.is_(True), Assignment.status.in_(OPEN))
-            .order_by(Assignment.unit_id, Assignment.due_on, Assignment.id)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Measure, col(Measure.id) == col(Task.measure_id))
+            .join(Unit, col(Unit.id) == col(Assignment.unit_id))
+            .join(Policy, col(Policy.id) == col(Task.policy_id))
+            .where(col(Task.active).is_(True), col(Assignment.status).in_(OPEN))
+            .order_by(col(Assignment.unit_id), col(Assignment.due_on), col(Assignment.id))
         )
     ).all()
     by_unit: dict[int, list[rm.ItemRow]] = {}
@@ -771,7 +794,7 @@ async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
         names[unit_id] = unit
         by_unit.setdefault(unit_id, []).append(
             rm.ItemRow(
-                assignment_id=aid,
+                assignment_id=aid or 0,
                 measure_number=format_measure(code, mn),
                 task_seq=seq,
                 task_text=text,
@@ -780,7 +803,7 @@ async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
                 due_on=due,
                 status=status,
                 light=lt,
-                reason=_reason(lt, status, due, today) if lt == "red" else "",
+                reason=red_reason(REASON_LANGUAGE, status, due, today) if lt == "red" else "",
             )
         )
     languages = {normalise_language(c.language) for c in await _digest_readers(uow, set(by_unit))}
@@ -795,11 +818,11 @@ async def _digest_readers(uow: UnitOfWork, unit_ids: set[int]) -> list[Contact]:
             await uow.session.scalars(
                 select(Contact)
                 .where(
-                    Contact.unit_id.in_(unit_ids),
-                    Contact.role.in_(("contact", "leader")),
-                    Contact.active.is_(True),
+                    col(Contact.unit_id).in_(unit_ids),
+                    col(Contact.role).in_(("contact", "leader")),
+                    col(Contact.active).is_(True),
                 )
-                .order_by(Contact.id)
+                .order_by(col(Contact.id))
             )
         ).all()
     )
@@ -831,7 +854,7 @@ async def queue_unit_digests(uow: UnitOfWork, digests: UnitDigests) -> int:
         set(
             (
                 await uow.session.scalars(
-                    select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
+                    select(col(OutboxMessage.dedupe_key)).where(col(OutboxMessage.dedupe_key).in_(keys))
                 )
             ).all()
         )
@@ -875,8 +898,8 @@ async def work_assigned_before(uow: UnitOfWork, moment: datetime) -> bool:
     nothing to report, so no summary of it is caught up."""
     return (
         await uow.session.scalar(
-            select(Assignment.id)
-            .where(Assignment.assigned_at.is_not(None), Assignment.assigned_at < moment)
+            select(col(Assignment.id))
+            .where(col(Assignment.assigned_at).is_not(None), col(Assignment.assigned_at) < moment)
             .limit(1)
         )
     ) is not None
@@ -885,7 +908,9 @@ async def work_assigned_before(uow: UnitOfWork, moment: datetime) -> bool:
 async def weekly_summary_queued(uow: UnitOfWork, week: str) -> bool:
     return (
         await uow.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key.like(f"summary:{week}:%")).limit(1)
+            select(col(OutboxMessage.id))
+            .where(col(OutboxMessage.dedupe_key).like(f"summary:{week}:%"))
+            .limit(1)
         )
     ) is not None
 

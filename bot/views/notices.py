@@ -4,7 +4,7 @@ reports await review) and to a unit's contacts (a decision on their task, a å‚¬å
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from bot.domain import callbacks as cb
@@ -13,7 +13,7 @@ from bot.domain.parsing import Parsed
 from bot.i18n import status_name, t
 from bot.services import assignments as asg
 from bot.views.formatting import esc, local_time
-from bot.views.tasks import describe, describe_report, refused_note, task_keyboard
+from bot.views.tasks import describe, describe_report, refused_note, report_card_text, task_keyboard
 from models import OutboxMessage, ProgressReport
 
 Markup = dict[str, Any]
@@ -84,6 +84,20 @@ def review_keyboard(lang: str, report_id: int | None) -> Markup:
                 cb.button(t(lang, "btn.return"), cb.pack(cb.REVIEW, "ret", report_id)),
             ]
         ]
+    )
+
+
+def decided_card(
+    lang: str, view: asg.AssignmentView, report: ProgressReport, *, who: str, at: datetime, tz: tzinfo
+) -> str:
+    """A coordinator's report card once the report is decided: the card, then by whom and when (and
+    why, when returned); it has no buttons any more."""
+    return report_card_text(lang, view, report, tz) + t(
+        lang,
+        f"review.card.{report.review_state}",
+        who=esc(who),
+        time=local_time(at, tz),
+        comment=esc(report.review_comment or ""),
     )
 
 
