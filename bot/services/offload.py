@@ -7,10 +7,10 @@ the loop runs untouched. The child is forked from multiprocessing's fork server 
 process, whose threads a fork would copy mid-way) and lives for one rendering.
 
 `read_and_render_apart` has the child read the summary too, from its own connection, and hand back
-the files and the summary's figures, without its sections and its two long row lists (the ledger's
-every assignment and report). The bot process then never holds those rows: building tens of thousands of row objects
-on the loop held it up, and while they lived every full collection of the garbage collector walked
-them on top of the bot's own heap, a pause of up to a second during which nothing else runs.
+the files and the summary's figures, without its sections and its two long row lists (the
+ledger's every assignment and report). The bot process then never holds those rows: converting
+tens of thousands of them held its loop, and while they lived each full collection of the garbage
+collector walked them on top of the bot's own heap, a pause in which nothing else runs.
 
 `render_apart` renders data the caller has read: the two long row lists cross as pickles a part at
 a time with a pause between, since one pickling of them all would hold the loop as long.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
-import os
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 R = TypeVar("R")
-CHILD_NICENESS = 10
 PART = 1000
 _LISTS = ("assignments", "reports")
 
@@ -59,18 +57,12 @@ def _run(
     return render(dataclasses.replace(light, **whole), *args)
 
 
-def _niced(work: Callable[..., R], *args: Any) -> R:
-    # Where the cores are short the bot's loop (answering replies) goes first, the summary after.
-    os.nice(CHILD_NICENESS)
-    return work(*args)
-
-
 async def _apart(work: Callable[..., R], *args: Any) -> R:
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
     try:
         # Submitting starts the child (and the fork server, the first time), waiting on them: in a
         # thread, not on the loop.
-        future = await asyncio.to_thread(pool.submit, _niced, work, *args)
+        future = await asyncio.to_thread(pool.submit, work, *args)
         return await asyncio.wrap_future(future)
     finally:
         pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop
