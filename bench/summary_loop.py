@@ -1,18 +1,21 @@
 """How long the event loop is held while the province-scale summary is read, rendered and queued.
 
-Run: .venv/bin/python bench/summary_loop.py --db /tmp/duban-bench/province-<HEAD>.db [--stall-ms 150]
+Run: .venv/bin/python bench/summary_loop.py --db /tmp/duban-bench/province-<HEAD>.db [--read-here] [--stall-ms 150]
 
 The database is bench/summary.py's (`bench/summary.py --db PATH` or latency (c) makes it); it is
 copied to a scratch file first, since the last phase writes to it. The summary goes through the
-steps `/summary` takes (`Jobs.summary_on_demand`): `build_summary` in a session, `render_for`, and
-`send_summary` to one coordinator in a unit of work at the write gate. Meanwhile a ticker sleeps
-10 ms at a time and records how late it wakes: the time anything else on the loop (a reply) would
-have waited at that moment. Prints each phase's wall time and the ticker's lateness (p50 / p99 /
-max), how long the write gate was held, and then every stall over --stall-ms: when it began, which
-phase, how much CPU this process used during it (about the stall's length: something in this
-process held the loop or the interpreter lock; about none: the process was waiting for a core or
-the disk), and what the threads were doing, sampled every 5 ms by a watchdog thread. Prints
-figures, asserts nothing.
+steps `/summary` takes (`Jobs.summary_on_demand`): read and rendered in a child process
+(`read_and_render_apart`), then `send_summary` to one coordinator in a unit of work at the write
+gate; with --read-here it is read in this process (`build_summary`) and only rendered apart
+(`render_for`), as `/summary` did before. Meanwhile a ticker sleeps 10 ms at a time and records
+how late it wakes: the time anything else on the loop (a reply) would have waited at that moment.
+Prints each phase's wall time and the ticker's lateness (p50 / p99 / max), how long the write gate
+was held, the garbage collector's collections (each full one with its phase), and then every
+stall over --stall-ms: when it began, which phase, how much CPU this process used during it
+(about the stall's length: something in this process held the loop or the interpreter lock;
+about none: the process was waiting for a core or the disk), how much of it the garbage collector
+took, and what the threads were doing, sampled every 5 ms by a watchdog thread. Prints figures,
+asserts nothing.
 """
 
 from __future__ import annotations
