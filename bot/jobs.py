@@ -93,8 +93,8 @@ class Jobs:
         replies), then queued in one unit of work."""
         from bot.i18n import normalise_language
         from bot.services import outbox
-        from bot.services.offload import render_apart
-        from bot.services.summary import build_summary, ledger_bytes, render_for, send_summary
+        from bot.services.offload import Reader, read_and_render_apart
+        from bot.services.summary import ledger_bytes, render_outputs, send_summary
         from models import Contact
 
         app = self.app
@@ -105,11 +105,16 @@ class Jobs:
                 return
             if not export:
                 lang = normalise_language(contact.language)
-            data = await build_summary(app.unit_of_work(session, now), week=week, policy_ids=policy_ids)
+        # Read as well as rendered in a child process: the ledger's rows never enter this one.
+        reader = Reader(app.settings, app.calendar, app.followup_settings, now)
         if export:
-            ledger = await render_apart(ledger_bytes, data, lang)
+            _, ledger = await read_and_render_apart(
+                reader, ledger_bytes, lang, week=week, policy_ids=policy_ids
+            )
         else:
-            rendered = await render_for(data, {lang})
+            data, made = await read_and_render_apart(
+                reader, render_outputs, lang, week=week, policy_ids=policy_ids
+            )
         async with app.work(now) as uow:
             contact = await uow.session.get(Contact, contact_id)
             if contact is None or not contact.active:
@@ -126,6 +131,8 @@ class Jobs:
                     purpose="export",
                 )
             else:
+                # In the language it was asked in: `data` has no rows to render another from.
+                rendered = {normalise_language(contact.language): made}
                 await send_summary(uow, data, to=[contact], actor=actor, dedupe=False, rendered=rendered)
         self.wake_sender()
 

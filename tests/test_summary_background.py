@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiogram.types import Update
 
-from bot.services import summary as summary_service
+from bot.services import offload
 from tests.conftest import Harness
 from tests.test_bot_flow import COORD, YICHUN, dispatch_and_find
 
@@ -20,13 +20,13 @@ async def test_summary_answers_at_once_and_the_summary_follows_once(
     h.srv.send_text(YICHUN, "完成40%", reply_to=task_msg)
     await h.deliver()
     release = asyncio.Event()
-    real_render = summary_service.render_for
+    real_render = offload.read_and_render_apart
 
-    async def slow_render(data, languages):  # type: ignore[no-untyped-def]
+    async def slow_render(*args, **kwargs):  # type: ignore[no-untyped-def]
         await release.wait()
-        return await real_render(data, languages)
+        return await real_render(*args, **kwargs)
 
-    monkeypatch.setattr(summary_service, "render_for", slow_render)
+    monkeypatch.setattr(offload, "read_and_render_apart", slow_render)
     mark = h.srv.mark()
     h.srv.command(COORD, "/summary")
     for raw in h.srv.take_updates():

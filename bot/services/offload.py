@@ -6,8 +6,14 @@ waits for the renderer to give the lock up, and a reply needs dozens of wakes. I
 the loop runs untouched. The child is forked from multiprocessing's fork server (not from this
 process, whose threads a fork would copy mid-way) and lives for one rendering.
 
-The summary's data crosses as pickles; the two long row lists are pickled a part at a time with a
-pause between, since one pickling of them all would hold the loop as long.
+`read_and_render_apart` has the child read the summary too, from its own connection, and hand back
+the files and the summary's figures, without its sections and its two long row lists (the
+ledger's every assignment and report). The bot process then never holds those rows: converting
+tens of thousands of them held its loop, and while they lived each full collection of the garbage
+collector walked them on top of the bot's own heap, a pause in which nothing else runs.
+
+`render_apart` renders data the caller has read: the two long row lists cross as pickles a part at
+a time with a pause between, since one pickling of them all would hold the loop as long.
 """
 
 from __future__ import annotations
@@ -18,9 +24,16 @@ import multiprocessing
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.reporting import model as rm
+
+if TYPE_CHECKING:
+    from bot.domain.followup_rules import FollowupSettings
+    from bot.domain.workcal import WorkCalendar
+    from config.settings import Settings
 
 R = TypeVar("R")
 PART = 1000
@@ -44,16 +57,68 @@ def _run(
     return render(dataclasses.replace(light, **whole), *args)
 
 
+async def _apart(work: Callable[..., R], *args: Any) -> R:
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        # Submitting starts the child (and the fork server, the first time), waiting on them: in a
+        # thread, not on the loop.
+        future = await asyncio.to_thread(pool.submit, work, *args)
+        return await asyncio.wrap_future(future)
+    finally:
+        pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop
+
+
 async def render_apart(render: Callable[..., R], data: rm.SummaryData, *args: Any) -> R:
     """`render(data, *args)` in a child process; `render` must be a module-level function."""
     parts = {name: await _pickled_parts(getattr(data, name)) for name in _LISTS}
     empty: dict[str, Any] = {name: [] for name in _LISTS}
     light = dataclasses.replace(data, **empty)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+    return await _apart(_run, render, light, parts, args)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What the child needs to read the summary as the bot would: the database, the office's
+    calendar (holidays included) and the moment."""
+
+    settings: Settings
+    calendar: WorkCalendar
+    followup_settings: FollowupSettings
+    now: datetime
+
+
+async def _read(reader: Reader, week: str, policy_ids: list[int] | None) -> rm.SummaryData:
+    from bot.db import make_engine, make_sessionmaker
+    from bot.services.summary import build_summary
+    from bot.services.uow import UnitOfWork
+
+    engine = make_engine(reader.settings.database_url, reader.settings.sqlite_synchronous)
     try:
-        # Submitting starts the child (and the fork server, the first time), waiting on them: in a
-        # thread, not on the loop.
-        future = await asyncio.to_thread(pool.submit, _run, render, light, parts, args)
-        return await asyncio.wrap_future(future)
+        async with make_sessionmaker(engine)() as session:
+            uow = UnitOfWork(
+                session=session,
+                now=reader.now,
+                settings=reader.settings,
+                calendar=reader.calendar,
+                followup_settings=reader.followup_settings,
+            )
+            return await build_summary(uow, week=week, policy_ids=policy_ids)
     finally:
-        pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop
+        await engine.dispose()
+
+
+def _read_and_render(
+    reader: Reader, week: str, policy_ids: list[int] | None, render: Callable[..., R], args: tuple[Any, ...]
+) -> tuple[rm.SummaryData, R]:
+    data = asyncio.run(_read(reader, week, policy_ids))
+    empty: dict[str, Any] = {name: [] for name in (*_LISTS, "policies")}
+    return dataclasses.replace(data, **empty), render(data, *args)
+
+
+async def read_and_render_apart(
+    reader: Reader, render: Callable[..., R], *args: Any, week: str, policy_ids: list[int] | None = None
+) -> tuple[rm.SummaryData, R]:
+    """`build_summary` and `render(data, *args)` in a child process: the summary's figures as read
+    there (its headline, units and change; not its sections or rows, which only the rendering
+    needs and which would cost this process as much to take in), and what `render` made."""
+    return await _apart(_read_and_render, reader, week, policy_ids, render, args)
