@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,10 +11,12 @@ from pathlib import Path
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from bot.app import App
+from bot.db import make_engine
 from bot.domain.clock import ManualClock
 from bot.domain.workcal import WorkCalendar
 from bot.telegram.sender import Limits, OutboxSender
@@ -25,6 +28,26 @@ SEED = Path(__file__).resolve().parent.parent / "config" / "data" / "seed_ganfut
 T0 = datetime(2025, 9, 23, 2, 0, tzinfo=UTC)
 PG_URL = pgserver.PG_URL
 ENGINES = pgserver.ENGINES
+
+
+# How `make test` spreads the suite over pytest-xdist's workers (`--dist loadgroup`): a group runs on
+# one worker, in order. The tests that run `duban` processes against Telegram's rates (the fan-out
+# over two instances, the crash mid-fan-out, fair sending, group pacing) must not share the machine
+# with each other, or they would measure each other's load; each other process module is one group so
+# that its module-scoped `duban init` runs once. Everything else goes to whichever worker is free.
+RATE_MODULES = {"test_two_instances", "test_crash_recovery", "test_fair_sending", "test_outbox_sender"}
+PROCESS_MODULES = {"test_e2e_process", "test_failed_updates_e2e", "test_webhook", "test_settings"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: xdist reads the group marks in its own hook of this name.
+    for item in items:
+        module = item.path.stem
+        if module in RATE_MODULES:
+            item.add_marker(pytest.mark.xdist_group("rates"))
+        elif module in PROCESS_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
 
 
 @pytest.fixture(scope="session")
@@ -89,27 +112,55 @@ def calendar() -> WorkCalendar:
     return WorkCalendar()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every table and no rows, made once per worker: copying it is much cheaper
+    than creating the tables again for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "duban.db"
+
+    async def make() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+        await engine.dispose()  # the last connection out folds the WAL into the file
+
+    pgserver.run_blocking(make)
+    return path
+
+
 @pytest.fixture
-async def app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    async for application in _app(database_url, clock):
+async def app(database_url: str, clock: ManualClock, sqlite_template: Path) -> AsyncIterator[App]:
+    async for application in _app(database_url, clock, sqlite_template):
         yield application
 
 
 @pytest.fixture
 async def other_app(
-    request: pytest.FixtureRequest, db: str, tmp_path: Path, clock: ManualClock
+    request: pytest.FixtureRequest, db: str, tmp_path: Path, clock: ManualClock, sqlite_template: Path
 ) -> AsyncIterator[App]:
     """A second, separate database on the same engine and clock, to run one script two ways."""
-    async for application in _app(new_database(request, db, tmp_path / "other.db"), clock):
+    async for application in _app(new_database(request, db, tmp_path / "other.db"), clock, sqlite_template):
         yield application
 
 
-async def _app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
+def _tables_from_template(database_url: str, sqlite_template: Path) -> bool:
+    """A new SQLite file starts as a copy of the template (PostgreSQL databases are copies of a
+    migrated template already); False for an SQLite file that exists already."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return True
+    if url.database and url.database != ":memory:" and not Path(url.database).exists():
+        shutil.copyfile(sqlite_template, url.database)
+        return True
+    return False
+
+
+async def _app(database_url: str, clock: ManualClock, sqlite_template: Path) -> AsyncIterator[App]:
+    copied = _tables_from_template(database_url, sqlite_template)
     # The loop's tests read each notice as it happens; tests/test_notice_batches.py covers the window.
     settings = Settings(_env_file=None, database_url=database_url, bot_token=None, notice_window_seconds=0)
     application = App.build(settings, clock=clock)
-    if application.engine.url.get_backend_name() == "sqlite":
-        # PostgreSQL databases are copies of a migrated template already.
+    if not copied:
         async with application.engine.begin() as conn:
             await conn.run_sync(SQLModel.metadata.create_all)
     yield application
@@ -144,8 +195,9 @@ class Harness:
         for raw in updates:
             await self.dispatcher.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
         # What the handlers started in the background (a summary asked for) queues its messages.
-        assert await self.dispatcher["jobs"].background_idle(seconds=20)
-        await self.sender.drain(timeout=20)
+        # Bounds for a machine busy with the other test worker, not expected durations.
+        assert await self.dispatcher["jobs"].background_idle(seconds=60)
+        await self.sender.drain(timeout=60)
         return len(updates)
 
 

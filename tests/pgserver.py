@@ -63,8 +63,13 @@ def run_blocking(make: Callable[[], Awaitable[T]]) -> T:
     return value  # type: ignore[no-any-return]
 
 
+# pytest-xdist's worker (gw0, gw1 ...), or "main" without it: each worker makes its own template and
+# pool, and a database left behind names the worker that made it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def new_name(prefix: str = "duban_t") -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+    return f"{prefix}_{WORKER}_{uuid.uuid4().hex[:10]}"
 
 
 async def create(name: str, template: str | None = None) -> str:

@@ -59,7 +59,7 @@ XINYU_OWN = "新余巩固提升锂盐领域优势"  # 2.3: 新余 alone
 GANZHOU_OWN = "赣州发挥稀土等资源产业优势"  # 2.4: 赣州 alone
 NANCHANG_ETC = "支持南昌、抚州、上饶等地"  # 2.5: 南昌、抚州、上饶
 MEASURE_TWO_ASSIGNMENTS = 5 + 1 + 1 + 1 + 3
-START_TIMEOUT = 40.0  # `duban run` imports aiogram and migrates; slow on a busy machine
+START_TIMEOUT = 90.0  # `duban run` imports aiogram and migrates; slow on a busy machine
 TASK_BUTTONS = ("签收", "报送进展", "申请延期", "详情")
 
 
