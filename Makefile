@@ -21,13 +21,14 @@ demo: setup
 	$(BIN)/duban demo --out demo-out
 
 # pytest on every core (pytest-xdist, `-n auto`: 2 workers on CI's 2-core machine); `--dist loadgroup`
-# keeps each group named in tests/conftest.py (the process tests that measure Telegram's rates, and each
-# module whose `duban init` runs once) on one worker.
+# keeps each group named in tests/conftest.py (each module whose `duban init` runs once) on one worker.
+# The process tests that measure Telegram's rates (marked `rates`) run afterwards, alone.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m "not rates"
+	$(BIN)/python -m pytest -q -m rates
 
 # The same on SQLite and on a throw-away PostgreSQL server (Debian's package postgresql; README, Tests).
 test-pg: setup

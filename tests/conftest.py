@@ -32,8 +32,9 @@ ENGINES = pgserver.ENGINES
 
 # How `make test` spreads the suite over pytest-xdist's workers (`--dist loadgroup`): a group runs on
 # one worker, in order. The tests that run `duban` processes against Telegram's rates (the fan-out
-# over two instances, the crash mid-fan-out, fair sending, group pacing) must not share the machine
-# with each other, or they would measure each other's load; each other process module is one group so
+# over two instances, the crash mid-fan-out, fair sending, group pacing) are marked `rates`: they
+# measure time, so `make test` runs them after the parallel part, alone on the machine, where no
+# other worker's load can push them past their bounds. Each other process module is one group so
 # that its module-scoped `duban init` runs once. Everything else goes to whichever worker is free.
 RATE_MODULES = {"test_two_instances", "test_crash_recovery", "test_fair_sending", "test_outbox_sender"}
 PROCESS_MODULES = {"test_e2e_process", "test_failed_updates_e2e", "test_webhook", "test_settings"}
@@ -45,7 +46,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.path.stem
         if module in RATE_MODULES:
-            item.add_marker(pytest.mark.xdist_group("rates"))
+            item.add_marker(pytest.mark.rates)
         elif module in PROCESS_MODULES:
             item.add_marker(pytest.mark.xdist_group(module))
 
