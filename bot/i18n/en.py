@@ -796,4 +796,15 @@ TEXTS: dict[str, str] = {
     "summary.red_reason.silent": "silent for two periods",
     "zone.beijing": "Beijing time",
     "zone.named": "{zone} time",
+    # `duban import` output in the configured language (issue 10 item 3, texts6c)
+    "cli.import.same": "The same as policy {code}, already imported: nothing changed.",
+    "cli.import.created": "Imported policy {code}: {measures} measures, {tasks} tasks, {assignments} assignments (drafts, not yet handed out).",
+    "cli.import.revised": "Updated policy {code} (revised version):",
+    "cli.import.no_doc": "(no document number)",
+    "cli.import.col.ref": "Ref",
+    "cli.import.col.task": "Task",
+    "cli.import.col.lead": "Lead",
+    "cli.import.col.co": "Co-op/local",
+    "cli.import.col.due": "Due",
+    "cli.warning": "Warning: {text}",
 }

@@ -684,4 +684,15 @@ TEXTS: dict[str, str] = {
     "summary.red_reason.silent": "连续两期未报送",
     "zone.beijing": "北京时间",
     "zone.named": "{zone} 时间",
+    # `duban import` output in the configured language (issue 10 item 3, texts6c)
+    "cli.import.same": "与已导入的政策 {code} 相同，未作改动。",
+    "cli.import.created": "已导入政策 {code}：{measures} 条措施，{tasks} 项任务，{assignments} 个责任分配（待交办）。",
+    "cli.import.revised": "已更新政策 {code}（修订版）：",
+    "cli.import.no_doc": "（无文号）",
+    "cli.import.col.ref": "编号",
+    "cli.import.col.task": "任务",
+    "cli.import.col.lead": "牵头",
+    "cli.import.col.co": "配合/属地",
+    "cli.import.col.due": "截止",
+    "cli.warning": "警告：{text}",
 }
