@@ -16,7 +16,7 @@ from bot.app import App
 from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.domain.text import table
-from bot.i18n import normalise_language, status_name, t
+from bot.i18n import normalise_language, status_name, t, zone_name
 from bot.importer import DocumentError, decompose, read_document
 from config.settings import Settings, describe_errors
 
@@ -380,8 +380,9 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
         await followups.replan(uow, None)
     async with app.sessions() as session:
         lines, total = await followups.listing(app.unit_of_work(session), due_only=args.due, limit=args.limit)
+    lang = normalise_language(app.settings.default_language)
     if not lines:
-        print("没有待发的催办。" if not args.due else "目前没有到期待发的催办。")
+        print(t(lang, "cli.followups.none_due" if args.due else "cli.followups.none"))
         return 0
     tz = _tz(app)
     rows = [
@@ -390,12 +391,15 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
             x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             f"#{x.assignment_id}",
             x.unit,
-            t("zh", f"followup.kind.{x.kind}"),
+            t(lang, f"followup.kind.{x.kind}"),
         ]
         for x in lines
     ]
-    print(table(["#", "时间（北京时间）", "分配", "单位", "类别"], rows, [8, 16, 8, 24, 12]))
-    print(f"待发 {total} 条，显示 {len(lines)} 条" + ("（已到期）" if args.due else ""))
+    columns = ["#", t(lang, "cli.followups.col.time", zone=zone_name(lang, tz))]
+    columns += [t(lang, f"cli.followups.col.{name}") for name in ("assignment", "unit", "kind")]
+    print(table(columns, rows, [8, 16, 8, 24, 12]))
+    footer = "cli.followups.count_due" if args.due else "cli.followups.count"
+    print(t(lang, footer, total=total, shown=len(lines)))
     return 0
 
 

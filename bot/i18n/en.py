@@ -807,4 +807,13 @@ TEXTS: dict[str, str] = {
     "cli.import.col.co": "Co-op/local",
     "cli.import.col.due": "Due",
     "cli.warning": "Warning: {text}",
+    # `duban followups` in the configured language and zone (issue 10 item 3, texts6c)
+    "cli.followups.none": "No follow-ups pending.",
+    "cli.followups.none_due": "No follow-ups due now.",
+    "cli.followups.col.time": "Time ({zone})",
+    "cli.followups.col.assignment": "Assignment",
+    "cli.followups.col.unit": "Unit",
+    "cli.followups.col.kind": "Kind",
+    "cli.followups.count": "{total} pending, {shown} shown",
+    "cli.followups.count_due": "{total} pending, {shown} shown (due now)",
 }

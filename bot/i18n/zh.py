@@ -695,4 +695,13 @@ TEXTS: dict[str, str] = {
     "cli.import.col.co": "配合/属地",
     "cli.import.col.due": "截止",
     "cli.warning": "警告：{text}",
+    # `duban followups` in the configured language and zone (issue 10 item 3, texts6c)
+    "cli.followups.none": "没有待发的催办。",
+    "cli.followups.none_due": "目前没有到期待发的催办。",
+    "cli.followups.col.time": "时间（{zone}）",
+    "cli.followups.col.assignment": "分配",
+    "cli.followups.col.unit": "单位",
+    "cli.followups.col.kind": "类别",
+    "cli.followups.count": "待发 {total} 条，显示 {shown} 条",
+    "cli.followups.count_due": "待发 {total} 条，显示 {shown} 条（已到期）",
 }
