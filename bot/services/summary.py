@@ -586,7 +586,7 @@ async def _report_rows(uow: UnitOfWork, period_reports: ColumnElement[bool]) -> 
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
     from bot.services import evidence
 
-    files = await evidence.of_reports(uow.session, [r[0] for r in rows])
+    files = await evidence.of_reports(uow, [r[0] for r in rows])
     names = {
         rid: "、".join(
             f.file_name if f.kind == "document" and f.file_name else evidence.label("zh", f.kind, None)
