@@ -16,7 +16,7 @@ from bot.app import App
 from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.domain.text import table
-from bot.i18n import normalise_language, status_name, t
+from bot.i18n import normalise_language, status_name, t, zone_name
 from bot.importer import DocumentError, decompose, read_document
 from config.settings import Settings, describe_errors
 
@@ -114,7 +114,7 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
 
             lang = normalise_language(app.settings.default_language)
             preview = await preview_against_database(app, decomposition)
-            _print_decomposition(decomposition, preview.code if preview else None)
+            _print_decomposition(decomposition, lang, preview.code if preview else None)
             if preview is not None:
                 print("\n".join(preview_lines(preview, lang)))
             print(t(lang, "dryrun.kept_nothing"))
@@ -135,29 +135,27 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
             horizon=args.horizon,
         )
     out = sys.stderr if args.json else sys.stdout
+    lang = normalise_language(app.settings.default_language)
     if outcome.unchanged:
-        print(f"与已导入的政策 {outcome.code} 相同，未作改动。", file=out)
+        print(t(lang, "cli.import.same", code=outcome.code), file=out)
     elif outcome.created:
-        print(
-            f"已导入政策 {outcome.code}：{outcome.measures} 条措施，{outcome.tasks} 项任务，"
-            f"{outcome.assignments} 个责任分配（待交办）。",
-            file=out,
-        )
+        counts = {"measures": outcome.measures, "tasks": outcome.tasks, "assignments": outcome.assignments}
+        print(t(lang, "cli.import.created", code=outcome.code, **counts), file=out)
     else:
-        print(f"已更新政策 {outcome.code}（修订版）：", file=out)
-        lang = normalise_language(app.settings.default_language)
+        print(t(lang, "cli.import.revised", code=outcome.code), file=out)
         for line in outcome_lines(lang, outcome) or [t(lang, "applied.none")]:
             print(f"  - {line}", file=out)
     for warning in decomposition.warnings:
-        print(f"警告：{warning}", file=sys.stderr)
+        print(t(lang, "cli.warning", text=warning), file=sys.stderr)
     return 0
 
 
-def _print_decomposition(decomposition, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def _print_decomposition(decomposition, lang: str, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
     from bot.domain.refs import format_task
 
     info = decomposition.policy
-    print(f"{info.title}\n{info.doc_number or '（无文号）'}  {info.issued_on or ''}")
+    sep = t(lang, "sep.list")
+    print(f"{info.title}\n{info.doc_number or t(lang, 'cli.import.no_doc')}  {info.issued_on or ''}")
     rows = []
     for measure in decomposition.measures:
         for task in measure.tasks:
@@ -165,14 +163,15 @@ def _print_decomposition(decomposition, code: str | None = None) -> None:  # typ
                 [
                     format_task(code, measure.number, task.seq),
                     task.text,
-                    "、".join(task.lead),
-                    "、".join(task.co + task.local),
+                    sep.join(task.lead),
+                    sep.join(task.co + task.local),
                     task.due.isoformat() if task.due else "",
                 ]
             )
-    print(table(["编号", "任务", "牵头", "配合/属地", "截止"], rows, [8, 48, 30, 40, 10]))
+    columns = [t(lang, f"cli.import.col.{name}") for name in ("ref", "task", "lead", "co", "due")]
+    print(table(columns, rows, [8, 48, 30, 40, 10]))
     for warning in decomposition.warnings:
-        print(f"警告：{warning}")
+        print(t(lang, "cli.warning", text=warning))
 
 
 def _abbreviate_units(names: list[str], cities: set[str]) -> str:
@@ -381,8 +380,9 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
         await followups.replan(uow, None)
     async with app.sessions() as session:
         lines, total = await followups.listing(app.unit_of_work(session), due_only=args.due, limit=args.limit)
+    lang = normalise_language(app.settings.default_language)
     if not lines:
-        print("没有待发的催办。" if not args.due else "目前没有到期待发的催办。")
+        print(t(lang, "cli.followups.none_due" if args.due else "cli.followups.none"))
         return 0
     tz = _tz(app)
     rows = [
@@ -391,12 +391,15 @@ async def cmd_followups(app: App, args: argparse.Namespace) -> int:
             x.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             f"#{x.assignment_id}",
             x.unit,
-            t("zh", f"followup.kind.{x.kind}"),
+            t(lang, f"followup.kind.{x.kind}"),
         ]
         for x in lines
     ]
-    print(table(["#", "时间（北京时间）", "分配", "单位", "类别"], rows, [8, 16, 8, 24, 12]))
-    print(f"待发 {total} 条，显示 {len(lines)} 条" + ("（已到期）" if args.due else ""))
+    columns = ["#", t(lang, "cli.followups.col.time", zone=zone_name(lang, tz))]
+    columns += [t(lang, f"cli.followups.col.{name}") for name in ("assignment", "unit", "kind")]
+    print(table(columns, rows, [8, 16, 8, 24, 12]))
+    footer = "cli.followups.count_due" if args.due else "cli.followups.count"
+    print(t(lang, footer, total=total, shown=len(lines)))
     return 0
 
 

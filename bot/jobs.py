@@ -226,7 +226,7 @@ class Jobs:
         async with app.sessions() as session:
             waiting = [
                 (a.id, a.report_id, a.file_id, evidence.storage_name(a))
-                for a in await evidence.awaiting_download(session, batch)
+                for a in await evidence.awaiting_download(app.unit_of_work(session), batch)
             ]
         stored = 0
         for attachment_id, report_id, file_id, name in waiting:

@@ -151,7 +151,7 @@ async def _send_detail(chat_id: int, aid: int, uow: UnitOfWork, actor: Actor) ->
         return
     light = await board_service.light_of(uow, aid)
     reports = await reports_service.report_history(uow, aid)
-    files = await evidence.of_reports(uow.session, [r.id for r in reports if r.id is not None])
+    files = await evidence.of_reports(uow, [r.id for r in reports if r.id is not None])
     # A coordinator corrects the task from here (handlers/corrections.py re-checks the press).
     fix_id = view.task.id if actor.is_coordinator and not actor.in_group else None
     say(
@@ -485,7 +485,7 @@ async def evidence_button(
         return
     await quietly(query.answer())
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    evidence.send_to(uow.session, attachment, chat_id, caption, now=uow.now)
+    evidence.send_to(uow, attachment, chat_id, caption)
 
 
 def make_router() -> Router:

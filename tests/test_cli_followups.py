@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
+from bot.app import App
+from bot.services import dispatch
+from config.settings import Settings
 from tests.test_policy_import import _cli
 
 
@@ -58,3 +62,26 @@ def test_followups_set_and_list(
     assert code != 0 and "nonsense" in err
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "followups")
     assert code == 0 and "没有待发的催办" in out  # nothing dispatched yet, so nothing to chase
+
+
+def test_followups_list_in_the_configured_language_and_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _cli(monkeypatch, tmp_path, capsys, "init")
+
+    async def dispatch_measure_two() -> None:
+        app = App.build(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"))
+        async with app.work() as uow:
+            await dispatch.dispatch(uow, 2, actor="test")
+        await app.close()
+
+    asyncio.run(dispatch_measure_two())
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "followups")
+    assert code == 0 and "时间（北京时间）" in out and "签收提醒" in out
+    monkeypatch.setenv("TIMEZONE", "Europe/Berlin")
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "followups")
+    assert code == 0 and "时间（Europe/Berlin 时间）" in out and "北京时间" not in out
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "followups")
+    assert code == 0 and "Time (Europe/Berlin time)" in out and "Ack reminder" in out
+    assert "pending," in out and "时间" not in out and "签收提醒" not in out

@@ -169,8 +169,33 @@ async def test_the_files_of_more_reports_than_one_query_names(harness: Harness) 
                     ReportAttachment(report_id=rid, kind="document", file_id=f"f{i}-{n}", created_at=now)
                 )
         await session.commit()
-        files = await evidence.of_reports(session, [*ids, ids[3]], chunk=2)
+        uow = h.app.unit_of_work(session)
+        files = await evidence.of_reports(uow, [*ids, ids[3]], chunk=2)
         assert {rid: [f.file_id for f in fs] for rid, fs in files.items()} == {
             ids[i]: [f"f{i}-{n}" for n in range(i)] for i in range(1, 5)
         }
-        assert files == await evidence.of_reports(session, ids)
+        assert files == await evidence.of_reports(uow, ids)
+
+
+async def test_a_file_sent_on_is_queued_at_the_time_of_its_unit_of_work(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from bot.services import evidence
+    from models import OutboxMessage, ProgressReport
+
+    h = harness
+    aid = assignment_id_of(await dispatch_and_find(h))
+    later = h.app.clock.now() + timedelta(hours=3)
+    async with h.app.sessions() as session:
+        report = ProgressReport(assignment_id=aid, raw_text="附照片", created_at=later)
+        session.add(report)
+        await session.flush()
+        uow = h.app.unit_of_work(session, later)
+        evidence.keep(uow, report, [{"kind": "photo", "file_id": "ph1", "file_unique_id": "u1"}])
+        await session.flush()
+        (attachment,) = (await evidence.of_reports(uow, [report.id or 0]))[report.id or 0]
+        assert attachment.created_at == later
+        evidence.send_to(uow, attachment, COORD, "照片")
+        (queued,) = [o for o in session.new if isinstance(o, OutboxMessage)]
+    assert (queued.method, queued.telegram_file_id, queued.chat_id) == ("sendPhoto", "ph1", COORD)
+    assert queued.next_attempt_at == later and queued.created_at == later

@@ -158,3 +158,31 @@ def test_cli_import_revision(
     assert code == 0 and "已更新政策 P1（修订版）" in out and "改写任务：P1-1.3" in out
     code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised), "--dry-run")
     assert code == 0 and "与已导入的政策 P1 相同" in out
+
+
+def test_cli_import_speaks_the_configured_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text(
+        "关于做好某项工作的通知\n各地要抓好落实，省工信厅牵头，2025年底前完成。\n", encoding="utf-8"
+    )
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(plain), "--dry-run")
+    assert code == 0 and "编号" in out and "牵头" in out and "警告：" in out
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(plain), "--dry-run")
+    assert code == 0 and "Ref" in out and "Lead" in out and "Warning: " in out
+    assert "配合/属地" not in out and "警告" not in out and "（无文号）" not in out
+    code, out, err = _cli(monkeypatch, tmp_path, capsys, "import", str(SEED))
+    assert code == 0 and "Imported policy P1: 10 measures" in out and "已导入" not in out + err
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(SEED))
+    assert code == 0 and "The same as policy P1" in out and "相同" not in out
+    revised = tmp_path / "revised.txt"
+    revised.write_text(
+        SEED_TEXT.replace("抢占前沿市场。", "抢占前沿市场，2025年底前形成示范线。"), encoding="utf-8"
+    )
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", str(revised))
+    assert code == 0 and "Updated policy P1 (revised version):" in out and "Reworded task: P1-1.3" in out
+    assert "修订版" not in out
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "import", str(plain))
+    assert code == 0 and "Warning: " in err and "警告" not in err

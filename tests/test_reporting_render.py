@@ -200,11 +200,11 @@ TASK_1_1 = "推动锂电产业链强链补链，打造万亿级产业集群"
 
 def _red() -> list[ItemRow]:
     return [
-        ItemRow(1, "一", 1, TASK_1_1, "省工业和信息化厅", "lead", date(2026, 11, 20), "in_progress", "red", "逾期10天"),
-        ItemRow(5, "一", 1, TASK_1_1, "省商务厅", "co", date(2026, 12, 20), "blocked", "red", "受阻：用地指标未落实"),
-        ItemRow(6, "一", 1, TASK_1_1, "南昌市人民政府", "local", date(2026, 12, 20), "acknowledged", "red", "两期未报送"),
+        ItemRow(1, "一", 1, TASK_1_1, "省工业和信息化厅", "lead", date(2026, 11, 20), "in_progress", "red", "overdue", 10),
+        ItemRow(5, "一", 1, TASK_1_1, "省商务厅", "co", date(2026, 12, 20), "blocked", "red", "blocked"),
+        ItemRow(6, "一", 1, TASK_1_1, "南昌市人民政府", "local", date(2026, 12, 20), "acknowledged", "red", "silent"),
         ItemRow(3, "二", 2, "支持南昌、抚州、上饶等地发展储能电池", "省商务厅", "co", None, "assigned", "red",
-                "两期未报送"),
+                "silent"),
     ]  # fmt: skip
 
 
@@ -386,7 +386,7 @@ def test_problems_grouped_by_task_naming_each_unit_once():
         assert line.count(unit) == 1
     assert "（逾期 1、受阻 1、连续未报送 1）" in line
     # a task with one unit keeps that unit's own reason
-    assert "二-2 支持南昌、抚州、上饶等地发展储能电池：省商务厅（两期未报送）" in problems
+    assert "二-2 支持南昌、抚州、上饶等地发展储能电池：省商务厅（连续两期未报送）" in problems
 
 
 def test_next_steps_group_next_weeks_deadlines_by_task():
@@ -575,6 +575,18 @@ def test_english_rendering():
     assert "Did not report: 省商务厅." in plain
     assert "[ledger 57, 58]" in plain and "9123" not in text
     assert "(1 overdue, 1 blocked, 1 silent)" in plain
+    assert "省商务厅 (silent for two periods)" in plain and "两期" not in plain
+
+
+def test_a_lone_red_items_reason_is_worded_in_the_readers_language():
+    lone = ItemRow(
+        3, "二", 2, "储能电池", "省商务厅", "co", date(2026, 11, 21), "in_progress", "red", "overdue", 9
+    )
+    data = make_data(policies=[make_policy(red_items=[lone])])
+    zh = check_message("\n".join(render_summary_html(data)))
+    en = check_message("\n".join(render_summary_html(data, lang="en")))
+    assert "二-2 储能电池（截止 11-21）：省商务厅（逾期9天）" in zh
+    assert "省商务厅 (9 days overdue)" in en and "逾期" not in en
 
 
 def test_unit_digest_groups_open_tasks():

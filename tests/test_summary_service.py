@@ -132,9 +132,9 @@ async def test_summary_figures(app: App, clock: ManualClock) -> None:
     assert not units["单位三"].reported and units["单位三"].expected_reports == 2
     assert units["单位一"].reported and units["单位一"].reports == 1 and units["单位一"].expected_reports == 1
     assert units["单位二"].reporting_rate == 1.0
-    reasons = {i.assignment_id: i.reason for i in data.red_items}
+    reasons = {i.assignment_id: (i.red_kind, i.overdue_days) for i in data.red_items}
     assert set(reasons) == {ids["a2"], ids["a3"], ids["a5"]}
-    assert reasons[ids["a2"]].startswith("逾期9天") and reasons[ids["a3"]] == "受阻"
+    assert reasons[ids["a2"]] == ("overdue", 9) and reasons[ids["a3"]] == ("blocked", 0)
     links = {p.report_id: p.link for p in data.progress}
     assert len(data.progress) == 3
     assert "https://t.me/c/1234567890/55" in links.values()

@@ -90,7 +90,8 @@ def sample_summary(n_assignments: int = 200, n_reports: int = 1000, *, tz: tzinf
     ]
     red = [
         ItemRow(k, _NUMS[k % 3], 1 + k % 2, "推动锂电产业链强链补链，打造万亿级产业集群", u, "lead",
-                date(2026, 11, 20), "blocked" if k % 2 else "in_progress", "red", "受阻" if k % 2 else "逾期10天")
+                date(2026, 11, 20), "blocked" if k % 2 else "in_progress", "red", "blocked" if k % 2 else "overdue",
+                0 if k % 2 else 10)
         for k, u in enumerate(_UNITS)
     ]  # fmt: skip
     nxt = [

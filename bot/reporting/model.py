@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bot.domain.statuses import STATUSES as _STATUSES
 from bot.domain.statuses import Status
@@ -156,6 +156,23 @@ class UnitRow:
     overdue: int
 
 
+RedKind = Literal["overdue", "blocked", "silent"]
+
+
+class RedReason(NamedTuple):
+    kind: RedKind
+    overdue_days: int = 0
+
+
+def red_reason(status: str, due_on: date | None, today: date) -> RedReason:
+    """Why an item is red: overdue before blocked before silent."""
+    if due_on is not None and due_on < today and status not in (Status.DONE, Status.CLAIMED_DONE):
+        return RedReason("overdue", (today - due_on).days)
+    if status == Status.BLOCKED:
+        return RedReason("blocked")
+    return RedReason("silent")
+
+
 @dataclass(frozen=True, slots=True)
 class ItemRow:
     assignment_id: int
@@ -167,7 +184,9 @@ class ItemRow:
     due_on: date | None
     status: str
     light: Light
-    reason: str = ""
+    # Why a red item is red, as data each reader's summary words in its own language.
+    red_kind: RedKind | Literal[""] = ""
+    overdue_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +376,8 @@ __all__ = [
     "MeasureRow",
     "PolicySection",
     "ProgressLine",
+    "RedKind",
+    "RedReason",
     "ReportRow",
     "Role",
     "SummaryData",
@@ -364,6 +385,7 @@ __all__ = [
     "claim_name",
     "light_emoji",
     "light_name",
+    "red_reason",
     "review_name",
     "role_name",
     "status_name",

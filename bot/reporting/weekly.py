@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from bot.domain.statuses import Status
 from bot.i18n import t, zone_name
 
-from .model import ItemRow, MeasureRow, PolicySection, ProgressLine, SummaryData, task_label, to_local
+from .model import (
+    ItemRow,
+    MeasureRow,
+    PolicySection,
+    ProgressLine,
+    SummaryData,
+    red_reason,
+    task_label,
+    to_local,
+)
 
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CN_DIGITS = "零一二三四五六七八九"
@@ -325,12 +333,7 @@ def _measure_order(p: PolicySection) -> dict[str, int]:
 
 
 def _red_kind(it: ItemRow, today: date) -> str:
-    # The order the service gives a red light's reason: overdue before blocked before silent.
-    if it.due_on is not None and it.due_on < today and it.status not in (Status.DONE, Status.CLAIMED_DONE):
-        return "overdue"
-    if it.status == Status.BLOCKED:
-        return "blocked"
-    return "silent"
+    return it.red_kind or red_reason(it.status, it.due_on, today).kind
 
 
 def _group(items: Iterable[ItemRow]) -> dict[tuple[str, int], list[ItemRow]]:
@@ -357,8 +360,8 @@ def _problem_lines(p: PolicySection, caps: Caps, lang: str, today: date) -> list
         due = ""
         if len(dues) == 1 and first.due_on is not None:
             due = _s(lang, "due", d=fmt_date(first.due_on, lang, year=False))
-        if len(items) == 1 and first.reason:
-            reasons = first.reason
+        if len(items) == 1 and first.red_kind:
+            reasons = _s(lang, f"red_reason.{first.red_kind}", days=first.overdue_days)
         else:
             kinds: dict[str, int] = {}
             for i in items:

@@ -4,12 +4,10 @@ copied into the office's storage when EVIDENCE_DIR is set, and sent on to a coor
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.services import events
@@ -28,12 +26,10 @@ SEND_METHOD = {
 }
 
 
-def keep(
-    session: AsyncSession, report: ProgressReport, items: list[dict[str, Any]], *, now: datetime
-) -> None:
+def keep(uow: UnitOfWork, report: ProgressReport, items: list[dict[str, Any]]) -> None:
     """One row per file, with the report (whose id must be known)."""
     for item in items:
-        session.add(
+        uow.session.add(
             ReportAttachment(
                 report_id=report.id or 0,
                 kind=item["kind"],
@@ -41,7 +37,7 @@ def keep(
                 file_unique_id=item.get("file_unique_id"),
                 file_name=item.get("name"),
                 file_size=item.get("size"),
-                created_at=now,
+                created_at=uow.now,
             )
         )
 
@@ -51,14 +47,14 @@ REPORTS_PER_QUERY = 10_000
 
 
 async def of_reports(
-    session: AsyncSession, report_ids: list[int], *, chunk: int = REPORTS_PER_QUERY
+    uow: UnitOfWork, report_ids: list[int], *, chunk: int = REPORTS_PER_QUERY
 ) -> dict[int, list[ReportAttachment]]:
     """Each report's files, oldest first, read `chunk` reports at a time (a province's week has more
     reports than one statement may name)."""
     ids = list(dict.fromkeys(report_ids))
     out: dict[int, list[ReportAttachment]] = {}
     for start in range(0, len(ids), chunk):
-        rows = await session.scalars(
+        rows = await uow.session.scalars(
             select(ReportAttachment)
             .where(col(ReportAttachment.report_id).in_(ids[start : start + chunk]))
             .order_by(col(ReportAttachment.id))
@@ -81,11 +77,9 @@ def label(lang: str, kind: str, name: str | None) -> str:
     )
 
 
-def send_to(
-    session: AsyncSession, attachment: ReportAttachment, chat_id: int, caption: str, *, now: datetime
-) -> None:
+def send_to(uow: UnitOfWork, attachment: ReportAttachment, chat_id: int, caption: str) -> None:
     """The file itself to a chat, by Telegram's id (no copy needs to pass through the bot)."""
-    session.add(
+    uow.session.add(
         OutboxMessage(
             chat_id=chat_id,
             method=SEND_METHOD.get(attachment.kind, "sendDocument"),
@@ -96,8 +90,8 @@ def send_to(
             purpose="evidence",
             report_id=attachment.report_id,
             state="pending",
-            next_attempt_at=now,
-            created_at=now,
+            next_attempt_at=uow.now,
+            created_at=uow.now,
         )
     )
 
@@ -108,10 +102,10 @@ def storage_name(attachment: ReportAttachment) -> str:
     return f"{attachment.file_unique_id or attachment.id}_{name}"
 
 
-async def awaiting_download(session: AsyncSession, limit: int = 20) -> list[ReportAttachment]:
+async def awaiting_download(uow: UnitOfWork, limit: int = 20) -> list[ReportAttachment]:
     return list(
         (
-            await session.scalars(
+            await uow.session.scalars(
                 select(ReportAttachment)
                 .where(col(ReportAttachment.stored_path).is_(None))
                 .order_by(col(ReportAttachment.id))

@@ -86,7 +86,7 @@ async def store_raw_report(
     await uow.session.flush()  # the event names the report's id
     from bot.services import evidence
 
-    evidence.keep(uow.session, report, incoming.attachments, now=uow.now)
+    evidence.keep(uow, report, incoming.attachments)
     events.record(
         uow,
         actor=actor.tag,

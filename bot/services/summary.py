@@ -25,7 +25,7 @@ from bot.services import events, outbox
 from bot.services.access import coordinators
 from bot.services.lights import LightEdges, light_expression
 from bot.services.uow import UnitOfWork
-from bot.views.summary import red_reason, summary_files
+from bot.views.summary import summary_files
 from models import Assignment, Contact, Measure, OutboxMessage, Policy, ProgressReport, Summary, Task, Unit
 
 OPEN = (
@@ -40,8 +40,6 @@ OPEN = (
 DISPATCHED = (*OPEN, Status.DONE)
 # The week's newest report lines the summary condenses per measure (the ledger has them all).
 MAX_PROGRESS_LINES = 2000
-# A red item's reason is worded once, in Chinese, whatever language the summary is then rendered in.
-REASON_LANGUAGE = "zh"
 T = TypeVar("T")
 # A measure's light: its worst assignment's, or done when every one is.
 WORST_FIRST: tuple[rm.Light, ...] = ("red", "undelivered", "yellow", "green")
@@ -315,6 +313,7 @@ async def build_summary(
             item_base.where(light == "red").order_by(col(Assignment.due_on), col(Assignment.id))
         )
     ).all():
+        why = rm.red_reason(status, due, today)
         red_items.setdefault(pid, []).append(
             rm.ItemRow(
                 assignment_id=aid or 0,
@@ -326,7 +325,8 @@ async def build_summary(
                 due_on=due,
                 status=status,
                 light=lt,
-                reason=red_reason(REASON_LANGUAGE, status, due, today),
+                red_kind=why.kind,
+                overdue_days=why.overdue_days,
             )
         )
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
@@ -586,7 +586,7 @@ async def _report_rows(uow: UnitOfWork, period_reports: ColumnElement[bool]) -> 
     # ref: the row number the summary's progress lines cite (the same order as their row_number).
     from bot.services import evidence
 
-    files = await evidence.of_reports(uow.session, [r[0] for r in rows])
+    files = await evidence.of_reports(uow, [r[0] for r in rows])
     names = {
         rid: "、".join(
             f.file_name if f.kind == "document" and f.file_name else evidence.label("zh", f.kind, None)
@@ -792,6 +792,7 @@ async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
     today = calendar.local_date(uow.now)
     for unit_id, aid, mn, seq, text, unit, role, due, status, lt, code in rows:
         names[unit_id] = unit
+        why = rm.red_reason(status, due, today) if lt == "red" else None
         by_unit.setdefault(unit_id, []).append(
             rm.ItemRow(
                 assignment_id=aid or 0,
@@ -803,7 +804,8 @@ async def read_unit_digests(uow: UnitOfWork, *, week: str) -> UnitDigests:
                 due_on=due,
                 status=status,
                 light=lt,
-                reason=red_reason(REASON_LANGUAGE, status, due, today) if lt == "red" else "",
+                red_kind=why.kind if why else "",
+                overdue_days=why.overdue_days if why else 0,
             )
         )
     languages = {normalise_language(c.language) for c in await _digest_readers(uow, set(by_unit))}

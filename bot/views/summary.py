@@ -1,12 +1,10 @@
 """The weekly summary's words around its rendered report (bot/reporting writes the report itself):
-the files each reader gets with their names and captions, and why an item is red. No database."""
+the files each reader gets with their names and captions. No database."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import NamedTuple
 
-from bot.domain.statuses import Status
 from bot.i18n import t
 
 
@@ -26,12 +24,3 @@ def summary_files(lang: str, week: str) -> list[SummaryFile]:
         SummaryFile("ledger", "sendDocument", f"duban-ledger-{week}.xlsx", t(lang, "summary.caption.ledger")),
         SummaryFile("docx", "sendDocument", f"duban-summary-{week}.docx", t(lang, "summary.caption.docx")),
     ]
-
-
-def red_reason(lang: str, status: str, due_on: date | None, today: date) -> str:
-    """Why an item is red: overdue before blocked before silent."""
-    if due_on is not None and due_on < today and status not in (Status.DONE, Status.CLAIMED_DONE):
-        return t(lang, "summary.red_reason.overdue", days=(today - due_on).days)
-    if status == Status.BLOCKED:
-        return t(lang, "summary.red_reason.blocked")
-    return t(lang, "summary.red_reason.silent")
