@@ -20,12 +20,11 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
@@ -177,49 +176,51 @@ class Claims:
             cursor = max(t + lead, pace.next_slot, pace.paused_until)
             horizon = t + lead + self.limits.horizon
             chosen: list[tuple[int, float, bool]] = []
-            ready_at: float | None = None
-            next_slot = [cursor]  # read by the merge as it goes
             # A chat with an answer due sends nothing scheduled before it: otherwise, whenever the
-            # chat's 1/s comes round after this claim's first slot, a scheduled row met later in
-            # the merge takes it, and the answer waits for the next claim, where the same happens.
+            # chat's 1/s comes round after this claim's first slot, a scheduled row takes it, and
+            # the answer waits for the next claim, where the same happens.
             answer_chats = {r[1] for r in answers}
-            waiting: dict[int, tuple[int, float]] = {}  # chat -> (its answer, when the chat may send)
-
-            def take(row_id: int, chat_id: int, answer: bool, slot: float) -> None:
-                chosen.append((row_id, slot, answer))
-                recent.setdefault(chat_id, []).append(slot)
-                if answer:
-                    self._answer_slots.append(slot)
-                next_slot[0] = slot + self.global_interval
-
-            def take_waiting(*, skip_ahead: bool) -> None:
-                """Answers held back by their chat's pace take its first slot within this claim.
-                `skip_ahead`: nothing else wants the slots in between."""
-                while waiting and len(chosen) < room:
-                    chat_id = min(waiting, key=lambda c: waiting[c][1])
-                    row_id, ready = waiting[chat_id]
-                    slot = max(next_slot[0], ready) if skip_ahead else next_slot[0]
-                    if ready > slot or slot > horizon or not self._answers_may_go(slot):
-                        return
-                    del waiting[chat_id]
-                    take(row_id, chat_id, True, slot)
-
-            for row_id, chat_id, answer in self._merge_fairly(answers, scheduled, next_slot):
-                take_waiting(skip_ahead=False)
-                slot = next_slot[0]
-                if len(chosen) >= room or slot > horizon:
+            # Each chat has one head per class here, so its readiness is known before the walk.
+            ready = {
+                chat_id: max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
+                for chat_id in chats
+            }
+            waiting_answers = [(r[0], r[1]) for r in answers]
+            waiting_scheduled = [(r[0], r[1]) for r in scheduled if r[1] not in answer_chats]
+            slot = cursor
+            # Slot by slot: the first row in fair order whose chat may send by then. A row whose chat
+            # is not ready yet stays a candidate for the later slots of this claim.
+            while len(chosen) < room and (waiting_answers or waiting_scheduled):
+                if slot > horizon:
                     break
-                if not answer and chat_id in answer_chats:
-                    continue
-                ready = max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
-                if ready > slot:
-                    ready_at = ready if ready_at is None else min(ready_at, ready)
+                pick: tuple[list[tuple[int, int]], int, bool] | None = None
+                if self._answers_may_go(slot):
+                    pick = _first_ready(waiting_answers, ready, slot, answer=True)
+                if pick is None:
+                    pick = _first_ready(waiting_scheduled, ready, slot, answer=False)
+                if pick is not None:
+                    queue, index, answer = pick
+                    row_id, chat_id = queue.pop(index)
+                    chosen.append((row_id, slot, answer))
+                    recent.setdefault(chat_id, []).append(slot)
                     if answer:
-                        waiting[chat_id] = (row_id, ready)
+                        self._answer_slots.append(slot)
+                    slot += self.global_interval
                     continue
-                take(row_id, chat_id, answer, slot)
+                # Nothing may go at this slot: on to the first moment something may.
+                later = [ready[c] for _, c in waiting_scheduled]
+                if waiting_answers:
+                    free = self._answers_free_at()
+                    later += [max(ready[c], free) for _, c in waiting_answers]
+                if min(later) <= slot:  # cannot happen; never loop on one slot
+                    break
+                slot = min(later)
+            if waiting_answers or waiting_scheduled:
+                left = [ready[c] for _, c in (*waiting_answers, *waiting_scheduled)]
+                ready_at = max(slot, min(left)) if left else None
             else:
-                take_waiting(skip_ahead=True)
+                ready_at = None
+            next_slot = [chosen[-1][1] + self.global_interval if chosen else cursor]
             cursor = next_slot[0]
             if not chosen:
                 return Claim([], ready_at=ready_at)
@@ -284,22 +285,10 @@ class Claims:
             slots.popleft()
         return len(slots) < self._answer_budget
 
-    def _merge_fairly(
-        self,
-        answers: Sequence[Row[tuple[int, int]]],
-        scheduled: Sequence[Row[tuple[int, int]]],
-        at: list[float],
-    ) -> Iterator[tuple[int, int, bool]]:
-        """Answers first while they keep within their share of the last second's slots; then
-        scheduled rows get their turn. Lazily evaluated: the share is asked as each row is chosen."""
-        a = s = 0
-        while a < len(answers) or s < len(scheduled):
-            if a < len(answers) and (s >= len(scheduled) or self._answers_may_go(at[0])):
-                yield answers[a][0], answers[a][1], True
-                a += 1
-            else:
-                yield scheduled[s][0], scheduled[s][1], False
-                s += 1
+    def _answers_free_at(self) -> float:
+        """When the answers' share of the last second has room again."""
+        slots = self._answer_slots
+        return slots[0] + 1.0 if len(slots) >= self._answer_budget else 0.0
 
     async def paused_until(self) -> float:
         """The bot-wide pause as read at most PAUSE_FRESH seconds ago: the sends of one moment
@@ -333,3 +322,13 @@ class Claims:
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
             pace.paused_until = max(pace.paused_until, until)
+
+
+def _first_ready(
+    queue: list[tuple[int, int]], ready: dict[int, float], slot: float, *, answer: bool
+) -> tuple[list[tuple[int, int]], int, bool] | None:
+    """The first row of `queue` (oldest first) whose chat may send at `slot`."""
+    for index, (_, chat_id) in enumerate(queue):
+        if ready[chat_id] <= slot:
+            return queue, index, answer
+    return None
