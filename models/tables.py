@@ -408,3 +408,7 @@ class DispatchRun(SQLModel, table=True):
     messages: int = 0
     created_at: datetime | None = _when(nullable=False)
     finished_at: datetime | None = _when(index=True)
+    # The instance handing it out until lease_until, renewed each turn: one instance at a time, and a
+    # killed one's run goes to another once the lease has run out (bot/services/dispatch_runs.py).
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when()

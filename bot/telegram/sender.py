@@ -1,7 +1,8 @@
 """Drains the outbox within Telegram's limits. The only place messages actually leave.
 
-A row is marked sent only after the API confirmed it, so a crash can at worst repeat the
-one message that was in flight. Pacing uses the monotonic clock; the timestamps written to
+A row is marked sent only after the API confirmed it, in a write started as soon as the send
+returns, and no send starts while `Limits.max_unmarked` sends are unmarked: a crash repeats at
+most the sends in flight then. Pacing uses the monotonic clock; the timestamps written to
 the database come from the injected clock.
 """
 
@@ -104,6 +105,11 @@ class Limits:
     late_start: float = 0.018
     # The most a claim's first slot is put ahead of it, however slow claims have been.
     max_lead: float = 0.25
+    # Sends started and not yet marked sent: a crash repeats at most these. A send starts every
+    # 34 ms at 30/s, and Telegram's answer plus the mark's commit take a round trip and a commit
+    # (tens of ms, ~100 ms on a slow link), so a few overlap at full pace; when this many are
+    # unmarked, the next slot is given back instead of another send started.
+    max_unmarked: int = 3
 
 
 PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot is paused
@@ -143,6 +149,8 @@ class OutboxSender:
         # sends, not one each (a turn at the gate per message held a fan-out well under 30/s).
         self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
         self._writer: asyncio.Task[None] | None = None
+        # Sends started whose outcome is not committed yet (bounded by Limits.max_unmarked).
+        self._unmarked: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {
             "sent": 0,
@@ -259,16 +267,20 @@ class OutboxSender:
             # A 429 seen by any instance since this slot was handed out voids it.
             paused = await self.claims.paused_until() > claimed.slot
             await self.pace.sleep(claimed.slot - self.pace.now())
+            unmarked = len(self._unmarked) >= self.limits.max_unmarked
             if (
                 paused
+                or unmarked
                 or self.claims.known_pause() > claimed.slot
                 or self.pace.now() - claimed.slot > self.limits.late_start
             ):
                 self.stats["slots_given_back"] += 1
                 released = False
                 self._reslot.add(row_id)
-                self._queued.set()  # claim again at once
+                if not unmarked:  # (marks still being written: the next claim comes in its time)
+                    self._queued.set()  # claim again at once
                 return
+            self._unmarked.add(row_id)
             try:
                 async with asyncio.timeout(self.limits.lease_seconds / 2):
                     telegram_id = await self.transport.send(message)
@@ -304,6 +316,7 @@ class OutboxSender:
         finally:
             if released:
                 self._mine.discard(row_id)
+                self._unmarked.discard(row_id)  # its outcome is written (or it never went)
             self._wake.set()
 
     def _record(self, message: OutboxMessage, telegram_id: int | None) -> None:
@@ -352,6 +365,7 @@ class OutboxSender:
                 log.exception("marking %d outbox messages failed", len(batch))
             finally:
                 self._mine.difference_update(batch)
+                self._unmarked.difference_update(batch)
                 self._wake.set()
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
