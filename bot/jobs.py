@@ -35,7 +35,7 @@ PURGE_JOB = "housekeeping-purge"
 # Seconds of handing out per transaction in a background dispatch, and the rest after each turn
 # as a share of the turn: the outbox must fill faster than 30 messages/s drain it.
 DISPATCH_TURN = 0.1
-DISPATCH_REST = 0.5
+DISPATCH_REST = 1.0
 # How often an instance looks for dispatch runs no live instance holds.
 DISPATCH_RESUME_JOB = "dispatch-resume"
 

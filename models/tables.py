@@ -273,6 +273,15 @@ class SendPace(SQLModel, table=True):
     paused_until: float = 0.0
 
 
+class AnswerHold(SQLModel, table=True):
+    """A chat whose person has just written: scheduled sends to it wait until `until` (epoch
+    seconds, the limiter's clock), so the answer finds the chat's 1/s free. Shared by every
+    instance (bot/telegram/claims.py)."""
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    until: float = Field(index=True)
+
+
 class TaskMessage(SQLModel, table=True):
     """Which chat message carries which assignment, so a reply finds its task."""
 

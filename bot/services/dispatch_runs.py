@@ -124,8 +124,9 @@ async def release(uow: UnitOfWork, run_id: int, owner: str) -> None:
 
 async def claimable(uow: UnitOfWork) -> list[int]:
     """Unfinished runs no live instance holds."""
-    return list(
-        (
+    return [
+        run_id
+        for run_id in (
             await uow.session.scalars(
                 select(col(DispatchRun.id))
                 .where(
@@ -135,7 +136,8 @@ async def claimable(uow: UnitOfWork) -> list[int]:
                 .order_by(col(DispatchRun.id))
             )
         ).all()
-    )
+        if run_id is not None
+    ]
 
 
 @dataclass

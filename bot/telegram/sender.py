@@ -151,6 +151,9 @@ class OutboxSender:
         self._writer: asyncio.Task[None] | None = None
         # Sends started whose outcome is not committed yet (bounded by Limits.max_unmarked).
         self._unmarked: set[int] = set()
+        # Claimed rows waiting for their slot, by row: a send goes only if its claim is still the
+        # row's here (a hold for an answer takes a scheduled row's slot back).
+        self._ahead: dict[int, Claimed] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {
             "sent": 0,
@@ -167,6 +170,18 @@ class OutboxSender:
         self._queued.set()
         self._wake.set()
 
+    def hold_for_answer(self, chat_id: int) -> None:
+        """An update from the chat is being handled: its scheduled messages wait for the answer
+        (bot/telegram/claims.py, Claims.hold), and those already given slots here give them back,
+        so the answer finds the chat's 1/s free. Other instances hear of it with the next claim."""
+        if not self.claims.hold(chat_id):
+            return
+        for row_id, claimed in list(self._ahead.items()):
+            if claimed.message.chat_id == chat_id and not claimed.answer:
+                del self._ahead[row_id]
+                self._reslot.add(row_id)
+                self.stats["slots_given_back"] += 1
+
     async def run(self) -> None:
         while not self._stopping:
             progressed = await self.pump()
@@ -177,6 +192,7 @@ class OutboxSender:
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
         await self._drain_in_flight()
+        log.info("outbox sender stopped: %s", self.stats)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -188,7 +204,7 @@ class OutboxSender:
         if self._stopping:
             # Slots missed and not yet given again: another instance (or the next start) may take them.
             for row_id in list(self._reslot):
-                self._outcomes[row_id] = (OutboxMessage(id=row_id), None)
+                self._outcomes[row_id] = (OutboxMessage(id=row_id, chat_id=0), None)
             self._reslot.clear()
             if self._outcomes and (self._writer is None or self._writer.done()):
                 self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
@@ -212,8 +228,11 @@ class OutboxSender:
             # Another instance created the pace row at the same moment; it is there now.
             return True
         for claimed in claim.rows:
-            self._reslot.discard(claimed.message.id)  # type: ignore[arg-type]
-            self._mine.add(claimed.message.id)  # type: ignore[arg-type]
+            row_id = claimed.message.id
+            assert row_id is not None
+            self._reslot.discard(row_id)
+            self._mine.add(row_id)
+            self._ahead[row_id] = claimed
             task = asyncio.create_task(self._deliver(claimed))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -254,7 +273,7 @@ class OutboxSender:
             return True
         async with self.sessions() as session:
             return (
-                await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))
+                await session.scalar(select(col(OutboxMessage.id)).where(self.claims.claimable()).limit(1))
             ) is not None
 
     async def _deliver(self, claimed: Claimed) -> None:
@@ -267,17 +286,24 @@ class OutboxSender:
             # A 429 seen by any instance since this slot was handed out voids it.
             paused = await self.claims.paused_until() > claimed.slot
             await self.pace.sleep(claimed.slot - self.pace.now())
+            if self._ahead.get(row_id) is not claimed:
+                released = False  # taken back (held for an answer) or given a new slot since
+                return
+            del self._ahead[row_id]
             unmarked = len(self._unmarked) >= self.limits.max_unmarked
+            # Another instance's hold, heard since the claim.
+            held = not claimed.answer and self.claims.held_until(chat_id) > claimed.slot
             if (
                 paused
                 or unmarked
+                or held
                 or self.claims.known_pause() > claimed.slot
                 or self.pace.now() - claimed.slot > self.limits.late_start
             ):
                 self.stats["slots_given_back"] += 1
                 released = False
                 self._reslot.add(row_id)
-                if not unmarked:  # (marks still being written: the next claim comes in its time)
+                if not (unmarked or held):  # (else the next claim comes in its time)
                     self._queued.set()  # claim again at once
                 return
             self._unmarked.add(row_id)
@@ -313,6 +339,8 @@ class OutboxSender:
             self.stats["sent"] += 1
             released = False
             self._record(message, telegram_id)
+            if claimed.answer:
+                self.claims.release(chat_id)
         finally:
             if released:
                 self._mine.discard(row_id)
@@ -376,7 +404,7 @@ class OutboxSender:
             **RELEASED,
         }
         if count_attempt:
-            values["attempts"] = OutboxMessage.attempts + 1
+            values["attempts"] = col(OutboxMessage.attempts) + 1
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
@@ -411,7 +439,10 @@ class OutboxSender:
                 )
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
+                .where(
+                    col(OutboxMessage.chat_id) == new_chat_id,
+                    col(OutboxMessage.claimed_by) == self.claims.owner,
+                )
                 .values(**RELEASED)
             )
             events.add(
@@ -439,7 +470,7 @@ class OutboxSender:
                     parse_mode=None,
                     next_attempt_at=now,
                     last_error=error[:500],
-                    attempts=OutboxMessage.attempts + 1,
+                    attempts=col(OutboxMessage.attempts) + 1,
                     **RELEASED,
                 )
             )
@@ -459,8 +490,10 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED)
+                .where(col(OutboxMessage.id) == row_id)
+                .values(
+                    state="dead", last_error=error[:500], attempts=col(OutboxMessage.attempts) + 1, **RELEASED
+                )
             )
             events.add(
                 session,
@@ -517,15 +550,18 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
+                .where(col(OutboxMessage.id) == row_id)
                 .values(
-                    state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED
+                    state="failed",
+                    last_error=error[:500],
+                    attempts=col(OutboxMessage.attempts) + 1,
+                    **RELEASED,
                 )
             )
             # Later messages to the same chat would fail the same way: park them too.
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending")
+                .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.state) == "pending")
                 .values(state="failed", last_error="chat unreachable (403)", **RELEASED)
             )
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
