@@ -384,8 +384,6 @@ class Claims:
             until = (
                 await session.scalar(select(col(SendPace.paused_until)).where(col(SendPace.id) == PACE_ROW))
             ) or 0.0
-            # Other instances' holds, as fresh as their pause (a send about to go checks both).
-            await self._read_holds(session, at)
         # A pause only ever grows: one this instance has just set may not be written yet.
         until = max(until, self.known_pause())
         self._pause_seen = (at, until)

@@ -291,7 +291,7 @@ class OutboxSender:
                 return
             del self._ahead[row_id]
             unmarked = len(self._unmarked) >= self.limits.max_unmarked
-            # Another instance's hold, heard since the claim.
+            # A hold heard of since the claim (another instance's, read with the last claim).
             held = not claimed.answer and self.claims.held_until(chat_id) > claimed.slot
             if (
                 paused
