@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -226,6 +226,12 @@ class OutboxSender:
             )
         except IntegrityError:
             # Another instance created the pace row at the same moment; it is there now.
+            return True
+        except OperationalError as exc:
+            # A full disk or a database gone for a moment: the claim (and the holds it was to
+            # write, which only speed answers up) is dropped and tried again, the sender goes on.
+            log.warning("outbox claim failed, trying again: %s", exc)
+            await self.pace.sleep(0.5)
             return True
         for claimed in claim.rows:
             row_id = claimed.message.id
