@@ -96,19 +96,24 @@ def settings_for(db: Path) -> Settings:
 # ------------------------------------------------------------------------------ (a) fan-out
 
 
-async def fanout(workdir: Path, n: int) -> None:
-    print(f"\n(a) fan-out: {n} reminders to {n} distinct chats, real sender + AiogramTransport, limits ON")
-    db = workdir / "fanout.db"
+async def fanout(workdir: Path, n: int, spread: int | None = None) -> None:
+    """`spread`: the messages go to that many chats in turn (a dispatch to a province's contacts),
+    so each chat's 1/s binds as well as the 30/s."""
+    chats = [FANOUT_CHAT + i for i in range(spread or n)]
+    print(
+        f"\n(a) fan-out: {n} reminders to {len(chats)} distinct chats, real sender + AiogramTransport, limits ON"
+    )
+    db = workdir / f"fanout-{len(chats)}.db"
     upgrade(f"sqlite+aiosqlite:///{db}")
     app = App.build(settings_for(db), clock=SystemClock())
-    chats = [FANOUT_CHAT + i for i in range(n)]
     async with FakeBotAPI() as srv:
         assert srv.limits.enforce
         for chat in chats:
             srv.user(chat)
         now = app.clock.now()
         async with app.sessions() as session, session.begin():
-            for chat in chats:
+            for i in range(n):
+                chat = chats[i % len(chats)]
                 outbox.enqueue(
                     session,
                     chat_id=chat,
@@ -566,6 +571,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--watch", type=float, default=12.0, help="seconds to watch `duban run` after it polls"
     )
+    parser.add_argument(
+        "--chats", type=int, default=None, help="spread the fan-out over this many chats (default: one each)"
+    )
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-ticks", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
@@ -574,7 +582,7 @@ async def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="duban-fanout-") as tmp:
         workdir = Path(tmp)
         if not args.skip_fanout:
-            await fanout(workdir, args.messages)
+            await fanout(workdir, args.messages, args.chats)
         if not (args.skip_ticks and args.skip_startup):
             await followup_scale(
                 workdir,

@@ -142,11 +142,41 @@ async def idle_and_fanout(srv: FakeBotAPI, world: World, args: argparse.Namespac
             f"({len(times) / span if span else 0:.1f} msg/s; most in any 1 s of all sends "
             f"{max_in_window([s.time for s in srv.sent[mark:]])}; 429s {srv.stats['rejected_429'] - rejected_before})"
         )
+        sent_times = sorted(s.time for s in srv.sent[mark:])
+        if sent_times:
+            start = int(pressed)
+            per_second = [0] * (int(sent_times[-1]) - start + 1)
+            for at in sent_times:
+                if at >= start:
+                    per_second[int(at) - start] += 1
+            print(f"  sends per second after 确认: {' '.join(map(str, per_second))}")
+        handed = handed_out(env.db_path)
+        if handed is not None:
+            print(
+                f"  handed out (dispatchrun created -> finished): {handed:.1f} s "
+                f"({planned / handed if handed else 0:.1f} assignments/s)"
+            )
         report("(b) replies during the fan-out", answers, replies)
         latencies, missing = probe_latencies(srv, probes)
         print(latency_line("(b) a stranger's 你好, same time", latencies, missing))
     finally:
         await stop_bot(bot)
+        stats = [line for line in bot.log().splitlines() if "outbox sender stopped" in line]
+        if stats:
+            print(f"  sender: {stats[-1].split('outbox sender stopped: ', 1)[-1]}")
+
+
+def handed_out(db: Path) -> float | None:
+    """Seconds the last dispatch run took to hand out, from its own row (created and finished)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT created_at, finished_at FROM dispatchrun ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    if not row or row[1] is None:
+        return None
+    return (datetime.fromisoformat(row[1]) - datetime.fromisoformat(row[0])).total_seconds()
 
 
 # ------------------------------------------------------------------------------ (c)

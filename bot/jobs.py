@@ -32,8 +32,12 @@ DIGEST_JOB = "report-digest"
 NOTICES_JOB = "notice-batches"
 EVIDENCE_JOB = "evidence-download"
 PURGE_JOB = "housekeeping-purge"
-# Seconds of handing out per transaction in a background dispatch.
+# Seconds of handing out per transaction in a background dispatch, and the rest after each turn
+# as a share of the turn: the outbox must fill faster than 30 messages/s drain it.
 DISPATCH_TURN = 0.1
+DISPATCH_REST = 1.0
+# How often an instance looks for dispatch runs no live instance holds.
+DISPATCH_RESUME_JOB = "dispatch-resume"
 
 
 async def give_way(busy: float) -> None:
@@ -59,6 +63,7 @@ class Jobs:
         # Work a handler started and does not wait for (a summary asked for in the chat):
         # shutdown waits for it, and holding the tasks here keeps them from being collected.
         self.background: set[asyncio.Task[None]] = set()
+        self.dispatching: set[int] = set()  # dispatch runs this instance is handing out
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -143,29 +148,47 @@ class Jobs:
         from bot.services import dispatch_runs
 
         app = self.app
-        while not self.stopping:
-            began = time.monotonic()
-            async with app.work() as uow:
-                # Small chunks for as long as one short turn at the write gate: an update that
-                # arrives meanwhile waits no longer than that.
-                while True:
-                    step = await dispatch_runs.hand_out_chunk(uow, run_id)
-                    if not step.more or time.monotonic() - began > DISPATCH_TURN:
-                        break
-            self.wake_sender()
-            if not step.more:
-                return
-            await give_way(time.monotonic() - began)
+        if run_id in self.dispatching:
+            return
+        self.dispatching.add(run_id)
+        try:
+            while not self.stopping:
+                began = time.monotonic()
+                async with app.work() as uow:
+                    # Each turn renews this instance's lease on the run; a run another instance
+                    # holds (or finished) is left to it.
+                    if not await dispatch_runs.claim(uow, run_id, app.instance):
+                        return
+                    # Small chunks for as long as one short turn at the write gate: an update that
+                    # arrives meanwhile waits no longer than that.
+                    while True:
+                        step = await dispatch_runs.hand_out_chunk(uow, run_id)
+                        if not step.more or time.monotonic() - began > DISPATCH_TURN:
+                            break
+                self.wake_sender()
+                if not step.more:
+                    return
+                await give_way((time.monotonic() - began) * DISPATCH_REST)
+            async with app.work() as uow:  # stopping: the next start takes it over at once
+                await dispatch_runs.release(uow, run_id, app.instance)
+        finally:
+            self.dispatching.discard(run_id)
 
     async def resume_dispatches(self) -> int:
-        """Dispatches confirmed but not finished when the bot stopped go on where they were."""
+        """Dispatches confirmed but not finished, and held by no live instance (this one stopped
+        before, or another was killed), go on where they were; how many this instance took."""
         from bot.services import dispatch_runs
 
-        async with self.app.sessions() as session:
-            runs = await dispatch_runs.unfinished(self.app.unit_of_work(session))
-        for run in runs:
-            self.spawn(self.dispatch_run(run.id or 0), name=f"dispatch-{run.id}")
-        return len(runs)
+        taken = []
+        async with self.app.work() as uow:
+            for run_id in await dispatch_runs.claimable(uow):
+                if run_id not in self.dispatching and await dispatch_runs.claim(
+                    uow, run_id, self.app.instance
+                ):
+                    taken.append(run_id)
+        for run_id in taken:
+            self.spawn(self.dispatch_run(run_id), name=f"dispatch-{run_id}")
+        return len(taken)
 
     async def tick(self) -> followups.TickResult:
         """Fires what is due, a bounded batch per transaction, yielding between batches.
@@ -416,6 +439,15 @@ def start_scheduler(
     if settings.notice_window_seconds:
         every(NOTICES_JOB, min(settings.scheduler_tick_seconds, 15.0), jobs.release_notices)
     every(PURGE_JOB, 6 * 3600, jobs.purge)
+    # A run whose instance was killed is taken over once its lease has run out.
+    scheduler.add_job(
+        jobs.resume_dispatches,
+        "interval",
+        seconds=10,
+        id=DISPATCH_RESUME_JOB,
+        next_run_time=_soon(app),
+        **common,
+    )
     if settings.report_notify == "digest":
         scheduler.add_job(
             jobs.review_digest,

@@ -21,6 +21,7 @@ from handlers import (
     private_only,
     workspace,
 )
+from handlers.answer_first import AnswerFirstMiddleware
 from handlers.errors import on_error
 from handlers.middlewares import ActorMiddleware, SessionMiddleware
 
@@ -63,6 +64,7 @@ def build_dispatcher(
         workflow_data["jobs"] = Jobs(app, wake_sender=sender.wake if sender is not None else None)
     # The session middleware provides the FSM context itself, bound to the update's session.
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), disable_fsm=True, app=app, **workflow_data)
+    dispatcher.update.outer_middleware(AnswerFirstMiddleware())  # before the update waits for the gate
     dispatcher.update.outer_middleware(SessionMiddleware(dispatcher.fsm))
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.outer_middleware(ActorMiddleware())

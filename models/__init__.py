@@ -1,6 +1,7 @@
 """SQLModel tables for Duban's whole domain. Tables only: behaviour lives in bot/services."""
 
 from models.tables import (
+    AnswerHold,
     Assignment,
     Contact,
     DispatchRun,
@@ -29,6 +30,7 @@ from models.tables import (
 )
 
 __all__ = [
+    "AnswerHold",
     "Assignment",
     "Contact",
     "DispatchRun",

@@ -273,6 +273,15 @@ class SendPace(SQLModel, table=True):
     paused_until: float = 0.0
 
 
+class AnswerHold(SQLModel, table=True):
+    """A chat whose person has just written: scheduled sends to it wait until `until` (epoch
+    seconds, the limiter's clock), so the answer finds the chat's 1/s free. Shared by every
+    instance (bot/telegram/claims.py)."""
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    until: float = Field(index=True)
+
+
 class TaskMessage(SQLModel, table=True):
     """Which chat message carries which assignment, so a reply finds its task."""
 
@@ -408,3 +417,7 @@ class DispatchRun(SQLModel, table=True):
     messages: int = 0
     created_at: datetime | None = _when(nullable=False)
     finished_at: datetime | None = _when(index=True)
+    # The instance handing it out until lease_until, renewed each turn: one instance at a time, and a
+    # killed one's run goes to another once the lease has run out (bot/services/dispatch_runs.py).
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when()

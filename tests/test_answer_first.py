@@ -167,3 +167,106 @@ async def test_an_answer_overtakes_its_chats_queue_while_the_global_limit_binds(
     times = sorted(at for at, _, _ in transport.sent)
     assert all(b - a >= 1.0 for (a, _, _), (b, _, _) in itertools.pairwise(sent))
     assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 30
+
+
+def _stepped_sender(app: App) -> tuple[SteppedPace, Recording, OutboxSender]:
+    pace = SteppedPace()
+    transport = Recording(pace)
+    sender = OutboxSender(app.sessions, transport, app.clock, Limits(), gate=app.gate, pace=pace)  # type: ignore[arg-type]
+    sender.claims.claim = pace.held(sender.claims.claim)  # type: ignore[method-assign]
+    sender.claims.paused_until = pace.held(sender.claims.paused_until)  # type: ignore[method-assign]
+    return pace, transport, sender
+
+
+async def _queue_dispatch(app: App, chat: int, others: list[int], rounds: int = 30) -> None:
+    async with app.sessions() as session, session.begin():
+        for i in range(rounds):
+            for c in [*others, chat]:
+                outbox.enqueue(
+                    session, chat_id=c, text=f"📌 任务 {i}", now=app.clock.now(), purpose="dispatch"
+                )
+
+
+async def test_an_update_taken_from_a_chat_holds_its_scheduled_sends_for_the_answer(app: App) -> None:
+    """Once the chat's update is taken (the hold), nothing scheduled goes to that chat before its
+    answer, so the answer waits for no more than the chat's last send before the update."""
+    chat, others = 94_001, [94_100 + i for i in range(20)]
+    await _queue_dispatch(app, chat, others)
+    pace, transport, sender = _stepped_sender(app)
+    driver = asyncio.create_task(pace.drive())
+    running = asyncio.create_task(sender.run())
+
+    def to_chat() -> list[tuple[float, int, str]]:
+        return [s for s in transport.sent if s[1] == chat]
+
+    async def until(condition: Callable[[], bool], seconds: float) -> None:
+        async with asyncio.timeout(seconds):
+            while not condition():
+                transport.changed.clear()
+                await transport.changed.wait()
+
+    try:
+        await until(lambda: len(to_chat()) >= 3, 30)
+        # The chat's last send is a moment ago, the next one already has its slot ahead.
+        await pace.sleep(0.5)
+        taken_at = pace.now()
+        sender.hold_for_answer(chat)  # what handlers/answer_first.py does as the update comes in
+        await pace.sleep(0.3)  # the update is handled
+        async with app.sessions() as session, session.begin():
+            outbox.enqueue(session, chat_id=chat, text="已收到", now=app.clock.now(), purpose="report_ack")
+        sender.wake()
+        await until(lambda: any(p == "report_ack" for _, _, p in to_chat()), 30)
+        await until(lambda: len([s for s in to_chat() if s[2] == "dispatch"]) >= 6, 30)
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(running, 10)
+        driver.cancel()
+    sent = to_chat()
+    answer_at = next(at for at, _, p in sent if p == "report_ack")
+    between = [round(at - taken_at, 2) for at, _, p in sent if taken_at < at < answer_at]
+    assert not between, f"scheduled sends to the chat after its update was taken: {between}"
+    last_before = max(at for at, _, _ in sent if at <= taken_at)
+    # As soon as the chat's 1/s allows after its last send (with the limiter's margin), and that
+    # send came before the update.
+    assert answer_at <= max(taken_at + 0.3, last_before + 1.02) + 0.1, (
+        answer_at - taken_at,
+        last_before - taken_at,
+    )
+    # The chat's scheduled messages go on after the answer, at its 1/s.
+    assert [at for at, _, p in sent if at > answer_at and p == "dispatch"]
+    assert all(b - a >= 1.0 for (a, _, _), (b, _, _) in itertools.pairwise(sent))
+
+
+async def test_a_hold_without_an_answer_ends_and_holds_repeated_do_not_starve_the_chat(app: App) -> None:
+    from bot.telegram.claims import HOLD
+
+    chat, others = 95_001, [95_100 + i for i in range(10)]
+    await _queue_dispatch(app, chat, others, rounds=20)
+    pace, transport, sender = _stepped_sender(app)
+    driver = asyncio.create_task(pace.drive())
+    running = asyncio.create_task(sender.run())
+
+    def to_chat() -> list[float]:
+        return [at for at, c, _ in transport.sent if c == chat]
+
+    try:
+        while len(to_chat()) < 2:
+            await pace.sleep(0.1)
+        held_at = pace.now()
+        sender.hold_for_answer(chat)  # an update that queues no answer
+        while not [at for at in to_chat() if at > held_at]:
+            await pace.sleep(0.1)
+        resumed = min(at for at in to_chat() if at > held_at) - held_at
+        # Someone writing every half second, never answered: holds come and go.
+        started = pace.now()
+        for _ in range(16):
+            sender.hold_for_answer(chat)
+            await pace.sleep(0.5)
+        during = [at for at in to_chat() if started <= at < started + 8.0]
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(running, 10)
+        driver.cancel()
+    assert HOLD - 0.01 <= resumed <= HOLD + 1.1, resumed
+    # At least one scheduled send every two holds and their pauses.
+    assert len(during) >= int(8.0 / (2 * HOLD + 1.1)), during

@@ -120,3 +120,53 @@ async def test_a_run_stopped_half_way_is_resumed_without_doubles(app: App) -> No
     assert len(keys) == len(set(keys)) > 0
     assert len(done) == 1 and f"已交办：{total} 个分配" in done[0]
     assert await Jobs(app).resume_dispatches() == 0
+
+
+async def test_two_instances_starting_together_resume_a_run_once(app: App) -> None:
+    """Both look for unfinished runs at the same moment: one takes the run, the other leaves it."""
+    import asyncio
+    import dataclasses
+
+    await import_seed(app)
+    await _bind(app, "宜春市人民政府", 2001)
+    async with app.work() as uow:
+        run = await dispatch_runs.start(uow, None, actor="test", chat_id=COORD, language="zh")
+    assert run is not None
+    total = len(run.assignment_ids)
+    # Another instance on the same database: same engine, its own name.
+    first, second = Jobs(app), Jobs(dataclasses.replace(app, instance="the-other-instance"))
+    taken = await asyncio.gather(first.resume_dispatches(), second.resume_dispatches())
+    assert sorted(taken) == [0, 1]
+    assert await first.background_idle(seconds=60) and await second.background_idle(seconds=60)
+    assert await _counts(app) == (0, total, total)
+    async with app.sessions() as session:
+        done = (await session.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_id == COORD))).all()
+        finished = (await session.scalars(select(DispatchRun))).one()
+    assert len(done) == 1 and f"已交办：{total} 个分配" in done[0]
+    assert finished.claimed_by is None and finished.finished_at is not None
+
+
+async def test_a_killed_instances_run_is_taken_over_after_its_lease(app: App) -> None:
+    import dataclasses
+
+    await import_seed(app)
+    async with app.work() as uow:
+        run = await dispatch_runs.start(uow, None, actor="test", chat_id=COORD, language="zh")
+    assert run is not None and run.id is not None
+    total = len(run.assignment_ids)
+    # An instance claimed the run, handed out a chunk and was killed (its lease left as it was).
+    async with app.work() as uow:
+        assert await dispatch_runs.claim(uow, run.id, "killed-instance")
+        await dispatch_runs.hand_out_chunk(uow, run.id)
+    survivor = Jobs(dataclasses.replace(app, instance="survivor"))
+    assert await survivor.resume_dispatches() == 0, "taken while the killed instance's lease held"
+    app.clock.advance(seconds=dispatch_runs.LEASE.total_seconds() - 1)  # type: ignore[attr-defined]
+    assert await survivor.resume_dispatches() == 0
+    app.clock.advance(seconds=2)  # type: ignore[attr-defined]
+    assert await survivor.resume_dispatches() == 1
+    assert await survivor.background_idle(seconds=60)
+    assert await _counts(app) == (0, total, total)
+    async with app.sessions() as session:
+        finished = (await session.scalars(select(DispatchRun))).one()
+    assert finished.finished_at is not None and finished.position == total
+    assert await survivor.resume_dispatches() == 0

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import App
 from bot.services import outbox
@@ -481,3 +481,35 @@ async def test_a_row_is_marked_sent_only_after_telegram_confirmed_it(
     (row,) = await outbox_rows(app)
     assert (row.state, row.telegram_message_id, row.sent_at) == ("sent", sent.message_id, app.clock.now())
     assert row.attempts == 2
+
+
+async def test_no_send_starts_while_the_most_sends_allowed_are_unmarked(
+    app: App, srv: FakeBotAPI, bot: Bot
+) -> None:
+    """Sent marks that cannot be written (the write gate held) stop the sends after
+    `max_unmarked` of them: a crash then would repeat no more than those."""
+    if app.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("the write gate is SQLite's")
+    chats = [81_000 + i for i in range(20)]
+    for chat in chats:
+        srv.user(chat)
+    await queue(app, [(chat, f"提醒 {chat}") for chat in chats])
+    sender = make_sender(app, bot)
+    running = asyncio.create_task(sender.run())
+    try:
+        await srv.wait_until(lambda: len(srv.sent) >= 1, timeout=5)
+        async with app.gate():  # no mark (nor claim) can be written meanwhile
+            await asyncio.sleep(1.0)
+            async with app.sessions() as session:
+                marked = await session.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent")
+                )
+            unmarked = len(srv.sent) - (marked or 0)
+        assert len(srv.sent) < len(chats), "everything went out: the marks were not what held it"
+        assert 1 <= unmarked <= sender.limits.max_unmarked, unmarked
+        await srv.wait_until(lambda: len(srv.sent) >= len(chats), timeout=10)
+    finally:
+        await sender.stop()
+        await asyncio.wait_for(running, 10)
+    assert sorted(s.chat_id for s in srv.sent) == chats
+    assert {r.state for r in await outbox_rows(app)} == {"sent"}

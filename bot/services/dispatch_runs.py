@@ -6,18 +6,25 @@ writes a `DispatchRun` row, the list it confirmed; a background job (`Jobs.dispa
 it out a chunk at a time, each chunk committed with how far the run got, giving way to updates in
 between. The row says what is left, so a restart resumes it, and handing out is idempotent (an
 assignment no longer a draft is skipped, task messages carry dedupe keys).
+
+Instances sharing the database hand a run out one at a time: the one that claims it holds a lease
+(`claimed_by`, `lease_until`), renewed in each turn's transaction; a run whose instance was
+killed goes to the next instance that looks for runs once the lease has run out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlmodel import col
 
+from bot.db import rowcount
 from bot.domain.statuses import Status
 from bot.services import assignments as asg
 from bot.services import events, outbox
+from bot.services.access import preload_unit_contacts
 from bot.services.coordination import CoordinationError
 from bot.services.dispatch import hand_out, plan_dispatch, plan_fingerprint
 from bot.services.uow import UnitOfWork
@@ -26,6 +33,8 @@ from models import Contact, DispatchRun
 
 # Assignments per step; the job takes as many steps per transaction as fit in a short turn.
 CHUNK = 5
+# How long a claimed run stays its instance's without a renewal (a turn renews it).
+LEASE = timedelta(seconds=20)
 
 
 async def start(
@@ -81,6 +90,56 @@ async def unfinished(uow: UnitOfWork) -> list[DispatchRun]:
     )
 
 
+async def claim(uow: UnitOfWork, run_id: int, owner: str) -> bool:
+    """Takes (or renews) the run for `owner` until now + LEASE, unless another instance holds a
+    lease that has not run out or the run is finished. One statement, so two instances claiming
+    at once cannot both win: on PostgreSQL the second waits for the first's row lock and then finds
+    the lease taken; on SQLite writers take turns."""
+    result = await uow.session.execute(
+        update(DispatchRun)
+        .where(
+            col(DispatchRun.id) == run_id,
+            col(DispatchRun.finished_at).is_(None),
+            or_(
+                col(DispatchRun.claimed_by).is_(None),
+                col(DispatchRun.claimed_by) == owner,
+                col(DispatchRun.lease_until) <= uow.now,
+            ),
+        )
+        .values(claimed_by=owner, lease_until=uow.now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def release(uow: UnitOfWork, run_id: int, owner: str) -> None:
+    """Gives the run back at a clean stop, so the next start resumes it at once."""
+    await uow.session.execute(
+        update(DispatchRun)
+        .where(col(DispatchRun.id) == run_id, col(DispatchRun.claimed_by) == owner)
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claimable(uow: UnitOfWork) -> list[int]:
+    """Unfinished runs no live instance holds."""
+    return [
+        run_id
+        for run_id in (
+            await uow.session.scalars(
+                select(col(DispatchRun.id))
+                .where(
+                    col(DispatchRun.finished_at).is_(None),
+                    or_(col(DispatchRun.claimed_by).is_(None), col(DispatchRun.lease_until) <= uow.now),
+                )
+                .order_by(col(DispatchRun.id))
+            )
+        ).all()
+        if run_id is not None
+    ]
+
+
 @dataclass
 class Step:
     run: DispatchRun | None
@@ -95,6 +154,11 @@ async def hand_out_chunk(uow: UnitOfWork, run_id: int, size: int = CHUNK) -> Ste
         return Step(run=run, more=False)
     ids = [int(aid) for aid in run.assignment_ids[run.position : run.position + size]]
     await asg.load_views(uow, set(ids))
+    # The units' contacts in one read: a read per assignment would flush the chunk's rows so far
+    # each time (autoflush), which cost most of a chunk's time.
+    await preload_unit_contacts(
+        uow, {view.assignment.unit_id for aid in ids if (view := uow.views.get(aid)) is not None}
+    )
     contacts: dict[int, list[Contact]] = {}
     for aid in ids:
         view = await asg.load_view(uow, aid)
@@ -106,6 +170,7 @@ async def hand_out_chunk(uow: UnitOfWork, run_id: int, size: int = CHUNK) -> Ste
     more = run.position < len(run.assignment_ids)
     if not more:
         run.finished_at = uow.now
+        run.claimed_by, run.lease_until = None, None
         events.record(
             uow,
             actor=run.actor,

@@ -20,22 +20,27 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from bot.db import WriteGate
 from bot.domain.clock import Clock
-from models import OutboxMessage, SendPace
+from models import AnswerHold, OutboxMessage, SendPace
 
 if TYPE_CHECKING:
     from bot.telegram.sender import Limits
 
 PACE_ROW = 1
+# Seconds a chat's scheduled sends wait once its person has written (until the answer has gone, at
+# most this long), and then at least this long before another hold: a person writing all the
+# time cannot keep the chat's scheduled messages back.
+HOLD = 1.5
 CLAIM_LEAD = 0.04  # seconds: a claim's commit and the start of its sends
 PAUSE_FRESH = 0.05  # seconds
 # Messages that answer what a person just did in the chat (handlers/util.say, the report's
@@ -104,15 +109,19 @@ class Claims:
         self._answer_slots: deque[float] = deque()
         self._pause_seen: tuple[float, float] | None = None  # (read at, paused until)
         self._pause_read: asyncio.Future[float] | None = None
+        # Chats held for an answer (chat -> until, pace clock): set here, or read from the database
+        # where other instances write theirs; and what this instance has to write with its next claim.
+        self._holds: dict[int, float] = {}
+        self._hold_writes: dict[int, float] = {}
         # A first claim is the slowest (cold connections and caches): start from a generous guess.
         self._lags: deque[float] = deque([0.09], maxlen=8)
 
     def claimable(self) -> ColumnElement[bool]:
         now = self.clock.now()
         return (
-            (OutboxMessage.state == "pending")
-            & (OutboxMessage.next_attempt_at <= now)
-            & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+            (col(OutboxMessage.state) == "pending")
+            & (col(OutboxMessage.next_attempt_at) <= now)
+            & or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) <= now)
         )
 
     async def claim(
@@ -126,50 +135,65 @@ class Claims:
             pace = await self._lock_pace(session)
             t = self.pace.now()
             self._pause_seen = (t, max(pace.paused_until, self.known_pause()))
+            await self._share_holds(session, t)
             ahead = self.lead() + self.limits.horizon
             if max(pace.next_slot, pace.paused_until) > t + ahead:
                 return Claim([], ready_at=max(pace.next_slot, pace.paused_until) - ahead)
-            is_answer = OutboxMessage.purpose.in_(ANSWER_PURPOSES)
+            is_answer = col(OutboxMessage.purpose).in_(ANSWER_PURPOSES)
 
-            def due(kind: ColumnElement[bool]) -> Select[tuple[int, int]]:
+            def due(kind: ColumnElement[bool]) -> Select[int | None, int]:
                 # Each chat's oldest pending message of the class, claimed or not: while another
                 # instance holds a chat's head, the rest of that chat waits, so its order holds.
                 heads = (
-                    select(func.min(OutboxMessage.id))
-                    .where(OutboxMessage.state == "pending", kind)
-                    .group_by(OutboxMessage.chat_id)
+                    select(func.min(col(OutboxMessage.id)))
+                    .where(col(OutboxMessage.state) == "pending", kind)
+                    .group_by(col(OutboxMessage.chat_id))
                 )
-                mine = OutboxMessage.id.in_(reslot) if reslot else None
+                mine = col(OutboxMessage.id).in_(reslot) if reslot else None
                 return (
-                    select(OutboxMessage.id, OutboxMessage.chat_id)
+                    select(col(OutboxMessage.id), col(OutboxMessage.chat_id))
                     .where(
-                        OutboxMessage.id.in_(heads),
+                        col(OutboxMessage.id).in_(heads),
                         self.claimable() if mine is None else or_(self.claimable(), mine),
                     )
-                    .order_by(OutboxMessage.id)
+                    .order_by(col(OutboxMessage.id))
                     .limit(batch)
                     .with_for_update(skip_locked=True, of=OutboxMessage)
                 )
 
             # Read apart, so neither class can fill the batch.
-            answers = [r for r in (await session.execute(due(is_answer))).all() if r[0] not in skip]
-            scheduled = [r for r in (await session.execute(due(~is_answer))).all() if r[0] not in skip]
+            answers = [
+                (row_id, chat_id)
+                for row_id, chat_id in (await session.execute(due(is_answer))).all()
+                if row_id is not None and row_id not in skip
+            ]
+            scheduled = [
+                (row_id, chat_id)
+                for row_id, chat_id in (await session.execute(due(~is_answer))).all()
+                if row_id is not None and row_id not in skip
+            ]
             if not answers and not scheduled:
                 return Claim([])
             chats = {r[1] for r in answers} | {r[1] for r in scheduled}
             recent: dict[int, list[float]] = {}
             for chat_id, slot_at in (
                 await session.execute(
-                    select(OutboxMessage.chat_id, OutboxMessage.slot_at)
+                    select(col(OutboxMessage.chat_id), col(OutboxMessage.slot_at))
                     .where(
-                        OutboxMessage.chat_id.in_(chats),
-                        OutboxMessage.slot_at > t - self.group_window,
-                        OutboxMessage.id.not_in(reslot),
+                        col(OutboxMessage.chat_id).in_(chats),
+                        # A private chat's pace needs its last slot only; a group's, its minute.
+                        col(OutboxMessage.slot_at)
+                        > case(
+                            (col(OutboxMessage.chat_id) < 0, t - self.group_window),
+                            else_=t - self.chat_interval - self.limits.horizon - 1.0,
+                        ),
+                        col(OutboxMessage.id).not_in(reslot),
                     )  # a missed slot was not used
-                    .order_by(OutboxMessage.slot_at)
+                    .order_by(col(OutboxMessage.slot_at))
                 )
             ).all():
-                recent.setdefault(chat_id, []).append(slot_at)
+                if slot_at is not None:
+                    recent.setdefault(chat_id, []).append(slot_at)
             # Read after the lock and the reads: no slot is handed out that has passed by the time
             # this claim commits and its sends are started.
             t = self.pace.now()
@@ -177,49 +201,55 @@ class Claims:
             cursor = max(t + lead, pace.next_slot, pace.paused_until)
             horizon = t + lead + self.limits.horizon
             chosen: list[tuple[int, float, bool]] = []
-            ready_at: float | None = None
-            next_slot = [cursor]  # read by the merge as it goes
             # A chat with an answer due sends nothing scheduled before it: otherwise, whenever the
-            # chat's 1/s comes round after this claim's first slot, a scheduled row met later in
-            # the merge takes it, and the answer waits for the next claim, where the same happens.
+            # chat's 1/s comes round after this claim's first slot, a scheduled row takes it, and
+            # the answer waits for the next claim, where the same happens.
             answer_chats = {r[1] for r in answers}
-            waiting: dict[int, tuple[int, float]] = {}  # chat -> (its answer, when the chat may send)
-
-            def take(row_id: int, chat_id: int, answer: bool, slot: float) -> None:
-                chosen.append((row_id, slot, answer))
-                recent.setdefault(chat_id, []).append(slot)
-                if answer:
-                    self._answer_slots.append(slot)
-                next_slot[0] = slot + self.global_interval
-
-            def take_waiting(*, skip_ahead: bool) -> None:
-                """Answers held back by their chat's pace take its first slot within this claim.
-                `skip_ahead`: nothing else wants the slots in between."""
-                while waiting and len(chosen) < room:
-                    chat_id = min(waiting, key=lambda c: waiting[c][1])
-                    row_id, ready = waiting[chat_id]
-                    slot = max(next_slot[0], ready) if skip_ahead else next_slot[0]
-                    if ready > slot or slot > horizon or not self._answers_may_go(slot):
-                        return
-                    del waiting[chat_id]
-                    take(row_id, chat_id, True, slot)
-
-            for row_id, chat_id, answer in self._merge_fairly(answers, scheduled, next_slot):
-                take_waiting(skip_ahead=False)
-                slot = next_slot[0]
-                if len(chosen) >= room or slot > horizon:
+            # Each chat has one head per class here, so its readiness is known before the walk.
+            ready = {
+                chat_id: max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
+                for chat_id in chats
+            }
+            # A held chat's scheduled rows wait for its answer (or the hold's end).
+            ready_scheduled = {c: max(ready[c], self._holds.get(c, 0.0)) for c in chats}
+            waiting_answers = list(answers)
+            waiting_scheduled = [r for r in scheduled if r[1] not in answer_chats]
+            slot = cursor
+            # Slot by slot: the first row in fair order whose chat may send by then. A row whose chat
+            # is not ready yet stays a candidate for the later slots of this claim.
+            while len(chosen) < room and (waiting_answers or waiting_scheduled):
+                if slot > horizon:
                     break
-                if not answer and chat_id in answer_chats:
-                    continue
-                ready = max(self._chat_ready(chat_id, recent.get(chat_id, [])), pace.paused_until)
-                if ready > slot:
-                    ready_at = ready if ready_at is None else min(ready_at, ready)
+                pick: tuple[list[tuple[int, int]], int, bool] | None = None
+                if self._answers_may_go(slot):
+                    pick = _first_ready(waiting_answers, ready, slot, answer=True)
+                if pick is None:
+                    pick = _first_ready(waiting_scheduled, ready_scheduled, slot, answer=False)
+                if pick is not None:
+                    queue, index, answer = pick
+                    row_id, chat_id = queue.pop(index)
+                    chosen.append((row_id, slot, answer))
+                    recent.setdefault(chat_id, []).append(slot)
                     if answer:
-                        waiting[chat_id] = (row_id, ready)
+                        self._answer_slots.append(slot)
+                    slot += self.global_interval
                     continue
-                take(row_id, chat_id, answer, slot)
+                # Nothing may go at this slot: on to the first moment something may.
+                later = [ready_scheduled[c] for _, c in waiting_scheduled]
+                if waiting_answers:
+                    free = self._answers_free_at()
+                    later += [max(ready[c], free) for _, c in waiting_answers]
+                if min(later) <= slot:  # cannot happen; never loop on one slot
+                    break
+                slot = min(later)
+            if waiting_answers or waiting_scheduled:
+                left = [ready[c] for _, c in waiting_answers] + [
+                    ready_scheduled[c] for _, c in waiting_scheduled
+                ]
+                ready_at = max(slot, min(left)) if left else None
             else:
-                take_waiting(skip_ahead=True)
+                ready_at = None
+            next_slot = [chosen[-1][1] + self.global_interval if chosen else cursor]
             cursor = next_slot[0]
             if not chosen:
                 return Claim([], ready_at=ready_at)
@@ -232,11 +262,17 @@ class Claims:
                 ],
             )
             pace.next_slot = cursor
+            unused = reslot - {row_id for row_id, _, _ in chosen}
+            if unused:
+                # Slots given back were not used: no instance's pacing should count them.
+                await session.execute(
+                    update(OutboxMessage).where(col(OutboxMessage.id).in_(unused)).values(slot_at=None)
+                )
             rows = {
                 m.id: m
                 for m in (
                     await session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.id.in_([c[0] for c in chosen]))
+                        select(OutboxMessage).where(col(OutboxMessage.id).in_([c[0] for c in chosen]))
                     )
                 ).all()
             }
@@ -249,6 +285,50 @@ class Claims:
             [Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows]
         )
 
+    def hold(self, chat_id: int) -> bool:
+        """Someone in the chat has just written: its scheduled sends wait for the answer, unless the
+        chat was held until less than HOLD ago. Whether it is held now."""
+        now = self.pace.now()
+        until = self._holds.get(chat_id)
+        if until is not None and now < until + HOLD:
+            return until > now
+        self._holds[chat_id] = self._hold_writes[chat_id] = now + HOLD
+        return True
+
+    def release(self, chat_id: int) -> None:
+        """The chat's answer has gone: its scheduled sends may go again (after the chat's 1/s)."""
+        now = self.pace.now()
+        if self._holds.get(chat_id, 0.0) > now:
+            self._holds[chat_id] = self._hold_writes[chat_id] = now
+
+    def held_until(self, chat_id: int) -> float:
+        return self._holds.get(chat_id, 0.0)
+
+    async def _share_holds(self, session: AsyncSession, t: float) -> None:
+        """Writes this instance's holds and reads every instance's, in the claim's transaction."""
+        if self._hold_writes:
+            writes, self._hold_writes = self._hold_writes, {}
+            statement = _upsert(session)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[col(AnswerHold.chat_id)], set_={"until": statement.excluded.until}
+                ),
+                [{"chat_id": chat_id, "until": until} for chat_id, until in writes.items()],
+            )
+            # Holds long over are of no use to anyone.
+            await session.execute(delete(AnswerHold).where(col(AnswerHold.until) < t - 60.0))
+        await self._read_holds(session, t)
+
+    async def _read_holds(self, session: AsyncSession, t: float) -> None:
+        self._holds = {c: u for c, u in self._holds.items() if u > t - HOLD}
+        for chat_id, until in (
+            await session.execute(
+                select(col(AnswerHold.chat_id), col(AnswerHold.until)).where(col(AnswerHold.until) > t - HOLD)
+            )
+        ).all():
+            if chat_id not in self._hold_writes:  # (one set here since is newer)
+                self._holds[chat_id] = until
+
     async def _lock_pace(self, session: AsyncSession) -> SendPace:
         """Takes the pace row for the rest of the transaction: claims from every instance take turns.
 
@@ -257,7 +337,7 @@ class Claims:
         write lock before anything is read, so two processes on one file cannot claim a row twice.
         """
         await session.execute(
-            update(SendPace).where(SendPace.id == PACE_ROW).values(next_slot=SendPace.next_slot)
+            update(SendPace).where(col(SendPace.id) == PACE_ROW).values(next_slot=col(SendPace.next_slot))
         )
         pace = await session.get(SendPace, PACE_ROW, populate_existing=True)
         if pace is None:
@@ -284,22 +364,10 @@ class Claims:
             slots.popleft()
         return len(slots) < self._answer_budget
 
-    def _merge_fairly(
-        self,
-        answers: Sequence[Row[tuple[int, int]]],
-        scheduled: Sequence[Row[tuple[int, int]]],
-        at: list[float],
-    ) -> Iterator[tuple[int, int, bool]]:
-        """Answers first while they keep within their share of the last second's slots; then
-        scheduled rows get their turn. Lazily evaluated: the share is asked as each row is chosen."""
-        a = s = 0
-        while a < len(answers) or s < len(scheduled):
-            if a < len(answers) and (s >= len(scheduled) or self._answers_may_go(at[0])):
-                yield answers[a][0], answers[a][1], True
-                a += 1
-            else:
-                yield scheduled[s][0], scheduled[s][1], False
-                s += 1
+    def _answers_free_at(self) -> float:
+        """When the answers' share of the last second has room again."""
+        slots = self._answer_slots
+        return slots[0] + 1.0 if len(slots) >= self._answer_budget else 0.0
 
     async def paused_until(self) -> float:
         """The bot-wide pause as read at most PAUSE_FRESH seconds ago: the sends of one moment
@@ -314,7 +382,7 @@ class Claims:
         at = self.pace.now()
         async with self.sessions() as session:
             until = (
-                await session.scalar(select(SendPace.paused_until).where(SendPace.id == PACE_ROW))
+                await session.scalar(select(col(SendPace.paused_until)).where(col(SendPace.id) == PACE_ROW))
             ) or 0.0
         # A pause only ever grows: one this instance has just set may not be written yet.
         until = max(until, self.known_pause())
@@ -333,3 +401,20 @@ class Claims:
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
             pace.paused_until = max(pace.paused_until, until)
+
+
+def _first_ready(
+    queue: list[tuple[int, int]], ready: dict[int, float], slot: float, *, answer: bool
+) -> tuple[list[tuple[int, int]], int, bool] | None:
+    """The first row of `queue` (oldest first) whose chat may send at `slot`."""
+    for index, (_, chat_id) in enumerate(queue):
+        if ready[chat_id] <= slot:
+            return queue, index, answer
+    return None
+
+
+def _upsert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """INSERT … ON CONFLICT on either engine (both dialects have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(AnswerHold)
+    return sqlite.insert(AnswerHold)

@@ -1,7 +1,8 @@
 """Drains the outbox within Telegram's limits. The only place messages actually leave.
 
-A row is marked sent only after the API confirmed it, so a crash can at worst repeat the
-one message that was in flight. Pacing uses the monotonic clock; the timestamps written to
+A row is marked sent only after the API confirmed it, in a write started as soon as the send
+returns, and no send starts while `Limits.max_unmarked` sends are unmarked: a crash repeats at
+most the sends in flight then. Pacing uses the monotonic clock; the timestamps written to
 the database come from the injected clock.
 """
 
@@ -17,7 +18,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -104,6 +105,11 @@ class Limits:
     late_start: float = 0.018
     # The most a claim's first slot is put ahead of it, however slow claims have been.
     max_lead: float = 0.25
+    # Sends started and not yet marked sent: a crash repeats at most these. A send starts every
+    # 34 ms at 30/s, and Telegram's answer plus the mark's commit take a round trip and a commit
+    # (tens of ms, ~100 ms on a slow link), so a few overlap at full pace; when this many are
+    # unmarked, the next slot is given back instead of another send started.
+    max_unmarked: int = 3
 
 
 PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot is paused
@@ -143,6 +149,11 @@ class OutboxSender:
         # sends, not one each (a turn at the gate per message held a fan-out well under 30/s).
         self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
         self._writer: asyncio.Task[None] | None = None
+        # Sends started whose outcome is not committed yet (bounded by Limits.max_unmarked).
+        self._unmarked: set[int] = set()
+        # Claimed rows waiting for their slot, by row: a send goes only if its claim is still the
+        # row's here (a hold for an answer takes a scheduled row's slot back).
+        self._ahead: dict[int, Claimed] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self.stats = {
             "sent": 0,
@@ -159,6 +170,18 @@ class OutboxSender:
         self._queued.set()
         self._wake.set()
 
+    def hold_for_answer(self, chat_id: int) -> None:
+        """An update from the chat is being handled: its scheduled messages wait for the answer
+        (bot/telegram/claims.py, Claims.hold), and those already given slots here give them back,
+        so the answer finds the chat's 1/s free. Other instances hear of it with the next claim."""
+        if not self.claims.hold(chat_id):
+            return
+        for row_id, claimed in list(self._ahead.items()):
+            if claimed.message.chat_id == chat_id and not claimed.answer:
+                del self._ahead[row_id]
+                self._reslot.add(row_id)
+                self.stats["slots_given_back"] += 1
+
     async def run(self) -> None:
         while not self._stopping:
             progressed = await self.pump()
@@ -169,6 +192,7 @@ class OutboxSender:
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
         await self._drain_in_flight()
+        log.info("outbox sender stopped: %s", self.stats)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -180,7 +204,7 @@ class OutboxSender:
         if self._stopping:
             # Slots missed and not yet given again: another instance (or the next start) may take them.
             for row_id in list(self._reslot):
-                self._outcomes[row_id] = (OutboxMessage(id=row_id), None)
+                self._outcomes[row_id] = (OutboxMessage(id=row_id, chat_id=0), None)
             self._reslot.clear()
             if self._outcomes and (self._writer is None or self._writer.done()):
                 self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
@@ -203,9 +227,18 @@ class OutboxSender:
         except IntegrityError:
             # Another instance created the pace row at the same moment; it is there now.
             return True
+        except OperationalError as exc:
+            # A full disk or a database gone for a moment: the claim (and the holds it was to
+            # write, which only speed answers up) is dropped and tried again, the sender goes on.
+            log.warning("outbox claim failed, trying again: %s", exc)
+            await self.pace.sleep(0.5)
+            return True
         for claimed in claim.rows:
-            self._reslot.discard(claimed.message.id)  # type: ignore[arg-type]
-            self._mine.add(claimed.message.id)  # type: ignore[arg-type]
+            row_id = claimed.message.id
+            assert row_id is not None
+            self._reslot.discard(row_id)
+            self._mine.add(row_id)
+            self._ahead[row_id] = claimed
             task = asyncio.create_task(self._deliver(claimed))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -246,7 +279,7 @@ class OutboxSender:
             return True
         async with self.sessions() as session:
             return (
-                await session.scalar(select(OutboxMessage.id).where(self.claims.claimable()).limit(1))
+                await session.scalar(select(col(OutboxMessage.id)).where(self.claims.claimable()).limit(1))
             ) is not None
 
     async def _deliver(self, claimed: Claimed) -> None:
@@ -259,16 +292,27 @@ class OutboxSender:
             # A 429 seen by any instance since this slot was handed out voids it.
             paused = await self.claims.paused_until() > claimed.slot
             await self.pace.sleep(claimed.slot - self.pace.now())
+            if self._ahead.get(row_id) is not claimed:
+                released = False  # taken back (held for an answer) or given a new slot since
+                return
+            del self._ahead[row_id]
+            unmarked = len(self._unmarked) >= self.limits.max_unmarked
+            # A hold heard of since the claim (another instance's, read with the last claim).
+            held = not claimed.answer and self.claims.held_until(chat_id) > claimed.slot
             if (
                 paused
+                or unmarked
+                or held
                 or self.claims.known_pause() > claimed.slot
                 or self.pace.now() - claimed.slot > self.limits.late_start
             ):
                 self.stats["slots_given_back"] += 1
                 released = False
                 self._reslot.add(row_id)
-                self._queued.set()  # claim again at once
+                if not (unmarked or held):  # (else the next claim comes in its time)
+                    self._queued.set()  # claim again at once
                 return
+            self._unmarked.add(row_id)
             try:
                 async with asyncio.timeout(self.limits.lease_seconds / 2):
                     telegram_id = await self.transport.send(message)
@@ -301,9 +345,12 @@ class OutboxSender:
             self.stats["sent"] += 1
             released = False
             self._record(message, telegram_id)
+            if claimed.answer:
+                self.claims.release(chat_id)
         finally:
             if released:
                 self._mine.discard(row_id)
+                self._unmarked.discard(row_id)  # its outcome is written (or it never went)
             self._wake.set()
 
     def _record(self, message: OutboxMessage, telegram_id: int | None) -> None:
@@ -352,6 +399,7 @@ class OutboxSender:
                 log.exception("marking %d outbox messages failed", len(batch))
             finally:
                 self._mine.difference_update(batch)
+                self._unmarked.difference_update(batch)
                 self._wake.set()
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
@@ -362,7 +410,7 @@ class OutboxSender:
             **RELEASED,
         }
         if count_attempt:
-            values["attempts"] = OutboxMessage.attempts + 1
+            values["attempts"] = col(OutboxMessage.attempts) + 1
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
@@ -397,7 +445,10 @@ class OutboxSender:
                 )
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.chat_id == new_chat_id, OutboxMessage.claimed_by == self.claims.owner)
+                .where(
+                    col(OutboxMessage.chat_id) == new_chat_id,
+                    col(OutboxMessage.claimed_by) == self.claims.owner,
+                )
                 .values(**RELEASED)
             )
             events.add(
@@ -425,7 +476,7 @@ class OutboxSender:
                     parse_mode=None,
                     next_attempt_at=now,
                     last_error=error[:500],
-                    attempts=OutboxMessage.attempts + 1,
+                    attempts=col(OutboxMessage.attempts) + 1,
                     **RELEASED,
                 )
             )
@@ -445,8 +496,10 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(state="dead", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED)
+                .where(col(OutboxMessage.id) == row_id)
+                .values(
+                    state="dead", last_error=error[:500], attempts=col(OutboxMessage.attempts) + 1, **RELEASED
+                )
             )
             events.add(
                 session,
@@ -503,15 +556,18 @@ class OutboxSender:
         async with self.gate(), self.sessions() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
+                .where(col(OutboxMessage.id) == row_id)
                 .values(
-                    state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1, **RELEASED
+                    state="failed",
+                    last_error=error[:500],
+                    attempts=col(OutboxMessage.attempts) + 1,
+                    **RELEASED,
                 )
             )
             # Later messages to the same chat would fail the same way: park them too.
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending")
+                .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.state) == "pending")
                 .values(state="failed", last_error="chat unreachable (403)", **RELEASED)
             )
             # Paused, not unbound: people unblock bots, and a group may take the bot back. They
