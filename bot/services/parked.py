@@ -102,7 +102,7 @@ async def claim_announcement(uow: UnitOfWork, row_ids: Sequence[int]) -> set[int
         .values(announced_at=uow.now)
         .returning(col(ParkedUpdate.id))
     )
-    return set(claimed.scalars().all())
+    return {row_id for row_id in claimed.scalars() if row_id is not None}
 
 
 async def mark_announced_by_update(uow: UnitOfWork, update_ids: Sequence[int]) -> None:
