@@ -7,7 +7,7 @@ from datetime import date
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -26,7 +26,7 @@ from bot.views import board as views
 from bot.views import formatting
 from bot.views import tasks as tasks_view
 from handlers.callbacks import AssignmentAction, EvidenceAction, FlowAction, PlaceAction, ReviewAction
-from handlers.filters import is_member
+from handlers.filters import is_member, is_reply
 from handlers.util import edit, quietly, refusal, rekey, say, unmark
 
 
@@ -497,16 +497,18 @@ def make_router() -> Router:
     router.message.register(task_command, Command("task"))
     router.callback_query.register(assignment_button, AssignmentAction.filter())
     router.callback_query.register(flow_cancel, FlowAction.filter(F.action == "cancel"))
-    router.callback_query.register(flow_status, ReportFlow.status, FlowAction.filter(F.action == "status"))
     router.callback_query.register(
-        flow_skip_percent, ReportFlow.percent, FlowAction.filter(F.action == "skip")
+        flow_status, StateFilter(ReportFlow.status), FlowAction.filter(F.action == "status")
     )
-    router.message.register(flow_percent, ReportFlow.percent, F.text)
-    router.message.register(flow_text, ReportFlow.text, F.text | F.document | F.photo)
-    router.message.register(extension_text, ExtensionFlow.text, F.text)
+    router.callback_query.register(
+        flow_skip_percent, StateFilter(ReportFlow.percent), FlowAction.filter(F.action == "skip")
+    )
+    router.message.register(flow_percent, StateFilter(ReportFlow.percent), F.text)
+    router.message.register(flow_text, StateFilter(ReportFlow.text), F.text | F.document | F.photo)
+    router.message.register(extension_text, StateFilter(ExtensionFlow.text), F.text)
     router.callback_query.register(fix_button, ReviewAction.filter(F.action == "fix"))
     router.callback_query.register(set_status_button, ReviewAction.filter(F.action.startswith("set-")))
-    router.message.register(reply_to_bot, F.reply_to_message)
+    router.message.register(reply_to_bot, is_reply)
     router.edited_message.register(edited_report)
     router.message.register(
         plain_message,

@@ -14,7 +14,7 @@ from bot.views import board as views
 from handlers.util import say
 
 
-def is_leader(_event: object, actor: access.Actor | None = None) -> bool:
+async def is_leader(_event: object, actor: access.Actor | None = None) -> bool:
     return actor is not None and bool(actor.leader_unit_ids) and not actor.is_coordinator
 
 

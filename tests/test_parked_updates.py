@@ -3,6 +3,7 @@ table, its sender told it was kept; replayed once the handling works, and the co
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -97,3 +98,41 @@ async def test_the_apology_says_saved_only_when_it_was(
     await h.sender.drain(timeout=20)
     text = h.srv.messages_to(YICHUN)[-1].text
     assert expected in text and absent not in text, text
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_two_instances_starting_together_announce_the_parked_updates_once(
+    engine: str, tmp_path: Any, clock: Any
+) -> None:
+    """Both replay what waits in the shared table at start-up; the coordinators hear of it once."""
+    from bot.services import invites
+    from tests.test_two_instances_jobs import _database, _harness_pair, _instance
+
+    url = await _database(engine, tmp_path)
+    a, b = await _instance(url, clock), await _instance(url, clock)
+    try:
+        async for pair in _harness_pair(a, b):
+            async with a.work() as uow:
+                await invites.add_coordinator(uow, user_id=COORD, name="督办人", actor="cli")
+            pair[0].srv.user(COORD, first_name="督办人")
+            pair[0].srv.user(YICHUN, first_name="宜春")
+            pair[0].srv.send_text(YICHUN, "随便说点什么")
+            (raw,) = pair[0].srv.take_updates()
+            async with a.work() as uow:
+                uow.session.add(
+                    ParkedUpdate(update_id=raw["update_id"], payload=raw, sender="?", parked_at=uow.now)
+                )
+            recoveries = [
+                Recovery(h.app, h.bot, h.dispatcher, h.app.settings, policy=RetryPolicy(delays=(0, 0)))
+                for h in pair
+            ]
+            await asyncio.gather(*(r.replay() for r in recoveries))
+            await pair[0].sender.drain(timeout=20)
+            notices = [s.text for s in pair[0].srv.messages_to(COORD) if "暂存" in s.text]
+            assert len(notices) == 1, notices
+            async with a.sessions() as session:
+                row = (await session.scalars(select(ParkedUpdate))).one()
+                assert row.handled_at is not None and row.announced_at is not None
+    finally:
+        await a.close()
+        await b.close()

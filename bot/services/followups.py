@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
@@ -79,12 +79,18 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
         .join(Policy, col(Policy.id) == col(Task.policy_id))
     )
     conditions: list[ColumnElement[bool]]
+    by_id: dict[int, tuple[Assignment, Task, Policy]] = {}
     if assignment_ids is None:
         conditions = [col(Assignment.status).in_(PLANNABLE)]
     else:
+        wanted = set(assignment_ids)
+        # What the unit of work holds is current (the session's identity map): not read again.
+        for aid in wanted:
+            view = uow.views.get(aid)
+            if view is not None and _loaded(view.assignment, view.task, view.policy):
+                by_id[aid] = (view.assignment, view.task, view.policy)
         # In chunks: an import re-plans every assignment it touched, more than one statement may bind.
-        conditions = [col(Assignment.id).in_(chunk) for chunk in _chunks(sorted(set(assignment_ids)), 500)]
-    by_id: dict[int, tuple[Assignment, Task, Policy]] = {}
+        conditions = [col(Assignment.id).in_(chunk) for chunk in _chunks(sorted(wanted - set(by_id)), 500)]
     for condition in conditions:
         for a, task, policy in (await uow.session.execute(query.where(condition))).all():
             by_id[a.id or 0] = (a, task, policy)
@@ -175,6 +181,11 @@ async def replan(uow: UnitOfWork, assignment_ids: Iterable[int] | None) -> PlanR
         _sync_loaded(uow, "state", revived)
         _sync_loaded(uow, "due_at", revived)
     return result
+
+
+def _loaded(*rows: object) -> bool:
+    """Rows with nothing expired (a rolled-back savepoint expires what it changed)."""
+    return all(not inspect(row).expired_attributes for row in rows)
 
 
 def _sync_loaded(uow: UnitOfWork, column: str, changes: list[dict[str, Any]]) -> None:

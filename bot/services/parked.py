@@ -83,15 +83,26 @@ async def waiting(uow: UnitOfWork) -> list[dict[str, Any]]:
     ]
 
 
-async def mark(uow: UnitOfWork, *, handled: Sequence[int], announced: Sequence[int]) -> None:
-    if handled:
+async def mark_handled(uow: UnitOfWork, row_ids: Sequence[int]) -> None:
+    if row_ids:
         await uow.session.execute(
-            update(ParkedUpdate).where(col(ParkedUpdate.id).in_(handled)).values(handled_at=uow.now)
+            update(ParkedUpdate).where(col(ParkedUpdate.id).in_(row_ids)).values(handled_at=uow.now)
         )
-    if announced:
-        await uow.session.execute(
-            update(ParkedUpdate).where(col(ParkedUpdate.id).in_(announced)).values(announced_at=uow.now)
-        )
+
+
+async def claim_announcement(uow: UnitOfWork, row_ids: Sequence[int]) -> set[int]:
+    """Marks these rows announced and returns those this transaction marked: where several
+    instances replay the table at once, each row is announced by the one whose mark lands first
+    (the others' conditional update finds it marked, on PostgreSQL once that one commits)."""
+    if not row_ids:
+        return set()
+    claimed = await uow.session.execute(
+        update(ParkedUpdate)
+        .where(col(ParkedUpdate.id).in_(row_ids), col(ParkedUpdate.announced_at).is_(None))
+        .values(announced_at=uow.now)
+        .returning(col(ParkedUpdate.id))
+    )
+    return {row_id for row_id in claimed.scalars() if row_id is not None}
 
 
 async def mark_announced_by_update(uow: UnitOfWork, update_ids: Sequence[int]) -> None:

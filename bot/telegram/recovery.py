@@ -85,18 +85,23 @@ class Recovery:
         result = await replay(self.handler, self._load, [*from_file, *from_table])
         log.info("replayed %d parked updates, %d still parked", len(result.handled), len(result.still_parked))
         handled_rows = [r["row_id"] for r in result.handled if "row_id" in r]
-        told = [r for r in [*result.handled, *result.still_parked] if not r.get("announced")]
+        unannounced = [r for r in [*result.handled, *result.still_parked] if not r.get("announced")]
         try:
             async with app.work() as uow:
+                # First, so that of two instances replaying the table at once only one announces
+                # a row: its mark decides, and the other's finds the row marked.
+                ours = await parked.claim_announcement(
+                    uow, [r["row_id"] for r in unannounced if "row_id" in r]
+                )
+                told = [r for r in unannounced if "row_id" not in r or r["row_id"] in ours]
                 for record in result.still_parked:
                     if "row_id" not in record:
                         await parked.store(uow, record)
                 await uow.session.flush()
-                await parked.mark(
-                    uow, handled=handled_rows, announced=[r["row_id"] for r in told if "row_id" in r]
-                )
+                await parked.mark_handled(uow, handled_rows)
                 if told:
-                    left = sum(1 for r in result.still_parked if not r.get("announced"))
+                    still = {r["update_id"] for r in result.still_parked}
+                    left = sum(1 for r in told if r["update_id"] in still)
                     await parked.notify_coordinators(
                         uow, parked=told, handled=len(told) - left, left=left, where=TABLE
                     )
