@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     rate_per_group_per_min: int = Field(default=20, gt=0)
     # A failed update is tried three times over this many seconds before it is parked (bot/telegram/polling.py).
     update_retry_seconds: float = Field(default=10.0, ge=0, le=300)
-    sqlite_synchronous: str = "NORMAL"
+    # FULL: a reply Duban has confirmed (and Telegram has forgotten) must survive a power cut too.
+    sqlite_synchronous: str = "FULL"
     holiday_notice_dir: Path | None = None
     # The office's province ("江西省" — the bundled directory —, "广东省", "北京市" …), a city
     # ("江西省南昌市") or "central": the unit directory documents are read against. The central units
