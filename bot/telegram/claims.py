@@ -225,6 +225,10 @@ class Claims:
                     pick = _first_ready(waiting_answers, ready, slot, answer=True)
                 if pick is None:
                     pick = _first_ready(waiting_scheduled, ready_scheduled, slot, answer=False)
+                if pick is None:
+                    # The answers' share keeps room for scheduled work; a slot no scheduled row
+                    # can use goes to an answer over its share rather than unused.
+                    pick = _first_ready(waiting_answers, ready, slot, answer=True)
                 if pick is not None:
                     queue, index, answer = pick
                     row_id, chat_id = queue.pop(index)
@@ -236,9 +240,7 @@ class Claims:
                     continue
                 # Nothing may go at this slot: on to the first moment something may.
                 later = [ready_scheduled[c] for _, c in waiting_scheduled]
-                if waiting_answers:
-                    free = self._answers_free_at()
-                    later += [max(ready[c], free) for _, c in waiting_answers]
+                later += [ready[c] for _, c in waiting_answers]
                 if min(later) <= slot:  # cannot happen; never loop on one slot
                     break
                 slot = min(later)
@@ -363,11 +365,6 @@ class Claims:
         while slots and slots[0] <= at - 1.0:
             slots.popleft()
         return len(slots) < self._answer_budget
-
-    def _answers_free_at(self) -> float:
-        """When the answers' share of the last second has room again."""
-        slots = self._answer_slots
-        return slots[0] + 1.0 if len(slots) >= self._answer_budget else 0.0
 
     async def paused_until(self) -> float:
         """The bot-wide pause as read at most PAUSE_FRESH seconds ago: the sends of one moment
