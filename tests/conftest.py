@@ -31,12 +31,18 @@ ENGINES = pgserver.ENGINES
 
 
 # How `make test` spreads the suite over pytest-xdist's workers (`--dist loadgroup`): a group runs on
-# one worker, in order. The tests that run `duban` processes against Telegram's rates (the fan-out
-# over two instances, the crash mid-fan-out, fair sending, group pacing) are marked `rates`: they
-# measure time, so `make test` runs them after the parallel part, alone on the machine, where no
+# one worker, in order. The tests that hold the sender to Telegram's rates in time (the fan-out over
+# two instances, the crash mid-fan-out, fair sending, group pacing, answers first) are marked `rates`:
+# they measure time, so `make test` runs them after the parallel part, alone on the machine, where no
 # other worker's load can push them past their bounds. Each other process module is one group so
 # that its module-scoped `duban init` runs once. Everything else goes to whichever worker is free.
-RATE_MODULES = {"test_two_instances", "test_crash_recovery", "test_fair_sending", "test_outbox_sender"}
+RATE_MODULES = {
+    "test_two_instances",
+    "test_crash_recovery",
+    "test_fair_sending",
+    "test_outbox_sender",
+    "test_answer_first",
+}
 PROCESS_MODULES = {"test_e2e_process", "test_failed_updates_e2e", "test_webhook", "test_settings"}
 
 
