@@ -305,33 +305,37 @@ async def build_summary(
         .join(Unit, col(Unit.id) == col(Assignment.unit_id))
         .where(live)
     )
+
+    def item_row(row: Any, *, red: bool = False) -> tuple[int, rm.ItemRow]:
+        pid, aid, mn, seq, text, unit, role, due, status, lt = row
+        why = rm.red_reason(status, due, today) if red else None
+        return pid, rm.ItemRow(
+            assignment_id=aid or 0,
+            measure_number=coded(pid, mn),
+            task_seq=seq,
+            task_text=text,
+            unit=unit,
+            role=role,
+            due_on=due,
+            status=status,
+            light=lt,
+            red_kind=why.kind if why else "",
+            overdue_days=why.overdue_days if why else 0,
+        )
+
     # Every red item and next week's every deadline: the summary groups them by task and counts
     # the units, so a cut here would make its counts wrong (each is at most the assignments).
     red_items: dict[int, list[rm.ItemRow]] = {}
-    for pid, aid, mn, seq, text, unit, role, due, status, lt in (
+    for row in (
         await uow.session.execute(
             item_base.where(light == "red").order_by(col(Assignment.due_on), col(Assignment.id))
         )
     ).all():
-        why = rm.red_reason(status, due, today)
-        red_items.setdefault(pid, []).append(
-            rm.ItemRow(
-                assignment_id=aid or 0,
-                measure_number=coded(pid, mn),
-                task_seq=seq,
-                task_text=text,
-                unit=unit,
-                role=role,
-                due_on=due,
-                status=status,
-                light=lt,
-                red_kind=why.kind,
-                overdue_days=why.overdue_days,
-            )
-        )
+        pid, item = item_row(row, red=True)
+        red_items.setdefault(pid, []).append(item)
     next_start, next_end = end + timedelta(days=1), end + timedelta(days=7)
     next_deadlines: dict[int, list[rm.ItemRow]] = {}
-    for pid, aid, mn, seq, text, unit, role, due, status, lt in (
+    for row in (
         await uow.session.execute(
             item_base.where(
                 col(Assignment.status).in_(OPEN),
@@ -340,19 +344,8 @@ async def build_summary(
             ).order_by(col(Assignment.due_on), col(Assignment.id))
         )
     ).all():
-        next_deadlines.setdefault(pid, []).append(
-            rm.ItemRow(
-                assignment_id=aid or 0,
-                measure_number=coded(pid, mn),
-                task_seq=seq,
-                task_text=text,
-                unit=unit,
-                role=role,
-                due_on=due,
-                status=status,
-                light=lt,
-            )
-        )
+        pid, item = item_row(row)
+        next_deadlines.setdefault(pid, []).append(item)
 
     # Each line carries its row number on the ledger's report sheet, which lists the period's
     # reports in (created_at, id) order: the chat cites that, not the report's id.
