@@ -1,20 +1,19 @@
 """How long the event loop is held while the province-scale summary is read, rendered and queued.
 
-Run: .venv/bin/python bench/summary_loop.py --db /tmp/duban-bench/province-<HEAD>.db [--read-here] [--stall-ms 150]
+Run: .venv/bin/python bench/summary_loop.py --db /tmp/duban-bench/province-<HEAD>.db [--stall-ms 150]
 
 The database is bench/summary.py's (`bench/summary.py --db PATH` or latency (c) makes it); it is
 copied to a scratch file first, since the last phase writes to it. The summary goes through the
 steps `/summary` takes (`Jobs.summary_on_demand`): read and rendered in a child process
 (`read_and_render_apart`), then `send_summary` to one coordinator in a unit of work at the write
-gate; with --read-here it is read in this process (`build_summary`) and only rendered apart
-(`render_for`), as `/summary` did before. Meanwhile a ticker sleeps 10 ms at a time and records
-how late it wakes: the time anything else on the loop (a reply) would have waited at that moment.
-Prints each phase's wall time and the ticker's lateness (p50 / p99 / max), how long the write gate
-was held, the garbage collector's collections (each full one with its phase), and then every
-stall over --stall-ms: when it began, which phase, how much CPU this process used during it
-(about the stall's length: something in this process held the loop or the interpreter lock;
-about none: the process was waiting for a core or the disk), how much of it the garbage collector
-took, and what the threads were doing, sampled every 5 ms by a watchdog thread. Prints figures,
+gate (the Monday job takes the same steps, rendering every language). Meanwhile a ticker sleeps
+10 ms at a time and records how late it wakes: the time anything else on the loop (a reply) would
+have waited at that moment. Prints each phase's wall time and the ticker's lateness (p50 / p99 /
+max), how long the write gate was held, the garbage collector's collections (each full one with
+its phase), and then every stall over --stall-ms: when it began, which phase, how much CPU this
+process used during it (about the stall's length: something in this process held the loop or the
+interpreter lock; about none: the process was waiting for a core or the disk), how much of it the
+garbage collector took, and what the threads were doing, sampled every 5 ms by a watchdog thread. Prints figures,
 asserts nothing.
 """
 
@@ -138,15 +137,9 @@ async def main() -> None:
     ap.add_argument("--db", type=Path, required=True)
     ap.add_argument("--week", default="2025-W38")
     ap.add_argument("--stall-ms", type=float, default=150.0)
-    ap.add_argument(
-        "--read-here",
-        action="store_true",
-        help="read the summary in this process and render it apart (as /summary did before the "
-        "child read it too)",
-    )
     args = ap.parse_args()
     from bot.services.offload import Reader, read_and_render_apart
-    from bot.services.summary import build_summary, render_for, render_outputs, send_summary
+    from bot.services.summary import render_outputs, send_summary
     from models import Contact
 
     scratch = Path(tempfile.mkdtemp(prefix="summary-loop-"))
@@ -167,21 +160,11 @@ async def main() -> None:
     await asyncio.sleep(0.1)
     watch.take()
 
-    if args.read_here:
-        watch.phase, began = "read", time.monotonic()
-        async with app.sessions() as session:
-            data = await build_summary(app.unit_of_work(session), week=args.week)
-        rows = f"{len(data.assignments)} + {len(data.reports)} rows"
-        print(_line(f"read here ({rows})", time.monotonic() - began, watch.take()))
-        watch.phase, began = "render", time.monotonic()
-        rendered = await render_for(data, {"zh"})
-        print(_line("render (zh) apart", time.monotonic() - began, watch.take()))
-    else:
-        watch.phase, began = "apart", time.monotonic()
-        reader = Reader(app.settings, app.calendar, app.followup_settings, app.clock.now())
-        data, made = await read_and_render_apart(reader, render_outputs, "zh", week=args.week)
-        rendered = {"zh": made}
-        print(_line("read + render (zh) apart", time.monotonic() - began, watch.take()))
+    watch.phase, began = "apart", time.monotonic()
+    reader = Reader(app.settings, app.calendar, app.followup_settings, app.clock.now())
+    data, made = await read_and_render_apart(reader, render_outputs, "zh", week=args.week)
+    rendered = {"zh": made}
+    print(_line("read + render (zh) apart", time.monotonic() - began, watch.take()))
 
     watch.phase, began = "queue", time.monotonic()
     gate_held = 0.0

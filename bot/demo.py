@@ -67,8 +67,7 @@ async def run_demo(out: Path, weeks: int = 4, seed: int = 15, start: date = date
             today = start + timedelta(days=day)
             clock.set(app.calendar.at_local(today, time(9, 0)))
             if today.weekday() == 0 and day > 0:
-                async with app.work() as uow:
-                    await summary_service.send_weekly_summary(uow)
+                await jobs.weekly_summary()
             await jobs.plan()
             await jobs.tick()
             if app.calendar.is_working_day(today):

@@ -295,10 +295,12 @@ class Jobs:
     async def weekly_summary(self, week: str | None = None) -> str | None:
         """Last week's summary (or `week`'s), once per week however many instances run it and
         however often it is run: None when another run had it."""
+        from bot.services.offload import Reader, read_and_render_apart
         from bot.services.summary import (
-            prepare_weekly_summary,
             queue_weekly_summary,
-            render_prepared,
+            read_unit_digests,
+            render_languages,
+            render_unit_digests,
             week_of,
         )
 
@@ -312,14 +314,19 @@ class Jobs:
                 uow = app.unit_of_work(session, now)
                 if await periods.claimed(uow, SUMMARY_JOB, week):
                     return None
-                prepared = await prepare_weekly_summary(uow, week=week)
-            await render_prepared(prepared)
+                digests = await read_unit_digests(uow, week=week)
+            # Read as well as rendered in a child process, as /summary is: the rows never enter
+            # this one. A child that fails raises here, before the claim: the run is logged as
+            # failed and the next start's catch-up sends the summary.
+            reader = Reader(app.settings, app.calendar, app.followup_settings, now)
+            data, rendered = await read_and_render_apart(reader, render_languages, week=week)
+            await asyncio.to_thread(render_unit_digests, digests)
             async with app.work(now) as uow:
                 # The claim is the transaction's first statement: the run that lands it queues
                 # the summary; a concurrent one (another instance) finds it and queues nothing.
                 if not await periods.claim(uow, SUMMARY_JOB, week, app.instance):
                     return None
-                week = await queue_weekly_summary(uow, prepared)
+                await queue_weekly_summary(uow, data, rendered, digests)
         self.wake_sender()
         return week
 

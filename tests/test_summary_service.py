@@ -6,15 +6,18 @@ import io
 from datetime import UTC, date, datetime
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
 from bot.domain.clock import ManualClock
 from bot.services import summary as s
 from bot.services.board import board
+from bot.views.summary import summary_files
 from models import (
     Assignment,
     Contact,
+    JobPeriod,
     Measure,
     OutboxMessage,
     Policy,
@@ -211,6 +214,75 @@ async def test_monday_job_sends_last_weeks_summary_and_unit_digests(app: App, cl
     # the ledger and the .docx 周报, once each
     assert by_chat[(1, "summary", "sendDocument")] == 2 and by_chat[(2, "summary", "sendPhoto")] == 1
     assert by_chat[(33, "digest", "sendMessage")] >= 1 and by_chat[(34, "digest", "sendMessage")] >= 1
+
+
+async def test_a_reader_who_changes_language_while_the_summary_renders_gets_it_in_the_new_one(
+    app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.jobs import Jobs
+    from bot.services import offload
+
+    await _ledger(app)
+    clock.set(datetime(2025, 11, 24, 1, 0, tzinfo=UTC))
+    real = offload.read_and_render_apart
+
+    async def observer_reads(lang: str) -> None:
+        async with app.sessions() as session, session.begin():
+            observer = await session.scalar(select(Contact).where(Contact.chat_id == 2))
+            observer.language = lang
+
+    async def then_switch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made = await real(*args, **kwargs)
+        await observer_reads("en")
+        return made
+
+    await observer_reads("zh")  # nobody reads English when the job begins
+    monkeypatch.setattr(offload, "read_and_render_apart", then_switch)
+    assert await Jobs(app).weekly_summary() == "2025-W47"
+    async with app.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 2))).all()
+    assert any("Weekly" in r.text or "weekly" in r.text for r in rows if r.method == "sendMessage")
+    assert not any("督办周报" in r.text for r in rows)
+    files = sorted((r.file_name, r.text) for r in rows if r.file_name)
+    assert files == sorted((f.file_name, f.caption) for f in summary_files("en", "2025-W47"))
+    # and its ledger lists every row, as one rendered in English from the start would
+    async with app.sessions() as session:
+        data = await s.build_summary(app.unit_of_work(session, clock.now()), week="2025-W47")
+    sent = next(r.file_bytes for r in rows if r.file_name and r.file_name.endswith(".xlsx"))
+    assert _cells(sent) == _cells(s.ledger_bytes(data, "en"))
+
+
+def _cells(xlsx: bytes) -> dict[str, list[tuple[object, ...]]]:
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
+
+
+def fail_to_render(data: object) -> None:
+    """Module-level, so the child process can be handed it."""
+    raise RuntimeError("the renderer failed")
+
+
+async def test_a_monday_job_whose_child_fails_sends_nothing_and_the_next_start_sends_it(
+    app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.jobs import SUMMARY_JOB, Jobs
+
+    await _ledger(app)
+    clock.set(datetime(2025, 11, 24, 1, 0, tzinfo=UTC))  # Monday 09:00 in Shanghai
+    with monkeypatch.context() as patched:
+        patched.setattr(s, "render_languages", fail_to_render)
+        with pytest.raises(RuntimeError, match="the renderer failed"):  # the scheduler logs it
+            await Jobs(app).weekly_summary()
+    async with app.sessions() as session:
+        assert await session.get(JobPeriod, (SUMMARY_JOB, "2025-W47")) is None  # not claimed
+        assert not (await session.scalars(select(OutboxMessage))).all()
+        assert await session.scalar(select(Summary).where(Summary.week == "2025-W47")) is None
+    assert await Jobs(app).catch_up_summary() == "2025-W47"
+    async with app.sessions() as session:
+        photos = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "sendPhoto"))
+        ).all()
+    assert sorted((r.chat_id, r.purpose) for r in photos) == [(1, "summary"), (2, "summary")]
 
 
 async def test_review_digest_collects_unnotified_reports(app: App, clock: ManualClock) -> None:

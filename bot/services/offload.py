@@ -1,4 +1,4 @@
-"""The summary's rendering (chart, ledger, 周报) in a child process, not a thread beside the bot.
+"""The summary read and rendered (chart, ledger, 周报) in a child process, not beside the bot.
 
 Rendering is seconds of pure-Python work. In a worker thread it shares the interpreter lock with
 the event loop: every time the loop wakes (each HTTP response, each SQL statement's result) it
@@ -6,14 +6,11 @@ waits for the renderer to give the lock up, and a reply needs dozens of wakes. I
 the loop runs untouched. The child is forked from multiprocessing's fork server (not from this
 process, whose threads a fork would copy mid-way) and lives for one rendering.
 
-`read_and_render_apart` has the child read the summary too, from its own connection, and hand back
-the files and the summary's figures, without its sections and its two long row lists (the
-ledger's every assignment and report). The bot process then never holds those rows: converting
+The child reads the summary too, from its own connection, and hands back the files and the
+summary's figures, without its sections and its two long row lists (the ledger's every assignment
+and report). The bot process then never holds those rows: converting
 tens of thousands of them held its loop, and while they lived each full collection of the garbage
 collector walked them on top of the bot's own heap, a pause in which nothing else runs.
-
-`render_apart` renders data the caller has read: the two long row lists cross as pickles a part at
-a time with a pause between, since one pickling of them all would hold the loop as long.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
-import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -36,44 +32,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 R = TypeVar("R")
-PART = 1000
-_LISTS = ("assignments", "reports")
-
-
-async def _pickled_parts(rows: Any) -> list[bytes]:
-    rows, parts = list(rows), []
-    for start in range(0, len(rows), PART):
-        parts.append(pickle.dumps(rows[start : start + PART], protocol=pickle.HIGHEST_PROTOCOL))
-        await asyncio.sleep(0)
-    return parts
-
-
-def _run(
-    render: Callable[..., R], light: rm.SummaryData, parts: dict[str, list[bytes]], args: tuple[Any, ...]
-) -> R:
-    whole: dict[str, Any] = {
-        name: [row for blob in blobs for row in pickle.loads(blob)] for name, blobs in parts.items()
-    }
-    return render(dataclasses.replace(light, **whole), *args)
-
-
-async def _apart(work: Callable[..., R], *args: Any) -> R:
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        # Submitting starts the child (and the fork server, the first time), waiting on them: in a
-        # thread, not on the loop.
-        future = await asyncio.to_thread(pool.submit, work, *args)
-        return await asyncio.wrap_future(future)
-    finally:
-        pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop
-
-
-async def render_apart(render: Callable[..., R], data: rm.SummaryData, *args: Any) -> R:
-    """`render(data, *args)` in a child process; `render` must be a module-level function."""
-    parts = {name: await _pickled_parts(getattr(data, name)) for name in _LISTS}
-    empty: dict[str, Any] = {name: [] for name in _LISTS}
-    light = dataclasses.replace(data, **empty)
-    return await _apart(_run, render, light, parts, args)
 
 
 @dataclass(frozen=True)
@@ -111,7 +69,7 @@ def _read_and_render(
     reader: Reader, week: str, policy_ids: list[int] | None, render: Callable[..., R], args: tuple[Any, ...]
 ) -> tuple[rm.SummaryData, R]:
     data = asyncio.run(_read(reader, week, policy_ids))
-    empty: dict[str, Any] = {name: [] for name in (*_LISTS, "policies")}
+    empty: dict[str, Any] = {name: [] for name in ("assignments", "reports", "policies")}
     return dataclasses.replace(data, **empty), render(data, *args)
 
 
@@ -121,4 +79,13 @@ async def read_and_render_apart(
     """`build_summary` and `render(data, *args)` in a child process: the summary's figures as read
     there (its headline, units and change; not its sections or rows, which only the rendering
     needs and which would cost this process as much to take in), and what `render` made."""
-    return await _apart(_read_and_render, reader, week, policy_ids, render, args)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        # Submitting starts the child (and the fork server, the first time), waiting on them: in a
+        # thread, not on the loop.
+        future = await asyncio.to_thread(
+            pool.submit, _read_and_render, reader, week, policy_ids, render, args
+        )
+        return await asyncio.wrap_future(future)
+    finally:
+        pool.shutdown(wait=False)  # the child exits by itself once done; waiting would block the loop

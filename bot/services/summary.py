@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from bot.domain.refs import format_measure
 from bot.domain.statuses import Status
-from bot.i18n import normalise_language
+from bot.i18n import LANGUAGES, normalise_language
 from bot.reporting import model as rm
 from bot.services import events, outbox
 from bot.services.access import coordinators
@@ -667,15 +667,10 @@ async def recipients(uow: UnitOfWork) -> list[Contact]:
     return [*await coordinators(uow), *observers]
 
 
-async def render_for(data: rm.SummaryData, languages: set[str]) -> dict[str, RenderedSummary]:
-    """The summary's text, chart and ledger in these languages (in a child process: seconds at
-    province scale)."""
-    from bot.services.offload import render_apart
-
-    rendered: dict[str, RenderedSummary] = {}
-    for lang in sorted(languages):
-        rendered[lang] = await render_apart(render_outputs, data, lang)
-    return rendered
+def render_languages(data: rm.SummaryData) -> dict[str, RenderedSummary]:
+    """The summary in every language the bot speaks: a reader may change theirs, or be added,
+    while it renders, and the rows to render another language from are gone by then."""
+    return {lang: render_outputs(data, lang) for lang in LANGUAGES}
 
 
 def ledger_bytes(data: rm.SummaryData, lang: str) -> bytes:
@@ -695,7 +690,8 @@ async def send_summary(
     dedupe: bool = True,
     rendered: dict[str, RenderedSummary] | None = None,
 ) -> int:
-    """Queues the summary (text, chart, ledger, .docx) to each recipient in their language."""
+    """Queues the summary (text, chart, ledger, .docx) to each recipient in their language; a
+    language not in `rendered` is rendered here, from `data`'s rows (the command line)."""
     rendered = dict(rendered or {})
     sent = 0
     stamp = "" if dedupe else f":{uow.now.timestamp():.0f}"
@@ -910,44 +906,11 @@ async def weekly_summary_queued(uow: UnitOfWork, week: str) -> bool:
     ) is not None
 
 
-@dataclass
-class PreparedSummary:
-    week: str
-    data: rm.SummaryData
-    languages: set[str]
-    digests: UnitDigests
-    rendered: dict[str, RenderedSummary] = field(default_factory=dict)
-
-
-async def prepare_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> PreparedSummary:
-    """The Monday job's reading: last week's figures, and the languages its readers use."""
-    week = week or week_of(uow.calendar.local_date(uow.now) - timedelta(days=7))
-    data = await build_summary(uow, week=week)
-    # Chinese always: the stored copy of the summary is the Chinese text.
-    languages = {normalise_language(c.language) for c in await recipients(uow)} | {"zh"}
-    digests = await read_unit_digests(uow, week=week)
-    return PreparedSummary(week=week, data=data, languages=languages, digests=digests)
-
-
-async def render_prepared(prepared: PreparedSummary) -> None:
-    """Text, chart and ledger: seconds at province scale, so outside any transaction."""
-    prepared.rendered = await render_for(prepared.data, prepared.languages)
-    await asyncio.to_thread(render_unit_digests, prepared.digests)
-
-
-async def queue_weekly_summary(uow: UnitOfWork, prepared: PreparedSummary) -> str:
-    """The Monday job's writing: the stored summary, the messages, the units' digests. The
-    recipients are read again here, so one blocked or added meanwhile is seen."""
-    await store_summary(uow, prepared.data, "\n".join(prepared.rendered["zh"][0]), actor="system:scheduler")
-    await send_summary(
-        uow, prepared.data, to=await recipients(uow), actor="system:scheduler", rendered=prepared.rendered
-    )
-    await queue_unit_digests(uow, prepared.digests)
-    return prepared.week
-
-
-async def send_weekly_summary(uow: UnitOfWork, *, week: str | None = None) -> str:
-    """The Monday job in one session (the demo and the command line)."""
-    prepared = await prepare_weekly_summary(uow, week=week)
-    await render_prepared(prepared)
-    return await queue_weekly_summary(uow, prepared)
+async def queue_weekly_summary(
+    uow: UnitOfWork, data: rm.SummaryData, rendered: dict[str, RenderedSummary], digests: UnitDigests
+) -> None:
+    """The Monday job's writing: the stored summary (its Chinese text), the messages, the units'
+    digests. The recipients are read again here, so one blocked or added meanwhile is seen."""
+    await store_summary(uow, data, "\n".join(rendered["zh"].messages), actor="system:scheduler")
+    await send_summary(uow, data, to=await recipients(uow), actor="system:scheduler", rendered=rendered)
+    await queue_unit_digests(uow, digests)
