@@ -18,6 +18,7 @@ from bot.cli_units import add_unit_commands
 from bot.domain.text import table
 from bot.i18n import LANGUAGES, normalise_language, role_name, status_name, t, zone_name
 from bot.importer import DocumentError, decompose, read_document
+from bot.views.import_warnings import warning_text
 from config.settings import Settings, describe_errors
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
@@ -117,7 +118,11 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         return _fail(t(lang, "cli.import.failed", reason=exc.message_en if lang == "en" else exc.message_zh))
     decomposition = decompose(text, app.directory, horizon=args.horizon)
     if args.json:
-        print(json.dumps(decomposition.to_json(evidence=True), ensure_ascii=False, indent=2))
+        data = decomposition.to_json(evidence=True)
+        # The kind and values are for tools; the text, in the configured language, for people.
+        for item, warning in zip(data["warnings"], decomposition.warnings, strict=True):
+            item["text"] = warning_text(_lang(app), warning)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.explain:
         from bot.importer.explain import explain_lines
 
@@ -160,7 +165,7 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         for line in outcome_lines(lang, outcome) or [t(lang, "applied.none")]:
             print(f"  - {line}", file=out)
     for warning in decomposition.warnings:
-        print(t(lang, "cli.warning", text=warning), file=sys.stderr)
+        print(t(lang, "cli.warning", text=warning_text(lang, warning)), file=sys.stderr)
     return 0
 
 
@@ -185,7 +190,7 @@ def _print_decomposition(decomposition, lang: str, code: str | None = None) -> N
     columns = [t(lang, f"cli.import.col.{name}") for name in ("ref", "task", "lead", "co", "due")]
     print(table(columns, rows, [8, 48, 30, 40, 10]))
     for warning in decomposition.warnings:
-        print(t(lang, "cli.warning", text=warning))
+        print(t(lang, "cli.warning", text=warning_text(lang, warning)))
 
 
 def _abbreviate_units(names: list[str], cities: set[str], lang: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import col
 
-from bot.importer import Decomposition, Measure, PolicyInfo, Task, UnitRef
+from bot.importer import Decomposition, ImporterWarning, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
 from bot.services import policies as policy_service
 from bot.services.uow import UnitOfWork
@@ -81,7 +81,7 @@ def encode(dec: Decomposition) -> dict[str, Any]:
             for m in dec.measures
         ],
         "units": [u.to_json() for u in dec.units],
-        "warnings": list(dec.warnings),
+        "warnings": [w.to_json() for w in dec.warnings],
         "fingerprint": dec.fingerprint,
     }
 
@@ -128,7 +128,7 @@ def decode(data: dict[str, Any]) -> Decomposition:
         policy=info,
         measures=measures,
         units=units,
-        warnings=list(data["warnings"]),
+        warnings=[ImporterWarning.from_json(w) for w in data["warnings"]],
         fingerprint=data["fingerprint"],
     )
 

@@ -13,6 +13,7 @@ from bot.importer import DecompositionDiff
 from bot.services.import_drafts import RHYTHMS, review_units, sentences, task_key
 from bot.services.policies import ImportOutcome, ImportPreview
 from bot.views.formatting import esc, local_time
+from bot.views.import_warnings import warning_text
 from bot.views.pickers import unit_list
 
 PAGE_CHARS = 3300  # the page text; the header and footer stay under Telegram's 4,096
@@ -102,7 +103,8 @@ def render_preview(
             head.append(t(lang, "import.revision", code=preview.existing_code or "—"))
             head.extend(esc(line) for line in revision_lines(lang, preview))
         for warning in data["warnings"][:10]:
-            head.append(t(lang, "import.warning", text=esc(clip(warning, 200))))
+            text = warning_text(lang, warning)
+            head.append(t(lang, "import.warning", text=esc(clip(text, 200))))
         review = review_units(data)
         if review:
             head.append(t(lang, "import.review", units="、".join(esc(n) for n in review)))
