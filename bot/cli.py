@@ -126,7 +126,7 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
     elif args.explain:
         from bot.importer.explain import explain_lines
 
-        print("\n".join(explain_lines(decomposition)))
+        print("\n".join(explain_lines(decomposition, _lang(app))))
     if args.dry_run:
         if not args.json and not args.explain:
             from bot.cli_preview import preview_against_database, preview_lines

@@ -156,3 +156,16 @@ def test_import_failure_in_the_configured_language_only(
     _english(monkeypatch)
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "import", str(empty))
     assert code == 2 and err.startswith("Import failed: ") and "导入失败" not in err
+
+
+def test_explain_in_english(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = str(Path(__file__).parent / "fixtures" / "docs" / "forms" / "district_workplan.md")
+    _english(monkeypatch)
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "import", doc, "--explain", "--dry-run")
+    assert code == 0
+    assert "Lead 区行政审批局 ← responsible-units note: “牵头单位：区行政审批局”" in out
+    assert "Lead 区发改局 ← in the sentence: “区发改局要”" in out
+    assert "Due 2026-02-05 ← “每月5日前”" in out and "Reporting rhythm: Monthly" in out
+    assert "截止" not in out and "牵头 " not in out and "句中" not in out

@@ -899,4 +899,17 @@ TEXTS: dict[str, str] = {
     "import.warn.unit_ambiguous_new": "Unclear unit name: {name} (could be {candidates}); added as a new unit to review",
     "import.warn.unit_unknown": "Unknown unit: {name}; added as a new unit to review",
     "import.warn.not_a_unit": "“{name}” among the responsible units does not look like a unit name and was not taken as one. Please check",
+    # cli7: `duban import --explain`
+    "explain.measure": "Measure {number} ({label}) {title}",
+    "explain.no_units": "Units: (none found, please name them)",
+    "explain.unit": "{role} {units} ← {source}: “{words}”",
+    "explain.from.clause": "responsible-units note",
+    "explain.from.sentence": "in the sentence",
+    "explain.from.carried": "a general note earlier in the text",
+    "explain.due": "Due {date} ← “{words}”{suffix}",
+    "explain.due_in": " (in: “{words}”)",
+    "explain.due_unknown": "cannot be worked out",
+    "explain.due_horizon": "Due {date} ← no deadline written, --horizon used",
+    "explain.no_due": "Due: not written in the document",
+    "explain.rhythm": "Reporting rhythm: {rhythm}",
 }

@@ -787,4 +787,17 @@ TEXTS: dict[str, str] = {
     "import.warn.unit_ambiguous_new": "单位名称不明确：{name}（可能是：{candidates}），已作为待审核的新单位",
     "import.warn.unit_unknown": "未识别的单位：{name}，已作为待审核的新单位",
     "import.warn.not_a_unit": "责任单位中的“{name}”不像单位名称，未作为单位，请核对",
+    # cli7: `duban import --explain`
+    "explain.measure": "措施{number}（{label}）{title}",
+    "explain.no_units": "单位：（未找到，请指定）",
+    "explain.unit": "{role} {units} ← {source}：“{words}”",
+    "explain.from.clause": "责任单位括注/标注",
+    "explain.from.sentence": "句中",
+    "explain.from.carried": "前文统一说明",
+    "explain.due": "截止 {date} ← “{words}”{suffix}",
+    "explain.due_in": "（出自：“{words}”）",
+    "explain.due_unknown": "无法换算",
+    "explain.due_horizon": "截止 {date} ← 未写明期限，按 --horizon",
+    "explain.no_due": "截止：文件未写明",
+    "explain.rhythm": "报送节奏 {rhythm}",
 }
