@@ -912,4 +912,7 @@ TEXTS: dict[str, str] = {
     "explain.due_horizon": "Due {date} ← no deadline written, --horizon used",
     "explain.no_due": "Due: not written in the document",
     "explain.rhythm": "Reporting rhythm: {rhythm}",
+    # cli7: who set a deadline the document did not give (Task.due_source markers)
+    "due_source.coordinator": "set by the coordinator",
+    "due_source.item": "set when the item was registered",
 }

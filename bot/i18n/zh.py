@@ -800,4 +800,7 @@ TEXTS: dict[str, str] = {
     "explain.due_horizon": "截止 {date} ← 未写明期限，按 --horizon",
     "explain.no_due": "截止：文件未写明",
     "explain.rhythm": "报送节奏 {rhythm}",
+    # cli7: who set a deadline the document did not give (Task.due_source markers)
+    "due_source.coordinator": "督办人设定",
+    "due_source.item": "立项",
 }

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import col
 
+from bot.domain import due_sources
 from bot.importer import Decomposition, ImporterWarning, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
 from bot.services import policies as policy_service
@@ -352,7 +353,7 @@ def set_due(data: dict[str, Any], keys: list[str], due: date | None) -> list[str
     for key in keys:
         _, task = find_task(data, key)
         before.append(task["due"])
-        task["due"], task["due_source"] = (due.isoformat() if due else None), "督办人设定"
+        task["due"], task["due_source"] = (due.isoformat() if due else None), due_sources.COORDINATOR
     return before
 
 

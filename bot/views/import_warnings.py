@@ -1,10 +1,12 @@
-"""The importer's warnings (bot/importer/warning.py) in the reader's language."""
+"""The importer's warnings (bot/importer/warning.py) and where a deadline came from, in the
+reader's language."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from bot.domain import due_sources
 from bot.i18n import t
 from bot.importer.warning import ImporterWarning, Where
 
@@ -31,3 +33,11 @@ def warning_text(lang: str, warning: ImporterWarning | dict[str, Any] | str) -> 
 
 def warning_texts(lang: str, warnings: Iterable[ImporterWarning | dict[str, Any] | str]) -> list[str]:
     return [warning_text(lang, w) for w in warnings]
+
+
+def due_source_text(lang: str, source: str | None) -> str:
+    """A task's ``due_source``: the document's words as written, or who set the date."""
+    found = due_sources.marker(source)
+    if found is not None:
+        return t(lang, "due_source." + found.removeprefix("by:"))
+    return source or ""
