@@ -38,7 +38,7 @@ async def cmd_units_import(app: App, args: argparse.Namespace) -> int:
     try:
         rows = read_unit_table(args.file, known=known)
     except UnitFileError as exc:
-        return _fail(t(lang, "cli.units.import_failed", reason=exc))
+        return _fail(t(lang, "cli.units.import_failed", reason=exc.text(lang)))
     before = {u.name for u in app.directory.units}
     stored = [] if args.replace else read_office_units(path)
     merged, _ = overlay(stored, [], rows, lambda name: app.directory.normalize(name))
@@ -58,7 +58,7 @@ async def cmd_units_export(app: App, args: argparse.Namespace) -> int:
     try:
         text = write_unit_table(app.directory.units, args.file)
     except UnitFileError as exc:
-        return _fail(t(lang, "cli.units.export_failed", reason=exc))
+        return _fail(t(lang, "cli.units.export_failed", reason=exc.text(lang)))
     except OSError as exc:
         return _fail(t(lang, "cli.units.export_unwritable", file=args.file, reason=exc.strerror))
     if text is not None:

@@ -169,3 +169,30 @@ def test_explain_in_english(
     assert "Lead 区发改局 ← in the sentence: “区发改局要”" in out
     assert "Due 2026-02-05 ← “每月5日前”" in out and "Reporting rhythm: Monthly" in out
     assert "截止" not in out and "牵头 " not in out and "句中" not in out
+
+
+def test_unit_table_errors_in_english(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("单位名称,简称,类别\n省数据局,,星际部门\n", encoding="utf-8")
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "import", str(bad))
+    assert (
+        code == 2 and "单位目录导入失败：第2行：类别“星际部门”无法识别（可用：省直部门、设区市政府、" in err
+    )
+    _english(monkeypatch)
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "import", str(bad))
+    assert code == 2 and "Unit directory import failed: Row 2: unknown kind “星际部门”" in err
+    assert "(use one of: provincial_department, city_government, " in err and "无法识别" not in err
+    (tmp_path / "u").write_text("x", encoding="utf-8")
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "import", "u")
+    assert code == 2 and "Unsupported file type: (no extension). Use .xlsx or .csv" in err
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "export", "out.pdf")
+    assert (
+        code == 2
+        and err.strip() == "Unit directory export failed: Unsupported file type: .pdf. Use .xlsx or .csv"
+    )
+    code, out, _ = _cli(monkeypatch, tmp_path, capsys, "units", "export")
+    assert code == 0 and out.startswith("单位名称,简称,类别,上级单位")  # a file format, not a text
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "export", str(tmp_path / "all.csv"))
+    assert code == 0 and err.startswith("Exported 45 units: ")

@@ -915,4 +915,18 @@ TEXTS: dict[str, str] = {
     # cli7: who set a deadline the document did not give (Task.due_source markers)
     "due_source.coordinator": "set by the coordinator",
     "due_source.item": "set when the item was registered",
+    # cli7: an office's unit table that cannot be used (bot/importer/unit_files.py)
+    "units_file.not_found": "File not found: {path}",
+    "units_file.bad_excel": "Cannot read the Excel file {name} ({error})",
+    "units_file.bad_csv_encoding": "Cannot tell the encoding of the CSV file (it should be UTF-8 or GB18030): {name}",
+    "units_file.bad_type": "Unsupported file type: {suffix}. Use .xlsx or .csv (columns: name, short names, kind, parent)",
+    "units_file.bad_type_out": "Unsupported file type: {suffix}. Use .xlsx or .csv",
+    "units_file.no_suffix": "(no extension)",
+    "units_file.empty": "No units in the file: {name}",
+    "units_file.header_only": "The file has a header row and no units: {name}",
+    "units_file.no_name": "Row {line}: the unit's name is missing",
+    "units_file.bad_kind": "Row {line}: unknown kind “{kind}” (use one of: {allowed})",
+    "units_file.alias_taken": "Row {line}: the name “{alias}” is already used for “{other}” in row {other_line}",
+    "units_file.duplicate": "Row {line}: the unit “{name}” repeats row {first}",
+    "units_file.unknown_parent": "Row {line}: the parent unit “{parent}” is neither in the table nor in the unit directory",
 }

@@ -803,4 +803,18 @@ TEXTS: dict[str, str] = {
     # cli7: who set a deadline the document did not give (Task.due_source markers)
     "due_source.coordinator": "督办人设定",
     "due_source.item": "立项",
+    # cli7: an office's unit table that cannot be used (bot/importer/unit_files.py)
+    "units_file.not_found": "找不到文件：{path}",
+    "units_file.bad_excel": "无法读取 Excel 文件：{name}（{error}）",
+    "units_file.bad_csv_encoding": "无法识别 CSV 文件的编码（应为 UTF-8 或 GB18030）：{name}",
+    "units_file.bad_type": "不支持的文件类型：{suffix}，请用 .xlsx 或 .csv（列：单位名称、简称、类别、上级单位）",
+    "units_file.bad_type_out": "不支持的文件类型：{suffix}，请用 .xlsx 或 .csv",
+    "units_file.no_suffix": "（无扩展名）",
+    "units_file.empty": "文件中没有单位：{name}",
+    "units_file.header_only": "文件只有表头，没有单位：{name}",
+    "units_file.no_name": "第{line}行：缺少单位名称",
+    "units_file.bad_kind": "第{line}行：类别“{kind}”无法识别（可用：{allowed}）",
+    "units_file.alias_taken": "第{line}行：名称“{alias}”已用于第{other_line}行的“{other}”",
+    "units_file.duplicate": "第{line}行：单位“{name}”与第{first}行重复",
+    "units_file.unknown_parent": "第{line}行：上级单位“{parent}”不在表中，也不在单位目录中",
 }
