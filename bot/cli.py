@@ -221,7 +221,9 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
         try:
             policy, ref = await scope.resolve_cli(uow, args.policy, args.measure)
         except scope.ScopeError as exc:
-            return _fail(str(exc))
+            sep = t(lang, "sep.list")
+            values = {k: sep.join(v) if isinstance(v, list) else v for k, v in exc.values.items()}
+            return _fail(t(lang, exc.key, **values))
         rows = await task_rows(
             uow,
             policy_id=policy.id if policy else None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli_items import SECOND
 from tests.test_policy_import import _cli
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -196,3 +197,25 @@ def test_unit_table_errors_in_english(
     assert code == 0 and out.startswith("单位名称,简称,类别,上级单位")  # a file format, not a text
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "units", "export", str(tmp_path / "all.csv"))
     assert code == 0 and err.startswith("Exported 45 units: ")
+
+
+def test_task_scope_errors_in_english(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(monkeypatch, tmp_path, capsys, "init")[0] == 0
+    assert _cli(monkeypatch, tmp_path, capsys, "import", str(SECOND))[0] == 0
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--policy", "P9")
+    assert code == 2 and err.strip() == "找不到政策 P9（用 `duban policies` 查看编号）"
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--measure", "2")
+    assert code == 2 and "2 在多个政策中都有：P1-2、P2-2。请用 --policy 指定，或直接写 P1-2" in err
+    _english(monkeypatch)
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--policy", "P9")
+    assert code == 2 and err.strip() == "No policy P9 (`duban policies` lists the codes)"
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--measure", "2")
+    assert (
+        code == 2 and "exists in several policies: P1-2, P2-2. Name one with --policy, or write P1-2" in err
+    )
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--policy", "P1", "--measure", "P2-2")
+    assert code == 2 and err.strip() == "P2-2 belongs to P2, not to --policy P1"
+    code, _, err = _cli(monkeypatch, tmp_path, capsys, "tasks", "--measure", "huh")
+    assert code == 2 and err.startswith("Cannot read the reference huh") and not CJK.search(err)

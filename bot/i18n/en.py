@@ -929,4 +929,11 @@ TEXTS: dict[str, str] = {
     "units_file.alias_taken": "Row {line}: the name “{alias}” is already used for “{other}” in row {other_line}",
     "units_file.duplicate": "Row {line}: the unit “{name}” repeats row {first}",
     "units_file.unknown_parent": "Row {line}: the parent unit “{parent}” is neither in the table nor in the unit directory",
+    # cli7: `duban tasks --policy/--measure` that name nothing or several things
+    "cli.scope.no_policy": "No policy {policy} (`duban policies` lists the codes)",
+    "cli.scope.bad_ref": "Cannot read the reference {ref} (a measure is written 2 or P1-2, a task 2.1 or P1-2.1)",
+    "cli.scope.not_measure": "{ref} is not a measure or task reference",
+    "cli.scope.other_policy": "{ref} belongs to {code}, not to --policy {policy}",
+    "cli.scope.ambiguous": "{ref} exists in several policies: {choices}. Name one with --policy, or write {first}",
+    "cli.scope.not_found": "No {ref}",
 }

@@ -817,4 +817,11 @@ TEXTS: dict[str, str] = {
     "units_file.alias_taken": "第{line}行：名称“{alias}”已用于第{other_line}行的“{other}”",
     "units_file.duplicate": "第{line}行：单位“{name}”与第{first}行重复",
     "units_file.unknown_parent": "第{line}行：上级单位“{parent}”不在表中，也不在单位目录中",
+    # cli7: `duban tasks --policy/--measure` that name nothing or several things
+    "cli.scope.no_policy": "找不到政策 {policy}（用 `duban policies` 查看编号）",
+    "cli.scope.bad_ref": "看不懂的编号：{ref}（措施写作 2 或 P1-2，任务写作 2.1 或 P1-2.1）",
+    "cli.scope.not_measure": "{ref} 不是措施或任务编号",
+    "cli.scope.other_policy": "{ref} 属于 {code}，与 --policy {policy} 不一致",
+    "cli.scope.ambiguous": "{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {first}",
+    "cli.scope.not_found": "找不到 {ref}",
 }
