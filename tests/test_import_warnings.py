@@ -115,3 +115,38 @@ def test_duban_import_words_its_warnings_in_the_configured_language(
     assert first["text"] == "Measure 1, task 1: Unknown unit: 省数据局; added as a new unit to review"
     code, _, err = _cli(monkeypatch, tmp_path, capsys, "import", str(doc))
     assert code == 0 and "Warning: Measure 1, task 1: Unknown unit: 省数据局" in err and "未识别" not in err
+
+
+def test_a_document_that_cannot_be_read_is_explained_in_both_languages_as_before(tmp_path: Path) -> None:
+    from bot.importer import DocumentError
+
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "old.doc").write_bytes(b"x")
+    (tmp_path / "long.txt").write_text("一、加强建设。" * 400, encoding="utf-8")
+    cases = [
+        (
+            tmp_path / "empty.txt",
+            {},
+            "文件“empty.txt”是空的，没有可导入的文字。",
+            "The file “empty.txt” is empty; there is no text to import.",
+        ),
+        (
+            tmp_path / "old.doc",
+            {},
+            "暂不支持导入旧版 Word（.doc）文件“old.doc”。请另存为 .docx 或纯文本（.txt）后重新上传。",
+            "Importing legacy Word (.doc) files (“old.doc”) is not supported. "
+            "Please save it as .docx or plain text (.txt) and upload again.",
+        ),
+        (
+            tmp_path / "long.txt",
+            {"max_chars": 2000},
+            "文件“long.txt”过大（2,800 字，约 5 页），超过导入上限 2,000 字（设置 IMPORT_MAX_CHARS）。"
+            "请拆分后分别导入，或请管理员调高上限。",
+            "The file “long.txt” is too large (2,800 characters, about 5 pages); the import limit is "
+            "2,000 characters (setting IMPORT_MAX_CHARS). Please split it, or ask the administrator to raise the limit.",
+        ),
+    ]
+    for path, limits, zh, en in cases:
+        with pytest.raises(DocumentError) as info:
+            read_document(path, **limits)
+        assert (str(info.value), info.value.message("zh"), info.value.message("en")) == (zh, zh, en)
