@@ -150,3 +150,15 @@ def test_a_document_that_cannot_be_read_is_explained_in_both_languages_as_before
         with pytest.raises(DocumentError) as info:
             read_document(path, **limits)
         assert (str(info.value), info.value.message("zh"), info.value.message("en")) == (zh, zh, en)
+
+
+def test_lists_of_unit_names_are_separated_as_the_language_writes_them() -> None:
+    from bot.views.imports import correction_result, fix_usage
+
+    names = ["省发展改革委", "省商务厅"]
+    assert "省发展改革委、省商务厅" in correction_result("zh", "P1-1.1", 2, names, names)
+    assert "省发展改革委, 省商务厅" in correction_result("en", "P1-1.1", 2, names, names)
+    assert "、" not in correction_result("en", "P1-1.1", 2, names, names)
+    assert "省发展改革委, 省商务厅" in fix_usage("en", names) and "省发展改革委、省商务厅" in fix_usage(
+        "zh", names
+    )
