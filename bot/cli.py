@@ -16,8 +16,9 @@ from bot.app import App
 from bot.cli_items import add_item_commands
 from bot.cli_units import add_unit_commands
 from bot.domain.text import table
-from bot.i18n import normalise_language, status_name, t, zone_name
+from bot.i18n import LANGUAGES, normalise_language, role_name, status_name, t, zone_name
 from bot.importer import DocumentError, decompose, read_document
+from bot.views.import_warnings import warning_text
 from config.settings import Settings, describe_errors
 
 SEED_NAME = "seed_ganfuting_2024_15.txt"
@@ -57,6 +58,10 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _lang(app: App) -> str:
+    return normalise_language(app.settings.default_language)
+
+
 def migrate(settings: Settings) -> None:
     from bot.migrate import ensure_schema
 
@@ -81,15 +86,24 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
         added = await sync_directory(uow, app.directory, "cli:init")
     from sqlalchemy.engine import make_url
 
-    print(f"数据库已就绪：{make_url(app.settings.database_url).render_as_string(hide_password=True)}")
-    print(f"单位目录：新增 {added} 个单位")
+    lang = _lang(app)
+    url = make_url(app.settings.database_url).render_as_string(hide_password=True)
+    print(t(lang, "cli.init.db", url=url))
+    print(t(lang, "cli.init.units", added=added))
     if not args.no_seed:
         text = read_document(_seed_path())
         decomposition, outcome = await _import_text(app, text, SEED_NAME, None, "cli:init")
-        state = "已导入" if outcome.created else "已存在，未改动" if outcome.unchanged else "已更新"
+        state = "created" if outcome.created else "unchanged" if outcome.unchanged else "updated"
         print(
-            f"内置政策《{decomposition.policy.title}》{decomposition.policy.doc_number or ''}：{state}"
-            f"（{len(decomposition.measures)} 条措施，{sum(len(m.tasks) for m in decomposition.measures)} 项任务）"
+            t(
+                lang,
+                "cli.init.seed",
+                title=decomposition.policy.title,
+                doc=decomposition.policy.doc_number or "",
+                state=t(lang, f"cli.init.state.{state}"),
+                measures=len(decomposition.measures),
+                tasks=sum(len(m.tasks) for m in decomposition.measures),
+            )
         )
     return 0
 
@@ -100,14 +114,19 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
             args.path, max_bytes=app.settings.import_max_bytes, max_chars=app.settings.import_max_chars
         )
     except DocumentError as exc:
-        return _fail(f"导入失败：{exc.message_zh}\nImport failed: {exc.message_en}")
+        lang = _lang(app)
+        return _fail(t(lang, "cli.import.failed", reason=exc.message_en if lang == "en" else exc.message_zh))
     decomposition = decompose(text, app.directory, horizon=args.horizon)
     if args.json:
-        print(json.dumps(decomposition.to_json(evidence=True), ensure_ascii=False, indent=2))
+        data = decomposition.to_json(evidence=True)
+        # The kind and values are for tools; the text, in the configured language, for people.
+        for item, warning in zip(data["warnings"], decomposition.warnings, strict=True):
+            item["text"] = warning_text(_lang(app), warning)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.explain:
         from bot.importer.explain import explain_lines
 
-        print("\n".join(explain_lines(decomposition)))
+        print("\n".join(explain_lines(decomposition, _lang(app))))
     if args.dry_run:
         if not args.json and not args.explain:
             from bot.cli_preview import preview_against_database, preview_lines
@@ -146,7 +165,7 @@ async def cmd_import(app: App, args: argparse.Namespace) -> int:
         for line in outcome_lines(lang, outcome) or [t(lang, "applied.none")]:
             print(f"  - {line}", file=out)
     for warning in decomposition.warnings:
-        print(t(lang, "cli.warning", text=warning), file=sys.stderr)
+        print(t(lang, "cli.warning", text=warning_text(lang, warning)), file=sys.stderr)
     return 0
 
 
@@ -171,17 +190,17 @@ def _print_decomposition(decomposition, lang: str, code: str | None = None) -> N
     columns = [t(lang, f"cli.import.col.{name}") for name in ("ref", "task", "lead", "co", "due")]
     print(table(columns, rows, [8, 48, 30, 40, 10]))
     for warning in decomposition.warnings:
-        print(t(lang, "cli.warning", text=warning))
+        print(t(lang, "cli.warning", text=warning_text(lang, warning)))
 
 
-def _abbreviate_units(names: list[str], cities: set[str]) -> str:
+def _abbreviate_units(names: list[str], cities: set[str], lang: str) -> str:
     city_names = [n for n in names if n in cities]
     others = [n for n in names if n not in cities]
     if len(city_names) == len(cities) and cities:
-        others.append("各设区市人民政府")
+        others.append(t(lang, "cli.tasks.all_cities"))
     else:
-        others += [n.removesuffix("人民政府") for n in city_names]
-    return "、".join(others)
+        others += [n.removesuffix("人民政府") for n in city_names]  # the directory's names: data
+    return t(lang, "sep.list").join(others)
 
 
 async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
@@ -190,18 +209,21 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
     from bot.services.ledger import task_rows
     from bot.services.units import find_unit
 
+    lang = _lang(app)
     async with app.sessions() as session:
         uow = app.unit_of_work(session)
         unit_id = None
         if args.unit:
             unit = await find_unit(uow, args.unit)
             if unit is None:
-                return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
+                return _fail(t(lang, "cli.unknown_unit", unit=args.unit))
             unit_id = unit.id
         try:
             policy, ref = await scope.resolve_cli(uow, args.policy, args.measure)
         except scope.ScopeError as exc:
-            return _fail(str(exc))
+            sep = t(lang, "sep.list")
+            values = {k: sep.join(v) if isinstance(v, list) else v for k, v in exc.values.items()}
+            return _fail(t(lang, exc.key, **values))
         rows = await task_rows(
             uow,
             policy_id=policy.id if policy else None,
@@ -211,31 +233,32 @@ async def cmd_tasks(app: App, args: argparse.Namespace) -> int:
         if ref is not None and ref.kind == "task":
             rows = [r for r in rows if r.seq == ref.seq]
     if not rows:
-        print("台账为空。先运行 `duban init` 或 `duban import 文件`。")
+        print(t(lang, "cli.tasks.empty"))
         return 0
     cities = {u.name for u in app.directory.cities}
     body = [
         [
             format_task(r.policy_code, r.measure_number, r.seq),
             r.text,
-            _abbreviate_units(r.lead, cities),
-            _abbreviate_units(r.co + r.local, cities),
+            _abbreviate_units(r.lead, cities, lang),
+            _abbreviate_units(r.co + r.local, cities, lang),
             r.due_on.isoformat() if r.due_on else "—",
-            _status_digest(r.statuses),
+            _status_digest(r.statuses, lang),
         ]
         for r in rows
     ]
     width = 40 if args.wide is False else 200
-    print(table(["编号", "任务", "牵头单位", "配合/属地", "截止", "状态"], body, [8, width, 28, 36, 10, 16]))
-    print(f"共 {len(rows)} 项任务")
+    columns = [t(lang, f"cli.tasks.col.{name}") for name in ("ref", "task", "lead", "co", "due", "status")]
+    print(table(columns, body, [8, width, 28, 36, 10, 16]))
+    print(t(lang, "cli.tasks.count", count=len(rows)))
     return 0
 
 
-def _status_digest(statuses: dict[str, str]) -> str:
+def _status_digest(statuses: dict[str, str], lang: str) -> str:
     counts: dict[str, int] = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
-    return " ".join(f"{status_name('zh', s)}{n}" for s, n in counts.items())
+    return " ".join(f"{status_name(lang, s)}{n}" for s, n in counts.items())
 
 
 async def cmd_units(app: App, args: argparse.Namespace) -> int:
@@ -243,19 +266,22 @@ async def cmd_units(app: App, args: argparse.Namespace) -> int:
 
     async with app.sessions() as session:
         units = await list_units(app.unit_of_work(session))
-    from bot.importer.unit_files import KIND_LABELS as kind_zh
-
+    lang = _lang(app)
     rows = [
         [
             str(u.id),
-            u.name + ("" if u.known else "（待审核）"),
-            kind_zh.get(u.kind, u.kind),
-            "、".join(u.aliases),
+            u.name + ("" if u.known else t(lang, "cli.units.review")),
+            t(lang, f"unit.kind.{u.kind}") if f"unit.kind.{u.kind}" in LANGUAGES[lang] else u.kind,
+            t(lang, "sep.list").join(u.aliases),
             str(u.assignments),
         ]
         for u in units
     ]
-    print(table(["#", "单位", "类别", "简称/别名", "任务数"], rows, [5, 30, 12, 50, 6]))
+    columns = [
+        "#",
+        *(t(lang, f"cli.units.col.{name}") for name in ("unit", "kind", "aliases", "assignments")),
+    ]
+    print(table(columns, rows, [5, 30, 24, 50, 6]))
     return 0
 
 
@@ -264,7 +290,7 @@ async def cmd_coordinator(app: App, args: argparse.Namespace) -> int:
 
     async with app.work() as uow:
         _, created = await add_coordinator(uow, user_id=args.user_id, name=args.name or "", actor="cli")
-    print(f"已添加督办人 {args.user_id}" if created else f"{args.user_id} 已是督办人")
+    print(t(_lang(app), "cli.coordinator.added" if created else "cli.coordinator.already", user=args.user_id))
     return 0
 
 
@@ -272,12 +298,13 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
     from bot.services.invites import InviteError, create_invite
     from bot.services.units import find_unit
 
+    lang = _lang(app)
     async with app.work() as uow:
         unit = None
         if args.unit and args.unit != "-":
             unit = await find_unit(uow, args.unit)
             if unit is None:
-                return _fail(f"找不到单位：{args.unit}（用 `duban units` 查看单位目录）")
+                return _fail(t(lang, "cli.unknown_unit", unit=args.unit))
         try:
             invite = await create_invite(
                 uow,
@@ -287,23 +314,15 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> int:
                 actor="cli",
             )
         except InviteError as exc:
-            return _fail(
-                {
-                    "needs_unit": "联络员和分管领导的邀请必须指定单位",
-                    "bad_role": "角色无效",
-                    "bad_ttl": "有效期应为 1 到 8760 小时 / validity must be 1 to 8760 hours",
-                }.get(exc.code, exc.code)
-            )
+            key = f"invite.err.{exc.code}"
+            return _fail(t(lang, key) if key in LANGUAGES[lang] else exc.code)
     username = await _bot_username(app)
     who = f"{invite.unit_name}·" if invite.unit_name else ""
-    print(
-        f"邀请（{who}{args.role}），有效期至 {invite.expires_at.astimezone(_tz(app)).strftime('%Y-%m-%d %H:%M')}，仅可使用一次："
-    )
-    print(
-        f"https://t.me/{username}?start={invite.code}"
-        if username
-        else "（未配置 BOT_TOKEN，无法生成链接；请在机器人私聊中发送下面这行）"
-    )
+    tz = _tz(app)
+    until = invite.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    role = role_name(lang, args.role)
+    print(t(lang, "cli.invite.header", who=who, role=role, until=until, zone=zone_name(lang, tz)))
+    print(f"https://t.me/{username}?start={invite.code}" if username else t(lang, "cli.invite.no_token"))
     print(f"/start {invite.code}" if not username else "")
     print(invite.code)
     return 0
@@ -325,7 +344,7 @@ async def _bot_username(app: App) -> str | None:
     try:
         return (await bot.get_me()).username
     except Exception as exc:  # the invitation is valid anyway; only the link needs the name
-        print(f"无法连接 Telegram 获取机器人用户名：{type(exc).__name__}", file=sys.stderr)
+        print(t(_lang(app), "cli.invite.no_username", error=type(exc).__name__), file=sys.stderr)
         return None
     finally:
         await bot.session.close()
@@ -348,11 +367,11 @@ async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
         overrides = {k: _setting_value(v) for k, v in (pair.split("=", 1) for pair in args.pairs)}
         FollowupSettings().merged(overrides)  # validates names and values before anything is stored
     except ValueError as exc:
-        return _fail(f"设置无效：{exc}")
+        return _fail(t(_lang(app), "cli.followups.bad_setting", reason=exc))
     async with app.work() as uow:
         target = await uow.session.get(Policy if args.policy else Task, args.policy or args.task)
         if target is None:
-            return _fail("找不到该政策或任务。")
+            return _fail(t(_lang(app), "cli.followups.no_target"))
         merged = dict(target.followup_overrides or {})
         merged.update(overrides)
         target.followup_overrides = merged
@@ -367,7 +386,8 @@ async def cmd_followups_set(app: App, args: argparse.Namespace) -> int:
         from bot.services.followups import replan
 
         await replan(uow, None)
-    print(f"已更新{'政策' if args.policy else '任务'} #{target.id} 的催办设置：{merged}")
+    key = "cli.followups.set_policy" if args.policy else "cli.followups.set_task"
+    print(t(_lang(app), key, id=target.id, settings=merged))
     return 0
 
 
@@ -407,6 +427,7 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
     from bot.domain.workcal import load_notices
     from models import HolidayNotice
 
+    lang = _lang(app)
     if args.action == "import":
         try:
             notices = load_notices(args.file)
@@ -432,20 +453,23 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
                     data={"source": notice.source},
                 )
                 print(
-                    f"{notice.year} 年节假日安排已导入：放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天"
-                    f"（{notice.source or '未注明来源'}）"
+                    t(
+                        lang,
+                        "cli.holidays.imported",
+                        year=notice.year,
+                        holidays=len(notice.holidays),
+                        workdays=len(notice.workdays),
+                        source=notice.source or t(lang, "cli.holidays.no_source"),
+                    )
                 )
         return 0
     await app.load_holiday_notices()
     year = args.year or app.clock.now().astimezone(_tz(app)).year
     source = app.calendar.source_for(year)
-    names = {
-        "office": "办公室导入的国务院通知",
-        "chinesecalendar": "chinesecalendar（官方安排）",
-        "holidays": "holidays（推算，未含调休，建议导入国务院通知）",
-        "weekdays": "仅按周一至周五（无数据，请导入国务院通知）",
-    }
-    print(f"{year} 年工作日来源：{names.get(source, source)}")
+    key = f"cli.holidays.source.{source}"
+    print(
+        t(lang, "cli.holidays.source", year=year, source=t(lang, key) if key in LANGUAGES[lang] else source)
+    )
     from datetime import date, timedelta
 
     day = date(year, 1, 1)
@@ -457,8 +481,9 @@ async def cmd_holidays(app: App, args: argparse.Namespace) -> int:
         elif day.weekday() >= 5 and working:
             extra.append(day)
         day += timedelta(days=1)
-    print("工作日放假：" + ("、".join(d.strftime("%m-%d") for d in off) or "无"))
-    print("周末调休上班：" + ("、".join(d.strftime("%m-%d") for d in extra) or "无"))
+    sep, none = t(lang, "sep.list"), t(lang, "cli.holidays.none")
+    print(t(lang, "cli.holidays.off", days=sep.join(d.strftime("%m-%d") for d in off) or none))
+    print(t(lang, "cli.holidays.extra", days=sep.join(d.strftime("%m-%d") for d in extra) or none))
     return 0
 
 
@@ -466,6 +491,7 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
     from bot.reporting import render_summary_html
     from bot.services import summary as summary_service
 
+    args.lang = args.lang or _lang(app)
     await app.load_holiday_notices()
     now = app.clock.now()
     week = args.week or summary_service.week_of(app.calendar.local_date(now))
@@ -481,7 +507,7 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
             count = await summary_service.send_summary(
                 uow, data, to=await summary_service.recipients(uow), actor="cli", dedupe=False
             )
-            print(f"已排队发送给 {count} 位督办人/观察员（机器人运行时送出）", file=sys.stderr)
+            print(t(args.lang, "cli.summary.queued", count=count), file=sys.stderr)
     out = Path(args.out) if args.out else None
     if out is not None:
         rendered = summary_service.render_outputs(data, args.lang)
@@ -490,9 +516,14 @@ async def cmd_summary(app: App, args: argparse.Namespace) -> int:
         (out / f"summary-{week}.png").write_bytes(rendered.chart)
         (out / f"ledger-{week}.xlsx").write_bytes(rendered.ledger)
         (out / f"summary-{week}.docx").write_bytes(rendered.docx)
+        names = (
+            f"{out}/summary-{week}.html",
+            f"summary-{week}.png",
+            f"ledger-{week}.xlsx",
+            f"summary-{week}.docx",
+        )
         print(
-            f"已写入 {out}/summary-{week}.html、summary-{week}.png、ledger-{week}.xlsx、summary-{week}.docx",
-            file=sys.stderr,
+            t(args.lang, "cli.summary.written", files=t(args.lang, "sep.list").join(names)), file=sys.stderr
         )
     print(_plain("\n\n".join(messages)))
     return 0
@@ -508,16 +539,15 @@ def _plain(html_text: str) -> str:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
+    lang = normalise_language(settings.default_language)
     if args.weeks < 1 or args.weeks > 26:
-        return _fail("--weeks 应在 1 到 26 之间")
-    print(f"离线演示：导入内置政策，模拟 {args.weeks} 周的交办、签收、报送、催办与审核……", flush=True)
+        return _fail(t(lang, "cli.demo.bad_weeks"))
+    print(t(lang, "cli.demo.start", weeks=args.weeks), flush=True)
     result = asyncio.run(run_demo(Path(args.out), weeks=args.weeks))
     print(result.headline)
     for path in result.files:
         print(f"  {path}")
-    print(
-        f"演示数据库：{result.out / 'demo.db'}（可用 DATABASE_URL=sqlite+aiosqlite:///{result.out / 'demo.db'} duban tasks 查看）"
-    )
+    print(t(lang, "cli.demo.database", db=result.out / "demo.db"))
     return 0
 
 
@@ -656,7 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="the weekly summary (周报): text, chart and Excel ledger")
     p.add_argument("--week", help="ISO week such as 2026-W48 (default: this week so far)")
     p.add_argument("--out", help="directory for summary-WEEK.html/.png and ledger-WEEK.xlsx")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--lang", choices=["zh", "en"], help="default: the configured DEFAULT_LANGUAGE")
     p.add_argument(
         "--send", action="store_true", help="(re-)send it to coordinators and observers via the bot"
     )

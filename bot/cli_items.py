@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.dates import parse_date
+from bot.i18n import normalise_language, t
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -29,18 +30,24 @@ def _fail(message: str) -> int:
 async def cmd_policies(app: App, args: argparse.Namespace) -> int:
     from bot.services import scope
 
+    lang = normalise_language(app.settings.default_language)
     async with app.sessions() as session:
         lines = await scope.policy_lines(app.unit_of_work(session))
     if not lines:
-        print("还没有政策或立项事项。")
+        print(t(lang, "cli.policies.none"))
         return 0
     for line in lines:
         p = line.policy
-        doc = f"（{p.doc_number}）" if p.doc_number else ""
-        print(
-            f"{p.code}\t{p.short_title or p.title}{doc}\t任务{line.tasks} 分配{line.assignments} "
-            f"办结{line.done} 待交办{line.draft}"
+        doc = t(lang, "policies.doc", doc=p.doc_number) if p.doc_number else ""
+        counts = t(
+            lang,
+            "cli.policies.counts",
+            tasks=line.tasks,
+            assignments=line.assignments,
+            done=line.done,
+            draft=line.draft,
         )
+        print(f"{p.code}\t{p.short_title or p.title}{doc}\t{counts}")
     return 0
 
 
@@ -49,11 +56,12 @@ async def cmd_new(app: App, args: argparse.Namespace) -> int:
 
     from bot.services import items
 
+    lang = normalise_language(app.settings.default_language)
     split = re.compile(r"[、，,；;\s]+")
     today = app.calendar.local_date(app.clock.now())
     due = parse_date(args.due, today)
     if due is None:
-        return _fail(f"看不懂的日期：{args.due}")
+        return _fail(t(lang, "cli.new.bad_date", due=args.due))
     item = items.NewItem(
         kind=args.kind,
         title=args.title,
@@ -67,13 +75,9 @@ async def cmd_new(app: App, args: argparse.Namespace) -> int:
         async with app.work() as uow:
             created = await items.create_item(uow, item, actor="cli")
     except items.ItemError as exc:
-        from bot.i18n import t
-
-        return _fail(t("zh", exc.key, **exc.values))
-    print(
-        f"已立项 {created.policy.code}：{created.policy.title}，{len(created.assignments)} 个待交办分配"
-        f"（任务 {created.policy.code}-1.1）。交办：在聊天中发送 /dispatch {created.policy.code}"
-    )
+        return _fail(t(lang, exc.key, **exc.values))
+    code, title = created.policy.code, created.policy.title
+    print(t(lang, "cli.new.created", code=code, title=title, count=len(created.assignments)))
     return 0
 
 

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from bot.i18n import normalise_language, t
 from bot.importer.unit_files import (
     UnitFileError,
     read_office_units,
@@ -29,14 +30,15 @@ async def cmd_units_import(app: App, args: argparse.Namespace) -> int:
     from bot.app import office_directory
     from bot.services.units import sync_directory
 
+    lang = normalise_language(app.settings.default_language)
     path = app.settings.office_units_path()
     if path is None:
-        return _fail("数据库在内存中，无处保存本单位的单位目录：请设置 UNITS_FILE 或使用数据库文件")
+        return _fail(t(lang, "cli.units.no_file"))
     known = [a for u in (*app.directory.units, *app.directory.reserve) for a in (u.name, *u.aliases)]
     try:
         rows = read_unit_table(args.file, known=known)
     except UnitFileError as exc:
-        return _fail(f"单位目录导入失败：{exc}")
+        return _fail(t(lang, "cli.units.import_failed", reason=exc.text(lang)))
     before = {u.name for u in app.directory.units}
     stored = [] if args.replace else read_office_units(path)
     merged, _ = overlay(stored, [], rows, lambda name: app.directory.normalize(name))
@@ -45,23 +47,24 @@ async def cmd_units_import(app: App, args: argparse.Namespace) -> int:
     async with app.work() as uow:
         added = await sync_directory(uow, app.directory, "cli:units", correct=True)
     new = [u.name for u in rows if u.name not in before]
-    print(f"已载入 {len(rows)} 个单位（目录中新增 {len(new)} 个，其余为更正），保存在 {path}")
+    print(t(lang, "cli.units.loaded", count=len(rows), new=len(new), path=path))
     if added:
-        print(f"数据库：新增 {added} 个单位")
+        print(t(lang, "cli.units.db_added", added=added))
     return 0
 
 
 async def cmd_units_export(app: App, args: argparse.Namespace) -> int:
+    lang = normalise_language(app.settings.default_language)
     try:
         text = write_unit_table(app.directory.units, args.file)
     except UnitFileError as exc:
-        return _fail(f"单位目录导出失败：{exc}")
+        return _fail(t(lang, "cli.units.export_failed", reason=exc.text(lang)))
     except OSError as exc:
-        return _fail(f"单位目录导出失败：无法写入 {args.file}（{exc.strerror}）")
+        return _fail(t(lang, "cli.units.export_unwritable", file=args.file, reason=exc.strerror))
     if text is not None:
         sys.stdout.write(text)
     else:
-        print(f"已导出 {len(app.directory.units)} 个单位：{args.file}", file=sys.stderr)
+        print(t(lang, "cli.units.exported", count=len(app.directory.units), file=args.file), file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from bot.app import App
 from bot.importer import decompose
+from bot.views.import_warnings import warning_texts
 from config.directory import canonical_province, load_directory
 from config.settings import Settings
 
@@ -96,7 +97,10 @@ def test_the_same_document_for_a_jiangxi_office_keeps_every_name_for_review():
     assert t.co == ["人民银行广东省分行", "广东金融监管局", "广东证监局"]  # as written
     unknown = {u.name for u in dec.units if not u.known}
     assert {"广东金融监管局", "广东证监局", "人民银行广东省分行"} <= unknown
-    assert any(w.startswith(f"第3项措施第{t.seq}条任务：未识别的单位：广东证监局") for w in dec.warnings)
+    assert any(
+        w.startswith(f"第3项措施第{t.seq}条任务：未识别的单位：广东证监局")
+        for w in warning_texts("zh", dec.warnings)
+    )
 
 
 def test_municipality():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.importer import decompose, read_document
+from bot.views.import_warnings import warning_texts
 from config.directory import load_directory
 
 DOCS = Path(__file__).parent / "fixtures" / "docs"
@@ -107,9 +108,11 @@ def test_unknown_unit_warns_and_is_kept(directory):
     assert t.lead == ["省数据局"] and t.co == ["省发展改革委"]
     unit = dec.units[0]
     assert (unit.name, unit.known, unit.kind, unit.aliases) == ("省数据局", False, "other", [])
-    assert "第1项措施第1条任务：未识别的单位：省数据局，已作为待审核的新单位" in dec.warnings
-    assert any("有关部门" in w for w in dec.warnings)
-    assert any(w.startswith("第3项措施") and "未找到责任单位" in w for w in dec.warnings)
+    assert "第1项措施第1条任务：未识别的单位：省数据局，已作为待审核的新单位" in warning_texts(
+        "zh", dec.warnings
+    )
+    assert any("有关部门" in w for w in warning_texts("zh", dec.warnings))
+    assert any(w.startswith("第3项措施") and "未找到责任单位" in w for w in warning_texts("zh", dec.warnings))
     data = dec.to_json()
     assert {"name": "省数据局", "aliases": [], "kind": "other", "known": False} in data["units"]
 
@@ -118,7 +121,7 @@ def test_unnumbered_document_is_one_measure(directory):
     dec = load("unnumbered.txt", directory, horizon=None)
     assert len(dec.measures) == 1
     assert dec.measures[0].title == "关于进一步做好防汛工作的通知"
-    assert any("未找到编号" in w for w in dec.warnings)
+    assert any("未找到编号" in w for w in warning_texts("zh", dec.warnings))
     texts = [t.text for t in dec.measures[0].tasks]
     assert texts == ["请各地立即开展汛前检查。", "6月底前完成全部水库除险加固。"]
     assert dec.measures[0].tasks[1].due == date(2024, 6, 30)  # issue date found at the end
@@ -167,7 +170,7 @@ def test_paren_doc_number_and_chinese_date(directory):
 def test_relative_deadline_without_issue_date_warns(directory):
     dec = decompose("一、开展排查。印发之日起30日内完成排查。（省应急管理厅）\n", directory)
     assert dec.measures[0].tasks[0].due is None
-    assert any("印发日期" in w for w in dec.warnings)
+    assert any("印发日期" in w for w in warning_texts("zh", dec.warnings))
 
 
 def test_long_document_decomposes_whole(directory):
@@ -213,7 +216,7 @@ def test_three_levels_subitem_headings_and_city_outside_clause(directory):
     assert t2.text == "强化要素保障。优先保障用地。" and t2.lead == ["省自然资源厅"]
     (t3,) = dec.measures[1].tasks  # the clause names no city: the province keeps the lead
     assert t3.lead == ["省科技厅"] and t3.local == ["九江市人民政府", "上饶市人民政府"]
-    assert any("未列入责任单位的城市" in w for w in dec.warnings)
+    assert any("未列入责任单位的城市" in w for w in warning_texts("zh", dec.warnings))
 
 
 def test_articles_numbering(directory, cities):

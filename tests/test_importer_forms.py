@@ -14,6 +14,7 @@ import pytest
 
 from bot.importer import DocumentError, decompose, read_document
 from bot.importer.units import Resolver
+from bot.views.import_warnings import warning_texts
 from config.directory import load_directory
 from tests.test_policy_import import _cli
 
@@ -62,7 +63,7 @@ def test_central_first_listed_rule_inside_the_clause(directory):
     # the rule and 下同 are notes, never units
     names = [u.name for u in dec.units]
     assert not any("第一位" in n or "下同" in n or "牵头部门" in n for n in names)
-    assert not any("未找到责任单位" in w for w in dec.warnings)
+    assert not any("未找到责任单位" in w for w in warning_texts("zh", dec.warnings))
     recurring = _task(dec, 3)
     assert recurring.rhythm == "yearly" and recurring.due == date(2026, 6, 30)
 

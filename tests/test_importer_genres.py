@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.importer import decompose, read_document
+from bot.views.import_warnings import warning_texts
 from config.directory import load_directory
 
 GENRES = Path(__file__).parent / "fixtures" / "docs" / "genres"
@@ -74,7 +75,7 @@ def test_state_council_division_of_work(tmp_path):
     assert dec.measures[2].tasks[1].rhythm == "yearly"
     assert not any("负责" in t.text for m in dec.measures for t in m.tasks)  # clauses cut out
     assert all(u.known for u in dec.units)  # central names canonical, none unknown
-    assert any("国务院各部门" in w and "不明确" in w for w in dec.warnings)
+    assert any("国务院各部门" in w and "不明确" in w for w in warning_texts("zh", dec.warnings))
 
 
 def test_state_council_page_saved_from_the_portal():
@@ -201,7 +202,7 @@ def test_general_office_opinion_with_a_preamble_that_names_no_one():
         ([], [], None),
     ]))  # fmt: skip
     assert dec.measures[2].tasks[0].rhythm == "yearly"
-    assert not any("总体要求" in w for w in dec.warnings)
+    assert not any("总体要求" in w for w in warning_texts("zh", dec.warnings))
 
 
 def test_division_table_on_a_portal_page():

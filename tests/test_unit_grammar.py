@@ -10,6 +10,7 @@ from bot.importer import decompose
 from bot.importer.units import Resolver
 from bot.services.policies import import_policy
 from bot.services.units import sync_directory
+from bot.views.import_warnings import warning_texts
 from config.directory import load_directory
 from models import Unit
 
@@ -46,17 +47,19 @@ def test_district_document(directory):
              "区工信局", "区商务局", "区自然资源局"}  # fmt: skip
     assert {u.name for u in dec.units} == named
     assert not any(u.known for u in dec.units)
+    said = warning_texts("zh", dec.warnings)
     for name, measure in [("区政务服务数据管理局", 1), ("区税务局", 2), ("区工信局", 3), ("区自然资源局", 4)]:
         # the warning names the task the unit came from (each measure here has one task)
-        assert f"第{measure}项措施第1条任务：未识别的单位：{name}，已作为待审核的新单位" in dec.warnings
-    assert "第4项措施第1条任务：责任单位表述不明确：各有关单位，请指定具体单位" in dec.warnings
-    assert any(w.startswith("第5项措施") and "未找到责任单位" in w for w in dec.warnings)
+        assert f"第{measure}项措施第1条任务：未识别的单位：{name}，已作为待审核的新单位" in said
+    assert "第4项措施第1条任务：责任单位表述不明确：各有关单位，请指定具体单位" in said
+    assert any(w.startswith("第5项措施") and "未找到责任单位" in w for w in said)
 
 
 def test_a_name_met_again_in_another_measure_is_reported_there_too(directory):
     dec = decompose(DISTRICT_DOC, directory)
-    assert "第1项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
-    assert "第3项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in dec.warnings
+    said = warning_texts("zh", dec.warnings)
+    assert "第1项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in said
+    assert "第3项措施第1条任务：未识别的单位：区发改局，已作为待审核的新单位" in said
 
 
 @pytest.mark.parametrize(
@@ -80,7 +83,7 @@ def test_refs(directory, phrase, expected):
     assert [(r.name, r.known) for r in resolver.refs(phrase)] == expected
     for name, known in expected:
         if not known:
-            assert f"未识别的单位：{name}，已作为待审核的新单位" in resolver.warnings
+            assert f"未识别的单位：{name}，已作为待审核的新单位" in warning_texts("zh", resolver.warnings)
 
 
 def test_names_and_strict(directory):
@@ -120,16 +123,18 @@ async def test_unknown_units_are_stored_for_review_and_central_ones_as_known(app
 def test_warnings_name_the_tasks_a_clause_covers(directory):
     doc = "某区工作方案\n一、重点任务\n1.抓好项目。建立项目库。开展项目调度。（区项目办牵头）\n2.稳住外贸。（区外贸服务中心负责）\n"
     dec = decompose(doc, directory)
-    assert "第1项措施第1—2条任务：未识别的单位：区项目办，已作为待审核的新单位" in dec.warnings
-    assert "第2项措施第1条任务：未识别的单位：区外贸服务中心，已作为待审核的新单位" in dec.warnings
+    said = warning_texts("zh", dec.warnings)
+    assert "第1项措施第1—2条任务：未识别的单位：区项目办，已作为待审核的新单位" in said
+    assert "第2项措施第1条任务：未识别的单位：区外贸服务中心，已作为待审核的新单位" in said
 
 
 def test_a_sentence_subject_unknown_to_the_directory_is_warned_about_at_its_task(directory):
     doc = "某区工作方案\n1.抓好项目。建立项目库。由区投促中心牵头，区财政局配合，做好项目储备。\n"
     dec = decompose(doc, directory)
+    said = warning_texts("zh", dec.warnings)
     t = dec.measures[0].tasks[1]
     assert (t.lead, t.co) == (["区投促中心"], ["区财政局"])
-    assert "第1项措施第2条任务：未识别的单位：区投促中心，已作为待审核的新单位" in dec.warnings
+    assert "第1项措施第2条任务：未识别的单位：区投促中心，已作为待审核的新单位" in said
 
 
 def test_sentence_lead_takes_names_no_directory_knows(directory):

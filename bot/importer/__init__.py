@@ -14,17 +14,20 @@ from .diff import DecompositionDiff, TaskChange, TaskKey, diff_decompositions
 from .errors import DocumentError
 from .models import Decomposition, Measure, PolicyInfo, Task, UnitRef, text_fingerprint
 from .reader import decode_text, read_document
+from .warning import ImporterWarning, Where
 
 __all__ = [
     "Decomposition",
     "DecompositionDiff",
     "DocumentError",
+    "ImporterWarning",
     "Measure",
     "PolicyInfo",
     "Task",
     "TaskChange",
     "TaskKey",
     "UnitRef",
+    "Where",
     "decode_text",
     "decompose",
     "diff_decompositions",

@@ -22,6 +22,7 @@ from .text import (
     to_simplified,
 )
 from .units import CARRY, FIRST_RULE, LINE_LABEL, Clause, Ref, Resolver, Roles, assign_roles, carried_units
+from .warning import ImporterWarning, Where
 
 _WHOLE_YEAR = re.compile(r"全年(?:完成|推进|持续推进|实施)?")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
@@ -211,9 +212,7 @@ class _Builder:
         listed = {r.name for r in base.all()}
         missing = [c.name for c in cities if c.name not in listed]
         if missing:
-            self.resolver.warn(
-                f"第{measure_no}项措施中的任务点名了未列入责任单位的城市：{'、'.join(missing)}，请核对"
-            )
+            self.resolver.warn(ImporterWarning.of("cities_not_listed", measure=measure_no, cities=missing))
         city_words = self.resolver.city_prefix(text)
         provincial_lead = [r for r in base.lead if not r.is_city]
         if len(missing) == len(cities) and provincial_lead:
@@ -285,11 +284,9 @@ class _Builder:
                 continue
             covered = since or ([last] if last else [])
             if not covered:
-                self.resolver.context = f"第{number}项措施"
-            elif len(covered) == 1:
-                self.resolver.context = f"第{number}项措施第{covered[0]}条任务"
+                self.resolver.context = Where(number)
             else:
-                self.resolver.context = f"第{number}项措施第{covered[0]}—{covered[-1]}条任务"
+                self.resolver.context = Where(number, covered[0], covered[-1])
             text = tok.text
             carry = CARRY.search(text)
             if carry is not None:
@@ -306,7 +303,7 @@ class _Builder:
         self, label: str, paragraphs: list[str], section: str | None, fixed_title: str | None = None
     ) -> None:
         number = len(self.measures) + 1
-        self.resolver.context = f"第{number}项措施"  # warnings about unit names say where they came from
+        self.resolver.context = Where(number)  # warnings about unit names say where they came from
         paragraphs = [p for p in paragraphs if p]
         tokens = _tokenize(paragraphs, self.resolver)
         sentences = [t for t in tokens if t.kind == "sent"]
@@ -376,7 +373,7 @@ class _Builder:
             if tok.kind != "sent":
                 continue
             clause = clause_for[i]
-            self.resolver.context = f"第{number}项措施第{len(tasks) + 1}条任务"
+            self.resolver.context = Where(number, len(tasks) + 1, len(tasks) + 1)
             base = self._clause_roles(clause)
             roles, words = self._task_roles(tok.text, base, number)
             lead, co, local = roles.names()
@@ -399,9 +396,7 @@ class _Builder:
                 due_words = due_clause.due_text if source else None
                 rhythm = rhythm or find_rhythm(due_clause.due_text)
             if missing_issue:
-                self.resolver.warn(
-                    f"第{number}项措施含相对期限，但文件中未找到印发日期，无法换算，请手工设定"
-                )
+                self.resolver.warn(ImporterWarning.of("relative_due_no_issue_date", measure=number))
             if due is None and self.horizon is not None:
                 due = self.horizon
             tasks.append(
@@ -420,13 +415,13 @@ class _Builder:
                     evidence=self._evidence(roles, words, clause, source, due_words, due),
                 )
             )
-        self.resolver.context = f"第{number}项措施"
+        self.resolver.context = Where(number)
         if not tasks and title and fixed_title is None:
             roles = self._clause_roles(clause_for[0] if clause_for else None)
             lead, co, local = roles.names()
             tasks.append(Task(seq=1, text=title, lead=lead, co=co, local=local, due=self.horizon))
         if not any(t.lead or t.co or t.local for t in tasks):
-            self.resolver.warn(f"第{number}项措施“{title}”未找到责任单位，请指定")
+            self.resolver.warn(ImporterWarning.of("measure_without_units", measure=number, title=title))
         self.measures.append(
             Measure(
                 number=number,
@@ -518,7 +513,7 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
             h = match_heading(line)
             if h is not None:
                 heads.append((i, h))
-    warnings: list[str] = []
+    warnings: list[ImporterWarning] = []
 
     if not heads:
         head_end = 0
@@ -537,9 +532,9 @@ def decompose(text: str, directory: Directory, horizon: date | None = None) -> D
         ]
         if body:
             builder.add_measure("", body, None, fixed_title=title or "全文")
-            warnings.append("未找到编号的措施条目，已将全文作为一项措施导入，请人工拆分")
+            warnings.append(ImporterWarning.of("no_numbered_measures"))
         else:
-            warnings.append("文件中没有找到措施或任务，请检查文件内容")
+            warnings.append(ImporterWarning.of("nothing_found"))
         return _finish(text, builder, title, doc_number, issued_on, horizon, warnings)
 
     order = _kind_order([h for _, h in heads])
@@ -759,7 +754,7 @@ def _finish(
     doc_number: str | None,
     issued_on: date | None,
     horizon: date | None,
-    warnings: list[str],
+    warnings: list[ImporterWarning],
 ) -> Decomposition:
     directory = builder.directory
     seen: dict[str, UnitRef] = {}

@@ -2,39 +2,51 @@
 
 from __future__ import annotations
 
+from bot.i18n import role_name, t
+
 from .models import Decomposition
 
-_ROLE_ZH = {"lead": "牵头", "co": "配合", "local": "属地", "support": "数据提供"}
-_FROM_ZH = {"clause": "责任单位括注/标注", "sentence": "句中", "carried": "前文统一说明"}
 
-
-def explain_lines(dec: Decomposition) -> list[str]:
+def explain_lines(dec: Decomposition, lang: str = "zh") -> list[str]:
     """Plain-text lines: each task, then one line per unit and one for the deadline, quoting the words."""
     lines: list[str] = []
+    sep = t(lang, "sep.list")
     for measure in dec.measures:
-        lines.append(f"措施{measure.number}（{measure.label}）{measure.title}")
+        lines.append(
+            t(lang, "explain.measure", number=measure.number, label=measure.label, title=measure.title)
+        )
         for task in measure.tasks:
             lines.append(f"  {measure.number}.{task.seq} {task.text}")
             units = task.evidence.get("units", [])
             if not units:
-                lines.append("      单位：（未找到，请指定）")
+                lines.append("      " + t(lang, "explain.no_units"))
             groups: dict[tuple[str, str, str], list[str]] = {}
             for item in units:  # units named by the same words in the same role share a line
                 groups.setdefault((item["role"], item["from"], item["words"]), []).append(item["unit"])
             for (role, source, words), names in groups.items():
                 lines.append(
-                    f"      {_ROLE_ZH.get(role, role)} {'、'.join(names)} ← "
-                    f"{_FROM_ZH.get(source, source)}：“{words}”"
+                    "      "
+                    + t(
+                        lang,
+                        "explain.unit",
+                        role=role_name(lang, role),
+                        units=sep.join(names),
+                        source=t(lang, f"explain.from.{source}"),
+                        words=words,
+                    )
                 )
             due = task.evidence.get("due")
             if due and due.get("words"):
                 context = due.get("in")
-                suffix = f"（出自：“{context}”）" if context and context != due["words"] else ""
-                lines.append(f"      截止 {due['date'] or '无法换算'} ← “{due['words']}”{suffix}")
+                suffix = (
+                    t(lang, "explain.due_in", words=context) if context and context != due["words"] else ""
+                )
+                when = due["date"] or t(lang, "explain.due_unknown")
+                lines.append("      " + t(lang, "explain.due", date=when, words=due["words"], suffix=suffix))
             elif due:
-                lines.append(f"      截止 {due['date']} ← 未写明期限，按 --horizon")
+                lines.append("      " + t(lang, "explain.due_horizon", date=due["date"]))
             else:
-                lines.append("      截止：文件未写明")
+                lines.append("      " + t(lang, "explain.no_due"))
             if task.rhythm:
-                lines.append(f"      报送节奏 {task.rhythm}")
+                lines.append("      " + t(lang, "explain.rhythm", rhythm=t(lang, f"rhythm.{task.rhythm}")))
     return lines

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .warning import ImporterWarning
+
 _WS = re.compile(r"\s+")
 
 
@@ -100,7 +102,7 @@ class Decomposition:
     policy: PolicyInfo
     measures: list[Measure]
     units: list[UnitRef]
-    warnings: list[str]
+    warnings: list[ImporterWarning]
     fingerprint: str = ""
 
     @property
@@ -117,7 +119,7 @@ class Decomposition:
             },
             "measures": [m.to_json(evidence) for m in self.measures],
             "units": [u.to_json() for u in self.units],
-            "warnings": list(self.warnings),
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
     @classmethod
@@ -163,6 +165,6 @@ class Decomposition:
             ),
             measures=measures,
             units=units,
-            warnings=list(data.get("warnings", [])),
+            warnings=[ImporterWarning.from_json(w) for w in data.get("warnings", [])],
             fingerprint=fingerprint,
         )

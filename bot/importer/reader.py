@@ -7,51 +7,30 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import DocumentError
+from .errors import DocumentError, Words
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown", ""}
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml", ".mhtml"}
-UNSUPPORTED = {
-    ".doc": ("旧版 Word（.doc）", "legacy Word (.doc)"),
-    ".wps": ("WPS 文档（.wps）", "WPS (.wps)"),
-    ".xls": ("Excel", "Excel"),
-    ".xlsx": ("Excel", "Excel"),
-    ".ofd": ("OFD", "OFD"),
-}
-_CONVERT_ZH = "请另存为 .docx 或纯文本（.txt）后重新上传。"
-_CONVERT_EN = "Please save it as .docx or plain text (.txt) and upload again."
+# the kinds of file refused by name, worded as document.kind.<name>
+UNSUPPORTED = {".doc": "doc", ".wps": "wps", ".xls": "excel", ".xlsx": "excel", ".ofd": "ofd"}
 
 
 def _err_not_found(path: Path) -> DocumentError:
-    return DocumentError(
-        "not_found",
-        f"找不到文件：{path.name}。",
-        f"File not found: {path.name}.",
-    )
+    return DocumentError("not_found", "not_found", name=path.name)
 
 
 def _err_empty(path: Path) -> DocumentError:
-    return DocumentError(
-        "empty",
-        f"文件“{path.name}”是空的，没有可导入的文字。",
-        f"The file “{path.name}” is empty; there is no text to import.",
-    )
+    return DocumentError("empty", "empty", name=path.name)
 
 
 def _err_binary(path: Path) -> DocumentError:
-    return DocumentError(
-        "binary",
-        f"文件“{path.name}”不是文本或 Word 文档，无法导入。{_CONVERT_ZH}",
-        f"The file “{path.name}” is not a text or Word document and cannot be imported. {_CONVERT_EN}",
-    )
+    return DocumentError("binary", "binary", name=path.name)
 
 
-def _err_unreadable(path: Path, detail_zh: str = "", detail_en: str = "") -> DocumentError:
-    return DocumentError(
-        "unreadable",
-        f"无法读取文件“{path.name}”{detail_zh}。请确认文件为 UTF-8 或 GB18030 编码的文本，或 .docx 文档。",
-        f"Cannot read the file “{path.name}”{detail_en}. Please use UTF-8 or GB18030 text, or a .docx document.",
-    )
+def _err_unreadable(path: Path, detail: str | None = None) -> DocumentError:
+    """``detail``: what was wrong (document.detail.<detail>), when known."""
+    words = Words(f"document.detail.{detail}") if detail else ""
+    return DocumentError("unreadable", "unreadable", name=path.name, detail=words)
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -70,12 +49,12 @@ def decode_text(data: bytes, name: str = "document") -> str:
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _err_unreadable(path, "（编码错误）", " (bad encoding)") from exc
+            raise _err_unreadable(path, "bad_encoding") from exc
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise _err_unreadable(path, "（编码错误）", " (bad encoding)") from exc
+            raise _err_unreadable(path, "bad_encoding") from exc
     if _looks_binary(data):
         raise _err_binary(path)
     try:
@@ -85,7 +64,7 @@ def decode_text(data: bytes, name: str = "document") -> str:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise _err_unreadable(path, "（无法识别的文字编码）", " (unknown text encoding)") from exc
+        raise _err_unreadable(path, "unknown_encoding") from exc
     if not _plausible_gb(text):
         raise _err_encoding(path, _guess_other(data))
     return text
@@ -123,25 +102,11 @@ def _guess_other(data: bytes) -> str:
 
 
 def _err_encoding(path: Path, guess: str) -> DocumentError:
-    return DocumentError(
-        "encoding",
-        f"无法可靠识别文件“{path.name}”的文字编码（疑似 {guess}，不是 UTF-8 或 GB18030），为避免导入乱码已停止。"
-        "请用记事本或 WPS 另存为 UTF-8 编码后重新导入。",
-        f"Cannot tell the text encoding of “{path.name}” with confidence (looks like {guess}, not UTF-8 "
-        "or GB18030); stopped rather than import garbled text. Please save it as UTF-8 and import again.",
-    )
+    return DocumentError("encoding", "encoding", name=path.name, guess=guess)
 
 
-def _err_too_large(
-    path: Path, what_zh: str, what_en: str, limit_zh: str, limit_en: str, setting: str
-) -> DocumentError:
-    return DocumentError(
-        "too_large",
-        f"文件“{path.name}”过大（{what_zh}），超过导入上限 {limit_zh}（设置 {setting}）。"
-        "请拆分后分别导入，或请管理员调高上限。",
-        f"The file “{path.name}” is too large ({what_en}); the import limit is {limit_en} (setting {setting}). "
-        "Please split it, or ask the administrator to raise the limit.",
-    )
+def _err_too_large(path: Path, what: str | Words, limit: str | Words, setting: str) -> DocumentError:
+    return DocumentError("too_large", "too_large", name=path.name, what=what, limit=limit, setting=setting)
 
 
 def _docx_text(path: Path) -> str:
@@ -150,13 +115,11 @@ def _docx_text(path: Path) -> str:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError as exc:  # pragma: no cover - dependency is declared
-        raise DocumentError(
-            "unsupported", "服务器未安装 Word 文档支持。", "Word support is not installed on the server."
-        ) from exc
+        raise DocumentError("unsupported", "no_docx") from exc
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors …
-        raise _err_unreadable(path, "（不是有效的 .docx 文档）", " (not a valid .docx document)") from exc
+        raise _err_unreadable(path, "not_docx") from exc
 
     lines: list[str] = []
 
@@ -189,9 +152,7 @@ def _pdf_text(path: Path) -> str:
     try:
         document = pdfium.PdfDocument(str(path))
     except (pdfium.PdfiumError, OSError) as exc:
-        raise _err_unreadable(
-            path, "（不是有效的 PDF 文档，或已加密）", " (not a valid PDF, or encrypted)"
-        ) from exc
+        raise _err_unreadable(path, "not_pdf") from exc
     pages: list[str] = []
     try:
         for index in range(len(document)):
@@ -204,13 +165,7 @@ def _pdf_text(path: Path) -> str:
         document.close()
     text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise DocumentError(
-            "scanned",
-            f"PDF 文件“{path.name}”没有文字层（可能是扫描件或图片），无法识别其中的文字。"
-            "请上传原始的 Word/WPS 文档或文字版 PDF，或先用 OCR 软件转换为文字。",
-            f"The PDF “{path.name}” has no text layer (probably a scan or images), so its words cannot be read. "
-            "Please upload the original Word document or a text PDF, or convert it with OCR first.",
-        )
+        raise DocumentError("scanned", "scanned", name=path.name)
     return text
 
 
@@ -230,12 +185,8 @@ def read_document(path: str | Path, *, max_bytes: int | None = None, max_chars: 
         raise _err_not_found(path)
     suffix = path.suffix.lower()
     if suffix in UNSUPPORTED:
-        zh, en = UNSUPPORTED[suffix]
-        raise DocumentError(
-            "unsupported",
-            f"暂不支持导入{zh}文件“{path.name}”。{_CONVERT_ZH}",
-            f"Importing {en} files (“{path.name}”) is not supported. {_CONVERT_EN}",
-        )
+        kind = Words(f"document.kind.{UNSUPPORTED[suffix]}")
+        raise DocumentError("unsupported", "unsupported", name=path.name, kind=kind)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -243,9 +194,7 @@ def read_document(path: str | Path, *, max_bytes: int | None = None, max_chars: 
     if size == 0:
         raise _err_empty(path)
     if max_bytes is not None and size > max_bytes:
-        raise _err_too_large(
-            path, f"{_mb(size)}", f"{_mb(size)}", f"{_mb(max_bytes)}", f"{_mb(max_bytes)}", "IMPORT_MAX_BYTES"
-        )
+        raise _err_too_large(path, _mb(size), _mb(max_bytes), "IMPORT_MAX_BYTES")
     if suffix == ".pdf":
         text = _pdf_text(path)
     elif suffix == ".docx" or (suffix not in TEXT_SUFFIXES | HTML_SUFFIXES and zipfile.is_zipfile(path)):
@@ -275,10 +224,8 @@ def read_document(path: str | Path, *, max_bytes: int | None = None, max_chars: 
         pages = len(text) // 616 + 1
         raise _err_too_large(
             path,
-            f"{len(text):,} 字，约 {pages:,} 页",
-            f"{len(text):,} characters, about {pages:,} pages",
-            f"{max_chars:,} 字",
-            f"{max_chars:,} characters",
+            Words("document.size.text", {"chars": f"{len(text):,}", "pages": f"{pages:,}"}),
+            Words("document.size.chars", {"chars": f"{max_chars:,}"}),
             "IMPORT_MAX_CHARS",
         )
     return text

@@ -75,7 +75,25 @@ _EXCEL = (".xlsx", ".xlsm")
 
 
 class UnitFileError(ValueError):
-    """A unit table that cannot be used; the message is for the coordinator (Chinese)."""
+    """A unit table that cannot be used: ``key`` (``units_file.<what>`` in bot/i18n) and its values,
+    worded for the coordinator by :meth:`text`; ``str()`` is the Chinese wording."""
+
+    def __init__(self, what: str, **values: object) -> None:
+        self.key = f"units_file.{what}"
+        self.values = values
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str) -> str:
+        from bot.i18n import t
+
+        values = dict(self.values)
+        if values.get("suffix") == "":
+            values["suffix"] = t(lang, "units_file.no_suffix")
+        if self.key == "units_file.bad_kind":
+            # the words a table may use: the Chinese labels, or the codes themselves
+            allowed = KIND_LABELS.values() if lang == "zh" else KIND_LABELS.keys()
+            values["allowed"] = t(lang, "sep.list").join(allowed)
+        return t(lang, self.key, **values)
 
 
 def _clean(value: object) -> str:
@@ -85,14 +103,14 @@ def _clean(value: object) -> str:
 def _rows(path: Path) -> list[list[str]]:
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise UnitFileError(f"找不到文件：{path}")
+        raise UnitFileError("not_found", path=path)
     if suffix in _EXCEL:
         from openpyxl import load_workbook
 
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several types for a damaged or mislabelled file
-            raise UnitFileError(f"无法读取 Excel 文件：{path.name}（{type(exc).__name__}）") from exc
+            raise UnitFileError("bad_excel", name=path.name, error=type(exc).__name__) from exc
         try:
             sheet = book.worksheets[0]
             return [[_clean(c) for c in row] for row in sheet.iter_rows(values_only=True)]
@@ -107,11 +125,9 @@ def _rows(path: Path) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise UnitFileError(f"无法识别 CSV 文件的编码（应为 UTF-8 或 GB18030）：{path.name}")
+            raise UnitFileError("bad_csv_encoding", name=path.name)
         return [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text))]
-    raise UnitFileError(
-        f"不支持的文件类型：{path.suffix or '（无扩展名）'}，请用 .xlsx 或 .csv（列：单位名称、简称、类别、上级单位）"
-    )
+    raise UnitFileError("bad_type", suffix=path.suffix)
 
 
 def _columns(first: list[str]) -> dict[str, int] | None:
@@ -132,14 +148,14 @@ def read_unit_table(path: str | Path, known: Iterable[str] = ()) -> list[UnitInf
     rows = [r for r in _rows(path)]
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(r)]
     if not numbered:
-        raise UnitFileError(f"文件中没有单位：{path.name}")
+        raise UnitFileError("empty", name=path.name)
     cols = _columns(numbered[0][1])
     if cols is None:
         cols = {"name": 0, "short": 1, "kind": 2, "parent": 3}
     else:
         numbered = numbered[1:]
         if not numbered:
-            raise UnitFileError(f"文件只有表头，没有单位：{path.name}")
+            raise UnitFileError("header_only", name=path.name)
 
     def cell(row: list[str], key: str) -> str:
         i = cols.get(key)
@@ -151,20 +167,19 @@ def read_unit_table(path: str | Path, known: Iterable[str] = ()) -> list[UnitInf
     for line, row in numbered:
         name = cell(row, "name")
         if not name:
-            raise UnitFileError(f"第{line}行：缺少单位名称")
+            raise UnitFileError("no_name", line=line)
         kind_word = cell(row, "kind")
         kind = _KIND_WORDS.get(kind_word, _KIND_WORDS.get(kind_word.lower())) if kind_word else "other"
         if kind is None:
-            allowed = "、".join(KIND_LABELS.values())
-            raise UnitFileError(f"第{line}行：类别“{kind_word}”无法识别（可用：{allowed}）")
+            raise UnitFileError("bad_kind", line=line, kind=kind_word)
         aliases = [a for a in _ALIAS_SPLIT.split(cell(row, "short")) if a and a != name]
         for alias in (name, *aliases):
             key = normalize_name(alias, None)
             if key in owner and owner[key][1] != name:
                 other_line, other = owner[key]
-                raise UnitFileError(f"第{line}行：名称“{alias}”已用于第{other_line}行的“{other}”")
+                raise UnitFileError("alias_taken", line=line, alias=alias, other_line=other_line, other=other)
             if key in owner and alias == name:
-                raise UnitFileError(f"第{line}行：单位“{name}”与第{owner[key][0]}行重复")
+                raise UnitFileError("duplicate", line=line, name=name, first=owner[key][0])
             owner.setdefault(key, (line, name))
         parent = cell(row, "parent") or None
         if parent:
@@ -173,7 +188,7 @@ def read_unit_table(path: str | Path, known: Iterable[str] = ()) -> list[UnitInf
     outside = {normalize_name(k, None) for k in known}
     for line, parent in parents:
         if normalize_name(parent, None) not in owner and normalize_name(parent, None) not in outside:
-            raise UnitFileError(f"第{line}行：上级单位“{parent}”不在表中，也不在单位目录中")
+            raise UnitFileError("unknown_parent", line=line, parent=parent)
     return units
 
 
@@ -202,7 +217,7 @@ def write_unit_table(units: Iterable[UnitInfo], path: str | Path | None = None) 
             sheet.column_dimensions[column].width = width
         book.save(path)
     else:
-        raise UnitFileError(f"不支持的文件类型：{path.suffix or '（无扩展名）'}，请用 .xlsx 或 .csv")
+        raise UnitFileError("bad_type_out", suffix=path.suffix)
     return None
 
 

@@ -10,6 +10,8 @@ from typing import TypeVar
 
 from config.directory import Directory, UnitInfo
 
+from .warning import ImporterWarning, Where
+
 _T = TypeVar("_T")
 
 
@@ -235,16 +237,16 @@ def _unit_name(piece: str, whole: bool = False) -> tuple[str, str] | None:
 
 
 class Resolver:
-    """Turns unit phrases into :class:`Ref` lists, collecting warnings (in Chinese).
+    """Turns unit phrases into :class:`Ref` lists, collecting warnings (as data: :mod:`.warning`).
 
-    ``context`` (e.g. "第3项措施") is put before the warnings about units, so a coordinator sees
-    where a name came from; the builder sets it while it reads a measure.
+    ``context`` (measure 3, task 2) is attached to the warnings about units, so a coordinator
+    sees where a name came from; the builder sets it while it reads a measure.
     """
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
-        self.warnings: dict[str, None] = {}
-        self.context: str | None = None
+        self.warnings: dict[ImporterWarning, None] = {}
+        self.context: Where | None = None
         sectors = "|".join(re.escape(w) for w in directory.sector_words)
         level = re.escape(directory.level)
         self._sector_phrase = re.compile(
@@ -267,21 +269,21 @@ class Resolver:
             rf"({city}(?:(?:、|，|,|和|及|与|以及){city})*)(等地|等市|等设区市|等城市|等)?"
         )
         self._city_one = re.compile(self._city_alt)
-        self._cache: dict[str, tuple[tuple[Ref, ...], tuple[str, ...]]] = {}
+        self._cache: dict[str, tuple[tuple[Ref, ...], tuple[ImporterWarning, ...]]] = {}
         self._strict_cache: dict[str, tuple[Ref, ...] | None] = {}
         self._names_cache: dict[str, tuple[Ref, ...] | None] = {}
-        self._clause_cache: dict[str, tuple[Clause, tuple[str, ...]]] = {}
-        self._said: list[str] | None = None
+        self._clause_cache: dict[str, tuple[Clause, tuple[ImporterWarning, ...]]] = {}
+        self._said: list[ImporterWarning] | None = None
 
-    def warn(self, message: str) -> None:
-        self.warnings.setdefault(message, None)
+    def warn(self, warning: ImporterWarning) -> None:
+        self.warnings.setdefault(warning, None)
 
-    def _unit_warning(self, message: str) -> None:
+    def _unit_warning(self, warning: ImporterWarning) -> None:
         """A warning about a name: said again (with the context of the moment) each time the
         phrase comes back, though its resolution is cached."""
         if self._said is not None:
-            self._said.append(message)
-        self.warn(f"{self.context}：{message}" if self.context else message)
+            self._said.append(warning)
+        self.warn(warning.at(self.context))
 
     # -- name lists ------------------------------------------------------------------
     def _protect(self, phrase: str) -> tuple[str, list[tuple[Ref, ...]]]:
@@ -478,14 +480,14 @@ class Resolver:
         return tuple(_dedupe(out))
 
     def _remembered(
-        self, cache: dict[str, tuple[_T, tuple[str, ...]]], key: str, work: Callable[[], _T]
+        self, cache: dict[str, tuple[_T, tuple[ImporterWarning, ...]]], key: str, work: Callable[[], _T]
     ) -> _T:
         """`work()` once per key (a document repeats its phrases); the warnings it gave are said
         again each later time, with the context of the moment."""
         cached = cache.get(key)
         if cached is not None:
-            for message in cached[1]:
-                self._unit_warning(message)
+            for warning in cached[1]:
+                self._unit_warning(warning)
             return cached[0]
         outer, self._said = self._said, []
         try:
@@ -500,18 +502,18 @@ class Resolver:
 
     def _fuzzy(self, piece: str) -> tuple[Ref, ...]:
         if self.directory.is_ambiguous(piece):
-            self._unit_warning(f"单位名称不明确：{piece}，对应多个单位，请核对")
+            self._unit_warning(ImporterWarning.of("unit_ambiguous", name=piece))
             return (Ref.unknown(piece),)
         if _VAGUE_WHOLE.fullmatch(piece) or _VAGUE.search(piece):
-            self._unit_warning(f"责任单位表述不明确：{piece}，请指定具体单位")
+            self._unit_warning(ImporterWarning.of("unit_vague", name=piece))
             return ()
         candidates = self.directory.candidates(piece) if len(piece) >= 3 else []
         if len(candidates) == 1:
-            self._unit_warning(f"单位名称“{piece}”按“{candidates[0].name}”识别，请核对")
+            self._unit_warning(ImporterWarning.of("unit_guessed", name=piece, unit=candidates[0].name))
             return (Ref.of(candidates[0]),)
         if len(candidates) > 1:
-            names = "、".join(c.name for c in candidates[:4])
-            self._unit_warning(f"单位名称不明确：{piece}（可能是：{names}），已作为待审核的新单位")
+            names = [c.name for c in candidates[:4]]
+            self._unit_warning(ImporterWarning.of("unit_ambiguous_new", name=piece, candidates=names))
             return (Ref.unknown(piece),)
         shaped = self._shaped(piece)
         if shaped is not None:
@@ -530,10 +532,10 @@ class Resolver:
             return refs
         if len(piece) <= 20 and not re.search(r"[^\u4e00-\u9fff（）]", piece):
             # No ending of a unit name, but short and plain: kept for review rather than lost.
-            self._unit_warning(f"未识别的单位：{piece}，已作为待审核的新单位")
+            self._unit_warning(ImporterWarning.of("unit_unknown", name=piece))
             return (Ref.unknown(piece),)
         shown = re.sub(r"\x00\d+\x00", "", piece)  # a group phrase already read is not shown as its marker
-        self._unit_warning(f"责任单位中的“{shown}”不像单位名称，未作为单位，请核对")
+        self._unit_warning(ImporterWarning.of("not_a_unit", name=shown))
         return ()
 
     # -- clauses ---------------------------------------------------------------------
@@ -675,7 +677,7 @@ class Resolver:
     def _warn_unknown(self, refs: tuple[Ref, ...]) -> None:
         for ref in refs:
             if not ref.known:
-                self._unit_warning(f"未识别的单位：{ref.name}，已作为待审核的新单位")
+                self._unit_warning(ImporterWarning.of("unit_unknown", name=ref.name))
 
     def sentence_units(self, sentence: str) -> tuple[list[tuple[Ref, str]], str] | None:
         """Units a sentence names itself, as subject or addressee, with roles and the words used.

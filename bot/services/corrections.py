@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.domain import refs
+from bot.domain import due_sources, refs
 from bot.domain.statuses import Status
 from bot.services import assignments as asg
 from bot.services import dispatch, events, outbox
@@ -395,7 +395,7 @@ async def set_due(uow: UnitOfWork, tasks: list[Task], due: date, *, today: date,
     result = Correction(task_id=tasks[0].id or 0, label=await label_of(uow, tasks[0]))
     for task in tasks:
         label = await label_of(uow, task)
-        before, task.due_on, task.due_source = task.due_on, due, "督办人设定"
+        before, task.due_on, task.due_source = task.due_on, due, due_sources.COORDINATOR
         _record(ctx, task, "due", before.isoformat() if before else None, due.isoformat())
         for a in await _assignments(uow, task):
             if a.status in CLOSED or a.due_on == due:

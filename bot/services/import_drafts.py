@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import col
 
-from bot.importer import Decomposition, Measure, PolicyInfo, Task, UnitRef
+from bot.domain import due_sources
+from bot.importer import Decomposition, ImporterWarning, Measure, PolicyInfo, Task, UnitRef
 from bot.services import events
 from bot.services import policies as policy_service
 from bot.services.uow import UnitOfWork
@@ -81,7 +82,7 @@ def encode(dec: Decomposition) -> dict[str, Any]:
             for m in dec.measures
         ],
         "units": [u.to_json() for u in dec.units],
-        "warnings": list(dec.warnings),
+        "warnings": [w.to_json() for w in dec.warnings],
         "fingerprint": dec.fingerprint,
     }
 
@@ -128,7 +129,7 @@ def decode(data: dict[str, Any]) -> Decomposition:
         policy=info,
         measures=measures,
         units=units,
-        warnings=list(data["warnings"]),
+        warnings=[ImporterWarning.from_json(w) for w in data["warnings"]],
         fingerprint=data["fingerprint"],
     )
 
@@ -352,7 +353,7 @@ def set_due(data: dict[str, Any], keys: list[str], due: date | None) -> list[str
     for key in keys:
         _, task = find_task(data, key)
         before.append(task["due"])
-        task["due"], task["due_source"] = (due.isoformat() if due else None), "督办人设定"
+        task["due"], task["due_source"] = (due.isoformat() if due else None), due_sources.COORDINATOR
     return before
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.domain import due_sources
 from bot.domain.statuses import Status
 from bot.services import events, policy_codes
 from bot.services.units import find_unit
@@ -161,7 +162,7 @@ async def create_item(uow: UnitOfWork, item: NewItem, *, actor: str) -> Created:
         seq=1,
         text=text,
         due_on=item.due_on,
-        due_source="立项",
+        due_source=due_sources.ITEM,
         rhythm=item.rhythm,
         targets=[],
         created_at=now,

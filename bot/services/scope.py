@@ -218,7 +218,13 @@ async def policy_lines(uow: UnitOfWork) -> list[PolicyLine]:
 
 
 class ScopeError(ValueError):
-    """A reference given on the command line that names nothing, or more than one thing."""
+    """A reference given on the command line that names nothing, or more than one thing:
+    ``key`` (bot/i18n) and its values, worded by the command line in the configured language."""
+
+    def __init__(self, key: str, **values: str | list[str]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
 
 
 async def resolve_cli(
@@ -231,27 +237,23 @@ async def resolve_cli(
         code = normalize_code(policy_text)
         policy = await policy_by_code(uow, code) if code else None
         if policy is None:
-            raise ScopeError(f"找不到政策 {policy_text}（用 `duban policies` 查看编号）")
+            raise ScopeError("cli.scope.no_policy", policy=policy_text)
     if not measure_text:
         return policy, None
     try:
         ref = parse_ref(measure_text)
     except RefError:
-        raise ScopeError(
-            f"看不懂的编号：{measure_text}（措施写作 2 或 P1-2，任务写作 2.1 或 P1-2.1）"
-        ) from None
+        raise ScopeError("cli.scope.bad_ref", ref=measure_text) from None
     if ref.kind not in ("measure", "task"):
-        raise ScopeError(f"{measure_text} 不是措施或任务编号")
+        raise ScopeError("cli.scope.not_measure", ref=measure_text)
     if policy is not None:
         if ref.code is not None and ref.code != policy.code:
-            raise ScopeError(f"{measure_text} 属于 {ref.code}，与 --policy {policy.code} 不一致")
+            raise ScopeError("cli.scope.other_policy", ref=measure_text, code=ref.code, policy=policy.code)
         ref = ref.with_code(policy.code)
     resolved = await resolve(uow, ref, None)
     if resolved.status == "ambiguous":
-        choices = "、".join(str(ref.with_code(p.code)) for p in resolved.candidates)
-        raise ScopeError(
-            f"{ref} 在多个政策中都有：{choices}。请用 --policy 指定，或直接写 {choices.split('、')[0]}"
-        )
+        choices = [str(ref.with_code(p.code)) for p in resolved.candidates]
+        raise ScopeError("cli.scope.ambiguous", ref=str(ref), choices=choices, first=choices[0])
     if resolved.status == "not_found":
-        raise ScopeError(f"找不到 {resolved.ref}")
+        raise ScopeError("cli.scope.not_found", ref=str(resolved.ref))
     return resolved.policy, resolved.ref

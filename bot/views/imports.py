@@ -13,6 +13,7 @@ from bot.importer import DecompositionDiff
 from bot.services.import_drafts import RHYTHMS, review_units, sentences, task_key
 from bot.services.policies import ImportOutcome, ImportPreview
 from bot.views.formatting import esc, local_time
+from bot.views.import_warnings import warning_text
 from bot.views.pickers import unit_list
 
 PAGE_CHARS = 3300  # the page text; the header and footer stay under Telegram's 4,096
@@ -102,10 +103,11 @@ def render_preview(
             head.append(t(lang, "import.revision", code=preview.existing_code or "—"))
             head.extend(esc(line) for line in revision_lines(lang, preview))
         for warning in data["warnings"][:10]:
-            head.append(t(lang, "import.warning", text=esc(clip(warning, 200))))
+            text = warning_text(lang, warning)
+            head.append(t(lang, "import.warning", text=esc(clip(text, 200))))
         review = review_units(data)
         if review:
-            head.append(t(lang, "import.review", units="、".join(esc(n) for n in review)))
+            head.append(t(lang, "import.review", units=t(lang, "sep.list").join(esc(n) for n in review)))
         if no_due:
             head.append(t(lang, "import.no_due_warning", count=len(no_due)))
     body = "\n".join(text for _, text in pages[page])
@@ -220,15 +222,17 @@ def correction_result(lang: str, label: str, messages: int, lost: list[str], gai
     """A correction made: the task, the messages queued to units, the units that lost or gained it."""
     text = t(lang, "fix.result", label=label, messages=messages)
     if lost:
-        text += "\n" + t(lang, "fix.result.lost", units="、".join(esc(n) for n in lost))
+        text += "\n" + t(lang, "fix.result.lost", units=t(lang, "sep.list").join(esc(n) for n in lost))
     if gained:
-        text += "\n" + t(lang, "fix.result.gained", units="、".join(esc(n) for n in gained))
+        text += "\n" + t(lang, "fix.result.gained", units=t(lang, "sep.list").join(esc(n) for n in gained))
     return text
 
 
 def fix_usage(lang: str, review: list[str]) -> str:
     """/fix without a reference, naming the units still waiting to be accepted or mapped."""
-    extra = t(lang, "fix.review.list", units="、".join(esc(n) for n in review)) if review else ""
+    extra = (
+        t(lang, "fix.review.list", units=t(lang, "sep.list").join(esc(n) for n in review)) if review else ""
+    )
     return t(lang, "fix.usage") + extra
 
 
