@@ -75,10 +75,10 @@ async def test_a_progress_reply_is_handled_in_few_statements(harness: Harness) -
 
     # One transaction each. A reply that leaves the status as it was: the claim, one read of who
     # is writing (with the coordinators and the chat's flow state), one of the task replied to
-    # (with its assignment's view), the report, its event, the assignment, the two messages. A
-    # status change re-plans the follow-ups too (here a read and an update). PostgreSQL also locks
-    # the assignment's row (FOR UPDATE), re-read by the handler's check and by the service's.
+    # (with its assignment's view), the report, its event, the assignment, both messages in one
+    # insert. A status change re-plans the follow-ups too (here a read and an update). PostgreSQL
+    # also locks the assignment's row (FOR UPDATE), by the handler's check and by the service's.
     locks = 2 if h.app.engine.dialect.name == "postgresql" else 0
     assert first.commits == 1 and second.commits == 1
-    assert len(second.statements) <= 8 + locks, second.statements
-    assert len(first.statements) <= 11 + locks, first.statements
+    assert len(second.statements) <= 7 + locks, second.statements
+    assert len(first.statements) <= 10 + locks, first.statements

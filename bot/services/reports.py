@@ -20,6 +20,7 @@ from bot.views import notices
 from bot.views.tasks import describe_report, report_card_text
 from models import (
     Assignment,
+    OutboxMessage,
     ProgressReport,
 )
 
@@ -216,8 +217,7 @@ async def interpret_report(
     )
     understood = describe_report(actor.language, report)
     text, markup = notices.report_receipt(actor.language, view, report, parsed, edited_from)
-    outbox.enqueue(
-        uow.session,
+    queued = outbox.messages(
         chat_id=report.chat_id or actor.chat_id,
         now=uow.now,
         purpose="report_ack",
@@ -226,7 +226,9 @@ async def interpret_report(
         reply_markup=markup,
     )
     if notify_now:
-        await notify_coordinators_of_report(uow, view, report)
+        queued += await coordinator_notices(uow, view, report)
+    # Last, once everything is rendered: the one statement of this that is written at once.
+    await outbox.enqueue_all(uow.session, queued)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
 
 
@@ -262,13 +264,19 @@ def apply_report_status(
 async def notify_coordinators_of_report(
     uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport
 ) -> None:
+    uow.session.add_all(await coordinator_notices(uow, view, report))
+
+
+async def coordinator_notices(
+    uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport
+) -> list[OutboxMessage]:
     """One card per report; within NOTICE_WINDOW_SECONDS it waits, so that the unit's other reports
     of the window join it in one message (bot/services/batches.py)."""
     report.notified_at = uow.now
+    rows: list[OutboxMessage] = []
     for coordinator in await coordinators(uow):
         lang = coordinator.language
-        outbox.enqueue(
-            uow.session,
+        rows += outbox.messages(
             chat_id=coordinator.chat_id,
             now=uow.now,
             purpose="report_notice",
@@ -277,6 +285,7 @@ async def notify_coordinators_of_report(
             text=report_card_text(lang, view, report, uow.calendar.tz),
             reply_markup=notices.review_keyboard(lang, report.id),
         )
+    return rows
 
 
 async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: str) -> ProgressReport:
