@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
 from bot.i18n import normalise_language, t
-from bot.services import paused
+from bot.services import events, paused
 from bot.services.access import actor_from_contacts, read_contacts
 from bot.services.uow import UnitOfWork
 from bot.telegram.fsm import SqlStorage
@@ -72,6 +72,7 @@ class SessionMiddleware(BaseMiddleware):
             await self._read_who_and_state(data, uow)
             try:
                 result = await handler(event, data)
+                await events.write_added(session)
                 await uow.commit()
             except IntegrityError:
                 # A concurrent delivery of the same update won the claim.

@@ -69,6 +69,7 @@ async def test_a_progress_reply_is_handled_in_few_statements(harness: Harness) -
     assert [(r.parsed_status, r.parsed_percent) for r in reports] == [("progress", 30), ("progress", 60)]
     assert assignment is not None and assignment.status == "in_progress" and assignment.percent == 60
     assert kinds.count("report.received") == 2 and kinds.count("assignment.report") == 1
+    assert kinds.index("report.received") < kinds.index("assignment.report")  # in the order they happened
     assert purposes.count("report_ack") == 2 and purposes.count("report_notice") == 2
     assert len([s for s in h.srv.messages_to(YICHUN) if "已收到" in (s.text or "")]) == 2  # type: ignore[attr-defined]
     assert len([s for s in h.srv.messages_to(COORD) if "📨" in (s.text or "")]) == 2  # type: ignore[attr-defined]
@@ -76,9 +77,10 @@ async def test_a_progress_reply_is_handled_in_few_statements(harness: Harness) -
     # One transaction each. A reply that leaves the status as it was: the claim, one read of who
     # is writing (with the coordinators and the chat's flow state), one of the task replied to
     # (with its assignment's view), the report, its event, the assignment, both messages in one
-    # insert. A status change re-plans the follow-ups too (here a read and an update). PostgreSQL
-    # also locks the assignment's row (FOR UPDATE), by the handler's check and by the service's.
+    # insert. A status change adds its event to the same insert and re-plans the follow-ups (here
+    # a read and an update). PostgreSQL also locks the assignment's row (FOR UPDATE), by the
+    # handler's check and by the service's.
     locks = 2 if h.app.engine.dialect.name == "postgresql" else 0
     assert first.commits == 1 and second.commits == 1
     assert len(second.statements) <= 7 + locks, second.statements
-    assert len(first.statements) <= 10 + locks, first.statements
+    assert len(first.statements) <= 9 + locks, first.statements
