@@ -12,12 +12,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.i18n import normalise_language, t
-from bot.services import paused
-from bot.services.access import resolve_actor
+from bot.services import events, paused
+from bot.services.access import actor_from_contacts, read_contacts
+from bot.services.uow import UnitOfWork
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.inflight import InFlight
 from models import ProcessedUpdate
@@ -69,9 +69,10 @@ class SessionMiddleware(BaseMiddleware):
                 log.info("update %s delivered twice; ignored", event.update_id)
                 return None
             data["uow"] = uow
-            await self._bind_state(data, session)
+            await self._read_who_and_state(data, uow)
             try:
                 result = await handler(event, data)
+                await events.write_added(session)
                 await uow.commit()
             except IntegrityError:
                 # A concurrent delivery of the same update won the claim.
@@ -86,16 +87,32 @@ class SessionMiddleware(BaseMiddleware):
             sender.wake()
         return result
 
-    async def _bind_state(self, data: dict[str, Any], session: AsyncSession) -> None:
-        """What aiogram's FSMContextMiddleware provides, with the storage bound to this session."""
+    async def _read_who_and_state(self, data: dict[str, Any], uow: UnitOfWork) -> None:
+        """Reads who writes (for `ActorMiddleware`) and the chat's flow state in one query, and
+        provides what aiogram's FSMContextMiddleware would, with the storage bound to this session."""
         storage = self.fsm.storage
         data["fsm_storage"] = storage
         context = self.fsm.resolve_event_context(data["bot"], data)
-        if context is None:
-            return
-        if isinstance(storage, SqlStorage):
-            context = FSMContext(storage=storage.bound(session), key=context.key)
-        data["state"], data["raw_state"] = context, await context.get_state()
+        flow_key = None
+        if isinstance(storage, SqlStorage) and context is not None:
+            context = FSMContext(storage=storage.bound(uow.session), key=context.key)
+            flow_key = storage.key_of(context.key)
+        user = data.get("event_from_user")
+        if user is not None:
+            chat = data.get("event_chat")
+            data[CONTACTS], flow = await read_contacts(
+                uow, user_id=user.id, chat_id=chat.id if chat else user.id, flow_key=flow_key
+            )
+            if flow_key is not None:
+                # The flow's row came with the contacts: no row, no flow.
+                data["state"], data["raw_state"] = context, flow.state if flow is not None else None
+                return
+        if context is not None:
+            data["state"], data["raw_state"] = context, await context.get_state()
+
+
+# Where the session middleware leaves the acting user's bindings for `ActorMiddleware`.
+CONTACTS = "actor_contacts"
 
 
 def _implausible(data: str | None) -> bool:
@@ -122,8 +139,8 @@ class ActorMiddleware(BaseMiddleware):
                 t(normalise_language(app.settings.default_language), "button.forged"), show_alert=True
             )
             return None
-        data["actor"] = await resolve_actor(
-            data["uow"],
+        data["actor"] = actor_from_contacts(
+            data[CONTACTS],
             user_id=user.id,
             chat_id=chat.id if chat else user.id,
             name=user.full_name or str(user.id),

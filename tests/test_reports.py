@@ -119,3 +119,43 @@ async def test_a_reply_the_bot_cannot_read_is_kept(harness: Harness, monkeypatch
         report = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == aid))
         assert report.raw_text == "本周进展：完成可研" and report.review_state == "pending"
         assert (await session.get(Assignment, aid)).status == "assigned"  # the interpretation left no trace
+
+
+async def test_a_reply_whose_reading_fails_half_way_leaves_only_its_text(
+    harness: Harness, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Reading got as far as moving the task and queueing the confirmation when it failed: all that
+    is taken back, the text is kept for a coordinator, and the sender is told so."""
+    from bot.services import reports
+    from models import Event
+
+    h = harness
+    task_msg = await dispatch_and_find(h)
+    aid = assignment_id_of(task_msg)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("card bug")
+
+    monkeypatch.setattr(reports, "report_card_text", broken)  # the coordinators' card, read last
+    h.srv.send_text(YICHUN, "本周进展：完成可研，完成40%", reply_to=task_msg)
+    await h.deliver()
+    assert "消息已保存" in h.srv.messages_to(YICHUN)[-1].text
+    assert not any("已收到" in (s.text or "") for s in h.srv.messages_to(YICHUN))
+    async with h.app.sessions() as session:
+        report = await session.scalar(select(ProgressReport).where(ProgressReport.assignment_id == aid))
+        assert report.raw_text == "本周进展：完成可研，完成40%" and report.review_state == "pending"
+        assert (report.parsed_status, report.parsed_percent, report.notified_at) == (None, None, None)
+        assignment = await session.get(Assignment, aid)
+        assert (assignment.status, assignment.percent, assignment.acknowledged_at) == ("assigned", None, None)
+        kinds = (await session.scalars(select(Event.kind).where(Event.kind.like("%report%")))).all()
+        assert kinds == ["report.received"]
+        purposes = (await session.scalars(select(OutboxMessage.purpose))).all()
+        assert "report_ack" not in purposes and "report_notice" not in purposes
+
+    # The next reply is read as usual.
+    monkeypatch.undo()
+    h.srv.send_text(YICHUN, "本周进展：完成可研，完成50%", reply_to=task_msg)
+    await h.deliver()
+    assert "已收到" in h.srv.messages_to(YICHUN)[-1].text
+    async with h.app.sessions() as session:
+        assert (await session.get(Assignment, aid)).status == "in_progress"

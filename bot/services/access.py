@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.services.uow import UnitOfWork
-from models import Contact, Unit
+from models import Contact, FsmState, Unit
 
 # Commands whose answer lists work across units (or, for /task, any unit's task to a coordinator).
 # Asked in a group, the answer would show one unit's members everyone else's work, so they are
@@ -75,23 +75,51 @@ def answers_in_private_only(actor: Actor, command: str) -> bool:
 async def resolve_actor(
     uow: UnitOfWork, *, user_id: int, chat_id: int, name: str, default_language: str
 ) -> Actor:
-    # In a private chat the person's own bindings count; in a group, the group's binding
-    # (any member speaks for the department) plus the person's own coordinator role.
-    conditions = [col(Contact.telegram_user_id) == user_id]
-    if chat_id != user_id:
-        conditions.append(col(Contact.chat_id) == chat_id)
-    contacts = list(
-        (
-            await uow.session.scalars(
-                select(Contact)
-                .where(or_(*conditions), col(Contact.active).is_(True))
-                .order_by(col(Contact.id))
-            )
-        ).all()
-    )
+    contacts, _ = await read_contacts(uow, user_id=user_id, chat_id=chat_id)
     return actor_from_contacts(
         contacts, user_id=user_id, chat_id=chat_id, name=name, default_language=default_language
     )
+
+
+async def read_contacts(
+    uow: UnitOfWork, *, user_id: int, chat_id: int, flow_key: str | None = None
+) -> tuple[list[Contact], FsmState | None]:
+    """The active bindings that may speak for who writes here, and (given its key) the chat's flow
+    state row (bot/telegram/fsm.py).
+
+    One query for what every update needs, since each statement waits for the driver's thread:
+    the coordinators come with it too (kept by the unit of work for its notices). It starts from a
+    single row, so a stranger with no binding and no flow still gets one row back.
+    """
+    # In a private chat the person's own bindings count; in a group, the group's binding
+    # (any member speaks for the department) plus the person's own coordinator role.
+    own = [col(Contact.telegram_user_id) == user_id]
+    if chat_id != user_id:
+        own.append(col(Contact.chat_id) == chat_id)
+    one = select(literal(1).label("one")).subquery()
+    query = (
+        select(Contact, FsmState)
+        .select_from(one)
+        .outerjoin(
+            Contact, and_(col(Contact.active).is_(True), or_(*own, col(Contact.role) == "coordinator"))
+        )
+        .outerjoin(FsmState, col(FsmState.key) == flow_key if flow_key is not None else false())
+        .order_by(col(Contact.id))
+    )
+    contacts: list[Contact] = []
+    coordinators: list[Contact] = []
+    flow: FsmState | None = None  # the same on every row
+    for contact, row_flow in (await uow.session.execute(query)).all():
+        flow = row_flow
+        if contact is None:
+            continue
+        if contact.role == "coordinator":
+            coordinators.append(contact)
+        if contact.telegram_user_id == user_id or (chat_id != user_id and contact.chat_id == chat_id):
+            contacts.append(contact)
+    if uow.coordinators is None:
+        uow.coordinators = coordinators
+    return contacts, flow
 
 
 def actor_from_contacts(

@@ -12,7 +12,7 @@ from sqlmodel import col
 from bot.domain.statuses import Status
 from bot.services import events
 from bot.services.uow import UnitOfWork
-from models import Assignment, Measure, Policy, Task, Unit
+from models import Assignment, Measure, Policy, Task, TaskMessage, Unit
 
 OPEN = (
     Status.ASSIGNED,
@@ -117,6 +117,21 @@ async def load_views(uow: UnitOfWork, assignment_ids: set[int]) -> None:
         ).all()
         for row in rows:
             cache[row[0].id or 0] = AssignmentView(*row)
+
+
+async def load_view_of_message(uow: UnitOfWork, chat_id: int, message_id: int) -> AssignmentView | None:
+    """The view of the assignment a task message (the one a reply answers) belongs to, read in the
+    same query as the message, and kept by the unit of work like `load_view`'s."""
+    row = (
+        await uow.session.execute(
+            _view_query()
+            .join(TaskMessage, col(TaskMessage.assignment_id) == col(Assignment.id))
+            .where(col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return uow.views.setdefault(row[0].id or 0, AssignmentView(*row))
 
 
 async def acknowledge(uow: UnitOfWork, assignment: Assignment, *, actor: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -39,7 +39,42 @@ def enqueue(
     Only the last part carries the buttons, so they stay under the text they act on.
     Returns how many messages were queued.
     """
+    rows = messages(
+        chat_id=chat_id,
+        text=text,
+        now=now,
+        purpose=purpose,
+        reply_markup=reply_markup,
+        assignment_id=assignment_id,
+        followup_id=followup_id,
+        dedupe_key=dedupe_key,
+        parse_mode=parse_mode,
+        reply_to_message_id=reply_to_message_id,
+        report_id=report_id,
+        hold_until=hold_until,
+    )
+    session.add_all(rows)
+    return len(rows)
+
+
+def messages(
+    *,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    purpose: str = "notice",
+    reply_markup: dict[str, Any] | None = None,
+    assignment_id: int | None = None,
+    followup_id: int | None = None,
+    dedupe_key: str | None = None,
+    parse_mode: str | None = "HTML",
+    reply_to_message_id: int | None = None,
+    report_id: int | None = None,
+    hold_until: datetime | None = None,
+) -> list[OutboxMessage]:
+    """The rows `enqueue` adds, not yet added (for `enqueue_all`)."""
     parts = split_text(text, markup=parse_mode == "HTML")
+    rows = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         row = OutboxMessage(
@@ -61,8 +96,23 @@ def enqueue(
         if hold_until is not None:
             # Waits for bot/services/batches.py to join it with its window's like (not sent alone).
             row.state, row.next_attempt_at = "held", hold_until
-        session.add(row)
-    return len(parts)
+        rows.append(row)
+    return rows
+
+
+async def enqueue_all(session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    """Queues rows made by `messages` in one statement (an executemany), written at once.
+
+    Added to the session they would go in one INSERT each: SQLite cannot return the new ids of a
+    multi-row INSERT in order, and the session wants them. Nobody needs these ids.
+    """
+    if rows:
+        columns = [key for key in inspect(OutboxMessage).columns.keys() if key != "id"]
+        # render_nulls: a None is sent as NULL, not left out, so that the rows' columns agree.
+        await session.execute(
+            insert(OutboxMessage).execution_options(render_nulls=True),
+            [{key: getattr(row, key) for key in columns} for row in rows],
+        )
 
 
 def enqueue_file(

@@ -20,6 +20,7 @@ from bot.views import notices
 from bot.views.tasks import describe_report, report_card_text
 from models import (
     Assignment,
+    OutboxMessage,
     ProgressReport,
 )
 
@@ -43,13 +44,9 @@ class IncomingReport:
 
 
 async def find_assignment_by_message(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
-    from models import TaskMessage
-
-    return await uow.session.scalar(
-        select(col(TaskMessage.assignment_id)).where(
-            col(TaskMessage.chat_id) == chat_id, col(TaskMessage.message_id) == message_id
-        )
-    )
+    # The view comes with it: whoever asks goes on to load it (`assignment_for_actor`).
+    view = await asg.load_view_of_message(uow, chat_id, message_id)
+    return view.assignment.id if view is not None else None
 
 
 async def store_raw_report(
@@ -60,11 +57,20 @@ async def store_raw_report(
     *,
     supersedes: ProgressReport | None = None,
 ) -> ProgressReport:
-    """Step one: keep the reply verbatim, before anything tries to read it.
+    """Keeps the reply verbatim and unread (a reply to a task already closed)."""
+    report = await _keep(uow, actor, assignment_id, incoming, supersedes)
+    await _received(uow, actor, report, incoming)
+    return report
 
-    Interpretation then runs inside a savepoint (see `receive_report`), so a failure there rolls
-    back only the interpretation; the verbatim text commits with the update's claim.
-    """
+
+async def _keep(
+    uow: UnitOfWork,
+    actor: Actor,
+    assignment_id: int,
+    incoming: IncomingReport,
+    supersedes: ProgressReport | None,
+) -> ProgressReport:
+    """Step one: the reply verbatim, in the unit of work before anything tries to read it."""
     view = await assignment_for_actor(uow, actor, assignment_id, act=True)
     contact = next((c for c in actor.contacts if c.unit_id == view.unit.id and c.role == "contact"), None)
     report = ProgressReport(
@@ -83,7 +89,11 @@ async def store_raw_report(
     uow.session.add(report)
     if supersedes is not None:
         supersedes.superseded = True
-    await uow.session.flush()  # the event names the report's id
+    return report
+
+
+async def _received(uow: UnitOfWork, actor: Actor, report: ProgressReport, incoming: IncomingReport) -> None:
+    await uow.session.flush()  # the report's id, which its event, its files and the notices name
     from bot.services import evidence
 
     evidence.keep(uow, report, incoming.attachments)
@@ -99,8 +109,6 @@ async def store_raw_report(
             "supersedes": report.supersedes_id,
         },
     )
-    await uow.session.flush()
-    return report
 
 
 async def receive_report(
@@ -115,17 +123,62 @@ async def receive_report(
 ) -> ReportOutcome | None:
     """Stores a reply verbatim, then interprets it. Returns None when interpretation failed;
     the raw report is then kept for a coordinator to read, and nothing else changed."""
-    report = await store_raw_report(uow, actor, assignment_id, incoming, supersedes=supersedes)
+    report = await _keep(uow, actor, assignment_id, incoming, supersedes)
     try:
-        async with uow.session.begin_nested():
+        parsed: Parsed | None = reading_of(report.raw_text, explicit)
+    except Exception:
+        log.exception("a report on #%s is kept but could not be read", assignment_id)
+        parsed = None
+    report.review_state = "pending"
+    if parsed is not None:
+        # What was read goes into the database with the text, in the one INSERT.
+        report.parsed_status, report.parsed_percent = parsed.status, parsed.percent
+        report.parse_ok = parsed.understood
+        report.notified_at = uow.now if notify_now else None
+    await _received(uow, actor, report, incoming)
+    if parsed is None:
+        return None
+    undo = _Undo.mark(uow)
+    try:
+        # Until the unit of work commits nothing of this reaches the database (no autoflush), so a
+        # failure is taken back in the session, without a savepoint's two statements per reply.
+        with uow.session.no_autoflush:
             return await interpret_report(
-                uow, actor, report, edited_from=supersedes, explicit=explicit, notify_now=notify_now
+                uow, actor, report, parsed, edited_from=supersedes, notify_now=notify_now
             )
     except Exception:
         log.exception("report %s stored but could not be interpreted", report.id)
-        report.review_state = "pending"
-        uow.views.clear()  # rolled-back rows may be stale
+        await undo.revert(report)
         return None
+
+
+@dataclass
+class _Undo:
+    """What the session held before a report was interpreted, to take back what interpreting did."""
+
+    uow: UnitOfWork
+    pending: set[int]  # id() of the objects added but not yet written (the report's event, files)
+    touched: set[int]
+
+    @classmethod
+    def mark(cls, uow: UnitOfWork) -> _Undo:
+        return cls(uow, {id(obj) for obj in uow.session.new}, set(uow.touched))
+
+    async def revert(self, report: ProgressReport) -> None:
+        session = self.uow.session
+        for obj in [obj for obj in session.new if id(obj) not in self.pending]:
+            session.expunge(obj)
+        # Everything else the session holds was written before interpreting began (the report's
+        # flush): re-read, it is as it was.
+        changed = [obj for obj in session.dirty if obj is not report]
+        for obj in changed:
+            session.expire(obj)
+        for obj in changed:
+            await session.refresh(obj)
+        report.parsed_status = report.parsed_percent = report.notified_at = None
+        report.parse_ok, report.review_state = False, "pending"
+        self.uow.touched = self.touched
+        self.uow.views.clear()
 
 
 @dataclass
@@ -147,18 +200,16 @@ async def interpret_report(
     uow: UnitOfWork,
     actor: Actor,
     report: ProgressReport,
+    parsed: Parsed,
     *,
     edited_from: ProgressReport | None = None,
-    explicit: tuple[str, int | None] | None = None,
     notify_now: bool = True,
 ) -> ReportOutcome:
-    """Step two: read the stored text, move the assignment, tell the people who need to know.
+    """Step two: move the assignment by what was read, tell the people who need to know.
 
-    `explicit` carries what the contact chose in the guided flow; it wins over parsing.
+    `parsed` is what `reading_of` made of the stored text (what the contact chose in the guided
+    flow wins over parsing).
     """
-    parsed = reading_of(report.raw_text, explicit)
-    report.parsed_status, report.parsed_percent = parsed.status, parsed.percent
-    report.parse_ok, report.review_state = parsed.understood, "pending"
     view = await asg.load_view(uow, report.assignment_id)
     assert view is not None
     changed = apply_report_status(
@@ -166,8 +217,7 @@ async def interpret_report(
     )
     understood = describe_report(actor.language, report)
     text, markup = notices.report_receipt(actor.language, view, report, parsed, edited_from)
-    outbox.enqueue(
-        uow.session,
+    queued = outbox.messages(
         chat_id=report.chat_id or actor.chat_id,
         now=uow.now,
         purpose="report_ack",
@@ -176,7 +226,9 @@ async def interpret_report(
         reply_markup=markup,
     )
     if notify_now:
-        await notify_coordinators_of_report(uow, view, report)
+        queued += await coordinator_notices(uow, view, report)
+    # Last, once everything is rendered: the one statement of this that is written at once.
+    await outbox.enqueue_all(uow.session, queued)
     return ReportOutcome(report=report, view=view, understood=understood, status_changed=changed)
 
 
@@ -212,13 +264,19 @@ def apply_report_status(
 async def notify_coordinators_of_report(
     uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport
 ) -> None:
+    uow.session.add_all(await coordinator_notices(uow, view, report))
+
+
+async def coordinator_notices(
+    uow: UnitOfWork, view: asg.AssignmentView, report: ProgressReport
+) -> list[OutboxMessage]:
     """One card per report; within NOTICE_WINDOW_SECONDS it waits, so that the unit's other reports
     of the window join it in one message (bot/services/batches.py)."""
     report.notified_at = uow.now
+    rows: list[OutboxMessage] = []
     for coordinator in await coordinators(uow):
         lang = coordinator.language
-        outbox.enqueue(
-            uow.session,
+        rows += outbox.messages(
             chat_id=coordinator.chat_id,
             now=uow.now,
             purpose="report_notice",
@@ -227,6 +285,7 @@ async def notify_coordinators_of_report(
             text=report_card_text(lang, view, report, uow.calendar.tz),
             reply_markup=notices.review_keyboard(lang, report.id),
         )
+    return rows
 
 
 async def correct_report(uow: UnitOfWork, actor: Actor, report_id: int, status: str) -> ProgressReport:

@@ -39,7 +39,8 @@ class SqlStorage(BaseStorage):
         return SqlStorage(self.sessions, self.clock, self.gate, session)
 
     @staticmethod
-    def _key(key: StorageKey) -> str:
+    def key_of(key: StorageKey) -> str:
+        """The row's key (the session middleware reads the row with the actor, by this key)."""
         return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
@@ -50,12 +51,12 @@ class SqlStorage(BaseStorage):
             await self._write_in(session, key, values)
 
     async def _write_in(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
-        row = await session.get(FsmState, self._key(key))
+        row = await session.get(FsmState, self.key_of(key))
         if row is None:
             # Inserted if absent rather than added: two instances starting the same chat's flow
             # at once would otherwise fail one update on the primary key.
-            await session.execute(insert_new(session, FsmState).values(key=self._key(key), data={}))
-            row = await session.get(FsmState, self._key(key))
+            await session.execute(insert_new(session, FsmState).values(key=self.key_of(key), data={}))
+            row = await session.get(FsmState, self.key_of(key))
             assert row is not None
         for name, value in values.items():
             setattr(row, name, value)
@@ -64,9 +65,9 @@ class SqlStorage(BaseStorage):
 
     async def _read(self, key: StorageKey) -> FsmState | None:
         if self.session is not None:
-            return await self.session.get(FsmState, self._key(key))
+            return await self.session.get(FsmState, self.key_of(key))
         async with self.sessions() as session:
-            return await session.get(FsmState, self._key(key))
+            return await session.get(FsmState, self.key_of(key))
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
