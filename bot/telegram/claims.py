@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -98,6 +98,8 @@ class Claim:
     ready_at: float | None = None
     # The bot's next free send slot after this claim: a message queued now gets no earlier one.
     next_slot: float = 0.0
+    # This sender's scheduled rows whose slots went to answers (row -> the slot): they need new ones.
+    displaced: dict[int, float] = field(default_factory=dict)
 
 
 # Writes the sender's outcomes inside a claim's transaction.
@@ -154,12 +156,15 @@ class Claims:
         batch: int = 200,
         reslot: frozenset[int] = frozenset(),
         marks: Marks | None = None,
+        spare: dict[int, float] | None = None,
     ) -> Claim:
         """Claims what may start within the next `horizon` seconds, at most `room` rows.
 
         `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows.
         `marks`: the sender's outcomes not yet written, written first in the same transaction (one
-        commit for both)."""
+        commit for both).
+        `spare`: this sender's scheduled rows waiting for their slots (row -> slot); an answer may take
+        such a slot, and the row is then listed in `Claim.displaced` for a new one."""
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
@@ -256,6 +261,23 @@ class Claims:
             ready_scheduled = {c: max(ready[c], self._holds.get(c, 0.0)) for c in chats}
             waiting_answers = list(answers)
             waiting_scheduled = [r for r in scheduled if r[1] not in answer_chats]
+            # An answer need not wait behind the scheduled sends this instance has given the next
+            # slots: it takes the first of their slots its chat may use (spaced as every slot is),
+            # within the answers' share, and the scheduled row waits for a later one.
+            displaced: list[int] = []
+            for row_id, at in sorted((spare or {}).items(), key=lambda item: item[1]):
+                if not waiting_answers or len(chosen) >= room:
+                    break
+                if at < t + lead or not self._answers_may_go(at):
+                    continue
+                first = _first_ready(waiting_answers, ready, at, answer=True)
+                if first is None:
+                    continue
+                answer_id, chat_id = waiting_answers.pop(first[1])
+                chosen.append((answer_id, at, True))
+                recent.setdefault(chat_id, []).append(at)
+                self._answer_slots.append(at)
+                displaced.append(row_id)
             slot = cursor
             # Slot by slot: the first row in fair order whose chat may send by then. A row whose chat
             # is not ready yet stays a candidate for the later slots of this claim.
@@ -295,7 +317,7 @@ class Claims:
                 ready_at = None
             if not chosen:
                 return Claim([], ready_at=ready_at, next_slot=pace.next_slot)
-            cursor = chosen[-1][1] + self.global_interval
+            cursor = max(pace.next_slot, max(at for _, at, _ in chosen) + self.global_interval)
             lease = now + timedelta(seconds=self.limits.lease_seconds)
             # One statement marks the rows claimed and reads them back. Still pending: a row that
             # another transaction has sent, failed or dropped since the read is not claimed.
@@ -335,8 +357,12 @@ class Claims:
         # is that far ahead, so a loaded machine does not miss it.
         self._lags.append(self.pace.now() - t)
         return Claim(
-            [Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows],
+            sorted(
+                (Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows),
+                key=lambda claimed: claimed.slot,
+            ),
             next_slot=cursor,
+            displaced={row_id: at for row_id, at in (spare or {}).items() if row_id in displaced},
         )
 
     def hold(self, chat_id: int) -> bool:

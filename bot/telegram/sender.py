@@ -117,7 +117,8 @@ PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot i
 # and only while a send of this sender's is due that soon and the unmarked bound leaves room.
 MARK_WAIT = 0.2  # seconds
 # A message queued while the bot's next free slot is further ahead than a claim's lead needs no
-# claim until then: it could get no earlier slot, and one later claim takes everything queued.
+# claim until then (unless it may take a scheduled row's slot): it could get no earlier one, and
+# one later claim takes everything queued.
 QUEUED_CLAIM_AHEAD = 0.03  # seconds
 
 
@@ -236,6 +237,7 @@ class OutboxSender:
                 batch=batch,
                 reslot=frozenset(self._reslot),
                 marks=self._marks(carried) if carried else None,
+                spare={row_id: c.slot for row_id, c in self._ahead.items() if not c.answer},
             )
         except (IntegrityError, OperationalError) as exc:
             # The outcomes were not written: the writer takes them again.
@@ -251,9 +253,22 @@ class OutboxSender:
             await self.pace.sleep(0.5)
             return True
         self._marked(carried)
+        # Rows whose slots went to answers wait for new ones; one whose send has started meanwhile
+        # (the claim took longer than its lead) keeps its slot, and the answer given it waits instead.
+        started = set()
+        for moved, at in claim.displaced.items():
+            if moved in self._ahead:
+                del self._ahead[moved]
+                self._reslot.add(moved)
+            else:
+                started.add(at)
         for claimed in claim.rows:
             row_id = claimed.message.id
             assert row_id is not None
+            if claimed.slot in started:
+                self._mine.add(row_id)
+                self._reslot.add(row_id)
+                continue
             self._reslot.discard(row_id)
             self._mine.add(row_id)
             self._ahead[row_id] = claimed
@@ -277,12 +292,18 @@ class OutboxSender:
             finally:
                 queued.cancel()
                 slept.cancel()
-            if queued.done() and not queued.cancelled() and not self._stopping:
+            if queued.done() and not queued.cancelled() and not self._stopping and not self._spare_ahead():
                 # Claim again when the next free slot is near, not at once: what was queued can
                 # have no earlier one, and everything queued until then shares that claim.
                 near = claim.next_slot - self.claims.lead() - QUEUED_CLAIM_AHEAD
                 await self.pace.sleep(min(until, near) - self.pace.now())
         return True
+
+    def _spare_ahead(self) -> bool:
+        """Whether an answer queued now could take one of this sender's scheduled slots ahead
+        (Claims.claim's `spare`), so that a claim at once may send it sooner."""
+        soon = self.pace.now() + self.claims.lead() + QUEUED_CLAIM_AHEAD
+        return any(not c.answer and c.slot > soon for c in self._ahead.values())
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
