@@ -239,11 +239,13 @@ class OutboxSender:
                 marks=self._marks(carried) if carried else None,
                 spare={row_id: c.slot for row_id, c in self._ahead.items() if not c.answer},
             )
-        except (IntegrityError, OperationalError) as exc:
+        except Exception as exc:
             # The outcomes were not written: the writer takes them again.
             self._outcomes = carried | self._outcomes
             if self._outcomes:
                 self._start_writer()
+            if not isinstance(exc, (IntegrityError, OperationalError)):
+                raise
             if isinstance(exc, IntegrityError):
                 # Another instance created the pace row at the same moment; it is there now.
                 return True
