@@ -1,8 +1,9 @@
 """Drains the outbox within Telegram's limits. The only place messages actually leave.
 
-A row is marked sent only after the API confirmed it, in a write started as soon as the send
-returns, and no send starts while `Limits.max_unmarked` sends are unmarked: a crash repeats at
-most the sends in flight then. Pacing uses the monotonic clock; the timestamps written to
+A row is marked sent only after the API confirmed it, and no send starts while
+`Limits.max_unmarked` sends are unmarked: a crash repeats at most those. Marks are written together,
+in the next claim's transaction or in a write of their own started before that bound is reached,
+so a turn at the write gate serves several sends. Pacing uses the monotonic clock; the timestamps written to
 the database come from the injected clock.
 """
 
