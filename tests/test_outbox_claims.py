@@ -245,3 +245,28 @@ async def test_a_429_during_a_fan_out_pauses_both_senders(two_apps: tuple[App, A
     assert not during, [(s.sender, round(s.at - paused_until, 3)) for s in during]
     assert {s.sender for s in recorder.sent if s.at >= paused_until} <= {"a", "b"}
     assert any(s.at >= paused_until for s in recorder.sent)
+
+
+async def test_an_answer_takes_the_first_slot_of_a_scheduled_send_claimed_ahead(app: App) -> None:
+    """The slots of one claim go to scheduled sends; an answer queued next takes the first of those
+    slots its chat may use, ahead of the bot's next free slot, and that scheduled row is handed
+    back for a new slot, so no slot is given twice."""
+    recorder = Recorder()
+    one = sender(app, recorder, "one")
+    await queue(app, [72_000 + i for i in range(40)])
+    first = await one.claims.claim(room=32, skip=set())
+    scheduled = {c.message.id: c.slot for c in first.rows}
+    assert len(scheduled) >= 10 and first.next_slot > max(scheduled.values())
+    async with app.sessions() as session, session.begin():
+        outbox.enqueue(session, chat_id=72_999, text="已收到", now=app.clock.now(), purpose="report_ack")
+
+    second = await one.claims.claim(room=32, skip=set(scheduled), spare=scheduled)
+
+    (answer,) = [c for c in second.rows if c.answer]
+    assert answer.message.chat_id == 72_999
+    assert answer.slot < first.next_slot
+    (displaced,) = second.displaced
+    assert second.displaced == {displaced: answer.slot} and scheduled[displaced] == answer.slot
+    # Nothing else of this claim shares a slot with the rows kept from the first.
+    kept = {at for row, at in scheduled.items() if row != displaced}
+    assert not kept & {c.slot for c in second.rows}

@@ -20,11 +20,25 @@ import socket
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Result,
+    Select,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -43,6 +57,7 @@ PACE_ROW = 1
 HOLD = 1.5
 CLAIM_LEAD = 0.04  # seconds: a claim's commit and the start of its sends
 PAUSE_FRESH = 0.05  # seconds
+SWEEP_EVERY = 60.0  # seconds between deletions of holds long over
 # Messages that answer what a person just did in the chat (handlers/util.say, the report's
 # confirmation, errors, exports): sent before scheduled and broadcast messages.
 ANSWER_PURPOSES = ("reply", "report_ack", "error", "export", "stranger")
@@ -81,6 +96,14 @@ class Claim:
     rows: list[Claimed]
     # Nothing claimable now: the pace time at which something held back by the limits may go.
     ready_at: float | None = None
+    # The bot's next free send slot after this claim: a message queued now gets no earlier one.
+    next_slot: float = 0.0
+    # This sender's scheduled rows whose slots went to answers (row -> the slot): they need new ones.
+    displaced: dict[int, float] = field(default_factory=dict)
+
+
+# Writes the sender's outcomes inside a claim's transaction.
+Marks = Callable[[AsyncSession], Awaitable[None]]
 
 
 class Claims:
@@ -113,6 +136,7 @@ class Claims:
         # where other instances write theirs; and what this instance has to write with its next claim.
         self._holds: dict[int, float] = {}
         self._hold_writes: dict[int, float] = {}
+        self._swept_at = 0.0
         # A first claim is the slowest (cold connections and caches): start from a generous guess.
         self._lags: deque[float] = deque([0.09], maxlen=8)
 
@@ -125,20 +149,35 @@ class Claims:
         )
 
     async def claim(
-        self, *, room: int, skip: set[int], batch: int = 200, reslot: frozenset[int] = frozenset()
+        self,
+        *,
+        room: int,
+        skip: set[int],
+        batch: int = 200,
+        reslot: frozenset[int] = frozenset(),
+        marks: Marks | None = None,
+        spare: dict[int, float] | None = None,
     ) -> Claim:
         """Claims what may start within the next `horizon` seconds, at most `room` rows.
 
-        `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows."""
+        `reslot`: rows this sender holds whose slot it missed; they get new slots like unclaimed rows.
+        `marks`: the sender's outcomes not yet written, written first in the same transaction (one
+        commit for both).
+        `spare`: this sender's scheduled rows waiting for their slots (row -> slot); an answer may take
+        such a slot, and the row is then listed in `Claim.displaced` for a new one."""
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             pace = await self._lock_pace(session)
+            if marks is not None:
+                await marks(session)
             t = self.pace.now()
             self._pause_seen = (t, max(pace.paused_until, self.known_pause()))
-            await self._share_holds(session, t)
+            await self._write_holds(session, t)
             ahead = self.lead() + self.limits.horizon
             if max(pace.next_slot, pace.paused_until) > t + ahead:
-                return Claim([], ready_at=max(pace.next_slot, pace.paused_until) - ahead)
+                return Claim(
+                    [], ready_at=max(pace.next_slot, pace.paused_until) - ahead, next_slot=pace.next_slot
+                )
             is_answer = col(OutboxMessage.purpose).in_(ANSWER_PURPOSES)
 
             def due(kind: ColumnElement[bool]) -> Select[int | None, int]:
@@ -173,27 +212,35 @@ class Claims:
                 if row_id is not None and row_id not in skip
             ]
             if not answers and not scheduled:
-                return Claim([])
+                await self._read_holds(session, t)
+                return Claim([], next_slot=pace.next_slot)
             chats = {r[1] for r in answers} | {r[1] for r in scheduled}
             recent: dict[int, list[float]] = {}
-            for chat_id, slot_at in (
-                await session.execute(
-                    select(col(OutboxMessage.chat_id), col(OutboxMessage.slot_at))
-                    .where(
-                        col(OutboxMessage.chat_id).in_(chats),
-                        # A private chat's pace needs its last slot only; a group's, its minute.
-                        col(OutboxMessage.slot_at)
-                        > case(
-                            (col(OutboxMessage.chat_id) < 0, t - self.group_window),
-                            else_=t - self.chat_interval - self.limits.horizon - 1.0,
-                        ),
-                        col(OutboxMessage.id).not_in(reslot),
-                    )  # a missed slot was not used
-                    .order_by(col(OutboxMessage.slot_at))
-                )
-            ).all():
-                if slot_at is not None:
-                    recent.setdefault(chat_id, []).append(slot_at)
+            # The chats' recent slots and every instance's holds, in one statement.
+            slots = select(
+                col(OutboxMessage.chat_id), col(OutboxMessage.slot_at), literal(False).label("hold")
+            ).where(
+                col(OutboxMessage.chat_id).in_(chats),
+                # A private chat's pace needs its last slot only; a group's, its minute.
+                col(OutboxMessage.slot_at)
+                > case(
+                    (col(OutboxMessage.chat_id) < 0, t - self.group_window),
+                    else_=t - self.chat_interval - self.limits.horizon - 1.0,
+                ),
+                col(OutboxMessage.id).not_in(reslot),  # a missed slot was not used
+            )
+            holds: dict[int, float] = {}
+            read: Result[Any] = await session.execute(
+                union_all(slots, self._holds_query(t)).order_by(literal_column("2"))
+            )
+            for chat_id, at, is_hold in cast("list[tuple[int, float | None, bool]]", read.all()):
+                if at is None:
+                    continue
+                if is_hold:
+                    holds[chat_id] = at
+                else:
+                    recent.setdefault(chat_id, []).append(at)
+            self._merge_holds(holds, t)
             # Read after the lock and the reads: no slot is handed out that has passed by the time
             # this claim commits and its sends are started.
             t = self.pace.now()
@@ -214,6 +261,23 @@ class Claims:
             ready_scheduled = {c: max(ready[c], self._holds.get(c, 0.0)) for c in chats}
             waiting_answers = list(answers)
             waiting_scheduled = [r for r in scheduled if r[1] not in answer_chats]
+            # An answer need not wait behind the scheduled sends this instance has given the next
+            # slots: it takes the first of their slots its chat may use (spaced as every slot is),
+            # within the answers' share, and the scheduled row waits for a later one.
+            displaced: list[int] = []
+            for row_id, at in sorted((spare or {}).items(), key=lambda item: item[1]):
+                if not waiting_answers or len(chosen) >= room:
+                    break
+                if at < t + lead or not self._answers_may_go(at):
+                    continue
+                first = _first_ready(waiting_answers, ready, at, answer=True)
+                if first is None:
+                    continue
+                answer_id, chat_id = waiting_answers.pop(first[1])
+                chosen.append((answer_id, at, True))
+                recent.setdefault(chat_id, []).append(at)
+                self._answer_slots.append(at)
+                displaced.append(row_id)
             slot = cursor
             # Slot by slot: the first row in fair order whose chat may send by then. A row whose chat
             # is not ready yet stays a candidate for the later slots of this claim.
@@ -251,40 +315,54 @@ class Claims:
                 ready_at = max(slot, min(left)) if left else None
             else:
                 ready_at = None
-            next_slot = [chosen[-1][1] + self.global_interval if chosen else cursor]
-            cursor = next_slot[0]
             if not chosen:
-                return Claim([], ready_at=ready_at)
+                return Claim([], ready_at=ready_at, next_slot=pace.next_slot)
+            cursor = max(pace.next_slot, max(at for _, at, _ in chosen) + self.global_interval)
             lease = now + timedelta(seconds=self.limits.lease_seconds)
+            # One statement marks the rows claimed and reads them back. Still pending: a row that
+            # another transaction has sent, failed or dropped since the read is not claimed.
+            rows = {
+                m.id: m
+                for m in (
+                    await session.scalars(
+                        update(OutboxMessage)
+                        .where(
+                            col(OutboxMessage.id).in_([row_id for row_id, _, _ in chosen]),
+                            col(OutboxMessage.state) == "pending",
+                        )
+                        .values(
+                            claimed_by=self.owner,
+                            lease_until=lease,
+                            slot_at=case(
+                                {row_id: slot for row_id, slot, _ in chosen}, value=col(OutboxMessage.id)
+                            ),
+                        )
+                        .returning(OutboxMessage),
+                        execution_options={"synchronize_session": False},
+                    )
+                ).all()
+            }
             await session.execute(
-                update(OutboxMessage),
-                [
-                    {"id": row_id, "claimed_by": self.owner, "lease_until": lease, "slot_at": slot}
-                    for row_id, slot, _ in chosen
-                ],
+                update(SendPace).where(col(SendPace.id) == PACE_ROW).values(next_slot=cursor)
             )
-            pace.next_slot = cursor
             unused = reslot - {row_id for row_id, _, _ in chosen}
             if unused:
                 # Slots given back were not used: no instance's pacing should count them.
                 await session.execute(
                     update(OutboxMessage).where(col(OutboxMessage.id).in_(unused)).values(slot_at=None)
                 )
-            rows = {
-                m.id: m
-                for m in (
-                    await session.scalars(
-                        select(OutboxMessage).where(col(OutboxMessage.id).in_([c[0] for c in chosen]))
-                    )
-                ).all()
-            }
             for message in rows.values():
                 session.expunge(message)
         # How long from handing out slots to the sends being ready: the next claim's first slot
         # is that far ahead, so a loaded machine does not miss it.
         self._lags.append(self.pace.now() - t)
         return Claim(
-            [Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows]
+            sorted(
+                (Claimed(rows[row_id], slot, answer) for row_id, slot, answer in chosen if row_id in rows),
+                key=lambda claimed: claimed.slot,
+            ),
+            next_slot=cursor,
+            displaced={row_id: at for row_id, at in (spare or {}).items() if row_id in displaced},
         )
 
     def hold(self, chat_id: int) -> bool:
@@ -306,8 +384,8 @@ class Claims:
     def held_until(self, chat_id: int) -> float:
         return self._holds.get(chat_id, 0.0)
 
-    async def _share_holds(self, session: AsyncSession, t: float) -> None:
-        """Writes this instance's holds and reads every instance's, in the claim's transaction."""
+    async def _write_holds(self, session: AsyncSession, t: float) -> None:
+        """Writes the holds set here since the last claim, for the other instances to read."""
         if self._hold_writes:
             writes, self._hold_writes = self._hold_writes, {}
             statement = _upsert(session)
@@ -317,31 +395,43 @@ class Claims:
                 ),
                 [{"chat_id": chat_id, "until": until} for chat_id, until in writes.items()],
             )
-            # Holds long over are of no use to anyone.
+        if t - self._swept_at > SWEEP_EVERY:
+            # Holds long over are of no use to anyone; a minute's of them cost nothing meanwhile.
+            self._swept_at = t
             await session.execute(delete(AnswerHold).where(col(AnswerHold.until) < t - 60.0))
-        await self._read_holds(session, t)
+
+    def _holds_query(self, t: float) -> Select[int, float, bool]:
+        return select(col(AnswerHold.chat_id), col(AnswerHold.until), literal(True).label("hold")).where(
+            col(AnswerHold.until) > t - HOLD
+        )
 
     async def _read_holds(self, session: AsyncSession, t: float) -> None:
+        read = await session.execute(self._holds_query(t))
+        self._merge_holds({chat_id: until for chat_id, until, _ in read.all()}, t)
+
+    def _merge_holds(self, read: dict[int, float], t: float) -> None:
         self._holds = {c: u for c, u in self._holds.items() if u > t - HOLD}
-        for chat_id, until in (
-            await session.execute(
-                select(col(AnswerHold.chat_id), col(AnswerHold.until)).where(col(AnswerHold.until) > t - HOLD)
-            )
-        ).all():
+        for chat_id, until in read.items():
             if chat_id not in self._hold_writes:  # (one set here since is newer)
                 self._holds[chat_id] = until
 
     async def _lock_pace(self, session: AsyncSession) -> SendPace:
-        """Takes the pace row for the rest of the transaction: claims from every instance take turns.
+        """Takes and reads the pace row for the rest of the transaction, in one statement: claims
+        from every instance take turns.
 
         A write, not a locking read: on PostgreSQL it locks the row as FOR UPDATE would, and on
         SQLite (whose driver starts the transaction at the first write) it takes the database's
         write lock before anything is read, so two processes on one file cannot claim a row twice.
         """
-        await session.execute(
-            update(SendPace).where(col(SendPace.id) == PACE_ROW).values(next_slot=col(SendPace.next_slot))
-        )
-        pace = await session.get(SendPace, PACE_ROW, populate_existing=True)
+        pace = (
+            await session.scalars(
+                update(SendPace)
+                .where(col(SendPace.id) == PACE_ROW)
+                .values(next_slot=col(SendPace.next_slot))
+                .returning(SendPace),
+                execution_options={"synchronize_session": False},
+            )
+        ).one_or_none()
         if pace is None:
             pace = SendPace(id=PACE_ROW)
             session.add(pace)

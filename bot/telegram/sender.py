@@ -1,8 +1,9 @@
 """Drains the outbox within Telegram's limits. The only place messages actually leave.
 
-A row is marked sent only after the API confirmed it, in a write started as soon as the send
-returns, and no send starts while `Limits.max_unmarked` sends are unmarked: a crash repeats at
-most the sends in flight then. Pacing uses the monotonic clock; the timestamps written to
+A row is marked sent only after the API confirmed it, and no send starts while
+`Limits.max_unmarked` sends are unmarked: a crash repeats at most those. Marks are written together,
+in the next claim's transaction or in a write of their own started before that bound is reached,
+so a turn at the write gate serves several sends. Pacing uses the monotonic clock; the timestamps written to
 the database come from the injected clock.
 """
 
@@ -29,7 +30,7 @@ from bot.i18n import t
 from bot.services import events, outbox
 from bot.services.access import coordinator_contacts
 from bot.services.housekeeping import TASK_PURPOSES
-from bot.telegram.claims import Claimed, Claims, PaceClock, WallClock
+from bot.telegram.claims import Claimed, Claims, Marks, PaceClock, WallClock
 from models import Contact, OutboxMessage, TaskMessage
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,13 @@ class Limits:
 
 
 PAUSE_READ_LEAD = 0.03  # seconds before its slot a send reads whether the bot is paused
+# Sent marks wait at most this long for more to write with them (or for a claim to carry them),
+# and only while a send of this sender's is due that soon and the unmarked bound leaves room.
+MARK_WAIT = 0.2  # seconds
+# A message queued while the bot's next free slot is further ahead than a claim's lead needs no
+# claim until then (unless it may take a scheduled row's slot): it could get no earlier one, and
+# one later claim takes everything queued.
+QUEUED_CLAIM_AHEAD = 0.03  # seconds
 
 
 class OutboxSender:
@@ -149,6 +157,7 @@ class OutboxSender:
         # sends, not one each (a turn at the gate per message held a fan-out well under 30/s).
         self._outcomes: dict[int, tuple[OutboxMessage, int | None]] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._more = asyncio.Event()  # an outcome recorded or a send started: the writer looks again
         # Sends started whose outcome is not committed yet (bounded by Limits.max_unmarked).
         self._unmarked: set[int] = set()
         # Claimed rows waiting for their slot, by row: a send goes only if its claim is still the
@@ -220,22 +229,49 @@ class OutboxSender:
         if room <= 0:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return True
+        # The outcomes not yet written go with the claim: one commit for both.
+        carried, self._outcomes = self._outcomes, {}
         try:
             claim = await self.claims.claim(
-                room=room, skip=self._mine - self._reslot, batch=batch, reslot=frozenset(self._reslot)
+                room=room,
+                skip=self._mine - self._reslot,
+                batch=batch,
+                reslot=frozenset(self._reslot),
+                marks=self._marks(carried) if carried else None,
+                spare={row_id: c.slot for row_id, c in self._ahead.items() if not c.answer},
             )
-        except IntegrityError:
-            # Another instance created the pace row at the same moment; it is there now.
-            return True
-        except OperationalError as exc:
+        except Exception as exc:
+            # The outcomes were not written: the writer takes them again.
+            self._outcomes = carried | self._outcomes
+            if self._outcomes:
+                self._start_writer()
+            if not isinstance(exc, (IntegrityError, OperationalError)):
+                raise
+            if isinstance(exc, IntegrityError):
+                # Another instance created the pace row at the same moment; it is there now.
+                return True
             # A full disk or a database gone for a moment: the claim (and the holds it was to
             # write, which only speed answers up) is dropped and tried again, the sender goes on.
             log.warning("outbox claim failed, trying again: %s", exc)
             await self.pace.sleep(0.5)
             return True
+        self._marked(carried)
+        # Rows whose slots went to answers wait for new ones; one whose send has started meanwhile
+        # (the claim took longer than its lead) keeps its slot, and the answer given it waits instead.
+        started = set()
+        for moved, at in claim.displaced.items():
+            if moved in self._ahead:
+                del self._ahead[moved]
+                self._reslot.add(moved)
+            else:
+                started.add(at)
         for claimed in claim.rows:
             row_id = claimed.message.id
             assert row_id is not None
+            if claimed.slot in started:
+                self._mine.add(row_id)
+                self._reslot.add(row_id)
+                continue
             self._reslot.discard(row_id)
             self._mine.add(row_id)
             self._ahead[row_id] = claimed
@@ -251,14 +287,26 @@ class OutboxSender:
         else:
             return False
         if pause > 0 and not self._stopping:
+            until = self.pace.now() + min(1.0, pause)
             queued = asyncio.ensure_future(self._queued.wait())
-            slept = asyncio.ensure_future(self.pace.sleep(min(1.0, pause)))
+            slept = asyncio.ensure_future(self.pace.sleep(until - self.pace.now()))
             try:
                 await asyncio.wait({queued, slept}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 queued.cancel()
                 slept.cancel()
+            if queued.done() and not queued.cancelled() and not self._stopping and not self._spare_ahead():
+                # Claim again when the next free slot is near, not at once: what was queued can
+                # have no earlier one, and everything queued until then shares that claim.
+                near = claim.next_slot - self.claims.lead() - QUEUED_CLAIM_AHEAD
+                await self.pace.sleep(min(until, near) - self.pace.now())
         return True
+
+    def _spare_ahead(self) -> bool:
+        """Whether an answer queued now could take one of this sender's scheduled slots ahead
+        (Claims.claim's `spare`), so that a claim at once may send it sooner."""
+        soon = self.pace.now() + self.claims.lead() + QUEUED_CLAIM_AHEAD
+        return any(not c.answer and c.slot > soon for c in self._ahead.values())
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109  (a deadline over many awaits)
         """Sends everything due now and waits for it: for tests, the CLI and benchmarks."""
@@ -297,6 +345,8 @@ class OutboxSender:
                 return
             del self._ahead[row_id]
             unmarked = len(self._unmarked) >= self.limits.max_unmarked
+            if unmarked:
+                self._more.set()  # the writer must not wait for more
             # A hold heard of since the claim (another instance's, read with the last claim).
             held = not claimed.answer and self.claims.held_until(chat_id) > claimed.slot
             if (
@@ -313,6 +363,7 @@ class OutboxSender:
                     self._queued.set()  # claim again at once
                 return
             self._unmarked.add(row_id)
+            self._more.set()
             try:
                 async with asyncio.timeout(self.limits.lease_seconds / 2):
                     telegram_id = await self.transport.send(message)
@@ -351,56 +402,100 @@ class OutboxSender:
             if released:
                 self._mine.discard(row_id)
                 self._unmarked.discard(row_id)  # its outcome is written (or it never went)
-            self._wake.set()
+            if released or row_id in self._reslot:
+                self._wake.set()  # something to claim (again)
 
     def _record(self, message: OutboxMessage, telegram_id: int | None) -> None:
-        """Queues a sent mark (or, without a telegram_id, a claim given back) for the next batch."""
+        """Queues a sent mark (or, without a telegram_id, a claim given back) for the next write."""
         self._outcomes[message.id] = (message, telegram_id)  # type: ignore[index]
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        self._more.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_outcomes(), name="outbox-marks")
 
+    def _may_wait_to_mark(self) -> bool:
+        """Whether the outcomes may wait for more. They are written once there are enough that the
+        next send but one would reach the unmarked bound (the write then has a send's interval to
+        commit), at once when a send is held back by the bound, and when no send of this sender's
+        is due soon (nothing would join them)."""
+        bound = self.limits.max_unmarked
+        if self._stopping or len(self._outcomes) >= bound - 1 or len(self._unmarked) >= bound:
+            return False
+        soon = self.pace.now() + MARK_WAIT
+        return any(claimed.slot <= soon for claimed in self._ahead.values()) or len(self._unmarked) > len(
+            self._outcomes
+        )
+
     async def _write_outcomes(self) -> None:
         while self._outcomes:
+            if self._may_wait_to_mark():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(MARK_WAIT):
+                        while self._outcomes and self._may_wait_to_mark():
+                            self._more.clear()
+                            await self._more.wait()
+                if not self._outcomes:
+                    continue  # a claim carried them meanwhile
             batch, self._outcomes = self._outcomes, {}
-            now = self.clock.now()
-            rows: list[dict[str, object]] = []
-            copies: list[TaskMessage] = []
-            for message, telegram_id in batch.values():
-                if telegram_id is None:
-                    # Its slot went unused: the chat's pacing must not count it.
-                    rows.append({"id": message.id, "slot_at": None, **RELEASED})
-                    continue
-                rows.append(
-                    {
-                        "id": message.id,
-                        "state": "sent",
-                        "sent_at": now,
-                        "telegram_message_id": telegram_id,
-                        "attempts": message.attempts + 1,
-                        **RELEASED,
-                    }
-                )
-                if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
-                    copies.append(
-                        TaskMessage(
-                            chat_id=message.chat_id,
-                            message_id=telegram_id,
-                            assignment_id=message.assignment_id,
-                            purpose=message.purpose,
-                            created_at=now,
-                        )
-                    )
             try:
                 async with self.gate(), self.sessions() as session, session.begin():
-                    await session.execute(update(OutboxMessage), rows)
-                    session.add_all(copies)
+                    await self._marks(batch)(session)
             except Exception:
                 # Not marked: the rows return after their lease and go again, as a crash here would.
                 log.exception("marking %d outbox messages failed", len(batch))
             finally:
-                self._mine.difference_update(batch)
-                self._unmarked.difference_update(batch)
-                self._wake.set()
+                self._marked(batch)
+
+    def _marks(self, batch: dict[int, tuple[OutboxMessage, int | None]]) -> Marks:
+        """The writes of a batch of outcomes: sent marks, claims given back, the task messages' copies."""
+        now = self.clock.now()
+        rows: list[dict[str, object]] = []
+        copies: list[TaskMessage] = []
+        for message, telegram_id in batch.values():
+            if telegram_id is None:
+                # Its slot went unused: the chat's pacing must not count it.
+                rows.append({"id": message.id, "slot_at": None, **RELEASED})
+                continue
+            rows.append(
+                {
+                    "id": message.id,
+                    "state": "sent",
+                    "sent_at": now,
+                    "telegram_message_id": telegram_id,
+                    "attempts": message.attempts + 1,
+                    **RELEASED,
+                }
+            )
+            if message.assignment_id is not None and message.purpose in CARRIES_ASSIGNMENT:
+                copies.append(
+                    TaskMessage(
+                        chat_id=message.chat_id,
+                        message_id=telegram_id,
+                        assignment_id=message.assignment_id,
+                        purpose=message.purpose,
+                        created_at=now,
+                    )
+                )
+
+        async def write(session: AsyncSession) -> None:
+            await session.execute(update(OutboxMessage), rows)
+            session.add_all(copies)
+            if copies:
+                await session.flush()
+
+        return write
+
+    def _marked(self, batch: dict[int, tuple[OutboxMessage, int | None]]) -> None:
+        """The batch's outcomes are committed (or given up): its rows are no longer this sender's."""
+        if not batch:
+            return
+        self._mine.difference_update(batch)
+        self._unmarked.difference_update(batch)
+        # A chat's next message becomes its head once the one before is marked, and sends held
+        # back by the unmarked bound may go: worth a claim if the last found nothing.
+        self._wake.set()
 
     async def _reschedule(self, row_id: int, delay: float, error: str, count_attempt: bool = True) -> None:
         now = self.clock.now()
