@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, event
+from sqlalchemy import CursorResult, Result, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -82,6 +82,23 @@ class WriteGate:
             return
         async with self._lock:
             yield
+
+
+async def insert_without_ids(session: AsyncSession, rows: list[Any]) -> None:
+    """Writes new ORM objects of one table in one statement (an executemany), at once.
+
+    Flushed by the session they would go in one INSERT each: SQLite cannot return the new ids of a
+    multi-row INSERT in order, and the session wants them. Only for rows whose ids nobody reads.
+    """
+    if not rows:
+        return
+    table = type(rows[0])
+    columns = [key for key in inspect(table).columns.keys() if key != "id"]
+    # render_nulls: a None is sent as NULL, not left out, so that the rows' columns agree.
+    await session.execute(
+        insert(table).execution_options(render_nulls=True),
+        [{key: getattr(row, key) for key in columns} for row in rows],
+    )
 
 
 def insert_new(session: AsyncSession, table: Any) -> Any:

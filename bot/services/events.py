@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import insert_without_ids
 from bot.services.uow import UnitOfWork
 from models import Event
 
@@ -71,18 +71,12 @@ def add(
 
 
 async def write_added(session: AsyncSession) -> None:
-    """Writes the events added since the session last flushed in one statement (an executemany).
-
-    Flushed by the session they would go in one INSERT each: SQLite cannot return the new ids of a
-    multi-row INSERT in order, and the session wants them; nobody needs an event's id. The session
-    middleware calls this before it commits an update.
-    """
+    """Writes the events added since the session last flushed in one statement, not one INSERT
+    each (`insert_without_ids`): nobody needs an event's id. The session middleware calls this
+    before it commits an update."""
     added = [obj for obj in session.new if isinstance(obj, Event)]  # in the order they were added
     if len(added) < 2:
         return
-    columns = [key for key in inspect(Event).columns.keys() if key != "id"]
-    rows = [{key: getattr(obj, key) for key in columns} for obj in added]
     for obj in added:
         session.expunge(obj)
-    # render_nulls: a None is sent as NULL, not left out, so that the rows' columns agree.
-    await session.execute(insert(Event).execution_options(render_nulls=True), rows)
+    await insert_without_ids(session, added)

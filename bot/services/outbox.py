@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.db import insert_without_ids
 from bot.domain.text import split_message
 from models import OutboxMessage
 
@@ -101,18 +102,8 @@ def messages(
 
 
 async def enqueue_all(session: AsyncSession, rows: list[OutboxMessage]) -> None:
-    """Queues rows made by `messages` in one statement (an executemany), written at once.
-
-    Added to the session they would go in one INSERT each: SQLite cannot return the new ids of a
-    multi-row INSERT in order, and the session wants them. Nobody needs these ids.
-    """
-    if rows:
-        columns = [key for key in inspect(OutboxMessage).columns.keys() if key != "id"]
-        # render_nulls: a None is sent as NULL, not left out, so that the rows' columns agree.
-        await session.execute(
-            insert(OutboxMessage).execution_options(render_nulls=True),
-            [{key: getattr(row, key) for key in columns} for row in rows],
-        )
+    """Queues rows made by `messages` in one statement, written at once (nobody needs their ids)."""
+    await insert_without_ids(session, rows)
 
 
 def enqueue_file(
